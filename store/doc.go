@@ -1,0 +1,38 @@
+// Package store defines onboardkit's data model and the Store interface that
+// keeps it: organizations, their email domains, SSO connections, admin-portal
+// links and sessions, SCIM directories with their tokens, users, groups and
+// memberships, the event outbox, login flow state and branding.
+//
+// Three implementations ship with onboardkit: store/memstore (in memory, for
+// tests), store/sqlitestore (the embedded default) and store/pgstore
+// (PostgreSQL, for several app instances sharing one database). A host may
+// write its own, for example on its existing tables, and prove it with the
+// conformance suite in store/storetest:
+//
+//	func TestMyStore(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) store.Store {
+//			return mystore.New(openTestDB(t))
+//		})
+//	}
+//
+// # Contract
+//
+// Every method takes a context first and documents its not-found behaviour,
+// ordering and idempotency. Outcomes are sentinel errors (ErrNotFound,
+// ErrAlreadyExists, ErrConflict, ErrInvalid, ErrExpired, ErrUsed,
+// ErrRevoked), tested with errors.Is.
+//
+// Changes that must be atomic are single Store methods, never read-then-write
+// sequences in callers: a directory user change and its events
+// (UpdateDirectoryUser), consuming a single-use portal link and creating the
+// session (RedeemPortalLink), recording an assertion id only if absent
+// (ConsumeAssertionID). Update methods take a function that receives a copy
+// of the current row and returns the events to append; the Store runs it
+// inside the write so that no concurrent update is lost.
+//
+// Secrets (portal link tokens, portal session ids, SCIM bearer tokens, API
+// keys) are never stored: only their SHA-256 digests, looked up by digest.
+//
+// Time is always an argument: expiry is judged against the now the caller
+// passes, so hosts and tests control the clock.
+package store

@@ -1,0 +1,131 @@
+package store
+
+
+// Filter is a condition on directory users or groups, built by scimkit from a
+// SCIM filter. It is a closed set of node types: And, Or, Not, Compare.
+// Implementations translate it into their own query language (SQL WHERE with
+// bound parameters) and must never evaluate it by loading a whole directory.
+type Filter interface{ isFilter() }
+
+// And matches when both sides match.
+type And struct{ Left, Right Filter }
+
+// Or matches when either side matches.
+type Or struct{ Left, Right Filter }
+
+// Not matches when F does not match.
+type Not struct{ F Filter }
+
+func (And) isFilter()     {}
+func (Or) isFilter()      {}
+func (Not) isFilter()     {}
+func (Compare) isFilter() {}
+
+// Attr is a filterable attribute. The set is what the Store indexes or keeps
+// in normalised columns.
+type Attr string
+
+const (
+	AttrID           Attr = "id"           // users, groups; case-exact
+	AttrExternalID   Attr = "externalId"   // users, groups; case-exact
+	AttrUserName     Attr = "userName"     // users; case-insensitive
+	AttrDisplayName  Attr = "displayName"  // users, groups; case-insensitive
+	AttrGivenName    Attr = "givenName"    // users; case-insensitive
+	AttrFamilyName   Attr = "familyName"   // users; case-insensitive
+	AttrActive       Attr = "active"       // users; boolean
+	AttrEmail        Attr = "email"        // users: any of the emails' values; case-insensitive
+	AttrCreated      Attr = "created"      // users, groups; time
+	AttrLastModified Attr = "lastModified" // users, groups; time
+	AttrMember       Attr = "member"       // groups: has a member with this id; eq only
+)
+
+// CaseExact reports whether string comparisons on a are case-sensitive.
+func (a Attr) CaseExact() bool { return a == AttrID || a == AttrExternalID || a == AttrMember }
+
+// Op is a comparison operator, as in RFC 7644 section 3.4.2.2.
+type Op string
+
+const (
+	OpEq Op = "eq"
+	OpNe Op = "ne"
+	OpCo Op = "co"
+	OpSw Op = "sw"
+	OpEw Op = "ew"
+	OpGt Op = "gt"
+	OpGe Op = "ge"
+	OpLt Op = "lt"
+	OpLe Op = "le"
+	OpPr Op = "pr"
+)
+
+// Compare compares an attribute with a value.
+//
+// Value is a string for string attributes, a bool for AttrActive (eq and ne
+// only), a time.Time for AttrCreated and AttrLastModified, and nil for OpPr.
+// Strings are compared case-insensitively unless Attr.CaseExact. gt/ge/lt/le
+// on strings compare lexicographically (after lower-casing where the attribute
+// is case-insensitive). A Compare that does not fit these rules makes the
+// query fail with ErrInvalid.
+//
+// For AttrEmail, EmailType restricts the match to emails of that type
+// (case-insensitive), as in emails[type eq "work"].value eq "x"; "" matches
+// any type. OpPr on AttrEmail is true when the user has at least one email of
+// that type.
+type Compare struct {
+	Attr      Attr
+	Op        Op
+	Value     any
+	EmailType string
+}
+
+// SortOrder of a listing.
+type SortOrder int
+
+const (
+	Ascending SortOrder = iota
+	Descending
+)
+
+// UserQuery selects directory users of one directory.
+type UserQuery struct {
+	Filter Filter // nil = all
+	// SortBy is one of AttrUserName, AttrExternalID, AttrDisplayName,
+	// AttrGivenName, AttrFamilyName, AttrEmail (primary email), AttrCreated,
+	// AttrLastModified or AttrID; "" sorts by creation (then id), which is
+	// stable across pages.
+	SortBy    Attr
+	SortOrder SortOrder
+	Offset    int // 0-based
+	Limit     int // 0 = count only, no rows returned
+}
+
+// GroupQuery selects groups of one directory.
+type GroupQuery struct {
+	Filter    Filter
+	SortBy    Attr // AttrDisplayName, AttrExternalID, AttrCreated, AttrLastModified, AttrID or ""
+	SortOrder SortOrder
+	Offset    int
+	Limit     int
+}
+
+// OrganizationQuery selects organizations.
+type OrganizationQuery struct {
+	// Search matches organizations whose name, id or external id contains it,
+	// case-insensitively.
+	Search string
+	// After is the id of the last organization of the previous page; listing
+	// is ordered by (CreatedAt, ID).
+	After string
+	Limit int // <= 0 means 100
+}
+
+// EventQuery selects events.
+type EventQuery struct {
+	After int64  // cursor: events with Cursor > After
+	OrgID string // optional
+	// Types keeps events whose type equals one of these or starts with one of
+	// these followed by "." (so "directory.user" matches
+	// "directory.user.created"). Empty keeps all.
+	Types []string
+	Limit int // <= 0 means 100
+}

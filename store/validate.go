@@ -1,0 +1,305 @@
+package store
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// The Validate methods check what every Store requires before writing. Store
+// implementations (ours and users') call them first; each error wraps
+// ErrInvalid.
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, args...)...)
+}
+
+func required(what string, fields ...string) error {
+	for i := 0; i+1 < len(fields); i += 2 {
+		if strings.TrimSpace(fields[i+1]) == "" {
+			return invalid("%s: %s is required", what, fields[i])
+		}
+	}
+	return nil
+}
+
+// Validate checks an organization before it is written.
+func (o *Organization) Validate() error {
+	if o == nil {
+		return invalid("nil organization")
+	}
+	return required("organization", "id", o.ID, "name", o.Name)
+}
+
+// Validate checks a domain before it is written.
+func (d *Domain) Validate() error {
+	if d == nil {
+		return invalid("nil domain")
+	}
+	if err := required("domain", "id", d.ID, "org id", d.OrgID, "name", d.Name); err != nil {
+		return err
+	}
+	if !d.State.Valid() {
+		return invalid("domain: unknown state %q", d.State)
+	}
+	if !d.Method.Valid() {
+		return invalid("domain: unknown method %q", d.Method)
+	}
+	return nil
+}
+
+// Validate checks a connection before it is written.
+func (c *Connection) Validate() error {
+	if c == nil {
+		return invalid("nil connection")
+	}
+	if err := required("connection", "id", c.ID, "org id", c.OrgID); err != nil {
+		return err
+	}
+	if !c.State.Valid() {
+		return invalid("connection: unknown state %q", c.State)
+	}
+	switch c.Protocol {
+	case ProtocolSAML:
+		if c.SAML == nil || c.OIDC != nil {
+			return invalid("connection: a SAML connection needs SAML config and no OIDC config")
+		}
+	case ProtocolOIDC:
+		if c.OIDC == nil || c.SAML != nil {
+			return invalid("connection: an OIDC connection needs OIDC config and no SAML config")
+		}
+	default:
+		return invalid("connection: unknown protocol %q", c.Protocol)
+	}
+	return nil
+}
+
+// Validate checks a features list; NormalizeFeatures sorts and dedupes it.
+func (fs Features) Validate() error {
+	for _, f := range fs {
+		if !f.Valid() {
+			return invalid("unknown feature %q", f)
+		}
+	}
+	return nil
+}
+
+// Normalize returns fs sorted and without duplicates.
+func (fs Features) Normalize() Features {
+	out := slices.Clone(fs)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// Validate checks a portal link before it is written.
+func (l *PortalLink) Validate() error {
+	if l == nil {
+		return invalid("nil portal link")
+	}
+	if err := required("portal link", "id", l.ID, "org id", l.OrgID); err != nil {
+		return err
+	}
+	if !l.Kind.Valid() {
+		return invalid("portal link: unknown kind %q", l.Kind)
+	}
+	if len(l.Digest) != 32 {
+		return invalid("portal link: digest must be 32 bytes")
+	}
+	if l.ExpiresAt.IsZero() {
+		return invalid("portal link: expiry is required")
+	}
+	return l.Features.Validate()
+}
+
+// Validate checks a portal session before RedeemPortalLink stores it. OrgID,
+// LinkID and Features come from the link and are not checked here.
+func (s *PortalSession) Validate() error {
+	if s == nil {
+		return invalid("nil portal session")
+	}
+	if err := required("portal session", "id", s.ID); err != nil {
+		return err
+	}
+	if len(s.Digest) != 32 {
+		return invalid("portal session: digest must be 32 bytes")
+	}
+	if s.ExpiresAt.IsZero() {
+		return invalid("portal session: expiry is required")
+	}
+	return nil
+}
+
+// Validate checks a directory before it is written.
+func (d *Directory) Validate() error {
+	if d == nil {
+		return invalid("nil directory")
+	}
+	if err := required("directory", "id", d.ID, "org id", d.OrgID); err != nil {
+		return err
+	}
+	if !d.State.Valid() {
+		return invalid("directory: unknown state %q", d.State)
+	}
+	return nil
+}
+
+// Validate checks a directory token before it is written.
+func (t *DirectoryToken) Validate() error {
+	if t == nil {
+		return invalid("nil directory token")
+	}
+	if err := required("directory token", "id", t.ID, "directory id", t.DirectoryID); err != nil {
+		return err
+	}
+	if len(t.Digest) != 32 {
+		return invalid("directory token: digest must be 32 bytes")
+	}
+	return nil
+}
+
+// Validate checks a directory user before it is written.
+func (u *DirectoryUser) Validate() error {
+	if u == nil {
+		return invalid("nil directory user")
+	}
+	return required("directory user", "id", u.ID, "directory id", u.DirectoryID, "userName", u.UserName)
+}
+
+// Validate checks a directory group before it is written.
+func (g *DirectoryGroup) Validate() error {
+	if g == nil {
+		return invalid("nil directory group")
+	}
+	return required("directory group", "id", g.ID, "directory id", g.DirectoryID, "displayName", g.DisplayName)
+}
+
+// Validate checks a membership change.
+func (op MemberOp) Validate() error {
+	if op.Kind < MembersAdd || op.Kind > MembersReplace {
+		return invalid("unknown member operation %d", op.Kind)
+	}
+	for _, id := range op.IDs {
+		if id == "" {
+			return invalid("empty member id")
+		}
+	}
+	return nil
+}
+
+// Validate checks an event before it is appended.
+func (e *Event) Validate() error {
+	if e == nil {
+		return invalid("nil event")
+	}
+	if err := required("event", "id", e.ID, "type", e.Type); err != nil {
+		return err
+	}
+	if e.CreatedAt.IsZero() {
+		return invalid("event: time is required")
+	}
+	return nil
+}
+
+// ValidateEvents validates each event.
+func ValidateEvents(events []Event) error {
+	for i := range events {
+		if err := events[i].Validate(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// MatchesTypes reports whether the event type t is selected by types, as
+// EventQuery.Types describes.
+func MatchesTypes(t string, types []string) bool {
+	if len(types) == 0 {
+		return true
+	}
+	for _, p := range types {
+		if t == p || strings.HasPrefix(t, p+".") {
+			return true
+		}
+	}
+	return false
+}
+
+// Validate checks a login request before it is written.
+func (r *LoginRequest) Validate() error {
+	if r == nil {
+		return invalid("nil login request")
+	}
+	if err := required("login request", "id", r.ID, "connection id", r.ConnectionID); err != nil {
+		return err
+	}
+	if !r.Protocol.Valid() {
+		return invalid("login request: unknown protocol %q", r.Protocol)
+	}
+	if r.ExpiresAt.IsZero() {
+		return invalid("login request: expiry is required")
+	}
+	return nil
+}
+
+// Validate checks branding before it is written.
+func (b *Branding) Validate() error {
+	if b == nil {
+		return invalid("nil branding")
+	}
+	if b.AccentColor != "" && !ValidColor(b.AccentColor) {
+		return invalid("branding: accent colour must be #RRGGBB, got %q", b.AccentColor)
+	}
+	for _, a := range []*Asset{b.Logo, b.Favicon} {
+		if a != nil && (a.ContentType == "" || len(a.Data) == 0) {
+			return invalid("branding: an asset needs a content type and data")
+		}
+	}
+	return nil
+}
+
+// ValidColor reports whether s is a colour of the form #RRGGBB.
+func ValidColor(s string) bool {
+	if len(s) != 7 || s[0] != '#' {
+		return false
+	}
+	for _, c := range s[1:] {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// Validate checks an API key before it is written.
+func (k *APIKey) Validate() error {
+	if k == nil {
+		return invalid("nil API key")
+	}
+	if err := required("API key", "id", k.ID, "name", k.Name); err != nil {
+		return err
+	}
+	if len(k.Digest) != 32 {
+		return invalid("API key: digest must be 32 bytes")
+	}
+	return nil
+}
+
+// ValidateLease checks the arguments of AcquireLease.
+func ValidateLease(name, holder string, now, until time.Time) error {
+	if err := required("lease", "name", name, "holder", holder); err != nil {
+		return err
+	}
+	if !until.After(now) {
+		return invalid("lease: until must be after now")
+	}
+	return nil
+}
+
+// UTC returns t in UTC, keeping the zero time zero.
+func UTC(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return t.UTC()
+}
