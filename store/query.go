@@ -1,6 +1,5 @@
 package store
 
-
 // Filter is a condition on directory users or groups, built by scimkit from a
 // SCIM filter. It is a closed set of node types: And, Or, Not, Compare.
 // Implementations translate it into their own query language (SQL WHERE with
