@@ -1,0 +1,161 @@
+package memstore
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/onboardkit/onboardkit/store"
+)
+
+// CreateConnection stores c with its events.
+func (s *Store) CreateConnection(ctx context.Context, c *store.Connection, events ...store.Event) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	if err := checkEvents(events); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.orgs[c.OrgID]; !ok {
+		return notFound("organization %q", c.OrgID)
+	}
+	if _, ok := s.conns[c.ID]; ok {
+		return exists("connection %q", c.ID)
+	}
+	s.conns[c.ID] = storeConn(c)
+	s.appendLocked(events)
+	return nil
+}
+
+// GetConnection returns the connection with id.
+func (s *Store) GetConnection(ctx context.Context, id string) (*store.Connection, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := requireIDs("connection id", id); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.conns[id]
+	if !ok {
+		return nil, notFound("connection %q", id)
+	}
+	out := cloneConn(c)
+	return &out, nil
+}
+
+func connCmp(a, b store.Connection) int {
+	if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+		return c
+	}
+	return strings.Compare(a.ID, b.ID)
+}
+
+// ListConnections returns the organization's connections ordered by
+// (CreatedAt, ID).
+func (s *Store) ListConnections(ctx context.Context, orgID string) ([]store.Connection, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := requireIDs("organization id", orgID); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []store.Connection
+	for _, c := range s.conns {
+		if c.OrgID == orgID {
+			out = append(out, cloneConn(c))
+		}
+	}
+	slices.SortFunc(out, connCmp)
+	return out, nil
+}
+
+// ListConnectionsByProtocol returns every connection of protocol p ordered by
+// ID.
+func (s *Store) ListConnectionsByProtocol(ctx context.Context, p store.Protocol) ([]store.Connection, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if !p.Valid() {
+		return nil, invalid("unknown protocol %q", p)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []store.Connection
+	for _, c := range s.conns {
+		if c.Protocol == p {
+			out = append(out, cloneConn(c))
+		}
+	}
+	slices.SortFunc(out, func(a, b store.Connection) int { return strings.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+// UpdateConnection applies fn to a copy of the connection and stores the
+// result with fn's events.
+func (s *Store) UpdateConnection(ctx context.Context, id string, fn func(*store.Connection) ([]store.Event, error)) (*store.Connection, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := requireIDs("connection id", id); err != nil {
+		return nil, err
+	}
+	if fn == nil {
+		return nil, invalid("nil update function")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, ok := s.conns[id]
+	if !ok {
+		return nil, notFound("connection %q", id)
+	}
+	c := cloneConn(old)
+	events, err := fn(&c)
+	if err != nil {
+		return nil, err
+	}
+	if c.ID != old.ID || c.OrgID != old.OrgID || !c.CreatedAt.Equal(old.CreatedAt) {
+		return nil, invalid("connection: id, organization and creation time cannot change")
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	if err := checkEvents(events); err != nil {
+		return nil, err
+	}
+	stored := storeConn(&c)
+	s.conns[id] = stored
+	s.appendLocked(events)
+	out := cloneConn(stored)
+	return &out, nil
+}
+
+// DeleteConnection removes the connection; its events are appended only when
+// it existed.
+func (s *Store) DeleteConnection(ctx context.Context, id string, events ...store.Event) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := requireIDs("connection id", id); err != nil {
+		return err
+	}
+	if err := checkEvents(events); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.conns[id]; !ok {
+		return nil
+	}
+	delete(s.conns, id)
+	s.appendLocked(events)
+	return nil
+}

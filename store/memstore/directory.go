@@ -1,0 +1,324 @@
+package memstore
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/onboardkit/onboardkit/store"
+)
+
+// dirState is one directory with its users, groups and memberships, and the
+// indexes that answer per-request lookups without scanning.
+type dirState struct {
+	dir store.Directory
+
+	users      map[string]*store.DirectoryUser
+	userByName map[string]string // lower-cased userName -> id
+	userByExt  map[string]string // externalId -> id
+
+	groups      map[string]*store.DirectoryGroup
+	groupByName map[string]string // lower-cased displayName -> id
+	groupByExt  map[string]string // externalId -> id
+
+	members  map[string]map[string]struct{} // group id -> member ids
+	memberOf map[string]map[string]struct{} // member id -> group ids
+}
+
+func newDirState(d store.Directory) *dirState {
+	return &dirState{
+		dir:         d,
+		users:       map[string]*store.DirectoryUser{},
+		userByName:  map[string]string{},
+		userByExt:   map[string]string{},
+		groups:      map[string]*store.DirectoryGroup{},
+		groupByName: map[string]string{},
+		groupByExt:  map[string]string{},
+		members:     map[string]map[string]struct{}{},
+		memberOf:    map[string]map[string]struct{}{},
+	}
+}
+
+// CreateDirectory stores d with its events.
+func (s *Store) CreateDirectory(ctx context.Context, d *store.Directory, events ...store.Event) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := d.Validate(); err != nil {
+		return err
+	}
+	if err := checkEvents(events); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.orgs[d.OrgID]; !ok {
+		return notFound("organization %q", d.OrgID)
+	}
+	if _, ok := s.dirs[d.ID]; ok {
+		return exists("directory %q", d.ID)
+	}
+	s.dirs[d.ID] = newDirState(storeDirectory(d))
+	s.appendLocked(events)
+	return nil
+}
+
+// GetDirectory returns the directory with id.
+func (s *Store) GetDirectory(ctx context.Context, id string) (*store.Directory, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := requireIDs("directory id", id); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ds, ok := s.dirs[id]
+	if !ok {
+		return nil, notFound("directory %q", id)
+	}
+	out := cloneDirectory(&ds.dir)
+	return &out, nil
+}
+
+// ListDirectories returns the organization's directories ordered by
+// (CreatedAt, ID).
+func (s *Store) ListDirectories(ctx context.Context, orgID string) ([]store.Directory, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := requireIDs("organization id", orgID); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []store.Directory
+	for _, ds := range s.dirs {
+		if ds.dir.OrgID == orgID {
+			out = append(out, cloneDirectory(&ds.dir))
+		}
+	}
+	slices.SortFunc(out, func(a, b store.Directory) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out, nil
+}
+
+// UpdateDirectory applies fn to a copy of the directory and stores the result
+// with fn's events.
+func (s *Store) UpdateDirectory(ctx context.Context, id string, fn func(*store.Directory) ([]store.Event, error)) (*store.Directory, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := requireIDs("directory id", id); err != nil {
+		return nil, err
+	}
+	if fn == nil {
+		return nil, invalid("nil update function")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ds, ok := s.dirs[id]
+	if !ok {
+		return nil, notFound("directory %q", id)
+	}
+	d := cloneDirectory(&ds.dir)
+	events, err := fn(&d)
+	if err != nil {
+		return nil, err
+	}
+	if d.ID != ds.dir.ID || d.OrgID != ds.dir.OrgID || !d.CreatedAt.Equal(ds.dir.CreatedAt) {
+		return nil, invalid("directory: id, organization and creation time cannot change")
+	}
+	if err := d.Validate(); err != nil {
+		return nil, err
+	}
+	if err := checkEvents(events); err != nil {
+		return nil, err
+	}
+	ds.dir = storeDirectory(&d)
+	s.appendLocked(events)
+	out := cloneDirectory(&ds.dir)
+	return &out, nil
+}
+
+// DeleteDirectory removes the directory with its tokens, users, groups and
+// memberships. Its events are appended only when it existed.
+func (s *Store) DeleteDirectory(ctx context.Context, id string, events ...store.Event) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := requireIDs("directory id", id); err != nil {
+		return err
+	}
+	if err := checkEvents(events); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.dirs[id]; !ok {
+		return nil
+	}
+	s.deleteDirectoryLocked(id)
+	s.appendLocked(events)
+	return nil
+}
+
+func (s *Store) deleteDirectoryLocked(id string) {
+	ds, ok := s.dirs[id]
+	if !ok {
+		return
+	}
+	for tid, t := range s.tokens {
+		if t.DirectoryID == id {
+			delete(s.tokenByDigest, string(t.Digest))
+			delete(s.tokens, tid)
+		}
+	}
+	for uid := range ds.users {
+		delete(s.userDir, uid)
+	}
+	for gid := range ds.groups {
+		delete(s.groupDir, gid)
+	}
+	delete(s.dirs, id)
+}
+
+// CreateDirectoryToken stores t with its events.
+func (s *Store) CreateDirectoryToken(ctx context.Context, t *store.DirectoryToken, events ...store.Event) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := t.Validate(); err != nil {
+		return err
+	}
+	if err := checkEvents(events); err != nil {
+		return err
+	}
+	st := storeToken(t)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.dirs[t.DirectoryID]; !ok {
+		return notFound("directory %q", t.DirectoryID)
+	}
+	if _, ok := s.tokens[t.ID]; ok {
+		return exists("directory token %q", t.ID)
+	}
+	if _, ok := s.tokenByDigest[string(t.Digest)]; ok {
+		return exists("directory token digest")
+	}
+	active := 0
+	for _, o := range s.tokens {
+		if o.DirectoryID == t.DirectoryID && o.ActiveAt(st.CreatedAt) {
+			active++
+		}
+	}
+	if active >= store.MaxActiveDirectoryTokens {
+		return conflict("directory %q already has %d active tokens", t.DirectoryID, active)
+	}
+	s.tokens[t.ID] = st
+	s.tokenByDigest[string(t.Digest)] = t.ID
+	s.appendLocked(events)
+	return nil
+}
+
+// GetDirectoryTokenByDigest returns the token with digest, whatever its state.
+func (s *Store) GetDirectoryTokenByDigest(ctx context.Context, digest []byte) (*store.DirectoryToken, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if len(digest) == 0 {
+		return nil, invalid("digest is required")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, ok := s.tokenByDigest[string(digest)]
+	if !ok {
+		return nil, notFound("directory token")
+	}
+	out := cloneToken(s.tokens[id])
+	return &out, nil
+}
+
+// ListDirectoryTokens returns the directory's tokens, newest first.
+func (s *Store) ListDirectoryTokens(ctx context.Context, directoryID string) ([]store.DirectoryToken, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := requireIDs("directory id", directoryID); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []store.DirectoryToken
+	for _, t := range s.tokens {
+		if t.DirectoryID == directoryID {
+			out = append(out, cloneToken(t))
+		}
+	}
+	slices.SortFunc(out, func(a, b store.DirectoryToken) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(b.ID, a.ID)
+	})
+	return out, nil
+}
+
+// RevokeDirectoryToken marks the token revoked at now, keeping an earlier
+// revocation. Its events are appended only when the revocation time changed.
+func (s *Store) RevokeDirectoryToken(ctx context.Context, id string, now time.Time, events ...store.Event) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := requireIDs("directory token id", id); err != nil {
+		return err
+	}
+	if err := requireTime("now", now); err != nil {
+		return err
+	}
+	if err := checkEvents(events); err != nil {
+		return err
+	}
+	now = utc(now)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.tokens[id]
+	if !ok {
+		return notFound("directory token %q", id)
+	}
+	if !t.RevokedAt.IsZero() && !t.RevokedAt.After(now) {
+		return nil
+	}
+	c := cloneToken(t)
+	c.RevokedAt = now
+	s.tokens[id] = &c
+	s.appendLocked(events)
+	return nil
+}
+
+// TouchDirectoryToken records that the token was used at now.
+func (s *Store) TouchDirectoryToken(ctx context.Context, id string, now time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := requireIDs("directory token id", id); err != nil {
+		return err
+	}
+	if err := requireTime("now", now); err != nil {
+		return err
+	}
+	now = utc(now)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t, ok := s.tokens[id]; ok && now.After(t.LastUsedAt) {
+		c := cloneToken(t)
+		c.LastUsedAt = now
+		s.tokens[id] = &c
+	}
+	return nil
+}

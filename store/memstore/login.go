@@ -1,0 +1,80 @@
+package memstore
+
+import (
+	"context"
+	"time"
+
+	"github.com/onboardkit/onboardkit/store"
+)
+
+// CreateLoginRequest stores r.
+func (s *Store) CreateLoginRequest(ctx context.Context, r *store.LoginRequest) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.logins[r.ID]; ok {
+		return exists("login request %q", r.ID)
+	}
+	c := cloneLogin(r)
+	c.CreatedAt, c.ExpiresAt = utc(c.CreatedAt), utc(c.ExpiresAt)
+	s.logins[r.ID] = &c
+	return nil
+}
+
+// ConsumeLoginRequest removes and returns the request id; ErrExpired when it
+// expired at or before now (it is removed all the same).
+func (s *Store) ConsumeLoginRequest(ctx context.Context, id string, now time.Time) (*store.LoginRequest, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := requireIDs("login request id", id); err != nil {
+		return nil, err
+	}
+	if err := requireTime("now", now); err != nil {
+		return nil, err
+	}
+	now = utc(now)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.logins[id]
+	if !ok {
+		return nil, notFound("login request %q", id)
+	}
+	delete(s.logins, id)
+	if !r.ExpiresAt.After(now) {
+		return nil, store.ErrExpired
+	}
+	out := cloneLogin(r)
+	return &out, nil
+}
+
+// ConsumeAssertionID records the assertion id of the connection until
+// expiresAt; ErrAlreadyExists when it is recorded and not expired at now.
+func (s *Store) ConsumeAssertionID(ctx context.Context, connectionID, assertionID string, expiresAt, now time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := requireIDs("connection id", connectionID, "assertion id", assertionID); err != nil {
+		return err
+	}
+	if err := requireTime("expiry", expiresAt); err != nil {
+		return err
+	}
+	if err := requireTime("now", now); err != nil {
+		return err
+	}
+	now = utc(now)
+	k := assertionKey{connectionID, assertionID}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if exp, ok := s.assertions[k]; ok && exp.After(now) {
+		return exists("assertion id %q of connection %q", assertionID, connectionID)
+	}
+	s.assertions[k] = utc(expiresAt)
+	return nil
+}

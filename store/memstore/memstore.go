@@ -1,0 +1,245 @@
+package memstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/onboardkit/onboardkit/store"
+)
+
+// Store is an in-memory store.Store. The zero value is not usable; call New.
+type Store struct {
+	mu sync.Mutex
+
+	orgs     map[string]*store.Organization
+	orgByExt map[string]string // external id -> org id
+
+	domains  map[string]*store.Domain
+	verified map[string]string // name -> id of the verified domain
+
+	conns map[string]*store.Connection
+
+	links           map[string]*store.PortalLink
+	linkByDigest    map[string]string
+	sessions        map[string]*store.PortalSession
+	sessionByDigest map[string]string
+
+	dirs          map[string]*dirState
+	tokens        map[string]*store.DirectoryToken
+	tokenByDigest map[string]string
+	userDir       map[string]string // user id -> directory id
+	groupDir      map[string]string // group id -> directory id
+
+	events    []store.Event // events[i].Cursor == i+1
+	consumers map[string]int64
+
+	logins     map[string]*store.LoginRequest
+	assertions map[assertionKey]time.Time // -> expiry
+
+	branding map[string]*store.Branding
+
+	apiKeys        map[string]*store.APIKey
+	apiKeyByDigest map[string]string
+
+	leases map[string]lease
+}
+
+type assertionKey struct{ conn, id string }
+
+type lease struct {
+	holder string
+	until  time.Time
+}
+
+var _ store.Store = (*Store)(nil)
+
+// New returns an empty Store.
+func New() *Store {
+	return &Store{
+		orgs:            map[string]*store.Organization{},
+		orgByExt:        map[string]string{},
+		domains:         map[string]*store.Domain{},
+		verified:        map[string]string{},
+		conns:           map[string]*store.Connection{},
+		links:           map[string]*store.PortalLink{},
+		linkByDigest:    map[string]string{},
+		sessions:        map[string]*store.PortalSession{},
+		sessionByDigest: map[string]string{},
+		dirs:            map[string]*dirState{},
+		tokens:          map[string]*store.DirectoryToken{},
+		tokenByDigest:   map[string]string{},
+		userDir:         map[string]string{},
+		groupDir:        map[string]string{},
+		consumers:       map[string]int64{},
+		logins:          map[string]*store.LoginRequest{},
+		assertions:      map[assertionKey]time.Time{},
+		branding:        map[string]*store.Branding{},
+		apiKeys:         map[string]*store.APIKey{},
+		apiKeyByDigest:  map[string]string{},
+		leases:          map[string]lease{},
+	}
+}
+
+// Close releases nothing; the Store stays usable.
+func (s *Store) Close() error { return nil }
+
+// utc returns t in UTC at microsecond precision, keeping the zero time zero.
+func utc(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return t.UTC().Truncate(time.Microsecond)
+}
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{store.ErrInvalid}, args...)...)
+}
+
+func notFound(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{store.ErrNotFound}, args...)...)
+}
+
+func exists(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{store.ErrAlreadyExists}, args...)...)
+}
+
+func conflict(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{store.ErrConflict}, args...)...)
+}
+
+// requireIDs fails with ErrInvalid when one of the named values is empty.
+func requireIDs(pairs ...string) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if strings.TrimSpace(pairs[i+1]) == "" {
+			return invalid("%s is required", pairs[i])
+		}
+	}
+	return nil
+}
+
+func requireTime(what string, t time.Time) error {
+	if t.IsZero() {
+		return invalid("%s is required", what)
+	}
+	return nil
+}
+
+func validJSON(what string, m json.RawMessage) error {
+	if len(m) > 0 && !json.Valid(m) {
+		return invalid("%s is not valid JSON", what)
+	}
+	return nil
+}
+
+// checkEvents validates events before a write.
+func checkEvents(events []store.Event) error {
+	if err := store.ValidateEvents(events); err != nil {
+		return err
+	}
+	for i := range events {
+		if err := validJSON("event data", events[i].Data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// appendLocked appends validated events, assigning cursors, and returns the
+// stored copies.
+func (s *Store) appendLocked(events []store.Event) []store.Event {
+	if len(events) == 0 {
+		return nil
+	}
+	out := make([]store.Event, len(events))
+	for i := range events {
+		e := cloneEvent(&events[i])
+		e.CreatedAt = utc(e.CreatedAt)
+		e.Cursor = int64(len(s.events) + 1)
+		s.events = append(s.events, e)
+		out[i] = cloneEvent(&e)
+	}
+	return out
+}
+
+// DeleteExpired removes login requests, consumed assertion ids, portal
+// sessions and embedded portal links whose expiry is at or before now, and
+// shareable links expired for more than 30 days.
+func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if err := requireTime("now", now); err != nil {
+		return 0, err
+	}
+	now = utc(now)
+	shareableCutoff := now.Add(-30 * 24 * time.Hour)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for id, r := range s.logins {
+		if !r.ExpiresAt.After(now) {
+			delete(s.logins, id)
+			n++
+		}
+	}
+	for k, exp := range s.assertions {
+		if !exp.After(now) {
+			delete(s.assertions, k)
+			n++
+		}
+	}
+	for id, ps := range s.sessions {
+		if !ps.ExpiresAt.After(now) {
+			s.deleteSessionLocked(id)
+			n++
+		}
+	}
+	for id, l := range s.links {
+		if l.Kind == store.LinkEmbedded && !l.ExpiresAt.After(now) ||
+			l.Kind == store.LinkShareable && l.ExpiresAt.Before(shareableCutoff) {
+			s.deleteLinkLocked(id)
+			n++
+		}
+	}
+	return n, nil
+}
+
+// AcquireLease takes the lease name for holder until until if it is free,
+// expired at now, or already held by holder.
+func (s *Store) AcquireLease(ctx context.Context, name, holder string, now, until time.Time) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	if err := store.ValidateLease(name, holder, now, until); err != nil {
+		return false, err
+	}
+	now, until = utc(now), utc(until)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, ok := s.leases[name]
+	if ok && l.holder != holder && l.until.After(now) {
+		return false, nil
+	}
+	s.leases[name] = lease{holder: holder, until: until}
+	return true, nil
+}
+
+// ReleaseLease frees the lease if holder holds it.
+func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := requireIDs("lease name", name, "lease holder", holder); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l, ok := s.leases[name]; ok && l.holder == holder {
+		delete(s.leases, name)
+	}
+	return nil
+}

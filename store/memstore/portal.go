@@ -1,0 +1,241 @@
+package memstore
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/onboardkit/onboardkit/store"
+)
+
+// CreatePortalLink stores l with its events.
+func (s *Store) CreatePortalLink(ctx context.Context, l *store.PortalLink, events ...store.Event) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := l.Validate(); err != nil {
+		return err
+	}
+	if err := checkEvents(events); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.orgs[l.OrgID]; !ok {
+		return notFound("organization %q", l.OrgID)
+	}
+	if _, ok := s.links[l.ID]; ok {
+		return exists("portal link %q", l.ID)
+	}
+	if _, ok := s.linkByDigest[string(l.Digest)]; ok {
+		return exists("portal link digest")
+	}
+	s.links[l.ID] = storeLink(l)
+	s.linkByDigest[string(l.Digest)] = l.ID
+	s.appendLocked(events)
+	return nil
+}
+
+// GetPortalLink returns the link with id.
+func (s *Store) GetPortalLink(ctx context.Context, id string) (*store.PortalLink, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := requireIDs("portal link id", id); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, ok := s.links[id]
+	if !ok {
+		return nil, notFound("portal link %q", id)
+	}
+	out := cloneLink(l)
+	return &out, nil
+}
+
+// GetPortalLinkByDigest returns the link with this token digest.
+func (s *Store) GetPortalLinkByDigest(ctx context.Context, digest []byte) (*store.PortalLink, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if len(digest) == 0 {
+		return nil, invalid("digest is required")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, ok := s.linkByDigest[string(digest)]
+	if !ok {
+		return nil, notFound("portal link")
+	}
+	out := cloneLink(s.links[id])
+	return &out, nil
+}
+
+// ListPortalLinks returns the organization's links, newest first.
+func (s *Store) ListPortalLinks(ctx context.Context, orgID string) ([]store.PortalLink, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := requireIDs("organization id", orgID); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []store.PortalLink
+	for _, l := range s.links {
+		if l.OrgID == orgID {
+			out = append(out, cloneLink(l))
+		}
+	}
+	slices.SortFunc(out, func(a, b store.PortalLink) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(b.ID, a.ID)
+	})
+	return out, nil
+}
+
+// RevokePortalLink marks the link revoked at now, keeping an earlier
+// revocation. Its events are appended only when the link was not revoked.
+func (s *Store) RevokePortalLink(ctx context.Context, id string, now time.Time, events ...store.Event) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := requireIDs("portal link id", id); err != nil {
+		return err
+	}
+	if err := requireTime("now", now); err != nil {
+		return err
+	}
+	if err := checkEvents(events); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, ok := s.links[id]
+	if !ok {
+		return notFound("portal link %q", id)
+	}
+	if !l.RevokedAt.IsZero() {
+		return nil
+	}
+	c := cloneLink(l)
+	c.RevokedAt = utc(now)
+	s.links[id] = &c
+	s.appendLocked(events)
+	return nil
+}
+
+// RedeemPortalLink exchanges the link with digest for the new session ps.
+func (s *Store) RedeemPortalLink(ctx context.Context, digest []byte, now time.Time, ps *store.PortalSession, events ...store.Event) (*store.PortalSession, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if len(digest) == 0 {
+		return nil, invalid("digest is required")
+	}
+	if err := requireTime("now", now); err != nil {
+		return nil, err
+	}
+	if err := ps.Validate(); err != nil {
+		return nil, err
+	}
+	if err := checkEvents(events); err != nil {
+		return nil, err
+	}
+	now = utc(now)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, ok := s.linkByDigest[string(digest)]
+	if !ok {
+		return nil, notFound("portal link")
+	}
+	l := s.links[id]
+	switch {
+	case !l.RevokedAt.IsZero():
+		return nil, store.ErrRevoked
+	case !l.ExpiresAt.After(now):
+		return nil, store.ErrExpired
+	case l.Kind == store.LinkEmbedded && !l.UsedAt.IsZero():
+		return nil, store.ErrUsed
+	}
+	if _, ok := s.sessions[ps.ID]; ok {
+		return nil, exists("portal session %q", ps.ID)
+	}
+	if _, ok := s.sessionByDigest[string(ps.Digest)]; ok {
+		return nil, exists("portal session digest")
+	}
+	if l.UsedAt.IsZero() {
+		c := cloneLink(l)
+		c.UsedAt = now
+		s.links[id] = &c
+	}
+	stored := cloneSession(ps)
+	stored.OrgID = l.OrgID
+	stored.LinkID = l.ID
+	stored.Features = slices.Clone(l.Features)
+	stored.CreatedAt, stored.ExpiresAt = utc(stored.CreatedAt), utc(stored.ExpiresAt)
+	s.sessions[stored.ID] = &stored
+	s.sessionByDigest[string(stored.Digest)] = stored.ID
+	s.appendLocked(events)
+	out := cloneSession(&stored)
+	return &out, nil
+}
+
+// GetPortalSession returns the session with digest, or ErrExpired when it
+// expired at or before now.
+func (s *Store) GetPortalSession(ctx context.Context, digest []byte, now time.Time) (*store.PortalSession, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if len(digest) == 0 {
+		return nil, invalid("digest is required")
+	}
+	if err := requireTime("now", now); err != nil {
+		return nil, err
+	}
+	now = utc(now)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, ok := s.sessionByDigest[string(digest)]
+	if !ok {
+		return nil, notFound("portal session")
+	}
+	ps := s.sessions[id]
+	if !ps.ExpiresAt.After(now) {
+		return nil, store.ErrExpired
+	}
+	out := cloneSession(ps)
+	return &out, nil
+}
+
+// DeletePortalSession removes the session with id.
+func (s *Store) DeletePortalSession(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := requireIDs("portal session id", id); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.deleteSessionLocked(id)
+	return nil
+}
+
+func (s *Store) deleteSessionLocked(id string) {
+	if ps, ok := s.sessions[id]; ok {
+		delete(s.sessionByDigest, string(ps.Digest))
+		delete(s.sessions, id)
+	}
+}
+
+func (s *Store) deleteLinkLocked(id string) {
+	if l, ok := s.links[id]; ok {
+		delete(s.linkByDigest, string(l.Digest))
+		delete(s.links, id)
+	}
+}

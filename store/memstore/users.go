@@ -1,0 +1,306 @@
+package memstore
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/onboardkit/onboardkit/store"
+)
+
+func (s *Store) dirOf(directoryID string) (*dirState, error) {
+	ds, ok := s.dirs[directoryID]
+	if !ok {
+		return nil, notFound("directory %q", directoryID)
+	}
+	return ds, nil
+}
+
+// CreateDirectoryUser stores u with Version 1 and its events.
+func (s *Store) CreateDirectoryUser(ctx context.Context, u *store.DirectoryUser, events ...store.Event) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := u.Validate(); err != nil {
+		return err
+	}
+	if err := validJSON("user attributes", u.Attributes); err != nil {
+		return err
+	}
+	if err := checkEvents(events); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ds, err := s.dirOf(u.DirectoryID)
+	if err != nil {
+		return err
+	}
+	if _, ok := s.userDir[u.ID]; ok {
+		return exists("directory user %q", u.ID)
+	}
+	name := strings.ToLower(u.UserName)
+	if _, ok := ds.userByName[name]; ok {
+		return exists("userName %q in directory %q", u.UserName, u.DirectoryID)
+	}
+	if u.ExternalID != "" {
+		if _, ok := ds.userByExt[u.ExternalID]; ok {
+			return exists("externalId %q in directory %q", u.ExternalID, u.DirectoryID)
+		}
+	}
+	st := storeUser(u)
+	st.OrgID = ds.dir.OrgID
+	st.Version = 1
+	ds.users[st.ID] = st
+	ds.userByName[name] = st.ID
+	if st.ExternalID != "" {
+		ds.userByExt[st.ExternalID] = st.ID
+	}
+	s.userDir[st.ID] = ds.dir.ID
+	s.appendLocked(events)
+	return nil
+}
+
+// GetDirectoryUser returns the user id of the directory.
+func (s *Store) GetDirectoryUser(ctx context.Context, directoryID, id string) (*store.DirectoryUser, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := requireIDs("directory id", directoryID, "user id", id); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ds, ok := s.dirs[directoryID]
+	if !ok {
+		return nil, notFound("directory user %q", id)
+	}
+	u, ok := ds.users[id]
+	if !ok {
+		return nil, notFound("directory user %q", id)
+	}
+	out := cloneUser(u)
+	return &out, nil
+}
+
+// ListDirectoryUsers returns the page of the directory's users selected by q
+// and the number of users matching q.Filter. An unknown directory has none.
+func (s *Store) ListDirectoryUsers(ctx context.Context, directoryID string, q store.UserQuery) ([]store.DirectoryUser, int, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, 0, err
+	}
+	if err := requireIDs("directory id", directoryID); err != nil {
+		return nil, 0, err
+	}
+	if err := checkPage(q.SortOrder, q.Offset, q.Limit); err != nil {
+		return nil, 0, err
+	}
+	match, err := compileUserFilter(q.Filter)
+	if err != nil {
+		return nil, 0, err
+	}
+	less, err := userSort(q.SortBy)
+	if err != nil {
+		return nil, 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ds, ok := s.dirs[directoryID]
+	if !ok {
+		return nil, 0, nil
+	}
+	var rows []*store.DirectoryUser
+	if ids, ok := candidates(q.Filter, ds.userLookup); ok {
+		seen := make(map[string]bool, len(ids))
+		for _, id := range ids {
+			if u := ds.users[id]; u != nil && !seen[id] && match(u) {
+				seen[id] = true
+				rows = append(rows, u)
+			}
+		}
+	} else {
+		for _, u := range ds.users {
+			if match(u) {
+				rows = append(rows, u)
+			}
+		}
+	}
+	total := len(rows)
+	if q.Limit == 0 || q.Offset >= total {
+		return nil, total, nil
+	}
+	if q.SortOrder == store.Descending {
+		slices.SortFunc(rows, func(a, b *store.DirectoryUser) int { return less(b, a) })
+	} else {
+		slices.SortFunc(rows, less)
+	}
+	rows = page(rows, q.Offset, q.Limit)
+	out := make([]store.DirectoryUser, len(rows))
+	for i, u := range rows {
+		out[i] = cloneUser(u)
+	}
+	return out, total, nil
+}
+
+// FindDirectoryUsersByEmail returns the users of the organization's
+// directories whose userName or one of whose emails equals email,
+// case-insensitively, ordered by (DirectoryID, ID).
+func (s *Store) FindDirectoryUsersByEmail(ctx context.Context, orgID, email string) ([]store.DirectoryUser, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := requireIDs("organization id", orgID, "email", email); err != nil {
+		return nil, err
+	}
+	email = strings.ToLower(email)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []store.DirectoryUser
+	for _, ds := range s.dirs {
+		if ds.dir.OrgID != orgID {
+			continue
+		}
+		for _, u := range ds.users {
+			found := strings.ToLower(u.UserName) == email
+			for _, e := range u.Emails {
+				found = found || strings.ToLower(e.Value) == email
+			}
+			if found {
+				out = append(out, cloneUser(u))
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b store.DirectoryUser) int {
+		if c := strings.Compare(a.DirectoryID, b.DirectoryID); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out, nil
+}
+
+// UpdateDirectoryUser applies fn to a copy of the user and stores the result,
+// with Version incremented, and fn's events.
+func (s *Store) UpdateDirectoryUser(ctx context.Context, directoryID, id string, fn func(*store.DirectoryUser) ([]store.Event, error)) (*store.DirectoryUser, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := requireIDs("directory id", directoryID, "user id", id); err != nil {
+		return nil, err
+	}
+	if fn == nil {
+		return nil, invalid("nil update function")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ds, ok := s.dirs[directoryID]
+	if !ok {
+		return nil, notFound("directory user %q", id)
+	}
+	old, ok := ds.users[id]
+	if !ok {
+		return nil, notFound("directory user %q", id)
+	}
+	u := cloneUser(old)
+	events, err := fn(&u)
+	if err != nil {
+		return nil, err
+	}
+	if u.ID != old.ID || u.DirectoryID != old.DirectoryID || u.OrgID != old.OrgID || !u.CreatedAt.Equal(old.CreatedAt) {
+		return nil, invalid("directory user: id, directory, organization and creation time cannot change")
+	}
+	if err := u.Validate(); err != nil {
+		return nil, err
+	}
+	if err := validJSON("user attributes", u.Attributes); err != nil {
+		return nil, err
+	}
+	if err := checkEvents(events); err != nil {
+		return nil, err
+	}
+	oldName, name := strings.ToLower(old.UserName), strings.ToLower(u.UserName)
+	if other, taken := ds.userByName[name]; taken && other != id {
+		return nil, exists("userName %q in directory %q", u.UserName, directoryID)
+	}
+	if u.ExternalID != "" {
+		if other, taken := ds.userByExt[u.ExternalID]; taken && other != id {
+			return nil, exists("externalId %q in directory %q", u.ExternalID, directoryID)
+		}
+	}
+	delete(ds.userByName, oldName)
+	if old.ExternalID != "" {
+		delete(ds.userByExt, old.ExternalID)
+	}
+	st := storeUser(&u)
+	st.Version = old.Version + 1
+	ds.users[id] = st
+	ds.userByName[name] = id
+	if st.ExternalID != "" {
+		ds.userByExt[st.ExternalID] = id
+	}
+	s.appendLocked(events)
+	out := cloneUser(st)
+	return &out, nil
+}
+
+// DeleteDirectoryUser removes the user and its memberships, with the events
+// built from the user and the groups it was a member of.
+func (s *Store) DeleteDirectoryUser(ctx context.Context, directoryID, id string, events func(u *store.DirectoryUser, groupIDs []string) []store.Event) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := requireIDs("directory id", directoryID, "user id", id); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ds, ok := s.dirs[directoryID]
+	if !ok {
+		return notFound("directory user %q", id)
+	}
+	u, ok := ds.users[id]
+	if !ok {
+		return notFound("directory user %q", id)
+	}
+	groupIDs := sortedKeys(ds.memberOf[id])
+	var evs []store.Event
+	if events != nil {
+		c := cloneUser(u)
+		evs = events(&c, slices.Clone(groupIDs))
+		if err := checkEvents(evs); err != nil {
+			return err
+		}
+	}
+	ds.removeMember(id)
+	delete(ds.userByName, strings.ToLower(u.UserName))
+	if u.ExternalID != "" {
+		delete(ds.userByExt, u.ExternalID)
+	}
+	delete(ds.users, id)
+	delete(s.userDir, id)
+	s.appendLocked(evs)
+	return nil
+}
+
+// removeMember removes id from every group it is a member of.
+func (ds *dirState) removeMember(id string) {
+	for gid := range ds.memberOf[id] {
+		delete(ds.members[gid], id)
+		if len(ds.members[gid]) == 0 {
+			delete(ds.members, gid)
+		}
+	}
+	delete(ds.memberOf, id)
+}
+
+func sortedKeys(m map[string]struct{}) []string {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}

@@ -1,0 +1,315 @@
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/onboardkit/onboardkit/store"
+)
+
+// workers is how many goroutines race in each concurrency test.
+const workers = 50
+
+// race runs fn(i) for i in [0, n) on n goroutines released together, and
+// returns their errors.
+func race(n int, fn func(i int) error) []error {
+	errs := make([]error, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			errs[i] = fn(i)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	return errs
+}
+
+// outcomes counts nil errors and fails the test on an error that is neither
+// nil nor one of allowed.
+func outcomes(t *testing.T, what string, errs []error, allowed ...error) (wins int) {
+	t.Helper()
+	for _, err := range errs {
+		if err == nil {
+			wins++
+			continue
+		}
+		ok := false
+		for _, a := range allowed {
+			ok = ok || errors.Is(err, a)
+		}
+		if !ok {
+			t.Fatalf("%s: unexpected error %v", what, err)
+		}
+	}
+	return wins
+}
+
+var concurrencyTests = []subtest{
+	{"RedeemEmbeddedLink", func(f *fixture) {
+		org := f.mkOrg()
+		l := f.mkLink(org.ID, store.LinkEmbedded, at(time.Minute))
+		sessions := make([]*store.PortalSession, workers)
+		for i := range sessions {
+			sessions[i] = f.newSession(at(6 * time.Hour))
+		}
+		c := f.lastCursor()
+		errs := race(workers, func(i int) error {
+			_, err := f.s.RedeemPortalLink(f.ctx, l.Digest, at(time.Second), sessions[i], f.ev("portal.session.created", org.ID, sessions[i].ID))
+			return err
+		})
+		if wins := outcomes(f.T, "RedeemPortalLink", errs, store.ErrUsed); wins != 1 {
+			f.Fatalf("%d concurrent redemptions of one embedded link succeeded, want exactly 1", wins)
+		}
+		live := 0
+		for _, s := range sessions {
+			if _, err := f.s.GetPortalSession(f.ctx, s.Digest, at(time.Second)); err == nil {
+				live++
+			}
+		}
+		if live != 1 {
+			f.Fatalf("%d sessions stored, want 1", live)
+		}
+		if n := len(f.eventsAfter(c)); n != 1 {
+			f.Fatalf("%d events appended, want 1", n)
+		}
+	}},
+	{"ConsumeAssertionID", func(f *fixture) {
+		errs := race(workers, func(int) error {
+			return f.s.ConsumeAssertionID(f.ctx, "conn_1", "_assertion", at(time.Hour), t0)
+		})
+		if wins := outcomes(f.T, "ConsumeAssertionID", errs, store.ErrAlreadyExists); wins != 1 {
+			f.Fatalf("%d concurrent ConsumeAssertionID calls succeeded, want exactly 1", wins)
+		}
+	}},
+	{"ConsumeLoginRequest", func(f *fixture) {
+		f.ok(f.s.CreateLoginRequest(f.ctx, &store.LoginRequest{ID: "req_1", ConnectionID: "conn_1", Protocol: store.ProtocolSAML, CreatedAt: t0, ExpiresAt: at(time.Hour)}), "CreateLoginRequest")
+		errs := race(workers, func(int) error {
+			r, err := f.s.ConsumeLoginRequest(f.ctx, "req_1", at(time.Minute))
+			if err == nil && r.ID != "req_1" {
+				return fmt.Errorf("consumed %q", r.ID)
+			}
+			return err
+		})
+		if wins := outcomes(f.T, "ConsumeLoginRequest", errs, store.ErrNotFound); wins != 1 {
+			f.Fatalf("%d concurrent ConsumeLoginRequest calls succeeded, want exactly 1", wins)
+		}
+	}},
+	{"AcquireLease", func(f *fixture) {
+		errs := race(workers, func(i int) error {
+			ok, err := f.s.AcquireLease(f.ctx, "webhooks", fmt.Sprintf("instance-%d", i), t0, at(time.Minute))
+			if err == nil && !ok {
+				return store.ErrConflict // lost the race: expected
+			}
+			return err
+		})
+		if wins := outcomes(f.T, "AcquireLease", errs, store.ErrConflict); wins != 1 {
+			f.Fatalf("%d concurrent holders of one lease, want exactly 1", wins)
+		}
+	}},
+	{"UpdateDomainLosesNothing", func(f *fixture) {
+		org := f.mkOrg()
+		d := f.mkDomain(org.ID, "acme.example", store.DomainPending)
+		_, err := f.s.UpdateDomain(f.ctx, d.ID, func(x *store.Domain) ([]store.Event, error) {
+			x.Failure = "0"
+			return nil, nil
+		})
+		f.ok(err, "UpdateDomain")
+		c := f.lastCursor()
+		errs := race(workers, func(int) error {
+			_, err := f.s.UpdateDomain(f.ctx, d.ID, func(x *store.Domain) ([]store.Event, error) {
+				n, err := strconv.Atoi(x.Failure)
+				if err != nil {
+					return nil, err
+				}
+				x.Failure = strconv.Itoa(n + 1)
+				return []store.Event{f.ev("domain.checked", org.ID, d.ID)}, nil
+			})
+			return err
+		})
+		outcomes(f.T, "UpdateDomain", errs)
+		got, err := f.s.GetDomain(f.ctx, d.ID)
+		f.ok(err, "GetDomain")
+		if got.Failure != strconv.Itoa(workers) {
+			f.Fatalf("after %d concurrent increments the counter is %s", workers, got.Failure)
+		}
+		if n := len(f.eventsAfter(c)); n != workers {
+			f.Fatalf("%d events appended by %d updates", n, workers)
+		}
+	}},
+	{"UpdateDirectoryUserVersions", func(f *fixture) {
+		org := f.mkOrg()
+		d := f.mkDir(org.ID)
+		u := f.mkUser(d.ID, "alice", nil)
+		errs := race(workers, func(i int) error {
+			_, err := f.s.UpdateDirectoryUser(f.ctx, d.ID, u.ID, func(x *store.DirectoryUser) ([]store.Event, error) {
+				x.Emails = append(x.Emails, store.Email{Value: fmt.Sprintf("a%d@example.com", i)})
+				return []store.Event{f.ev("directory.user.updated", org.ID, u.ID)}, nil
+			})
+			return err
+		})
+		outcomes(f.T, "UpdateDirectoryUser", errs)
+		got := f.getUser(d.ID, u.ID)
+		if got.Version != workers+1 || len(got.Emails) != workers {
+			f.Fatalf("after %d concurrent updates: Version %d, %d emails; want %d, %d", workers, got.Version, len(got.Emails), workers+1, workers)
+		}
+	}},
+	{"UniqueUserName", func(f *fixture) {
+		org := f.mkOrg()
+		d := f.mkDir(org.ID)
+		errs := race(workers, func(i int) error {
+			name := "alice@example.com"
+			if i%2 == 1 {
+				name = "ALICE@example.com"
+			}
+			return f.s.CreateDirectoryUser(f.ctx, &store.DirectoryUser{ID: fmt.Sprintf("usr_%d", i), DirectoryID: d.ID, UserName: name, CreatedAt: t0},
+				f.ev("directory.user.created", org.ID, ""))
+		})
+		if wins := outcomes(f.T, "CreateDirectoryUser", errs, store.ErrAlreadyExists); wins != 1 {
+			f.Fatalf("%d concurrent creates of one userName succeeded, want exactly 1", wins)
+		}
+		_, total, err := f.s.ListDirectoryUsers(f.ctx, d.ID, store.UserQuery{})
+		f.ok(err, "ListDirectoryUsers")
+		if total != 1 {
+			f.Fatalf("%d users stored, want 1", total)
+		}
+	}},
+	{"VerifiedDomainOnce", func(f *fixture) {
+		orgs := make([]string, workers)
+		doms := make([]*store.Domain, workers)
+		for i := range orgs {
+			orgs[i] = f.mkOrg().ID
+			doms[i] = f.mkDomain(orgs[i], "contested.example", store.DomainPending)
+		}
+		errs := race(workers, func(i int) error {
+			if i%2 == 0 {
+				_, err := f.s.UpdateDomain(f.ctx, doms[i].ID, func(x *store.Domain) ([]store.Event, error) {
+					x.State = store.DomainVerified
+					return nil, nil
+				})
+				return err
+			}
+			return f.s.CreateDomain(f.ctx, &store.Domain{ID: fmt.Sprintf("dom_new_%d", i), OrgID: orgs[i], Name: "contested.example.", State: store.DomainVerified, Method: store.DomainManual, CreatedAt: t0})
+		})
+		// Odd workers race for another name: "contested.example." (names are
+		// compared byte for byte).
+		even, odd := errs[0:0], errs[0:0]
+		for i, err := range errs {
+			if i%2 == 0 {
+				even = append(even, err)
+			} else {
+				odd = append(odd, err)
+			}
+		}
+		if wins := outcomes(f.T, "UpdateDomain to verified", even, store.ErrConflict); wins != 1 {
+			f.Fatalf("%d organizations verified one name, want exactly 1", wins)
+		}
+		if wins := outcomes(f.T, "CreateDomain verified", odd, store.ErrConflict); wins != 1 {
+			f.Fatalf("%d organizations created one verified name, want exactly 1", wins)
+		}
+	}},
+	{"TokenLimit", func(f *fixture) {
+		org := f.mkOrg()
+		d := f.mkDir(org.ID)
+		errs := race(workers, func(i int) error {
+			id := fmt.Sprintf("tok_%d", i)
+			return f.s.CreateDirectoryToken(f.ctx, &store.DirectoryToken{ID: id, DirectoryID: d.ID, Digest: digest(id), CreatedAt: t0})
+		})
+		if wins := outcomes(f.T, "CreateDirectoryToken", errs, store.ErrConflict); wins != store.MaxActiveDirectoryTokens {
+			f.Fatalf("%d concurrent tokens created, want %d", wins, store.MaxActiveDirectoryTokens)
+		}
+	}},
+	{"EventCursors", testEventCursors},
+}
+
+// testEventCursors appends events from many goroutines, directly and with
+// entity writes, while a reader polls: the reader must see gap-free, strictly
+// increasing cursors and, in the end, every event.
+func testEventCursors(f *fixture) {
+	const writers, perWriter = 10, 20
+	org := f.mkOrg()
+	d := f.mkDir(org.ID)
+	base := f.lastCursor()
+	var done sync.WaitGroup
+	writeErrs := make(chan error, writers*perWriter)
+	for w := range writers {
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			for i := range perWriter {
+				var err error
+				if i%2 == 0 {
+					_, err = f.s.AppendEvents(f.ctx, store.Event{ID: fmt.Sprintf("evt_w%d_%d", w, i), Type: "test.append", OrgID: org.ID, CreatedAt: t0})
+				} else {
+					err = f.s.CreateDirectoryUser(f.ctx, &store.DirectoryUser{ID: fmt.Sprintf("usr_w%d_%d", w, i), DirectoryID: d.ID, UserName: fmt.Sprintf("w%d-%d", w, i), CreatedAt: t0},
+						store.Event{ID: fmt.Sprintf("evt_u%d_%d", w, i), Type: "directory.user.created", OrgID: org.ID, CreatedAt: t0})
+				}
+				if err != nil {
+					writeErrs <- err
+				}
+			}
+		}()
+	}
+	writersDone := make(chan struct{})
+	go func() { done.Wait(); close(writersDone) }()
+
+	total := writers * perWriter
+	last, seen := base, 0
+	finished := false
+	for {
+		page, err := f.s.ListEvents(f.ctx, store.EventQuery{After: last, Limit: 37})
+		f.ok(err, "ListEvents")
+		for _, e := range page {
+			if e.Cursor != last+1 {
+				f.Fatalf("reader saw cursor %d after %d: cursors must be gap-free and increasing", e.Cursor, last)
+			}
+			last = e.Cursor
+			seen++
+		}
+		if seen >= total || len(page) > 0 {
+			if seen >= total {
+				break
+			}
+			continue
+		}
+		if finished {
+			break
+		}
+		select {
+		case <-writersDone:
+			finished = true // one more poll sees what the last writes left
+		case <-time.After(time.Millisecond):
+		}
+	}
+	<-writersDone
+	close(writeErrs)
+	for err := range writeErrs {
+		f.Fatalf("concurrent write: %v", err)
+	}
+	if seen != total {
+		f.Fatalf("reader saw %d events, want %d", seen, total)
+	}
+	if c := f.lastCursor(); c != base+int64(total) {
+		f.Fatalf("LastEventCursor = %d, want %d", c, base+int64(total))
+	}
+}
+
+// RunConcurrency runs the concurrency tests of the conformance suite: racing
+// redemptions, consumptions, lease acquisitions, updates and event appends
+// must behave as if run one after another. Run includes it.
+func RunConcurrency(t *testing.T, newStore func(t *testing.T) store.Store) {
+	t.Helper()
+	for _, st := range concurrencyTests {
+		t.Run(st.name, func(t *testing.T) {
+			st.fn(newFixture(t, newStore(t)))
+		})
+	}
+}
