@@ -1,0 +1,167 @@
+// Package portal is the self-serve admin portal that a SaaS application
+// gives its enterprise customer's IT admin: a page, served by the
+// application itself, where the admin sees and sets up the organization's
+// single sign-on, directory sync and domains. The application shares it as
+// a link or embeds it in an iframe.
+//
+// # Mounting
+//
+// A Portal is an http.Handler. Mount it under the path of Config.BaseURL:
+//
+//	admin, err := portal.New(portal.Config{
+//		Store:          st,
+//		BaseURL:        "https://app.example.com/portal",
+//		FrameAncestors: []string{"https://app.example.com"}, // to embed it
+//		Branding:       portal.Branding{ProductName: "Example", AccentColor: "#0f766e"},
+//	})
+//	if err != nil {
+//		return err
+//	}
+//	mux.Handle("/portal/", http.StripPrefix("/portal", admin))
+//
+// Routes, relative to the mount point: GET /l/{token} (also /l?token=) the
+// link landing page, POST /l the redemption, GET / the overview, GET /sso,
+// /directory-sync and /domains the sections, POST /logout, and the assets
+// under /assets/ and /brand/.
+//
+// # Links
+//
+// GenerateLink issues a link for one organization and a set of features
+// (sso, dir_sync, domains; all three by default). Its JSON form is the usual
+// {"id", "location", "expireTime"}. There are two kinds:
+//
+//   - Shareable (the default): sent by email or chat, reusable for 7 days
+//     (Config.ShareableLinkTTL), revocable with RevokeLink. Each use starts a
+//     session of 6 hours (Config.ShareableSessionTTL); the admin whose
+//     session ends opens the link again.
+//   - Embedded (LinkOptions.Embedded): generated on every render of the host
+//     page that holds the iframe, single-use, valid 1 minute
+//     (Config.EmbeddedLinkTTL), starting a session of 6 hours
+//     (Config.EmbeddedSessionTTL).
+//
+// # Flow
+//
+//  1. GET (or HEAD) on the link shows a page with a Continue button. It
+//     never consumes the link: mail scanners and chat previews that fetch
+//     links change nothing. An unusable link (unknown, expired, used,
+//     revoked) gets a friendly page with status 404 or 410.
+//  2. The button POSTs the token in the form body to /l. For an embedded
+//     link the page's script submits the form by itself, so the iframe goes
+//     straight into the portal, still through a POST.
+//  3. The POST consumes the link in one guarded Store write
+//     (store.RedeemPortalLink: of concurrent redemptions of an embedded link
+//     exactly one wins), creates a session with a fresh random id, sets the
+//     session cookie and redirects with 303 to the overview, a URL without
+//     the token.
+//  4. Every page under the session reads the organization from the session
+//     only (URLs never carry an organization id), checks that the session
+//     has the page's feature (403 otherwise), and that the link it came from
+//     has not been revoked since.
+//
+// # Security model
+//
+//   - Link tokens and session ids are 256-bit random secrets, shown once and
+//     stored only as SHA-256 digests; the portal never logs them. The host's
+//     own access log sees the landing URL, which holds the token: keep
+//     /l/ paths out of access logs, or log paths without their last
+//     segment.
+//   - The session cookie is HttpOnly, Secure when BaseURL is https, with
+//     Path set to the mount path and Max-Age to the session's absolute
+//     lifetime. It is SameSite=Lax, except for sessions from embedded links
+//     when a FrameAncestors origin is cross-site to BaseURL: the iframe is
+//     then a third-party context, and the cookie is SameSite=None; Secure;
+//     Partitioned, so the browser keeps it only under the embedding site.
+//   - State-changing requests must come from the portal's origin
+//     (Sec-Fetch-Site, else Origin) and, under a session, carry the
+//     session's CSRF token (form field "csrf" or header X-CSRF-Token),
+//     compared in constant time. The link redemption, which precedes any
+//     session, is protected by the origin check. (Because of no-referrer,
+//     browsers send "Origin: null" on the portal's own form posts;
+//     Sec-Fetch-Site, sent by every current browser, is what tells them
+//     apart. A browser too old to send it cannot redeem a link.)
+//   - Every response carries Cache-Control: no-store, Referrer-Policy:
+//     no-referrer, X-Content-Type-Options: nosniff and
+//     Content-Security-Policy: default-src 'self'; script-src 'self';
+//     style-src 'self'; img-src 'self' data:; frame-ancestors <the
+//     FrameAncestors origins, or 'none'>; form-action 'self'; base-uri
+//     'none'; object-src 'none'. Pages have no inline script or style; the
+//     accent colour comes from a served stylesheet (/brand/style.css). Names
+//     that come from customers or identity providers are rendered escaped.
+//   - Uploaded logos and favicons are served only with an image type from an
+//     allowlist, under a sandboxing CSP.
+//   - Revoking a shareable link ends the sessions started from it at their
+//     next request.
+//
+// # Embedding
+//
+// Generate an embedded link on every render of the host page and put its
+// URL in the iframe; list the host page's origin in Config.FrameAncestors:
+//
+//	link, err := admin.GenerateLink(ctx, orgID, portal.LinkOptions{Embedded: true})
+//	// <iframe src="{{link.URL}}" width="100%" height="600" frameborder="0"
+//	//         allow="clipboard-write"></iframe>
+//
+// The pages are usable from 360 px wide and in a 600 px high frame.
+//
+// # Branding
+//
+// Pages show the product name, logo, favicon and accent colour. Each field
+// comes from the organization's store.Branding, else the host-wide one
+// (scope ""), else Config.Branding. Pages without a session (the link
+// landing page, errors) use the host-wide branding. Text on the accent
+// colour is white or black, whichever is readable; links use the accent
+// darkened to a 4.5:1 contrast on white when needed.
+//
+// # UI events
+//
+// When a portal page runs in an iframe, its script posts messages to the
+// parent window with postMessage, with targetOrigin set to each
+// FrameAncestors origin (only the parent's, when the browser tells it), never
+// "*". Check event.origin against the portal's origin in the listener:
+//
+//	window.addEventListener("message", (event) => {
+//		if (event.origin !== "https://app.example.com") return;
+//		const { type, data } = event.data;
+//	});
+//
+// Every message has the shape {type: string, data: object}; data carries
+// organizationId (the organization's id) whenever the page knows the
+// session. Types and data:
+//
+//   - PORTAL_LOAD_SUCCESS: a portal page loaded under a session.
+//     data: {organizationId, features: ["dir_sync", "domains", "sso"],
+//     expiresAt: RFC 3339 session expiry}.
+//   - PORTAL_LOAD_FAILURE: the frame shows an error instead of the portal.
+//     data: {reason}, one of link_invalid, link_expired, link_used,
+//     link_revoked, no_session, server_error.
+//   - PORTAL_SESSION_WARNING: Config.SessionWarning (5 minutes) before the
+//     session expires; the page also shows a notice.
+//     data: {organizationId, expiresAt, secondsLeft}.
+//   - PORTAL_SESSION_EXPIRY: the session has expired, posted by the open
+//     page when its timer runs out (data: {organizationId, expiresAt}) and by
+//     the page served for an expired session (data: {reason:
+//     "session_expired"}). A host may receive it more than once; generate a
+//     new link and reload the iframe.
+//   - ORGANIZATION_SSO_ENABLED, ORGANIZATION_SSO_DISABLED: an SSO connection
+//     was activated or deactivated. data: {organizationId, connectionId}.
+//   - ORGANIZATION_DIRECTORY_ENABLED, ORGANIZATION_DIRECTORY_DISABLED: a
+//     directory was activated or deactivated. data: {organizationId,
+//     directoryId}.
+//
+// The timers run from the server's clock at render time, not the browser's.
+//
+// The ORGANIZATION_* events are posted by the page rendered after the
+// change: a handler adds a UIEvent to the page's view, the layout renders it
+// as a hidden element
+//
+//	<div hidden data-portal-event="ORGANIZATION_SSO_ENABLED"
+//	     data-portal-event-data='{"connectionId":"conn_123"}'></div>
+//
+// and the script posts it, adding organizationId.
+//
+// # Outbox events
+//
+// The portal writes portal.link.created and portal.link.revoked with the
+// link, and portal.session.created with the redemption that creates the
+// session, in the same Store write. Their data never holds a token.
+package portal

@@ -1,0 +1,184 @@
+package portal
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/onboardkit/onboardkit/internal/secret"
+	"github.com/onboardkit/onboardkit/store"
+)
+
+// landing serves GET and HEAD /l/{token} (or /l?token=): a page that asks the
+// visitor to continue. It never consumes the link, so mail scanners and link
+// previews that fetch it change nothing. An embedded link's page continues
+// by itself (the script submits the form) so that the iframe goes straight
+// into the portal.
+func (p *Portal) landing(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	tok := r.PathValue("token")
+	if tok == "" {
+		tok = r.URL.Query().Get("token")
+	}
+	if !secret.Valid(tok, linkTokenPrefix) {
+		p.renderProblem(w, r, http.StatusNotFound, problemLinkInvalid)
+		return
+	}
+	l, err := p.st.GetPortalLinkByDigest(ctx, secret.Digest(tok))
+	if errors.Is(err, store.ErrNotFound) {
+		p.log.InfoContext(ctx, "portal: unknown link opened")
+		p.renderProblem(w, r, http.StatusNotFound, problemLinkInvalid)
+		return
+	}
+	if err != nil {
+		p.serverError(w, r, "looking up link", err)
+		return
+	}
+	if pk := p.judgeLink(l); pk != problemNone {
+		p.log.InfoContext(ctx, "portal: unusable link opened", "link_id", l.ID, "org_id", l.OrgID, "reason", pk.reason())
+		p.renderProblem(w, r, http.StatusGone, pk)
+		return
+	}
+	org, err := p.st.GetOrganization(ctx, l.OrgID)
+	if errors.Is(err, store.ErrNotFound) {
+		p.renderProblem(w, r, http.StatusNotFound, problemLinkInvalid)
+		return
+	}
+	if err != nil {
+		p.serverError(w, r, "loading organization", err)
+		return
+	}
+	brand, err := p.branding(ctx, "")
+	if err != nil {
+		p.serverError(w, r, "loading branding", err)
+		return
+	}
+	v := p.baseView(r, brand, "Continue to the admin portal")
+	p.render(w, r, http.StatusOK, landingPage(v, landingData{
+		OrgName:      org.Name,
+		Action:       p.path("/l"),
+		Token:        tok,
+		AutoContinue: l.Kind == store.LinkEmbedded,
+		Features:     p.sectionsFor(l.Features),
+	}))
+}
+
+// judgeLink tells why a link cannot be redeemed now, or problemNone. The
+// Store judges again in RedeemPortalLink; this is only for the page.
+func (p *Portal) judgeLink(l *store.PortalLink) problemKind {
+	switch {
+	case !l.RevokedAt.IsZero():
+		return problemLinkRevoked
+	case !p.now().Before(l.ExpiresAt):
+		return problemLinkExpired
+	case l.Kind == store.LinkEmbedded && !l.UsedAt.IsZero():
+		return problemLinkUsed
+	}
+	return problemNone
+}
+
+// redeem serves POST /l: it consumes the link whose token is in the form body
+// and starts a session with a fresh random id, then redirects with 303 to the
+// portal's home, a URL without the token.
+func (p *Portal) redeem(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if !p.sameOrigin(r, false) {
+		p.log.WarnContext(ctx, "portal: cross-origin link redemption refused", "origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
+		p.renderProblem(w, r, http.StatusForbidden, problemCSRF)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		p.renderProblem(w, r, http.StatusBadRequest, problemBadRequest)
+		return
+	}
+	tok := r.PostForm.Get("token")
+	if !secret.Valid(tok, linkTokenPrefix) {
+		p.renderProblem(w, r, http.StatusNotFound, problemLinkInvalid)
+		return
+	}
+	digest := secret.Digest(tok)
+	// The link's kind decides the session's lifetime and cookie; a kind never
+	// changes, so reading it first is safe. Consumption is the guarded write
+	// below.
+	l, err := p.st.GetPortalLinkByDigest(ctx, digest)
+	if errors.Is(err, store.ErrNotFound) {
+		p.log.InfoContext(ctx, "portal: redemption of an unknown link refused")
+		p.renderProblem(w, r, http.StatusNotFound, problemLinkInvalid)
+		return
+	}
+	if err != nil {
+		p.serverError(w, r, "looking up link", err)
+		return
+	}
+	embedded := l.Kind == store.LinkEmbedded
+	ttl := p.cfg.ShareableSessionTTL
+	if embedded {
+		ttl = p.cfg.EmbeddedSessionTTL
+	}
+	sessTok, err := secret.New(p.rand, sessionTokenPrefix)
+	if err != nil {
+		p.serverError(w, r, "generating session", err)
+		return
+	}
+	csrf, err := secret.New(p.rand, "")
+	if err != nil {
+		p.serverError(w, r, "generating session", err)
+		return
+	}
+	id, err := secret.NewID(p.rand, sessionIDPrefix)
+	if err != nil {
+		p.serverError(w, r, "generating session", err)
+		return
+	}
+	now := p.now().UTC()
+	ev, err := p.event(EventSessionCreated, l.OrgID, id, "portal:"+id, map[string]any{
+		"session_id": id,
+		"link_id":    l.ID,
+		"kind":       l.Kind,
+		"features":   l.Features,
+		"expires_at": now.Add(ttl),
+	})
+	if err != nil {
+		p.serverError(w, r, "building event", err)
+		return
+	}
+	s, err := p.st.RedeemPortalLink(ctx, digest, now, &store.PortalSession{
+		ID:        id,
+		Embedded:  embedded,
+		Digest:    secret.Digest(sessTok),
+		CSRF:      csrf,
+		CreatedAt: now,
+		ExpiresAt: now.Add(ttl),
+	}, ev)
+	if err != nil {
+		pk := problemNone
+		status := http.StatusGone
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			pk, status = problemLinkInvalid, http.StatusNotFound
+		case errors.Is(err, store.ErrRevoked):
+			pk = problemLinkRevoked
+		case errors.Is(err, store.ErrExpired):
+			pk = problemLinkExpired
+		case errors.Is(err, store.ErrUsed):
+			pk = problemLinkUsed
+		default:
+			p.serverError(w, r, "redeeming link", err)
+			return
+		}
+		p.log.InfoContext(ctx, "portal: link redemption refused", "link_id", l.ID, "org_id", l.OrgID, "reason", pk.reason())
+		p.renderProblem(w, r, status, pk)
+		return
+	}
+	// A session the browser already had is replaced, never reused.
+	if old := p.readSessionToken(r); old != "" {
+		if prev, err := p.st.GetPortalSession(ctx, secret.Digest(old), now); err == nil {
+			if err := p.st.DeletePortalSession(ctx, prev.ID); err != nil {
+				p.log.WarnContext(ctx, "portal: deleting replaced session", "session_id", prev.ID, "error", err)
+			}
+		}
+	}
+	p.log.InfoContext(ctx, "portal: link redeemed", "link_id", l.ID, "org_id", s.OrgID, "session_id", s.ID, "kind", l.Kind)
+	http.SetCookie(w, p.sessionCookie(sessTok, embedded, s.ExpiresAt))
+	http.Redirect(w, r, p.path("/"), http.StatusSeeOther)
+}

@@ -1,0 +1,318 @@
+package portal
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/a-h/templ"
+
+	"github.com/onboardkit/onboardkit/store"
+)
+
+// view is what the layout needs on every page.
+type view struct {
+	Title       string // the page's subject; the tab title adds the product name
+	ProductName string
+	CSSURL      string
+	JSURL       string
+	BrandCSSURL string
+	LogoURL     string // "" without a logo
+	FaviconURL  string // "" without a favicon
+
+	// Set on pages under a session.
+	OrgID        string
+	OrgName      string
+	CSRF         string
+	LogoutAction string
+	Nav          []navItem
+
+	// Read by portal.js (data attributes of <body>).
+	ParentOrigins string // space-separated FrameAncestors
+	Load          string // "success" or "failure": the load event to post
+	Reason        string // failure reason posted with PORTAL_LOAD_FAILURE
+	Expired       bool   // post PORTAL_SESSION_EXPIRY on load
+	Features      string // space-separated features of the session
+	ExpiresAt     string // RFC 3339 session expiry
+	ExpiresInMS   string // milliseconds from render to expiry
+	WarnBeforeMS  string // milliseconds before expiry to warn
+	Events        []UIEvent
+}
+
+// navItem is one entry of the section navigation.
+type navItem struct {
+	Label   string
+	Href    string
+	TestID  string
+	Current bool
+}
+
+// section is a part of the portal gated by a feature. Pages of a section
+// are routed with p.page(..., feature, ...), and the section appears in the
+// navigation only for sessions that have the feature.
+type section struct {
+	Feature store.Feature
+	Label   string
+	Path    string // relative to the mount point
+	TestID  string
+}
+
+// sections lists the portal's sections, in navigation order.
+func sections() []section {
+	return []section{
+		{store.FeatureSSO, "Single sign-on", "/sso", "nav-sso"},
+		{store.FeatureDirSync, "Directory sync", "/directory-sync", "nav-dir-sync"},
+		{store.FeatureDomains, "Domains", "/domains", "nav-domains"},
+	}
+}
+
+// sectionsFor returns the sections whose feature is in fs.
+func (p *Portal) sectionsFor(fs store.Features) []section {
+	var out []section
+	for _, s := range sections() {
+		if fs.Has(s.Feature) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// baseView is the view of a page without a session.
+func (p *Portal) baseView(_ *http.Request, b Branding, title string) *view {
+	v := &view{
+		Title:         title,
+		ProductName:   b.ProductName,
+		CSSURL:        p.path("/assets/portal.css"),
+		JSURL:         p.path("/assets/portal.js"),
+		BrandCSSURL:   p.path("/brand/style.css"),
+		ParentOrigins: strings.Join(p.ancestors, " "),
+	}
+	if b.Logo != nil {
+		v.LogoURL = p.path("/brand/logo")
+	}
+	if b.Favicon != nil {
+		v.FaviconURL = p.path("/brand/favicon")
+	}
+	return v
+}
+
+// sessionView is the view of a page under session s; current is the path
+// of the section the page belongs to ("" for home).
+func (p *Portal) sessionView(r *http.Request, s *session, title, current string) *view {
+	v := p.baseView(r, s.brand, title)
+	v.OrgID = s.org.ID
+	v.OrgName = s.org.Name
+	v.CSRF = s.s.CSRF
+	v.LogoutAction = p.path("/logout")
+	v.Load = "success"
+	v.Features = joinFeatures(s.s.Features)
+	v.ExpiresAt = s.s.ExpiresAt.UTC().Format(time.RFC3339)
+	v.ExpiresInMS = strconv.FormatInt(max(0, s.s.ExpiresAt.Sub(p.now()).Milliseconds()), 10)
+	v.WarnBeforeMS = strconv.FormatInt(p.cfg.SessionWarning.Milliseconds(), 10)
+	v.Nav = append(v.Nav, navItem{Label: "Overview", Href: p.path("/"), TestID: "nav-home", Current: current == ""})
+	for _, sec := range p.sectionsFor(s.s.Features) {
+		v.Nav = append(v.Nav, navItem{Label: sec.Label, Href: p.path(sec.Path), TestID: sec.TestID, Current: current == sec.Path})
+	}
+	return v
+}
+
+func joinFeatures(fs store.Features) string {
+	parts := make([]string, len(fs))
+	for i, f := range fs {
+		parts[i] = string(f)
+	}
+	return strings.Join(parts, " ")
+}
+
+// secureHeaders sets the headers every response carries.
+func (p *Portal) secureHeaders(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", p.csp)
+	if len(p.ancestors) == 0 {
+		h.Set("X-Frame-Options", "DENY")
+	}
+}
+
+// render writes a component with status, buffered so that a rendering error
+// becomes a clean 500 rather than half a page.
+func (p *Portal) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
+	var buf bytes.Buffer
+	if err := c.Render(r.Context(), &buf); err != nil {
+		p.log.ErrorContext(r.Context(), "portal: rendering page", "path", r.URL.Path, "error", err)
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = w.Write([]byte("Something went wrong.\n"))
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(buf.Bytes())
+	}
+}
+
+// renderProblem writes a problem page outside a session, with host-wide
+// branding.
+func (p *Portal) renderProblem(w http.ResponseWriter, r *http.Request, status int, pk problemKind) {
+	b, err := p.branding(r.Context(), "")
+	if err != nil {
+		p.log.ErrorContext(r.Context(), "portal: loading branding", "error", err)
+		b = p.brand
+	}
+	v := p.baseView(r, b, "")
+	p.renderProblemView(w, r, status, pk, v)
+}
+
+// renderSessionProblem writes a problem page within a session's layout.
+func (p *Portal) renderSessionProblem(w http.ResponseWriter, r *http.Request, s *session, status int, pk problemKind) {
+	v := p.sessionView(r, s, "", "-")
+	v.Load = ""
+	p.renderProblemView(w, r, status, pk, v)
+}
+
+func (p *Portal) renderProblemView(w http.ResponseWriter, r *http.Request, status int, pk problemKind, v *view) {
+	pr := pk.problem()
+	v.Title = pr.Title
+	if pr.Failure {
+		v.Load = "failure"
+		v.Reason = pk.reason()
+	}
+	v.Expired = pk == problemSessionExpired
+	p.render(w, r, status, problemPage(v, pr))
+}
+
+// serverError logs the cause for the operator and shows a generic page.
+func (p *Portal) serverError(w http.ResponseWriter, r *http.Request, what string, err error) {
+	if ctxErr := context.Cause(r.Context()); ctxErr != nil {
+		p.log.InfoContext(r.Context(), "portal: request cancelled", "while", what, "error", err)
+	} else {
+		p.log.ErrorContext(r.Context(), "portal: "+what, "path", r.URL.Path, "error", err)
+	}
+	p.renderProblem(w, r, http.StatusInternalServerError, problemServerError)
+}
+
+// recoverPanic turns a panic into a logged error and a generic page.
+func (p *Portal) recoverPanic(w http.ResponseWriter, r *http.Request) {
+	if v := recover(); v != nil {
+		if v == http.ErrAbortHandler {
+			panic(v)
+		}
+		p.log.ErrorContext(r.Context(), "portal: panic serving request", "path", r.URL.Path, "panic", v)
+		p.renderProblem(w, r, http.StatusInternalServerError, problemServerError)
+	}
+}
+
+// problemKind is a reason a page cannot be shown.
+type problemKind int
+
+const (
+	problemNone problemKind = iota
+	problemLinkInvalid
+	problemLinkExpired
+	problemLinkUsed
+	problemLinkRevoked
+	problemNoSession
+	problemSessionExpired
+	problemForbidden
+	problemCSRF
+	problemBadRequest
+	problemNotFound
+	problemServerError
+	problemSignedOut
+)
+
+// problem is what a problem page says.
+type problem struct {
+	Title   string
+	Message string
+	TestID  string
+	// Failure makes the page post PORTAL_LOAD_FAILURE to the parent.
+	Failure bool
+}
+
+// reason is the machine-readable reason posted to the parent and logged.
+func (k problemKind) reason() string {
+	switch k {
+	case problemLinkInvalid:
+		return "link_invalid"
+	case problemLinkExpired:
+		return "link_expired"
+	case problemLinkUsed:
+		return "link_used"
+	case problemLinkRevoked:
+		return "link_revoked"
+	case problemNoSession:
+		return "no_session"
+	case problemSessionExpired:
+		return "session_expired"
+	case problemForbidden:
+		return "forbidden"
+	case problemCSRF:
+		return "csrf"
+	case problemBadRequest:
+		return "bad_request"
+	case problemNotFound:
+		return "not_found"
+	case problemServerError:
+		return "server_error"
+	case problemSignedOut:
+		return "signed_out"
+	}
+	return ""
+}
+
+func (k problemKind) problem() problem {
+	pr := problem{TestID: "problem-" + strings.ReplaceAll(k.reason(), "_", "-")}
+	switch k {
+	case problemLinkInvalid:
+		pr.Title = "This link isn't valid"
+		pr.Message = "Check that you opened the whole link, or ask the person who sent it for a new one."
+		pr.Failure = true
+	case problemLinkExpired:
+		pr.Title = "This link has expired"
+		pr.Message = "Portal links are valid for a limited time. Ask the person who sent it for a new one, or reload the page that shows the portal."
+		pr.Failure = true
+	case problemLinkUsed:
+		pr.Title = "This link has already been used"
+		pr.Message = "An embedded portal link opens one session only. Reload the page that shows the portal to continue."
+		pr.Failure = true
+	case problemLinkRevoked:
+		pr.Title = "This link has been revoked"
+		pr.Message = "Access through this link was withdrawn. Ask the person who sent it for a new one."
+		pr.Failure = true
+	case problemNoSession:
+		pr.Title = "You're not signed in"
+		pr.Message = "Open the admin portal with the link you were given."
+		pr.Failure = true
+	case problemSessionExpired:
+		pr.Title = "Your session has expired"
+		pr.Message = "For your security, portal sessions end after a few hours. Open your portal link again, or reload the page that shows the portal."
+	case problemForbidden:
+		pr.Title = "This section isn't included in your access"
+		pr.Message = "Your portal link doesn't cover this section. Ask for a link that does."
+	case problemCSRF:
+		pr.Title = "This request couldn't be verified"
+		pr.Message = "Reload the page and try again."
+	case problemBadRequest:
+		pr.Title = "This request couldn't be read"
+		pr.Message = "Reload the page and try again."
+	case problemNotFound:
+		pr.Title = "Page not found"
+		pr.Message = "There is nothing at this address."
+	case problemServerError:
+		pr.Title = "Something went wrong"
+		pr.Message = "Please try again in a moment."
+		pr.Failure = true
+	case problemSignedOut:
+		pr.Title = "You've signed out"
+		pr.Message = "To come back, open your portal link again."
+	}
+	return pr
+}

@@ -1,0 +1,233 @@
+package portal
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/onboardkit/onboardkit/internal/secret"
+	"github.com/onboardkit/onboardkit/store"
+)
+
+// maxFormBytes bounds the body of every form post.
+const maxFormBytes = 64 << 10
+
+// csrfField is the form field (and csrfHeader the header, for scripts) that
+// carries the session's CSRF token on state-changing requests.
+const (
+	csrfField  = "csrf"
+	csrfHeader = "X-CSRF-Token"
+)
+
+// session is the signed-in visitor of a request under requireSession: the
+// stored session, its organization and the branding to show.
+type session struct {
+	s     *store.PortalSession
+	org   *store.Organization
+	brand Branding
+}
+
+type sessionKey struct{}
+
+// sessionFrom returns the session requireSession put in ctx, or nil.
+func sessionFrom(ctx context.Context) *session {
+	s, _ := ctx.Value(sessionKey{}).(*session)
+	return s
+}
+
+// cookieName is the session cookie's name: with the __Secure- prefix when
+// the portal is served over https.
+func (p *Portal) cookieName() string {
+	if p.secure {
+		return "__Secure-onboardkit_portal"
+	}
+	return "onboardkit_portal"
+}
+
+func (p *Portal) cookiePath() string {
+	if p.mount == "" {
+		return "/"
+	}
+	return p.mount
+}
+
+// sessionCookie is the cookie carrying a session secret. First-party
+// sessions are SameSite=Lax. An embedded session, when a configured frame
+// ancestor is cross-site to the portal, is SameSite=None; Secure;
+// Partitioned: the browser sends it only inside iframes under that top-level
+// site (CHIPS), and never from other sites' pages.
+func (p *Portal) sessionCookie(value string, embedded bool, expires time.Time) *http.Cookie {
+	c := &http.Cookie{
+		Name:     p.cookieName(),
+		Value:    value,
+		Path:     p.cookiePath(),
+		HttpOnly: true,
+		Secure:   p.secure,
+		SameSite: http.SameSiteLaxMode,
+	}
+	if embedded && p.crossSite {
+		c.SameSite = http.SameSiteNoneMode
+		c.Secure = true
+		c.Partitioned = true
+	}
+	if value == "" {
+		c.MaxAge = -1
+	} else {
+		// Max-Age rather than Expires: it does not depend on the browser's
+		// clock. The Store judges expiry in any case.
+		c.MaxAge = max(1, int(expires.Sub(p.now()).Seconds()))
+	}
+	return c
+}
+
+// clearSessionCookies removes the session cookie in both of its forms.
+func (p *Portal) clearSessionCookies(w http.ResponseWriter) {
+	http.SetCookie(w, p.sessionCookie("", false, time.Time{}))
+	if p.crossSite {
+		http.SetCookie(w, p.sessionCookie("", true, time.Time{}))
+	}
+}
+
+// readSessionToken returns the well-formed session secret of the request's
+// cookie, or "".
+func (p *Portal) readSessionToken(r *http.Request) string {
+	for _, c := range r.CookiesNamed(p.cookieName()) {
+		if secret.Valid(c.Value, sessionTokenPrefix) {
+			return c.Value
+		}
+	}
+	return ""
+}
+
+// loadSession returns the live session of the request. It returns
+// store.ErrNotFound when there is none, store.ErrExpired when it has
+// expired, and store.ErrRevoked when the link it came from was revoked (the
+// session is then deleted).
+func (p *Portal) loadSession(ctx context.Context, r *http.Request) (*session, error) {
+	tok := p.readSessionToken(r)
+	if tok == "" {
+		return nil, store.ErrNotFound
+	}
+	s, err := p.st.GetPortalSession(ctx, secret.Digest(tok), p.now().UTC())
+	if err != nil {
+		return nil, err
+	}
+	if s.LinkID != "" {
+		l, err := p.st.GetPortalLink(ctx, s.LinkID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			// Expired links are purged while their sessions live on.
+		case err != nil:
+			return nil, err
+		case !l.RevokedAt.IsZero():
+			if err := p.st.DeletePortalSession(ctx, s.ID); err != nil {
+				p.log.ErrorContext(ctx, "portal: deleting session of a revoked link", "session_id", s.ID, "error", err)
+			}
+			p.log.InfoContext(ctx, "portal: session refused: its link was revoked", "session_id", s.ID, "link_id", l.ID, "org_id", s.OrgID)
+			return nil, store.ErrRevoked
+		}
+	}
+	org, err := p.st.GetOrganization(ctx, s.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	brand, err := p.branding(ctx, s.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	return &session{s: s, org: org, brand: brand}, nil
+}
+
+// sessionHandler is a page handler run under a live session.
+type sessionHandler func(w http.ResponseWriter, r *http.Request, s *session)
+
+// requireSession wraps h: the request must carry a live session whose
+// features include feature (any session when feature is ""), and a
+// state-changing request must come from the portal's origin and carry the
+// session's CSRF token. The organization comes only from the session.
+func (p *Portal) requireSession(feature store.Feature, h sessionHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		s, err := p.loadSession(ctx, r)
+		switch {
+		case err == nil:
+		case errors.Is(err, store.ErrExpired):
+			p.clearSessionCookies(w)
+			p.renderProblem(w, r, http.StatusUnauthorized, problemSessionExpired)
+			return
+		case errors.Is(err, store.ErrRevoked):
+			p.clearSessionCookies(w)
+			p.renderProblem(w, r, http.StatusUnauthorized, problemLinkRevoked)
+			return
+		case errors.Is(err, store.ErrNotFound):
+			p.renderProblem(w, r, http.StatusUnauthorized, problemNoSession)
+			return
+		default:
+			p.serverError(w, r, "loading session", err)
+			return
+		}
+		if feature != "" && !s.s.Features.Has(feature) {
+			p.log.InfoContext(ctx, "portal: feature not granted to session", "session_id", s.s.ID, "org_id", s.s.OrgID, "feature", feature, "path", r.URL.Path)
+			p.renderSessionProblem(w, r, s, http.StatusForbidden, problemForbidden)
+			return
+		}
+		if !isSafeMethod(r.Method) {
+			if !p.sameOrigin(r, true) {
+				p.log.WarnContext(ctx, "portal: cross-origin request refused", "session_id", s.s.ID, "origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
+				p.renderSessionProblem(w, r, s, http.StatusForbidden, problemCSRF)
+				return
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+			got := r.Header.Get(csrfHeader)
+			if got == "" {
+				if err := r.ParseForm(); err != nil {
+					p.renderSessionProblem(w, r, s, http.StatusBadRequest, problemBadRequest)
+					return
+				}
+				got = r.PostForm.Get(csrfField)
+			}
+			if got == "" || s.s.CSRF == "" || !secret.Equal([]byte(got), []byte(s.s.CSRF)) {
+				p.log.WarnContext(ctx, "portal: CSRF token missing or wrong", "session_id", s.s.ID, "org_id", s.s.OrgID, "path", r.URL.Path)
+				p.renderSessionProblem(w, r, s, http.StatusForbidden, problemCSRF)
+				return
+			}
+		}
+		h(w, r.WithContext(context.WithValue(ctx, sessionKey{}, s)), s)
+	})
+}
+
+func isSafeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+// sameOrigin reports whether a state-changing request comes from a page of
+// the portal's own origin. Sec-Fetch-Site decides when present. Without it
+// (older browsers) the Origin header must be the portal's; because the
+// portal's pages use Referrer-Policy: no-referrer, browsers send
+// "Origin: null" on their form posts, which is accepted only when
+// nullOK (requests that also carry the session's CSRF token). Requests with
+// neither header are not from a browser and pass: they cannot carry a
+// victim's cookies against the victim's will.
+func (p *Portal) sameOrigin(r *http.Request, nullOK bool) bool {
+	origin := r.Header.Get("Origin")
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "same-origin":
+		return origin == "" || origin == "null" || origin == p.origin
+	case "":
+	default:
+		return false
+	}
+	return origin == "" || origin == p.origin || (nullOK && origin == "null")
+}
+
+// logout ends the session and shows a signed-out page.
+func (p *Portal) logout(w http.ResponseWriter, r *http.Request, s *session) {
+	if err := p.st.DeletePortalSession(r.Context(), s.s.ID); err != nil {
+		p.serverError(w, r, "deleting session", err)
+		return
+	}
+	p.log.InfoContext(r.Context(), "portal: signed out", "session_id", s.s.ID, "org_id", s.s.OrgID)
+	http.SetCookie(w, p.sessionCookie("", s.s.Embedded, time.Time{}))
+	p.renderProblem(w, r, http.StatusOK, problemSignedOut)
+}
