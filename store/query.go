@@ -63,8 +63,11 @@ const (
 // only), a time.Time for AttrCreated and AttrLastModified, and nil for OpPr.
 // Strings are compared case-insensitively unless Attr.CaseExact. gt/ge/lt/le
 // on strings compare lexicographically (after lower-casing where the attribute
-// is case-insensitive). A Compare that does not fit these rules makes the
-// query fail with ErrInvalid.
+// is case-insensitive), by Unicode code point (byte order of UTF-8, as
+// PostgreSQL's COLLATE "C"), never by a locale's collation. For single-valued
+// string attributes an absent value is the empty string: ne matches it, pr
+// does not. A Compare that does not fit these rules (pr with a value, a
+// string for a time attribute...) makes the query fail with ErrInvalid.
 //
 // For AttrEmail, EmailType restricts the match to emails of that type
 // (case-insensitive), as in emails[type eq "work"].value eq "x"; "" matches

@@ -23,6 +23,11 @@ import (
 //   - A method that writes several rows (an entity and its events, a
 //     redemption and the session it creates) writes all of them or none.
 //   - Returned values are copies: mutating them does not change the Store.
+//   - json.RawMessage fields (event Data, user and group Attributes) must be
+//     valid JSON when non-empty, else ErrInvalid.
+//   - Repeating a revocation keeps the first revocation time and returns nil.
+//   - List methods on an unknown organization or directory return an empty
+//     list and no error.
 type Store interface {
 	OrganizationStore
 	DomainStore
@@ -376,7 +381,8 @@ type APIKeyStore interface {
 	// ListAPIKeys returns every key, newest first.
 	ListAPIKeys(ctx context.Context) ([]APIKey, error)
 
-	// RevokeAPIKey marks the key revoked at now. ErrNotFound when absent.
+	// RevokeAPIKey marks the key revoked at now (keeping an earlier
+	// revocation time). ErrNotFound when absent.
 	RevokeAPIKey(ctx context.Context, id string, now time.Time, events ...Event) error
 
 	// TouchAPIKey records that the key was used at now; may be coalesced.
