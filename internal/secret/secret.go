@@ -49,8 +49,9 @@ func Valid(s, prefix string) bool {
 	if !ok || len(rest) != 43 {
 		return false
 	}
-	_, err := base64.RawURLEncoding.DecodeString(rest)
-	return err == nil
+	// Strict: the decoder must not skip CR/LF or accept non-zero padding bits.
+	_, err := base64.RawURLEncoding.Strict().DecodeString(rest)
+	return err == nil && !strings.ContainsAny(rest, "\r\n")
 }
 
 // Hint returns the last four characters of s, safe to show to tell secrets

@@ -20,7 +20,7 @@ func TestNewIsRandomAndWellFormed(t *testing.T) {
 	if !Valid(a, "okp_") || len(a) != len("okp_")+43 {
 		t.Fatalf("malformed secret %q", a)
 	}
-	for _, bad := range []string{"", "okp_", "okp_" + strings.Repeat("A", 42), "oks_" + a[4:], a + "x", "okp_" + strings.Repeat("*", 43)} {
+	for _, bad := range []string{"", "okp_", "okp_" + strings.Repeat("A", 42), "oks_" + a[4:], a + "x", "okp_" + strings.Repeat("*", 43), a[:len(a)-1] + "\n", "okp_\n" + a[5:], a[:len(a)-1] + "B"} {
 		if Valid(bad, "okp_") {
 			t.Errorf("Valid(%q) = true", bad)
 		}
