@@ -1,0 +1,272 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/onboardkit/onboardkit/store"
+)
+
+const dirCols = `id, org_id, provider, name, state, created_at, updated_at`
+
+func scanDir(r interface{ Scan(...any) error }) (store.Directory, error) {
+	var d store.Directory
+	err := r.Scan(&d.ID, &d.OrgID, &d.Provider, &d.Name, &d.State, tc(&d.CreatedAt), tc(&d.UpdatedAt))
+	return d, err
+}
+
+func scanDirRows(r *sql.Rows) (store.Directory, error) { return scanDir(r) }
+
+// CreateDirectory stores d and its events.
+func (s *Store) CreateDirectory(ctx context.Context, d *store.Directory, events ...Event) error {
+	if err := d.Validate(); err != nil {
+		return err
+	}
+	if err := store.ValidateEvents(events); err != nil {
+		return err
+	}
+	return s.write(ctx, func(t *tx) error {
+		if _, err := t.exec(`INSERT INTO directories (`+dirCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			d.ID, d.OrgID, d.Provider, d.Name, string(d.State), s.t(d.CreatedAt), s.t(d.UpdatedAt)); err != nil {
+			return s.wrap(err)
+		}
+		_, err := t.appendEvents(events)
+		return err
+	})
+}
+
+// GetDirectory returns the directory with id.
+func (s *Store) GetDirectory(ctx context.Context, id string) (*store.Directory, error) {
+	if id == "" {
+		return nil, invalid("directory id is required")
+	}
+	r, err := s.read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d, err := scanDir(r.queryRow(ctx, `SELECT `+dirCols+` FROM directories WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("directory")
+	}
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	return &d, nil
+}
+
+// ListDirectories returns the organization's directories.
+func (s *Store) ListDirectories(ctx context.Context, orgID string) ([]store.Directory, error) {
+	if orgID == "" {
+		return nil, invalid("organization id is required")
+	}
+	r, err := s.read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := r.query(ctx, `SELECT `+dirCols+` FROM directories WHERE org_id = ? ORDER BY created_at, id`, orgID)
+	out, err := collectRows(rows, err, scanDirRows)
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	if out == nil {
+		out = []store.Directory{}
+	}
+	return out, nil
+}
+
+// UpdateDirectory changes the directory id with fn.
+func (s *Store) UpdateDirectory(ctx context.Context, id string, fn func(*store.Directory) ([]Event, error)) (*store.Directory, error) {
+	if id == "" {
+		return nil, invalid("directory id is required")
+	}
+	if fn == nil {
+		return nil, invalid("update function is required")
+	}
+	var out store.Directory
+	err := s.write(ctx, func(t *tx) error {
+		cur, err := scanDir(t.queryRow(`SELECT `+dirCols+` FROM directories WHERE id = ?`+s.d.ForUpdate, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("directory")
+		}
+		if err != nil {
+			return s.wrap(err)
+		}
+		d := cur
+		events, err := fn(&d)
+		if err != nil {
+			return err
+		}
+		if d.ID != cur.ID || d.OrgID != cur.OrgID || !d.CreatedAt.Equal(cur.CreatedAt) {
+			return invalid("directory: ID, OrgID and CreatedAt cannot change")
+		}
+		if err := d.Validate(); err != nil {
+			return err
+		}
+		if err := store.ValidateEvents(events); err != nil {
+			return err
+		}
+		if _, err := t.exec(`UPDATE directories SET provider = ?, name = ?, state = ?, updated_at = ? WHERE id = ?`,
+			d.Provider, d.Name, string(d.State), s.t(d.UpdatedAt), id); err != nil {
+			return s.wrap(err)
+		}
+		if _, err := t.appendEvents(events); err != nil {
+			return err
+		}
+		out = d
+		out.UpdatedAt = norm(d.UpdatedAt)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// DeleteDirectory removes the directory and everything in it.
+func (s *Store) DeleteDirectory(ctx context.Context, id string, events ...Event) error {
+	if id == "" {
+		return invalid("directory id is required")
+	}
+	if err := store.ValidateEvents(events); err != nil {
+		return err
+	}
+	return s.write(ctx, func(t *tx) error {
+		n, err := t.execN(`DELETE FROM directories WHERE id = ?`, id)
+		if err != nil || n == 0 {
+			// Deleting what is absent changes nothing and tells nothing.
+			return s.wrap(err)
+		}
+		_, err = t.appendEvents(events)
+		return err
+	})
+}
+
+const tokenCols = `id, directory_id, digest, hint, created_at, expires_at, revoked_at, last_used_at`
+
+func scanToken(r interface{ Scan(...any) error }) (store.DirectoryToken, error) {
+	var k store.DirectoryToken
+	err := r.Scan(&k.ID, &k.DirectoryID, bc(&k.Digest), &k.Hint, tc(&k.CreatedAt), tc(&k.ExpiresAt), tc(&k.RevokedAt), tc(&k.LastUsedAt))
+	return k, err
+}
+
+func scanTokenRows(r *sql.Rows) (store.DirectoryToken, error) { return scanToken(r) }
+
+// CreateDirectoryToken stores k, refusing a third active token.
+func (s *Store) CreateDirectoryToken(ctx context.Context, k *store.DirectoryToken, events ...Event) error {
+	if err := k.Validate(); err != nil {
+		return err
+	}
+	if err := store.ValidateEvents(events); err != nil {
+		return err
+	}
+	return s.write(ctx, func(t *tx) error {
+		// Locking the directory row serializes token creation per
+		// directory, so two concurrent creations cannot both see one
+		// active token and make three.
+		var id string
+		err := t.queryRow(`SELECT id FROM directories WHERE id = ?`+s.d.ForUpdate, k.DirectoryID).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("directory")
+		}
+		if err != nil {
+			return s.wrap(err)
+		}
+		at := s.t(k.CreatedAt)
+		var active int
+		if err := t.queryRow(`SELECT COUNT(*) FROM directory_tokens WHERE directory_id = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)`,
+			k.DirectoryID, at).Scan(&active); err != nil {
+			return s.wrap(err)
+		}
+		if active >= store.MaxActiveDirectoryTokens {
+			return fmt.Errorf("%w: the directory already has %d active tokens", store.ErrConflict, active)
+		}
+		if _, err := t.exec(`INSERT INTO directory_tokens (`+tokenCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			k.ID, k.DirectoryID, k.Digest, k.Hint, at, s.nt(k.ExpiresAt), s.nt(k.RevokedAt), s.nt(k.LastUsedAt)); err != nil {
+			return s.wrap(err)
+		}
+		_, err = t.appendEvents(events)
+		return err
+	})
+}
+
+// GetDirectoryTokenByDigest returns the token whose digest is digest.
+func (s *Store) GetDirectoryTokenByDigest(ctx context.Context, digest []byte) (*store.DirectoryToken, error) {
+	if len(digest) == 0 {
+		return nil, invalid("digest is required")
+	}
+	r, err := s.read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	k, err := scanToken(r.queryRow(ctx, `SELECT `+tokenCols+` FROM directory_tokens WHERE digest = ?`, digest))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("directory token")
+	}
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	return &k, nil
+}
+
+// ListDirectoryTokens returns the directory's tokens, newest first.
+func (s *Store) ListDirectoryTokens(ctx context.Context, directoryID string) ([]store.DirectoryToken, error) {
+	if directoryID == "" {
+		return nil, invalid("directory id is required")
+	}
+	r, err := s.read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := r.query(ctx, `SELECT `+tokenCols+` FROM directory_tokens WHERE directory_id = ? ORDER BY created_at DESC, id DESC`, directoryID)
+	out, err := collectRows(rows, err, scanTokenRows)
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	if out == nil {
+		out = []store.DirectoryToken{}
+	}
+	return out, nil
+}
+
+// RevokeDirectoryToken marks the token revoked, keeping an earlier time.
+func (s *Store) RevokeDirectoryToken(ctx context.Context, id string, now time.Time, events ...Event) error {
+	if id == "" {
+		return invalid("directory token id is required")
+	}
+	if now.IsZero() {
+		return invalid("now is required")
+	}
+	if err := store.ValidateEvents(events); err != nil {
+		return err
+	}
+	return s.write(ctx, func(t *tx) error {
+		n, err := t.execN(`UPDATE directory_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, s.t(now), id)
+		if err != nil {
+			return s.wrap(err)
+		}
+		if n == 0 {
+			// Absent, or already revoked: then the first revocation
+			// stands and nothing new happened.
+			return t.exists(`SELECT 1 FROM directory_tokens WHERE id = ?`, id, "directory token")
+		}
+		_, err = t.appendEvents(events)
+		return err
+	})
+}
+
+// TouchDirectoryToken records that the token was used at now.
+func (s *Store) TouchDirectoryToken(ctx context.Context, id string, now time.Time) error {
+	if id == "" {
+		return invalid("directory token id is required")
+	}
+	if now.IsZero() {
+		return invalid("now is required")
+	}
+	return s.write(ctx, func(t *tx) error {
+		_, err := t.exec(`UPDATE directory_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`, s.t(now), id, s.t(now))
+		return s.wrap(err)
+	})
+}

@@ -1,0 +1,191 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+
+	"github.com/onboardkit/onboardkit/store"
+)
+
+// appendEvents assigns cursors to events and inserts them, inside t.
+//
+// Cursors must look gap-free and strictly increasing to readers, even with
+// concurrent writers. A database sequence is not enough for that: two
+// transactions may draw 7 and 8, the one holding 8 commits first, a reader
+// sees 8 and moves its position past 7, and 7 appears afterwards, unseen
+// forever. So cursor assignment is serialized with commits:
+//
+//   - PostgreSQL: the cursor comes from the single row
+//     of event_counter, incremented with UPDATE ... RETURNING. The row lock
+//     that UPDATE takes is held until the transaction ends, so the next
+//     writer gets its cursors only after this transaction has committed (or
+//     rolled back, undoing the increment too, so no gap appears). Commit
+//     order therefore equals cursor order. The lock is taken as the last
+//     step of the write, so it is held only for the event inserts and the
+//     commit.
+//   - SQLite: the write transaction already excludes every other writer,
+//     so MAX(cursor) + 1, read inside it, is just as safe and writes one
+//     page less.
+func (t *tx) appendEvents(events []Event) ([]Event, error) {
+	if len(events) == 0 {
+		return nil, nil
+	}
+	var last int64
+	if err := t.queryRow(t.s.d.NextCursor, int64(len(events))).Scan(&last); err != nil {
+		return nil, t.s.wrap(err)
+	}
+	first := last - int64(len(events)) + 1
+	out := make([]Event, len(events))
+	for i, e := range events {
+		e.Cursor = first + int64(i)
+		e.CreatedAt = norm(e.CreatedAt)
+		if _, err := t.exec(`INSERT INTO events (cursor, id, type, org_id, subject, actor, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			e.Cursor, e.ID, e.Type, e.OrgID, e.Subject, e.Actor, nb(e.Data), t.s.t(e.CreatedAt)); err != nil {
+			return nil, t.s.wrap(err)
+		}
+		e.Data = cloneBytes(e.Data)
+		out[i] = e
+	}
+	return out, nil
+}
+
+// Event is store.Event; the alias keeps signatures short.
+type Event = store.Event
+
+func cloneBytes[T ~[]byte](b T) T {
+	if b == nil {
+		return nil
+	}
+	return append(T{}, b...)
+}
+
+// AppendEvents appends events, assigning cursors.
+func (s *Store) AppendEvents(ctx context.Context, events ...Event) ([]Event, error) {
+	if err := store.ValidateEvents(events); err != nil {
+		return nil, err
+	}
+	var out []Event
+	err := s.write(ctx, func(t *tx) error {
+		var err error
+		out, err = t.appendEvents(events)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if out == nil {
+		out = []Event{}
+	}
+	return out, nil
+}
+
+const eventCols = `cursor, id, type, org_id, subject, actor, data, created_at`
+
+func scanEvent(r *sql.Rows) (Event, error) {
+	var e Event
+	err := r.Scan(&e.Cursor, &e.ID, &e.Type, &e.OrgID, &e.Subject, &e.Actor, bc((*[]byte)(&e.Data)), tc(&e.CreatedAt))
+	return e, err
+}
+
+// ListEvents returns events after q.After in cursor order.
+func (s *Store) ListEvents(ctx context.Context, q store.EventQuery) ([]Event, error) {
+	r, err := s.read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if q.After < 0 {
+		return nil, invalid("event query: negative cursor")
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	var b strings.Builder
+	args := []any{q.After}
+	b.WriteString(`SELECT ` + eventCols + ` FROM events WHERE cursor > ?`)
+	if q.OrgID != "" {
+		b.WriteString(` AND org_id = ?`)
+		args = append(args, q.OrgID)
+	}
+	if len(q.Types) > 0 {
+		b.WriteString(` AND (`)
+		for i, typ := range q.Types {
+			if i > 0 {
+				b.WriteString(` OR `)
+			}
+			b.WriteString(`type = ? OR type LIKE ? ESCAPE '\'`)
+			args = append(args, typ, escapeLike(typ)+".%")
+		}
+		b.WriteString(`)`)
+	}
+	b.WriteString(` ORDER BY cursor LIMIT ?`)
+	args = append(args, limit)
+	rows, err := r.query(ctx, b.String(), args...)
+	out, err := collectRows(rows, err, scanEvent)
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	if out == nil {
+		out = []Event{}
+	}
+	return out, nil
+}
+
+// LastEventCursor returns the highest cursor, 0 for an empty outbox.
+func (s *Store) LastEventCursor(ctx context.Context) (int64, error) {
+	r, err := s.read(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var c sql.NullInt64
+	if err := r.queryRow(ctx, `SELECT MAX(cursor) FROM events`).Scan(&c); err != nil {
+		return 0, s.wrap(err)
+	}
+	return c.Int64, nil
+}
+
+// GetConsumerCursor returns the consumer's cursor, 0 when it has none.
+func (s *Store) GetConsumerCursor(ctx context.Context, consumer string) (int64, error) {
+	if consumer == "" {
+		return 0, invalid("consumer is required")
+	}
+	r, err := s.read(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var c int64
+	err = r.queryRow(ctx, `SELECT cursor FROM consumer_cursors WHERE consumer = ?`, consumer).Scan(&c)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, s.wrap(err)
+	}
+	return c, nil
+}
+
+// SetConsumerCursor moves the consumer's cursor forward to cursor.
+func (s *Store) SetConsumerCursor(ctx context.Context, consumer string, cursor int64) error {
+	if consumer == "" {
+		return invalid("consumer is required")
+	}
+	if cursor < 0 {
+		return invalid("negative cursor")
+	}
+	return s.write(ctx, func(t *tx) error {
+		_, err := t.exec(`INSERT INTO consumer_cursors (consumer, cursor) VALUES (?, ?)
+ON CONFLICT (consumer) DO UPDATE SET cursor = excluded.cursor WHERE consumer_cursors.cursor < excluded.cursor`, consumer, cursor)
+		return t.s.wrap(err)
+	})
+}
+
+// escapeLike escapes the LIKE wildcards of s with '\'.
+func escapeLike(s string) string {
+	if !strings.ContainsAny(s, `\%_`) {
+		return s
+	}
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return r.Replace(s)
+}

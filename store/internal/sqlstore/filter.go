@@ -1,0 +1,274 @@
+package sqlstore
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/onboardkit/onboardkit/store"
+)
+
+// A store.Filter becomes a SQL condition with bound parameters: values only
+// ever travel as arguments, and the SQL text is made of fixed fragments
+// chosen by the node types, attributes and operators, so a filter cannot
+// inject SQL whatever its values.
+
+// Bounds on filter size, so that a hostile filter cannot build a statement
+// the database refuses or takes long to plan.
+const (
+	maxFilterNodes = 256
+	maxFilterDepth = 32
+)
+
+type attrKind int
+
+const (
+	kindString attrKind = iota
+	kindBool
+	kindTime
+	kindEmail  // users: EXISTS over directory_user_emails
+	kindMember // groups: EXISTS over group_members
+)
+
+type attrCol struct {
+	col  string
+	kind attrKind
+}
+
+var userAttrs = map[store.Attr]attrCol{
+	store.AttrID:           {"u.id", kindString},
+	store.AttrExternalID:   {"u.external_id", kindString},
+	store.AttrUserName:     {"u.user_name_lower", kindString},
+	store.AttrDisplayName:  {"u.display_name_lower", kindString},
+	store.AttrGivenName:    {"u.given_name_lower", kindString},
+	store.AttrFamilyName:   {"u.family_name_lower", kindString},
+	store.AttrActive:       {"u.active", kindBool},
+	store.AttrEmail:        {"", kindEmail},
+	store.AttrCreated:      {"u.created_at", kindTime},
+	store.AttrLastModified: {"u.updated_at", kindTime},
+}
+
+var groupAttrs = map[store.Attr]attrCol{
+	store.AttrID:           {"g.id", kindString},
+	store.AttrExternalID:   {"g.external_id", kindString},
+	store.AttrDisplayName:  {"g.display_name_lower", kindString},
+	store.AttrCreated:      {"g.created_at", kindTime},
+	store.AttrLastModified: {"g.updated_at", kindTime},
+	store.AttrMember:       {"", kindMember},
+}
+
+type filterSQL struct {
+	s     *Store
+	attrs map[store.Attr]attrCol
+	b     strings.Builder
+	args  []any
+	nodes int
+}
+
+func (s *Store) userWhere(directoryID string, f store.Filter) (string, []any, error) {
+	return s.where("u", userAttrs, directoryID, f)
+}
+
+func (s *Store) groupWhere(directoryID string, f store.Filter) (string, []any, error) {
+	return s.where("g", groupAttrs, directoryID, f)
+}
+
+func (s *Store) where(alias string, attrs map[store.Attr]attrCol, directoryID string, f store.Filter) (string, []any, error) {
+	w := &filterSQL{s: s, attrs: attrs, args: []any{directoryID}}
+	w.b.WriteString(alias + ".directory_id = ?")
+	if f != nil {
+		w.b.WriteString(" AND ")
+		if err := w.node(f, 0); err != nil {
+			return "", nil, err
+		}
+	}
+	return w.b.String(), w.args, nil
+}
+
+func (w *filterSQL) node(f store.Filter, depth int) error {
+	w.nodes++
+	if w.nodes > maxFilterNodes || depth > maxFilterDepth {
+		return invalid("filter too large")
+	}
+	switch n := f.(type) {
+	case store.And:
+		return w.binary(n.Left, " AND ", n.Right, depth)
+	case *store.And:
+		if n == nil {
+			return invalid("nil filter")
+		}
+		return w.binary(n.Left, " AND ", n.Right, depth)
+	case store.Or:
+		return w.binary(n.Left, " OR ", n.Right, depth)
+	case *store.Or:
+		if n == nil {
+			return invalid("nil filter")
+		}
+		return w.binary(n.Left, " OR ", n.Right, depth)
+	case store.Not:
+		return w.not(n.F, depth)
+	case *store.Not:
+		if n == nil {
+			return invalid("nil filter")
+		}
+		return w.not(n.F, depth)
+	case store.Compare:
+		return w.compare(n)
+	case *store.Compare:
+		if n == nil {
+			return invalid("nil filter")
+		}
+		return w.compare(*n)
+	case nil:
+		return invalid("empty filter operand")
+	}
+	return invalid("unknown filter node %T", f)
+}
+
+func (w *filterSQL) binary(l Filter, op string, r Filter, depth int) error {
+	w.b.WriteString("(")
+	if err := w.node(l, depth+1); err != nil {
+		return err
+	}
+	w.b.WriteString(op)
+	if err := w.node(r, depth+1); err != nil {
+		return err
+	}
+	w.b.WriteString(")")
+	return nil
+}
+
+func (w *filterSQL) not(f Filter, depth int) error {
+	w.b.WriteString("NOT (")
+	if err := w.node(f, depth+1); err != nil {
+		return err
+	}
+	w.b.WriteString(")")
+	return nil
+}
+
+// Filter is store.Filter.
+type Filter = store.Filter
+
+var comparisons = map[store.Op]string{
+	store.OpEq: " = ?",
+	store.OpNe: " <> ?",
+	store.OpGt: " > ?",
+	store.OpGe: " >= ?",
+	store.OpLt: " < ?",
+	store.OpLe: " <= ?",
+}
+
+func (w *filterSQL) compare(c store.Compare) error {
+	a, ok := w.attrs[c.Attr]
+	if !ok {
+		return invalid("filter: attribute %q cannot be filtered here", c.Attr)
+	}
+	if c.EmailType != "" && a.kind != kindEmail {
+		return invalid("filter: an email type applies only to emails")
+	}
+	if c.Op == store.OpPr {
+		if c.Value != nil {
+			return invalid("filter: pr takes no value")
+		}
+		switch a.kind {
+		case kindString:
+			w.b.WriteString(a.col + " <> ''")
+		case kindEmail:
+			w.b.WriteString("EXISTS (SELECT 1 FROM directory_user_emails e WHERE e.user_id = u.id")
+			w.emailType(c.EmailType)
+			w.b.WriteString(")")
+		case kindMember:
+			return invalid("filter: member supports eq only")
+		case kindTime:
+			// A zero time is stored as itself: present means not zero.
+			w.b.WriteString(a.col + " <> ?")
+			w.args = append(w.args, w.s.t(time.Time{}))
+		default:
+			// A boolean is always present.
+			w.b.WriteString("1 = 1")
+		}
+		return nil
+	}
+	switch a.kind {
+	case kindBool:
+		v, ok := c.Value.(bool)
+		if !ok {
+			return invalid("filter: %s needs a boolean value", c.Attr)
+		}
+		if c.Op != store.OpEq && c.Op != store.OpNe {
+			return invalid("filter: %s supports eq and ne only", c.Attr)
+		}
+		w.b.WriteString(a.col + comparisons[c.Op])
+		w.args = append(w.args, v)
+		return nil
+	case kindTime:
+		v, ok := c.Value.(time.Time)
+		if !ok {
+			return invalid("filter: %s needs a time value", c.Attr)
+		}
+		cmp, ok := comparisons[c.Op]
+		if !ok {
+			return invalid("filter: operator %q does not apply to %s", c.Op, c.Attr)
+		}
+		w.b.WriteString(a.col + cmp)
+		w.args = append(w.args, w.s.t(v))
+		return nil
+	case kindMember:
+		v, ok := c.Value.(string)
+		if !ok {
+			return invalid("filter: member needs a string value")
+		}
+		if c.Op != store.OpEq {
+			return invalid("filter: member supports eq only")
+		}
+		w.b.WriteString("EXISTS (SELECT 1 FROM group_members m WHERE m.group_id = g.id AND m.member_id = ?)")
+		w.args = append(w.args, v)
+		return nil
+	}
+	v, ok := c.Value.(string)
+	if !ok {
+		return invalid("filter: %s needs a string value", c.Attr)
+	}
+	if !c.Attr.CaseExact() {
+		v = strings.ToLower(v)
+	}
+	cond, arg, err := stringCond(c.Op, v)
+	if err != nil {
+		return fmt.Errorf("filter on %s: %w", c.Attr, err)
+	}
+	if a.kind == kindEmail {
+		w.b.WriteString("EXISTS (SELECT 1 FROM directory_user_emails e WHERE e.user_id = u.id")
+		w.emailType(c.EmailType)
+		w.b.WriteString(" AND e.value_lower" + cond + ")")
+	} else {
+		w.b.WriteString(a.col + cond)
+	}
+	w.args = append(w.args, arg)
+	return nil
+}
+
+func (w *filterSQL) emailType(t string) {
+	if t != "" {
+		w.b.WriteString(" AND e.type_lower = ?")
+		w.args = append(w.args, strings.ToLower(t))
+	}
+}
+
+// stringCond returns the SQL condition (to follow a column) and its
+// argument for a string comparison.
+func stringCond(op store.Op, v string) (string, any, error) {
+	if cmp, ok := comparisons[op]; ok {
+		return cmp, v, nil
+	}
+	const like = ` LIKE ? ESCAPE '\'`
+	switch op {
+	case store.OpCo:
+		return like, "%" + escapeLike(v) + "%", nil
+	case store.OpSw:
+		return like, escapeLike(v) + "%", nil
+	case store.OpEw:
+		return like, "%" + escapeLike(v), nil
+	}
+	return "", nil, invalid("unknown operator %q", op)
+}

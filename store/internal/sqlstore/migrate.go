@@ -1,0 +1,125 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Migration is one versioned schema change.
+type Migration struct {
+	Version int
+	Name    string
+	// Statements are executed in order, each on its own.
+	Statements []string
+}
+
+// LoadMigrations reads the files NNNN_name.sql of dir in fsys, ordered by
+// version. Statements in a file are separated by a line that ends with ';'.
+func LoadMigrations(fsys fs.FS, dir string) ([]Migration, error) {
+	entries, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: reading migrations: %w", err)
+	}
+	var ms []Migration
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || !strings.HasSuffix(name, ".sql") {
+			continue
+		}
+		num, _, ok := strings.Cut(name, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v <= 0 {
+			return nil, fmt.Errorf("sqlstore: migration %q: name must be NNNN_name.sql", name)
+		}
+		b, err := fs.ReadFile(fsys, path.Join(dir, name))
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: reading migration %q: %w", name, err)
+		}
+		ms = append(ms, Migration{Version: v, Name: name, Statements: splitStatements(string(b))})
+	}
+	slices.SortFunc(ms, func(a, b Migration) int { return a.Version - b.Version })
+	for i := 1; i < len(ms); i++ {
+		if ms[i].Version == ms[i-1].Version {
+			return nil, fmt.Errorf("sqlstore: two migrations with version %d", ms[i].Version)
+		}
+	}
+	return ms, nil
+}
+
+// splitStatements splits a migration file at lines ending with ';',
+// dropping "--" comment lines.
+func splitStatements(src string) []string {
+	var out []string
+	var cur strings.Builder
+	for line := range strings.Lines(src) {
+		trimmed := strings.TrimSpace(line)
+		if trimmed == "" || strings.HasPrefix(trimmed, "--") {
+			continue
+		}
+		cur.WriteString(line)
+		if strings.HasSuffix(trimmed, ";") {
+			out = append(out, strings.TrimSpace(cur.String()))
+			cur.Reset()
+		}
+	}
+	if s := strings.TrimSpace(cur.String()); s != "" {
+		out = append(out, s)
+	}
+	return out
+}
+
+// Migrate applies the migrations not yet recorded in schema_migrations, in
+// one transaction on db, and returns the versions it applied. With
+// d.MigrationLock set, that statement runs first in the transaction so that
+// several processes opening one fresh database apply each migration once.
+func Migrate(ctx context.Context, db *sql.DB, d Dialect, ms []Migration) ([]int, error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: migrate: %w", err)
+	}
+	defer tx.Rollback()
+	if d.MigrationLock != "" {
+		if _, err := tx.ExecContext(ctx, d.MigrationLock); err != nil {
+			return nil, fmt.Errorf("sqlstore: migrate: taking the migration lock: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	version INTEGER PRIMARY KEY,
+	name TEXT NOT NULL
+)`); err != nil {
+		return nil, fmt.Errorf("sqlstore: migrate: creating schema_migrations: %w", err)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	applied, err := collectRows(rows, err, func(r *sql.Rows) (int, error) {
+		var v int
+		return v, r.Scan(&v)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: migrate: reading schema_migrations: %w", err)
+	}
+	var done []int
+	for _, m := range ms {
+		if slices.Contains(applied, m.Version) {
+			continue
+		}
+		for i, st := range m.Statements {
+			if _, err := tx.ExecContext(ctx, st); err != nil {
+				return nil, fmt.Errorf("sqlstore: migration %s, statement %d: %w", m.Name, i+1, err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, rebind(&d, `INSERT INTO schema_migrations (version, name) VALUES (?, ?)`), m.Version, m.Name); err != nil {
+			return nil, fmt.Errorf("sqlstore: migration %s: recording it: %w", m.Name, err)
+		}
+		done = append(done, m.Version)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("sqlstore: migrate: %w", err)
+	}
+	return done, nil
+}

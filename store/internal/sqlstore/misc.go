@@ -1,0 +1,318 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/onboardkit/onboardkit/store"
+)
+
+const loginCols = `id, connection_id, org_id, protocol, binding, nonce, code_verifier, return_to, test, created_at, expires_at`
+
+// CreateLoginRequest stores r.
+func (s *Store) CreateLoginRequest(ctx context.Context, r *store.LoginRequest) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	return s.write(ctx, func(t *tx) error {
+		_, err := t.exec(`INSERT INTO login_requests (`+loginCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			r.ID, r.ConnectionID, r.OrgID, string(r.Protocol), nb(r.Binding), r.Nonce, r.CodeVerifier, r.ReturnTo, r.Test, s.t(r.CreatedAt), s.t(r.ExpiresAt))
+		return s.wrap(err)
+	})
+}
+
+// ConsumeLoginRequest removes and returns the request id: a single DELETE
+// ... RETURNING, so that of concurrent callers exactly one gets the row.
+func (s *Store) ConsumeLoginRequest(ctx context.Context, id string, now time.Time) (*store.LoginRequest, error) {
+	if id == "" {
+		return nil, invalid("login request id is required")
+	}
+	if now.IsZero() {
+		return nil, invalid("now is required")
+	}
+	var r store.LoginRequest
+	err := s.write(ctx, func(t *tx) error {
+		err := t.queryRow(`DELETE FROM login_requests WHERE id = ? RETURNING `+loginCols, id).
+			Scan(&r.ID, &r.ConnectionID, &r.OrgID, &r.Protocol, bc(&r.Binding), &r.Nonce, &r.CodeVerifier, &r.ReturnTo, &r.Test, tc(&r.CreatedAt), tc(&r.ExpiresAt))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("login request")
+		}
+		return s.wrap(err)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !r.ExpiresAt.After(now) {
+		return nil, store.ErrExpired
+	}
+	return &r, nil
+}
+
+// ConsumeAssertionID records an assertion id unless it is recorded and
+// unexpired. The upsert replaces only an expired row, so of concurrent
+// callers exactly one inserts or replaces it.
+func (s *Store) ConsumeAssertionID(ctx context.Context, connectionID, assertionID string, expiresAt, now time.Time) error {
+	if connectionID == "" || assertionID == "" {
+		return invalid("connection id and assertion id are required")
+	}
+	if expiresAt.IsZero() || now.IsZero() {
+		return invalid("expiry and now are required")
+	}
+	return s.write(ctx, func(t *tx) error {
+		n, err := t.execN(`INSERT INTO assertion_ids (connection_id, assertion_id, expires_at) VALUES (?, ?, ?)
+ON CONFLICT (connection_id, assertion_id) DO UPDATE SET expires_at = excluded.expires_at WHERE assertion_ids.expires_at <= ?`,
+			connectionID, assertionID, s.t(expiresAt), s.t(now))
+		if err != nil {
+			return s.wrap(err)
+		}
+		if n == 0 {
+			return fmt.Errorf("%w: assertion id already used", store.ErrAlreadyExists)
+		}
+		return nil
+	})
+}
+
+// GetBranding returns the branding of scope.
+func (s *Store) GetBranding(ctx context.Context, scope string) (*store.Branding, error) {
+	r, err := s.read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var b store.Branding
+	var logoType, favType sql.NullString
+	var logo, fav []byte
+	err = r.queryRow(ctx, `SELECT scope, accent_color, logo_type, logo_data, favicon_type, favicon_data, updated_at FROM brandings WHERE scope = ?`, scope).
+		Scan(&b.Scope, &b.AccentColor, &logoType, bc(&logo), &favType, bc(&fav), tc(&b.UpdatedAt))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("branding")
+	}
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	if logoType.Valid {
+		b.Logo = &store.Asset{ContentType: logoType.String, Data: logo}
+	}
+	if favType.Valid {
+		b.Favicon = &store.Asset{ContentType: favType.String, Data: fav}
+	}
+	return &b, nil
+}
+
+func assetCols(a *store.Asset) (any, any) {
+	if a == nil {
+		return nil, nil
+	}
+	return a.ContentType, a.Data
+}
+
+// PutBranding creates or replaces the branding of b.Scope.
+func (s *Store) PutBranding(ctx context.Context, b *store.Branding, events ...Event) error {
+	if err := b.Validate(); err != nil {
+		return err
+	}
+	if err := store.ValidateEvents(events); err != nil {
+		return err
+	}
+	return s.write(ctx, func(t *tx) error {
+		if b.Scope != "" {
+			var one int
+			err := t.queryRow(`SELECT 1 FROM organizations WHERE id = ?`, b.Scope).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				return notFound("organization")
+			}
+			if err != nil {
+				return s.wrap(err)
+			}
+		}
+		lt, ld := assetCols(b.Logo)
+		ft, fd := assetCols(b.Favicon)
+		if _, err := t.exec(`INSERT INTO brandings (scope, accent_color, logo_type, logo_data, favicon_type, favicon_data, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (scope) DO UPDATE SET accent_color = excluded.accent_color, logo_type = excluded.logo_type, logo_data = excluded.logo_data,
+ favicon_type = excluded.favicon_type, favicon_data = excluded.favicon_data, updated_at = excluded.updated_at`,
+			b.Scope, b.AccentColor, lt, ld, ft, fd, s.t(b.UpdatedAt)); err != nil {
+			return s.wrap(err)
+		}
+		_, err := t.appendEvents(events)
+		return err
+	})
+}
+
+// DeleteBranding removes the branding of scope.
+func (s *Store) DeleteBranding(ctx context.Context, scope string) error {
+	return s.write(ctx, func(t *tx) error {
+		_, err := t.exec(`DELETE FROM brandings WHERE scope = ?`, scope)
+		return s.wrap(err)
+	})
+}
+
+const apiKeyCols = `id, name, digest, hint, created_at, last_used_at, revoked_at`
+
+func scanAPIKey(r interface{ Scan(...any) error }) (store.APIKey, error) {
+	var k store.APIKey
+	err := r.Scan(&k.ID, &k.Name, bc(&k.Digest), &k.Hint, tc(&k.CreatedAt), tc(&k.LastUsedAt), tc(&k.RevokedAt))
+	return k, err
+}
+
+// CreateAPIKey stores k.
+func (s *Store) CreateAPIKey(ctx context.Context, k *store.APIKey, events ...Event) error {
+	if err := k.Validate(); err != nil {
+		return err
+	}
+	if err := store.ValidateEvents(events); err != nil {
+		return err
+	}
+	return s.write(ctx, func(t *tx) error {
+		if _, err := t.exec(`INSERT INTO api_keys (`+apiKeyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			k.ID, k.Name, k.Digest, k.Hint, s.t(k.CreatedAt), s.nt(k.LastUsedAt), s.nt(k.RevokedAt)); err != nil {
+			return s.wrap(err)
+		}
+		_, err := t.appendEvents(events)
+		return err
+	})
+}
+
+// GetAPIKeyByDigest returns the key whose digest is digest.
+func (s *Store) GetAPIKeyByDigest(ctx context.Context, digest []byte) (*store.APIKey, error) {
+	if len(digest) == 0 {
+		return nil, invalid("digest is required")
+	}
+	r, err := s.read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	k, err := scanAPIKey(r.queryRow(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE digest = ?`, digest))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("API key")
+	}
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	return &k, nil
+}
+
+// ListAPIKeys returns every key, newest first.
+func (s *Store) ListAPIKeys(ctx context.Context) ([]store.APIKey, error) {
+	r, err := s.read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := r.query(ctx, `SELECT `+apiKeyCols+` FROM api_keys ORDER BY created_at DESC, id DESC`)
+	out, err := collectRows(rows, err, func(r *sql.Rows) (store.APIKey, error) { return scanAPIKey(r) })
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	if out == nil {
+		out = []store.APIKey{}
+	}
+	return out, nil
+}
+
+// RevokeAPIKey marks the key revoked, keeping an earlier time.
+func (s *Store) RevokeAPIKey(ctx context.Context, id string, now time.Time, events ...Event) error {
+	if id == "" {
+		return invalid("API key id is required")
+	}
+	if now.IsZero() {
+		return invalid("now is required")
+	}
+	if err := store.ValidateEvents(events); err != nil {
+		return err
+	}
+	return s.write(ctx, func(t *tx) error {
+		n, err := t.execN(`UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, s.t(now), id)
+		if err != nil {
+			return s.wrap(err)
+		}
+		if n == 0 {
+			// Absent, or already revoked: then the first revocation
+			// stands and nothing new happened.
+			return t.exists(`SELECT 1 FROM api_keys WHERE id = ?`, id, "API key")
+		}
+		_, err = t.appendEvents(events)
+		return err
+	})
+}
+
+// TouchAPIKey records that the key was used at now.
+func (s *Store) TouchAPIKey(ctx context.Context, id string, now time.Time) error {
+	if id == "" {
+		return invalid("API key id is required")
+	}
+	if now.IsZero() {
+		return invalid("now is required")
+	}
+	return s.write(ctx, func(t *tx) error {
+		_, err := t.exec(`UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`, s.t(now), id, s.t(now))
+		return s.wrap(err)
+	})
+}
+
+// AcquireLease takes or renews the lease name for holder.
+func (s *Store) AcquireLease(ctx context.Context, name, holder string, now, until time.Time) (bool, error) {
+	if err := store.ValidateLease(name, holder, now, until); err != nil {
+		return false, err
+	}
+	var n int64
+	err := s.write(ctx, func(t *tx) error {
+		var err error
+		n, err = t.execN(`INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
+ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at WHERE leases.holder = excluded.holder OR leases.expires_at <= ?`,
+			name, holder, s.t(until), s.t(now))
+		return s.wrap(err)
+	})
+	if err != nil {
+		return false, err
+	}
+	return n > 0, nil
+}
+
+// ReleaseLease frees the lease if holder holds it.
+func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
+	if name == "" || holder == "" {
+		return invalid("lease name and holder are required")
+	}
+	return s.write(ctx, func(t *tx) error {
+		_, err := t.exec(`DELETE FROM leases WHERE name = ? AND holder = ?`, name, holder)
+		return s.wrap(err)
+	})
+}
+
+// shareableRetention is how long an expired shareable link is kept, so that
+// the portal can tell its holder it expired rather than that it never
+// existed.
+const shareableRetention = 30 * 24 * time.Hour
+
+// DeleteExpired removes expired flow state, sessions and links.
+func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int, error) {
+	if now.IsZero() {
+		return 0, invalid("now is required")
+	}
+	var total int64
+	err := s.write(ctx, func(t *tx) error {
+		at := s.t(now)
+		for _, q := range []struct {
+			sql string
+			arg any
+		}{
+			{`DELETE FROM login_requests WHERE expires_at <= ?`, at},
+			{`DELETE FROM assertion_ids WHERE expires_at <= ?`, at},
+			{`DELETE FROM portal_sessions WHERE expires_at <= ?`, at},
+			{`DELETE FROM portal_links WHERE kind = 'embedded' AND expires_at <= ?`, at},
+			{`DELETE FROM portal_links WHERE kind = 'shareable' AND expires_at <= ?`, s.t(now.Add(-shareableRetention))},
+		} {
+			n, err := t.execN(q.sql, q.arg)
+			if err != nil {
+				return s.wrap(err)
+			}
+			total += n
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return int(total), nil
+}

@@ -1,0 +1,190 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+
+	"github.com/onboardkit/onboardkit/store"
+)
+
+const orgCols = `id, name, external_id, created_at, updated_at`
+
+func scanOrg(r interface{ Scan(...any) error }) (store.Organization, error) {
+	var o store.Organization
+	err := r.Scan(&o.ID, &o.Name, &o.ExternalID, tc(&o.CreatedAt), tc(&o.UpdatedAt))
+	return o, err
+}
+
+func scanOrgRows(r *sql.Rows) (store.Organization, error) { return scanOrg(r) }
+
+// CreateOrganization stores o and its events.
+func (s *Store) CreateOrganization(ctx context.Context, o *store.Organization, events ...Event) error {
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	if err := store.ValidateEvents(events); err != nil {
+		return err
+	}
+	return s.write(ctx, func(t *tx) error {
+		if _, err := t.exec(`INSERT INTO organizations (id, id_lower, name, name_lower, external_id, external_id_lower, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			o.ID, strings.ToLower(o.ID), o.Name, strings.ToLower(o.Name), o.ExternalID, strings.ToLower(o.ExternalID), s.t(o.CreatedAt), s.t(o.UpdatedAt)); err != nil {
+			return s.wrap(err)
+		}
+		_, err := t.appendEvents(events)
+		return err
+	})
+}
+
+func (s *Store) getOrg(ctx context.Context, q string, arg string) (*store.Organization, error) {
+	r, err := s.read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	o, err := scanOrg(r.queryRow(ctx, q, arg))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("organization")
+	}
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	return &o, nil
+}
+
+// GetOrganization returns the organization with id.
+func (s *Store) GetOrganization(ctx context.Context, id string) (*store.Organization, error) {
+	if id == "" {
+		return nil, invalid("organization id is required")
+	}
+	return s.getOrg(ctx, `SELECT `+orgCols+` FROM organizations WHERE id = ?`, id)
+}
+
+// GetOrganizationByExternalID returns the organization with externalID.
+func (s *Store) GetOrganizationByExternalID(ctx context.Context, externalID string) (*store.Organization, error) {
+	if externalID == "" {
+		return nil, invalid("external id is required")
+	}
+	return s.getOrg(ctx, `SELECT `+orgCols+` FROM organizations WHERE external_id = ?`, externalID)
+}
+
+// UpdateOrganization changes the organization id with fn.
+func (s *Store) UpdateOrganization(ctx context.Context, id string, fn func(*store.Organization) ([]Event, error)) (*store.Organization, error) {
+	if id == "" {
+		return nil, invalid("organization id is required")
+	}
+	if fn == nil {
+		return nil, invalid("update function is required")
+	}
+	var out store.Organization
+	err := s.write(ctx, func(t *tx) error {
+		cur, err := scanOrg(t.queryRow(`SELECT `+orgCols+` FROM organizations WHERE id = ?`+s.d.ForUpdate, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("organization")
+		}
+		if err != nil {
+			return s.wrap(err)
+		}
+		o := cur
+		events, err := fn(&o)
+		if err != nil {
+			return err
+		}
+		if o.ID != cur.ID || !o.CreatedAt.Equal(cur.CreatedAt) {
+			return invalid("organization: ID and CreatedAt cannot change")
+		}
+		if err := o.Validate(); err != nil {
+			return err
+		}
+		if err := store.ValidateEvents(events); err != nil {
+			return err
+		}
+		if _, err := t.exec(`UPDATE organizations SET name = ?, name_lower = ?, external_id = ?, external_id_lower = ?, updated_at = ? WHERE id = ?`,
+			o.Name, strings.ToLower(o.Name), o.ExternalID, strings.ToLower(o.ExternalID), s.t(o.UpdatedAt), id); err != nil {
+			return s.wrap(err)
+		}
+		if _, err := t.appendEvents(events); err != nil {
+			return err
+		}
+		out = o
+		out.CreatedAt = cur.CreatedAt
+		out.UpdatedAt = norm(o.UpdatedAt)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ListOrganizations returns a page of organizations ordered by (CreatedAt, ID).
+func (s *Store) ListOrganizations(ctx context.Context, q store.OrganizationQuery) ([]store.Organization, bool, error) {
+	r, err := s.read(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	var b strings.Builder
+	var args []any
+	b.WriteString(`SELECT ` + orgCols + ` FROM organizations o WHERE 1 = 1`)
+	if q.After != "" {
+		// The page continues after the organization After; if it has been
+		// deleted meanwhile, nothing sorts after it and the page is empty,
+		// which a caller sees as the end.
+		b.WriteString(` AND EXISTS (SELECT 1 FROM organizations a WHERE a.id = ? AND (o.created_at > a.created_at OR (o.created_at = a.created_at AND o.id > a.id)))`)
+		args = append(args, q.After)
+	}
+	if q.Search != "" {
+		p := "%" + escapeLike(strings.ToLower(q.Search)) + "%"
+		b.WriteString(` AND (o.name_lower LIKE ? ESCAPE '\' OR o.id_lower LIKE ? ESCAPE '\' OR o.external_id_lower LIKE ? ESCAPE '\')`)
+		args = append(args, p, p, p)
+	}
+	b.WriteString(` ORDER BY o.created_at, o.id LIMIT ?`)
+	args = append(args, limit+1)
+	rows, err := r.query(ctx, b.String(), args...)
+	out, err := collectRows(rows, err, scanOrgRows)
+	if err != nil {
+		return nil, false, s.wrap(err)
+	}
+	more := len(out) > limit
+	if more {
+		out = out[:limit]
+	}
+	if out == nil {
+		out = []store.Organization{}
+	}
+	return out, more, nil
+}
+
+// DeleteOrganization removes the organization and everything it owns.
+func (s *Store) DeleteOrganization(ctx context.Context, id string, events ...Event) error {
+	if id == "" {
+		return invalid("organization id is required")
+	}
+	if err := store.ValidateEvents(events); err != nil {
+		return err
+	}
+	return s.write(ctx, func(t *tx) error {
+		// Foreign keys cascade to domains, connections, links, sessions,
+		// directories (and from them tokens, users, emails, groups and
+		// memberships). Login requests and branding carry no foreign key.
+		n, err := t.execN(`DELETE FROM organizations WHERE id = ?`, id)
+		if err != nil || n == 0 {
+			// Deleting what is absent changes nothing and tells nothing.
+			return s.wrap(err)
+		}
+		for _, q := range []string{
+			`DELETE FROM login_requests WHERE org_id = ?`,
+			`DELETE FROM brandings WHERE scope = ?`,
+		} {
+			if _, err := t.exec(q, id); err != nil {
+				return s.wrap(err)
+			}
+		}
+		_, err = t.appendEvents(events)
+		return err
+	})
+}

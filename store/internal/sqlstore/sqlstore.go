@@ -1,0 +1,469 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/onboardkit/onboardkit/store"
+)
+
+// ErrorKind classifies a driver error.
+type ErrorKind int
+
+const (
+	// OtherError is any error that is not a constraint violation.
+	OtherError ErrorKind = iota
+	// UniqueViolation is a primary key or unique index violation.
+	UniqueViolation
+	// ForeignKeyViolation is a foreign key violation.
+	ForeignKeyViolation
+)
+
+// Dialect holds what differs between the SQL databases the Store runs on.
+// Queries are written once with '?' placeholders and rebound for the
+// dialect.
+type Dialect struct {
+	// Name is used in error messages: "sqlite", "postgres".
+	Name string
+
+	// NumberedParams makes placeholders $1, $2... instead of '?'.
+	NumberedParams bool
+
+	// ForUpdate is appended to the SELECT that loads a row an Update method
+	// is about to change: " FOR UPDATE" where the database has row locks,
+	// "" where a write transaction already excludes every other writer.
+	ForUpdate string
+
+	// Classify tells constraint violations apart. constraint names the
+	// violated constraint or index when the driver reports it, else it is
+	// the driver's message.
+	Classify func(err error) (kind ErrorKind, constraint string)
+
+	// Time converts a non-zero UTC time, truncated to the microsecond, into
+	// the value stored in a time column.
+	Time func(t time.Time) any
+
+	// NextCursor is the query that reserves n event cursors, given n as
+	// its argument, and returns the last one. It runs inside the write
+	// transaction and must order cursors by commit (see appendEvents).
+	NextCursor string
+
+	// MigrationLock, if not empty, is executed first in the transaction that
+	// applies migrations, to serialize concurrent openers.
+	MigrationLock string
+}
+
+// Config configures a Store.
+type Config struct {
+	// Dialect describes the database. Required.
+	Dialect Dialect
+
+	// DB is the connection pool writes go through. Required.
+	DB *sql.DB
+
+	// ReadDB, if set, serves reads made outside a write transaction. The
+	// default is DB.
+	ReadDB *sql.DB
+
+	// Closers are called, in order, by Close before it closes the pools:
+	// they stop background work. Optional.
+	Closers []func() error
+}
+
+// Store implements store.Store on database/sql.
+type Store struct {
+	d       Dialect
+	w       *stmtCache
+	r       *stmtCache
+	closers []func() error
+	closed  sync.Once
+	cerr    error
+}
+
+// maxCachedStatements bounds the prepared statement cache of each pool.
+// Static queries take a few dozen entries; dynamically built filter queries
+// share the rest and run unprepared once it is full.
+const maxCachedStatements = 512
+
+// New returns a Store over cfg's pools. The schema must already exist (see
+// Migrate).
+func New(cfg Config) (*Store, error) {
+	if cfg.DB == nil {
+		return nil, errors.New("sqlstore: DB is required")
+	}
+	if cfg.Dialect.Classify == nil || cfg.Dialect.Time == nil || cfg.Dialect.NextCursor == "" {
+		return nil, errors.New("sqlstore: incomplete dialect")
+	}
+	s := &Store{d: cfg.Dialect, closers: cfg.Closers}
+	s.w = &stmtCache{db: cfg.DB, d: &s.d, m: map[string]*sql.Stmt{}}
+	s.r = s.w
+	if cfg.ReadDB != nil && cfg.ReadDB != cfg.DB {
+		s.r = &stmtCache{db: cfg.ReadDB, d: &s.d, m: map[string]*sql.Stmt{}}
+	}
+	return s, nil
+}
+
+// Close closes the statements and pools.
+func (s *Store) Close() error {
+	s.closed.Do(func() {
+		var errs []error
+		for _, c := range s.closers {
+			errs = append(errs, c())
+		}
+		if s.r != s.w {
+			errs = append(errs, s.r.close())
+		}
+		errs = append(errs, s.w.close())
+		s.cerr = errors.Join(errs...)
+	})
+	return s.cerr
+}
+
+// stmtCache prepares each query once per pool. database/sql then keeps the
+// statement prepared on every connection it has been used on.
+type stmtCache struct {
+	db *sql.DB
+	d  *Dialect
+	mu sync.RWMutex
+	m  map[string]*sql.Stmt
+}
+
+// cached returns the prepared statement of query if there is one.
+func (c *stmtCache) cached(query string) (*sql.Stmt, bool) {
+	c.mu.RLock()
+	st, ok := c.m[query]
+	c.mu.RUnlock()
+	return st, ok
+}
+
+// stmt returns the prepared statement of query, preparing it if needed; nil
+// when the cache is full. It must not be called while holding a
+// transaction of the same pool.
+func (c *stmtCache) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	c.mu.RLock()
+	st, ok := c.m[query]
+	n := len(c.m)
+	c.mu.RUnlock()
+	if ok {
+		return st, nil
+	}
+	if n >= maxCachedStatements {
+		return nil, nil
+	}
+	st, err := c.db.PrepareContext(ctx, rebind(c.d, query))
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.m[query]; ok {
+		st.Close()
+		return old, nil
+	}
+	if len(c.m) >= maxCachedStatements {
+		st.Close()
+		return nil, nil
+	}
+	c.m[query] = st
+	return st, nil
+}
+
+func (c *stmtCache) close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var errs []error
+	for k, st := range c.m {
+		errs = append(errs, st.Close())
+		delete(c.m, k)
+	}
+	errs = append(errs, c.db.Close())
+	return errors.Join(errs...)
+}
+
+func (c *stmtCache) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	st, err := c.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if st == nil {
+		return c.db.QueryContext(ctx, rebind(c.d, q), args...)
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+func (c *stmtCache) queryRow(ctx context.Context, q string, args ...any) *row {
+	rows, err := c.query(ctx, q, args...)
+	return &row{rows: rows, err: err}
+}
+
+// rebind turns '?' placeholders into $n for dialects that number them.
+// Queries never contain '?' inside literals.
+func rebind(d *Dialect, q string) string {
+	if !d.NumberedParams || !strings.Contains(q, "?") {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q) + 16)
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String()
+}
+
+// row is a single-row result that, unlike *sql.Row, comes from a cached
+// statement.
+type row struct {
+	rows *sql.Rows
+	err  error
+}
+
+func (r *row) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
+	}
+	defer r.rows.Close()
+	if !r.rows.Next() {
+		if err := r.rows.Err(); err != nil {
+			return err
+		}
+		return sql.ErrNoRows
+	}
+	if err := r.rows.Scan(dest...); err != nil {
+		return err
+	}
+	return r.rows.Close()
+}
+
+// tx is a write transaction.
+type tx struct {
+	s   *Store
+	ctx context.Context
+	tx  *sql.Tx
+	// missed are the queries run unprepared because the cache lacked them.
+	// They are prepared after the transaction: preparing on the pool
+	// inside it could wait forever for the connection the transaction
+	// holds (SQLite has a single write connection).
+	missed []string
+}
+
+func (t *tx) stmt(q string) *sql.Stmt {
+	st, ok := t.s.w.cached(q)
+	if !ok {
+		if len(t.missed) < 16 && !slices.Contains(t.missed, q) {
+			t.missed = append(t.missed, q)
+		}
+		return nil
+	}
+	return t.tx.StmtContext(t.ctx, st)
+}
+
+func (t *tx) exec(q string, args ...any) (sql.Result, error) {
+	if st := t.stmt(q); st != nil {
+		return st.ExecContext(t.ctx, args...)
+	}
+	return t.tx.ExecContext(t.ctx, rebind(&t.s.d, q), args...)
+}
+
+// execN executes q and returns the number of rows it changed.
+func (t *tx) execN(q string, args ...any) (int64, error) {
+	res, err := t.exec(q, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func (t *tx) query(q string, args ...any) (*sql.Rows, error) {
+	if st := t.stmt(q); st != nil {
+		return st.QueryContext(t.ctx, args...)
+	}
+	return t.tx.QueryContext(t.ctx, rebind(&t.s.d, q), args...)
+}
+
+func (t *tx) queryRow(q string, args ...any) *row {
+	rows, err := t.query(q, args...)
+	return &row{rows: rows, err: err}
+}
+
+// write runs fn in a write transaction and commits it when fn returns nil.
+func (s *Store) write(ctx context.Context, fn func(t *tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	sqlTx, err := s.w.db.BeginTx(ctx, nil)
+	if err != nil {
+		return s.wrap(err)
+	}
+	t := &tx{s: s, ctx: ctx, tx: sqlTx}
+	err = fn(t)
+	if err != nil {
+		_ = sqlTx.Rollback()
+	} else if err = sqlTx.Commit(); err != nil {
+		err = s.wrap(err)
+	}
+	for _, q := range t.missed {
+		// A failure only means the query stays unprepared for now.
+		_, _ = s.w.stmt(ctx, q)
+	}
+	return err
+}
+
+// read returns the pool reads outside a transaction go to, after checking
+// ctx.
+func (s *Store) read(ctx context.Context) (*stmtCache, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return s.r, nil
+}
+
+// wrap maps constraint violations to the store's sentinel errors.
+// Violations whose meaning depends on the method are mapped by the caller
+// before calling wrap.
+func (s *Store) wrap(err error) error {
+	if err == nil {
+		return nil
+	}
+	switch kind, c := s.d.Classify(err); kind {
+	case UniqueViolation:
+		return fmt.Errorf("%w (%s)", store.ErrAlreadyExists, c)
+	case ForeignKeyViolation:
+		return fmt.Errorf("%w: referenced entity (%s)", store.ErrNotFound, c)
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return fmt.Errorf("%s store: %w", s.d.Name, err)
+}
+
+// notFound wraps ErrNotFound with what was looked for.
+func notFound(what string) error { return fmt.Errorf("%w: %s", store.ErrNotFound, what) }
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{store.ErrInvalid}, args...)...)
+}
+
+// t converts a time for a NOT NULL column; the zero time is stored as
+// itself so that it sorts first.
+func (s *Store) t(v time.Time) any {
+	return s.d.Time(v.UTC().Truncate(time.Microsecond))
+}
+
+// nt converts a time for a nullable column: the zero time is NULL.
+func (s *Store) nt(v time.Time) any {
+	if v.IsZero() {
+		return nil
+	}
+	return s.d.Time(v.UTC().Truncate(time.Microsecond))
+}
+
+// timeCol scans a time column of either dialect: SQLite stores Unix
+// microseconds as INTEGER, PostgreSQL a timestamptz.
+type timeCol struct{ t *time.Time }
+
+func (c timeCol) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*c.t = time.Time{}
+	case int64:
+		*c.t = fromMicros(v)
+	case time.Time:
+		if v.Equal(zeroTime) {
+			*c.t = time.Time{}
+		} else {
+			*c.t = v.UTC()
+		}
+	default:
+		return fmt.Errorf("sqlstore: cannot scan %T into a time", src)
+	}
+	return nil
+}
+
+var zeroTime = time.Time{}
+
+// zeroMicros is the zero time.Time in Unix microseconds.
+var zeroMicros = time.Time{}.UnixMicro()
+
+// Micros is the SQLite representation of a time: Unix microseconds.
+func Micros(t time.Time) any { return t.UnixMicro() }
+
+func fromMicros(v int64) time.Time {
+	if v == zeroMicros {
+		return time.Time{}
+	}
+	return time.UnixMicro(v).UTC()
+}
+
+func tc(t *time.Time) timeCol { return timeCol{t} }
+
+// bytesCol scans a nullable blob, keeping NULL as nil and copying the bytes.
+type bytesCol struct{ b *[]byte }
+
+func (c bytesCol) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*c.b = nil
+	case []byte:
+		*c.b = append([]byte{}, v...)
+	case string:
+		*c.b = []byte(v)
+	default:
+		return fmt.Errorf("sqlstore: cannot scan %T into bytes", src)
+	}
+	return nil
+}
+
+func bc(b *[]byte) bytesCol { return bytesCol{b} }
+
+// nb stores an empty or nil byte slice as NULL.
+func nb(b []byte) any {
+	if b == nil {
+		return nil
+	}
+	return b
+}
+
+// collectRows scans every row with scan and closes rows.
+func collectRows[T any](rows *sql.Rows, err error, scan func(*sql.Rows) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// exists returns nil when q (a SELECT 1 ... by arg) finds a row, else
+// ErrNotFound naming what.
+func (t *tx) exists(q string, arg any, what string) error {
+	var one int
+	err := t.queryRow(q, arg).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound(what)
+	}
+	return t.s.wrap(err)
+}

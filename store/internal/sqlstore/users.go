@@ -1,0 +1,359 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/onboardkit/onboardkit/store"
+)
+
+// A user's emails are kept twice: whole, as JSON in directory_users.emails,
+// which is what reads return, and one row per address in
+// directory_user_emails (lower-cased value and type), which is what filters
+// and FindDirectoryUsersByEmail query.
+
+const userCols = `id, directory_id, org_id, user_name, external_id, active, display_name, given_name, family_name, emails, outside_domains, attributes, version, created_at, updated_at`
+
+// userColsU is userCols qualified with the alias u.
+const userColsU = `u.id, u.directory_id, u.org_id, u.user_name, u.external_id, u.active, u.display_name, u.given_name, u.family_name, u.emails, u.outside_domains, u.attributes, u.version, u.created_at, u.updated_at`
+
+func scanUser(r interface{ Scan(...any) error }) (store.DirectoryUser, error) {
+	var u store.DirectoryUser
+	var emails []byte
+	if err := r.Scan(&u.ID, &u.DirectoryID, &u.OrgID, &u.UserName, &u.ExternalID, &u.Active, &u.DisplayName, &u.GivenName, &u.FamilyName,
+		bc(&emails), &u.OutsideDomains, bc((*[]byte)(&u.Attributes)), &u.Version, tc(&u.CreatedAt), tc(&u.UpdatedAt)); err != nil {
+		return u, err
+	}
+	if emails != nil {
+		if err := json.Unmarshal(emails, &u.Emails); err != nil {
+			return u, fmt.Errorf("sqlstore: user %s: decoding emails: %w", u.ID, err)
+		}
+	}
+	return u, nil
+}
+
+func scanUserRows(r *sql.Rows) (store.DirectoryUser, error) { return scanUser(r) }
+
+func encodeEmails(emails []store.Email) ([]byte, error) {
+	if emails == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(emails)
+	if err != nil {
+		return nil, invalid("directory user: encoding emails: %v", err)
+	}
+	return b, nil
+}
+
+// primaryEmailLower is the sort key of AttrEmail.
+func primaryEmailLower(u *store.DirectoryUser) string { return strings.ToLower(u.PrimaryEmail()) }
+
+func (t *tx) insertEmails(u *store.DirectoryUser) error {
+	for i, e := range u.Emails {
+		if _, err := t.exec(`INSERT INTO directory_user_emails (user_id, position, directory_id, value_lower, type_lower) VALUES (?, ?, ?, ?, ?)`,
+			u.ID, i, u.DirectoryID, strings.ToLower(e.Value), strings.ToLower(e.Type)); err != nil {
+			return t.s.wrap(err)
+		}
+	}
+	return nil
+}
+
+// CreateDirectoryUser stores u with Version 1 and OrgID taken from its
+// directory, and sets both on u.
+func (s *Store) CreateDirectoryUser(ctx context.Context, u *store.DirectoryUser, events ...Event) error {
+	if err := u.Validate(); err != nil {
+		return err
+	}
+	if err := store.ValidateEvents(events); err != nil {
+		return err
+	}
+	emails, err := encodeEmails(u.Emails)
+	if err != nil {
+		return err
+	}
+	var orgID string
+	err = s.write(ctx, func(t *tx) error {
+		// The directory lookup and the insert are one statement: no row
+		// inserted means no such directory.
+		err := t.queryRow(`INSERT INTO directory_users (id, directory_id, org_id, user_name, user_name_lower, external_id, active,
+ display_name, display_name_lower, given_name, given_name_lower, family_name, family_name_lower, primary_email_lower,
+ emails, outside_domains, attributes, version, created_at, updated_at)
+SELECT ?, d.id, d.org_id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ? FROM directories d WHERE d.id = ?
+RETURNING org_id`,
+			u.ID, u.UserName, strings.ToLower(u.UserName), u.ExternalID, u.Active,
+			u.DisplayName, strings.ToLower(u.DisplayName), u.GivenName, strings.ToLower(u.GivenName), u.FamilyName, strings.ToLower(u.FamilyName), primaryEmailLower(u),
+			nb(emails), u.OutsideDomains, nb(u.Attributes), s.t(u.CreatedAt), s.t(u.UpdatedAt), u.DirectoryID).Scan(&orgID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("directory")
+		}
+		if err != nil {
+			return s.wrap(err)
+		}
+		if err := t.insertEmails(u); err != nil {
+			return err
+		}
+		_, err = t.appendEvents(events)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	u.OrgID, u.Version = orgID, 1
+	return nil
+}
+
+// GetDirectoryUser returns the user id of the directory.
+func (s *Store) GetDirectoryUser(ctx context.Context, directoryID, id string) (*store.DirectoryUser, error) {
+	if directoryID == "" || id == "" {
+		return nil, invalid("directory id and user id are required")
+	}
+	r, err := s.read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	u, err := scanUser(r.queryRow(ctx, `SELECT `+userCols+` FROM directory_users WHERE id = ? AND directory_id = ?`, id, directoryID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("directory user")
+	}
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	return &u, nil
+}
+
+// userSortKeys maps UserQuery.SortBy to columns.
+var userSortKeys = map[store.Attr]string{
+	"":                     "u.created_at",
+	store.AttrUserName:     "u.user_name_lower",
+	store.AttrExternalID:   "u.external_id",
+	store.AttrDisplayName:  "u.display_name_lower",
+	store.AttrGivenName:    "u.given_name_lower",
+	store.AttrFamilyName:   "u.family_name_lower",
+	store.AttrEmail:        "u.primary_email_lower",
+	store.AttrCreated:      "u.created_at",
+	store.AttrLastModified: "u.updated_at",
+	store.AttrID:           "u.id",
+}
+
+// orderBy returns the ORDER BY clause of a listing: the key, then the id
+// as a tiebreak, both in the requested direction.
+func orderBy(key, alias string, o store.SortOrder) (string, error) {
+	dir := " ASC"
+	switch o {
+	case store.Ascending:
+	case store.Descending:
+		dir = " DESC"
+	default:
+		return "", invalid("unknown sort order %d", o)
+	}
+	if key == alias+".id" {
+		return " ORDER BY " + key + dir, nil
+	}
+	return " ORDER BY " + key + dir + ", " + alias + ".id" + dir, nil
+}
+
+// ListDirectoryUsers returns a page of the directory's users and the total
+// that match q.Filter.
+func (s *Store) ListDirectoryUsers(ctx context.Context, directoryID string, q store.UserQuery) ([]store.DirectoryUser, int, error) {
+	if directoryID == "" {
+		return nil, 0, invalid("directory id is required")
+	}
+	key, ok := userSortKeys[q.SortBy]
+	if !ok {
+		return nil, 0, invalid("cannot sort users by %q", q.SortBy)
+	}
+	order, err := orderBy(key, "u", q.SortOrder)
+	if err != nil {
+		return nil, 0, err
+	}
+	if q.Offset < 0 || q.Limit < 0 {
+		return nil, 0, invalid("negative offset or limit")
+	}
+	where, args, err := s.userWhere(directoryID, q.Filter)
+	if err != nil {
+		return nil, 0, err
+	}
+	return listPage(ctx, s, `directory_users u`, userColsU, where, args, order, q.Offset, q.Limit, scanUserRows)
+}
+
+// listPage counts the rows of from matching where and returns the page
+// selected by order, offset and limit.
+func listPage[T any](ctx context.Context, s *Store, from, cols, where string, args []any, order string, offset, limit int, scan func(*sql.Rows) (T, error)) ([]T, int, error) {
+	r, err := s.read(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	var total int
+	if err := r.queryRow(ctx, `SELECT COUNT(*) FROM `+from+` WHERE `+where, args...).Scan(&total); err != nil {
+		return nil, 0, s.wrap(err)
+	}
+	out := []T{}
+	if limit == 0 || total == 0 || offset >= total {
+		return out, total, nil
+	}
+	rows, err := r.query(ctx, `SELECT `+cols+` FROM `+from+` WHERE `+where+order+` LIMIT ? OFFSET ?`, append(slices.Clip(args), limit, offset)...)
+	page, err := collectRows(rows, err, scan)
+	if err != nil {
+		return nil, 0, s.wrap(err)
+	}
+	if page != nil {
+		out = page
+	}
+	return out, total, nil
+}
+
+// FindDirectoryUsersByEmail returns the organization's users that have
+// email as userName or as one of their emails.
+func (s *Store) FindDirectoryUsersByEmail(ctx context.Context, orgID, email string) ([]store.DirectoryUser, error) {
+	if orgID == "" || email == "" {
+		return nil, invalid("organization id and email are required")
+	}
+	r, err := s.read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	e := strings.ToLower(email)
+	// Both branches are index lookups: (directory_id, user_name_lower) per
+	// directory of the organization, and the email value index.
+	rows, err := r.query(ctx, `SELECT `+userColsU+` FROM directory_users u WHERE u.org_id = ? AND u.id IN (
+ SELECT x.id FROM directories d JOIN directory_users x ON x.directory_id = d.id WHERE d.org_id = ? AND x.user_name_lower = ?
+ UNION SELECT m.user_id FROM directory_user_emails m WHERE m.value_lower = ?)
+ORDER BY u.directory_id, u.id`, orgID, orgID, e, e)
+	out, err := collectRows(rows, err, scanUserRows)
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	if out == nil {
+		out = []store.DirectoryUser{}
+	}
+	return out, nil
+}
+
+// UpdateDirectoryUser changes the user with fn and increments its Version.
+func (s *Store) UpdateDirectoryUser(ctx context.Context, directoryID, id string, fn func(*store.DirectoryUser) ([]Event, error)) (*store.DirectoryUser, error) {
+	if directoryID == "" || id == "" {
+		return nil, invalid("directory id and user id are required")
+	}
+	if fn == nil {
+		return nil, invalid("update function is required")
+	}
+	var out store.DirectoryUser
+	err := s.write(ctx, func(t *tx) error {
+		cur, err := scanUser(t.queryRow(`SELECT `+userCols+` FROM directory_users WHERE id = ? AND directory_id = ?`+s.d.ForUpdate, id, directoryID))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("directory user")
+		}
+		if err != nil {
+			return s.wrap(err)
+		}
+		// cur was decoded from the row: fn gets its own slices.
+		u := cur
+		u.Emails = slices.Clone(cur.Emails)
+		u.Attributes = cloneBytes(cur.Attributes)
+		events, err := fn(&u)
+		if err != nil {
+			return err
+		}
+		if u.ID != cur.ID || u.DirectoryID != cur.DirectoryID || u.OrgID != cur.OrgID || !u.CreatedAt.Equal(cur.CreatedAt) {
+			return invalid("directory user: ID, DirectoryID, OrgID and CreatedAt cannot change")
+		}
+		if err := u.Validate(); err != nil {
+			return err
+		}
+		if err := store.ValidateEvents(events); err != nil {
+			return err
+		}
+		emails, err := encodeEmails(u.Emails)
+		if err != nil {
+			return err
+		}
+		u.Version = cur.Version + 1
+		if _, err := t.exec(`UPDATE directory_users SET user_name = ?, user_name_lower = ?, external_id = ?, active = ?,
+ display_name = ?, display_name_lower = ?, given_name = ?, given_name_lower = ?, family_name = ?, family_name_lower = ?, primary_email_lower = ?,
+ emails = ?, outside_domains = ?, attributes = ?, version = ?, updated_at = ? WHERE id = ?`,
+			u.UserName, strings.ToLower(u.UserName), u.ExternalID, u.Active,
+			u.DisplayName, strings.ToLower(u.DisplayName), u.GivenName, strings.ToLower(u.GivenName), u.FamilyName, strings.ToLower(u.FamilyName), primaryEmailLower(&u),
+			nb(emails), u.OutsideDomains, nb(u.Attributes), u.Version, s.t(u.UpdatedAt), id); err != nil {
+			return s.wrap(err)
+		}
+		if !emailsIndexEqual(cur.Emails, u.Emails) {
+			if _, err := t.exec(`DELETE FROM directory_user_emails WHERE user_id = ?`, id); err != nil {
+				return s.wrap(err)
+			}
+			if err := t.insertEmails(&u); err != nil {
+				return err
+			}
+		}
+		if _, err := t.appendEvents(events); err != nil {
+			return err
+		}
+		out = u
+		out.UpdatedAt = norm(u.UpdatedAt)
+		out.Emails = slices.Clone(u.Emails)
+		out.Attributes = cloneBytes(u.Attributes)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// emailsIndexEqual reports whether two email lists index the same rows.
+func emailsIndexEqual(a, b []store.Email) bool {
+	return slices.EqualFunc(a, b, func(x, y store.Email) bool {
+		return strings.ToLower(x.Value) == strings.ToLower(y.Value) && strings.ToLower(x.Type) == strings.ToLower(y.Type)
+	})
+}
+
+// DeleteDirectoryUser removes the user and its memberships.
+func (s *Store) DeleteDirectoryUser(ctx context.Context, directoryID, id string, events func(u *store.DirectoryUser, groupIDs []string) []Event) error {
+	if directoryID == "" || id == "" {
+		return invalid("directory id and user id are required")
+	}
+	return s.write(ctx, func(t *tx) error {
+		u, err := scanUser(t.queryRow(`SELECT `+userCols+` FROM directory_users WHERE id = ? AND directory_id = ?`+s.d.ForUpdate, id, directoryID))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("directory user")
+		}
+		if err != nil {
+			return s.wrap(err)
+		}
+		groupIDs, err := t.deleteMemberships(directoryID, id, store.MemberUser)
+		if err != nil {
+			return err
+		}
+		if _, err := t.exec(`DELETE FROM directory_users WHERE id = ?`, id); err != nil {
+			return s.wrap(err)
+		}
+		if events == nil {
+			return nil
+		}
+		evs := events(&u, groupIDs)
+		if err := store.ValidateEvents(evs); err != nil {
+			return err
+		}
+		_, err = t.appendEvents(evs)
+		return err
+	})
+}
+
+// deleteMemberships removes member id from every group of the directory and
+// returns those groups' ids, sorted.
+func (t *tx) deleteMemberships(directoryID, id string, typ store.MemberType) ([]string, error) {
+	rows, err := t.query(`DELETE FROM group_members WHERE member_id = ? AND member_type = ? AND directory_id = ? RETURNING group_id`, id, string(typ), directoryID)
+	groupIDs, err := collectRows(rows, err, func(r *sql.Rows) (string, error) {
+		var g string
+		return g, r.Scan(&g)
+	})
+	if err != nil {
+		return nil, t.s.wrap(err)
+	}
+	slices.Sort(groupIDs)
+	return groupIDs, nil
+}

@@ -1,0 +1,12 @@
+package pgstore_test
+
+import (
+	"testing"
+
+	"github.com/onboardkit/onboardkit/store"
+	"github.com/onboardkit/onboardkit/store/storetest"
+)
+
+func BenchmarkStore(b *testing.B) {
+	storetest.Bench(b, func(b *testing.B) store.Store { return newStore(b) })
+}

@@ -1,0 +1,97 @@
+package pgstore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/onboardkit/onboardkit/store"
+	"github.com/onboardkit/onboardkit/store/internal/sqlstore"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Store is a store.Store on PostgreSQL.
+type Store struct {
+	*sqlstore.Store
+}
+
+var _ store.Store = (*Store)(nil)
+
+var dialect = sqlstore.Dialect{
+	Name:           "postgres",
+	NumberedParams: true,
+	ForUpdate:      " FOR UPDATE",
+	Classify:       classify,
+	Time:           func(t time.Time) any { return t },
+	// The row lock on the counter orders cursors by commit; see
+	// appendEvents in store/internal/sqlstore.
+	NextCursor: `UPDATE event_counter SET last_cursor = last_cursor + ? WHERE id = 1 RETURNING last_cursor`,
+	// A transaction-level advisory lock, keyed by the schema the migrations
+	// go to, serializes app instances that start at once on one fresh
+	// database; it is released when the migration transaction ends.
+	MigrationLock: `SELECT pg_advisory_xact_lock(hashtextextended('onboardkit.migrate.' || current_schema(), 0))`,
+}
+
+// Open connects to the PostgreSQL database dsn names (a URL such as
+// postgres://user:pass@host:5432/db?sslmode=verify-full, or key=value
+// pairs, as pgx accepts), applies the migrations it lacks under an advisory
+// lock and returns the Store. Tables go to the first schema of the
+// connection's search_path, which the dsn may set
+// (&search_path=onboardkit).
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	if dsn == "" {
+		return nil, errors.New("pgstore: a DSN is required")
+	}
+	ms, err := sqlstore.LoadMigrations(migrationFiles, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: %w", err)
+	}
+	db.SetMaxOpenConns(32)
+	db.SetMaxIdleConns(32)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("pgstore: connecting: %w", err)
+	}
+	if _, err := sqlstore.Migrate(ctx, db, dialect, ms); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("pgstore: %w", err)
+	}
+	s, err := sqlstore.New(sqlstore.Config{Dialect: dialect, DB: db})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &Store{Store: s}, nil
+}
+
+// classify reports PostgreSQL constraint violations by SQLSTATE, with the
+// constraint or index name.
+func classify(err error) (sqlstore.ErrorKind, string) {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return sqlstore.OtherError, ""
+	}
+	switch pe.Code {
+	case "23505": // unique_violation
+		return sqlstore.UniqueViolation, pe.ConstraintName
+	case "23503": // foreign_key_violation
+		return sqlstore.ForeignKeyViolation, pe.ConstraintName
+	}
+	return sqlstore.OtherError, ""
+}
+
+// The database/sql driver "pgx" is registered by stdlib's init.
+var _ = stdlib.GetDefaultDriver

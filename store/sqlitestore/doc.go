@@ -1,0 +1,27 @@
+// Package sqlitestore is onboardkit's embedded default store: a
+// store.Store on a SQLite database file, through modernc.org/sqlite (pure
+// Go, no cgo).
+//
+//	st, err := sqlitestore.Open(ctx, "onboardkit.db")
+//	if err != nil {
+//		return err
+//	}
+//	defer st.Close()
+//
+// Open creates the file if needed and applies the schema migrations
+// embedded in the package that the database lacks, in one transaction,
+// recording them in the schema_migrations table; reopening a database
+// applies nothing twice.
+//
+// The database runs in WAL mode with synchronous=NORMAL and foreign keys
+// on. All writes go through one connection whose transactions begin
+// IMMEDIATE: writers of the process queue for it rather than contend inside
+// SQLite, so they never fail with SQLITE_BUSY or deadlock upgrading a read
+// lock, and the single writer orders event cursors. Reads go to a pool of
+// read-only connections that WAL runs beside the writer. Statements are
+// prepared once and reused; a user creation with its event is one
+// transaction of a few statements.
+//
+// SQLite suits one application instance. Several instances sharing state
+// need store/pgstore.
+package sqlitestore

@@ -1,0 +1,8 @@
+package sqlitestore
+
+// Test hooks.
+var (
+	DSN        = dsn
+	RoleWriter = writer
+	RoleReader = reader
+)

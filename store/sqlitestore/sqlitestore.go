@@ -1,0 +1,229 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/onboardkit/onboardkit/store"
+	"github.com/onboardkit/onboardkit/store/internal/sqlstore"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Store is a store.Store on a SQLite database file.
+type Store struct {
+	*sqlstore.Store
+}
+
+var _ store.Store = (*Store)(nil)
+
+// busyTimeout is how long a connection waits for a lock held by another
+// process before failing with SQLITE_BUSY. Writers of this process never
+// wait on each other inside SQLite: they queue for the single write
+// connection.
+const busyTimeout = 10 * time.Second
+
+// dialect is SQLite's.
+var dialect = sqlstore.Dialect{
+	Name:     "sqlite",
+	Classify: classify,
+	Time:     sqlstore.Micros,
+	// The single writer orders cursors by commit; see appendEvents.
+	NextCursor: `SELECT COALESCE(MAX(cursor), 0) + ? FROM events`,
+	// The write transaction (BEGIN IMMEDIATE on the only write connection)
+	// excludes other writers, so rows need no locks and migrations no
+	// extra lock.
+	ForUpdate: "",
+}
+
+// Open opens (creating it if needed) the SQLite database at path, applies
+// the migrations it lacks and returns the Store. The directory of path must
+// exist.
+//
+// The database runs in WAL mode with synchronous=NORMAL and foreign keys on.
+// Writes go through a single connection whose transactions begin IMMEDIATE,
+// so writers queue in the process instead of failing with SQLITE_BUSY or
+// deadlocking on a lock upgrade; reads use a separate pool of read-only
+// connections that WAL lets run beside the writer.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("sqlitestore: a database path is required")
+	}
+	if path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return nil, fmt.Errorf("sqlitestore: %q: give the path of a database file", path)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: %w", err)
+	}
+	dir := filepath.Dir(abs)
+	if fi, err := os.Stat(dir); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("sqlitestore: cannot create database %s: directory %s does not exist", path, dir)
+		}
+		return nil, fmt.Errorf("sqlitestore: cannot create database %s: %w", path, err)
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("sqlitestore: cannot create database %s: %s is not a directory", path, dir)
+	}
+	if fi, err := os.Stat(abs); err == nil && fi.IsDir() {
+		return nil, fmt.Errorf("sqlitestore: %s is a directory, not a database file", path)
+	}
+	ms, err := sqlstore.LoadMigrations(migrationFiles, "migrations")
+	if err != nil {
+		return nil, err
+	}
+
+	w, err := sql.Open("sqlite", dsn(abs, writer))
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlitestore: opening %s: %w", path, err)
+	}
+	if _, err := sqlstore.Migrate(ctx, w, dialect, ms); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlitestore: %s: %w", path, err)
+	}
+
+	r, err := sql.Open("sqlite", dsn(abs, reader))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlitestore: %w", err)
+	}
+	readers := max(4, runtime.GOMAXPROCS(0))
+	r.SetMaxOpenConns(readers)
+	r.SetMaxIdleConns(readers)
+	r.SetConnMaxLifetime(0)
+	r.SetConnMaxIdleTime(0)
+
+	stop, err := startCheckpointer(abs)
+	if err != nil {
+		r.Close()
+		w.Close()
+		return nil, fmt.Errorf("sqlitestore: %w", err)
+	}
+	s, err := sqlstore.New(sqlstore.Config{Dialect: dialect, DB: w, ReadDB: r, Closers: []func() error{stop}})
+	if err != nil {
+		stop()
+		r.Close()
+		w.Close()
+		return nil, err
+	}
+	return &Store{Store: s}, nil
+}
+
+// role is what a connection pool is for.
+type role int
+
+const (
+	writer role = iota
+	reader
+	checkpointer
+)
+
+// checkpointInterval is how often the background checkpointer copies the
+// WAL back into the database file.
+const checkpointInterval = 200 * time.Millisecond
+
+// dsn builds the driver's data source name for the file at abs.
+func dsn(abs string, r role) string {
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	// LIKE compares case-sensitively, as in PostgreSQL: case-insensitive
+	// filters compare lower-cased columns with lower-cased patterns, and
+	// case-exact ones (id, externalId) must not fold case.
+	q.Add("_pragma", "case_sensitive_like(1)")
+	switch r {
+	case reader:
+		q.Add("_pragma", "query_only(1)")
+	case writer:
+		q.Set("_txlock", "immediate")
+		// Checkpoints run in the background (see Open), so that a commit
+		// never waits for one; the writer checkpoints itself only if the
+		// WAL grows past 10,000 pages, should the background fall behind.
+		q.Add("_pragma", "wal_autocheckpoint(10000)")
+		q.Add("_pragma", "journal_size_limit(67108864)")
+	}
+	u := url.URL{Scheme: "file", Path: abs}
+	if !strings.HasPrefix(abs, "/") {
+		// A Windows path: file:C:/dir/db.
+		u = url.URL{Scheme: "file", Opaque: filepath.ToSlash(abs)}
+	}
+	return u.String() + "?" + q.Encode()
+}
+
+// startCheckpointer runs a passive WAL checkpoint every interval on its own
+// connection until the returned stop function is called. A passive
+// checkpoint never blocks the writer or the readers.
+func startCheckpointer(abs string) (stop func() error, err error) {
+	db, err := sql.Open("sqlite", dsn(abs, checkpointer))
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(checkpointInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+				// An error (say, busy) leaves the work to the next tick or
+				// to the writer's own auto-checkpoint.
+				_, _ = db.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+			}
+		}
+	}()
+	return func() error {
+		close(quit)
+		<-done
+		return db.Close()
+	}, nil
+}
+
+// classify reports SQLite constraint violations. For a unique violation
+// the constraint is the column list SQLite names ("domains.name").
+func classify(err error) (sqlstore.ErrorKind, string) {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return sqlstore.OtherError, ""
+	}
+	switch se.Code() {
+	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+		msg := se.Error()
+		if _, cols, ok := strings.Cut(msg, "constraint failed: "); ok {
+			if i := strings.LastIndex(cols, " ("); i >= 0 {
+				cols = cols[:i]
+			}
+			return sqlstore.UniqueViolation, cols
+		}
+		return sqlstore.UniqueViolation, msg
+	case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+		return sqlstore.ForeignKeyViolation, "foreign key"
+	}
+	return sqlstore.OtherError, ""
+}
