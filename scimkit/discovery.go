@@ -1,0 +1,150 @@
+package scimkit
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/elimity-com/scim/schema"
+
+	"github.com/onboardkit/onboardkit/store"
+)
+
+// The discovery endpoints describe exactly what this server does: PATCH,
+// filtering (with maxResults), sorting and ETags are supported; bulk and
+// password change are not.
+
+func (s *Server) serveSPC(w http.ResponseWriter, r *http.Request, d *store.Directory) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		s.methodNotAllowed(w, "GET")
+		return
+	}
+	base := s.dirBase(d)
+	doc := map[string]any{
+		"schemas":          []string{spcSchemaURI},
+		"documentationUri": "",
+		"patch":            map[string]any{"supported": true},
+		"bulk":             map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+		"filter":           map[string]any{"supported": true, "maxResults": s.maxRes},
+		"changePassword":   map[string]any{"supported": false},
+		"sort":             map[string]any{"supported": true},
+		"etag":             map[string]any{"supported": true},
+		"authenticationSchemes": []any{map[string]any{
+			"type":        "oauthbearertoken",
+			"name":        "OAuth Bearer Token",
+			"description": "Authentication with the directory's bearer token, sent in the Authorization header.",
+			"specUri":     "https://www.rfc-editor.org/rfc/rfc6750",
+			"primary":     true,
+		}},
+		"meta": map[string]any{
+			"resourceType": "ServiceProviderConfig",
+			"location":     base + "/ServiceProviderConfig",
+		},
+	}
+	s.writeDoc(w, r, http.StatusOK, doc)
+}
+
+func (s *Server) resourceTypes(d *store.Directory) []map[string]any {
+	base := s.dirBase(d)
+	rt := func(rs *resourceSchema, desc string) map[string]any {
+		exts := []any{}
+		for _, e := range rs.extensions {
+			exts = append(exts, map[string]any{"schema": e.ID, "required": false})
+		}
+		return map[string]any{
+			"schemas":          []string{rtSchemaURI},
+			"id":               rs.name,
+			"name":             rs.name,
+			"description":      desc,
+			"endpoint":         "/" + rs.endpoint,
+			"schema":           rs.core.ID,
+			"schemaExtensions": exts,
+			"meta": map[string]any{
+				"resourceType": "ResourceType",
+				"location":     base + "/ResourceTypes/" + rs.name,
+			},
+		}
+	}
+	return []map[string]any{rt(s.users, "User Account"), rt(s.groups, "Group")}
+}
+
+func (s *Server) serveResourceTypes(w http.ResponseWriter, r *http.Request, d *store.Directory) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		s.methodNotAllowed(w, "GET")
+		return
+	}
+	s.writeDocList(w, r, s.resourceTypes(d))
+}
+
+func (s *Server) serveResourceType(w http.ResponseWriter, r *http.Request, d *store.Directory) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		s.methodNotAllowed(w, "GET")
+		return
+	}
+	for _, rt := range s.resourceTypes(d) {
+		if strings.EqualFold(rt["id"].(string), r.PathValue("name")) {
+			s.writeDoc(w, r, http.StatusOK, rt)
+			return
+		}
+	}
+	s.writeError(w, scimError(http.StatusNotFound, "", "Resource type not found."))
+}
+
+func (s *Server) schemas(d *store.Directory) []map[string]any {
+	base := s.dirBase(d)
+	var out []map[string]any
+	add := func(sc schema.Schema) {
+		m := sc.ToMap()
+		m["meta"] = map[string]any{
+			"resourceType": "Schema",
+			"location":     base + "/Schemas/" + url.PathEscape(sc.ID),
+		}
+		out = append(out, m)
+	}
+	add(schema.CoreUserSchema())
+	add(schema.ExtensionEnterpriseUser())
+	add(schema.CoreGroupSchema())
+	return out
+}
+
+func (s *Server) serveSchemas(w http.ResponseWriter, r *http.Request, d *store.Directory) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		s.methodNotAllowed(w, "GET")
+		return
+	}
+	s.writeDocList(w, r, s.schemas(d))
+}
+
+func (s *Server) serveSchema(w http.ResponseWriter, r *http.Request, d *store.Directory) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		s.methodNotAllowed(w, "GET")
+		return
+	}
+	for _, sc := range s.schemas(d) {
+		if strings.EqualFold(sc["id"].(string), r.PathValue("name")) {
+			s.writeDoc(w, r, http.StatusOK, sc)
+			return
+		}
+	}
+	s.writeError(w, scimError(http.StatusNotFound, "", "Schema not found."))
+}
+
+func (s *Server) writeDocList(w http.ResponseWriter, r *http.Request, docs []map[string]any) {
+	s.writeDoc(w, r, http.StatusOK, map[string]any{
+		"schemas":      []string{listResponseURI},
+		"totalResults": len(docs),
+		"itemsPerPage": len(docs),
+		"startIndex":   1,
+		"Resources":    docs,
+	})
+}
+
+func (s *Server) writeDoc(w http.ResponseWriter, r *http.Request, status int, doc any) {
+	b, err := json.Marshal(doc)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeJSON(w, status, b)
+}

@@ -1,0 +1,152 @@
+// Package scimkit is a SCIM 2.0 service provider (RFC 7643, RFC 7644) for
+// user and group provisioning from the identity providers of a host
+// application's enterprise customers: Okta, Microsoft Entra ID, Google,
+// OneLogin, JumpCloud and any other SCIM client.
+//
+// # Mounting
+//
+//	scim, err := scimkit.New(scimkit.Config{
+//		Store:   st,                                  // sqlitestore, pgstore, memstore...
+//		BaseURL: "https://app.example.com/scim",      // where the handler is mounted
+//	})
+//	if err != nil { ... }
+//	mux.Handle("/scim/", http.StripPrefix("/scim", scim))
+//
+//	d, err := scim.CreateDirectory(ctx, orgID, scimkit.DirectoryOptions{Provider: "okta", Active: true})
+//	token, _, err := scim.CreateToken(ctx, d.ID, scimkit.TokenOptions{})
+//	// Show the IT admin scim.EndpointURL(d.ID) and token, once.
+//
+// Each directory has its own base URL, BaseURL + "/" + directory id, with
+// /Users, /Groups, /Users/.search, /Groups/.search, /ServiceProviderConfig,
+// /ResourceTypes and /Schemas under it.
+//
+// # Security model
+//
+//   - Every request carries a bearer token in the Authorization header.
+//     Tokens are 256-bit random values ("scim_..."), shown once, stored
+//     as SHA-256 digests and looked up by digest. A token authenticates
+//     only the directory it was created for: directory A's token on
+//     directory B's URL gets 401, and resources are always read and
+//     written within the directory of the URL, so B's ids through A's URL
+//     are 404.
+//   - No token, a malformed, unknown, revoked or expired token, and any
+//     token in the query string (access_token=) get 401 with a SCIM
+//     error body and WWW-Authenticate. A valid token of an inactive
+//     directory gets 403 "This directory is not active": the token is
+//     right, the customer switched provisioning off.
+//   - Two tokens may be active at once so a customer can rotate without
+//     downtime (RotateToken, then RevokeToken of the old one); a third is
+//     refused with ErrTooManyTokens. Tokens may expire (TokenOptions).
+//   - Filters are parsed and translated into store.Filter values, which
+//     the Stores run as parameterised queries (never by loading a
+//     directory). What scimkit cannot translate faithfully is refused
+//     with 400 invalidFilter; a filter never fails open.
+//   - id and meta are read-only: ignored in POST, PUT and path-less
+//     PATCH values, 400 mutability as a PATCH path. password is accepted
+//     (Okta and Entra send it) and dropped: never stored, never returned,
+//     never in an event.
+//   - Bodies are capped (Config.MaxBodyBytes, 413), list counts are capped
+//     (Config.MaxResults, advertised as filter.maxResults), PATCH
+//     operations and member ids per request are capped (413).
+//   - Error bodies never contain internal error text; the cause goes to
+//     Config.Logger.
+//
+// # What is accepted
+//
+// scimkit follows what real clients send (see the Okta and Entra replay
+// tests): op names in any case; "True"/"False" strings for booleans,
+// normalised per server; PATCH without path whose value has dotted keys
+// ("name.givenName"), enterprise-extension URN keys or an id; value
+// filtered paths (emails[type eq "work"].value), creating the element on
+// add/replace when nothing matches and doing nothing on remove; manager
+// as a plain string or as {"value": id}; members added as
+// [{"value": id}], removed by path members[value eq "id"] or by path
+// members with a value array, replaced with a list or []; an empty
+// Operations array (200, no change); unknown schema URIs and null values
+// in POST/PUT (ignored); application/json or application/scim+json.
+// Attribute names, operators and URN prefixes are case-insensitive;
+// userName is matched and kept unique case-insensitively; id and
+// externalId are case-exact.
+//
+// Filters supported: on Users, id, externalId, userName, displayName,
+// name.givenName, name.familyName, active, emails / emails.value (with
+// emails[type eq "work"].value or emails[type eq "work" and value op
+// "x"]), emails.type eq, meta.created and meta.lastModified; on Groups,
+// id, externalId, displayName, members / members.value eq and
+// members[value eq "id"], meta.created and meta.lastModified; with and,
+// or, not, parentheses and every operator the attribute type allows.
+// sortBy supports the same attributes; attributes and excludedAttributes
+// work on single GETs, lists and .search.
+//
+// PATCH of a user answers 200 with the resource; PATCH of a group answers
+// 204 (or 200 with the resource when attributes or excludedAttributes is
+// given), so a group's members are never loaded to be patched: member
+// operations become store.MemberOp values.
+//
+// # Why not elimity's Server
+//
+// scimkit uses github.com/elimity-com/scim for its schema definitions
+// (served by /Schemas and used to validate every POST, PUT and patched
+// resource) and its error type, and github.com/scim2/filter-parser for
+// filters and paths. It routes and answers the endpoints itself, with
+// net/http patterns, because elimity's Server has a server-wide base URL
+// (scimkit's is per directory), makes string booleans a process-global
+// switch, rejects empty Operations, manager strings and value-filtered
+// email filters, does not apply PATCH, ignores attributes,
+// excludedAttributes and sortBy, reports itemsPerPage as the requested
+// count, can answer "Resources": null, and echoes handler errors in 500
+// bodies.
+//
+// # Changes, the hook and events
+//
+// Every change is written by one Store call together with its events, so
+// the host never misses one. Config.BeforeChange sees each change before
+// it is written and may refuse it with a *RefusalError (status, scimType
+// and detail go to the IdP), for example a seat limit. Updates are
+// optimistic: scimkit reads the resource, computes the change, asks the
+// hook, and writes only if the version it read is still current
+// (retrying otherwise), so the hook runs outside any Store transaction
+// and may use the Store. A PATCH or PUT that changes nothing writes
+// nothing and reports nothing.
+//
+// Events (store.Event.Type, Subject, Data):
+//
+//	directory.user.created      user id       UserData
+//	directory.user.updated      user id       UserData (after the change)
+//	directory.user.deactivated  user id       UserData (active went true -> false)
+//	directory.user.reactivated  user id       UserData (active went false -> true)
+//	directory.user.deleted      user id       UserData (as it was)
+//	directory.group.created     group id      GroupData
+//	directory.group.updated     group id      GroupData (displayName, externalId...)
+//	directory.group.deleted     group id      GroupData (as it was)
+//	directory.membership.added    group id    MembershipData, one per member
+//	directory.membership.removed  group id    MembershipData, one per member
+//	                                          (also for the memberships of a deleted user or group)
+//	directory.created           directory id  DirectoryData
+//	directory.activated         directory id  DirectoryData
+//	directory.deactivated       directory id  DirectoryData
+//	directory.token.created     directory id  DirectoryData with token_id
+//	directory.token.revoked     directory id  DirectoryData with token_id
+//
+// A user change that flips active is reported only as deactivated or
+// reactivated, carrying the whole new profile. UserData is the normalised
+// profile (user_name, external_id, active, display_name, given_name,
+// family_name, email, emails, outside_domains) plus attributes, the SCIM
+// resource as provisioned, never with a password. Actor is
+// "scim:<directory id>" for changes made through SCIM.
+//
+// # Users outside the verified domains
+//
+// The addresses of a user (its emails, and its userName when it is an
+// email address) are checked against the organization's verified domains
+// (store.GetVerifiedDomain, owned by the directory's organization). By
+// default (OutsideDomainsMark) a user with an address outside them is
+// accepted and marked store.DirectoryUser.OutsideDomains; with
+// OutsideDomainsRefuse it is refused with 400 invalidValue.
+//
+// # SSO
+//
+// Deactivation and deletion are reported at once by events, and
+// UserStatus tells the SSO kit, at login, whether the organization's
+// directories have the email active, deactivated, or not at all.
+package scimkit

@@ -1,0 +1,144 @@
+package scimkit
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/onboardkit/onboardkit/store"
+)
+
+func TestParseUserFilter(t *testing.T) {
+	ts := time.Date(2011, 5, 13, 4, 42, 34, 0, time.UTC)
+	email := func(op store.Op, v any, typ string) store.Compare {
+		return store.Compare{Attr: store.AttrEmail, Op: op, Value: v, EmailType: typ}
+	}
+	tests := []struct {
+		in   string
+		want store.Filter
+	}{
+		{`userName eq "bjensen@example.com"`, store.Compare{Attr: store.AttrUserName, Op: store.OpEq, Value: "bjensen@example.com"}},
+		{`UserName Eq "a"`, store.Compare{Attr: store.AttrUserName, Op: store.OpEq, Value: "a"}},
+		{`urn:ietf:params:scim:schemas:core:2.0:User:userName eq "a"`, store.Compare{Attr: store.AttrUserName, Op: store.OpEq, Value: "a"}},
+		{`externalId eq "00u1"`, store.Compare{Attr: store.AttrExternalID, Op: store.OpEq, Value: "00u1"}},
+		{`displayName eq "Babs"`, store.Compare{Attr: store.AttrDisplayName, Op: store.OpEq, Value: "Babs"}},
+		{`id eq "usr_1"`, store.Compare{Attr: store.AttrID, Op: store.OpEq, Value: "usr_1"}},
+		{`name.givenName sw "B"`, store.Compare{Attr: store.AttrGivenName, Op: store.OpSw, Value: "B"}},
+		{`name.familyName co "ens"`, store.Compare{Attr: store.AttrFamilyName, Op: store.OpCo, Value: "ens"}},
+		{`emails[type eq "work"].value eq "b@x.com"`, email(store.OpEq, "b@x.com", "work")},
+		{`emails[type eq "work" and value eq "b@x.com"]`, email(store.OpEq, "b@x.com", "work")},
+		{`emails[value eq "b@x.com" and type eq "work"]`, email(store.OpEq, "b@x.com", "work")},
+		{`emails[type eq "work"]`, email(store.OpPr, nil, "work")},
+		{`emails.type eq "work"`, email(store.OpPr, nil, "work")},
+		{`emails.value eq "b@x.com"`, email(store.OpEq, "b@x.com", "")},
+		{`emails eq "b@x.com"`, email(store.OpEq, "b@x.com", "")},
+		{`emails pr`, email(store.OpPr, nil, "")},
+		{`emails[value ew "@x.com" or value ew "@y.com"]`, store.Or{Left: email(store.OpEw, "@x.com", ""), Right: email(store.OpEw, "@y.com", "")}},
+		{`active eq true`, store.Compare{Attr: store.AttrActive, Op: store.OpEq, Value: true}},
+		{`active eq "True"`, store.Compare{Attr: store.AttrActive, Op: store.OpEq, Value: true}},
+		{`active ne "false"`, store.Compare{Attr: store.AttrActive, Op: store.OpNe, Value: false}},
+		{`meta.lastModified gt "2011-05-13T04:42:34Z"`, store.Compare{Attr: store.AttrLastModified, Op: store.OpGt, Value: ts}},
+		{`meta.created le "2011-05-13T04:42:34Z"`, store.Compare{Attr: store.AttrCreated, Op: store.OpLe, Value: ts}},
+		{`userName pr`, store.Compare{Attr: store.AttrUserName, Op: store.OpPr}},
+		{`userName eq "a\"b"`, store.Compare{Attr: store.AttrUserName, Op: store.OpEq, Value: `a"b`}},
+		{`userName eq "a]. b"`, store.Compare{Attr: store.AttrUserName, Op: store.OpEq, Value: `a]. b`}},
+		// precedence: not > and > or
+		{`userName eq "a" or userName eq "b" and active eq true`, store.Or{
+			Left:  store.Compare{Attr: store.AttrUserName, Op: store.OpEq, Value: "a"},
+			Right: store.And{Left: store.Compare{Attr: store.AttrUserName, Op: store.OpEq, Value: "b"}, Right: store.Compare{Attr: store.AttrActive, Op: store.OpEq, Value: true}},
+		}},
+		{`(userName eq "a" or userName eq "b") and not (active eq true)`, store.And{
+			Left:  store.Or{Left: store.Compare{Attr: store.AttrUserName, Op: store.OpEq, Value: "a"}, Right: store.Compare{Attr: store.AttrUserName, Op: store.OpEq, Value: "b"}},
+			Right: store.Not{F: store.Compare{Attr: store.AttrActive, Op: store.OpEq, Value: true}},
+		}},
+		{`userName eq "a" AND emails[type eq "work"].value sw "a"`, store.And{
+			Left:  store.Compare{Attr: store.AttrUserName, Op: store.OpEq, Value: "a"},
+			Right: email(store.OpSw, "a", "work"),
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := ParseUserFilter(tt.in)
+			if err != nil {
+				t.Fatalf("ParseUserFilter: %v", err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("got  %#v\nwant %#v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseUserFilterRefused(t *testing.T) {
+	for _, in := range []string{
+		``,
+		`userName eq "a" or "1" eq "1"`, // injection
+		`userName eq "a") or (userName pr`,
+		`userName eq "a`,
+		`userName xx "a"`,
+		`password eq "secret"`,
+		`title eq "Boss"`,
+		`name.formatted eq "x"`,
+		`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "1"`,
+		`urn:ietf:params:scim:schemas:core:2.0:Group:displayName eq "x"`,
+		`emails[type eq "work" and primary eq true]`,
+		`emails[not (type eq "work")]`,
+		`emails[type eq "work" and primary eq true].value eq "x"`,
+		`emails[type ne "work"]`,
+		`emails[display eq "x"]`,
+		`phoneNumbers[type eq "work"]`,
+		`active gt true`,
+		`active eq "yes"`,
+		`active eq 1`,
+		`userName eq 1`,
+		`userName eq true`,
+		`userName eq null`,
+		`meta.lastModified gt "yesterday"`,
+		`meta.lastModified co "2011"`,
+		`members eq "usr_1"`,
+		`userName eq "a"]`,
+		`emails[type eq "work"].`,
+		`emails[type eq "work"].value`,
+		`emails[type eq "work"].value eq`,
+		`userName eq "\u0000"` + "\x00",
+	} {
+		t.Run(in, func(t *testing.T) {
+			f, err := ParseUserFilter(in)
+			if err == nil {
+				t.Fatalf("accepted as %#v", f)
+			}
+			var fe *FilterError
+			if !errors.As(err, &fe) {
+				t.Fatalf("error %T %v is not a *FilterError", err, err)
+			}
+		})
+	}
+}
+
+func TestParseGroupFilter(t *testing.T) {
+	tests := []struct {
+		in   string
+		want store.Filter
+	}{
+		{`displayName eq "Engineering"`, store.Compare{Attr: store.AttrDisplayName, Op: store.OpEq, Value: "Engineering"}},
+		{`externalId eq "x"`, store.Compare{Attr: store.AttrExternalID, Op: store.OpEq, Value: "x"}},
+		{`members[value eq "usr_1"]`, store.Compare{Attr: store.AttrMember, Op: store.OpEq, Value: "usr_1"}},
+		{`members.value eq "usr_1"`, store.Compare{Attr: store.AttrMember, Op: store.OpEq, Value: "usr_1"}},
+		{`displayName eq "a" and members eq "usr_1"`, store.And{Left: store.Compare{Attr: store.AttrDisplayName, Op: store.OpEq, Value: "a"}, Right: store.Compare{Attr: store.AttrMember, Op: store.OpEq, Value: "usr_1"}}},
+	}
+	for _, tt := range tests {
+		got, err := ParseGroupFilter(tt.in)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.in, err)
+		}
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Fatalf("%s: got %#v want %#v", tt.in, got, tt.want)
+		}
+	}
+	for _, in := range []string{`userName eq "a"`, `members co "usr"`, `members[display eq "x"]`, `emails pr`} {
+		if f, err := ParseGroupFilter(in); err == nil {
+			t.Errorf("%s: accepted as %#v", in, f)
+		}
+	}
+}

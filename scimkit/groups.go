@@ -1,0 +1,477 @@
+package scimkit
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	scimerrors "github.com/elimity-com/scim/errors"
+	filter "github.com/scim2/filter-parser/v2"
+
+	"github.com/onboardkit/onboardkit/store"
+)
+
+func (s *Server) serveGroups(w http.ResponseWriter, r *http.Request, d *store.Directory) {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		s.listGroups(w, r, d, listParamsFromQuery(r))
+	case http.MethodPost:
+		s.createGroup(w, r, d)
+	default:
+		s.methodNotAllowed(w, "GET, POST")
+	}
+}
+
+func (s *Server) serveGroup(w http.ResponseWriter, r *http.Request, d *store.Directory) {
+	id := r.PathValue("id")
+	if id == ".search" {
+		if r.Method != http.MethodPost {
+			s.methodNotAllowed(w, "POST")
+			return
+		}
+		lp, ok := s.searchParams(w, r)
+		if ok {
+			s.listGroups(w, r, d, lp)
+		}
+		return
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		s.getGroup(w, r, d, id)
+	case http.MethodPut:
+		s.replaceGroup(w, r, d, id)
+	case http.MethodPatch:
+		s.patchGroup(w, r, d, id)
+	case http.MethodDelete:
+		s.deleteGroup(w, r, d, id)
+	default:
+		s.methodNotAllowed(w, "GET, PUT, PATCH, DELETE")
+	}
+}
+
+func (s *Server) respondGroup(w http.ResponseWriter, r *http.Request, d *store.Directory, g *store.DirectoryGroup, status int) {
+	p := parseProjection(s.groups, r.URL.Query().Get("attributes"), r.URL.Query().Get("excludedAttributes"))
+	withMembers := p.wants("members")
+	var members []store.Member
+	if withMembers {
+		var err error
+		if members, err = s.st.ListGroupMembers(r.Context(), d.ID, g.ID); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	var b bytes.Buffer
+	if err := s.writeGroup(&b, d, g, members, withMembers, p); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", etag(g.Version))
+	if status == http.StatusCreated {
+		w.Header().Set("Location", s.groupLocation(d, g.ID))
+	}
+	s.writeJSON(w, status, b.Bytes())
+}
+
+func (s *Server) getGroup(w http.ResponseWriter, r *http.Request, d *store.Directory, id string) {
+	g, err := s.st.GetDirectoryGroup(r.Context(), d.ID, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if inm := r.Header.Get("If-None-Match"); inm != "" && inm == etag(g.Version) {
+		w.Header().Set("ETag", etag(g.Version))
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	s.respondGroup(w, r, d, g, http.StatusOK)
+}
+
+var errUnknownMember = &scimerrors.ScimError{Status: http.StatusBadRequest, ScimType: scimerrors.ScimTypeInvalidValue,
+	Detail: "A member is not a user or group of this directory."}
+
+func (s *Server) tooManyMembers(n int) error {
+	if n > s.maxMemb {
+		return &scimerrors.ScimError{Status: http.StatusRequestEntityTooLarge, Detail: fmt.Sprintf("Too many members in one request; at most %d.", s.maxMemb)}
+	}
+	return nil
+}
+
+func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, d *store.Directory) {
+	body, ok := s.readBody(w, r)
+	if !ok {
+		return
+	}
+	m, err := decodeObject(body)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	attrs, err := s.groups.validate(m)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	now := s.now().UTC()
+	g := &store.DirectoryGroup{DirectoryID: d.ID, OrgID: d.OrgID, Version: 1, CreatedAt: now, UpdatedAt: now}
+	ids, _, err := applyGroupAttrs(attrs, g)
+	if err == nil {
+		err = s.tooManyMembers(len(ids))
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if g.ID, err = s.newID("grp"); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var ops []store.MemberOp
+	if len(ids) > 0 {
+		ops = []store.MemberOp{{Kind: store.MembersAdd, IDs: ids}}
+	}
+	if err := s.before(r.Context(), &Change{Kind: GroupCreate, Directory: d, Group: cloneGroup(g), MemberOps: ops}); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	evIDs, err := s.newEventIDs()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	err = s.st.CreateDirectoryGroup(r.Context(), g, ops, func(sg *store.DirectoryGroup, added, _ []string) []store.Event {
+		evs := []store.Event{s.event(evIDs, EventGroupCreated, d.OrgID, sg.ID, actorOf(d), groupData(sg))}
+		return append(evs, s.membershipEvents(evIDs, d, sg, added, nil)...)
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		err = errUnknownMember
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.respondGroup(w, r, d, g, http.StatusCreated)
+}
+
+func (s *Server) replaceGroup(w http.ResponseWriter, r *http.Request, d *store.Directory, id string) {
+	body, ok := s.readBody(w, r)
+	if !ok {
+		return
+	}
+	m, err := decodeObject(body)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	attrs, err := s.groups.validate(m)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	g, err := s.updateGroup(r, d, id, func(cur *store.DirectoryGroup) ([]store.MemberOp, error) {
+		ids, _, err := applyGroupAttrs(cloneMap(attrs), cur)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.tooManyMembers(len(ids)); err != nil {
+			return nil, err
+		}
+		// PUT replaces the resource: members not listed are removed.
+		return []store.MemberOp{{Kind: store.MembersReplace, IDs: ids}}, nil
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.respondGroup(w, r, d, g, http.StatusOK)
+}
+
+func (s *Server) patchGroup(w http.ResponseWriter, r *http.Request, d *store.Directory, id string) {
+	body, ok := s.readBody(w, r)
+	if !ok {
+		return
+	}
+	ops, err := parsePatch(body, s.maxOps)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	mops, rest, err := s.splitMemberOps(ops)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	g, err := s.updateGroup(r, d, id, func(cur *store.DirectoryGroup) ([]store.MemberOp, error) {
+		if len(rest) == 0 {
+			return mops, nil
+		}
+		res, err := decodeAttrs(cur.Attributes)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.groups.applyPatch(res, rest); err != nil {
+			return nil, err
+		}
+		attrs, err := s.groups.validate(res)
+		if err != nil {
+			return nil, err
+		}
+		if _, _, err := applyGroupAttrs(attrs, cur); err != nil {
+			return nil, err
+		}
+		return mops, nil
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	if q.Get("attributes") != "" || q.Get("excludedAttributes") != "" {
+		s.respondGroup(w, r, d, g, http.StatusOK)
+		return
+	}
+	w.Header().Set("ETag", etag(g.Version))
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// updateGroup is updateUser for groups: optimistic, version-guarded,
+// asking BeforeChange first, with the group and membership events in the
+// same write.
+func (s *Server) updateGroup(r *http.Request, d *store.Directory, id string, change func(*store.DirectoryGroup) ([]store.MemberOp, error)) (*store.DirectoryGroup, error) {
+	ctx := r.Context()
+	for range maxUpdateAttempts {
+		cur, err := s.st.GetDirectoryGroup(ctx, d.ID, id)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkIfMatch(r, cur.Version); err != nil {
+			return nil, err
+		}
+		next := cloneGroup(cur)
+		ops, err := change(next)
+		if err != nil {
+			return nil, err
+		}
+		attrChanged := !sameGroup(cur, next)
+		if !attrChanged && len(ops) == 0 {
+			return cur, nil
+		}
+		if err := s.before(ctx, &Change{Kind: GroupUpdate, Directory: d, Group: cloneGroup(next), PreviousGroup: cloneGroup(cur), MemberOps: ops}); err != nil {
+			return nil, err
+		}
+		evIDs, err := s.newEventIDs()
+		if err != nil {
+			return nil, err
+		}
+		now := s.now().UTC()
+		res, err := s.st.UpdateDirectoryGroup(ctx, d.ID, id, func(g *store.DirectoryGroup) ([]store.MemberOp, error) {
+			// Membership operations do not depend on what was read; only
+			// an attribute change needs the version guard.
+			if attrChanged && g.Version != cur.Version {
+				return nil, errStale
+			}
+			if !attrChanged {
+				g.UpdatedAt = now
+				return ops, nil
+			}
+			g.DisplayName, g.ExternalID, g.Attributes = next.DisplayName, next.ExternalID, next.Attributes
+			g.UpdatedAt = now
+			return ops, nil
+		}, func(g *store.DirectoryGroup, added, removed []string) []store.Event {
+			var evs []store.Event
+			if attrChanged {
+				evs = append(evs, s.event(evIDs, EventGroupUpdated, d.OrgID, g.ID, actorOf(d), groupData(g)))
+			}
+			return append(evs, s.membershipEvents(evIDs, d, g, added, removed)...)
+		})
+		switch {
+		case errors.Is(err, errStale):
+			continue
+		case errors.Is(err, store.ErrNotFound):
+			if _, gerr := s.st.GetDirectoryGroup(ctx, d.ID, id); gerr == nil {
+				return nil, errUnknownMember
+			}
+		}
+		return res, err
+	}
+	return nil, errStale
+}
+
+func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request, d *store.Directory, id string) {
+	ctx := r.Context()
+	cur, err := s.st.GetDirectoryGroup(ctx, d.ID, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := checkIfMatch(r, cur.Version); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.before(ctx, &Change{Kind: GroupDelete, Directory: d, PreviousGroup: cloneGroup(cur)}); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	evIDs, err := s.newEventIDs()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	err = s.st.DeleteDirectoryGroup(ctx, d.ID, id, func(g *store.DirectoryGroup, _, removed []string) []store.Event {
+		evs := []store.Event{s.event(evIDs, EventGroupDeleted, d.OrgID, g.ID, actorOf(d), groupData(g))}
+		return append(evs, s.membershipEvents(evIDs, d, g, nil, removed)...)
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func cloneGroup(g *store.DirectoryGroup) *store.DirectoryGroup {
+	if g == nil {
+		return nil
+	}
+	c := *g
+	c.Attributes = bytes.Clone(g.Attributes)
+	return &c
+}
+
+func sameGroup(a, b *store.DirectoryGroup) bool {
+	return a.DisplayName == b.DisplayName && a.ExternalID == b.ExternalID && bytes.Equal(a.Attributes, b.Attributes)
+}
+
+// splitMemberOps turns the operations on members into Store membership
+// operations (so that a group's members are never loaded to be patched)
+// and returns the other operations.
+func (s *Server) splitMemberOps(ops []patchOp) ([]store.MemberOp, []patchOp, error) {
+	var mops []store.MemberOp
+	var rest []patchOp
+	total := 0
+	add := func(kind store.MemberOpKind, v any) error {
+		ids, err := memberIDs(v)
+		if err != nil {
+			return err
+		}
+		total += len(ids)
+		if kind != store.MembersReplace && len(ids) == 0 {
+			return nil
+		}
+		mops = append(mops, store.MemberOp{Kind: kind, IDs: ids})
+		return nil
+	}
+	for _, o := range ops {
+		if o.Path == "" {
+			obj, ok := o.Value.(map[string]any)
+			if !ok {
+				return nil, nil, patchError(scimerrors.ScimTypeInvalidValue, "An operation without path needs an object value.")
+			}
+			k := findKey(obj, "members")
+			if k == "" {
+				rest = append(rest, o)
+				continue
+			}
+			kind := store.MembersAdd
+			if o.Op == "replace" {
+				kind = store.MembersReplace
+			}
+			if err := add(kind, obj[k]); err != nil {
+				return nil, nil, err
+			}
+			others := make(map[string]any, len(obj))
+			for ok, ov := range obj {
+				if ok != k {
+					others[ok] = ov
+				}
+			}
+			if len(others) > 0 {
+				rest = append(rest, patchOp{Op: o.Op, Value: others})
+			}
+			continue
+		}
+		p, err := parsePathSafe(o.Path)
+		if err != nil {
+			return nil, nil, patchError(scimerrors.ScimTypeInvalidPath, "Invalid path %q.", o.Path)
+		}
+		uri := p.AttributePath.URI()
+		if !strings.EqualFold(p.AttributePath.AttributeName, "members") || (uri != "" && !strings.EqualFold(uri, GroupSchemaURI)) {
+			rest = append(rest, o)
+			continue
+		}
+		if p.AttributePath.SubAttribute != nil || p.SubAttribute != nil {
+			return nil, nil, patchError(scimerrors.ScimTypeInvalidPath, "Members can only be changed as a whole: %q.", o.Path)
+		}
+		if p.ValueExpression != nil {
+			if o.Op != "remove" {
+				return nil, nil, patchError(scimerrors.ScimTypeInvalidPath, "A member filter is only valid with remove: %q.", o.Path)
+			}
+			ids, err := memberFilterIDs(p.ValueExpression, 0)
+			if err != nil {
+				return nil, nil, err
+			}
+			total += len(ids)
+			mops = append(mops, store.MemberOp{Kind: store.MembersRemove, IDs: ids})
+			continue
+		}
+		var err2 error
+		switch o.Op {
+		case "add":
+			err2 = add(store.MembersAdd, o.Value)
+		case "replace":
+			err2 = add(store.MembersReplace, o.Value)
+		case "remove":
+			if o.Value == nil {
+				mops = append(mops, store.MemberOp{Kind: store.MembersReplace})
+			} else {
+				err2 = add(store.MembersRemove, o.Value)
+			}
+		}
+		if err2 != nil {
+			return nil, nil, err2
+		}
+	}
+	if err := s.tooManyMembers(total); err != nil {
+		return nil, nil, err
+	}
+	return mops, rest, nil
+}
+
+func parsePathSafe(path string) (p filter.Path, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = errors.New("path parser failure")
+		}
+	}()
+	return filter.ParsePath([]byte(path))
+}
+
+// memberFilterIDs reads the ids of members[value eq "a" or value eq "b"].
+func memberFilterIDs(e filter.Expression, depth int) ([]string, error) {
+	if depth > maxFilterDepth {
+		return nil, patchError(scimerrors.ScimTypeInvalidFilter, "Member filter nested too deeply.")
+	}
+	switch e := e.(type) {
+	case *filter.AttributeExpression:
+		if e.AttributePath.URIPrefix == nil && e.AttributePath.SubAttribute == nil &&
+			strings.EqualFold(e.AttributePath.AttributeName, "value") && strings.EqualFold(string(e.Operator), "eq") {
+			v, err := stringValue("", e.CompareValue)
+			if err == nil && v != "" {
+				return []string{v}, nil
+			}
+		}
+	case *filter.LogicalExpression:
+		if strings.EqualFold(string(e.Operator), "or") {
+			l, err := memberFilterIDs(e.Left, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			r, err := memberFilterIDs(e.Right, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			return append(l, r...), nil
+		}
+	}
+	return nil, patchError(scimerrors.ScimTypeInvalidFilter, "Members can be selected only by value eq.")
+}

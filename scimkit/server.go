@@ -1,0 +1,385 @@
+package scimkit
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	scimerrors "github.com/elimity-com/scim/errors"
+
+	"github.com/onboardkit/onboardkit/internal/secret"
+	"github.com/onboardkit/onboardkit/store"
+)
+
+// TokenPrefix starts every SCIM bearer token scimkit issues.
+const TokenPrefix = "scim_"
+
+// OutsideDomainPolicy is what scimkit does with a user whose email
+// addresses are not all in a verified domain of the directory's
+// organization.
+type OutsideDomainPolicy int
+
+const (
+	// OutsideDomainsMark accepts the user and sets
+	// store.DirectoryUser.OutsideDomains. SSO still refuses such emails
+	// unless the connection allows them. This is the default.
+	OutsideDomainsMark OutsideDomainPolicy = iota
+	// OutsideDomainsRefuse answers 400 invalidValue to the IdP and
+	// writes nothing.
+	OutsideDomainsRefuse
+)
+
+// Config configures a Server. Store and BaseURL are required.
+type Config struct {
+	// Store keeps directories, tokens, users, groups and events. Required.
+	Store store.Store
+
+	// BaseURL is the absolute URL where the Server is mounted, such as
+	// "https://app.example.com/scim". A directory's SCIM endpoint is
+	// BaseURL + "/" + directory id; meta.location and Location headers are
+	// built from it. Required.
+	BaseURL string
+
+	// BeforeChange, when set, is called before every user or group
+	// change is written, outside any Store transaction. Returning a
+	// *RefusalError refuses the change with the status, scimType and
+	// detail it carries; any other error refuses it with a generic 500.
+	// Default: nil, every valid change is accepted.
+	BeforeChange func(ctx context.Context, c *Change) error
+
+	// OutsideDomains is the policy for users whose emails are outside the
+	// organization's verified domains. Default: OutsideDomainsMark.
+	OutsideDomains OutsideDomainPolicy
+
+	// MaxBodyBytes caps request bodies; larger ones get 413. Default 1 MiB.
+	MaxBodyBytes int64
+
+	// MaxResults caps the count of a list request and is the page size
+	// when count is absent; it is advertised as filter.maxResults in
+	// ServiceProviderConfig. Default 100.
+	MaxResults int
+
+	// MaxPatchOperations caps the Operations of one PATCH; more get 413.
+	// Default 1000.
+	MaxPatchOperations int
+
+	// MaxMembersPerRequest caps the member ids one request may add,
+	// remove or set; more get 413. Default 10000.
+	MaxMembersPerRequest int
+
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+	// Rand is the source of ids and tokens. Default crypto/rand.
+	Rand io.Reader
+	// Logger receives operator-facing diagnoses. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// Server is the SCIM 2.0 service provider of every directory: an
+// http.Handler serving /{directory}/Users, /{directory}/Groups and the
+// discovery endpoints, plus the management API used by the portal.
+type Server struct {
+	st       store.Store
+	base     string
+	hook     func(ctx context.Context, c *Change) error
+	outside  OutsideDomainPolicy
+	maxBody  int64
+	maxRes   int
+	maxOps   int
+	maxMemb  int
+	now      func() time.Time
+	rand     io.Reader
+	log      *slog.Logger
+	users    *resourceSchema
+	groups   *resourceSchema
+	mux      *http.ServeMux
+	touchAge time.Duration
+}
+
+// New validates cfg and returns a Server.
+func New(cfg Config) (*Server, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("scimkit: Config.Store is required")
+	}
+	u, err := url.Parse(cfg.BaseURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("scimkit: Config.BaseURL must be an absolute http(s) URL without query, got %q", cfg.BaseURL)
+	}
+	if cfg.OutsideDomains != OutsideDomainsMark && cfg.OutsideDomains != OutsideDomainsRefuse {
+		return nil, fmt.Errorf("scimkit: unknown OutsideDomains policy %d", cfg.OutsideDomains)
+	}
+	if cfg.MaxBodyBytes < 0 || cfg.MaxResults < 0 || cfg.MaxPatchOperations < 0 || cfg.MaxMembersPerRequest < 0 {
+		return nil, errors.New("scimkit: limits must not be negative")
+	}
+	s := &Server{
+		st:       cfg.Store,
+		base:     strings.TrimRight(cfg.BaseURL, "/"),
+		hook:     cfg.BeforeChange,
+		outside:  cfg.OutsideDomains,
+		maxBody:  cfg.MaxBodyBytes,
+		maxRes:   cfg.MaxResults,
+		maxOps:   cfg.MaxPatchOperations,
+		maxMemb:  cfg.MaxMembersPerRequest,
+		now:      cfg.Now,
+		rand:     cfg.Rand,
+		log:      cfg.Logger,
+		users:    newUserSchema(),
+		groups:   newGroupSchema(),
+		touchAge: time.Minute,
+	}
+	if s.maxBody == 0 {
+		s.maxBody = 1 << 20
+	}
+	if s.maxRes == 0 {
+		s.maxRes = 100
+	}
+	if s.maxOps == 0 {
+		s.maxOps = 1000
+	}
+	if s.maxMemb == 0 {
+		s.maxMemb = 10000
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.rand == nil {
+		s.rand = rand.Reader
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	s.routes()
+	return s, nil
+}
+
+func (s *Server) routes() {
+	m := http.NewServeMux()
+	m.HandleFunc("/{dir}/Users", s.authed(s.serveUsers))
+	m.HandleFunc("/{dir}/Users/{id}", s.authed(s.serveUser))
+	m.HandleFunc("/{dir}/Groups", s.authed(s.serveGroups))
+	m.HandleFunc("/{dir}/Groups/{id}", s.authed(s.serveGroup))
+	m.HandleFunc("/{dir}/ServiceProviderConfig", s.authed(s.serveSPC))
+	m.HandleFunc("/{dir}/ResourceTypes", s.authed(s.serveResourceTypes))
+	m.HandleFunc("/{dir}/ResourceTypes/{name}", s.authed(s.serveResourceType))
+	m.HandleFunc("/{dir}/Schemas", s.authed(s.serveSchemas))
+	m.HandleFunc("/{dir}/Schemas/{name}", s.authed(s.serveSchema))
+	m.HandleFunc("/{dir}/{rest...}", s.authed(func(w http.ResponseWriter, r *http.Request, d *store.Directory) {
+		s.writeError(w, scimError(http.StatusNotFound, "", "Endpoint not found."))
+	}))
+	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, scimError(http.StatusNotFound, "", "Endpoint not found."))
+	})
+	s.mux = m
+}
+
+// ServeHTTP serves the SCIM endpoints of every directory.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mux.ServeHTTP(w, r)
+}
+
+// EndpointURL returns the SCIM base URL of a directory, the URL an IT
+// admin pastes into the identity provider.
+func (s *Server) EndpointURL(directoryID string) string {
+	return s.base + "/" + url.PathEscape(directoryID)
+}
+
+type ctxKey struct{}
+
+// DirectoryFromContext returns the directory a SCIM request was
+// authenticated for, inside the Server's handlers (and BeforeChange).
+func DirectoryFromContext(ctx context.Context) (*store.Directory, bool) {
+	d, ok := ctx.Value(ctxKey{}).(*store.Directory)
+	return d, ok
+}
+
+type dirHandler func(w http.ResponseWriter, r *http.Request, d *store.Directory)
+
+// authed authenticates the bearer token against the directory of the
+// path. The token must exist, be active, and belong to that directory; a
+// token in the query string is refused outright. Failures are 401 with
+// the same body whatever the cause; an inactive directory is 403 once the
+// token is proven valid for it.
+func (s *Server) authed(h dirHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		dirID := r.PathValue("dir")
+		q := r.URL.Query()
+		if q.Has("access_token") || q.Has("token") || q.Has("bearer") {
+			s.log.WarnContext(r.Context(), "scimkit: token in query string refused", "directory", dirID)
+			s.unauthorized(w)
+			return
+		}
+		tok, ok := bearerToken(r)
+		if !ok || !secret.Valid(tok, TokenPrefix) {
+			s.log.InfoContext(r.Context(), "scimkit: missing or malformed bearer token", "directory", dirID)
+			s.unauthorized(w)
+			return
+		}
+		now := s.now()
+		t, err := s.st.GetDirectoryTokenByDigest(r.Context(), secret.Digest(tok))
+		if err != nil {
+			if !errors.Is(err, store.ErrNotFound) {
+				s.log.ErrorContext(r.Context(), "scimkit: token lookup failed", "err", err)
+				s.writeError(w, internalError())
+				return
+			}
+			s.log.InfoContext(r.Context(), "scimkit: unknown bearer token", "directory", dirID)
+			s.unauthorized(w)
+			return
+		}
+		if !secret.Equal([]byte(t.DirectoryID), []byte(dirID)) {
+			s.log.WarnContext(r.Context(), "scimkit: token of another directory", "directory", dirID, "token_directory", t.DirectoryID, "token", t.ID)
+			s.unauthorized(w)
+			return
+		}
+		if !t.ActiveAt(now) {
+			s.log.InfoContext(r.Context(), "scimkit: revoked or expired token", "directory", dirID, "token", t.ID)
+			s.unauthorized(w)
+			return
+		}
+		d, err := s.st.GetDirectory(r.Context(), dirID)
+		if err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				s.unauthorized(w)
+				return
+			}
+			s.log.ErrorContext(r.Context(), "scimkit: directory lookup failed", "err", err)
+			s.writeError(w, internalError())
+			return
+		}
+		if d.State != store.DirectoryActive {
+			s.log.InfoContext(r.Context(), "scimkit: request to an inactive directory", "directory", dirID)
+			s.writeError(w, scimError(http.StatusForbidden, "", "This directory is not active."))
+			return
+		}
+		if now.Sub(t.LastUsedAt) > s.touchAge {
+			if err := s.st.TouchDirectoryToken(r.Context(), t.ID, now.UTC()); err != nil {
+				s.log.WarnContext(r.Context(), "scimkit: recording token use failed", "err", err)
+			}
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, d)), d)
+	}
+}
+
+func bearerToken(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	scheme, tok, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	tok = strings.TrimSpace(tok)
+	return tok, tok != ""
+}
+
+func (s *Server) unauthorized(w http.ResponseWriter) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="scim"`)
+	s.writeError(w, scimError(http.StatusUnauthorized, "", "Authentication failed."))
+}
+
+func scimError(status int, scimType scimerrors.ScimType, detail string) scimerrors.ScimError {
+	return scimerrors.ScimError{Status: status, ScimType: scimType, Detail: detail}
+}
+
+func internalError() scimerrors.ScimError {
+	return scimError(http.StatusInternalServerError, "", "The request could not be completed.")
+}
+
+func (s *Server) writeError(w http.ResponseWriter, e scimerrors.ScimError) {
+	b, err := e.MarshalJSON()
+	if err != nil {
+		b = []byte(`{"schemas":["` + errorURI + `"],"status":"500"}`)
+		e.Status = http.StatusInternalServerError
+	}
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.WriteHeader(e.Status)
+	_, _ = w.Write(b)
+}
+
+// fail answers err: SCIM errors as they are, Store outcomes translated,
+// anything else as a generic 500 with the cause in the log.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var se scimerrors.ScimError
+	var pse *scimerrors.ScimError
+	var re *RefusalError
+	var fe *FilterError
+	switch {
+	case errors.As(err, &re):
+		s.log.InfoContext(r.Context(), "scimkit: change refused by BeforeChange", "status", re.Status, "detail", re.Detail)
+		s.writeError(w, re.scim())
+	case errors.As(err, &fe):
+		s.log.InfoContext(r.Context(), "scimkit: filter refused", "filter", fe.Filter, "reason", fe.Reason)
+		s.writeError(w, scimerrors.ScimErrorInvalidFilter)
+	case errors.As(err, &pse):
+		s.writeError(w, *pse)
+	case errors.As(err, &se):
+		s.writeError(w, se)
+	case errors.Is(err, store.ErrNotFound):
+		s.writeError(w, scimError(http.StatusNotFound, "", "Resource not found."))
+	case errors.Is(err, store.ErrAlreadyExists):
+		s.log.InfoContext(r.Context(), "scimkit: uniqueness conflict", "err", err)
+		s.writeError(w, scimerrors.ScimErrorUniqueness)
+	case errors.Is(err, errStale):
+		s.writeError(w, scimError(http.StatusConflict, "", "The resource was modified concurrently; retry."))
+	case errors.Is(err, store.ErrInvalid):
+		s.log.InfoContext(r.Context(), "scimkit: store refused the value", "err", err)
+		s.writeError(w, scimerrors.ScimErrorInvalidValue)
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		s.writeError(w, scimError(http.StatusServiceUnavailable, "", "The request was cancelled."))
+	default:
+		s.log.ErrorContext(r.Context(), "scimkit: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.writeError(w, internalError())
+	}
+}
+
+var errStale = errors.New("scimkit: resource changed concurrently")
+
+// readBody reads a request body within the size limit. It answers 413 or
+// 400 itself and reports false when it did.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	ct := r.Header.Get("Content-Type")
+	if ct != "" && !strings.Contains(strings.ToLower(ct), "json") {
+		s.writeError(w, scimError(http.StatusUnsupportedMediaType, "", "Content-Type must be application/scim+json or application/json."))
+		return nil, false
+	}
+	if r.ContentLength > s.maxBody {
+		s.writeError(w, scimError(http.StatusRequestEntityTooLarge, "", "The request body is too large."))
+		return nil, false
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			s.writeError(w, scimError(http.StatusRequestEntityTooLarge, "", "The request body is too large."))
+			return nil, false
+		}
+		s.writeError(w, scimError(http.StatusBadRequest, scimerrors.ScimTypeInvalidSyntax, "The request body could not be read."))
+		return nil, false
+	}
+	return b, true
+}
+
+func (s *Server) methodNotAllowed(w http.ResponseWriter, allow string) {
+	w.Header().Set("Allow", allow)
+	s.writeError(w, scimError(http.StatusMethodNotAllowed, "", "Method not allowed."))
+}
+
+func (s *Server) writeJSON(w http.ResponseWriter, status int, b []byte) {
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+func (s *Server) dirBase(d *store.Directory) string {
+	return s.base + "/" + url.PathEscape(d.ID)
+}
+
+func (s *Server) newID(prefix string) (string, error) {
+	return secret.NewID(s.rand, prefix)
+}

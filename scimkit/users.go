@@ -1,0 +1,370 @@
+package scimkit
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+
+	scimerrors "github.com/elimity-com/scim/errors"
+
+	"github.com/onboardkit/onboardkit/domains"
+	"github.com/onboardkit/onboardkit/store"
+)
+
+const maxUpdateAttempts = 10
+
+func (s *Server) serveUsers(w http.ResponseWriter, r *http.Request, d *store.Directory) {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		s.listUsers(w, r, d, listParamsFromQuery(r))
+	case http.MethodPost:
+		s.createUser(w, r, d)
+	default:
+		s.methodNotAllowed(w, "GET, POST")
+	}
+}
+
+func (s *Server) serveUser(w http.ResponseWriter, r *http.Request, d *store.Directory) {
+	id := r.PathValue("id")
+	if id == ".search" {
+		if r.Method != http.MethodPost {
+			s.methodNotAllowed(w, "POST")
+			return
+		}
+		lp, ok := s.searchParams(w, r)
+		if ok {
+			s.listUsers(w, r, d, lp)
+		}
+		return
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		s.getUser(w, r, d, id)
+	case http.MethodPut:
+		s.replaceUser(w, r, d, id)
+	case http.MethodPatch:
+		s.patchUser(w, r, d, id)
+	case http.MethodDelete:
+		s.deleteUser(w, r, d, id)
+	default:
+		s.methodNotAllowed(w, "GET, PUT, PATCH, DELETE")
+	}
+}
+
+func (s *Server) respondUser(w http.ResponseWriter, r *http.Request, d *store.Directory, u *store.DirectoryUser, status int) {
+	var b bytes.Buffer
+	p := parseProjection(s.users, r.URL.Query().Get("attributes"), r.URL.Query().Get("excludedAttributes"))
+	if err := s.writeUser(&b, d, u, p); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", etag(u.Version))
+	if status == http.StatusCreated {
+		w.Header().Set("Location", s.userLocation(d, u.ID))
+	}
+	s.writeJSON(w, status, b.Bytes())
+}
+
+func (s *Server) getUser(w http.ResponseWriter, r *http.Request, d *store.Directory, id string) {
+	u, err := s.st.GetDirectoryUser(r.Context(), d.ID, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if inm := r.Header.Get("If-None-Match"); inm != "" && inm == etag(u.Version) {
+		w.Header().Set("ETag", etag(u.Version))
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	s.respondUser(w, r, d, u, http.StatusOK)
+}
+
+func (s *Server) createUser(w http.ResponseWriter, r *http.Request, d *store.Directory) {
+	body, ok := s.readBody(w, r)
+	if !ok {
+		return
+	}
+	m, err := decodeObject(body)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	attrs, err := s.users.validate(m)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	now := s.now().UTC()
+	u := &store.DirectoryUser{DirectoryID: d.ID, OrgID: d.OrgID, Version: 1, CreatedAt: now, UpdatedAt: now}
+	if err := applyUserAttrs(attrs, u); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if u.ID, err = s.newID("usr"); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.judgeDomains(r.Context(), d, u, nil); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.before(r.Context(), &Change{Kind: UserCreate, Directory: d, User: cloneUser(u)}); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ids, err := s.newEventIDs()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ev := s.event(ids, EventUserCreated, d.OrgID, u.ID, actorOf(d), userData(u))
+	if err := s.st.CreateDirectoryUser(r.Context(), u, ev); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.respondUser(w, r, d, u, http.StatusCreated)
+}
+
+func (s *Server) replaceUser(w http.ResponseWriter, r *http.Request, d *store.Directory, id string) {
+	body, ok := s.readBody(w, r)
+	if !ok {
+		return
+	}
+	m, err := decodeObject(body)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	attrs, err := s.users.validate(m)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	u, err := s.updateUser(r, d, id, func(cur *store.DirectoryUser) error {
+		a := cloneMap(attrs)
+		return applyUserAttrs(a, cur)
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.respondUser(w, r, d, u, http.StatusOK)
+}
+
+func (s *Server) patchUser(w http.ResponseWriter, r *http.Request, d *store.Directory, id string) {
+	body, ok := s.readBody(w, r)
+	if !ok {
+		return
+	}
+	ops, err := parsePatch(body, s.maxOps)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	u, err := s.updateUser(r, d, id, func(cur *store.DirectoryUser) error {
+		if len(ops) == 0 {
+			return nil
+		}
+		res, err := decodeAttrs(cur.Attributes)
+		if err != nil {
+			return err
+		}
+		if err := s.users.applyPatch(res, ops); err != nil {
+			return err
+		}
+		attrs, err := s.users.validate(res)
+		if err != nil {
+			return err
+		}
+		return applyUserAttrs(attrs, cur)
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.respondUser(w, r, d, u, http.StatusOK)
+}
+
+// updateUser loads the user, lets change compute the new state on a
+// copy, and, when something changed, asks BeforeChange and writes it with
+// its event, retrying when another request changed the user meanwhile
+// (the write is guarded by the version read).
+func (s *Server) updateUser(r *http.Request, d *store.Directory, id string, change func(*store.DirectoryUser) error) (*store.DirectoryUser, error) {
+	ctx := r.Context()
+	for range maxUpdateAttempts {
+		cur, err := s.st.GetDirectoryUser(ctx, d.ID, id)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkIfMatch(r, cur.Version); err != nil {
+			return nil, err
+		}
+		next := cloneUser(cur)
+		if err := change(next); err != nil {
+			return nil, err
+		}
+		if sameUser(cur, next) {
+			return cur, nil // nothing to write, nothing to report
+		}
+		if err := s.judgeDomains(ctx, d, next, cur); err != nil {
+			return nil, err
+		}
+		if err := s.before(ctx, &Change{Kind: UserUpdate, Directory: d, User: cloneUser(next), PreviousUser: cloneUser(cur)}); err != nil {
+			return nil, err
+		}
+		ids, err := s.newEventIDs()
+		if err != nil {
+			return nil, err
+		}
+		now := s.now().UTC()
+		res, err := s.st.UpdateDirectoryUser(ctx, d.ID, id, func(u *store.DirectoryUser) ([]store.Event, error) {
+			if u.Version != cur.Version {
+				return nil, errStale
+			}
+			u.UserName, u.ExternalID, u.Active = next.UserName, next.ExternalID, next.Active
+			u.DisplayName, u.GivenName, u.FamilyName = next.DisplayName, next.GivenName, next.FamilyName
+			u.Emails, u.OutsideDomains, u.Attributes = next.Emails, next.OutsideDomains, next.Attributes
+			u.UpdatedAt = now
+			after := cloneUser(u)
+			after.Version = u.Version + 1
+			return []store.Event{s.event(ids, userChangeType(cur, after), d.OrgID, u.ID, actorOf(d), userData(after))}, nil
+		})
+		if errors.Is(err, errStale) {
+			continue
+		}
+		return res, err
+	}
+	return nil, errStale
+}
+
+func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, d *store.Directory, id string) {
+	ctx := r.Context()
+	cur, err := s.st.GetDirectoryUser(ctx, d.ID, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := checkIfMatch(r, cur.Version); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.before(ctx, &Change{Kind: UserDelete, Directory: d, PreviousUser: cloneUser(cur)}); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ids, err := s.newEventIDs()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	err = s.st.DeleteDirectoryUser(ctx, d.ID, id, func(u *store.DirectoryUser, groupIDs []string) []store.Event {
+		evs := []store.Event{s.event(ids, EventUserDeleted, d.OrgID, u.ID, actorOf(d), userData(u))}
+		for _, g := range groupIDs {
+			evs = append(evs, s.event(ids, EventMembershipRemoved, d.OrgID, g, actorOf(d), MembershipData{
+				DirectoryID: d.ID, OrganizationID: d.OrgID, GroupID: g, MemberID: u.ID, MemberType: string(store.MemberUser),
+			}))
+		}
+		return evs
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func cloneUser(u *store.DirectoryUser) *store.DirectoryUser {
+	if u == nil {
+		return nil
+	}
+	c := *u
+	c.Emails = slices.Clone(u.Emails)
+	c.Attributes = bytes.Clone(u.Attributes)
+	return &c
+}
+
+func sameUser(a, b *store.DirectoryUser) bool {
+	return a.UserName == b.UserName && a.ExternalID == b.ExternalID && a.Active == b.Active &&
+		a.DisplayName == b.DisplayName && a.GivenName == b.GivenName && a.FamilyName == b.FamilyName &&
+		slices.Equal(a.Emails, b.Emails) && a.OutsideDomains == b.OutsideDomains &&
+		bytes.Equal(a.Attributes, b.Attributes)
+}
+
+func cloneMap(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = cloneValue(v)
+	}
+	return out
+}
+
+func cloneValue(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		return cloneMap(x)
+	case []any:
+		out := make([]any, len(x))
+		for i := range x {
+			out[i] = cloneValue(x[i])
+		}
+		return out
+	}
+	return v
+}
+
+// judgeDomains applies the outside-domains policy to u. The addresses
+// judged are the user's emails and its userName when it is an email
+// address; a user with none is not outside. prev, when set, lets an
+// update skip the lookups if the addresses did not change.
+func (s *Server) judgeDomains(ctx context.Context, d *store.Directory, u, prev *store.DirectoryUser) error {
+	if prev != nil && prev.UserName == u.UserName && slices.Equal(prev.Emails, u.Emails) {
+		u.OutsideDomains = prev.OutsideDomains
+		return nil
+	}
+	addrs := make([]string, 0, len(u.Emails)+1)
+	if _, err := domains.ParseEmail(u.UserName); err == nil {
+		addrs = append(addrs, u.UserName)
+	}
+	for _, e := range u.Emails {
+		addrs = append(addrs, e.Value)
+	}
+	outside := false
+	seen := map[string]bool{}
+	for _, a := range addrs {
+		e, err := domains.ParseEmail(a)
+		if err != nil {
+			// An email attribute that is not an address cannot be in a
+			// verified domain.
+			outside = true
+			break
+		}
+		if ok, done := seen[e.Domain]; done {
+			if !ok {
+				outside = true
+				break
+			}
+			continue
+		}
+		dom, err := s.st.GetVerifiedDomain(ctx, e.Domain)
+		switch {
+		case err == nil:
+			seen[e.Domain] = dom.OrgID == d.OrgID
+		case errors.Is(err, store.ErrNotFound):
+			seen[e.Domain] = false
+		default:
+			return err
+		}
+		if !seen[e.Domain] {
+			outside = true
+			break
+		}
+	}
+	if outside && s.outside == OutsideDomainsRefuse {
+		return &scimerrors.ScimError{Status: http.StatusBadRequest, ScimType: scimerrors.ScimTypeInvalidValue,
+			Detail: "The user's email address is not in a verified domain of this organization."}
+	}
+	u.OutsideDomains = outside
+	return nil
+}
