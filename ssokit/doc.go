@@ -1,0 +1,155 @@
+// Package ssokit adds enterprise single sign-on to a Go web application:
+// a multi-tenant SAML 2.0 service provider and OpenID Connect relying
+// party, one connection per customer organization, mounted as a plain
+// http.Handler in the host's own router.
+//
+// # Mounting
+//
+//	st, err := sqlitestore.Open(ctx, "onboardkit.db")
+//	if err != nil {
+//		return err
+//	}
+//	sso, err := ssokit.New(ssokit.Config{
+//		Store:   st,
+//		BaseURL: "https://app.example.com/sso",
+//		OnLogin: func(w http.ResponseWriter, r *http.Request, p *ssokit.Profile) {
+//			// Key your user by p.ID (connection + NameID/sub), never by p.Email.
+//			startHostSession(w, r, p)
+//			http.Redirect(w, r, p.ReturnTo, http.StatusSeeOther)
+//		},
+//	})
+//	if err != nil {
+//		return err
+//	}
+//	mux.Handle("/sso/", http.StripPrefix("/sso", sso))
+//	go sso.Run(ctx) // metadata refresh and certificate expiry reports
+//
+// A login starts at GET /sso/start with ?email=, ?organization= or
+// ?connection= (and an optional return_to), or from Go with StartLogin,
+// which returns ErrNoSSO, ErrInvalidEmail or ErrChooseConnection for the
+// host to render ("no SSO for this domain", a chooser).
+//
+// Per connection, the IdP is given:
+//
+//	SAML  SP entity id / audience  BaseURL/saml/{connection}/metadata (also the SP metadata URL)
+//	      ACS URL (HTTP-POST)      BaseURL/saml/{connection}/acs
+//	OIDC  redirect URI             BaseURL/oidc/{connection}/callback
+//
+// # Flow
+//
+//  1. Start: the connection is found from the organization, the
+//     connection id, or the email's verified domain (package domains: an
+//     unverified or unknown domain routes nothing). Only active connections
+//     log users in; a test flow (StartTest) may use a draft or tested one.
+//  2. A pending store.LoginRequest is written: the SAML AuthnRequest id or
+//     the OIDC state, with the OIDC nonce and PKCE verifier, expiring after
+//     Config.RequestTTL. It is bound to the browser: a cookie holds a
+//     random secret and the request stores its SHA-256 digest.
+//  3. The browser goes to the IdP (SAML HTTP-Redirect or HTTP-POST binding,
+//     requests signed when the connection asks; OIDC authorization code
+//     flow with PKCE S256 and nonce).
+//  4. The ACS or callback takes the connection from its URL, consumes the
+//     request once (ConsumeLoginRequest), checks the binding cookie,
+//     verifies the message, records the assertion id in the Store's replay
+//     cache (ConsumeAssertionID, one guarded write shared by every app
+//     instance), builds a Profile, enforces verified domains and directory
+//     deactivations, writes an sso.login.succeeded event and calls OnLogin.
+//     A test flow calls OnTestResult instead, and moves a draft connection
+//     to tested.
+//
+// IdP-initiated SAML logins are off by default; a connection enables them
+// with SAMLConfig.AllowIdPInitiated. They have no request to consume: the
+// replay cache, audience, recipient and time checks still apply, a
+// response carrying an InResponseTo is treated as a reply to a request of
+// this browser, and RelayState is sanitized like return_to.
+//
+// # Security model
+//
+// The tenant comes from the URL, never from the message: the ACS path and
+// the OIDC state select the connection, and with it the only certificates,
+// issuer, audience (the connection's SP entity id), destination and client
+// id accepted. Identity is read only from bytes a trusted signature covers.
+// Users are keyed by (connection, NameID or sub): Profile.ID.
+//
+// SAML responses are refused, with the reason logged and (for messages
+// that came through a started flow or carry a valid signature) an
+// sso.login.failed event, when they are: larger than MaxResponseSize; not
+// UTF-8; carrying a DOCTYPE, entity, comment or processing instruction;
+// unstable under an encoding/xml round trip (xml-roundtrip-validator);
+// nested deeper than 40 levels; not a samlp:Response with exactly one
+// assertion (plain or encrypted) as a direct child and signatures only
+// directly on the Response or that assertion (this excludes XSW1-8 and the
+// two-assertion attacks); unsigned (an encrypted assertion counts as
+// unsigned unless it or the response is signed); signed with a
+// certificate the connection does not list (a certificate in KeyInfo is
+// only used to pick among the configured ones); signed with a reference
+// other than "#" + the ID of the element carrying the signature; using an
+// algorithm outside the allowlist (RSA/ECDSA with SHA-256/384/512, SHA-1
+// only with SAMLConfig.AllowSHA1, exclusive or inclusive c14n without
+// comments, no XPath or XSLT transforms); non-success status; a Subject
+// without exactly one NameID of the SAML namespace (GO-2026-6909: a
+// foreign-namespace NameID is refused, not read); no Conditions or no
+// AudienceRestriction naming this connection; a Destination or bearer
+// Recipient other than this connection's ACS; an Issuer other than the
+// connection's IdP; an InResponseTo that is not the consumed request of
+// this browser and connection; outside NotBefore / NotOnOrAfter /
+// IssueInstant (at most 5 minutes old) with ClockSkew (default 3 minutes)
+// of tolerance; or already used.
+//
+// OIDC callbacks are refused for a missing, foreign or replayed state, a
+// state started in another browser, an iss parameter (RFC 9207) other than
+// the connection's issuer (or missing when the provider advertises it), an
+// ID token not signed with an asymmetric algorithm by a key of the
+// provider's JWKS (alg none and HS256 keyed with the RSA public key fail),
+// a token header carrying jwk, jku or x5u, an iss, aud or azp of another
+// issuer or client (several audiences need azp), exp passed or nbf / iat in
+// the future beyond ClockSkew, a missing or wrong nonce, a tid other than
+// the pinned tenant (Entra ID /common and /organizations issuers must pin
+// OIDCConfig.TenantID: discovery then uses the tenant's own issuer), or
+// userinfo whose sub differs from the ID token's. The code is exchanged
+// with the PKCE verifier and the exact redirect URI of the authorization
+// request.
+//
+// Then, for both protocols: the email must be in a verified domain of the
+// connection's organization (package domains parses it strictly), unless
+// store.Connection.AllowEmailOutsideDomains; a directory user of the
+// organization with that email that is deactivated refuses the login;
+// an active one is attached to the Profile.
+//
+// Users see a generic page (ErrorHandler); operators see the cause in the
+// log; the IT admin testing a connection sees a *LoginError with one field
+// per cause (audience expected and received, certificate thumbprints,
+// validity window and skew, ...).
+//
+// Outbound requests to IdPs (metadata URLs, OIDC discovery, JWKS, token,
+// userinfo) use https only and refuse private, loopback and link-local
+// addresses at dial time, unless Config.InsecureAllowPrivateNetworks is set
+// for local development.
+//
+// # crewjam/saml and time
+//
+// crewjam/saml builds the AuthnRequests (HTTP-Redirect and HTTP-POST
+// bindings, signing), the SP metadata, the metadata types and the XML
+// decryption. Responses are not validated with crewjam's
+// ServiceProvider.ParseXMLResponse: it reads the package-level saml.TimeNow
+// clock (wrong for a pinned or per-tenant clock and racy in parallel
+// tests), accepts a missing audience, returns the first of several
+// assertions and reads NameID from any namespace. ssokit verifies with
+// goxmldsig directly, with a per-request dsig clock from Config.Now, and
+// does every time check itself from the verified assertion. The package
+// globals saml.TimeNow, saml.Clock, saml.MaxIssueDelay and
+// saml.MaxClockSkew are never written and play no part in validation; the
+// one value ssokit takes from a crewjam function that reads saml.TimeNow,
+// the SP metadata's validUntil, is overwritten from Config.Now.
+//
+// The ServiceProvider built for a connection (parsed certificates, IdP
+// metadata, SP key) is cached until the connection's UpdatedAt changes, so
+// whoever updates a connection must set UpdatedAt.
+//
+// # Connection lifecycle
+//
+// draft -> tested -> active <-> inactive. A successful test flow moves
+// draft to tested and sets TestedAt; Activate refuses a connection never
+// tested (ErrNotTested); Deactivate switches an active connection off. Each
+// change is written with its event in one Store call.
+package ssokit

@@ -1,0 +1,258 @@
+package ssokit
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/onboardkit/onboardkit/domains"
+	"github.com/onboardkit/onboardkit/store"
+)
+
+// Event types written by ssokit.
+const (
+	EventLoginSucceeded        = "sso.login.succeeded"
+	EventLoginFailed           = "sso.login.failed"
+	EventConnectionTested      = "sso.connection.tested"
+	EventConnectionTestFailed  = "sso.connection.test_failed"
+	EventConnectionActivated   = "sso.connection.activated"
+	EventConnectionDeactivated = "sso.connection.deactivated"
+	EventMetadataRefreshed     = "sso.connection.metadata_refreshed"
+	EventMetadataRefreshFailed = "sso.connection.metadata_refresh_failed"
+	EventCertificateExpiring   = "sso.connection.certificate_expiring"
+	EventCertificateHasExpired = "sso.connection.certificate_expired"
+)
+
+// TestResult is the outcome of a "test connection" flow.
+type TestResult struct {
+	ConnectionID string
+	OrgID        string
+	// Profile holds the claims received, on success.
+	Profile *Profile
+	// Err is the diagnosis, on failure.
+	Err *LoginError
+	// State is the connection's state after the test (draft becomes tested
+	// on success).
+	State store.ConnectionState
+}
+
+var testPage = template.Must(template.New("test").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Connection test</title></head><body>
+{{if .Err}}<h1>Connection test failed</h1>
+<p data-testid="reason">{{.Err.Reason}}</p><p data-testid="detail">{{.Err.Detail}}</p>
+{{else}}<h1>Connection test succeeded</h1>
+<dl><dt>Subject</dt><dd data-testid="subject">{{.Profile.Subject}}</dd>
+<dt>Email</dt><dd data-testid="email">{{.Profile.Email}}</dd>
+<dt>Name</dt><dd>{{.Profile.FirstName}} {{.Profile.LastName}}</dd>
+<dt>Groups</dt><dd>{{range .Profile.Groups}}{{.}} {{end}}</dd></dl>
+{{end}}</body></html>
+`))
+
+func defaultTestResult(w http.ResponseWriter, r *http.Request, res *TestResult) {
+	setNoStore(w)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+	if res.Err != nil {
+		w.WriteHeader(StatusCode(res.Err))
+	}
+	_ = testPage.Execute(w, res)
+}
+
+// complete runs the checks shared by SAML and OIDC on a verified profile,
+// then hands it to OnLogin (or OnTestResult for a test flow).
+func (s *SSO) complete(w http.ResponseWriter, r *http.Request, conn *store.Connection, lr *store.LoginRequest, p *Profile) {
+	ctx := r.Context()
+	if lr != nil {
+		p.ReturnTo = lr.ReturnTo
+	}
+	if p.ReturnTo == "" {
+		p.ReturnTo = "/"
+	}
+	if le := s.checkProfile(ctx, conn, p); le != nil {
+		s.refused(w, r, conn, lr, le, true)
+		return
+	}
+	now := s.now().UTC()
+	if lr != nil && lr.Test {
+		res := &TestResult{ConnectionID: conn.ID, OrgID: conn.OrgID, Profile: p}
+		updated, err := s.st.UpdateConnection(ctx, conn.ID, func(c *store.Connection) ([]store.Event, error) {
+			from := c.State
+			if c.State == store.ConnectionDraft {
+				c.State = store.ConnectionTested
+			}
+			c.TestedAt = now
+			c.UpdatedAt = now
+			ev, err := s.event(EventConnectionTested, c.OrgID, c.ID, "system", map[string]any{
+				"from": from, "to": c.State, "subject": p.Subject, "email": p.Email,
+				"attributes": p.Attributes,
+			})
+			if err != nil {
+				return nil, err
+			}
+			return []store.Event{ev}, nil
+		})
+		if err != nil {
+			s.fail(w, r, fmt.Errorf("ssokit: recording test result: %w", err))
+			return
+		}
+		res.State = updated.State
+		s.cfg.OnTestResult(w, r, res)
+		return
+	}
+	ev, err := s.event(EventLoginSucceeded, conn.OrgID, conn.ID, "sso:"+p.ID, map[string]any{
+		"profile_id": p.ID, "subject": p.Subject, "email": p.Email, "protocol": p.Protocol,
+		"idp_initiated": p.IdPInitiated,
+	})
+	if err == nil {
+		_, err = s.st.AppendEvents(ctx, ev)
+	}
+	if err != nil {
+		s.fail(w, r, fmt.Errorf("ssokit: recording login: %w", err))
+		return
+	}
+	s.log.LogAttrs(ctx, slog.LevelInfo, "ssokit: login", slog.String("connection", conn.ID),
+		slog.String("org", conn.OrgID), slog.String("profile", p.ID), slog.Bool("idp_initiated", p.IdPInitiated))
+	setNoStore(w)
+	s.cfg.OnLogin(w, r, p)
+}
+
+// checkProfile enforces the organization's verified domains and the
+// directory's deactivations, and attaches the directory user.
+func (s *SSO) checkProfile(ctx context.Context, conn *store.Connection, p *Profile) *LoginError {
+	if p.Email != "" {
+		e, err := domains.ParseEmail(p.Email)
+		if err != nil {
+			if !conn.AllowEmailOutsideDomains {
+				le := &LoginError{Reason: ReasonInvalidEmail, Detail: "the asserted email is not a valid address", Err: err}
+				le.Email = truncate(p.Email, 200)
+				return le
+			}
+			p.Email, p.EmailVerified = "", false
+		} else {
+			p.Email = e.String()
+			d, err := s.st.GetVerifiedDomain(ctx, e.Domain)
+			switch {
+			case err == nil && d.OrgID == conn.OrgID && d.State == store.DomainVerified:
+				p.EmailVerified = true
+			case err != nil && !errors.Is(err, store.ErrNotFound):
+				return &LoginError{Reason: ReasonEmailOutsideDomains, Detail: "store error while checking the domain", Err: err}
+			case !conn.AllowEmailOutsideDomains:
+				le := refuse(ReasonEmailOutsideDomains, "the email's domain is not a verified domain of the organization")
+				if err == nil {
+					le.Detail = "the email's domain is verified by another organization"
+				}
+				le.Email, le.Domain = p.Email, e.Domain
+				return le
+			}
+		}
+	} else if !conn.AllowEmailOutsideDomains {
+		return refuse(ReasonMissingEmail, "no email in the assertion; it is needed to check the organization's domains")
+	}
+	if p.Email != "" {
+		users, err := s.st.FindDirectoryUsersByEmail(ctx, conn.OrgID, p.Email)
+		if err != nil {
+			return &LoginError{Reason: ReasonUserDeactivated, Detail: "store error while looking up the directory", Err: err}
+		}
+		for i := range users {
+			if !users[i].Active {
+				le := refuse(ReasonUserDeactivated, "the user is deactivated in the organization's directory")
+				le.Email, le.DirectoryUserID = p.Email, users[i].ID
+				return le
+			}
+		}
+		if len(users) > 0 {
+			u := users[0]
+			p.DirectoryUser = &u
+		}
+	}
+	return nil
+}
+
+// refused reports a refused login: to OnTestResult for a test flow, else to
+// ErrorHandler; always to the log, and as an event when the message is
+// worth recording (it came through a flow this browser started, or its
+// signature verified), so that garbage posted by anyone cannot flood the
+// outbox.
+func (s *SSO) refused(w http.ResponseWriter, r *http.Request, conn *store.Connection, lr *store.LoginRequest, le *LoginError, record bool) {
+	le.ConnectionID, le.OrgID, le.Protocol = conn.ID, conn.OrgID, conn.Protocol
+	ctx := r.Context()
+	if lr != nil || record {
+		typ := EventLoginFailed
+		if lr != nil && lr.Test {
+			typ = EventConnectionTestFailed
+		}
+		ev, err := s.event(typ, conn.OrgID, conn.ID, "system", le)
+		if err == nil {
+			_, err = s.st.AppendEvents(ctx, ev)
+		}
+		if err != nil {
+			s.log.LogAttrs(ctx, slog.LevelError, "ssokit: recording failed login", slog.Any("err", err))
+		}
+	}
+	if lr != nil && lr.Test && le.Reason != ReasonBrowserMismatch {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "ssokit: connection test failed", slog.String("reason", string(le.Reason)),
+			slog.String("connection", conn.ID), slog.String("detail", le.Detail), slog.Any("err", le.Err))
+		s.cfg.OnTestResult(w, r, &TestResult{ConnectionID: conn.ID, OrgID: conn.OrgID, Err: le, State: conn.State})
+		return
+	}
+	s.fail(w, r, le)
+}
+
+// event builds an event; data is marshalled to JSON.
+func (s *SSO) event(typ, orgID, subject, actor string, data any) (store.Event, error) {
+	id, err := s.newID("evt")
+	if err != nil {
+		return store.Event{}, err
+	}
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return store.Event{}, err
+	}
+	return store.Event{ID: id, Type: typ, OrgID: orgID, Subject: subject, Actor: actor, Data: raw, CreatedAt: s.now().UTC()}, nil
+}
+
+// loginErrorJSON is the event form of a LoginError.
+func (e *LoginError) MarshalJSON() ([]byte, error) {
+	type out struct {
+		Reason                 Reason        `json:"reason"`
+		Detail                 string        `json:"detail,omitempty"`
+		ExpectedAudience       string        `json:"expected_audience,omitempty"`
+		Audiences              []string      `json:"audiences,omitempty"`
+		CertificateThumbprints []string      `json:"certificate_thumbprints,omitempty"`
+		TrustedThumbprints     []string      `json:"trusted_thumbprints,omitempty"`
+		NotBefore              *time.Time    `json:"not_before,omitempty"`
+		NotOnOrAfter           *time.Time    `json:"not_on_or_after,omitempty"`
+		Now                    *time.Time    `json:"now,omitempty"`
+		Skew                   time.Duration `json:"skew_ns,omitempty"`
+		AssertionID            string        `json:"assertion_id,omitempty"`
+		ExpectedIssuer         string        `json:"expected_issuer,omitempty"`
+		Issuer                 string        `json:"issuer,omitempty"`
+		ExpectedDestination    string        `json:"expected_destination,omitempty"`
+		Destination            string        `json:"destination,omitempty"`
+		InResponseTo           string        `json:"in_response_to,omitempty"`
+		Algorithm              string        `json:"algorithm,omitempty"`
+		Status                 string        `json:"status,omitempty"`
+		Email                  string        `json:"email,omitempty"`
+		Domain                 string        `json:"domain,omitempty"`
+		DirectoryUserID        string        `json:"directory_user_id,omitempty"`
+		Error                  string        `json:"error,omitempty"`
+	}
+	tp := func(t time.Time) *time.Time {
+		if t.IsZero() {
+			return nil
+		}
+		return &t
+	}
+	o := out{e.Reason, e.Detail, e.ExpectedAudience, e.Audiences, e.CertificateThumbprints, e.TrustedThumbprints,
+		tp(e.NotBefore), tp(e.NotOnOrAfter), tp(e.Now), e.Skew, e.AssertionID, e.ExpectedIssuer, e.Issuer,
+		e.ExpectedDestination, e.Destination, e.InResponseTo, e.Algorithm, e.Status, e.Email, e.Domain, e.DirectoryUserID, ""}
+	if e.Err != nil {
+		o.Error = truncate(e.Err.Error(), 300)
+	}
+	return json.Marshal(o)
+}

@@ -1,0 +1,141 @@
+package ssokit
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"syscall"
+	"time"
+)
+
+// errForbiddenAddress is returned when an outbound request to an IdP would
+// reach a private, loopback or link-local address.
+var errForbiddenAddress = errors.New("ssokit: address not allowed (private, loopback or link-local)")
+
+var forbiddenPrefixes = []netip.Prefix{
+	netip.MustParsePrefix("0.0.0.0/8"),
+	netip.MustParsePrefix("100.64.0.0/10"), // carrier-grade NAT
+	netip.MustParsePrefix("192.0.0.0/24"),
+	netip.MustParsePrefix("198.18.0.0/15"),
+	netip.MustParsePrefix("240.0.0.0/4"),
+	netip.MustParsePrefix("64:ff9b::/96"), // NAT64 can reach IPv4 internals
+}
+
+// allowedAddress reports whether an IdP endpoint may be reached at a.
+func allowedAddress(a netip.Addr) bool {
+	a = a.Unmap()
+	if !a.IsValid() || a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() ||
+		a.IsLinkLocalMulticast() || a.IsInterfaceLocalMulticast() || a.IsMulticast() || a.IsUnspecified() {
+		return false
+	}
+	for _, p := range forbiddenPrefixes {
+		if p.Contains(a) {
+			return false
+		}
+	}
+	return true
+}
+
+func isLoopbackHost(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(h)
+	return err == nil && a.IsLoopback()
+}
+
+// guardedClient returns the client used for every request to an IdP
+// (metadata, discovery, JWKS, token, userinfo). Unless insecure, it only
+// speaks https and refuses to connect to private, loopback and link-local
+// addresses; the check runs on the address actually dialled, so DNS
+// rebinding cannot bypass it. Environment proxies are not used by the
+// guarded client; a host that needs an egress proxy passes an HTTPClient
+// whose Transport is not an *http.Transport, in which case only the scheme
+// is checked.
+func guardedClient(base *http.Client, insecure bool) *http.Client {
+	c := &http.Client{Timeout: 10 * time.Second}
+	if base != nil {
+		cp := *base
+		c = &cp
+	}
+	if insecure {
+		return c
+	}
+	var rt http.RoundTripper
+	switch t := c.Transport.(type) {
+	case nil:
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		guardTransport(tr)
+		rt = tr
+	case *http.Transport:
+		tr := t.Clone()
+		guardTransport(tr)
+		rt = tr
+	default:
+		rt = t
+	}
+	c.Transport = httpsOnly{rt}
+	return c
+}
+
+func guardTransport(tr *http.Transport) {
+	tr.Proxy = nil
+	d := &net.Dialer{
+		Timeout:   10 * time.Second,
+		KeepAlive: 30 * time.Second,
+		Control: func(network, address string, _ syscall.RawConn) error {
+			ap, err := netip.ParseAddrPort(address)
+			if err != nil {
+				return fmt.Errorf("%w: %s", errForbiddenAddress, address)
+			}
+			if !allowedAddress(ap.Addr()) {
+				return fmt.Errorf("%w: %s", errForbiddenAddress, ap.Addr())
+			}
+			return nil
+		},
+	}
+	tr.DialContext = d.DialContext
+}
+
+type httpsOnly struct{ rt http.RoundTripper }
+
+func (h httpsOnly) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Scheme != "https" {
+		return nil, fmt.Errorf("ssokit: %s: only https is allowed for identity provider endpoints", r.URL.Redacted())
+	}
+	if a, err := netip.ParseAddr(r.URL.Hostname()); err == nil && !allowedAddress(a) {
+		return nil, fmt.Errorf("%w: %s", errForbiddenAddress, a)
+	}
+	return h.rt.RoundTrip(r)
+}
+
+// checkIdPURL validates a URL configured or published for an IdP (metadata
+// URL, SSO location, issuer): absolute http(s), https unless insecure, no
+// user info. It refuses javascript:, data: and every other scheme.
+func checkIdPURL(raw string, insecure bool) error {
+	u, err := parseAbsURL(raw)
+	if err != nil {
+		return err
+	}
+	if u.Scheme != "https" && !(insecure && u.Scheme == "http") {
+		return fmt.Errorf("ssokit: URL %q must use https", truncate(raw, 200))
+	}
+	if !insecure {
+		if a, err := netip.ParseAddr(u.Hostname()); err == nil && !allowedAddress(a) {
+			return fmt.Errorf("%w: %s", errForbiddenAddress, a)
+		}
+		if u.Hostname() == "localhost" {
+			return fmt.Errorf("%w: localhost", errForbiddenAddress)
+		}
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}

@@ -1,0 +1,305 @@
+package ssokit
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/onboardkit/onboardkit/store"
+)
+
+// newOIDCEnv is an env with an OIDC connection to an in-process provider.
+func newOIDCEnv(t *testing.T, tenant string, conn func(c *store.Connection)) (*env, *oidcProvider) {
+	t.Helper()
+	e := newEnv(t, func(c *Config) { c.InsecureAllowPrivateNetworks = true })
+	p := newOIDCProvider(t, e.clock)
+	p.tenant = tenant
+	c := &store.Connection{
+		ID: connOIDC, OrgID: testOrg, Protocol: store.ProtocolOIDC, Provider: "okta", Name: "Okta OIDC",
+		State:    store.ConnectionActive,
+		OIDC:     &store.OIDCConfig{Issuer: p.issuer(""), ClientID: p.clientID, ClientSecret: p.secret},
+		TestedAt: testNow, CreatedAt: testNow, UpdatedAt: testNow,
+	}
+	if conn != nil {
+		conn(c)
+	}
+	if err := e.st.CreateConnection(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	return e, p
+}
+
+// oidcLogin runs a login through the provider; tamper may edit the callback
+// query.
+func oidcLogin(t *testing.T, e *env, b *browser, p *oidcProvider, tamper func(q url.Values)) *httptest.ResponseRecorder {
+	t.Helper()
+	w := b.get("/start?connection=" + connOIDC)
+	if w.Code != http.StatusFound {
+		t.Fatalf("start: %d %s\n%s", w.Code, w.Body, e.logs)
+	}
+	cb := p.authorize(t, w.Header().Get("Location"))
+	if tamper != nil {
+		tamper(cb)
+	}
+	return b.get("/oidc/" + connOIDC + "/callback?" + cb.Encode())
+}
+
+func TestOIDCLogin(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name   string
+		tenant string
+		conn   func(c *store.Connection)
+		prov   func(p *oidcProvider)
+		check  func(t *testing.T, p *Profile)
+	}{
+		{name: "okta"},
+		{name: "RFC 9207 iss parameter", prov: func(p *oidcProvider) { p.issParam = true }},
+		{name: "entra pinned tenant", tenant: "tid-a", conn: func(c *store.Connection) {
+			c.Provider = "entra"
+			c.OIDC.Issuer = strings.Replace(c.OIDC.Issuer, "/tid-a/", "/common/", 1)
+			c.OIDC.TenantID = "tid-a"
+		}},
+		{name: "email from userinfo", prov: func(p *oidcProvider) { p.noEmailClaim = true }},
+		{name: "several audiences with azp", prov: func(p *oidcProvider) {
+			p.claims = func(c map[string]any) { c["aud"] = []string{"client-a", "api"}; c["azp"] = "client-a" }
+		}},
+		{name: "nbf and iat within skew", prov: func(p *oidcProvider) {
+			p.claims = func(c map[string]any) {
+				c["nbf"] = testNow.Add(2 * time.Minute).Unix()
+				c["iat"] = testNow.Add(2 * time.Minute).Unix()
+			}
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e, p := newOIDCEnv(t, tc.tenant, tc.conn)
+			if tc.prov != nil {
+				p.set(tc.prov)
+			}
+			b := e.browser()
+			w := oidcLogin(t, e, b, p, nil)
+			if w.Code != http.StatusSeeOther {
+				t.Fatalf("callback: %d %s\n%s", w.Code, w.Body, e.logs)
+			}
+			ls := e.logins()
+			if len(ls) != 1 {
+				t.Fatalf("%d logins", len(ls))
+			}
+			pr := ls[0]
+			if pr.Subject != "00u-jane" || pr.ID != ProfileID(connOIDC, "00u-jane") || pr.Email != "jane@example.com" ||
+				!pr.EmailVerified || pr.Protocol != store.ProtocolOIDC || pr.OrgID != testOrg || pr.ConnectionID != connOIDC {
+				t.Errorf("profile = %+v", pr)
+			}
+			if tc.name != "email from userinfo" && (pr.FirstName != "Jane" || pr.LastName != "Doe" || !slices.Equal(pr.Groups, []string{"Engineering"})) {
+				t.Errorf("profile names = %+v", pr)
+			}
+		})
+	}
+}
+
+func TestOIDCAuthorizeRequest(t *testing.T) {
+	t.Parallel()
+	e, _ := newOIDCEnv(t, "", nil)
+	w := e.browser().get("/start?connection=" + connOIDC)
+	u, _ := url.Parse(w.Header().Get("Location"))
+	q := u.Query()
+	if q.Get("redirect_uri") != testBase+"/oidc/"+connOIDC+"/callback" || q.Get("code_challenge_method") != "S256" {
+		t.Fatalf("authorize URL %s", u)
+	}
+}
+
+func TestOIDCAttacks(t *testing.T) {
+	t.Parallel()
+	otherKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type tcase struct {
+		name   string
+		tenant string
+		conn   func(c *store.Connection)
+		prov   func(p *oidcProvider)
+		tamper func(q url.Values)
+		run    func(t *testing.T, e *env, p *oidcProvider) *httptest.ResponseRecorder
+		want   Reason
+	}
+	cases := []tcase{
+		{name: "state missing", want: ReasonRequestUnknown, tamper: func(q url.Values) { q.Del("state") }},
+		{name: "state foreign", want: ReasonRequestUnknown, tamper: func(q url.Values) { q.Set("state", "st_00000000000000000000000000") }},
+		{name: "state replayed", want: ReasonRequestUnknown, run: func(t *testing.T, e *env, p *oidcProvider) *httptest.ResponseRecorder {
+			b := e.browser()
+			var saved url.Values
+			w := oidcLogin(t, e, b, p, func(q url.Values) { saved = url.Values{"state": q["state"], "code": q["code"]} })
+			if w.Code != http.StatusSeeOther {
+				t.Fatalf("first: %d", w.Code)
+			}
+			e.mu.Lock()
+			e.login = nil
+			e.mu.Unlock()
+			return b.get("/oidc/" + connOIDC + "/callback?" + saved.Encode())
+		}},
+		{name: "state from another browser", want: ReasonBrowserMismatch, run: func(t *testing.T, e *env, p *oidcProvider) *httptest.ResponseRecorder {
+			w := e.browser().get("/start?connection=" + connOIDC)
+			cb := p.authorize(t, w.Header().Get("Location"))
+			return e.browser().get("/oidc/" + connOIDC + "/callback?" + cb.Encode())
+		}},
+		{name: "state of a SAML request", want: ReasonInResponseTo, run: func(t *testing.T, e *env, p *oidcProvider) *httptest.ResponseRecorder {
+			b := e.browser()
+			id := b.startSAML(t, "connection="+connSAML)
+			return b.get("/oidc/" + connOIDC + "/callback?code=x&state=" + id)
+		}},
+		{name: "nonce wrong", want: ReasonNonce, prov: func(p *oidcProvider) { p.claims = func(c map[string]any) { c["nonce"] = "other" } }},
+		{name: "nonce missing", want: ReasonNonce, prov: func(p *oidcProvider) { p.claims = func(c map[string]any) { delete(c, "nonce") } }},
+		{name: "nonce of an earlier login reused", want: ReasonNonce, run: func(t *testing.T, e *env, p *oidcProvider) *httptest.ResponseRecorder {
+			b := e.browser()
+			var first string
+			p.set(func(p *oidcProvider) {
+				p.claims = func(c map[string]any) { first = c["nonce"].(string) }
+			})
+			if w := oidcLogin(t, e, b, p, nil); w.Code != http.StatusSeeOther {
+				t.Fatalf("first: %d", w.Code)
+			}
+			e.mu.Lock()
+			e.login = nil
+			e.mu.Unlock()
+			p.set(func(p *oidcProvider) { p.claims = func(c map[string]any) { c["nonce"] = first } })
+			return oidcLogin(t, e, b, p, nil)
+		}},
+		{name: "iss parameter of another issuer (mix-up)", want: ReasonIssuer, tamper: func(q url.Values) { q.Set("iss", "https://evil.example") }},
+		{name: "iss parameter missing while advertised", want: ReasonIssuer, prov: func(p *oidcProvider) { p.issParam = true },
+			tamper: func(q url.Values) { q.Del("iss") }},
+		{name: "ID token iss of another connection", want: ReasonIssuer, prov: func(p *oidcProvider) {
+			p.claims = func(c map[string]any) { c["iss"] = "https://accounts.google.com" }
+		}},
+		{name: "aud another client", want: ReasonAudience, prov: func(p *oidcProvider) { p.claims = func(c map[string]any) { c["aud"] = "client-b" } }},
+		{name: "several audiences without azp", want: ReasonAudience, prov: func(p *oidcProvider) {
+			p.claims = func(c map[string]any) { c["aud"] = []string{"client-a", "client-b"} }
+		}},
+		{name: "azp not our client", want: ReasonAudience, prov: func(p *oidcProvider) {
+			p.claims = func(c map[string]any) { c["aud"] = []string{"client-a", "client-b"}; c["azp"] = "client-b" }
+		}},
+		{name: "alg none", want: ReasonAlgorithm, prov: func(p *oidcProvider) { p.sign = unsignedToken }},
+		{name: "HS256 keyed with the RSA public key", want: ReasonAlgorithm, prov: func(p *oidcProvider) { p.sign = p.hs256WithPublicKey }},
+		{name: "jku header", want: ReasonAlgorithm, prov: func(p *oidcProvider) { p.headers = map[string]any{"jku": "https://evil.example/jwks"} }},
+		{name: "x5u header", want: ReasonAlgorithm, prov: func(p *oidcProvider) { p.headers = map[string]any{"x5u": "https://evil.example/cert"} }},
+		{name: "jwk header with the attacker's key", want: ReasonAlgorithm, prov: func(p *oidcProvider) {
+			p.sign = func(payload []byte) string {
+				s, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: otherKey}, &jose.SignerOptions{EmbedJWK: true})
+				jws, _ := s.Sign(payload)
+				out, _ := jws.CompactSerialize()
+				return out
+			}
+		}},
+		{name: "signed by an unknown key", want: ReasonBadSignature, prov: func(p *oidcProvider) {
+			p.sign = func(payload []byte) string {
+				s, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: otherKey}, (&jose.SignerOptions{}).WithHeader("kid", "k1"))
+				jws, _ := s.Sign(payload)
+				out, _ := jws.CompactSerialize()
+				return out
+			}
+		}},
+		{name: "expired exp", want: ReasonExpired, prov: func(p *oidcProvider) {
+			p.claims = func(c map[string]any) { c["exp"] = testNow.Add(-4 * time.Minute).Unix() }
+		}},
+		{name: "future nbf", want: ReasonNotYetValid, prov: func(p *oidcProvider) {
+			p.claims = func(c map[string]any) { c["nbf"] = testNow.Add(10 * time.Minute).Unix() }
+		}},
+		{name: "future iat", want: ReasonNotYetValid, prov: func(p *oidcProvider) {
+			p.claims = func(c map[string]any) { c["iat"] = testNow.Add(10 * time.Minute).Unix() }
+		}},
+		{name: "userinfo sub differs", want: ReasonUserInfo, prov: func(p *oidcProvider) {
+			p.noEmailClaim = true
+			p.userinfo = map[string]any{"sub": "00u-admin", "email": "admin@example.com"}
+		}},
+		{name: "IdP error", want: ReasonIdPStatus, tamper: func(q url.Values) { q.Del("code"); q.Set("error", "access_denied") }},
+		{name: "code tampered", want: ReasonIdPStatus, tamper: func(q url.Values) { q.Set("code", "forged") }},
+		{name: "email outside domains", want: ReasonEmailOutsideDomains, prov: func(p *oidcProvider) {
+			p.claims = func(c map[string]any) { c["email"] = "jane@evil.example" }
+		}},
+		{name: "entra token of another tenant", tenant: "tid-a", want: ReasonIssuer, conn: func(c *store.Connection) {
+			c.Provider, c.OIDC.TenantID = "entra", "tid-a"
+			c.OIDC.Issuer = strings.Replace(c.OIDC.Issuer, "/tid-a/", "/common/", 1)
+		}, prov: func(p *oidcProvider) {
+			p.claims = func(c map[string]any) { c["iss"] = p.issuer("tid-evil"); c["tid"] = "tid-evil" }
+		}},
+		{name: "entra tid of another tenant", tenant: "tid-a", want: ReasonTenant, conn: func(c *store.Connection) {
+			c.Provider, c.OIDC.TenantID = "entra", "tid-a"
+		}, prov: func(p *oidcProvider) { p.claims = func(c map[string]any) { c["tid"] = "tid-evil" } }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e, p := newOIDCEnv(t, tc.tenant, tc.conn)
+			if tc.prov != nil {
+				p.set(tc.prov)
+			}
+			var w *httptest.ResponseRecorder
+			if tc.run != nil {
+				w = tc.run(t, e, p)
+			} else {
+				w = oidcLogin(t, e, e.browser(), p, tc.tamper)
+			}
+			assertRefused(t, e, w, tc.want)
+		})
+	}
+}
+
+func TestOIDCMultiTenantNeedsPin(t *testing.T) {
+	t.Parallel()
+	e, _ := newOIDCEnv(t, "tid-a", func(c *store.Connection) {
+		c.OIDC.Issuer = strings.Replace(c.OIDC.Issuer, "/tid-a/", "/common/", 1)
+	})
+	w := e.browser().get("/start?connection=" + connOIDC)
+	if w.Code < 400 {
+		t.Fatalf("a /common issuer without a pinned tenant started a login: %d", w.Code)
+	}
+}
+
+func TestOIDCPrivateIssuerRefused(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil) // no Insecure switch
+	p := newOIDCProvider(t, e.clock)
+	for _, iss := range []string{p.issuer(""), strings.Replace(p.issuer(""), "http://", "https://", 1), "https://169.254.169.254/", "https://10.0.0.1/"} {
+		if err := e.st.CreateConnection(context.Background(), &store.Connection{
+			ID: "c_" + url.PathEscape(iss), OrgID: testOrg, Protocol: store.ProtocolOIDC, State: store.ConnectionActive,
+			OIDC: &store.OIDCConfig{Issuer: iss, ClientID: "x"}, CreatedAt: testNow, UpdatedAt: testNow,
+		}); err != nil {
+			t.Fatal(err)
+		}
+		w := e.browser().get("/start?connection=" + url.QueryEscape("c_"+url.PathEscape(iss)))
+		if w.Code < 400 {
+			t.Errorf("issuer %s: status %d", iss, w.Code)
+		}
+	}
+}
+
+func TestOIDCTestFlow(t *testing.T) {
+	t.Parallel()
+	e, p := newOIDCEnv(t, "", func(c *store.Connection) { c.State, c.TestedAt = store.ConnectionDraft, time.Time{} })
+	b := e.browser()
+	w := httptest.NewRecorder()
+	if err := e.sso.StartTest(w, newGet("/start"), connOIDC, ""); err != nil {
+		t.Fatal(err)
+	}
+	b.absorb(w)
+	cb := p.authorize(t, w.Header().Get("Location"))
+	b.get("/oidc/" + connOIDC + "/callback?" + cb.Encode())
+	res := e.testResults()
+	if len(res) != 1 || res[0].Err != nil || res[0].Profile.Subject != "00u-jane" || res[0].State != store.ConnectionTested {
+		t.Fatalf("results = %+v", res)
+	}
+	if len(e.logins()) != 0 {
+		t.Fatal("OnLogin called")
+	}
+}

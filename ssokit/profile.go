@@ -1,0 +1,206 @@
+package ssokit
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+
+	"github.com/onboardkit/onboardkit/store"
+)
+
+// Profile is the normalized identity of a user who signed in through a
+// connection. ID is stable for one (connection, subject) pair: users must be
+// keyed by it (or by ConnectionID and Subject), never by Email alone.
+type Profile struct {
+	// ID is "prf_" and 32 hex characters derived from ConnectionID and
+	// Subject: stable across logins, different per connection.
+	ID string
+	// Subject is the SAML NameID or the OIDC sub, as sent by the IdP.
+	Subject string
+	// SubjectFormat is the NameID Format (SAML), empty for OIDC.
+	SubjectFormat string
+
+	Email string
+	// EmailVerified is true when Email is in a verified domain of the
+	// organization, or the OIDC provider marked it verified.
+	EmailVerified bool
+	FirstName     string
+	LastName      string
+	DisplayName   string
+	Groups        []string
+	Roles         []string
+
+	OrgID        string
+	ConnectionID string
+	Protocol     store.Protocol
+	Provider     string
+
+	// ReturnTo is the sanitized place to send the browser ("/" when none).
+	ReturnTo string
+	// IdPInitiated is true for an unsolicited SAML response.
+	IdPInitiated bool
+	// SessionIndex is the SAML session index, if any.
+	SessionIndex string
+
+	// Attributes are the raw SAML attributes or OIDC claims (non-string
+	// claims rendered with fmt), as received.
+	Attributes map[string][]string
+
+	// DirectoryUser is the SCIM-provisioned user of the organization with
+	// this email, when there is one. A deactivated one refuses the login.
+	DirectoryUser *store.DirectoryUser
+}
+
+// ProfileID returns the stable profile id of subject at a connection.
+func ProfileID(connectionID, subject string) string {
+	h := sha256.New()
+	h.Write([]byte(connectionID))
+	h.Write([]byte{0})
+	h.Write([]byte(subject))
+	return "prf_" + hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// Profile fields that AttributeMapping may set.
+const (
+	FieldEmail       = "email"
+	FieldFirstName   = "first_name"
+	FieldLastName    = "last_name"
+	FieldDisplayName = "display_name"
+	FieldGroups      = "groups"
+	FieldRoles       = "roles"
+)
+
+const (
+	claimsXMLSoap = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/"
+	claimsMS      = "http://schemas.microsoft.com/identity/claims/"
+	claimsMS2008  = "http://schemas.microsoft.com/ws/2008/06/identity/claims/"
+)
+
+// defaultSAMLAttributes lists, per field, the attribute names tried in order
+// when the connection has no explicit mapping: the names Okta, Entra ID,
+// Google Workspace, OneLogin, JumpCloud, Ping and ADFS send by default, then
+// the eduPerson / X.500 OIDs.
+var defaultSAMLAttributes = map[string][]string{
+	FieldEmail: {"email", "Email", "mail", "emailAddress", "EmailAddress", "User.email",
+		claimsXMLSoap + "emailaddress", "urn:oid:0.9.2342.19200300.100.1.3"},
+	FieldFirstName: {"firstName", "first_name", "FirstName", "givenName", "given_name", "User.FirstName",
+		claimsXMLSoap + "givenname", "urn:oid:2.5.4.42"},
+	FieldLastName: {"lastName", "last_name", "LastName", "surname", "sn", "familyName", "User.LastName",
+		claimsXMLSoap + "surname", "urn:oid:2.5.4.4"},
+	FieldDisplayName: {"displayName", "display_name", "DisplayName", "name", "cn",
+		claimsMS + "displayname", "urn:oid:2.16.840.1.113730.3.1.241", "urn:oid:2.5.4.3"},
+	FieldGroups: {"groups", "Groups", "memberOf", "group", "memberof",
+		claimsMS2008 + "groups", "http://schemas.xmlsoap.org/claims/Group", "urn:oid:1.3.6.1.4.1.5923.1.5.1.1"},
+	FieldRoles: {"roles", "Roles", "role", "Role", claimsMS2008 + "role"},
+}
+
+// providerSAMLAttributes are tried before the defaults for a provider.
+var providerSAMLAttributes = map[string]map[string][]string{
+	"entra": {
+		FieldEmail: {claimsXMLSoap + "emailaddress", claimsXMLSoap + "name"},
+	},
+	"adfs": {
+		FieldEmail:       {claimsXMLSoap + "emailaddress", claimsXMLSoap + "upn"},
+		FieldDisplayName: {claimsXMLSoap + "name", "http://schemas.xmlsoap.org/claims/CommonName"},
+	},
+	"ping": {
+		FieldEmail: {"mail", "email", "subject"},
+	},
+	"onelogin": {
+		FieldEmail: {"User.email", "email"},
+	},
+	"jumpcloud": {
+		FieldEmail: {"email", "Email"},
+	},
+}
+
+var defaultOIDCClaims = map[string][]string{
+	FieldEmail:       {"email"},
+	FieldFirstName:   {"given_name"},
+	FieldLastName:    {"family_name"},
+	FieldDisplayName: {"name"},
+	FieldGroups:      {"groups"},
+	FieldRoles:       {"roles"},
+}
+
+var providerOIDCClaims = map[string]map[string][]string{
+	"entra": {FieldEmail: {"email", "upn", "preferred_username"}},
+}
+
+// mapAttributes fills p's fields from attrs following the connection's
+// AttributeMapping, else the provider's defaults.
+func mapAttributes(conn *store.Connection, p *Profile, attrs map[string][]string, friendly map[string]string) {
+	defaults, prov := defaultSAMLAttributes, providerSAMLAttributes[conn.Provider]
+	if conn.Protocol == store.ProtocolOIDC {
+		defaults, prov = defaultOIDCClaims, providerOIDCClaims[conn.Provider]
+	}
+	get := func(field string) []string {
+		if name, ok := conn.AttributeMapping[field]; ok && name != "" {
+			if v, ok := attrs[name]; ok {
+				return v
+			}
+			if n, ok := friendly[name]; ok {
+				return attrs[n]
+			}
+			return nil
+		}
+		for _, list := range [][]string{prov[field], defaults[field]} {
+			for _, name := range list {
+				if v, ok := attrs[name]; ok && len(v) > 0 && v[0] != "" {
+					return v
+				}
+			}
+		}
+		for _, name := range defaults[field] {
+			if n, ok := friendly[name]; ok && len(attrs[n]) > 0 {
+				return attrs[n]
+			}
+		}
+		return nil
+	}
+	first := func(field string) string {
+		if v := get(field); len(v) > 0 {
+			return strings.TrimSpace(v[0])
+		}
+		return ""
+	}
+	p.Email = first(FieldEmail)
+	p.FirstName = first(FieldFirstName)
+	p.LastName = first(FieldLastName)
+	p.DisplayName = first(FieldDisplayName)
+	p.Groups = nonEmpty(get(FieldGroups))
+	p.Roles = nonEmpty(get(FieldRoles))
+	if p.DisplayName == "" && (p.FirstName != "" || p.LastName != "") {
+		p.DisplayName = strings.TrimSpace(p.FirstName + " " + p.LastName)
+	}
+}
+
+func nonEmpty(v []string) []string {
+	var out []string
+	for _, s := range v {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// samlProfile builds the profile of a verified SAML response.
+func samlProfile(conn *store.Connection, res *samlResponse) *Profile {
+	p := &Profile{
+		ID:            ProfileID(conn.ID, res.NameID),
+		Subject:       res.NameID,
+		SubjectFormat: res.NameIDFormat,
+		OrgID:         conn.OrgID,
+		ConnectionID:  conn.ID,
+		Protocol:      store.ProtocolSAML,
+		Provider:      conn.Provider,
+		SessionIndex:  res.SessionIndex,
+		Attributes:    res.Attributes,
+	}
+	mapAttributes(conn, p, res.Attributes, res.FriendlyNames)
+	if p.Email == "" && (res.NameIDFormat == "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress" || strings.Contains(res.NameID, "@")) {
+		p.Email = res.NameID
+	}
+	return p
+}

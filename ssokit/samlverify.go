@@ -1,0 +1,855 @@
+package ssokit
+
+import (
+	"bytes"
+	"crypto/x509"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/beevik/etree"
+	"github.com/crewjam/saml/xmlenc"
+	xrv "github.com/mattermost/xml-roundtrip-validator"
+	dsig "github.com/russellhaering/goxmldsig"
+	"github.com/russellhaering/goxmldsig/etreeutils"
+)
+
+const (
+	nsProtocol  = "urn:oasis:names:tc:SAML:2.0:protocol"
+	nsAssertion = "urn:oasis:names:tc:SAML:2.0:assertion"
+	nsDSig      = "http://www.w3.org/2000/09/xmldsig#"
+
+	statusSuccess      = "urn:oasis:names:tc:SAML:2.0:status:Success"
+	methodBearer       = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
+	digestSHA1         = "http://www.w3.org/2000/09/xmldsig#sha1"
+	digestSHA256       = "http://www.w3.org/2001/04/xmlenc#sha256"
+	digestSHA384       = "http://www.w3.org/2001/04/xmldsig-more#sha384"
+	digestSHA512       = "http://www.w3.org/2001/04/xmlenc#sha512"
+	maxIssueAge        = 5 * time.Minute
+	maxAttributeValues = 1000
+)
+
+// Signature algorithms ssokit accepts. SHA-1 ones only when the connection
+// enables them; MD5, HMAC, comments-preserving canonicalization, XPath and
+// XSLT transforms never.
+var (
+	allowedSigMethods = map[string]bool{
+		dsig.RSASHA256SignatureMethod: true, dsig.RSASHA384SignatureMethod: true, dsig.RSASHA512SignatureMethod: true,
+		dsig.ECDSASHA256SignatureMethod: true, dsig.ECDSASHA384SignatureMethod: true, dsig.ECDSASHA512SignatureMethod: true,
+	}
+	sha1SigMethods = map[string]bool{dsig.RSASHA1SignatureMethod: true, dsig.ECDSASHA1SignatureMethod: true}
+	allowedDigests = map[string]bool{digestSHA256: true, digestSHA384: true, digestSHA512: true}
+	allowedC14N    = map[string]bool{
+		string(dsig.CanonicalXML10ExclusiveAlgorithmId): true,
+		string(dsig.CanonicalXML11AlgorithmId):          true,
+		string(dsig.CanonicalXML10RecAlgorithmId):       true,
+	}
+	allowedTransforms = map[string]bool{
+		string(dsig.EnvelopedSignatureAltorithmId):      true,
+		string(dsig.CanonicalXML10ExclusiveAlgorithmId): true,
+		string(dsig.CanonicalXML11AlgorithmId):          true,
+		string(dsig.CanonicalXML10RecAlgorithmId):       true,
+	}
+)
+
+// samlResponse is what ssokit takes from a verified SAML response. Every
+// identity field comes from the bytes a trusted signature covered.
+type samlResponse struct {
+	ResponseID           string
+	Destination          string
+	InResponseTo         string // Response/@InResponseTo
+	ResponseIssuer       string
+	ResponseIssueInstant time.Time
+
+	AssertionID     string
+	Issuer          string
+	IssueInstant    time.Time
+	NameID          string
+	NameIDFormat    string
+	SessionIndex    string
+	Confirmations   []subjectConfirmation
+	HasConditions   bool
+	NotBefore       time.Time
+	NotOnOrAfter    time.Time
+	Audiences       [][]string // one slice per AudienceRestriction
+	Attributes      map[string][]string
+	FriendlyNames   map[string]string // FriendlyName -> Name
+	SignedResponse  bool
+	SignedAssertion bool
+	Encrypted       bool
+}
+
+type subjectConfirmation struct {
+	Method       string
+	Recipient    string
+	InResponseTo string
+	NotBefore    time.Time
+	NotOnOrAfter time.Time
+	HasData      bool
+}
+
+// parsedResponse is a response read but not yet verified.
+type parsedResponse struct {
+	root      *etree.Element
+	assertion *etree.Element // the single Assertion or EncryptedAssertion child
+}
+
+// parseSAMLResponse reads raw (decoded) response XML and checks its shape:
+// valid UTF-8, round-trip stable, no DOCTYPE, entity, comment or processing
+// instruction, bounded depth, a samlp:Response root with exactly one
+// assertion (plain or encrypted) as a direct child and no other assertion
+// anywhere, and signatures only directly under the Response or that
+// assertion. Together with the reference check this rules out the XML
+// signature wrapping family.
+func parseSAMLResponse(raw []byte) (*parsedResponse, *LoginError) {
+	if !utf8.Valid(raw) {
+		return nil, refuse(ReasonMalformed, "response is not valid UTF-8")
+	}
+	if le := refuseMarkup(raw); le != nil {
+		return nil, le
+	}
+	if err := xrv.Validate(bytes.NewReader(raw)); err != nil {
+		return nil, &LoginError{Reason: ReasonMalformed, Detail: "XML round-trip validation failed", Err: err}
+	}
+	doc := etree.NewDocument()
+	if err := doc.ReadFromBytes(raw); err != nil {
+		return nil, &LoginError{Reason: ReasonMalformed, Detail: "cannot parse XML", Err: err}
+	}
+	for _, tok := range doc.Child {
+		switch t := tok.(type) {
+		case *etree.Directive:
+			return nil, refuse(ReasonForbiddenXML, "DOCTYPE or directive in the response")
+		case *etree.ProcInst:
+			if t.Target != "xml" {
+				return nil, refuse(ReasonForbiddenXML, "processing instruction in the response")
+			}
+		case *etree.Comment:
+			return nil, refuse(ReasonForbiddenXML, "comment in the response")
+		}
+	}
+	root := doc.Root()
+	if root == nil || root.Tag != "Response" || root.NamespaceURI() != nsProtocol {
+		return nil, refuse(ReasonMalformed, "root element is not a samlp:Response")
+	}
+	pr := &parsedResponse{root: root}
+	var found int
+	le := walkXML(root, func(el *etree.Element, depth int) *LoginError {
+		switch el.Tag {
+		case "Assertion", "EncryptedAssertion":
+			found++
+			if found > 1 {
+				return refuse(ReasonStructure, "more than one assertion in the response")
+			}
+			if el.Parent() != root || el.NamespaceURI() != nsAssertion {
+				return refuse(ReasonStructure, "assertion is not a direct child of the Response")
+			}
+			pr.assertion = el
+		case "Signature":
+			p := el.Parent()
+			if el.NamespaceURI() != nsDSig || (p != root && (p == nil || p != pr.assertion)) {
+				return refuse(ReasonStructure, "signature in an unexpected place")
+			}
+		}
+		return nil
+	})
+	if le != nil {
+		return nil, le
+	}
+	if pr.assertion == nil {
+		// A non-success status usually comes without an assertion; report it
+		// as such.
+		if st := statusCode(root); st != "" && st != statusSuccess {
+			le := refuse(ReasonIdPStatus, "the IdP returned status %s", st)
+			le.Status = st
+			return nil, le
+		}
+		return nil, refuse(ReasonStructure, "no assertion in the response")
+	}
+	if n := len(childrenNS(root, nsDSig, "Signature")); n > 1 {
+		return nil, refuse(ReasonStructure, "several signatures on the Response")
+	}
+	return pr, nil
+}
+
+// refuseMarkup refuses DOCTYPE and entity declarations, comments and
+// processing instructions other than the XML declaration, before any parser
+// sees them: no SAML response needs them, and entity expansion (billion
+// laughs), DTD tricks and comment truncation attacks all start there.
+func refuseMarkup(raw []byte) *LoginError {
+	for i := 0; ; {
+		j := bytes.IndexByte(raw[i:], '<')
+		if j < 0 {
+			return nil
+		}
+		i += j + 1
+		if i >= len(raw) {
+			return nil
+		}
+		switch raw[i] {
+		case '!':
+			if bytes.HasPrefix(raw[i:], []byte("![CDATA[")) {
+				continue
+			}
+			if bytes.HasPrefix(raw[i:], []byte("!--")) {
+				return refuse(ReasonForbiddenXML, "comment in the response")
+			}
+			return refuse(ReasonForbiddenXML, "DOCTYPE or entity declaration in the response")
+		case '?':
+			if len(bytes.TrimLeft(raw[:i-1], "\xef\xbb\xbf \t\r\n")) != 0 || !bytes.HasPrefix(raw[i:], []byte("?xml ")) {
+				return refuse(ReasonForbiddenXML, "processing instruction in the response")
+			}
+		}
+	}
+}
+
+// walkXML visits every element under root (root included) depth-first, and
+// refuses comments, processing instructions and directives inside the tree
+// and nesting deeper than maxXMLDepth.
+func walkXML(root *etree.Element, fn func(*etree.Element, int) *LoginError) *LoginError {
+	type frame struct {
+		el    *etree.Element
+		depth int
+	}
+	stack := []frame{{root, 1}}
+	for len(stack) > 0 {
+		f := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if f.depth > maxXMLDepth {
+			return refuse(ReasonMalformed, "XML nested too deeply")
+		}
+		if le := fn(f.el, f.depth); le != nil {
+			return le
+		}
+		for _, tok := range f.el.Child {
+			switch t := tok.(type) {
+			case *etree.Element:
+				stack = append(stack, frame{t, f.depth + 1})
+			case *etree.Comment:
+				return refuse(ReasonForbiddenXML, "comment inside <%s>", f.el.Tag)
+			case *etree.ProcInst, *etree.Directive:
+				return refuse(ReasonForbiddenXML, "processing instruction or directive inside <%s>", f.el.Tag)
+			}
+		}
+	}
+	return nil
+}
+
+func childrenNS(el *etree.Element, ns, tag string) []*etree.Element {
+	var out []*etree.Element
+	for _, c := range el.ChildElements() {
+		if c.Tag == tag && c.NamespaceURI() == ns {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// oneChild returns the only child ns:tag of el, nil when there is none, and
+// an error when there are several.
+func oneChild(el *etree.Element, ns, tag string) (*etree.Element, error) {
+	var found *etree.Element
+	for _, c := range el.ChildElements() {
+		if c.Tag != tag {
+			continue
+		}
+		if c.NamespaceURI() != ns {
+			return nil, fmt.Errorf("<%s> in foreign namespace %q", tag, c.NamespaceURI())
+		}
+		if found != nil {
+			return nil, fmt.Errorf("several <%s> elements", tag)
+		}
+		found = c
+	}
+	return found, nil
+}
+
+func statusCode(resp *etree.Element) string {
+	st, _ := oneChild(resp, nsProtocol, "Status")
+	if st == nil {
+		return ""
+	}
+	sc, _ := oneChild(st, nsProtocol, "StatusCode")
+	if sc == nil {
+		return ""
+	}
+	return sc.SelectAttrValue("Value", "")
+}
+
+// text returns the character data of el, refusing elements with child
+// elements so that nothing can hide part of a value.
+func text(el *etree.Element) (string, error) {
+	var b strings.Builder
+	for _, tok := range el.Child {
+		switch t := tok.(type) {
+		case *etree.CharData:
+			b.WriteString(t.Data)
+		case *etree.Element:
+			return "", fmt.Errorf("<%s> has child elements", el.Tag)
+		case *etree.Comment, *etree.ProcInst, *etree.Directive:
+			return "", fmt.Errorf("<%s> contains a comment or instruction", el.Tag)
+		}
+	}
+	return strings.TrimSpace(b.String()), nil
+}
+
+func parseXSDateTime(el *etree.Element, attr string) (time.Time, error) {
+	v := el.SelectAttrValue(attr, "")
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("bad %s %q", attr, truncate(v, 40))
+	}
+	return t.UTC(), nil
+}
+
+// verifySAMLResponse verifies the signatures of pr against sp's trusted
+// certificates and reads the response from the verified bytes. Time,
+// audience, recipient and request checks are left to checkSAMLResponse.
+func (s *SSO) verifySAMLResponse(sp *samlSP, pr *parsedResponse, now time.Time) (*samlResponse, *LoginError) {
+	res := &samlResponse{}
+	src := pr.root
+	if sig, err := oneChild(pr.root, nsDSig, "Signature"); err != nil {
+		return nil, refuse(ReasonStructure, "%v", err)
+	} else if sig != nil {
+		v, le := verifyEnveloped(sp, pr.root, sig, now)
+		if le != nil {
+			return nil, le
+		}
+		src = v
+		res.SignedResponse = true
+	}
+	if st := statusCode(src); st != statusSuccess {
+		le := refuse(ReasonIdPStatus, "the IdP returned status %q", st)
+		le.Status = st
+		return nil, le
+	}
+	res.ResponseID = src.SelectAttrValue("ID", "")
+	res.Destination = src.SelectAttrValue("Destination", "")
+	res.InResponseTo = src.SelectAttrValue("InResponseTo", "")
+	if iss, err := oneChild(src, nsAssertion, "Issuer"); err != nil {
+		return nil, refuse(ReasonMalformed, "response issuer: %v", err)
+	} else if iss != nil {
+		res.ResponseIssuer, _ = text(iss)
+	}
+	t, err := parseXSDateTime(src, "IssueInstant")
+	if err != nil || t.IsZero() {
+		return nil, refuse(ReasonMalformed, "response IssueInstant missing or malformed")
+	}
+	res.ResponseIssueInstant = t
+
+	// The assertion, from the verified copy when the Response was signed.
+	var a *etree.Element
+	for _, c := range src.ChildElements() {
+		if (c.Tag == "Assertion" || c.Tag == "EncryptedAssertion") && c.NamespaceURI() == nsAssertion {
+			a = c
+		}
+	}
+	if a == nil {
+		return nil, refuse(ReasonStructure, "assertion missing from the signed response")
+	}
+	if a.Tag == "EncryptedAssertion" {
+		plain, le := decryptAssertion(sp, a)
+		if le != nil {
+			return nil, le
+		}
+		a = plain
+		res.Encrypted = true
+	} else if sp.requireEncryption {
+		return nil, refuse(ReasonNotEncrypted, "the connection requires encrypted assertions")
+	}
+	if sig, err := oneChild(a, nsDSig, "Signature"); err != nil {
+		return nil, refuse(ReasonStructure, "%v", err)
+	} else if sig != nil {
+		v, le := verifyEnveloped(sp, a, sig, now)
+		if le != nil {
+			return nil, le
+		}
+		a = v
+		res.SignedAssertion = true
+	} else if !res.SignedResponse {
+		if res.Encrypted {
+			return nil, refuse(ReasonUnsigned, "encrypted assertion is not signed, nor is the response")
+		}
+		return nil, refuse(ReasonUnsigned, "neither the response nor the assertion is signed")
+	}
+	if le := readAssertion(a, res); le != nil {
+		return nil, le
+	}
+	return res, nil
+}
+
+func decryptAssertion(sp *samlSP, enc *etree.Element) (*etree.Element, *LoginError) {
+	if sp.key == nil {
+		return nil, refuse(ReasonDecrypt, "encrypted assertion but the connection has no SP key")
+	}
+	data, err := oneChild(enc, "http://www.w3.org/2001/04/xmlenc#", "EncryptedData")
+	if err != nil || data == nil {
+		return nil, refuse(ReasonDecrypt, "EncryptedAssertion without EncryptedData")
+	}
+	var key any = sp.key
+	if ek := enc.FindElement("./EncryptedKey"); ek != nil {
+		k, err := xmlenc.Decrypt(sp.key, ek)
+		if err != nil {
+			return nil, &LoginError{Reason: ReasonDecrypt, Detail: "cannot decrypt the key", Err: err}
+		}
+		key = k
+	}
+	plain, err := xmlenc.Decrypt(key, data)
+	if err != nil {
+		return nil, &LoginError{Reason: ReasonDecrypt, Detail: "cannot decrypt the assertion", Err: err}
+	}
+	if !utf8.Valid(plain) {
+		return nil, refuse(ReasonMalformed, "decrypted assertion is not valid UTF-8")
+	}
+	if le := refuseMarkup(plain); le != nil {
+		return nil, le
+	}
+	if err := xrv.Validate(bytes.NewReader(plain)); err != nil {
+		return nil, &LoginError{Reason: ReasonMalformed, Detail: "decrypted assertion fails XML round-trip validation", Err: err}
+	}
+	doc := etree.NewDocument()
+	if err := doc.ReadFromBytes(plain); err != nil {
+		return nil, &LoginError{Reason: ReasonMalformed, Detail: "cannot parse the decrypted assertion", Err: err}
+	}
+	for _, tok := range doc.Child {
+		switch tok.(type) {
+		case *etree.Directive, *etree.Comment:
+			return nil, refuse(ReasonForbiddenXML, "DOCTYPE or comment in the decrypted assertion")
+		}
+	}
+	root := doc.Root()
+	if root == nil || root.Tag != "Assertion" || root.NamespaceURI() != nsAssertion {
+		return nil, refuse(ReasonStructure, "decrypted content is not a saml:Assertion")
+	}
+	if le := walkXML(root, func(el *etree.Element, _ int) *LoginError {
+		switch el.Tag {
+		case "Assertion", "EncryptedAssertion":
+			if el != root {
+				return refuse(ReasonStructure, "nested assertion")
+			}
+		case "Signature":
+			if el.Parent() != root {
+				return refuse(ReasonStructure, "signature in an unexpected place")
+			}
+		}
+		return nil
+	}); le != nil {
+		return nil, le
+	}
+	return root, nil
+}
+
+// verifyEnveloped verifies the enveloped signature sig of el with one of
+// sp's certificates and returns the element re-read from the canonical
+// bytes the signature covers.
+func verifyEnveloped(sp *samlSP, el, sig *etree.Element, now time.Time) (*etree.Element, *LoginError) {
+	id := el.SelectAttrValue("ID", "")
+	if id == "" {
+		return nil, refuse(ReasonBadSignature, "signed <%s> has no ID", el.Tag)
+	}
+	if le := checkSignatureAlgorithms(sig, id, sp.allowSHA1); le != nil {
+		return nil, le
+	}
+	// Pick candidate certificates: the one in KeyInfo when it is trusted;
+	// every trusted one when KeyInfo has no certificate.
+	candidates := sp.certs
+	keyInfo := sig.FindElement("./KeyInfo")
+	if xc := sig.FindElement("./KeyInfo/X509Data/X509Certificate"); xc != nil {
+		c, err := parseBase64Cert(xc.Text())
+		if err != nil {
+			return nil, &LoginError{Reason: ReasonBadSignature, Detail: "unreadable certificate in KeyInfo", Err: err, TrustedThumbprints: sp.thumbs}
+		}
+		tp := thumbprint(c)
+		var match *x509.Certificate
+		for i, t := range sp.thumbs {
+			if t == tp {
+				match = sp.certs[i]
+			}
+		}
+		if match == nil {
+			le := refuse(ReasonUnknownCertificate, "signed with a certificate the connection does not trust")
+			le.CertificateThumbprints = []string{tp}
+			le.TrustedThumbprints = sp.thumbs
+			return nil, le
+		}
+		candidates = []*x509.Certificate{match}
+	}
+
+	ctx, err := etreeutils.NSBuildParentContext(el)
+	if err == nil {
+		ctx, err = ctx.SubContext(el)
+	}
+	var detached *etree.Element
+	if err == nil {
+		detached, err = etreeutils.NSDetatch(ctx, el)
+	}
+	if err != nil {
+		return nil, &LoginError{Reason: ReasonMalformed, Detail: "namespace resolution failed", Err: err}
+	}
+	if keyInfo != nil && sig.FindElement("./KeyInfo/X509Data/X509Certificate") == nil {
+		// KeyInfo without a certificate (a bare KeyValue) names no trusted
+		// key; drop it so that only configured certificates are tried.
+		if ds := detached.FindElement("./Signature"); ds != nil {
+			if ki := ds.FindElement("./KeyInfo"); ki != nil {
+				ds.RemoveChild(ki)
+			}
+		}
+	}
+
+	var lastErr error
+	var expired []string
+	for _, c := range candidates {
+		if now.Before(c.NotBefore) || now.After(c.NotAfter) {
+			expired = append(expired, thumbprint(c))
+			continue
+		}
+		vc := dsig.NewDefaultValidationContext(&dsig.MemoryX509CertificateStore{Roots: []*x509.Certificate{c}})
+		vc.IdAttribute = "ID"
+		vc.Clock = dsig.NewFakeClockAt(now)
+		out, err := vc.Validate(detached)
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		if out.Tag != el.Tag || out.SelectAttrValue("ID", "") != id || out.NamespaceURI() != el.NamespaceURI() {
+			return nil, refuse(ReasonBadSignature, "signed content is not the element carrying the signature")
+		}
+		return out, nil
+	}
+	if lastErr == nil && len(expired) > 0 {
+		le := refuse(ReasonCertificateExpired, "the signing certificate is outside its validity period")
+		le.CertificateThumbprints = expired
+		le.TrustedThumbprints = sp.thumbs
+		le.Now = now
+		return nil, le
+	}
+	le := &LoginError{Reason: ReasonBadSignature, Detail: fmt.Sprintf("signature on <%s> does not verify with the connection's certificates", el.Tag), Err: lastErr}
+	if keyInfo == nil || sig.FindElement("./KeyInfo/X509Data/X509Certificate") == nil {
+		le.Reason = ReasonUnknownCertificate
+		le.Detail = "signature does not verify with any certificate the connection trusts (no certificate in KeyInfo)"
+	}
+	le.TrustedThumbprints = sp.thumbs
+	return nil, le
+}
+
+// checkSignatureAlgorithms enforces the algorithm allowlist and that the
+// signature has exactly one reference, to the element that carries it.
+func checkSignatureAlgorithms(sig *etree.Element, id string, allowSHA1 bool) *LoginError {
+	si, err := oneChild(sig, nsDSig, "SignedInfo")
+	if err != nil || si == nil {
+		return refuse(ReasonBadSignature, "signature without exactly one SignedInfo")
+	}
+	alg := func(parent *etree.Element, tag string) (string, *LoginError) {
+		e, err := oneChild(parent, nsDSig, tag)
+		if err != nil || e == nil {
+			return "", refuse(ReasonBadSignature, "signature without exactly one %s", tag)
+		}
+		return e.SelectAttrValue("Algorithm", ""), nil
+	}
+	bad := func(what, a string) *LoginError {
+		le := refuse(ReasonAlgorithm, "%s algorithm %q is not allowed", what, truncate(a, 100))
+		le.Algorithm = a
+		return le
+	}
+	c14n, le := alg(si, "CanonicalizationMethod")
+	if le != nil {
+		return le
+	}
+	if !allowedC14N[c14n] {
+		return bad("canonicalization", c14n)
+	}
+	sm, le := alg(si, "SignatureMethod")
+	if le != nil {
+		return le
+	}
+	if !allowedSigMethods[sm] && !(allowSHA1 && sha1SigMethods[sm]) {
+		return bad("signature", sm)
+	}
+	refs := childrenNS(si, nsDSig, "Reference")
+	if len(refs) != 1 {
+		return refuse(ReasonBadSignature, "signature must have exactly one Reference, has %d", len(refs))
+	}
+	ref := refs[0]
+	if uri := ref.SelectAttrValue("URI", ""); uri != "#"+id {
+		return refuse(ReasonBadSignature, "signature reference %q is not the signed element's ID", truncate(uri, 100))
+	}
+	if tr, err := oneChild(ref, nsDSig, "Transforms"); err != nil {
+		return refuse(ReasonBadSignature, "%v", err)
+	} else if tr != nil {
+		ts := tr.ChildElements()
+		if len(ts) > 2 {
+			return refuse(ReasonBadSignature, "too many transforms")
+		}
+		for _, t := range ts {
+			a := t.SelectAttrValue("Algorithm", "")
+			if t.Tag != "Transform" || !allowedTransforms[a] {
+				return bad("transform", a)
+			}
+		}
+	}
+	dm, le := alg(ref, "DigestMethod")
+	if le != nil {
+		return le
+	}
+	if !allowedDigests[dm] && !(allowSHA1 && dm == digestSHA1) {
+		return bad("digest", dm)
+	}
+	return nil
+}
+
+// readAssertion reads the verified assertion a into res, checking that
+// every element it uses is in the SAML assertion namespace (a NameID of a
+// foreign namespace is refused, not read).
+func readAssertion(a *etree.Element, res *samlResponse) *LoginError {
+	if a.Tag != "Assertion" || a.NamespaceURI() != nsAssertion {
+		return refuse(ReasonStructure, "not a saml:Assertion")
+	}
+	res.AssertionID = a.SelectAttrValue("ID", "")
+	if res.AssertionID == "" {
+		return refuse(ReasonMalformed, "assertion has no ID")
+	}
+	t, err := parseXSDateTime(a, "IssueInstant")
+	if err != nil || t.IsZero() {
+		return refuse(ReasonMalformed, "assertion IssueInstant missing or malformed")
+	}
+	res.IssueInstant = t
+	iss, err := oneChild(a, nsAssertion, "Issuer")
+	if err != nil || iss == nil {
+		return refuse(ReasonIssuer, "assertion must have exactly one Issuer")
+	}
+	if res.Issuer, err = text(iss); err != nil {
+		return refuse(ReasonIssuer, "%v", err)
+	}
+
+	subj, err := oneChild(a, nsAssertion, "Subject")
+	if err != nil {
+		return refuse(ReasonSubject, "%v", err)
+	}
+	if subj == nil {
+		return refuse(ReasonSubject, "assertion has no Subject")
+	}
+	for _, c := range subj.ChildElements() {
+		switch {
+		case c.NamespaceURI() != nsAssertion:
+			return refuse(ReasonSubject, "element <%s> of foreign namespace %q in Subject", c.Tag, truncate(c.NamespaceURI(), 100))
+		case c.Tag == "NameID":
+			if res.NameID != "" {
+				return refuse(ReasonSubject, "several NameID elements")
+			}
+			v, err := text(c)
+			if err != nil {
+				return refuse(ReasonSubject, "NameID: %v", err)
+			}
+			if v == "" {
+				return refuse(ReasonSubject, "empty NameID")
+			}
+			res.NameID = v
+			res.NameIDFormat = c.SelectAttrValue("Format", "")
+		case c.Tag == "EncryptedID" || c.Tag == "BaseID":
+			return refuse(ReasonSubject, "<%s> subjects are not supported", c.Tag)
+		case c.Tag == "SubjectConfirmation":
+			sc := subjectConfirmation{Method: c.SelectAttrValue("Method", "")}
+			d, err := oneChild(c, nsAssertion, "SubjectConfirmationData")
+			if err != nil {
+				return refuse(ReasonMalformed, "SubjectConfirmation: %v", err)
+			}
+			if d != nil {
+				sc.HasData = true
+				sc.Recipient = d.SelectAttrValue("Recipient", "")
+				sc.InResponseTo = d.SelectAttrValue("InResponseTo", "")
+				if sc.NotBefore, err = parseXSDateTime(d, "NotBefore"); err != nil {
+					return refuse(ReasonMalformed, "SubjectConfirmationData: %v", err)
+				}
+				if sc.NotOnOrAfter, err = parseXSDateTime(d, "NotOnOrAfter"); err != nil {
+					return refuse(ReasonMalformed, "SubjectConfirmationData: %v", err)
+				}
+			}
+			res.Confirmations = append(res.Confirmations, sc)
+		}
+	}
+	if res.NameID == "" {
+		return refuse(ReasonSubject, "assertion Subject has no NameID")
+	}
+
+	cond, err := oneChild(a, nsAssertion, "Conditions")
+	if err != nil {
+		return refuse(ReasonMalformed, "%v", err)
+	}
+	if cond != nil {
+		res.HasConditions = true
+		if res.NotBefore, err = parseXSDateTime(cond, "NotBefore"); err != nil {
+			return refuse(ReasonMalformed, "Conditions: %v", err)
+		}
+		if res.NotOnOrAfter, err = parseXSDateTime(cond, "NotOnOrAfter"); err != nil {
+			return refuse(ReasonMalformed, "Conditions: %v", err)
+		}
+		for _, ar := range childrenNS(cond, nsAssertion, "AudienceRestriction") {
+			var auds []string
+			for _, au := range childrenNS(ar, nsAssertion, "Audience") {
+				v, err := text(au)
+				if err != nil {
+					return refuse(ReasonAudience, "Audience: %v", err)
+				}
+				auds = append(auds, v)
+			}
+			res.Audiences = append(res.Audiences, auds)
+		}
+	}
+
+	if as, _ := oneChild(a, nsAssertion, "AuthnStatement"); as != nil {
+		res.SessionIndex = as.SelectAttrValue("SessionIndex", "")
+	}
+	res.Attributes = map[string][]string{}
+	res.FriendlyNames = map[string]string{}
+	n := 0
+	for _, st := range childrenNS(a, nsAssertion, "AttributeStatement") {
+		for _, at := range childrenNS(st, nsAssertion, "Attribute") {
+			name := at.SelectAttrValue("Name", "")
+			if name == "" {
+				continue
+			}
+			if fn := at.SelectAttrValue("FriendlyName", ""); fn != "" {
+				res.FriendlyNames[fn] = name
+			}
+			for _, v := range childrenNS(at, nsAssertion, "AttributeValue") {
+				n++
+				if n > maxAttributeValues {
+					return refuse(ReasonMalformed, "too many attribute values")
+				}
+				s, err := text(v)
+				if err != nil {
+					// Structured values (a NameID inside an AttributeValue)
+					// are not profile data; skip them.
+					continue
+				}
+				res.Attributes[name] = append(res.Attributes[name], s)
+			}
+		}
+	}
+	return nil
+}
+
+// checkSAMLResponse applies the checks that bind a verified response to
+// this connection, this request and this time.
+func (s *SSO) checkSAMLResponse(sp *samlSP, res *samlResponse, requestID string, now time.Time) *LoginError {
+	skew := s.cfg.ClockSkew
+	if res.Issuer != sp.idpEntityID {
+		le := refuse(ReasonIssuer, "assertion issuer is not the connection's IdP")
+		le.Issuer, le.ExpectedIssuer = res.Issuer, sp.idpEntityID
+		return le
+	}
+	if res.ResponseIssuer != "" && res.ResponseIssuer != sp.idpEntityID {
+		le := refuse(ReasonIssuer, "response issuer is not the connection's IdP")
+		le.Issuer, le.ExpectedIssuer = res.ResponseIssuer, sp.idpEntityID
+		return le
+	}
+	if res.Destination != "" || res.SignedResponse {
+		if res.Destination != sp.acsURL {
+			le := refuse(ReasonDestination, "response Destination is not this connection's ACS URL")
+			le.Destination, le.ExpectedDestination = res.Destination, sp.acsURL
+			return le
+		}
+	}
+	// Some IdPs put InResponseTo only on the SubjectConfirmationData, which
+	// is checked below; a Response value, when present, must match too.
+	if res.InResponseTo != requestID && !(res.InResponseTo == "" && requestID != "") {
+		le := refuse(ReasonInResponseTo, "response InResponseTo does not match the login request")
+		le.InResponseTo = res.InResponseTo
+		return le
+	}
+	for _, t := range []time.Time{res.ResponseIssueInstant, res.IssueInstant} {
+		if t.After(now.Add(skew)) {
+			le := refuse(ReasonNotYetValid, "IssueInstant is in the future")
+			le.NotBefore, le.Now, le.Skew = t, now, skew
+			return le
+		}
+		if !now.Before(t.Add(maxIssueAge + skew)) {
+			le := refuse(ReasonExpired, "IssueInstant is too old")
+			le.NotOnOrAfter, le.Now, le.Skew = t.Add(maxIssueAge), now, skew
+			return le
+		}
+	}
+	if !res.HasConditions {
+		return refuse(ReasonAudience, "assertion has no Conditions (an audience restriction is required)")
+	}
+	if !res.NotBefore.IsZero() && now.Add(skew).Before(res.NotBefore) {
+		le := refuse(ReasonNotYetValid, "assertion Conditions NotBefore is in the future")
+		le.NotBefore, le.NotOnOrAfter, le.Now, le.Skew = res.NotBefore, res.NotOnOrAfter, now, skew
+		return le
+	}
+	if !res.NotOnOrAfter.IsZero() && !now.Before(res.NotOnOrAfter.Add(skew)) {
+		le := refuse(ReasonExpired, "assertion Conditions NotOnOrAfter has passed")
+		le.NotBefore, le.NotOnOrAfter, le.Now, le.Skew = res.NotBefore, res.NotOnOrAfter, now, skew
+		return le
+	}
+	if len(res.Audiences) == 0 {
+		le := refuse(ReasonAudience, "assertion has no AudienceRestriction")
+		le.ExpectedAudience = sp.entityID
+		return le
+	}
+	for _, auds := range res.Audiences {
+		ok := false
+		for _, a := range auds {
+			if a == sp.entityID {
+				ok = true
+			}
+		}
+		if !ok {
+			le := refuse(ReasonAudience, "audience is not this connection's SP entity id")
+			le.ExpectedAudience, le.Audiences = sp.entityID, auds
+			return le
+		}
+	}
+	bearer := 0
+	for _, sc := range res.Confirmations {
+		if sc.Method != methodBearer {
+			continue
+		}
+		bearer++
+		if !sc.HasData || sc.NotOnOrAfter.IsZero() {
+			return refuse(ReasonMalformed, "bearer SubjectConfirmation without SubjectConfirmationData NotOnOrAfter")
+		}
+		if sc.Recipient != sp.acsURL {
+			le := refuse(ReasonRecipient, "SubjectConfirmationData Recipient is not this connection's ACS URL")
+			le.Destination, le.ExpectedDestination = sc.Recipient, sp.acsURL
+			return le
+		}
+		if sc.InResponseTo != requestID {
+			le := refuse(ReasonInResponseTo, "SubjectConfirmationData InResponseTo does not match the login request")
+			le.InResponseTo = sc.InResponseTo
+			return le
+		}
+		if !now.Before(sc.NotOnOrAfter.Add(skew)) {
+			le := refuse(ReasonExpired, "SubjectConfirmationData NotOnOrAfter has passed")
+			le.NotOnOrAfter, le.Now, le.Skew = sc.NotOnOrAfter, now, skew
+			return le
+		}
+		if !sc.NotBefore.IsZero() && now.Add(skew).Before(sc.NotBefore) {
+			le := refuse(ReasonNotYetValid, "SubjectConfirmationData NotBefore is in the future")
+			le.NotBefore, le.Now, le.Skew = sc.NotBefore, now, skew
+			return le
+		}
+	}
+	if bearer == 0 {
+		return refuse(ReasonMalformed, "assertion has no bearer SubjectConfirmation")
+	}
+	return nil
+}
+
+// replayExpiry is how long the assertion id must stay in the replay cache:
+// until the latest time the assertion could still be accepted.
+func replayExpiry(res *samlResponse, skew time.Duration) time.Time {
+	t := res.IssueInstant.Add(maxIssueAge)
+	if res.NotOnOrAfter.After(t) {
+		t = res.NotOnOrAfter
+	}
+	for _, sc := range res.Confirmations {
+		if sc.NotOnOrAfter.After(t) {
+			t = sc.NotOnOrAfter
+		}
+	}
+	return t.Add(skew)
+}

@@ -1,0 +1,290 @@
+package ssokit
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/onboardkit/onboardkit/internal/secret"
+	"github.com/onboardkit/onboardkit/store"
+)
+
+// Config configures an SSO handler. Store, BaseURL and OnLogin are required;
+// every other field has a safe default.
+type Config struct {
+	// Store keeps connections, pending login requests, the replay cache and
+	// events. Required.
+	Store store.Store
+
+	// BaseURL is the public URL where the handler is mounted, for example
+	// "https://app.example.com/sso". ACS, metadata and callback URLs are
+	// derived from it, so it must be exactly what browsers and IdPs see.
+	// Required; https unless it is a loopback address.
+	BaseURL string
+
+	// OnLogin is called after a successful login with the verified profile.
+	// The host signs its user in (sets its own session) and redirects,
+	// typically to p.ReturnTo. Required.
+	OnLogin func(w http.ResponseWriter, r *http.Request, p *Profile)
+
+	// OnTestResult is called at the end of a "test connection" flow instead
+	// of OnLogin, with the claims received or the diagnosis. Default: a
+	// minimal page that lists the result. The result is also recorded as an
+	// sso.connection.tested or sso.connection.test_failed event.
+	OnTestResult func(w http.ResponseWriter, r *http.Request, res *TestResult)
+
+	// ErrorHandler renders failures to the browser. err is a *LoginError or
+	// one of the sentinel errors; use StatusCode(err) for the status. It must
+	// not show err's text to the user. Default: a generic page with
+	// StatusCode(err).
+	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+
+	// Logger receives operator diagnostics. Default: slog.Default().
+	Logger *slog.Logger
+
+	// Now is the clock. Default: time.Now.
+	Now func() time.Time
+
+	// Rand is the source of ids, nonces and browser-binding secrets.
+	// Default: crypto/rand.Reader.
+	Rand io.Reader
+
+	// HTTPClient is used for OIDC discovery, token and JWKS requests and for
+	// IdP metadata. Its transport is wrapped to refuse private addresses
+	// unless InsecureAllowPrivateNetworks is set. Default: a client with a
+	// 10 second timeout.
+	HTTPClient *http.Client
+
+	// ClockSkew is the tolerance applied to every time check (NotBefore,
+	// NotOnOrAfter, IssueInstant, exp, nbf, iat). Default: 3 minutes.
+	ClockSkew time.Duration
+
+	// ReturnToAllowlist lists origins ("https://app.example.com") that
+	// return_to and RelayState may point to besides same-origin paths.
+	// Default: none, only paths.
+	ReturnToAllowlist []string
+
+	// RequestTTL is how long a started login may take. Default: 10 minutes.
+	RequestTTL time.Duration
+
+	// MaxResponseSize caps the SAML POST body and the metadata documents.
+	// Default: 256 KiB.
+	MaxResponseSize int64
+
+	// MetadataRefreshInterval is how often Run refreshes IdP metadata URLs.
+	// Default: 1 hour.
+	MetadataRefreshInterval time.Duration
+
+	// CertificateExpiryWarning is how long before an IdP certificate expires
+	// Run starts reporting it with sso.connection.certificate_expiring
+	// events. Default: 30 days.
+	CertificateExpiryWarning time.Duration
+
+	// InsecureAllowPrivateNetworks lets metadata URLs and OIDC issuers use
+	// plain http and resolve to loopback, private or link-local addresses.
+	// For development and tests against local IdPs only. Default: false.
+	InsecureAllowPrivateNetworks bool
+}
+
+// SSO is the SSO handler. It is an http.Handler serving, under its mount
+// point:
+//
+//	GET  /start?connection=|organization=|email=&return_to=   start a login
+//	GET  /saml/{connection}/metadata                          SP metadata
+//	POST /saml/{connection}/acs                               assertion consumer service
+//	GET  /oidc/{connection}/callback                          OIDC redirect URI
+type SSO struct {
+	cfg    Config
+	base   *url.URL
+	st     store.Store
+	log    *slog.Logger
+	now    func() time.Time
+	rand   io.Reader
+	client *http.Client
+	mux    *http.ServeMux
+	allow  map[string]bool
+
+	mu   sync.Mutex
+	saml map[string]*samlSP
+	oidc map[string]*oidcRP
+}
+
+// New validates cfg and returns the handler.
+func New(cfg Config) (*SSO, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("ssokit: Config.Store is required")
+	}
+	if cfg.OnLogin == nil {
+		return nil, errors.New("ssokit: Config.OnLogin is required")
+	}
+	base, err := url.Parse(strings.TrimSuffix(cfg.BaseURL, "/"))
+	if err != nil || base.Host == "" || (base.Scheme != "https" && base.Scheme != "http") ||
+		base.RawQuery != "" || base.Fragment != "" || base.User != nil {
+		return nil, fmt.Errorf("ssokit: Config.BaseURL %q must be an absolute http(s) URL without query", cfg.BaseURL)
+	}
+	if base.Scheme == "http" && !isLoopbackHost(base.Hostname()) {
+		return nil, fmt.Errorf("ssokit: Config.BaseURL %q must use https", cfg.BaseURL)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
+	if cfg.ClockSkew == 0 {
+		cfg.ClockSkew = 3 * time.Minute
+	}
+	if cfg.ClockSkew < 0 {
+		return nil, errors.New("ssokit: Config.ClockSkew must not be negative")
+	}
+	if cfg.RequestTTL <= 0 {
+		cfg.RequestTTL = 10 * time.Minute
+	}
+	if cfg.MaxResponseSize <= 0 {
+		cfg.MaxResponseSize = 256 << 10
+	}
+	if cfg.MetadataRefreshInterval <= 0 {
+		cfg.MetadataRefreshInterval = time.Hour
+	}
+	if cfg.CertificateExpiryWarning <= 0 {
+		cfg.CertificateExpiryWarning = 30 * 24 * time.Hour
+	}
+	if cfg.ErrorHandler == nil {
+		cfg.ErrorHandler = defaultErrorHandler
+	}
+	if cfg.OnTestResult == nil {
+		cfg.OnTestResult = defaultTestResult
+	}
+	allow := map[string]bool{}
+	for _, o := range cfg.ReturnToAllowlist {
+		u, err := url.Parse(o)
+		if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			return nil, fmt.Errorf("ssokit: Config.ReturnToAllowlist entry %q must be an origin like https://app.example.com", o)
+		}
+		allow[strings.ToLower(u.Scheme+"://"+u.Host)] = true
+	}
+	allow[strings.ToLower(base.Scheme+"://"+base.Host)] = true
+
+	s := &SSO{
+		cfg:   cfg,
+		base:  base,
+		st:    cfg.Store,
+		log:   cfg.Logger,
+		now:   cfg.Now,
+		rand:  cfg.Rand,
+		allow: allow,
+		saml:  map[string]*samlSP{},
+		oidc:  map[string]*oidcRP{},
+	}
+	s.client = guardedClient(cfg.HTTPClient, cfg.InsecureAllowPrivateNetworks)
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /start", s.handleStart)
+	mux.HandleFunc("GET /saml/{connection}/metadata", s.handleSAMLMetadata)
+	mux.HandleFunc("POST /saml/{connection}/acs", s.handleACS)
+	mux.HandleFunc("GET /saml/{connection}/acs", s.handleACSGet)
+	mux.HandleFunc("GET /oidc/{connection}/callback", s.handleOIDCCallback)
+	s.mux = mux
+	return s, nil
+}
+
+// ServeHTTP routes the SSO endpoints.
+func (s *SSO) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// SAMLEntityID returns the SP entity id of a SAML connection: the URL of its
+// SP metadata. It is what the IT admin enters as "Audience" or "Entity ID"
+// in the IdP.
+func (s *SSO) SAMLEntityID(connectionID string) string {
+	return s.base.String() + "/saml/" + url.PathEscape(connectionID) + "/metadata"
+}
+
+// SAMLACSURL returns the assertion consumer service URL of a SAML
+// connection ("Single sign-on URL" / "Reply URL" in the IdP).
+func (s *SSO) SAMLACSURL(connectionID string) string {
+	return s.base.String() + "/saml/" + url.PathEscape(connectionID) + "/acs"
+}
+
+// OIDCRedirectURL returns the redirect URI of an OIDC connection, to be
+// registered exactly in the IdP's client.
+func (s *SSO) OIDCRedirectURL(connectionID string) string {
+	return s.base.String() + "/oidc/" + url.PathEscape(connectionID) + "/callback"
+}
+
+// fail logs err for operators and renders it through ErrorHandler.
+func (s *SSO) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var le *LoginError
+	if errors.As(err, &le) {
+		s.log.LogAttrs(r.Context(), slog.LevelWarn, "ssokit: login refused",
+			slog.String("reason", string(le.Reason)),
+			slog.String("connection", le.ConnectionID),
+			slog.String("org", le.OrgID),
+			slog.String("detail", le.Detail),
+			slog.Any("err", le.Err))
+	} else {
+		lvl := slog.LevelInfo
+		if StatusCode(err) >= 500 {
+			lvl = slog.LevelError
+		}
+		s.log.LogAttrs(r.Context(), lvl, "ssokit: request failed", slog.String("path", r.URL.Path), slog.Any("err", err))
+	}
+	s.cfg.ErrorHandler(w, r, err)
+}
+
+var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Sign-in</title></head>
+<body><h1>{{.}}</h1><p>Please try again, or contact your administrator.</p></body></html>
+`))
+
+func defaultErrorHandler(w http.ResponseWriter, r *http.Request, err error) {
+	code := StatusCode(err)
+	msg := "Sign-in failed"
+	switch {
+	case errors.Is(err, ErrNoSSO):
+		msg = "Single sign-on is not set up for this email domain"
+	case errors.Is(err, ErrConnectionNotFound):
+		msg = "Unknown sign-in connection"
+	case errors.Is(err, ErrInvalidEmail):
+		msg = "Invalid email address"
+	}
+	setNoStore(w)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+	w.WriteHeader(code)
+	_ = errorPage.Execute(w, msg)
+}
+
+func setNoStore(w http.ResponseWriter) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+}
+
+// newID returns an id for events and requests.
+func (s *SSO) newID(prefix string) (string, error) { return secret.NewID(s.rand, prefix) }
+
+func (s *SSO) getConnection(ctx context.Context, id string) (*store.Connection, error) {
+	if id == "" || len(id) > 200 {
+		return nil, ErrConnectionNotFound
+	}
+	c, err := s.st.GetConnection(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrConnectionNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ssokit: loading connection: %w", err)
+	}
+	return c, nil
+}
+
+func cryptoRand() io.Reader { return rand.Reader }

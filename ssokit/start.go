@@ -1,0 +1,234 @@
+package ssokit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+
+	"github.com/onboardkit/onboardkit/domains"
+	"github.com/onboardkit/onboardkit/internal/secret"
+	"github.com/onboardkit/onboardkit/store"
+)
+
+// StartOptions selects what a login starts with. Exactly one of
+// ConnectionID, OrgID and Email is used, in that order of precedence.
+type StartOptions struct {
+	// ConnectionID starts a login with this connection.
+	ConnectionID string
+	// OrgID starts a login with the organization's only active connection;
+	// with several, StartLogin returns ErrChooseConnection.
+	OrgID string
+	// Email routes through the verified domain of the address. An unknown or
+	// unverified domain gives ErrNoSSO.
+	Email string
+	// ReturnTo is where OnLogin should send the browser afterwards. It is
+	// sanitized (see SanitizeReturnTo): anything unsafe becomes "/".
+	ReturnTo string
+	// Test starts a "test connection" flow: the connection may be draft or
+	// tested, and the result goes to OnTestResult instead of OnLogin.
+	Test bool
+}
+
+// StartLogin begins a login: it records a pending login request bound to the
+// browser (a cookie) and redirects the browser to the identity provider (or
+// renders the auto-submitting form of the SAML HTTP-POST binding).
+//
+// Errors (nothing is written to w): ErrNoSSO, ErrInvalidEmail,
+// ErrChooseConnection (use Connections to offer a choice),
+// ErrConnectionNotFound, ErrConnectionNotActive, or a configuration error.
+func (s *SSO) StartLogin(w http.ResponseWriter, r *http.Request, opts StartOptions) error {
+	conn, err := s.resolveStart(r.Context(), opts)
+	if err != nil {
+		return err
+	}
+	return s.startWith(w, r, conn, sanitizeReturnTo(opts.ReturnTo, s.allow), opts.Test)
+}
+
+// Connections returns the organization's active connections, to build a
+// chooser.
+func (s *SSO) Connections(ctx context.Context, orgID string) ([]store.Connection, error) {
+	all, err := s.st.ListConnections(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	var out []store.Connection
+	for _, c := range all {
+		if c.State == store.ConnectionActive {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+func (s *SSO) resolveStart(ctx context.Context, opts StartOptions) (*store.Connection, error) {
+	switch {
+	case opts.ConnectionID != "":
+		c, err := s.getConnection(ctx, opts.ConnectionID)
+		if err != nil {
+			return nil, err
+		}
+		if opts.OrgID != "" && c.OrgID != opts.OrgID {
+			return nil, ErrConnectionNotFound
+		}
+		return c, nil
+	case opts.OrgID != "":
+		conns, err := s.Connections(ctx, opts.OrgID)
+		if err != nil {
+			return nil, err
+		}
+		switch len(conns) {
+		case 0:
+			return nil, fmt.Errorf("%w: organization has no active connection", ErrNoSSO)
+		case 1:
+			return &conns[0], nil
+		}
+		return nil, ErrChooseConnection
+	case opts.Email != "":
+		rt, err := domains.Route(ctx, s.st, opts.Email)
+		switch {
+		case errors.Is(err, domains.ErrInvalidEmail):
+			return nil, fmt.Errorf("%w: %w", ErrInvalidEmail, err)
+		case errors.Is(err, domains.ErrNoSSO):
+			return nil, fmt.Errorf("%w: %w", ErrNoSSO, err)
+		case err != nil:
+			return nil, err
+		}
+		if len(rt.Connections) > 1 {
+			return nil, fmt.Errorf("%w: organization %s", ErrChooseConnection, rt.OrgID)
+		}
+		return &rt.Connections[0], nil
+	}
+	return nil, fmt.Errorf("%w: connection, organization or email is required", ErrBadRequest)
+}
+
+func (s *SSO) startWith(w http.ResponseWriter, r *http.Request, conn *store.Connection, returnTo string, test bool) error {
+	if !usable(conn, test) {
+		return ErrConnectionNotActive
+	}
+	switch conn.Protocol {
+	case store.ProtocolSAML:
+		return s.startSAML(w, r, conn, returnTo, test)
+	case store.ProtocolOIDC:
+		return s.startOIDC(w, r, conn, returnTo, test)
+	}
+	return fmt.Errorf("ssokit: connection %s has unknown protocol %q", conn.ID, conn.Protocol)
+}
+
+// newLoginRequest stores a pending request bound to the browser.
+func (s *SSO) newLoginRequest(w http.ResponseWriter, r *http.Request, conn *store.Connection, id, returnTo string, test bool, fill func(*store.LoginRequest)) (*store.LoginRequest, error) {
+	binding, err := s.browserBinding(w, r)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().UTC()
+	lr := &store.LoginRequest{
+		ID:           id,
+		ConnectionID: conn.ID,
+		OrgID:        conn.OrgID,
+		Protocol:     conn.Protocol,
+		Binding:      secret.Digest(binding),
+		ReturnTo:     returnTo,
+		Test:         test,
+		CreatedAt:    now,
+		ExpiresAt:    now.Add(s.cfg.RequestTTL),
+	}
+	if fill != nil {
+		fill(lr)
+	}
+	if err := s.st.CreateLoginRequest(r.Context(), lr); err != nil {
+		return nil, fmt.Errorf("ssokit: storing login request: %w", err)
+	}
+	return lr, nil
+}
+
+// consumeRequest takes the pending request id once and checks that it
+// belongs to conn and to this browser.
+func (s *SSO) consumeRequest(r *http.Request, conn *store.Connection, id string) (*store.LoginRequest, *LoginError) {
+	lr, err := s.st.ConsumeLoginRequest(r.Context(), id, s.now().UTC())
+	switch {
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrInvalid):
+		le := refuse(ReasonRequestUnknown, "no pending login request with this id: unknown, already used or foreign")
+		le.InResponseTo = id
+		return nil, le
+	case errors.Is(err, store.ErrExpired):
+		le := refuse(ReasonRequestUnknown, "the login request expired")
+		le.InResponseTo = id
+		return nil, le
+	case err != nil:
+		return nil, &LoginError{Reason: ReasonRequestUnknown, Detail: "store error", Err: err}
+	}
+	if lr.ConnectionID != conn.ID || lr.Protocol != conn.Protocol {
+		le := refuse(ReasonInResponseTo, "the login request belongs to another connection")
+		le.InResponseTo = id
+		return nil, le
+	}
+	if !boundTo(r, lr.Binding) {
+		return lr, refuse(ReasonBrowserMismatch, "the login was started in another browser (binding cookie missing or different)")
+	}
+	return lr, nil
+}
+
+var chooserPage = template.Must(template.New("chooser").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Choose how to sign in</title></head>
+<body><h1>Choose how to sign in</h1><ul>
+{{range .}}<li><a href="{{.URL}}">{{.Name}}</a></li>
+{{end}}</ul></body></html>
+`))
+
+// handleStart serves GET /start.
+func (s *SSO) handleStart(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	opts := StartOptions{
+		ConnectionID: q.Get("connection"),
+		OrgID:        q.Get("organization"),
+		Email:        q.Get("email"),
+		ReturnTo:     q.Get("return_to"),
+	}
+	err := s.StartLogin(w, r, opts)
+	if errors.Is(err, ErrChooseConnection) {
+		orgID := opts.OrgID
+		if orgID == "" {
+			if rt, rerr := domains.Route(r.Context(), s.st, opts.Email); rerr == nil {
+				orgID = rt.OrgID
+			}
+		}
+		conns, cerr := s.Connections(r.Context(), orgID)
+		if cerr == nil && len(conns) > 1 {
+			s.renderChooser(w, conns, sanitizeReturnTo(opts.ReturnTo, s.allow))
+			return
+		}
+	}
+	if err != nil {
+		s.fail(w, r, err)
+	}
+}
+
+func (s *SSO) renderChooser(w http.ResponseWriter, conns []store.Connection, returnTo string) {
+	type item struct{ URL, Name string }
+	items := make([]item, 0, len(conns))
+	for _, c := range conns {
+		v := url.Values{"connection": {c.ID}, "return_to": {returnTo}}
+		name := c.Name
+		if name == "" {
+			name = c.Provider
+		}
+		items = append(items, item{URL: s.base.Path + "/start?" + v.Encode(), Name: name})
+	}
+	setNoStore(w)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+	_ = chooserPage.Execute(w, items)
+}
+
+// usable reports whether conn may be used by a flow: only active
+// connections log users in; a test flow may also use a draft or tested one.
+// An inactive connection was switched off on purpose and serves neither.
+func usable(conn *store.Connection, test bool) bool {
+	if test {
+		return conn.State != store.ConnectionInactive
+	}
+	return conn.State == store.ConnectionActive
+}
