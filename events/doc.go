@@ -1,0 +1,92 @@
+// Package events delivers onboardkit's event outbox to the host application.
+//
+// Every kit writes a store.Event in the same Store operation as the change it
+// describes (a SCIM user created, a connection activated, a portal link
+// redeemed), so the outbox never misses a change and never reports one that
+// was rolled back. The Store numbers events with a gap-free, increasing
+// cursor. This package reads the outbox three ways.
+//
+// # 1. In-process subscriber
+//
+// A Subscriber calls a Handler for every event, in cursor order, with
+// at-least-once delivery:
+//
+//	sub, err := events.NewSubscriber(events.SubscriberConfig{
+//		Store: st,
+//		Name:  "crm-sync", // durable: the stored cursor and the lease are keyed by it
+//		Types: []string{"directory.user"},
+//		Handler: func(ctx context.Context, e store.Event) error {
+//			return crm.Apply(ctx, e.ID, e.Type, e.Data) // idempotent by e.ID
+//		},
+//	})
+//	if err != nil { ... }
+//	go sub.Run(ctx)
+//
+// How it works: Run takes a lease named after the consumer, so among several
+// app instances sharing one Store only one delivers at a time; the others
+// stand by and take over when it stops (at once when it stops cleanly, after
+// LeaseDuration when it crashed). The holder renews the lease while it works
+// and stops when it loses it. It reads the events after the consumer's
+// durable cursor, calls Handler for each, and advances the cursor only after
+// Handler returned nil. A failing event is retried with exponential backoff
+// and jitter; it is never skipped and nothing after it is delivered before
+// it. After a restart, delivery resumes from the durable cursor, so the
+// event that was being handled when the process died is delivered again:
+// handlers must be idempotent. Call Notify after appending events to wake an
+// idle subscriber before its next poll.
+//
+// # 2. Pull API
+//
+// NewPullHandler returns an http.Handler that pages through the outbox:
+//
+//	GET /events?after=0&limit=100&types=directory.user,connection&org=org_123
+//
+//	{"events": [{"id": "evt_...", "type": "directory.user.created", "cursor": 1, ...}],
+//	 "next_cursor": 1, "has_more": false}
+//
+// The client keeps next_cursor and passes it as after on its next call. A
+// malformed parameter answers 400 with {"error": "..."}. The handler does no
+// authentication: the outbox holds every organization's directory data, so
+// mount it behind the host's own auth, and fix org from the caller's identity
+// when a caller may see only its organization:
+//
+//	pull, err := events.NewPullHandler(events.PullConfig{Store: st})
+//	mux.Handle("GET /api/onboardkit/events", requireAPIKey(pull))
+//
+// Pull is the same read as a Go function, for hosts with their own API layer.
+//
+// # 3. Signed webhooks
+//
+// A WebhookSender posts each event to a URL with the Standard Webhooks
+// signature scheme (https://www.standardwebhooks.com), on top of a Subscriber
+// (so: at-least-once, in order, retried with backoff; any non-2xx answer, a
+// redirect or a timeout is a failure):
+//
+//	secret, err := events.NewWebhookSecret(nil) // "whsec_..."; show it once to the receiver
+//	wh, err := events.NewWebhookSender(events.WebhookConfig{
+//		Store:  st,
+//		Name:   "webhook:crm",
+//		URL:    "https://crm.example.com/hooks/onboardkit",
+//		Secret: secret,
+//	})
+//	go wh.Run(ctx)
+//
+// Each request is a POST with Content-Type application/json, the event as
+// body (the Envelope shape: id, type, cursor, org_id, subject, actor, data,
+// created_at) and three headers: webhook-id (the event id, the same on every
+// retry), webhook-timestamp (Unix seconds of this attempt) and
+// webhook-signature ("v1," + base64 of HMAC-SHA256 keyed by the secret's
+// bytes over id + "." + timestamp + "." + body). Receivers check them with
+// Verify, or with any Standard Webhooks library:
+//
+//	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+//	if err := events.Verify(secret, r.Header, body, time.Now(), 5*time.Minute); err != nil {
+//		http.Error(w, "invalid signature", http.StatusUnauthorized)
+//		return
+//	}
+//
+// The sender refuses URLs on loopback, private, link-local and other internal
+// addresses, both as written and after DNS resolution, so that whoever
+// configures a webhook cannot reach the host's internal network through it;
+// InsecureAllowPrivateTargets lifts this for development.
+package events
