@@ -125,11 +125,18 @@ func (p *Portal) serveBrandAsset(which string) http.HandlerFunc {
 			p.renderProblem(w, r, http.StatusNotFound, problemNotFound)
 			return
 		}
-		w.Header().Set("Content-Type", strings.ToLower(strings.TrimSpace(a.ContentType)))
-		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; sandbox")
-		w.Header().Set("Content-Length", strconv.Itoa(len(a.Data)))
-		_, _ = w.Write(a.Data)
+		writeBrandAsset(w, a)
 	}
+}
+
+// writeBrandAsset writes an uploaded image with its stored type (from an
+// allowlist) and a sandboxing CSP, so that an SVG opened directly cannot run
+// script.
+func writeBrandAsset(w http.ResponseWriter, a *store.Asset) {
+	w.Header().Set("Content-Type", strings.ToLower(strings.TrimSpace(a.ContentType)))
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; sandbox")
+	w.Header().Set("Content-Length", strconv.Itoa(len(a.Data)))
+	_, _ = w.Write(a.Data)
 }
 
 // color is an sRGB colour.

@@ -1,7 +1,6 @@
 package portal
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -14,7 +13,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -366,31 +364,7 @@ func TestBrowserShareable(t *testing.T) {
 	}
 	shot := func(name string, width, height int64) {
 		t.Helper()
-		if !*updateScreenshots {
-			return
-		}
-		var buf []byte
-		err := within(ctx, func(ctx context.Context) error {
-			if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, height)); err != nil {
-				return err
-			}
-			var err error
-			buf, err = chromedp.Run(ctx, chromedp.CaptureScreenshot())
-			return err
-		})
-		if err != nil {
-			t.Fatalf("screenshot %s: %v", name, err)
-		}
-		if !bytes.HasPrefix(buf, []byte("\x89PNG")) {
-			t.Fatalf("screenshot %s is not a PNG", name)
-		}
-		dir := filepath.Join("..", "docs", "screenshots")
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		screenshot(t, ctx, name, width, height)
 	}
 
 	err = within(ctx, func(ctx context.Context) error {

@@ -159,6 +159,65 @@
 //
 // and the script posts it, adding organizationId.
 //
+// # Operator dashboard
+//
+// Portal.Dashboard is the host's staff view of every organization: the list
+// with search and each organization's SSO, directory and domain status at a
+// glance; an organization's page with "Generate link" (the link, its expiry
+// and a copy button, shown once), its links with revocation, its domains
+// (add, check DNS now, verify manually, remove), its connections and
+// directories (enable, disable), editing and deletion; branding (accent
+// colour with a live preview, logo, favicon; host-wide or per
+// organization); the audit log with filters by organization, type prefix
+// and cursor; and the management API keys.
+//
+// The dashboard has no login of its own. Mount it behind the host's staff
+// authentication, and tell the portal who the operator is for the audit
+// log:
+//
+//	admin, err := portal.New(portal.Config{
+//		Store:        st,
+//		BaseURL:      "https://app.example.com/portal",
+//		DashboardURL: "https://app.example.com/dashboard", // the default
+//		Domains:      domainsService,                      // optional
+//		Operator:     func(r *http.Request) string { return staffFrom(r.Context()).Email },
+//	})
+//	mux.Handle("/dashboard/", requireStaff(http.StripPrefix("/dashboard", admin.Dashboard())))
+//
+// Its forms are protected like the portal's: the request must come from
+// DashboardURL's origin (Sec-Fetch-Site, else Origin) and carry a CSRF token
+// matching a double-submit cookie (__Host- prefixed over https, SameSite
+// Strict), compared in constant time. Responses are no-store, no-referrer,
+// and carry the portal's strict CSP with frame-ancestors 'none'; the pages
+// have no inline script or style.
+//
+// # Admin API
+//
+// Portal.Admin is the Go API behind the dashboard and the management API:
+// organizations (create with a name and the host's external id, update,
+// list with search and pages, delete with all their data), portal links,
+// domains, connections and directories, branding, events and API keys. The
+// dashboard and the JSON API only translate their input and call it. It
+// writes organization.created, organization.updated,
+// organization.deleted, branding.updated, api_key.created and
+// api_key.revoked in the same Store write as the change; domains,
+// connections and directories write their own events. Enabling a
+// connection or a directory goes through Config.Connections and
+// Config.Directories (the SSO and SCIM kits' lifecycle rules); domain
+// operations through Config.Domains. Without them those operations return
+// ErrNotConfigured.
+//
+// Logos and favicons are PNG, JPEG, GIF, WebP or ICO of at most 256 KiB,
+// typed from their bytes; SVG is refused, since it can carry script.
+//
+// # Management API
+//
+// Portal.ManagementAPI is an optional JSON API with the same operations,
+// for the host's back office or scripts; it is off unless mounted. Clients
+// authenticate with keys made by Admin.CreateAPIKey or the dashboard, sent
+// as "Authorization: Bearer okm_..."; keys are 256-bit secrets shown once
+// and stored as SHA-256 digests. See ManagementAPI for the endpoints.
+//
 // # Outbox events
 //
 // The portal writes portal.link.created and portal.link.revoked with the

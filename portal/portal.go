@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/net/publicsuffix"
 
+	"github.com/onboardkit/onboardkit/domains"
 	"github.com/onboardkit/onboardkit/store"
 )
 
@@ -84,6 +85,35 @@ type Config struct {
 	// Logger receives operator diagnostics. Tokens are never logged.
 	// Default slog.Default().
 	Logger *slog.Logger
+
+	// DashboardURL is the public URL at which the host mounts the operator
+	// dashboard (Portal.Dashboard), such as
+	// "https://app.example.com/dashboard". Its path prefixes the dashboard's
+	// links and form actions, and its origin is the only origin allowed to
+	// post the dashboard's forms. Same rules as BaseURL. Default: BaseURL's
+	// origin followed by "/dashboard".
+	DashboardURL string
+
+	// Operator names the staff member behind a dashboard request, as the
+	// host's staff-authentication middleware knows them (an email, a user
+	// id). It is recorded as "operator:<name>" in the Actor of every event
+	// the dashboard's changes write. Default nil: the actor is "operator".
+	Operator func(*http.Request) string
+
+	// Domains verifies organizations' email domains for the dashboard and
+	// the management API. Default nil: domains are listed, and adding,
+	// verifying, checking or removing one fails with ErrNotConfigured.
+	Domains *domains.Service
+
+	// Connections activates and deactivates SSO connections (ssokit's
+	// lifecycle rules). Default nil: connections are listed, and enabling
+	// or disabling one fails with ErrNotConfigured.
+	Connections ConnectionLifecycle
+
+	// Directories activates and deactivates SCIM directories (scimkit's
+	// lifecycle rules). Default nil: directories are listed, and enabling or
+	// disabling one fails with ErrNotConfigured.
+	Directories DirectoryLifecycle
 }
 
 // Branding is the default look of the portal. The Store's branding
@@ -118,6 +148,10 @@ type Portal struct {
 	csp       string
 	brand     Branding
 	mux       *http.ServeMux
+
+	dash  *dashboard // the operator dashboard, built by New
+	mgmt  *mgmtAPI   // the management API, built by New
+	admin *Admin
 }
 
 // New validates cfg and returns a Portal.
@@ -125,7 +159,7 @@ func New(cfg Config) (*Portal, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("portal: Config.Store is required")
 	}
-	base, err := parseBaseURL(cfg.BaseURL)
+	base, err := parseBaseURL("BaseURL", cfg.BaseURL)
 	if err != nil {
 		return nil, err
 	}
@@ -189,6 +223,11 @@ func New(cfg Config) (*Portal, error) {
 	}
 	p.csp = contentSecurityPolicy(p.ancestors)
 	p.routes()
+	p.admin = &Admin{p: p}
+	if p.dash, err = newDashboard(p, cfg.DashboardURL); err != nil {
+		return nil, err
+	}
+	p.mgmt = newMgmtAPI(p)
 	return p, nil
 }
 
@@ -204,25 +243,25 @@ func (p *Portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // the mount point), for links and form actions in pages.
 func (p *Portal) path(rel string) string { return p.mount + rel }
 
-func parseBaseURL(raw string) (*url.URL, error) {
+func parseBaseURL(field, raw string) (*url.URL, error) {
 	if raw == "" {
-		return nil, errors.New("portal: Config.BaseURL is required")
+		return nil, fmt.Errorf("portal: Config.%s is required", field)
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("portal: Config.BaseURL: %w", err)
+		return nil, fmt.Errorf("portal: Config.%s: %w", field, err)
 	}
 	if u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
-		return nil, fmt.Errorf("portal: Config.BaseURL %q must be an absolute URL without user info, query or fragment", raw)
+		return nil, fmt.Errorf("portal: Config.%s %q must be an absolute URL without user info, query or fragment", field, raw)
 	}
 	switch u.Scheme {
 	case "https":
 	case "http":
 		if !isLoopbackHost(u.Hostname()) {
-			return nil, fmt.Errorf("portal: Config.BaseURL %q must be https (http only on localhost)", raw)
+			return nil, fmt.Errorf("portal: Config.%s %q must be https (http only on localhost)", field, raw)
 		}
 	default:
-		return nil, fmt.Errorf("portal: Config.BaseURL %q must be https", raw)
+		return nil, fmt.Errorf("portal: Config.%s %q must be https", field, raw)
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/")
 	u.RawPath = ""

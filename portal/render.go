@@ -129,12 +129,18 @@ func joinFeatures(fs store.Features) string {
 
 // secureHeaders sets the headers every response carries.
 func (p *Portal) secureHeaders(w http.ResponseWriter) {
-	h := w.Header()
+	setSecureHeaders(w.Header(), p.csp, len(p.ancestors) == 0)
+}
+
+// setSecureHeaders sets the headers every portal and dashboard response
+// carries; denyFraming adds X-Frame-Options: DENY for browsers that ignore
+// the CSP's frame-ancestors.
+func setSecureHeaders(h http.Header, csp string, denyFraming bool) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", p.csp)
-	if len(p.ancestors) == 0 {
+	h.Set("Content-Security-Policy", csp)
+	if denyFraming {
 		h.Set("X-Frame-Options", "DENY")
 	}
 }

@@ -210,15 +210,21 @@ func isSafeMethod(m string) bool {
 // neither header are not from a browser and pass: they cannot carry a
 // victim's cookies against the victim's will.
 func (p *Portal) sameOrigin(r *http.Request, nullOK bool) bool {
-	origin := r.Header.Get("Origin")
+	return fromOrigin(r, p.origin, nullOK)
+}
+
+// fromOrigin is sameOrigin for the pages of origin (the portal's or the
+// dashboard's).
+func fromOrigin(r *http.Request, origin string, nullOK bool) bool {
+	got := r.Header.Get("Origin")
 	switch r.Header.Get("Sec-Fetch-Site") {
 	case "same-origin":
-		return origin == "" || origin == "null" || origin == p.origin
+		return got == "" || got == "null" || got == origin
 	case "":
 	default:
 		return false
 	}
-	return origin == "" || origin == p.origin || (nullOK && origin == "null")
+	return got == "" || got == origin || (nullOK && got == "null")
 }
 
 // logout ends the session and shows a signed-out page.

@@ -1,0 +1,1172 @@
+package portal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/onboardkit/onboardkit/domains"
+	"github.com/onboardkit/onboardkit/events"
+	"github.com/onboardkit/onboardkit/internal/secret"
+	"github.com/onboardkit/onboardkit/store"
+)
+
+// Event types the admin API writes to the Store's outbox, each in the same
+// Store write as the change it records. Domain events are written by the
+// domains package, connection and directory events by the lifecycle
+// implementations.
+const (
+	EventOrganizationCreated = "organization.created"
+	EventOrganizationUpdated = "organization.updated"
+	EventOrganizationDeleted = "organization.deleted"
+	EventBrandingUpdated     = "branding.updated"
+	EventAPIKeyCreated       = "api_key.created"
+	EventAPIKeyRevoked       = "api_key.revoked"
+)
+
+// Limits of the admin API's inputs.
+const (
+	// MaxNameLength is the longest organization name, API key name or
+	// external id, in characters.
+	MaxNameLength = 200
+	// MaxBrandingImageBytes is the largest logo or favicon accepted.
+	MaxBrandingImageBytes = 256 << 10
+	// DefaultPageSize and MaxPageSize bound organization and event listings.
+	DefaultPageSize = 50
+	MaxPageSize     = 200
+)
+
+// apiKeyPrefix starts every management API key.
+const apiKeyPrefix = "okm_"
+
+// Sentinel errors of the admin API. Every error it returns for a caller's
+// mistake is an *AdminError that wraps one of these (and the cause), so
+// callers test them with errors.Is. Other errors are failures of the Store
+// or of a dependency.
+var (
+	// ErrInvalidInput: a field is missing or malformed.
+	ErrInvalidInput = errors.New("portal: invalid input")
+	// ErrNotFound: the organization, link, domain, connection or directory
+	// does not exist. The error also wraps store.ErrNotFound.
+	ErrNotFound = errors.New("portal: not found")
+	// ErrConflict: the change clashes with the state of something else (an
+	// external id in use, a domain verified by another organization, a
+	// connection that cannot be enabled in its state).
+	ErrConflict = errors.New("portal: conflict")
+	// ErrNotConfigured: the operation needs a Config field that is not set
+	// (Domains, Connections or Directories).
+	ErrNotConfigured = errors.New("portal: not configured")
+)
+
+// AdminError is a refused admin operation. Message is written for the
+// operator and is safe to show in the dashboard or return from the
+// management API: it never holds a secret or a Store's internal error text.
+type AdminError struct {
+	Kind    error  // ErrInvalidInput, ErrNotFound, ErrConflict or ErrNotConfigured
+	Field   string // the input field at fault, when there is one
+	Message string
+	Err     error // the cause, if any
+}
+
+func (e *AdminError) Error() string { return "portal: " + e.Message }
+
+// Unwrap returns the kind and the cause.
+func (e *AdminError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{e.Kind}
+	}
+	return []error{e.Kind, e.Err}
+}
+
+func invalidInput(field, format string, args ...any) *AdminError {
+	return &AdminError{Kind: ErrInvalidInput, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+func notFound(what, id string) *AdminError {
+	return &AdminError{Kind: ErrNotFound, Message: fmt.Sprintf("%s %q not found", what, id), Err: store.ErrNotFound}
+}
+
+func conflict(cause error, format string, args ...any) *AdminError {
+	return &AdminError{Kind: ErrConflict, Message: fmt.Sprintf(format, args...), Err: cause}
+}
+
+func notConfigured(what string) *AdminError {
+	return &AdminError{Kind: ErrNotConfigured, Message: what + " is not configured on this server"}
+}
+
+// ConnectionLifecycle changes the state of SSO connections under the SSO
+// kit's rules (only a tested connection may become active, and so on). The
+// admin API never changes a connection's state itself. Implementations write
+// their own events, with actor as the Actor, and return store.ErrNotFound
+// for an unknown id and store.ErrConflict (or store.ErrInvalid) for a
+// transition their rules refuse.
+type ConnectionLifecycle interface {
+	ActivateConnection(ctx context.Context, id, actor string) (*store.Connection, error)
+	DeactivateConnection(ctx context.Context, id, actor string) (*store.Connection, error)
+}
+
+// DirectoryLifecycle changes the state of SCIM directories under the SCIM
+// kit's rules, with the same error conventions as ConnectionLifecycle.
+type DirectoryLifecycle interface {
+	ActivateDirectory(ctx context.Context, id, actor string) (*store.Directory, error)
+	DeactivateDirectory(ctx context.Context, id, actor string) (*store.Directory, error)
+}
+
+// Admin is the Go admin API: every operation of the operator dashboard and
+// of the management API, which both call it, so that each rule lives in one
+// place. Get it from Portal.Admin. Methods that change something take the
+// actor recorded in their events, such as "operator:jane@example.com";
+// "" records "system".
+//
+// Errors: an *AdminError wrapping ErrInvalidInput, ErrNotFound, ErrConflict
+// or ErrNotConfigured for a refused operation; any other error is a failure
+// of the Store or of a dependency (log it, show a generic message).
+type Admin struct{ p *Portal }
+
+// Admin returns the Go admin API of the portal.
+func (p *Portal) Admin() *Admin { return p.admin }
+
+func actorOr(actor string) string {
+	if strings.TrimSpace(actor) == "" {
+		return "system"
+	}
+	return actor
+}
+
+// checkName validates a required or optional name-like field.
+func checkName(field, v string, required bool) (string, error) {
+	v = strings.TrimSpace(v)
+	switch {
+	case v == "" && required:
+		return "", invalidInput(field, "%s is required", field)
+	case !utf8.ValidString(v):
+		return "", invalidInput(field, "%s must be valid UTF-8", field)
+	case utf8.RuneCountInString(v) > MaxNameLength:
+		return "", invalidInput(field, "%s must be at most %d characters", field, MaxNameLength)
+	case strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		return "", invalidInput(field, "%s must not contain control characters", field)
+	}
+	return v, nil
+}
+
+// ----- Organizations -----
+
+// OrganizationInput is a new organization.
+type OrganizationInput struct {
+	// Name is shown to operators and in the portal. Required, at most
+	// MaxNameLength characters.
+	Name string
+	// ExternalID is the host's own id for this customer. Optional; unique
+	// when set.
+	ExternalID string
+}
+
+// OrganizationUpdate changes an organization: nil fields stay as they are.
+// An empty ExternalID removes it.
+type OrganizationUpdate struct {
+	Name       *string
+	ExternalID *string
+}
+
+// OrganizationStatus is an organization's setup at a glance.
+type OrganizationStatus struct {
+	Connections       int // SSO connections, in any state
+	ActiveConnections int
+	Directories       int
+	ActiveDirectories int
+	Domains           int
+	VerifiedDomains   int
+	PendingDomains    int
+}
+
+// OrganizationSummary is an organization with its status.
+type OrganizationSummary struct {
+	Organization store.Organization
+	Status       OrganizationStatus
+}
+
+// OrganizationQuery selects a page of organizations.
+type OrganizationQuery struct {
+	// Search keeps organizations whose name, id or external id contains it,
+	// case-insensitively.
+	Search string
+	// After is the Next of the previous page; "" for the first page.
+	After string
+	// Limit is the page size: DefaultPageSize when 0, at most MaxPageSize.
+	Limit int
+}
+
+// OrganizationPage is a page of organizations, ordered by creation.
+type OrganizationPage struct {
+	Organizations []OrganizationSummary
+	// Next is the After of the next page, "" on the last page.
+	Next string
+}
+
+// CreateOrganization creates an organization with an organization.created
+// event. ErrConflict when the external id is taken.
+func (a *Admin) CreateOrganization(ctx context.Context, in OrganizationInput, actor string) (*store.Organization, error) {
+	name, err := checkName("name", in.Name, true)
+	if err != nil {
+		return nil, err
+	}
+	ext, err := checkName("external_id", in.ExternalID, false)
+	if err != nil {
+		return nil, err
+	}
+	p := a.p
+	id, err := secret.NewID(p.rand, "org")
+	if err != nil {
+		return nil, fmt.Errorf("portal: %w", err)
+	}
+	now := p.now().UTC()
+	o := &store.Organization{ID: id, Name: name, ExternalID: ext, CreatedAt: now, UpdatedAt: now}
+	ev, err := p.event(EventOrganizationCreated, id, id, actorOr(actor), map[string]any{"name": name, "external_id": ext})
+	if err != nil {
+		return nil, err
+	}
+	if err := p.st.CreateOrganization(ctx, o, ev); err != nil {
+		if errors.Is(err, store.ErrAlreadyExists) && ext != "" {
+			return nil, conflict(err, "external id %q is already used by another organization", ext)
+		}
+		return nil, fmt.Errorf("portal: creating organization: %w", err)
+	}
+	return o, nil
+}
+
+// GetOrganization returns the organization id. ErrNotFound when absent.
+func (a *Admin) GetOrganization(ctx context.Context, id string) (*store.Organization, error) {
+	if strings.TrimSpace(id) == "" {
+		return nil, invalidInput("id", "organization id is required")
+	}
+	o, err := a.p.st.GetOrganization(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("organization", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("portal: loading organization: %w", err)
+	}
+	return o, nil
+}
+
+// GetOrganizationByExternalID returns the organization whose external id
+// (the host's own id for the customer) is externalID, with its status.
+// ErrNotFound when none has it.
+func (a *Admin) GetOrganizationByExternalID(ctx context.Context, externalID string) (*OrganizationSummary, error) {
+	if strings.TrimSpace(externalID) == "" {
+		return nil, invalidInput("external_id", "external id is required")
+	}
+	o, err := a.p.st.GetOrganizationByExternalID(ctx, externalID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, &AdminError{Kind: ErrNotFound, Message: fmt.Sprintf("no organization has the external id %q", externalID), Err: store.ErrNotFound}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("portal: loading organization: %w", err)
+	}
+	st, err := a.status(ctx, o.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &OrganizationSummary{Organization: *o, Status: st}, nil
+}
+
+// UpdateOrganization changes the organization id with an
+// organization.updated event listing the changed fields. Nothing changes
+// (and no event is written) when every field already has its value.
+func (a *Admin) UpdateOrganization(ctx context.Context, id string, u OrganizationUpdate, actor string) (*store.Organization, error) {
+	if _, err := a.GetOrganization(ctx, id); err != nil {
+		return nil, err
+	}
+	var name, ext string
+	var err error
+	if u.Name != nil {
+		if name, err = checkName("name", *u.Name, true); err != nil {
+			return nil, err
+		}
+	}
+	if u.ExternalID != nil {
+		if ext, err = checkName("external_id", *u.ExternalID, false); err != nil {
+			return nil, err
+		}
+	}
+	p := a.p
+	now := p.now().UTC()
+	o, err := p.st.UpdateOrganization(ctx, id, func(o *store.Organization) ([]store.Event, error) {
+		changed := map[string]any{}
+		if u.Name != nil && name != o.Name {
+			changed["name"] = name
+			o.Name = name
+		}
+		if u.ExternalID != nil && ext != o.ExternalID {
+			changed["external_id"] = ext
+			o.ExternalID = ext
+		}
+		if len(changed) == 0 {
+			return nil, nil
+		}
+		o.UpdatedAt = now
+		ev, err := p.event(EventOrganizationUpdated, id, id, actorOr(actor), map[string]any{"changed": changed})
+		if err != nil {
+			return nil, err
+		}
+		return []store.Event{ev}, nil
+	})
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, notFound("organization", id)
+	case errors.Is(err, store.ErrAlreadyExists):
+		return nil, conflict(err, "external id %q is already used by another organization", ext)
+	case err != nil:
+		return nil, fmt.Errorf("portal: updating organization: %w", err)
+	}
+	return o, nil
+}
+
+// DeleteOrganization deletes the organization id and everything that
+// belongs to it (domains, connections, links, sessions, directories with
+// their users and groups, branding), with an organization.deleted event.
+// Its earlier events stay in the outbox. ErrNotFound when absent.
+func (a *Admin) DeleteOrganization(ctx context.Context, id, actor string) error {
+	o, err := a.GetOrganization(ctx, id)
+	if err != nil {
+		return err
+	}
+	ev, err := a.p.event(EventOrganizationDeleted, id, id, actorOr(actor), map[string]any{"name": o.Name, "external_id": o.ExternalID})
+	if err != nil {
+		return err
+	}
+	if err := a.p.st.DeleteOrganization(ctx, id, ev); err != nil {
+		return fmt.Errorf("portal: deleting organization: %w", err)
+	}
+	return nil
+}
+
+// ListOrganizations returns a page of organizations with their status.
+func (a *Admin) ListOrganizations(ctx context.Context, q OrganizationQuery) (*OrganizationPage, error) {
+	limit, err := pageSize(q.Limit)
+	if err != nil {
+		return nil, err
+	}
+	if utf8.RuneCountInString(q.Search) > MaxNameLength {
+		return nil, invalidInput("search", "search must be at most %d characters", MaxNameLength)
+	}
+	orgs, more, err := a.p.st.ListOrganizations(ctx, store.OrganizationQuery{Search: strings.TrimSpace(q.Search), After: q.After, Limit: limit})
+	if err != nil {
+		return nil, fmt.Errorf("portal: listing organizations: %w", err)
+	}
+	page := &OrganizationPage{Organizations: make([]OrganizationSummary, 0, len(orgs))}
+	for _, o := range orgs {
+		st, err := a.status(ctx, o.ID)
+		if err != nil {
+			return nil, err
+		}
+		page.Organizations = append(page.Organizations, OrganizationSummary{Organization: o, Status: st})
+	}
+	if more && len(orgs) > 0 {
+		page.Next = orgs[len(orgs)-1].ID
+	}
+	return page, nil
+}
+
+func pageSize(n int) (int, error) {
+	switch {
+	case n == 0:
+		return DefaultPageSize, nil
+	case n < 0 || n > MaxPageSize:
+		return 0, invalidInput("limit", "limit must be between 1 and %d", MaxPageSize)
+	}
+	return n, nil
+}
+
+// status reads an organization's setup at a glance.
+func (a *Admin) status(ctx context.Context, orgID string) (OrganizationStatus, error) {
+	var s OrganizationStatus
+	st := a.p.st
+	conns, err := st.ListConnections(ctx, orgID)
+	if err != nil {
+		return s, fmt.Errorf("portal: listing connections: %w", err)
+	}
+	for _, c := range conns {
+		s.Connections++
+		if c.State == store.ConnectionActive {
+			s.ActiveConnections++
+		}
+	}
+	dirs, err := st.ListDirectories(ctx, orgID)
+	if err != nil {
+		return s, fmt.Errorf("portal: listing directories: %w", err)
+	}
+	for _, d := range dirs {
+		s.Directories++
+		if d.State == store.DirectoryActive {
+			s.ActiveDirectories++
+		}
+	}
+	doms, err := st.ListDomains(ctx, orgID)
+	if err != nil {
+		return s, fmt.Errorf("portal: listing domains: %w", err)
+	}
+	for _, d := range doms {
+		s.Domains++
+		switch d.State {
+		case store.DomainVerified:
+			s.VerifiedDomains++
+		case store.DomainPending:
+			s.PendingDomains++
+		}
+	}
+	return s, nil
+}
+
+// Overview is everything about one organization an operator looks at.
+type Overview struct {
+	Organization store.Organization
+	Status       OrganizationStatus
+	Connections  []store.Connection // secrets removed
+	Directories  []DirectoryInfo
+	Domains      []DomainInfo
+	Links        []store.PortalLink // newest first, digests removed
+	// Branding is the organization's own branding, nil when it has none.
+	Branding *store.Branding
+}
+
+// Overview returns the organization id with its connections, directories,
+// domains, links and branding. ErrNotFound when absent.
+func (a *Admin) Overview(ctx context.Context, id string) (*Overview, error) {
+	o, err := a.GetOrganization(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	ov := &Overview{Organization: *o}
+	if ov.Status, err = a.status(ctx, id); err != nil {
+		return nil, err
+	}
+	if ov.Connections, err = a.listConnections(ctx, id); err != nil {
+		return nil, err
+	}
+	if ov.Directories, err = a.listDirectories(ctx, id); err != nil {
+		return nil, err
+	}
+	if ov.Domains, err = a.listDomains(ctx, id); err != nil {
+		return nil, err
+	}
+	if ov.Links, err = a.p.ListLinks(ctx, id); err != nil {
+		return nil, err
+	}
+	b, err := a.p.st.GetBranding(ctx, id)
+	switch {
+	case err == nil:
+		ov.Branding = b
+	case !errors.Is(err, store.ErrNotFound):
+		return nil, fmt.Errorf("portal: loading branding: %w", err)
+	}
+	return ov, nil
+}
+
+// ----- Portal links -----
+
+// LinkRequest says what a link generated by an operator grants.
+type LinkRequest struct {
+	// Features the session may use; all three when empty.
+	Features []store.Feature
+	// Embedded makes a single-use, one-minute link for an iframe; default a
+	// shareable link.
+	Embedded bool
+}
+
+// GenerateLink issues a portal link for the organization (see
+// Portal.GenerateLink). The link's URL holds its token: show it once.
+func (a *Admin) GenerateLink(ctx context.Context, orgID string, req LinkRequest, actor string) (*Link, error) {
+	if _, err := a.GetOrganization(ctx, orgID); err != nil {
+		return nil, err
+	}
+	for _, f := range req.Features {
+		if !f.Valid() {
+			return nil, invalidInput("features", "unknown feature %q: use sso, dir_sync or domains", f)
+		}
+	}
+	l, err := a.p.GenerateLink(ctx, orgID, LinkOptions{Features: req.Features, Embedded: req.Embedded, CreatedBy: actorOr(actor)})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("organization", orgID)
+	}
+	return l, err
+}
+
+// ListLinks returns the organization's links, newest first, without their
+// digests. ErrNotFound for an unknown organization.
+func (a *Admin) ListLinks(ctx context.Context, orgID string) ([]store.PortalLink, error) {
+	if _, err := a.GetOrganization(ctx, orgID); err != nil {
+		return nil, err
+	}
+	return a.p.ListLinks(ctx, orgID)
+}
+
+// RevokeLink revokes the link id; sessions started from it end at their
+// next request. Revoking a revoked link is not an error. ErrNotFound when
+// absent.
+func (a *Admin) RevokeLink(ctx context.Context, id, actor string) (*store.PortalLink, error) {
+	if strings.TrimSpace(id) == "" {
+		return nil, invalidInput("id", "link id is required")
+	}
+	err := a.p.RevokeLink(ctx, id, actorOr(actor))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("portal link", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	l, err := a.p.st.GetPortalLink(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("portal: loading link: %w", err)
+	}
+	l.Digest = nil
+	return l, nil
+}
+
+// ----- Domains -----
+
+// DomainInfo is a domain with the TXT record that proves it.
+type DomainInfo struct {
+	Domain store.Domain
+	// RecordName and RecordValue are the TXT record to publish; empty
+	// without a configured domains.Service.
+	RecordName  string
+	RecordValue string
+}
+
+func (a *Admin) domainInfo(d *store.Domain) DomainInfo {
+	di := DomainInfo{Domain: *d}
+	if a.p.cfg.Domains != nil {
+		di.RecordName, di.RecordValue = a.p.cfg.Domains.Record(d)
+	}
+	return di
+}
+
+func (a *Admin) listDomains(ctx context.Context, orgID string) ([]DomainInfo, error) {
+	doms, err := a.p.st.ListDomains(ctx, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("portal: listing domains: %w", err)
+	}
+	out := make([]DomainInfo, 0, len(doms))
+	for i := range doms {
+		out = append(out, a.domainInfo(&doms[i]))
+	}
+	return out, nil
+}
+
+// ListDomains returns the organization's domains ordered by name.
+// ErrNotFound for an unknown organization.
+func (a *Admin) ListDomains(ctx context.Context, orgID string) ([]DomainInfo, error) {
+	if _, err := a.GetOrganization(ctx, orgID); err != nil {
+		return nil, err
+	}
+	return a.listDomains(ctx, orgID)
+}
+
+func (a *Admin) domainService() (*domains.Service, error) {
+	if a.p.cfg.Domains == nil {
+		return nil, notConfigured("domain verification (Config.Domains)")
+	}
+	return a.p.cfg.Domains, nil
+}
+
+// domainError turns an error of the domains package into an *AdminError
+// when it is the caller's mistake.
+func domainError(err error, name string) error {
+	switch {
+	case errors.Is(err, domains.ErrInvalidDomain):
+		return &AdminError{Kind: ErrInvalidInput, Field: "name", Message: fmt.Sprintf("%q is not a valid domain name", name), Err: err}
+	case errors.Is(err, domains.ErrConsumerDomain):
+		return &AdminError{Kind: ErrInvalidInput, Field: "name", Message: fmt.Sprintf("%s is a consumer mail domain and cannot be claimed by an organization", name), Err: err}
+	case errors.Is(err, domains.ErrAlreadyAdded):
+		return conflict(err, "the organization already has the domain %s", name)
+	case errors.Is(err, domains.ErrDomainTaken):
+		return conflict(err, "%s is verified by another organization", name)
+	case errors.Is(err, domains.ErrNotPending):
+		return conflict(err, "%s is already verified", name)
+	}
+	return err
+}
+
+// AddDomain claims the domain name for the organization as pending, to be
+// verified by method: store.DomainDNSTXT (the customer publishes the TXT
+// record of the result) or store.DomainManual (an operator vouches for it
+// with VerifyDomain). ErrInvalidInput for a malformed or consumer domain;
+// ErrConflict when the organization has it or another has it verified.
+func (a *Admin) AddDomain(ctx context.Context, orgID, name string, method store.DomainMethod, actor string) (*DomainInfo, error) {
+	svc, err := a.domainService()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := a.GetOrganization(ctx, orgID); err != nil {
+		return nil, err
+	}
+	if method == "" {
+		method = store.DomainDNSTXT
+	}
+	if !method.Valid() {
+		return nil, invalidInput("method", "unknown verification method %q: use dns_txt or manual", method)
+	}
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return nil, invalidInput("name", "domain name is required")
+	}
+	if n, err := domains.Normalize(name); err == nil {
+		name = n
+	}
+	d, err := svc.Add(ctx, orgID, name, method, actorOr(actor))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("organization", orgID)
+	}
+	if err != nil {
+		return nil, domainError(err, name)
+	}
+	di := a.domainInfo(d)
+	return &di, nil
+}
+
+func (a *Admin) getDomain(ctx context.Context, id string) (*store.Domain, error) {
+	if strings.TrimSpace(id) == "" {
+		return nil, invalidInput("id", "domain id is required")
+	}
+	d, err := a.p.st.GetDomain(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("domain", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("portal: loading domain: %w", err)
+	}
+	return d, nil
+}
+
+// VerifyDomain marks the pending or failed domain id verified on the
+// operator's word (manual verification), recording actor. ErrConflict when
+// it is already verified or another organization holds it verified.
+func (a *Admin) VerifyDomain(ctx context.Context, id, actor string) (*DomainInfo, error) {
+	svc, err := a.domainService()
+	if err != nil {
+		return nil, err
+	}
+	d, err := a.getDomain(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	v, err := svc.VerifyManually(ctx, id, actorOr(actor))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("domain", id)
+	}
+	if err != nil {
+		return nil, domainError(err, d.Name)
+	}
+	di := a.domainInfo(v)
+	return &di, nil
+}
+
+// CheckDomain looks up the domain's TXT record now and records the result
+// ("verify now"). When DNS does not show the record, the domain is returned
+// with a non-nil *domains.CheckError saying what DNS showed; err is then
+// nil.
+func (a *Admin) CheckDomain(ctx context.Context, id string) (*DomainInfo, *domains.CheckError, error) {
+	svc, err := a.domainService()
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := a.getDomain(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := svc.Check(ctx, id)
+	var ce *domains.CheckError
+	switch {
+	case errors.As(err, &ce) && c != nil:
+		di := a.domainInfo(c)
+		return &di, ce, nil
+	case errors.Is(err, store.ErrNotFound):
+		return nil, nil, notFound("domain", id)
+	case err != nil:
+		return nil, nil, domainError(err, d.Name)
+	}
+	di := a.domainInfo(c)
+	return &di, nil, nil
+}
+
+// RemoveDomain deletes the domain id with a domain.deleted event.
+// ErrNotFound when absent.
+func (a *Admin) RemoveDomain(ctx context.Context, id, actor string) error {
+	svc, err := a.domainService()
+	if err != nil {
+		return err
+	}
+	if _, err := a.getDomain(ctx, id); err != nil {
+		return err
+	}
+	if err := svc.Remove(ctx, id, actorOr(actor)); err != nil {
+		return fmt.Errorf("portal: removing domain: %w", err)
+	}
+	return nil
+}
+
+// ----- Connections and directories -----
+
+// redactConnection removes the secrets a listing must not show: the OIDC
+// client secret and the SAML SP private key.
+func redactConnection(c *store.Connection) {
+	if c.OIDC != nil {
+		o := *c.OIDC
+		o.ClientSecret = ""
+		c.OIDC = &o
+	}
+	if c.SAML != nil {
+		s := *c.SAML
+		s.SPKeyPEM = ""
+		c.SAML = &s
+	}
+}
+
+func (a *Admin) listConnections(ctx context.Context, orgID string) ([]store.Connection, error) {
+	conns, err := a.p.st.ListConnections(ctx, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("portal: listing connections: %w", err)
+	}
+	for i := range conns {
+		redactConnection(&conns[i])
+	}
+	return conns, nil
+}
+
+// ListConnections returns the organization's SSO connections, without
+// their secrets. ErrNotFound for an unknown organization.
+func (a *Admin) ListConnections(ctx context.Context, orgID string) ([]store.Connection, error) {
+	if _, err := a.GetOrganization(ctx, orgID); err != nil {
+		return nil, err
+	}
+	return a.listConnections(ctx, orgID)
+}
+
+// EnableConnection activates the connection id through
+// Config.Connections. ErrNotConfigured without it; ErrConflict when its
+// rules refuse (a draft connection that was never tested, say).
+func (a *Admin) EnableConnection(ctx context.Context, id, actor string) (*store.Connection, error) {
+	return a.setConnection(ctx, id, actor, true)
+}
+
+// DisableConnection deactivates the connection id through
+// Config.Connections.
+func (a *Admin) DisableConnection(ctx context.Context, id, actor string) (*store.Connection, error) {
+	return a.setConnection(ctx, id, actor, false)
+}
+
+func (a *Admin) setConnection(ctx context.Context, id, actor string, on bool) (*store.Connection, error) {
+	lc := a.p.cfg.Connections
+	if lc == nil {
+		return nil, notConfigured("enabling and disabling connections (Config.Connections)")
+	}
+	if strings.TrimSpace(id) == "" {
+		return nil, invalidInput("id", "connection id is required")
+	}
+	cur, err := a.p.st.GetConnection(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("connection", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("portal: loading connection: %w", err)
+	}
+	var c *store.Connection
+	verb := "enabled"
+	if on {
+		c, err = lc.ActivateConnection(ctx, id, actorOr(actor))
+	} else {
+		verb = "disabled"
+		c, err = lc.DeactivateConnection(ctx, id, actorOr(actor))
+	}
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, notFound("connection", id)
+	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrInvalid):
+		return nil, conflict(err, "connection %q cannot be %s in its current state (%s)", id, verb, cur.State)
+	case err != nil:
+		return nil, fmt.Errorf("portal: changing connection state: %w", err)
+	}
+	out := *c
+	redactConnection(&out)
+	return &out, nil
+}
+
+// DirectoryInfo is a directory with its user and group counts.
+type DirectoryInfo struct {
+	Directory store.Directory
+	Users     int
+	Groups    int
+}
+
+func (a *Admin) listDirectories(ctx context.Context, orgID string) ([]DirectoryInfo, error) {
+	dirs, err := a.p.st.ListDirectories(ctx, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("portal: listing directories: %w", err)
+	}
+	out := make([]DirectoryInfo, 0, len(dirs))
+	for _, d := range dirs {
+		_, users, err := a.p.st.ListDirectoryUsers(ctx, d.ID, store.UserQuery{Limit: 0})
+		if err != nil {
+			return nil, fmt.Errorf("portal: counting users: %w", err)
+		}
+		_, groups, err := a.p.st.ListDirectoryGroups(ctx, d.ID, store.GroupQuery{Limit: 0})
+		if err != nil {
+			return nil, fmt.Errorf("portal: counting groups: %w", err)
+		}
+		out = append(out, DirectoryInfo{Directory: d, Users: users, Groups: groups})
+	}
+	return out, nil
+}
+
+// ListDirectories returns the organization's directories with their
+// counts. ErrNotFound for an unknown organization.
+func (a *Admin) ListDirectories(ctx context.Context, orgID string) ([]DirectoryInfo, error) {
+	if _, err := a.GetOrganization(ctx, orgID); err != nil {
+		return nil, err
+	}
+	return a.listDirectories(ctx, orgID)
+}
+
+// EnableDirectory activates the directory id through Config.Directories.
+func (a *Admin) EnableDirectory(ctx context.Context, id, actor string) (*store.Directory, error) {
+	return a.setDirectory(ctx, id, actor, true)
+}
+
+// DisableDirectory deactivates the directory id through
+// Config.Directories.
+func (a *Admin) DisableDirectory(ctx context.Context, id, actor string) (*store.Directory, error) {
+	return a.setDirectory(ctx, id, actor, false)
+}
+
+func (a *Admin) setDirectory(ctx context.Context, id, actor string, on bool) (*store.Directory, error) {
+	lc := a.p.cfg.Directories
+	if lc == nil {
+		return nil, notConfigured("enabling and disabling directories (Config.Directories)")
+	}
+	if strings.TrimSpace(id) == "" {
+		return nil, invalidInput("id", "directory id is required")
+	}
+	cur, err := a.p.st.GetDirectory(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("directory", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("portal: loading directory: %w", err)
+	}
+	var d *store.Directory
+	verb := "enabled"
+	if on {
+		d, err = lc.ActivateDirectory(ctx, id, actorOr(actor))
+	} else {
+		verb = "disabled"
+		d, err = lc.DeactivateDirectory(ctx, id, actorOr(actor))
+	}
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, notFound("directory", id)
+	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrInvalid):
+		return nil, conflict(err, "directory %q cannot be %s in its current state (%s)", id, verb, cur.State)
+	case err != nil:
+		return nil, fmt.Errorf("portal: changing directory state: %w", err)
+	}
+	return d, nil
+}
+
+// ----- Branding -----
+
+// BrandingUpdate changes the branding of a scope. Nil fields stay as they
+// are.
+type BrandingUpdate struct {
+	// AccentColor is "#RRGGBB", or "" to inherit (the host-wide colour, or
+	// Config.Branding's).
+	AccentColor *string
+	// Logo and Favicon are image files: PNG, JPEG, GIF, WebP or ICO, at most
+	// MaxBrandingImageBytes. The type is read from the bytes, never from a
+	// name or a declared type. SVG is refused: it can carry script.
+	Logo    []byte
+	Favicon []byte
+	// RemoveLogo and RemoveFavicon drop the stored image (the scope then
+	// inherits).
+	RemoveLogo    bool
+	RemoveFavicon bool
+}
+
+// sniffImage returns the content type of an uploaded image, or an
+// *AdminError when it is not one of the accepted types.
+func sniffImage(field string, data []byte) (string, error) {
+	if len(data) == 0 {
+		return "", invalidInput(field, "%s is empty", field)
+	}
+	if len(data) > MaxBrandingImageBytes {
+		return "", invalidInput(field, "%s must be at most %d KiB", field, MaxBrandingImageBytes>>10)
+	}
+	ct := http.DetectContentType(data)
+	switch ct {
+	case "image/png", "image/jpeg", "image/gif", "image/webp", "image/x-icon":
+		return ct, nil
+	}
+	return "", invalidInput(field, "%s must be a PNG, JPEG, GIF, WebP or ICO image (SVG is not accepted)", field)
+}
+
+func (a *Admin) checkScope(ctx context.Context, scope string) error {
+	if scope == "" {
+		return nil
+	}
+	_, err := a.GetOrganization(ctx, scope)
+	return err
+}
+
+// GetBranding returns the branding stored for scope ("" for host-wide, or
+// an organization id): an empty Branding when none is stored. ErrNotFound
+// for an unknown organization.
+func (a *Admin) GetBranding(ctx context.Context, scope string) (*store.Branding, error) {
+	if err := a.checkScope(ctx, scope); err != nil {
+		return nil, err
+	}
+	b, err := a.p.st.GetBranding(ctx, scope)
+	if errors.Is(err, store.ErrNotFound) {
+		return &store.Branding{Scope: scope}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("portal: loading branding: %w", err)
+	}
+	return b, nil
+}
+
+// UpdateBranding changes the branding of scope ("" for host-wide, or an
+// organization id) with a branding.updated event. The portal's pages show
+// it from their next request.
+func (a *Admin) UpdateBranding(ctx context.Context, scope string, u BrandingUpdate, actor string) (*store.Branding, error) {
+	if u.AccentColor != nil {
+		c := strings.TrimSpace(*u.AccentColor)
+		if c != "" && !store.ValidColor(c) {
+			return nil, invalidInput("accent_color", "accent colour must be #RRGGBB, such as #3452c7")
+		}
+		u.AccentColor = &c
+	}
+	var logo, favicon *store.Asset
+	if u.Logo != nil {
+		ct, err := sniffImage("logo", u.Logo)
+		if err != nil {
+			return nil, err
+		}
+		logo = &store.Asset{ContentType: ct, Data: u.Logo}
+	}
+	if u.Favicon != nil {
+		ct, err := sniffImage("favicon", u.Favicon)
+		if err != nil {
+			return nil, err
+		}
+		favicon = &store.Asset{ContentType: ct, Data: u.Favicon}
+	}
+	b, err := a.GetBranding(ctx, scope)
+	if err != nil {
+		return nil, err
+	}
+	changed := map[string]any{}
+	if u.AccentColor != nil && strings.ToLower(*u.AccentColor) != strings.ToLower(b.AccentColor) {
+		b.AccentColor = strings.ToLower(*u.AccentColor)
+		changed["accent_color"] = b.AccentColor
+	}
+	switch {
+	case logo != nil:
+		b.Logo = logo
+		changed["logo"] = logo.ContentType
+	case u.RemoveLogo && b.Logo != nil:
+		b.Logo = nil
+		changed["logo"] = nil
+	}
+	switch {
+	case favicon != nil:
+		b.Favicon = favicon
+		changed["favicon"] = favicon.ContentType
+	case u.RemoveFavicon && b.Favicon != nil:
+		b.Favicon = nil
+		changed["favicon"] = nil
+	}
+	if len(changed) == 0 {
+		return b, nil
+	}
+	b.Scope = scope
+	b.UpdatedAt = a.p.now().UTC()
+	ev, err := a.p.event(EventBrandingUpdated, scope, scopeSubject(scope), actorOr(actor), map[string]any{"scope": scope, "changed": changed})
+	if err != nil {
+		return nil, err
+	}
+	if err := a.p.st.PutBranding(ctx, b, ev); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, notFound("organization", scope)
+		}
+		return nil, fmt.Errorf("portal: storing branding: %w", err)
+	}
+	return b, nil
+}
+
+func scopeSubject(scope string) string {
+	if scope == "" {
+		return "branding"
+	}
+	return scope
+}
+
+// ----- Events -----
+
+// EventQuery selects a page of the outbox, in cursor order.
+type EventQuery struct {
+	// After is a cursor: events after it. 0 reads from the start; pass the
+	// previous page's NextCursor to go on.
+	After int64
+	// OrgID keeps one organization's events; "" keeps all.
+	OrgID string
+	// Type keeps events whose type is Type or starts with Type followed by
+	// "." (so "portal.link" keeps portal.link.created and
+	// portal.link.revoked); "" keeps all.
+	Type string
+	// Limit is the page size: DefaultPageSize when 0, at most MaxPageSize.
+	Limit int
+}
+
+// ListEvents returns a page of events, in the JSON shape of the events
+// package (events.Envelope).
+func (a *Admin) ListEvents(ctx context.Context, q EventQuery) (*events.Page, error) {
+	limit, err := pageSize(q.Limit)
+	if err != nil {
+		return nil, err
+	}
+	if q.After < 0 {
+		return nil, invalidInput("after", "after must be a cursor (0 or more)")
+	}
+	pq := events.PullQuery{After: q.After, Limit: limit, OrgID: strings.TrimSpace(q.OrgID)}
+	if t := strings.TrimSpace(q.Type); t != "" {
+		pq.Types = []string{t}
+	}
+	page, err := events.Pull(ctx, a.p.st, pq)
+	if errors.Is(err, events.ErrBadQuery) {
+		return nil, invalidInput("type", "event type must be dotted lower-case words, such as portal.link")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("portal: listing events: %w", err)
+	}
+	return page, nil
+}
+
+// ----- API keys -----
+
+// NewAPIKey is a management API key just created: Key is shown once and
+// never stored.
+type NewAPIKey struct {
+	Key    string
+	APIKey store.APIKey // without its digest
+}
+
+// CreateAPIKey creates a management API key named name, with an
+// api_key.created event. The key is 256 random bits; only its SHA-256
+// digest is stored.
+func (a *Admin) CreateAPIKey(ctx context.Context, name, actor string) (*NewAPIKey, error) {
+	name, err := checkName("name", name, true)
+	if err != nil {
+		return nil, err
+	}
+	p := a.p
+	key, err := secret.New(p.rand, apiKeyPrefix)
+	if err != nil {
+		return nil, fmt.Errorf("portal: %w", err)
+	}
+	id, err := secret.NewID(p.rand, "key")
+	if err != nil {
+		return nil, fmt.Errorf("portal: %w", err)
+	}
+	k := store.APIKey{ID: id, Name: name, Digest: secret.Digest(key), Hint: secret.Hint(key), CreatedAt: p.now().UTC()}
+	ev, err := p.event(EventAPIKeyCreated, "", id, actorOr(actor), map[string]any{"key_id": id, "name": name})
+	if err != nil {
+		return nil, err
+	}
+	if err := p.st.CreateAPIKey(ctx, &k, ev); err != nil {
+		return nil, fmt.Errorf("portal: storing API key: %w", err)
+	}
+	k.Digest = nil
+	return &NewAPIKey{Key: key, APIKey: k}, nil
+}
+
+// ListAPIKeys returns every management API key, newest first, without
+// digests.
+func (a *Admin) ListAPIKeys(ctx context.Context) ([]store.APIKey, error) {
+	keys, err := a.p.st.ListAPIKeys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("portal: listing API keys: %w", err)
+	}
+	for i := range keys {
+		keys[i].Digest = nil
+	}
+	return keys, nil
+}
+
+// RevokeAPIKey revokes the key id with an api_key.revoked event; requests
+// with it are refused at once. ErrNotFound when absent.
+func (a *Admin) RevokeAPIKey(ctx context.Context, id, actor string) error {
+	if strings.TrimSpace(id) == "" {
+		return invalidInput("id", "API key id is required")
+	}
+	ev, err := a.p.event(EventAPIKeyRevoked, "", id, actorOr(actor), map[string]any{"key_id": id})
+	if err != nil {
+		return err
+	}
+	err = a.p.st.RevokeAPIKey(ctx, id, a.p.now().UTC(), ev)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound("API key", id)
+	}
+	if err != nil {
+		return fmt.Errorf("portal: revoking API key: %w", err)
+	}
+	return nil
+}
+
+// authenticateAPIKey returns the live key whose secret is key. The key is
+// looked up by its SHA-256 digest (the Store's index never sees the key
+// itself) and the digests are compared again in constant time.
+func (a *Admin) authenticateAPIKey(ctx context.Context, key string) (*store.APIKey, error) {
+	if !secret.Valid(key, apiKeyPrefix) {
+		return nil, store.ErrNotFound
+	}
+	d := secret.Digest(key)
+	k, err := a.p.st.GetAPIKeyByDigest(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	if !secret.Equal(k.Digest, d) {
+		return nil, store.ErrNotFound
+	}
+	if !k.RevokedAt.IsZero() {
+		return nil, store.ErrRevoked
+	}
+	now := a.p.now().UTC()
+	if err := a.p.st.TouchAPIKey(ctx, k.ID, now); err != nil {
+		a.p.log.WarnContext(ctx, "portal: recording API key use", "key_id", k.ID, "error", err)
+	}
+	return k, nil
+}
+
+// describeError returns the HTTP status, the machine code and the
+// operator-facing message of an admin API error; ok is false for an
+// unexpected error, which callers log and answer generically.
+func describeError(err error) (status int, code, msg string, ok bool) {
+	var ae *AdminError
+	if !errors.As(err, &ae) {
+		return http.StatusInternalServerError, "internal", "something went wrong; the server log has the cause", false
+	}
+	switch ae.Kind {
+	case ErrInvalidInput:
+		return http.StatusBadRequest, "invalid_input", ae.Message, true
+	case ErrNotFound:
+		return http.StatusNotFound, "not_found", ae.Message, true
+	case ErrConflict:
+		return http.StatusConflict, "conflict", ae.Message, true
+	case ErrNotConfigured:
+		return http.StatusNotImplemented, "not_configured", ae.Message, true
+	}
+	return http.StatusInternalServerError, "internal", "something went wrong; the server log has the cause", false
+}

@@ -1,0 +1,788 @@
+package portal
+
+import (
+	"encoding/json"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/onboardkit/onboardkit/domains"
+	"github.com/onboardkit/onboardkit/store"
+)
+
+// The dashboard's handlers: each reads its input, calls the Admin, and
+// renders or redirects. No rule lives here.
+
+// badge is a state shown as a coloured label.
+type badge struct {
+	Label string
+	State string // the CSS modifier: active, verified, pending, failed, draft, none
+}
+
+// ----- Organization list -----
+
+type orgListData struct {
+	ListHref     string // the list's own path, for the search form
+	Search       string
+	CreateAction string
+	Name         string // the create form's values, kept after an error
+	ExternalID   string
+	Rows         []orgRow
+	NextHref     string
+	FirstHref    string // set when not on the first page
+}
+
+type orgRow struct {
+	ID         string
+	Name       string
+	ExternalID string
+	Href       string
+	Created    string
+	SSO        badge
+	Directory  badge
+	Domains    badge
+}
+
+func ssoBadge(s OrganizationStatus) badge {
+	switch {
+	case s.ActiveConnections > 0:
+		return badge{"Active", "active"}
+	case s.Connections > 0:
+		return badge{"Set up, not active", "pending"}
+	}
+	return badge{"Not set up", "none"}
+}
+
+func directoryBadge(s OrganizationStatus) badge {
+	switch {
+	case s.ActiveDirectories > 0:
+		return badge{"Active", "active"}
+	case s.Directories > 0:
+		return badge{"Set up, not active", "pending"}
+	}
+	return badge{"Not set up", "none"}
+}
+
+func domainsBadge(s OrganizationStatus) badge {
+	switch {
+	case s.VerifiedDomains > 0 && s.PendingDomains > 0:
+		return badge{strconv.Itoa(s.VerifiedDomains) + " verified, " + strconv.Itoa(s.PendingDomains) + " pending", "verified"}
+	case s.VerifiedDomains > 0:
+		return badge{strconv.Itoa(s.VerifiedDomains) + " verified", "verified"}
+	case s.PendingDomains > 0:
+		return badge{strconv.Itoa(s.PendingDomains) + " pending", "pending"}
+	case s.Domains > 0:
+		return badge{strconv.Itoa(s.Domains) + " failed", "failed"}
+	}
+	return badge{"None", "none"}
+}
+
+func (d *dashboard) orgList(w http.ResponseWriter, r *http.Request) {
+	d.renderOrgList(w, r, http.StatusOK, "", nil)
+}
+
+// renderOrgList renders the organization list, with an error notice and
+// the create form's values after a refused creation.
+func (d *dashboard) renderOrgList(w http.ResponseWriter, r *http.Request, status int, errMsg string, form url.Values) {
+	q := r.URL.Query()
+	search := q.Get("q")
+	after := q.Get("after")
+	dv := d.newView(w, r, "Organizations", "nav-orgs")
+	dv.Error = errMsg
+	data := orgListData{ListHref: d.path("/"), Search: search, CreateAction: d.path("/orgs"), Name: form.Get("name"), ExternalID: form.Get("external_id")}
+	page, err := d.a.ListOrganizations(r.Context(), OrganizationQuery{Search: search, After: after})
+	if err != nil {
+		status, _, msg, ok := describeError(err)
+		if !ok {
+			d.fail(w, r, err, nil)
+			return
+		}
+		dv.Error = msg
+		d.p.render(w, r, status, orgListPage(dv, data))
+		return
+	}
+	for _, s := range page.Organizations {
+		data.Rows = append(data.Rows, orgRow{
+			ID:         s.Organization.ID,
+			Name:       s.Organization.Name,
+			ExternalID: s.Organization.ExternalID,
+			Href:       d.orgPath(s.Organization.ID, ""),
+			Created:    formatTime(s.Organization.CreatedAt),
+			SSO:        ssoBadge(s.Status),
+			Directory:  directoryBadge(s.Status),
+			Domains:    domainsBadge(s.Status),
+		})
+	}
+	if page.Next != "" {
+		data.NextHref = d.path("/") + "?" + url.Values{"q": {search}, "after": {page.Next}}.Encode()
+	}
+	if after != "" {
+		data.FirstHref = d.path("/") + "?" + url.Values{"q": {search}}.Encode()
+	}
+	d.p.render(w, r, status, orgListPage(dv, data))
+}
+
+func (d *dashboard) createOrg(w http.ResponseWriter, r *http.Request, form url.Values) {
+	o, err := d.a.CreateOrganization(r.Context(), OrganizationInput{Name: form.Get("name"), ExternalID: form.Get("external_id")}, d.actor(r))
+	if err != nil {
+		d.fail(w, r, err, func(status int, msg string) { d.renderOrgList(w, r, status, msg, form) })
+		return
+	}
+	d.redirect(w, r, d.orgPath(o.ID, ""), "org-created")
+}
+
+// ----- One organization -----
+
+type orgPageData struct {
+	ID, Name, ExternalID, Created string
+
+	UpdateAction, DeleteAction, LinkAction, DomainAction string
+	BrandingHref, EventsHref                             string
+
+	SSO, Directory, DomainsBadge badge
+
+	Links    []linkRow
+	Features []featureOption
+
+	Domains           []domainRowD
+	DomainsConfigured bool
+
+	Connections   []connRowD
+	ConnLifecycle bool
+	Directories   []dirRowD
+	DirLifecycle  bool
+}
+
+type featureOption struct {
+	Value string
+	Label string
+}
+
+type linkRow struct {
+	ID, Kind, Features, CreatedBy, Created, Expires string
+	Status                                          badge
+	RevokeAction                                    string // "" when it cannot be revoked
+}
+
+type domainRowD struct {
+	ID, Name, Method, VerifiedAt, VerifiedBy, Failure string
+	Status                                            badge
+	RecordName, RecordValue                           string // while not verified by DNS
+	VerifyAction, CheckAction, RemoveAction           string
+	CanVerify                                         bool
+}
+
+type connRowD struct {
+	ID, Name, Protocol, Provider, Detail string
+	Status                               badge
+	EnableAction, DisableAction          string // "" when not applicable
+}
+
+type dirRowD struct {
+	ID, Name, Provider string
+	Users, Groups      int
+	Status             badge
+	EnableAction       string
+	DisableAction      string
+}
+
+func (d *dashboard) orgPage(w http.ResponseWriter, r *http.Request) {
+	d.renderOrg(w, r, r.PathValue("id"), http.StatusOK, "")
+}
+
+// renderOrg renders the page of organization id, with an error notice
+// after a refused change.
+func (d *dashboard) renderOrg(w http.ResponseWriter, r *http.Request, id string, status int, errMsg string) {
+	ov, err := d.a.Overview(r.Context(), id)
+	if err != nil {
+		d.fail(w, r, err, nil)
+		return
+	}
+	o := ov.Organization
+	dv := d.newView(w, r, o.Name, "nav-orgs")
+	dv.Error = errMsg
+	data := orgPageData{
+		ID: o.ID, Name: o.Name, ExternalID: o.ExternalID, Created: formatTime(o.CreatedAt),
+		UpdateAction:      d.orgPath(o.ID, ""),
+		DeleteAction:      d.orgPath(o.ID, "/delete"),
+		LinkAction:        d.orgPath(o.ID, "/links"),
+		DomainAction:      d.orgPath(o.ID, "/domains"),
+		BrandingHref:      d.orgPath(o.ID, "/branding"),
+		EventsHref:        d.path("/events") + "?" + url.Values{"org": {o.ID}}.Encode(),
+		SSO:               ssoBadge(ov.Status),
+		Directory:         directoryBadge(ov.Status),
+		DomainsBadge:      domainsBadge(ov.Status),
+		DomainsConfigured: d.p.cfg.Domains != nil,
+		ConnLifecycle:     d.p.cfg.Connections != nil,
+		DirLifecycle:      d.p.cfg.Directories != nil,
+	}
+	for _, s := range sections() {
+		data.Features = append(data.Features, featureOption{Value: string(s.Feature), Label: s.Label})
+	}
+	now := d.p.now()
+	for _, l := range ov.Links {
+		row := linkRow{
+			ID: l.ID, Kind: linkKindLabel(l.Kind), Features: featureLabels(l.Features), CreatedBy: l.CreatedBy,
+			Created: formatTime(l.CreatedAt), Expires: formatTime(l.ExpiresAt),
+		}
+		switch {
+		case !l.RevokedAt.IsZero():
+			row.Status = badge{"Revoked", "failed"}
+		case !now.Before(l.ExpiresAt):
+			row.Status = badge{"Expired", "none"}
+		case l.Kind == store.LinkEmbedded && !l.UsedAt.IsZero():
+			row.Status = badge{"Used", "none"}
+		default:
+			row.Status = badge{"Active", "active"}
+			row.RevokeAction = d.orgPath(o.ID, "/links/"+url.PathEscape(l.ID)+"/revoke")
+		}
+		data.Links = append(data.Links, row)
+	}
+	for _, di := range ov.Domains {
+		dom := di.Domain
+		row := domainRowD{
+			ID: dom.ID, Name: dom.Name, VerifiedAt: formatTime(dom.VerifiedAt), VerifiedBy: dom.VerifiedBy,
+			Status: badge{domainStateLabel(dom.State), string(dom.State)},
+		}
+		if _, msg := domains.FailureOf(&dom); msg != "" {
+			row.Failure = msg
+		}
+		switch dom.Method {
+		case store.DomainDNSTXT:
+			row.Method = "DNS TXT record"
+		case store.DomainManual:
+			row.Method = "Manual"
+		}
+		if dom.State != store.DomainVerified {
+			row.RecordName, row.RecordValue = di.RecordName, di.RecordValue
+			row.CanVerify = true
+		}
+		base := d.orgPath(o.ID, "/domains/"+url.PathEscape(dom.ID))
+		row.VerifyAction, row.CheckAction, row.RemoveAction = base+"/verify", base+"/check", base+"/remove"
+		data.Domains = append(data.Domains, row)
+	}
+	for _, c := range ov.Connections {
+		row := connRowD{ID: c.ID, Name: c.Name, Provider: providerLabel(c.Provider),
+			Status: badge{connectionStateLabel(c.State), string(c.State)}}
+		switch c.Protocol {
+		case store.ProtocolSAML:
+			row.Protocol = "SAML"
+			if c.SAML != nil {
+				row.Detail = c.SAML.IdPEntityID
+			}
+		case store.ProtocolOIDC:
+			row.Protocol = "OpenID Connect"
+			if c.OIDC != nil {
+				row.Detail = c.OIDC.Issuer
+			}
+		}
+		if row.Name == "" {
+			row.Name = row.Provider + " " + row.Protocol
+		}
+		base := d.orgPath(o.ID, "/connections/"+url.PathEscape(c.ID))
+		if c.State == store.ConnectionActive {
+			row.DisableAction = base + "/disable"
+		} else {
+			row.EnableAction = base + "/enable"
+		}
+		data.Connections = append(data.Connections, row)
+	}
+	for _, di := range ov.Directories {
+		dir := di.Directory
+		row := dirRowD{ID: dir.ID, Name: dir.Name, Provider: providerLabel(dir.Provider), Users: di.Users, Groups: di.Groups,
+			Status: badge{directoryStateLabel(dir.State), string(dir.State)}}
+		if row.Name == "" {
+			row.Name = row.Provider + " directory"
+		}
+		base := d.orgPath(o.ID, "/directories/"+url.PathEscape(dir.ID))
+		if dir.State == store.DirectoryActive {
+			row.DisableAction = base + "/disable"
+		} else {
+			row.EnableAction = base + "/enable"
+		}
+		data.Directories = append(data.Directories, row)
+	}
+	d.p.render(w, r, status, orgPage(dv, data))
+}
+
+func linkKindLabel(k store.LinkKind) string {
+	if k == store.LinkEmbedded {
+		return "Embedded"
+	}
+	return "Shareable"
+}
+
+func featureLabels(fs store.Features) string {
+	var out []string
+	for _, s := range sections() {
+		if fs.Has(s.Feature) {
+			out = append(out, s.Label)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// retryOrg re-renders the organization's page with an error notice.
+func (d *dashboard) retryOrg(w http.ResponseWriter, r *http.Request) func(int, string) {
+	return func(status int, msg string) { d.renderOrg(w, r, r.PathValue("id"), status, msg) }
+}
+
+func (d *dashboard) updateOrg(w http.ResponseWriter, r *http.Request, form url.Values) {
+	id := r.PathValue("id")
+	name, ext := form.Get("name"), form.Get("external_id")
+	_, err := d.a.UpdateOrganization(r.Context(), id, OrganizationUpdate{Name: &name, ExternalID: &ext}, d.actor(r))
+	if err != nil {
+		d.fail(w, r, err, d.retryOrg(w, r))
+		return
+	}
+	d.redirect(w, r, d.orgPath(id, ""), "org-updated")
+}
+
+func (d *dashboard) deleteOrg(w http.ResponseWriter, r *http.Request, form url.Values) {
+	id := r.PathValue("id")
+	o, err := d.a.GetOrganization(r.Context(), id)
+	if err != nil {
+		d.fail(w, r, err, nil)
+		return
+	}
+	// A typed confirmation: deleting removes every connection, directory
+	// and user of the customer.
+	if strings.TrimSpace(form.Get("confirm")) != o.Name {
+		d.renderOrg(w, r, id, http.StatusBadRequest, "To delete the organization, type its name exactly in the confirmation field.")
+		return
+	}
+	if err := d.a.DeleteOrganization(r.Context(), id, d.actor(r)); err != nil {
+		d.fail(w, r, err, d.retryOrg(w, r))
+		return
+	}
+	d.redirect(w, r, d.path("/"), "org-deleted")
+}
+
+// ----- Links -----
+
+type linkCreatedData struct {
+	OrgName, OrgHref string
+	URL              string
+	Expires          string
+	ExpiresISO       string
+	Kind             string
+	Features         string
+}
+
+func (d *dashboard) generateLink(w http.ResponseWriter, r *http.Request, form url.Values) {
+	id := r.PathValue("id")
+	req := LinkRequest{Embedded: form.Get("kind") == string(store.LinkEmbedded)}
+	for _, f := range form["feature"] {
+		req.Features = append(req.Features, store.Feature(f))
+	}
+	if len(req.Features) == 0 {
+		d.renderOrg(w, r, id, http.StatusBadRequest, "Choose at least one section for the link to open.")
+		return
+	}
+	l, err := d.a.GenerateLink(r.Context(), id, req, d.actor(r))
+	if err != nil {
+		d.fail(w, r, err, d.retryOrg(w, r))
+		return
+	}
+	o, err := d.a.GetOrganization(r.Context(), id)
+	if err != nil {
+		d.fail(w, r, err, nil)
+		return
+	}
+	fs := store.Features(req.Features).Normalize()
+	kind := store.LinkShareable
+	if req.Embedded {
+		kind = store.LinkEmbedded
+	}
+	dv := d.newView(w, r, "Portal link for "+o.Name, "nav-orgs")
+	// The token is in the page: it is shown once, and the response is
+	// no-store like every other.
+	d.p.render(w, r, http.StatusCreated, linkCreatedPage(dv, linkCreatedData{
+		OrgName: o.Name, OrgHref: d.orgPath(id, ""), URL: l.URL,
+		Expires: formatTime(l.ExpiresAt), ExpiresISO: l.ExpiresAt.UTC().Format(time.RFC3339),
+		Kind: linkKindLabel(kind), Features: featureLabels(fs),
+	}))
+}
+
+func (d *dashboard) revokeLink(w http.ResponseWriter, r *http.Request, _ url.Values) {
+	id := r.PathValue("id")
+	if _, err := d.a.RevokeLink(r.Context(), r.PathValue("link"), d.actor(r)); err != nil {
+		d.fail(w, r, err, d.retryOrg(w, r))
+		return
+	}
+	d.redirect(w, r, d.orgPath(id, ""), "link-revoked")
+}
+
+// ----- Domains -----
+
+func (d *dashboard) addDomain(w http.ResponseWriter, r *http.Request, form url.Values) {
+	id := r.PathValue("id")
+	_, err := d.a.AddDomain(r.Context(), id, form.Get("name"), store.DomainMethod(form.Get("method")), d.actor(r))
+	if err != nil {
+		d.fail(w, r, err, d.retryOrg(w, r))
+		return
+	}
+	d.redirect(w, r, d.orgPath(id, ""), "domain-added")
+}
+
+func (d *dashboard) verifyDomain(w http.ResponseWriter, r *http.Request, _ url.Values) {
+	id := r.PathValue("id")
+	if _, err := d.a.VerifyDomain(r.Context(), r.PathValue("domain"), d.actor(r)); err != nil {
+		d.fail(w, r, err, d.retryOrg(w, r))
+		return
+	}
+	d.redirect(w, r, d.orgPath(id, ""), "domain-verified")
+}
+
+func (d *dashboard) checkDomain(w http.ResponseWriter, r *http.Request, _ url.Values) {
+	id := r.PathValue("id")
+	di, ce, err := d.a.CheckDomain(r.Context(), r.PathValue("domain"))
+	if err != nil {
+		d.fail(w, r, err, d.retryOrg(w, r))
+		return
+	}
+	if ce != nil || di.Domain.State != store.DomainVerified {
+		d.redirect(w, r, d.orgPath(id, ""), "domain-not-verified")
+		return
+	}
+	d.redirect(w, r, d.orgPath(id, ""), "domain-verified")
+}
+
+func (d *dashboard) removeDomain(w http.ResponseWriter, r *http.Request, _ url.Values) {
+	id := r.PathValue("id")
+	if err := d.a.RemoveDomain(r.Context(), r.PathValue("domain"), d.actor(r)); err != nil {
+		d.fail(w, r, err, d.retryOrg(w, r))
+		return
+	}
+	d.redirect(w, r, d.orgPath(id, ""), "domain-removed")
+}
+
+// ----- Connections and directories -----
+
+func (d *dashboard) setConnection(w http.ResponseWriter, r *http.Request, _ url.Values) {
+	id := r.PathValue("id")
+	var err error
+	switch op := r.PathValue("op"); op {
+	case "enable":
+		_, err = d.a.EnableConnection(r.Context(), r.PathValue("conn"), d.actor(r))
+	case "disable":
+		_, err = d.a.DisableConnection(r.Context(), r.PathValue("conn"), d.actor(r))
+	default:
+		d.renderProblem(w, r, http.StatusNotFound, "Page not found", "There is nothing at this address.")
+		return
+	}
+	if err != nil {
+		d.fail(w, r, err, d.retryOrg(w, r))
+		return
+	}
+	d.redirect(w, r, d.orgPath(id, ""), "connection-"+r.PathValue("op")+"d")
+}
+
+func (d *dashboard) setDirectory(w http.ResponseWriter, r *http.Request, _ url.Values) {
+	id := r.PathValue("id")
+	var err error
+	switch op := r.PathValue("op"); op {
+	case "enable":
+		_, err = d.a.EnableDirectory(r.Context(), r.PathValue("dir"), d.actor(r))
+	case "disable":
+		_, err = d.a.DisableDirectory(r.Context(), r.PathValue("dir"), d.actor(r))
+	default:
+		d.renderProblem(w, r, http.StatusNotFound, "Page not found", "There is nothing at this address.")
+		return
+	}
+	if err != nil {
+		d.fail(w, r, err, d.retryOrg(w, r))
+		return
+	}
+	d.redirect(w, r, d.orgPath(id, ""), "directory-"+r.PathValue("op")+"d")
+}
+
+// ----- Branding -----
+
+type brandingPageData struct {
+	ScopeLabel    string
+	OrgHref       string // "" for host-wide
+	Action        string
+	AccentColor   string // stored; "" inherits
+	PreviewAccent string // what the portal shows now
+	PickerValue   string // a valid colour for the colour picker
+	LogoURL       string // "" without a stored logo
+	FaviconURL    string
+	ProductName   string
+}
+
+func (d *dashboard) brandingPage(w http.ResponseWriter, r *http.Request) {
+	d.renderBranding(w, r, http.StatusOK, "", nil)
+}
+
+// renderBranding renders the branding page of the request's scope (the
+// {id} path value, or host-wide), keeping the submitted colour after a
+// refused change.
+func (d *dashboard) renderBranding(w http.ResponseWriter, r *http.Request, status int, errMsg string, form url.Values) {
+	ctx := r.Context()
+	scope := r.PathValue("id")
+	b, err := d.a.GetBranding(ctx, scope)
+	if err != nil {
+		d.fail(w, r, err, nil)
+		return
+	}
+	resolved, err := d.p.branding(ctx, scope)
+	if err != nil {
+		d.fail(w, r, err, nil)
+		return
+	}
+	data := brandingPageData{
+		ScopeLabel:    "All organizations",
+		Action:        d.path("/branding"),
+		AccentColor:   b.AccentColor,
+		PreviewAccent: resolved.AccentColor,
+		ProductName:   resolved.ProductName,
+	}
+	assetBase := d.path("/branding")
+	if scope != "" {
+		o, err := d.a.GetOrganization(ctx, scope)
+		if err != nil {
+			d.fail(w, r, err, nil)
+			return
+		}
+		data.ScopeLabel = o.Name
+		data.OrgHref = d.orgPath(scope, "")
+		data.Action = d.orgPath(scope, "/branding")
+		assetBase = data.Action
+	}
+	if form != nil {
+		data.AccentColor = form.Get("accent_color")
+	}
+	data.PickerValue = data.PreviewAccent
+	if store.ValidColor(data.AccentColor) {
+		data.PickerValue = strings.ToLower(data.AccentColor)
+	}
+	if b.Logo != nil {
+		data.LogoURL = assetBase + "/logo"
+	}
+	if b.Favicon != nil {
+		data.FaviconURL = assetBase + "/favicon"
+	}
+	title := "Branding"
+	if scope != "" {
+		title = "Branding of " + data.ScopeLabel
+	}
+	dv := d.newView(w, r, title, "nav-branding")
+	dv.Error = errMsg
+	d.p.render(w, r, status, brandingPage(dv, data))
+}
+
+// formFile reads the uploaded file field, nil when none was chosen. It
+// reads one byte more than the limit so that the Admin refuses an
+// oversized file with its own message.
+func formFile(r *http.Request, field string) ([]byte, error) {
+	if r.MultipartForm == nil {
+		return nil, nil
+	}
+	fhs := r.MultipartForm.File[field]
+	if len(fhs) == 0 || (fhs[0].Filename == "" && fhs[0].Size == 0) {
+		return nil, nil
+	}
+	f, err := fhs[0].Open()
+	if err != nil {
+		return nil, err
+	}
+	defer func(f multipart.File) { _ = f.Close() }(f)
+	return io.ReadAll(io.LimitReader(f, MaxBrandingImageBytes+1))
+}
+
+func (d *dashboard) updateBranding(w http.ResponseWriter, r *http.Request, form url.Values) {
+	scope := r.PathValue("id")
+	retry := func(status int, msg string) { d.renderBranding(w, r, status, msg, form) }
+	var u BrandingUpdate
+	if _, ok := form["accent_color"]; ok {
+		c := form.Get("accent_color")
+		u.AccentColor = &c
+	}
+	var err error
+	if u.Logo, err = formFile(r, "logo"); err != nil {
+		retry(http.StatusBadRequest, "The logo could not be read.")
+		return
+	}
+	if u.Favicon, err = formFile(r, "favicon"); err != nil {
+		retry(http.StatusBadRequest, "The favicon could not be read.")
+		return
+	}
+	u.RemoveLogo = form.Get("remove_logo") != ""
+	u.RemoveFavicon = form.Get("remove_favicon") != ""
+	if _, err := d.a.UpdateBranding(r.Context(), scope, u, d.actor(r)); err != nil {
+		d.fail(w, r, err, retry)
+		return
+	}
+	dest := d.path("/branding")
+	if scope != "" {
+		dest = d.orgPath(scope, "/branding")
+	}
+	d.redirect(w, r, dest, "branding-updated")
+}
+
+// ----- Events -----
+
+type eventsPageData struct {
+	Action    string
+	OrgID     string
+	Type      string
+	After     string
+	Rows      []eventRow
+	NextHref  string
+	FirstHref string
+	Empty     bool
+}
+
+type eventRow struct {
+	Cursor  string
+	Time    string
+	Type    string
+	OrgID   string
+	OrgHref string
+	Subject string
+	Actor   string
+	Data    string
+}
+
+// maxEventDataShown bounds the JSON shown per event.
+const maxEventDataShown = 400
+
+func (d *dashboard) eventsPage(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	data := eventsPageData{Action: d.path("/events"), OrgID: q.Get("org"), Type: q.Get("type"), After: q.Get("after")}
+	dv := d.newView(w, r, "Audit log", "nav-events")
+	var after int64
+	if data.After != "" {
+		n, err := strconv.ParseInt(data.After, 10, 64)
+		if err != nil || n < 0 {
+			dv.Error = "The cursor must be a whole number (0 or more)."
+			d.p.render(w, r, http.StatusBadRequest, eventsPage(dv, data))
+			return
+		}
+		after = n
+	}
+	page, err := d.a.ListEvents(r.Context(), EventQuery{After: after, OrgID: data.OrgID, Type: data.Type})
+	if err != nil {
+		status, _, msg, ok := describeError(err)
+		if !ok {
+			d.fail(w, r, err, nil)
+			return
+		}
+		dv.Error = msg
+		d.p.render(w, r, status, eventsPage(dv, data))
+		return
+	}
+	for _, e := range page.Events {
+		row := eventRow{
+			Cursor: strconv.FormatInt(e.Cursor, 10), Time: formatTime(e.CreatedAt), Type: e.Type,
+			OrgID: e.OrgID, Subject: e.Subject, Actor: e.Actor, Data: compactJSON(e.Data),
+		}
+		if e.OrgID != "" {
+			row.OrgHref = d.orgPath(e.OrgID, "")
+		}
+		data.Rows = append(data.Rows, row)
+	}
+	data.Empty = len(data.Rows) == 0
+	filters := url.Values{}
+	if data.OrgID != "" {
+		filters.Set("org", data.OrgID)
+	}
+	if data.Type != "" {
+		filters.Set("type", data.Type)
+	}
+	if page.HasMore {
+		next := url.Values{}
+		for k, v := range filters {
+			next[k] = v
+		}
+		next.Set("after", strconv.FormatInt(page.NextCursor, 10))
+		data.NextHref = d.path("/events") + "?" + next.Encode()
+	}
+	if after > 0 {
+		data.FirstHref = d.path("/events")
+		if len(filters) > 0 {
+			data.FirstHref += "?" + filters.Encode()
+		}
+	}
+	d.p.render(w, r, http.StatusOK, eventsPage(dv, data))
+}
+
+func compactJSON(raw json.RawMessage) string {
+	if len(raw) == 0 || string(raw) == "null" {
+		return ""
+	}
+	s := string(raw)
+	if utf8.RuneCountInString(s) > maxEventDataShown {
+		rs := []rune(s)
+		s = string(rs[:maxEventDataShown]) + "…"
+	}
+	return s
+}
+
+// ----- API keys -----
+
+type apiKeysPageData struct {
+	CreateAction string
+	NewKey       string // shown once, right after creation
+	NewKeyName   string
+	Keys         []apiKeyRow
+}
+
+type apiKeyRow struct {
+	ID, Name, Hint, Created, LastUsed string
+	Status                            badge
+	RevokeAction                      string
+}
+
+func (d *dashboard) apiKeysPage(w http.ResponseWriter, r *http.Request) {
+	d.renderAPIKeys(w, r, http.StatusOK, "", nil)
+}
+
+func (d *dashboard) renderAPIKeys(w http.ResponseWriter, r *http.Request, status int, errMsg string, created *NewAPIKey) {
+	keys, err := d.a.ListAPIKeys(r.Context())
+	if err != nil {
+		d.fail(w, r, err, nil)
+		return
+	}
+	data := apiKeysPageData{CreateAction: d.path("/api-keys")}
+	if created != nil {
+		data.NewKey, data.NewKeyName = created.Key, created.APIKey.Name
+	}
+	for _, k := range keys {
+		row := apiKeyRow{ID: k.ID, Name: k.Name, Hint: k.Hint, Created: formatTime(k.CreatedAt), LastUsed: formatTime(k.LastUsedAt)}
+		if k.RevokedAt.IsZero() {
+			row.Status = badge{"Active", "active"}
+			row.RevokeAction = d.path("/api-keys/" + url.PathEscape(k.ID) + "/revoke")
+		} else {
+			row.Status = badge{"Revoked", "failed"}
+		}
+		data.Keys = append(data.Keys, row)
+	}
+	dv := d.newView(w, r, "API keys", "nav-api-keys")
+	dv.Error = errMsg
+	d.p.render(w, r, status, apiKeysPage(dv, data))
+}
+
+func (d *dashboard) createAPIKey(w http.ResponseWriter, r *http.Request, form url.Values) {
+	k, err := d.a.CreateAPIKey(r.Context(), form.Get("name"), d.actor(r))
+	if err != nil {
+		d.fail(w, r, err, func(status int, msg string) { d.renderAPIKeys(w, r, status, msg, nil) })
+		return
+	}
+	// Rendered, not redirected: the key is shown once.
+	d.renderAPIKeys(w, r, http.StatusCreated, "", k)
+}
+
+func (d *dashboard) revokeAPIKey(w http.ResponseWriter, r *http.Request, _ url.Values) {
+	if err := d.a.RevokeAPIKey(r.Context(), r.PathValue("key"), d.actor(r)); err != nil {
+		d.fail(w, r, err, func(status int, msg string) { d.renderAPIKeys(w, r, status, msg, nil) })
+		return
+	}
+	d.redirect(w, r, d.path("/api-keys"), "api-key-revoked")
+}

@@ -1,0 +1,743 @@
+package portal
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/onboardkit/onboardkit/domains"
+	"github.com/onboardkit/onboardkit/store"
+)
+
+// maxAPIBodyBytes bounds a management API request body: enough for a logo
+// and a favicon in base64.
+const maxAPIBodyBytes = 1 << 20
+
+// mgmtAPI is the JSON management API. It holds no logic of its own: each
+// endpoint decodes its input, calls the Admin and encodes the result.
+type mgmtAPI struct {
+	p   *Portal
+	a   *Admin
+	mux *http.ServeMux
+}
+
+type apiKeyCtxKey struct{}
+
+// ManagementAPI returns the JSON management API, an http.Handler to mount
+// under a path of the host's choosing (it is off unless mounted):
+//
+//	mux.Handle("/api/onboardkit/", http.StripPrefix("/api/onboardkit", admin.ManagementAPI()))
+//
+// Every request must carry a management API key (Admin.CreateAPIKey, or the
+// dashboard's API keys page) as "Authorization: Bearer okm_...". A missing,
+// unknown or revoked key gets 401 and changes nothing. Keys are stored as
+// SHA-256 digests and looked up by digest. The actor of the events the API
+// writes is "api_key:<key id>".
+//
+// Bodies are JSON objects (unknown fields are refused), at most 1 MiB.
+// Errors are
+//
+//	{"error": {"code": "not_found", "message": "organization \"org_x\" not found"}}
+//
+// with code invalid_input (400), unauthorized (401), not_found (404),
+// conflict (409), not_configured (501) or internal (500). Times are RFC 3339
+// in UTC; absent times are omitted. Endpoints, relative to the mount point:
+//
+// Organizations
+//
+//	GET    /organizations?search=acme&after=org_...&limit=50   (or ?external_id=cus_42: the exact match)
+//	       200 {"organizations": [{"id": "org_...", "name": "Acme", "external_id": "cus_42",
+//	            "created_at": "...", "updated_at": "...",
+//	            "status": {"connections": 1, "active_connections": 1, "directories": 0,
+//	                       "active_directories": 0, "domains": 2, "verified_domains": 1,
+//	                       "pending_domains": 1}}],
+//	            "next": "org_..."}          ("next" is the after of the next page; absent on the last)
+//	POST   /organizations  {"name": "Acme", "external_id": "cus_42"}
+//	       201 {"id": "org_...", "name": "Acme", "external_id": "cus_42", ...}
+//	GET    /organizations/{id}
+//	       200 {"organization": {...}, "connections": [...], "directories": [...],
+//	            "domains": [...], "portal_links": [...], "branding": {...}}
+//	PATCH  /organizations/{id}  {"name": "Acme Inc"}   (or "external_id"; "" removes it)
+//	       200 {"id": "org_...", "name": "Acme Inc", ...}
+//	DELETE /organizations/{id}   204, and everything that belongs to it is deleted
+//
+// Portal links
+//
+//	POST   /organizations/{id}/portal-links  {"features": ["sso", "domains"], "embedded": false}
+//	       201 {"id": "plink_...", "location": "https://app.example.com/portal/l/okp_...",
+//	            "expireTime": "2026-03-09T09:00:00Z"}     (the location is shown once)
+//	GET    /organizations/{id}/portal-links
+//	       200 {"portal_links": [{"id": "plink_...", "kind": "shareable", "features": [...],
+//	            "created_by": "api_key:key_...", "created_at": "...", "expires_at": "...",
+//	            "used_at": "...", "revoked_at": "..."}]}
+//	POST   /portal-links/{id}/revoke
+//	       200 {"id": "plink_...", "revoked_at": "...", ...}
+//
+// Domains
+//
+//	GET    /organizations/{id}/domains
+//	       200 {"domains": [{"id": "dom_...", "name": "acme.com", "state": "pending",
+//	            "method": "dns_txt", "record": {"type": "TXT",
+//	            "name": "_onboardkit-verification.acme.com", "value": "..."}, ...}]}
+//	POST   /organizations/{id}/domains  {"name": "acme.com", "method": "dns_txt"}   (or "manual")
+//	       201 {"id": "dom_...", "name": "acme.com", "state": "pending", "record": {...}, ...}
+//	POST   /domains/{id}/verify     manual verification by the key's holder
+//	       200 {"id": "dom_...", "state": "verified", "method": "manual", ...}
+//	POST   /domains/{id}/check      DNS check now
+//	       200 {"domain": {...}, "verified": false,
+//	            "check": {"kind": "no_record", "message": "no TXT record found at _onboardkit-verification.acme.com"}}
+//	DELETE /domains/{id}            204
+//
+// Connections and directories (listing reads the Store; enabling and
+// disabling needs Config.Connections / Config.Directories, else 501)
+//
+//	GET    /organizations/{id}/connections
+//	       200 {"connections": [{"id": "conn_...", "protocol": "saml", "provider": "okta",
+//	            "name": "Okta", "state": "active", "idp_entity_id": "...", ...}]}
+//	POST   /connections/{id}/enable     200 {connection}
+//	POST   /connections/{id}/disable    200 {connection}
+//	GET    /organizations/{id}/directories
+//	       200 {"directories": [{"id": "dir_...", "provider": "okta", "state": "active",
+//	            "users": 120, "groups": 8, ...}]}
+//	POST   /directories/{id}/enable     200 {directory}
+//	POST   /directories/{id}/disable    200 {directory}
+//
+// Branding (host-wide, or one organization's override)
+//
+//	GET    /branding   and   GET /organizations/{id}/branding
+//	       200 {"scope": "", "accent_color": "#0f766e",
+//	            "logo": {"content_type": "image/png", "size": 5120}, "favicon": null}
+//	PATCH  /branding   and   PATCH /organizations/{id}/branding
+//	       {"accent_color": "#0f766e", "logo": "<base64 PNG>", "remove_favicon": true}
+//	       200 {branding}   ("accent_color": "" inherits; images are PNG, JPEG, GIF, WebP or
+//	                         ICO up to 256 KiB, typed from their bytes; SVG is refused)
+//
+// Events (the audit log, in cursor order)
+//
+//	GET    /events?after=0&org_id=org_...&type=portal.link&limit=50
+//	       200 {"events": [{"id": "evt_...", "type": "portal.link.created", "cursor": 7,
+//	            "org_id": "org_...", "subject": "plink_...", "actor": "operator:jane",
+//	            "data": {...}, "created_at": "..."}], "next_cursor": 7, "has_more": false}
+func (p *Portal) ManagementAPI() http.Handler { return p.mgmt }
+
+func newMgmtAPI(p *Portal) *mgmtAPI {
+	m := &mgmtAPI{p: p, a: p.admin, mux: http.NewServeMux()}
+	h := func(pattern string, fn func(w http.ResponseWriter, r *http.Request, actor string) (int, any, error)) {
+		m.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+			k, _ := r.Context().Value(apiKeyCtxKey{}).(*store.APIKey)
+			status, v, err := fn(w, r, "api_key:"+k.ID)
+			if err != nil {
+				m.writeError(w, r, err)
+				return
+			}
+			writeJSON(w, status, v)
+		})
+	}
+	h("GET /organizations", m.listOrgs)
+	h("POST /organizations", m.createOrg)
+	h("GET /organizations/{id}", m.getOrg)
+	h("PATCH /organizations/{id}", m.updateOrg)
+	h("DELETE /organizations/{id}", m.deleteOrg)
+	h("GET /organizations/{id}/portal-links", m.listLinks)
+	h("POST /organizations/{id}/portal-links", m.generateLink)
+	h("POST /portal-links/{id}/revoke", m.revokeLink)
+	h("GET /organizations/{id}/domains", m.listDomains)
+	h("POST /organizations/{id}/domains", m.addDomain)
+	h("POST /domains/{id}/verify", m.verifyDomain)
+	h("POST /domains/{id}/check", m.checkDomain)
+	h("DELETE /domains/{id}", m.removeDomain)
+	h("GET /organizations/{id}/connections", m.listConnections)
+	h("POST /connections/{id}/enable", m.setConnection(true))
+	h("POST /connections/{id}/disable", m.setConnection(false))
+	h("GET /organizations/{id}/directories", m.listDirectories)
+	h("POST /directories/{id}/enable", m.setDirectory(true))
+	h("POST /directories/{id}/disable", m.setDirectory(false))
+	h("GET /branding", m.getBranding)
+	h("PATCH /branding", m.updateBranding)
+	h("GET /organizations/{id}/branding", m.getBranding)
+	h("PATCH /organizations/{id}/branding", m.updateBranding)
+	h("GET /events", m.listEvents)
+	m.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeAPIError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path)
+	})
+	return m
+}
+
+// ServeHTTP authenticates the request's API key, then serves the endpoint.
+func (m *mgmtAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			m.p.log.ErrorContext(r.Context(), "portal: panic serving management API", "path", r.URL.Path, "panic", v)
+			writeAPIError(w, http.StatusInternalServerError, "internal", "something went wrong; the server log has the cause")
+		}
+	}()
+	ctx := r.Context()
+	scheme, key, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	ok = ok && strings.EqualFold(scheme, "Bearer")
+	k, err := m.a.authenticateAPIKey(ctx, strings.TrimSpace(key))
+	if !ok || err != nil {
+		if ok && err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrRevoked) {
+			m.p.log.ErrorContext(ctx, "portal: management API authentication", "error", err)
+			writeAPIError(w, http.StatusInternalServerError, "internal", "something went wrong; the server log has the cause")
+			return
+		}
+		reason := "missing"
+		switch {
+		case errors.Is(err, store.ErrRevoked):
+			reason = "revoked"
+		case ok:
+			reason = "unknown"
+		}
+		m.p.log.WarnContext(ctx, "portal: management API request refused", "reason", reason, "method", r.Method, "path", r.URL.Path)
+		h.Set("WWW-Authenticate", `Bearer realm="onboardkit"`)
+		writeAPIError(w, http.StatusUnauthorized, "unauthorized", "a valid API key is required: send Authorization: Bearer <key>")
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxAPIBodyBytes)
+	m.mux.ServeHTTP(w, r.WithContext(context.WithValue(ctx, apiKeyCtxKey{}, k)))
+}
+
+func (m *mgmtAPI) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status, code, msg, ok := describeError(err)
+	if !ok {
+		if context.Cause(r.Context()) == nil {
+			m.p.log.ErrorContext(r.Context(), "portal: management API", "method", r.Method, "path", r.URL.Path, "error", err)
+		}
+	}
+	writeAPIError(w, status, code, msg)
+}
+
+func writeAPIError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, map[string]any{"error": map[string]string{"code": code, "message": msg}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	if status == http.StatusNoContent {
+		w.WriteHeader(status)
+		return
+	}
+	// No HTML escaping: the body is served as application/json with
+	// nosniff, never as markup.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		status = http.StatusInternalServerError
+		buf.Reset()
+		buf.WriteString(`{"error":{"code":"internal","message":"encoding the response failed"}}` + "\n")
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// decodeBody decodes the JSON object of the request into v. An empty body
+// decodes as {}.
+func decodeBody(r *http.Request, v any) error {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return invalidInput("body", "request body is larger than %d bytes", mbe.Limit)
+		}
+		return invalidInput("body", "request body could not be read")
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		body = []byte("{}")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return invalidInput("body", "request body must be a JSON object: %s", strings.TrimPrefix(err.Error(), "json: "))
+	}
+	if dec.More() {
+		return invalidInput("body", "request body must be one JSON object")
+	}
+	return nil
+}
+
+func queryInt(r *http.Request, name string) (int64, error) {
+	s := r.URL.Query().Get(name)
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, invalidInput(name, "%s must be a whole number", name)
+	}
+	return n, nil
+}
+
+// ----- JSON shapes -----
+
+func optTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+type statusJSON struct {
+	Connections       int `json:"connections"`
+	ActiveConnections int `json:"active_connections"`
+	Directories       int `json:"directories"`
+	ActiveDirectories int `json:"active_directories"`
+	Domains           int `json:"domains"`
+	VerifiedDomains   int `json:"verified_domains"`
+	PendingDomains    int `json:"pending_domains"`
+}
+
+type orgJSON struct {
+	ID         string      `json:"id"`
+	Name       string      `json:"name"`
+	ExternalID string      `json:"external_id,omitempty"`
+	CreatedAt  *time.Time  `json:"created_at,omitempty"`
+	UpdatedAt  *time.Time  `json:"updated_at,omitempty"`
+	Status     *statusJSON `json:"status,omitempty"`
+}
+
+func toOrgJSON(o *store.Organization, st *OrganizationStatus) orgJSON {
+	out := orgJSON{ID: o.ID, Name: o.Name, ExternalID: o.ExternalID, CreatedAt: optTime(o.CreatedAt), UpdatedAt: optTime(o.UpdatedAt)}
+	if st != nil {
+		s := statusJSON(*st)
+		out.Status = &s
+	}
+	return out
+}
+
+type linkJSON struct {
+	ID        string          `json:"id"`
+	OrgID     string          `json:"org_id"`
+	Kind      store.LinkKind  `json:"kind"`
+	Features  []store.Feature `json:"features"`
+	CreatedBy string          `json:"created_by,omitempty"`
+	CreatedAt *time.Time      `json:"created_at,omitempty"`
+	ExpiresAt *time.Time      `json:"expires_at,omitempty"`
+	UsedAt    *time.Time      `json:"used_at,omitempty"`
+	RevokedAt *time.Time      `json:"revoked_at,omitempty"`
+}
+
+func toLinkJSON(l *store.PortalLink) linkJSON {
+	fs := []store.Feature(l.Features)
+	if fs == nil {
+		fs = []store.Feature{}
+	}
+	return linkJSON{ID: l.ID, OrgID: l.OrgID, Kind: l.Kind, Features: fs, CreatedBy: l.CreatedBy,
+		CreatedAt: optTime(l.CreatedAt), ExpiresAt: optTime(l.ExpiresAt), UsedAt: optTime(l.UsedAt), RevokedAt: optTime(l.RevokedAt)}
+}
+
+type recordJSON struct {
+	Type  string `json:"type"`
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+type domainJSON struct {
+	ID         string             `json:"id"`
+	OrgID      string             `json:"org_id"`
+	Name       string             `json:"name"`
+	State      store.DomainState  `json:"state"`
+	Method     store.DomainMethod `json:"method"`
+	Record     *recordJSON        `json:"record,omitempty"`
+	VerifiedAt *time.Time         `json:"verified_at,omitempty"`
+	VerifiedBy string             `json:"verified_by,omitempty"`
+	CheckedAt  *time.Time         `json:"checked_at,omitempty"`
+	Failure    string             `json:"failure,omitempty"`
+	CreatedAt  *time.Time         `json:"created_at,omitempty"`
+	UpdatedAt  *time.Time         `json:"updated_at,omitempty"`
+}
+
+func toDomainJSON(di *DomainInfo) domainJSON {
+	d := &di.Domain
+	out := domainJSON{ID: d.ID, OrgID: d.OrgID, Name: d.Name, State: d.State, Method: d.Method,
+		VerifiedAt: optTime(d.VerifiedAt), VerifiedBy: d.VerifiedBy, CheckedAt: optTime(d.CheckedAt),
+		CreatedAt: optTime(d.CreatedAt), UpdatedAt: optTime(d.UpdatedAt)}
+	if _, msg := domains.FailureOf(d); msg != "" {
+		out.Failure = msg
+	}
+	if di.RecordName != "" && d.State != store.DomainVerified {
+		out.Record = &recordJSON{Type: "TXT", Name: di.RecordName, Value: di.RecordValue}
+	}
+	return out
+}
+
+type connectionJSON struct {
+	ID          string                `json:"id"`
+	OrgID       string                `json:"org_id"`
+	Protocol    store.Protocol        `json:"protocol"`
+	Provider    string                `json:"provider"`
+	Name        string                `json:"name"`
+	State       store.ConnectionState `json:"state"`
+	IdPEntityID string                `json:"idp_entity_id,omitempty"`
+	Issuer      string                `json:"issuer,omitempty"`
+	TestedAt    *time.Time            `json:"tested_at,omitempty"`
+	CreatedAt   *time.Time            `json:"created_at,omitempty"`
+	UpdatedAt   *time.Time            `json:"updated_at,omitempty"`
+}
+
+func toConnectionJSON(c *store.Connection) connectionJSON {
+	out := connectionJSON{ID: c.ID, OrgID: c.OrgID, Protocol: c.Protocol, Provider: c.Provider, Name: c.Name, State: c.State,
+		TestedAt: optTime(c.TestedAt), CreatedAt: optTime(c.CreatedAt), UpdatedAt: optTime(c.UpdatedAt)}
+	if c.SAML != nil {
+		out.IdPEntityID = c.SAML.IdPEntityID
+	}
+	if c.OIDC != nil {
+		out.Issuer = c.OIDC.Issuer
+	}
+	return out
+}
+
+type directoryJSON struct {
+	ID        string               `json:"id"`
+	OrgID     string               `json:"org_id"`
+	Provider  string               `json:"provider"`
+	Name      string               `json:"name"`
+	State     store.DirectoryState `json:"state"`
+	Users     int                  `json:"users"`
+	Groups    int                  `json:"groups"`
+	CreatedAt *time.Time           `json:"created_at,omitempty"`
+	UpdatedAt *time.Time           `json:"updated_at,omitempty"`
+}
+
+func toDirectoryJSON(di *DirectoryInfo) directoryJSON {
+	d := &di.Directory
+	return directoryJSON{ID: d.ID, OrgID: d.OrgID, Provider: d.Provider, Name: d.Name, State: d.State,
+		Users: di.Users, Groups: di.Groups, CreatedAt: optTime(d.CreatedAt), UpdatedAt: optTime(d.UpdatedAt)}
+}
+
+type assetJSON struct {
+	ContentType string `json:"content_type"`
+	Size        int    `json:"size"`
+}
+
+type brandingJSON struct {
+	Scope       string     `json:"scope"`
+	AccentColor string     `json:"accent_color"`
+	Logo        *assetJSON `json:"logo"`
+	Favicon     *assetJSON `json:"favicon"`
+	UpdatedAt   *time.Time `json:"updated_at,omitempty"`
+}
+
+func toBrandingJSON(b *store.Branding) brandingJSON {
+	out := brandingJSON{Scope: b.Scope, AccentColor: b.AccentColor, UpdatedAt: optTime(b.UpdatedAt)}
+	if b.Logo != nil {
+		out.Logo = &assetJSON{ContentType: b.Logo.ContentType, Size: len(b.Logo.Data)}
+	}
+	if b.Favicon != nil {
+		out.Favicon = &assetJSON{ContentType: b.Favicon.ContentType, Size: len(b.Favicon.Data)}
+	}
+	return out
+}
+
+// ----- Endpoints -----
+
+func (m *mgmtAPI) listOrgs(_ http.ResponseWriter, r *http.Request, _ string) (int, any, error) {
+	limit, err := queryInt(r, "limit")
+	if err != nil {
+		return 0, nil, err
+	}
+	q := r.URL.Query()
+	out := struct {
+		Organizations []orgJSON `json:"organizations"`
+		Next          string    `json:"next,omitempty"`
+	}{Organizations: []orgJSON{}}
+	if ext := q.Get("external_id"); ext != "" {
+		s, err := m.a.GetOrganizationByExternalID(r.Context(), ext)
+		switch {
+		case errors.Is(err, ErrNotFound):
+		case err != nil:
+			return 0, nil, err
+		default:
+			out.Organizations = append(out.Organizations, toOrgJSON(&s.Organization, &s.Status))
+		}
+		return http.StatusOK, out, nil
+	}
+	page, err := m.a.ListOrganizations(r.Context(), OrganizationQuery{Search: q.Get("search"), After: q.Get("after"), Limit: int(limit)})
+	if err != nil {
+		return 0, nil, err
+	}
+	out.Next = page.Next
+	for i := range page.Organizations {
+		s := &page.Organizations[i]
+		out.Organizations = append(out.Organizations, toOrgJSON(&s.Organization, &s.Status))
+	}
+	return http.StatusOK, out, nil
+}
+
+func (m *mgmtAPI) createOrg(_ http.ResponseWriter, r *http.Request, actor string) (int, any, error) {
+	var in struct {
+		Name       string `json:"name"`
+		ExternalID string `json:"external_id"`
+	}
+	if err := decodeBody(r, &in); err != nil {
+		return 0, nil, err
+	}
+	o, err := m.a.CreateOrganization(r.Context(), OrganizationInput{Name: in.Name, ExternalID: in.ExternalID}, actor)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, toOrgJSON(o, nil), nil
+}
+
+func (m *mgmtAPI) getOrg(_ http.ResponseWriter, r *http.Request, _ string) (int, any, error) {
+	ov, err := m.a.Overview(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return 0, nil, err
+	}
+	out := struct {
+		Organization orgJSON          `json:"organization"`
+		Connections  []connectionJSON `json:"connections"`
+		Directories  []directoryJSON  `json:"directories"`
+		Domains      []domainJSON     `json:"domains"`
+		Links        []linkJSON       `json:"portal_links"`
+		Branding     *brandingJSON    `json:"branding"`
+	}{
+		Organization: toOrgJSON(&ov.Organization, &ov.Status),
+		Connections:  make([]connectionJSON, 0, len(ov.Connections)),
+		Directories:  make([]directoryJSON, 0, len(ov.Directories)),
+		Domains:      make([]domainJSON, 0, len(ov.Domains)),
+		Links:        make([]linkJSON, 0, len(ov.Links)),
+	}
+	for i := range ov.Connections {
+		out.Connections = append(out.Connections, toConnectionJSON(&ov.Connections[i]))
+	}
+	for i := range ov.Directories {
+		out.Directories = append(out.Directories, toDirectoryJSON(&ov.Directories[i]))
+	}
+	for i := range ov.Domains {
+		out.Domains = append(out.Domains, toDomainJSON(&ov.Domains[i]))
+	}
+	for i := range ov.Links {
+		out.Links = append(out.Links, toLinkJSON(&ov.Links[i]))
+	}
+	if ov.Branding != nil {
+		b := toBrandingJSON(ov.Branding)
+		out.Branding = &b
+	}
+	return http.StatusOK, out, nil
+}
+
+func (m *mgmtAPI) updateOrg(_ http.ResponseWriter, r *http.Request, actor string) (int, any, error) {
+	var in struct {
+		Name       *string `json:"name"`
+		ExternalID *string `json:"external_id"`
+	}
+	if err := decodeBody(r, &in); err != nil {
+		return 0, nil, err
+	}
+	o, err := m.a.UpdateOrganization(r.Context(), r.PathValue("id"), OrganizationUpdate(in), actor)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, toOrgJSON(o, nil), nil
+}
+
+func (m *mgmtAPI) deleteOrg(_ http.ResponseWriter, r *http.Request, actor string) (int, any, error) {
+	if err := m.a.DeleteOrganization(r.Context(), r.PathValue("id"), actor); err != nil {
+		return 0, nil, err
+	}
+	return http.StatusNoContent, nil, nil
+}
+
+func (m *mgmtAPI) listLinks(_ http.ResponseWriter, r *http.Request, _ string) (int, any, error) {
+	links, err := m.a.ListLinks(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return 0, nil, err
+	}
+	out := make([]linkJSON, 0, len(links))
+	for i := range links {
+		out = append(out, toLinkJSON(&links[i]))
+	}
+	return http.StatusOK, map[string]any{"portal_links": out}, nil
+}
+
+func (m *mgmtAPI) generateLink(_ http.ResponseWriter, r *http.Request, actor string) (int, any, error) {
+	var in struct {
+		Features []store.Feature `json:"features"`
+		Embedded bool            `json:"embedded"`
+	}
+	if err := decodeBody(r, &in); err != nil {
+		return 0, nil, err
+	}
+	l, err := m.a.GenerateLink(r.Context(), r.PathValue("id"), LinkRequest{Features: in.Features, Embedded: in.Embedded}, actor)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, l, nil
+}
+
+func (m *mgmtAPI) revokeLink(_ http.ResponseWriter, r *http.Request, actor string) (int, any, error) {
+	l, err := m.a.RevokeLink(r.Context(), r.PathValue("id"), actor)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, toLinkJSON(l), nil
+}
+
+func (m *mgmtAPI) listDomains(_ http.ResponseWriter, r *http.Request, _ string) (int, any, error) {
+	doms, err := m.a.ListDomains(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return 0, nil, err
+	}
+	out := make([]domainJSON, 0, len(doms))
+	for i := range doms {
+		out = append(out, toDomainJSON(&doms[i]))
+	}
+	return http.StatusOK, map[string]any{"domains": out}, nil
+}
+
+func (m *mgmtAPI) addDomain(_ http.ResponseWriter, r *http.Request, actor string) (int, any, error) {
+	var in struct {
+		Name   string             `json:"name"`
+		Method store.DomainMethod `json:"method"`
+	}
+	if err := decodeBody(r, &in); err != nil {
+		return 0, nil, err
+	}
+	d, err := m.a.AddDomain(r.Context(), r.PathValue("id"), in.Name, in.Method, actor)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, toDomainJSON(d), nil
+}
+
+func (m *mgmtAPI) verifyDomain(_ http.ResponseWriter, r *http.Request, actor string) (int, any, error) {
+	d, err := m.a.VerifyDomain(r.Context(), r.PathValue("id"), actor)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, toDomainJSON(d), nil
+}
+
+func (m *mgmtAPI) checkDomain(_ http.ResponseWriter, r *http.Request, _ string) (int, any, error) {
+	d, ce, err := m.a.CheckDomain(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return 0, nil, err
+	}
+	out := map[string]any{"domain": toDomainJSON(d), "verified": d.Domain.State == store.DomainVerified}
+	if ce != nil {
+		out["check"] = map[string]any{"kind": ce.Kind, "message": ce.Error()}
+	}
+	return http.StatusOK, out, nil
+}
+
+func (m *mgmtAPI) removeDomain(_ http.ResponseWriter, r *http.Request, actor string) (int, any, error) {
+	if err := m.a.RemoveDomain(r.Context(), r.PathValue("id"), actor); err != nil {
+		return 0, nil, err
+	}
+	return http.StatusNoContent, nil, nil
+}
+
+func (m *mgmtAPI) listConnections(_ http.ResponseWriter, r *http.Request, _ string) (int, any, error) {
+	conns, err := m.a.ListConnections(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return 0, nil, err
+	}
+	out := make([]connectionJSON, 0, len(conns))
+	for i := range conns {
+		out = append(out, toConnectionJSON(&conns[i]))
+	}
+	return http.StatusOK, map[string]any{"connections": out}, nil
+}
+
+func (m *mgmtAPI) setConnection(on bool) func(http.ResponseWriter, *http.Request, string) (int, any, error) {
+	return func(_ http.ResponseWriter, r *http.Request, actor string) (int, any, error) {
+		var c *store.Connection
+		var err error
+		if on {
+			c, err = m.a.EnableConnection(r.Context(), r.PathValue("id"), actor)
+		} else {
+			c, err = m.a.DisableConnection(r.Context(), r.PathValue("id"), actor)
+		}
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, toConnectionJSON(c), nil
+	}
+}
+
+func (m *mgmtAPI) listDirectories(_ http.ResponseWriter, r *http.Request, _ string) (int, any, error) {
+	dirs, err := m.a.ListDirectories(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return 0, nil, err
+	}
+	out := make([]directoryJSON, 0, len(dirs))
+	for i := range dirs {
+		out = append(out, toDirectoryJSON(&dirs[i]))
+	}
+	return http.StatusOK, map[string]any{"directories": out}, nil
+}
+
+func (m *mgmtAPI) setDirectory(on bool) func(http.ResponseWriter, *http.Request, string) (int, any, error) {
+	return func(_ http.ResponseWriter, r *http.Request, actor string) (int, any, error) {
+		var d *store.Directory
+		var err error
+		if on {
+			d, err = m.a.EnableDirectory(r.Context(), r.PathValue("id"), actor)
+		} else {
+			d, err = m.a.DisableDirectory(r.Context(), r.PathValue("id"), actor)
+		}
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, toDirectoryJSON(&DirectoryInfo{Directory: *d}), nil
+	}
+}
+
+func (m *mgmtAPI) getBranding(_ http.ResponseWriter, r *http.Request, _ string) (int, any, error) {
+	b, err := m.a.GetBranding(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, toBrandingJSON(b), nil
+}
+
+func (m *mgmtAPI) updateBranding(_ http.ResponseWriter, r *http.Request, actor string) (int, any, error) {
+	var in struct {
+		AccentColor   *string `json:"accent_color"`
+		Logo          []byte  `json:"logo"`
+		Favicon       []byte  `json:"favicon"`
+		RemoveLogo    bool    `json:"remove_logo"`
+		RemoveFavicon bool    `json:"remove_favicon"`
+	}
+	if err := decodeBody(r, &in); err != nil {
+		return 0, nil, err
+	}
+	b, err := m.a.UpdateBranding(r.Context(), r.PathValue("id"), BrandingUpdate(in), actor)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, toBrandingJSON(b), nil
+}
+
+func (m *mgmtAPI) listEvents(_ http.ResponseWriter, r *http.Request, _ string) (int, any, error) {
+	after, err := queryInt(r, "after")
+	if err != nil {
+		return 0, nil, err
+	}
+	limit, err := queryInt(r, "limit")
+	if err != nil {
+		return 0, nil, err
+	}
+	q := r.URL.Query()
+	page, err := m.a.ListEvents(r.Context(), EventQuery{After: after, OrgID: q.Get("org_id"), Type: q.Get("type"), Limit: int(limit)})
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, page, nil
+}
