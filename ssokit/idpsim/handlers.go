@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/onboardkit/onboardkit/internal/devui"
 )
 
 const (
@@ -44,7 +46,7 @@ func (idp *IdP) routes() {
 }
 
 func (idp *IdP) handleHome(w http.ResponseWriter, r *http.Request) {
-	idp.render(w, http.StatusOK, "home", pageData{Title: "Home", Users: idp.Users(), Home: idp.homeData()})
+	idp.render(w, http.StatusOK, "home", pageData{Chrome: devui.Chrome{Title: "Home"}, Users: idp.Users(), Home: idp.homeData()})
 }
 
 func (idp *IdP) handleMetadata(w http.ResponseWriter, r *http.Request) {
@@ -111,7 +113,7 @@ func (idp *IdP) handleSSO(w http.ResponseWriter, r *http.Request) {
 			} else {
 				detail += " (HTTP-POST)"
 			}
-			idp.render(w, http.StatusOK, "login", pageData{Title: "Sign in", Users: idp.Users(), Faults: SAMLFaults(), SAML: true,
+			idp.render(w, http.StatusOK, "login", pageData{Chrome: devui.Chrome{Title: "Sign in"}, Users: idp.Users(), Faults: SAMLFaults(), SAML: true,
 				Login: &loginData{Pending: id, Protocol: "SAML 2.0", Target: sp.Name, TargetID: sp.EntityID, Detail: detail}})
 			return
 		}
@@ -162,7 +164,7 @@ func (idp *IdP) respondSAML(w http.ResponseWriter, sp *SP, inResponseTo, relay s
 	for _, f := range faults {
 		fs = append(fs, string(f))
 	}
-	idp.render(w, http.StatusOK, "autopost", pageData{Title: "Continue", Post: &postData{
+	idp.render(w, http.StatusOK, "autopost", pageData{Chrome: devui.Chrome{Title: "Continue"}, Post: &postData{
 		Action: sp.ACSURL, SAMLResponse: b64, RelayState: relay, Target: sp.Name, Faults: fs}})
 }
 
@@ -300,12 +302,23 @@ func (idp *IdP) handleIdPInitiated(w http.ResponseWriter, r *http.Request) {
 			idp.respondSAML(w, sp, "", relay, a.User, samlOnly(a.Faults), a.Deny, sp.Signing, sp.Encrypt)
 			return
 		}
-		idp.render(w, http.StatusOK, "idpinit", pageData{Title: "IdP-initiated login", Users: idp.Users(), Faults: SAMLFaults(), SAML: true, Home: idp.homeData()})
+		tok, err := idp.csrf.Token(w, r)
+		if err != nil {
+			idp.fail(w, http.StatusInternalServerError, "The simulator failed.", err)
+			return
+		}
+		idp.render(w, http.StatusOK, "idpinit", pageData{Chrome: devui.Chrome{Title: "IdP-initiated login"}, CSRF: tok, Users: idp.Users(), Faults: SAMLFaults(), SAML: true, Home: idp.homeData()})
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		idp.fail(w, http.StatusBadRequest, "The form is too large or unreadable.", err)
+		return
+	}
+	// Without this check any site could make a visitor's browser post a
+	// response for an identity of its choosing to an SP (login CSRF).
+	if err := idp.csrf.Verify(r); err != nil {
+		idp.fail(w, http.StatusForbidden, "This form has expired or did not come from the simulator's page: reload it and try again.", err)
 		return
 	}
 	sp, ok := idp.lookupSP(r.PostForm.Get("sp"))
@@ -350,7 +363,7 @@ func (idp *IdP) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		idp.fail(w, http.StatusInternalServerError, "The simulator failed.", err)
 		return
 	}
-	idp.render(w, http.StatusOK, "login", pageData{Title: "Sign in", Users: idp.Users(), Faults: OIDCFaults(),
+	idp.render(w, http.StatusOK, "login", pageData{Chrome: devui.Chrome{Title: "Sign in"}, Users: idp.Users(), Faults: OIDCFaults(),
 		Login: &loginData{Pending: id, Protocol: "OpenID Connect", Target: ar.client.Name, TargetID: ar.client.ID, Detail: "scope " + ar.scope}})
 }
 

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
@@ -196,9 +197,35 @@ func TestSAMLLoginPageFlow(t *testing.T) {
 func TestIdPInitiated(t *testing.T) {
 	idp, sp := newSAMLServer(t, nil)
 	sp.AllowIDPInitiated = true
-	resp, body := get(t, idp.BaseURL()+"/saml/idp-initiated")
+	jar, _ := cookiejar.New(nil)
+	browser := noRedirectClient()
+	browser.Jar = jar
+	launcher := idp.BaseURL() + "/saml/idp-initiated"
+	resp, err := browser.Get(launcher)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
 	checkPage(t, resp, body)
-	resp, body = postForm(t, idp.BaseURL()+"/saml/idp-initiated", url.Values{"sp": {testSPEntity}, "relay_state": {"/dashboard"}, "seed": {"0"}})
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(body)
+	if m == nil {
+		t.Fatalf("no CSRF token in the launcher:\n%s", body)
+	}
+	values := url.Values{"sp": {testSPEntity}, "relay_state": {"/dashboard"}, "seed": {"0"}}
+	// Login CSRF: a post without the page's token and cookie is refused.
+	for name, post := range map[string]func() (*http.Response, []byte){
+		"no token, no cookie": func() (*http.Response, []byte) { return postForm(t, launcher, values) },
+		"cookie, no token":    func() (*http.Response, []byte) { return postWith(t, browser, launcher, values, nil) },
+		"cross-site": func() (*http.Response, []byte) {
+			return postWith(t, browser, launcher, withCSRF(values, string(m[1])), map[string]string{"Sec-Fetch-Site": "cross-site"})
+		},
+	} {
+		if resp, body := post(); resp.StatusCode != http.StatusForbidden || bytes.Contains(body, []byte("SAMLResponse")) {
+			t.Errorf("%s: status %d", name, resp.StatusCode)
+		}
+	}
+	resp, body = postWith(t, browser, launcher, withCSRF(values, string(m[1])), nil)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status %d: %s", resp.StatusCode, body)
 	}
@@ -216,7 +243,7 @@ func TestIdPInitiated(t *testing.T) {
 	if form.Values.Get("RelayState") != "/dashboard" {
 		t.Fatalf("RelayState %q", form.Values.Get("RelayState"))
 	}
-	resp, _ = postForm(t, idp.BaseURL()+"/saml/idp-initiated", url.Values{"sp": {"https://nobody.example"}, "seed": {"0"}})
+	resp, _ = postWith(t, browser, launcher, withCSRF(url.Values{"sp": {"https://nobody.example"}, "seed": {"0"}}, string(m[1])), nil)
 	if resp.StatusCode != http.StatusBadRequest {
 		t.Fatalf("unknown SP: status %d", resp.StatusCode)
 	}
@@ -228,6 +255,33 @@ func TestIdPInitiated(t *testing.T) {
 	if form, err = ParsePostForm(body, ""); err != nil || form.Values.Get("SAMLResponse") == "" {
 		t.Fatalf("headless IdP-initiated: %v", err)
 	}
+}
+
+func withCSRF(v url.Values, tok string) url.Values {
+	out := url.Values{"csrf": {tok}}
+	for k, vs := range v {
+		out[k] = vs
+	}
+	return out
+}
+
+func postWith(t *testing.T, c *http.Client, u string, v url.Values, hdr map[string]string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, u, strings.NewReader(v.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for k, val := range hdr {
+		req.Header.Set(k, val)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp, body
 }
 
 func deflateB64(t *testing.T, b []byte) string {

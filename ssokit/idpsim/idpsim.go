@@ -14,10 +14,11 @@ import (
 	"math/big"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/onboardkit/onboardkit/internal/devui"
 )
 
 // Sentinel errors. Handlers show users a generic page; the cause goes to the
@@ -245,8 +246,8 @@ type IdP struct {
 	client    *http.Client
 	lifetime  time.Duration
 	mux       *http.ServeMux
-	csp       string
-	themeCSS  []byte
+	theme     *devui.Theme
+	csrf      *devui.CSRF
 	foreignMu sync.Mutex
 	foreign   *signer
 
@@ -263,8 +264,6 @@ type IdP struct {
 	lastResp  map[string][]byte
 	anySPSeen map[string]*SP
 }
-
-var hexColor = regexp.MustCompile(`^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)
 
 // New validates cfg and builds a simulator.
 func New(cfg Config) (*IdP, error) {
@@ -365,39 +364,24 @@ func New(cfg Config) (*IdP, error) {
 			return nil, err
 		}
 	}
+	if idp.csrf, err = devui.NewCSRF(idp.rand, "idpsim_csrf"); err != nil {
+		return nil, fmt.Errorf("idpsim: %w", err)
+	}
 	idp.routes()
 	return idp, nil
 }
 
 func (idp *IdP) setBranding(b Branding) error {
-	if b.Name == "" {
-		b.Name = "IdP simulator"
+	theme, err := devui.NewTheme(devui.ThemeConfig{
+		Branding:    devui.Branding{Name: b.Name, AccentColor: b.AccentColor, LogoURL: b.LogoURL},
+		DefaultName: "IdP simulator",
+	})
+	if err != nil {
+		return fmt.Errorf("idpsim: %w", err)
 	}
-	if b.AccentColor == "" {
-		b.AccentColor = "#4f46e5"
-	}
-	if !hexColor.MatchString(b.AccentColor) {
-		return fmt.Errorf("idpsim: Branding.AccentColor must be a hex colour like #4f46e5, got %q", b.AccentColor)
-	}
-	imgSrc := "'self'"
-	if b.LogoURL != "" {
-		u, err := url.Parse(b.LogoURL)
-		switch {
-		case err != nil:
-			return fmt.Errorf("idpsim: Branding.LogoURL: %w", err)
-		case u.Scheme == "http" || u.Scheme == "https":
-			if u.Host == "" {
-				return fmt.Errorf("idpsim: Branding.LogoURL %q has no host", b.LogoURL)
-			}
-			imgSrc += " " + u.Scheme + "://" + u.Host
-		case u.Scheme == "" && u.Host == "" && strings.HasPrefix(u.Path, "/") && !strings.HasPrefix(b.LogoURL, "//"):
-		default:
-			return fmt.Errorf("idpsim: Branding.LogoURL must be an http(s) URL or an absolute path, got %q", b.LogoURL)
-		}
-	}
-	idp.cfg.Branding = b
-	idp.csp = "default-src 'self'; img-src " + imgSrc + "; base-uri 'none'; frame-ancestors 'none'"
-	idp.themeCSS = []byte(":root{--accent:" + b.AccentColor + "}\n")
+	applied := theme.Branding()
+	idp.cfg.Branding = Branding{Name: applied.Name, AccentColor: applied.AccentColor, LogoURL: applied.LogoURL}
+	idp.theme = theme
 	return nil
 }
 

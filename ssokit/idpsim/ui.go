@@ -1,37 +1,19 @@
 package idpsim
 
 import (
-	"bytes"
 	"embed"
 	"html/template"
 	"net/http"
 	"strings"
+
+	"github.com/onboardkit/onboardkit/internal/devui"
 )
 
-//go:embed static/autopost.js static/style.css
+//go:embed static/autopost.js
 var staticFiles embed.FS
 
 // Banner is the warning every page of the simulator shows.
 const Banner = "Development simulator — not a real identity provider"
-
-const layoutTmpl = `{{define "layout"}}<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex, nofollow">
-<title>{{.Title}} · {{.Brand.Name}} ({{.Banner}})</title>
-<link rel="stylesheet" href="{{.Base}}/static/style.css">
-<link rel="stylesheet" href="{{.Base}}/static/theme.css">
-</head>
-<body>
-<div class="devbanner" role="alert" data-testid="dev-banner">{{.Banner}}</div>
-<header>{{if .Brand.LogoURL}}<img src="{{.Brand.LogoURL}}" alt="">{{end}}<a href="{{.Base}}/">{{.Brand.Name}}</a></header>
-<main>
-{{template "content" .}}
-</main>
-</body>
-</html>{{end}}`
 
 const homeTmpl = `{{define "content"}}
 <h1>Identity provider simulator</h1>
@@ -108,6 +90,7 @@ const idpInitTmpl = `{{define "content"}}
 <h1>IdP-initiated SAML login</h1>
 {{if .Home.SPs}}
 <form method="post" action="{{.Base}}/saml/idp-initiated" data-testid="idp-initiated-form">
+<input type="hidden" name="csrf" value="{{.CSRF}}">
 <fieldset><legend>Service provider</legend>
 <label><select name="sp">{{range .Home.SPs}}<option value="{{.EntityID}}">{{.Name}} ({{.ACSURL}})</option>{{end}}</select></label>
 <label>RelayState (optional) <input type="text" name="relay_state" autocomplete="off"></label>
@@ -134,11 +117,12 @@ const errorTmpl = `{{define "content"}}
 <p class="error" data-testid="error">{{.Error}}</p>
 {{end}}`
 
+// pageData is what every page template reads: the shared chrome (title,
+// banner, branding) and the page's own fields.
 type pageData struct {
-	Title  string
-	Banner string
+	devui.Chrome
 	Base   string
-	Brand  Branding
+	CSRF   string
 	Users  []User
 	Faults []Fault
 	SAML   bool
@@ -166,9 +150,7 @@ type postData struct {
 var funcs = template.FuncMap{"join": strings.Join}
 
 func mustPage(content string) *template.Template {
-	t := template.Must(template.New("layout").Funcs(funcs).Parse(layoutTmpl))
-	template.Must(t.Parse(userFieldsTmpl))
-	return template.Must(t.Parse(content))
+	return template.Must(devui.Parse(funcs, userFieldsTmpl, content))
 }
 
 // pages are parsed once; templates are immutable after parsing.
@@ -180,37 +162,21 @@ var pages = map[string]*template.Template{
 	"error":    mustPage(errorTmpl),
 }
 
-func (idp *IdP) securityHeaders(w http.ResponseWriter) {
-	h := w.Header()
-	h.Set("Content-Security-Policy", idp.csp)
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Robots-Tag", "noindex")
-}
-
 func (idp *IdP) render(w http.ResponseWriter, status int, page string, d pageData) {
 	d.Banner = Banner
 	d.Base = idp.basePath
-	d.Brand = idp.cfg.Branding
-	var buf bytes.Buffer
-	if err := pages[page].ExecuteTemplate(&buf, "layout", d); err != nil {
+	d.StaticURL = idp.basePath + "/static"
+	d.HomeURL = idp.basePath + "/"
+	if err := devui.Render(w, pages[page], idp.theme, status, &d); err != nil {
 		idp.log.Error("idpsim: rendering page", "page", page, "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
 	}
-	idp.securityHeaders(w)
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
 }
 
 // fail logs the cause and shows a page with a message meant for the
 // developer; cause text never reaches the page.
 func (idp *IdP) fail(w http.ResponseWriter, status int, public string, cause error) {
 	idp.log.Warn("idpsim: request refused", "status", status, "err", cause)
-	idp.render(w, status, "error", pageData{Title: "Refused", Error: public})
+	idp.render(w, status, "error", pageData{Chrome: devui.Chrome{Title: "Refused"}, Error: public})
 }
 
 func (idp *IdP) homeData() *homeData {
@@ -222,25 +188,20 @@ func (idp *IdP) homeData() *homeData {
 
 func (idp *IdP) handleStatic(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("file")
+	if idp.theme.ServeAsset(w, name) {
+		return
+	}
+	if name != "autopost.js" {
+		http.NotFound(w, r)
+		return
+	}
+	b, err := staticFiles.ReadFile("static/" + name)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Cache-Control", "no-cache")
-	switch name {
-	case "theme.css":
-		w.Header().Set("Content-Type", "text/css; charset=utf-8")
-		_, _ = w.Write(idp.themeCSS)
-	case "style.css", "autopost.js":
-		b, err := staticFiles.ReadFile("static/" + name)
-		if err != nil {
-			http.NotFound(w, r)
-			return
-		}
-		if strings.HasSuffix(name, ".js") {
-			w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
-		} else {
-			w.Header().Set("Content-Type", "text/css; charset=utf-8")
-		}
-		_, _ = w.Write(b)
-	default:
-		http.NotFound(w, r)
-	}
+	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	_, _ = w.Write(b)
 }
