@@ -8,5 +8,6 @@ import (
 )
 
 func BenchmarkStore(b *testing.B) {
+	testDSN(b)
 	storetest.Bench(b, func(b *testing.B) store.Store { return newStore(b) })
 }

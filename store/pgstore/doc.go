@@ -18,5 +18,13 @@
 // indexes enforce userName, externalId, displayName, external id and
 // verified-domain uniqueness across instances. Event cursors are assigned
 // from a one-row counter whose row lock is held until commit, so readers
-// never see a cursor appear below one they have already passed.
+// never see a cursor appear below one they have already passed. The lock is
+// taken by the last statement of a write, so writes with events overlap
+// everywhere except in their commit: their rate is bounded by the commit
+// latency of the server (one WAL flush), about a thousand per second on
+// ordinary disks. A transaction the server aborts to break a deadlock is
+// run again, up to three times.
+//
+// Open keeps up to 32 connections. Text columns use the "C" collation, so
+// sorting and range filters compare bytes exactly as Go does.
 package pgstore

@@ -2,9 +2,11 @@ package pgstore_test
 
 import (
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -112,22 +114,24 @@ func TestCursorsVisibleInOrder(t *testing.T) {
 	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	const writers, perWriter = 8, 40
 	var wg sync.WaitGroup
-	done := make(chan struct{})
+	var stop atomic.Bool
+	errs := make(chan error, writers)
 	for w := range writers {
 		wg.Go(func() {
-			for i := range perWriter {
+			for i := 0; i < perWriter && !stop.Load(); i++ {
 				e := store.Event{ID: fmt.Sprintf("evt_%d_%d", w, i), Type: "test.event", CreatedAt: now}
 				if _, err := s.AppendEvents(ctx, e, e2(e)); err != nil {
-					t.Error(err)
+					errs <- err
 					return
 				}
 			}
 		})
 	}
+	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 	var last int64
 	seen := 0
-	for finished := false; !finished; {
+	for finished := false; !finished && !stop.Load(); {
 		select {
 		case <-done:
 			finished = true
@@ -135,15 +139,27 @@ func TestCursorsVisibleInOrder(t *testing.T) {
 		}
 		evs, err := s.ListEvents(ctx, store.EventQuery{After: last, Limit: 1000})
 		if err != nil {
-			t.Fatal(err)
+			t.Error(err)
+			stop.Store(true)
+			break
 		}
 		for _, e := range evs {
 			if e.Cursor != last+1 {
-				t.Fatalf("reader at %d saw cursor %d: a gap", last, e.Cursor)
+				t.Errorf("reader at %d saw cursor %d: a gap", last, e.Cursor)
+				stop.Store(true)
+				break
 			}
 			last = e.Cursor
 			seen++
 		}
+	}
+	<-done
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if t.Failed() {
+		return
 	}
 	evs, err := s.ListEvents(ctx, store.EventQuery{After: last, Limit: 1000})
 	if err != nil {
@@ -158,4 +174,29 @@ func TestCursorsVisibleInOrder(t *testing.T) {
 func e2(e store.Event) store.Event {
 	e.ID += "_b"
 	return e
+}
+
+// TestUnstorableText checks that text PostgreSQL cannot hold (a NUL, bytes
+// that are not UTF-8) is refused as invalid input, in writes and filters,
+// rather than failing as a server error.
+func TestUnstorableText(t *testing.T) {
+	s := newStore(t)
+	ctx := t.Context()
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := s.CreateOrganization(ctx, &store.Organization{ID: "org", Name: "Org", CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateDirectory(ctx, &store.Directory{ID: "dir", OrgID: "org", State: store.DirectoryActive, CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"a\x00b", "a\xffb"} {
+		err := s.CreateDirectoryUser(ctx, &store.DirectoryUser{ID: "usr", DirectoryID: "dir", UserName: bad, CreatedAt: now})
+		if !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("CreateDirectoryUser with userName %q = %v, want ErrInvalid", bad, err)
+		}
+		_, _, err = s.ListDirectoryUsers(ctx, "dir", store.UserQuery{Filter: store.Compare{Attr: store.AttrExternalID, Op: store.OpEq, Value: bad}, Limit: 1})
+		if !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("filter externalId eq %q = %v, want ErrInvalid", bad, err)
+		}
+	}
 }

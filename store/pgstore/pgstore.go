@@ -33,7 +33,9 @@ var dialect = sqlstore.Dialect{
 	Time:           func(t time.Time) any { return t },
 	// The row lock on the counter orders cursors by commit; see
 	// appendEvents in store/internal/sqlstore.
-	NextCursor: `UPDATE event_counter SET last_cursor = last_cursor + ? WHERE id = 1 RETURNING last_cursor`,
+	InsertEvent: `WITH c AS (UPDATE event_counter SET last_cursor = last_cursor + 1 WHERE id = 1 RETURNING last_cursor)
+INSERT INTO events (cursor, id, type, org_id, subject, actor, data, created_at)
+SELECT c.last_cursor, ?, ?, ?, ?, ?, ?, ? FROM c RETURNING cursor`,
 	// A transaction-level advisory lock, keyed by the schema the migrations
 	// go to, serializes app instances that start at once on one fresh
 	// database; it is released when the migration transaction ends.
@@ -89,6 +91,10 @@ func classify(err error) (sqlstore.ErrorKind, string) {
 		return sqlstore.UniqueViolation, pe.ConstraintName
 	case "23503": // foreign_key_violation
 		return sqlstore.ForeignKeyViolation, pe.ConstraintName
+	case "22021", "22P05": // character_not_in_repertoire (a NUL or invalid UTF-8 in text), untranslatable_character
+		return sqlstore.InvalidValue, pe.Code
+	case "40P01", "40001": // deadlock_detected, serialization_failure
+		return sqlstore.TransientConflict, pe.Code
 	}
 	return sqlstore.OtherError, ""
 }

@@ -81,5 +81,6 @@ func newStore(tb testing.TB) store.Store {
 }
 
 func TestConformance(t *testing.T) {
+	testDSN(t)
 	storetest.Run(t, func(t *testing.T) store.Store { return newStore(t) })
 }

@@ -18,9 +18,15 @@
 // IMMEDIATE: writers of the process queue for it rather than contend inside
 // SQLite, so they never fail with SQLITE_BUSY or deadlock upgrading a read
 // lock, and the single writer orders event cursors. Reads go to a pool of
-// read-only connections that WAL runs beside the writer. Statements are
-// prepared once and reused; a user creation with its event is one
-// transaction of a few statements.
+// read-only connections that WAL runs beside the writer, through a memory
+// map. A background goroutine checkpoints the WAL into the database file so
+// that commits never wait for a checkpoint. Statements are prepared once and
+// reused; a user creation with its event is one transaction of a few
+// statements.
+//
+// The function given to an Update method runs inside the write
+// transaction, on the write connection: it must not call the Store's write
+// methods, which would wait for that connection forever.
 //
 // SQLite suits one application instance. Several instances sharing state
 // need store/pgstore.

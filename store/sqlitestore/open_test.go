@@ -138,3 +138,28 @@ func TestConcurrentOpen(t *testing.T) {
 		s.Close()
 	}
 }
+
+func TestOpenRefusesNewerSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "onboardkit.db")
+	s, err := sqlitestore.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO schema_migrations (version, name) VALUES (9999, '9999_future.sql')`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s, err = sqlitestore.Open(t.Context(), path)
+	if err == nil {
+		s.Close()
+		t.Fatal("Open accepted a database from a newer version")
+	}
+	if !strings.Contains(err.Error(), "newer") {
+		t.Errorf("Open = %v, want an error about a newer schema", err)
+	}
+}

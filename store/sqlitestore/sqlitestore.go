@@ -42,7 +42,8 @@ var dialect = sqlstore.Dialect{
 	Classify: classify,
 	Time:     sqlstore.Micros,
 	// The single writer orders cursors by commit; see appendEvents.
-	NextCursor: `SELECT COALESCE(MAX(cursor), 0) + ? FROM events`,
+	InsertEvent: `INSERT INTO events (cursor, id, type, org_id, subject, actor, data, created_at)
+SELECT COALESCE(MAX(cursor), 0) + 1, ?, ?, ?, ?, ?, ?, ? FROM events RETURNING cursor`,
 	// The write transaction (BEGIN IMMEDIATE on the only write connection)
 	// excludes other writers, so rows need no locks and migrations no
 	// extra lock.
@@ -154,6 +155,11 @@ func dsn(abs string, r role) string {
 	// filters compare lower-cased columns with lower-cased patterns, and
 	// case-exact ones (id, externalId) must not fold case.
 	q.Add("_pragma", "case_sensitive_like(1)")
+	// Reads through a memory map instead of a read system call per page,
+	// and a larger page cache, keep lookups in a large directory as cheap
+	// as in a small one.
+	q.Add("_pragma", "mmap_size(268435456)")
+	q.Add("_pragma", "cache_size(-16384)")
 	switch r {
 	case reader:
 		q.Add("_pragma", "query_only(1)")

@@ -257,7 +257,8 @@ func (s *Store) RevokeDirectoryToken(ctx context.Context, id string, now time.Ti
 	})
 }
 
-// TouchDirectoryToken records that the token was used at now.
+// TouchDirectoryToken records that the token was used at now. Uses less
+// than a minute after the last one recorded by this Store are not written.
 func (s *Store) TouchDirectoryToken(ctx context.Context, id string, now time.Time) error {
 	if id == "" {
 		return invalid("directory token id is required")
@@ -265,8 +266,5 @@ func (s *Store) TouchDirectoryToken(ctx context.Context, id string, now time.Tim
 	if now.IsZero() {
 		return invalid("now is required")
 	}
-	return s.write(ctx, func(t *tx) error {
-		_, err := t.exec(`UPDATE directory_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`, s.t(now), id, s.t(now))
-		return s.wrap(err)
-	})
+	return s.touch(ctx, "token:"+id, `UPDATE directory_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`, id, now)
 }

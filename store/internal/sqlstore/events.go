@@ -9,7 +9,8 @@ import (
 	"github.com/onboardkit/onboardkit/store"
 )
 
-// appendEvents assigns cursors to events and inserts them, inside t.
+// appendEvents assigns cursors to events and inserts them, inside t, with
+// one statement per event (Dialect.InsertEvent).
 //
 // Cursors must look gap-free and strictly increasing to readers, even with
 // concurrent writers. A database sequence is not enough for that: two
@@ -17,14 +18,13 @@ import (
 // sees 8 and moves its position past 7, and 7 appears afterwards, unseen
 // forever. So cursor assignment is serialized with commits:
 //
-//   - PostgreSQL: the cursor comes from the single row
-//     of event_counter, incremented with UPDATE ... RETURNING. The row lock
-//     that UPDATE takes is held until the transaction ends, so the next
-//     writer gets its cursors only after this transaction has committed (or
-//     rolled back, undoing the increment too, so no gap appears). Commit
-//     order therefore equals cursor order. The lock is taken as the last
-//     step of the write, so it is held only for the event inserts and the
-//     commit.
+//   - PostgreSQL: the cursor comes from the single row of event_counter,
+//     incremented by the insert's UPDATE ... RETURNING. The row lock that
+//     UPDATE takes is held until the transaction ends, so the next writer
+//     gets its cursors only after this transaction has committed (or rolled
+//     back, undoing the increment too, so no gap appears). Commit order
+//     therefore equals cursor order. Events are appended as the last step of
+//     a write, so the lock is held only for them and the commit.
 //   - SQLite: the write transaction already excludes every other writer,
 //     so MAX(cursor) + 1, read inside it, is just as safe and writes one
 //     page less.
@@ -32,17 +32,10 @@ func (t *tx) appendEvents(events []Event) ([]Event, error) {
 	if len(events) == 0 {
 		return nil, nil
 	}
-	var last int64
-	if err := t.queryRow(t.s.d.NextCursor, int64(len(events))).Scan(&last); err != nil {
-		return nil, t.s.wrap(err)
-	}
-	first := last - int64(len(events)) + 1
 	out := make([]Event, len(events))
 	for i, e := range events {
-		e.Cursor = first + int64(i)
 		e.CreatedAt = norm(e.CreatedAt)
-		if _, err := t.exec(`INSERT INTO events (cursor, id, type, org_id, subject, actor, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			e.Cursor, e.ID, e.Type, e.OrgID, e.Subject, e.Actor, nb(e.Data), t.s.t(e.CreatedAt)); err != nil {
+		if err := t.queryRow(t.s.d.InsertEvent, e.ID, e.Type, e.OrgID, e.Subject, e.Actor, nb(e.Data), t.s.t(e.CreatedAt)).Scan(&e.Cursor); err != nil {
 			return nil, t.s.wrap(err)
 		}
 		e.Data = cloneBytes(e.Data)
@@ -174,11 +167,9 @@ func (s *Store) SetConsumerCursor(ctx context.Context, consumer string, cursor i
 	if cursor < 0 {
 		return invalid("negative cursor")
 	}
-	return s.write(ctx, func(t *tx) error {
-		_, err := t.exec(`INSERT INTO consumer_cursors (consumer, cursor) VALUES (?, ?)
+	_, err := s.writeOne(ctx, `INSERT INTO consumer_cursors (consumer, cursor) VALUES (?, ?)
 ON CONFLICT (consumer) DO UPDATE SET cursor = excluded.cursor WHERE consumer_cursors.cursor < excluded.cursor`, consumer, cursor)
-		return t.s.wrap(err)
-	})
+	return err
 }
 
 // escapeLike escapes the LIKE wildcards of s with '\'.

@@ -74,15 +74,22 @@ func (s *Store) groupWhere(directoryID string, f store.Filter) (string, []any, e
 }
 
 func (s *Store) where(alias string, attrs map[store.Attr]attrCol, directoryID string, f store.Filter) (string, []any, error) {
-	w := &filterSQL{s: s, attrs: attrs, args: []any{directoryID}}
-	w.b.WriteString(alias + ".directory_id = ?")
-	if f != nil {
-		w.b.WriteString(" AND ")
-		if err := w.node(f, 0); err != nil {
-			return "", nil, err
-		}
+	scope := alias + ".directory_id = ?"
+	if f == nil {
+		return scope, []any{directoryID}, nil
 	}
-	return w.b.String(), w.args, nil
+	w := &filterSQL{s: s, attrs: attrs, args: []any{directoryID}}
+	if err := w.node(f, 0); err != nil {
+		return "", nil, err
+	}
+	if !uniqueLookup(f, alias == "g") && childLookup(f) {
+		// The rows come from a child-table index (an email value, a
+		// member); written this way the directory condition cannot use
+		// the directory's index, which the planner would otherwise walk
+		// whole for its order.
+		scope = alias + ".directory_id || '' = ?"
+	}
+	return scope + " AND " + w.b.String(), w.args, nil
 }
 
 func (w *filterSQL) node(f store.Filter, depth int) error {
@@ -222,7 +229,8 @@ func (w *filterSQL) compare(c store.Compare) error {
 		if c.Op != store.OpEq {
 			return invalid("filter: member supports eq only")
 		}
-		w.b.WriteString("EXISTS (SELECT 1 FROM group_members m WHERE m.group_id = g.id AND m.member_id = ?)")
+		// Driven by the member index: the groups of one member.
+		w.b.WriteString("g.id IN (SELECT m.group_id FROM group_members m WHERE m.member_id = ?)")
 		w.args = append(w.args, v)
 		return nil
 	}
@@ -237,7 +245,26 @@ func (w *filterSQL) compare(c store.Compare) error {
 	if err != nil {
 		return fmt.Errorf("filter on %s: %w", c.Attr, err)
 	}
+	if c.Op == store.OpEq && c.Attr == store.AttrExternalID && v != "" {
+		// The externalId index is partial (non-empty values only); the
+		// extra term lets the planner prove that it applies, since it
+		// cannot see through the parameter.
+		w.b.WriteString("(" + a.col + cond + " AND " + a.col + " <> '')")
+		w.args = append(w.args, arg)
+		return nil
+	}
 	if a.kind == kindEmail {
+		if c.Op == store.OpEq || c.Op == store.OpSw {
+			// An equality or prefix match can start from the email value
+			// index: the users having such an email.
+			w.b.WriteString("u.id IN (SELECT e.user_id FROM directory_user_emails e WHERE e.value_lower" + cond)
+			w.args = append(w.args, arg)
+			w.emailType(c.EmailType)
+			w.b.WriteString(")")
+			return nil
+		}
+		// Other comparisons cannot use the index: test the emails of each
+		// user of the directory rather than every email stored.
 		w.b.WriteString("EXISTS (SELECT 1 FROM directory_user_emails e WHERE e.user_id = u.id")
 		w.emailType(c.EmailType)
 		w.b.WriteString(" AND e.value_lower" + cond + ")")
@@ -271,4 +298,54 @@ func stringCond(op store.Op, v string) (string, any, error) {
 		return like, "%" + escapeLike(v), nil
 	}
 	return "", nil, invalid("unknown operator %q", op)
+}
+
+// uniqueLookup reports whether f selects at most one row through a unique
+// index: an eq on id, userName, externalId or, for groups, displayName,
+// alone or as a conjunct of an And.
+func uniqueLookup(f store.Filter, groups bool) bool {
+	switch n := f.(type) {
+	case *store.And:
+		return n != nil && (uniqueLookup(n.Left, groups) || uniqueLookup(n.Right, groups))
+	case store.And:
+		return uniqueLookup(n.Left, groups) || uniqueLookup(n.Right, groups)
+	case *store.Compare:
+		return n != nil && uniqueLookup(*n, groups)
+	case store.Compare:
+		v, ok := n.Value.(string)
+		if n.Op != store.OpEq || !ok || v == "" {
+			return false
+		}
+		switch n.Attr {
+		case store.AttrID, store.AttrExternalID:
+			return true
+		case store.AttrUserName:
+			return !groups
+		case store.AttrDisplayName:
+			return groups
+		}
+	}
+	return false
+}
+
+// childLookup reports whether f, alone or as a conjunct of an And, is an
+// equality or prefix match on an email value, or an equality on a member:
+// conditions answered from a child table's index.
+func childLookup(f store.Filter) bool {
+	switch n := f.(type) {
+	case *store.And:
+		return n != nil && (childLookup(n.Left) || childLookup(n.Right))
+	case store.And:
+		return childLookup(n.Left) || childLookup(n.Right)
+	case *store.Compare:
+		return n != nil && childLookup(*n)
+	case store.Compare:
+		v, ok := n.Value.(string)
+		if !ok || v == "" {
+			return false
+		}
+		return n.Attr == store.AttrEmail && (n.Op == store.OpEq || n.Op == store.OpSw) ||
+			n.Attr == store.AttrMember && n.Op == store.OpEq
+	}
+	return false
 }

@@ -232,7 +232,7 @@ func (s *Store) ListDirectoryGroups(ctx context.Context, directoryID string, q s
 	if err != nil {
 		return nil, 0, err
 	}
-	return listPage(ctx, s, `directory_groups g`, groupColsG, where, args, order, q.Offset, q.Limit, scanGroupRows)
+	return listPage(ctx, s, `directory_groups g`, groupColsG, where, args, order, q.Offset, q.Limit, uniqueLookup(q.Filter, true), scanGroup)
 }
 
 // UpdateDirectoryGroup changes the group with fn, applies the membership

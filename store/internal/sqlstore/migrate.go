@@ -103,6 +103,14 @@ func Migrate(ctx context.Context, db *sql.DB, d Dialect, ms []Migration) ([]int,
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: migrate: reading schema_migrations: %w", err)
 	}
+	if len(ms) > 0 {
+		latest := ms[len(ms)-1].Version
+		for _, v := range applied {
+			if v > latest {
+				return nil, fmt.Errorf("sqlstore: the database schema is at version %d, newer than this program knows (%d): upgrade the program", v, latest)
+			}
+		}
+	}
 	var done []int
 	for _, m := range ms {
 		if slices.Contains(applied, m.Version) {

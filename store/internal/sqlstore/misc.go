@@ -17,11 +17,9 @@ func (s *Store) CreateLoginRequest(ctx context.Context, r *store.LoginRequest) e
 	if err := r.Validate(); err != nil {
 		return err
 	}
-	return s.write(ctx, func(t *tx) error {
-		_, err := t.exec(`INSERT INTO login_requests (`+loginCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			r.ID, r.ConnectionID, r.OrgID, string(r.Protocol), nb(r.Binding), r.Nonce, r.CodeVerifier, r.ReturnTo, r.Test, s.t(r.CreatedAt), s.t(r.ExpiresAt))
-		return s.wrap(err)
-	})
+	_, err := s.writeOne(ctx, `INSERT INTO login_requests (`+loginCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID, r.ConnectionID, r.OrgID, string(r.Protocol), nb(r.Binding), r.Nonce, r.CodeVerifier, r.ReturnTo, r.Test, s.t(r.CreatedAt), s.t(r.ExpiresAt))
+	return err
 }
 
 // ConsumeLoginRequest removes and returns the request id: a single DELETE
@@ -34,16 +32,13 @@ func (s *Store) ConsumeLoginRequest(ctx context.Context, id string, now time.Tim
 		return nil, invalid("now is required")
 	}
 	var r store.LoginRequest
-	err := s.write(ctx, func(t *tx) error {
-		err := t.queryRow(`DELETE FROM login_requests WHERE id = ? RETURNING `+loginCols, id).
-			Scan(&r.ID, &r.ConnectionID, &r.OrgID, &r.Protocol, bc(&r.Binding), &r.Nonce, &r.CodeVerifier, &r.ReturnTo, &r.Test, tc(&r.CreatedAt), tc(&r.ExpiresAt))
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("login request")
-		}
-		return s.wrap(err)
-	})
+	err := s.writeOneRow(ctx, `DELETE FROM login_requests WHERE id = ? RETURNING `+loginCols, id).
+		Scan(&r.ID, &r.ConnectionID, &r.OrgID, &r.Protocol, bc(&r.Binding), &r.Nonce, &r.CodeVerifier, &r.ReturnTo, &r.Test, tc(&r.CreatedAt), tc(&r.ExpiresAt))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("login request")
+	}
 	if err != nil {
-		return nil, err
+		return nil, s.wrap(err)
 	}
 	if !r.ExpiresAt.After(now) {
 		return nil, store.ErrExpired
@@ -61,18 +56,16 @@ func (s *Store) ConsumeAssertionID(ctx context.Context, connectionID, assertionI
 	if expiresAt.IsZero() || now.IsZero() {
 		return invalid("expiry and now are required")
 	}
-	return s.write(ctx, func(t *tx) error {
-		n, err := t.execN(`INSERT INTO assertion_ids (connection_id, assertion_id, expires_at) VALUES (?, ?, ?)
+	n, err := s.writeOne(ctx, `INSERT INTO assertion_ids (connection_id, assertion_id, expires_at) VALUES (?, ?, ?)
 ON CONFLICT (connection_id, assertion_id) DO UPDATE SET expires_at = excluded.expires_at WHERE assertion_ids.expires_at <= ?`,
-			connectionID, assertionID, s.t(expiresAt), s.t(now))
-		if err != nil {
-			return s.wrap(err)
-		}
-		if n == 0 {
-			return fmt.Errorf("%w: assertion id already used", store.ErrAlreadyExists)
-		}
-		return nil
-	})
+		connectionID, assertionID, s.t(expiresAt), s.t(now))
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return fmt.Errorf("%w: assertion id already used", store.ErrAlreadyExists)
+	}
+	return nil
 }
 
 // GetBranding returns the branding of scope.
@@ -142,10 +135,8 @@ ON CONFLICT (scope) DO UPDATE SET accent_color = excluded.accent_color, logo_typ
 
 // DeleteBranding removes the branding of scope.
 func (s *Store) DeleteBranding(ctx context.Context, scope string) error {
-	return s.write(ctx, func(t *tx) error {
-		_, err := t.exec(`DELETE FROM brandings WHERE scope = ?`, scope)
-		return s.wrap(err)
-	})
+	_, err := s.writeOne(ctx, `DELETE FROM brandings WHERE scope = ?`, scope)
+	return err
 }
 
 const apiKeyCols = `id, name, digest, hint, created_at, last_used_at, revoked_at`
@@ -236,7 +227,8 @@ func (s *Store) RevokeAPIKey(ctx context.Context, id string, now time.Time, even
 	})
 }
 
-// TouchAPIKey records that the key was used at now.
+// TouchAPIKey records that the key was used at now. Uses less than a
+// minute after the last one recorded by this Store are not written.
 func (s *Store) TouchAPIKey(ctx context.Context, id string, now time.Time) error {
 	if id == "" {
 		return invalid("API key id is required")
@@ -244,10 +236,7 @@ func (s *Store) TouchAPIKey(ctx context.Context, id string, now time.Time) error
 	if now.IsZero() {
 		return invalid("now is required")
 	}
-	return s.write(ctx, func(t *tx) error {
-		_, err := t.exec(`UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`, s.t(now), id, s.t(now))
-		return s.wrap(err)
-	})
+	return s.touch(ctx, "apikey:"+id, `UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`, id, now)
 }
 
 // AcquireLease takes or renews the lease name for holder.
@@ -255,14 +244,9 @@ func (s *Store) AcquireLease(ctx context.Context, name, holder string, now, unti
 	if err := store.ValidateLease(name, holder, now, until); err != nil {
 		return false, err
 	}
-	var n int64
-	err := s.write(ctx, func(t *tx) error {
-		var err error
-		n, err = t.execN(`INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
+	n, err := s.writeOne(ctx, `INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
 ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at WHERE leases.holder = excluded.holder OR leases.expires_at <= ?`,
-			name, holder, s.t(until), s.t(now))
-		return s.wrap(err)
-	})
+		name, holder, s.t(until), s.t(now))
 	if err != nil {
 		return false, err
 	}
@@ -274,10 +258,8 @@ func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
 	if name == "" || holder == "" {
 		return invalid("lease name and holder are required")
 	}
-	return s.write(ctx, func(t *tx) error {
-		_, err := t.exec(`DELETE FROM leases WHERE name = ? AND holder = ?`, name, holder)
-		return s.wrap(err)
-	})
+	_, err := s.writeOne(ctx, `DELETE FROM leases WHERE name = ? AND holder = ?`, name, holder)
+	return err
 }
 
 // shareableRetention is how long an expired shareable link is kept, so that

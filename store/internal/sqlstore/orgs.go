@@ -65,7 +65,7 @@ func (s *Store) GetOrganizationByExternalID(ctx context.Context, externalID stri
 	if externalID == "" {
 		return nil, invalid("external id is required")
 	}
-	return s.getOrg(ctx, `SELECT `+orgCols+` FROM organizations WHERE external_id = ?`, externalID)
+	return s.getOrg(ctx, `SELECT `+orgCols+` FROM organizations WHERE external_id = ? AND external_id <> ''`, externalID)
 }
 
 // UpdateOrganization changes the organization id with fn.

@@ -260,8 +260,6 @@ func (s *Store) DeletePortalSession(ctx context.Context, id string) error {
 	if id == "" {
 		return invalid("portal session id is required")
 	}
-	return s.write(ctx, func(t *tx) error {
-		_, err := t.exec(`DELETE FROM portal_sessions WHERE id = ?`, id)
-		return s.wrap(err)
-	})
+	_, err := s.writeOne(ctx, `DELETE FROM portal_sessions WHERE id = ?`, id)
+	return err
 }

@@ -24,7 +24,17 @@ const (
 	UniqueViolation
 	// ForeignKeyViolation is a foreign key violation.
 	ForeignKeyViolation
+	// InvalidValue is a value the database cannot store, such as a NUL
+	// character in PostgreSQL text.
+	InvalidValue
+	// TransientConflict is a deadlock or serialization failure between
+	// concurrent transactions: the write may be retried as a whole.
+	TransientConflict
 )
+
+// maxAttempts bounds how many times a write aborted by a TransientConflict
+// is run.
+const maxAttempts = 4
 
 // Dialect holds what differs between the SQL databases the Store runs on.
 // Queries are written once with '?' placeholders and rebound for the
@@ -50,10 +60,11 @@ type Dialect struct {
 	// the value stored in a time column.
 	Time func(t time.Time) any
 
-	// NextCursor is the query that reserves n event cursors, given n as
-	// its argument, and returns the last one. It runs inside the write
-	// transaction and must order cursors by commit (see appendEvents).
-	NextCursor string
+	// InsertEvent inserts one event with the next cursor and returns the
+	// cursor. Its arguments are id, type, org_id, subject, actor, data and
+	// created_at. It runs inside the write transaction and must order
+	// cursors by commit (see appendEvents).
+	InsertEvent string
 
 	// MigrationLock, if not empty, is executed first in the transaction that
 	// applies migrations, to serialize concurrent openers.
@@ -85,6 +96,31 @@ type Store struct {
 	closers []func() error
 	closed  sync.Once
 	cerr    error
+
+	// touched remembers, per token or API key, the last use time written,
+	// so that Touch calls within touchGranularity of it skip the write.
+	touched sync.Map // string -> time.Time
+}
+
+// touchGranularity is how precisely LastUsedAt of tokens and API keys
+// follows their use: a use within this long after the recorded one is not
+// written. It keeps a write off the path of every SCIM request.
+const touchGranularity = time.Minute
+
+// touch writes a last-use time with q (arguments now, id, now) unless one
+// within touchGranularity before now was written by this Store.
+func (s *Store) touch(ctx context.Context, key, q, id string, now time.Time) error {
+	if v, ok := s.touched.Load(key); ok {
+		last := v.(time.Time)
+		if !now.Before(last) && now.Sub(last) < touchGranularity {
+			return nil
+		}
+	}
+	if _, err := s.writeOne(ctx, q, s.t(now), id, s.t(now)); err != nil {
+		return err
+	}
+	s.touched.Store(key, now)
+	return nil
 }
 
 // maxCachedStatements bounds the prepared statement cache of each pool.
@@ -98,7 +134,7 @@ func New(cfg Config) (*Store, error) {
 	if cfg.DB == nil {
 		return nil, errors.New("sqlstore: DB is required")
 	}
-	if cfg.Dialect.Classify == nil || cfg.Dialect.Time == nil || cfg.Dialect.NextCursor == "" {
+	if cfg.Dialect.Classify == nil || cfg.Dialect.Time == nil || cfg.Dialect.InsertEvent == "" {
 		return nil, errors.New("sqlstore: incomplete dialect")
 	}
 	s := &Store{d: cfg.Dialect, closers: cfg.Closers}
@@ -229,9 +265,18 @@ func rebind(d *Dialect, q string) string {
 type row struct {
 	rows *sql.Rows
 	err  error
+	tx   *tx // records errors for the retry decision, when in a transaction
 }
 
 func (r *row) Scan(dest ...any) error {
+	err := r.scan(dest...)
+	if err != nil && r.tx != nil && !errors.Is(err, sql.ErrNoRows) {
+		r.tx.lastErr = err
+	}
+	return err
+}
+
+func (r *row) scan(dest ...any) error {
 	if r.err != nil {
 		return r.err
 	}
@@ -253,6 +298,8 @@ type tx struct {
 	s   *Store
 	ctx context.Context
 	tx  *sql.Tx
+	// lastErr is the last error a statement returned, unwrapped.
+	lastErr error
 	// missed are the queries run unprepared because the cache lacked them.
 	// They are prepared after the transaction: preparing on the pool
 	// inside it could wait forever for the connection the transaction
@@ -271,11 +318,16 @@ func (t *tx) stmt(q string) *sql.Stmt {
 	return t.tx.StmtContext(t.ctx, st)
 }
 
-func (t *tx) exec(q string, args ...any) (sql.Result, error) {
+func (t *tx) exec(q string, args ...any) (res sql.Result, err error) {
 	if st := t.stmt(q); st != nil {
-		return st.ExecContext(t.ctx, args...)
+		res, err = st.ExecContext(t.ctx, args...)
+	} else {
+		res, err = t.tx.ExecContext(t.ctx, rebind(&t.s.d, q), args...)
 	}
-	return t.tx.ExecContext(t.ctx, rebind(&t.s.d, q), args...)
+	if err != nil {
+		t.lastErr = err
+	}
+	return res, err
 }
 
 // execN executes q and returns the number of rows it changed.
@@ -287,39 +339,96 @@ func (t *tx) execN(q string, args ...any) (int64, error) {
 	return res.RowsAffected()
 }
 
-func (t *tx) query(q string, args ...any) (*sql.Rows, error) {
+func (t *tx) query(q string, args ...any) (rows *sql.Rows, err error) {
 	if st := t.stmt(q); st != nil {
-		return st.QueryContext(t.ctx, args...)
+		rows, err = st.QueryContext(t.ctx, args...)
+	} else {
+		rows, err = t.tx.QueryContext(t.ctx, rebind(&t.s.d, q), args...)
 	}
-	return t.tx.QueryContext(t.ctx, rebind(&t.s.d, q), args...)
+	if err != nil {
+		t.lastErr = err
+	}
+	return rows, err
 }
 
 func (t *tx) queryRow(q string, args ...any) *row {
 	rows, err := t.query(q, args...)
-	return &row{rows: rows, err: err}
+	return &row{rows: rows, err: err, tx: t}
 }
 
 // write runs fn in a write transaction and commits it when fn returns nil.
 func (s *Store) write(ctx context.Context, fn func(t *tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err, raw := s.writeOnce(ctx, fn)
+		if raw == nil || attempt == maxAttempts {
+			return err
+		}
+		if kind, _ := s.d.Classify(raw); kind != TransientConflict {
+			return err
+		}
+		// The database chose this transaction as the victim of a
+		// deadlock (two writers locking the same rows in different
+		// orders): nothing was written, so run it again.
+	}
+}
+
+// writeOnce runs fn in one transaction. raw is the driver error that
+// aborted it, if any, for write to classify; err is what the caller gets.
+func (s *Store) writeOnce(ctx context.Context, fn func(t *tx) error) (err, raw error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return err, nil
 	}
 	sqlTx, err := s.w.db.BeginTx(ctx, nil)
 	if err != nil {
-		return s.wrap(err)
+		return s.wrap(err), err
 	}
 	t := &tx{s: s, ctx: ctx, tx: sqlTx}
 	err = fn(t)
 	if err != nil {
 		_ = sqlTx.Rollback()
-	} else if err = sqlTx.Commit(); err != nil {
-		err = s.wrap(err)
+		raw = t.lastErr
+	} else if cerr := sqlTx.Commit(); cerr != nil {
+		err, raw = s.wrap(cerr), cerr
 	}
 	for _, q := range t.missed {
 		// A failure only means the query stays unprepared for now.
 		_, _ = s.w.stmt(ctx, q)
 	}
-	return err
+	return err, raw
+}
+
+// writeOne runs a single-statement write outside an explicit transaction:
+// the statement is atomic on its own, and skipping BEGIN and COMMIT saves
+// two round trips on a networked database.
+func (s *Store) writeOne(ctx context.Context, q string, args ...any) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	st, err := s.w.stmt(ctx, q)
+	if err != nil {
+		return 0, s.wrap(err)
+	}
+	var res sql.Result
+	if st != nil {
+		res, err = st.ExecContext(ctx, args...)
+	} else {
+		res, err = s.w.db.ExecContext(ctx, rebind(&s.d, q), args...)
+	}
+	if err != nil {
+		return 0, s.wrap(err)
+	}
+	n, err := res.RowsAffected()
+	return n, s.wrap(err)
+}
+
+// writeOneRow runs a single-statement write that returns one row (UPDATE,
+// DELETE or INSERT ... RETURNING) outside an explicit transaction.
+func (s *Store) writeOneRow(ctx context.Context, q string, args ...any) *row {
+	if err := ctx.Err(); err != nil {
+		return &row{err: err}
+	}
+	rows, err := s.w.query(ctx, q, args...)
+	return &row{rows: rows, err: err}
 }
 
 // read returns the pool reads outside a transaction go to, after checking
@@ -343,6 +452,8 @@ func (s *Store) wrap(err error) error {
 		return fmt.Errorf("%w (%s)", store.ErrAlreadyExists, c)
 	case ForeignKeyViolation:
 		return fmt.Errorf("%w: referenced entity (%s)", store.ErrNotFound, c)
+	case InvalidValue:
+		return fmt.Errorf("%w: a value cannot be stored (%s)", store.ErrInvalid, c)
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err

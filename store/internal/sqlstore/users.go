@@ -178,34 +178,81 @@ func (s *Store) ListDirectoryUsers(ctx context.Context, directoryID string, q st
 	if err != nil {
 		return nil, 0, err
 	}
-	return listPage(ctx, s, `directory_users u`, userColsU, where, args, order, q.Offset, q.Limit, scanUserRows)
+	return listPage(ctx, s, `directory_users u`, userColsU, where, args, order, q.Offset, q.Limit, uniqueLookup(q.Filter, false), scanUser)
 }
 
 // listPage counts the rows of from matching where and returns the page
 // selected by order, offset and limit.
-func listPage[T any](ctx context.Context, s *Store, from, cols, where string, args []any, order string, offset, limit int, scan func(*sql.Rows) (T, error)) ([]T, int, error) {
+//
+// A lookup by a unique key (single is true) gets its row and the total from
+// one statement: COUNT(*) OVER () is computed before LIMIT applies, and
+// sorting one row costs nothing. Any other listing counts first and then
+// reads the page in index order, stopping at the limit, rather than sorting
+// every matching row to get a window count.
+func listPage[T any](ctx context.Context, s *Store, from, cols, where string, args []any, order string, offset, limit int, single bool, scan func(interface{ Scan(...any) error }) (T, error)) ([]T, int, error) {
 	r, err := s.read(ctx)
 	if err != nil {
 		return nil, 0, err
 	}
-	var total int
-	if err := r.queryRow(ctx, `SELECT COUNT(*) FROM `+from+` WHERE `+where, args...).Scan(&total); err != nil {
-		return nil, 0, s.wrap(err)
+	count := func() (int, error) {
+		var total int
+		if err := r.queryRow(ctx, `SELECT COUNT(*) FROM `+from+` WHERE `+where, args...).Scan(&total); err != nil {
+			return 0, s.wrap(err)
+		}
+		return total, nil
 	}
 	out := []T{}
-	if limit == 0 || total == 0 || offset >= total {
+	if limit == 0 {
+		total, err := count()
+		return out, total, err
+	}
+	pageArgs := append(slices.Clip(args), limit, offset)
+	if !single {
+		total, err := count()
+		if err != nil || total == 0 || offset >= total {
+			return out, total, err
+		}
+		rows, err := r.query(ctx, `SELECT `+cols+` FROM `+from+` WHERE `+where+order+` LIMIT ? OFFSET ?`, pageArgs...)
+		page, err := collectRows(rows, err, func(r *sql.Rows) (T, error) { return scan(r) })
+		if err != nil {
+			return nil, 0, s.wrap(err)
+		}
+		if page != nil {
+			out = page
+		}
 		return out, total, nil
 	}
-	rows, err := r.query(ctx, `SELECT `+cols+` FROM `+from+` WHERE `+where+order+` LIMIT ? OFFSET ?`, append(slices.Clip(args), limit, offset)...)
-	page, err := collectRows(rows, err, scan)
+	rows, err := r.query(ctx, pageSQL(from, cols, where, order), pageArgs...)
+	total := 0
+	page, err := collectRows(rows, err, func(r *sql.Rows) (T, error) {
+		return scan(withTotal{r, &total})
+	})
 	if err != nil {
 		return nil, 0, s.wrap(err)
 	}
-	if page != nil {
-		out = page
+	if len(page) == 0 {
+		if offset == 0 {
+			return out, 0, nil
+		}
+		total, err := count()
+		return out, total, err
 	}
-	return out, total, nil
+	return page, total, nil
 }
+
+// pageSQL is the statement of listPage: the page and, in its last column,
+// the number of rows matching where.
+func pageSQL(from, cols, where, order string) string {
+	return `SELECT ` + cols + `, COUNT(*) OVER () FROM ` + from + ` WHERE ` + where + order + ` LIMIT ? OFFSET ?`
+}
+
+// withTotal scans a row whose last column is the window count into total.
+type withTotal struct {
+	*sql.Rows
+	total *int
+}
+
+func (w withTotal) Scan(dest ...any) error { return w.Rows.Scan(append(dest, w.total)...) }
 
 // FindDirectoryUsersByEmail returns the organization's users that have
 // email as userName or as one of their emails.

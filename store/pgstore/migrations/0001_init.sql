@@ -167,9 +167,11 @@ CREATE TABLE group_members (
 );
 CREATE INDEX group_members_member ON group_members (member_id, directory_id);
 
+-- Event ids are the caller's: the store neither indexes nor checks them, so
+-- that a reused id cannot fail the entity write it accompanies.
 CREATE TABLE events (
 	cursor BIGINT PRIMARY KEY,
-	id TEXT COLLATE "C" NOT NULL UNIQUE,
+	id TEXT COLLATE "C" NOT NULL,
 	type TEXT COLLATE "C" NOT NULL,
 	org_id TEXT COLLATE "C" NOT NULL DEFAULT '',
 	subject TEXT COLLATE "C" NOT NULL DEFAULT '',

@@ -165,9 +165,11 @@ CREATE TABLE group_members (
 ) WITHOUT ROWID;
 CREATE INDEX group_members_member ON group_members (member_id, directory_id);
 
+-- Event ids are the caller's: the store neither indexes nor checks them, so
+-- that a reused id cannot fail the entity write it accompanies.
 CREATE TABLE events (
 	cursor INTEGER PRIMARY KEY,
-	id TEXT NOT NULL UNIQUE,
+	id TEXT NOT NULL,
 	type TEXT NOT NULL,
 	org_id TEXT NOT NULL DEFAULT '',
 	subject TEXT NOT NULL DEFAULT '',

@@ -1,0 +1,139 @@
+package sqlstore
+
+import (
+	"database/sql"
+	"os"
+	"strings"
+	"testing"
+
+	_ "modernc.org/sqlite"
+
+	"github.com/onboardkit/onboardkit/store"
+)
+
+// TestLookupsUseIndexes asks SQLite how it would run the lookups made on
+// every request (SCIM token, SCIM filters, SSO routing, portal links and
+// sessions, the outbox) and fails if any of them scans a table instead of
+// searching an index. An empty schema has no statistics, so the planner
+// goes by the indexes alone.
+// schemaDB returns a SQLite database with the SQLite store's schema.
+func schemaDB(tb testing.TB) *sql.DB {
+	schema, err := os.ReadFile("../../sqlitestore/migrations/0001_init.sql")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", "file:"+tb.TempDir()+"/plan.db?_pragma=case_sensitive_like(1)")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	db.SetMaxOpenConns(1)
+	for _, st := range splitStatements(string(schema)) {
+		if _, err := db.Exec(st); err != nil {
+			tb.Fatalf("%s: %v", st, err)
+		}
+	}
+	return db
+}
+
+func TestLookupsUseIndexes(t *testing.T) {
+	db := schemaDB(t)
+	s := testStore(false)
+	type query struct {
+		name string
+		sql  string
+		args []any
+	}
+	userPage := func(name string, f store.Filter) query {
+		where, args, err := s.userWhere("dir", f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		order, _ := orderBy(userSortKeys[""], "u", store.Ascending)
+		sql := `SELECT ` + userColsU + ` FROM directory_users u WHERE ` + where + order + ` LIMIT ? OFFSET ?`
+		if uniqueLookup(f, false) {
+			sql = pageSQL("directory_users u", userColsU, where, order)
+		}
+		return query{name, sql, append(args, 10, 0)}
+	}
+	groupPage := func(name string, f store.Filter) query {
+		where, args, err := s.groupWhere("dir", f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		order, _ := orderBy(groupSortKeys[""], "g", store.Ascending)
+		sql := `SELECT ` + groupColsG + ` FROM directory_groups g WHERE ` + where + order + ` LIMIT ? OFFSET ?`
+		if uniqueLookup(f, true) {
+			sql = pageSQL("directory_groups g", groupColsG, where, order)
+		}
+		return query{name, sql, append(args, 10, 0)}
+	}
+	eq := func(a store.Attr, v string) store.Compare { return store.Compare{Attr: a, Op: store.OpEq, Value: v} }
+	q := func(name, sql string, args ...any) query { return query{name, sql, args} }
+	queries := []query{
+		q("token by digest", `SELECT `+tokenCols+` FROM directory_tokens WHERE digest = ?`, []byte("d")),
+		q("user by id", `SELECT `+userCols+` FROM directory_users WHERE id = ? AND directory_id = ?`, "u", "dir"),
+		userPage("all users", nil),
+		userPage("filter userName", eq(store.AttrUserName, "a@b.c")),
+		userPage("filter externalId", eq(store.AttrExternalID, "ext")),
+		userPage("filter id", eq(store.AttrID, "usr")),
+		userPage("filter email", store.Compare{Attr: store.AttrEmail, Op: store.OpEq, Value: "a@b.c", EmailType: "work"}),
+		userPage("filter email sw and active", store.And{Left: store.Compare{Attr: store.AttrEmail, Op: store.OpSw, Value: "a@"}, Right: store.Compare{Attr: store.AttrActive, Op: store.OpEq, Value: true}}),
+		userPage("filter userName sw", store.Compare{Attr: store.AttrUserName, Op: store.OpSw, Value: "a@"}),
+		userPage("filter userName and active", store.And{Left: eq(store.AttrUserName, "a@b.c"), Right: store.Compare{Attr: store.AttrActive, Op: store.OpEq, Value: true}}),
+		groupPage("all groups", nil),
+		groupPage("group by displayName", eq(store.AttrDisplayName, "Admins")),
+		groupPage("group by externalId", eq(store.AttrExternalID, "ext")),
+		groupPage("groups of a member", eq(store.AttrMember, "usr")),
+		q("users by email in an organization", `SELECT `+userColsU+` FROM directory_users u WHERE u.org_id = ? AND u.id IN (
+ SELECT x.id FROM directories d JOIN directory_users x ON x.directory_id = d.id WHERE d.org_id = ? AND x.user_name_lower = ?
+ UNION SELECT m.user_id FROM directory_user_emails m WHERE m.value_lower = ?)
+ORDER BY u.directory_id, u.id`, "org", "org", "a@b.c", "a@b.c"),
+		q("group members", `SELECT m.member_id FROM group_members m WHERE m.group_id = ? ORDER BY m.member_id`, "g"),
+		q("member's groups", `SELECT `+groupColsG+` FROM group_members m JOIN directory_groups g ON g.id = m.group_id
+WHERE m.member_id = ? AND m.directory_id = ? ORDER BY g.id`, "u", "dir"),
+		q("verified domain", `SELECT `+domainCols+` FROM domains WHERE name = ? AND state = 'verified'`, "example.com"),
+		q("connection", `SELECT `+connCols+` FROM connections WHERE id = ?`, "conn"),
+		q("organization by external id", `SELECT `+orgCols+` FROM organizations WHERE external_id = ? AND external_id <> ''`, "ext"),
+		q("portal link by digest", `SELECT `+linkCols+` FROM portal_links WHERE digest = ?`, []byte("d")),
+		q("portal session by digest", `SELECT `+sessionCols+` FROM portal_sessions WHERE digest = ?`, []byte("d")),
+		q("redeem", `UPDATE portal_links SET used_at = COALESCE(used_at, ?)
+WHERE digest = ? AND revoked_at IS NULL AND expires_at > ? AND (kind = 'shareable' OR used_at IS NULL)
+RETURNING id, org_id, kind, features`, 1, []byte("d"), 1),
+		q("login request", `DELETE FROM login_requests WHERE id = ? RETURNING `+loginCols, "req"),
+		q("events after a cursor", `SELECT `+eventCols+` FROM events WHERE cursor > ? ORDER BY cursor LIMIT ?`, 5, 100),
+		q("events of an organization", `SELECT `+eventCols+` FROM events WHERE cursor > ? AND org_id = ? ORDER BY cursor LIMIT ?`, 5, "org", 100),
+	}
+	for _, qq := range queries {
+		rows, err := db.Query("EXPLAIN QUERY PLAN "+qq.sql, qq.args...)
+		if err != nil {
+			t.Fatalf("%s: %v", qq.name, err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, notused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		if strings.Contains(qq.name, "email") || strings.Contains(qq.name, "member") {
+			// Answered from the child table's index, not by walking the
+			// directory.
+			for _, step := range plan {
+				if strings.Contains(step, "_created") {
+					t.Errorf("%s walks the directory: %q", qq.name, plan)
+				}
+			}
+		}
+		for _, step := range plan {
+			// "SCAN CONSTANT ROW" and scans of a subquery's own result are
+			// not table scans.
+			if strings.HasPrefix(step, "SCAN ") && !strings.HasPrefix(step, "SCAN CONSTANT") && !strings.Contains(strings.ToLower(step), "subquery") {
+				t.Errorf("%s scans a table: %s\nplan: %q", qq.name, step, plan)
+			}
+		}
+	}
+}
