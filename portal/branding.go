@@ -129,12 +129,17 @@ func (p *Portal) serveBrandAsset(which string) http.HandlerFunc {
 	}
 }
 
+// brandAssetCSP replaces the page CSP on uploaded images: nothing may load
+// or run (sandbox, default-src 'none'), and the image opened as a document
+// may not be framed by anyone (frame-ancestors 'none').
+const brandAssetCSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox; frame-ancestors 'none'"
+
 // writeBrandAsset writes an uploaded image with its stored type (from an
 // allowlist) and a sandboxing CSP, so that an SVG opened directly cannot run
 // script.
 func writeBrandAsset(w http.ResponseWriter, a *store.Asset) {
 	w.Header().Set("Content-Type", strings.ToLower(strings.TrimSpace(a.ContentType)))
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; sandbox")
+	w.Header().Set("Content-Security-Policy", brandAssetCSP)
 	w.Header().Set("Content-Length", strconv.Itoa(len(a.Data)))
 	_, _ = w.Write(a.Data)
 }

@@ -92,6 +92,54 @@
 //   - Revoking a shareable link ends the sessions started from it at their
 //     next request.
 //
+// # Single sign-on setup
+//
+// With Config.SSO set to the host's *ssokit.SSO (the same Store), the
+// single sign-on section lets the IT admin set up connections without the
+// host writing any glue:
+//
+//	sso, err := ssokit.New(ssokit.Config{Store: st, BaseURL: "https://app.example.com/sso", OnLogin: onLogin})
+//	admin, err := portal.New(portal.Config{Store: st, BaseURL: "https://app.example.com/portal", SSO: sso})
+//
+// The admin picks the identity provider (Okta, Microsoft Entra ID, Google
+// Workspace, OneLogin, JumpCloud, Ping Identity, AD FS, or any SAML or
+// OpenID Connect provider) and the protocol; the connection is created as
+// a draft (a SAML one with its own SP key pair). Its page shows the
+// provider's step-by-step guide with the values to paste (ACS URL, SP
+// entity ID, SP metadata URL and the attribute names ssokit reads by
+// default; or the OIDC redirect URI), each with a copy button, then the
+// forms for the IdP side: metadata URL, metadata file (read into the form
+// by the page's script, at most 60 KB; larger documents go by URL), or
+// entity ID, SSO URL and certificate by hand; or the OIDC issuer (checked
+// by discovery), client ID and secret. Refused input is shown on its field
+// with ssokit's precise reason (*ssokit.ConfigError) and nothing is saved.
+// Changing the IdP side sets the connection back to draft (see
+// ssokit.SSO.ConfigureOIDC).
+//
+// Test connection works on several app instances and in an iframe. The
+// page POSTs (with its CSRF token) for a single-use ticket, valid 5
+// minutes and stored in the Store as a test login request (its id is
+// derived from the ticket's SHA-256), and shows a link that opens
+// GET /sso/test/{ticket} in a popup. That route needs no portal session (a
+// popup opened from an embedded portal is a top-level window without the
+// iframe's partitioned cookie): it redeems the ticket once and calls
+// ssokit's StartTest. The login ends at ssokit's ACS or callback, which
+// records an sso.connection.tested or sso.connection.test_failed event
+// and shows its OnTestResult page in the popup. Meanwhile the portal page
+// polls GET /sso/{id}/test/status and then shows GET /sso/{id}/test/result:
+// the claims received, or the diagnosis (the *ssokit.LoginError's reason,
+// detail and fields) with how to fix it, read from the event, under the
+// portal's session and branding. Without script, the page's "Show the
+// result" link does the same. A host that embeds the portal in a
+// sandboxed iframe must allow popups (allow-popups).
+//
+// Activate is refused until a test has passed; activating and
+// deactivating post ORGANIZATION_SSO_ENABLED and ORGANIZATION_SSO_DISABLED
+// to the parent when embedded. Routes (feature sso): GET /sso, POST
+// /sso/connections, GET /sso/{id}, POST /sso/{id}/saml/metadata-url,
+// /saml/metadata-xml, /saml/manual, /oidc, /mapping, /test, /activate,
+// /deactivate, /delete, and GET /sso/{id}/test/status and /test/result.
+//
 // # Embedding
 //
 // Generate an embedded link on every render of the host page and put its

@@ -190,35 +190,6 @@ func (p *Portal) loadDomains(ctx context.Context, orgID string) (*domainsData, e
 	return d, nil
 }
 
-// ssoPage, directoryPage and domainsPage show one section in full. They are
-// read-only for now; setup forms are added to these sections' routes.
-func (p *Portal) ssoPage(w http.ResponseWriter, r *http.Request, s *session) {
-	d, err := p.loadSSO(r.Context(), s.org.ID)
-	if err != nil {
-		p.serverError(w, r, "loading connections", err)
-		return
-	}
-	p.render(w, r, http.StatusOK, ssoPage(p.sessionView(r, s, "Single sign-on", "/sso"), d))
-}
-
-func (p *Portal) directoryPage(w http.ResponseWriter, r *http.Request, s *session) {
-	d, err := p.loadDirectories(r.Context(), s.org.ID)
-	if err != nil {
-		p.serverError(w, r, "loading directories", err)
-		return
-	}
-	p.render(w, r, http.StatusOK, directoryPage(p.sessionView(r, s, "Directory sync", "/directory-sync"), d))
-}
-
-func (p *Portal) domainsPage(w http.ResponseWriter, r *http.Request, s *session) {
-	d, err := p.loadDomains(r.Context(), s.org.ID)
-	if err != nil {
-		p.serverError(w, r, "loading domains", err)
-		return
-	}
-	p.render(w, r, http.StatusOK, domainsPage(p.sessionView(r, s, "Domains", "/domains"), d))
-}
-
 func formatTime(t time.Time) string {
 	if t.IsZero() {
 		return ""

@@ -11,8 +11,9 @@ import (
 // landing serves GET and HEAD /l/{token} (or /l?token=): a page that asks the
 // visitor to continue. It never consumes the link, so mail scanners and link
 // previews that fetch it change nothing. An embedded link's page continues
-// by itself (the script submits the form) so that the iframe goes straight
-// into the portal.
+// by itself when framed (the script submits the form) so that the iframe
+// goes straight into the portal; opened at the top level, or when it would
+// replace a live session of another organization, it waits for the click.
 func (p *Portal) landing(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	tok := r.PathValue("token")
@@ -52,14 +53,30 @@ func (p *Portal) landing(w http.ResponseWriter, r *http.Request) {
 		p.serverError(w, r, "loading branding", err)
 		return
 	}
-	v := p.baseView(r, brand, "Continue to the admin portal")
-	p.render(w, r, http.StatusOK, landingPage(v, landingData{
+	d := landingData{
 		OrgName:      org.Name,
 		Action:       p.path("/l"),
 		Token:        tok,
 		AutoContinue: l.Kind == store.LinkEmbedded,
 		Features:     p.sectionsFor(l.Features),
-	}))
+	}
+	// Continuing would replace a live session of another organization: the
+	// visitor must confirm, so that a link sent by someone else cannot
+	// silently sign them into that sender's organization.
+	switch cur, err := p.liveSession(ctx, r); {
+	case err == nil && cur.OrgID != l.OrgID:
+		d.AutoContinue = false
+		d.ReplacesOrg = "another organization"
+		if o, err := p.st.GetOrganization(ctx, cur.OrgID); err == nil {
+			d.ReplacesOrg = o.Name
+		}
+		p.log.InfoContext(ctx, "portal: link of another organization opened under a live session", "link_id", l.ID, "org_id", l.OrgID, "session_id", cur.ID, "session_org_id", cur.OrgID)
+	case errors.Is(err, errAmbiguousSession):
+		d.AutoContinue = false
+		d.ReplacesOrg = "another organization"
+	}
+	v := p.baseView(r, brand, "Continue to the admin portal")
+	p.render(w, r, http.StatusOK, landingPage(v, d))
 }
 
 // judgeLink tells why a link cannot be redeemed now, or problemNone. The
@@ -170,8 +187,11 @@ func (p *Portal) redeem(w http.ResponseWriter, r *http.Request) {
 		p.renderProblem(w, r, status, pk)
 		return
 	}
-	// A session the browser already had is replaced, never reused.
-	if old := p.readSessionToken(r); old != "" {
+	// Sessions the browser already had are replaced, never reused.
+	for i, old := range p.readSessionTokens(r) {
+		if i == maxSessionCookies {
+			break
+		}
 		if prev, err := p.st.GetPortalSession(ctx, secret.Digest(old), now); err == nil {
 			if err := p.st.DeletePortalSession(ctx, prev.ID); err != nil {
 				p.log.WarnContext(ctx, "portal: deleting replaced session", "session_id", prev.ID, "error", err)

@@ -17,6 +17,8 @@ import (
 	"golang.org/x/net/publicsuffix"
 
 	"github.com/onboardkit/onboardkit/domains"
+	"github.com/onboardkit/onboardkit/scimkit"
+	"github.com/onboardkit/onboardkit/ssokit"
 	"github.com/onboardkit/onboardkit/store"
 )
 
@@ -112,8 +114,37 @@ type Config struct {
 
 	// Directories activates and deactivates SCIM directories (scimkit's
 	// lifecycle rules). Default nil: directories are listed, and enabling or
-	// disabling one fails with ErrNotConfigured.
+	// disabling one fails with ErrNotConfigured. The portal's directory
+	// pages use it when set (recording the session as the actor), else
+	// SCIM.
 	Directories DirectoryLifecycle
+
+	// SCIM is the SCIM server whose directories the portal's directory-sync
+	// section sets up: creating a directory, its endpoint URL, bearer
+	// tokens (shown once, rotated, revoked) and activation. Default nil:
+	// the section only lists the organization's directories and their
+	// users and groups.
+	SCIM *scimkit.Server
+
+	// SSO is the SSO kit whose connections the portal's single sign-on
+	// section sets up: provider guides with this server's ACS, entity id and
+	// redirect URLs, the IdP settings, attribute mapping, "Test connection"
+	// and activation. Default nil: the section only lists the
+	// organization's connections.
+	SSO *ssokit.SSO
+
+	// DevSimulatedSync adds a "run a simulated sync" button to a directory's
+	// page: the portal provisions a few generated users and groups into the
+	// directory through its own SCIM endpoint, as Okta or Entra ID would,
+	// with a token that expires within minutes and is revoked afterwards.
+	// It writes made-up people into the organization's directory: for
+	// development and demos only. It needs SCIM, and the endpoint URL must
+	// be reachable from the server. Default false.
+	DevSimulatedSync bool
+
+	// HTTPClient sends the simulated sync's SCIM requests. Default: a client
+	// with a 30-second timeout.
+	HTTPClient *http.Client
 }
 
 // Branding is the default look of the portal. The Store's branding
@@ -221,7 +252,7 @@ func New(cfg Config) (*Portal, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.csp = contentSecurityPolicy(p.ancestors)
+	p.csp = contentSecurityPolicyFor(scriptSource(p.origin, p.mount), p.ancestors)
 	p.routes()
 	p.admin = &Admin{p: p}
 	if p.dash, err = newDashboard(p, cfg.DashboardURL); err != nil {
@@ -331,10 +362,28 @@ func siteOf(host string) string {
 }
 
 func contentSecurityPolicy(ancestors []string) string {
+	return contentSecurityPolicyFor("'self'", ancestors)
+}
+
+// scriptSource is the CSP source of the portal's scripts: the URL prefix of
+// its assets, or 'self' when the mount path cannot be written in a CSP.
+func scriptSource(origin, mount string) string {
+	src := origin + (&url.URL{Path: mount + "/assets/"}).EscapedPath()
+	if strings.ContainsAny(src, ";,'\" \t\r\n") {
+		return "'self'"
+	}
+	return src
+}
+
+// contentSecurityPolicyFor is the strict CSP with scriptSrc as the only
+// script source. The portal passes its own assets' URL prefix
+// (BaseURL + "/assets/"): mounted on the host's origin, 'self' would let
+// every script of the host application run in the portal's pages.
+func contentSecurityPolicyFor(scriptSrc string, ancestors []string) string {
 	fa := "'none'"
 	if len(ancestors) > 0 {
 		fa = strings.Join(ancestors, " ")
 	}
-	return "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	return "default-src 'self'; script-src " + scriptSrc + "; style-src 'self'; img-src 'self' data:; " +
 		"frame-ancestors " + fa + "; form-action 'self'; base-uri 'none'; object-src 'none'"
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -394,6 +396,7 @@ func TestLinkLifetimes(t *testing.T) {
 			if landing.Code != wantLanding {
 				t.Errorf("landing status %d, want %d", landing.Code, wantLanding)
 			}
+			sessionsBefore := h.countEvents(EventSessionCreated)
 			w, c := h.redeem(tok)
 			if w.Code != tt.status {
 				t.Fatalf("status %d, want %d: %s", w.Code, tt.status, w.Body)
@@ -401,6 +404,19 @@ func TestLinkLifetimes(t *testing.T) {
 			if tt.status != http.StatusSeeOther {
 				if c != nil {
 					t.Error("a refused redemption set a session cookie")
+				}
+				// Nothing written: no session (its event is written in the
+				// same Store write), and the link unchanged.
+				if n := h.countEvents(EventSessionCreated); n != sessionsBefore {
+					t.Errorf("a refused redemption wrote %d session(s)", n-sessionsBefore)
+				}
+				if got := h.storedLink(l.ID); tt.embedded && !tt.useFirst && !got.UsedAt.IsZero() {
+					t.Error("a refused redemption marked the link used")
+				}
+				// The operator sees the real reason.
+				reason := strings.ReplaceAll(strings.TrimPrefix(tt.testID, "problem-"), "-", "_")
+				if logs := h.logs.String(); !strings.Contains(logs, "link redemption refused") || !strings.Contains(logs, "reason="+reason) || !strings.Contains(logs, "link_id="+l.ID) {
+					t.Errorf("log lacks the refusal reason %s for %s: %s", reason, l.ID, logs)
 				}
 				doc := parse(t, w)
 				if testID(doc, tt.testID).Length() != 1 {
@@ -510,6 +526,11 @@ func TestCSRF(t *testing.T) {
 	h := newHarness(t, nil)
 	c := h.signIn(LinkOptions{})
 	token := csrfOf(t, h.get("/portal/", c))
+	// A real CSRF token of another live session, of the same organization.
+	otherToken := csrfOf(t, h.get("/portal/", h.signIn(LinkOptions{})))
+	if otherToken == token {
+		t.Fatal("two sessions share a CSRF token")
+	}
 
 	tests := []struct {
 		name   string
@@ -521,7 +542,8 @@ func TestCSRF(t *testing.T) {
 	}{
 		{"missing", url.Values{}, "https://app.example.com", "same-origin", "", http.StatusForbidden},
 		{"wrong", url.Values{csrfField: {token + "x"}}, "https://app.example.com", "same-origin", "", http.StatusForbidden},
-		{"other session's shape", url.Values{csrfField: {strings.Repeat("A", 43)}}, "https://app.example.com", "same-origin", "", http.StatusForbidden},
+		{"other session's token", url.Values{csrfField: {otherToken}}, "https://app.example.com", "same-origin", "", http.StatusForbidden},
+		{"other session's token in the header", url.Values{}, "https://app.example.com", "same-origin", otherToken, http.StatusForbidden},
 		{"right token, cross-site", url.Values{csrfField: {token}}, "https://evil.example", "cross-site", "", http.StatusForbidden},
 		{"right token, foreign origin", url.Values{csrfField: {token}}, "https://evil.example", "", "", http.StatusForbidden},
 		{"wrong header", url.Values{}, "https://app.example.com", "same-origin", "nope", http.StatusForbidden},
@@ -768,7 +790,9 @@ func TestSecurityHeaders(t *testing.T) {
 					t.Errorf("%s: X-Content-Type-Options = %q", name, got)
 				}
 				csp := hd.Get("Content-Security-Policy")
-				for _, want := range []string{"default-src 'self';", "script-src 'self';", "style-src 'self';", "img-src 'self' data:;", tt.wantFA, "form-action 'self';", "base-uri 'none'"} {
+				// Scripts only from the portal's own assets: the host app
+				// shares the origin and its scripts must not run here.
+				for _, want := range []string{"default-src 'self';", "script-src https://app.example.com/portal/assets/;", "style-src 'self';", "img-src 'self' data:;", tt.wantFA, "form-action 'self';", "base-uri 'none'"} {
 					if !strings.Contains(csp, want) {
 						t.Errorf("%s: CSP %q lacks %q", name, csp, want)
 					}
@@ -894,6 +918,79 @@ func TestTokensNeverLogged(t *testing.T) {
 	}
 }
 
+// failingStore fails (or panics on) the link lookups the landing and
+// redemption make, to see what the error paths log.
+type failingStore struct {
+	*memstore.Store
+	panics bool
+}
+
+func (f failingStore) GetPortalLinkByDigest(ctx context.Context, digest []byte) (*store.PortalLink, error) {
+	if f.panics {
+		panic("store exploded")
+	}
+	return nil, errors.New("database is down")
+}
+
+// TestTokensNeverLoggedOnFailure: when the Store fails or panics while a
+// landing URL (which holds the token) is served, the error log names the
+// route, never the token.
+func TestTokensNeverLoggedOnFailure(t *testing.T) {
+	t.Parallel()
+	for _, panics := range []bool{false, true} {
+		h := newHarness(t, nil)
+		_, tok := h.link(LinkOptions{})
+		logs := &syncBuffer{}
+		p, err := New(Config{
+			Store:   failingStore{Store: h.st, panics: panics},
+			BaseURL: testBaseURL,
+			Now:     h.clock.Now,
+			Logger:  slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/portal/", http.StripPrefix("/portal", p))
+		for _, target := range []string{"/portal/l/" + tok, "/portal/l?token=" + tok} {
+			w := httptest.NewRecorder()
+			mux.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "https://app.example.com"+target, nil))
+			if w.Code != http.StatusInternalServerError {
+				t.Fatalf("panics=%v %s: status %d, want 500", panics, target, w.Code)
+			}
+		}
+		w := httptest.NewRecorder()
+		r := httptest.NewRequest(http.MethodPost, "https://app.example.com/portal/l", strings.NewReader(url.Values{"token": {tok}}.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.Header.Set("Sec-Fetch-Site", "same-origin")
+		mux.ServeHTTP(w, r)
+		got := logs.String()
+		if !strings.Contains(got, "level=ERROR") || !strings.Contains(got, "/l/{token}") {
+			t.Fatalf("panics=%v: the failure was not logged with its route: %s", panics, got)
+		}
+		for _, s := range []string{tok, tok[len(linkTokenPrefix):]} {
+			if strings.Contains(got, s) {
+				t.Fatalf("panics=%v: a link token reached the log: %s", panics, got)
+			}
+		}
+	}
+}
+
+func TestRedactPath(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"/l/okp_secret", "/l/{token}"},
+		{"/portal/l/okp_secret/x", "/portal/l/{token}"},
+		{"/l", "/l"},
+		{"/domains", "/domains"},
+	}
+	for _, tt := range tests {
+		if got := redactPath(tt.in); got != tt.want {
+			t.Errorf("redactPath(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
 // FuzzRedeem posts arbitrary form bodies to the redemption endpoint: never a
 // 5xx, never a session without a real token.
 func FuzzRedeem(f *testing.F) {
@@ -911,4 +1008,49 @@ func FuzzRedeem(f *testing.F) {
 			t.Fatalf("status %d for %q", w.Code, body)
 		}
 	})
+}
+
+// TestForcedSignInRefused: a link of another organization opened under a
+// live session asks before replacing it (no auto-continue), and a request
+// carrying several live session cookies is signed into none of them.
+func TestForcedSignInRefused(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	other := h.createOrg("org_evil", "Evil Inc")
+	mine := h.signIn(LinkOptions{})
+
+	_, sameTok := h.link(LinkOptions{Embedded: true})
+	doc := parse(t, h.get("/portal/l/"+sameTok, mine))
+	if _, auto := testID(doc, "continue-form").Attr("data-autocontinue"); !auto || testID(doc, "landing-replaces").Length() != 0 {
+		t.Errorf("a link of the session's own organization should continue by itself")
+	}
+
+	_, evilTok := h.linkFor(other.ID, LinkOptions{Embedded: true})
+	doc = parse(t, h.get("/portal/l/"+evilTok, mine))
+	if _, auto := testID(doc, "continue-form").Attr("data-autocontinue"); auto {
+		t.Error("a link of another organization auto-continues over a live session")
+	}
+	if got := testID(doc, "landing-replaces").Text(); !strings.Contains(got, "Acme Corp") || !strings.Contains(got, "Evil Inc") {
+		t.Errorf("no confirmation naming both organizations: %q", got)
+	}
+	if !h.sessionLive(mine) {
+		t.Fatal("opening the link ended the session")
+	}
+
+	// A planted second cookie holding a live session of the other
+	// organization: neither session is used.
+	_, evilShare := h.linkFor(other.ID, LinkOptions{})
+	_, planted := h.redeem(evilShare)
+	w := h.get("/portal/", mine, planted)
+	if w.Code != http.StatusUnauthorized || testID(parse(t, w), "problem-no-session").Length() != 1 {
+		t.Fatalf("two live session cookies: status %d: %s", w.Code, w.Body)
+	}
+	if !strings.Contains(h.logs.String(), "several live session cookies") {
+		t.Error("the refusal's reason is not in the log")
+	}
+	// One live and one stale cookie: the live one is used.
+	stale := &http.Cookie{Name: mine.Name, Value: sessionTokenPrefix + strings.Repeat("A", 43)}
+	if w := h.get("/portal/", stale, mine); w.Code != http.StatusOK {
+		t.Errorf("a stale cookie beside the live one: status %d", w.Code)
+	}
 }

@@ -150,7 +150,7 @@ func setSecureHeaders(h http.Header, csp string, denyFraming bool) {
 func (p *Portal) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
 	var buf bytes.Buffer
 	if err := c.Render(r.Context(), &buf); err != nil {
-		p.log.ErrorContext(r.Context(), "portal: rendering page", "path", r.URL.Path, "error", err)
+		p.log.ErrorContext(r.Context(), "portal: rendering page", "path", logPath(r), "error", err)
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(http.StatusInternalServerError)
 		_, _ = w.Write([]byte("Something went wrong.\n"))
@@ -199,7 +199,7 @@ func (p *Portal) serverError(w http.ResponseWriter, r *http.Request, what string
 	if ctxErr := context.Cause(r.Context()); ctxErr != nil {
 		p.log.InfoContext(r.Context(), "portal: request cancelled", "while", what, "error", err)
 	} else {
-		p.log.ErrorContext(r.Context(), "portal: "+what, "path", r.URL.Path, "error", err)
+		p.log.ErrorContext(r.Context(), "portal: "+what, "path", logPath(r), "error", err)
 	}
 	p.renderProblem(w, r, http.StatusInternalServerError, problemServerError)
 }
@@ -210,9 +210,29 @@ func (p *Portal) recoverPanic(w http.ResponseWriter, r *http.Request) {
 		if v == http.ErrAbortHandler {
 			panic(v)
 		}
-		p.log.ErrorContext(r.Context(), "portal: panic serving request", "path", r.URL.Path, "panic", v)
+		p.log.ErrorContext(r.Context(), "portal: panic serving request", "path", logPath(r), "panic", v)
 		p.renderProblem(w, r, http.StatusInternalServerError, problemServerError)
 	}
+}
+
+// logPath is the request's path as the log may show it: the route pattern
+// when the mux has matched one (GET /l/{token}, never the token itself),
+// else the path with the segment after /l/ redacted. Link tokens travel in
+// landing URLs, so a raw path must never reach the log.
+func logPath(r *http.Request) string {
+	if r.Pattern != "" {
+		return r.Pattern
+	}
+	return redactPath(r.URL.Path)
+}
+
+// redactPath replaces what follows "/l/" in path, wherever the portal is
+// mounted, with "{token}".
+func redactPath(path string) string {
+	if i := strings.Index(path, "/l/"); i >= 0 {
+		return path[:i] + "/l/{token}"
+	}
+	return path
 }
 
 // problemKind is a reason a page cannot be shown.

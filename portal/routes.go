@@ -25,9 +25,8 @@ func (p *Portal) routes() {
 	// Under a session. The organization always comes from the session.
 	p.page("GET /{$}", "", p.home)
 	p.page("POST /logout", "", p.logout)
-	p.page("GET /sso", store.FeatureSSO, p.ssoPage)
-	p.page("GET /directory-sync", store.FeatureDirSync, p.directoryPage)
-	p.page("GET /domains", store.FeatureDomains, p.domainsPage)
+	p.ssoRoutes()
+	p.directoryAndDomainRoutes()
 
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		p.renderProblem(w, r, http.StatusNotFound, problemNotFound)

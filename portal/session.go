@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/onboardkit/onboardkit/internal/secret"
@@ -89,27 +90,82 @@ func (p *Portal) clearSessionCookies(w http.ResponseWriter) {
 	}
 }
 
-// readSessionToken returns the well-formed session secret of the request's
-// cookie, or "".
-func (p *Portal) readSessionToken(r *http.Request) string {
+// maxSessionCookies bounds how many session cookies of a request are looked
+// up; a request with more is refused.
+const maxSessionCookies = 4
+
+// readSessionTokens returns the well-formed session secrets of the
+// request's cookies. A browser normally sends one; a second can come from a
+// cookie planted by a sibling subdomain (Domain=.example.com) or from a
+// partitioned and an unpartitioned cookie under the same name.
+func (p *Portal) readSessionTokens(r *http.Request) []string {
+	var out []string
 	for _, c := range r.CookiesNamed(p.cookieName()) {
-		if secret.Valid(c.Value, sessionTokenPrefix) {
-			return c.Value
+		if secret.Valid(c.Value, sessionTokenPrefix) && !slices.Contains(out, c.Value) {
+			out = append(out, c.Value)
 		}
 	}
-	return ""
+	return out
+}
+
+// errAmbiguousSession is returned by loadSession when the request's cookies
+// carry more than one live session: which one the visitor meant cannot be
+// told, and picking one would let a planted cookie choose the organization.
+var errAmbiguousSession = errors.New("portal: several live session cookies")
+
+// liveSession returns the one live session among the request's session
+// cookies. It returns store.ErrNotFound when there is none (store.ErrExpired
+// when the only ones found have expired), and errAmbiguousSession when
+// several are live: the visitor is then treated as signed out rather than
+// signed into whichever cookie came first.
+func (p *Portal) liveSession(ctx context.Context, r *http.Request) (*store.PortalSession, error) {
+	toks := p.readSessionTokens(r)
+	if len(toks) == 0 {
+		return nil, store.ErrNotFound
+	}
+	if len(toks) > maxSessionCookies {
+		return nil, errAmbiguousSession
+	}
+	var live *store.PortalSession
+	expired := false
+	for _, tok := range toks {
+		s, err := p.st.GetPortalSession(ctx, secret.Digest(tok), p.now().UTC())
+		switch {
+		case err == nil:
+			if live != nil && live.ID != s.ID {
+				return nil, errAmbiguousSession
+			}
+			live = s
+		case errors.Is(err, store.ErrExpired):
+			expired = true
+		case errors.Is(err, store.ErrNotFound):
+		default:
+			return nil, err
+		}
+	}
+	switch {
+	case live != nil:
+		return live, nil
+	case expired:
+		return nil, store.ErrExpired
+	}
+	return nil, store.ErrNotFound
 }
 
 // loadSession returns the live session of the request. It returns
 // store.ErrNotFound when there is none, store.ErrExpired when it has
-// expired, and store.ErrRevoked when the link it came from was revoked (the
-// session is then deleted).
+// expired, store.ErrRevoked when the link it came from was revoked (the
+// session is then deleted), and errAmbiguousSession when the cookies carry
+// several live sessions.
+//
+// A revoked shareable link ends its sessions here. An embedded link is
+// deleted by the Store once expired (a minute after issue), so revoking it
+// later finds nothing, and its session lives on until its own expiry: the
+// Store has no way yet to list or delete the sessions of a link or an
+// organization. RevokePortalLink deleting the link's sessions in the Store
+// will close that gap; until then a missing link is not a refusal.
 func (p *Portal) loadSession(ctx context.Context, r *http.Request) (*session, error) {
-	tok := p.readSessionToken(r)
-	if tok == "" {
-		return nil, store.ErrNotFound
-	}
-	s, err := p.st.GetPortalSession(ctx, secret.Digest(tok), p.now().UTC())
+	s, err := p.liveSession(ctx, r)
 	if err != nil {
 		return nil, err
 	}
@@ -163,12 +219,17 @@ func (p *Portal) requireSession(feature store.Feature, h sessionHandler) http.Ha
 		case errors.Is(err, store.ErrNotFound):
 			p.renderProblem(w, r, http.StatusUnauthorized, problemNoSession)
 			return
+		case errors.Is(err, errAmbiguousSession):
+			p.log.WarnContext(ctx, "portal: request refused: several live session cookies", "path", logPath(r))
+			p.clearSessionCookies(w)
+			p.renderProblem(w, r, http.StatusUnauthorized, problemNoSession)
+			return
 		default:
 			p.serverError(w, r, "loading session", err)
 			return
 		}
 		if feature != "" && !s.s.Features.Has(feature) {
-			p.log.InfoContext(ctx, "portal: feature not granted to session", "session_id", s.s.ID, "org_id", s.s.OrgID, "feature", feature, "path", r.URL.Path)
+			p.log.InfoContext(ctx, "portal: feature not granted to session", "session_id", s.s.ID, "org_id", s.s.OrgID, "feature", feature, "path", logPath(r))
 			p.renderSessionProblem(w, r, s, http.StatusForbidden, problemForbidden)
 			return
 		}
@@ -188,7 +249,7 @@ func (p *Portal) requireSession(feature store.Feature, h sessionHandler) http.Ha
 				got = r.PostForm.Get(csrfField)
 			}
 			if got == "" || s.s.CSRF == "" || !secret.Equal([]byte(got), []byte(s.s.CSRF)) {
-				p.log.WarnContext(ctx, "portal: CSRF token missing or wrong", "session_id", s.s.ID, "org_id", s.s.OrgID, "path", r.URL.Path)
+				p.log.WarnContext(ctx, "portal: CSRF token missing or wrong", "session_id", s.s.ID, "org_id", s.s.OrgID, "path", logPath(r))
 				p.renderSessionProblem(w, r, s, http.StatusForbidden, problemCSRF)
 				return
 			}

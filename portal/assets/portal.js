@@ -2,11 +2,13 @@
 //
 // It reads its inputs from data attributes of <body> (rendered by the
 // server) and does four things:
-//   - submits the continue form of an embedded link's landing page;
+//   - removes the link's token from the landing page's URL, and submits
+//     the continue form of an embedded link's landing page when framed;
 //   - when the page runs in an iframe, posts UI events to the parent window,
-//     with targetOrigin set to each configured host origin, never "*";
+//     with targetOrigin set to each configured host origin, never a wildcard;
 //   - warns before the session expires and reports the expiry;
-//   - turns [data-portal-event] elements into UI events.
+//   - turns [data-portal-event] elements into UI events;
+//   - copy buttons ([data-copy]) for values shown in read-only inputs.
 (function () {
   "use strict";
 
@@ -46,9 +48,39 @@
     });
   }
 
-  // Embedded landing page: continue by itself, still with a POST.
+  // Landing page: the link's token is in the URL and in the form. Take it
+  // out of the URL (and so out of the history: Back must not lead to a
+  // usable link after sign-out); the form keeps it for the POST.
+  var landing = document.querySelector("form[data-landing]");
+  if (landing) {
+    if (window.history && window.history.replaceState) {
+      try {
+        window.history.replaceState(null, "", landing.getAttribute("action"));
+      } catch (e) {
+        // Some sandboxed contexts refuse; the page still works.
+      }
+    }
+    // Leaving the page (the form has been posted by then) drops the token
+    // from the document too, so that a copy kept by the back/forward cache
+    // holds none; such a copy shown again is reloaded from the server.
+    window.addEventListener("pagehide", function () {
+      Array.prototype.forEach.call(landing.querySelectorAll("input[name=token]"), function (input) {
+        input.value = "";
+      });
+    });
+    window.addEventListener("pageshow", function (event) {
+      if (event.persisted) {
+        window.location.reload();
+      }
+    });
+  }
+
+  // Embedded landing page: continue by itself, still with a POST, but only
+  // inside a frame (the host's page). Opened at the top level, the visitor
+  // clicks Continue: a link sent by someone else must not sign a visitor
+  // into the sender's organization unawares.
   var auto = document.querySelector("form[data-autocontinue]");
-  if (auto) {
+  if (auto && embedded) {
     var button = auto.querySelector("button");
     if (button) {
       button.disabled = true;
@@ -56,6 +88,45 @@
     auto.submit();
     return;
   }
+
+  // Copy buttons: <button data-copy="ID"> copies the value of the input
+  // with that id and reports it in [data-copy-status="ID"]. Without the
+  // clipboard API (or its permission), the text is selected for the user
+  // to copy.
+  Array.prototype.forEach.call(document.querySelectorAll("button[data-copy]"), function (button) {
+    button.addEventListener("click", function () {
+      var id = button.getAttribute("data-copy");
+      var input = document.getElementById(id);
+      if (!input) {
+        return;
+      }
+      var status = function (text) {
+        Array.prototype.forEach.call(document.querySelectorAll("[data-copy-status]"), function (el) {
+          if (el.getAttribute("data-copy-status") === id) {
+            el.textContent = text;
+          }
+        });
+      };
+      var fallback = function () {
+        input.focus();
+        input.select();
+        var ok = false;
+        try {
+          ok = document.execCommand("copy");
+        } catch (e) {
+          ok = false;
+        }
+        status(ok ? "Copied." : "Selected: press Ctrl+C (or Cmd+C) to copy.");
+      };
+      if (navigator.clipboard && navigator.clipboard.writeText) {
+        navigator.clipboard.writeText(input.value).then(function () {
+          status("Copied.");
+        }, fallback);
+      } else {
+        fallback();
+      }
+    });
+  });
 
   // Load events.
   var features = (ds.features || "").split(/\s+/).filter(Boolean);

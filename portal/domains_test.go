@@ -1,0 +1,289 @@
+package portal
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/onboardkit/onboardkit/domains"
+	"github.com/onboardkit/onboardkit/store"
+)
+
+// zoneServer is an authoritative DNS server on 127.0.0.1 (UDP and TCP)
+// whose TXT records a test changes while it runs.
+type zoneServer struct {
+	udpAddr, tcpAddr string
+
+	mu   sync.Mutex
+	txt  map[string][]string // fqdn -> TXT values
+	hang map[string]bool     // fqdn -> never answer
+}
+
+func newZoneServer(t testing.TB) *zoneServer {
+	t.Helper()
+	s := &zoneServer{txt: map[string][]string{}, hang: map[string]bool{}}
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		pc.Close()
+		t.Fatal(err)
+	}
+	s.udpAddr, s.tcpAddr = pc.LocalAddr().String(), l.Addr().String()
+	udp := &dns.Server{PacketConn: pc, Handler: s}
+	tcp := &dns.Server{Listener: l, Handler: s}
+	go udp.ActivateAndServe()
+	go tcp.ActivateAndServe()
+	t.Cleanup(func() {
+		udp.Shutdown()
+		tcp.Shutdown()
+	})
+	return s
+}
+
+func dnsName(name string) string { return dns.Fqdn(strings.ToLower(name)) }
+
+// resolver returns a pure-Go resolver that sends every query to s.
+func (s *zoneServer) resolver() *net.Resolver {
+	return &net.Resolver{
+		PreferGo: true,
+		Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			var d net.Dialer
+			if strings.HasPrefix(network, "tcp") {
+				return d.DialContext(ctx, "tcp", s.tcpAddr)
+			}
+			return d.DialContext(ctx, "udp", s.udpAddr)
+		},
+	}
+}
+
+func (s *zoneServer) setTXT(name string, values ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.txt[dnsName(name)] = values
+}
+
+func (s *zoneServer) setHang(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hang[dnsName(name)] = true
+}
+
+// existsLocked: a name exists when it or a name under it has records.
+func (s *zoneServer) existsLocked(name string) bool {
+	for n := range s.txt {
+		if n == name || strings.HasSuffix(n, "."+name) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *zoneServer) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
+	m := new(dns.Msg)
+	if len(r.Question) != 1 {
+		m.SetRcode(r, dns.RcodeFormatError)
+		w.WriteMsg(m)
+		return
+	}
+	q := r.Question[0]
+	name := strings.ToLower(q.Name)
+	s.mu.Lock()
+	hang := s.hang[name]
+	txt := append([]string(nil), s.txt[name]...)
+	exists := s.existsLocked(name)
+	s.mu.Unlock()
+	if hang {
+		return // never answer: the client times out
+	}
+	m.SetReply(r)
+	m.Authoritative = true
+	switch {
+	case !exists:
+		m.Rcode = dns.RcodeNameError
+	case q.Qtype == dns.TypeTXT:
+		for _, v := range txt {
+			m.Answer = append(m.Answer, &dns.TXT{
+				Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 60},
+				Txt: []string{v},
+			})
+		}
+	}
+	w.WriteMsg(m)
+}
+
+// withDomains wires a domains.Service on the harness's store and clock,
+// resolving through srv (nil: a server with no records).
+func withDomains(t testing.TB, srv *zoneServer) func(*Config) {
+	return func(c *Config) {
+		if srv == nil {
+			srv = newZoneServer(t)
+		}
+		svc, err := domains.New(domains.Config{Store: c.Store, Resolver: srv.resolver(), Now: c.Now, Logger: c.Logger, LookupTimeout: 500 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Domains = svc
+	}
+}
+
+func TestDomainsSection(t *testing.T) {
+	t.Parallel()
+	srv := newZoneServer(t)
+	h := newHarness(t, withDomains(t, srv))
+	ctx := context.Background()
+	c := h.signIn(LinkOptions{Features: []store.Feature{store.FeatureDomains}})
+	page := h.get("/portal/domains", c)
+	csrf := csrfOf(t, page)
+	if testID(parse(t, page), "domain-add-form").Length() != 1 {
+		t.Fatal("no add form")
+	}
+
+	// Add: a 303 back to the section, the domain pending with its record.
+	w := h.post("/portal/domains", url.Values{csrfField: {csrf}, "domain": {"  Acme.Example  "}}, c)
+	if w.Code != http.StatusSeeOther {
+		t.Fatalf("add: %d %s", w.Code, w.Body)
+	}
+	doms, _ := h.st.ListDomains(ctx, h.org.ID)
+	if len(doms) != 1 || doms[0].Name != "acme.example" || doms[0].State != store.DomainPending {
+		t.Fatalf("stored domains: %+v", doms)
+	}
+	dom := doms[0]
+	recName, recValue := h.p.cfg.Domains.Record(&dom)
+	doc := parse(t, h.get("/portal/domains", c))
+	if got := testID(doc, "record-name").AttrOr("value", ""); got != recName {
+		t.Errorf("record name %q, want %q", got, recName)
+	}
+	if got := testID(doc, "record-value").AttrOr("value", ""); got != recValue || recValue == "" {
+		t.Errorf("record value %q, want %q", got, recValue)
+	}
+	if testID(doc, "copy-record-name").Length() != 1 || testID(doc, "copy-record-value").Length() != 1 {
+		t.Error("no copy buttons")
+	}
+	if doc.Find(`label[for="rec-value-`+dom.ID+`"]`).Length() != 1 {
+		t.Error("record value input has no label")
+	}
+
+	verify := func() (*httptest.ResponseRecorder, string, string, string) {
+		t.Helper()
+		w := h.post("/portal/domains/"+dom.ID+"/verify", url.Values{csrfField: {csrf}}, c)
+		if w.Code != http.StatusOK {
+			t.Fatalf("verify: %d %s", w.Code, w.Body)
+		}
+		doc := parse(t, w)
+		f := testID(doc, "domain-failure")
+		return w, f.AttrOr("data-kind", ""), testID(doc, "domain-failure-reason").Text(), testID(doc, "domain-fix").Text()
+	}
+
+	// Each DNS state gives its precise reason and how to fix it.
+	_, kind, reason, fix := verify()
+	if kind != string(domains.KindNXDomain) || !strings.Contains(reason, "does not exist") || !strings.Contains(fix, "spelling") {
+		t.Errorf("nxdomain: kind %q reason %q fix %q", kind, reason, fix)
+	}
+	srv.setTXT("acme.example", "v=spf1 -all")
+	_, kind, reason, fix = verify()
+	if kind != string(domains.KindNoRecord) || !strings.Contains(reason, recName) || !strings.Contains(fix, recValue) {
+		t.Errorf("no record: kind %q reason %q fix %q", kind, reason, fix)
+	}
+	srv.setTXT(recName, "onboardkit-verification=stale", "google-site-verification=x")
+	_, kind, reason, fix = verify()
+	if kind != string(domains.KindWrongValue) || !strings.Contains(reason, "onboardkit-verification=stale") || !strings.Contains(fix, "exactly "+recValue) {
+		t.Errorf("wrong value: kind %q reason %q fix %q", kind, reason, fix)
+	}
+	if d, _ := h.st.GetDomain(ctx, dom.ID); d.State != store.DomainPending {
+		t.Errorf("state %s after failed checks, want pending", d.State)
+	}
+	// The last diagnosis stays on the page.
+	if got := testID(parse(t, h.get("/portal/domains", c)), "domain-failure").AttrOr("data-kind", ""); got != string(domains.KindWrongValue) {
+		t.Errorf("stored failure kind on reload = %q", got)
+	}
+	srv.setTXT(recName, "google-site-verification=x", recValue)
+	w, kind, _, _ = verify()
+	doc = parse(t, w)
+	if kind != "" || testID(doc, "domain-verified-now").Length() != 1 || testID(doc, "domain-state").AttrOr("data-state", "") != "verified" {
+		t.Errorf("verified: kind %q, %s", kind, testID(doc, "domains").Text())
+	}
+	if testID(doc, "domain-verify").Length() != 0 || testID(doc, "record-name").Length() != 0 {
+		t.Error("a verified domain still offers its record and verify now")
+	}
+
+	// Refusals: invalid, consumer, duplicate.
+	tests := []struct {
+		name, input string
+		status      int
+		msg         string
+	}{
+		{"invalid", "not a domain!", http.StatusUnprocessableEntity, "valid domain"},
+		{"url", "https://acme.example/path", http.StatusUnprocessableEntity, "valid domain"},
+		{"consumer", "gmail.com", http.StatusUnprocessableEntity, "public email"},
+		{"duplicate", "ACME.example", http.StatusConflict, "already been added"},
+		{"empty", "  ", http.StatusUnprocessableEntity, "Enter a domain"},
+	}
+	for _, tt := range tests {
+		w := h.post("/portal/domains", url.Values{csrfField: {csrf}, "domain": {tt.input}}, c)
+		if w.Code != tt.status || !strings.Contains(testID(parse(t, w), "domains-error").Text(), tt.msg) {
+			t.Errorf("%s: status %d, message %q", tt.name, w.Code, testID(parse(t, w), "domains-error").Text())
+		}
+	}
+	if doms, _ := h.st.ListDomains(ctx, h.org.ID); len(doms) != 1 {
+		t.Errorf("%d domains after refusals, want 1", len(doms))
+	}
+
+	// Remove.
+	w = h.post("/portal/domains/"+dom.ID+"/remove", url.Values{csrfField: {csrf}}, c)
+	if w.Code != http.StatusSeeOther {
+		t.Fatalf("remove: %d", w.Code)
+	}
+	if doms, _ := h.st.ListDomains(ctx, h.org.ID); len(doms) != 0 {
+		t.Error("domain not removed")
+	}
+	evs, _ := h.st.ListEvents(ctx, store.EventQuery{Types: []string{"domain"}, Limit: 100})
+	for _, e := range evs {
+		if e.Actor != "system" && !strings.HasPrefix(e.Actor, "portal:") {
+			t.Errorf("%s actor = %q", e.Type, e.Actor)
+		}
+	}
+}
+
+func TestDomainCheckTimeout(t *testing.T) {
+	t.Parallel()
+	srv := newZoneServer(t)
+	h := newHarness(t, withDomains(t, srv))
+	d, err := h.p.cfg.Domains.Add(context.Background(), h.org.ID, "slow.example", store.DomainDNSTXT, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	name, _ := h.p.cfg.Domains.Record(d)
+	srv.setHang(name)
+	c := h.signIn(LinkOptions{Features: []store.Feature{store.FeatureDomains}})
+	csrf := csrfOf(t, h.get("/portal/domains", c))
+	w := h.post("/portal/domains/"+d.ID+"/verify", url.Values{csrfField: {csrf}}, c)
+	doc := parse(t, w)
+	if kind := testID(doc, "domain-failure").AttrOr("data-kind", ""); kind != string(domains.KindTimeout) || !strings.Contains(testID(doc, "domain-fix").Text(), "try again") {
+		t.Errorf("timeout: status %d kind %q fix %q", w.Code, kind, testID(doc, "domain-fix").Text())
+	}
+}
+
+func TestDomainsWithoutService(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	c := h.signIn(LinkOptions{})
+	doc := parse(t, h.get("/portal/domains", c))
+	if testID(doc, "domain-add-form").Length() != 0 {
+		t.Error("add form shown without a domains service")
+	}
+	w := h.post("/portal/domains", url.Values{csrfField: {csrfOf(t, h.get("/portal/", c))}, "domain": {"acme.example"}}, c)
+	if w.Code != http.StatusConflict {
+		t.Errorf("add without service: %d", w.Code)
+	}
+}

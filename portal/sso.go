@@ -1,0 +1,822 @@
+package portal
+
+import (
+	"context"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/onboardkit/onboardkit/internal/secret"
+	"github.com/onboardkit/onboardkit/ssokit"
+	"github.com/onboardkit/onboardkit/store"
+)
+
+// ssoAssetFS holds the script and stylesheet of the SSO setup pages.
+//
+//go:embed assets/sso.js assets/sso.css
+var ssoAssetFS embed.FS
+
+// An *ssokit.SSO can be the dashboard's Config.Connections.
+var _ ConnectionLifecycle = (*ssokit.SSO)(nil)
+
+// testTicketTTL is how long the link that opens a test login in a popup
+// stays usable.
+const testTicketTTL = 5 * time.Minute
+
+// testTicketPrefix prefixes test tickets; their Store ids are this prefix
+// followed by the hex SHA-256 of the ticket.
+const testTicketPrefix = "ptt_"
+
+// ssoRoutes registers the SSO setup pages. They need the sso feature; the
+// test-login opener is public and authorized by its single-use ticket (a
+// popup opened from an embedded portal is a top-level window, which does
+// not see the iframe's partitioned session cookie).
+func (p *Portal) ssoRoutes() {
+	p.mux.HandleFunc("GET /assets/sso.js", p.serveSSOAsset)
+	p.mux.HandleFunc("GET /assets/sso.css", p.serveSSOAsset)
+	p.mux.HandleFunc("GET /sso/test/{ticket}", p.ssoTestOpen)
+
+	p.page("GET /sso", store.FeatureSSO, p.ssoList)
+	p.page("POST /sso/connections", store.FeatureSSO, p.ssoCreate)
+	p.page("GET /sso/{id}", store.FeatureSSO, p.ssoWithConn(p.ssoConnPage))
+	p.page("POST /sso/{id}/saml/metadata-url", store.FeatureSSO, p.ssoWithConn(p.ssoSAMLMetadataURL))
+	p.page("POST /sso/{id}/saml/metadata-xml", store.FeatureSSO, p.ssoWithConn(p.ssoSAMLMetadataXML))
+	p.page("POST /sso/{id}/saml/manual", store.FeatureSSO, p.ssoWithConn(p.ssoSAMLManual))
+	p.page("POST /sso/{id}/oidc", store.FeatureSSO, p.ssoWithConn(p.ssoOIDC))
+	p.page("POST /sso/{id}/mapping", store.FeatureSSO, p.ssoWithConn(p.ssoMapping))
+	p.page("POST /sso/{id}/test", store.FeatureSSO, p.ssoWithConn(p.ssoTestStart))
+	p.page("GET /sso/{id}/test/status", store.FeatureSSO, p.ssoWithConn(p.ssoTestStatus))
+	p.page("GET /sso/{id}/test/result", store.FeatureSSO, p.ssoWithConn(p.ssoTestResult))
+	p.page("POST /sso/{id}/activate", store.FeatureSSO, p.ssoWithConn(p.ssoActivate))
+	p.page("POST /sso/{id}/deactivate", store.FeatureSSO, p.ssoWithConn(p.ssoDeactivate))
+	p.page("POST /sso/{id}/delete", store.FeatureSSO, p.ssoWithConn(p.ssoDelete))
+}
+
+func (p *Portal) serveSSOAsset(w http.ResponseWriter, r *http.Request) {
+	name := strings.TrimPrefix(r.URL.Path, "/assets/")
+	data, err := ssoAssetFS.ReadFile("assets/" + name)
+	if err != nil {
+		p.renderProblem(w, r, http.StatusNotFound, problemNotFound)
+		return
+	}
+	ctype := "text/css; charset=utf-8"
+	if strings.HasSuffix(name, ".js") {
+		ctype = "text/javascript; charset=utf-8"
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(data)
+	}
+}
+
+// ssoConnHandler is a page about one connection of the session's
+// organization.
+type ssoConnHandler func(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection)
+
+// ssoWithConn loads the connection named in the path. A connection of another
+// organization is answered like an absent one: 404.
+func (p *Portal) ssoWithConn(h ssoConnHandler) sessionHandler {
+	return func(w http.ResponseWriter, r *http.Request, s *session) {
+		id := r.PathValue("id")
+		if id == "" || len(id) > 200 {
+			p.renderSessionProblem(w, r, s, http.StatusNotFound, problemNotFound)
+			return
+		}
+		c, err := p.st.GetConnection(r.Context(), id)
+		switch {
+		case errors.Is(err, store.ErrNotFound) || (err == nil && c.OrgID != s.org.ID):
+			if err == nil {
+				p.log.WarnContext(r.Context(), "portal: connection of another organization", "session_id", s.s.ID, "org_id", s.org.ID, "connection_id", id)
+			}
+			p.renderSessionProblem(w, r, s, http.StatusNotFound, problemNotFound)
+			return
+		case err != nil:
+			p.serverError(w, r, "loading connection", err)
+			return
+		}
+		h(w, r, s, c)
+	}
+}
+
+func ssoActor(s *session) string { return "portal:" + s.s.ID }
+
+// ssoNotConfigured answers a setup action on a server whose portal has no
+// Config.SSO.
+func (p *Portal) ssoNotConfigured(w http.ResponseWriter, r *http.Request, s *session) bool {
+	if p.cfg.SSO != nil {
+		return false
+	}
+	p.log.ErrorContext(r.Context(), "portal: SSO setup needs Config.SSO", "path", r.URL.Path)
+	p.renderSessionProblem(w, r, s, http.StatusNotImplemented, problemServerError)
+	return true
+}
+
+// ---- list and create ----
+
+type ssoListData struct {
+	Conns     []ssoListRow
+	CanCreate bool
+	Action    string
+	Providers []ssoOption
+	Protocols []ssoOption
+	Form      map[string]string
+	Errors    map[string]string
+}
+
+type ssoListRow struct {
+	connRow
+	Href string
+}
+
+type ssoOption struct{ Value, Label string }
+
+func ssoProviderOptions() []ssoOption {
+	var out []ssoOption
+	for _, pr := range ssokit.Providers() {
+		label := providerLabel(pr)
+		if pr == "generic" {
+			label = "Other SAML or OpenID Connect provider"
+		}
+		out = append(out, ssoOption{pr, label})
+	}
+	return out
+}
+
+func ssoProtocolOptions() []ssoOption {
+	return []ssoOption{{string(store.ProtocolSAML), "SAML 2.0"}, {string(store.ProtocolOIDC), "OpenID Connect"}}
+}
+
+func (p *Portal) ssoList(w http.ResponseWriter, r *http.Request, s *session) {
+	p.renderSSOList(w, r, s, http.StatusOK, map[string]string{"protocol": "saml", "provider": "okta"}, nil)
+}
+
+func (p *Portal) renderSSOList(w http.ResponseWriter, r *http.Request, s *session, status int, form, errs map[string]string) {
+	base, err := p.loadSSO(r.Context(), s.org.ID)
+	if err != nil {
+		p.serverError(w, r, "loading connections", err)
+		return
+	}
+	conns, err := p.st.ListConnections(r.Context(), s.org.ID)
+	if err != nil {
+		p.serverError(w, r, "loading connections", err)
+		return
+	}
+	d := ssoListData{CanCreate: p.cfg.SSO != nil, Action: p.path("/sso/connections"),
+		Providers: ssoProviderOptions(), Protocols: ssoProtocolOptions(), Form: form, Errors: errs}
+	for i, row := range base.Connections {
+		d.Conns = append(d.Conns, ssoListRow{connRow: row, Href: p.path("/sso/" + url.PathEscape(conns[i].ID))})
+	}
+	p.render(w, r, status, ssoListPage(p.sessionView(r, s, "Single sign-on", "/sso"), d))
+}
+
+func (p *Portal) ssoCreate(w http.ResponseWriter, r *http.Request, s *session) {
+	if p.ssoNotConfigured(w, r, s) {
+		return
+	}
+	form := map[string]string{
+		"protocol": r.PostForm.Get("protocol"),
+		"provider": r.PostForm.Get("provider"),
+		"name":     r.PostForm.Get("name"),
+	}
+	c, err := p.cfg.SSO.CreateConnection(r.Context(), s.org.ID, ssokit.NewConnection{
+		Protocol: store.Protocol(form["protocol"]), Provider: form["provider"], Name: form["name"],
+	}, ssoActor(s))
+	var ce *ssokit.ConfigError
+	switch {
+	case errors.As(err, &ce):
+		p.renderSSOList(w, r, s, http.StatusUnprocessableEntity, form, map[string]string{ce.Field: ssoSentence(ce.Problem)})
+		return
+	case err != nil:
+		p.serverError(w, r, "creating connection", err)
+		return
+	}
+	http.Redirect(w, r, p.path("/sso/"+url.PathEscape(c.ID)), http.StatusSeeOther)
+}
+
+// ---- the connection page ----
+
+// ssoConnData is the page of one connection: state, the values to give the
+// IdP, the guide, the IdP settings forms, the mapping, test and activation.
+type ssoConnData struct {
+	ID, Name, Provider, ProviderLabel, ProtocolLabel string
+	SAML                                             bool
+	State, StateLabel, TestedAt                      string
+	Active, CanActivate, CanDeactivate, CanTest      bool
+	Configured                                       bool
+
+	Values []ssoCopyValue
+	Guide  ssoGuide
+
+	// Current IdP settings.
+	IdPEntityID, SSOURL, MetadataURL, Source string
+	Certificates                             int
+	Issuer, ClientID, Scopes, TenantID       string
+	HasSecret                                bool
+
+	Mapping []ssoMappingRow
+
+	// Form state after a refused submission.
+	Form    map[string]string
+	Errors  map[string]string
+	ErrForm string // which form the errors belong to
+	Flash   string
+	Alert   string // an error not tied to a field
+
+	Actions map[string]string
+}
+
+type ssoCopyValue struct {
+	ID, Label, Value, Help string
+}
+
+type ssoMappingRow struct {
+	Field, Label, Value, Defaults string
+}
+
+var ssoFieldLabels = map[string]string{
+	ssokit.FieldEmail: "Email", ssokit.FieldFirstName: "First name", ssokit.FieldLastName: "Last name",
+	ssokit.FieldDisplayName: "Display name", ssokit.FieldGroups: "Groups", ssokit.FieldRoles: "Roles",
+}
+
+var ssoFlashes = map[string]string{
+	"idp":     "Identity provider settings saved. Test the connection to make sure sign-in works.",
+	"mapping": "Attribute mapping saved.",
+}
+
+func (p *Portal) ssoConnPage(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection) {
+	d := p.connData(c)
+	d.Flash = ssoFlashes[r.URL.Query().Get("saved")]
+	p.renderConn(w, r, s, http.StatusOK, d)
+}
+
+func (p *Portal) renderConn(w http.ResponseWriter, r *http.Request, s *session, status int, d ssoConnData, events ...UIEvent) {
+	v := p.sessionView(r, s, d.Name, "/sso")
+	v.Events = append(v.Events, events...)
+	p.render(w, r, status, ssoConnPage(v, d))
+}
+
+func (p *Portal) connData(c *store.Connection) ssoConnData {
+	d := ssoConnData{
+		ID: c.ID, Name: c.Name, Provider: c.Provider, ProviderLabel: providerLabel(c.Provider),
+		SAML: c.Protocol == store.ProtocolSAML, State: string(c.State), StateLabel: connectionStateLabel(c.State),
+		TestedAt: formatTime(c.TestedAt), Active: c.State == store.ConnectionActive,
+		Form: map[string]string{}, Errors: map[string]string{},
+		Guide: ssoGuideFor(c.Provider, c.Protocol),
+	}
+	if d.Name == "" {
+		d.Name = d.ProviderLabel
+	}
+	d.CanActivate = c.State == store.ConnectionTested || (c.State == store.ConnectionInactive && !c.TestedAt.IsZero())
+	d.CanDeactivate = d.Active
+	d.CanTest = c.State != store.ConnectionInactive
+	base := p.path("/sso/" + url.PathEscape(c.ID))
+	d.Actions = map[string]string{
+		"metadata_url": base + "/saml/metadata-url", "metadata_xml": base + "/saml/metadata-xml",
+		"manual": base + "/saml/manual", "oidc": base + "/oidc", "mapping": base + "/mapping",
+		"test": base + "/test", "activate": base + "/activate", "deactivate": base + "/deactivate",
+		"delete": base + "/delete", "list": p.path("/sso"),
+	}
+	if d.SAML {
+		d.ProtocolLabel = "SAML 2.0"
+		if sc := c.SAML; sc != nil {
+			d.IdPEntityID, d.SSOURL, d.MetadataURL = sc.IdPEntityID, sc.SSOURL, sc.MetadataURL
+			d.Certificates = len(sc.Certificates)
+			switch {
+			case sc.MetadataURL != "":
+				d.Source = "Metadata URL"
+			case sc.MetadataXML != "":
+				d.Source = "Uploaded metadata"
+			case sc.IdPEntityID != "":
+				d.Source = "Entered manually"
+			}
+			d.Configured = sc.IdPEntityID != ""
+		}
+	} else {
+		d.ProtocolLabel = "OpenID Connect"
+		if oc := c.OIDC; oc != nil {
+			d.Issuer, d.ClientID, d.TenantID = oc.Issuer, oc.ClientID, oc.TenantID
+			d.Scopes = strings.Join(oc.Scopes, " ")
+			d.HasSecret = oc.ClientSecret != ""
+			d.Configured = oc.Issuer != "" && oc.ClientID != ""
+		}
+	}
+	d.CanTest = d.CanTest && d.Configured
+	if p.cfg.SSO != nil {
+		if d.SAML {
+			d.Values = []ssoCopyValue{
+				{"v-acs", "ACS URL", p.cfg.SSO.SAMLACSURL(c.ID), "Also called Single sign-on URL, Reply URL or Assertion Consumer Service URL."},
+				{"v-entity", "SP entity ID", p.cfg.SSO.SAMLEntityID(c.ID), "Also called Audience URI or Identifier."},
+				{"v-metadata", "SP metadata URL", p.cfg.SSO.SAMLEntityID(c.ID), "For identity providers that import service provider metadata."},
+			}
+		} else {
+			d.Values = []ssoCopyValue{
+				{"v-redirect", "Redirect URI", p.cfg.SSO.OIDCRedirectURL(c.ID), "Also called Sign-in redirect URI or Callback URL."},
+				{"v-scopes", "Scopes", "openid email profile", ""},
+			}
+		}
+	}
+	defaults := ssokit.DefaultAttributeNames(c.Protocol, c.Provider)
+	for _, f := range ssokit.MappingFields() {
+		names := defaults[f]
+		d.Mapping = append(d.Mapping, ssoMappingRow{Field: f, Label: ssoFieldLabels[f], Value: c.AttributeMapping[f], Defaults: strings.Join(names, ", ")})
+	}
+	return d
+}
+
+// ssoFormFields are the inputs of each IdP settings form, where a
+// ConfigError's message is shown; others are shown as an alert.
+var ssoFormFields = map[string][]string{
+	"metadata_url": {"metadata_url"},
+	"metadata_xml": {"metadata_xml"},
+	"manual":       {"entity_id", "sso_url", "certificate"},
+	"oidc":         {"issuer", "client_id", "client_secret", "scopes", "tenant_id"},
+}
+
+// configResult renders the outcome of an IdP settings or mapping form.
+func (p *Portal) configResult(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection, formName string, form map[string]string, flash string, err error) {
+	var ce *ssokit.ConfigError
+	switch {
+	case err == nil:
+		http.Redirect(w, r, p.path("/sso/"+url.PathEscape(c.ID)+"?saved="+flash), http.StatusSeeOther)
+	case errors.As(err, &ce):
+		p.log.InfoContext(r.Context(), "portal: SSO setting refused", "org_id", s.org.ID, "connection_id", c.ID, "field", ce.Field, "error", err)
+		d := p.connData(c)
+		d.ErrForm, d.Form = formName, form
+		d.Errors[ce.Field] = ssoSentence(ce.Problem)
+		if !slices.Contains(ssoFormFields[formName], ce.Field) && !strings.HasPrefix(ce.Field, "map_") ||
+			strings.HasPrefix(ce.Field, "map_") && !slices.Contains(ssokit.MappingFields(), strings.TrimPrefix(ce.Field, "map_")) {
+			d.Alert = ssoSentence(ce.Problem)
+			if f, ok := strings.CutPrefix(ce.Field, "map_"); ok {
+				d.Alert = "“" + f + "” " + ce.Problem + "."
+			}
+		}
+		p.renderConn(w, r, s, http.StatusUnprocessableEntity, d)
+	case errors.Is(err, ssokit.ErrConnectionNotFound):
+		p.renderSessionProblem(w, r, s, http.StatusNotFound, problemNotFound)
+	default:
+		p.serverError(w, r, "saving SSO settings", err)
+	}
+}
+
+func (p *Portal) ssoSAMLMetadataURL(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection) {
+	if p.ssoNotConfigured(w, r, s) {
+		return
+	}
+	form := map[string]string{"metadata_url": r.PostForm.Get("metadata_url")}
+	_, err := p.cfg.SSO.ConfigureSAMLMetadataURL(r.Context(), s.org.ID, c.ID, form["metadata_url"], ssoActor(s))
+	p.configResult(w, r, s, c, "metadata_url", form, "idp", err)
+}
+
+func (p *Portal) ssoSAMLMetadataXML(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection) {
+	if p.ssoNotConfigured(w, r, s) {
+		return
+	}
+	doc := r.PostForm.Get("metadata_xml")
+	form := map[string]string{"metadata_xml": doc}
+	_, err := p.cfg.SSO.ConfigureSAMLMetadataXML(r.Context(), s.org.ID, c.ID, []byte(doc), ssoActor(s))
+	p.configResult(w, r, s, c, "metadata_xml", form, "idp", err)
+}
+
+func (p *Portal) ssoSAMLManual(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection) {
+	if p.ssoNotConfigured(w, r, s) {
+		return
+	}
+	form := map[string]string{
+		"entity_id":   r.PostForm.Get("entity_id"),
+		"sso_url":     r.PostForm.Get("sso_url"),
+		"certificate": r.PostForm.Get("certificate"),
+	}
+	_, err := p.cfg.SSO.ConfigureSAMLManual(r.Context(), s.org.ID, c.ID, ssokit.SAMLManual{
+		EntityID: form["entity_id"], SSOURL: form["sso_url"], Certificates: ssoSplitPEMs(form["certificate"]),
+	}, ssoActor(s))
+	p.configResult(w, r, s, c, "manual", form, "idp", err)
+}
+
+// ssoSplitPEMs splits pasted text holding one or more PEM certificates.
+func ssoSplitPEMs(s string) []string {
+	const begin = "-----BEGIN"
+	if strings.Count(s, begin) <= 1 {
+		return []string{s}
+	}
+	var out []string
+	for part := range strings.SplitSeq(s, begin) {
+		if strings.TrimSpace(part) != "" {
+			out = append(out, begin+part)
+		}
+	}
+	return out
+}
+
+func (p *Portal) ssoOIDC(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection) {
+	if p.ssoNotConfigured(w, r, s) {
+		return
+	}
+	form := map[string]string{
+		"issuer":    r.PostForm.Get("issuer"),
+		"client_id": r.PostForm.Get("client_id"),
+		"scopes":    r.PostForm.Get("scopes"),
+		"tenant_id": r.PostForm.Get("tenant_id"),
+	}
+	_, err := p.cfg.SSO.ConfigureOIDC(r.Context(), s.org.ID, c.ID, ssokit.OIDCSettings{
+		Issuer: form["issuer"], ClientID: form["client_id"], ClientSecret: r.PostForm.Get("client_secret"),
+		Scopes: strings.Fields(strings.ReplaceAll(form["scopes"], ",", " ")), TenantID: form["tenant_id"],
+	}, ssoActor(s))
+	p.configResult(w, r, s, c, "oidc", form, "idp", err)
+}
+
+func (p *Portal) ssoMapping(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection) {
+	if p.ssoNotConfigured(w, r, s) {
+		return
+	}
+	m := map[string]string{}
+	form := map[string]string{}
+	for k, vs := range r.PostForm {
+		name, ok := strings.CutPrefix(k, "map_")
+		if !ok {
+			continue
+		}
+		m[name] = vs[0]
+		form[k] = vs[0]
+	}
+	_, err := p.cfg.SSO.SetAttributeMapping(r.Context(), s.org.ID, c.ID, m, ssoActor(s))
+	var ce *ssokit.ConfigError
+	if errors.As(err, &ce) {
+		ce.Field = strings.Replace(ce.Field, "mapping.", "map_", 1)
+	}
+	p.configResult(w, r, s, c, "mapping", form, "mapping", err)
+}
+
+// ---- activation ----
+
+func (p *Portal) ssoActivate(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection) {
+	if p.ssoNotConfigured(w, r, s) {
+		return
+	}
+	updated, err := p.cfg.SSO.Activate(r.Context(), c.ID, ssoActor(s))
+	switch {
+	case errors.Is(err, ssokit.ErrNotTested):
+		d := p.connData(c)
+		d.Alert = "This connection can't be activated yet: run “Test connection” and sign in successfully first."
+		p.renderConn(w, r, s, http.StatusConflict, d)
+		return
+	case err != nil:
+		p.serverError(w, r, "activating connection", err)
+		return
+	}
+	d := p.connData(updated)
+	var evs []UIEvent
+	if c.State != store.ConnectionActive {
+		d.Flash = "Connection activated: people of " + s.org.Name + " now sign in with " + d.ProviderLabel + "."
+		evs = append(evs, UIEvent{Type: UIEventSSOEnabled, Data: map[string]string{"connectionId": c.ID}})
+	}
+	p.renderConn(w, r, s, http.StatusOK, d, evs...)
+}
+
+func (p *Portal) ssoDeactivate(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection) {
+	if p.ssoNotConfigured(w, r, s) {
+		return
+	}
+	updated, err := p.cfg.SSO.Deactivate(r.Context(), c.ID, ssoActor(s))
+	if err != nil {
+		p.serverError(w, r, "deactivating connection", err)
+		return
+	}
+	d := p.connData(updated)
+	var evs []UIEvent
+	if c.State == store.ConnectionActive {
+		d.Flash = "Connection deactivated: it no longer signs anyone in."
+		evs = append(evs, UIEvent{Type: UIEventSSODisabled, Data: map[string]string{"connectionId": c.ID}})
+	}
+	p.renderConn(w, r, s, http.StatusOK, d, evs...)
+}
+
+func (p *Portal) ssoDelete(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection) {
+	if p.ssoNotConfigured(w, r, s) {
+		return
+	}
+	err := p.cfg.SSO.DeleteConnection(r.Context(), s.org.ID, c.ID, ssoActor(s))
+	switch {
+	case errors.Is(err, ssokit.ErrConnectionActive):
+		d := p.connData(c)
+		d.Alert = "Deactivate this connection before deleting it."
+		p.renderConn(w, r, s, http.StatusConflict, d)
+		return
+	case err != nil && !errors.Is(err, ssokit.ErrConnectionNotFound):
+		p.serverError(w, r, "deleting connection", err)
+		return
+	}
+	http.Redirect(w, r, p.path("/sso"), http.StatusSeeOther)
+}
+
+// ---- test connection ----
+
+type ssoTestData struct {
+	Name, OpenURL, StatusURL, ResultURL, BackURL string
+}
+
+// ssoTestStart issues a single-use ticket for a test login and shows the
+// page that opens it. The ticket is a store.LoginRequest marked Test whose
+// id is derived from the ticket's digest: any app instance can redeem it,
+// exactly once, until it expires.
+func (p *Portal) ssoTestStart(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection) {
+	if p.ssoNotConfigured(w, r, s) {
+		return
+	}
+	ctx := r.Context()
+	after, err := p.st.LastEventCursor(ctx)
+	if err != nil {
+		p.serverError(w, r, "reading event cursor", err)
+		return
+	}
+	tok, err := secret.New(p.rand, testTicketPrefix)
+	if err != nil {
+		p.serverError(w, r, "creating test ticket", err)
+		return
+	}
+	base := p.path("/sso/" + url.PathEscape(c.ID))
+	q := "?after=" + strconv.FormatInt(after, 10)
+	now := p.now().UTC()
+	if err := p.st.CreateLoginRequest(ctx, &store.LoginRequest{
+		ID: ssoTicketID(tok), ConnectionID: c.ID, OrgID: c.OrgID, Protocol: c.Protocol, Test: true,
+		ReturnTo: base + "/test/result" + q, CreatedAt: now, ExpiresAt: now.Add(testTicketTTL),
+	}); err != nil {
+		p.serverError(w, r, "storing test ticket", err)
+		return
+	}
+	d := ssoTestData{Name: c.Name, OpenURL: p.path("/sso/test/" + tok), StatusURL: base + "/test/status" + q,
+		ResultURL: base + "/test/result" + q, BackURL: base}
+	if d.Name == "" {
+		d.Name = providerLabel(c.Provider)
+	}
+	p.render(w, r, http.StatusOK, ssoTestPage(p.sessionView(r, s, "Test connection", "/sso"), d))
+}
+
+func ssoTicketID(tok string) string { return testTicketPrefix + hex.EncodeToString(secret.Digest(tok)) }
+
+// ssoTestOpen redeems a test ticket and starts the test login through
+// ssokit.StartTest. It runs in the popup, which may have no portal session.
+func (p *Portal) ssoTestOpen(w http.ResponseWriter, r *http.Request) {
+	tok := r.PathValue("ticket")
+	if r.Method == http.MethodHead {
+		// Link previews and prefetches must not spend the ticket.
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	if p.cfg.SSO == nil || !secret.Valid(tok, testTicketPrefix) {
+		p.renderProblem(w, r, http.StatusNotFound, problemNotFound)
+		return
+	}
+	ctx := r.Context()
+	lr, err := p.st.ConsumeLoginRequest(ctx, ssoTicketID(tok), p.now().UTC())
+	switch {
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrExpired):
+		p.renderTestStartProblem(w, r, http.StatusGone, "This test link has expired or was already used",
+			"Go back to the portal and click “Test connection” again.")
+		return
+	case err != nil:
+		p.serverError(w, r, "redeeming test ticket", err)
+		return
+	}
+	if !lr.Test {
+		p.renderProblem(w, r, http.StatusNotFound, problemNotFound)
+		return
+	}
+	err = p.cfg.SSO.StartTest(w, r, lr.ConnectionID, lr.ReturnTo)
+	if err == nil {
+		return
+	}
+	p.log.WarnContext(ctx, "portal: test login could not start", "org_id", lr.OrgID, "connection_id", lr.ConnectionID, "error", err)
+	var le *ssokit.LoginError
+	switch {
+	case errors.As(err, &le) && le.Reason == ssokit.ReasonIdPUnreachable:
+		p.renderTestStartProblem(w, r, http.StatusBadGateway, "Your identity provider could not be reached",
+			"Its discovery document or metadata could not be loaded. Check the issuer or metadata URL in the portal, then test again.")
+	case errors.Is(err, ssokit.ErrConnectionNotActive):
+		p.renderTestStartProblem(w, r, http.StatusConflict, "This connection is inactive",
+			"Inactive connections can't be tested. Activate it again, or change its settings, then test.")
+	case errors.Is(err, ssokit.ErrBadConnection):
+		p.renderTestStartProblem(w, r, http.StatusConflict, "The identity provider settings are incomplete",
+			"Complete the identity provider settings in the portal, then test again.")
+	default:
+		p.renderTestStartProblem(w, r, http.StatusInternalServerError, "The test could not start", "Please try again in a moment.")
+	}
+}
+
+func (p *Portal) renderTestStartProblem(w http.ResponseWriter, r *http.Request, status int, title, msg string) {
+	b, err := p.branding(r.Context(), "")
+	if err != nil {
+		b = p.brand
+	}
+	v := p.baseView(r, b, title)
+	p.render(w, r, status, problemPage(v, problem{Title: title, Message: msg, TestID: "problem-test-start"}))
+}
+
+// testOutcome finds the first test result of connection c recorded after
+// the cursor, reading the outbox page by page.
+func (p *Portal) testOutcome(ctx context.Context, c *store.Connection, after int64) (*ssokit.TestResult, error) {
+	for range 50 {
+		evs, err := p.st.ListEvents(ctx, store.EventQuery{After: after, OrgID: c.OrgID,
+			Types: []string{ssokit.EventConnectionTested, ssokit.EventConnectionTestFailed}, Limit: 100})
+		if err != nil {
+			return nil, err
+		}
+		for _, ev := range evs {
+			if ev.Subject == c.ID && (ev.Type == ssokit.EventConnectionTested || ev.Type == ssokit.EventConnectionTestFailed) {
+				return ssokit.TestResultFromEvent(ev)
+			}
+		}
+		if len(evs) < 100 {
+			return nil, nil
+		}
+		after = evs[len(evs)-1].Cursor
+	}
+	return nil, nil
+}
+
+func ssoAfterParam(r *http.Request) (int64, bool) {
+	n, err := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
+	return n, err == nil && n >= 0
+}
+
+func (p *Portal) ssoTestStatus(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection) {
+	after, ok := ssoAfterParam(r)
+	if !ok {
+		http.Error(w, `{"error":"bad_request"}`, http.StatusBadRequest)
+		return
+	}
+	res, err := p.testOutcome(r.Context(), c, after)
+	if err != nil {
+		p.log.ErrorContext(r.Context(), "portal: reading test result", "error", err)
+		http.Error(w, `{"error":"server_error"}`, http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]bool{"done": res != nil, "ok": res != nil && res.Err == nil})
+}
+
+// ssoResultData is the result page of a test.
+type ssoResultData struct {
+	Name                        string
+	Done, OK                    bool
+	Subject, Email              string
+	Attributes                  []ssoKV
+	Reason, Title, Detail, Hint string
+	Facts                       []ssoKV
+	CanActivate                 bool
+	ActivateAction, TestAction  string
+	BackURL, RefreshURL         string
+}
+
+type ssoKV struct{ Key, Value string }
+
+func (p *Portal) ssoTestResult(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection) {
+	after, ok := ssoAfterParam(r)
+	if !ok {
+		p.renderSessionProblem(w, r, s, http.StatusBadRequest, problemBadRequest)
+		return
+	}
+	res, err := p.testOutcome(r.Context(), c, after)
+	if err != nil {
+		p.serverError(w, r, "reading test result", err)
+		return
+	}
+	base := p.path("/sso/" + url.PathEscape(c.ID))
+	d := ssoResultData{Name: c.Name, BackURL: base, RefreshURL: r.URL.RequestURI(),
+		ActivateAction: base + "/activate", TestAction: base + "/test"}
+	if d.Name == "" {
+		d.Name = providerLabel(c.Provider)
+	}
+	if res != nil {
+		d.Done = true
+		if res.Err == nil {
+			d.OK = true
+			d.Subject, d.Email = res.Profile.Subject, res.Profile.Email
+			keys := make([]string, 0, len(res.Profile.Attributes))
+			for k := range res.Profile.Attributes {
+				keys = append(keys, k)
+			}
+			slices.Sort(keys)
+			for _, k := range keys {
+				d.Attributes = append(d.Attributes, ssoKV{k, strings.Join(res.Profile.Attributes[k], ", ")})
+			}
+			d.CanActivate = c.State == store.ConnectionTested || (c.State == store.ConnectionInactive && !c.TestedAt.IsZero())
+		} else {
+			d.Reason = string(res.Err.Reason)
+			d.Title, d.Hint = ssoDiagnosis(res.Err.Reason)
+			d.Detail = res.Err.Detail
+			d.Facts = ssoFacts(res.Err)
+		}
+	}
+	title := "Test result"
+	p.render(w, r, http.StatusOK, ssoResultPage(p.sessionView(r, s, title, "/sso"), d))
+}
+
+// diagnosis is the headline and the fix of a failed test, per reason.
+func ssoDiagnosis(r ssokit.Reason) (title, hint string) {
+	switch r {
+	case ssokit.ReasonAudience:
+		return "The audience is not this connection", "In your identity provider, set Audience URI / Identifier (Entity ID) to the SP entity ID shown in the portal, exactly."
+	case ssokit.ReasonDestination, ssokit.ReasonRecipient:
+		return "The response was addressed to another URL", "Set the Single sign-on URL / Reply URL / ACS URL in your identity provider to the ACS URL shown in the portal, exactly."
+	case ssokit.ReasonUnknownCertificate:
+		return "The response was signed with a certificate this connection doesn't trust", "Your identity provider may have rotated its certificate. Save the metadata URL again, upload fresh metadata, or paste the current signing certificate."
+	case ssokit.ReasonCertificateExpired:
+		return "The signing certificate has expired", "Create a new signing certificate in your identity provider, make it active, then update the connection's metadata or certificate."
+	case ssokit.ReasonUnsigned:
+		return "The response is not signed", "Configure your identity provider to sign the assertion (or the whole response) with SHA-256."
+	case ssokit.ReasonAlgorithm:
+		return "The signature algorithm is not allowed", "Configure your identity provider to sign with RSA-SHA256 (not SHA-1)."
+	case ssokit.ReasonBadSignature:
+		return "The signature is invalid", "Something changed the response after it was signed, or the certificate doesn't match. Download fresh metadata and test again."
+	case ssokit.ReasonIssuer:
+		return "The response comes from another identity provider", "The issuer doesn't match the configured entity ID or issuer. Update the identity provider settings from its current metadata or discovery URL."
+	case ssokit.ReasonExpired, ssokit.ReasonNotYetValid:
+		return "The response is outside its validity window", "Check the clock of your identity provider's server (and ours): they must agree within the allowed skew."
+	case ssokit.ReasonReplayed:
+		return "The same response was used twice", "Start a new test; don't reload the identity provider's page."
+	case ssokit.ReasonRequestUnknown, ssokit.ReasonInResponseTo:
+		return "The test request is unknown or expired", "Start the test from the portal again and finish signing in within 10 minutes. IdP-initiated sign-ins can't test a connection."
+	case ssokit.ReasonBrowserMismatch:
+		return "The sign-in finished in another browser", "Finish the test in the same browser window that started it."
+	case ssokit.ReasonUnsolicited:
+		return "IdP-initiated sign-in is off", "Start the sign-in from the portal's Test connection button, not from your identity provider's app dashboard."
+	case ssokit.ReasonSubject:
+		return "No user identifier was sent", "Configure the Name ID (SAML) to send the user's email or a stable user ID."
+	case ssokit.ReasonMissingEmail:
+		return "No email address was sent", "Add an attribute or claim with the user's email address (see the attribute list in the guide), or map the email field to the attribute your provider sends."
+	case ssokit.ReasonInvalidEmail:
+		return "The email address sent is not valid", "Send the user's primary email address (a plain name@domain address), not a guest or alias form."
+	case ssokit.ReasonEmailOutsideDomains:
+		return "The email's domain isn't verified for your organization", "Sign in with an account of one of your organization's verified domains, or verify this domain first."
+	case ssokit.ReasonUserDeactivated:
+		return "This user is deactivated in your directory", "Test with a user who is active in your directory."
+	case ssokit.ReasonNonce:
+		return "The sign-in response didn't match the request", "Start a new test from the portal."
+	case ssokit.ReasonTenant:
+		return "The sign-in came from another tenant", "Sign in with an account of your own tenant, or correct the tenant ID."
+	case ssokit.ReasonUserInfo:
+		return "The user info didn't match the ID token", "Your provider returned a different subject from its userinfo endpoint; contact its support."
+	case ssokit.ReasonIdPStatus:
+		return "Your identity provider refused the sign-in", "Check that the test user is assigned to the application in your identity provider, and look at its sign-in logs."
+	case ssokit.ReasonNotEncrypted, ssokit.ReasonDecrypt:
+		return "The assertion's encryption doesn't match", "Turn assertion encryption off in your identity provider, or use this connection's SP certificate from the SP metadata."
+	case ssokit.ReasonIdPUnreachable:
+		return "Your identity provider couldn't be reached", "Check the issuer URL and that the client ID and secret are right; the token or key endpoint failed."
+	case ssokit.ReasonConnectionInactive:
+		return "The connection is inactive", "Activate the connection again, or change its settings, before testing."
+	case ssokit.ReasonMalformed, ssokit.ReasonForbiddenXML, ssokit.ReasonStructure:
+		return "The response is malformed", "Your identity provider sent a response this app refuses to read. Check its SAML settings, or contact its support."
+	}
+	return "The test sign-in failed", "Check the identity provider settings and try again."
+}
+
+// ssoFacts lists the fields of a diagnosis that are set.
+func ssoFacts(e *ssokit.LoginError) []ssoKV {
+	var out []ssoKV
+	add := func(k, v string) {
+		if v != "" {
+			out = append(out, ssoKV{k, v})
+		}
+	}
+	add("Expected audience", e.ExpectedAudience)
+	add("Audiences received", strings.Join(e.Audiences, ", "))
+	add("Expected issuer", e.ExpectedIssuer)
+	add("Issuer received", e.Issuer)
+	add("Expected destination", e.ExpectedDestination)
+	add("Destination received", e.Destination)
+	add("Certificate received (SHA-256)", strings.Join(e.CertificateThumbprints, ", "))
+	add("Trusted certificates (SHA-256)", strings.Join(e.TrustedThumbprints, ", "))
+	add("Not before", formatTime(e.NotBefore))
+	add("Not on or after", formatTime(e.NotOnOrAfter))
+	add("Checked at", formatTime(e.Now))
+	if e.Skew > 0 {
+		add("Allowed clock skew", e.Skew.String())
+	}
+	add("Algorithm", e.Algorithm)
+	add("Status", e.Status)
+	add("Email", e.Email)
+	add("Domain", e.Domain)
+	add("In response to", e.InResponseTo)
+	add("Assertion ID", e.AssertionID)
+	return out
+}
+
+// ssoSentence capitalises a problem for display and ends it with a full stop.
+func ssoSentence(s string) string {
+	if s == "" {
+		return s
+	}
+	s = strings.ToUpper(s[:1]) + s[1:]
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
+}

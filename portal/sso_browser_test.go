@@ -1,0 +1,342 @@
+package portal
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/onboardkit/onboardkit/ssokit"
+	"github.com/onboardkit/onboardkit/ssokit/idpsim"
+	"github.com/onboardkit/onboardkit/store"
+	"github.com/onboardkit/onboardkit/store/memstore"
+)
+
+// ssoBrowserEnv is a host application on 127.0.0.1 with the portal under
+// /portal and ssokit under /sso (both on the same store), the IdP
+// simulator on another port of 127.0.0.1 (same site: the SAML POST back to
+// the ACS carries ssokit's Lax browser-binding cookie over plain http), and
+// a host page on localhost (another site) allowed to embed the portal.
+type ssoBrowserEnv struct {
+	st      *memstore.Store
+	p       *Portal
+	sso     *ssokit.SSO
+	idp     *idpsim.IdP
+	org     *store.Organization
+	origin  string
+	hostURL string
+}
+
+func newSSOBrowserEnv(t *testing.T) *ssoBrowserEnv {
+	t.Helper()
+	env := &ssoBrowserEnv{st: memstore.New()}
+	env.idp = idpsim.NewServer(t, func(c *idpsim.Config) {
+		c.AutoLogin = &idpsim.AutoLogin{User: idpsim.User{Email: "ada@megacorp.example", GivenName: "Ada", FamilyName: "Lovelace", Groups: []string{"engineering"}}}
+	})
+	mux := http.NewServeMux()
+	_, port := listen(t, mux)
+	_, hostPort := listen(t, http.HandlerFunc(hostPage))
+	env.origin = "http://127.0.0.1:" + port
+	env.hostURL = "http://localhost:" + hostPort + "/host"
+	logger := slog.New(slog.NewTextHandler(testWriter{t}, nil))
+	var err error
+	env.sso, err = ssokit.New(ssokit.Config{
+		Store:   env.st,
+		BaseURL: env.origin + "/sso",
+		OnLogin: func(w http.ResponseWriter, r *http.Request, p *ssokit.Profile) {
+			http.SetCookie(w, &http.Cookie{Name: "host_user", Value: p.Email, Path: "/", HttpOnly: true})
+			http.Redirect(w, r, p.ReturnTo, http.StatusSeeOther)
+		},
+		Logger:                       logger,
+		InsecureAllowPrivateNetworks: true, // the simulator runs on loopback; tests only
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.p, err = New(Config{
+		Store:          env.st,
+		BaseURL:        env.origin + "/portal",
+		FrameAncestors: []string{"http://localhost:" + hostPort},
+		Branding:       Branding{ProductName: "Widgets Cloud", AccentColor: "#0f766e"},
+		Logger:         logger,
+		SSO:            env.sso,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux.Handle("/portal/", http.StripPrefix("/portal", env.p))
+	mux.Handle("/sso/", http.StripPrefix("/sso", env.sso))
+	mux.HandleFunc("GET /welcome", func(w http.ResponseWriter, r *http.Request) {
+		c, err := r.Cookie("host_user")
+		if err != nil {
+			http.Error(w, "not signed in", http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><title>Welcome</title><p id="welcome">Welcome %s</p>`, html.EscapeString(c.Value))
+	})
+
+	ctx := context.Background()
+	now := time.Now().UTC()
+	env.org = &store.Organization{ID: "org_megacorp", Name: "MegaCorp", CreatedAt: now, UpdatedAt: now}
+	must(t, env.st.CreateOrganization(ctx, env.org))
+	must(t, env.st.CreateDomain(ctx, &store.Domain{ID: "dom_1", OrgID: env.org.ID, Name: "megacorp.example", State: store.DomainVerified,
+		Method: store.DomainManual, VerifiedAt: now, VerifiedBy: "operator", CreatedAt: now, UpdatedAt: now}))
+	return env
+}
+
+// inputValue reads an input's value.
+func inputValue(t *testing.T, ctx context.Context, id string) string {
+	t.Helper()
+	return eval[string](t, ctx, fmt.Sprintf(`document.getElementById(%q).value`, id))
+}
+
+// ssoJourney is the IT admin's journey for one protocol, from the SSO
+// section to an active connection, then an end user's login through it.
+func ssoJourney(t *testing.T, ctx context.Context, env *ssoBrowserEnv, protocol, provider string, fault idpsim.Fault, wantReason string, register func(conn string)) {
+	t.Helper()
+	do(t, ctx, "open the SSO section",
+		chromedp.Click(chromedp.CSS(tid("nav-sso"))),
+		chromedp.WaitVisible(chromedp.CSS(tid("sso-create-form"))),
+		chromedp.SetValue(chromedp.CSS(tid("f-provider")), provider),
+		chromedp.Click(chromedp.CSS(tid("f-protocol-"+protocol))),
+		chromedp.Click(chromedp.CSS(tid("sso-create"))),
+		chromedp.WaitVisible(chromedp.CSS(tid("guide-steps"))),
+	)
+	loc := eval[string](t, ctx, `location.pathname`)
+	conn := strings.TrimPrefix(loc, "/portal/sso/")
+	if conn == loc || conn == "" {
+		t.Fatalf("not on a connection page: %s", loc)
+	}
+	if got := text(t, ctx, tid("connection-state")); got != "Draft" {
+		t.Errorf("new connection state %q", got)
+	}
+	// The copy button reports what it did.
+	valueID := "v-acs"
+	if protocol == "oidc" {
+		valueID = "v-redirect"
+	}
+	do(t, ctx, "copy", chromedp.Click(chromedp.CSS(tid("copy-"+valueID))))
+	if err := within(ctx, func(ctx context.Context) error {
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](fmt.Sprintf(`document.querySelector('[data-copy-status="%s"]').textContent !== ""`, valueID), chromedp.WithPollingTimeout(5*time.Second)))
+		return err
+	}); err != nil {
+		t.Errorf("the copy button reported nothing: %v", err)
+	}
+	register(conn)
+
+	// A test the IdP gets wrong shows the precise reason and its fix; then a
+	// good one shows the claims received, in the portal page.
+	user := idpsim.User{Email: "ada@megacorp.example", GivenName: "Ada", FamilyName: "Lovelace", Groups: []string{"engineering"}}
+	must(t, env.idp.SetAutoLogin(&idpsim.AutoLogin{User: user, Faults: []idpsim.Fault{fault}}))
+	do(t, ctx, "start a failing test",
+		chromedp.Click(chromedp.CSS(tid("test-connection"))),
+		chromedp.WaitVisible(chromedp.CSS(tid("test-open"))),
+		chromedp.Click(chromedp.CSS(tid("test-open"))),
+		chromedp.WaitVisible(chromedp.CSS(tid("result-failed"))),
+	)
+	if got := text(t, ctx, tid("result-reason")); got != wantReason {
+		t.Errorf("failed test reason %q, want %q", got, wantReason)
+	}
+	if hint := text(t, ctx, tid("result-hint")); hint == "" {
+		t.Error("no fix hint")
+	}
+	if c, _ := env.st.GetConnection(context.Background(), conn); c.State != store.ConnectionDraft {
+		t.Errorf("a failed test moved the connection to %s", c.State)
+	}
+	must(t, env.idp.SetAutoLogin(&idpsim.AutoLogin{User: user}))
+	do(t, ctx, "test again",
+		chromedp.Click(chromedp.CSS(tid("test-again"))),
+		chromedp.WaitVisible(chromedp.CSS(tid("test-open"))),
+		chromedp.Click(chromedp.CSS(tid("test-open"))),
+		chromedp.WaitVisible(chromedp.CSS(tid("result-ok"))),
+	)
+	if got := text(t, ctx, tid("result-email")); got != "ada@megacorp.example" {
+		t.Errorf("test result email %q", got)
+	}
+	c, err := env.st.GetConnection(context.Background(), conn)
+	if err != nil || c.State != store.ConnectionTested {
+		t.Fatalf("after the test: %v %+v", err, c)
+	}
+	do(t, ctx, "activate",
+		chromedp.Click(chromedp.CSS(tid("activate"))),
+		chromedp.WaitVisible(chromedp.CSS(tid("flash"))),
+	)
+	if got := text(t, ctx, tid("connection-state")); got != "Active" {
+		t.Errorf("state after activation %q", got)
+	}
+
+	// An end user of the organization now signs in through SSO.
+	do(t, ctx, "end-user login",
+		chromedp.Navigate(env.origin+"/sso/start?email=ada@megacorp.example&return_to=/welcome"),
+		chromedp.WaitVisible(chromedp.CSS(`#welcome`)),
+	)
+	if got := text(t, ctx, `#welcome`); got != "Welcome ada@megacorp.example" {
+		t.Errorf("end user landed on %q", got)
+	}
+	// Back to the portal for the next journey; deactivate so that the email
+	// routes to the next connection.
+	do(t, ctx, "deactivate",
+		chromedp.Navigate(env.origin+"/portal/sso/"+conn),
+		chromedp.WaitVisible(chromedp.CSS(tid("deactivate"))),
+		chromedp.Click(chromedp.CSS(tid("deactivate"))),
+		chromedp.WaitVisible(chromedp.CSS(tid("delete"))),
+	)
+}
+
+// TestBrowserSSOSetup walks the IT admin's journey in Chromium: open a
+// shareable link, confirm, configure SAML from the simulator's metadata
+// URL, test, activate, and see an end user log in; then the same for OIDC.
+func TestBrowserSSOSetup(t *testing.T) {
+	ctx := newBrowser(t)
+	env := newSSOBrowserEnv(t)
+	link, err := env.p.GenerateLink(context.Background(), env.org.ID, LinkOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, "open the link and confirm",
+		chromedp.EmulateViewport(1024, 800),
+		chromedp.Navigate(link.URL),
+		chromedp.WaitVisible(chromedp.CSS(tid("continue"))),
+		chromedp.Click(chromedp.CSS(tid("continue"))),
+		chromedp.WaitVisible(chromedp.CSS(tid("home-title"))),
+	)
+
+	ssoJourney(t, ctx, env, "saml", "okta", idpsim.FaultWrongAudience, "audience_mismatch", func(conn string) {
+		if err := env.idp.RegisterSP(idpsim.SP{
+			EntityID: inputValue(t, ctx, "v-entity"), ACSURL: inputValue(t, ctx, "v-acs"), Preset: idpsim.PresetOkta,
+		}); err != nil {
+			t.Fatal(err)
+		}
+		do(t, ctx, "save the metadata URL",
+			chromedp.SendKeys(chromedp.CSS(tid("f-metadata_url")), env.idp.MetadataURL()),
+			chromedp.Click(chromedp.CSS(tid("save-metadata-url"))),
+			chromedp.WaitVisible(chromedp.CSS(tid("flash"))),
+		)
+		if got := text(t, ctx, tid("current-entity-id")); got != env.idp.EntityID() {
+			t.Errorf("entity id shown %q", got)
+		}
+		// Nothing overflows at 360 px.
+		do(t, ctx, "narrow", chromedp.EmulateViewport(360, 800))
+		if eval[bool](t, ctx, `document.documentElement.scrollWidth > document.documentElement.clientWidth`) {
+			t.Errorf("the connection page overflows at 360 px: %s", eval[string](t, ctx, `Array.prototype.filter.call(document.querySelectorAll("main *"), function (e) { return e.getBoundingClientRect().right > document.documentElement.clientWidth; }).slice(0, 5).map(function (e) { return e.tagName + "#" + e.id + "." + e.className + " " + Math.round(e.getBoundingClientRect().right); }).join(", ")`))
+		}
+		screenshot(t, ctx, "sso-connection-mobile", 360, 1400)
+		do(t, ctx, "wide", chromedp.EmulateViewport(1024, 800))
+		screenshot(t, ctx, "sso-connection", 1024, 1600)
+	})
+
+	ssoJourney(t, ctx, env, "oidc", "generic", idpsim.FaultWrongNonce, "nonce_mismatch", func(conn string) {
+		if err := env.idp.RegisterClient(idpsim.Client{
+			ID: "widgets-cloud", Secret: "s3cret-value", RedirectURIs: []string{inputValue(t, ctx, "v-redirect")},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		do(t, ctx, "save the OIDC settings",
+			chromedp.SendKeys(chromedp.CSS(tid("f-issuer")), env.idp.Issuer()),
+			chromedp.SendKeys(chromedp.CSS(tid("f-client_id")), "widgets-cloud"),
+			chromedp.SendKeys(chromedp.CSS(tid("f-client_secret")), "s3cret-value"),
+			chromedp.Click(chromedp.CSS(tid("save-oidc"))),
+			chromedp.WaitVisible(chromedp.CSS(tid("flash"))),
+		)
+		if got := text(t, ctx, tid("current-issuer")); got != env.idp.Issuer() {
+			t.Errorf("issuer shown %q", got)
+		}
+	})
+	if n := len(ssoEvents(t, env.st, ssokit.EventConnectionActivated)); n != 2 {
+		t.Errorf("%d activation events, want 2", n)
+	}
+}
+
+func ssoEvents(t *testing.T, st store.Store, typ string) []store.Event {
+	t.Helper()
+	evs, err := st.ListEvents(context.Background(), store.EventQuery{Types: []string{typ}, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return evs
+}
+
+// TestBrowserSSOEmbedded: activating a tested connection inside the
+// embedded portal posts ORGANIZATION_SSO_ENABLED to the parent page, and
+// deactivating it ORGANIZATION_SSO_DISABLED.
+func TestBrowserSSOEmbedded(t *testing.T) {
+	ctx := newBrowser(t)
+	env := newSSOBrowserEnv(t)
+	bg := context.Background()
+	conn, err := env.sso.CreateConnection(bg, env.org.ID, ssokit.NewConnection{Protocol: store.ProtocolSAML, Provider: "okta"}, "operator")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.sso.ConfigureSAMLMetadataURL(bg, env.org.ID, conn.ID, env.idp.MetadataURL(), "operator"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.st.UpdateConnection(bg, conn.ID, func(c *store.Connection) ([]store.Event, error) {
+		c.State, c.TestedAt, c.UpdatedAt = store.ConnectionTested, time.Now().UTC(), time.Now().UTC()
+		return nil, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	link, err := env.p.GenerateLink(bg, env.org.ID, LinkOptions{Embedded: true, Features: []store.Feature{store.FeatureSSO}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, "embed", chromedp.Navigate(env.hostURL+"?src="+url.QueryEscape(link.URL)))
+	if _, err := waitMessage(ctx, UIEventLoadSuccess); err != nil {
+		t.Fatal(err)
+	}
+	fctx := portalFrameContext(t, ctx, env.origin)
+	do(t, fctx, "open the connection in the frame",
+		chromedp.Navigate(env.origin+"/portal/sso/"+conn.ID),
+		chromedp.WaitVisible(chromedp.CSS(tid("activate"))),
+		chromedp.Click(chromedp.CSS(tid("activate"))),
+	)
+	msgs, err := waitMessage(ctx, UIEventSSOEnabled)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range msgs {
+		if m.Type == UIEventSSOEnabled {
+			if m.Origin != env.origin || m.Data["connectionId"] != conn.ID || m.Data["organizationId"] != env.org.ID {
+				t.Errorf("ORGANIZATION_SSO_ENABLED = %+v", m)
+			}
+		}
+	}
+	fctx = portalFrameContext(t, ctx, env.origin)
+	do(t, fctx, "deactivate in the frame",
+		chromedp.WaitVisible(chromedp.CSS(tid("deactivate"))),
+		chromedp.Click(chromedp.CSS(tid("deactivate"))),
+	)
+	if _, err := waitMessage(ctx, UIEventSSODisabled); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := env.st.GetConnection(bg, conn.ID); c.State != store.ConnectionInactive {
+		t.Errorf("state %s", c.State)
+	}
+}
+
+// portalFrameContext returns a context driving the page's cross-site
+// iframe that shows the portal.
+func portalFrameContext(t *testing.T, ctx context.Context, origin string) context.Context {
+	t.Helper()
+	infos, err := chromedp.Targets(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, info := range infos {
+		if info.Type == "iframe" && strings.HasPrefix(info.URL, origin+"/portal/") {
+			fctx, cancel := chromedp.NewContext(ctx, chromedp.WithTargetID(info.TargetID), chromedp.WithDetachOnCancel())
+			t.Cleanup(cancel)
+			return fctx
+		}
+	}
+	t.Fatalf("no portal iframe among %d targets", len(infos))
+	return nil
+}
