@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/onboardkit/onboardkit/store/sqlitestore"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "customstore:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, out, logOut io.Writer) error {
+	fs := flag.NewFlagSet("customstore", flag.ContinueOnError)
+	fs.SetOutput(logOut)
+	addr := fs.String("addr", "127.0.0.1:8082", "address to listen on")
+	appDB := fs.String("app-db", "customstore-app.db", "the application's own SQLite database (customers)")
+	okDB := fs.String("onboardkit-db", "customstore-onboardkit.db", "SQLite database for the rest of onboardkit's data")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(logOut, nil))
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	baseURL := "http://" + ln.Addr().String()
+
+	db, err := openCustomersDB(ctx, *appDB)
+	if err != nil {
+		return err
+	}
+	inner, err := sqlitestore.Open(ctx, *okDB)
+	if err != nil {
+		db.Close()
+		return err
+	}
+	st, err := newCustomerStore(ctx, db, inner)
+	if err != nil {
+		inner.Close()
+		db.Close()
+		return err
+	}
+	defer st.Close()
+
+	h, err := newHostApp(st, baseURL, logger)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "customstore example\n  app: %s/\n", baseURL)
+
+	srv := &http.Server{Handler: h.routes(), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,296 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/onboardkit/onboardkit/ssokit/idpsim"
+)
+
+// testDSN returns a DSN on a fresh schema of the test database, dropped at
+// the end of the test. The test is skipped without
+// ONBOARDKIT_TEST_POSTGRES_DSN, except under CI=true where it fails.
+func testDSN(t *testing.T) string {
+	t.Helper()
+	dsn := os.Getenv("ONBOARDKIT_TEST_POSTGRES_DSN")
+	if dsn == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("ONBOARDKIT_TEST_POSTGRES_DSN is not set; the PostgreSQL tests must run under CI=true")
+		}
+		t.Skip("set ONBOARDKIT_TEST_POSTGRES_DSN (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable) to run")
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "example_multiinstance_" + hex.EncodeToString(b)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatalf("connecting to PostgreSQL: %v", err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			t.Errorf("dropping schema %s: %v", schema, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("dropping schema %s: %v", schema, err)
+		}
+	})
+	if u, err := url.Parse(dsn); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		q := u.Query()
+		q.Set("search_path", schema)
+		u.RawQuery = q.Encode()
+		return u.String()
+	}
+	return dsn + " search_path=" + schema
+}
+
+// instances records which instance served each response that came
+// through the proxy.
+type instances struct {
+	mu   sync.Mutex
+	seen map[string]int
+}
+
+func (s *instances) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(r)
+	if err == nil {
+		if name := resp.Header.Get("X-Instance"); name != "" {
+			s.mu.Lock()
+			s.seen[name]++
+			s.mu.Unlock()
+		}
+	}
+	return resp, err
+}
+
+// both reports whether both instances served part of what ran since the
+// last reset, and resets.
+func (s *instances) both() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ok := s.seen["a"] > 0 && s.seen["b"] > 0
+	s.seen = map[string]int{}
+	return ok
+}
+
+func TestFlowsSpanBothInstances(t *testing.T) {
+	dsn := testDSN(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+
+	runCtx, stop := context.WithCancel(ctx)
+	outR, outW := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := run(runCtx, []string{"-addr", "127.0.0.1:0", "-dsn", dsn}, outW, io.Discard)
+		outW.Close()
+		done <- err
+	}()
+	lines := map[string]string{}
+	sc := bufio.NewScanner(outR)
+	for len(lines) < 8 && sc.Scan() {
+		if label, value, ok := strings.Cut(strings.TrimSpace(sc.Text()), ": "); ok && strings.HasPrefix(sc.Text(), "  ") {
+			lines[label] = value
+		}
+	}
+	go io.Copy(io.Discard, outR)
+	if lines["app"] == "" {
+		stop()
+		t.Fatalf("the example did not start: %v", <-done)
+	}
+	app := strings.TrimSuffix(lines["app"], "/")
+
+	seen := &instances{seen: map[string]int{}}
+	newClient := func() *http.Client {
+		jar, err := cookiejar.New(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &http.Client{Jar: jar, Transport: seen, Timeout: 20 * time.Second}
+	}
+
+	t.Run("SAML login", func(t *testing.T) {
+		c := newClient()
+		loginPage := fetch(ctx, t, c, http.MethodGet, app+"/login?email=ada@globex.example", nil, nil)
+		values := url.Values{"seed": {"0"}, "outcome": {"success"}, "signing": {"both"}}
+		pending, _ := loginPage.doc.Find(`input[name="pending"]`).Attr("value")
+		values.Set("pending", pending)
+		action, _ := loginPage.doc.Find(`form[data-testid="login-form"]`).Attr("action")
+		actionURL, err := url.Parse(loginPage.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if actionURL, err = actionURL.Parse(action); err != nil {
+			t.Fatal(err)
+		}
+		autopost := fetch(ctx, t, c, http.MethodPost, actionURL.String(), values, nil)
+		form, err := idpsim.ParsePostForm(autopost.body, autopost.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		me := fetch(ctx, t, c, http.MethodPost, form.Action, form.Values, nil)
+		if got := me.doc.Find(`[data-testid="email"]`).Text(); got != "ada@globex.example" {
+			t.Fatalf("signed in as %q:\n%s", got, me.body)
+		}
+		if !seen.both() {
+			t.Error("the login did not span both instances")
+		}
+		// The session cookie set by one instance is honoured by both.
+		for range 2 {
+			if got := fetch(ctx, t, c, http.MethodGet, app+"/me", nil, nil).doc.Find(`[data-testid="email"]`).Text(); got != "ada@globex.example" {
+				t.Errorf("/me: %q", got)
+			}
+		}
+	})
+
+	t.Run("SCIM", func(t *testing.T) {
+		c := newClient()
+		auth := http.Header{"Authorization": {"Bearer " + lines["SCIM token"]}, "Content-Type": {"application/scim+json"}}
+		base := lines["SCIM base URL"]
+		for i := range 4 {
+			user := map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:User"}, "userName": fmt.Sprintf("user%d@globex.example", i), "active": true}
+			scim(ctx, t, c, http.MethodPost, base+"/Users", auth, user, http.StatusCreated)
+		}
+		for i := range 4 {
+			list := scim(ctx, t, c, http.MethodGet, base+"/Users?filter="+url.QueryEscape(fmt.Sprintf(`userName eq "user%d@globex.example"`, i)), auth, nil, http.StatusOK)
+			if list["totalResults"] != float64(1) {
+				t.Errorf("user%d: totalResults %v", i, list["totalResults"])
+			}
+		}
+		scim(ctx, t, c, http.MethodPost, base+"/Users", auth, map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:User"}, "userName": "USER0@globex.example"}, http.StatusConflict)
+		if !seen.both() {
+			t.Error("SCIM did not span both instances")
+		}
+	})
+
+	t.Run("portal", func(t *testing.T) {
+		c := newClient()
+		link := lines["portal link"]
+		token := link[strings.LastIndex(link, "/")+1:]
+		fetch(ctx, t, c, http.MethodGet, link, nil, nil) // the landing page does not consume the link
+		overview := fetch(ctx, t, c, http.MethodPost, app+"/portal/l", url.Values{"token": {token}}, http.Header{"Sec-Fetch-Site": {"same-origin"}})
+		for range 2 {
+			dirs := fetch(ctx, t, c, http.MethodGet, app+"/portal/directory-sync", nil, nil)
+			if got := dirs.doc.Find(`[data-testid="directory-users"]`).Text(); got != "4" {
+				t.Errorf("the portal shows %q users, want 4", got)
+			}
+		}
+		if got := strings.TrimSpace(overview.doc.Find(`[data-testid="home-title"]`).Text()); got != "Globex" {
+			t.Errorf("portal overview title %q", got)
+		}
+		if !seen.both() {
+			t.Error("the portal session did not span both instances")
+		}
+	})
+
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v", err)
+	}
+}
+
+type fetched struct {
+	url  string
+	body []byte
+	doc  *goquery.Document
+}
+
+// fetch sends a request (a form POST when form is not nil), follows
+// redirects, and expects a 200 HTML page.
+func fetch(ctx context.Context, t *testing.T, c *http.Client, method, u string, form url.Values, h http.Header) *fetched {
+	t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range h {
+		req.Header[k] = v
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s %s: status %d\n%s", method, resp.Request.URL, resp.StatusCode, raw)
+	}
+	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fetched{url: resp.Request.URL.String(), body: raw, doc: doc}
+}
+
+func scim(ctx context.Context, t *testing.T, c *http.Client, method, u string, h http.Header, body any, want int) map[string]any {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		raw, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header = h.Clone()
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != want {
+		t.Fatalf("%s %s: status %d, want %d\n%s", method, u, resp.StatusCode, want, raw)
+	}
+	var out map[string]any
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}

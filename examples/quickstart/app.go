@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"sync"
+
+	"github.com/onboardkit/onboardkit/domains"
+	"github.com/onboardkit/onboardkit/events"
+	"github.com/onboardkit/onboardkit/portal"
+	"github.com/onboardkit/onboardkit/scimkit"
+	"github.com/onboardkit/onboardkit/scimkit/scimsim"
+	"github.com/onboardkit/onboardkit/ssokit"
+	"github.com/onboardkit/onboardkit/ssokit/idpsim"
+	"github.com/onboardkit/onboardkit/store"
+)
+
+// appConfig is what the quickstart app is built from.
+type appConfig struct {
+	Store   store.Store
+	BaseURL string // "http://127.0.0.1:8080", no trailing slash
+	Logger  *slog.Logger
+}
+
+// app is the host application: its own pages and sessions, with the
+// onboardkit handlers mounted beside them.
+type app struct {
+	store   store.Store
+	baseURL string
+	logger  *slog.Logger
+
+	sso     *ssokit.SSO
+	scim    *scimkit.Server
+	portal  *portal.Portal
+	domains *domains.Service
+	idp     *idpsim.IdP
+	dirsim  http.Handler
+	pull    *events.PullHandler
+
+	sessions *sessionCodec
+	pages    *template.Template
+
+	// The demo organization, set by setUpDemo. Its SCIMToken is the
+	// plaintext token of this run, kept in memory only, for the directory
+	// simulator.
+	mu   sync.Mutex
+	demo *demo
+}
+
+func newApp(cfg appConfig) (*app, error) {
+	a := &app{store: cfg.Store, baseURL: cfg.BaseURL, logger: cfg.Logger}
+
+	sessions, err := newSessionCodec(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	a.sessions = sessions
+	if a.pages, err = parsePages(); err != nil {
+		return nil, err
+	}
+
+	a.sso, err = ssokit.New(ssokit.Config{
+		Store:        cfg.Store,
+		BaseURL:      cfg.BaseURL + "/sso",
+		OnLogin:      a.onLogin,
+		OnTestResult: a.onTestResult,
+		Logger:       cfg.Logger,
+		// The IdP simulator runs in this process on a loopback address
+		// over plain http. Never set this in production.
+		InsecureAllowPrivateNetworks: true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ssokit: %w", err)
+	}
+	a.scim, err = scimkit.New(scimkit.Config{Store: cfg.Store, BaseURL: cfg.BaseURL + "/scim", Logger: cfg.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("scimkit: %w", err)
+	}
+	a.domains, err = domains.New(domains.Config{Store: cfg.Store, Logger: cfg.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("domains: %w", err)
+	}
+	a.portal, err = portal.New(portal.Config{
+		Store:        cfg.Store,
+		BaseURL:      cfg.BaseURL + "/portal",
+		DashboardURL: cfg.BaseURL + "/dashboard",
+		Branding:     portal.Branding{ProductName: "Quickstart SaaS", AccentColor: "#0f766e"},
+		Logger:       cfg.Logger,
+		Domains:      a.domains,
+		// The portal's SSO and directory-sync sections set up connections
+		// and directories through the kits, under their rules.
+		SSO:         a.sso,
+		SCIM:        a.scim,
+		Connections: a.sso,
+		Directories: directoryLifecycle{a.scim},
+		// A "run a simulated sync" button on directory pages: demos only.
+		DevSimulatedSync: true,
+		// A real app names the signed-in staff member.
+		Operator: func(*http.Request) string { return "quickstart-developer" },
+	})
+	if err != nil {
+		return nil, fmt.Errorf("portal: %w", err)
+	}
+	a.idp, err = idpsim.New(idpsim.Config{
+		Development: true,
+		BaseURL:     cfg.BaseURL + "/idp",
+		Users:       demoUsers(),
+		Branding:    idpsim.Branding{Name: "Example Corp IdP (simulator)", AccentColor: "#7c3aed"},
+		// Connections an IT admin sets up in the portal are not registered
+		// with the simulator: let it answer any SP. Development only.
+		InsecureAllowAnySP: true,
+		Logger:             cfg.Logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("idpsim: %w", err)
+	}
+	a.dirsim, err = scimsim.NewUI(scimsim.UIConfig{
+		Development: true,
+		// The demo directory, with this run's token (the UI never shows it).
+		TargetsFunc: func(context.Context) ([]scimsim.Target, error) {
+			d, err := a.currentDemo()
+			if err != nil {
+				return nil, err
+			}
+			return []scimsim.Target{{Name: d.OrgName + " (demo directory)", BaseURL: d.SCIMBaseURL, Token: d.SCIMToken}}, nil
+		},
+		Branding: scimsim.Branding{Name: "Example Corp directory (simulator)", AccentColor: "#7c3aed"},
+		Logger:   cfg.Logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("scimsim: %w", err)
+	}
+	a.pull, err = events.NewPullHandler(events.PullConfig{Store: cfg.Store})
+	if err != nil {
+		return nil, fmt.Errorf("events: %w", err)
+	}
+	return a, nil
+}
+
+// routes is the app's router: its own pages, and each kit under its prefix.
+func (a *app) routes() http.Handler {
+	mux := http.NewServeMux()
+
+	// The host's own pages. Forms that change something are protected
+	// against cross-site requests.
+	csrf := http.NewCrossOriginProtection()
+	mux.HandleFunc("GET /{$}", a.home)
+	mux.HandleFunc("GET /login", a.login)
+	mux.HandleFunc("GET /me", a.me)
+	mux.HandleFunc("GET /connections/test", a.testConnection) // a real app lets only admins test
+
+	mux.Handle("POST /logout", csrf.Handler(http.HandlerFunc(a.logout)))
+	mux.HandleFunc("GET /events", a.eventsPage)
+
+	// onboardkit.
+	mux.Handle("/sso/", http.StripPrefix("/sso", a.sso))
+	mux.Handle("/scim/", http.StripPrefix("/scim", a.scim))
+	mux.Handle("/portal/", http.StripPrefix("/portal", a.portal))
+	// A real app puts its staff authentication in front of the dashboard
+	// and of the events API; the quickstart listens on loopback only.
+	mux.Handle("/dashboard/", http.StripPrefix("/dashboard", a.portal.Dashboard()))
+	mux.Handle("GET /api/events", a.pull)
+	// The management API authenticates its own callers with API keys,
+	// created on the dashboard's "API keys" page.
+	mux.Handle("/api/onboardkit/", http.StripPrefix("/api/onboardkit", a.portal.ManagementAPI()))
+
+	// Development only: the IdP and directory simulators.
+	mux.Handle("/idp/", http.StripPrefix("/idp", a.idp))
+	mux.Handle("/dirsim/", http.StripPrefix("/dirsim", a.dirsim))
+	return mux
+}
+
+// directoryLifecycle lets the dashboard enable and disable directories.
+// scimkit records its own actor ("system") on these events.
+type directoryLifecycle struct{ scim *scimkit.Server }
+
+func (d directoryLifecycle) ActivateDirectory(ctx context.Context, id, _ string) (*store.Directory, error) {
+	return d.scim.ActivateDirectory(ctx, id)
+}
+
+func (d directoryLifecycle) DeactivateDirectory(ctx context.Context, id, _ string) (*store.Directory, error) {
+	return d.scim.DeactivateDirectory(ctx, id)
+}
+
+// currentDemo returns the demo set up at start.
+func (a *app) currentDemo() (*demo, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.demo == nil {
+		return nil, errors.New("the demo organization is not set up")
+	}
+	return a.demo, nil
+}

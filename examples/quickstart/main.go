@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/onboardkit/onboardkit/store/sqlitestore"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "quickstart:", err)
+		os.Exit(1)
+	}
+}
+
+// run parses flags, opens the store, sets up the demo, prints the URLs a
+// visitor needs to out and serves until ctx is done.
+func run(ctx context.Context, args []string, out, logOut io.Writer) error {
+	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
+	fs.SetOutput(logOut)
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (loopback only)")
+	dbPath := fs.String("db", "onboardkit-quickstart.db", "SQLite database file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(logOut, nil))
+
+	ln, err := listenLoopback(*addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	baseURL := "http://" + ln.Addr().String()
+
+	st, err := sqlitestore.Open(ctx, *dbPath)
+	if err != nil {
+		return fmt.Errorf("opening the store %s: %w", *dbPath, err)
+	}
+	defer st.Close()
+
+	a, err := newApp(appConfig{Store: st, BaseURL: baseURL, Logger: logger})
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           a.routes(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+
+	// The demo is set up while the server runs: configuring the OIDC
+	// connection runs discovery against the mounted simulator, and new
+	// connections are tested through the app's own endpoints.
+	demo, err := a.setUpDemo(ctx)
+	if err != nil {
+		shutdown(srv)
+		return fmt.Errorf("setting up the demo organization: %w", err)
+	}
+	printURLs(out, baseURL, *dbPath, demo)
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	return shutdown(srv)
+}
+
+// shutdown stops srv, letting requests in flight finish for a few seconds.
+func shutdown(srv *http.Server) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// listenLoopback listens on addr, which must name a loopback address: the
+// simulators and the unauthenticated dashboard are for a developer's
+// machine only.
+func listenLoopback(addr string) (net.Listener, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("-addr %q: %w", addr, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil, fmt.Errorf("-addr %q: the quickstart only listens on a loopback address such as 127.0.0.1", addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listening on %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+// printURLs prints what a visitor needs. The e2e test reads these lines:
+// each is "  <label>: <value>".
+func printURLs(out io.Writer, baseURL, dbPath string, d *demo) {
+	fmt.Fprintf(out, `onboardkit quickstart is running (Ctrl-C to stop)
+  app: %s/
+  dashboard: %s/dashboard/
+  portal link: %s
+  portal link expires: %s
+  SCIM base URL: %s
+  SCIM token: %s
+  IdP simulator: %s/idp/
+  directory simulator: %s/dirsim/
+  events: %s/events
+  organization: %s (%s)
+  database: %s
+The SCIM token and the portal link are new on every start; the previous ones are revoked.
+`, baseURL, baseURL, d.PortalLink, d.PortalLinkExpires.Format(time.RFC3339),
+		d.SCIMBaseURL, d.SCIMToken, baseURL, baseURL, baseURL,
+		d.OrgID, d.OrgName, dbPath)
+}
