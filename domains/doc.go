@@ -37,7 +37,9 @@
 // timeout (Config.LookupTimeout).
 //
 // When the record is not found, Check returns a *CheckError and the domain's
-// Failure (see FailureOf) records what DNS showed, so that the portal can tell
+// FailureKind and Failure (see FailureOf) record what DNS showed, and
+// CheckFailures counts consecutive misses of a verified domain's record, so
+// that the portal can tell
 // the IT admin how to fix it: KindNoRecord (publish it), KindWrongValue (the
 // values found are listed), KindNXDomain (the domain does not exist: check
 // the spelling), KindTimeout and KindServerFailure (a DNS outage; checked

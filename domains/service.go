@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -331,7 +330,7 @@ func (s *Service) VerifyManually(ctx context.Context, id, actor string) (*store.
 		cur.Method = store.DomainManual
 		cur.VerifiedAt = now
 		cur.VerifiedBy = actor
-		cur.Failure = ""
+		clearFailure(cur)
 		cur.NextCheckAt = time.Time{}
 		cur.UpdatedAt = now
 		ev, err := s.event(EventVerified, cur, actor, now, map[string]any{"method": store.DomainManual, "by": actor})
@@ -423,33 +422,33 @@ func (s *Service) apply(cur *store.Domain, res *CheckError, now time.Time, actor
 			cur.Method = store.DomainDNSTXT
 			cur.VerifiedAt = now
 			cur.VerifiedBy = VerifiedByDNS
-			cur.Failure = ""
+			clearFailure(cur)
 			cur.NextCheckAt = now.Add(s.cfg.RecheckInterval)
 			return evs, add(EventVerified, map[string]any{"method": store.DomainDNSTXT, "by": VerifiedByDNS})
 		}
 		if cur.State == store.DomainFailed {
 			// A "verify now" on a failed domain: keep it failed, show the
 			// latest diagnosis.
-			cur.Failure = formatFailure(res.Kind, 0, res.Error())
+			setFailure(cur, res.Kind, 0, res.Error())
 			return evs, nil
 		}
 		deadline := cur.CreatedAt.Add(s.cfg.PendingTimeout)
 		if !now.Before(deadline) {
 			cur.State = store.DomainFailed
-			cur.Failure = formatFailure(KindExpired, 0, fmt.Sprintf("not verified within %s; last check: %s", s.cfg.PendingTimeout, res.Error()))
+			setFailure(cur, KindExpired, 0, fmt.Sprintf("not verified within %s; last check: %s", s.cfg.PendingTimeout, res.Error()))
 			cur.NextCheckAt = time.Time{}
 			return evs, add(EventVerificationFailed, map[string]any{"reason": KindExpired, "dns": res.Kind, "detail": res.Error()})
 		}
-		cur.Failure = formatFailure(res.Kind, 0, res.Error())
+		setFailure(cur, res.Kind, 0, res.Error())
 		cur.NextCheckAt = minTime(now.Add(s.cfg.PendingCheckInterval), deadline)
 		return evs, nil
 	}
 
 	// Verified by DNS: a re-check.
-	_, misses, _ := parseFailure(cur.Failure)
+	misses := cur.CheckFailures
 	switch {
 	case res == nil:
-		cur.Failure = ""
+		clearFailure(cur)
 		cur.NextCheckAt = now.Add(s.cfg.RecheckInterval)
 		return evs, nil
 	case res.Kind.Temporary():
@@ -470,10 +469,10 @@ func (s *Service) apply(cur *store.Domain, res *CheckError, now time.Time, actor
 		cur.VerifiedAt = time.Time{}
 		cur.VerifiedBy = ""
 		cur.NextCheckAt = time.Time{}
-		cur.Failure = formatFailure(KindRecordRemoved, 0, fmt.Sprintf("record missing on %d consecutive checks: %s", misses, res.Error()))
+		setFailure(cur, KindRecordRemoved, 0, fmt.Sprintf("record missing on %d consecutive checks: %s", misses, res.Error()))
 		return evs, add(EventUnverified, map[string]any{"reason": KindRecordRemoved, "dns": res.Kind, "detail": res.Error(), "misses": misses})
 	}
-	cur.Failure = formatFailure(res.Kind, misses, res.Error())
+	setFailure(cur, res.Kind, misses, res.Error())
 	cur.NextCheckAt = now.Add(s.cfg.RetryInterval)
 	return evs, nil
 }
@@ -502,11 +501,11 @@ func (s *Service) markTaken(ctx context.Context, id string, now time.Time) {
 		if cur.State == store.DomainVerified {
 			return nil, errChanged
 		}
-		if k, _, _ := parseFailure(cur.Failure); cur.State == store.DomainFailed && k == KindTaken {
+		if cur.State == store.DomainFailed && cur.FailureKind == string(KindTaken) {
 			return nil, errChanged
 		}
 		cur.State = store.DomainFailed
-		cur.Failure = formatFailure(KindTaken, 0, fmt.Sprintf("another organization verified %s first", cur.Name))
+		setFailure(cur, KindTaken, 0, fmt.Sprintf("another organization verified %s first", cur.Name))
 		cur.NextCheckAt = time.Time{}
 		cur.UpdatedAt = now
 		ev, err := s.event(EventVerificationFailed, cur, ActorSystem, now, map[string]any{"reason": KindTaken})
@@ -684,42 +683,26 @@ func (s *Service) process(ctx context.Context, d *store.Domain, now time.Time) (
 	return true, true
 }
 
-// formatFailure encodes a failure for store.Domain.Failure: "kind: message",
-// or "kind#misses: message" for a verified domain whose record is missing.
-func formatFailure(kind CheckKind, misses int, msg string) string {
-	if misses > 0 {
-		return string(kind) + "#" + strconv.Itoa(misses) + ": " + msg
-	}
-	return string(kind) + ": " + msg
+// setFailure records a failure in the domain's failure fields: its kind,
+// the consecutive misses of a verified domain's record (0 otherwise) and the
+// message shown to admins.
+func setFailure(d *store.Domain, kind CheckKind, misses int, msg string) {
+	d.FailureKind, d.CheckFailures, d.Failure = string(kind), misses, msg
 }
 
-func parseFailure(f string) (kind CheckKind, misses int, msg string) {
-	head, msg, ok := strings.Cut(f, ": ")
-	if !ok {
-		return "", 0, f
-	}
-	k, n, hasMisses := strings.Cut(head, "#")
-	switch CheckKind(k) {
-	case KindNoRecord, KindWrongValue, KindNXDomain, KindTimeout, KindServerFailure,
-		KindExpired, KindTaken, KindRecordRemoved:
-	default:
-		return "", 0, f // not written by this package
-	}
-	if hasMisses {
-		misses, _ = strconv.Atoi(n)
-	}
-	return CheckKind(k), misses, msg
+// clearFailure records a successful check.
+func clearFailure(d *store.Domain) {
+	d.FailureKind, d.CheckFailures, d.Failure = "", 0, ""
 }
 
 // FailureOf returns the kind and message of d's last failure, as recorded by
-// the Service in d.Failure: for a pending domain the last DNS diagnosis, for
-// a failed domain why it failed, for a verified domain a missing record not
-// yet acted on. Both are empty when there is none; the kind alone is empty
-// when the Failure was not written by this package.
+// the Service in d.FailureKind and d.Failure: for a pending domain the last
+// DNS diagnosis, for a failed domain why it failed, for a verified domain a
+// missing record not yet acted on. Both are empty when there is none; the
+// kind alone is empty when the failure was not recorded by this package.
 func FailureOf(d *store.Domain) (CheckKind, string) {
-	if d == nil || d.Failure == "" {
+	if d == nil || (d.Failure == "" && d.FailureKind == "") {
 		return "", ""
 	}
-	k, _, msg := parseFailure(d.Failure)
-	return k, msg
+	return CheckKind(d.FailureKind), d.Failure
 }

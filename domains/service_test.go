@@ -373,7 +373,7 @@ func testRecordRemoved(t *testing.T, e *testEnv) {
 	e.clock.Advance(10 * time.Minute)
 	runOnce(t, e.svc)
 	e.dns.setServfail(name, false)
-	if _, misses, _ := parseFailure(e.get(t, d.ID).Failure); misses != 1 {
+	if misses := e.get(t, d.ID).CheckFailures; misses != 1 {
 		t.Errorf("misses after outage = %d", misses)
 	}
 	// Second miss (wrong value this time): still verified.
@@ -450,7 +450,7 @@ func TestRecordRemovedKeepVerified(t *testing.T) {
 	if g.State != store.DomainVerified {
 		t.Fatalf("unverified despite the keep policy: %+v", g)
 	}
-	if _, misses, _ := parseFailure(g.Failure); misses != 4 {
+	if misses := g.CheckFailures; misses != 4 {
 		t.Errorf("misses = %d (%q)", misses, g.Failure)
 	}
 	evs := e.eventsFor(t, d.ID, EventRecordRemoved)
@@ -691,30 +691,21 @@ func TestTXTOnlyResolver(t *testing.T) {
 
 func TestFailureOf(t *testing.T) {
 	for _, tc := range []struct {
-		failure string
-		kind    CheckKind
-		msg     string
-		misses  int
+		d    store.Domain
+		kind CheckKind
+		msg  string
 	}{
-		{"", "", "", 0},
-		{"no_record: no TXT record found at x", KindNoRecord, "no TXT record found at x", 0},
-		{"wrong_value#2: found \"a\": b", KindWrongValue, "found \"a\": b", 2},
-		{"set by hand: something", "", "", 0},
-		{"free text", "", "", 0},
+		{store.Domain{}, "", ""},
+		{store.Domain{FailureKind: string(KindNoRecord), Failure: "no TXT record found at x"}, KindNoRecord, "no TXT record found at x"},
+		{store.Domain{FailureKind: string(KindWrongValue), CheckFailures: 2, Failure: `found "a": b`}, KindWrongValue, `found "a": b`},
+		{store.Domain{Failure: "set by hand: something"}, "", "set by hand: something"},
 	} {
-		d := &store.Domain{Failure: tc.failure}
-		k, msg := FailureOf(d)
-		if k != tc.kind || (tc.kind != "" && msg != tc.msg) {
-			t.Errorf("FailureOf(%q) = %q, %q", tc.failure, k, msg)
-		}
-		if _, m, _ := parseFailure(tc.failure); m != tc.misses {
-			t.Errorf("misses of %q = %d", tc.failure, m)
-		}
-		if tc.kind != "" && formatFailure(tc.kind, tc.misses, tc.msg) != tc.failure {
-			t.Errorf("formatFailure does not round-trip %q", tc.failure)
+		k, msg := FailureOf(&tc.d)
+		if k != tc.kind || msg != tc.msg {
+			t.Errorf("FailureOf(%+v) = %q, %q", tc.d, k, msg)
 		}
 	}
-	if k, _ := FailureOf(nil); k != "" {
+	if k, msg := FailureOf(nil); k != "" || msg != "" {
 		t.Error("FailureOf(nil)")
 	}
 }

@@ -196,7 +196,7 @@ func TestBrowserDashboard(t *testing.T) {
 	}
 	do(t, admin, "session after revocation",
 		chromedp.Navigate(origin+"/portal/"),
-		chromedp.WaitVisible(chromedp.CSS(tid("problem-link-revoked"))),
+		chromedp.WaitVisible(chromedp.CSS(tid("problem-no-session"))),
 	)
 	do(t, admin, "link after revocation",
 		chromedp.Navigate(link),

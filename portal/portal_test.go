@@ -739,8 +739,10 @@ func TestRevokingLinkEndsItsSessions(t *testing.T) {
 	if err := h.p.RevokeLink(context.Background(), l.ID, "operator:test"); err != nil {
 		t.Fatal(err)
 	}
+	// Revocation deletes the link's sessions in the same write, so the
+	// browser is simply signed out.
 	w := h.get("/portal/", c)
-	if w.Code != http.StatusUnauthorized || testID(parse(t, w), "problem-link-revoked").Length() != 1 {
+	if w.Code != http.StatusUnauthorized || testID(parse(t, w), "problem-no-session").Length() != 1 {
 		t.Fatalf("status %d: %s", w.Code, w.Body)
 	}
 	if h.sessionLive(c) {

@@ -223,7 +223,8 @@ func (s *Server) authed(h dirHandler) http.HandlerFunc {
 			return
 		}
 		now := s.now()
-		t, err := s.st.GetDirectoryTokenByDigest(r.Context(), secret.Digest(tok))
+		// One indexed read: the token and its directory.
+		t, d, err := s.st.AuthenticateDirectoryToken(r.Context(), secret.Digest(tok))
 		if err != nil {
 			if !errors.Is(err, store.ErrNotFound) {
 				s.log.ErrorContext(r.Context(), "scimkit: token lookup failed", "err", err)
@@ -234,7 +235,7 @@ func (s *Server) authed(h dirHandler) http.HandlerFunc {
 			s.unauthorized(w)
 			return
 		}
-		if !secret.Equal([]byte(t.DirectoryID), []byte(dirID)) {
+		if !secret.Equal([]byte(t.DirectoryID), []byte(dirID)) || d.ID != t.DirectoryID {
 			s.log.WarnContext(r.Context(), "scimkit: token of another directory", "directory", dirID, "token_directory", t.DirectoryID, "token", t.ID)
 			s.unauthorized(w)
 			return
@@ -242,16 +243,6 @@ func (s *Server) authed(h dirHandler) http.HandlerFunc {
 		if !t.ActiveAt(now) {
 			s.log.InfoContext(r.Context(), "scimkit: revoked or expired token", "directory", dirID, "token", t.ID)
 			s.unauthorized(w)
-			return
-		}
-		d, err := s.st.GetDirectory(r.Context(), dirID)
-		if err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				s.unauthorized(w)
-				return
-			}
-			s.log.ErrorContext(r.Context(), "scimkit: directory lookup failed", "err", err)
-			s.writeError(w, internalError())
 			return
 		}
 		if d.State != store.DirectoryActive {

@@ -1,6 +1,7 @@
 package ssokit
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -120,24 +121,28 @@ func (s *SSO) consumeSAML(w http.ResponseWriter, r *http.Request, conn *store.Co
 		s.refused(w, r, conn, lr, le, true)
 		return
 	}
-	// One guarded write: the replay cache holds across app instances.
-	err = s.st.ConsumeAssertionID(r.Context(), conn.ID, res.AssertionID, replayExpiry(res, s.cfg.ClockSkew), now)
-	if errors.Is(err, store.ErrAlreadyExists) {
-		le := refuse(ReasonReplayed, "this assertion was already used")
-		le.AssertionID = res.AssertionID
-		s.refused(w, r, conn, lr, le, true)
-		return
-	}
-	if err != nil {
-		s.fail(w, r, fmt.Errorf("ssokit: replay cache: %w", err))
-		return
-	}
 	p := samlProfile(conn, res)
 	if lr == nil {
 		p.IdPInitiated = true
 		p.ReturnTo = sanitizeReturnTo(relayState, s.allow)
 	}
-	s.complete(w, r, conn, lr, p)
+	// The replay cache is one guarded write that holds across app
+	// instances. complete makes it once the profile passed its checks,
+	// carrying the login's success event, so that a login costs two
+	// writes: this one and consuming the request.
+	expiry := replayExpiry(res, s.cfg.ClockSkew)
+	s.complete(w, r, conn, lr, p, func(ctx context.Context, events []store.Event) (*LoginError, error) {
+		err := s.st.ConsumeAssertionID(ctx, conn.ID, res.AssertionID, expiry, now, events...)
+		if errors.Is(err, store.ErrAlreadyExists) {
+			le := refuse(ReasonReplayed, "this assertion was already used")
+			le.AssertionID = res.AssertionID
+			return le, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("ssokit: replay cache: %w", err)
+		}
+		return nil, nil
+	})
 }
 
 // unsignedSubjectInResponseTo returns the InResponseTo of the assertion's

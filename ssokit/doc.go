@@ -50,12 +50,14 @@
 //     flow with PKCE S256 and nonce).
 //  4. The ACS or callback takes the connection from its URL, consumes the
 //     request once (ConsumeLoginRequest), checks the binding cookie,
-//     verifies the message, records the assertion id in the Store's replay
-//     cache (ConsumeAssertionID, one guarded write shared by every app
-//     instance), builds a Profile, enforces verified domains and directory
-//     deactivations, writes an sso.login.succeeded event and calls OnLogin.
-//     A test flow calls OnTestResult instead, and moves a draft connection
-//     to tested.
+//     verifies the message, builds a Profile, enforces verified domains and
+//     directory deactivations, then records the assertion id in the Store's
+//     replay cache together with the sso.login.succeeded event
+//     (ConsumeAssertionID, one guarded write shared by every app instance;
+//     a successful SAML login costs two Store writes) and calls OnLogin.
+//     OIDC, which has no assertion id, appends the event on its own. A test
+//     flow calls OnTestResult instead, and moves a draft connection to
+//     tested.
 //
 // IdP-initiated SAML logins are off by default; a connection enables them
 // with SAMLConfig.AllowIdPInitiated. They have no request to consume: the
@@ -143,8 +145,9 @@
 // the SP metadata's validUntil, is overwritten from Config.Now.
 //
 // The ServiceProvider built for a connection (parsed certificates, IdP
-// metadata, SP key) is cached until the connection's UpdatedAt changes, so
-// whoever updates a connection must set UpdatedAt.
+// metadata, SP key) is cached until the connection's Version changes; the
+// Store increments it on every UpdateConnection, so no caller has to do
+// anything for the cache to follow a change.
 //
 // # Connection lifecycle
 //

@@ -63,9 +63,16 @@ func defaultTestResult(w http.ResponseWriter, r *http.Request, res *TestResult) 
 	_ = testPage.Execute(w, res)
 }
 
+// commitFunc makes the write that accepts a verified message (SAML: the
+// replay cache) and appends events with it, atomically. A *LoginError
+// refuses the login (a replay); an error is a failure.
+type commitFunc func(ctx context.Context, events []store.Event) (*LoginError, error)
+
 // complete runs the checks shared by SAML and OIDC on a verified profile,
-// then hands it to OnLogin (or OnTestResult for a test flow).
-func (s *SSO) complete(w http.ResponseWriter, r *http.Request, conn *store.Connection, lr *store.LoginRequest, p *Profile) {
+// then hands it to OnLogin (or OnTestResult for a test flow). commit, when
+// set, is made once the checks pass and carries the success event; without
+// it the event is appended on its own.
+func (s *SSO) complete(w http.ResponseWriter, r *http.Request, conn *store.Connection, lr *store.LoginRequest, p *Profile, commit commitFunc) {
 	ctx := r.Context()
 	if lr != nil {
 		p.ReturnTo = lr.ReturnTo
@@ -77,8 +84,33 @@ func (s *SSO) complete(w http.ResponseWriter, r *http.Request, conn *store.Conne
 		s.refused(w, r, conn, lr, le, true)
 		return
 	}
+	accept := func(events ...store.Event) bool {
+		if commit == nil {
+			if len(events) == 0 {
+				return true
+			}
+			if _, err := s.st.AppendEvents(ctx, events...); err != nil {
+				s.fail(w, r, fmt.Errorf("ssokit: recording login: %w", err))
+				return false
+			}
+			return true
+		}
+		le, err := commit(ctx, events)
+		if le != nil {
+			s.refused(w, r, conn, lr, le, true)
+			return false
+		}
+		if err != nil {
+			s.fail(w, r, err)
+			return false
+		}
+		return true
+	}
 	now := s.now().UTC()
 	if lr != nil && lr.Test {
+		if !accept() {
+			return
+		}
 		res := &TestResult{ConnectionID: conn.ID, OrgID: conn.OrgID, Profile: p}
 		updated, err := s.st.UpdateConnection(ctx, conn.ID, func(c *store.Connection) ([]store.Event, error) {
 			from := c.State
@@ -108,11 +140,11 @@ func (s *SSO) complete(w http.ResponseWriter, r *http.Request, conn *store.Conne
 		"profile_id": p.ID, "subject": p.Subject, "email": p.Email, "protocol": p.Protocol,
 		"idp_initiated": p.IdPInitiated,
 	})
-	if err == nil {
-		_, err = s.st.AppendEvents(ctx, ev)
-	}
 	if err != nil {
 		s.fail(w, r, fmt.Errorf("ssokit: recording login: %w", err))
+		return
+	}
+	if !accept(ev) {
 		return
 	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "ssokit: login", slog.String("connection", conn.ID),

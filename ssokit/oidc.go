@@ -32,10 +32,10 @@ var oidcAlgs = []string{
 // discovered again (its JWKS is refreshed by go-oidc on unknown key ids).
 const providerTTL = time.Hour
 
-// oidcRP is a connection's relying party, cached per connection UpdatedAt.
+// oidcRP is a connection's relying party, cached per connection Version.
 type oidcRP struct {
-	updatedAt time.Time
-	built     time.Time
+	rev   connRev
+	built time.Time
 
 	issuer      string
 	clientID    string
@@ -59,7 +59,7 @@ func (s *SSO) oidcRPFor(ctx context.Context, conn *store.Connection) (*oidcRP, e
 	s.mu.Lock()
 	rp := s.oidc[conn.ID]
 	s.mu.Unlock()
-	if rp != nil && rp.updatedAt.Equal(conn.UpdatedAt) && now.Sub(rp.built) < providerTTL {
+	if rp != nil && rp.rev.matches(conn) && now.Sub(rp.built) < providerTTL {
 		return rp, nil
 	}
 	rp, err := s.buildOIDCRP(ctx, conn)
@@ -136,7 +136,7 @@ func (s *SSO) buildOIDCRP(ctx context.Context, conn *store.Connection) (*oidcRP,
 		scopes = append([]string{oidc.ScopeOpenID}, scopes...)
 	}
 	rp := &oidcRP{
-		updatedAt:   conn.UpdatedAt,
+		rev:         revOf(conn),
 		built:       s.now(),
 		issuer:      issuer,
 		clientID:    c.ClientID,
@@ -235,7 +235,7 @@ func (s *SSO) handleOIDCCallback(w http.ResponseWriter, r *http.Request) {
 		s.refused(w, r, conn, lr, le, true)
 		return
 	}
-	s.complete(w, r, conn, lr, p)
+	s.complete(w, r, conn, lr, p, nil)
 }
 
 func (s *SSO) finishOIDC(r *http.Request, conn *store.Connection, lr *store.LoginRequest, q url.Values) (*Profile, *LoginError) {

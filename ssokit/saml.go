@@ -23,12 +23,12 @@ import (
 )
 
 // samlSP is a connection's service provider, built once from the connection
-// row and cached until the row's UpdatedAt changes: certificates, metadata
+// row and cached until the row's Version changes: certificates, metadata
 // and keys are never parsed per request.
 type samlSP struct {
-	updatedAt time.Time
-	connID    string
-	orgID     string
+	rev    connRev
+	connID string
+	orgID  string
 
 	entityID string // SP entity id (our metadata URL)
 	acsURL   string
@@ -56,7 +56,7 @@ func (s *SSO) samlSPFor(conn *store.Connection) (*samlSP, error) {
 	s.mu.Lock()
 	sp := s.saml[conn.ID]
 	s.mu.Unlock()
-	if sp != nil && sp.updatedAt.Equal(conn.UpdatedAt) {
+	if sp != nil && sp.rev.matches(conn) {
 		return sp, nil
 	}
 	sp, err := s.buildSAMLSP(conn)
@@ -75,6 +75,24 @@ func (s *SSO) samlSPFor(conn *store.Connection) (*samlSP, error) {
 	return sp, nil
 }
 
+// connRev identifies the state of a connection that cached per-connection
+// state was built from: the Store increments Version on every update. A
+// Store that does not keep Version (it stays 0) falls back to UpdatedAt.
+type connRev struct {
+	version   int64
+	updatedAt time.Time
+}
+
+func revOf(c *store.Connection) connRev { return connRev{c.Version, c.UpdatedAt} }
+
+// matches reports whether c is still the state r was taken from.
+func (r connRev) matches(c *store.Connection) bool {
+	if r.version != c.Version {
+		return false
+	}
+	return r.version != 0 || r.updatedAt.Equal(c.UpdatedAt)
+}
+
 // ErrBadConnection: the connection's configuration cannot be used.
 var ErrBadConnection = errors.New("ssokit: connection misconfigured")
 
@@ -84,7 +102,7 @@ func (s *SSO) buildSAMLSP(conn *store.Connection) (*samlSP, error) {
 		return nil, fmt.Errorf("%w: %s is not a SAML connection", ErrBadConnection, conn.ID)
 	}
 	sp := &samlSP{
-		updatedAt:         conn.UpdatedAt,
+		rev:               revOf(conn),
 		connID:            conn.ID,
 		orgID:             conn.OrgID,
 		entityID:          s.SAMLEntityID(conn.ID),

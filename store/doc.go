@@ -28,7 +28,20 @@
 // session (RedeemPortalLink), recording an assertion id only if absent
 // (ConsumeAssertionID). Update methods take a function that receives a copy
 // of the current row and returns the events to append; the Store runs it
-// inside the write so that no concurrent update is lost.
+// inside the write so that no concurrent update is lost; it must not call
+// the Store and may run more than once (a write aborted by a transient
+// conflict is retried). UpdateBranding does the same for branding, creating
+// it when absent.
+//
+// Writes that a flow makes anyway carry that flow's events: a login's
+// success event rides on the replay-cache write (ConsumeAssertionID) and a
+// logout's on DeletePortalSession, so a successful SAML login costs two
+// writes (consume the request, record the assertion id).
+//
+// Revoking a portal link (RevokePortalLink) deletes the sessions created
+// from it in the same write, so a session lookup alone tells whether a
+// visitor may continue. A SCIM request is authenticated with one read
+// (AuthenticateDirectoryToken: the token and its directory).
 //
 // Secrets (portal link tokens, portal session ids, SCIM bearer tokens, API
 // keys) are never stored: only their SHA-256 digests, looked up by digest.

@@ -27,7 +27,21 @@ import (
 //     valid JSON when non-empty, else ErrInvalid.
 //   - Repeating a revocation keeps the first revocation time and returns nil.
 //   - List methods on an unknown organization or directory return an empty
-//     list and no error.
+//     list and no error. An empty list may be nil or a non-nil empty slice;
+//     callers test len, never nil.
+//   - Create methods set the fields the Store assigns on their argument as
+//     well as on the stored row: Version (1) of connections, directory users
+//     and groups, and OrgID (taken from the directory) of directory users and
+//     groups.
+//   - Update methods take a function fn that receives a copy of the current
+//     row and runs inside the write. fn must not call the Store (on SQLite
+//     the write holds the only write connection, so such a call would wait
+//     forever) and must be safe to run more than once: a write aborted by a
+//     transient conflict (a deadlock or serialization failure between
+//     concurrent transactions) is retried as a whole, fn included. fn should
+//     only compute the change from its argument and captured values.
+//   - Events passed to or returned for a write are appended only when the
+//     write succeeds, in the same transaction.
 type Store interface {
 	OrganizationStore
 	DomainStore
@@ -123,9 +137,10 @@ type DomainStore interface {
 
 // ConnectionStore keeps SSO connections.
 type ConnectionStore interface {
-	// CreateConnection stores c. ID, OrgID, a valid Protocol and State are
-	// required, and the config matching Protocol. ErrNotFound when the
-	// organization does not exist; ErrAlreadyExists when the id is taken.
+	// CreateConnection stores c with Version 1 (set on c too). ID, OrgID, a
+	// valid Protocol and State are required, and the config matching
+	// Protocol. ErrNotFound when the organization does not exist;
+	// ErrAlreadyExists when the id is taken.
 	CreateConnection(ctx context.Context, c *Connection, events ...Event) error
 
 	// GetConnection returns the connection with id, or ErrNotFound. This is
@@ -141,9 +156,11 @@ type ConnectionStore interface {
 	// metadata refresh.
 	ListConnectionsByProtocol(ctx context.Context, p Protocol) ([]Connection, error)
 
-	// UpdateConnection loads, passes a copy to fn, stores fn's changes and
-	// events atomically. fn must not change ID, OrgID or CreatedAt.
-	// ErrNotFound when absent; an error from fn aborts.
+	// UpdateConnection loads, passes a copy to fn, stores fn's changes with
+	// Version incremented and fn's events, atomically. fn must not change
+	// ID, OrgID, CreatedAt or Version. ErrNotFound when absent; an error
+	// from fn aborts. Callers caching per-connection state key it on
+	// (ID, Version).
 	UpdateConnection(ctx context.Context, id string, fn func(*Connection) ([]Event, error)) (*Connection, error)
 
 	// DeleteConnection removes the connection. Idempotent.
@@ -167,8 +184,11 @@ type PortalStore interface {
 	// ListPortalLinks returns the organization's links, newest first.
 	ListPortalLinks(ctx context.Context, orgID string) ([]PortalLink, error)
 
-	// RevokePortalLink marks the link revoked at now. Revoking a revoked link
-	// keeps the first time and returns nil. ErrNotFound when absent.
+	// RevokePortalLink marks the link revoked at now and deletes every
+	// session created from it, in the same write, so that a revoked link's
+	// visitors are signed out at their next request. Revoking a revoked link
+	// keeps the first time, appends no events and returns nil. ErrNotFound
+	// when absent.
 	RevokePortalLink(ctx context.Context, id string, now time.Time, events ...Event) error
 
 	// RedeemPortalLink exchanges a link token for a new session, in one
@@ -186,8 +206,15 @@ type PortalStore interface {
 	// now.
 	GetPortalSession(ctx context.Context, digest []byte, now time.Time) (*PortalSession, error)
 
-	// DeletePortalSession removes the session with id. Idempotent.
-	DeletePortalSession(ctx context.Context, id string) error
+	// DeletePortalSession removes the session with id (a logout), appending
+	// events in the same write only when the session existed. Idempotent.
+	DeletePortalSession(ctx context.Context, id string, events ...Event) error
+
+	// DeletePortalSessions ends every portal session of the organization
+	// (an operator's "sign everyone out") and returns how many it removed.
+	// events are appended in the same write, even when there were none to
+	// remove. An unknown organization has none.
+	DeletePortalSessions(ctx context.Context, orgID string, events ...Event) (int, error)
 }
 
 // DirectoryStore keeps SCIM directories, their tokens, users, groups and
@@ -224,6 +251,14 @@ type DirectoryStore interface {
 	// revocation and that the token belongs to the directory addressed.
 	GetDirectoryTokenByDigest(ctx context.Context, digest []byte) (*DirectoryToken, error)
 
+	// AuthenticateDirectoryToken returns the token whose Digest equals
+	// digest, whatever its state, and its directory, in one indexed read:
+	// the lookup of every SCIM request. ErrNotFound when no token has the
+	// digest. As with GetDirectoryTokenByDigest, the caller judges expiry,
+	// revocation, the directory's state and that the directory is the one
+	// addressed.
+	AuthenticateDirectoryToken(ctx context.Context, digest []byte) (*DirectoryToken, *Directory, error)
+
 	// ListDirectoryTokens returns the directory's tokens, newest first.
 	ListDirectoryTokens(ctx context.Context, directoryID string) ([]DirectoryToken, error)
 
@@ -236,7 +271,8 @@ type DirectoryStore interface {
 	TouchDirectoryToken(ctx context.Context, id string, now time.Time) error
 
 	// CreateDirectoryUser stores u with Version 1. ID, DirectoryID and
-	// UserName are required; OrgID is taken from the directory.
+	// UserName are required; OrgID is taken from the directory. Version and
+	// OrgID are set on u too.
 	// ErrNotFound for an unknown directory; ErrAlreadyExists when the id is
 	// taken, or the userName (case-insensitively) or a non-empty externalId
 	// exists in the same directory.
@@ -268,7 +304,8 @@ type DirectoryStore interface {
 	// when absent (SCIM answers 404).
 	DeleteDirectoryUser(ctx context.Context, directoryID, id string, events func(u *DirectoryUser, groupIDs []string) []Event) error
 
-	// CreateDirectoryGroup stores g with Version 1 and the members of ops
+	// CreateDirectoryGroup stores g with Version 1 (OrgID taken from the
+	// directory; both set on g too) and the members of ops
 	// (applied in order to an empty set), then appends
 	// events(g, added, nil). ErrNotFound for an unknown directory or a member
 	// id that is not a user or group of that directory; ErrAlreadyExists when
@@ -345,14 +382,17 @@ type LoginStore interface {
 	// ConsumeLoginRequest removes and returns the request id, in one guarded
 	// write: of concurrent calls exactly one gets it. ErrNotFound when absent
 	// or already consumed; ErrExpired when it expired at or before now (it is
-	// removed all the same).
-	ConsumeLoginRequest(ctx context.Context, id string, now time.Time) (*LoginRequest, error)
+	// removed all the same). events are appended in the same write only when
+	// the call succeeds (not on ErrNotFound or ErrExpired).
+	ConsumeLoginRequest(ctx context.Context, id string, now time.Time, events ...Event) (*LoginRequest, error)
 
 	// ConsumeAssertionID records that the assertion id of the connection has
 	// been used, keeping it until expiresAt. ErrAlreadyExists when it is
 	// already recorded and not expired at now: a replay. Of concurrent calls
-	// with one id exactly one succeeds.
-	ConsumeAssertionID(ctx context.Context, connectionID, assertionID string, expiresAt, now time.Time) error
+	// with one id exactly one succeeds. events (typically the login's
+	// success event) are appended in the same write only when the call
+	// succeeds.
+	ConsumeAssertionID(ctx context.Context, connectionID, assertionID string, expiresAt, now time.Time, events ...Event) error
 }
 
 // BrandingStore keeps portal branding.
@@ -365,8 +405,18 @@ type BrandingStore interface {
 	// scope must be an existing organization (ErrNotFound).
 	PutBranding(ctx context.Context, b *Branding, events ...Event) error
 
-	// DeleteBranding removes the branding of scope. Idempotent.
-	DeleteBranding(ctx context.Context, scope string) error
+	// UpdateBranding loads the branding of scope, passes a copy to fn and
+	// stores fn's changes with the events it returns, atomically: no
+	// concurrent update is lost. When scope has no branding fn receives
+	// &Branding{Scope: scope} and the branding is created. fn must not
+	// change Scope. A non-empty scope must be an existing organization
+	// (ErrNotFound); an error from fn aborts. The stored branding is
+	// returned.
+	UpdateBranding(ctx context.Context, scope string, fn func(b *Branding) ([]Event, error)) (*Branding, error)
+
+	// DeleteBranding removes the branding of scope, appending events in the
+	// same write only when it existed. Idempotent.
+	DeleteBranding(ctx context.Context, scope string, events ...Event) error
 }
 
 // APIKeyStore keeps management API keys.
@@ -394,8 +444,10 @@ type APIKeyStore interface {
 // with an expiry.
 type LeaseStore interface {
 	// AcquireLease takes the lease name for holder until until, if it is free,
-	// expired at now, or already held by holder (a renewal). It reports
-	// whether holder holds the lease after the call.
+	// expired at now, or already held by holder (a renewal). A holder may
+	// renew its own lease even after it expired, as long as nobody else took
+	// it meanwhile. It reports whether holder holds the lease after the
+	// call.
 	AcquireLease(ctx context.Context, name, holder string, now, until time.Time) (bool, error)
 
 	// ReleaseLease frees the lease if holder holds it, else does nothing.

@@ -59,7 +59,13 @@ type Domain struct {
 	VerifiedBy  string    // operator or "dns"; empty unless verified
 	CheckedAt   time.Time // last DNS check; zero if never
 	NextCheckAt time.Time // when a background verifier should look next; zero = never
-	Failure     string    // last failure reason, for display
+	Failure     string    // last failure message, for display; empty when none
+	// FailureKind classifies the last failure (the domains package defines
+	// the kinds); empty when none.
+	FailureKind string
+	// CheckFailures counts consecutive failed re-checks of a verified
+	// domain; 0 after a successful check.
+	CheckFailures int
 
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -118,7 +124,10 @@ type Connection struct {
 	// not in a verified domain of the organization. Off by default.
 	AllowEmailOutsideDomains bool
 
-	TestedAt  time.Time // last successful test; zero if none
+	TestedAt time.Time // last successful test; zero if none
+	// Version is 1 on create and incremented by the Store on every update,
+	// so that (ID, Version) identifies one state of the connection.
+	Version   int64
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -362,8 +371,12 @@ type MemberOp struct {
 // 1). A reader that has seen cursor n never later sees a new event with a
 // cursor <= n.
 type Event struct {
-	Cursor    int64
-	ID        string // unique, assigned by the caller (e.g. "evt_...")
+	Cursor int64
+	// ID identifies the event to consumers. It is unique by the caller's
+	// construction (random, e.g. "evt_..." from 256 random bits); Stores
+	// need not enforce or index its uniqueness, and a reused id never fails
+	// the write it accompanies.
+	ID        string
 	Type      string // e.g. "directory.user.created", see the kits for the list
 	OrgID     string
 	Subject   string // id of the entity the event is about

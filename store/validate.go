@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -45,6 +46,9 @@ func (d *Domain) Validate() error {
 	}
 	if !d.Method.Valid() {
 		return invalid("domain: unknown method %q", d.Method)
+	}
+	if d.CheckFailures < 0 {
+		return invalid("domain: negative check failure count %d", d.CheckFailures)
 	}
 	return nil
 }
@@ -197,6 +201,9 @@ func (e *Event) Validate() error {
 	}
 	if e.CreatedAt.IsZero() {
 		return invalid("event: time is required")
+	}
+	if len(e.Data) > 0 && !json.Valid(e.Data) {
+		return invalid("event: data is not valid JSON")
 	}
 	return nil
 }

@@ -46,13 +46,63 @@ func (s *Store) PutBranding(ctx context.Context, b *store.Branding, events ...st
 	return nil
 }
 
-// DeleteBranding removes the branding of scope.
-func (s *Store) DeleteBranding(ctx context.Context, scope string) error {
+// UpdateBranding applies fn to a copy of the branding of scope, or to an
+// empty Branding of scope when there is none, and stores the result with
+// fn's events.
+func (s *Store) UpdateBranding(ctx context.Context, scope string, fn func(*store.Branding) ([]store.Event, error)) (*store.Branding, error) {
 	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if fn == nil {
+		return nil, invalid("nil update function")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if scope != "" {
+		if _, ok := s.orgs[scope]; !ok {
+			return nil, notFound("organization %q", scope)
+		}
+	}
+	b := store.Branding{Scope: scope}
+	if old, ok := s.branding[scope]; ok {
+		b = cloneBranding(old)
+	}
+	events, err := fn(&b)
+	if err != nil {
+		return nil, err
+	}
+	if b.Scope != scope {
+		return nil, invalid("branding: scope cannot change")
+	}
+	if err := b.Validate(); err != nil {
+		return nil, err
+	}
+	if err := checkEvents(events); err != nil {
+		return nil, err
+	}
+	c := cloneBranding(&b)
+	c.UpdatedAt = utc(c.UpdatedAt)
+	s.branding[scope] = &c
+	s.appendLocked(events)
+	out := cloneBranding(&c)
+	return &out, nil
+}
+
+// DeleteBranding removes the branding of scope; its events are appended only
+// when it existed.
+func (s *Store) DeleteBranding(ctx context.Context, scope string, events ...store.Event) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := checkEvents(events); err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if _, ok := s.branding[scope]; !ok {
+		return nil
+	}
 	delete(s.branding, scope)
+	s.appendLocked(events)
 	return nil
 }

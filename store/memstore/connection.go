@@ -27,7 +27,10 @@ func (s *Store) CreateConnection(ctx context.Context, c *store.Connection, event
 	if _, ok := s.conns[c.ID]; ok {
 		return exists("connection %q", c.ID)
 	}
-	s.conns[c.ID] = storeConn(c)
+	stored := storeConn(c)
+	stored.Version = 1
+	s.conns[c.ID] = stored
+	c.Version = 1
 	s.appendLocked(events)
 	return nil
 }
@@ -122,8 +125,8 @@ func (s *Store) UpdateConnection(ctx context.Context, id string, fn func(*store.
 	if err != nil {
 		return nil, err
 	}
-	if c.ID != old.ID || c.OrgID != old.OrgID || !c.CreatedAt.Equal(old.CreatedAt) {
-		return nil, invalid("connection: id, organization and creation time cannot change")
+	if c.ID != old.ID || c.OrgID != old.OrgID || !c.CreatedAt.Equal(old.CreatedAt) || c.Version != old.Version {
+		return nil, invalid("connection: id, organization, creation time and version cannot change")
 	}
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -132,6 +135,7 @@ func (s *Store) UpdateConnection(ctx context.Context, id string, fn func(*store.
 		return nil, err
 	}
 	stored := storeConn(&c)
+	stored.Version = old.Version + 1
 	s.conns[id] = stored
 	s.appendLocked(events)
 	out := cloneConn(stored)

@@ -244,6 +244,30 @@ func (s *Store) GetDirectoryTokenByDigest(ctx context.Context, digest []byte) (*
 	return &out, nil
 }
 
+// AuthenticateDirectoryToken returns the token with digest, whatever its
+// state, and its directory.
+func (s *Store) AuthenticateDirectoryToken(ctx context.Context, digest []byte) (*store.DirectoryToken, *store.Directory, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	if len(digest) == 0 {
+		return nil, nil, invalid("digest is required")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, ok := s.tokenByDigest[string(digest)]
+	if !ok {
+		return nil, nil, notFound("directory token")
+	}
+	t := cloneToken(s.tokens[id])
+	ds, ok := s.dirs[t.DirectoryID]
+	if !ok {
+		return nil, nil, notFound("directory %q", t.DirectoryID)
+	}
+	d := ds.dir
+	return &t, &d, nil
+}
+
 // ListDirectoryTokens returns the directory's tokens, newest first.
 func (s *Store) ListDirectoryTokens(ctx context.Context, directoryID string) ([]store.DirectoryToken, error) {
 	if err := ctx.Err(); err != nil {

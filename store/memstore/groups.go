@@ -161,6 +161,7 @@ func (s *Store) CreateDirectoryGroup(ctx context.Context, g *store.DirectoryGrou
 	if err != nil {
 		return err
 	}
+	g.OrgID, g.Version = st.OrgID, 1
 	ds.groups[st.ID] = st
 	ds.groupByName[name] = st.ID
 	if st.ExternalID != "" {

@@ -28,7 +28,7 @@ func (s *Store) CreateLoginRequest(ctx context.Context, r *store.LoginRequest) e
 
 // ConsumeLoginRequest removes and returns the request id; ErrExpired when it
 // expired at or before now (it is removed all the same).
-func (s *Store) ConsumeLoginRequest(ctx context.Context, id string, now time.Time) (*store.LoginRequest, error) {
+func (s *Store) ConsumeLoginRequest(ctx context.Context, id string, now time.Time, events ...store.Event) (*store.LoginRequest, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -36,6 +36,9 @@ func (s *Store) ConsumeLoginRequest(ctx context.Context, id string, now time.Tim
 		return nil, err
 	}
 	if err := requireTime("now", now); err != nil {
+		return nil, err
+	}
+	if err := checkEvents(events); err != nil {
 		return nil, err
 	}
 	now = utc(now)
@@ -49,13 +52,14 @@ func (s *Store) ConsumeLoginRequest(ctx context.Context, id string, now time.Tim
 	if !r.ExpiresAt.After(now) {
 		return nil, store.ErrExpired
 	}
+	s.appendLocked(events)
 	out := cloneLogin(r)
 	return &out, nil
 }
 
 // ConsumeAssertionID records the assertion id of the connection until
 // expiresAt; ErrAlreadyExists when it is recorded and not expired at now.
-func (s *Store) ConsumeAssertionID(ctx context.Context, connectionID, assertionID string, expiresAt, now time.Time) error {
+func (s *Store) ConsumeAssertionID(ctx context.Context, connectionID, assertionID string, expiresAt, now time.Time, events ...store.Event) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -68,6 +72,9 @@ func (s *Store) ConsumeAssertionID(ctx context.Context, connectionID, assertionI
 	if err := requireTime("now", now); err != nil {
 		return err
 	}
+	if err := checkEvents(events); err != nil {
+		return err
+	}
 	now = utc(now)
 	k := assertionKey{connectionID, assertionID}
 	s.mu.Lock()
@@ -76,5 +83,6 @@ func (s *Store) ConsumeAssertionID(ctx context.Context, connectionID, assertionI
 		return exists("assertion id %q of connection %q", assertionID, connectionID)
 	}
 	s.assertions[k] = utc(expiresAt)
+	s.appendLocked(events)
 	return nil
 }

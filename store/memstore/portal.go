@@ -125,6 +125,11 @@ func (s *Store) RevokePortalLink(ctx context.Context, id string, now time.Time, 
 	c := cloneLink(l)
 	c.RevokedAt = utc(now)
 	s.links[id] = &c
+	for sid, ps := range s.sessions {
+		if ps.LinkID == id {
+			s.deleteSessionLocked(sid)
+		}
+	}
 	s.appendLocked(events)
 	return nil
 }
@@ -212,18 +217,51 @@ func (s *Store) GetPortalSession(ctx context.Context, digest []byte, now time.Ti
 	return &out, nil
 }
 
-// DeletePortalSession removes the session with id.
-func (s *Store) DeletePortalSession(ctx context.Context, id string) error {
+// DeletePortalSession removes the session with id; its events are appended
+// only when the session existed.
+func (s *Store) DeletePortalSession(ctx context.Context, id string, events ...store.Event) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	if err := requireIDs("portal session id", id); err != nil {
 		return err
 	}
+	if err := checkEvents(events); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if _, ok := s.sessions[id]; !ok {
+		return nil
+	}
 	s.deleteSessionLocked(id)
+	s.appendLocked(events)
 	return nil
+}
+
+// DeletePortalSessions removes every session of the organization and
+// appends events.
+func (s *Store) DeletePortalSessions(ctx context.Context, orgID string, events ...store.Event) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if err := requireIDs("organization id", orgID); err != nil {
+		return 0, err
+	}
+	if err := checkEvents(events); err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for id, ps := range s.sessions {
+		if ps.OrgID == orgID {
+			s.deleteSessionLocked(id)
+			n++
+		}
+	}
+	s.appendLocked(events)
+	return n, nil
 }
 
 func (s *Store) deleteSessionLocked(id string) {

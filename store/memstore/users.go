@@ -51,6 +51,7 @@ func (s *Store) CreateDirectoryUser(ctx context.Context, u *store.DirectoryUser,
 	st := storeUser(u)
 	st.OrgID = ds.dir.OrgID
 	st.Version = 1
+	u.OrgID, u.Version = st.OrgID, 1
 	ds.users[st.ID] = st
 	ds.userByName[name] = st.ID
 	if st.ExternalID != "" {

@@ -95,7 +95,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	if err := w.PingContext(ctx); err != nil {
+	if err := ping(ctx, w); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlitestore: opening %s: %w", path, err)
 	}
@@ -213,6 +213,28 @@ func startCheckpointer(abs string) (stop func() error, err error) {
 
 // classify reports SQLite constraint violations. For a unique violation
 // the constraint is the column list SQLite names ("domains.name").
+// ping opens the writer's connection. Switching a new file to WAL mode
+// needs an exclusive lock, and SQLite answers SQLITE_BUSY at once, without
+// its busy handler, when another process or Store opening the same file
+// holds a conflicting lock: that is retried, for up to busyTimeout.
+func ping(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(busyTimeout)
+	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
+		err := db.PingContext(ctx)
+		var se *sqlite.Error
+		if err == nil || !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
 func classify(err error) (sqlstore.ErrorKind, string) {
 	var se *sqlite.Error
 	if !errors.As(err, &se) {

@@ -307,7 +307,7 @@ func testEventCursors(f *fixture) {
 // must behave as if run one after another. Run includes it.
 func RunConcurrency(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Helper()
-	for _, st := range concurrencyTests {
+	for _, st := range append(concurrencyTests[:len(concurrencyTests):len(concurrencyTests)], contractConcurrencyTests...) {
 		t.Run(st.name, func(t *testing.T) {
 			st.fn(newFixture(t, newStore(t)))
 		})

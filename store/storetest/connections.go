@@ -180,6 +180,7 @@ var connectionTests = []subtest{
 		f.ok(err, "UpdateConnection")
 		want := normalized(c).(*store.Connection)
 		want.State, want.TestedAt, want.UpdatedAt = store.ConnectionActive, at(time.Hour), at(time.Hour)
+		want.Version = 2
 		want.SAML.Certificates = append(want.SAML.Certificates, "cert-3")
 		want.AttributeMapping = map[string]string{"groups": "memberOf"}
 		f.utcOnly("UpdateConnection", got)

@@ -62,6 +62,12 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Leases", leaseTests},
 		{"DeleteExpired", deleteExpiredTests},
 		{"Context", contextTests},
+		{"LoginEvents", loginEventTests},
+		{"ConnectionVersion", connectionVersionTests},
+		{"DomainFailures", domainFailureTests},
+		{"PortalRevocation", portalRevocationTests},
+		{"TokenAuthentication", authenticateTokenTests},
+		{"BrandingUpdates", brandingUpdateTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -32,13 +32,13 @@ func encodeConnConfig(c *store.Connection) ([]byte, error) {
 	return b, nil
 }
 
-const connCols = `id, org_id, protocol, provider, name, state, config, allow_email_outside_domains, tested_at, created_at, updated_at`
+const connCols = `id, org_id, protocol, provider, name, state, config, allow_email_outside_domains, tested_at, version, created_at, updated_at`
 
 func scanConn(r interface{ Scan(...any) error }) (store.Connection, error) {
 	var c store.Connection
 	var cfg []byte
 	if err := r.Scan(&c.ID, &c.OrgID, &c.Protocol, &c.Provider, &c.Name, &c.State, bc(&cfg), &c.AllowEmailOutsideDomains,
-		tc(&c.TestedAt), tc(&c.CreatedAt), tc(&c.UpdatedAt)); err != nil {
+		tc(&c.TestedAt), &c.Version, tc(&c.CreatedAt), tc(&c.UpdatedAt)); err != nil {
 		return c, err
 	}
 	var doc connConfig
@@ -63,15 +63,20 @@ func (s *Store) CreateConnection(ctx context.Context, c *store.Connection, event
 	if err != nil {
 		return err
 	}
-	return s.write(ctx, func(t *tx) error {
-		if _, err := t.exec(`INSERT INTO connections (`+connCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	err = s.write(ctx, func(t *tx) error {
+		if _, err := t.exec(`INSERT INTO connections (`+connCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.ID, c.OrgID, string(c.Protocol), c.Provider, c.Name, string(c.State), cfg, c.AllowEmailOutsideDomains,
-			s.nt(c.TestedAt), s.t(c.CreatedAt), s.t(c.UpdatedAt)); err != nil {
+			s.nt(c.TestedAt), 1, s.t(c.CreatedAt), s.t(c.UpdatedAt)); err != nil {
 			return s.wrap(err)
 		}
 		_, err := t.appendEvents(events)
 		return err
 	})
+	if err != nil {
+		return err
+	}
+	c.Version = 1
+	return nil
 }
 
 // GetConnection returns the connection with id.
@@ -147,8 +152,8 @@ func (s *Store) UpdateConnection(ctx context.Context, id string, fn func(*store.
 		if err != nil {
 			return err
 		}
-		if c.ID != cur.ID || c.OrgID != cur.OrgID || !c.CreatedAt.Equal(cur.CreatedAt) {
-			return invalid("connection: ID, OrgID and CreatedAt cannot change")
+		if c.ID != cur.ID || c.OrgID != cur.OrgID || !c.CreatedAt.Equal(cur.CreatedAt) || c.Version != cur.Version {
+			return invalid("connection: ID, OrgID, CreatedAt and Version cannot change")
 		}
 		if err := c.Validate(); err != nil {
 			return err
@@ -160,7 +165,7 @@ func (s *Store) UpdateConnection(ctx context.Context, id string, fn func(*store.
 		if err != nil {
 			return err
 		}
-		if _, err := t.exec(`UPDATE connections SET protocol = ?, provider = ?, name = ?, state = ?, config = ?, allow_email_outside_domains = ?, tested_at = ?, updated_at = ? WHERE id = ?`,
+		if _, err := t.exec(`UPDATE connections SET protocol = ?, provider = ?, name = ?, state = ?, config = ?, allow_email_outside_domains = ?, tested_at = ?, version = version + 1, updated_at = ? WHERE id = ?`,
 			string(c.Protocol), c.Provider, c.Name, string(c.State), cfg, c.AllowEmailOutsideDomains, s.nt(c.TestedAt), s.t(c.UpdatedAt), id); err != nil {
 			return s.wrap(err)
 		}

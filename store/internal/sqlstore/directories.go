@@ -192,6 +192,34 @@ func (s *Store) CreateDirectoryToken(ctx context.Context, k *store.DirectoryToke
 	})
 }
 
+const authTokenSQL = `SELECT t.id, t.directory_id, t.digest, t.hint, t.created_at, t.expires_at, t.revoked_at, t.last_used_at,
+ d.id, d.org_id, d.provider, d.name, d.state, d.created_at, d.updated_at
+FROM directory_tokens t JOIN directories d ON d.id = t.directory_id WHERE t.digest = ?`
+
+// AuthenticateDirectoryToken returns the token whose digest is digest and
+// its directory, with one join on the digest's unique index.
+func (s *Store) AuthenticateDirectoryToken(ctx context.Context, digest []byte) (*store.DirectoryToken, *store.Directory, error) {
+	if len(digest) == 0 {
+		return nil, nil, invalid("digest is required")
+	}
+	r, err := s.read(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	var k store.DirectoryToken
+	var d store.Directory
+	err = r.queryRow(ctx, authTokenSQL, digest).
+		Scan(&k.ID, &k.DirectoryID, bc(&k.Digest), &k.Hint, tc(&k.CreatedAt), tc(&k.ExpiresAt), tc(&k.RevokedAt), tc(&k.LastUsedAt),
+			&d.ID, &d.OrgID, &d.Provider, &d.Name, &d.State, tc(&d.CreatedAt), tc(&d.UpdatedAt))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, notFound("directory token")
+	}
+	if err != nil {
+		return nil, nil, s.wrap(err)
+	}
+	return &k, &d, nil
+}
+
 // GetDirectoryTokenByDigest returns the token whose digest is digest.
 func (s *Store) GetDirectoryTokenByDigest(ctx context.Context, digest []byte) (*store.DirectoryToken, error) {
 	if len(digest) == 0 {

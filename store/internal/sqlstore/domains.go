@@ -13,12 +13,12 @@ import (
 // norm is how a time reads back from the store: UTC, microseconds.
 func norm(t time.Time) time.Time { return store.UTC(t).Truncate(time.Microsecond) }
 
-const domainCols = `id, org_id, name, state, method, challenge, verified_at, verified_by, checked_at, next_check_at, failure, created_at, updated_at`
+const domainCols = `id, org_id, name, state, method, challenge, verified_at, verified_by, checked_at, next_check_at, failure, failure_kind, check_failures, created_at, updated_at`
 
 func scanDomain(r interface{ Scan(...any) error }) (store.Domain, error) {
 	var d store.Domain
 	err := r.Scan(&d.ID, &d.OrgID, &d.Name, &d.State, &d.Method, &d.Challenge, tc(&d.VerifiedAt), &d.VerifiedBy,
-		tc(&d.CheckedAt), tc(&d.NextCheckAt), &d.Failure, tc(&d.CreatedAt), tc(&d.UpdatedAt))
+		tc(&d.CheckedAt), tc(&d.NextCheckAt), &d.Failure, &d.FailureKind, &d.CheckFailures, tc(&d.CreatedAt), tc(&d.UpdatedAt))
 	return d, err
 }
 
@@ -78,9 +78,9 @@ func (s *Store) CreateDomain(ctx context.Context, d *store.Domain, events ...Eve
 				return err
 			}
 		}
-		if _, err := t.exec(`INSERT INTO domains (`+domainCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		if _, err := t.exec(`INSERT INTO domains (`+domainCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			d.ID, d.OrgID, d.Name, string(d.State), string(d.Method), d.Challenge, s.nt(d.VerifiedAt), d.VerifiedBy,
-			s.nt(d.CheckedAt), s.nt(d.NextCheckAt), d.Failure, s.t(d.CreatedAt), s.t(d.UpdatedAt)); err != nil {
+			s.nt(d.CheckedAt), s.nt(d.NextCheckAt), d.Failure, d.FailureKind, d.CheckFailures, s.t(d.CreatedAt), s.t(d.UpdatedAt)); err != nil {
 			return s.domainConflict(err)
 		}
 		_, err := t.appendEvents(events)
@@ -198,8 +198,8 @@ func (s *Store) UpdateDomain(ctx context.Context, id string, fn func(*store.Doma
 				return err
 			}
 		}
-		if _, err := t.exec(`UPDATE domains SET state = ?, method = ?, challenge = ?, verified_at = ?, verified_by = ?, checked_at = ?, next_check_at = ?, failure = ?, updated_at = ? WHERE id = ?`,
-			string(d.State), string(d.Method), d.Challenge, s.nt(d.VerifiedAt), d.VerifiedBy, s.nt(d.CheckedAt), s.nt(d.NextCheckAt), d.Failure, s.t(d.UpdatedAt), id); err != nil {
+		if _, err := t.exec(`UPDATE domains SET state = ?, method = ?, challenge = ?, verified_at = ?, verified_by = ?, checked_at = ?, next_check_at = ?, failure = ?, failure_kind = ?, check_failures = ?, updated_at = ? WHERE id = ?`,
+			string(d.State), string(d.Method), d.Challenge, s.nt(d.VerifiedAt), d.VerifiedBy, s.nt(d.CheckedAt), s.nt(d.NextCheckAt), d.Failure, d.FailureKind, d.CheckFailures, s.t(d.UpdatedAt), id); err != nil {
 			return s.domainConflict(err)
 		}
 		if _, err := t.appendEvents(events); err != nil {

@@ -63,6 +63,7 @@ type filterSQL struct {
 	b     strings.Builder
 	args  []any
 	nodes int
+	dir   string // the directory the rows belong to
 }
 
 func (s *Store) userWhere(directoryID string, f store.Filter) (string, []any, error) {
@@ -78,7 +79,7 @@ func (s *Store) where(alias string, attrs map[store.Attr]attrCol, directoryID st
 	if f == nil {
 		return scope, []any{directoryID}, nil
 	}
-	w := &filterSQL{s: s, attrs: attrs, args: []any{directoryID}}
+	w := &filterSQL{s: s, attrs: attrs, args: []any{directoryID}, dir: directoryID}
 	if err := w.node(f, 0); err != nil {
 		return "", nil, err
 	}
@@ -182,7 +183,7 @@ func (w *filterSQL) compare(c store.Compare) error {
 		case kindString:
 			w.b.WriteString(a.col + " <> ''")
 		case kindEmail:
-			w.b.WriteString("EXISTS (SELECT 1 FROM directory_user_emails e WHERE e.user_id = u.id")
+			w.emailsOfDirectory()
 			w.emailType(c.EmailType)
 			w.b.WriteString(")")
 		case kindMember:
@@ -255,17 +256,17 @@ func (w *filterSQL) compare(c store.Compare) error {
 	}
 	if a.kind == kindEmail {
 		if c.Op == store.OpEq || c.Op == store.OpSw {
-			// An equality or prefix match can start from the email value
-			// index: the users having such an email.
-			w.b.WriteString("u.id IN (SELECT e.user_id FROM directory_user_emails e WHERE e.value_lower" + cond)
+			// An equality or prefix match is a range of the email table's
+			// key (directory, value): the users having such an email.
+			w.emailsOfDirectory()
+			w.b.WriteString(" AND e.value_lower" + cond)
 			w.args = append(w.args, arg)
 			w.emailType(c.EmailType)
 			w.b.WriteString(")")
 			return nil
 		}
-		// Other comparisons cannot use the index: test the emails of each
-		// user of the directory rather than every email stored.
-		w.b.WriteString("EXISTS (SELECT 1 FROM directory_user_emails e WHERE e.user_id = u.id")
+		// Other comparisons test every email of the directory, once.
+		w.emailsOfDirectory()
 		w.emailType(c.EmailType)
 		w.b.WriteString(" AND e.value_lower" + cond + ")")
 	} else {
@@ -273,6 +274,13 @@ func (w *filterSQL) compare(c store.Compare) error {
 	}
 	w.args = append(w.args, arg)
 	return nil
+}
+
+// emailsOfDirectory opens "the users having an email of the directory such
+// that": the caller adds conditions on e and the closing parenthesis.
+func (w *filterSQL) emailsOfDirectory() {
+	w.b.WriteString("u.id IN (SELECT e.user_id FROM directory_user_emails e WHERE e.directory_id = ?")
+	w.args = append(w.args, w.dir)
 }
 
 func (w *filterSQL) emailType(t string) {

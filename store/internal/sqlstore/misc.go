@@ -24,23 +24,59 @@ func (s *Store) CreateLoginRequest(ctx context.Context, r *store.LoginRequest) e
 
 // ConsumeLoginRequest removes and returns the request id: a single DELETE
 // ... RETURNING, so that of concurrent callers exactly one gets the row.
-func (s *Store) ConsumeLoginRequest(ctx context.Context, id string, now time.Time) (*store.LoginRequest, error) {
+//
+// With events it runs in a transaction that appends them only when the
+// request was found unexpired; the expired request is deleted all the same.
+func (s *Store) ConsumeLoginRequest(ctx context.Context, id string, now time.Time, events ...Event) (*store.LoginRequest, error) {
 	if id == "" {
 		return nil, invalid("login request id is required")
 	}
 	if now.IsZero() {
 		return nil, invalid("now is required")
 	}
+	if err := store.ValidateEvents(events); err != nil {
+		return nil, err
+	}
+	const q = `DELETE FROM login_requests WHERE id = ? RETURNING ` + loginCols
 	var r store.LoginRequest
-	err := s.writeOneRow(ctx, `DELETE FROM login_requests WHERE id = ? RETURNING `+loginCols, id).
-		Scan(&r.ID, &r.ConnectionID, &r.OrgID, &r.Protocol, bc(&r.Binding), &r.Nonce, &r.CodeVerifier, &r.ReturnTo, &r.Test, tc(&r.CreatedAt), tc(&r.ExpiresAt))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("login request")
+	scan := func(rw *row) error {
+		err := rw.Scan(&r.ID, &r.ConnectionID, &r.OrgID, &r.Protocol, bc(&r.Binding), &r.Nonce, &r.CodeVerifier, &r.ReturnTo, &r.Test, tc(&r.CreatedAt), tc(&r.ExpiresAt))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("login request")
+		}
+		if err != nil {
+			return s.wrap(err)
+		}
+		if !r.ExpiresAt.After(now) {
+			return store.ErrExpired
+		}
+		return nil
 	}
+	if len(events) == 0 {
+		if err := scan(s.writeOneRow(ctx, q, id)); err != nil {
+			return nil, err
+		}
+		return &r, nil
+	}
+	expired := false
+	err := s.write(ctx, func(t *tx) error {
+		expired = false
+		err := scan(t.queryRow(q, id))
+		if errors.Is(err, store.ErrExpired) {
+			// Commit the deletion, without the events.
+			expired = true
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		_, err = t.appendEvents(events)
+		return err
+	})
 	if err != nil {
-		return nil, s.wrap(err)
+		return nil, err
 	}
-	if !r.ExpiresAt.After(now) {
+	if expired {
 		return nil, store.ErrExpired
 	}
 	return &r, nil
@@ -49,23 +85,43 @@ func (s *Store) ConsumeLoginRequest(ctx context.Context, id string, now time.Tim
 // ConsumeAssertionID records an assertion id unless it is recorded and
 // unexpired. The upsert replaces only an expired row, so of concurrent
 // callers exactly one inserts or replaces it.
-func (s *Store) ConsumeAssertionID(ctx context.Context, connectionID, assertionID string, expiresAt, now time.Time) error {
+//
+// With events it runs in a transaction that appends them only when the id
+// was recorded.
+func (s *Store) ConsumeAssertionID(ctx context.Context, connectionID, assertionID string, expiresAt, now time.Time, events ...Event) error {
 	if connectionID == "" || assertionID == "" {
 		return invalid("connection id and assertion id are required")
 	}
 	if expiresAt.IsZero() || now.IsZero() {
 		return invalid("expiry and now are required")
 	}
-	n, err := s.writeOne(ctx, `INSERT INTO assertion_ids (connection_id, assertion_id, expires_at) VALUES (?, ?, ?)
-ON CONFLICT (connection_id, assertion_id) DO UPDATE SET expires_at = excluded.expires_at WHERE assertion_ids.expires_at <= ?`,
-		connectionID, assertionID, s.t(expiresAt), s.t(now))
-	if err != nil {
+	if err := store.ValidateEvents(events); err != nil {
 		return err
 	}
-	if n == 0 {
-		return fmt.Errorf("%w: assertion id already used", store.ErrAlreadyExists)
+	const q = `INSERT INTO assertion_ids (connection_id, assertion_id, expires_at) VALUES (?, ?, ?)
+ON CONFLICT (connection_id, assertion_id) DO UPDATE SET expires_at = excluded.expires_at WHERE assertion_ids.expires_at <= ?`
+	replay := fmt.Errorf("%w: assertion id already used", store.ErrAlreadyExists)
+	if len(events) == 0 {
+		n, err := s.writeOne(ctx, q, connectionID, assertionID, s.t(expiresAt), s.t(now))
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return replay
+		}
+		return nil
 	}
-	return nil
+	return s.write(ctx, func(t *tx) error {
+		n, err := t.execN(q, connectionID, assertionID, s.t(expiresAt), s.t(now))
+		if err != nil {
+			return s.wrap(err)
+		}
+		if n == 0 {
+			return replay
+		}
+		_, err = t.appendEvents(events)
+		return err
+	})
 }
 
 // GetBranding returns the branding of scope.
@@ -110,33 +166,138 @@ func (s *Store) PutBranding(ctx context.Context, b *store.Branding, events ...Ev
 		return err
 	}
 	return s.write(ctx, func(t *tx) error {
-		if b.Scope != "" {
-			var one int
-			err := t.queryRow(`SELECT 1 FROM organizations WHERE id = ?`, b.Scope).Scan(&one)
-			if errors.Is(err, sql.ErrNoRows) {
-				return notFound("organization")
-			}
-			if err != nil {
-				return s.wrap(err)
-			}
+		if err := t.brandingScopeExists(b.Scope); err != nil {
+			return err
 		}
-		lt, ld := assetCols(b.Logo)
-		ft, fd := assetCols(b.Favicon)
-		if _, err := t.exec(`INSERT INTO brandings (scope, accent_color, logo_type, logo_data, favicon_type, favicon_data, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (scope) DO UPDATE SET accent_color = excluded.accent_color, logo_type = excluded.logo_type, logo_data = excluded.logo_data,
- favicon_type = excluded.favicon_type, favicon_data = excluded.favicon_data, updated_at = excluded.updated_at`,
-			b.Scope, b.AccentColor, lt, ld, ft, fd, s.t(b.UpdatedAt)); err != nil {
-			return s.wrap(err)
+		if err := t.putBranding(b); err != nil {
+			return err
 		}
 		_, err := t.appendEvents(events)
 		return err
 	})
 }
 
-// DeleteBranding removes the branding of scope.
-func (s *Store) DeleteBranding(ctx context.Context, scope string) error {
-	_, err := s.writeOne(ctx, `DELETE FROM brandings WHERE scope = ?`, scope)
-	return err
+func (t *tx) brandingScopeExists(scope string) error {
+	if scope == "" {
+		return nil
+	}
+	return t.exists(`SELECT 1 FROM organizations WHERE id = ?`, scope, "organization")
+}
+
+func (t *tx) putBranding(b *store.Branding) error {
+	lt, ld := assetCols(b.Logo)
+	ft, fd := assetCols(b.Favicon)
+	if _, err := t.exec(`INSERT INTO brandings (scope, accent_color, logo_type, logo_data, favicon_type, favicon_data, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (scope) DO UPDATE SET accent_color = excluded.accent_color, logo_type = excluded.logo_type, logo_data = excluded.logo_data,
+ favicon_type = excluded.favicon_type, favicon_data = excluded.favicon_data, updated_at = excluded.updated_at`,
+		b.Scope, b.AccentColor, lt, ld, ft, fd, t.s.t(b.UpdatedAt)); err != nil {
+		return t.s.wrap(err)
+	}
+	return nil
+}
+
+const brandingCols = `scope, accent_color, logo_type, logo_data, favicon_type, favicon_data, updated_at`
+
+func scanBranding(r interface{ Scan(...any) error }) (*store.Branding, error) {
+	var b store.Branding
+	var logoType, favType sql.NullString
+	var logo, fav []byte
+	if err := r.Scan(&b.Scope, &b.AccentColor, &logoType, bc(&logo), &favType, bc(&fav), tc(&b.UpdatedAt)); err != nil {
+		return nil, err
+	}
+	if logoType.Valid {
+		b.Logo = &store.Asset{ContentType: logoType.String, Data: logo}
+	}
+	if favType.Valid {
+		b.Favicon = &store.Asset{ContentType: favType.String, Data: fav}
+	}
+	return &b, nil
+}
+
+// UpdateBranding changes the branding of scope with fn, creating it when
+// absent.
+func (s *Store) UpdateBranding(ctx context.Context, scope string, fn func(*store.Branding) ([]Event, error)) (*store.Branding, error) {
+	if fn == nil {
+		return nil, invalid("update function is required")
+	}
+	var out *store.Branding
+	err := s.write(ctx, func(t *tx) error {
+		if err := t.brandingScopeExists(scope); err != nil {
+			return err
+		}
+		if s.d.ForUpdate != "" {
+			// An absent row cannot be locked: make sure it exists, empty,
+			// so that concurrent first updates serialize on its lock
+			// instead of both starting from nothing. A rollback removes
+			// it again.
+			if _, err := t.exec(`INSERT INTO brandings (scope, updated_at) VALUES (?, ?) ON CONFLICT (scope) DO NOTHING`, scope, s.t(time.Time{})); err != nil {
+				return s.wrap(err)
+			}
+		}
+		cur, err := scanBranding(t.queryRow(`SELECT `+brandingCols+` FROM brandings WHERE scope = ?`+s.d.ForUpdate, scope))
+		if errors.Is(err, sql.ErrNoRows) {
+			cur, err = &store.Branding{Scope: scope}, nil
+		}
+		if err != nil {
+			return s.wrap(err)
+		}
+		b := *cur
+		b.Logo, b.Favicon = cloneAsset(cur.Logo), cloneAsset(cur.Favicon)
+		events, err := fn(&b)
+		if err != nil {
+			return err
+		}
+		if b.Scope != scope {
+			return invalid("branding: scope cannot change")
+		}
+		if err := b.Validate(); err != nil {
+			return err
+		}
+		if err := store.ValidateEvents(events); err != nil {
+			return err
+		}
+		if err := t.putBranding(&b); err != nil {
+			return err
+		}
+		if _, err := t.appendEvents(events); err != nil {
+			return err
+		}
+		b.UpdatedAt = norm(b.UpdatedAt)
+		b.Logo, b.Favicon = cloneAsset(b.Logo), cloneAsset(b.Favicon)
+		out = &b
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func cloneAsset(a *store.Asset) *store.Asset {
+	if a == nil {
+		return nil
+	}
+	return &store.Asset{ContentType: a.ContentType, Data: cloneBytes(a.Data)}
+}
+
+// DeleteBranding removes the branding of scope, appending events only when
+// it existed.
+func (s *Store) DeleteBranding(ctx context.Context, scope string, events ...Event) error {
+	if err := store.ValidateEvents(events); err != nil {
+		return err
+	}
+	if len(events) == 0 {
+		_, err := s.writeOne(ctx, `DELETE FROM brandings WHERE scope = ?`, scope)
+		return err
+	}
+	return s.write(ctx, func(t *tx) error {
+		n, err := t.execN(`DELETE FROM brandings WHERE scope = ?`, scope)
+		if err != nil || n == 0 {
+			return s.wrap(err)
+		}
+		_, err = t.appendEvents(events)
+		return err
+	})
 }
 
 const apiKeyCols = `id, name, digest, hint, created_at, last_used_at, revoked_at`

@@ -72,6 +72,9 @@ func TestLookupsUseIndexes(t *testing.T) {
 	q := func(name, sql string, args ...any) query { return query{name, sql, args} }
 	queries := []query{
 		q("token by digest", `SELECT `+tokenCols+` FROM directory_tokens WHERE digest = ?`, []byte("d")),
+		q("token and directory by digest", authTokenSQL, []byte("d")),
+		q("sessions of a revoked link", `DELETE FROM portal_sessions WHERE link_id = ?`, "link"),
+		q("sessions of an organization", `DELETE FROM portal_sessions WHERE org_id = ?`, "org"),
 		q("user by id", `SELECT `+userCols+` FROM directory_users WHERE id = ? AND directory_id = ?`, "u", "dir"),
 		userPage("all users", nil),
 		userPage("filter userName", eq(store.AttrUserName, "a@b.c")),
@@ -87,8 +90,8 @@ func TestLookupsUseIndexes(t *testing.T) {
 		groupPage("groups of a member", eq(store.AttrMember, "usr")),
 		q("users by email in an organization", `SELECT `+userColsU+` FROM directory_users u WHERE u.org_id = ? AND u.id IN (
  SELECT x.id FROM directories d JOIN directory_users x ON x.directory_id = d.id WHERE d.org_id = ? AND x.user_name_lower = ?
- UNION SELECT m.user_id FROM directory_user_emails m WHERE m.value_lower = ?)
-ORDER BY u.directory_id, u.id`, "org", "org", "a@b.c", "a@b.c"),
+ UNION SELECT m.user_id FROM directories d JOIN directory_user_emails m ON m.directory_id = d.id WHERE d.org_id = ? AND m.value_lower = ?)
+ORDER BY u.directory_id, u.id`, "org", "org", "a@b.c", "org", "a@b.c"),
 		q("group members", `SELECT m.member_id FROM group_members m WHERE m.group_id = ? ORDER BY m.member_id`, "g"),
 		q("member's groups", `SELECT `+groupColsG+` FROM group_members m JOIN directory_groups g ON g.id = m.group_id
 WHERE m.member_id = ? AND m.directory_id = ? ORDER BY g.id`, "u", "dir"),

@@ -152,6 +152,10 @@ func (s *Store) RevokePortalLink(ctx context.Context, id string, now time.Time, 
 			// stands and nothing new happened.
 			return t.exists(`SELECT 1 FROM portal_links WHERE id = ?`, id, "portal link")
 		}
+		// The link's visitors are signed out with it.
+		if _, err := t.exec(`DELETE FROM portal_sessions WHERE link_id = ?`, id); err != nil {
+			return s.wrap(err)
+		}
 		_, err = t.appendEvents(events)
 		return err
 	})
@@ -255,11 +259,50 @@ func (s *Store) GetPortalSession(ctx context.Context, digest []byte, now time.Ti
 	return &ps, nil
 }
 
-// DeletePortalSession removes the session with id.
-func (s *Store) DeletePortalSession(ctx context.Context, id string) error {
+// DeletePortalSession removes the session with id, appending events only
+// when it existed.
+func (s *Store) DeletePortalSession(ctx context.Context, id string, events ...Event) error {
 	if id == "" {
 		return invalid("portal session id is required")
 	}
-	_, err := s.writeOne(ctx, `DELETE FROM portal_sessions WHERE id = ?`, id)
-	return err
+	if err := store.ValidateEvents(events); err != nil {
+		return err
+	}
+	if len(events) == 0 {
+		_, err := s.writeOne(ctx, `DELETE FROM portal_sessions WHERE id = ?`, id)
+		return err
+	}
+	return s.write(ctx, func(t *tx) error {
+		n, err := t.execN(`DELETE FROM portal_sessions WHERE id = ?`, id)
+		if err != nil || n == 0 {
+			return s.wrap(err)
+		}
+		_, err = t.appendEvents(events)
+		return err
+	})
+}
+
+// DeletePortalSessions removes every session of the organization and
+// appends events.
+func (s *Store) DeletePortalSessions(ctx context.Context, orgID string, events ...Event) (int, error) {
+	if orgID == "" {
+		return 0, invalid("organization id is required")
+	}
+	if err := store.ValidateEvents(events); err != nil {
+		return 0, err
+	}
+	var n int64
+	err := s.write(ctx, func(t *tx) error {
+		var err error
+		n, err = t.execN(`DELETE FROM portal_sessions WHERE org_id = ?`, orgID)
+		if err != nil {
+			return s.wrap(err)
+		}
+		_, err = t.appendEvents(events)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return int(n), nil
 }

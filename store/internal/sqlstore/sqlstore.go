@@ -197,17 +197,25 @@ func (c *stmtCache) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A statement is never closed under c.mu: closing waits for every
+	// connection it was prepared on, and one of them may be running a
+	// query that waits (for a row lock) on a transaction whose goroutine
+	// waits for c.mu in cached: a deadlock.
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if old, ok := c.m[query]; ok {
+	old, dup := c.m[query]
+	full := !dup && len(c.m) >= maxCachedStatements
+	if !dup && !full {
+		c.m[query] = st
+	}
+	c.mu.Unlock()
+	switch {
+	case dup:
 		st.Close()
 		return old, nil
-	}
-	if len(c.m) >= maxCachedStatements {
+	case full:
 		st.Close()
 		return nil, nil
 	}
-	c.m[query] = st
 	return st, nil
 }
 

@@ -99,9 +99,9 @@ func TestFilterArguments(t *testing.T) {
 		{store.Compare{Attr: store.AttrDisplayName, Op: store.OpEw, Value: "SMITH"}, `u.display_name_lower LIKE ? ESCAPE '\'`, []any{"%smith"}},
 		{store.Compare{Attr: store.AttrActive, Op: store.OpNe, Value: true}, "u.active <> ?", []any{true}},
 		{store.Compare{Attr: store.AttrCreated, Op: store.OpGe, Value: when}, "u.created_at >= ?", []any{when.UTC().Truncate(time.Microsecond).UnixMicro()}},
-		{store.Compare{Attr: store.AttrEmail, Op: store.OpPr, EmailType: "Work"}, "EXISTS (SELECT 1 FROM directory_user_emails e WHERE e.user_id = u.id AND e.type_lower = ?)", []any{"work"}},
-		{store.Compare{Attr: store.AttrEmail, Op: store.OpEq, Value: "A@B.C", EmailType: "Work"}, "u.id IN (SELECT e.user_id FROM directory_user_emails e WHERE e.value_lower = ? AND e.type_lower = ?)", []any{"a@b.c", "work"}},
-		{store.Compare{Attr: store.AttrEmail, Op: store.OpCo, Value: "B"}, `EXISTS (SELECT 1 FROM directory_user_emails e WHERE e.user_id = u.id AND e.value_lower LIKE ? ESCAPE '\')`, []any{"%b%"}},
+		{store.Compare{Attr: store.AttrEmail, Op: store.OpPr, EmailType: "Work"}, "u.id IN (SELECT e.user_id FROM directory_user_emails e WHERE e.directory_id = ? AND e.type_lower = ?)", []any{"d", "work"}},
+		{store.Compare{Attr: store.AttrEmail, Op: store.OpEq, Value: "A@B.C", EmailType: "Work"}, "u.id IN (SELECT e.user_id FROM directory_user_emails e WHERE e.directory_id = ? AND e.value_lower = ? AND e.type_lower = ?)", []any{"d", "a@b.c", "work"}},
+		{store.Compare{Attr: store.AttrEmail, Op: store.OpCo, Value: "B"}, `u.id IN (SELECT e.user_id FROM directory_user_emails e WHERE e.directory_id = ? AND e.value_lower LIKE ? ESCAPE '\')`, []any{"d", "%b%"}},
 		{&store.Or{Left: store.Compare{Attr: store.AttrGivenName, Op: store.OpPr}, Right: &store.Compare{Attr: store.AttrFamilyName, Op: store.OpCo, Value: "O'Brien"}},
 			`(u.given_name_lower <> '' OR u.family_name_lower LIKE ? ESCAPE '\')`, []any{"%o'brien%"}},
 	}

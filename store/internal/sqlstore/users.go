@@ -13,9 +13,13 @@ import (
 )
 
 // A user's emails are kept twice: whole, as JSON in directory_users.emails,
-// which is what reads return, and one row per address in
-// directory_user_emails (lower-cased value and type), which is what filters
-// and FindDirectoryUsersByEmail query.
+// which is what reads return, and one row per distinct (address, type) in
+// directory_user_emails, which is what filters and FindDirectoryUsersByEmail
+// query. That table is its own index: its key (directory, lower-cased value,
+// user, lower-cased type) serves every lookup, so a user's creation writes
+// one b-tree for its emails, not a table and an index. Its rows are deleted
+// with the directory (foreign key) or explicitly, from the user's stored
+// emails, when the user changes or goes.
 
 const userCols = `id, directory_id, org_id, user_name, external_id, active, display_name, given_name, family_name, emails, outside_domains, attributes, version, created_at, updated_at`
 
@@ -53,10 +57,24 @@ func encodeEmails(emails []store.Email) ([]byte, error) {
 // primaryEmailLower is the sort key of AttrEmail.
 func primaryEmailLower(u *store.DirectoryUser) string { return strings.ToLower(u.PrimaryEmail()) }
 
-func (t *tx) insertEmails(u *store.DirectoryUser) error {
+// deleteEmails removes the email rows of u, as stored.
+func (t *tx) deleteEmails(u *store.DirectoryUser) error {
 	for i, e := range u.Emails {
-		if _, err := t.exec(`INSERT INTO directory_user_emails (user_id, position, directory_id, value_lower, type_lower) VALUES (?, ?, ?, ?, ?)`,
-			u.ID, i, u.DirectoryID, strings.ToLower(e.Value), strings.ToLower(e.Type)); err != nil {
+		v := strings.ToLower(e.Value)
+		if slices.ContainsFunc(u.Emails[:i], func(p store.Email) bool { return strings.ToLower(p.Value) == v }) {
+			continue
+		}
+		if _, err := t.exec(`DELETE FROM directory_user_emails WHERE directory_id = ? AND value_lower = ? AND user_id = ?`, u.DirectoryID, v, u.ID); err != nil {
+			return t.s.wrap(err)
+		}
+	}
+	return nil
+}
+
+func (t *tx) insertEmails(u *store.DirectoryUser) error {
+	for _, e := range u.Emails {
+		if _, err := t.exec(`INSERT INTO directory_user_emails (directory_id, value_lower, user_id, type_lower) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			u.DirectoryID, strings.ToLower(e.Value), u.ID, strings.ToLower(e.Type)); err != nil {
 			return t.s.wrap(err)
 		}
 	}
@@ -269,8 +287,8 @@ func (s *Store) FindDirectoryUsersByEmail(ctx context.Context, orgID, email stri
 	// directory of the organization, and the email value index.
 	rows, err := r.query(ctx, `SELECT `+userColsU+` FROM directory_users u WHERE u.org_id = ? AND u.id IN (
  SELECT x.id FROM directories d JOIN directory_users x ON x.directory_id = d.id WHERE d.org_id = ? AND x.user_name_lower = ?
- UNION SELECT m.user_id FROM directory_user_emails m WHERE m.value_lower = ?)
-ORDER BY u.directory_id, u.id`, orgID, orgID, e, e)
+ UNION SELECT m.user_id FROM directories d JOIN directory_user_emails m ON m.directory_id = d.id WHERE d.org_id = ? AND m.value_lower = ?)
+ORDER BY u.directory_id, u.id`, orgID, orgID, e, orgID, e)
 	out, err := collectRows(rows, err, scanUserRows)
 	if err != nil {
 		return nil, s.wrap(err)
@@ -329,8 +347,8 @@ func (s *Store) UpdateDirectoryUser(ctx context.Context, directoryID, id string,
 			return s.wrap(err)
 		}
 		if !emailsIndexEqual(cur.Emails, u.Emails) {
-			if _, err := t.exec(`DELETE FROM directory_user_emails WHERE user_id = ?`, id); err != nil {
-				return s.wrap(err)
+			if err := t.deleteEmails(&cur); err != nil {
+				return err
 			}
 			if err := t.insertEmails(&u); err != nil {
 				return err
@@ -373,6 +391,9 @@ func (s *Store) DeleteDirectoryUser(ctx context.Context, directoryID, id string,
 		}
 		groupIDs, err := t.deleteMemberships(directoryID, id, store.MemberUser)
 		if err != nil {
+			return err
+		}
+		if err := t.deleteEmails(&u); err != nil {
 			return err
 		}
 		if _, err := t.exec(`DELETE FROM directory_users WHERE id = ?`, id); err != nil {

@@ -30,6 +30,8 @@ CREATE TABLE domains (
 	checked_at TIMESTAMPTZ,
 	next_check_at TIMESTAMPTZ,
 	failure TEXT COLLATE "C" NOT NULL DEFAULT '',
+	failure_kind TEXT COLLATE "C" NOT NULL DEFAULT '',
+	check_failures INTEGER NOT NULL DEFAULT 0,
 	created_at TIMESTAMPTZ NOT NULL,
 	updated_at TIMESTAMPTZ NOT NULL,
 	UNIQUE (org_id, name)
@@ -48,6 +50,7 @@ CREATE TABLE connections (
 	config BYTEA NOT NULL,
 	allow_email_outside_domains BOOLEAN NOT NULL DEFAULT FALSE,
 	tested_at TIMESTAMPTZ,
+	version BIGINT NOT NULL,
 	created_at TIMESTAMPTZ NOT NULL,
 	updated_at TIMESTAMPTZ NOT NULL
 );
@@ -81,6 +84,7 @@ CREATE TABLE portal_sessions (
 	expires_at TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX portal_sessions_org ON portal_sessions (org_id);
+CREATE INDEX portal_sessions_link ON portal_sessions (link_id);
 CREATE INDEX portal_sessions_expires ON portal_sessions (expires_at);
 
 CREATE TABLE directories (
@@ -132,15 +136,16 @@ CREATE TABLE directory_users (
 CREATE UNIQUE INDEX directory_users_external_id ON directory_users (directory_id, external_id) WHERE external_id <> '';
 CREATE INDEX directory_users_created ON directory_users (directory_id, created_at, id);
 
+-- Keyed for lookup: the key serves email filters and login-time lookups by
+-- value within a directory; there is no separate index to write. Rows of a
+-- user are deleted explicitly, by key, from the user's stored emails.
 CREATE TABLE directory_user_emails (
-	user_id TEXT COLLATE "C" NOT NULL REFERENCES directory_users (id) ON DELETE CASCADE,
-	position INTEGER NOT NULL,
-	directory_id TEXT COLLATE "C" NOT NULL,
+	directory_id TEXT COLLATE "C" NOT NULL REFERENCES directories (id) ON DELETE CASCADE,
 	value_lower TEXT COLLATE "C" NOT NULL,
+	user_id TEXT COLLATE "C" NOT NULL,
 	type_lower TEXT COLLATE "C" NOT NULL DEFAULT '',
-	PRIMARY KEY (user_id, position)
+	PRIMARY KEY (directory_id, value_lower, user_id, type_lower)
 );
-CREATE INDEX directory_user_emails_value ON directory_user_emails (value_lower);
 
 CREATE TABLE directory_groups (
 	id TEXT COLLATE "C" PRIMARY KEY,

@@ -28,6 +28,8 @@ CREATE TABLE domains (
 	checked_at INTEGER,
 	next_check_at INTEGER,
 	failure TEXT NOT NULL DEFAULT '',
+	failure_kind TEXT NOT NULL DEFAULT '',
+	check_failures INTEGER NOT NULL DEFAULT 0,
 	created_at INTEGER NOT NULL,
 	updated_at INTEGER NOT NULL,
 	UNIQUE (org_id, name)
@@ -46,6 +48,7 @@ CREATE TABLE connections (
 	config BLOB NOT NULL,
 	allow_email_outside_domains INTEGER NOT NULL DEFAULT 0,
 	tested_at INTEGER,
+	version INTEGER NOT NULL,
 	created_at INTEGER NOT NULL,
 	updated_at INTEGER NOT NULL
 );
@@ -79,6 +82,7 @@ CREATE TABLE portal_sessions (
 	expires_at INTEGER NOT NULL
 );
 CREATE INDEX portal_sessions_org ON portal_sessions (org_id);
+CREATE INDEX portal_sessions_link ON portal_sessions (link_id);
 CREATE INDEX portal_sessions_expires ON portal_sessions (expires_at);
 
 CREATE TABLE directories (
@@ -130,15 +134,16 @@ CREATE TABLE directory_users (
 CREATE UNIQUE INDEX directory_users_external_id ON directory_users (directory_id, external_id) WHERE external_id <> '';
 CREATE INDEX directory_users_created ON directory_users (directory_id, created_at, id);
 
+-- Keyed for lookup: the key serves email filters and login-time lookups by
+-- value within a directory; there is no separate index to write. Rows of a
+-- user are deleted explicitly, by key, from the user's stored emails.
 CREATE TABLE directory_user_emails (
-	user_id TEXT NOT NULL REFERENCES directory_users (id) ON DELETE CASCADE,
-	position INTEGER NOT NULL,
-	directory_id TEXT NOT NULL,
+	directory_id TEXT NOT NULL REFERENCES directories (id) ON DELETE CASCADE,
 	value_lower TEXT NOT NULL,
+	user_id TEXT NOT NULL,
 	type_lower TEXT NOT NULL DEFAULT '',
-	PRIMARY KEY (user_id, position)
+	PRIMARY KEY (directory_id, value_lower, user_id, type_lower)
 ) WITHOUT ROWID;
-CREATE INDEX directory_user_emails_value ON directory_user_emails (value_lower);
 
 CREATE TABLE directory_groups (
 	id TEXT PRIMARY KEY,
