@@ -67,10 +67,11 @@ var (
 type AdminError struct {
 	Kind    error  // ErrInvalidInput, ErrNotFound, ErrConflict or ErrNotConfigured
 	Field   string // the input field at fault, when there is one
-	Message string
-	Err     error // the cause, if any
+	Message string // for the operator; never a secret or a Store's error text
+	Err     error  // the cause, if any
 }
 
+// Error returns "portal: " followed by Message.
 func (e *AdminError) Error() string { return "portal: " + e.Message }
 
 // Unwrap returns the kind and the cause.
@@ -167,25 +168,25 @@ type OrganizationInput struct {
 // OrganizationUpdate changes an organization: nil fields stay as they are.
 // An empty ExternalID removes it.
 type OrganizationUpdate struct {
-	Name       *string
-	ExternalID *string
+	Name       *string // the new name; nil keeps it
+	ExternalID *string // the host's own id; nil keeps it, "" removes it
 }
 
 // OrganizationStatus is an organization's setup at a glance.
 type OrganizationStatus struct {
 	Connections       int // SSO connections, in any state
-	ActiveConnections int
-	Directories       int
-	ActiveDirectories int
-	Domains           int
-	VerifiedDomains   int
-	PendingDomains    int
+	ActiveConnections int // SSO connections that sign users in
+	Directories       int // SCIM directories, in any state
+	ActiveDirectories int // SCIM directories that accept requests
+	Domains           int // domains, in any state
+	VerifiedDomains   int // domains that route logins
+	PendingDomains    int // domains awaiting verification
 }
 
 // OrganizationSummary is an organization with its status.
 type OrganizationSummary struct {
-	Organization store.Organization
-	Status       OrganizationStatus
+	Organization store.Organization // the organization
+	Status       OrganizationStatus // its setup at a glance
 }
 
 // OrganizationQuery selects a page of organizations.
@@ -201,6 +202,7 @@ type OrganizationQuery struct {
 
 // OrganizationPage is a page of organizations, ordered by creation.
 type OrganizationPage struct {
+	// Organizations are the page's organizations with their status.
 	Organizations []OrganizationSummary
 	// Next is the After of the next page, "" on the last page.
 	Next string
@@ -423,11 +425,11 @@ func (a *Admin) status(ctx context.Context, orgID string) (OrganizationStatus, e
 
 // Overview is everything about one organization an operator looks at.
 type Overview struct {
-	Organization store.Organization
-	Status       OrganizationStatus
+	Organization store.Organization // the organization
+	Status       OrganizationStatus // its setup at a glance
 	Connections  []store.Connection // secrets removed
-	Directories  []DirectoryInfo
-	Domains      []DomainInfo
+	Directories  []DirectoryInfo    // with their user and group counts
+	Domains      []DomainInfo       // with their TXT records
 	Links        []store.PortalLink // newest first, digests removed
 	// Branding is the organization's own branding, nil when it has none.
 	Branding *store.Branding
@@ -530,7 +532,7 @@ func (a *Admin) RevokeLink(ctx context.Context, id, actor string) (*store.Portal
 
 // DomainInfo is a domain with the TXT record that proves it.
 type DomainInfo struct {
-	Domain store.Domain
+	Domain store.Domain // the domain
 	// RecordName and RecordValue are the TXT record to publish; empty
 	// without a configured domains.Service.
 	RecordName  string
@@ -797,9 +799,9 @@ func (a *Admin) setConnection(ctx context.Context, id, actor string, on bool) (*
 
 // DirectoryInfo is a directory with its user and group counts.
 type DirectoryInfo struct {
-	Directory store.Directory
-	Users     int
-	Groups    int
+	Directory store.Directory // the directory
+	Users     int             // users provisioned into it, active or not
+	Groups    int             // groups provisioned into it
 }
 
 func (a *Admin) listDirectories(ctx context.Context, orgID string) ([]DirectoryInfo, error) {
@@ -1059,7 +1061,7 @@ func (a *Admin) ListEvents(ctx context.Context, q EventQuery) (*events.Page, err
 // NewAPIKey is a management API key just created: Key is shown once and
 // never stored.
 type NewAPIKey struct {
-	Key    string
+	Key    string       // the plaintext key, "okm_..."; shown once
 	APIKey store.APIKey // without its digest
 }
 

@@ -29,7 +29,7 @@ import (
 var updateScreenshots = flag.Bool("update-screenshots", false, "write docs/screenshots/*.png from the browser tests")
 
 // browserWait bounds every wait for the browser.
-const browserWait = 20 * time.Second
+const browserWait = 60 * time.Second
 
 // chromiumPath finds a Chromium or Chrome binary. Without one the browser
 // tests are skipped, except under CI=true where they must run.

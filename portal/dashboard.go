@@ -48,7 +48,8 @@ const maxUploadBytes = 2*MaxBrandingImageBytes + 64<<10
 // POST that must come from the dashboard's origin (Sec-Fetch-Site, else
 // Origin) and carry the CSRF token of the page, a double-submit cookie
 // compared in constant time. Responses carry the portal's security headers
-// with frame-ancestors 'none'; pages have no inline script or style.
+// with frame-ancestors 'none' and script-src limited to the dashboard's own
+// assets (DashboardURL + "/assets/"); pages have no inline script or style.
 func (p *Portal) Dashboard() http.Handler { return p.dash }
 
 func newDashboard(p *Portal, raw string) (*dashboard, error) {
@@ -65,9 +66,12 @@ func newDashboard(p *Portal, raw string) (*dashboard, error) {
 		origin: u.Scheme + "://" + u.Host,
 		mount:  strings.TrimSuffix(u.Path, "/"),
 		secure: u.Scheme == "https",
-		csp:    contentSecurityPolicy(nil),
 		mux:    http.NewServeMux(),
 	}
+	// Scripts only from the dashboard's own assets: mounted on the host's
+	// origin, 'self' would let every script of the host application run in
+	// the dashboard's pages.
+	d.csp = contentSecurityPolicyFor(scriptSource(d.origin, d.mount), nil)
 	d.routes()
 	return d, nil
 }

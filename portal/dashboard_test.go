@@ -53,7 +53,7 @@ func TestDashboardSecurityHeaders(t *testing.T) {
 		}
 		hd := w.Header()
 		csp := hd.Get("Content-Security-Policy")
-		for _, must := range []string{"default-src 'self';", "script-src 'self';", "style-src 'self';", "frame-ancestors 'none';", "form-action 'self';"} {
+		for _, must := range []string{"default-src 'self';", "script-src https://app.example.com/dashboard/assets/;", "style-src 'self';", "frame-ancestors 'none';", "form-action 'self';"} {
 			if !strings.Contains(csp, must) {
 				t.Errorf("%s: CSP %q lacks %q", name, csp, must)
 			}

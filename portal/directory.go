@@ -516,28 +516,10 @@ func (p *Portal) directoryRevokeToken(w http.ResponseWriter, r *http.Request, s 
 
 // ----- Activation -----
 
-// directoryLifecycle is Config.Directories, else the SCIM server's own
-// lifecycle, else nil.
+// directoryLifecycle is Config.Directories, which New defaults to
+// Config.SCIM; nil when neither is set.
 func (p *Portal) directoryLifecycle() DirectoryLifecycle {
-	if p.cfg.Directories != nil {
-		return p.cfg.Directories
-	}
-	if p.cfg.SCIM != nil {
-		return scimLifecycle{p.cfg.SCIM}
-	}
-	return nil
-}
-
-// scimLifecycle adapts a scimkit.Server to DirectoryLifecycle. scimkit
-// records its own actor ("system") in the state events.
-type scimLifecycle struct{ s *scimkit.Server }
-
-func (l scimLifecycle) ActivateDirectory(ctx context.Context, id, _ string) (*store.Directory, error) {
-	return l.s.ActivateDirectory(ctx, id)
-}
-
-func (l scimLifecycle) DeactivateDirectory(ctx context.Context, id, _ string) (*store.Directory, error) {
-	return l.s.DeactivateDirectory(ctx, id)
+	return p.cfg.Directories
 }
 
 // directorySetState activates or deactivates the directory, and tells the

@@ -19,10 +19,45 @@
 //	}
 //	mux.Handle("/portal/", http.StripPrefix("/portal", admin))
 //
-// Routes, relative to the mount point: GET /l/{token} (also /l?token=) the
-// link landing page, POST /l the redemption, GET / the overview, GET /sso,
-// /directory-sync and /domains the sections, POST /logout, and the assets
-// under /assets/ and /brand/.
+// Routes, relative to the mount point. Without a session: GET /l/{token}
+// (also /l?token=) the link landing page, POST /l the redemption, GET
+// /sso/test/{ticket} the test-connection popup (see below), and the assets:
+// GET /assets/{file} (portal.css, portal.js, sso.css, sso.js),
+// /brand/style.css, /brand/logo and /brand/favicon. Under a session: GET /
+// the overview, POST /logout, and the sections' routes listed under each
+// section below. Anything else is a 404 page.
+//
+// # Configuration
+//
+// Config.Store and Config.BaseURL are required; every other field is
+// optional and documented with its default. The sections of the portal and
+// the operator dashboard do as much as the fields allow:
+//
+//   - SSO (*ssokit.SSO, same Store): the single sign-on section creates,
+//     configures, tests, activates and deletes connections. Without it the
+//     section only lists the organization's connections.
+//   - SCIM (*scimkit.Server, same Store): the directory-sync section
+//     creates directories and shows their endpoint, creates, rotates and
+//     revokes bearer tokens, and activates and deactivates them. Without it
+//     the section only lists directories with their users and groups.
+//   - Domains (*domains.Service): adding, verifying and removing domains in
+//     the portal, the dashboard and the management API, with the TXT record
+//     to publish. Without it domains are only listed.
+//   - Connections and Directories: the lifecycles the dashboard, the
+//     management API and the portal's pages switch connections and
+//     directories on and off with. They default to SSO and SCIM, which
+//     implement ConnectionLifecycle and DirectoryLifecycle themselves and
+//     record the session or operator as the events' actor; set them only to
+//     wrap those rules. With neither, those operations fail with
+//     ErrNotConfigured.
+//   - DevSimulatedSync and HTTPClient: a "run a simulated sync" button on a
+//     directory's page that provisions generated users and groups through
+//     the directory's own SCIM endpoint with a short-lived token (revoked
+//     afterwards), sent with HTTPClient (default: a 30-second timeout). For
+//     development and demos only; it needs SCIM.
+//   - DashboardURL and Operator: where the operator dashboard is mounted
+//     (default: BaseURL's origin + "/dashboard") and who the staff member
+//     behind a dashboard request is, recorded as "operator:<name>".
 //
 // # Links
 //
@@ -81,12 +116,15 @@
 //     apart. A browser too old to send it cannot redeem a link.)
 //   - Every response carries Cache-Control: no-store, Referrer-Policy:
 //     no-referrer, X-Content-Type-Options: nosniff and
-//     Content-Security-Policy: default-src 'self'; script-src 'self';
-//     style-src 'self'; img-src 'self' data:; frame-ancestors <the
-//     FrameAncestors origins, or 'none'>; form-action 'self'; base-uri
-//     'none'; object-src 'none'. Pages have no inline script or style; the
-//     accent colour comes from a served stylesheet (/brand/style.css). Names
-//     that come from customers or identity providers are rendered escaped.
+//     Content-Security-Policy: default-src 'self'; script-src
+//     <BaseURL>/assets/; style-src 'self'; img-src 'self' data:;
+//     frame-ancestors <the FrameAncestors origins, or 'none'>; form-action
+//     'self'; base-uri 'none'; object-src 'none'. The script source is the
+//     portal's own assets path, not 'self': the portal shares the host's
+//     origin, and 'self' would let any script the host serves run in the
+//     portal's pages. Pages have no inline script or style; the accent
+//     colour comes from a served stylesheet (/brand/style.css). Names that
+//     come from customers or identity providers are rendered escaped.
 //   - Uploaded logos and favicons are served only with an image type from an
 //     allowlist, under a sandboxing CSP.
 //   - Revoking a shareable link ends the sessions started from it at their
@@ -116,11 +154,13 @@
 // Changing the IdP side sets the connection back to draft (see
 // ssokit.SSO.ConfigureOIDC).
 //
-// Test connection works on several app instances and in an iframe. The
-// page POSTs (with its CSRF token) for a single-use ticket, valid 5
-// minutes and stored in the Store as a test login request (its id is
-// derived from the ticket's SHA-256), and shows a link that opens
-// GET /sso/test/{ticket} in a popup. That route needs no portal session (a
+// Test connection works on several app instances and in an iframe, with no
+// state kept in the process. The page POSTs (with its CSRF token) for a
+// single-use ticket, a 256-bit secret valid 5 minutes and stored in the
+// Store as a test login request (its id is derived from the ticket's
+// SHA-256), and shows a link that opens GET /sso/test/{ticket} in a popup
+// (the page's script opens it on the click itself, so popup blockers allow
+// it; without script the link opens a new tab). That route needs no portal session (a
 // popup opened from an embedded portal is a top-level window without the
 // iframe's partitioned cookie): it redeems the ticket once and calls
 // ssokit's StartTest. The login ends at ssokit's ACS or callback, which
@@ -139,6 +179,32 @@
 // /sso/connections, GET /sso/{id}, POST /sso/{id}/saml/metadata-url,
 // /saml/metadata-xml, /saml/manual, /oidc, /mapping, /test, /activate,
 // /deactivate, /delete, and GET /sso/{id}/test/status and /test/result.
+//
+// # Directory sync
+//
+// The directory-sync section (feature dir_sync) lists the organization's
+// directories. With Config.SCIM the admin creates one for a provider (Okta,
+// Entra ID, Google Workspace, OneLogin, JumpCloud, Ping Identity or any
+// SCIM 2.0 client) and its page shows the provider's guide with the SCIM
+// endpoint URL and a bearer token shown once; tokens are rotated (at most
+// two active, for a switch without downtime) and revoked there. Activating
+// and deactivating post ORGANIZATION_DIRECTORY_ENABLED and
+// ORGANIZATION_DIRECTORY_DISABLED when embedded. The page also shows the
+// recent provisioning activity read from the directory's events, and its
+// users and groups. Routes: GET /directory-sync, POST /directory-sync, GET
+// /directory-sync/{dir}, POST /directory-sync/{dir}/tokens,
+// /tokens/{token}/revoke, /activate, /deactivate and /simulate
+// (DevSimulatedSync), GET /directory-sync/{dir}/users, /groups and
+// /groups/{group}.
+//
+// # Domains
+//
+// The domains section (feature domains) lists the organization's domains
+// and their state. With Config.Domains the admin adds a domain, is shown
+// the DNS TXT record to publish, asks for a check, and removes a domain;
+// a verified domain routes its users' logins to the organization's
+// connections. Routes: GET /domains, POST /domains, POST
+// /domains/{domain}/verify and /domains/{domain}/remove.
 //
 // # Embedding
 //
@@ -236,7 +302,8 @@
 // DashboardURL's origin (Sec-Fetch-Site, else Origin) and carry a CSRF token
 // matching a double-submit cookie (__Host- prefixed over https, SameSite
 // Strict), compared in constant time. Responses are no-store, no-referrer,
-// and carry the portal's strict CSP with frame-ancestors 'none'; the pages
+// and carry the portal's strict CSP with frame-ancestors 'none' and
+// script-src <DashboardURL>/assets/, the dashboard's own assets; the pages
 // have no inline script or style.
 //
 // # Admin API
@@ -251,9 +318,9 @@
 // api_key.revoked in the same Store write as the change; domains,
 // connections and directories write their own events. Enabling a
 // connection or a directory goes through Config.Connections and
-// Config.Directories (the SSO and SCIM kits' lifecycle rules); domain
-// operations through Config.Domains. Without them those operations return
-// ErrNotConfigured.
+// Config.Directories, which default to Config.SSO and Config.SCIM (the
+// kits' lifecycle rules); domain operations through Config.Domains.
+// Without them those operations return ErrNotConfigured.
 //
 // Logos and favicons are PNG, JPEG, GIF, WebP or ICO of at most 256 KiB,
 // typed from their bytes; SVG is refused, since it can carry script.
@@ -270,5 +337,9 @@
 //
 // The portal writes portal.link.created and portal.link.revoked with the
 // link, and portal.session.created with the redemption that creates the
-// session, in the same Store write. Their data never holds a token.
+// session, in the same Store write. Their data never holds a token. The
+// changes its sections and the dashboard make through the kits are
+// recorded by the kits (sso.connection.*, directory.*, domain.*) with the
+// session ("portal:<session id>") or the operator ("operator:<name>") as
+// the actor.
 package portal

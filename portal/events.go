@@ -23,8 +23,8 @@ const (
 // which portal.js turns into {type, data} messages, adding
 // data.organizationId from the session.
 type UIEvent struct {
-	Type string
-	Data map[string]string
+	Type string            // one of the UIEvent... constants
+	Data map[string]string // the message's data, without organizationId
 }
 
 // dataJSON is the event's data as a JSON object, for the attribute.

@@ -55,9 +55,9 @@ type LinkOptions struct {
 // once and never stored. The JSON form matches the usual portal-link API
 // response: {"id", "location", "expireTime"}.
 type Link struct {
-	ID        string    `json:"id"`
-	URL       string    `json:"location"`
-	ExpiresAt time.Time `json:"expireTime"`
+	ID        string    `json:"id"`         // the link's id, for RevokeLink
+	URL       string    `json:"location"`   // the link to open, holding the token
+	ExpiresAt time.Time `json:"expireTime"` // when it can no longer be redeemed
 }
 
 // GenerateLink issues a portal link for the organization. The token is 256

@@ -108,15 +108,20 @@ type Config struct {
 	Domains *domains.Service
 
 	// Connections activates and deactivates SSO connections (ssokit's
-	// lifecycle rules). Default nil: connections are listed, and enabling
-	// or disabling one fails with ErrNotConfigured.
+	// lifecycle rules) for the dashboard and the management API. Set it
+	// only to wrap or replace the SSO kit's rules. Default: SSO when SSO is
+	// set (*ssokit.SSO is a ConnectionLifecycle); with neither, connections
+	// are listed, and enabling or disabling one fails with
+	// ErrNotConfigured.
 	Connections ConnectionLifecycle
 
 	// Directories activates and deactivates SCIM directories (scimkit's
-	// lifecycle rules). Default nil: directories are listed, and enabling or
-	// disabling one fails with ErrNotConfigured. The portal's directory
-	// pages use it when set (recording the session as the actor), else
-	// SCIM.
+	// lifecycle rules) for the dashboard, the management API and the
+	// portal's directory pages, recording the session or operator as the
+	// actor. Set it only to wrap or replace the SCIM kit's rules. Default:
+	// SCIM when SCIM is set (*scimkit.Server is a DirectoryLifecycle); with
+	// neither, directories are listed, and enabling or disabling one fails
+	// with ErrNotConfigured.
 	Directories DirectoryLifecycle
 
 	// SCIM is the SCIM server whose directories the portal's directory-sync
@@ -146,6 +151,12 @@ type Config struct {
 	// with a 30-second timeout.
 	HTTPClient *http.Client
 }
+
+// The SSO and SCIM kits are the lifecycles Config defaults to.
+var (
+	_ ConnectionLifecycle = (*ssokit.SSO)(nil)
+	_ DirectoryLifecycle  = (*scimkit.Server)(nil)
+)
 
 // Branding is the default look of the portal. The Store's branding
 // (store.GetBranding for the organization, then for scope "") takes
@@ -213,6 +224,12 @@ func New(cfg Config) (*Portal, error) {
 	}
 	if p.log == nil {
 		p.log = slog.Default()
+	}
+	if p.cfg.Connections == nil && p.cfg.SSO != nil {
+		p.cfg.Connections = p.cfg.SSO
+	}
+	if p.cfg.Directories == nil && p.cfg.SCIM != nil {
+		p.cfg.Directories = p.cfg.SCIM
 	}
 	durations := []struct {
 		name string
@@ -359,10 +376,6 @@ func siteOf(host string) string {
 		return d
 	}
 	return host
-}
-
-func contentSecurityPolicy(ancestors []string) string {
-	return contentSecurityPolicyFor("'self'", ancestors)
 }
 
 // scriptSource is the CSP source of the portal's scripts: the URL prefix of

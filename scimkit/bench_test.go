@@ -130,7 +130,7 @@ func seedUsers(b *testing.B, e *benchEnv, n int) {
 			b.Fatal(err)
 		}
 		u := &store.DirectoryUser{ID: fmt.Sprintf("usr_seed%07d", i), DirectoryID: e.dir.ID, OrgID: e.dir.OrgID, Version: 1, CreatedAt: now, UpdatedAt: now}
-		if err := applyUserAttrs(attrs, u); err != nil {
+		if err := applyUserAttrs(attrs, u, true); err != nil {
 			b.Fatal(err)
 		}
 		if err := e.st.CreateDirectoryUser(ctx, u); err != nil {

@@ -45,6 +45,8 @@
 //     PATCH values, 400 mutability as a PATCH path. password is accepted
 //     (Okta and Entra send it) and dropped: never stored, never returned,
 //     never in an event.
+//   - A group cannot be a member of itself (400 invalidValue), and a
+//     member must be a user or group of the same directory.
 //   - Bodies are capped (Config.MaxBodyBytes, 413), list counts are capped
 //     (Config.MaxResults, advertised as filter.maxResults), PATCH
 //     operations and member ids per request are capped (413).
@@ -63,7 +65,31 @@
 // [{"value": id}], removed by path members[value eq "id"] or by path
 // members with a value array, replaced with a list or []; an empty
 // Operations array (200, no change); unknown schema URIs and null values
-// in POST/PUT (ignored); application/json or application/scim+json.
+// in POST/PUT (ignored); application/json or application/scim+json, with
+// parameters such as charset (any other media type gets 415). A count
+// too large for an integer means Config.MaxResults.
+//
+// Decisions where the RFCs leave a choice:
+//
+//   - active defaults to true only when a user is created. A PUT without
+//     active, a PATCH that removes active or sets it to null, keeps the
+//     previous value: omitting the attribute never reactivates (or
+//     deactivates) a user; only an explicit active:true/false does.
+//   - At most one value of a multi-valued attribute (emails,
+//     phoneNumbers, addresses...) is primary. In POST and PUT the last
+//     value marked primary wins and the others get primary:false; in PATCH
+//     the value an operation marks primary wins (RFC 7644 3.5.2). Adding
+//     a value that is already there ("primary":"True" and true are equal)
+//     adds nothing.
+//   - A group PUT without members (or with members:null) leaves the
+//     membership unchanged; members:[] empties the group.
+//   - A members[...] path may join any number of value eq terms with or,
+//     and may carry the Group schema URN; a path-less PATCH value may name
+//     members with the URN too.
+//   - Filters bound real nesting (not, value filters, a switch between
+//     and and or) to 64 levels and the number of comparisons to 1024; a flat
+//     chain of or (or of and) terms is not nesting.
+//
 // Attribute names, operators and URN prefixes are case-insensitive;
 // userName is matched and kept unique case-insensitively; id and
 // externalId are case-exact.
@@ -81,7 +107,9 @@
 // PATCH of a user answers 200 with the resource; PATCH of a group answers
 // 204 (or 200 with the resource when attributes or excludedAttributes is
 // given), so a group's members are never loaded to be patched: member
-// operations become store.MemberOp values.
+// operations become store.MemberOp values. (Only to tell whether a
+// replace of members changes anything are the member ids read; adds and
+// removes are checked with one filtered count.)
 //
 // # Why not elimity's Server
 //
@@ -107,7 +135,11 @@
 // hook, and writes only if the version it read is still current
 // (retrying otherwise), so the hook runs outside any Store transaction
 // and may use the Store. A PATCH or PUT that changes nothing writes
-// nothing and reports nothing.
+// nothing and reports nothing: this includes membership operations that
+// change no membership (adding a present member, removing an absent one,
+// replacing with the same list), which keep the group's version and
+// lastModified. Times are kept to the microsecond, as the Stores keep
+// them, so a 201 shows the meta times later reads show.
 //
 // Events (store.Event.Type, Subject, Data):
 //
@@ -148,5 +180,8 @@
 //
 // Deactivation and deletion are reported at once by events, and
 // UserStatus tells the SSO kit, at login, whether the organization's
-// directories have the email active, deactivated, or not at all.
+// active directories have the email active, deactivated, or not at all.
+// Directories that are switched off are not consulted: their copies no
+// longer change, so an old active copy must not outweigh a deactivation
+// in the directory that replaced it.
 package scimkit

@@ -212,7 +212,20 @@ func testEntraProvisioning(t *testing.T, mk envMaker) {
 		t.Fatalf("events %v, want %v", got, want)
 	}
 	// An unknown member is refused and nothing changes.
-	e.scimErr(e.do("PATCH", "/Groups/"+gid, tok, patchHead+`[{"op":"Add","path":"members","value":[{"value":"usr_nope"}]}]}`), 400, "invalidValue")
+	// The whole request is refused: the known member of the same request
+	// is not added either.
+	g0 := e.must(200, e.do("GET", "/Groups/"+gid, tok, nil))
+	c5 := e.cursor()
+	e.scimErr(e.do("PATCH", "/Groups/"+gid, tok, patchHead+`[{"op":"Add","path":"members","value":[{"value":"`+uid+`"},{"value":"usr_nope"}]}]}`), 400, "invalidValue")
+	if m := e.members(gid); len(m) != 0 {
+		t.Fatalf("members after refused add %v", m)
+	}
+	if evs, _ := e.events(c5); len(evs) != 0 {
+		t.Fatalf("events after refused add %v", eventTypes(evs))
+	}
+	if g := e.must(200, e.do("GET", "/Groups/"+gid, tok, nil)); g.header.Get("ETag") != g0.header.Get("ETag") || g.str("meta", "lastModified") != g0.str("meta", "lastModified") {
+		t.Fatalf("group written by a refused add: %s -> %s", g0.raw, g.raw)
+	}
 
 	// Delete user: 204, then 404, and memberships go with it.
 	e.must(204, e.do("PATCH", "/Groups/"+gid, tok, patchHead+`[{"op":"add","path":"members","value":[{"value":"`+uid+`"}]}]}`))

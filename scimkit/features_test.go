@@ -217,6 +217,34 @@ func TestETags(t *testing.T) {
 		t.Fatalf("group If-None-Match: %d", r.status)
 	}
 	e.scimErr(e.doHeader("PATCH", "/Groups/"+gid, patchHead+`[{"op":"replace","path":"displayName","value":"H"}]}`, map[string]string{"If-Match": `W/"9"`}), 412, "")
+
+	// PUT honours If-Match on users and groups.
+	put := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"a@example.com","displayName":"z"}`
+	e.scimErr(e.doHeader("PUT", "/Users/"+id, put, map[string]string{"If-Match": `W/"1"`}), 412, "")
+	if u := e.user(id); u.DisplayName != "y" || u.Version != 2 {
+		t.Fatalf("stale PUT written: %+v", u)
+	}
+	r = e.must(200, e.doHeader("PUT", "/Users/"+id, put, map[string]string{"If-Match": `W/"2"`}))
+	if r.header.Get("ETag") != `W/"3"` || e.user(id).DisplayName != "z" {
+		t.Fatalf("PUT with current If-Match: %s", r.raw)
+	}
+	gput := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"H"}`
+	e.scimErr(e.doHeader("PUT", "/Groups/"+gid, gput, map[string]string{"If-Match": `W/"9"`}), 412, "")
+	r = e.must(200, e.doHeader("PUT", "/Groups/"+gid, gput, map[string]string{"If-Match": `W/"1"`}))
+	if r.header.Get("ETag") != `W/"2"` || r.str("displayName") != "H" {
+		t.Fatalf("group PUT with current If-Match: %s", r.raw)
+	}
+
+	// A members-only PATCH honours If-Match too, and nothing is added on 412.
+	members := patchHead + `[{"op":"add","path":"members","value":[{"value":"` + id + `"}]}]}`
+	e.scimErr(e.doHeader("PATCH", "/Groups/"+gid, members, map[string]string{"If-Match": `W/"1"`}), 412, "")
+	if m := e.members(gid); len(m) != 0 {
+		t.Fatalf("members added despite 412: %v", m)
+	}
+	r = e.must(204, e.doHeader("PATCH", "/Groups/"+gid, members, map[string]string{"If-Match": `W/"2"`}))
+	if r.header.Get("ETag") != `W/"3"` || !slices.Equal(e.members(gid), []string{id}) {
+		t.Fatalf("members-only PATCH with current If-Match: %s %v", r.header.Get("ETag"), e.members(gid))
+	}
 }
 
 func TestDiscovery(t *testing.T) {

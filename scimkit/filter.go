@@ -63,6 +63,9 @@ func parseAndTranslate(f string, leaf leafFunc, vpf valuePathFunc) (store.Filter
 	if err != nil {
 		return nil, err
 	}
+	if n := filterTerms(expr); n > maxFilterTerms {
+		return nil, filterErr(f[:min(len(f), 64)], "more than %d comparisons", maxFilterTerms)
+	}
 	return translate(f, expr, leaf, vpf, 0)
 }
 
@@ -277,7 +280,48 @@ func scanValue(s string) (string, int, error) {
 	return s[:i], i, nil
 }
 
+// maxFilterDepth bounds the real nesting of a filter: not, and a change
+// between and and or (parentheses that do neither add nothing). A flat chain of one operator
+// ("a or b or c ...") does not nest, however long; maxFilterTerms bounds
+// it instead.
 const maxFilterDepth = 64
+
+// maxFilterTerms bounds the number of comparisons in a filter.
+const maxFilterTerms = 1024
+
+// childDepth is the nesting depth of child, an operand of the logical
+// expression parent at depth: the same depth when child continues a chain
+// of the same operator, one more otherwise.
+func childDepth(parent *filter.LogicalExpression, child filter.Expression, depth int) int {
+	if c, ok := child.(*filter.LogicalExpression); ok && strings.EqualFold(string(c.Operator), string(parent.Operator)) {
+		return depth
+	}
+	return depth + 1
+}
+
+// filterTerms counts the comparisons of e without recursion.
+func filterTerms(e filter.Expression) int {
+	n := 0
+	stack := []filter.Expression{e}
+	for len(stack) > 0 {
+		e := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		switch x := e.(type) {
+		case *filter.LogicalExpression:
+			stack = append(stack, x.Left, x.Right)
+		case *filter.NotExpression:
+			stack = append(stack, x.Expression)
+		case *filter.ValuePath:
+			n++
+			if x.ValueFilter != nil {
+				stack = append(stack, x.ValueFilter)
+			}
+		default:
+			n++
+		}
+	}
+	return n
+}
 
 func translate(f string, e filter.Expression, leaf leafFunc, vpf valuePathFunc, depth int) (store.Filter, error) {
 	if depth > maxFilterDepth {
@@ -285,11 +329,11 @@ func translate(f string, e filter.Expression, leaf leafFunc, vpf valuePathFunc, 
 	}
 	switch e := e.(type) {
 	case *filter.LogicalExpression:
-		l, err := translate(f, e.Left, leaf, vpf, depth+1)
+		l, err := translate(f, e.Left, leaf, vpf, childDepth(e, e.Left, depth))
 		if err != nil {
 			return nil, err
 		}
-		r, err := translate(f, e.Right, leaf, vpf, depth+1)
+		r, err := translate(f, e.Right, leaf, vpf, childDepth(e, e.Right, depth))
 		if err != nil {
 			return nil, err
 		}
@@ -412,11 +456,11 @@ func emailValueFilter(f string, e filter.Expression, depth int) (store.Filter, e
 	case *filter.LogicalExpression:
 		switch strings.ToLower(string(e.Operator)) {
 		case "or":
-			l, err := emailValueFilter(f, e.Left, depth+1)
+			l, err := emailValueFilter(f, e.Left, childDepth(e, e.Left, depth))
 			if err != nil {
 				return nil, err
 			}
-			r, err := emailValueFilter(f, e.Right, depth+1)
+			r, err := emailValueFilter(f, e.Right, childDepth(e, e.Right, depth))
 			if err != nil {
 				return nil, err
 			}
@@ -497,11 +541,11 @@ func memberValueFilter(f string, e filter.Expression, depth int) (store.Filter, 
 		}
 	case *filter.LogicalExpression:
 		if strings.EqualFold(string(e.Operator), "or") {
-			l, err := memberValueFilter(f, e.Left, depth+1)
+			l, err := memberValueFilter(f, e.Left, childDepth(e, e.Left, depth))
 			if err != nil {
 				return nil, err
 			}
-			r, err := memberValueFilter(f, e.Right, depth+1)
+			r, err := memberValueFilter(f, e.Right, childDepth(e, e.Right, depth))
 			if err != nil {
 				return nil, err
 			}

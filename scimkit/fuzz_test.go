@@ -117,7 +117,7 @@ func FuzzPatch(f *testing.F) {
 				t.Fatal(err)
 			}
 		}
-		mops, rest, err := srv.splitMemberOps(ops)
+		mops, rest, err := srv.splitMemberOps(ops, "grp_fuzz")
 		if err != nil {
 			mustBeSCIM(t, err)
 			return

@@ -2,9 +2,12 @@ package scimkit
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 
 	scimerrors "github.com/elimity-com/scim/errors"
@@ -88,6 +91,9 @@ func (s *Server) getGroup(w http.ResponseWriter, r *http.Request, d *store.Direc
 	s.respondGroup(w, r, d, g, http.StatusOK)
 }
 
+var errSelfMember = &scimerrors.ScimError{Status: http.StatusBadRequest, ScimType: scimerrors.ScimTypeInvalidValue,
+	Detail: "A group cannot be a member of itself."}
+
 var errUnknownMember = &scimerrors.ScimError{Status: http.StatusBadRequest, ScimType: scimerrors.ScimTypeInvalidValue,
 	Detail: "A member is not a user or group of this directory."}
 
@@ -113,7 +119,7 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, d *store.Di
 		s.fail(w, r, err)
 		return
 	}
-	now := s.now().UTC()
+	now := s.stamp()
 	g := &store.DirectoryGroup{DirectoryID: d.ID, OrgID: d.OrgID, Version: 1, CreatedAt: now, UpdatedAt: now}
 	ids, _, err := applyGroupAttrs(attrs, g)
 	if err == nil {
@@ -125,6 +131,10 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, d *store.Di
 	}
 	if g.ID, err = s.newID("grp"); err != nil {
 		s.fail(w, r, err)
+		return
+	}
+	if slices.Contains(ids, g.ID) {
+		s.fail(w, r, errSelfMember)
 		return
 	}
 	var ops []store.MemberOp
@@ -164,6 +174,12 @@ func (s *Server) replaceGroup(w http.ResponseWriter, r *http.Request, d *store.D
 		s.fail(w, r, err)
 		return
 	}
+	// members:[] empties the group but validation drops empty lists, so
+	// look for the attribute first; null counts as absent.
+	listsMembers := false
+	if k := groupKey(m, "members"); k != "" && m[k] != nil {
+		listsMembers = true
+	}
 	attrs, err := s.groups.validate(m)
 	if err != nil {
 		s.fail(w, r, err)
@@ -174,8 +190,17 @@ func (s *Server) replaceGroup(w http.ResponseWriter, r *http.Request, d *store.D
 		if err != nil {
 			return nil, err
 		}
+		if !listsMembers {
+			// A PUT without members leaves the membership as it is:
+			// clients send group PUTs to rename, and an absent
+			// attribute is not an empty list.
+			return nil, nil
+		}
 		if err := s.tooManyMembers(len(ids)); err != nil {
 			return nil, err
+		}
+		if slices.Contains(ids, cur.ID) {
+			return nil, errSelfMember
 		}
 		// PUT replaces the resource: members not listed are removed.
 		return []store.MemberOp{{Kind: store.MembersReplace, IDs: ids}}, nil
@@ -197,7 +222,7 @@ func (s *Server) patchGroup(w http.ResponseWriter, r *http.Request, d *store.Dir
 		s.fail(w, r, err)
 		return
 	}
-	mops, rest, err := s.splitMemberOps(ops)
+	mops, rest, err := s.splitMemberOps(ops, id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -254,8 +279,14 @@ func (s *Server) updateGroup(r *http.Request, d *store.Directory, id string, cha
 			return nil, err
 		}
 		attrChanged := !sameGroup(cur, next)
-		if !attrChanged && len(ops) == 0 {
-			return cur, nil
+		if !attrChanged {
+			noop, err := s.membershipUnchanged(ctx, d, cur.ID, ops)
+			if err != nil {
+				return nil, err
+			}
+			if noop {
+				return cur, nil // nothing to write, nothing to report
+			}
 		}
 		if err := s.before(ctx, &Change{Kind: GroupUpdate, Directory: d, Group: cloneGroup(next), PreviousGroup: cloneGroup(cur), MemberOps: ops}); err != nil {
 			return nil, err
@@ -264,11 +295,12 @@ func (s *Server) updateGroup(r *http.Request, d *store.Directory, id string, cha
 		if err != nil {
 			return nil, err
 		}
-		now := s.now().UTC()
+		now := s.stamp()
 		res, err := s.st.UpdateDirectoryGroup(ctx, d.ID, id, func(g *store.DirectoryGroup) ([]store.MemberOp, error) {
 			// Membership operations do not depend on what was read; only
-			// an attribute change needs the version guard.
-			if attrChanged && g.Version != cur.Version {
+			// an attribute change, or an If-Match precondition (checked
+			// again on the retry), needs the version guard.
+			if (attrChanged || r.Header.Get("If-Match") != "") && g.Version != cur.Version {
 				return nil, errStale
 			}
 			if !attrChanged {
@@ -344,8 +376,9 @@ func sameGroup(a, b *store.DirectoryGroup) bool {
 
 // splitMemberOps turns the operations on members into Store membership
 // operations (so that a group's members are never loaded to be patched)
-// and returns the other operations.
-func (s *Server) splitMemberOps(ops []patchOp) ([]store.MemberOp, []patchOp, error) {
+// and returns the other operations. groupID is the group patched: it
+// cannot become a member of itself.
+func (s *Server) splitMemberOps(ops []patchOp, groupID string) ([]store.MemberOp, []patchOp, error) {
 	var mops []store.MemberOp
 	var rest []patchOp
 	total := 0
@@ -355,6 +388,9 @@ func (s *Server) splitMemberOps(ops []patchOp) ([]store.MemberOp, []patchOp, err
 			return err
 		}
 		total += len(ids)
+		if kind != store.MembersRemove && slices.Contains(ids, groupID) {
+			return errSelfMember
+		}
 		if kind != store.MembersReplace && len(ids) == 0 {
 			return nil
 		}
@@ -367,7 +403,7 @@ func (s *Server) splitMemberOps(ops []patchOp) ([]store.MemberOp, []patchOp, err
 			if !ok {
 				return nil, nil, patchError(scimerrors.ScimTypeInvalidValue, "An operation without path needs an object value.")
 			}
-			k := findKey(obj, "members")
+			k := groupKey(obj, "members")
 			if k == "" {
 				rest = append(rest, o)
 				continue
@@ -388,6 +424,21 @@ func (s *Server) splitMemberOps(ops []patchOp) ([]store.MemberOp, []patchOp, err
 			if len(others) > 0 {
 				rest = append(rest, patchOp{Op: o.Op, Value: others})
 			}
+			continue
+		}
+		if vf, ok, err := memberValuePath(o.Path); ok {
+			if err != nil {
+				return nil, nil, err
+			}
+			if o.Op != "remove" {
+				return nil, nil, patchError(scimerrors.ScimTypeInvalidPath, "A member filter is only valid with remove: %q.", o.Path)
+			}
+			ids, err := memberFilterIDs(vf, 0)
+			if err != nil {
+				return nil, nil, err
+			}
+			total += len(ids)
+			mops = append(mops, store.MemberOp{Kind: store.MembersRemove, IDs: ids})
 			continue
 		}
 		p, err := parsePathSafe(o.Path)
@@ -437,6 +488,133 @@ func (s *Server) splitMemberOps(ops []patchOp) ([]store.MemberOp, []patchOp, err
 	return mops, rest, nil
 }
 
+// groupKey returns the key of obj naming the Group attribute name, bare
+// or prefixed by the Group schema URN
+// ("urn:ietf:params:scim:schemas:core:2.0:Group:members"), or "".
+func groupKey(obj map[string]any, name string) string {
+	if k := findKey(obj, name); k != "" {
+		return k
+	}
+	prefixed := GroupSchemaURI + ":" + name
+	for k := range obj {
+		if strings.EqualFold(k, prefixed) {
+			return k
+		}
+	}
+	return ""
+}
+
+// memberValuePath recognises a members[...] path, optionally prefixed by
+// the Group schema URN, and parses the bracket contents as a filter, so
+// that any number of "value eq" terms joined by or is accepted. ok is
+// false for any other path.
+func memberValuePath(path string) (filter.Expression, bool, error) {
+	p := strings.TrimSpace(path)
+	lp := strings.ToLower(p)
+	if pre := strings.ToLower(GroupSchemaURI) + ":"; strings.HasPrefix(lp, pre) {
+		p, lp = p[len(pre):], lp[len(pre):]
+	}
+	if !strings.HasPrefix(lp, "members[") || !strings.HasSuffix(p, "]") {
+		return nil, false, nil
+	}
+	inner := p[len("members[") : len(p)-1]
+	e, err := parseSCIMFilter(inner)
+	if err != nil {
+		return nil, true, patchError(scimerrors.ScimTypeInvalidPath, "Invalid path %q.", path)
+	}
+	if n := filterTerms(e); n > maxFilterTerms {
+		return nil, true, patchError(scimerrors.ScimTypeInvalidFilter, "Member filter has too many terms.")
+	}
+	return e, true, nil
+}
+
+// membershipUnchanged reports whether ops would leave the group's
+// membership as it is, so that the update writes nothing. Add and remove
+// operations are checked with one filtered query on the ids they name; a
+// replace needs the current member list.
+func (s *Server) membershipUnchanged(ctx context.Context, d *store.Directory, groupID string, ops []store.MemberOp) (bool, error) {
+	if len(ops) == 0 {
+		return true, nil
+	}
+	replace := false
+	for _, op := range ops {
+		if op.Kind == store.MembersReplace {
+			replace = true
+		}
+	}
+	if replace {
+		ms, err := s.st.ListGroupMembers(ctx, d.ID, groupID)
+		if err != nil {
+			return false, err
+		}
+		cur := make(map[string]bool, len(ms))
+		for _, m := range ms {
+			cur[m.ID] = true
+		}
+		next := maps.Clone(cur)
+		for _, op := range ops {
+			switch op.Kind {
+			case store.MembersReplace:
+				clear(next)
+				for _, id := range op.IDs {
+					next[id] = true
+				}
+			case store.MembersAdd:
+				for _, id := range op.IDs {
+					next[id] = true
+				}
+			case store.MembersRemove:
+				for _, id := range op.IDs {
+					delete(next, id)
+				}
+			}
+		}
+		return maps.Equal(cur, next), nil
+	}
+	// The last operation naming an id decides whether it ends up a member.
+	want := map[string]bool{}
+	var order []string
+	for _, op := range ops {
+		for _, id := range op.IDs {
+			if _, seen := want[id]; !seen {
+				order = append(order, id)
+			}
+			want[id] = op.Kind == store.MembersAdd
+		}
+	}
+	if len(order) == 0 {
+		return true, nil
+	}
+	// The group matches when some id is not in the state wanted.
+	terms := make([]store.Filter, 0, len(order))
+	for _, id := range order {
+		var f store.Filter = store.Compare{Attr: store.AttrMember, Op: store.OpEq, Value: id}
+		if want[id] {
+			f = store.Not{F: f}
+		}
+		terms = append(terms, f)
+	}
+	q := store.GroupQuery{
+		Filter: store.And{Left: store.Compare{Attr: store.AttrID, Op: store.OpEq, Value: groupID}, Right: balancedOr(terms)},
+		Limit:  0, // count only
+	}
+	_, total, err := s.st.ListDirectoryGroups(ctx, d.ID, q)
+	if err != nil {
+		return false, err
+	}
+	return total == 0, nil
+}
+
+// balancedOr joins fs with or as a balanced tree, so that a long list does
+// not become a deeply nested expression in the Stores' queries.
+func balancedOr(fs []store.Filter) store.Filter {
+	if len(fs) == 1 {
+		return fs[0]
+	}
+	mid := len(fs) / 2
+	return store.Or{Left: balancedOr(fs[:mid]), Right: balancedOr(fs[mid:])}
+}
+
 func parsePathSafe(path string) (p filter.Path, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -462,11 +640,11 @@ func memberFilterIDs(e filter.Expression, depth int) ([]string, error) {
 		}
 	case *filter.LogicalExpression:
 		if strings.EqualFold(string(e.Operator), "or") {
-			l, err := memberFilterIDs(e.Left, depth+1)
+			l, err := memberFilterIDs(e.Left, childDepth(e, e.Left, depth))
 			if err != nil {
 				return nil, err
 			}
-			r, err := memberFilterIDs(e.Right, depth+1)
+			r, err := memberFilterIDs(e.Right, childDepth(e, e.Right, depth))
 			if err != nil {
 				return nil, err
 			}

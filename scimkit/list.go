@@ -3,6 +3,7 @@ package scimkit
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -90,6 +91,14 @@ func (s *Server) page(lp listParams) (offset, limit, start int, err error) {
 	}
 	if lp.count != "" {
 		n, err := strconv.Atoi(strings.TrimSpace(lp.count))
+		if errors.Is(err, strconv.ErrRange) {
+			// An integer too large for an int asks for as many as
+			// possible (or, negative, for none).
+			n, err = s.maxRes, nil
+			if strings.HasPrefix(strings.TrimSpace(lp.count), "-") {
+				n = 0
+			}
+		}
 		if err != nil {
 			return 0, 0, 0, &scimerrors.ScimError{Status: 400, ScimType: scimerrors.ScimTypeInvalidValue, Detail: "count must be an integer."}
 		}

@@ -74,18 +74,25 @@ func dirData(d *store.Directory, tokenID string) DirectoryData {
 }
 
 // ActivateDirectory makes the directory's endpoint answer. Activating an
-// active directory does nothing.
-func (s *Server) ActivateDirectory(ctx context.Context, id string) (*store.Directory, error) {
-	return s.setDirectoryState(ctx, id, store.DirectoryActive, EventDirectoryActive)
+// active directory does nothing. actor ("operator:alice", "portal:...") is
+// recorded on the directory.activated event; "" means "system". With
+// DeactivateDirectory, it makes *Server a portal.DirectoryLifecycle.
+func (s *Server) ActivateDirectory(ctx context.Context, id, actor string) (*store.Directory, error) {
+	return s.setDirectoryState(ctx, id, store.DirectoryActive, EventDirectoryActive, actor)
 }
 
 // DeactivateDirectory makes the directory's endpoint answer 403 to every
 // request, whatever the token. Its users and groups stay in the Store.
-func (s *Server) DeactivateDirectory(ctx context.Context, id string) (*store.Directory, error) {
-	return s.setDirectoryState(ctx, id, store.DirectoryInactive, EventDirectoryInactive)
+// actor is recorded on the directory.deactivated event as in
+// ActivateDirectory.
+func (s *Server) DeactivateDirectory(ctx context.Context, id, actor string) (*store.Directory, error) {
+	return s.setDirectoryState(ctx, id, store.DirectoryInactive, EventDirectoryInactive, actor)
 }
 
-func (s *Server) setDirectoryState(ctx context.Context, id string, state store.DirectoryState, typ string) (*store.Directory, error) {
+func (s *Server) setDirectoryState(ctx context.Context, id string, state store.DirectoryState, typ, actor string) (*store.Directory, error) {
+	if actor == "" {
+		actor = "system"
+	}
 	ids, err := s.newEventIDs()
 	if err != nil {
 		return nil, err
@@ -97,7 +104,7 @@ func (s *Server) setDirectoryState(ctx context.Context, id string, state store.D
 		}
 		d.State = state
 		d.UpdatedAt = now
-		return []store.Event{s.event(ids, typ, d.OrgID, d.ID, "system", dirData(d, ""))}, nil
+		return []store.Event{s.event(ids, typ, d.OrgID, d.ID, actor, dirData(d, ""))}, nil
 	})
 }
 

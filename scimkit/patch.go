@@ -105,11 +105,16 @@ type patchTarget struct {
 // (canonical attribute names, extension attributes under their URN). It
 // does not validate the result: the caller runs the schema validation on
 // the whole resource afterwards.
+//
+// After each operation at most one value of a multi-valued attribute stays
+// primary: the one the operation marked primary (RFC 7644 3.5.2).
 func (rs *resourceSchema) applyPatch(res map[string]any, ops []patchOp) error {
 	for _, o := range ops {
+		before := rs.primaries(res)
 		if err := rs.applyOne(res, o); err != nil {
 			return err
 		}
+		rs.onePrimary(res, before)
 	}
 	return nil
 }
@@ -318,6 +323,9 @@ func (rs *resourceSchema) applyTarget(res map[string]any, op string, t patchTarg
 		case t.def.multi:
 			cur := asList(c[name])
 			for _, nv := range asList(v) {
+				// Compare normalised values: "primary":"True" and
+				// "primary":true are the same value.
+				nv = normSingle(t.def, nv)
 				if !containsValue(cur, nv) {
 					cur = append(cur, nv)
 				}
@@ -395,11 +403,32 @@ func asList(v any) []any {
 
 func containsValue(list []any, v any) bool {
 	for _, x := range list {
-		if reflect.DeepEqual(x, v) {
+		if reflect.DeepEqual(x, v) || sameValue(x, v) {
 			return true
 		}
 	}
 	return false
+}
+
+// sameValue reports whether two complex values are equal up to the case
+// of their sub-attribute names (string booleans are turned into booleans
+// by normSingle before values are compared).
+func sameValue(a, b any) bool {
+	am, ok1 := a.(map[string]any)
+	bm, ok2 := b.(map[string]any)
+	if !ok1 || !ok2 || len(am) != len(bm) {
+		return false
+	}
+	for k, av := range am {
+		bk := findKey(bm, k)
+		if bk == "" {
+			return false
+		}
+		if !reflect.DeepEqual(av, bm[bk]) {
+			return false
+		}
+	}
+	return true
 }
 
 // removeValues removes from cur the elements whose "value" equals the
@@ -547,11 +576,11 @@ func evalElem(e filter.Expression, m map[string]any, def *attrDef, depth int) (b
 	}
 	switch e := e.(type) {
 	case *filter.LogicalExpression:
-		l, err := evalElem(e.Left, m, def, depth+1)
+		l, err := evalElem(e.Left, m, def, childDepth(e, e.Left, depth))
 		if err != nil {
 			return false, err
 		}
-		r, err := evalElem(e.Right, m, def, depth+1)
+		r, err := evalElem(e.Right, m, def, childDepth(e, e.Right, depth))
 		if err != nil {
 			return false, err
 		}

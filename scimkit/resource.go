@@ -3,6 +3,7 @@ package scimkit
 import (
 	"bytes"
 	"encoding/json"
+	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -13,6 +14,14 @@ import (
 
 	"github.com/onboardkit/onboardkit/store"
 )
+
+// jsonMediaType reports whether a request Content-Type is
+// application/scim+json or application/json, with any parameters
+// (charset).
+func jsonMediaType(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && (mt == "application/scim+json" || mt == "application/json")
+}
 
 // decodeObject decodes a JSON object body.
 func decodeObject(b []byte) (map[string]any, error) {
@@ -119,6 +128,7 @@ func normSingle(def *attrDef, v any) any {
 // returns the sanitised resource with "schemas" recomputed.
 func (rs *resourceSchema) validate(m map[string]any) (map[string]any, error) {
 	rs.normalize(m)
+	rs.onePrimary(m, nil)
 	m["schemas"] = []any{rs.core.ID}
 	out, serr := rs.core.Validate(m)
 	if serr != nil {
@@ -144,6 +154,92 @@ func (rs *resourceSchema) validate(m map[string]any) (map[string]any, error) {
 	delete(out, "password") // never kept, never returned
 	out["schemas"] = schemas
 	return out, nil
+}
+
+// onePrimary keeps at most one value marked primary in each multi-valued
+// attribute of m that has a primary sub-attribute (RFC 7643 2.4): the
+// last one that was not primary in before (a value a PATCH operation just
+// marked primary wins), or else the last one; the others get
+// primary:false. before holds the primary values before the operation
+// (see primaries), nil for a whole resource.
+func (rs *resourceSchema) onePrimary(m map[string]any, before map[string]map[string]bool) {
+	for _, def := range rs.primaryAttrs {
+		k := findKey(m, def.name)
+		if k == "" {
+			continue
+		}
+		list, ok := m[k].([]any)
+		if !ok {
+			continue
+		}
+		lastAny, lastNew, n := -1, -1, 0
+		for i, e := range list {
+			em, ok := e.(map[string]any)
+			if !ok {
+				continue
+			}
+			if p, _ := toBool(em[findKey(em, "primary")]); !p {
+				continue
+			}
+			n++
+			lastAny = i
+			if !before[def.name][primaryKey(em)] {
+				lastNew = i
+			}
+		}
+		keep := lastAny
+		if lastNew >= 0 {
+			keep = lastNew
+		}
+		if n < 2 {
+			continue
+		}
+		for i, e := range list {
+			em, ok := e.(map[string]any)
+			if !ok || i == keep {
+				continue
+			}
+			if pk := findKey(em, "primary"); pk != "" {
+				if p, _ := toBool(em[pk]); p {
+					em[pk] = false
+				}
+			}
+		}
+	}
+}
+
+// primaries returns, per multi-valued attribute with a primary
+// sub-attribute, the values of m currently marked primary.
+func (rs *resourceSchema) primaries(m map[string]any) map[string]map[string]bool {
+	out := map[string]map[string]bool{}
+	for _, def := range rs.primaryAttrs {
+		for _, e := range asList(m[findKey(m, def.name)]) {
+			em, ok := e.(map[string]any)
+			if !ok {
+				continue
+			}
+			if p, _ := toBool(em[findKey(em, "primary")]); p {
+				if out[def.name] == nil {
+					out[def.name] = map[string]bool{}
+				}
+				out[def.name][primaryKey(em)] = true
+			}
+		}
+	}
+	return out
+}
+
+// primaryKey identifies a value of a multi-valued attribute by its
+// sub-attributes other than primary.
+func primaryKey(em map[string]any) string {
+	c := make(map[string]any, len(em))
+	for k, v := range em {
+		if !strings.EqualFold(k, "primary") {
+			c[strings.ToLower(k)] = v
+		}
+	}
+	b, _ := json.Marshal(c)
+	return string(b)
 }
 
 // prune removes nil values, empty lists and empty objects.
@@ -185,8 +281,10 @@ func str(v any) string {
 }
 
 // applyUserAttrs sets u's normalised fields and Attributes from a
-// validated resource.
-func applyUserAttrs(attrs map[string]any, u *store.DirectoryUser) error {
+// validated resource. active defaults to true only when create is set; on
+// PUT and PATCH a resource without active keeps u's previous value, so an
+// IdP that omits or removes active never reactivates a deactivated user.
+func applyUserAttrs(attrs map[string]any, u *store.DirectoryUser, create bool) error {
 	u.UserName = str(attrs["userName"])
 	if strings.TrimSpace(u.UserName) == "" {
 		return &scimerrors.ScimError{Status: 400, ScimType: scimerrors.ScimTypeInvalidValue, Detail: "userName is required."}
@@ -198,9 +296,10 @@ func applyUserAttrs(attrs map[string]any, u *store.DirectoryUser) error {
 		u.GivenName = str(n["givenName"])
 		u.FamilyName = str(n["familyName"])
 	}
-	u.Active = true
 	if b, ok := attrs["active"].(bool); ok {
 		u.Active = b
+	} else if create {
+		u.Active = true
 	}
 	attrs["active"] = u.Active
 	u.Emails = nil

@@ -75,6 +75,9 @@ type resourceSchema struct {
 	attrs      map[string]*attrDef            // lower-case core attribute name
 	extAttrs   map[string]map[string]*attrDef // lower-case URN -> attrs
 	extIDs     map[string]string              // lower-case URN -> URN
+	// primaryAttrs are the core multi-valued complex attributes with a
+	// primary sub-attribute (emails, phoneNumbers, addresses...).
+	primaryAttrs []*attrDef
 }
 
 func newResourceSchema(name, endpoint string, core schema.Schema, exts ...schema.Schema) *resourceSchema {
@@ -96,7 +99,11 @@ func newResourceSchema(name, endpoint string, core schema.Schema, exts ...schema
 		extIDs:     map[string]string{},
 	}
 	for _, a := range withCommon.Attributes {
-		rs.attrs[strings.ToLower(a.Name())] = newAttrDef(a, "")
+		def := newAttrDef(a, "")
+		rs.attrs[strings.ToLower(a.Name())] = def
+		if def.multi && def.typ == "complex" && def.subAttr("primary") != nil {
+			rs.primaryAttrs = append(rs.primaryAttrs, def)
+		}
 	}
 	for _, e := range exts {
 		m := map[string]*attrDef{}

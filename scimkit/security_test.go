@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -103,13 +104,13 @@ func TestAuthentication(t *testing.T) {
 	}
 
 	// Inactive directory: 403 with a valid token, 401 without.
-	if _, err := e.srv.DeactivateDirectory(ctx, e.dir.ID); err != nil {
+	if _, err := e.srv.DeactivateDirectory(ctx, e.dir.ID, ""); err != nil {
 		t.Fatal(err)
 	}
 	e.scimErr(e.do("GET", "/Users/"+uid, tok2, nil), 403, "")
 	e.scimErr(e.do("POST", "/Users", tok2, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"b@example.com"}`), 403, "")
 	e.scimErr(e.do("GET", "/Users/"+uid, "", nil), 401, "")
-	if _, err := e.srv.ActivateDirectory(ctx, e.dir.ID); err != nil {
+	if _, err := e.srv.ActivateDirectory(ctx, e.dir.ID, ""); err != nil {
 		t.Fatal(err)
 	}
 	e.must(200, e.do("GET", "/Users/"+uid, tok2, nil))
@@ -178,8 +179,28 @@ func testCrossDirectory(t *testing.T, mk envMaker) {
 		}
 		e.scimErr(e.do(c.method, c.path, e.token, body), 404, "")
 	}
-	// B's user as a member of A's group: refused, not adopted.
+	// B's user or group as a member of A's group: refused, not adopted,
+	// whether by POST, PATCH (with path, without path, replace) or PUT.
 	e.scimErr(e.do("POST", "/Groups", e.token, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"A group","members":[{"value":"`+userB+`"}]}`), 400, "invalidValue")
+	groupA := e.must(201, e.do("POST", "/Groups", e.token, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"A group","members":[{"value":"`+userA+`"}]}`)).str("id")
+	cg := e.cursor()
+	for _, c := range []struct{ method, body string }{
+		{"PATCH", patchHead + `[{"op":"add","path":"members","value":[{"value":"` + userB + `"}]}]}`},
+		{"PATCH", patchHead + `[{"op":"Add","value":{"members":[{"value":"` + groupB + `"}]}}]}`},
+		{"PATCH", patchHead + `[{"op":"replace","path":"members","value":[{"value":"` + userA + `"},{"value":"` + userB + `"}]}]}`},
+		{"PUT", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"A group","members":[{"value":"` + userB + `"}]}`},
+	} {
+		e.scimErr(e.do(c.method, "/Groups/"+groupA, e.token, c.body), 400, "invalidValue")
+		if m := e.members(groupA); !slices.Equal(m, []string{userA}) {
+			t.Fatalf("%s %s: A's group members %v", c.method, c.body, m)
+		}
+	}
+	if evs, _ := e.events(cg); len(evs) != 0 {
+		t.Fatalf("events after refused cross-directory members: %v", eventTypes(evs))
+	}
+	if gs, err := e.st.ListMemberGroups(ctx, dirB.ID, userB); err != nil || len(gs) != 1 || gs[0].ID != groupB {
+		t.Fatalf("B user's groups %+v %v", gs, err)
+	}
 	// Filters on A never see B.
 	r := e.must(200, e.do("GET", "/Users?filter="+url.QueryEscape(`userName eq "b@example.com" or id eq "`+userB+`"`), e.token, nil))
 	if r.get("totalResults") != 0.0 {
@@ -247,7 +268,17 @@ func testFilterInjectionNeverFailsOpen(t *testing.T, mk envMaker) {
 	}
 }
 
+func containsAny(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
 func TestMutabilityAndPassword(t *testing.T) {
+	secrets := []string{"Sup3r", "An0ther", "Th1rd", "F0urth", "F1fth", "S1xth", "S3venth"}
 	e := newTestEnv(t, nil)
 	r := e.must(201, e.do("POST", "/Users", e.token, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"forged","userName":"a@example.com","password":"Sup3rSecret!","meta":{"created":"2001-01-01T00:00:00Z","location":"https://evil.example/x"}}`))
 	id := r.str("id")
@@ -258,23 +289,32 @@ func TestMutabilityAndPassword(t *testing.T) {
 	e.scimErr(e.do("PATCH", "/Users/"+id, e.token, patchHead+`[{"op":"replace","path":"meta.lastModified","value":"x"}]}`), 400, "mutability")
 	e.must(200, e.do("PATCH", "/Users/"+id, e.token, patchHead+`[{"op":"replace","value":{"id":"x","meta":{"version":"1"}}}]}`))
 	e.must(200, e.do("PATCH", "/Users/"+id, e.token, patchHead+`[{"op":"replace","path":"password","value":"An0ther!"}]}`))
+	e.must(200, e.do("PATCH", "/Users/"+id, e.token, patchHead+`[{"op":"replace","path":"Password","value":"Th1rd!"}]}`))
+	e.must(200, e.do("PATCH", "/Users/"+id, e.token, patchHead+`[{"op":"Replace","value":{"Password":"F0urth!","PASSWORD":"F1fth!"}}]}`))
+	e.must(200, e.do("PUT", "/Users/"+id, e.token, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"a@example.com","Password":"S1xth!"}`))
+	e.must(201, e.do("POST", "/Users", e.token, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"b@example.com","PassWord":"S3venth!"}`))
 	for _, p := range []string{"/Users/" + id, "/Users", "/Users/" + id + "?attributes=password", "/Users?attributes=password,userName"} {
 		r := e.must(200, e.do("GET", p, e.token, nil))
-		if strings.Contains(string(r.raw), "password") || strings.Contains(string(r.raw), "Secret") {
+		if strings.Contains(strings.ToLower(string(r.raw)), "password") || containsAny(string(r.raw), secrets...) {
 			t.Fatalf("%s: password returned: %s", p, r.raw)
 		}
 	}
-	u := e.user(id)
-	if strings.Contains(string(u.Attributes), "Sup3r") || strings.Contains(string(u.Attributes), "An0ther") {
-		t.Fatalf("password stored: %s", u.Attributes)
+	users, _, err := e.st.ListDirectoryUsers(context.Background(), e.dir.ID, store.UserQuery{Limit: 10})
+	if err != nil || len(users) != 2 {
+		t.Fatalf("users %d %v", len(users), err)
+	}
+	for _, u := range users {
+		if containsAny(string(u.Attributes), secrets...) || strings.Contains(strings.ToLower(string(u.Attributes)), "password") {
+			t.Fatalf("password stored: %s", u.Attributes)
+		}
 	}
 	evs, _ := e.events(0)
 	for _, ev := range evs {
-		if strings.Contains(string(ev.Data), "Sup3r") || strings.Contains(string(ev.Data), "An0ther") {
-			t.Fatal("password in an event")
+		if containsAny(string(ev.Data), secrets...) {
+			t.Fatalf("password in an event: %s", ev.Data)
 		}
 	}
-	if strings.Contains(e.logs(), "Sup3r") {
+	if containsAny(e.logs(), secrets...) {
 		t.Fatal("password logged")
 	}
 }
@@ -335,25 +375,128 @@ func TestLimits(t *testing.T) {
 	e.scimErr(e.do("GET", "/Nope", e.token, nil), 404, "")
 }
 
-// failingStore makes user writes fail with an error whose text must not
-// reach the client.
+// failingStore makes one Store method fail with an error whose text must
+// not reach the client.
 type failingStore struct {
 	store.Store
+	fail string
 }
 
-func (f failingStore) CreateDirectoryUser(context.Context, *store.DirectoryUser, ...store.Event) error {
-	return errors.New("pq: relation users at 10.0.0.7 password=hunter2 exploded")
+func (f failingStore) err(method string) error {
+	if f.fail == method {
+		return errors.New("pq: relation users at 10.0.0.7 password=hunter2 exploded")
+	}
+	return nil
+}
+
+func (f failingStore) CreateDirectoryUser(ctx context.Context, u *store.DirectoryUser, evs ...store.Event) error {
+	if err := f.err("CreateDirectoryUser"); err != nil {
+		return err
+	}
+	return f.Store.CreateDirectoryUser(ctx, u, evs...)
+}
+
+func (f failingStore) GetDirectoryUser(ctx context.Context, dirID, id string) (*store.DirectoryUser, error) {
+	if err := f.err("GetDirectoryUser"); err != nil {
+		return nil, err
+	}
+	return f.Store.GetDirectoryUser(ctx, dirID, id)
+}
+
+func (f failingStore) ListDirectoryUsers(ctx context.Context, dirID string, q store.UserQuery) ([]store.DirectoryUser, int, error) {
+	if err := f.err("ListDirectoryUsers"); err != nil {
+		return nil, 0, err
+	}
+	return f.Store.ListDirectoryUsers(ctx, dirID, q)
+}
+
+func (f failingStore) UpdateDirectoryUser(ctx context.Context, dirID, id string, fn func(*store.DirectoryUser) ([]store.Event, error)) (*store.DirectoryUser, error) {
+	if err := f.err("UpdateDirectoryUser"); err != nil {
+		return nil, err
+	}
+	return f.Store.UpdateDirectoryUser(ctx, dirID, id, fn)
+}
+
+func (f failingStore) DeleteDirectoryUser(ctx context.Context, dirID, id string, evs func(*store.DirectoryUser, []string) []store.Event) error {
+	if err := f.err("DeleteDirectoryUser"); err != nil {
+		return err
+	}
+	return f.Store.DeleteDirectoryUser(ctx, dirID, id, evs)
+}
+
+func (f failingStore) GetVerifiedDomain(ctx context.Context, name string) (*store.Domain, error) {
+	if err := f.err("GetVerifiedDomain"); err != nil {
+		return nil, err
+	}
+	return f.Store.GetVerifiedDomain(ctx, name)
+}
+
+func (f failingStore) CreateDirectoryGroup(ctx context.Context, g *store.DirectoryGroup, ops []store.MemberOp, evs store.GroupEvents) error {
+	if err := f.err("CreateDirectoryGroup"); err != nil {
+		return err
+	}
+	return f.Store.CreateDirectoryGroup(ctx, g, ops, evs)
+}
+
+func (f failingStore) UpdateDirectoryGroup(ctx context.Context, dirID, id string, fn func(*store.DirectoryGroup) ([]store.MemberOp, error), evs store.GroupEvents) (*store.DirectoryGroup, error) {
+	if err := f.err("UpdateDirectoryGroup"); err != nil {
+		return nil, err
+	}
+	return f.Store.UpdateDirectoryGroup(ctx, dirID, id, fn, evs)
+}
+
+func (f failingStore) ListDirectoryGroups(ctx context.Context, dirID string, q store.GroupQuery) ([]store.DirectoryGroup, int, error) {
+	if err := f.err("ListDirectoryGroups"); err != nil {
+		return nil, 0, err
+	}
+	return f.Store.ListDirectoryGroups(ctx, dirID, q)
+}
+
+func (f failingStore) ListGroupMembers(ctx context.Context, dirID, id string) ([]store.Member, error) {
+	if err := f.err("ListGroupMembers"); err != nil {
+		return nil, err
+	}
+	return f.Store.ListGroupMembers(ctx, dirID, id)
 }
 
 func TestInternalErrorsAreGeneric(t *testing.T) {
-	e := newTestEnv(t, nil)
-	e.srv.st = failingStore{e.st}
-	r := e.do("POST", "/Users", e.token, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"a@example.com"}`)
-	e.scimErr(r, 500, "")
-	if strings.Contains(string(r.raw), "hunter2") || strings.Contains(string(r.raw), "10.0.0.7") {
-		t.Fatalf("internal error echoed: %s", r.raw)
-	}
-	if !strings.Contains(e.logs(), "exploded") {
-		t.Fatal("cause not logged")
+	const newUser = `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"new@example.com"}`
+	for _, tc := range []struct {
+		fail, method, path, body string
+	}{
+		{"CreateDirectoryUser", "POST", "/Users", newUser},
+		{"GetVerifiedDomain", "POST", "/Users", newUser},
+		{"GetDirectoryUser", "GET", "/Users/{uid}", ""},
+		{"GetDirectoryUser", "PATCH", "/Users/{uid}", patchHead + `[{"op":"replace","path":"displayName","value":"X"}]}`},
+		{"ListDirectoryUsers", "GET", "/Users?filter=userName+eq+%22a%40example.com%22", ""},
+		{"ListDirectoryUsers", "POST", "/Users/.search", `{"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"]}`},
+		{"UpdateDirectoryUser", "PUT", "/Users/{uid}", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"a@example.com","displayName":"Y"}`},
+		{"DeleteDirectoryUser", "DELETE", "/Users/{uid}", ""},
+		{"CreateDirectoryGroup", "POST", "/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"New"}`},
+		{"ListDirectoryGroups", "GET", "/Groups", ""},
+		{"ListGroupMembers", "GET", "/Groups/{gid}", ""},
+		{"UpdateDirectoryGroup", "PATCH", "/Groups/{gid}", patchHead + `[{"op":"add","path":"members","value":[{"value":"{uid2}"}]}]}`},
+		{"ListDirectoryGroups", "PATCH", "/Groups/{gid}", patchHead + `[{"op":"add","path":"members","value":[{"value":"{uid}"}]}]}`},
+	} {
+		t.Run(tc.fail+" "+tc.method+" "+tc.path, func(t *testing.T) {
+			e := newTestEnv(t, nil)
+			uid := e.must(201, e.do("POST", "/Users", e.token, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"a@example.com"}`)).str("id")
+			uid2 := e.must(201, e.do("POST", "/Users", e.token, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"b@example.com"}`)).str("id")
+			gid := e.must(201, e.do("POST", "/Groups", e.token, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"G","members":[{"value":"`+uid+`"}]}`)).str("id")
+			rep := strings.NewReplacer("{uid}", uid, "{uid2}", uid2, "{gid}", gid)
+			e.srv.st = failingStore{Store: e.st, fail: tc.fail}
+			var body any
+			if tc.body != "" {
+				body = rep.Replace(tc.body)
+			}
+			r := e.do(tc.method, rep.Replace(tc.path), e.token, body)
+			e.scimErr(r, 500, "")
+			if containsAny(string(r.raw), "hunter2", "10.0.0.7", "pq:", "exploded") {
+				t.Fatalf("internal error echoed: %s", r.raw)
+			}
+			if !strings.Contains(e.logs(), "exploded") {
+				t.Fatal("cause not logged")
+			}
+		})
 	}
 }

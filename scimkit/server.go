@@ -335,7 +335,7 @@ var errStale = errors.New("scimkit: resource changed concurrently")
 // 400 itself and reports false when it did.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	ct := r.Header.Get("Content-Type")
-	if ct != "" && !strings.Contains(strings.ToLower(ct), "json") {
+	if ct != "" && !jsonMediaType(ct) {
 		s.writeError(w, scimError(http.StatusUnsupportedMediaType, "", "Content-Type must be application/scim+json or application/json."))
 		return nil, false
 	}

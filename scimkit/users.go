@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"time"
 
 	scimerrors "github.com/elimity-com/scim/errors"
 
@@ -96,9 +97,9 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, d *store.Dir
 		s.fail(w, r, err)
 		return
 	}
-	now := s.now().UTC()
+	now := s.stamp()
 	u := &store.DirectoryUser{DirectoryID: d.ID, OrgID: d.OrgID, Version: 1, CreatedAt: now, UpdatedAt: now}
-	if err := applyUserAttrs(attrs, u); err != nil {
+	if err := applyUserAttrs(attrs, u, true); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -144,7 +145,7 @@ func (s *Server) replaceUser(w http.ResponseWriter, r *http.Request, d *store.Di
 	}
 	u, err := s.updateUser(r, d, id, func(cur *store.DirectoryUser) error {
 		a := cloneMap(attrs)
-		return applyUserAttrs(a, cur)
+		return applyUserAttrs(a, cur, false)
 	})
 	if err != nil {
 		s.fail(w, r, err)
@@ -178,7 +179,7 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request, d *store.Dire
 		if err != nil {
 			return err
 		}
-		return applyUserAttrs(attrs, cur)
+		return applyUserAttrs(attrs, cur, false)
 	})
 	if err != nil {
 		s.fail(w, r, err)
@@ -218,7 +219,7 @@ func (s *Server) updateUser(r *http.Request, d *store.Directory, id string, chan
 		if err != nil {
 			return nil, err
 		}
-		now := s.now().UTC()
+		now := s.stamp()
 		res, err := s.st.UpdateDirectoryUser(ctx, d.ID, id, func(u *store.DirectoryUser) ([]store.Event, error) {
 			if u.Version != cur.Version {
 				return nil, errStale
@@ -273,6 +274,13 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, d *store.Dir
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// stamp returns the current time as the Stores keep it (UTC, whole
+// microseconds), so that a resource answered from memory shows the same
+// meta.created and meta.lastModified as later reads.
+func (s *Server) stamp() time.Time {
+	return s.now().UTC().Truncate(time.Microsecond)
 }
 
 func cloneUser(u *store.DirectoryUser) *store.DirectoryUser {

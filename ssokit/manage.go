@@ -26,6 +26,17 @@ const (
 	EventConnectionConfigured     = "sso.connection.configured"
 	EventConnectionMappingUpdated = "sso.connection.mapping_updated"
 	EventConnectionDeleted        = "sso.connection.deleted"
+	// EventConnectionOptionsUpdated: SetSAMLOptions changed a SAML
+	// connection's SP options. Data: "from" and "to" (the four options by
+	// their JSON names) and "weakened" (the options switched on that weaken
+	// security, possibly empty).
+	EventConnectionOptionsUpdated = "sso.connection.options_updated"
+	// EventConnectionSecurityWeakened is written beside
+	// sso.connection.options_updated, in the same Store write, when
+	// SetSAMLOptions switches on an option that weakens security
+	// (InsecureAllowIdPInitiated or InsecureAllowSHA1), so that a host can
+	// alert on it. Data: "weakened", the JSON names of those options.
+	EventConnectionSecurityWeakened = "sso.connection.security_weakened"
 )
 
 // Providers lists the identity providers a connection may name, in the
@@ -426,6 +437,122 @@ func (s *SSO) SetAttributeMapping(ctx context.Context, orgID, connectionID strin
 		}
 		return []store.Event{ev}, nil
 	})
+}
+
+// SAMLOptions are the service-provider options of a SAML connection. The
+// zero value is the safe choice for every field. Fields named Insecure...
+// weaken security: switch them on only for the identity provider that
+// needs it, and only as long as it does.
+type SAMLOptions struct {
+	// SignRequests signs the AuthnRequests sent to the IdP with the
+	// connection's SP key (its certificate is in the SP metadata). Some IdPs
+	// require it; it does not weaken anything. Default false.
+	SignRequests bool `json:"sign_requests"`
+	// RequireEncryptedAssertion refuses assertions that the IdP did not
+	// encrypt to the connection's SP certificate. It strengthens the
+	// connection, and every login fails until the IdP encrypts. Default
+	// false.
+	RequireEncryptedAssertion bool `json:"require_encrypted_assertion"`
+	// InsecureAllowIdPInitiated accepts responses the IdP sends without a
+	// request from this server (a tile in the IdP's app launcher). Such a
+	// response has no InResponseTo to bind it to the browser that started
+	// the login, so a stolen or injected response can sign a victim in to
+	// the attacker's account (login CSRF). Security-weakening. Default
+	// false.
+	InsecureAllowIdPInitiated bool `json:"allow_idp_initiated"`
+	// InsecureAllowSHA1 accepts RSA-SHA1 signatures and SHA-1 digests, which
+	// only legacy IdPs still send. SHA-1 collisions are practical, so a
+	// signature over SHA-1 is weaker evidence that the IdP wrote the
+	// assertion. Security-weakening. Default false.
+	InsecureAllowSHA1 bool `json:"allow_sha1"`
+}
+
+// SAMLOptionsOf returns the connection's SAML SP options; the zero value
+// for a connection that is not SAML.
+func SAMLOptionsOf(c *store.Connection) SAMLOptions {
+	if c == nil || c.SAML == nil {
+		return SAMLOptions{}
+	}
+	return SAMLOptions{
+		SignRequests:              c.SAML.SignRequests,
+		RequireEncryptedAssertion: c.SAML.EncryptedAssertion,
+		InsecureAllowIdPInitiated: c.SAML.AllowIdPInitiated,
+		InsecureAllowSHA1:         c.SAML.AllowSHA1,
+	}
+}
+
+// weakenedBy returns the JSON names of the security-weakening options o
+// switches on that from had off.
+func (o SAMLOptions) weakenedBy(from SAMLOptions) []string {
+	out := []string{}
+	if o.InsecureAllowIdPInitiated && !from.InsecureAllowIdPInitiated {
+		out = append(out, "allow_idp_initiated")
+	}
+	if o.InsecureAllowSHA1 && !from.InsecureAllowSHA1 {
+		out = append(out, "allow_sha1")
+	}
+	return out
+}
+
+// SetSAMLOptions replaces all four SP options of a SAML connection of orgID
+// with o: an option left false in o is switched off, so a weakening option
+// stays on only while every call asks for it. Setting the options a
+// connection already has changes nothing and writes no event.
+//
+// A change writes, in one Store write, the new options, a current
+// UpdatedAt (the Store increments Version, which invalidates ssokit's
+// per-connection cache on every app instance), an
+// sso.connection.options_updated event and, when an Insecure... option is
+// switched on, an sso.connection.security_weakened event; a weakening is
+// also logged at Warn level. The connection keeps its state: the options
+// change how its IdP's responses are checked, not which IdP it trusts.
+//
+// Errors: ErrConnectionNotFound (also for a connection of another
+// organization); a *ConfigError with Field "protocol" for an OpenID
+// Connect connection, or "sp_key" when SignRequests or
+// RequireEncryptedAssertion is asked of a connection without an SP key
+// pair.
+func (s *SSO) SetSAMLOptions(ctx context.Context, orgID, connectionID string, o SAMLOptions, actor string) (*store.Connection, error) {
+	var weakened []string
+	c, err := s.update(ctx, orgID, connectionID, func(c *store.Connection) ([]store.Event, error) {
+		if c.Protocol != store.ProtocolSAML || c.SAML == nil {
+			return nil, configErr("protocol", "these options apply to SAML connections only", nil)
+		}
+		if (o.SignRequests || o.RequireEncryptedAssertion) && (c.SAML.SPKeyPEM == "" || c.SAML.SPCertPEM == "") {
+			return nil, configErr("sp_key", "the connection has no service provider key pair to sign requests or decrypt assertions with", nil)
+		}
+		from := SAMLOptionsOf(c)
+		if from == o {
+			return nil, errNoChange
+		}
+		c.SAML.SignRequests = o.SignRequests
+		c.SAML.EncryptedAssertion = o.RequireEncryptedAssertion
+		c.SAML.AllowIdPInitiated = o.InsecureAllowIdPInitiated
+		c.SAML.AllowSHA1 = o.InsecureAllowSHA1
+		c.UpdatedAt = s.now().UTC()
+		weakened = o.weakenedBy(from)
+		a := actorOr(actor)
+		ev, err := s.event(EventConnectionOptionsUpdated, c.OrgID, c.ID, a, map[string]any{"from": from, "to": o, "weakened": weakened})
+		if err != nil {
+			return nil, err
+		}
+		evs := []store.Event{ev}
+		if len(weakened) > 0 {
+			wev, err := s.event(EventConnectionSecurityWeakened, c.OrgID, c.ID, a, map[string]any{"weakened": weakened})
+			if err != nil {
+				return nil, err
+			}
+			evs = append(evs, wev)
+		}
+		return evs, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(weakened) > 0 {
+		s.log.WarnContext(ctx, "ssokit: security-weakening SAML options switched on", "connection_id", c.ID, "org_id", c.OrgID, "actor", actorOr(actor), "weakened", weakened)
+	}
+	return c, nil
 }
 
 // DeleteConnection removes a connection of orgID that is not active

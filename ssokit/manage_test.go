@@ -2,12 +2,14 @@ package ssokit
 
 import (
 	"context"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -380,5 +382,119 @@ func TestTestResultFromEvent(t *testing.T) {
 	}
 	if _, err := TestResultFromEvent(store.Event{Type: EventLoginSucceeded}); err == nil {
 		t.Fatal("a login event decoded as a test result")
+	}
+}
+
+func TestSetSAMLOptions(t *testing.T) {
+	s, st := mgEnv(t, false)
+	ctx := context.Background()
+	c, err := s.CreateConnection(ctx, "org_a", NewConnection{Protocol: store.ProtocolSAML, Name: "SAML"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	oidcConn, err := s.CreateConnection(ctx, "org_a", NewConnection{Protocol: store.ProtocolOIDC, Name: "OIDC"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A tested connection keeps its state through option changes.
+	if _, err := st.UpdateConnection(ctx, c.ID, func(c *store.Connection) ([]store.Event, error) {
+		c.State, c.TestedAt = store.ConnectionTested, testNow
+		return nil, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		name         string
+		opts         SAMLOptions
+		wantChange   bool
+		wantWeakened []string
+	}{
+		{"sign requests", SAMLOptions{SignRequests: true}, true, []string{}},
+		{"same again is a no-op", SAMLOptions{SignRequests: true}, false, nil},
+		{"allow IdP-initiated", SAMLOptions{SignRequests: true, InsecureAllowIdPInitiated: true}, true, []string{"allow_idp_initiated"}},
+		{"add SHA-1 and encryption", SAMLOptions{SignRequests: true, RequireEncryptedAssertion: true, InsecureAllowIdPInitiated: true, InsecureAllowSHA1: true}, true, []string{"allow_sha1"}},
+		{"switch everything off", SAMLOptions{}, true, []string{}},
+		{"both weakenings at once", SAMLOptions{InsecureAllowIdPInitiated: true, InsecureAllowSHA1: true}, true, []string{"allow_idp_initiated", "allow_sha1"}},
+	}
+	prev, err := st.GetConnection(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range steps {
+		t.Run(tc.name, func(t *testing.T) {
+			before := len(mgEvents(t, st, EventConnectionOptionsUpdated))
+			beforeWeak := len(mgEvents(t, st, EventConnectionSecurityWeakened))
+			got, err := s.SetSAMLOptions(ctx, "org_a", c.ID, tc.opts, "portal:s1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if SAMLOptionsOf(got) != tc.opts {
+				t.Fatalf("options %+v, want %+v", SAMLOptionsOf(got), tc.opts)
+			}
+			if got.State != store.ConnectionTested || !got.TestedAt.Equal(testNow) {
+				t.Fatalf("state %s, tested %v: options must not reset the connection", got.State, got.TestedAt)
+			}
+			evs := mgEvents(t, st, EventConnectionOptionsUpdated)
+			weak := mgEvents(t, st, EventConnectionSecurityWeakened)
+			if !tc.wantChange {
+				if len(evs) != before || len(weak) != beforeWeak || got.Version != prev.Version {
+					t.Fatalf("no-op wrote: %d events, version %d -> %d", len(evs)-before, prev.Version, got.Version)
+				}
+				return
+			}
+			if got.Version != prev.Version+1 || !got.UpdatedAt.Equal(testNow) {
+				t.Fatalf("version %d -> %d, UpdatedAt %v", prev.Version, got.Version, got.UpdatedAt)
+			}
+			if len(evs) != before+1 {
+				t.Fatalf("%d options events, want 1", len(evs)-before)
+			}
+			ev := evs[len(evs)-1]
+			var data struct {
+				From, To SAMLOptions
+				Weakened []string
+			}
+			if err := json.Unmarshal(ev.Data, &data); err != nil {
+				t.Fatal(err)
+			}
+			if ev.Actor != "portal:s1" || ev.Subject != c.ID || data.From != SAMLOptionsOf(prev) || data.To != tc.opts || !slices.Equal(data.Weakened, tc.wantWeakened) {
+				t.Fatalf("event %s by %s: %s", ev.Type, ev.Actor, ev.Data)
+			}
+			wantWeak := beforeWeak
+			if len(tc.wantWeakened) > 0 {
+				wantWeak++
+			}
+			if len(weak) != wantWeak {
+				t.Fatalf("%d security_weakened events, want %d", len(weak)-beforeWeak, wantWeak-beforeWeak)
+			}
+			if len(tc.wantWeakened) > 0 && !strings.Contains(string(weak[len(weak)-1].Data), tc.wantWeakened[0]) {
+				t.Fatalf("security_weakened data %s", weak[len(weak)-1].Data)
+			}
+			prev = got
+		})
+	}
+
+	// Refusals write nothing.
+	n := len(mgEvents(t, st, EventConnectionOptionsUpdated))
+	if _, err := s.SetSAMLOptions(ctx, "org_a", oidcConn.ID, SAMLOptions{SignRequests: true}, ""); err == nil {
+		t.Fatal("options on an OIDC connection accepted")
+	} else {
+		wantConfigErr(t, err, "protocol", "SAML connections only")
+	}
+	if _, err := s.SetSAMLOptions(ctx, "org_b", c.ID, SAMLOptions{}, ""); !errors.Is(err, ErrConnectionNotFound) {
+		t.Fatalf("other organization: %v", err)
+	}
+	if _, err := s.SetSAMLOptions(ctx, "org_a", "conn_missing", SAMLOptions{}, ""); !errors.Is(err, ErrConnectionNotFound) {
+		t.Fatalf("unknown connection: %v", err)
+	}
+	if _, err := st.UpdateConnection(ctx, c.ID, func(c *store.Connection) ([]store.Event, error) {
+		c.SAML.SPKeyPEM, c.SAML.SPCertPEM = "", ""
+		return nil, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.SetSAMLOptions(ctx, "org_a", c.ID, SAMLOptions{RequireEncryptedAssertion: true}, "")
+	wantConfigErr(t, err, "sp_key", "key pair")
+	if got := len(mgEvents(t, st, EventConnectionOptionsUpdated)); got != n {
+		t.Fatalf("refusals wrote %d events", got-n)
 	}
 }

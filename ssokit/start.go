@@ -19,7 +19,7 @@ type StartOptions struct {
 	// ConnectionID starts a login with this connection.
 	ConnectionID string
 	// OrgID starts a login with the organization's only active connection;
-	// with several, StartLogin returns ErrChooseConnection.
+	// with several, StartLogin returns a *ChooseConnectionError.
 	OrgID string
 	// Email routes through the verified domain of the address. An unknown or
 	// unverified domain gives ErrNoSSO.
@@ -37,8 +37,9 @@ type StartOptions struct {
 // renders the auto-submitting form of the SAML HTTP-POST binding).
 //
 // Errors (nothing is written to w): ErrNoSSO, ErrInvalidEmail,
-// ErrChooseConnection (use Connections to offer a choice),
-// ErrConnectionNotFound, ErrConnectionNotActive, or a configuration error.
+// ErrChooseConnection (a *ChooseConnectionError, which carries the
+// connections to offer), ErrConnectionNotFound, ErrConnectionNotActive, or
+// a configuration error.
 func (s *SSO) StartLogin(w http.ResponseWriter, r *http.Request, opts StartOptions) error {
 	conn, err := s.resolveStart(r.Context(), opts)
 	if err != nil {
@@ -46,6 +47,32 @@ func (s *SSO) StartLogin(w http.ResponseWriter, r *http.Request, opts StartOptio
 	}
 	return s.startWith(w, r, conn, sanitizeReturnTo(opts.ReturnTo, s.allow), opts.Test)
 }
+
+// ChooseConnectionError is the error StartLogin returns when the
+// organization has several active connections: the host offers
+// Connections to the user and starts again with the chosen one
+// (StartOptions.ConnectionID). It matches ErrChooseConnection with
+// errors.Is; get it with errors.As:
+//
+//	var choose *ssokit.ChooseConnectionError
+//	if errors.As(err, &choose) {
+//		render(choose.Connections)
+//	}
+type ChooseConnectionError struct {
+	// OrgID is the organization the login was routed to.
+	OrgID string
+	// Connections are its active connections, at least two, in the order
+	// the Store lists them (by creation); their secrets are included, so
+	// show only ID, Name and Provider.
+	Connections []store.Connection
+}
+
+func (e *ChooseConnectionError) Error() string {
+	return fmt.Sprintf("%s: organization %s has %d active connections", ErrChooseConnection, e.OrgID, len(e.Connections))
+}
+
+// Is reports whether target is ErrChooseConnection.
+func (e *ChooseConnectionError) Is(target error) bool { return target == ErrChooseConnection }
 
 // Connections returns the organization's active connections, to build a
 // chooser.
@@ -85,7 +112,7 @@ func (s *SSO) resolveStart(ctx context.Context, opts StartOptions) (*store.Conne
 		case 1:
 			return &conns[0], nil
 		}
-		return nil, ErrChooseConnection
+		return nil, &ChooseConnectionError{OrgID: opts.OrgID, Connections: conns}
 	case opts.Email != "":
 		rt, err := domains.Route(ctx, s.st, opts.Email)
 		switch {
@@ -97,7 +124,7 @@ func (s *SSO) resolveStart(ctx context.Context, opts StartOptions) (*store.Conne
 			return nil, err
 		}
 		if len(rt.Connections) > 1 {
-			return nil, fmt.Errorf("%w: organization %s", ErrChooseConnection, rt.OrgID)
+			return nil, &ChooseConnectionError{OrgID: rt.OrgID, Connections: rt.Connections}
 		}
 		return &rt.Connections[0], nil
 	}
@@ -188,18 +215,10 @@ func (s *SSO) handleStart(w http.ResponseWriter, r *http.Request) {
 		ReturnTo:     q.Get("return_to"),
 	}
 	err := s.StartLogin(w, r, opts)
-	if errors.Is(err, ErrChooseConnection) {
-		orgID := opts.OrgID
-		if orgID == "" {
-			if rt, rerr := domains.Route(r.Context(), s.st, opts.Email); rerr == nil {
-				orgID = rt.OrgID
-			}
-		}
-		conns, cerr := s.Connections(r.Context(), orgID)
-		if cerr == nil && len(conns) > 1 {
-			s.renderChooser(w, conns, sanitizeReturnTo(opts.ReturnTo, s.allow))
-			return
-		}
+	var choose *ChooseConnectionError
+	if errors.As(err, &choose) && len(choose.Connections) > 1 {
+		s.renderChooser(w, choose.Connections, sanitizeReturnTo(opts.ReturnTo, s.allow))
+		return
 	}
 	if err != nil {
 		s.fail(w, r, err)

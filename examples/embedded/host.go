@@ -62,11 +62,10 @@ func newHost(ctx context.Context, cfg hostConfig) (*host, error) {
 	p, err := portal.New(portal.Config{
 		Store:   cfg.Store,
 		BaseURL: cfg.Origin + "/portal",
-		SSO:     sso,
-		SCIM:    scim,
-		// Enabling and disabling connections from the portal follows
-		// ssokit's rules (tested before active).
-		Connections: sso,
+		// Enabling and disabling connections and directories follows the
+		// kits' rules (a connection is tested before it is active).
+		SSO:  sso,
+		SCIM: scim,
 		// The settings page frames the portal: its origin must be listed,
 		// else the portal answers with frame-ancestors 'none'.
 		FrameAncestors: []string{cfg.Origin},

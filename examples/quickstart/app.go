@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/onboardkit/onboardkit/domains"
 	"github.com/onboardkit/onboardkit/events"
@@ -25,6 +26,8 @@ type appConfig struct {
 	Store   store.Store
 	BaseURL string // "http://127.0.0.1:8080", no trailing slash
 	Logger  *slog.Logger
+	// SecretsPath is the demo secrets file (see demoSecrets).
+	SecretsPath string
 }
 
 // app is the host application: its own pages and sessions, with the
@@ -45,15 +48,28 @@ type app struct {
 	sessions *sessionCodec
 	pages    *template.Template
 
+	// The demo's plaintext secrets and their file: development only.
+	secrets     *demoSecrets
+	secretsPath string
+
 	// The demo organization, set by setUpDemo. Its SCIMToken is the
-	// plaintext token of this run, kept in memory only, for the directory
-	// simulator.
+	// plaintext token, for the directory simulator.
 	mu   sync.Mutex
 	demo *demo
 }
 
 func newApp(cfg appConfig) (*app, error) {
-	a := &app{store: cfg.Store, baseURL: cfg.BaseURL, logger: cfg.Logger}
+	a := &app{store: cfg.Store, baseURL: cfg.BaseURL, logger: cfg.Logger, secretsPath: cfg.SecretsPath}
+	var err error
+	if a.secrets, err = loadSecrets(cfg.SecretsPath, cfg.Logger.Warn); err != nil {
+		return nil, err
+	}
+	// The simulator signs with the saved key, so that the SAML connection,
+	// which trusts its certificate, stays active across restarts.
+	idpKey, idpCert, err := a.secrets.idpKeyPair(time.Now(), cfg.Logger.Warn)
+	if err != nil {
+		return nil, fmt.Errorf("the IdP simulator key: %w", err)
+	}
 
 	sessions, err := newSessionCodec(rand.Reader)
 	if err != nil {
@@ -93,11 +109,11 @@ func newApp(cfg appConfig) (*app, error) {
 		Logger:       cfg.Logger,
 		Domains:      a.domains,
 		// The portal's SSO and directory-sync sections set up connections
-		// and directories through the kits, under their rules.
-		SSO:         a.sso,
-		SCIM:        a.scim,
-		Connections: a.sso,
-		Directories: directoryLifecycle{a.scim},
+		// and directories through the kits, under their rules; the
+		// dashboard and the management API switch them on and off through
+		// the same kits.
+		SSO:  a.sso,
+		SCIM: a.scim,
 		// A "run a simulated sync" button on directory pages: demos only.
 		DevSimulatedSync: true,
 		// A real app names the signed-in staff member.
@@ -109,6 +125,8 @@ func newApp(cfg appConfig) (*app, error) {
 	a.idp, err = idpsim.New(idpsim.Config{
 		Development: true,
 		BaseURL:     cfg.BaseURL + "/idp",
+		Key:         idpKey,
+		Certificate: idpCert,
 		Users:       demoUsers(),
 		Branding:    idpsim.Branding{Name: "Example Corp IdP (simulator)", AccentColor: "#7c3aed"},
 		// Connections an IT admin sets up in the portal are not registered
@@ -173,18 +191,6 @@ func (a *app) routes() http.Handler {
 	mux.Handle("/idp/", http.StripPrefix("/idp", a.idp))
 	mux.Handle("/dirsim/", http.StripPrefix("/dirsim", a.dirsim))
 	return mux
-}
-
-// directoryLifecycle lets the dashboard enable and disable directories.
-// scimkit records its own actor ("system") on these events.
-type directoryLifecycle struct{ scim *scimkit.Server }
-
-func (d directoryLifecycle) ActivateDirectory(ctx context.Context, id, _ string) (*store.Directory, error) {
-	return d.scim.ActivateDirectory(ctx, id)
-}
-
-func (d directoryLifecycle) DeactivateDirectory(ctx context.Context, id, _ string) (*store.Directory, error) {
-	return d.scim.DeactivateDirectory(ctx, id)
 }
 
 // currentDemo returns the demo set up at start.

@@ -3,9 +3,9 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"crypto/x509"
 	"encoding/hex"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -55,15 +55,18 @@ type demo struct {
 	OIDCConnectionID  string
 	DirectoryID       string
 	SCIMBaseURL       string
-	SCIMToken         string // plaintext of this run's token; never stored
-	PortalLink        string // plaintext link of this run; never stored
+	SCIMToken         string // plaintext; only the demo secrets file keeps it
+	PortalLink        string // plaintext; only the demo secrets file keeps it
 	PortalLinkExpires time.Time
 }
 
 // setUpDemo finds or creates the demo organization with its verified
 // domain, its SSO connections to the IdP simulator and its SCIM directory,
-// registers the connections with the simulator (whose key and URLs are new
-// on every start), and rotates the SCIM token and the portal link.
+// registers the connections with the simulator (which forgets them when
+// the process ends), and reuses the SCIM token and the portal link saved in
+// the demo secrets file while the Store still accepts them, else issues new
+// ones. The connections are reconfigured, and tested again, only when the
+// simulator's URL or key changed.
 func (a *app) setUpDemo(ctx context.Context) (*demo, error) {
 	org, err := a.demoOrganization(ctx)
 	if err != nil {
@@ -84,19 +87,23 @@ func (a *app) setUpDemo(ctx context.Context) (*demo, error) {
 	if err != nil {
 		return nil, err
 	}
-	token, err := a.rotateSCIMToken(ctx, dir.ID)
+	token, err := a.demoSCIMToken(ctx, dir.ID)
 	if err != nil {
 		return nil, err
 	}
-	link, err := a.rotatePortalLink(ctx, org.ID)
+	linkToken, linkExpires, err := a.demoPortalLink(ctx, org.ID)
 	if err != nil {
+		return nil, err
+	}
+	a.secrets.OrgID, a.secrets.SCIMToken, a.secrets.PortalLinkToken = org.ID, token, linkToken
+	if err := a.secrets.save(a.secretsPath); err != nil {
 		return nil, err
 	}
 	d := &demo{
 		OrgID: org.ID, OrgName: org.Name,
 		SAMLConnectionID: samlConn.ID, OIDCConnectionID: oidcConn.ID,
 		DirectoryID: dir.ID, SCIMBaseURL: a.scim.EndpointURL(dir.ID), SCIMToken: token,
-		PortalLink: link.URL, PortalLinkExpires: link.ExpiresAt,
+		PortalLink: a.baseURL + "/portal/l/" + linkToken, PortalLinkExpires: linkExpires,
 	}
 	a.mu.Lock()
 	a.demo = d
@@ -154,16 +161,14 @@ func (a *app) demoSAMLConnection(ctx context.Context, orgID string) (*store.Conn
 		return nil, fmt.Errorf("configuring the SAML connection: %w", err)
 	}
 	if !conn.SAML.AllowIdPInitiated {
-		// So that the simulator's IdP-initiated launcher works. ssokit has no
-		// setter for this SP option, so the quickstart writes it itself.
-		conn, err = a.store.UpdateConnection(ctx, conn.ID, func(c *store.Connection) ([]store.Event, error) {
-			c.SAML.AllowIdPInitiated = true
-			c.UpdatedAt = time.Now().UTC() // ssokit caches a connection until UpdatedAt changes
-			ev, err := newEvent("sso.connection.updated", c.OrgID, c.ID, map[string]any{"allow_idp_initiated": true})
-			return []store.Event{ev}, err
-		})
-		if err != nil {
-			return nil, err
+		// So that the simulator's IdP-initiated launcher works. This
+		// weakens the connection (no request binds the response to the
+		// browser), so ssokit records it with an
+		// sso.connection.security_weakened event. Development only.
+		opts := ssokit.SAMLOptionsOf(conn)
+		opts.InsecureAllowIdPInitiated = true
+		if conn, err = a.sso.SetSAMLOptions(ctx, orgID, conn.ID, opts, demoActor); err != nil {
+			return nil, fmt.Errorf("allowing IdP-initiated sign-in: %w", err)
 		}
 	}
 	spCert, err := parseCertificatePEM(conn.SAML.SPCertPEM)
@@ -316,16 +321,25 @@ func (a *app) demoDirectory(ctx context.Context, orgID string) (*store.Directory
 	return a.scim.CreateDirectory(ctx, orgID, scimkit.DirectoryOptions{Provider: "okta", Name: directoryName, Active: true})
 }
 
-// rotateSCIMToken revokes the directory's active tokens and creates a new
-// one. The token is shown once: the Store keeps only its digest, so a
-// restart cannot print the previous one, and an IdP configured with it must
-// be given the new one.
-func (a *app) rotateSCIMToken(ctx context.Context, directoryID string) (string, error) {
+// demoSCIMToken returns the saved SCIM token while the Store still has it
+// active for the directory. Otherwise it revokes the directory's active
+// tokens and creates a new one. onboardkit shows a token once and keeps
+// only its digest: only the demo secrets file lets a restart print it
+// again.
+func (a *app) demoSCIMToken(ctx context.Context, directoryID string) (string, error) {
 	tokens, err := a.scim.ListTokens(ctx, directoryID)
 	if err != nil {
 		return "", err
 	}
 	now := time.Now()
+	if saved := a.secrets.SCIMToken; saved != "" {
+		for _, t := range tokens {
+			if subtle.ConstantTimeCompare(t.Digest, digest(saved)) == 1 && t.ActiveAt(now) {
+				return saved, nil
+			}
+		}
+		a.logger.Info("quickstart: the saved SCIM token is no longer active; rotating it")
+	}
 	for _, t := range tokens {
 		if t.ActiveAt(now) {
 			if err := a.scim.RevokeToken(ctx, directoryID, t.ID); err != nil {
@@ -340,22 +354,43 @@ func (a *app) rotateSCIMToken(ctx context.Context, directoryID string) (string, 
 	return token, nil
 }
 
-// rotatePortalLink revokes the shareable links earlier starts printed and
-// generates a new one.
-func (a *app) rotatePortalLink(ctx context.Context, orgID string) (*portal.Link, error) {
+// demoPortalLink returns the saved shareable portal link's token and
+// expiry while the Store still accepts it: the link of this organization,
+// neither revoked nor expired. Otherwise it revokes the shareable links
+// earlier starts generated and generates a new one, valid for the portal's
+// ShareableLinkTTL (7 days).
+func (a *app) demoPortalLink(ctx context.Context, orgID string) (string, time.Time, error) {
+	now := time.Now()
+	if saved := a.secrets.PortalLinkToken; saved != "" {
+		l, err := a.store.GetPortalLinkByDigest(ctx, digest(saved))
+		switch {
+		case err == nil && l.OrgID == orgID && l.Kind == store.LinkShareable && l.RevokedAt.IsZero() && now.Before(l.ExpiresAt):
+			return saved, l.ExpiresAt, nil
+		case err != nil && !errors.Is(err, store.ErrNotFound):
+			return "", time.Time{}, fmt.Errorf("looking up the saved portal link: %w", err)
+		}
+		a.logger.Info("quickstart: the saved portal link expired or was revoked; generating a new one")
+	}
 	links, err := a.portal.ListLinks(ctx, orgID)
 	if err != nil {
-		return nil, err
+		return "", time.Time{}, err
 	}
-	now := time.Now()
 	for _, l := range links {
-		if l.CreatedBy == demoActor && l.RevokedAt.IsZero() && now.Before(l.ExpiresAt) {
+		if l.CreatedBy == demoActor && l.Kind == store.LinkShareable && l.RevokedAt.IsZero() && now.Before(l.ExpiresAt) {
 			if err := a.portal.RevokeLink(ctx, l.ID, demoActor); err != nil {
-				return nil, fmt.Errorf("revoking the previous portal link: %w", err)
+				return "", time.Time{}, fmt.Errorf("revoking the previous portal link: %w", err)
 			}
 		}
 	}
-	return a.portal.GenerateLink(ctx, orgID, portal.LinkOptions{CreatedBy: demoActor})
+	link, err := a.portal.GenerateLink(ctx, orgID, portal.LinkOptions{CreatedBy: demoActor})
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	token, ok := strings.CutPrefix(link.URL, a.baseURL+"/portal/l/")
+	if !ok {
+		return "", time.Time{}, fmt.Errorf("unexpected portal link %q", link.URL)
+	}
+	return token, link.ExpiresAt, nil
 }
 
 // newID returns prefix + "_" + 128 random bits in hex.
@@ -367,18 +402,6 @@ func randomBytes(n int) []byte {
 	b := make([]byte, n)
 	rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
 	return b
-}
-
-// newEvent builds an outbox event written by the quickstart itself.
-func newEvent(typ, orgID, subject string, data any) (store.Event, error) {
-	raw, err := json.Marshal(data)
-	if err != nil {
-		return store.Event{}, err
-	}
-	return store.Event{
-		ID: newID("evt"), Type: typ, OrgID: orgID, Subject: subject, Actor: demoActor,
-		Data: raw, CreatedAt: time.Now().UTC(),
-	}, nil
 }
 
 func parseCertificatePEM(s string) (*x509.Certificate, error) {

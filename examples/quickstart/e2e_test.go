@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -53,7 +54,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	db := filepath.Join(dir, "quickstart.db")
 
-	first := startQuickstart(ctx, t, bin, db)
+	first := startQuickstart(ctx, t, bin, db, "127.0.0.1:0")
 	app := first.url(t, "app")
 	t.Logf("first start:\n%s", first.header)
 
@@ -254,39 +255,119 @@ func TestEndToEnd(t *testing.T) {
 		}
 	})
 
+	configured := countEvents(ctx, t, app, "sso.connection.configured")
 	first.stop(ctx, t)
 
-	second := startQuickstart(ctx, t, bin, db)
+	// The demo secrets file: beside the database, private, marked.
+	secretsFile := db + ".demo-secrets.json"
+	if got := first.line(t, "demo secrets"); got != secretsFile {
+		t.Errorf("demo secrets line %q, want %q", got, secretsFile)
+	}
+	if fi, err := os.Stat(secretsFile); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("demo secrets file: %v, mode %v, want 0600", err, fi)
+	}
+	if raw, err := os.ReadFile(secretsFile); err != nil || !strings.Contains(string(raw), "DEVELOPMENT ONLY") || !strings.Contains(string(raw), token) {
+		t.Errorf("the demo secrets file lacks its warning or the token (%v)", err)
+	}
+
+	// A restart on the same address prints the same link and token, which
+	// still work, and keeps the connections active without a new test.
+	second := startQuickstart(ctx, t, bin, db, strings.TrimSuffix(strings.TrimPrefix(app, "http://"), "/"))
 	t.Logf("second start:\n%s", second.header)
-	if got, want := second.line(t, "organization"), first.line(t, "organization"); got != want {
-		t.Errorf("after a restart the organization is %q, want %q", got, want)
+	for _, label := range []string{"organization", "app", "portal link", "portal link expires", "SCIM base URL", "SCIM token"} {
+		if got, want := second.line(t, label), first.line(t, label); got != want {
+			t.Errorf("after a restart %s is %q, want %q", label, got, want)
+		}
 	}
-	newToken := second.line(t, "SCIM token")
-	if newToken == token {
-		t.Error("the SCIM token was not rotated")
+	if n := countEvents(ctx, t, app, "sso.connection.configured"); n != configured {
+		t.Errorf("the restart reconfigured connections: %d configured events, want %d", n, configured)
 	}
-	if !strings.HasPrefix(second.line(t, "portal link"), second.url(t, "app")+"portal/l/") {
-		t.Errorf("no portal link printed after a restart: %q", second.line(t, "portal link"))
-	}
-	oldLink := strings.Replace(first.line(t, "portal link"), first.url(t, "app"), second.url(t, "app"), 1)
-	if resp := do(ctx, t, http.DefaultClient, http.MethodGet, oldLink, "", nil); resp.StatusCode != http.StatusGone && resp.StatusCode != http.StatusNotFound {
-		t.Errorf("the previous start's portal link answers %d, want it revoked (404 or 410)", resp.StatusCode)
-	}
-	overview := openPortal(ctx, t, newBrowser(t), second.line(t, "portal link"))
+	overview := openPortal(ctx, t, newBrowser(t), first.line(t, "portal link"))
 	if got := strings.TrimSpace(overview.Find(`[data-testid="home-title"]`).Text()); got != "Example Corp" {
 		t.Errorf("portal overview after a restart: title %q", got)
 	}
 	scimBase = second.url(t, "SCIM base URL")
-	scimJSON(ctx, t, scimBase+"/Users", token, http.MethodGet, nil, http.StatusUnauthorized)
-	list := scimJSON(ctx, t, scimBase+"/Users?filter="+url.QueryEscape(`userName eq "carol@example.com"`), newToken, http.MethodGet, nil, http.StatusOK)
+	list := scimJSON(ctx, t, scimBase+"/Users?filter="+url.QueryEscape(`userName eq "carol@example.com"`), token, http.MethodGet, nil, http.StatusOK)
 	if list["totalResults"] != float64(1) {
 		t.Errorf("after a restart carol is gone: %v", list)
 	}
 	b := newBrowser(t)
-	login := getPage(ctx, t, b, resolve(t, second.url(t, "app"), samlHref))
+	login := getPage(ctx, t, b, resolve(t, app, samlHref))
 	me := submitIdPForm(ctx, t, b, login, `form[data-testid="login-form"]`, "0")
 	checkProfile(t, me, "alice@example.com", "saml", false, first.line(t, "organization"))
 	second.stop(ctx, t)
+
+	// Without the secrets file (and on another port), a start rotates the
+	// token and the link, revoking the old ones, and reconfigures and
+	// re-tests the connections for the simulator's new key and URL.
+	if err := os.Remove(secretsFile); err != nil {
+		t.Fatal(err)
+	}
+	third := startQuickstart(ctx, t, bin, db, "127.0.0.1:0")
+	t.Logf("third start:\n%s", third.header)
+	app3 := third.url(t, "app")
+	if got, want := third.line(t, "organization"), first.line(t, "organization"); got != want {
+		t.Errorf("after a restart the organization is %q, want %q", got, want)
+	}
+	newToken := third.line(t, "SCIM token")
+	if newToken == token {
+		t.Error("the SCIM token was not rotated")
+	}
+	if !strings.HasPrefix(third.line(t, "portal link"), app3+"portal/l/") {
+		t.Errorf("no portal link printed: %q", third.line(t, "portal link"))
+	}
+	oldLink := strings.Replace(first.line(t, "portal link"), app, app3, 1)
+	if oldLink == third.line(t, "portal link") {
+		t.Error("the portal link was not rotated")
+	}
+	if resp := do(ctx, t, http.DefaultClient, http.MethodGet, oldLink, "", nil); resp.StatusCode != http.StatusGone && resp.StatusCode != http.StatusNotFound {
+		t.Errorf("the previous portal link answers %d, want it revoked (404 or 410)", resp.StatusCode)
+	}
+	overview = openPortal(ctx, t, newBrowser(t), third.line(t, "portal link"))
+	if got := strings.TrimSpace(overview.Find(`[data-testid="home-title"]`).Text()); got != "Example Corp" {
+		t.Errorf("portal overview after rotation: title %q", got)
+	}
+	scimBase = third.url(t, "SCIM base URL")
+	scimJSON(ctx, t, scimBase+"/Users", token, http.MethodGet, nil, http.StatusUnauthorized)
+	list = scimJSON(ctx, t, scimBase+"/Users?filter="+url.QueryEscape(`userName eq "carol@example.com"`), newToken, http.MethodGet, nil, http.StatusOK)
+	if list["totalResults"] != float64(1) {
+		t.Errorf("after rotation carol is gone: %v", list)
+	}
+	if n := countEvents(ctx, t, app3, "sso.connection.configured"); n <= configured {
+		t.Errorf("a new simulator key and URL did not reconfigure the connections: %d configured events", n)
+	}
+	b = newBrowser(t)
+	login = getPage(ctx, t, b, resolve(t, app3, samlHref))
+	me = submitIdPForm(ctx, t, b, login, `form[data-testid="login-form"]`, "0")
+	checkProfile(t, me, "alice@example.com", "saml", false, first.line(t, "organization"))
+	if _, err := os.Stat(secretsFile); err != nil {
+		t.Errorf("the demo secrets file was not written again: %v", err)
+	}
+	third.stop(ctx, t)
+}
+
+// countEvents counts the events of type typ through the app's pull API.
+func countEvents(ctx context.Context, t *testing.T, app, typ string) int {
+	t.Helper()
+	n, after := 0, int64(0)
+	for {
+		resp := do(ctx, t, http.DefaultClient, http.MethodGet, fmt.Sprintf("%sapi/events?types=%s&limit=50&after=%d", app, url.QueryEscape(typ), after), "", nil)
+		var page struct {
+			Events     []json.RawMessage `json:"events"`
+			NextCursor int64             `json:"next_cursor"`
+			HasMore    bool              `json:"has_more"`
+		}
+		err := json.NewDecoder(resp.Body).Decode(&page)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatalf("pulling %s events: %v", typ, err)
+		}
+		n += len(page.Events)
+		if !page.HasMore {
+			return n
+		}
+		after = page.NextCursor
+	}
 }
 
 // openPortal opens a portal link as a browser does: the landing page (a GET
@@ -367,9 +448,9 @@ type quickstart struct {
 	stderr  *syncBuffer
 }
 
-func startQuickstart(ctx context.Context, t *testing.T, bin, db string) *quickstart {
+func startQuickstart(ctx context.Context, t *testing.T, bin, db, addr string) *quickstart {
 	t.Helper()
-	cmd := exec.CommandContext(ctx, bin, "-addr", "127.0.0.1:0", "-db", db)
+	cmd := exec.CommandContext(ctx, bin, "-addr", addr, "-db", db)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -51,7 +51,8 @@ func run(ctx context.Context, args []string, out, logOut io.Writer) error {
 	}
 	defer st.Close()
 
-	a, err := newApp(appConfig{Store: st, BaseURL: baseURL, Logger: logger})
+	secrets := secretsPath(*dbPath)
+	a, err := newApp(appConfig{Store: st, BaseURL: baseURL, Logger: logger, SecretsPath: secrets})
 	if err != nil {
 		return err
 	}
@@ -71,7 +72,7 @@ func run(ctx context.Context, args []string, out, logOut io.Writer) error {
 		shutdown(srv)
 		return fmt.Errorf("setting up the demo organization: %w", err)
 	}
-	printURLs(out, baseURL, *dbPath, demo)
+	printURLs(out, baseURL, *dbPath, secrets, demo)
 
 	select {
 	case err := <-errc:
@@ -112,7 +113,7 @@ func listenLoopback(addr string) (net.Listener, error) {
 
 // printURLs prints what a visitor needs. The e2e test reads these lines:
 // each is "  <label>: <value>".
-func printURLs(out io.Writer, baseURL, dbPath string, d *demo) {
+func printURLs(out io.Writer, baseURL, dbPath, secretsPath string, d *demo) {
 	fmt.Fprintf(out, `onboardkit quickstart is running (Ctrl-C to stop)
   app: %s/
   dashboard: %s/dashboard/
@@ -125,8 +126,9 @@ func printURLs(out io.Writer, baseURL, dbPath string, d *demo) {
   events: %s/events
   organization: %s (%s)
   database: %s
-The SCIM token and the portal link are new on every start; the previous ones are revoked.
+  demo secrets: %s
+The SCIM token and the portal link are reused on restart while valid; delete the demo secrets file (development only: plaintext) to rotate them.
 `, baseURL, baseURL, d.PortalLink, d.PortalLinkExpires.Format(time.RFC3339),
 		d.SCIMBaseURL, d.SCIMToken, baseURL, baseURL, baseURL,
-		d.OrgID, d.OrgName, dbPath)
+		d.OrgID, d.OrgName, dbPath, secretsPath)
 }

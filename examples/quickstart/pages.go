@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/onboardkit/onboardkit/domains"
 	"github.com/onboardkit/onboardkit/events"
 	"github.com/onboardkit/onboardkit/ssokit"
 	"github.com/onboardkit/onboardkit/store"
@@ -57,16 +56,13 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 	email, connID := r.FormValue("email"), r.FormValue("connection")
 	err = a.sso.StartLogin(w, r, ssokit.StartOptions{Email: email, ConnectionID: connID, ReturnTo: "/me"})
 	v := homeView{User: a.sessions.get(r), Demo: d, Email: email}
+	var choose *ssokit.ChooseConnectionError
 	switch {
 	case err == nil:
 		return // redirected to the identity provider
-	case errors.Is(err, ssokit.ErrChooseConnection):
-		routing, rerr := domains.Route(r.Context(), a.store, email)
-		if rerr != nil {
-			a.serverError(w, r, rerr)
-			return
-		}
-		v.Message, v.Choices = "Your organization has several sign-in methods: choose one.", routing.Connections
+	case errors.As(err, &choose):
+		// The error carries the organization's active connections.
+		v.Message, v.Choices = "Your organization has several sign-in methods: choose one.", choose.Connections
 		a.render(w, r, http.StatusOK, "home", v)
 	case errors.Is(err, ssokit.ErrNoSSO):
 		v.Message = "There is no single sign-on for this email address. (Try an address @" + demoDomain + ".)"
