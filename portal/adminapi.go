@@ -965,48 +965,57 @@ func (a *Admin) UpdateBranding(ctx context.Context, scope string, u BrandingUpda
 		}
 		favicon = &store.Asset{ContentType: ct, Data: u.Favicon}
 	}
-	b, err := a.GetBranding(ctx, scope)
-	if err != nil {
+	if err := a.checkScope(ctx, scope); err != nil {
 		return nil, err
 	}
-	changed := map[string]any{}
-	if u.AccentColor != nil && strings.ToLower(*u.AccentColor) != strings.ToLower(b.AccentColor) {
-		b.AccentColor = strings.ToLower(*u.AccentColor)
-		changed["accent_color"] = b.AccentColor
-	}
-	switch {
-	case logo != nil:
-		b.Logo = logo
-		changed["logo"] = logo.ContentType
-	case u.RemoveLogo && b.Logo != nil:
-		b.Logo = nil
-		changed["logo"] = nil
-	}
-	switch {
-	case favicon != nil:
-		b.Favicon = favicon
-		changed["favicon"] = favicon.ContentType
-	case u.RemoveFavicon && b.Favicon != nil:
-		b.Favicon = nil
-		changed["favicon"] = nil
-	}
-	if len(changed) == 0 {
-		return b, nil
-	}
-	b.Scope = scope
-	b.UpdatedAt = a.p.now().UTC()
-	ev, err := a.p.event(EventBrandingUpdated, scope, scopeSubject(scope), actorOr(actor), map[string]any{"scope": scope, "changed": changed})
-	if err != nil {
-		return nil, err
-	}
-	if err := a.p.st.PutBranding(ctx, b, ev); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, notFound("organization", scope)
+	// The change is applied inside the Store's write, so two operators
+	// editing different fields at once lose neither edit.
+	b, err := a.p.st.UpdateBranding(ctx, scope, func(b *store.Branding) ([]store.Event, error) {
+		changed := map[string]any{}
+		if u.AccentColor != nil && !strings.EqualFold(*u.AccentColor, b.AccentColor) {
+			b.AccentColor = strings.ToLower(*u.AccentColor)
+			changed["accent_color"] = b.AccentColor
 		}
+		switch {
+		case logo != nil:
+			b.Logo = logo
+			changed["logo"] = logo.ContentType
+		case u.RemoveLogo && b.Logo != nil:
+			b.Logo = nil
+			changed["logo"] = nil
+		}
+		switch {
+		case favicon != nil:
+			b.Favicon = favicon
+			changed["favicon"] = favicon.ContentType
+		case u.RemoveFavicon && b.Favicon != nil:
+			b.Favicon = nil
+			changed["favicon"] = nil
+		}
+		if len(changed) == 0 {
+			return nil, errUnchanged
+		}
+		b.UpdatedAt = a.p.now().UTC()
+		ev, err := a.p.event(EventBrandingUpdated, scope, scopeSubject(scope), actorOr(actor), map[string]any{"scope": scope, "changed": changed})
+		if err != nil {
+			return nil, err
+		}
+		return []store.Event{ev}, nil
+	})
+	switch {
+	case errors.Is(err, errUnchanged):
+		return a.GetBranding(ctx, scope)
+	case errors.Is(err, store.ErrNotFound):
+		return nil, notFound("organization", scope)
+	case err != nil:
 		return nil, fmt.Errorf("portal: storing branding: %w", err)
 	}
 	return b, nil
 }
+
+// errUnchanged aborts a branding update that would change nothing, so that
+// nothing is written and no event is recorded.
+var errUnchanged = errors.New("portal: branding unchanged")
 
 func scopeSubject(scope string) string {
 	if scope == "" {

@@ -336,8 +336,10 @@
 // # Outbox events
 //
 // The portal writes portal.link.created and portal.link.revoked with the
-// link, and portal.session.created with the redemption that creates the
-// session, in the same Store write. Their data never holds a token. The
+// link (revoking a link also ends its sessions, in the same write),
+// portal.session.created with the redemption that creates the session, and
+// portal.session.ended when the IT admin signs out. Their data never holds
+// a token. The
 // changes its sections and the dashboard make through the kits are
 // recorded by the kits (sso.connection.*, directory.*, domain.*) with the
 // session ("portal:<session id>") or the operator ("operator:<name>") as

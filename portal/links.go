@@ -25,6 +25,7 @@ const (
 	EventLinkCreated    = "portal.link.created"
 	EventLinkRevoked    = "portal.link.revoked"
 	EventSessionCreated = "portal.session.created"
+	EventSessionEnded   = "portal.session.ended"
 )
 
 // allFeatures is the default feature set of a link.

@@ -647,12 +647,16 @@ func TestCSRF(t *testing.T) {
 	})
 
 	t.Run("right token logs out", func(t *testing.T) {
+		ended := h.countEvents(EventSessionEnded)
 		w := h.post("/portal/logout", url.Values{csrfField: {token}}, c)
 		if w.Code != http.StatusOK {
 			t.Fatalf("status %d: %s", w.Code, w.Body)
 		}
 		if h.sessionLive(c) {
 			t.Fatal("session still live after logout")
+		}
+		if n := h.countEvents(EventSessionEnded) - ended; n != 1 {
+			t.Fatalf("logout wrote %d %s events, want 1", n, EventSessionEnded)
 		}
 		if w := h.get("/portal/", c); w.Code != http.StatusUnauthorized {
 			t.Fatalf("after logout: status %d", w.Code)

@@ -153,36 +153,14 @@ func (p *Portal) liveSession(ctx context.Context, r *http.Request) (*store.Porta
 }
 
 // loadSession returns the live session of the request. It returns
-// store.ErrNotFound when there is none, store.ErrExpired when it has
-// expired, store.ErrRevoked when the link it came from was revoked (the
-// session is then deleted), and errAmbiguousSession when the cookies carry
-// several live sessions.
-//
-// A revoked shareable link ends its sessions here. An embedded link is
-// deleted by the Store once expired (a minute after issue), so revoking it
-// later finds nothing, and its session lives on until its own expiry: the
-// Store has no way yet to list or delete the sessions of a link or an
-// organization. RevokePortalLink deleting the link's sessions in the Store
-// will close that gap; until then a missing link is not a refusal.
+// store.ErrNotFound when there is none (revoking a link deletes its sessions
+// in the same write, so a revoked link's session is simply gone),
+// store.ErrExpired when it has expired, and errAmbiguousSession when the
+// cookies carry several live sessions.
 func (p *Portal) loadSession(ctx context.Context, r *http.Request) (*session, error) {
 	s, err := p.liveSession(ctx, r)
 	if err != nil {
 		return nil, err
-	}
-	if s.LinkID != "" {
-		l, err := p.st.GetPortalLink(ctx, s.LinkID)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			// Expired links are purged while their sessions live on.
-		case err != nil:
-			return nil, err
-		case !l.RevokedAt.IsZero():
-			if err := p.st.DeletePortalSession(ctx, s.ID); err != nil {
-				p.log.ErrorContext(ctx, "portal: deleting session of a revoked link", "session_id", s.ID, "error", err)
-			}
-			p.log.InfoContext(ctx, "portal: session refused: its link was revoked", "session_id", s.ID, "link_id", l.ID, "org_id", s.OrgID)
-			return nil, store.ErrRevoked
-		}
 	}
 	org, err := p.st.GetOrganization(ctx, s.OrgID)
 	if err != nil {
@@ -211,10 +189,6 @@ func (p *Portal) requireSession(feature store.Feature, h sessionHandler) http.Ha
 		case errors.Is(err, store.ErrExpired):
 			p.clearSessionCookies(w)
 			p.renderProblem(w, r, http.StatusUnauthorized, problemSessionExpired)
-			return
-		case errors.Is(err, store.ErrRevoked):
-			p.clearSessionCookies(w)
-			p.renderProblem(w, r, http.StatusUnauthorized, problemLinkRevoked)
 			return
 		case errors.Is(err, store.ErrNotFound):
 			p.renderProblem(w, r, http.StatusUnauthorized, problemNoSession)
@@ -290,7 +264,12 @@ func fromOrigin(r *http.Request, origin string, nullOK bool) bool {
 
 // logout ends the session and shows a signed-out page.
 func (p *Portal) logout(w http.ResponseWriter, r *http.Request, s *session) {
-	if err := p.st.DeletePortalSession(r.Context(), s.s.ID); err != nil {
+	ev, err := p.event(EventSessionEnded, s.s.OrgID, s.s.ID, "portal:"+s.s.ID, map[string]any{"reason": "signed_out", "link_id": s.s.LinkID})
+	if err != nil {
+		p.serverError(w, r, "building the sign-out event", err)
+		return
+	}
+	if err := p.st.DeletePortalSession(r.Context(), s.s.ID, ev); err != nil {
 		p.serverError(w, r, "deleting session", err)
 		return
 	}
