@@ -83,6 +83,7 @@ type CheckError struct {
 	Err    error    // the resolver's error, if any
 }
 
+// Error describes what DNS showed, for operators and IT admins.
 func (e *CheckError) Error() string {
 	switch e.Kind {
 	case KindNoRecord:

@@ -189,6 +189,7 @@ func ParsePullQuery(r *http.Request, maxLimit int) (PullQuery, error) {
 	return q, nil
 }
 
+// ServeHTTP answers GET ?after=&limit=&types=&org= with a page of events.
 func (h *PullHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {

@@ -230,6 +230,7 @@ type DeliveryError struct {
 	Err        error
 }
 
+// Error describes the failed delivery attempt.
 func (e *DeliveryError) Error() string {
 	if e.StatusCode != 0 {
 		return fmt.Sprintf("events: webhook receiver answered %d", e.StatusCode)
@@ -237,6 +238,7 @@ func (e *DeliveryError) Error() string {
 	return fmt.Sprintf("events: webhook request failed: %v", e.Err)
 }
 
+// Unwrap returns the transport error, if any.
 func (e *DeliveryError) Unwrap() error { return e.Err }
 
 // NewWebhookSender validates cfg and returns a sender. Call Run to start it.

@@ -49,6 +49,7 @@ type RefusalError struct {
 	Detail   string
 }
 
+// Error returns the detail the host gave for refusing the change.
 func (e *RefusalError) Error() string {
 	return fmt.Sprintf("scimkit: change refused (%d %s): %s", e.Status, e.ScimType, e.Detail)
 }

@@ -24,6 +24,7 @@ type FilterError struct {
 	Reason string
 }
 
+// Error describes why the filter was refused.
 func (e *FilterError) Error() string {
 	return fmt.Sprintf("scimkit: invalid filter %q: %s", e.Filter, e.Reason)
 }

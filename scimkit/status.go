@@ -22,6 +22,7 @@ const (
 	UserDeactivated
 )
 
+// String names the state.
 func (s UserState) String() string {
 	switch s {
 	case UserActive:

@@ -93,6 +93,7 @@ type ConfigError struct {
 	Err     error
 }
 
+// Error names the field and the problem.
 func (e *ConfigError) Error() string {
 	s := "ssokit: " + e.Field + ": " + e.Problem
 	if e.Err != nil {

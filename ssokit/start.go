@@ -67,6 +67,7 @@ type ChooseConnectionError struct {
 	Connections []store.Connection
 }
 
+// Error says that a connection must be chosen.
 func (e *ChooseConnectionError) Error() string {
 	return fmt.Sprintf("%s: organization %s has %d active connections", ErrChooseConnection, e.OrgID, len(e.Connections))
 }

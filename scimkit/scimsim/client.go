@@ -139,6 +139,7 @@ type Error struct {
 	Body string
 }
 
+// Error describes the server's SCIM error answer.
 func (e *Error) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "scimsim: %s %s: %d %s", e.Method, e.Path, e.Status, http.StatusText(e.Status))

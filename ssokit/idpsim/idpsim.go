@@ -205,6 +205,7 @@ const (
 	SignResponse
 )
 
+// String names the signing mode.
 func (s Signing) String() string {
 	switch s {
 	case SignAssertion:
