@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 
@@ -80,8 +81,10 @@ func (s *SSO) consumeSAML(w http.ResponseWriter, r *http.Request, conn *store.Co
 		return
 	}
 	// The pending request named by the (not yet verified) InResponseTo is
-	// consumed; its id is only trusted once the signed InResponseTo matches
-	// it (checkSAMLResponse).
+	// consumed when it belongs to this connection and this browser (else it
+	// is put back, so that knowing a request id does not let anyone cancel
+	// someone else's login); its id is only trusted once the signed
+	// InResponseTo matches it (checkSAMLResponse).
 	requestID := pr.root.SelectAttrValue("InResponseTo", "")
 	if requestID == "" {
 		requestID = unsignedSubjectInResponseTo(pr)
@@ -93,12 +96,9 @@ func (s *SSO) consumeSAML(w http.ResponseWriter, r *http.Request, conn *store.Co
 	var lr *store.LoginRequest
 	if requestID != "" {
 		var le *LoginError
-		lr, le = s.consumeRequest(r, conn, requestID)
+		lr, le = s.consumeBoundRequest(r, conn, requestID)
 		if le != nil {
-			if le.Reason == ReasonBrowserMismatch {
-				lr = nil
-			}
-			s.refused(w, r, conn, lr, le, false)
+			s.refused(w, r, conn, nil, le, false)
 			return
 		}
 	} else if !sp.allowIdPInitiated {
@@ -157,4 +157,39 @@ func unsignedSubjectInResponseTo(pr *parsedResponse) string {
 		return ""
 	}
 	return d.SelectAttrValue("InResponseTo", "")
+}
+
+// consumeBoundRequest consumes the pending request id for a response posted
+// to conn's ACS. A request of another connection or another browser is put
+// back untouched (the Store has no read without consuming) and refused.
+func (s *SSO) consumeBoundRequest(r *http.Request, conn *store.Connection, id string) (*store.LoginRequest, *LoginError) {
+	ctx := r.Context()
+	lr, err := s.st.ConsumeLoginRequest(ctx, id, s.now().UTC())
+	switch {
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrInvalid):
+		le := refuse(ReasonRequestUnknown, "no pending login request with this id: unknown, already used or foreign")
+		le.InResponseTo = id
+		return nil, le
+	case errors.Is(err, store.ErrExpired):
+		le := refuse(ReasonRequestUnknown, "the login request expired")
+		le.InResponseTo = id
+		return nil, le
+	case err != nil:
+		return nil, &LoginError{Reason: ReasonRequestUnknown, Detail: "store error", Err: err}
+	}
+	var le *LoginError
+	switch {
+	case lr.ConnectionID != conn.ID || lr.Protocol != conn.Protocol:
+		le = refuse(ReasonInResponseTo, "the login request belongs to another connection")
+		le.InResponseTo = id
+	case !boundTo(r, lr.Binding):
+		le = refuse(ReasonBrowserMismatch, "the login was started in another browser (binding cookie missing or different)")
+	default:
+		return lr, nil
+	}
+	restored := *lr
+	if err := s.st.CreateLoginRequest(ctx, &restored); err != nil {
+		s.log.LogAttrs(ctx, slog.LevelError, "ssokit: restoring a login request", slog.String("connection", lr.ConnectionID), slog.Any("err", err))
+	}
+	return nil, le
 }

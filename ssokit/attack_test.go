@@ -125,7 +125,7 @@ func TestSAMLAttacks(t *testing.T) {
 				a.RemoveChild(a.SelectElement("Signature"))
 			}
 		}},
-		{name: "encrypted but unsigned", want: ReasonUnsigned, spec: func(s *respSpec) {
+		{name: "encrypted but unsigned", want: ReasonUnsigned, setup: encryptionOn, spec: func(s *respSpec) {
 			s.EncryptTo = spKey.Cert
 			s.unsigned()
 		}},
@@ -229,8 +229,24 @@ func TestSAMLAttacks(t *testing.T) {
 				sig.CreateElement("ds:Object").AddChild(orig)
 			}
 		}},
-		{name: "evil assertion reusing the signed ID and signature", want: ReasonBadSignature, spec: func(s *respSpec) {
-			s.MutateDoc = func(d *etree.Document) { setNameID(findAssertion(d), "admin@example.com") }
+		{name: "evil assertion carrying the signature of another signed assertion", want: ReasonBadSignature, spec: func(s *respSpec) {
+			// A genuine signature (of another login's assertion, same IdP)
+			// re-pointed at the evil assertion's ID.
+			other := respSpec{AssertionID: "_other", NameID: "jane@example.com"}
+			s.NameID = "admin@example.com"
+			s.SignAssertion = false
+			s.SignResponse = false
+			s.noSign = true
+			s.MutateDoc = func(d *etree.Document) {
+				od := etree.NewDocument()
+				if err := od.ReadFromBytes(other.build(t)); err != nil {
+					t.Fatal(err)
+				}
+				sig := findAssertion(od).SelectElement("Signature").Copy()
+				a := findAssertion(d)
+				sig.FindElement("./SignedInfo/Reference").CreateAttr("URI", "#"+a.SelectAttrValue("ID", ""))
+				a.InsertChildAt(1, sig)
+			}
 		}},
 		{name: "signature moved to the response, reference to the assertion", want: ReasonBadSignature, spec: func(s *respSpec) {
 			s.MutateDoc = func(d *etree.Document) {
@@ -251,10 +267,25 @@ func TestSAMLAttacks(t *testing.T) {
 				d.Root().AddChild(evil)
 			}
 		}},
-		{name: "signed failure response (CVE-2022-39299)", want: ReasonIdPStatus, spec: func(s *respSpec) {
+		{name: "signed failure response (with its assertion)", want: ReasonIdPStatus, spec: func(s *respSpec) {
 			spSigned(s)
 			s.Status = "urn:oasis:names:tc:SAML:2.0:status:Requester"
 		}},
+		{name: "signed assertion injected into a signed failure response that had none (CVE-2022-39299)", want: ReasonBadSignature,
+			raw: func(t *testing.T, e *env, id string) []byte {
+				// A genuine signed assertion of this IdP for this request...
+				ok := etree.NewDocument()
+				if err := ok.ReadFromBytes(respSpec{InResponseTo: id, NameID: "admin@example.com"}.build(t)); err != nil {
+					t.Fatal(err)
+				}
+				signed := findAssertion(ok).Copy()
+				// ...moved into a failure Response the IdP signed without one.
+				fail := respSpec{InResponseTo: id, SignResponse: true, Status: "urn:oasis:names:tc:SAML:2.0:status:AuthnFailed",
+					MutateResponse: func(r *etree.Element) { r.RemoveChild(r.SelectElement("Assertion")) },
+					MutateDoc:      func(d *etree.Document) { d.Root().AddChild(signed) }}
+				fail.SignAssertion = false
+				return fail.build(t)
+			}},
 		{name: "failure response without assertion", want: ReasonIdPStatus, spec: func(s *respSpec) {
 			spSigned(s)
 			s.Status = "urn:oasis:names:tc:SAML:2.0:status:AuthnFailed"
@@ -452,6 +483,9 @@ func TestSAMLAttacks(t *testing.T) {
 		{name: "email in another organization's verified domain", want: ReasonEmailOutsideDomains, spec: func(s *respSpec) {
 			s.Attrs = []attr{{Name: "email", Values: []string{"ceo@orgb.example"}}}
 		}},
+		{name: "email in another organization's verified domain, outside domains allowed", want: ReasonEmailOutsideDomains,
+			setup: func(e *env) { e.updateConn(connSAML, func(c *store.Connection) { c.AllowEmailOutsideDomains = true }) },
+			spec:  func(s *respSpec) { s.Attrs = []attr{{Name: "email", Values: []string{"ceo@orgb.example"}}} }},
 		{name: "email in a pending domain", want: ReasonEmailOutsideDomains, spec: func(s *respSpec) {
 			s.Attrs = []attr{{Name: "email", Values: []string{"jane@pending.example"}}}
 		}},
@@ -524,7 +558,10 @@ func TestSAMLGarbage(t *testing.T) {
 		}, 400},
 		{"not XML", func() *http.Request { return formRaw([]byte("hello")) }, 400},
 		{"deep nesting", func() *http.Request { return formRaw([]byte(deep)) }, 400},
-		{"deflate bomb on the redirect binding", func() *http.Request {
+		// The ACS has no HTTP-Redirect binding (the profile forbids it for
+		// a Response): a GET is refused before anything is decoded, so
+		// there is no inflater for a deflate bomb to reach.
+		{"deflate bomb on the redirect binding, refused uninflated", func() *http.Request {
 			return httptest.NewRequest(http.MethodGet, "/saml/"+connSAML+"/acs?SAMLResponse="+url.QueryEscape(base64.StdEncoding.EncodeToString(bomb.Bytes())), nil)
 		}, 400},
 	}

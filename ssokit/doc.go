@@ -78,7 +78,11 @@
 // sso.login.failed event, when they are: larger than MaxResponseSize; not
 // UTF-8; carrying a DOCTYPE, entity, comment or processing instruction;
 // unstable under an encoding/xml round trip (xml-roundtrip-validator);
-// nested deeper than 40 levels; not a samlp:Response with exactly one
+// nested deeper than 40 levels; with more than 800 elements, more than 64
+// attributes or 16 namespace declarations on one element, or more than 32
+// namespace declarations in scope (all checked before any signature work:
+// goxmldsig's cost grows with them, and it refuses to traverse more than
+// 1,000 elements); more than 500 attribute values; not a samlp:Response with exactly one
 // assertion (plain or encrypted) as a direct child and signatures only
 // directly on the Response or that assertion (this excludes XSW1-8 and the
 // two-assertion attacks); unsigned (an encrypted assertion counts as
@@ -94,9 +98,31 @@
 // AudienceRestriction naming this connection; a Destination or bearer
 // Recipient other than this connection's ACS; an Issuer other than the
 // connection's IdP; an InResponseTo that is not the consumed request of
-// this browser and connection; outside NotBefore / NotOnOrAfter /
+// this browser and connection (a request of another browser or connection
+// is left pending, so a known request id cannot be used to cancel someone
+// else's login); a Condition other than AudienceRestriction and OneTimeUse
+// (ProxyRestriction or a custom Condition make the assertion Indeterminate;
+// OneTimeUse is met by the replay cache); outside NotBefore / NotOnOrAfter /
 // IssueInstant (at most 5 minutes old) with ClockSkew (default 3 minutes)
 // of tolerance; or already used.
+//
+// # Encrypted assertions
+//
+// Only a connection with SAMLConfig.EncryptedAssertion decrypts: any other
+// connection refuses an EncryptedAssertion without touching its key (so
+// the SP key, whose certificate is public in the metadata, is no oracle),
+// and its SP metadata advertises no encryption key. Key transport must be
+// RSA-OAEP (rsa-oaep-mgf1p or xmlenc11 rsa-oaep); rsa-1_5 is refused before
+// the key is used. Content encryption must be AES-GCM, or AES-CBC only
+// when the Response is signed: its signature is verified before anything
+// is decrypted and covers the ciphertext, so a padding oracle has nothing
+// to work on. ADFS and older Okta default to aes256-cbc; with them, sign
+// the whole Response (ADFS: SigningBehavior SignResponse or
+// SignAssertionAndResponse). Every decryption failure and every failure to
+// read the decrypted XML has the same reason (decryption_failed), status
+// (403) and detail; the cause is only logged. Decryption is ssokit's own
+// (standard library AES and RSA), with length checks; crewjam's xmlenc
+// accepts any algorithm the message names and panics on short input.
 //
 // OIDC callbacks are refused for a missing, foreign or replayed state, a
 // state started in another browser, an iss parameter (RFC 9207) other than
@@ -112,10 +138,23 @@
 // with the PKCE verifier and the exact redirect URI of the authorization
 // request.
 //
+// An OIDC email is used (for the domain check, Profile.Email and the
+// directory lookup) only when the provider vouches for it: email_verified
+// true (the boolean or the string "true"). Entra ID never sends
+// email_verified; for provider "entra" the ID token's "email" claim (not
+// upn, preferred_username or userinfo) is trusted when the token's tid is
+// the connection's tenant (OIDCConfig.TenantID, or the tenant of a
+// single-tenant issuer) and the domain is a verified domain of the
+// organization. Otherwise the email counts as absent: the login is refused
+// (email_not_verified) unless AllowEmailOutsideDomains, in which case the
+// Profile has no Email.
+//
 // Then, for both protocols: the email must be in a verified domain of the
 // connection's organization (package domains parses it strictly), unless
-// store.Connection.AllowEmailOutsideDomains; a directory user of the
-// organization with that email that is deactivated refuses the login;
+// store.Connection.AllowEmailOutsideDomains; an email in a domain another
+// organization verified is refused whatever the connection allows; a
+// directory user of the organization with that email that is deactivated
+// refuses the login;
 // an active one is attached to the Profile.
 //
 // Users see a generic page (ErrorHandler); operators see the cause in the
@@ -125,14 +164,16 @@
 //
 // Outbound requests to IdPs (metadata URLs, OIDC discovery, JWKS, token,
 // userinfo) use https only and refuse private, loopback and link-local
-// addresses at dial time, unless Config.InsecureAllowPrivateNetworks is set
-// for local development.
+// addresses at dial time (IPv4-mapped, IPv4-compatible, NAT64, 6to4 and
+// Teredo forms included), unless Config.InsecureAllowPrivateNetworks is set
+// for local development. Their bodies are capped at 1 MiB (gzip is not
+// requested, and the cap counts decompressed bytes) and a host HTTPClient
+// without a Timeout gets 10 seconds.
 //
 // # crewjam/saml and time
 //
 // crewjam/saml builds the AuthnRequests (HTTP-Redirect and HTTP-POST
-// bindings, signing), the SP metadata, the metadata types and the XML
-// decryption. Responses are not validated with crewjam's
+// bindings, signing), the SP metadata and the metadata types. Responses are not validated with crewjam's
 // ServiceProvider.ParseXMLResponse: it reads the package-level saml.TimeNow
 // clock (wrong for a pinned or per-tenant clock and racy in parallel
 // tests), accepts a missing audience, returns the first of several

@@ -66,6 +66,7 @@ const (
 	ReasonDecrypt             Reason = "decryption_failed"       // encrypted assertion that cannot be decrypted
 	ReasonIssuer              Reason = "wrong_issuer"            // Issuer / iss is not the connection's IdP
 	ReasonAudience            Reason = "audience_mismatch"       // Audience / aud / azp is not this connection
+	ReasonCondition           Reason = "unsupported_condition"   // a Condition ssokit cannot evaluate (ProxyRestriction, custom): Indeterminate
 	ReasonDestination         Reason = "wrong_destination"       // Response Destination is not this ACS
 	ReasonRecipient           Reason = "wrong_recipient"         // SubjectConfirmationData Recipient is not this ACS
 	ReasonInResponseTo        Reason = "in_response_to_mismatch" // InResponseTo / state not a request of this browser and connection
@@ -80,6 +81,7 @@ const (
 	ReasonSubject             Reason = "missing_subject"         // no NameID / sub, or one read from a foreign element
 	ReasonUserInfo            Reason = "userinfo_mismatch"       // userinfo sub differs from the ID token's
 	ReasonMissingEmail        Reason = "missing_email"           // no email while domains are enforced
+	ReasonEmailNotVerified    Reason = "email_not_verified"      // OIDC email without email_verified true while domains are enforced
 	ReasonInvalidEmail        Reason = "invalid_email"           // an email that is not a plain, valid address (two @, #EXT#, mixed scripts)
 	ReasonEmailOutsideDomains Reason = "email_outside_domains"   // email not in a verified domain of the organization
 	ReasonUserDeactivated     Reason = "directory_user_deactivated"

@@ -157,31 +157,37 @@ func (s *SSO) complete(w http.ResponseWriter, r *http.Request, conn *store.Conne
 // directory's deactivations, and attaches the directory user.
 func (s *SSO) checkProfile(ctx context.Context, conn *store.Connection, p *Profile) *LoginError {
 	if p.Email != "" {
-		e, err := domains.ParseEmail(p.Email)
-		if err != nil {
+		e, owner, err := domains.EmailOwner(ctx, s.st, p.Email)
+		switch {
+		case errors.Is(err, domains.ErrInvalidEmail):
 			if !conn.AllowEmailOutsideDomains {
 				le := &LoginError{Reason: ReasonInvalidEmail, Detail: "the asserted email is not a valid address", Err: err}
 				le.Email = truncate(p.Email, 200)
 				return le
 			}
 			p.Email, p.EmailVerified = "", false
-		} else {
+		case err != nil:
+			return &LoginError{Reason: ReasonEmailOutsideDomains, Detail: "store error while checking the domain", Err: err}
+		case owner == conn.OrgID:
+			p.Email, p.EmailVerified = e.String(), true
+		case owner != "":
+			// Another organization verified this domain: no connection,
+			// whatever it allows, may assert its addresses.
+			le := refuse(ReasonEmailOutsideDomains, "the email's domain is verified by another organization")
+			le.Email, le.Domain = e.String(), e.Domain
+			return le
+		case !conn.AllowEmailOutsideDomains:
+			le := refuse(ReasonEmailOutsideDomains, "the email's domain is not a verified domain of the organization")
+			le.Email, le.Domain = e.String(), e.Domain
+			return le
+		case p.emailNeedsDomain:
+			// Trusted only inside the organization's verified domains.
+			p.Email, p.EmailVerified = "", false
+		default:
 			p.Email = e.String()
-			d, err := s.st.GetVerifiedDomain(ctx, e.Domain)
-			switch {
-			case err == nil && d.OrgID == conn.OrgID && d.State == store.DomainVerified:
-				p.EmailVerified = true
-			case err != nil && !errors.Is(err, store.ErrNotFound):
-				return &LoginError{Reason: ReasonEmailOutsideDomains, Detail: "store error while checking the domain", Err: err}
-			case !conn.AllowEmailOutsideDomains:
-				le := refuse(ReasonEmailOutsideDomains, "the email's domain is not a verified domain of the organization")
-				if err == nil {
-					le.Detail = "the email's domain is verified by another organization"
-				}
-				le.Email, le.Domain = p.Email, e.Domain
-				return le
-			}
 		}
+	} else if p.unverifiedEmail && !conn.AllowEmailOutsideDomains {
+		return refuse(ReasonEmailNotVerified, "the provider did not mark the email as verified (email_verified); it is needed to check the organization's domains")
 	} else if !conn.AllowEmailOutsideDomains {
 		return refuse(ReasonMissingEmail, "no email in the assertion; it is needed to check the organization's domains")
 	}

@@ -47,16 +47,25 @@ func TestSAMLReplay(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t, nil)
 		e.updateConn(connSAML, func(c *store.Connection) { c.SAML.AllowIdPInitiated = true })
-		raw := respSpec{}.build(t)
+		raw := respSpec{AssertionID: "_replayed"}.build(t)
 		if w := e.browser().postSAML(connSAML, raw, ""); w.Code != http.StatusSeeOther {
 			t.Fatalf("first post: %d %s", w.Code, e.logs)
 		}
 		w := e.browser().postSAML(connSAML, raw, "")
 		assertRefusedAfter(t, e, w, ReasonReplayed, 1)
-		// Still refused until NotOnOrAfter + skew, forgotten after.
-		e.advance(9 * time.Minute)
+		// Remembered until NotOnOrAfter + skew (8 minutes here)...
+		ctx := t.Context()
+		e.advance(7 * time.Minute)
+		if err := e.st.ConsumeAssertionID(ctx, connSAML, "_replayed", e.clock().Add(time.Minute), e.clock()); !errors.Is(err, store.ErrAlreadyExists) {
+			t.Fatalf("replay cache forgot the assertion early: %v", err)
+		}
+		// ...then refused as expired, and forgotten by the cache.
+		e.advance(2 * time.Minute)
 		w = e.browser().postSAML(connSAML, raw, "")
 		assertRefusedAfter(t, e, w, ReasonExpired, 1)
+		if err := e.st.ConsumeAssertionID(ctx, connSAML, "_replayed", e.clock().Add(time.Minute), e.clock()); err != nil {
+			t.Fatalf("replay cache still holds the expired assertion: %v", err)
+		}
 	})
 	t.Run("IdP-initiated, another app instance", func(t *testing.T) {
 		t.Parallel()
@@ -105,9 +114,48 @@ func TestSAMLBrowserBinding(t *testing.T) {
 	attacker := e.browser()
 	w := attacker.postSAML(connSAML, raw, id)
 	assertRefused(t, e, w, ReasonBrowserMismatch)
-	// The request was consumed by the attempt: the victim must start over.
+	// The attempt did not use up the victim's request, nor the assertion.
 	w = victim.postSAML(connSAML, raw, id)
-	assertRefused(t, e, w, ReasonRequestUnknown)
+	if w.Code != http.StatusSeeOther || len(e.logins()) != 1 {
+		t.Fatalf("victim's login after the attempt: %d\n%s", w.Code, e.logs)
+	}
+	// Consumed now: a second post, from any browser, is refused.
+	for _, b := range []*browser{victim, attacker} {
+		if w := b.postSAML(connSAML, raw, id); w.Code < 400 || len(e.logins()) != 1 {
+			t.Fatalf("replay accepted: %d", w.Code)
+		}
+	}
+}
+
+// TestSAMLRequestNotCancellable: knowing a login request id (it travels in
+// the AuthnRequest) does not let anyone cancel that login with a forged
+// response from another browser or to another connection's ACS.
+func TestSAMLRequestNotCancellable(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		conn string
+		want Reason
+	}{
+		{"garbage from another browser", connSAML, ReasonBrowserMismatch},
+		{"garbage to another connection's ACS", connSAMLB, ReasonInResponseTo},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, nil)
+			victim := e.browser()
+			id := victim.startSAML(t, "connection="+connSAML)
+			forged := respSpec{InResponseTo: id, Key: evilKey, NameID: "admin@example.com"}.build(t)
+			w := e.browser().postSAML(tc.conn, forged, id)
+			if w.Code < 400 || !strings.Contains(e.logs.String(), "reason="+string(tc.want)) {
+				t.Fatalf("forged post: %d\n%s", w.Code, e.logs)
+			}
+			w = victim.postSAML(connSAML, respSpec{InResponseTo: id}.build(t), id)
+			if w.Code != http.StatusSeeOther || len(e.logins()) != 1 {
+				t.Fatalf("victim's login was cancelled: %d\n%s", w.Code, e.logs)
+			}
+		})
+	}
 }
 
 func TestBindingCookie(t *testing.T) {

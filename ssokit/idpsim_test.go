@@ -268,3 +268,52 @@ func resolveLoc(req *http.Request, loc string) string {
 	}
 	return u.String()
 }
+
+// TestIdPSimSAMLEncrypted: the simulator encrypts with RSA-OAEP and
+// AES-256-CBC, as ADFS and older Okta do by default. That is accepted when
+// the Response is signed (verified before decryption) and refused, without
+// an oracle, when only the assertion inside the ciphertext is signed.
+func TestIdPSimSAMLEncrypted(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		signing idpsim.Signing
+		ok      bool
+	}{
+		{"signed response", idpsim.SignBoth, true},
+		{"only the assertion signed", idpsim.SignAssertion, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			a := newApp(t, memstore.New(), true)
+			idp := newSim(t)
+			id := "conn_enc"
+			if err := idp.RegisterSP(idpsim.SP{EntityID: a.sso.SAMLEntityID(id), ACSURL: a.sso.SAMLACSURL(id), Preset: idpsim.PresetADFS,
+				Signing: tc.signing, Certificate: spKey.Cert, Encrypt: true}); err != nil {
+				t.Fatal(err)
+			}
+			if err := a.st.CreateConnection(ctx, &store.Connection{
+				ID: id, OrgID: testOrg, Protocol: store.ProtocolSAML, Provider: "adfs", State: store.ConnectionActive,
+				SAML: &store.SAMLConfig{MetadataURL: idp.MetadataURL(), EncryptedAssertion: true,
+					SPKeyPEM: spKey.KeyPEM, SPCertPEM: spKey.CertPEM},
+				TestedAt: testNow, CreatedAt: testNow, UpdatedAt: testNow,
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if err := a.sso.RefreshMetadata(ctx, id); err != nil {
+				t.Fatal(err)
+			}
+			resp, body := samlRoundTrip(t, a, newClient(), id)
+			if tc.ok {
+				if resp.StatusCode != http.StatusSeeOther || len(a.logins()) != 1 || a.logins()[0].Email != "jane@example.com" {
+					t.Fatalf("ACS: %d %s\n%s", resp.StatusCode, body, a.logs)
+				}
+				return
+			}
+			if resp.StatusCode != http.StatusForbidden || len(a.logins()) != 0 || !strings.Contains(a.logs.String(), "reason="+string(ReasonDecrypt)) {
+				t.Fatalf("ACS: %d %s\n%s", resp.StatusCode, body, a.logs)
+			}
+		})
+	}
+}

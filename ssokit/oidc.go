@@ -306,6 +306,7 @@ func (s *SSO) finishOIDC(r *http.Request, conn *store.Connection, lr *store.Logi
 			return nil, &LoginError{Reason: ReasonBadSignature, Detail: "at_hash does not match the access token", Err: err}
 		}
 	}
+	idTokenEmail, _ := claims["email"].(string)
 	if _, hasEmail := claims["email"]; !hasEmail && rp.userinfo && tok.AccessToken != "" {
 		ui, err := rp.provider.UserInfo(s.clientCtxOAuth(ctx), oauth2.StaticTokenSource(tok))
 		if err != nil {
@@ -340,7 +341,87 @@ func (s *SSO) finishOIDC(r *http.Request, conn *store.Connection, lr *store.Logi
 	if p.Email != "" && !strings.Contains(p.Email, "@") {
 		p.Email = ""
 	}
+	if p.Email != "" {
+		switch oidcEmailTrust(rp, conn, claims, idTokenEmail, p.Email) {
+		case emailUntrusted:
+			p.Email, p.unverifiedEmail = "", true
+		case emailTrustedInDomain:
+			p.emailNeedsDomain = true
+		}
+	}
 	return p, nil
+}
+
+type emailTrust int
+
+const (
+	emailUntrusted       emailTrust = iota
+	emailTrusted                    // the provider says it verified the address
+	emailTrustedInDomain            // trusted only in a verified domain of the organization
+)
+
+// oidcEmailTrust decides whether the email of an ID token (or userinfo) may
+// be used at all: for the domain check, Profile.Email and the directory
+// lookup.
+//
+//   - email_verified false (boolean or "false"): never.
+//   - email_verified true (boolean or the string "true"): yes.
+//   - absent, provider "entra": Entra ID does not send email_verified. The
+//     address is used only when it is the ID token's "email" claim (not
+//     userinfo's, not upn or
+//     preferred_username, which tenants' users can influence), the token's
+//     tid is the connection's tenant (the pinned tenant id, or the tenant
+//     of a single-tenant issuer), and the domain is a verified domain of
+//     the organization.
+//   - absent, any other provider: no.
+func oidcEmailTrust(rp *oidcRP, conn *store.Connection, claims map[string]any, idTokenEmail, email string) emailTrust {
+	switch v := claims["email_verified"].(type) {
+	case bool:
+		if v {
+			return emailTrusted
+		}
+		return emailUntrusted
+	case string:
+		if strings.EqualFold(v, "true") {
+			return emailTrusted
+		}
+		return emailUntrusted
+	case nil:
+	default:
+		return emailUntrusted
+	}
+	if _, present := claims["email_verified"]; present || conn.Provider != "entra" {
+		return emailUntrusted
+	}
+	if name := conn.AttributeMapping[FieldEmail]; name != "" && name != "email" {
+		return emailUntrusted
+	}
+	if strings.TrimSpace(idTokenEmail) != email {
+		return emailUntrusted
+	}
+	tid, _ := claims["tid"].(string)
+	if tid == "" || tid != entraTenant(rp) {
+		return emailUntrusted
+	}
+	return emailTrustedInDomain
+}
+
+// entraTenant is the tenant a connection's tokens must come from: the
+// pinned tenant id, else the first path segment of a single-tenant issuer.
+func entraTenant(rp *oidcRP) string {
+	if rp.tenantID != "" {
+		return rp.tenantID
+	}
+	u, err := url.Parse(rp.issuer)
+	if err != nil {
+		return ""
+	}
+	seg, _, _ := strings.Cut(strings.Trim(u.Path, "/"), "/")
+	switch seg {
+	case "", "common", "organizations", "consumers":
+		return ""
+	}
+	return seg
 }
 
 func (s *SSO) clientCtxOAuth(ctx context.Context) context.Context {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -70,6 +72,18 @@ func TestOIDCLogin(t *testing.T) {
 			c.OIDC.TenantID = "tid-a"
 		}},
 		{name: "email from userinfo", prov: func(p *oidcProvider) { p.noEmailClaim = true }},
+		{name: "email_verified as the string true", prov: func(p *oidcProvider) {
+			p.claims = func(c map[string]any) { c["email_verified"] = "true" }
+		}},
+		// Entra ID sends no email_verified: the email claim of a token of
+		// the connection's tenant is trusted inside the org's verified domains.
+		{name: "entra without email_verified, pinned tenant", tenant: "tid-a", conn: func(c *store.Connection) {
+			c.Provider, c.OIDC.TenantID = "entra", "tid-a"
+			c.OIDC.Issuer = strings.Replace(c.OIDC.Issuer, "/tid-a/", "/common/", 1)
+		}, prov: func(p *oidcProvider) { p.claims = func(c map[string]any) { delete(c, "email_verified") } }},
+		{name: "entra without email_verified, single-tenant issuer", tenant: "tid-a", conn: func(c *store.Connection) {
+			c.Provider = "entra"
+		}, prov: func(p *oidcProvider) { p.claims = func(c map[string]any) { delete(c, "email_verified") } }},
 		{name: "several audiences with azp", prov: func(p *oidcProvider) {
 			p.claims = func(c map[string]any) { c["aud"] = []string{"client-a", "api"}; c["azp"] = "client-a" }
 		}},
@@ -224,8 +238,43 @@ func TestOIDCAttacks(t *testing.T) {
 		}},
 		{name: "IdP error", want: ReasonIdPStatus, tamper: func(q url.Values) { q.Del("code"); q.Set("error", "access_denied") }},
 		{name: "code tampered", want: ReasonIdPStatus, tamper: func(q url.Values) { q.Set("code", "forged") }},
+		// The test provider enforces PKCE and the exact redirect_uri at the
+		// token endpoint (RFC 7636, RFC 6749 4.1.3): a code issued for
+		// another challenge or redirect_uri (an attacker's authorization
+		// request) does not redeem with this login's verifier.
+		{name: "PKCE verifier does not match the challenge", want: ReasonIdPStatus, run: func(t *testing.T, e *env, p *oidcProvider) *httptest.ResponseRecorder {
+			return oidcLoginEditAuthorize(t, e, p, func(q url.Values) {
+				sum := sha256.Sum256([]byte("attacker-verifier"))
+				q.Set("code_challenge", base64.RawURLEncoding.EncodeToString(sum[:]))
+			})
+		}},
+		{name: "redirect_uri of the authorization differs", want: ReasonIdPStatus, run: func(t *testing.T, e *env, p *oidcProvider) *httptest.ResponseRecorder {
+			return oidcLoginEditAuthorize(t, e, p, func(q url.Values) { q.Set("redirect_uri", "https://evil.example/cb") })
+		}},
 		{name: "email outside domains", want: ReasonEmailOutsideDomains, prov: func(p *oidcProvider) {
 			p.claims = func(c map[string]any) { c["email"] = "jane@evil.example" }
+		}},
+		{name: "email_verified false", want: ReasonEmailNotVerified, prov: func(p *oidcProvider) {
+			p.claims = func(c map[string]any) { c["email_verified"] = false }
+		}},
+		{name: "email_verified the string false", want: ReasonEmailNotVerified, prov: func(p *oidcProvider) {
+			p.claims = func(c map[string]any) { c["email_verified"] = "false" }
+		}},
+		{name: "email_verified missing (not entra)", want: ReasonEmailNotVerified, prov: func(p *oidcProvider) {
+			p.claims = func(c map[string]any) { delete(c, "email_verified") }
+		}},
+		{name: "entra email_verified false", tenant: "tid-a", want: ReasonEmailNotVerified, conn: func(c *store.Connection) {
+			c.Provider, c.OIDC.TenantID = "entra", "tid-a"
+		}, prov: func(p *oidcProvider) { p.claims = func(c map[string]any) { c["email_verified"] = false } }},
+		{name: "entra without email_verified, address from upn", tenant: "tid-a", want: ReasonEmailNotVerified, conn: func(c *store.Connection) {
+			c.Provider, c.OIDC.TenantID = "entra", "tid-a"
+		}, prov: func(p *oidcProvider) {
+			p.claims = func(c map[string]any) { delete(c, "email_verified"); delete(c, "email"); c["upn"] = "jane@example.com" }
+		}},
+		{name: "entra without email_verified, no tid", tenant: "tid-a", want: ReasonEmailNotVerified, conn: func(c *store.Connection) {
+			c.Provider = "entra"
+		}, prov: func(p *oidcProvider) {
+			p.claims = func(c map[string]any) { delete(c, "email_verified"); delete(c, "tid") }
 		}},
 		{name: "entra token of another tenant", tenant: "tid-a", want: ReasonIssuer, conn: func(c *store.Connection) {
 			c.Provider, c.OIDC.TenantID = "entra", "tid-a"
@@ -302,4 +351,57 @@ func TestOIDCTestFlow(t *testing.T) {
 	if len(e.logins()) != 0 {
 		t.Fatal("OnLogin called")
 	}
+}
+
+// TestOIDCUnverifiedEmailIgnored: with AllowEmailOutsideDomains the login
+// goes on, but an email the provider did not verify is not used: no Email,
+// no EmailVerified, no directory user attached by it.
+func TestOIDCUnverifiedEmailIgnored(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		provider string
+		claims   func(c map[string]any)
+	}{
+		{"email_verified false", "okta", func(c map[string]any) { c["email_verified"] = false }},
+		{"entra email outside the org's domains", "entra", func(c map[string]any) {
+			delete(c, "email_verified")
+			c["email"] = "jane@elsewhere.example"
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e, p := newOIDCEnv(t, "tid-a", func(c *store.Connection) { c.AllowEmailOutsideDomains, c.Provider = true, tc.provider })
+			addDirectoryUser(t, e, "jane@example.com", true)
+			p.set(func(p *oidcProvider) { p.claims = tc.claims })
+			w := oidcLogin(t, e, e.browser(), p, nil)
+			if w.Code != http.StatusSeeOther {
+				t.Fatalf("callback: %d\n%s", w.Code, e.logs)
+			}
+			pr := e.logins()[0]
+			if pr.Email != "" || pr.EmailVerified || pr.DirectoryUser != nil {
+				t.Errorf("unverified email used: %+v", pr)
+			}
+		})
+	}
+}
+
+// oidcLoginEditAuthorize runs a login whose authorization request is edited
+// before the provider sees it.
+func oidcLoginEditAuthorize(t *testing.T, e *env, p *oidcProvider, edit func(q url.Values)) *httptest.ResponseRecorder {
+	t.Helper()
+	b := e.browser()
+	w := b.get("/start?connection=" + connOIDC)
+	if w.Code != http.StatusFound {
+		t.Fatalf("start: %d", w.Code)
+	}
+	u, err := url.Parse(w.Header().Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	edit(q)
+	u.RawQuery = q.Encode()
+	cb := p.authorize(t, u.String())
+	return b.get("/oidc/" + connOIDC + "/callback?" + cb.Encode())
 }

@@ -20,9 +20,16 @@ type Profile struct {
 	// SubjectFormat is the NameID Format (SAML), empty for OIDC.
 	SubjectFormat string
 
+	// Email is the address the IdP asserted, lower-cased. For OIDC it is
+	// set only when the provider vouches for it: email_verified true, or,
+	// for provider "entra" (which never sends email_verified), the "email"
+	// claim of a token of the connection's tenant whose domain is a
+	// verified domain of the organization. An address in another
+	// organization's verified domain refuses the login.
 	Email string
 	// EmailVerified is true when Email is in a verified domain of the
-	// organization, or the OIDC provider marked it verified.
+	// organization (for OIDC, on top of the provider's verification above).
+	// Only then may a host link the profile to an existing account by email.
 	EmailVerified bool
 	FirstName     string
 	LastName      string
@@ -49,6 +56,9 @@ type Profile struct {
 	// DirectoryUser is the SCIM-provisioned user of the organization with
 	// this email, when there is one. A deactivated one refuses the login.
 	DirectoryUser *store.DirectoryUser
+
+	unverifiedEmail  bool // OIDC: an email was asserted but not verified by the provider
+	emailNeedsDomain bool // OIDC (Entra): Email trusted only in a verified domain of the org
 }
 
 // ProfileID returns the stable profile id of subject at a connection.

@@ -370,6 +370,24 @@ func (s *SSO) handleSAMLMetadata(w http.ResponseWriter, r *http.Request) {
 		}
 		ed.SPSSODescriptors[i].AssertionConsumerServices = acs
 		ed.SPSSODescriptors[i].NameIDFormats = nil
+		// The encryption key is published only when the connection asks
+		// for encrypted assertions (it decrypts nothing otherwise), with
+		// the algorithms it prefers: AES-GCM content, RSA-OAEP key
+		// transport.
+		kds := ed.SPSSODescriptors[i].KeyDescriptors[:0]
+		for _, kd := range ed.SPSSODescriptors[i].KeyDescriptors {
+			if kd.Use == "encryption" {
+				if !sp.requireEncryption {
+					continue
+				}
+				kd.EncryptionMethods = []saml.EncryptionMethod{
+					{Algorithm: nsXMLEnc11 + "aes256-gcm"}, {Algorithm: nsXMLEnc11 + "aes128-gcm"},
+					{Algorithm: encRSAOAEPMGF1P}, {Algorithm: encRSAOAEP11},
+				}
+			}
+			kds = append(kds, kd)
+		}
+		ed.SPSSODescriptors[i].KeyDescriptors = kds
 	}
 	out, err := xml.MarshalIndent(ed, "", "  ")
 	if err != nil {

@@ -2,6 +2,7 @@ package ssokit
 
 import (
 	"encoding/base64"
+	"github.com/crewjam/saml/xmlenc"
 	"net/http"
 	"net/url"
 	"slices"
@@ -37,7 +38,15 @@ func TestSAMLSPInitiated(t *testing.T) {
 		{name: "rsa-sha512", spec: func(s *respSpec) { s.SigAlg = dsig.RSASHA512SignatureMethod }},
 		{name: "sha1 allowed by the connection", spec: func(s *respSpec) { s.SigAlg, s.DigestSHA1 = dsig.RSASHA1SignatureMethod, true },
 			conn: func(c *store.Connection) { c.SAML.AllowSHA1 = true }},
-		{name: "encrypted signed assertion", spec: func(s *respSpec) { s.EncryptTo = spKey.Cert }},
+		{name: "encrypted signed assertion (AES-GCM)", spec: func(s *respSpec) { s.EncryptTo = spKey.Cert },
+			conn: func(c *store.Connection) { c.SAML.EncryptedAssertion = true }},
+		{name: "encrypted AES-CBC assertion in signed response", spec: func(s *respSpec) {
+			s.EncryptTo, s.SignResponse, s.EncCipher = spKey.Cert, true, xmlenc.AES256CBC
+		}, conn: func(c *store.Connection) { c.SAML.EncryptedAssertion = true }},
+		{name: "encrypted assertion, xmlenc11 rsa-oaep with SHA-256", spec: func(s *respSpec) {
+			k := xmlenc.OAEP_SHA256()
+			s.EncryptTo, s.SignResponse, s.EncKey = spKey.Cert, true, &k
+		}, conn: func(c *store.Connection) { c.SAML.EncryptedAssertion = true }},
 		{name: "encrypted assertion in signed response", spec: func(s *respSpec) { s.EncryptTo, s.SignResponse, s.SignAssertion = spKey.Cert, true, false },
 			conn: func(c *store.Connection) { c.SAML.EncryptedAssertion = true }},
 		{name: "clock skew within 3 minutes", spec: func(s *respSpec) {

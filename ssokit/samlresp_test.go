@@ -48,9 +48,12 @@ type respSpec struct {
 	SigAlg          string
 	DigestSHA1      bool
 	EncryptTo       *x509.Certificate
+	EncCipher       xmlenc.BlockCipher // content cipher (crewjam, CBC only); AES-128-GCM by default
+	EncKey          *xmlenc.RSA        // key transport (crewjam); RSA-OAEP with SHA-1 by default
 	OmitConditions  bool
 	OmitSubject     bool
 	MutateAssertion func(a *etree.Element)  // before signing
+	MutateResponse  func(r *etree.Element)  // before the Response is signed
 	MutateDoc       func(d *etree.Document) // after signing and encryption
 	noSign          bool
 }
@@ -247,18 +250,31 @@ func (s respSpec) build(t testing.TB) []byte {
 		if err != nil {
 			t.Fatal(err)
 		}
-		enc := xmlenc.OAEP()
-		enc.BlockCipher = xmlenc.AES128CBC
-		enc.DigestMethod = &xmlenc.SHA1
-		ed, err := enc.Encrypt(s.EncryptTo, plain, nil)
-		if err != nil {
-			t.Fatal(err)
+		var ed *etree.Element
+		if s.EncCipher == nil && s.EncKey == nil {
+			ed = encryptGCM(t, s.EncryptTo, plain, 16)
+		} else {
+			enc := xmlenc.OAEP()
+			enc.DigestMethod = &xmlenc.SHA1
+			if s.EncKey != nil {
+				enc = *s.EncKey
+			}
+			enc.BlockCipher = xmlenc.AES128CBC
+			if s.EncCipher != nil {
+				enc.BlockCipher = s.EncCipher
+			}
+			if ed, err = enc.Encrypt(s.EncryptTo, plain, nil); err != nil {
+				t.Fatal(err)
+			}
 		}
 		ed.CreateAttr("Type", "http://www.w3.org/2001/04/xmlenc#Element")
 		ea := r.CreateElement("saml:EncryptedAssertion")
 		ea.AddChild(ed)
 	} else {
 		r.AddChild(a)
+	}
+	if s.MutateResponse != nil {
+		s.MutateResponse(r)
 	}
 	if s.SignResponse {
 		r = signEl(t, r, s.Key, s.SigAlg, s.DigestSHA1, !s.NoKeyInfo)

@@ -3,13 +3,13 @@ package ssokit
 import (
 	"bytes"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/beevik/etree"
-	"github.com/crewjam/saml/xmlenc"
 	xrv "github.com/mattermost/xml-roundtrip-validator"
 	dsig "github.com/russellhaering/goxmldsig"
 	"github.com/russellhaering/goxmldsig/etreeutils"
@@ -20,14 +20,23 @@ const (
 	nsAssertion = "urn:oasis:names:tc:SAML:2.0:assertion"
 	nsDSig      = "http://www.w3.org/2000/09/xmldsig#"
 
-	statusSuccess      = "urn:oasis:names:tc:SAML:2.0:status:Success"
-	methodBearer       = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
-	digestSHA1         = "http://www.w3.org/2000/09/xmldsig#sha1"
-	digestSHA256       = "http://www.w3.org/2001/04/xmlenc#sha256"
-	digestSHA384       = "http://www.w3.org/2001/04/xmldsig-more#sha384"
-	digestSHA512       = "http://www.w3.org/2001/04/xmlenc#sha512"
-	maxIssueAge        = 5 * time.Minute
-	maxAttributeValues = 1000
+	statusSuccess = "urn:oasis:names:tc:SAML:2.0:status:Success"
+	methodBearer  = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
+	digestSHA1    = "http://www.w3.org/2000/09/xmldsig#sha1"
+	digestSHA256  = "http://www.w3.org/2001/04/xmlenc#sha256"
+	digestSHA384  = "http://www.w3.org/2001/04/xmldsig-more#sha384"
+	digestSHA512  = "http://www.w3.org/2001/04/xmlenc#sha512"
+	maxIssueAge   = 5 * time.Minute
+
+	// Shape limits, checked before any signature work. goxmldsig refuses
+	// to traverse more than 1,000 elements, so a document must stay well
+	// below that; no IdP sends more than a handful of namespace
+	// declarations, and each one makes goxmldsig copy a map per element.
+	maxXMLElements       = 800 // elements in the Response, or in a decrypted assertion
+	maxAttributeValues   = 500 // AttributeValue elements in the assertion
+	maxAttrsPerElement   = 64  // attributes on one element, namespace declarations included
+	maxNSDeclsPerElement = 16
+	maxNSInScope         = 32 // namespace declarations in scope at one element
 )
 
 // Signature algorithms ssokit accepts. SHA-1 ones only when the connection
@@ -132,6 +141,9 @@ func parseSAMLResponse(raw []byte) (*parsedResponse, *LoginError) {
 	if root == nil || root.Tag != "Response" || root.NamespaceURI() != nsProtocol {
 		return nil, refuse(ReasonMalformed, "root element is not a samlp:Response")
 	}
+	if le := checkXMLLimits(root); le != nil {
+		return nil, le
+	}
 	pr := &parsedResponse{root: root}
 	var found int
 	le := walkXML(root, func(el *etree.Element, depth int) *LoginError {
@@ -229,6 +241,51 @@ func walkXML(root *etree.Element, fn func(*etree.Element, int) *LoginError) *Log
 				return refuse(ReasonForbiddenXML, "comment inside <%s>", f.el.Tag)
 			case *etree.ProcInst, *etree.Directive:
 				return refuse(ReasonForbiddenXML, "processing instruction or directive inside <%s>", f.el.Tag)
+			}
+		}
+	}
+	return nil
+}
+
+// checkXMLLimits bounds the number of elements, the attributes of each
+// element and the namespace declarations in scope at each element, so
+// that canonicalization and namespace handling in the signature check
+// (goxmldsig copies the in-scope namespaces per element) cost little
+// whatever is posted.
+func checkXMLLimits(root *etree.Element) *LoginError {
+	type frame struct {
+		el      *etree.Element
+		inScope int
+	}
+	elements := 0
+	stack := []frame{{root, 0}}
+	for len(stack) > 0 {
+		f := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		el := f.el
+		elements++
+		if elements > maxXMLElements {
+			return refuse(ReasonMalformed, "more than %d XML elements", maxXMLElements)
+		}
+		if len(el.Attr) > maxAttrsPerElement {
+			return refuse(ReasonMalformed, "more than %d attributes on <%s>", maxAttrsPerElement, truncate(el.Tag, 60))
+		}
+		n := 0
+		for _, a := range el.Attr {
+			if a.Space == "xmlns" || (a.Space == "" && a.Key == "xmlns") {
+				n++
+			}
+		}
+		if n > maxNSDeclsPerElement {
+			return refuse(ReasonMalformed, "more than %d namespace declarations on <%s>", maxNSDeclsPerElement, truncate(el.Tag, 60))
+		}
+		inScope := f.inScope + n
+		if inScope > maxNSInScope {
+			return refuse(ReasonMalformed, "more than %d namespace declarations in scope at <%s>", maxNSInScope, truncate(el.Tag, 60))
+		}
+		for _, tok := range el.Child {
+			if c, ok := tok.(*etree.Element); ok {
+				stack = append(stack, frame{c, inScope})
 			}
 		}
 	}
@@ -351,7 +408,12 @@ func (s *SSO) verifySAMLResponse(sp *samlSP, pr *parsedResponse, now time.Time) 
 		return nil, refuse(ReasonStructure, "assertion missing from the signed response")
 	}
 	if a.Tag == "EncryptedAssertion" {
-		plain, le := decryptAssertion(sp, a)
+		if !sp.requireEncryption {
+			// Decrypting is opt-in: a connection that did not ask for
+			// encryption never uses its key on an attacker's ciphertext.
+			return nil, refuse(ReasonDecrypt, "encrypted assertion, but the connection does not use encrypted assertions")
+		}
+		plain, le := decryptAssertion(sp, a, res.SignedResponse)
 		if le != nil {
 			return nil, le
 		}
@@ -381,48 +443,49 @@ func (s *SSO) verifySAMLResponse(sp *samlSP, pr *parsedResponse, now time.Time) 
 	return res, nil
 }
 
-func decryptAssertion(sp *samlSP, enc *etree.Element) (*etree.Element, *LoginError) {
-	if sp.key == nil {
-		return nil, refuse(ReasonDecrypt, "encrypted assertion but the connection has no SP key")
-	}
-	data, err := oneChild(enc, "http://www.w3.org/2001/04/xmlenc#", "EncryptedData")
-	if err != nil || data == nil {
-		return nil, refuse(ReasonDecrypt, "EncryptedAssertion without EncryptedData")
-	}
-	var key any = sp.key
-	if ek := enc.FindElement("./EncryptedKey"); ek != nil {
-		k, err := xmlenc.Decrypt(sp.key, ek)
-		if err != nil {
-			return nil, &LoginError{Reason: ReasonDecrypt, Detail: "cannot decrypt the key", Err: err}
-		}
-		key = k
-	}
-	plain, err := xmlenc.Decrypt(key, data)
+// decryptAssertion decrypts and reads an EncryptedAssertion. Only a
+// connection that asks for encrypted assertions decrypts at all; AES-CBC is
+// accepted only when the Response's signature was verified first. Every
+// failure, from the key transport to reading the decrypted XML, gives the
+// same reason, status and detail (see decryptFailed).
+func decryptAssertion(sp *samlSP, enc *etree.Element, signedResponse bool) (*etree.Element, *LoginError) {
+	plain, err := decryptEncryptedAssertion(sp.key, enc, signedResponse)
 	if err != nil {
-		return nil, &LoginError{Reason: ReasonDecrypt, Detail: "cannot decrypt the assertion", Err: err}
+		return nil, decryptFailed(err)
 	}
+	root, err := readDecryptedAssertion(plain)
+	if err != nil {
+		return nil, decryptFailed(err)
+	}
+	return root, nil
+}
+
+func readDecryptedAssertion(plain []byte) (*etree.Element, error) {
 	if !utf8.Valid(plain) {
-		return nil, refuse(ReasonMalformed, "decrypted assertion is not valid UTF-8")
+		return nil, errors.New("decrypted assertion is not valid UTF-8")
 	}
 	if le := refuseMarkup(plain); le != nil {
 		return nil, le
 	}
 	if err := xrv.Validate(bytes.NewReader(plain)); err != nil {
-		return nil, &LoginError{Reason: ReasonMalformed, Detail: "decrypted assertion fails XML round-trip validation", Err: err}
+		return nil, fmt.Errorf("decrypted assertion fails XML round-trip validation: %w", err)
 	}
 	doc := etree.NewDocument()
 	if err := doc.ReadFromBytes(plain); err != nil {
-		return nil, &LoginError{Reason: ReasonMalformed, Detail: "cannot parse the decrypted assertion", Err: err}
+		return nil, fmt.Errorf("cannot parse the decrypted assertion: %w", err)
 	}
 	for _, tok := range doc.Child {
 		switch tok.(type) {
 		case *etree.Directive, *etree.Comment:
-			return nil, refuse(ReasonForbiddenXML, "DOCTYPE or comment in the decrypted assertion")
+			return nil, errors.New("DOCTYPE or comment in the decrypted assertion")
 		}
 	}
 	root := doc.Root()
 	if root == nil || root.Tag != "Assertion" || root.NamespaceURI() != nsAssertion {
-		return nil, refuse(ReasonStructure, "decrypted content is not a saml:Assertion")
+		return nil, errors.New("decrypted content is not a saml:Assertion")
+	}
+	if le := checkXMLLimits(root); le != nil {
+		return nil, le
 	}
 	if le := walkXML(root, func(el *etree.Element, _ int) *LoginError {
 		switch el.Tag {
@@ -685,6 +748,20 @@ func readAssertion(a *etree.Element, res *samlResponse) *LoginError {
 		}
 		if res.NotOnOrAfter, err = parseXSDateTime(cond, "NotOnOrAfter"); err != nil {
 			return refuse(ReasonMalformed, "Conditions: %v", err)
+		}
+		for _, c := range cond.ChildElements() {
+			switch {
+			case c.NamespaceURI() != nsAssertion:
+				return refuse(ReasonCondition, "condition <%s> of foreign namespace %q", truncate(c.Tag, 60), truncate(c.NamespaceURI(), 100))
+			case c.Tag == "AudienceRestriction":
+			case c.Tag == "OneTimeUse":
+				// Met: every assertion is used once (the replay cache).
+			default:
+				// ProxyRestriction, a typed <Condition> or anything else
+				// ssokit does not evaluate makes the assertion
+				// Indeterminate (SAML core 2.5.1.1): refuse it.
+				return refuse(ReasonCondition, "condition <%s> is not supported", truncate(c.Tag, 60))
+			}
 		}
 		for _, ar := range childrenNS(cond, nsAssertion, "AudienceRestriction") {
 			var auds []string

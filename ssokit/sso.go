@@ -60,8 +60,9 @@ type Config struct {
 
 	// HTTPClient is used for OIDC discovery, token and JWKS requests and for
 	// IdP metadata. Its transport is wrapped to refuse private addresses
-	// unless InsecureAllowPrivateNetworks is set. Default: a client with a
-	// 10 second timeout.
+	// unless InsecureAllowPrivateNetworks is set, and every response body is
+	// capped at 1 MiB (or MaxResponseSize when larger); a client with no
+	// Timeout gets 10 seconds. Default: a client with a 10 second timeout.
 	HTTPClient *http.Client
 
 	// ClockSkew is the tolerance applied to every time check (NotBefore,
@@ -188,7 +189,7 @@ func New(cfg Config) (*SSO, error) {
 		saml:  map[string]*samlSP{},
 		oidc:  map[string]*oidcRP{},
 	}
-	s.client = guardedClient(cfg.HTTPClient, cfg.InsecureAllowPrivateNetworks)
+	s.client = guardedClient(cfg.HTTPClient, cfg.InsecureAllowPrivateNetworks, cfg.MaxResponseSize+1)
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /start", s.handleStart)

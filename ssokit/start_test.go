@@ -167,7 +167,6 @@ func TestSPMetadataEndpoint(t *testing.T) {
 		`entityID="` + testBase + `/saml/` + connSAML + `/metadata"`,
 		`Location="` + testBase + `/saml/` + connSAML + `/acs"`,
 		`validUntil="2026-03-04T10:00:00`,
-		"X509Certificate",
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metadata lacks %s:\n%s", want, body)
@@ -175,6 +174,12 @@ func TestSPMetadataEndpoint(t *testing.T) {
 	}
 	if strings.Contains(body, "HTTP-Artifact") {
 		t.Error("artifact binding advertised but not served")
+	}
+	// Neither signed requests nor encrypted assertions: an advertised
+	// encryption key would make IdPs (ADFS) encrypt to a connection that
+	// refuses encrypted assertions.
+	if strings.Contains(body, "X509Certificate") {
+		t.Errorf("SP key advertised by a connection that neither signs nor decrypts:\n%s", body)
 	}
 	if w := e.browser().get("/saml/nope/metadata"); w.Code != http.StatusNotFound {
 		t.Errorf("unknown connection: %d", w.Code)
