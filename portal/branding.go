@@ -83,7 +83,7 @@ func allowedImageType(ct string) bool {
 
 // serveBrandCSS serves the branding stylesheet: the accent colour as CSS
 // custom properties, with a text colour readable on it and a variant dark
-// enough to be read as text on the white page. The page's CSP forbids inline
+// enough to be read as text on the page background and the white cards. The page's CSP forbids inline
 // styles, so this is a stylesheet of its own.
 func (p *Portal) serveBrandCSS(w http.ResponseWriter, r *http.Request) {
 	b, err := p.requestBranding(r)
@@ -103,7 +103,7 @@ func brandCSS(accent string) string {
 		rgb, _ = parseColor(DefaultAccentColor)
 	}
 	on := readableOn(rgb)
-	ink := inkOnWhite(rgb)
+	ink := inkOnPage(rgb)
 	return ":root{--accent:" + rgb.hex() + ";--on-accent:" + on.hex() + ";--accent-ink:" + ink.hex() + "}\n"
 }
 
@@ -181,9 +181,12 @@ func contrast(a, b color) float64 {
 	return (la + 0.05) / (lb + 0.05)
 }
 
-// white is the page background; ink the default text colour.
-func white() color { return color{0xff, 0xff, 0xff} }
-func ink() color   { return color{0x11, 0x18, 0x27} }
+// white is the cards' background, pageBg the page's (--page in
+// portal.css, the darkest surface accent-coloured text is on); ink the
+// default text colour.
+func white() color  { return color{0xff, 0xff, 0xff} }
+func pageBg() color { return color{0xf6, 0xf7, 0xf9} }
+func ink() color    { return color{0x11, 0x18, 0x27} }
 
 // readableOn returns the text colour for background bg: white, else the
 // page's near-black ink, else black, the first reaching a 4.5:1 contrast.
@@ -201,10 +204,11 @@ func readableOn(bg color) color {
 	return best
 }
 
-// inkOnWhite returns c, darkened just enough to reach a 4.5:1 contrast on
-// white, for links and focus rings in the accent colour.
-func inkOnWhite(c color) color {
-	for i := 0; i <= 20 && contrast(c, white()) < 4.5; i++ {
+// inkOnPage returns c, darkened just enough to reach a 4.5:1 contrast on
+// the page background (so also on the lighter white cards), for links and
+// focus rings in the accent colour.
+func inkOnPage(c color) color {
+	for i := 0; i <= 20 && contrast(c, pageBg()) < 4.5; i++ {
 		c = color{uint8(float64(c.r) * 0.9), uint8(float64(c.g) * 0.9), uint8(float64(c.b) * 0.9)}
 	}
 	return c

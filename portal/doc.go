@@ -224,7 +224,7 @@
 // (scope ""), else Config.Branding. Pages without a session (the link
 // landing page, errors) use the host-wide branding. Text on the accent
 // colour is white or black, whichever is readable; links use the accent
-// darkened to a 4.5:1 contrast on white when needed.
+// darkened to a 4.5:1 contrast on the page background when needed.
 //
 // # UI events
 //

@@ -184,6 +184,7 @@ func TestAccentContrast(t *testing.T) {
 		on     string
 	}{
 		{"#ffff00", "#111827"},
+		{"#fde047", "#111827"},
 		{"#ffffff", "#111827"},
 		{"#000000", "#ffffff"},
 		{"#3452c7", "#ffffff"},
@@ -205,8 +206,10 @@ func TestAccentContrast(t *testing.T) {
 			if r := contrast(on, bg); r < 4.5 {
 				t.Errorf("text contrast %.2f < 4.5", r)
 			}
-			if r := contrast(inkOnWhite(bg), white()); r < 4.5 {
-				t.Errorf("ink contrast on white %.2f < 4.5", r)
+			for _, surface := range []color{white(), pageBg()} {
+				if r := contrast(inkOnPage(bg), surface); r < 4.5 {
+					t.Errorf("ink contrast on %s %.2f < 4.5", surface.hex(), r)
+				}
 			}
 		})
 	}

@@ -92,8 +92,10 @@
     }
     return best;
   }
-  function inkOnWhite(c) {
-    for (var i = 0; i <= 20 && contrast(c, [255, 255, 255]) < 4.5; i++) {
+  // inkOnPage darkens c to a 4.5:1 contrast on the page background
+  // (#f6f7f9, --page), the darkest surface links are on.
+  function inkOnPage(c) {
+    for (var i = 0; i <= 20 && contrast(c, [246, 247, 249]) < 4.5; i++) {
       c = c.map(function (v) { return Math.floor(v * 0.9); });
     }
     return c;
@@ -109,7 +111,7 @@
     var c = rgb(accent);
     preview.style.setProperty("--accent", accent.toLowerCase());
     preview.style.setProperty("--on-accent", hex(readableOn(c)));
-    preview.style.setProperty("--accent-ink", hex(inkOnWhite(c)));
+    preview.style.setProperty("--accent-ink", hex(inkOnPage(c)));
   }
 
   text.addEventListener("input", function () {

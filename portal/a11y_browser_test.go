@@ -1,0 +1,402 @@
+package portal
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/onboardkit/onboardkit/domains"
+	"github.com/onboardkit/onboardkit/scimkit"
+	"github.com/onboardkit/onboardkit/ssokit"
+	"github.com/onboardkit/onboardkit/store"
+	"github.com/onboardkit/onboardkit/store/memstore"
+)
+
+// axeScript is the path of the axe-core build the accessibility tests
+// inject into each page (see testdata/axe/README.md).
+var axeScript = filepath.Join("testdata", "axe", "axe.min.js")
+
+// axeRun runs axe-core on the whole document and keeps, for each
+// violation, its rule, impact, help text and the targets of its nodes.
+const axeRun = `axe.run(document, {resultTypes: ['violations']}).then(function (r) {
+  return r.violations.map(function (v) {
+    return {
+      id: v.id, impact: v.impact || "", help: v.help,
+      nodes: v.nodes.map(function (n) {
+        return {target: [].concat(n.target).map(function (s) { return [].concat(s).join(" >>> "); }).join(" "), summary: n.failureSummary || ""};
+      })
+    };
+  });
+})`
+
+type axeNode struct {
+	Target  string `json:"target"`
+	Summary string `json:"summary"`
+}
+
+type axeViolation struct {
+	ID     string    `json:"id"`
+	Impact string    `json:"impact"`
+	Help   string    `json:"help"`
+	Nodes  []axeNode `json:"nodes"`
+}
+
+// consoleRecorder keeps the console errors, uncaught exceptions and
+// browser log errors of a tab. Its event method runs on the tab's reading
+// goroutine, so it only appends under the lock.
+type consoleRecorder struct {
+	mu   sync.Mutex
+	errs []consoleError
+}
+
+// consoleError is one recorded error; url is the resource of a network
+// error.
+type consoleError struct {
+	msg, url string
+}
+
+func (c *consoleRecorder) event(ev any) {
+	var msg, resource string
+	switch ev := ev.(type) {
+	case *runtime.EventConsoleAPICalled:
+		if ev.Type != runtime.ConsoleAPICalledTypeError {
+			return
+		}
+		var parts []string
+		for _, a := range ev.Args {
+			if a.Value != nil {
+				parts = append(parts, string(a.Value))
+			} else {
+				parts = append(parts, a.Description)
+			}
+		}
+		msg = "console.error: " + strings.Join(parts, " ")
+	case *runtime.EventExceptionThrown:
+		d := ev.ExceptionDetails
+		msg = "uncaught exception: " + d.Text
+		if d.Exception != nil && d.Exception.Description != "" {
+			msg += " " + d.Exception.Description
+		}
+		if d.URL != "" {
+			msg += fmt.Sprintf(" (%s:%d)", d.URL, d.LineNumber)
+		}
+	case *cdplog.EventEntryAdded:
+		if ev.Entry.Level != cdplog.EntryLevelError {
+			return
+		}
+		msg = fmt.Sprintf("log %s error: %s", ev.Entry.Source, ev.Entry.Text)
+		if ev.Entry.URL != "" {
+			msg += " (" + ev.Entry.URL + ")"
+		}
+		if ev.Entry.Source == cdplog.EntrySourceNetwork {
+			resource = ev.Entry.URL
+		}
+	default:
+		return
+	}
+	c.mu.Lock()
+	c.errs = append(c.errs, consoleError{msg: msg, url: resource})
+	c.mu.Unlock()
+}
+
+// take returns the errors recorded since the last call and forgets them.
+func (c *consoleRecorder) take() []consoleError {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	errs := c.errs
+	c.errs = nil
+	return errs
+}
+
+// a11yEnv serves the portal (with SSO, SCIM and domain verification, so every
+// section renders) and the operator dashboard, on an organization having a
+// connection, a directory, domains, links and events.
+type a11yEnv struct {
+	st     *memstore.Store
+	p      *Portal
+	past   *Portal // same store, its clock two minutes behind: its links are expired
+	org    *store.Organization
+	origin string
+}
+
+func newA11yEnv(t *testing.T) *a11yEnv {
+	t.Helper()
+	env := &a11yEnv{st: memstore.New()}
+	mux := http.NewServeMux()
+	_, port := listen(t, mux)
+	env.origin = "http://localhost:" + port
+	logger := slog.New(slog.NewTextHandler(testWriter{t}, nil))
+	scim, err := scimkit.New(scimkit.Config{Store: env.st, BaseURL: env.origin + "/scim", Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	zone := newZoneServer(t)
+	svc, err := domains.New(domains.Config{Store: env.st, Resolver: zone.resolver(), Logger: logger, LookupTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sso, err := ssokit.New(ssokit.Config{
+		Store:   env.st,
+		BaseURL: env.origin + "/sso",
+		OnLogin: func(w http.ResponseWriter, r *http.Request, p *ssokit.Profile) {
+			http.Redirect(w, r, p.ReturnTo, http.StatusSeeOther)
+		},
+		Logger: logger,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.p, err = New(Config{
+		Store:        env.st,
+		SSO:          sso,
+		BaseURL:      env.origin + "/portal",
+		DashboardURL: env.origin + "/dashboard",
+		SCIM:         scim,
+		Domains:      svc,
+		Operator:     staffFrom,
+		Branding:     Branding{ProductName: "Widgets Cloud", AccentColor: "#0f766e"},
+		Logger:       logger,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.past, err = New(Config{
+		Store:   env.st,
+		BaseURL: env.origin + "/portal",
+		Now:     func() time.Time { return time.Now().Add(-2 * time.Minute) },
+		Logger:  logger,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux.Handle("/portal/", http.StripPrefix("/portal", env.p))
+	mux.Handle("/dashboard/", requireStaff(http.StripPrefix("/dashboard", env.p.Dashboard())))
+	mux.Handle("/scim/", http.StripPrefix("/scim", scim))
+	mux.Handle("/sso/", http.StripPrefix("/sso", sso))
+
+	ctx := context.Background()
+	admin := env.p.Admin()
+	env.org, err = admin.CreateOrganization(ctx, OrganizationInput{Name: "MegaCorp"}, "operator:setup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.CreateOrganization(ctx, OrganizationInput{Name: "Initech"}, "operator:setup"); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	must(t, env.st.CreateConnection(ctx, &store.Connection{
+		ID: "conn_okta", OrgID: env.org.ID, Protocol: store.ProtocolSAML, Provider: "okta", Name: "Okta (employees)",
+		State: store.ConnectionActive, TestedAt: now, CreatedAt: now, UpdatedAt: now,
+		SAML: &store.SAMLConfig{IdPEntityID: "http://www.okta.com/exk1megacorp", SSOURL: "https://megacorp.okta.com/app/sso/saml", Certificates: []string{"x"}},
+	}))
+	must(t, env.st.CreateConnection(ctx, &store.Connection{
+		ID: "conn_draft", OrgID: env.org.ID, Protocol: store.ProtocolSAML, Provider: "okta", Name: "Okta (contractors)",
+		State: store.ConnectionDraft, CreatedAt: now, UpdatedAt: now, SAML: &store.SAMLConfig{},
+	}))
+	must(t, env.st.CreateDirectory(ctx, &store.Directory{ID: "dir_okta", OrgID: env.org.ID, Provider: "okta", Name: "Okta directory", State: store.DirectoryActive, CreatedAt: now, UpdatedAt: now}))
+	must(t, env.st.CreateDomain(ctx, &store.Domain{ID: "dom_1", OrgID: env.org.ID, Name: "megacorp.com", State: store.DomainVerified, Method: store.DomainManual, VerifiedAt: now, VerifiedBy: "operator", CreatedAt: now, UpdatedAt: now}))
+	must(t, env.st.CreateDomain(ctx, &store.Domain{ID: "dom_2", OrgID: env.org.ID, Name: "megacorp.io", State: store.DomainPending, Method: store.DomainDNSTXT, Challenge: "onboardkit-verification=4f9c2a", CreatedAt: now, UpdatedAt: now}))
+	if _, err := admin.GenerateLink(ctx, env.org.ID, LinkRequest{}, "operator:setup"); err != nil {
+		t.Fatal(err)
+	}
+	return env
+}
+
+// TestBrowserAccessibility loads each main page of the portal and of the
+// dashboard in Chromium at 1024 and 360 px (and with a light and a dark
+// accent colour, and a mid one), runs axe-core on it and fails
+// on any critical or serious violation (colour contrast included), and on
+// any console error, uncaught exception or browser log error while the
+// page loads.
+func TestBrowserAccessibility(t *testing.T) {
+	axeSrc, err := os.ReadFile(axeScript)
+	if err != nil {
+		t.Fatalf("reading axe-core: %v", err)
+	}
+	ctx := newBrowser(t)
+	env := newA11yEnv(t)
+	rec := &consoleRecorder{}
+	if err := chromedp.Listen(ctx, rec.event); err != nil {
+		t.Fatal(err)
+	}
+
+	// Both widths with the configured accent, then accents at both ends
+	// of the range, saved as the operator would: the colours derived from
+	// the accent must keep every text readable.
+	for _, tc := range []struct {
+		name   string
+		width  int64
+		accent string
+	}{
+		{"1024px", 1024, ""},
+		{"360px", 360, ""},
+		{"1024px-light-accent", 1024, "#fde047"},
+		{"360px-dark-accent", 360, "#111111"},
+		{"1024px-mid-accent", 1024, "#ef4444"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			width := tc.width
+			if tc.accent != "" {
+				must(t, env.st.PutBranding(context.Background(), &store.Branding{AccentColor: tc.accent, UpdatedAt: time.Now().UTC()}))
+			}
+			do(t, ctx, "viewport", chromedp.EmulateViewport(width, 800))
+
+			// leftovers fails on errors that came after the last audit:
+			// late ones (a script failing after the load) count against
+			// the page they came from.
+			prev := "start"
+			leftovers := func() {
+				t.Helper()
+				for _, e := range rec.take() {
+					t.Errorf("%s (after the audit): %s", prev, e.msg)
+				}
+			}
+
+			// check navigates to path (unless it is ""), waits for ready,
+			// and audits the page. A problem page answers with an error
+			// status on purpose (410 for an expired link): with problem,
+			// the network error of the page's own document is expected,
+			// and any other error still fails.
+			check := func(name, path, ready string, problem bool) {
+				t.Helper()
+				if path != "" {
+					leftovers()
+					do(t, ctx, name, chromedp.Navigate(env.origin+path))
+				}
+				prev = name
+				do(t, ctx, name, chromedp.WaitVisible(chromedp.CSS(ready)))
+				if err := within(ctx, func(ctx context.Context) error {
+					return waitJS(ctx, `document.readyState === "complete"`)
+				}); err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				expected := ""
+				if problem {
+					expected = env.origin + path
+				}
+				auditPage(t, ctx, name, axeSrc, rec, expected)
+			}
+
+			// The link's landing page, then the portal after Continue.
+			link, err := env.p.GenerateLink(context.Background(), env.org.ID, LinkOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			check("landing", strings.TrimPrefix(link.URL, env.origin), tid("continue"), false)
+			leftovers()
+			do(t, ctx, "continue", chromedp.Click(chromedp.CSS(tid("continue"))))
+			check("portal home", "", tid("home-title"), false)
+			check("SSO provider picker", "/portal/sso", tid("sso-create-form"), false)
+			check("SSO connection setup", "/portal/sso/conn_draft", tid("guide-steps"), false)
+			check("SSO active connection", "/portal/sso/conn_okta", tid("connection-state"), false)
+			check("directory sync", "/portal/directory-sync", tid("dir-sync-section"), false)
+			check("domains", "/portal/domains", tid("domains-section"), false)
+
+			old, err := env.past.GenerateLink(context.Background(), env.org.ID, LinkOptions{Embedded: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			check("expired link", strings.TrimPrefix(old.URL, env.origin), tid("problem-link-expired"), true)
+
+			check("dashboard organizations", "/dashboard/", tid("orgs"), false)
+			check("dashboard organization", "/dashboard/orgs/"+url.PathEscape(env.org.ID), tid("org-status"), false)
+			check("dashboard branding", "/dashboard/branding", tid("accent-input"), false)
+			check("dashboard events", "/dashboard/events", tid("events"), false)
+			leftovers()
+		})
+	}
+}
+
+// auditPage injects axe-core into the loaded page through DevTools (not
+// subject to the page's CSP), runs it, and reports the critical and
+// serious violations and the console errors recorded since the load, but
+// for the error status of the document at expectedDocError (if not "").
+func auditPage(t *testing.T, ctx context.Context, name string, axeSrc []byte, rec *consoleRecorder, expectedDocError string) {
+	t.Helper()
+	for _, v := range runAxe(t, ctx, name, axeSrc) {
+		var targets []string
+		for i, n := range v.Nodes {
+			if i == 3 {
+				targets = append(targets, fmt.Sprintf("… %d more", len(v.Nodes)-3))
+				break
+			}
+			targets = append(targets, n.Target)
+		}
+		line := fmt.Sprintf("%s: axe %s (%s): %s; %d node(s): %s", name, v.ID, v.Impact, v.Help, len(v.Nodes), strings.Join(targets, ", "))
+		switch v.Impact {
+		case "critical", "serious":
+			if len(v.Nodes) > 0 && v.Nodes[0].Summary != "" {
+				line += "\n\t" + strings.ReplaceAll(v.Nodes[0].Summary, "\n", "\n\t")
+			}
+			t.Error(line)
+		default:
+			t.Log(line)
+		}
+	}
+	for _, e := range rec.take() {
+		if expectedDocError != "" && e.url == expectedDocError {
+			t.Logf("%s: expected: %s", name, e.msg)
+			continue
+		}
+		t.Errorf("%s: %s", name, e.msg)
+	}
+}
+
+// runAxe injects axe-core into the page and returns its violations.
+func runAxe(t *testing.T, ctx context.Context, name string, axeSrc []byte) []axeViolation {
+	t.Helper()
+	var violations []axeViolation
+	err := within(ctx, func(ctx context.Context) error {
+		if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](string(axeSrc))); err != nil {
+			return fmt.Errorf("injecting axe-core: %w", err)
+		}
+		var err error
+		violations, err = chromedp.Run(ctx, chromedp.Evaluate[[]axeViolation](axeRun, chromedp.EvalAwaitPromise))
+		return err
+	})
+	if err != nil {
+		t.Fatalf("%s: running axe-core: %v", name, err)
+	}
+	return violations
+}
+
+// TestBrowserAxeFindsViolations checks the audit itself: on a page with
+// known faults, axe-core reports the low contrast and the missing
+// alternative text, with the impacts the accessibility test fails on.
+func TestBrowserAxeFindsViolations(t *testing.T) {
+	axeSrc, err := os.ReadFile(axeScript)
+	if err != nil {
+		t.Fatalf("reading axe-core: %v", err)
+	}
+	ctx := newBrowser(t)
+	_, port := listen(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, `<!doctype html><html lang="en"><head><title>Faults</title></head><body><main>
+<h1>Faults</h1>
+<p style="color:#bbbbbb;background:#ffffff">Light grey text on white.</p>
+<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">
+</main></body></html>`)
+	}))
+	do(t, ctx, "faulty page", chromedp.Navigate("http://127.0.0.1:"+port+"/"))
+	got := map[string]string{}
+	for _, v := range runAxe(t, ctx, "faulty page", axeSrc) {
+		got[v.ID] = v.Impact
+	}
+	for id, impact := range map[string]string{"color-contrast": "serious", "image-alt": "critical"} {
+		if got[id] != impact {
+			t.Errorf("axe-core reported %s as %q, want %q (all: %v)", id, got[id], impact, got)
+		}
+	}
+}
