@@ -17,6 +17,7 @@ import (
 	"golang.org/x/net/publicsuffix"
 
 	"github.com/onboardkit/onboardkit/domains"
+	"github.com/onboardkit/onboardkit/internal/netutil"
 	"github.com/onboardkit/onboardkit/scimkit"
 	"github.com/onboardkit/onboardkit/ssokit"
 	"github.com/onboardkit/onboardkit/store"
@@ -305,7 +306,7 @@ func parseBaseURL(field, raw string) (*url.URL, error) {
 	switch u.Scheme {
 	case "https":
 	case "http":
-		if !isLoopbackHost(u.Hostname()) {
+		if !netutil.IsLoopbackHost(u.Hostname()) {
 			return nil, fmt.Errorf("portal: Config.%s %q must be https (http only on localhost)", field, raw)
 		}
 	default:
@@ -335,7 +336,7 @@ func parseFrameAncestor(s string) (*url.URL, error) {
 	switch u.Scheme {
 	case "https":
 	case "http":
-		if !isLoopbackHost(u.Hostname()) {
+		if !netutil.IsLoopbackHost(u.Hostname()) {
 			return nil, bad("must be https (http only on localhost, 127.0.0.1 or [::1])")
 		}
 	default:
@@ -347,14 +348,6 @@ func parseFrameAncestor(s string) (*url.URL, error) {
 		}
 	}
 	return &url.URL{Scheme: u.Scheme, Host: strings.ToLower(u.Host)}, nil
-}
-
-func isLoopbackHost(h string) bool {
-	if strings.EqualFold(h, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
 }
 
 // sameSite reports whether two URLs are schemefully same-site: same scheme

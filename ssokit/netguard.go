@@ -54,14 +54,6 @@ func allowedAddress(a netip.Addr) bool {
 	return true
 }
 
-func isLoopbackHost(h string) bool {
-	if h == "localhost" {
-		return true
-	}
-	a, err := netip.ParseAddr(h)
-	return err == nil && a.IsLoopback()
-}
-
 // guardedClient returns the client used for every request to an IdP
 // (metadata, discovery, JWKS, token, userinfo). Unless insecure, it only
 // speaks https and refuses to connect to private, loopback and link-local

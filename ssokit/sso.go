@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/onboardkit/onboardkit/internal/netutil"
 	"github.com/onboardkit/onboardkit/internal/secret"
 	"github.com/onboardkit/onboardkit/store"
 )
@@ -132,7 +133,7 @@ func New(cfg Config) (*SSO, error) {
 		base.RawQuery != "" || base.Fragment != "" || base.User != nil {
 		return nil, fmt.Errorf("ssokit: Config.BaseURL %q must be an absolute http(s) URL without query", cfg.BaseURL)
 	}
-	if base.Scheme == "http" && !isLoopbackHost(base.Hostname()) {
+	if base.Scheme == "http" && !netutil.IsLoopbackHost(base.Hostname()) {
 		return nil, fmt.Errorf("ssokit: Config.BaseURL %q must use https", cfg.BaseURL)
 	}
 	if cfg.Logger == nil {
