@@ -363,6 +363,15 @@ var userFilterTests = []subtest{
 			{store.UserQuery{Filter: cmp(store.AttrActive, store.OpEq, true)}, nil, 3},
 			{store.UserQuery{Filter: cmp(store.AttrActive, store.OpEq, true), SortBy: store.AttrUserName, SortOrder: store.Descending, Offset: 1, Limit: 2}, ids(3, 1), 3},
 			{store.UserQuery{Filter: cmp(store.AttrUserName, store.OpEq, "nobody"), Limit: 10}, nil, 0},
+			// Lookups by a unique key, past their one row too.
+			{store.UserQuery{Filter: cmp(store.AttrUserName, store.OpEq, "BOB@example.COM"), Limit: 10}, ids(2), 1},
+			{store.UserQuery{Filter: cmp(store.AttrUserName, store.OpEq, "bob@example.com"), Offset: 1, Limit: 10}, nil, 1},
+			{store.UserQuery{Filter: cmp(store.AttrUserName, store.OpEq, "bob@example.com")}, nil, 1},
+			{store.UserQuery{Filter: cmp(store.AttrExternalID, store.OpEq, "EXT-4"), Limit: 1}, ids(4), 1},
+			{store.UserQuery{Filter: cmp(store.AttrExternalID, store.OpEq, "ext-4"), Limit: 1}, nil, 0},
+			{store.UserQuery{Filter: cmp(store.AttrID, store.OpEq, "usr_5"), Offset: 3, Limit: 1}, nil, 1},
+			{store.UserQuery{Filter: store.And{Left: cmp(store.AttrID, store.OpEq, "usr_5"), Right: cmp(store.AttrActive, store.OpEq, true)}, Limit: 5}, nil, 0},
+			{store.UserQuery{Filter: store.And{Left: cmp(store.AttrActive, store.OpEq, true), Right: cmp(store.AttrID, store.OpEq, "usr_4")}, Limit: 5}, ids(4), 1},
 		} {
 			got, total := f.listUsers(dir, tc.q)
 			if !slices.Equal(got, tc.want) || total != tc.tot {

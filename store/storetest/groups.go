@@ -416,6 +416,8 @@ var directoryGroupTests = []subtest{
 			{store.GroupQuery{Offset: 4, Limit: 2}, nil, 4},
 			{store.GroupQuery{}, nil, 4},
 			{store.GroupQuery{Filter: cmp(store.AttrMember, store.OpEq, u1.ID)}, nil, 2},
+			{store.GroupQuery{Filter: cmp(store.AttrID, store.OpEq, "grp_2"), Limit: 10}, gid(2), 1},
+			{store.GroupQuery{Filter: cmp(store.AttrID, store.OpEq, "grp_2"), Offset: 1, Limit: 10}, nil, 1},
 		} {
 			gs, total, err := f.s.ListDirectoryGroups(f.ctx, d.ID, tc.q)
 			f.ok(err, "ListDirectoryGroups %+v", tc.q)

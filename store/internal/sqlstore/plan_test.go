@@ -52,7 +52,7 @@ func TestLookupsUseIndexes(t *testing.T) {
 		order, _ := orderBy(userSortKeys[""], "u", store.Ascending)
 		sql := `SELECT ` + userColsU + ` FROM directory_users u WHERE ` + where + order + ` LIMIT ? OFFSET ?`
 		if uniqueLookup(f, false) {
-			sql = pageSQL("directory_users u", userColsU, where, order)
+			return query{name, uniqueSQL("directory_users u", userColsU, where), args}
 		}
 		return query{name, sql, append(args, 10, 0)}
 	}
@@ -64,7 +64,7 @@ func TestLookupsUseIndexes(t *testing.T) {
 		order, _ := orderBy(groupSortKeys[""], "g", store.Ascending)
 		sql := `SELECT ` + groupColsG + ` FROM directory_groups g WHERE ` + where + order + ` LIMIT ? OFFSET ?`
 		if uniqueLookup(f, true) {
-			sql = pageSQL("directory_groups g", groupColsG, where, order)
+			return query{name, uniqueSQL("directory_groups g", groupColsG, where), args}
 		}
 		return query{name, sql, append(args, 10, 0)}
 	}

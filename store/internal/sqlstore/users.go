@@ -202,11 +202,12 @@ func (s *Store) ListDirectoryUsers(ctx context.Context, directoryID string, q st
 // listPage counts the rows of from matching where and returns the page
 // selected by order, offset and limit.
 //
-// A lookup by a unique key (single is true) gets its row and the total from
-// one statement: COUNT(*) OVER () is computed before LIMIT applies, and
-// sorting one row costs nothing. Any other listing counts first and then
-// reads the page in index order, stopping at the limit, rather than sorting
-// every matching row to get a window count.
+// A lookup by a unique key (single is true) matches at most one row, so one
+// plain statement answers it: the rows found are the total, and the page is
+// that row unless offset skips it; no count, window or sort. (Should two
+// rows come back after all, the general path answers.) Any other listing
+// counts first and then reads the page in index order, stopping at the
+// limit, rather than sorting every matching row to get a window count.
 func listPage[T any](ctx context.Context, s *Store, from, cols, where string, args []any, order string, offset, limit int, single bool, scan func(interface{ Scan(...any) error }) (T, error)) ([]T, int, error) {
 	r, err := s.read(ctx)
 	if err != nil {
@@ -224,53 +225,39 @@ func listPage[T any](ctx context.Context, s *Store, from, cols, where string, ar
 		total, err := count()
 		return out, total, err
 	}
-	pageArgs := append(slices.Clip(args), limit, offset)
-	if !single {
-		total, err := count()
-		if err != nil || total == 0 || offset >= total {
-			return out, total, err
-		}
-		rows, err := r.query(ctx, `SELECT `+cols+` FROM `+from+` WHERE `+where+order+` LIMIT ? OFFSET ?`, pageArgs...)
-		page, err := collectRows(rows, err, func(r *sql.Rows) (T, error) { return scan(r) })
+	if single {
+		rows, err := r.query(ctx, uniqueSQL(from, cols, where), args...)
+		found, err := collectRows(rows, err, func(r *sql.Rows) (T, error) { return scan(r) })
 		if err != nil {
 			return nil, 0, s.wrap(err)
 		}
-		if page != nil {
-			out = page
+		if len(found) <= 1 {
+			if offset < len(found) {
+				out = found
+			}
+			return out, len(found), nil
 		}
-		return out, total, nil
 	}
-	rows, err := r.query(ctx, pageSQL(from, cols, where, order), pageArgs...)
-	total := 0
-	page, err := collectRows(rows, err, func(r *sql.Rows) (T, error) {
-		return scan(withTotal{r, &total})
-	})
+	total, err := count()
+	if err != nil || total == 0 || offset >= total {
+		return out, total, err
+	}
+	rows, err := r.query(ctx, `SELECT `+cols+` FROM `+from+` WHERE `+where+order+` LIMIT ? OFFSET ?`, append(slices.Clip(args), limit, offset)...)
+	page, err := collectRows(rows, err, func(r *sql.Rows) (T, error) { return scan(r) })
 	if err != nil {
 		return nil, 0, s.wrap(err)
 	}
-	if len(page) == 0 {
-		if offset == 0 {
-			return out, 0, nil
-		}
-		total, err := count()
-		return out, total, err
+	if page != nil {
+		out = page
 	}
-	return page, total, nil
+	return out, total, nil
 }
 
-// pageSQL is the statement of listPage: the page and, in its last column,
-// the number of rows matching where.
-func pageSQL(from, cols, where, order string) string {
-	return `SELECT ` + cols + `, COUNT(*) OVER () FROM ` + from + ` WHERE ` + where + order + ` LIMIT ? OFFSET ?`
+// uniqueSQL is the statement of listPage for a lookup by a unique key: two
+// rows at most, to notice a key that is not unique after all.
+func uniqueSQL(from, cols, where string) string {
+	return `SELECT ` + cols + ` FROM ` + from + ` WHERE ` + where + ` LIMIT 2`
 }
-
-// withTotal scans a row whose last column is the window count into total.
-type withTotal struct {
-	*sql.Rows
-	total *int
-}
-
-func (w withTotal) Scan(dest ...any) error { return w.Rows.Scan(append(dest, w.total)...) }
 
 // FindDirectoryUsersByEmail returns the organization's users that have
 // email as userName or as one of their emails.
