@@ -34,9 +34,11 @@
 // it when absent.
 //
 // Writes that a flow makes anyway carry that flow's events: a login's
-// success event rides on the replay-cache write (ConsumeAssertionID) and a
-// logout's on DeletePortalSession, so a successful SAML login costs two
-// writes (consume the request, record the assertion id).
+// success event rides on the write that accepts it (CompleteLogin: consume
+// the request, record the assertion id, check the connection's Version, and
+// read the domain and directory facts the login is judged on, at once) and
+// a logout's on DeletePortalSession, so a successful SAML login is one
+// write.
 //
 // Revoking a portal link (RevokePortalLink) deletes the sessions created
 // from it in the same write, so a session lookup alone tells whether a

@@ -403,6 +403,36 @@ type LoginRequest struct {
 	ExpiresAt    time.Time
 }
 
+// LoginCompletion names what CompleteLogin checks and writes at once.
+type LoginCompletion struct {
+	ConnectionID string // required
+	// ConnectionVersion, when not 0, is the Version of the connection the
+	// login was verified against; it must still be current.
+	ConnectionVersion int64
+	RequestID         string // the pending request to consume, if any
+	// AssertionID, when set, is recorded in the replay cache until
+	// AssertionExpiresAt (required with it).
+	AssertionID        string
+	AssertionExpiresAt time.Time
+	Now                time.Time // required
+	// EmailDomain, when set, names a domain whose verified row accept gets
+	// (as GetVerifiedDomain returns it).
+	EmailDomain string
+	// Email, when set, is an address whose directory users in OrgID
+	// (required with it) accept gets (as FindDirectoryUsersByEmail returns
+	// them).
+	Email string
+	OrgID string
+}
+
+// LoginFacts is the state a login is accepted against, read by
+// CompleteLogin inside its write.
+type LoginFacts struct {
+	Request        *LoginRequest   // the consumed request; nil without RequestID
+	Domain         *Domain         // the verified domain EmailDomain; nil when there is none
+	DirectoryUsers []DirectoryUser // the directory users of Email in OrgID
+}
+
 // Branding is how the portal and dashboard look. Scope "" is the host-wide
 // default; an organization id scopes an override to that organization.
 type Branding struct {

@@ -53,6 +53,25 @@ func (d *Domain) Validate() error {
 	return nil
 }
 
+// Validate checks a login completion before CompleteLogin writes it.
+func (c *LoginCompletion) Validate() error {
+	switch {
+	case c == nil:
+		return invalid("nil login completion")
+	case c.ConnectionID == "":
+		return invalid("login completion: connection id is required")
+	case c.Now.IsZero():
+		return invalid("login completion: now is required")
+	case c.AssertionID != "" && c.AssertionExpiresAt.IsZero():
+		return invalid("login completion: an assertion id needs its expiry")
+	case c.Email != "" && c.OrgID == "":
+		return invalid("login completion: an email needs its organization id")
+	case c.ConnectionVersion < 0:
+		return invalid("login completion: negative connection version %d", c.ConnectionVersion)
+	}
+	return nil
+}
+
 // Validate checks a connection before it is written.
 func (c *Connection) Validate() error {
 	if c == nil {

@@ -86,3 +86,73 @@ func (s *Store) ConsumeAssertionID(ctx context.Context, connectionID, assertionI
 	s.appendLocked(events)
 	return nil
 }
+
+// CompleteLogin checks the connection's version, consumes the request,
+// records the assertion id and appends accept's events, all or nothing.
+// accept runs under the Store's lock and must not call the Store.
+func (s *Store) CompleteLogin(ctx context.Context, c store.LoginCompletion, accept func(*store.LoginFacts) ([]store.Event, error)) (*store.LoginRequest, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	if accept == nil {
+		return nil, invalid("accept function is required")
+	}
+	now := utc(c.Now)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c.ConnectionVersion != 0 {
+		if conn, ok := s.conns[c.ConnectionID]; !ok || conn.Version != c.ConnectionVersion {
+			return nil, conflict("connection %q is no longer at version %d", c.ConnectionID, c.ConnectionVersion)
+		}
+	}
+	var req *store.LoginRequest
+	if c.RequestID != "" {
+		r, ok := s.logins[c.RequestID]
+		if !ok {
+			return nil, notFound("login request %q", c.RequestID)
+		}
+		if !r.ExpiresAt.After(now) {
+			return nil, store.ErrExpired
+		}
+		out := cloneLogin(r)
+		req = &out
+	}
+	k := assertionKey{c.ConnectionID, c.AssertionID}
+	if c.AssertionID != "" {
+		if exp, ok := s.assertions[k]; ok && exp.After(now) {
+			return nil, exists("assertion id %q of connection %q", c.AssertionID, c.ConnectionID)
+		}
+	}
+	facts := &store.LoginFacts{}
+	if req != nil {
+		cp := cloneLogin(req)
+		facts.Request = &cp
+	}
+	if c.EmailDomain != "" {
+		if id, ok := s.verified[c.EmailDomain]; ok {
+			d := cloneDomain(s.domains[id])
+			facts.Domain = &d
+		}
+	}
+	if c.Email != "" {
+		facts.DirectoryUsers = s.usersByEmailLocked(c.OrgID, c.Email)
+	}
+	events, err := accept(facts)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkEvents(events); err != nil {
+		return nil, err
+	}
+	if c.RequestID != "" {
+		delete(s.logins, c.RequestID)
+	}
+	if c.AssertionID != "" {
+		s.assertions[k] = utc(c.AssertionExpiresAt)
+	}
+	s.appendLocked(events)
+	return req, nil
+}

@@ -153,9 +153,15 @@ func (s *Store) FindDirectoryUsersByEmail(ctx context.Context, orgID, email stri
 	if err := requireIDs("organization id", orgID, "email", email); err != nil {
 		return nil, err
 	}
-	email = strings.ToLower(email)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.usersByEmailLocked(orgID, email), nil
+}
+
+// usersByEmailLocked returns the organization's users that have email as
+// userName or as one of their emails; s.mu is held.
+func (s *Store) usersByEmailLocked(orgID, email string) []store.DirectoryUser {
+	email = strings.ToLower(email)
 	var out []store.DirectoryUser
 	for _, ds := range s.dirs {
 		if ds.dir.OrgID != orgID {
@@ -177,7 +183,7 @@ func (s *Store) FindDirectoryUsersByEmail(ctx context.Context, orgID, email stri
 		}
 		return strings.Compare(a.ID, b.ID)
 	})
-	return out, nil
+	return out
 }
 
 // UpdateDirectoryUser applies fn to a copy of the user and stores the result,

@@ -39,6 +39,7 @@ const busyTimeout = 10 * time.Second
 // dialect is SQLite's.
 var dialect = sqlstore.Dialect{
 	Name:     "sqlite",
+	Local:    true,
 	Classify: classify,
 	Time:     sqlstore.Micros,
 	// The single writer orders cursors by commit; see appendEvents.

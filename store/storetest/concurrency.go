@@ -103,6 +103,41 @@ var concurrencyTests = []subtest{
 			f.Fatalf("%d concurrent ConsumeLoginRequest calls succeeded, want exactly 1", wins)
 		}
 	}},
+	{"CompleteLoginRequest", func(f *fixture) {
+		f.ok(f.s.CreateLoginRequest(f.ctx, &store.LoginRequest{ID: "req_1", ConnectionID: "conn_1", Protocol: store.ProtocolSAML, CreatedAt: t0, ExpiresAt: at(time.Hour)}), "CreateLoginRequest")
+		c := f.lastCursor()
+		errs := race(workers, func(i int) error {
+			// Each call has its own assertion id: only the request is shared.
+			_, err := f.s.CompleteLogin(f.ctx, store.LoginCompletion{ConnectionID: "conn_1", RequestID: "req_1",
+				AssertionID: fmt.Sprintf("_a%d", i), AssertionExpiresAt: at(time.Hour), Now: at(time.Minute)},
+				func(*store.LoginFacts) ([]store.Event, error) {
+					return []store.Event{f.ev("login.succeeded", "org_1", "conn_1")}, nil
+				})
+			return err
+		})
+		if wins := outcomes(f.T, "CompleteLogin of one request", errs, store.ErrNotFound); wins != 1 {
+			f.Fatalf("%d concurrent CompleteLogin calls consumed one request, want exactly 1", wins)
+		}
+		if n := len(f.eventsAfter(c)); n != 1 {
+			f.Fatalf("%d events appended, want 1", n)
+		}
+	}},
+	{"CompleteLoginAssertion", func(f *fixture) {
+		c := f.lastCursor()
+		errs := race(workers, func(int) error {
+			_, err := f.s.CompleteLogin(f.ctx, store.LoginCompletion{ConnectionID: "conn_1", AssertionID: "_assertion", AssertionExpiresAt: at(time.Hour), Now: t0},
+				func(*store.LoginFacts) ([]store.Event, error) {
+					return []store.Event{f.ev("login.succeeded", "org_1", "conn_1")}, nil
+				})
+			return err
+		})
+		if wins := outcomes(f.T, "CompleteLogin of one assertion id", errs, store.ErrAlreadyExists); wins != 1 {
+			f.Fatalf("%d concurrent CompleteLogin calls recorded one assertion id, want exactly 1", wins)
+		}
+		if n := len(f.eventsAfter(c)); n != 1 {
+			f.Fatalf("%d events appended, want 1", n)
+		}
+	}},
 	{"AcquireLease", func(f *fixture) {
 		errs := race(workers, func(i int) error {
 			ok, err := f.s.AcquireLease(f.ctx, "webhooks", fmt.Sprintf("instance-%d", i), t0, at(time.Minute))

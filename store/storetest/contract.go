@@ -2,7 +2,9 @@ package storetest
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/onboardkit/onboardkit/store"
@@ -60,6 +62,186 @@ var loginEventTests = []subtest{
 		f.noEventsSince(c, "ConsumeAssertionID without events")
 	}},
 }
+
+var completeLoginTests = []subtest{
+	completeLoginFactsTest,
+	{"AllOrNothing", func(f *fixture) {
+		org := f.mkOrg()
+		conn := f.mkConn(org.ID, store.ProtocolSAML)
+		mkReq := func(id string, expires time.Time) {
+			f.Helper()
+			f.ok(f.s.CreateLoginRequest(f.ctx, &store.LoginRequest{ID: id, ConnectionID: conn.ID, OrgID: org.ID, Protocol: store.ProtocolSAML,
+				Binding: []byte("binding"), ReturnTo: "/app", Test: true, CreatedAt: t0, ExpiresAt: expires}), "CreateLoginRequest %s", id)
+		}
+		mkReq("req_1", at(time.Hour))
+		lc := store.LoginCompletion{ConnectionID: conn.ID, ConnectionVersion: conn.Version, RequestID: "req_1",
+			AssertionID: "_a1", AssertionExpiresAt: at(time.Hour), Now: at(time.Minute)}
+		succeeded := func(*store.LoginFacts) ([]store.Event, error) {
+			return []store.Event{f.ev("login.succeeded", org.ID, conn.ID)}, nil
+		}
+		c := f.lastCursor()
+		nothingWritten := func(what string) {
+			f.Helper()
+			f.noEventsSince(c, what)
+			// The request is still pending and the assertion id unused.
+			if _, err := f.s.CompleteLogin(f.ctx, store.LoginCompletion{ConnectionID: conn.ID, RequestID: "req_1", AssertionID: "_a1", AssertionExpiresAt: at(time.Hour), Now: at(time.Minute)},
+				func(*store.LoginFacts) ([]store.Event, error) { return nil, errProbe }); !errors.Is(err, errProbe) {
+				f.Fatalf("after %s: the request or the assertion id was written (probe got %v)", what, err)
+			}
+		}
+
+		// Invalid calls.
+		for name, bad := range map[string]store.LoginCompletion{
+			"no connection": {RequestID: "req_1", Now: t0},
+			"no now":        {ConnectionID: conn.ID, RequestID: "req_1"},
+			"no expiry":     {ConnectionID: conn.ID, AssertionID: "_a1", Now: t0},
+		} {
+			_, err := f.s.CompleteLogin(f.ctx, bad, succeeded)
+			f.is(err, store.ErrInvalid, "CompleteLogin with %s", name)
+		}
+		_, err := f.s.CompleteLogin(f.ctx, lc, nil)
+		f.is(err, store.ErrInvalid, "CompleteLogin without accept")
+		_, err = f.s.CompleteLogin(f.ctx, lc, func(*store.LoginFacts) ([]store.Event, error) { return []store.Event{f.badEvent()}, nil })
+		f.is(err, store.ErrInvalid, "CompleteLogin whose accept returns an invalid event")
+		nothingWritten("an invalid event")
+
+		// A changed or removed connection.
+		stale := lc
+		stale.ConnectionVersion = conn.Version + 1
+		_, err = f.s.CompleteLogin(f.ctx, stale, succeeded)
+		f.is(err, store.ErrConflict, "CompleteLogin with another connection version")
+		gone := lc
+		gone.ConnectionID = "conn_missing"
+		_, err = f.s.CompleteLogin(f.ctx, gone, succeeded)
+		f.is(err, store.ErrConflict, "CompleteLogin of a missing connection at a version")
+		nothingWritten("a version conflict")
+
+		// accept refuses.
+		refused := errors.New("refused by accept")
+		var seen *store.LoginRequest
+		_, err = f.s.CompleteLogin(f.ctx, lc, func(lf *store.LoginFacts) ([]store.Event, error) { seen = lf.Request; return nil, refused })
+		if !errors.Is(err, refused) {
+			f.Fatalf("CompleteLogin returned %v, want accept's error", err)
+		}
+		if seen == nil || seen.ID != "req_1" || seen.ConnectionID != conn.ID || string(seen.Binding) != "binding" || !seen.Test || seen.ReturnTo != "/app" {
+			f.Fatalf("accept got %+v, want the pending request", seen)
+		}
+		nothingWritten("accept's refusal")
+
+		// Success.
+		got, err := f.s.CompleteLogin(f.ctx, lc, succeeded)
+		f.ok(err, "CompleteLogin")
+		if got == nil || got.ID != "req_1" || !got.ExpiresAt.Equal(at(time.Hour)) {
+			f.Fatalf("CompleteLogin returned %+v", got)
+		}
+		f.wantEventTypes(c, "CompleteLogin", "login.succeeded")
+		c = f.lastCursor()
+		_, err = f.s.ConsumeLoginRequest(f.ctx, "req_1", at(time.Minute))
+		f.is(err, store.ErrNotFound, "the completed request")
+		f.is(f.s.ConsumeAssertionID(f.ctx, conn.ID, "_a1", at(time.Hour), at(time.Minute)), store.ErrAlreadyExists, "the completed assertion id")
+
+		// A replayed assertion id with a fresh request leaves the request.
+		mkReq("req_2", at(time.Hour))
+		replay := lc
+		replay.RequestID = "req_2"
+		_, err = f.s.CompleteLogin(f.ctx, replay, succeeded)
+		f.is(err, store.ErrAlreadyExists, "CompleteLogin with a used assertion id")
+		f.noEventsSince(c, "a replay")
+		r2, err := f.s.ConsumeLoginRequest(f.ctx, "req_2", at(time.Minute))
+		f.ok(err, "the request of a refused replay is still pending")
+		f.equal("request", r2.ID, "req_2")
+
+		// Unknown and expired requests.
+		_, err = f.s.CompleteLogin(f.ctx, store.LoginCompletion{ConnectionID: conn.ID, RequestID: "req_missing", Now: t0}, succeeded)
+		f.is(err, store.ErrNotFound, "CompleteLogin of an unknown request")
+		mkReq("req_3", at(time.Minute))
+		_, err = f.s.CompleteLogin(f.ctx, store.LoginCompletion{ConnectionID: conn.ID, RequestID: "req_3", AssertionID: "_a3", AssertionExpiresAt: at(time.Hour), Now: at(time.Minute)}, succeeded)
+		f.is(err, store.ErrExpired, "CompleteLogin of an expired request")
+		f.noEventsSince(c, "unknown and expired requests")
+		f.ok(f.s.ConsumeAssertionID(f.ctx, conn.ID, "_a3", at(time.Hour), at(time.Minute)), "the assertion id of an expired request stays unused")
+
+		// No request (IdP-initiated), no version: accept gets nil.
+		called := false
+		got, err = f.s.CompleteLogin(f.ctx, store.LoginCompletion{ConnectionID: conn.ID, AssertionID: "_a4", AssertionExpiresAt: at(time.Hour), Now: t0},
+			func(lf *store.LoginFacts) ([]store.Event, error) {
+				called = true
+				if lf.Request != nil || lf.Domain != nil || lf.DirectoryUsers != nil {
+					return nil, fmt.Errorf("accept got %+v, want no facts", lf)
+				}
+				return nil, nil
+			})
+		f.ok(err, "CompleteLogin without a request")
+		if got != nil || !called {
+			f.Fatalf("CompleteLogin without a request returned %+v (accept called: %v)", got, called)
+		}
+		f.noEventsSince(c, "CompleteLogin whose accept returned no events")
+		// The version check alone, after the connection changed.
+		_, err = f.s.UpdateConnection(f.ctx, conn.ID, func(x *store.Connection) ([]store.Event, error) { x.Name = "Renamed"; return nil, nil })
+		f.ok(err, "UpdateConnection")
+		_, err = f.s.CompleteLogin(f.ctx, store.LoginCompletion{ConnectionID: conn.ID, ConnectionVersion: conn.Version, Now: t0}, succeeded)
+		f.is(err, store.ErrConflict, "CompleteLogin at the version before an update")
+		_, err = f.s.CompleteLogin(f.ctx, store.LoginCompletion{ConnectionID: conn.ID, ConnectionVersion: conn.Version + 1, Now: t0}, succeeded)
+		f.ok(err, "CompleteLogin at the current version")
+		f.wantEventTypes(c, "CompleteLogin with the version check alone", "login.succeeded")
+	}},
+}
+
+// completeLoginFactsTest checks the facts CompleteLogin reads for accept.
+var completeLoginFactsTest = subtest{"Facts", func(f *fixture) {
+	org, other := f.mkOrg(), f.mkOrg()
+	conn := f.mkConn(org.ID, store.ProtocolSAML)
+	mkDomain := func(id, orgID, name string, state store.DomainState) {
+		f.Helper()
+		f.ok(f.s.CreateDomain(f.ctx, &store.Domain{ID: id, OrgID: orgID, Name: name, State: state, Method: store.DomainManual, CreatedAt: t0, UpdatedAt: t0}), "CreateDomain %s", name)
+	}
+	mkDomain("dom_1", org.ID, "example.com", store.DomainVerified)
+	mkDomain("dom_2", org.ID, "pending.test", store.DomainPending)
+	d := &store.Directory{ID: "dir_facts", OrgID: org.ID, State: store.DirectoryActive, CreatedAt: t0}
+	od := &store.Directory{ID: "dir_other", OrgID: other.ID, State: store.DirectoryActive, CreatedAt: t0}
+	f.ok(f.s.CreateDirectory(f.ctx, d), "CreateDirectory")
+	f.ok(f.s.CreateDirectory(f.ctx, od), "CreateDirectory")
+	for _, u := range []store.DirectoryUser{
+		{ID: "usr_by_name", DirectoryID: d.ID, UserName: "Jane@Example.com", Active: true, CreatedAt: t0},
+		{ID: "usr_by_email", DirectoryID: d.ID, UserName: "jdoe", Emails: []store.Email{{Value: "jane@example.com", Primary: true}}, CreatedAt: t0},
+		{ID: "usr_other_org", DirectoryID: od.ID, UserName: "jane@example.com", Active: true, CreatedAt: t0},
+	} {
+		f.ok(f.s.CreateDirectoryUser(f.ctx, &u), "CreateDirectoryUser %s", u.ID)
+	}
+	facts := func(lc store.LoginCompletion) *store.LoginFacts {
+		f.Helper()
+		lc.ConnectionID, lc.Now = conn.ID, t0
+		var got *store.LoginFacts
+		_, err := f.s.CompleteLogin(f.ctx, lc, func(lf *store.LoginFacts) ([]store.Event, error) { got = lf; return nil, nil })
+		f.ok(err, "CompleteLogin %+v", lc)
+		return got
+	}
+	lf := facts(store.LoginCompletion{EmailDomain: "example.com", Email: "JANE@example.com", OrgID: org.ID})
+	if lf.Domain == nil || lf.Domain.ID != "dom_1" || lf.Domain.OrgID != org.ID {
+		f.Fatalf("verified domain fact %+v, want dom_1", lf.Domain)
+	}
+	var ids []string
+	for _, u := range lf.DirectoryUsers {
+		ids = append(ids, u.ID)
+	}
+	if !slices.Equal(ids, []string{"usr_by_email", "usr_by_name"}) {
+		f.Fatalf("directory users %v, want usr_by_email and usr_by_name of the organization", ids)
+	}
+	if lf.DirectoryUsers[0].Active || !lf.DirectoryUsers[1].Active {
+		f.Fatalf("directory users lost their state: %+v", lf.DirectoryUsers)
+	}
+	if lf = facts(store.LoginCompletion{EmailDomain: "pending.test"}); lf.Domain != nil {
+		f.Fatalf("a pending domain was given as verified: %+v", lf.Domain)
+	}
+	if lf = facts(store.LoginCompletion{EmailDomain: "unknown.test", Email: "nobody@example.com", OrgID: org.ID}); lf.Domain != nil || len(lf.DirectoryUsers) != 0 {
+		f.Fatalf("facts of unknown names: %+v", lf)
+	}
+	_, err := f.s.CompleteLogin(f.ctx, store.LoginCompletion{ConnectionID: conn.ID, Now: t0, Email: "jane@example.com"}, func(*store.LoginFacts) ([]store.Event, error) { return nil, nil })
+	f.is(err, store.ErrInvalid, "CompleteLogin with an email but no organization")
+}}
+
+// errProbe is returned by the accept function of calls that only probe
+// whether CompleteLogin's checks pass.
+var errProbe = errors.New("probe")
 
 var connectionVersionTests = []subtest{
 	{"Version", func(f *fixture) {

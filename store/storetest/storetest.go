@@ -63,6 +63,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"DeleteExpired", deleteExpiredTests},
 		{"Context", contextTests},
 		{"LoginEvents", loginEventTests},
+		{"CompleteLogin", completeLoginTests},
 		{"ConnectionVersion", connectionVersionTests},
 		{"DomainFailures", domainFailureTests},
 		{"PortalRevocation", portalRevocationTests},

@@ -116,8 +116,11 @@ func (s *Store) GetVerifiedDomain(ctx context.Context, name string) (*store.Doma
 	if name == "" {
 		return nil, invalid("domain name is required")
 	}
-	return s.getDomain(ctx, `SELECT `+domainCols+` FROM domains WHERE name = ? AND state = 'verified'`, name)
+	return s.getDomain(ctx, verifiedDomainSQL, name)
 }
+
+// verifiedDomainSQL selects the verified domain named by its argument.
+const verifiedDomainSQL = `SELECT ` + domainCols + ` FROM domains WHERE name = ? AND state = 'verified'`
 
 func (s *Store) listDomains(ctx context.Context, q string, args ...any) ([]store.Domain, error) {
 	r, err := s.read(ctx)

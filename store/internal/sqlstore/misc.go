@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/onboardkit/onboardkit/store"
@@ -82,6 +83,11 @@ func (s *Store) ConsumeLoginRequest(ctx context.Context, id string, now time.Tim
 	return &r, nil
 }
 
+// insertAssertionSQL records an assertion id, or renews one whose expiry
+// has passed; no row is affected for a replay.
+const insertAssertionSQL = `INSERT INTO assertion_ids (connection_id, assertion_id, expires_at) VALUES (?, ?, ?)
+ON CONFLICT (connection_id, assertion_id) DO UPDATE SET expires_at = excluded.expires_at WHERE assertion_ids.expires_at <= ?`
+
 // ConsumeAssertionID records an assertion id unless it is recorded and
 // unexpired. The upsert replaces only an expired row, so of concurrent
 // callers exactly one inserts or replaces it.
@@ -98,8 +104,7 @@ func (s *Store) ConsumeAssertionID(ctx context.Context, connectionID, assertionI
 	if err := store.ValidateEvents(events); err != nil {
 		return err
 	}
-	const q = `INSERT INTO assertion_ids (connection_id, assertion_id, expires_at) VALUES (?, ?, ?)
-ON CONFLICT (connection_id, assertion_id) DO UPDATE SET expires_at = excluded.expires_at WHERE assertion_ids.expires_at <= ?`
+	const q = insertAssertionSQL
 	replay := fmt.Errorf("%w: assertion id already used", store.ErrAlreadyExists)
 	if len(events) == 0 {
 		n, err := s.writeOne(ctx, q, connectionID, assertionID, s.t(expiresAt), s.t(now))
@@ -122,6 +127,89 @@ ON CONFLICT (connection_id, assertion_id) DO UPDATE SET expires_at = excluded.ex
 		_, err = t.appendEvents(events)
 		return err
 	})
+}
+
+// CompleteLogin checks the connection's version, consumes the request and
+// records the assertion id, then appends accept's events: one transaction.
+func (s *Store) CompleteLogin(ctx context.Context, c store.LoginCompletion, accept func(*store.LoginFacts) ([]Event, error)) (*store.LoginRequest, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	if accept == nil {
+		return nil, invalid("accept function is required")
+	}
+	var req *store.LoginRequest
+	err := s.write(ctx, func(t *tx) error {
+		req = nil
+		if c.ConnectionVersion != 0 {
+			var v int64
+			err := t.queryRow(`SELECT version FROM connections WHERE id = ?`, c.ConnectionID).Scan(&v)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return s.wrap(err)
+			}
+			if err != nil || v != c.ConnectionVersion {
+				return fmt.Errorf("%w: connection %s is no longer at version %d", store.ErrConflict, c.ConnectionID, c.ConnectionVersion)
+			}
+		}
+		if c.RequestID != "" {
+			var r store.LoginRequest
+			err := t.queryRow(`DELETE FROM login_requests WHERE id = ? RETURNING `+loginCols, c.RequestID).
+				Scan(&r.ID, &r.ConnectionID, &r.OrgID, &r.Protocol, bc(&r.Binding), &r.Nonce, &r.CodeVerifier, &r.ReturnTo, &r.Test, tc(&r.CreatedAt), tc(&r.ExpiresAt))
+			if errors.Is(err, sql.ErrNoRows) {
+				return notFound("login request")
+			}
+			if err != nil {
+				return s.wrap(err)
+			}
+			if !r.ExpiresAt.After(c.Now) {
+				return store.ErrExpired
+			}
+			req = &r
+		}
+		if c.AssertionID != "" {
+			n, err := t.execN(insertAssertionSQL, c.ConnectionID, c.AssertionID, s.t(c.AssertionExpiresAt), s.t(c.Now))
+			if err != nil {
+				return s.wrap(err)
+			}
+			if n == 0 {
+				return fmt.Errorf("%w: assertion id already used", store.ErrAlreadyExists)
+			}
+		}
+		facts := &store.LoginFacts{}
+		if req != nil {
+			cp := *req
+			cp.Binding = slices.Clone(req.Binding)
+			facts.Request = &cp
+		}
+		if c.EmailDomain != "" {
+			d, err := scanDomain(t.queryRow(verifiedDomainSQL, c.EmailDomain))
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return s.wrap(err)
+			}
+			if err == nil {
+				facts.Domain = &d
+			}
+		}
+		if c.Email != "" {
+			rows, err := t.query(usersByEmailSQL, usersByEmailArgs(c.OrgID, c.Email)...)
+			if facts.DirectoryUsers, err = s.usersByEmail(rows, err); err != nil {
+				return err
+			}
+		}
+		events, err := accept(facts)
+		if err != nil {
+			return err
+		}
+		if err := store.ValidateEvents(events); err != nil {
+			return err
+		}
+		_, err = t.appendEvents(events)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return req, nil
 }
 
 // GetBranding returns the branding of scope.

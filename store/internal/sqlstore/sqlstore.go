@@ -66,6 +66,13 @@ type Dialect struct {
 	// cursors by commit (see appendEvents).
 	InsertEvent string
 
+	// Local marks a database in the process (SQLite): its statements are
+	// short and run to their end once started, the caller's context being
+	// checked before each one. That spares database/sql and the driver the
+	// goroutine each would start per statement to watch a cancellable
+	// context, a cost that shows on every request.
+	Local bool
+
 	// MigrationLock, if not empty, is executed first in the transaction that
 	// applies migrations, to serialize concurrent openers.
 	MigrationLock string
@@ -231,7 +238,23 @@ func (c *stmtCache) close() error {
 	return errors.Join(errs...)
 }
 
+// detach returns ctx, or for a Local database ctx without its
+// cancellation (see Dialect.Local), once ctx is checked.
+func (d *Dialect) detach(ctx context.Context) (context.Context, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if d.Local {
+		return context.WithoutCancel(ctx), nil
+	}
+	return ctx, nil
+}
+
 func (c *stmtCache) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	ctx, err := c.d.detach(ctx)
+	if err != nil {
+		return nil, err
+	}
 	st, err := c.stmt(ctx, q)
 	if err != nil {
 		return nil, err
@@ -383,7 +406,8 @@ func (s *Store) write(ctx context.Context, fn func(t *tx) error) error {
 // writeOnce runs fn in one transaction. raw is the driver error that
 // aborted it, if any, for write to classify; err is what the caller gets.
 func (s *Store) writeOnce(ctx context.Context, fn func(t *tx) error) (err, raw error) {
-	if err := ctx.Err(); err != nil {
+	ctx, err = s.d.detach(ctx)
+	if err != nil {
 		return err, nil
 	}
 	sqlTx, err := s.w.db.BeginTx(ctx, nil)
@@ -409,7 +433,8 @@ func (s *Store) writeOnce(ctx context.Context, fn func(t *tx) error) (err, raw e
 // the statement is atomic on its own, and skipping BEGIN and COMMIT saves
 // two round trips on a networked database.
 func (s *Store) writeOne(ctx context.Context, q string, args ...any) (int64, error) {
-	if err := ctx.Err(); err != nil {
+	ctx, err := s.d.detach(ctx)
+	if err != nil {
 		return 0, err
 	}
 	st, err := s.w.stmt(ctx, q)

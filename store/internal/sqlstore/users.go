@@ -269,13 +269,26 @@ func (s *Store) FindDirectoryUsersByEmail(ctx context.Context, orgID, email stri
 	if err != nil {
 		return nil, err
 	}
-	e := strings.ToLower(email)
-	// Both branches are index lookups: (directory_id, user_name_lower) per
-	// directory of the organization, and the email value index.
-	rows, err := r.query(ctx, `SELECT `+userColsU+` FROM directory_users u WHERE u.org_id = ? AND u.id IN (
+	rows, err := r.query(ctx, usersByEmailSQL, usersByEmailArgs(orgID, email)...)
+	return s.usersByEmail(rows, err)
+}
+
+// usersByEmailSQL selects the organization's users that have an address as
+// userName or as one of their emails (arguments: usersByEmailArgs). Both
+// branches are index lookups: (directory_id, user_name_lower) per directory
+// of the organization, and the email value index.
+const usersByEmailSQL = `SELECT ` + userColsU + ` FROM directory_users u WHERE u.org_id = ? AND u.id IN (
  SELECT x.id FROM directories d JOIN directory_users x ON x.directory_id = d.id WHERE d.org_id = ? AND x.user_name_lower = ?
  UNION SELECT m.user_id FROM directories d JOIN directory_user_emails m ON m.directory_id = d.id WHERE d.org_id = ? AND m.value_lower = ?)
-ORDER BY u.directory_id, u.id`, orgID, orgID, e, orgID, e)
+ORDER BY u.directory_id, u.id`
+
+func usersByEmailArgs(orgID, email string) []any {
+	e := strings.ToLower(email)
+	return []any{orgID, orgID, e, orgID, e}
+}
+
+// usersByEmail collects the rows of usersByEmailSQL.
+func (s *Store) usersByEmail(rows *sql.Rows, err error) ([]store.DirectoryUser, error) {
 	out, err := collectRows(rows, err, scanUserRows)
 	if err != nil {
 		return nil, s.wrap(err)

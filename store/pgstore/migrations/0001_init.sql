@@ -213,7 +213,6 @@ CREATE TABLE login_requests (
 	expires_at TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX login_requests_expires ON login_requests (expires_at);
-CREATE INDEX login_requests_org ON login_requests (org_id);
 
 CREATE TABLE assertion_ids (
 	connection_id TEXT COLLATE "C" NOT NULL,

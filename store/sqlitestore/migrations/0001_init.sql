@@ -210,9 +210,10 @@ CREATE TABLE login_requests (
 	test INTEGER NOT NULL DEFAULT 0,
 	created_at INTEGER NOT NULL,
 	expires_at INTEGER NOT NULL
-);
+) WITHOUT ROWID;
+-- Pending requests live minutes: deleting an organization's scans them
+-- rather than keep an index that every login would write twice.
 CREATE INDEX login_requests_expires ON login_requests (expires_at);
-CREATE INDEX login_requests_org ON login_requests (org_id);
 
 CREATE TABLE assertion_ids (
 	connection_id TEXT NOT NULL,
