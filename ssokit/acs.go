@@ -1,7 +1,6 @@
 package ssokit
 
 import (
-	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -24,8 +23,15 @@ func (s *SSO) handleACSGet(w http.ResponseWriter, r *http.Request) {
 // connection (and so the organization, the trusted certificates, the
 // expected audience and destination) comes from the URL path, never from
 // the message.
+//
+// The connection row is cached between requests: the write that accepts
+// the login checks that the cached Version is still current, and a refusal
+// made with a cached row is only reported once the stored row is known not
+// to have changed. Either way a changed connection sends the response
+// through once more with the stored row.
 func (s *SSO) handleACS(w http.ResponseWriter, r *http.Request) {
-	conn, err := s.getConnection(r.Context(), r.PathValue("connection"))
+	id := r.PathValue("connection")
+	conn, cached, err := s.cachedConnection(r.Context(), id)
 	if err == nil && conn.Protocol != store.ProtocolSAML {
 		err = ErrConnectionNotFound
 	}
@@ -53,7 +59,25 @@ func (s *SSO) handleACS(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fmt.Errorf("%w: SAMLResponse is not base64", ErrBadRequest))
 		return
 	}
-	s.consumeSAML(w, r, conn, raw, r.PostForm.Get("RelayState"))
+	relayState := r.PostForm.Get("RelayState")
+	if !s.consumeSAML(w, r, conn, cached, raw, relayState) {
+		return
+	}
+	// The connection changed since it was read: once more with the stored
+	// row, which is final.
+	conn, err = s.getConnection(r.Context(), id)
+	if err == nil && conn.Protocol != store.ProtocolSAML {
+		err = ErrConnectionNotFound
+	}
+	if err != nil {
+		s.forgetConnection(id)
+		s.fail(w, r, err)
+		return
+	}
+	s.rememberConnection(conn)
+	if s.consumeSAML(w, r, conn, false, raw, relayState) {
+		s.fail(w, r, fmt.Errorf("ssokit: connection %s changed twice during one login; try again", id))
+	}
 }
 
 func stripSpace(s string) string {
@@ -68,81 +92,103 @@ func stripSpace(s string) string {
 	}, s)
 }
 
-func (s *SSO) consumeSAML(w http.ResponseWriter, r *http.Request, conn *store.Connection, raw []byte, relayState string) {
+// consumeSAML checks a SAML response posted to conn's ACS and completes
+// the login, or reports why not. It reports stale, having written nothing,
+// when conn may have changed since it was read: when the final write finds
+// another Version, or when a refusal was reached with a cached row
+// (cached) that the Store no longer holds.
+//
+// The pending request named by the (not yet verified) InResponseTo is
+// consumed by the final write, together with the assertion id, when the
+// response passed every check; its id is only trusted once the signed
+// InResponseTo matches it (checkSAMLResponse). On a refusal the request is
+// consumed first instead, so that a test flow gets its diagnosis and a
+// problem with the request itself (unknown, expired, another connection or
+// browser) is the one reported. A connection that is not active serves
+// test flows only, so it consumes the request before anything else, to
+// learn whether this is one.
+func (s *SSO) consumeSAML(w http.ResponseWriter, r *http.Request, conn *store.Connection, cached bool, raw []byte, relayState string) (stale bool) {
+	ctx := r.Context()
 	now := s.now().UTC()
+	var (
+		requestID string
+		lr        *store.LoginRequest // once consumed
+		consumed  bool
+	)
+	// deny reports a refusal, or stale when conn came from the cache and
+	// changed since.
+	deny := func(le *LoginError, record bool) (stale bool) {
+		if cached && s.connectionChanged(ctx, conn) {
+			return true
+		}
+		if requestID != "" && !consumed {
+			var rle *LoginError
+			if lr, rle = s.consumeBoundRequest(r, conn, requestID); rle != nil {
+				s.refused(w, r, conn, nil, rle, false)
+				return false
+			}
+		}
+		s.refused(w, r, conn, lr, le, record)
+		return false
+	}
 	sp, err := s.samlSPFor(conn)
 	if err != nil {
+		if cached && s.connectionChanged(ctx, conn) {
+			return true
+		}
 		s.fail(w, r, err)
-		return
+		return false
 	}
 	pr, le := parseSAMLResponse(raw)
 	if le != nil {
 		s.refused(w, r, conn, nil, le, false)
-		return
+		return false
 	}
-	// The pending request named by the (not yet verified) InResponseTo is
-	// consumed when it belongs to this connection and this browser (else it
-	// is put back, so that knowing a request id does not let anyone cancel
-	// someone else's login); its id is only trusted once the signed
-	// InResponseTo matches it (checkSAMLResponse).
-	requestID := pr.root.SelectAttrValue("InResponseTo", "")
+	requestID = pr.root.SelectAttrValue("InResponseTo", "")
 	if requestID == "" {
 		requestID = unsignedSubjectInResponseTo(pr)
 	}
 	if len(requestID) > 256 {
 		s.refused(w, r, conn, nil, refuse(ReasonRequestUnknown, "InResponseTo too long"), false)
-		return
+		return false
 	}
-	var lr *store.LoginRequest
-	if requestID != "" {
-		var le *LoginError
-		lr, le = s.consumeBoundRequest(r, conn, requestID)
-		if le != nil {
-			s.refused(w, r, conn, nil, le, false)
-			return
+	if requestID == "" && !sp.allowIdPInitiated {
+		return deny(refuse(ReasonUnsolicited, "IdP-initiated login is not enabled for this connection"), false)
+	}
+	if conn.State != store.ConnectionActive {
+		if requestID != "" {
+			var rle *LoginError
+			lr, rle = s.consumeBoundRequest(r, conn, requestID)
+			if rle != nil {
+				s.refused(w, r, conn, nil, rle, false)
+				return false
+			}
+			consumed = true
 		}
-	} else if !sp.allowIdPInitiated {
-		s.refused(w, r, conn, nil, refuse(ReasonUnsolicited, "IdP-initiated login is not enabled for this connection"), false)
-		return
+		if !usable(conn, lr != nil && lr.Test) {
+			return deny(refuse(ReasonConnectionInactive, "the connection is %s", conn.State), false)
+		}
 	}
-	test := lr != nil && lr.Test
-	if !usable(conn, test) {
-		s.refused(w, r, conn, lr, refuse(ReasonConnectionInactive, "the connection is %s", conn.State), false)
-		return
-	}
-	// The request is consumed before the signature is checked, so that a
-	// test flow gets its diagnosis when the signature fails.
 	res, le := s.verifySAMLResponse(sp, pr, now)
 	if le != nil {
-		s.refused(w, r, conn, lr, le, false)
-		return
+		return deny(le, false)
 	}
 	if le := s.checkSAMLResponse(sp, res, requestID, now); le != nil {
-		s.refused(w, r, conn, lr, le, true)
-		return
+		return deny(le, true)
 	}
 	p := samlProfile(conn, res)
-	if lr == nil {
+	if requestID == "" {
 		p.IdPInitiated = true
 		p.ReturnTo = sanitizeReturnTo(relayState, s.allow)
 	}
-	// The replay cache is one guarded write that holds across app
-	// instances. complete makes it once the profile passed its checks,
-	// carrying the login's success event, so that a login costs two
-	// writes: this one and consuming the request.
-	expiry := replayExpiry(res, s.cfg.ClockSkew)
-	s.complete(w, r, conn, lr, p, func(ctx context.Context, events []store.Event) (*LoginError, error) {
-		err := s.st.ConsumeAssertionID(ctx, conn.ID, res.AssertionID, expiry, now, events...)
-		if errors.Is(err, store.ErrAlreadyExists) {
-			le := refuse(ReasonReplayed, "this assertion was already used")
-			le.AssertionID = res.AssertionID
-			return le, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("ssokit: replay cache: %w", err)
-		}
-		return nil, nil
-	})
+	lc := store.LoginCompletion{
+		ConnectionID: conn.ID, ConnectionVersion: conn.Version,
+		AssertionID: res.AssertionID, AssertionExpiresAt: replayExpiry(res, s.cfg.ClockSkew), Now: now,
+	}
+	if !consumed {
+		lc.RequestID = requestID
+	}
+	return s.complete(w, r, &login{conn: conn, lr: lr, profile: p, commit: lc, deny: deny})
 }
 
 // unsignedSubjectInResponseTo returns the InResponseTo of the assertion's
@@ -164,32 +210,15 @@ func unsignedSubjectInResponseTo(pr *parsedResponse) string {
 // back untouched (the Store has no read without consuming) and refused.
 func (s *SSO) consumeBoundRequest(r *http.Request, conn *store.Connection, id string) (*store.LoginRequest, *LoginError) {
 	ctx := r.Context()
-	lr, err := s.st.ConsumeLoginRequest(ctx, id, s.now().UTC())
-	switch {
-	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrInvalid):
-		le := refuse(ReasonRequestUnknown, "no pending login request with this id: unknown, already used or foreign")
-		le.InResponseTo = id
-		return nil, le
-	case errors.Is(err, store.ErrExpired):
-		le := refuse(ReasonRequestUnknown, "the login request expired")
-		le.InResponseTo = id
-		return nil, le
-	case err != nil:
-		return nil, &LoginError{Reason: ReasonRequestUnknown, Detail: "store error", Err: err}
-	}
-	var le *LoginError
-	switch {
-	case lr.ConnectionID != conn.ID || lr.Protocol != conn.Protocol:
-		le = refuse(ReasonInResponseTo, "the login request belongs to another connection")
-		le.InResponseTo = id
-	case !boundTo(r, lr.Binding):
-		le = refuse(ReasonBrowserMismatch, "the login was started in another browser (binding cookie missing or different)")
-	default:
+	lr, le := s.consumeRequest(r, conn, id)
+	if le == nil {
 		return lr, nil
 	}
-	restored := *lr
-	if err := s.st.CreateLoginRequest(ctx, &restored); err != nil {
-		s.log.LogAttrs(ctx, slog.LevelError, "ssokit: restoring a login request", slog.String("connection", lr.ConnectionID), slog.Any("err", err))
+	if lr != nil {
+		restored := *lr
+		if err := s.st.CreateLoginRequest(ctx, &restored); err != nil {
+			s.log.LogAttrs(ctx, slog.LevelError, "ssokit: restoring a login request", slog.String("connection", lr.ConnectionID), slog.Any("err", err))
+		}
 	}
 	return nil, le
 }

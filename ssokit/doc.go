@@ -48,17 +48,27 @@
 //  3. The browser goes to the IdP (SAML HTTP-Redirect or HTTP-POST binding,
 //     requests signed when the connection asks; OIDC authorization code
 //     flow with PKCE S256 and nonce).
-//  4. The ACS or callback takes the connection from its URL, consumes the
-//     request once (ConsumeLoginRequest), checks the binding cookie,
-//     verifies the message, builds a Profile, enforces verified domains and
-//     directory deactivations, then records the assertion id in the Store's
-//     replay cache together with the sso.login.succeeded event
-//     (ConsumeAssertionID, one guarded write shared by every app instance;
-//     a successful SAML login costs two Store writes) and calls OnLogin.
-//     OIDC, which has no assertion id, appends the event on its own. A test
-//     flow calls OnTestResult instead, and moves a draft connection to
-//     tested.
+//  4. The ACS or callback takes the connection from its URL, verifies the
+//     message and builds a Profile. One Store write then accepts the login
+//     (store.CompleteLogin): it consumes the pending request, checks it
+//     belongs to the connection and carries this browser's binding,
+//     records the assertion id in the replay cache shared by every app
+//     instance, reads the email's verified domain and the organization's
+//     directory users (so a domain lost or a user deactivated meanwhile
+//     cannot slip through), and appends the sso.login.succeeded event, all
+//     or nothing. OnLogin is called after it. An OIDC callback consumes
+//     its state first (it holds the nonce and PKCE verifier). A test flow
+//     calls OnTestResult instead, and moves a draft connection to tested.
 //
+//     The ACS caches the connection row between requests, with the
+//     certificates and keys parsed from it: the accepting write checks the
+//     row's Version is still current, and a refusal reached with a cached
+//     row is only reported once the stored row is known to be the same; a
+//     changed connection sends the response through again with the stored
+//     row. A warm SAML login is thus one Store round trip. On a refusal the
+//     pending request is consumed first, so that a test flow gets its
+//     diagnosis and a problem with the request itself is the one reported.
+
 // IdP-initiated SAML logins are off by default; a connection enables them
 // with SAMLConfig.AllowIdPInitiated. They have no request to consume: the
 // replay cache, audience, recipient and time checks still apply, a

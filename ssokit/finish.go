@@ -1,7 +1,6 @@
 package ssokit
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -63,150 +62,204 @@ func defaultTestResult(w http.ResponseWriter, r *http.Request, res *TestResult) 
 	_ = testPage.Execute(w, res)
 }
 
-// commitFunc makes the write that accepts a verified message (SAML: the
-// replay cache) and appends events with it, atomically. A *LoginError
-// refuses the login (a replay); an error is a failure.
-type commitFunc func(ctx context.Context, events []store.Event) (*LoginError, error)
+// login is a verified login on its way to OnLogin.
+type login struct {
+	conn *store.Connection
+	// lr is the pending request when it was consumed already (OIDC, or a
+	// SAML response to a connection that is not active); else commit
+	// names it, and the final write consumes it.
+	lr      *store.LoginRequest
+	profile *Profile
+	// commit is the final write: the replay cache, the pending request and
+	// the connection's Version, with the success event.
+	commit store.LoginCompletion
+	// deny reports a refusal, or reports stale (having written nothing)
+	// when conn may have changed since it was read.
+	deny func(le *LoginError, record bool) (stale bool)
+}
 
 // complete runs the checks shared by SAML and OIDC on a verified profile,
-// then hands it to OnLogin (or OnTestResult for a test flow). commit, when
-// set, is made once the checks pass and carries the success event; without
-// it the event is appended on its own.
-func (s *SSO) complete(w http.ResponseWriter, r *http.Request, conn *store.Connection, lr *store.LoginRequest, p *Profile, commit commitFunc) {
+// makes the final write (one CompleteLogin: the replay cache, the pending
+// request, the connection's Version, the success event) and hands the
+// profile to OnLogin, or to OnTestResult for a test flow. It reports stale
+// as deny does, or when the final write finds the connection changed.
+func (s *SSO) complete(w http.ResponseWriter, r *http.Request, l *login) (stale bool) {
 	ctx := r.Context()
+	conn, p := l.conn, l.profile
+	e, le := profileEmail(conn, p)
+	if le != nil {
+		return l.deny(le, true)
+	}
+	lc := l.commit
+	if e != nil {
+		lc.EmailDomain, lc.Email, lc.OrgID = e.Domain, e.String(), conn.OrgID
+	}
+	lr := l.lr
+	asserted := *p
+	var refusal *LoginError
+	got, err := s.st.CompleteLogin(ctx, lc, func(facts *store.LoginFacts) ([]store.Event, error) {
+		lr, refusal, *p = l.lr, nil, asserted // the write may run this more than once
+		if req := facts.Request; req != nil {
+			if le := checkRequest(r, conn, req); le != nil {
+				return nil, le
+			}
+			lr = req
+		}
+		if le := judgeProfile(conn, p, e, facts); le != nil {
+			refusal = le
+			return nil, le
+		}
+		if lr != nil && lr.Test {
+			return nil, nil // the test's event goes with the connection's update
+		}
+		ev, err := s.event(EventLoginSucceeded, conn.OrgID, conn.ID, "sso:"+p.ID, map[string]any{
+			"profile_id": p.ID, "subject": p.Subject, "email": p.Email, "protocol": p.Protocol,
+			"idp_initiated": p.IdPInitiated,
+		})
+		if err != nil {
+			return nil, err
+		}
+		return []store.Event{ev}, nil
+	})
+	var rle *LoginError
+	switch {
+	case refusal != nil:
+		return l.deny(refusal, true)
+	case errors.As(err, &rle):
+		// The request belongs to another connection or browser: it stays
+		// pending, for its own.
+		s.refused(w, r, conn, nil, rle, false)
+		return false
+	case errors.Is(err, store.ErrConflict):
+		return true
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrExpired):
+		s.refused(w, r, conn, nil, requestError(err, lc.RequestID), false)
+		return false
+	case errors.Is(err, store.ErrAlreadyExists):
+		le := refuse(ReasonReplayed, "this assertion was already used")
+		le.AssertionID = lc.AssertionID
+		return l.deny(le, true)
+	case err != nil:
+		s.fail(w, r, fmt.Errorf("ssokit: recording login: %w", err))
+		return false
+	}
+	if got != nil {
+		lr = got
+	}
 	if lr != nil {
 		p.ReturnTo = lr.ReturnTo
 	}
 	if p.ReturnTo == "" {
 		p.ReturnTo = "/"
 	}
-	if le := s.checkProfile(ctx, conn, p); le != nil {
-		s.refused(w, r, conn, lr, le, true)
-		return
-	}
-	accept := func(events ...store.Event) bool {
-		if commit == nil {
-			if len(events) == 0 {
-				return true
-			}
-			if _, err := s.st.AppendEvents(ctx, events...); err != nil {
-				s.fail(w, r, fmt.Errorf("ssokit: recording login: %w", err))
-				return false
-			}
-			return true
-		}
-		le, err := commit(ctx, events)
-		if le != nil {
-			s.refused(w, r, conn, lr, le, true)
-			return false
-		}
-		if err != nil {
-			s.fail(w, r, err)
-			return false
-		}
-		return true
-	}
-	now := s.now().UTC()
 	if lr != nil && lr.Test {
-		if !accept() {
-			return
-		}
-		res := &TestResult{ConnectionID: conn.ID, OrgID: conn.OrgID, Profile: p}
-		updated, err := s.st.UpdateConnection(ctx, conn.ID, func(c *store.Connection) ([]store.Event, error) {
-			from := c.State
-			if c.State == store.ConnectionDraft {
-				c.State = store.ConnectionTested
-			}
-			c.TestedAt = now
-			c.UpdatedAt = now
-			ev, err := s.event(EventConnectionTested, c.OrgID, c.ID, "system", map[string]any{
-				"from": from, "to": c.State, "subject": p.Subject, "email": p.Email,
-				"attributes": p.Attributes,
-			})
-			if err != nil {
-				return nil, err
-			}
-			return []store.Event{ev}, nil
-		})
-		if err != nil {
-			s.fail(w, r, fmt.Errorf("ssokit: recording test result: %w", err))
-			return
-		}
-		res.State = updated.State
-		s.cfg.OnTestResult(w, r, res)
-		return
-	}
-	ev, err := s.event(EventLoginSucceeded, conn.OrgID, conn.ID, "sso:"+p.ID, map[string]any{
-		"profile_id": p.ID, "subject": p.Subject, "email": p.Email, "protocol": p.Protocol,
-		"idp_initiated": p.IdPInitiated,
-	})
-	if err != nil {
-		s.fail(w, r, fmt.Errorf("ssokit: recording login: %w", err))
-		return
-	}
-	if !accept(ev) {
-		return
+		s.recordTest(w, r, conn, p)
+		return false
 	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "ssokit: login", slog.String("connection", conn.ID),
 		slog.String("org", conn.OrgID), slog.String("profile", p.ID), slog.Bool("idp_initiated", p.IdPInitiated))
 	setNoStore(w)
 	s.cfg.OnLogin(w, r, p)
+	return false
 }
 
-// checkProfile enforces the organization's verified domains and the
-// directory's deactivations, and attaches the directory user.
-func (s *SSO) checkProfile(ctx context.Context, conn *store.Connection, p *Profile) *LoginError {
-	if p.Email != "" {
-		e, owner, err := domains.EmailOwner(ctx, s.st, p.Email)
-		switch {
-		case errors.Is(err, domains.ErrInvalidEmail):
-			if !conn.AllowEmailOutsideDomains {
-				le := &LoginError{Reason: ReasonInvalidEmail, Detail: "the asserted email is not a valid address", Err: err}
-				le.Email = truncate(p.Email, 200)
-				return le
-			}
-			p.Email, p.EmailVerified = "", false
-		case err != nil:
-			return &LoginError{Reason: ReasonEmailOutsideDomains, Detail: "store error while checking the domain", Err: err}
-		case owner == conn.OrgID:
-			p.Email, p.EmailVerified = e.String(), true
-		case owner != "":
-			// Another organization verified this domain: no connection,
-			// whatever it allows, may assert its addresses.
-			le := refuse(ReasonEmailOutsideDomains, "the email's domain is verified by another organization")
-			le.Email, le.Domain = e.String(), e.Domain
-			return le
-		case !conn.AllowEmailOutsideDomains:
-			le := refuse(ReasonEmailOutsideDomains, "the email's domain is not a verified domain of the organization")
-			le.Email, le.Domain = e.String(), e.Domain
-			return le
-		case p.emailNeedsDomain:
-			// Trusted only inside the organization's verified domains.
-			p.Email, p.EmailVerified = "", false
-		default:
-			p.Email = e.String()
+// recordTest marks conn tested after a successful test flow and reports
+// the result.
+func (s *SSO) recordTest(w http.ResponseWriter, r *http.Request, conn *store.Connection, p *Profile) {
+	now := s.now().UTC()
+	updated, err := s.st.UpdateConnection(r.Context(), conn.ID, func(c *store.Connection) ([]store.Event, error) {
+		from := c.State
+		if c.State == store.ConnectionDraft {
+			c.State = store.ConnectionTested
 		}
-	} else if p.unverifiedEmail && !conn.AllowEmailOutsideDomains {
-		return refuse(ReasonEmailNotVerified, "the provider did not mark the email as verified (email_verified); it is needed to check the organization's domains")
-	} else if !conn.AllowEmailOutsideDomains {
-		return refuse(ReasonMissingEmail, "no email in the assertion; it is needed to check the organization's domains")
-	}
-	if p.Email != "" {
-		users, err := s.st.FindDirectoryUsersByEmail(ctx, conn.OrgID, p.Email)
+		c.TestedAt = now
+		c.UpdatedAt = now
+		ev, err := s.event(EventConnectionTested, c.OrgID, c.ID, "system", map[string]any{
+			"from": from, "to": c.State, "subject": p.Subject, "email": p.Email,
+			"attributes": p.Attributes,
+		})
 		if err != nil {
-			return &LoginError{Reason: ReasonUserDeactivated, Detail: "store error while looking up the directory", Err: err}
+			return nil, err
 		}
-		for i := range users {
-			if !users[i].Active {
-				le := refuse(ReasonUserDeactivated, "the user is deactivated in the organization's directory")
-				le.Email, le.DirectoryUserID = p.Email, users[i].ID
-				return le
-			}
+		return []store.Event{ev}, nil
+	})
+	if err != nil {
+		s.fail(w, r, fmt.Errorf("ssokit: recording test result: %w", err))
+		return
+	}
+	s.forgetConnection(conn.ID)
+	s.cfg.OnTestResult(w, r, &TestResult{ConnectionID: conn.ID, OrgID: conn.OrgID, Profile: p, State: updated.State})
+}
+
+// profileEmail parses the profile's email for the checks against the
+// organization's verified domains and directory (judgeProfile); nil when
+// there is none to check. It refuses what needs no Store to refuse.
+func profileEmail(conn *store.Connection, p *Profile) (*domains.Email, *LoginError) {
+	if p.Email == "" {
+		switch {
+		case conn.AllowEmailOutsideDomains:
+			return nil, nil
+		case p.unverifiedEmail:
+			return nil, refuse(ReasonEmailNotVerified, "the provider did not mark the email as verified (email_verified); it is needed to check the organization's domains")
+		default:
+			return nil, refuse(ReasonMissingEmail, "no email in the assertion; it is needed to check the organization's domains")
 		}
-		if len(users) > 0 {
-			u := users[0]
-			p.DirectoryUser = &u
+	}
+	e, err := domains.ParseEmail(p.Email)
+	if err != nil {
+		if !conn.AllowEmailOutsideDomains {
+			le := &LoginError{Reason: ReasonInvalidEmail, Detail: "the asserted email is not a valid address", Err: err}
+			le.Email = truncate(p.Email, 200)
+			return nil, le
 		}
+		p.Email, p.EmailVerified = "", false
+		return nil, nil
+	}
+	return &e, nil
+}
+
+// judgeProfile enforces the organization's verified domains and the
+// directory's deactivations on the profile whose parsed email is e, from
+// the facts read with the login's final write, and attaches the directory
+// user. It changes p, from the state profileEmail left it in.
+func judgeProfile(conn *store.Connection, p *Profile, e *domains.Email, facts *store.LoginFacts) *LoginError {
+	if e == nil {
+		return nil
+	}
+	owner := ""
+	if d := facts.Domain; d != nil && d.State == store.DomainVerified && d.Name == e.Domain {
+		owner = d.OrgID
+	}
+	switch {
+	case owner == conn.OrgID:
+		p.Email, p.EmailVerified = e.String(), true
+	case owner != "":
+		// Another organization verified this domain: no connection,
+		// whatever it allows, may assert its addresses.
+		le := refuse(ReasonEmailOutsideDomains, "the email's domain is verified by another organization")
+		le.Email, le.Domain = e.String(), e.Domain
+		return le
+	case !conn.AllowEmailOutsideDomains:
+		le := refuse(ReasonEmailOutsideDomains, "the email's domain is not a verified domain of the organization")
+		le.Email, le.Domain = e.String(), e.Domain
+		return le
+	case p.emailNeedsDomain:
+		// Trusted only inside the organization's verified domains.
+		p.Email, p.EmailVerified = "", false
+		return nil
+	default:
+		p.Email = e.String()
+	}
+	for i := range facts.DirectoryUsers {
+		if u := &facts.DirectoryUsers[i]; !u.Active {
+			le := refuse(ReasonUserDeactivated, "the user is deactivated in the organization's directory")
+			le.Email, le.DirectoryUserID = p.Email, u.ID
+			return le
+		}
+	}
+	if len(facts.DirectoryUsers) > 0 {
+		u := facts.DirectoryUsers[0]
+		p.DirectoryUser = &u
 	}
 	return nil
 }

@@ -220,10 +220,7 @@ func (s *SSO) handleOIDCCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	lr, le := s.consumeRequest(r, conn, state)
 	if le != nil {
-		if le.Reason == ReasonBrowserMismatch {
-			lr = nil
-		}
-		s.refused(w, r, conn, lr, le, false)
+		s.refused(w, r, conn, nil, le, false)
 		return
 	}
 	if !usable(conn, lr.Test) {
@@ -235,7 +232,12 @@ func (s *SSO) handleOIDCCallback(w http.ResponseWriter, r *http.Request) {
 		s.refused(w, r, conn, lr, le, true)
 		return
 	}
-	s.complete(w, r, conn, lr, p, nil)
+	s.complete(w, r, &login{conn: conn, lr: lr, profile: p,
+		commit: store.LoginCompletion{ConnectionID: conn.ID, Now: s.now().UTC()},
+		deny: func(le *LoginError, record bool) bool {
+			s.refused(w, r, conn, lr, le, record)
+			return false
+		}})
 }
 
 func (s *SSO) finishOIDC(r *http.Request, conn *store.Connection, lr *store.LoginRequest, q url.Values) (*Profile, *LoginError) {

@@ -118,6 +118,8 @@ type SSO struct {
 	mu   sync.Mutex
 	saml map[string]*samlSP
 	oidc map[string]*oidcRP
+	// conns caches connection rows for the ACS (see handleACS).
+	conns map[string]*store.Connection
 }
 
 // New validates cfg and returns the handler.
@@ -189,6 +191,7 @@ func New(cfg Config) (*SSO, error) {
 		allow: allow,
 		saml:  map[string]*samlSP{},
 		oidc:  map[string]*oidcRP{},
+		conns: map[string]*store.Connection{},
 	}
 	s.client = guardedClient(cfg.HTTPClient, cfg.InsecureAllowPrivateNetworks, cfg.MaxResponseSize+1)
 
@@ -290,3 +293,61 @@ func (s *SSO) getConnection(ctx context.Context, id string) (*store.Connection, 
 }
 
 func cryptoRand() io.Reader { return rand.Reader }
+
+// cachedConnection returns the connection id from the cache (cached is
+// true) or from the Store. A cached row is shared: it must not be changed,
+// and it may be stale, which the final write of a login detects (its
+// Version is checked). Rows of a Store that keeps no Version are never
+// cached.
+func (s *SSO) cachedConnection(ctx context.Context, id string) (c *store.Connection, cached bool, err error) {
+	s.mu.Lock()
+	c = s.conns[id]
+	s.mu.Unlock()
+	if c != nil {
+		return c, true, nil
+	}
+	c, err = s.getConnection(ctx, id)
+	if err != nil {
+		return nil, false, err
+	}
+	s.rememberConnection(c)
+	return c, false, nil
+}
+
+// rememberConnection caches c (see cachedConnection).
+func (s *SSO) rememberConnection(c *store.Connection) {
+	if c.Version == 0 {
+		return
+	}
+	s.mu.Lock()
+	if _, ok := s.conns[c.ID]; !ok && len(s.conns) >= maxCachedSPs {
+		for k := range s.conns {
+			delete(s.conns, k)
+			break
+		}
+	}
+	s.conns[c.ID] = c
+	s.mu.Unlock()
+}
+
+// forgetConnection drops the cached row of connection id.
+func (s *SSO) forgetConnection(id string) {
+	s.mu.Lock()
+	delete(s.conns, id)
+	s.mu.Unlock()
+}
+
+// connectionChanged reports whether the Store's row of c differs from c
+// (or cannot be read), caching the stored one.
+func (s *SSO) connectionChanged(ctx context.Context, c *store.Connection) bool {
+	fresh, err := s.st.GetConnection(ctx, c.ID)
+	if err != nil {
+		s.forgetConnection(c.ID)
+		return true
+	}
+	if revOf(fresh).matches(c) {
+		return false
+	}
+	s.rememberConnection(fresh)
+	return true
+}

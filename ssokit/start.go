@@ -173,30 +173,45 @@ func (s *SSO) newLoginRequest(w http.ResponseWriter, r *http.Request, conn *stor
 }
 
 // consumeRequest takes the pending request id once and checks that it
-// belongs to conn and to this browser.
+// belongs to conn and to this browser. A request that fails the check is
+// returned with the refusal, consumed.
 func (s *SSO) consumeRequest(r *http.Request, conn *store.Connection, id string) (*store.LoginRequest, *LoginError) {
 	lr, err := s.st.ConsumeLoginRequest(r.Context(), id, s.now().UTC())
+	if le := requestError(err, id); le != nil {
+		return nil, le
+	}
+	return lr, checkRequest(r, conn, lr)
+}
+
+// requestError is the refusal for a Store error consuming the request id.
+func requestError(err error, id string) *LoginError {
 	switch {
+	case err == nil:
+		return nil
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrInvalid):
 		le := refuse(ReasonRequestUnknown, "no pending login request with this id: unknown, already used or foreign")
 		le.InResponseTo = id
-		return nil, le
+		return le
 	case errors.Is(err, store.ErrExpired):
 		le := refuse(ReasonRequestUnknown, "the login request expired")
 		le.InResponseTo = id
-		return nil, le
-	case err != nil:
-		return nil, &LoginError{Reason: ReasonRequestUnknown, Detail: "store error", Err: err}
+		return le
 	}
+	return &LoginError{Reason: ReasonRequestUnknown, Detail: "store error", Err: err}
+}
+
+// checkRequest reports why the pending request lr cannot complete a login
+// on conn in this browser, if it cannot.
+func checkRequest(r *http.Request, conn *store.Connection, lr *store.LoginRequest) *LoginError {
 	if lr.ConnectionID != conn.ID || lr.Protocol != conn.Protocol {
 		le := refuse(ReasonInResponseTo, "the login request belongs to another connection")
-		le.InResponseTo = id
-		return nil, le
+		le.InResponseTo = lr.ID
+		return le
 	}
 	if !boundTo(r, lr.Binding) {
-		return lr, refuse(ReasonBrowserMismatch, "the login was started in another browser (binding cookie missing or different)")
+		return refuse(ReasonBrowserMismatch, "the login was started in another browser (binding cookie missing or different)")
 	}
-	return lr, nil
+	return nil
 }
 
 var chooserPage = template.Must(template.New("chooser").Parse(`<!doctype html>

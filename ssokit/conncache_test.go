@@ -1,0 +1,102 @@
+package ssokit
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"testing"
+
+	"github.com/onboardkit/onboardkit/store"
+	"github.com/onboardkit/onboardkit/store/memstore"
+)
+
+// TestCachedConnectionChangedElsewhere changes the cached connection
+// behind the handler's back, as another app instance would: the next login
+// follows the stored row, whether the change should refuse it or let it
+// through.
+func TestCachedConnectionChangedElsewhere(t *testing.T) {
+	t.Parallel()
+	login := func(t *testing.T, e *env, b *browser, spec respSpec) *httptest.ResponseRecorder {
+		t.Helper()
+		id := b.startSAML(t, "connection="+connSAML)
+		spec.InResponseTo = id
+		return b.postSAML(connSAML, spec.build(t), id)
+	}
+	warm := func(t *testing.T) (*env, *writeCounter) {
+		t.Helper()
+		st := &writeCounter{Store: memstore.New()}
+		e := newEnvWithStore(t, st, true, nil)
+		if r := login(t, e, e.browser(), respSpec{}); r.Code != http.StatusSeeOther {
+			t.Fatalf("first login: %d\n%s", r.Code, e.logs)
+		}
+		if r := login(t, e, e.browser(), respSpec{}); r.Code != http.StatusSeeOther {
+			t.Fatalf("second login: %d\n%s", r.Code, e.logs)
+		}
+		st.take()
+		return e, st
+	}
+
+	t.Run("deactivated", func(t *testing.T) {
+		t.Parallel()
+		e, _ := warm(t)
+		b := e.browser()
+		id := b.startSAML(t, "connection="+connSAML)
+		e.updateConn(connSAML, func(c *store.Connection) { c.State = store.ConnectionInactive })
+		r := b.postSAML(connSAML, respSpec{InResponseTo: id}.build(t), id)
+		assertRefusedAfter(t, e, r, ReasonConnectionInactive, 2)
+	})
+	t.Run("certificate rotated", func(t *testing.T) {
+		t.Parallel()
+		e, st := warm(t)
+		e.updateConn(connSAML, func(c *store.Connection) { c.SAML.Certificates = []string{idp2Key.CertPEM} })
+		r := login(t, e, e.browser(), respSpec{Key: idp2Key})
+		if r.Code != http.StatusSeeOther {
+			t.Fatalf("login signed with the rotated key: %d\n%s", r.Code, e.logs)
+		}
+		if got := st.take(); !containsAll(got, "GetConnection", "CompleteLogin") {
+			t.Fatalf("Store calls %q: want the connection read again", got)
+		}
+		// The old key is no longer trusted, cached or not.
+		r = login(t, e, e.browser(), respSpec{})
+		assertRefusedAfter(t, e, r, ReasonUnknownCertificate, 3)
+	})
+	t.Run("changed between the checks and the write", func(t *testing.T) {
+		t.Parallel()
+		// The Store reports the version conflict once: the handler goes
+		// through again with the stored row and succeeds.
+		st := &conflictOnce{writeCounter: writeCounter{Store: memstore.New()}}
+		e := newEnvWithStore(t, st, true, nil)
+		st.armed = true
+		if r := login(t, e, e.browser(), respSpec{}); r.Code != http.StatusSeeOther {
+			t.Fatalf("login after a version conflict: %d\n%s", r.Code, e.logs)
+		}
+		if n := len(e.events(EventLoginSucceeded)); n != 1 {
+			t.Fatalf("%d success events, want 1", n)
+		}
+	})
+}
+
+// conflictOnce fails the first CompleteLogin with ErrConflict.
+type conflictOnce struct {
+	writeCounter
+	armed bool
+}
+
+func (c *conflictOnce) CompleteLogin(ctx context.Context, lc store.LoginCompletion, accept func(*store.LoginFacts) ([]store.Event, error)) (*store.LoginRequest, error) {
+	if c.armed {
+		c.armed = false
+		return nil, fmt.Errorf("%w: test", store.ErrConflict)
+	}
+	return c.writeCounter.CompleteLogin(ctx, lc, accept)
+}
+
+func containsAll(got []string, want ...string) bool {
+	for _, w := range want {
+		if !slices.Contains(got, w) {
+			return false
+		}
+	}
+	return true
+}
