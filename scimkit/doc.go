@@ -37,6 +37,13 @@
 //   - Two tokens may be active at once so a customer can rotate without
 //     downtime (RotateToken, then RevokeToken of the old one); a third is
 //     refused with ErrTooManyTokens. Tokens may expire (TokenOptions).
+//   - What authenticates a token (the token row and its directory) and the
+//     owners of email domains are reused for Config.CacheTTL (1 s by
+//     default) rather than read on every request of a provisioning burst.
+//     Expiry is checked on every request. A token revoked or a directory
+//     deactivated through this Server is refused at once; through another
+//     app instance or the Store itself, within CacheTTL. A negative
+//     CacheTTL reads the Store every time.
 //   - Filters are parsed and translated into store.Filter values, which
 //     the Stores run as parameterised queries (never by loading a
 //     directory). What scimkit cannot translate faithfully is refused

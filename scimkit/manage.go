@@ -98,6 +98,7 @@ func (s *Server) setDirectoryState(ctx context.Context, id string, state store.D
 		return nil, err
 	}
 	now := s.now().UTC()
+	defer s.forgetDirectory(id)
 	return s.st.UpdateDirectory(ctx, id, func(d *store.Directory) ([]store.Event, error) {
 		if d.State == state {
 			return nil, nil
@@ -179,6 +180,7 @@ func (s *Server) RevokeToken(ctx context.Context, directoryID, tokenID string) e
 	if err != nil {
 		return err
 	}
+	defer s.forgetDirectory(directoryID)
 	return s.st.RevokeDirectoryToken(ctx, tokenID, s.now().UTC(), s.event(ids, EventTokenRevoked, d.OrgID, d.ID, "system", dirData(d, tokenID)))
 }
 

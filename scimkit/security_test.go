@@ -460,7 +460,8 @@ func (f failingStore) ListGroupMembers(ctx context.Context, dirID, id string) ([
 }
 
 func TestInternalErrorsAreGeneric(t *testing.T) {
-	const newUser = `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"new@example.com"}`
+	// A domain no request read yet, so that its owner is not cached.
+	const newUser = `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"new@elsewhere.test"}`
 	for _, tc := range []struct {
 		fail, method, path, body string
 	}{

@@ -74,6 +74,15 @@ type Config struct {
 	// remove or set; more get 413. Default 10000.
 	MaxMembersPerRequest int
 
+	// CacheTTL is how long the Server reuses what it read to authenticate
+	// a token (the token and its directory) and to judge email domains,
+	// instead of reading the Store on every request. A token revoked or a
+	// directory deactivated through this Server stops working at once;
+	// changed through another Server (another app instance) or the Store
+	// itself, within CacheTTL. Default DefaultCacheTTL (1 s); negative
+	// reads the Store on every request.
+	CacheTTL time.Duration
+
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 	// Rand is the source of ids and tokens. Default crypto/rand.
@@ -101,6 +110,8 @@ type Server struct {
 	groups   *resourceSchema
 	mux      *http.ServeMux
 	touchAge time.Duration
+	auth     *ttlCache[authEntry] // by token digest
+	owners   *ttlCache[string]    // verified domain -> organization id ("" for none)
 }
 
 // New validates cfg and returns a Server.
@@ -149,6 +160,11 @@ func New(cfg Config) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	ttl := cfg.CacheTTL
+	if ttl == 0 {
+		ttl = DefaultCacheTTL
+	}
+	s.auth, s.owners = newTTLCache[authEntry](ttl), newTTLCache[string](ttl)
 	if s.rand == nil {
 		s.rand = rand.Reader
 	}
@@ -223,8 +239,11 @@ func (s *Server) authed(h dirHandler) http.HandlerFunc {
 			return
 		}
 		now := s.now()
-		// One indexed read: the token and its directory.
-		t, d, err := s.st.AuthenticateDirectoryToken(r.Context(), secret.Digest(tok))
+		// One indexed read, the token and its directory, unless a recent
+		// request read them.
+		digest := secret.Digest(tok)
+		gen := s.auth.generation()
+		t, d, err := s.authenticate(r.Context(), digest, now)
 		if err != nil {
 			if !errors.Is(err, store.ErrNotFound) {
 				s.log.ErrorContext(r.Context(), "scimkit: token lookup failed", "err", err)
@@ -253,10 +272,29 @@ func (s *Server) authed(h dirHandler) http.HandlerFunc {
 		if now.Sub(t.LastUsedAt) > s.touchAge {
 			if err := s.st.TouchDirectoryToken(r.Context(), t.ID, now.UTC()); err != nil {
 				s.log.WarnContext(r.Context(), "scimkit: recording token use failed", "err", err)
+			} else {
+				t.LastUsedAt = now.UTC()
+				s.auth.put(string(digest), authEntry{*t, *d}, now, gen)
 			}
 		}
 		h(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, d)), d)
 	}
+}
+
+// authenticate returns the token whose digest is digest and its
+// directory, from the cache or the Store. The results are copies the
+// caller may change.
+func (s *Server) authenticate(ctx context.Context, digest []byte, now time.Time) (*store.DirectoryToken, *store.Directory, error) {
+	if e, ok := s.auth.get(string(digest), now); ok {
+		return &e.token, &e.dir, nil
+	}
+	gen := s.auth.generation()
+	t, d, err := s.st.AuthenticateDirectoryToken(ctx, digest)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.auth.put(string(digest), authEntry{*t, *d}, now, gen)
+	return t, d, nil
 }
 
 func bearerToken(r *http.Request) (string, bool) {

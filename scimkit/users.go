@@ -355,15 +355,11 @@ func (s *Server) judgeDomains(ctx context.Context, d *store.Directory, u, prev *
 			}
 			continue
 		}
-		dom, err := s.st.GetVerifiedDomain(ctx, e.Domain)
-		switch {
-		case err == nil:
-			seen[e.Domain] = dom.OrgID == d.OrgID
-		case errors.Is(err, store.ErrNotFound):
-			seen[e.Domain] = false
-		default:
+		owner, err := s.domainOwner(ctx, e.Domain)
+		if err != nil {
 			return err
 		}
+		seen[e.Domain] = owner == d.OrgID
 		if !seen[e.Domain] {
 			outside = true
 			break
@@ -375,4 +371,23 @@ func (s *Server) judgeDomains(ctx context.Context, d *store.Directory, u, prev *
 	}
 	u.OutsideDomains = outside
 	return nil
+}
+
+// domainOwner returns the organization that verified domain, "" for none,
+// from the cache or the Store.
+func (s *Server) domainOwner(ctx context.Context, domain string) (string, error) {
+	now := s.now()
+	if owner, ok := s.owners.get(domain, now); ok {
+		return owner, nil
+	}
+	owner, gen := "", s.owners.generation()
+	dom, err := s.st.GetVerifiedDomain(ctx, domain)
+	switch {
+	case err == nil:
+		owner = dom.OrgID
+	case !errors.Is(err, store.ErrNotFound):
+		return "", err
+	}
+	s.owners.put(domain, owner, now, gen)
+	return owner, nil
 }
