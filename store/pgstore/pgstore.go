@@ -2,12 +2,12 @@ package pgstore
 
 import (
 	"context"
-	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 
@@ -56,10 +56,21 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := sql.Open("pgx", dsn)
+	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: %w", err)
 	}
+	// Plan every execution of a prepared statement with its arguments. A
+	// generic plan is made once per connection, from the table as it is
+	// then: on a fresh install the directory tables are empty, and the plan
+	// chosen for a userName lookup scans the directory's users through
+	// another index, every lookup, until autovacuum's ANALYZE (a minute or
+	// more later) invalidates it: the first big provisioning slowed to
+	// O(n^2). A DSN that sets plan_cache_mode keeps its own.
+	if _, ok := cfg.RuntimeParams["plan_cache_mode"]; !ok {
+		cfg.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	}
+	db := stdlib.OpenDB(*cfg)
 	db.SetMaxOpenConns(32)
 	db.SetMaxIdleConns(32)
 	db.SetConnMaxIdleTime(5 * time.Minute)
