@@ -36,6 +36,7 @@ var dialect = sqlstore.Dialect{
 	InsertEvent: `WITH c AS (UPDATE event_counter SET last_cursor = last_cursor + 1 WHERE id = 1 RETURNING last_cursor)
 INSERT INTO events (cursor, id, type, org_id, subject, actor, data, created_at)
 SELECT c.last_cursor, ?, ?, ?, ?, ?, ?, ? FROM c RETURNING cursor`,
+	ReserveCursors: `UPDATE event_counter SET last_cursor = last_cursor + ? WHERE id = 1 RETURNING last_cursor`,
 	// A transaction-level advisory lock, keyed by the schema the migrations
 	// go to, serializes app instances that start at once on one fresh
 	// database; it is released when the migration transaction ends.

@@ -38,13 +38,15 @@ const busyTimeout = 10 * time.Second
 
 // dialect is SQLite's.
 var dialect = sqlstore.Dialect{
-	Name:     "sqlite",
-	Local:    true,
-	Classify: classify,
-	Time:     sqlstore.Micros,
+	Name:      "sqlite",
+	Local:     true,
+	Unindexed: "+",
+	Classify:  classify,
+	Time:      sqlstore.Micros,
 	// The single writer orders cursors by commit; see appendEvents.
 	InsertEvent: `INSERT INTO events (cursor, id, type, org_id, subject, actor, data, created_at)
 SELECT COALESCE(MAX(cursor), 0) + 1, ?, ?, ?, ?, ?, ?, ? FROM events RETURNING cursor`,
+	ReserveCursors: `SELECT COALESCE(MAX(cursor), 0) + ? FROM events`,
 	// The write transaction (BEGIN IMMEDIATE on the only write connection)
 	// excludes other writers, so rows need no locks and migrations no
 	// extra lock.

@@ -269,7 +269,7 @@ var concurrencyTests = []subtest{
 // entity writes, while a reader polls: the reader must see gap-free, strictly
 // increasing cursors and, in the end, every event.
 func testEventCursors(f *fixture) {
-	const writers, perWriter = 10, 20
+	const writers, perWriter, batchSize = 10, 20, 5
 	org := f.mkOrg()
 	d := f.mkDir(org.ID)
 	base := f.lastCursor()
@@ -281,9 +281,17 @@ func testEventCursors(f *fixture) {
 			defer done.Done()
 			for i := range perWriter {
 				var err error
-				if i%2 == 0 {
+				switch i % 4 {
+				case 0:
 					_, err = f.s.AppendEvents(f.ctx, store.Event{ID: fmt.Sprintf("evt_w%d_%d", w, i), Type: "test.append", OrgID: org.ID, CreatedAt: t0})
-				} else {
+				case 2:
+					// Several events in one write.
+					batch := make([]store.Event, batchSize)
+					for j := range batch {
+						batch[j] = store.Event{ID: fmt.Sprintf("evt_w%d_%d_%d", w, i, j), Type: "test.batch", OrgID: org.ID, CreatedAt: t0}
+					}
+					_, err = f.s.AppendEvents(f.ctx, batch...)
+				default:
 					err = f.s.CreateDirectoryUser(f.ctx, &store.DirectoryUser{ID: fmt.Sprintf("usr_w%d_%d", w, i), DirectoryID: d.ID, UserName: fmt.Sprintf("w%d-%d", w, i), CreatedAt: t0},
 						store.Event{ID: fmt.Sprintf("evt_u%d_%d", w, i), Type: "directory.user.created", OrgID: org.ID, CreatedAt: t0})
 				}
@@ -296,7 +304,7 @@ func testEventCursors(f *fixture) {
 	writersDone := make(chan struct{})
 	go func() { done.Wait(); close(writersDone) }()
 
-	total := writers * perWriter
+	total := writers * (perWriter + perWriter/4*(batchSize-1))
 	last, seen := base, 0
 	finished := false
 	for {

@@ -53,6 +53,29 @@ var eventTests = []subtest{
 		if len(out) != 0 || f.lastCursor() != 3 {
 			f.Fatalf("AppendEvents of nothing appended %d", len(out))
 		}
+
+		// A large batch keeps its order and gets consecutive cursors.
+		batch := make([]store.Event, 75)
+		for i := range batch {
+			batch[i] = store.Event{ID: fmt.Sprintf("evt_b%02d", i), Type: "batch", OrgID: "org_1", Subject: fmt.Sprintf("s%d", i),
+				Data: json.RawMessage(fmt.Sprintf(`{"i":%d}`, i)), CreatedAt: at(time.Duration(i) * time.Second)}
+		}
+		out, err = f.s.AppendEvents(f.ctx, batch...)
+		f.ok(err, "AppendEvents of 75 events")
+		listed := f.eventsAfter(3)
+		if len(out) != len(batch) || len(listed) != len(batch) {
+			f.Fatalf("AppendEvents of 75 returned %d, listed %d", len(out), len(listed))
+		}
+		for i := range batch {
+			want := batch[i]
+			want.Cursor = int64(4 + i)
+			want.CreatedAt = want.CreatedAt.UTC()
+			f.equal(fmt.Sprintf("batch event %d as returned", i), out[i], want)
+			f.equal(fmt.Sprintf("batch event %d as listed", i), listed[i], want)
+		}
+		if c := f.lastCursor(); c != 78 {
+			f.Fatalf("LastEventCursor after the batch = %d, want 78", c)
+		}
 	}},
 	{"Invalid", func(f *fixture) {
 		f.mkOrg()

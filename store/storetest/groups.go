@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"time"
 
@@ -484,6 +485,48 @@ var membershipTests = []subtest{
 			}
 			f.wantCall(tc.name, calls, got, tc.added, tc.removed)
 		}
+	}},
+	{"ManyMembers", func(f *fixture) {
+		// More members than a Store may name in one statement, with
+		// repeats, users and a group: every one counted once.
+		org := f.mkOrg()
+		d := f.mkDir(org.ID)
+		sub := f.mkGroup(d.ID, "Sub")
+		var ids []string
+		for i := range 600 {
+			ids = append(ids, f.mkUser(d.ID, fmt.Sprintf("user%03d", i), nil).ID)
+		}
+		g := f.mkGroup(d.ID, "Big")
+		add := append(slices.Clone(ids[:300]), ids[:10]...)
+		add = append(append(add, sub.ID), ids[300:]...)
+		withUnknown := append(slices.Clone(add), "usr_unknown")
+		var calls []groupCall
+		_, err := f.s.UpdateDirectoryGroup(f.ctx, d.ID, g.ID, func(*store.DirectoryGroup) ([]store.MemberOp, error) {
+			return []store.MemberOp{{Kind: store.MembersAdd, IDs: withUnknown}}, nil
+		}, f.recorder(&calls, "directory.group.updated"))
+		f.is(err, store.ErrNotFound, "adding 601 members, the last unknown")
+		if got := f.memberIDs(d.ID, g.ID); len(got) != 0 {
+			f.Fatalf("a refused change left %d members", len(got))
+		}
+		calls = nil
+		got, err := f.s.UpdateDirectoryGroup(f.ctx, d.ID, g.ID, func(*store.DirectoryGroup) ([]store.MemberOp, error) {
+			return []store.MemberOp{{Kind: store.MembersAdd, IDs: add}}, nil
+		}, f.recorder(&calls, "directory.group.updated"))
+		f.ok(err, "adding 601 members with repeats")
+		want := sorted(append(slices.Clone(ids), sub.ID)...)
+		if members := f.memberIDs(d.ID, g.ID); !slices.Equal(members, want) {
+			f.Fatalf("%d members, want %d", len(members), len(want))
+		}
+		f.wantCall("adding 601 members", calls, got, want, nil)
+		calls = nil
+		got, err = f.s.UpdateDirectoryGroup(f.ctx, d.ID, g.ID, func(*store.DirectoryGroup) ([]store.MemberOp, error) {
+			return []store.MemberOp{{Kind: store.MembersRemove, IDs: append(slices.Clone(ids[100:]), "usr_unknown", ids[100])}}, nil
+		}, f.recorder(&calls, "directory.group.updated"))
+		f.ok(err, "removing 500 members")
+		if members := f.memberIDs(d.ID, g.ID); !slices.Equal(members, sorted(append(slices.Clone(ids[:100]), sub.ID)...)) {
+			f.Fatalf("%d members left, want 101", len(members))
+		}
+		f.wantCall("removing 500 members", calls, got, nil, sorted(ids[100:]...))
 	}},
 	{"MembersAndGroups", func(f *fixture) {
 		org := f.mkOrg()

@@ -9,8 +9,11 @@ import (
 	"github.com/onboardkit/onboardkit/store"
 )
 
-// appendEvents assigns cursors to events and inserts them, inside t, with
-// one statement per event (Dialect.InsertEvent).
+// appendEvents assigns cursors to events and inserts them, inside t: one
+// event with one statement (Dialect.InsertEvent); several by reserving
+// their cursors at once (Dialect.ReserveCursors) and inserting up to
+// eventBatch rows a statement, so that a group change of many members
+// costs a few statements, not one per member.
 //
 // Cursors must look gap-free and strictly increasing to readers, even with
 // concurrent writers. A database sequence is not enough for that: two
@@ -35,13 +38,63 @@ func (t *tx) appendEvents(events []Event) ([]Event, error) {
 	out := make([]Event, len(events))
 	for i, e := range events {
 		e.CreatedAt = norm(e.CreatedAt)
-		if err := t.queryRow(t.s.d.InsertEvent, e.ID, e.Type, e.OrgID, e.Subject, e.Actor, nb(e.Data), t.s.t(e.CreatedAt)).Scan(&e.Cursor); err != nil {
-			return nil, t.s.wrap(err)
-		}
 		e.Data = cloneBytes(e.Data)
 		out[i] = e
 	}
+	if len(out) == 1 {
+		e := &out[0]
+		if err := t.queryRow(t.s.d.InsertEvent, e.ID, e.Type, e.OrgID, e.Subject, e.Actor, nb(e.Data), t.s.t(e.CreatedAt)).Scan(&e.Cursor); err != nil {
+			return nil, t.s.wrap(err)
+		}
+		return out, nil
+	}
+	var last int64
+	if err := t.queryRow(t.s.d.ReserveCursors, len(out)).Scan(&last); err != nil {
+		return nil, t.s.wrap(err)
+	}
+	next := last - int64(len(out))
+	for rest := out; len(rest) > 0; {
+		n := batchSize(len(rest), eventBatch)
+		args := make([]any, 0, 8*n)
+		for i := range rest[:n] {
+			e := &rest[i]
+			next++
+			e.Cursor = next
+			args = append(args, e.Cursor, e.ID, e.Type, e.OrgID, e.Subject, e.Actor, nb(e.Data), t.s.t(e.CreatedAt))
+		}
+		if _, err := t.exec(insertEventsSQL(n), args...); err != nil {
+			return nil, t.s.wrap(err)
+		}
+		rest = rest[n:]
+	}
 	return out, nil
+}
+
+// eventBatch is the most events one INSERT of appendEvents carries.
+const eventBatch = 32
+
+// batchSize is how many of n rows the next statement of a batch takes: the
+// largest power of two up to n and limit, so that batches of any size use
+// a few statement shapes (each is prepared once and cached).
+func batchSize(n, limit int) int {
+	b := 1
+	for b*2 <= min(n, limit) {
+		b *= 2
+	}
+	return b
+}
+
+// insertEventsSQL inserts n events with their cursors.
+func insertEventsSQL(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO events (cursor, id, type, org_id, subject, actor, data, created_at) VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(`(?, ?, ?, ?, ?, ?, ?, ?)`)
+	}
+	return b.String()
 }
 
 // Event is store.Event; the alias keeps signatures short.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"iter"
 	"slices"
 	"strings"
 
@@ -85,28 +86,14 @@ func (t *tx) applyOps(g *store.DirectoryGroup, ops []store.MemberOp) (added, rem
 			}
 			fallthrough
 		case store.MembersAdd:
-			for _, id := range op.IDs {
-				typ, err := t.memberType(g.DirectoryID, id)
-				if err != nil {
-					return nil, nil, err
-				}
-				n, err := t.execN(`INSERT INTO group_members (group_id, member_id, member_type, directory_id) VALUES (?, ?, ?, ?) ON CONFLICT (group_id, member_id) DO NOTHING`,
-					g.ID, id, string(typ), g.DirectoryID)
-				if err != nil {
-					return nil, nil, t.s.wrap(err)
-				}
-				if n > 0 {
-					d.add(id)
-				}
+			if err := t.addMembers(g, op.IDs, &d); err != nil {
+				return nil, nil, err
 			}
 		case store.MembersRemove:
-			for _, id := range op.IDs {
-				n, err := t.execN(`DELETE FROM group_members WHERE group_id = ? AND member_id = ?`, g.ID, id)
-				if err != nil {
+			for ids := range memberChunks(op.IDs) {
+				rows, err := t.query(removeMembersSQL(len(ids)), append([]any{g.ID}, ids...)...)
+				if err := eachID(rows, err, d.remove); err != nil {
 					return nil, nil, t.s.wrap(err)
-				}
-				if n > 0 {
-					d.remove(id)
 				}
 			}
 		}
@@ -114,18 +101,101 @@ func (t *tx) applyOps(g *store.DirectoryGroup, ops []store.MemberOp) (added, rem
 	return sortedKeys(d.added), sortedKeys(d.removed), nil
 }
 
-// memberType finds whether id is a user or a group of the directory.
-func (t *tx) memberType(directoryID, id string) (store.MemberType, error) {
-	var typ string
-	err := t.queryRow(`SELECT 'User' FROM directory_users WHERE id = ? AND directory_id = ?
-UNION ALL SELECT 'Group' FROM directory_groups WHERE id = ? AND directory_id = ?`, id, directoryID, id, directoryID).Scan(&typ)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", fmt.Errorf("%w: member %q is not a user or group of the directory", store.ErrNotFound, id)
+// addMembers adds the users and groups ids of g's directory to g, a chunk
+// of ids at a time with two statements: one finds the first id that is
+// neither (ErrNotFound), one inserts the others.
+func (t *tx) addMembers(g *store.DirectoryGroup, ids []string, d *memberDelta) error {
+	for chunk := range memberChunks(ids) {
+		args := append(append(append(slices.Clone(chunk), g.DirectoryID), chunk...), g.DirectoryID)
+		rows, err := t.query(memberIDsSQL(len(chunk), t.s.d.Unindexed), args...)
+		known := map[string]bool{}
+		if err := eachID(rows, err, func(id string) { known[id] = true }); err != nil {
+			return t.s.wrap(err)
+		}
+		for _, id := range chunk {
+			if !known[id.(string)] {
+				return fmt.Errorf("%w: member %q is not a user or group of the directory", store.ErrNotFound, id)
+			}
+		}
+		rows, err = t.query(addMembersSQL(len(chunk), t.s.d.Unindexed), append([]any{g.ID}, args...)...)
+		if err := eachID(rows, err, d.add); err != nil {
+			return t.s.wrap(err)
+		}
 	}
-	if err != nil {
-		return "", t.s.wrap(err)
+	return nil
+}
+
+// memberIDsSQL selects which of n ids (given twice, each time followed by
+// the directory id) are users or groups of the directory. The directory
+// condition is unindexed (see Dialect.Unindexed): an index on it would walk
+// the whole directory, where the ids find their rows by primary key.
+func memberIDsSQL(n int, unindexed string) string {
+	in := placeholders(n)
+	return `SELECT id FROM directory_users WHERE id IN (` + in + `) AND ` + unindexed + `directory_id = ?
+UNION ALL SELECT id FROM directory_groups WHERE id IN (` + in + `) AND ` + unindexed + `directory_id = ?`
+}
+
+// addMembersSQL makes the users and groups of the directory among n ids
+// members of a group (arguments: the group id, then memberIDsSQL's), and
+// returns the ids it added.
+func addMembersSQL(n int, unindexed string) string {
+	in := placeholders(n)
+	return `INSERT INTO group_members (group_id, member_id, member_type, directory_id)
+SELECT ?, m.id, m.type, m.directory_id FROM (
+ SELECT id, 'User' AS type, directory_id FROM directory_users WHERE id IN (` + in + `) AND ` + unindexed + `directory_id = ?
+ UNION ALL SELECT id, 'Group', directory_id FROM directory_groups WHERE id IN (` + in + `) AND ` + unindexed + `directory_id = ?) m
+WHERE true
+ON CONFLICT (group_id, member_id) DO NOTHING RETURNING member_id`
+}
+
+// removeMembersSQL removes n ids from a group (arguments: the group id,
+// then the ids) and returns the ids it removed.
+func removeMembersSQL(n int) string {
+	return `DELETE FROM group_members WHERE group_id = ? AND member_id IN (` + placeholders(n) + `) RETURNING member_id`
+}
+
+// memberBatch is the most member ids one statement of applyOps names.
+const memberBatch = 256
+
+// memberChunks yields ids in chunks of memberBatch, as arguments, the last
+// chunk padded with repeats of its last id to a power of two so that few
+// statement shapes serve every request (a repeated id changes nothing: IN
+// is a set, and addMembers skips repeats).
+func memberChunks(ids []string) iter.Seq[[]any] {
+	return func(yield func([]any) bool) {
+		for rest := ids; len(rest) > 0; {
+			n := min(len(rest), memberBatch)
+			size := batchSize(n, memberBatch)
+			if size < n {
+				size *= 2
+			}
+			chunk := make([]any, size)
+			for i := range chunk {
+				chunk[i] = rest[min(i, n-1)]
+			}
+			if !yield(chunk) {
+				return
+			}
+			rest = rest[n:]
+		}
 	}
-	return store.MemberType(typ), nil
+}
+
+// placeholders returns n comma-separated '?'.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// eachID calls fn with the id of each row.
+func eachID(rows *sql.Rows, err error, fn func(string)) error {
+	ids, err := collectRows(rows, err, func(r *sql.Rows) (string, error) {
+		var id string
+		return id, r.Scan(&id)
+	})
+	for _, id := range ids {
+		fn(id)
+	}
+	return err
 }
 
 func groupEvents(events store.GroupEvents, g *store.DirectoryGroup, added, removed []string) ([]Event, error) {

@@ -93,6 +93,10 @@ func TestLookupsUseIndexes(t *testing.T) {
  UNION SELECT m.user_id FROM directories d JOIN directory_user_emails m ON m.directory_id = d.id WHERE d.org_id = ? AND m.value_lower = ?)
 ORDER BY u.directory_id, u.id`, "org", "org", "a@b.c", "org", "a@b.c"),
 		q("group members", `SELECT m.member_id FROM group_members m WHERE m.group_id = ? ORDER BY m.member_id`, "g"),
+		// SQLite's Dialect.Unindexed is "+".
+		q("members to add, known", memberIDsSQL(2, "+"), "u1", "u2", "dir", "u1", "u2", "dir"),
+		q("members to add, insert", addMembersSQL(2, "+"), "g", "u1", "u2", "dir", "u1", "u2", "dir"),
+		q("members to remove", removeMembersSQL(2), "g", "u1", "u2"),
 		q("member's groups", `SELECT `+groupColsG+` FROM group_members m JOIN directory_groups g ON g.id = m.group_id
 WHERE m.member_id = ? AND m.directory_id = ? ORDER BY g.id`, "u", "dir"),
 		q("verified domain", `SELECT `+domainCols+` FROM domains WHERE name = ? AND state = 'verified'`, "example.com"),

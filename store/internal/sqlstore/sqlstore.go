@@ -66,6 +66,16 @@ type Dialect struct {
 	// cursors by commit (see appendEvents).
 	InsertEvent string
 
+	// ReserveCursors reserves the next n cursors (its one argument) and
+	// returns the last of them, for appending several events with one
+	// statement. Same rule as InsertEvent: cursors ordered by commit.
+	ReserveCursors string
+
+	// Unindexed prefixes a column in a condition that must not select the
+	// index to use: "+" in SQLite, whose planner would otherwise prefer a
+	// covering index on it to the primary key; "" in PostgreSQL.
+	Unindexed string
+
 	// Local marks a database in the process (SQLite): its statements are
 	// short and run to their end once started, the caller's context being
 	// checked before each one. That spares database/sql and the driver the
@@ -141,7 +151,7 @@ func New(cfg Config) (*Store, error) {
 	if cfg.DB == nil {
 		return nil, errors.New("sqlstore: DB is required")
 	}
-	if cfg.Dialect.Classify == nil || cfg.Dialect.Time == nil || cfg.Dialect.InsertEvent == "" {
+	if cfg.Dialect.Classify == nil || cfg.Dialect.Time == nil || cfg.Dialect.InsertEvent == "" || cfg.Dialect.ReserveCursors == "" {
 		return nil, errors.New("sqlstore: incomplete dialect")
 	}
 	s := &Store{d: cfg.Dialect, closers: cfg.Closers}
