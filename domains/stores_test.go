@@ -2,22 +2,16 @@ package domains
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/onboardkit/onboardkit/internal/pgtest"
 	"github.com/onboardkit/onboardkit/store"
 	"github.com/onboardkit/onboardkit/store/memstore"
 	"github.com/onboardkit/onboardkit/store/pgstore"
 	"github.com/onboardkit/onboardkit/store/sqlitestore"
 )
-
-// pgDSN is the local test database; tests that need it skip when it is not
-// reachable.
-const pgDSN = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 
 // storeCase opens two handles on one fresh database, as two app instances
 // would (for memstore, the same Store twice).
@@ -38,7 +32,7 @@ func storeCases() []storeCase {
 			return openSQLite(t, path), openSQLite(t, path)
 		}},
 		{"postgres", func(t *testing.T) (store.Store, store.Store) {
-			dsn := pgSchema(t)
+			dsn := pgtest.Schema(t, pgtest.DSN(t), "domains_test")
 			return openPG(t, dsn), openPG(t, dsn)
 		}},
 	}
@@ -66,35 +60,6 @@ func openPG(t *testing.T, dsn string) store.Store {
 	}
 	t.Cleanup(func() { st.Close() })
 	return st
-}
-
-// pgSchema creates a schema of its own for the test in the local PostgreSQL
-// and returns a DSN that uses it; it skips the test when PostgreSQL is not
-// reachable.
-func pgSchema(t *testing.T) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	db, err := sql.Open("pgx", pgDSN)
-	if err != nil {
-		t.Skipf("PostgreSQL: %v", err)
-	}
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
-		t.Skipf("PostgreSQL not reachable: %v", err)
-	}
-	var b [6]byte
-	rand.Read(b[:])
-	schema := "domains_test_" + hex.EncodeToString(b[:])
-	if _, err := db.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
-		db.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		db.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
-		db.Close()
-	})
-	return pgDSN + "&search_path=" + schema
 }
 
 // forEachStore runs fn against every Store implementation, with a test

@@ -2,31 +2,22 @@ package scimkit
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"path/filepath"
 	"testing"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx", to create test schemas
-
+	"github.com/onboardkit/onboardkit/internal/pgtest"
 	"github.com/onboardkit/onboardkit/store"
 	"github.com/onboardkit/onboardkit/store/memstore"
 	"github.com/onboardkit/onboardkit/store/pgstore"
 	"github.com/onboardkit/onboardkit/store/sqlitestore"
 )
 
-// pgDSNEnv names the PostgreSQL server the tests also run on when set
-// (for example postgres://postgres@127.0.0.1:5432/test?sslmode=disable).
-const pgDSNEnv = "ONBOARDKIT_TEST_POSTGRES_DSN"
-
 // envMaker makes a test environment on one Store implementation.
 type envMaker func(t *testing.T, mod func(*Config)) *testEnv
 
 // testStores are the Stores the replay, security and benchmark code runs
-// on: memstore, SQLite, and PostgreSQL when pgDSNEnv is set.
+// on: memstore, SQLite, and PostgreSQL when pgtest.DSNEnv is set (or under
+// CI=true, where its absence fails the PostgreSQL runs).
 func testStores() map[string]func(tb testing.TB) store.Store {
 	m := map[string]func(tb testing.TB) store.Store{
 		"memstore": func(testing.TB) store.Store { return memstore.New() },
@@ -39,9 +30,9 @@ func testStores() map[string]func(tb testing.TB) store.Store {
 			return st
 		},
 	}
-	if dsn := os.Getenv(pgDSNEnv); dsn != "" {
+	if pgtest.Enabled() {
 		m["postgres"] = func(tb testing.TB) store.Store {
-			st, err := pgstore.Open(context.Background(), freshSchema(tb, dsn))
+			st, err := pgstore.Open(context.Background(), pgtest.Schema(tb, pgtest.DSN(tb), "scimkit"))
 			if err != nil {
 				tb.Fatalf("pgstore.Open: %v", err)
 			}
@@ -50,38 +41,6 @@ func testStores() map[string]func(tb testing.TB) store.Store {
 		}
 	}
 	return m
-}
-
-// freshSchema creates an empty schema, dropped when the test ends, and
-// returns a DSN selecting it.
-func freshSchema(tb testing.TB, dsn string) string {
-	tb.Helper()
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { admin.Close() })
-	b := make([]byte, 8)
-	if _, err := rand.Read(b); err != nil {
-		tb.Fatal(err)
-	}
-	schema := "scimkit_" + hex.EncodeToString(b) // hex only: safe to quote
-	if _, err := admin.ExecContext(context.Background(), `CREATE SCHEMA "`+schema+`"`); err != nil {
-		tb.Fatalf("creating schema: %v", err)
-	}
-	tb.Cleanup(func() {
-		if _, err := admin.ExecContext(context.Background(), `DROP SCHEMA "`+schema+`" CASCADE`); err != nil {
-			tb.Errorf("dropping schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		tb.Fatalf("parsing %s: %v", pgDSNEnv, err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 func forEachStore(t *testing.T, test func(t *testing.T, mk envMaker)) {

@@ -2,18 +2,11 @@ package ssokit
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"net/http"
-	"net/url"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
-
+	"github.com/onboardkit/onboardkit/internal/pgtest"
 	"github.com/onboardkit/onboardkit/store"
 	"github.com/onboardkit/onboardkit/store/pgstore"
 	"github.com/onboardkit/onboardkit/store/sqlitestore"
@@ -40,48 +33,11 @@ func TestSQLiteStore(t *testing.T) {
 	assertRefusedAfter(t, e, e.browser().postSAML(connSAML, raw, ""), ReasonReplayed, 2)
 }
 
-const pgDSNEnv = "ONBOARDKIT_TEST_POSTGRES_DSN"
-
-// pgSchemaDSN returns a DSN selecting a fresh schema, dropped at the end.
-func pgSchemaDSN(t *testing.T) string {
-	t.Helper()
-	dsn := os.Getenv(pgDSNEnv)
-	if dsn == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not set; CI must run the PostgreSQL tests", pgDSNEnv)
-		}
-		t.Skipf("%s is not set: skipping the two-instance PostgreSQL test (example: postgres://postgres@127.0.0.1:5432/test?sslmode=disable)", pgDSNEnv)
-	}
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close() })
-	b := make([]byte, 8)
-	rand.Read(b)
-	schema := "ssokit_" + hex.EncodeToString(b) // hex only: safe to quote
-	if _, err := admin.Exec(`CREATE SCHEMA "` + schema + `"`); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Exec(`DROP SCHEMA "` + schema + `" CASCADE`) })
-	if strings.Contains(dsn, "://") {
-		u, err := url.Parse(dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		return u.String()
-	}
-	return dsn + " search_path=" + schema
-}
-
 // TestTwoInstancesPostgres runs two app instances on one PostgreSQL
 // database: a login started on one completes on the other, and a response
 // replayed to the second instance is refused.
 func TestTwoInstancesPostgres(t *testing.T) {
-	dsn := pgSchemaDSN(t)
+	dsn := pgtest.Schema(t, pgtest.DSN(t), "ssokit")
 	ctx := context.Background()
 	open := func() store.Store {
 		st, err := pgstore.Open(ctx, dsn)

@@ -4,72 +4,22 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/jackc/pgx/v5"
 
+	"github.com/onboardkit/onboardkit/internal/pgtest"
 	"github.com/onboardkit/onboardkit/ssokit/idpsim"
 )
-
-// testDSN returns a DSN on a fresh schema of the test database, dropped at
-// the end of the test. The test is skipped without
-// ONBOARDKIT_TEST_POSTGRES_DSN, except under CI=true where it fails.
-func testDSN(t *testing.T) string {
-	t.Helper()
-	dsn := os.Getenv("ONBOARDKIT_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("ONBOARDKIT_TEST_POSTGRES_DSN is not set; the PostgreSQL tests must run under CI=true")
-		}
-		t.Skip("set ONBOARDKIT_TEST_POSTGRES_DSN (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable) to run")
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "example_multiinstance_" + hex.EncodeToString(b)
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connecting to PostgreSQL: %v", err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			t.Errorf("dropping schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("dropping schema %s: %v", schema, err)
-		}
-	})
-	if u, err := url.Parse(dsn); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		return u.String()
-	}
-	return dsn + " search_path=" + schema
-}
 
 // instances records which instance served each response that came
 // through the proxy.
@@ -101,7 +51,7 @@ func (s *instances) both() bool {
 }
 
 func TestFlowsSpanBothInstances(t *testing.T) {
-	dsn := testDSN(t)
+	dsn := pgtest.Schema(t, pgtest.DSN(t), "example_multiinstance")
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 

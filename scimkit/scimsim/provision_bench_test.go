@@ -2,22 +2,16 @@ package scimsim_test
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx", to create benchmark schemas
-
+	"github.com/onboardkit/onboardkit/internal/pgtest"
 	"github.com/onboardkit/onboardkit/scimkit"
 	"github.com/onboardkit/onboardkit/scimkit/scimsim"
 	"github.com/onboardkit/onboardkit/store"
@@ -26,21 +20,16 @@ import (
 	"github.com/onboardkit/onboardkit/store/sqlitestore"
 )
 
-// provisionPGDSNEnv names the PostgreSQL server BenchmarkProvision10k also
-// runs on when set (for example
-// postgres://postgres@127.0.0.1:5432/test?sslmode=disable).
-const provisionPGDSNEnv = "ONBOARDKIT_TEST_POSTGRES_DSN"
-
 // provisionStores are the Stores BenchmarkProvision10k runs on, in order.
 // open returns a fresh, empty Store closed when the benchmark ends; a Store
-// whose env is set runs only when that environment variable is.
+// with pg set needs the PostgreSQL server of pgtest.DSNEnv.
 var provisionStores = []struct {
 	name string
-	env  string
+	pg   bool
 	open func(b *testing.B) store.Store
 }{
-	{"memstore", "", func(*testing.B) store.Store { return memstore.New() }},
-	{"sqlite", "", func(b *testing.B) store.Store {
+	{"memstore", false, func(*testing.B) store.Store { return memstore.New() }},
+	{"sqlite", false, func(b *testing.B) store.Store {
 		st, err := sqlitestore.Open(context.Background(), filepath.Join(b.TempDir(), "scim.db"))
 		if err != nil {
 			b.Fatalf("sqlitestore.Open: %v", err)
@@ -48,46 +37,14 @@ var provisionStores = []struct {
 		b.Cleanup(func() { st.Close() })
 		return st
 	}},
-	{"postgres", provisionPGDSNEnv, func(b *testing.B) store.Store {
-		st, err := pgstore.Open(context.Background(), provisionSchema(b, os.Getenv(provisionPGDSNEnv)))
+	{"postgres", true, func(b *testing.B) store.Store {
+		st, err := pgstore.Open(context.Background(), pgtest.Schema(b, pgtest.DSN(b), "scimbench"))
 		if err != nil {
 			b.Fatalf("pgstore.Open: %v", err)
 		}
 		b.Cleanup(func() { st.Close() })
 		return st
 	}},
-}
-
-// provisionSchema creates an empty schema, dropped when the benchmark
-// ends, and returns a DSN selecting it.
-func provisionSchema(b *testing.B, dsn string) string {
-	b.Helper()
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { admin.Close() })
-	raw := make([]byte, 8)
-	if _, err := rand.Read(raw); err != nil {
-		b.Fatal(err)
-	}
-	schema := "scimbench_" + hex.EncodeToString(raw) // hex only: safe to quote
-	if _, err := admin.ExecContext(context.Background(), `CREATE SCHEMA "`+schema+`"`); err != nil {
-		b.Fatalf("creating schema: %v", err)
-	}
-	b.Cleanup(func() {
-		if _, err := admin.ExecContext(context.Background(), `DROP SCHEMA "`+schema+`" CASCADE`); err != nil {
-			b.Errorf("dropping schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		b.Fatalf("parsing %s: %v", provisionPGDSNEnv, err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // BenchmarkProvision10k provisions a 10,000-user directory with 500 groups
@@ -117,8 +74,8 @@ func BenchmarkProvision10k(b *testing.B) {
 	const users, groups = 10000, 500
 	for _, s := range provisionStores {
 		b.Run(s.name, func(b *testing.B) {
-			if s.env != "" && os.Getenv(s.env) == "" {
-				b.Skipf("%s is not set", s.env)
+			if s.pg {
+				pgtest.DSN(b) // skips, or fails under CI=true, without a server
 			}
 			for _, d := range []scimsim.Dialect{scimsim.Okta, scimsim.Entra} {
 				for _, conc := range []int{1, 4} {
