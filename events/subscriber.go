@@ -412,6 +412,13 @@ func (s *Subscriber) holdAndDeliver(ctx context.Context, until time.Time) error 
 	}
 }
 
+// lost reports the lease lost: Status says so before the work is told to
+// stop, so that no one sees the work stopped and the lease still held.
+func (s *Subscriber) lost(cancel context.CancelCauseFunc) {
+	s.update(func(st *Status) { st.Holding = false })
+	cancel(errLeaseLost)
+}
+
 // renew extends the lease every third of its duration. When another holder
 // has it, or it cannot be renewed before it expires, the work is cancelled.
 func (s *Subscriber) renew(ctx context.Context, cancel context.CancelCauseFunc, until *atomic.Int64) {
@@ -435,12 +442,12 @@ func (s *Subscriber) renew(ctx context.Context, cancel context.CancelCauseFunc, 
 			s.recordError(err)
 			s.cfg.Logger.Warn("events: renewing the delivery lease failed", "err", err)
 			if now.UnixNano() >= until.Load() {
-				cancel(errLeaseLost)
+				s.lost(cancel)
 				return
 			}
 			t.Reset(every / 4)
 		case !ok:
-			cancel(errLeaseLost)
+			s.lost(cancel)
 			return
 		default:
 			until.Store(next.UnixNano())
