@@ -141,7 +141,7 @@ func (s *Store) CompleteLogin(ctx context.Context, c store.LoginCompletion, acce
 	var req *store.LoginRequest
 	err := s.write(ctx, func(t *tx) error {
 		req = nil
-		if c.ConnectionVersion != 0 {
+		checkVersion := func() error {
 			var v int64
 			err := t.queryRow(`SELECT version FROM connections WHERE id = ?`, c.ConnectionID).Scan(&v)
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -150,12 +150,31 @@ func (s *Store) CompleteLogin(ctx context.Context, c store.LoginCompletion, acce
 			if err != nil || v != c.ConnectionVersion {
 				return fmt.Errorf("%w: connection %s is no longer at version %d", store.ErrConflict, c.ConnectionID, c.ConnectionVersion)
 			}
+			return nil
+		}
+		if c.ConnectionVersion != 0 && c.RequestID == "" {
+			if err := checkVersion(); err != nil {
+				return err
+			}
 		}
 		if c.RequestID != "" {
+			// With a version to check, the request is consumed only if the
+			// connection is at it: one statement on the way to a login,
+			// and a second to tell the failures apart.
+			q, args := `DELETE FROM login_requests WHERE id = ? RETURNING `+loginCols, []any{c.RequestID}
+			if c.ConnectionVersion != 0 {
+				q = `DELETE FROM login_requests WHERE id = ? AND EXISTS (SELECT 1 FROM connections WHERE id = ? AND version = ?) RETURNING ` + loginCols
+				args = append(args, c.ConnectionID, c.ConnectionVersion)
+			}
 			var r store.LoginRequest
-			err := t.queryRow(`DELETE FROM login_requests WHERE id = ? RETURNING `+loginCols, c.RequestID).
+			err := t.queryRow(q, args...).
 				Scan(&r.ID, &r.ConnectionID, &r.OrgID, &r.Protocol, bc(&r.Binding), &r.Nonce, &r.CodeVerifier, &r.ReturnTo, &r.Test, tc(&r.CreatedAt), tc(&r.ExpiresAt))
 			if errors.Is(err, sql.ErrNoRows) {
+				if c.ConnectionVersion != 0 {
+					if err := checkVersion(); err != nil {
+						return err
+					}
+				}
 				return notFound("login request")
 			}
 			if err != nil {
