@@ -156,6 +156,11 @@ func (s *SSO) consumeSAML(w http.ResponseWriter, r *http.Request, conn *store.Co
 		return deny(refuse(ReasonUnsolicited, "IdP-initiated login is not enabled for this connection"), false)
 	}
 	if conn.State != store.ConnectionActive {
+		// Consuming the request cannot be undone: first make sure the
+		// connection is not active by now.
+		if cached && s.connectionChanged(ctx, conn) {
+			return true
+		}
 		if requestID != "" {
 			var rle *LoginError
 			lr, rle = s.consumeBoundRequest(r, conn, requestID)

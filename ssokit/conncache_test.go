@@ -47,6 +47,20 @@ func TestCachedConnectionChangedElsewhere(t *testing.T) {
 		r := b.postSAML(connSAML, respSpec{InResponseTo: id}.build(t), id)
 		assertRefusedAfter(t, e, r, ReasonConnectionInactive, 2)
 	})
+	t.Run("reactivated", func(t *testing.T) {
+		t.Parallel()
+		e, _ := warm(t)
+		b := e.browser()
+		id := b.startSAML(t, "connection="+connSAML)
+		e.updateConn(connSAML, func(c *store.Connection) { c.State = store.ConnectionInactive })
+		assertRefusedAfter(t, e, b.postSAML(connSAML, respSpec{InResponseTo: id}.build(t), id), ReasonConnectionInactive, 2)
+		// The handler now holds the inactive row; the connection comes
+		// back elsewhere, and a login must not be refused for it.
+		e.updateConn(connSAML, func(c *store.Connection) { c.State = store.ConnectionActive })
+		if r := login(t, e, b, respSpec{}); r.Code != http.StatusSeeOther {
+			t.Fatalf("login after reactivation: %d\n%s", r.Code, e.logs)
+		}
+	})
 	t.Run("certificate rotated", func(t *testing.T) {
 		t.Parallel()
 		e, st := warm(t)
