@@ -58,6 +58,21 @@ func TestAuthCache(t *testing.T) {
 		e.clock.Add(time.Millisecond)
 		e.scimErr(e.do("GET", "/Users", e.token, nil), 401, "")
 	})
+	t.Run("recording use does not extend a cached entry", func(t *testing.T) {
+		e := newTestEnv(t, func(c *Config) { c.CacheTTL = 5 * time.Minute })
+		e.must(200, e.do("GET", "/Users", e.token, nil)) // read, then its first use recorded
+		toks, _ := e.srv.ListTokens(ctx, e.dir.ID)
+		if err := e.st.RevokeDirectoryToken(ctx, toks[0].ID, e.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		// Past the minute after which a use is recorded again, within the
+		// TTL: still the cached answer.
+		e.clock.Add(2 * time.Minute)
+		e.must(200, e.do("GET", "/Users", e.token, nil))
+		// The TTL counts from the read, not from the recorded use.
+		e.clock.Add(3 * time.Minute)
+		e.scimErr(e.do("GET", "/Users", e.token, nil), 401, "")
+	})
 	t.Run("expiry is checked on every request", func(t *testing.T) {
 		e := newTestEnv(t, nil)
 		tok, _, err := e.srv.CreateToken(ctx, e.dir.ID, TokenOptions{ExpiresAt: e.clock.Now().Add(100 * time.Millisecond)})

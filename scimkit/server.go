@@ -242,7 +242,6 @@ func (s *Server) authed(h dirHandler) http.HandlerFunc {
 		// One indexed read, the token and its directory, unless a recent
 		// request read them.
 		digest := secret.Digest(tok)
-		gen := s.auth.generation()
 		t, d, err := s.authenticate(r.Context(), digest, now)
 		if err != nil {
 			if !errors.Is(err, store.ErrNotFound) {
@@ -270,11 +269,11 @@ func (s *Server) authed(h dirHandler) http.HandlerFunc {
 			return
 		}
 		if now.Sub(t.LastUsedAt) > s.touchAge {
+			// The cached entry keeps the LastUsedAt it was read with: writing
+			// it back would restart its TTL on what may be stale by now. The
+			// Stores coalesce repeated touches.
 			if err := s.st.TouchDirectoryToken(r.Context(), t.ID, now.UTC()); err != nil {
 				s.log.WarnContext(r.Context(), "scimkit: recording token use failed", "err", err)
-			} else {
-				t.LastUsedAt = now.UTC()
-				s.auth.put(string(digest), authEntry{*t, *d}, now, gen)
 			}
 		}
 		h(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, d)), d)
