@@ -51,6 +51,11 @@ type Dialect struct {
 	// "" where a write transaction already excludes every other writer.
 	ForUpdate string
 
+	// ForShare is appended to a SELECT whose row must not change until the
+	// transaction ends (CompleteLogin's connection version): " FOR SHARE"
+	// where the database has row locks, "" otherwise.
+	ForShare string
+
 	// Classify tells constraint violations apart. constraint names the
 	// violated constraint or index when the driver reports it, else it is
 	// the driver's message.
@@ -76,11 +81,13 @@ type Dialect struct {
 	// covering index on it to the primary key; "" in PostgreSQL.
 	Unindexed string
 
-	// Local marks a database in the process (SQLite): its statements are
-	// short and run to their end once started, the caller's context being
-	// checked before each one. That spares database/sql and the driver the
-	// goroutine each would start per statement to watch a cancellable
-	// context, a cost that shows on every request.
+	// Local marks a database in the process (SQLite) whose single write
+	// connection is DB: statements are short and run to their end once
+	// started, the caller's context being checked when a read or write
+	// starts. That spares database/sql and the driver the goroutine each
+	// would start per statement to watch a cancellable context, a cost that
+	// shows on every request. Writers wait for the write connection with
+	// the caller's context, so a deadline still bounds the queue.
 	Local bool
 
 	// MigrationLock, if not empty, is executed first in the transaction that
@@ -117,6 +124,29 @@ type Store struct {
 	// touched remembers, per token or API key, the last use time written,
 	// so that Touch calls within touchGranularity of it skip the write.
 	touched sync.Map // string -> time.Time
+
+	// writer is held by the write in progress on a Local database (see
+	// holdWriter); nil otherwise.
+	writer chan struct{}
+}
+
+// holdWriter waits, within ctx, for the write connection of a Local
+// database, whose statements then ignore ctx; release lets the next writer
+// in. Elsewhere it returns at once: database/sql's pool waits with ctx.
+func (s *Store) holdWriter(ctx context.Context) (release func(), err error) {
+	if s.writer == nil {
+		return func() {}, ctx.Err()
+	}
+	select {
+	case s.writer <- struct{}{}:
+		if err := ctx.Err(); err != nil {
+			<-s.writer
+			return nil, err
+		}
+		return func() { <-s.writer }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // touchGranularity is how precisely LastUsedAt of tokens and API keys
@@ -155,6 +185,9 @@ func New(cfg Config) (*Store, error) {
 		return nil, errors.New("sqlstore: incomplete dialect")
 	}
 	s := &Store{d: cfg.Dialect, closers: cfg.Closers}
+	if cfg.Dialect.Local {
+		s.writer = make(chan struct{}, 1)
+	}
 	s.w = &stmtCache{db: cfg.DB, d: &s.d, m: map[string]*sql.Stmt{}}
 	s.r = s.w
 	if cfg.ReadDB != nil && cfg.ReadDB != cfg.DB {
@@ -306,10 +339,14 @@ func rebind(d *Dialect, q string) string {
 type row struct {
 	rows *sql.Rows
 	err  error
-	tx   *tx // records errors for the retry decision, when in a transaction
+	tx   *tx    // records errors for the retry decision, when in a transaction
+	done func() // called once scanned (writeOneRow's release of the writer)
 }
 
 func (r *row) Scan(dest ...any) error {
+	if r.done != nil {
+		defer r.done()
+	}
 	err := r.scan(dest...)
 	if err != nil && r.tx != nil && !errors.Is(err, sql.ErrNoRows) {
 		r.tx.lastErr = err
@@ -416,6 +453,11 @@ func (s *Store) write(ctx context.Context, fn func(t *tx) error) error {
 // writeOnce runs fn in one transaction. raw is the driver error that
 // aborted it, if any, for write to classify; err is what the caller gets.
 func (s *Store) writeOnce(ctx context.Context, fn func(t *tx) error) (err, raw error) {
+	release, err := s.holdWriter(ctx)
+	if err != nil {
+		return err, nil
+	}
+	defer release()
 	ctx, err = s.d.detach(ctx)
 	if err != nil {
 		return err, nil
@@ -443,7 +485,12 @@ func (s *Store) writeOnce(ctx context.Context, fn func(t *tx) error) (err, raw e
 // the statement is atomic on its own, and skipping BEGIN and COMMIT saves
 // two round trips on a networked database.
 func (s *Store) writeOne(ctx context.Context, q string, args ...any) (int64, error) {
-	ctx, err := s.d.detach(ctx)
+	release, err := s.holdWriter(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer release()
+	ctx, err = s.d.detach(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -465,13 +512,15 @@ func (s *Store) writeOne(ctx context.Context, q string, args ...any) (int64, err
 }
 
 // writeOneRow runs a single-statement write that returns one row (UPDATE,
-// DELETE or INSERT ... RETURNING) outside an explicit transaction.
+// DELETE or INSERT ... RETURNING) outside an explicit transaction. The row
+// must be scanned: that lets the next writer in.
 func (s *Store) writeOneRow(ctx context.Context, q string, args ...any) *row {
-	if err := ctx.Err(); err != nil {
+	release, err := s.holdWriter(ctx)
+	if err != nil {
 		return &row{err: err}
 	}
 	rows, err := s.w.query(ctx, q, args...)
-	return &row{rows: rows, err: err}
+	return &row{rows: rows, err: err, done: release}
 }
 
 // read returns the pool reads outside a transaction go to, after checking
