@@ -2,6 +2,7 @@ package pgstore
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
@@ -29,6 +30,7 @@ var dialect = sqlstore.Dialect{
 	Name:           "postgres",
 	NumberedParams: true,
 	ForUpdate:      " FOR UPDATE",
+	ForShare:       " FOR SHARE",
 	Classify:       classify,
 	Time:           func(t time.Time) any { return t },
 	// The row lock on the counter orders cursors by commit; see
@@ -57,21 +59,10 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := pgx.ParseConfig(dsn)
+	db, err := openDB(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: %w", err)
+		return nil, err
 	}
-	// Plan every execution of a prepared statement with its arguments. A
-	// generic plan is made once per connection, from the table as it is
-	// then: on a fresh install the directory tables are empty, and the plan
-	// chosen for a userName lookup scans the directory's users through
-	// another index, every lookup, until autovacuum's ANALYZE (a minute or
-	// more later) invalidates it: the first big provisioning slowed to
-	// O(n^2). A DSN that sets plan_cache_mode keeps its own.
-	if _, ok := cfg.RuntimeParams["plan_cache_mode"]; !ok {
-		cfg.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
-	}
-	db := stdlib.OpenDB(*cfg)
 	db.SetMaxOpenConns(32)
 	db.SetMaxIdleConns(32)
 	db.SetConnMaxIdleTime(5 * time.Minute)
@@ -89,6 +80,32 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		return nil, err
 	}
 	return &Store{Store: s}, nil
+}
+
+// openDB opens the pool of dsn.
+func openDB(dsn string) (*sql.DB, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: %w", err)
+	}
+	// Plan every execution of a prepared statement with its arguments. A
+	// generic plan is made once per connection, from the table as it is
+	// then: on a fresh install the directory tables are empty, and the plan
+	// chosen for a userName lookup scans the directory's users through
+	// another index, every lookup, until autovacuum's ANALYZE (a minute or
+	// more later) invalidates it: the first big provisioning slowed to
+	// O(n^2). It is set once per connection rather than as a startup
+	// parameter, which poolers such as PgBouncer refuse; a DSN that sets
+	// plan_cache_mode keeps its own.
+	var opts []stdlib.OptionOpenDB
+	if _, ok := cfg.RuntimeParams["plan_cache_mode"]; !ok {
+		opts = append(opts, stdlib.OptionAfterConnect(func(ctx context.Context, c *pgx.Conn) error {
+			_, err := c.Exec(ctx, "SET plan_cache_mode = force_custom_plan")
+			return err
+		}))
+	}
+	db := stdlib.OpenDB(*cfg, opts...)
+	return db, nil
 }
 
 // classify reports PostgreSQL constraint violations by SQLSTATE, with the

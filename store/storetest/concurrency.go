@@ -104,11 +104,12 @@ var concurrencyTests = []subtest{
 		}
 	}},
 	{"CompleteLoginRequest", func(f *fixture) {
-		f.ok(f.s.CreateLoginRequest(f.ctx, &store.LoginRequest{ID: "req_1", ConnectionID: "conn_1", Protocol: store.ProtocolSAML, CreatedAt: t0, ExpiresAt: at(time.Hour)}), "CreateLoginRequest")
+		conn := f.mkConn(f.mkOrg().ID, store.ProtocolSAML)
+		f.ok(f.s.CreateLoginRequest(f.ctx, &store.LoginRequest{ID: "req_1", ConnectionID: conn.ID, Protocol: store.ProtocolSAML, CreatedAt: t0, ExpiresAt: at(time.Hour)}), "CreateLoginRequest")
 		c := f.lastCursor()
 		errs := race(workers, func(i int) error {
 			// Each call has its own assertion id: only the request is shared.
-			_, err := f.s.CompleteLogin(f.ctx, store.LoginCompletion{ConnectionID: "conn_1", RequestID: "req_1",
+			_, err := f.s.CompleteLogin(f.ctx, store.LoginCompletion{ConnectionID: conn.ID, ConnectionVersion: conn.Version, RequestID: "req_1",
 				AssertionID: fmt.Sprintf("_a%d", i), AssertionExpiresAt: at(time.Hour), Now: at(time.Minute)},
 				func(*store.LoginFacts) ([]store.Event, error) {
 					return []store.Event{f.ev("login.succeeded", "org_1", "conn_1")}, nil

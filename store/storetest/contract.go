@@ -79,6 +79,14 @@ var completeLoginTests = []subtest{
 		succeeded := func(*store.LoginFacts) ([]store.Event, error) {
 			return []store.Event{f.ev("login.succeeded", org.ID, conn.ID)}, nil
 		}
+		// refusedUnseen is the accept of a call whose checks must fail:
+		// accept is only called once they pass.
+		refusedUnseen := func(what string) func(*store.LoginFacts) ([]store.Event, error) {
+			return func(*store.LoginFacts) ([]store.Event, error) {
+				f.Errorf("%s: accept was called although a check failed", what)
+				return nil, errProbe
+			}
+		}
 		c := f.lastCursor()
 		nothingWritten := func(what string) {
 			f.Helper()
@@ -108,11 +116,11 @@ var completeLoginTests = []subtest{
 		// A changed or removed connection.
 		stale := lc
 		stale.ConnectionVersion = conn.Version + 1
-		_, err = f.s.CompleteLogin(f.ctx, stale, succeeded)
+		_, err = f.s.CompleteLogin(f.ctx, stale, refusedUnseen("another connection version"))
 		f.is(err, store.ErrConflict, "CompleteLogin with another connection version")
 		gone := lc
 		gone.ConnectionID = "conn_missing"
-		_, err = f.s.CompleteLogin(f.ctx, gone, succeeded)
+		_, err = f.s.CompleteLogin(f.ctx, gone, refusedUnseen("a missing connection"))
 		f.is(err, store.ErrConflict, "CompleteLogin of a missing connection at a version")
 		nothingWritten("a version conflict")
 
@@ -144,7 +152,7 @@ var completeLoginTests = []subtest{
 		mkReq("req_2", at(time.Hour))
 		replay := lc
 		replay.RequestID = "req_2"
-		_, err = f.s.CompleteLogin(f.ctx, replay, succeeded)
+		_, err = f.s.CompleteLogin(f.ctx, replay, refusedUnseen("a replay"))
 		f.is(err, store.ErrAlreadyExists, "CompleteLogin with a used assertion id")
 		f.noEventsSince(c, "a replay")
 		r2, err := f.s.ConsumeLoginRequest(f.ctx, "req_2", at(time.Minute))
@@ -152,13 +160,22 @@ var completeLoginTests = []subtest{
 		f.equal("request", r2.ID, "req_2")
 
 		// Unknown and expired requests.
-		_, err = f.s.CompleteLogin(f.ctx, store.LoginCompletion{ConnectionID: conn.ID, RequestID: "req_missing", Now: t0}, succeeded)
+		_, err = f.s.CompleteLogin(f.ctx, store.LoginCompletion{ConnectionID: conn.ID, RequestID: "req_missing", Now: t0}, refusedUnseen("an unknown request"))
 		f.is(err, store.ErrNotFound, "CompleteLogin of an unknown request")
 		mkReq("req_3", at(time.Minute))
-		_, err = f.s.CompleteLogin(f.ctx, store.LoginCompletion{ConnectionID: conn.ID, RequestID: "req_3", AssertionID: "_a3", AssertionExpiresAt: at(time.Hour), Now: at(time.Minute)}, succeeded)
+		_, err = f.s.CompleteLogin(f.ctx, store.LoginCompletion{ConnectionID: conn.ID, RequestID: "req_3", AssertionID: "_a3", AssertionExpiresAt: at(time.Hour), Now: at(time.Minute)}, refusedUnseen("an expired request"))
 		f.is(err, store.ErrExpired, "CompleteLogin of an expired request")
 		f.noEventsSince(c, "unknown and expired requests")
 		f.ok(f.s.ConsumeAssertionID(f.ctx, conn.ID, "_a3", at(time.Hour), at(time.Minute)), "the assertion id of an expired request stays unused")
+		_, err = f.s.ConsumeLoginRequest(f.ctx, "req_3", at(time.Minute))
+		f.is(err, store.ErrExpired, "the expired request is left for ConsumeLoginRequest or DeleteExpired")
+
+		// An assertion id whose expiry passed is no replay.
+		_, err = f.s.CompleteLogin(f.ctx, store.LoginCompletion{ConnectionID: conn.ID, AssertionID: "_a1", AssertionExpiresAt: at(3 * time.Hour), Now: at(time.Hour)},
+			func(*store.LoginFacts) ([]store.Event, error) { return nil, nil })
+		f.ok(err, "CompleteLogin of an assertion id at its old expiry")
+		_, err = f.s.CompleteLogin(f.ctx, store.LoginCompletion{ConnectionID: conn.ID, AssertionID: "_a1", AssertionExpiresAt: at(3 * time.Hour), Now: at(2 * time.Hour)}, refusedUnseen("a replay before the new expiry"))
+		f.is(err, store.ErrAlreadyExists, "CompleteLogin of the assertion id before its new expiry")
 
 		// No request (IdP-initiated), no version: accept gets nil.
 		called := false

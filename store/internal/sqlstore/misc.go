@@ -143,7 +143,7 @@ func (s *Store) CompleteLogin(ctx context.Context, c store.LoginCompletion, acce
 		req = nil
 		checkVersion := func() error {
 			var v int64
-			err := t.queryRow(`SELECT version FROM connections WHERE id = ?`, c.ConnectionID).Scan(&v)
+			err := t.queryRow(`SELECT version FROM connections WHERE id = ?`+s.d.ForShare, c.ConnectionID).Scan(&v)
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return s.wrap(err)
 			}
@@ -160,10 +160,12 @@ func (s *Store) CompleteLogin(ctx context.Context, c store.LoginCompletion, acce
 		if c.RequestID != "" {
 			// With a version to check, the request is consumed only if the
 			// connection is at it: one statement on the way to a login,
-			// and a second to tell the failures apart.
+			// and a second to tell the failures apart. The connection row
+			// is share-locked until commit, so an update waits for the
+			// login rather than slip in before it completes.
 			q, args := `DELETE FROM login_requests WHERE id = ? RETURNING `+loginCols, []any{c.RequestID}
 			if c.ConnectionVersion != 0 {
-				q = `DELETE FROM login_requests WHERE id = ? AND EXISTS (SELECT 1 FROM connections WHERE id = ? AND version = ?) RETURNING ` + loginCols
+				q = `DELETE FROM login_requests WHERE id = ? AND EXISTS (SELECT 1 FROM connections WHERE id = ? AND version = ?` + s.d.ForShare + `) RETURNING ` + loginCols
 				args = append(args, c.ConnectionID, c.ConnectionVersion)
 			}
 			var r store.LoginRequest
