@@ -193,7 +193,7 @@ func (s *SSO) consumeSAML(w http.ResponseWriter, r *http.Request, conn *store.Co
 	if !consumed {
 		lc.RequestID = requestID
 	}
-	return s.complete(w, r, &login{conn: conn, lr: lr, profile: p, commit: lc, deny: deny})
+	return s.complete(w, r, &login{conn: conn, lr: lr, profile: p, commit: lc, deny: deny, requeue: consumed})
 }
 
 // unsignedSubjectInResponseTo returns the InResponseTo of the assertion's

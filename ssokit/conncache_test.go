@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/onboardkit/onboardkit/store"
@@ -113,4 +114,48 @@ func containsAll(got []string, want ...string) bool {
 		}
 	}
 	return true
+}
+
+// TestTestFlowSurvivesVersionConflict: a test flow on a connection that is
+// not active consumes its request before the final write; when that write
+// finds the connection changed, the request is put back for the second
+// pass, and the test still gets its result.
+func TestTestFlowSurvivesVersionConflict(t *testing.T) {
+	t.Parallel()
+	st := &conflictOnce{writeCounter: writeCounter{Store: memstore.New()}}
+	e := newEnvWithStore(t, st, true, nil)
+	e.updateConn(connSAML, func(c *store.Connection) { c.State = store.ConnectionTested })
+	b := e.browser()
+	w := httptestRecorder()
+	if err := e.sso.StartTest(w, newGet("/start"), connSAML, ""); err != nil {
+		t.Fatal(err)
+	}
+	b.absorb(w)
+	id := requestIDFromRedirect(t, w)
+	st.armed = true
+	b.postSAML(connSAML, respSpec{InResponseTo: id}.build(t), id)
+	if res := e.testResults(); len(res) != 1 || res[0].Err != nil || res[0].Profile == nil {
+		t.Fatalf("test results = %+v\n%s", res, e.logs)
+	}
+}
+
+// TestOIDCConnectionChangedDuringExchange: the connection changes while the
+// code is exchanged; the login, checked against the old row, is not
+// accepted.
+func TestOIDCConnectionChangedDuringExchange(t *testing.T) {
+	t.Parallel()
+	e, p := newOIDCEnv(t, "", nil)
+	p.claims = func(map[string]any) {
+		e.updateConn(connOIDC, func(c *store.Connection) { c.AllowEmailOutsideDomains = true })
+	}
+	w := oidcLogin(t, e, e.browser(), p, nil)
+	if w.Code < 400 || len(e.logins()) != 0 {
+		t.Fatalf("login accepted against a changed connection: %d, %d logins", w.Code, len(e.logins()))
+	}
+	if !strings.Contains(e.logs.String(), "changed during the login") {
+		t.Fatalf("log lacks the cause:\n%s", e.logs)
+	}
+	if n := len(e.events(EventLoginSucceeded)); n != 0 {
+		t.Fatalf("%d success events", n)
+	}
 }

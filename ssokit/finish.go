@@ -76,6 +76,9 @@ type login struct {
 	// deny reports a refusal, or reports stale (having written nothing)
 	// when conn may have changed since it was read.
 	deny func(le *LoginError, record bool) (stale bool)
+	// requeue puts lr back when the final write finds the connection
+	// changed, for the second pass over the same response to find it.
+	requeue bool
 }
 
 // complete runs the checks shared by SAML and OIDC on a verified profile,
@@ -131,6 +134,12 @@ func (s *SSO) complete(w http.ResponseWriter, r *http.Request, l *login) (stale 
 		s.refused(w, r, conn, nil, rle, false)
 		return false
 	case errors.Is(err, store.ErrConflict):
+		if l.requeue && l.lr != nil {
+			restored := *l.lr
+			if err := s.st.CreateLoginRequest(ctx, &restored); err != nil {
+				s.log.LogAttrs(ctx, slog.LevelError, "ssokit: restoring a login request", slog.String("connection", conn.ID), slog.Any("err", err))
+			}
+		}
 		return true
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrExpired):
 		s.refused(w, r, conn, nil, requestError(err, lc.RequestID), false)

@@ -232,12 +232,19 @@ func (s *SSO) handleOIDCCallback(w http.ResponseWriter, r *http.Request) {
 		s.refused(w, r, conn, lr, le, true)
 		return
 	}
-	s.complete(w, r, &login{conn: conn, lr: lr, profile: p,
-		commit: store.LoginCompletion{ConnectionID: conn.ID, Now: s.now().UTC()},
+	// The connection was read before the token exchange; the final write
+	// checks it did not change meanwhile. The code is spent, so a changed
+	// connection ends this login (the user starts again) rather than
+	// going through twice as SAML responses do.
+	stale := s.complete(w, r, &login{conn: conn, lr: lr, profile: p,
+		commit: store.LoginCompletion{ConnectionID: conn.ID, ConnectionVersion: conn.Version, Now: s.now().UTC()},
 		deny: func(le *LoginError, record bool) bool {
 			s.refused(w, r, conn, lr, le, record)
 			return false
 		}})
+	if stale {
+		s.fail(w, r, fmt.Errorf("ssokit: connection %s changed during the login; start again", conn.ID))
+	}
 }
 
 func (s *SSO) finishOIDC(r *http.Request, conn *store.Connection, lr *store.LoginRequest, q url.Values) (*Profile, *LoginError) {
