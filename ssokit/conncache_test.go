@@ -126,12 +126,7 @@ func TestTestFlowSurvivesVersionConflict(t *testing.T) {
 	e := newEnvWithStore(t, st, true, nil)
 	e.updateConn(connSAML, func(c *store.Connection) { c.State = store.ConnectionTested })
 	b := e.browser()
-	w := httptestRecorder()
-	if err := e.sso.StartTest(w, newGet("/start"), connSAML, ""); err != nil {
-		t.Fatal(err)
-	}
-	b.absorb(w)
-	id := requestIDFromRedirect(t, w)
+	id := b.startTest(t, connSAML, "")
 	st.armed = true
 	b.postSAML(connSAML, respSpec{InResponseTo: id}.build(t), id)
 	if res := e.testResults(); len(res) != 1 || res[0].Err != nil || res[0].Profile == nil {

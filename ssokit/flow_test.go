@@ -190,13 +190,7 @@ func TestTestConnectionFlow(t *testing.T) {
 		t.Fatalf("Activate draft: %v", err)
 	}
 	// ...but can be tested. A failing test reports the diagnosis.
-	w := httptestRecorder()
-	r := newGet("/start")
-	if err := e.sso.StartTest(w, r, connSAML, "/portal/sso"); err != nil {
-		t.Fatal(err)
-	}
-	b.absorb(w)
-	id := requestIDFromRedirect(t, w)
+	id := b.startTest(t, connSAML, "/portal/sso")
 	raw := respSpec{InResponseTo: id, Audience: "https://wrong.example/sp"}.build(t)
 	b.postSAML(connSAML, raw, id)
 	res := e.testResults()
@@ -213,12 +207,7 @@ func TestTestConnectionFlow(t *testing.T) {
 	}
 
 	// A test with an unknown certificate shows the thumbprint.
-	w, r = httptestRecorder(), newGet("/start")
-	if err := e.sso.StartTest(w, r, connSAML, ""); err != nil {
-		t.Fatal(err)
-	}
-	b.absorb(w)
-	id = requestIDFromRedirect(t, w)
+	id = b.startTest(t, connSAML, "")
 	b.postSAML(connSAML, respSpec{InResponseTo: id, Key: evilKey}.build(t), id)
 	res = e.testResults()
 	if le := res[1].Err; le == nil || le.Reason != ReasonUnknownCertificate || len(le.CertificateThumbprints) != 1 ||
@@ -227,12 +216,7 @@ func TestTestConnectionFlow(t *testing.T) {
 	}
 
 	// A passing test reports the claims and marks the connection tested.
-	w, r = httptestRecorder(), newGet("/start")
-	if err := e.sso.StartTest(w, r, connSAML, ""); err != nil {
-		t.Fatal(err)
-	}
-	b.absorb(w)
-	id = requestIDFromRedirect(t, w)
+	id = b.startTest(t, connSAML, "")
 	b.postSAML(connSAML, respSpec{InResponseTo: id}.build(t), id)
 	res = e.testResults()
 	if len(res) != 3 || res[2].Err != nil || res[2].Profile.Email != "jane@example.com" || res[2].State != store.ConnectionTested {
@@ -389,17 +373,12 @@ func TestDefaultTestResultPageEscapes(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, func(c *Config) { c.OnTestResult = nil })
 	b := e.browser()
-	w := httptestRecorder()
-	if err := e.sso.StartTest(w, newGet("/start"), connSAML, ""); err != nil {
-		t.Fatal(err)
-	}
-	b.absorb(w)
-	id := requestIDFromRedirect(t, w)
+	id := b.startTest(t, connSAML, "")
 	raw := respSpec{InResponseTo: id, Attrs: []attr{
 		{Name: "email", Values: []string{"jane@example.com"}},
 		{Name: "firstName", Values: []string{"<script>alert(1)</script>"}},
 	}}.build(t)
-	w = b.postSAML(connSAML, raw, id)
+	w := b.postSAML(connSAML, raw, id)
 	body := w.Body.String()
 	if w.Code != http.StatusOK || strings.Contains(body, "<script>") || !strings.Contains(body, "&lt;script&gt;") ||
 		!strings.Contains(w.Header().Get("Content-Security-Policy"), "default-src 'none'") {

@@ -237,6 +237,18 @@ func (b *browser) postSAML(conn string, raw []byte, relay string) *httptest.Resp
 }
 
 // startSAML starts an SP-initiated login and returns the AuthnRequest id.
+// startTest starts a test flow of conn in this browser and returns the
+// pending request id (SAML) or state (OIDC).
+func (b *browser) startTest(t testing.TB, conn, returnTo string) string {
+	t.Helper()
+	w := httptestRecorder()
+	if err := b.e.sso.StartTest(w, newGet("/start"), conn, returnTo); err != nil {
+		t.Fatal(err)
+	}
+	b.absorb(w)
+	return requestIDFromRedirect(t, w)
+}
+
 func (b *browser) startSAML(t testing.TB, query string) string {
 	t.Helper()
 	w := b.get("/start?" + query)
