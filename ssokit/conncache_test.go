@@ -39,16 +39,7 @@ func TestCachedConnectionChangedElsewhere(t *testing.T) {
 		return e, st
 	}
 
-	t.Run("deactivated", func(t *testing.T) {
-		t.Parallel()
-		e, _ := warm(t)
-		b := e.browser()
-		id := b.startSAML(t, "connection="+connSAML)
-		e.updateConn(connSAML, func(c *store.Connection) { c.State = store.ConnectionInactive })
-		r := b.postSAML(connSAML, respSpec{InResponseTo: id}.build(t), id)
-		assertRefusedAfter(t, e, r, ReasonConnectionInactive, 2)
-	})
-	t.Run("reactivated", func(t *testing.T) {
+	t.Run("deactivated, then reactivated", func(t *testing.T) {
 		t.Parallel()
 		e, _ := warm(t)
 		b := e.browser()
