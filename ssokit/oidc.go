@@ -67,13 +67,7 @@ func (s *SSO) oidcRPFor(ctx context.Context, conn *store.Connection) (*oidcRP, e
 		return nil, err
 	}
 	s.mu.Lock()
-	if len(s.oidc) >= maxCachedSPs {
-		for k := range s.oidc {
-			delete(s.oidc, k)
-			break
-		}
-	}
-	s.oidc[conn.ID] = rp
+	putBounded(s.oidc, conn.ID, rp)
 	s.mu.Unlock()
 	return rp, nil
 }

@@ -64,15 +64,22 @@ func (s *SSO) samlSPFor(conn *store.Connection) (*samlSP, error) {
 		return nil, err
 	}
 	s.mu.Lock()
-	if len(s.saml) >= maxCachedSPs {
-		for k := range s.saml {
-			delete(s.saml, k)
+	putBounded(s.saml, conn.ID, sp)
+	s.mu.Unlock()
+	return sp, nil
+}
+
+// putBounded sets m[k] = v, first dropping an arbitrary entry when m holds
+// maxCachedSPs others: the per-connection caches stay bounded however many
+// connections requests name.
+func putBounded[V any](m map[string]V, k string, v V) {
+	if _, ok := m[k]; !ok && len(m) >= maxCachedSPs {
+		for other := range m {
+			delete(m, other)
 			break
 		}
 	}
-	s.saml[conn.ID] = sp
-	s.mu.Unlock()
-	return sp, nil
+	m[k] = v
 }
 
 // connRev identifies the state of a connection that cached per-connection

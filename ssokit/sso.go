@@ -320,13 +320,7 @@ func (s *SSO) rememberConnection(c *store.Connection) {
 		return
 	}
 	s.mu.Lock()
-	if _, ok := s.conns[c.ID]; !ok && len(s.conns) >= maxCachedSPs {
-		for k := range s.conns {
-			delete(s.conns, k)
-			break
-		}
-	}
-	s.conns[c.ID] = c
+	putBounded(s.conns, c.ID, c)
 	s.mu.Unlock()
 }
 

@@ -74,15 +74,8 @@ func (t *tx) applyOps(g *store.DirectoryGroup, ops []store.MemberOp) (added, rem
 		switch op.Kind {
 		case store.MembersReplace:
 			rows, err := t.query(`DELETE FROM group_members WHERE group_id = ? RETURNING member_id`, g.ID)
-			ids, err := collectRows(rows, err, func(r *sql.Rows) (string, error) {
-				var id string
-				return id, r.Scan(&id)
-			})
-			if err != nil {
+			if err := eachID(rows, err, d.remove); err != nil {
 				return nil, nil, t.s.wrap(err)
-			}
-			for _, id := range ids {
-				d.remove(id)
 			}
 			fallthrough
 		case store.MembersAdd:
@@ -186,12 +179,17 @@ func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
-// eachID calls fn with the id of each row.
-func eachID(rows *sql.Rows, err error, fn func(string)) error {
-	ids, err := collectRows(rows, err, func(r *sql.Rows) (string, error) {
+// collectIDs returns the single string column of rows.
+func collectIDs(rows *sql.Rows, err error) ([]string, error) {
+	return collectRows(rows, err, func(r *sql.Rows) (string, error) {
 		var id string
 		return id, r.Scan(&id)
 	})
+}
+
+// eachID calls fn with the id of each row.
+func eachID(rows *sql.Rows, err error, fn func(string)) error {
+	ids, err := collectIDs(rows, err)
 	for _, id := range ids {
 		fn(id)
 	}
@@ -379,10 +377,7 @@ func (s *Store) DeleteDirectoryGroup(ctx context.Context, directoryID, id string
 			return s.wrap(err)
 		}
 		rows, err := t.query(`DELETE FROM group_members WHERE group_id = ? RETURNING member_id`, id)
-		members, err := collectRows(rows, err, func(r *sql.Rows) (string, error) {
-			var m string
-			return m, r.Scan(&m)
-		})
+		members, err := collectIDs(rows, err)
 		if err != nil {
 			return s.wrap(err)
 		}
