@@ -16,44 +16,6 @@ import (
 	"github.com/onboardkit/onboardkit/store"
 )
 
-func (s *Server) serveGroups(w http.ResponseWriter, r *http.Request, d *store.Directory) {
-	switch r.Method {
-	case http.MethodGet, http.MethodHead:
-		s.listGroups(w, r, d, listParamsFromQuery(r))
-	case http.MethodPost:
-		s.createGroup(w, r, d)
-	default:
-		s.methodNotAllowed(w, "GET, POST")
-	}
-}
-
-func (s *Server) serveGroup(w http.ResponseWriter, r *http.Request, d *store.Directory) {
-	id := r.PathValue("id")
-	if id == ".search" {
-		if r.Method != http.MethodPost {
-			s.methodNotAllowed(w, "POST")
-			return
-		}
-		lp, ok := s.searchParams(w, r)
-		if ok {
-			s.listGroups(w, r, d, lp)
-		}
-		return
-	}
-	switch r.Method {
-	case http.MethodGet, http.MethodHead:
-		s.getGroup(w, r, d, id)
-	case http.MethodPut:
-		s.replaceGroup(w, r, d, id)
-	case http.MethodPatch:
-		s.patchGroup(w, r, d, id)
-	case http.MethodDelete:
-		s.deleteGroup(w, r, d, id)
-	default:
-		s.methodNotAllowed(w, "GET, PUT, PATCH, DELETE")
-	}
-}
-
 func (s *Server) respondGroup(w http.ResponseWriter, r *http.Request, d *store.Directory, g *store.DirectoryGroup, status int) {
 	p := parseProjection(s.groups, r.URL.Query().Get("attributes"), r.URL.Query().Get("excludedAttributes"))
 	withMembers := p.wants("members")

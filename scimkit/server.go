@@ -175,12 +175,65 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// resourceRoutes are the handlers of one resource type, Users or Groups.
+type resourceRoutes struct {
+	list                        func(w http.ResponseWriter, r *http.Request, d *store.Directory, lp listParams)
+	create                      func(w http.ResponseWriter, r *http.Request, d *store.Directory)
+	get, replace, patch, remove func(w http.ResponseWriter, r *http.Request, d *store.Directory, id string)
+}
+
+// collection serves /{dir}/Users or /{dir}/Groups: list and create.
+func (s *Server) collection(rt resourceRoutes) dirHandler {
+	return func(w http.ResponseWriter, r *http.Request, d *store.Directory) {
+		switch r.Method {
+		case http.MethodGet, http.MethodHead:
+			rt.list(w, r, d, listParamsFromQuery(r))
+		case http.MethodPost:
+			rt.create(w, r, d)
+		default:
+			s.methodNotAllowed(w, "GET, POST")
+		}
+	}
+}
+
+// resource serves /{dir}/Users/{id} or /{dir}/Groups/{id}, and the
+// .search of the collection.
+func (s *Server) resource(rt resourceRoutes) dirHandler {
+	return func(w http.ResponseWriter, r *http.Request, d *store.Directory) {
+		id := r.PathValue("id")
+		if id == ".search" {
+			if r.Method != http.MethodPost {
+				s.methodNotAllowed(w, "POST")
+				return
+			}
+			if lp, ok := s.searchParams(w, r); ok {
+				rt.list(w, r, d, lp)
+			}
+			return
+		}
+		switch r.Method {
+		case http.MethodGet, http.MethodHead:
+			rt.get(w, r, d, id)
+		case http.MethodPut:
+			rt.replace(w, r, d, id)
+		case http.MethodPatch:
+			rt.patch(w, r, d, id)
+		case http.MethodDelete:
+			rt.remove(w, r, d, id)
+		default:
+			s.methodNotAllowed(w, "GET, PUT, PATCH, DELETE")
+		}
+	}
+}
+
 func (s *Server) routes() {
+	users := resourceRoutes{list: s.listUsers, create: s.createUser, get: s.getUser, replace: s.replaceUser, patch: s.patchUser, remove: s.deleteUser}
+	groups := resourceRoutes{list: s.listGroups, create: s.createGroup, get: s.getGroup, replace: s.replaceGroup, patch: s.patchGroup, remove: s.deleteGroup}
 	m := http.NewServeMux()
-	m.HandleFunc("/{dir}/Users", s.authed(s.serveUsers))
-	m.HandleFunc("/{dir}/Users/{id}", s.authed(s.serveUser))
-	m.HandleFunc("/{dir}/Groups", s.authed(s.serveGroups))
-	m.HandleFunc("/{dir}/Groups/{id}", s.authed(s.serveGroup))
+	m.HandleFunc("/{dir}/Users", s.authed(s.collection(users)))
+	m.HandleFunc("/{dir}/Users/{id}", s.authed(s.resource(users)))
+	m.HandleFunc("/{dir}/Groups", s.authed(s.collection(groups)))
+	m.HandleFunc("/{dir}/Groups/{id}", s.authed(s.resource(groups)))
 	m.HandleFunc("/{dir}/ServiceProviderConfig", s.authed(s.serveSPC))
 	m.HandleFunc("/{dir}/ResourceTypes", s.authed(s.serveResourceTypes))
 	m.HandleFunc("/{dir}/ResourceTypes/{name}", s.authed(s.serveResourceType))

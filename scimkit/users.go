@@ -16,44 +16,6 @@ import (
 
 const maxUpdateAttempts = 10
 
-func (s *Server) serveUsers(w http.ResponseWriter, r *http.Request, d *store.Directory) {
-	switch r.Method {
-	case http.MethodGet, http.MethodHead:
-		s.listUsers(w, r, d, listParamsFromQuery(r))
-	case http.MethodPost:
-		s.createUser(w, r, d)
-	default:
-		s.methodNotAllowed(w, "GET, POST")
-	}
-}
-
-func (s *Server) serveUser(w http.ResponseWriter, r *http.Request, d *store.Directory) {
-	id := r.PathValue("id")
-	if id == ".search" {
-		if r.Method != http.MethodPost {
-			s.methodNotAllowed(w, "POST")
-			return
-		}
-		lp, ok := s.searchParams(w, r)
-		if ok {
-			s.listUsers(w, r, d, lp)
-		}
-		return
-	}
-	switch r.Method {
-	case http.MethodGet, http.MethodHead:
-		s.getUser(w, r, d, id)
-	case http.MethodPut:
-		s.replaceUser(w, r, d, id)
-	case http.MethodPatch:
-		s.patchUser(w, r, d, id)
-	case http.MethodDelete:
-		s.deleteUser(w, r, d, id)
-	default:
-		s.methodNotAllowed(w, "GET, PUT, PATCH, DELETE")
-	}
-}
-
 func (s *Server) respondUser(w http.ResponseWriter, r *http.Request, d *store.Directory, u *store.DirectoryUser, status int) {
 	var b bytes.Buffer
 	p := parseProjection(s.users, r.URL.Query().Get("attributes"), r.URL.Query().Get("excludedAttributes"))
