@@ -8,11 +8,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/onboardkit/onboardkit/store"
+	"github.com/onboardkit/onboardkit/store/sqlitestore"
 )
 
 type benchEnv struct {
@@ -79,8 +81,19 @@ func userBody(i int) string {
 }
 
 // BenchmarkCreateUser: POST /Users over HTTP with keep-alive, one client.
+// "sqlite" runs SQLite's default synchronous=FULL; "sqlite-normal" runs it
+// with Options.SynchronousNormal, for comparison.
 func BenchmarkCreateUser(b *testing.B) {
-	for name, open := range testStores() {
+	stores := testStores()
+	stores["sqlite-normal"] = func(tb testing.TB) store.Store {
+		st, err := sqlitestore.OpenOptions(context.Background(), filepath.Join(tb.TempDir(), "scim.db"), sqlitestore.Options{SynchronousNormal: true})
+		if err != nil {
+			tb.Fatalf("sqlitestore.OpenOptions: %v", err)
+		}
+		tb.Cleanup(func() { st.Close() })
+		return st
+	}
+	for name, open := range stores {
 		b.Run(name, func(b *testing.B) {
 			e := newBenchEnv(b, open(b))
 			b.ReportAllocs()

@@ -55,6 +55,16 @@ func BenchmarkACS(b *testing.B) {
 		defer st.Close()
 		benchmarkACS(b, st)
 	})
+	// SQLite with synchronous=NORMAL rather than the default FULL, for
+	// comparison.
+	b.Run("sqlitestore-normal", func(b *testing.B) {
+		st, err := sqlitestore.OpenOptions(context.Background(), filepath.Join(b.TempDir(), "bench.db"), sqlitestore.Options{SynchronousNormal: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer st.Close()
+		benchmarkACS(b, st)
+	})
 }
 
 func benchmarkACS(b *testing.B, st store.Store) {

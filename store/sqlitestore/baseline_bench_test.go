@@ -18,7 +18,7 @@ import (
 // it changes.
 func BenchmarkBaselineInsert(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "x.db")
-	db, err := sql.Open("sqlite", sqlitestore.DSN(path, sqlitestore.RoleWriter))
+	db, err := sql.Open("sqlite", sqlitestore.DSN(path, sqlitestore.RoleWriter, sqlitestore.Options{}))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func BenchmarkBaselineUserWrite(b *testing.B) {
 		b.Fatal(err)
 	}
 	st.Close()
-	db, err := sql.Open("sqlite", sqlitestore.DSN(path, sqlitestore.RoleWriter))
+	db, err := sql.Open("sqlite", sqlitestore.DSN(path, sqlitestore.RoleWriter, sqlitestore.Options{}))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -13,8 +13,11 @@
 // recording them in the schema_migrations table; reopening a database
 // applies nothing twice.
 //
-// The database runs in WAL mode with synchronous=NORMAL and foreign keys
-// on. All writes go through one connection whose transactions begin
+// The database runs in WAL mode with synchronous=FULL and foreign keys
+// on: a write is durable (it survives a power loss) once the method that
+// made it returns. OpenOptions with Options.SynchronousNormal trades that
+// for one fsync fewer per write: a power loss may then roll back the last
+// acknowledged writes. All writes go through one connection whose transactions begin
 // IMMEDIATE: writers of the process queue for it rather than contend inside
 // SQLite, so they never fail with SQLITE_BUSY or deadlock upgrading a read
 // lock, and the single writer orders event cursors. Reads go to a pool of

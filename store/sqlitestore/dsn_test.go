@@ -22,13 +22,13 @@ func TestPragmas(t *testing.T) {
 		if readOnly {
 			role = sqlitestore.RoleReader
 		}
-		db, err := sql.Open("sqlite", sqlitestore.DSN(path, role))
+		db, err := sql.Open("sqlite", sqlitestore.DSN(path, role, sqlitestore.Options{}))
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, p := range []struct{ pragma, want string }{
 			{"journal_mode", "wal"},
-			{"synchronous", "1"},
+			{"synchronous", "2"}, // FULL
 			{"foreign_keys", "1"},
 			{"busy_timeout", "10000"},
 		} {
@@ -48,5 +48,41 @@ func TestPragmas(t *testing.T) {
 			t.Errorf("the write connection cannot write: %v", err)
 		}
 		db.Close()
+	}
+}
+
+// TestSynchronous checks the synchronous setting in effect on the Store's
+// own connections: FULL (2) by default, so that an acknowledged write
+// survives a power loss, and NORMAL (1) only when asked for.
+func TestSynchronous(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		open func(path string) (*sqlitestore.Store, error)
+		want string
+	}{
+		{"Open", func(p string) (*sqlitestore.Store, error) { return sqlitestore.Open(t.Context(), p) }, "2"},
+		{"zero Options", func(p string) (*sqlitestore.Store, error) {
+			return sqlitestore.OpenOptions(t.Context(), p, sqlitestore.Options{})
+		}, "2"},
+		{"SynchronousNormal", func(p string) (*sqlitestore.Store, error) {
+			return sqlitestore.OpenOptions(t.Context(), p, sqlitestore.Options{SynchronousNormal: true})
+		}, "1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := tc.open(filepath.Join(t.TempDir(), "onboardkit.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			for _, read := range []bool{false, true} {
+				got, err := sqlitestore.Pragma(t.Context(), s, read, "synchronous")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got != tc.want {
+					t.Errorf("%s connection: PRAGMA synchronous = %s, want %s", map[bool]string{false: "write", true: "read"}[read], got, tc.want)
+				}
+			}
+		})
 	}
 }
