@@ -1,6 +1,7 @@
 package ssokit
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/base64"
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -297,8 +299,8 @@ func (s *SSO) finishOIDC(r *http.Request, conn *store.Connection, lr *store.Logi
 		}
 		return nil, &LoginError{Reason: ReasonBadSignature, Detail: "ID token signature does not verify with the provider's keys", Err: err}
 	}
-	var claims map[string]any
-	if err := idt.Claims(&claims); err != nil {
+	claims, err := decodeClaims(idt.Claims)
+	if err != nil {
 		return nil, &LoginError{Reason: ReasonMalformed, Detail: "ID token claims", Err: err}
 	}
 	if le := s.checkIDToken(rp, idt, claims, lr); le != nil {
@@ -318,8 +320,7 @@ func (s *SSO) finishOIDC(r *http.Request, conn *store.Connection, lr *store.Logi
 		if ui.Subject != idt.Subject {
 			return nil, refuse(ReasonUserInfo, "userinfo sub differs from the ID token's")
 		}
-		var extra map[string]any
-		if err := ui.Claims(&extra); err == nil {
+		if extra, err := decodeClaims(ui.Claims); err == nil {
 			for k, v := range extra {
 				if _, ok := claims[k]; !ok {
 					claims[k] = v
@@ -464,7 +465,11 @@ func (s *SSO) checkIDToken(rp *oidcRP, idt *oidc.IDToken, claims map[string]any,
 		le.NotOnOrAfter, le.Now, le.Skew = idt.Expiry, now, skew
 		return le
 	}
-	if nbf, ok := claims["nbf"].(float64); ok {
+	if n, ok := claims["nbf"].(json.Number); ok {
+		nbf, err := n.Float64()
+		if err != nil {
+			return refuse(ReasonMalformed, "ID token nbf is not a number of seconds")
+		}
 		t := time.Unix(int64(nbf), 0)
 		if now.Add(skew).Before(t) {
 			le := refuse(ReasonNotYetValid, "ID token nbf is in the future")
@@ -524,18 +529,60 @@ func checkJOSEHeader(raw string) *LoginError {
 	return nil
 }
 
+// decodeClaims decodes the JSON object that claims (IDToken.Claims or
+// UserInfo.Claims) holds, keeping numbers as json.Number: a number claim
+// (exp, iat, an employee number) keeps the digits the provider wrote, never
+// the float64 rounding and scientific notation of a plain decode.
+func decodeClaims(claims func(any) error) (map[string]any, error) {
+	var raw json.RawMessage
+	if err := claims(&raw); err != nil {
+		return nil, err
+	}
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	var m map[string]any
+	if err := d.Decode(&m); err != nil {
+		return nil, err
+	}
+	if m == nil {
+		return nil, errors.New("claims are not a JSON object")
+	}
+	return m, nil
+}
+
+// claimStrings flattens a claim decoded by decodeClaims into attribute
+// values: a string as is, a number as written, a boolean as true or false,
+// an array one value per element, and an object as compact JSON.
 func claimStrings(v any) []string {
 	switch t := v.(type) {
-	case string:
-		return []string{t}
+	case nil:
+		return nil
 	case []any:
 		out := make([]string, 0, len(t))
 		for _, e := range t {
-			out = append(out, fmt.Sprint(e))
+			out = append(out, claimString(e))
 		}
 		return out
-	case nil:
-		return nil
 	}
-	return []string{fmt.Sprint(v)}
+	return []string{claimString(v)}
+}
+
+func claimString(v any) string {
+	switch t := v.(type) {
+	case string:
+		return t
+	case json.Number:
+		return t.String()
+	case bool:
+		return strconv.FormatBool(t)
+	case nil:
+		return "null"
+	}
+	var b strings.Builder
+	e := json.NewEncoder(&b)
+	e.SetEscapeHTML(false)
+	if err := e.Encode(v); err != nil {
+		return fmt.Sprint(v)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
 }

@@ -6,10 +6,12 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -404,4 +406,62 @@ func oidcLoginEditAuthorize(t *testing.T, e *env, p *oidcProvider, edit func(q u
 	u.RawQuery = q.Encode()
 	cb := p.authorize(t, u.String())
 	return b.get("/oidc/" + connOIDC + "/callback?" + cb.Encode())
+}
+
+// TestOIDCNumericClaims: number claims keep the digits the provider wrote in
+// Profile.Attributes and in the test event (which the portal's test result
+// page shows), rather than float64's rounding and scientific notation.
+func TestOIDCNumericClaims(t *testing.T) {
+	t.Parallel()
+	e, p := newOIDCEnv(t, "", func(c *store.Connection) { c.State, c.TestedAt = store.ConnectionDraft, time.Time{} })
+	p.set(func(p *oidcProvider) {
+		p.claims = func(c map[string]any) {
+			c["employee_number"] = json.Number("12345678901234567890")
+			c["ratio"] = json.Number("0.125")
+			c["tiny"] = json.Number("1e-7")
+			c["levels"] = []any{json.Number("1"), json.Number("2000000000")}
+			c["on_call"] = true
+			c["address"] = map[string]any{"zip": json.Number("94107"), "street": "1 <Main> St"}
+		}
+	})
+	b := e.browser()
+	w := httptest.NewRecorder()
+	if err := e.sso.StartTest(w, newGet("/start"), connOIDC, ""); err != nil {
+		t.Fatal(err)
+	}
+	b.absorb(w)
+	cb := p.authorize(t, w.Header().Get("Location"))
+	w = b.get("/oidc/" + connOIDC + "/callback?" + cb.Encode())
+	if w.Code != http.StatusOK {
+		t.Fatalf("callback: %d %s\n%s", w.Code, w.Body, e.logs)
+	}
+	iat := strconv.FormatInt(testNow.Unix(), 10)
+	want := map[string][]string{
+		"iat":             {iat},
+		"employee_number": {"12345678901234567890"},
+		"ratio":           {"0.125"},
+		"tiny":            {"1e-7"},
+		"levels":          {"1", "2000000000"},
+		"on_call":         {"true"},
+		"address":         {`{"street":"1 <Main> St","zip":94107}`},
+	}
+	evs := e.events(EventConnectionTested)
+	if len(evs) != 1 {
+		t.Fatalf("%d %s events", len(evs), EventConnectionTested)
+	}
+	res, err := TestResultFromEvent(evs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range want {
+		if got := res.Profile.Attributes[k]; !slices.Equal(got, v) {
+			t.Errorf("event attribute %s = %q, want %q", k, got, v)
+		}
+	}
+	if strings.Contains(string(evs[0].Data), "e+") {
+		t.Errorf("scientific notation in the event:\n%s", evs[0].Data)
+	}
+	if exp := res.Profile.Attributes["exp"]; len(exp) != 1 || strings.ContainsAny(exp[0], "e.") {
+		t.Errorf("exp = %q", exp)
+	}
 }

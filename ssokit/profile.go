@@ -49,8 +49,10 @@ type Profile struct {
 	// SessionIndex is the SAML session index, if any.
 	SessionIndex string
 
-	// Attributes are the raw SAML attributes or OIDC claims (non-string
-	// claims rendered with fmt), as received.
+	// Attributes are the raw SAML attributes or OIDC claims, as received.
+	// An OIDC claim that is not a string is rendered as its JSON: a number
+	// as written (an exp of 1796639439 stays 1796639439), true or false,
+	// an array as one value per element, an object as compact JSON.
 	Attributes map[string][]string
 
 	// DirectoryUser is the SCIM-provisioned user of the organization with
