@@ -91,7 +91,7 @@ func TestRender(t *testing.T) {
 	}
 	h := w.Result().Header
 	if w.Code != http.StatusTeapot || h.Get("Content-Security-Policy") != th.CSP() || h.Get("Cache-Control") != "no-store" ||
-		h.Get("X-Frame-Options") != "DENY" || h.Get("Referrer-Policy") != "no-referrer" || !strings.HasPrefix(h.Get("Content-Type"), "text/html") {
+		h.Get("X-Frame-Options") != "DENY" || h.Get("Referrer-Policy") != "strict-origin" || !strings.HasPrefix(h.Get("Content-Type"), "text/html") {
 		t.Errorf("%d %v", w.Code, h)
 	}
 

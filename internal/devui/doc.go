@@ -7,7 +7,10 @@
 // tool, is sent with Content-Security-Policy default-src 'self' (no inline
 // script or style, no third-party asset; only the host's logo origin is
 // added to img-src), frame-ancestors 'none', Cache-Control no-store,
-// Referrer-Policy no-referrer and X-Robots-Tag noindex.
+// Referrer-Policy strict-origin and X-Robots-Tag noindex. The referrer
+// policy sends no path or query to any site, yet keeps the Origin header
+// on the pages' own form posts, which the CSRF check compares with the
+// host (no-referrer would make browsers send "Origin: null").
 //
 // A simulator builds a Theme once from its Config's branding, parses its
 // page templates with Parse (each page defines a "content" template; the

@@ -119,7 +119,11 @@ func (t *Theme) SetHeaders(w http.ResponseWriter) {
 	h := w.Header()
 	h.Set("Content-Security-Policy", t.csp)
 	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
+	// strict-origin, not no-referrer: under no-referrer browsers send
+	// "Origin: null" on the pages' own form posts, which CSRF.Verify
+	// refuses. strict-origin keeps the Origin header and never sends a
+	// path or query in Referer, to any site.
+	h.Set("Referrer-Policy", "strict-origin")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Robots-Tag", "noindex")

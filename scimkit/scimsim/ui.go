@@ -172,7 +172,7 @@ type simUI struct {
 // Safety: every page says it is a development simulator; pages carry a
 // strict Content-Security-Policy (default-src 'self', no inline script,
 // form-action 'self', frame-ancestors 'none'), Cache-Control no-store and
-// Referrer-Policy no-referrer; every POST needs the page's CSRF token
+// Referrer-Policy strict-origin; every POST needs the page's CSRF token
 // (signed double-submit cookie) and a same-origin request. Tokens, of
 // targets or typed in, are never rendered, logged or recorded: a typed-in
 // token lives in the run's client until the run ends, then is dropped.

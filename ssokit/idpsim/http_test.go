@@ -74,7 +74,7 @@ func checkPage(t *testing.T, resp *http.Response, body []byte) {
 	if inlineScript.Match(body) || bytes.Contains(body, []byte(" style=")) || bytes.Contains(body, []byte("<style")) {
 		t.Errorf("inline script or style in page:\n%s", body)
 	}
-	if resp.Header.Get("Cache-Control") != "no-store" || resp.Header.Get("Referrer-Policy") != "no-referrer" {
+	if resp.Header.Get("Cache-Control") != "no-store" || resp.Header.Get("Referrer-Policy") != "strict-origin" {
 		t.Errorf("headers %v", resp.Header)
 	}
 }
