@@ -58,7 +58,7 @@ func TestDashboardSecurityHeaders(t *testing.T) {
 				t.Errorf("%s: CSP %q lacks %q", name, csp, must)
 			}
 		}
-		if hd.Get("Cache-Control") != "no-store" || hd.Get("Referrer-Policy") != "no-referrer" || hd.Get("X-Content-Type-Options") != "nosniff" || hd.Get("X-Frame-Options") != "DENY" {
+		if hd.Get("Cache-Control") != "no-store" || hd.Get("Referrer-Policy") != "strict-origin" || hd.Get("X-Content-Type-Options") != "nosniff" || hd.Get("X-Frame-Options") != "DENY" {
 			t.Errorf("%s: headers %v", name, hd)
 		}
 		if strings.HasPrefix(hd.Get("Content-Type"), "text/html") {

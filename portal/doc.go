@@ -110,12 +110,15 @@
 //     (Sec-Fetch-Site, else Origin) and, under a session, carry the
 //     session's CSRF token (form field "csrf" or header X-CSRF-Token),
 //     compared in constant time. The link redemption, which precedes any
-//     session, is protected by the origin check. (Because of no-referrer,
-//     browsers send "Origin: null" on the portal's own form posts;
-//     Sec-Fetch-Site, sent by every current browser, is what tells them
-//     apart. A browser too old to send it cannot redeem a link.)
+//     session, is protected by the origin check. (The referrer policy is
+//     strict-origin rather than no-referrer so that browsers keep the
+//     Origin header on the portal's own form posts, also where they send
+//     no Sec-Fetch-Site: on plain http to a host other than localhost,
+//     or when they are old.)
 //   - Every response carries Cache-Control: no-store, Referrer-Policy:
-//     no-referrer, X-Content-Type-Options: nosniff and
+//     strict-origin (a Referer holds at most the portal's origin, never a
+//     path, so the token of a landing URL never leaves in one),
+//     X-Content-Type-Options: nosniff and
 //     Content-Security-Policy: default-src 'self'; script-src
 //     <BaseURL>/assets/; style-src 'self'; img-src 'self' data:;
 //     frame-ancestors <the FrameAncestors origins, or 'none'>; form-action
@@ -301,7 +304,7 @@
 // Its forms are protected like the portal's: the request must come from
 // DashboardURL's origin (Sec-Fetch-Site, else Origin) and carry a CSRF token
 // matching a double-submit cookie (__Host- prefixed over https, SameSite
-// Strict), compared in constant time. Responses are no-store, no-referrer,
+// Strict), compared in constant time. Responses are no-store, strict-origin,
 // and carry the portal's strict CSP with frame-ancestors 'none' and
 // script-src <DashboardURL>/assets/, the dashboard's own assets; the pages
 // have no inline script or style.

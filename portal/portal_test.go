@@ -592,8 +592,9 @@ func TestCSRF(t *testing.T) {
 		}
 	})
 
-	// Pages use Referrer-Policy: no-referrer, so browsers send
-	// "Origin: null" on their own form posts; Sec-Fetch-Site tells.
+	// Pages use Referrer-Policy: strict-origin, so browsers send the
+	// portal's Origin on their own form posts; "Origin: null" passes only
+	// where Sec-Fetch-Site says same-origin.
 	originTests := []struct {
 		name, origin, site string
 		ok                 bool
@@ -789,7 +790,7 @@ func TestSecurityHeaders(t *testing.T) {
 				if got := hd.Get("Cache-Control"); got != "no-store" {
 					t.Errorf("%s: Cache-Control = %q", name, got)
 				}
-				if got := hd.Get("Referrer-Policy"); got != "no-referrer" {
+				if got := hd.Get("Referrer-Policy"); got != "strict-origin" {
 					t.Errorf("%s: Referrer-Policy = %q", name, got)
 				}
 				if got := hd.Get("X-Content-Type-Options"); got != "nosniff" {

@@ -137,7 +137,9 @@ func (p *Portal) secureHeaders(w http.ResponseWriter) {
 // the CSP's frame-ancestors.
 func setSecureHeaders(h http.Header, csp string, denyFraming bool) {
 	h.Set("Cache-Control", "no-store")
-	h.Set("Referrer-Policy", "no-referrer")
+	// strict-origin: no path (a link token) ever leaves in Referer, and
+	// form posts keep their Origin header (no-referrer makes it "null").
+	h.Set("Referrer-Policy", "strict-origin")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", csp)
 	if denyFraming {

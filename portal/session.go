@@ -238,12 +238,14 @@ func isSafeMethod(m string) bool {
 
 // sameOrigin reports whether a state-changing request comes from a page of
 // the portal's own origin. Sec-Fetch-Site decides when present. Without it
-// (older browsers) the Origin header must be the portal's; because the
-// portal's pages use Referrer-Policy: no-referrer, browsers send
-// "Origin: null" on their form posts, which is accepted only when
-// nullOK (requests that also carry the session's CSRF token). Requests with
-// neither header are not from a browser and pass: they cannot carry a
-// victim's cookies against the victim's will.
+// (older browsers, plain http to a host other than localhost) the Origin
+// header must be the portal's, which the pages' Referrer-Policy
+// strict-origin keeps on their form posts. "Origin: null" (an opaque
+// origin such as a sandboxed frame, or a tab opened while the portal still
+// sent no-referrer) is accepted only when nullOK (requests that also carry
+// the session's CSRF token). Requests with neither header are not from a
+// browser and pass: they cannot carry a victim's cookies against the
+// victim's will.
 func (p *Portal) sameOrigin(r *http.Request, nullOK bool) bool {
 	return fromOrigin(r, p.origin, nullOK)
 }
