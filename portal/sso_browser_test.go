@@ -161,6 +161,14 @@ func ssoJourney(t *testing.T, ctx context.Context, env *ssoBrowserEnv, protocol,
 	if got := text(t, ctx, tid("result-email")); got != "ada@megacorp.example" {
 		t.Errorf("test result email %q", got)
 	}
+	if protocol == "oidc" {
+		// Number claims show as the provider wrote them (1796639439, not
+		// 1.796639439e+09).
+		exp := eval[string](t, ctx, `Array.prototype.filter.call(document.querySelectorAll('[data-testid="result-attribute"]'), function (r) { return r.cells[0].textContent.trim() === "exp"; }).map(function (r) { return r.cells[1].textContent.trim(); }).join()`)
+		if exp == "" || strings.Trim(exp, "0123456789") != "" {
+			t.Errorf("test result exp claim %q, want the integer the provider sent", exp)
+		}
+	}
 	c, err := env.st.GetConnection(context.Background(), conn)
 	if err != nil || c.State != store.ConnectionTested {
 		t.Fatalf("after the test: %v %+v", err, c)
