@@ -1,9 +1,14 @@
 package store
 
 // Filter is a condition on directory users or groups, built by scimkit from a
-// SCIM filter. It is a closed set of node types: And, Or, Not, Compare.
-// Implementations translate it into their own query language (SQL WHERE with
-// bound parameters) and must never evaluate it by loading a whole directory.
+// SCIM filter. It is a closed set of node types: And, Or, Not, Compare,
+// Field and Some. Implementations translate Compare nodes into their own
+// query language (SQL WHERE with bound parameters), answering from indexes
+// where the Attr has one, and never load a whole directory for them. Field
+// and Some nodes name attributes kept only in the raw SCIM document; they
+// may be evaluated in one pass over the resources of the one directory
+// queried (see Field). A node a Store does not know makes the query fail
+// with ErrInvalid: a filter never matches more than it says.
 type Filter interface{ isFilter() }
 
 // And matches when both sides match.

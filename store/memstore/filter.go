@@ -32,44 +32,86 @@ func deref(f store.Filter) store.Filter {
 			return nil
 		}
 		return *v
+	case *store.Field:
+		if v == nil {
+			return nil
+		}
+		return *v
+	case *store.Some:
+		if v == nil {
+			return nil
+		}
+		return *v
 	}
 	return f
 }
 
+// docCache returns the decoded raw document of a row, decoding each row's
+// document once however many Field nodes a filter has: rows are tested
+// one after the other.
+func docCache[T any](raw func(T) []byte) func(T) map[string]any {
+	var last *byte
+	var doc map[string]any
+	return func(x T) map[string]any {
+		b := raw(x)
+		if len(b) > 0 && &b[0] == last && doc != nil {
+			return doc
+		}
+		d, err := store.DecodeAttributes(b)
+		if err != nil {
+			// Stored documents are checked on write; an unreadable one
+			// matches no Field.
+			d = map[string]any{}
+		}
+		last, doc = nil, d
+		if len(b) > 0 {
+			last = &b[0]
+		}
+		return doc
+	}
+}
+
 // compileFilter validates f and turns it into a predicate, with leaf
-// compiling the Compare nodes.
-func compileFilter[T any](f store.Filter, leaf func(store.Compare) (func(T) bool, error)) (func(T) bool, error) {
+// compiling the Compare nodes and doc returning the decoded raw document
+// of a row for the Field and Some nodes.
+func compileFilter[T any](f store.Filter, leaf func(store.Compare) (func(T) bool, error), doc func(T) map[string]any) (func(T) bool, error) {
 	switch v := deref(f).(type) {
 	case nil:
 		return nil, invalid("filter: empty node")
 	case store.And:
-		l, err := compileFilter(v.Left, leaf)
+		l, err := compileFilter(v.Left, leaf, doc)
 		if err != nil {
 			return nil, err
 		}
-		r, err := compileFilter(v.Right, leaf)
+		r, err := compileFilter(v.Right, leaf, doc)
 		if err != nil {
 			return nil, err
 		}
 		return func(x T) bool { return l(x) && r(x) }, nil
 	case store.Or:
-		l, err := compileFilter(v.Left, leaf)
+		l, err := compileFilter(v.Left, leaf, doc)
 		if err != nil {
 			return nil, err
 		}
-		r, err := compileFilter(v.Right, leaf)
+		r, err := compileFilter(v.Right, leaf, doc)
 		if err != nil {
 			return nil, err
 		}
 		return func(x T) bool { return l(x) || r(x) }, nil
 	case store.Not:
-		inner, err := compileFilter(v.F, leaf)
+		inner, err := compileFilter(v.F, leaf, doc)
 		if err != nil {
 			return nil, err
 		}
 		return func(x T) bool { return !inner(x) }, nil
 	case store.Compare:
 		return leaf(v)
+	case store.Field, store.Some:
+		p, err := store.CompileField(v)
+		if err != nil {
+			return nil, err
+		}
+		return func(x T) bool { return p(doc(x)) }, nil
 	default:
 		return nil, invalid("filter: unknown node %T", f)
 	}
@@ -247,6 +289,7 @@ func compileUserFilter(f store.Filter) (func(*store.DirectoryUser) bool, error) 
 		}
 		return func(*store.DirectoryUser) bool { return true }, nil
 	}
+	doc := docCache(func(u *store.DirectoryUser) []byte { return u.Attributes })
 	return compileFilter(f, func(c store.Compare) (func(*store.DirectoryUser) bool, error) {
 		build, ok := userAttrs[c.Attr]
 		if !ok {
@@ -256,7 +299,7 @@ func compileUserFilter(f store.Filter) (func(*store.DirectoryUser) bool, error) 
 			return nil, invalid("filter: email type on %s", c.Attr)
 		}
 		return build(c)
-	})
+	}, doc)
 }
 
 // compileGroupFilter validates f and returns its predicate over the groups of
@@ -282,6 +325,7 @@ func compileGroupFilter(ds *dirState, f store.Filter) (func(*store.DirectoryGrou
 		}
 		return func(g *store.DirectoryGroup) bool { return p(get(g)) }, nil
 	}
+	doc := docCache(func(g *store.DirectoryGroup) []byte { return g.Attributes })
 	return compileFilter(f, func(c store.Compare) (func(*store.DirectoryGroup) bool, error) {
 		if c.EmailType != "" {
 			return nil, invalid("filter: email type on %s", c.Attr)
@@ -308,7 +352,7 @@ func compileGroupFilter(ds *dirState, f store.Filter) (func(*store.DirectoryGrou
 			}, nil
 		}
 		return nil, invalid("filter: unknown group attribute %q", c.Attr)
-	})
+	}, doc)
 }
 
 // candidates narrows a validated filter to the ids an index yields, when it

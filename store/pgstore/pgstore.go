@@ -29,6 +29,7 @@ var _ store.Store = (*Store)(nil)
 var dialect = sqlstore.Dialect{
 	Name:           "postgres",
 	NumberedParams: true,
+	IDsIn:          "(SELECT jsonb_array_elements_text(CAST(? AS jsonb)))",
 	ForUpdate:      " FOR UPDATE",
 	ForShare:       " FOR SHARE",
 	Classify:       classify,

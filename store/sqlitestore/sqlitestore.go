@@ -42,6 +42,7 @@ var dialect = sqlstore.Dialect{
 	Name:      "sqlite",
 	Local:     true,
 	Unindexed: "+",
+	IDsIn:     "(SELECT value FROM json_each(?))",
 	Classify:  classify,
 	Time:      sqlstore.Micros,
 	// The single writer orders cursors by commit; see appendEvents.

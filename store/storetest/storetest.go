@@ -52,6 +52,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"DirectoryTokens", directoryTokenTests},
 		{"DirectoryUsers", directoryUserTests},
 		{"UserFilters", userFilterTests},
+		{"FieldFilters", fieldFilterTests},
 		{"DirectoryGroups", directoryGroupTests},
 		{"Memberships", membershipTests},
 		{"Events", eventTests},

@@ -1,6 +1,9 @@
 package sqlstore
 
 import (
+	"context"
+	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -59,27 +62,51 @@ var groupAttrs = map[store.Attr]attrCol{
 
 type filterSQL struct {
 	s     *Store
+	alias string
 	attrs map[store.Attr]attrCol
 	b     strings.Builder
 	args  []any
 	nodes int
 	dir   string // the directory the rows belong to
+	// sets holds, for each Field or Some node in the order node meets
+	// them, the ids of the rows that match it (see fieldSets).
+	sets   [][]string
+	fields int
 }
 
 func (s *Store) userWhere(directoryID string, f store.Filter) (string, []any, error) {
-	return s.where("u", userAttrs, directoryID, f)
+	return s.where("u", userAttrs, directoryID, f, nil)
 }
 
 func (s *Store) groupWhere(directoryID string, f store.Filter) (string, []any, error) {
-	return s.where("g", groupAttrs, directoryID, f)
+	return s.where("g", groupAttrs, directoryID, f, nil)
 }
 
-func (s *Store) where(alias string, attrs map[store.Attr]attrCol, directoryID string, f store.Filter) (string, []any, error) {
+// userWhereFields is userWhere for a filter that may hold Field and Some
+// nodes, which it evaluates first in one pass over the directory's users.
+func (s *Store) userWhereFields(ctx context.Context, directoryID string, f store.Filter) (string, []any, error) {
+	sets, err := s.fieldSets(ctx, "directory_users", "u", userAttrs, directoryID, f)
+	if err != nil {
+		return "", nil, err
+	}
+	return s.where("u", userAttrs, directoryID, f, sets)
+}
+
+// groupWhereFields is userWhereFields for groups.
+func (s *Store) groupWhereFields(ctx context.Context, directoryID string, f store.Filter) (string, []any, error) {
+	sets, err := s.fieldSets(ctx, "directory_groups", "g", groupAttrs, directoryID, f)
+	if err != nil {
+		return "", nil, err
+	}
+	return s.where("g", groupAttrs, directoryID, f, sets)
+}
+
+func (s *Store) where(alias string, attrs map[store.Attr]attrCol, directoryID string, f store.Filter, sets [][]string) (string, []any, error) {
 	scope := alias + ".directory_id = ?"
 	if f == nil {
 		return scope, []any{directoryID}, nil
 	}
-	w := &filterSQL{s: s, attrs: attrs, args: []any{directoryID}, dir: directoryID}
+	w := &filterSQL{s: s, alias: alias, attrs: attrs, args: []any{directoryID}, dir: directoryID, sets: sets}
 	if err := w.node(f, 0); err != nil {
 		return "", nil, err
 	}
@@ -127,10 +154,160 @@ func (w *filterSQL) node(f store.Filter, depth int) error {
 			return invalid("nil filter")
 		}
 		return w.compare(*n)
+	case store.Field, *store.Field, store.Some, *store.Some:
+		return w.field()
 	case nil:
 		return invalid("empty filter operand")
 	}
 	return invalid("unknown filter node %T", f)
+}
+
+// field writes the condition of the next Field or Some node: the row is
+// one of those fieldSets found to match it, passed as one JSON array.
+func (w *filterSQL) field() error {
+	if w.fields >= len(w.sets) {
+		return invalid("filter: a field condition needs a pass over the directory")
+	}
+	ids := w.sets[w.fields]
+	w.fields++
+	if ids == nil {
+		ids = []string{}
+	}
+	b, err := json.Marshal(ids)
+	if err != nil {
+		return err
+	}
+	w.b.WriteString(w.alias + ".id IN " + w.s.d.IDsIn)
+	w.args = append(w.args, string(b))
+	return nil
+}
+
+// Bounds on the pass over a directory that evaluates Field and Some nodes.
+const maxFieldNodes = 64
+
+// fieldSets evaluates the Field and Some nodes of f, in the order
+// filterSQL.node meets them, and returns for each the ids of the rows of
+// the directory that match it. The raw documents are read in one pass and
+// decoded once per row; conditions on indexed attributes that f requires
+// of every row (the conjuncts of a top-level And without a Field) narrow
+// the pass. It returns nil when f has no Field or Some node.
+func (s *Store) fieldSets(ctx context.Context, table, alias string, attrs map[store.Attr]attrCol, directoryID string, f store.Filter) ([][]string, error) {
+	var leaves []store.Filter
+	if err := collectFields(f, &leaves, 0); err != nil {
+		return nil, err
+	}
+	if len(leaves) == 0 {
+		return nil, nil
+	}
+	if len(leaves) > maxFieldNodes {
+		return nil, invalid("filter: more than %d field conditions", maxFieldNodes)
+	}
+	preds := make([]func(map[string]any) bool, len(leaves))
+	for i, l := range leaves {
+		p, err := store.CompileField(l)
+		if err != nil {
+			return nil, err
+		}
+		preds[i] = p
+	}
+	var narrow store.Filter
+	for _, c := range conjuncts(f, nil) {
+		var sub []store.Filter
+		if err := collectFields(c, &sub, 0); err != nil || len(sub) > 0 {
+			continue
+		}
+		if narrow == nil {
+			narrow = c
+		} else {
+			narrow = store.And{Left: narrow, Right: c}
+		}
+	}
+	where, args, err := s.where(alias, attrs, directoryID, narrow, nil)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := r.query(ctx, `SELECT `+alias+`.id, `+alias+`.attributes FROM `+table+` `+alias+` WHERE `+where, args...)
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	defer rows.Close()
+	sets := make([][]string, len(leaves))
+	var id string
+	var raw sql.RawBytes
+	for rows.Next() {
+		if err := rows.Scan(&id, &raw); err != nil {
+			return nil, s.wrap(err)
+		}
+		doc, err := store.DecodeAttributes(raw)
+		if err != nil {
+			// Stored documents are checked on write; an unreadable one
+			// matches no Field, as in memstore.
+			doc = map[string]any{}
+		}
+		for i, p := range preds {
+			if p(doc) {
+				sets[i] = append(sets[i], id)
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap(err)
+	}
+	return sets, nil
+}
+
+// collectFields appends the Field and Some nodes of f to out, in the
+// order filterSQL.node meets them.
+func collectFields(f store.Filter, out *[]store.Filter, depth int) error {
+	if depth > maxFilterDepth {
+		return invalid("filter too large")
+	}
+	switch n := f.(type) {
+	case store.And:
+		if err := collectFields(n.Left, out, depth+1); err != nil {
+			return err
+		}
+		return collectFields(n.Right, out, depth+1)
+	case *store.And:
+		if n != nil {
+			return collectFields(*n, out, depth)
+		}
+	case store.Or:
+		if err := collectFields(n.Left, out, depth+1); err != nil {
+			return err
+		}
+		return collectFields(n.Right, out, depth+1)
+	case *store.Or:
+		if n != nil {
+			return collectFields(*n, out, depth)
+		}
+	case store.Not:
+		return collectFields(n.F, out, depth+1)
+	case *store.Not:
+		if n != nil {
+			return collectFields(n.F, out, depth+1)
+		}
+	case store.Field, *store.Field, store.Some, *store.Some:
+		*out = append(*out, f)
+	}
+	return nil
+}
+
+// conjuncts appends the operands of the top-level And chain of f.
+func conjuncts(f store.Filter, out []store.Filter) []store.Filter {
+	switch n := f.(type) {
+	case store.And:
+		return conjuncts(n.Right, conjuncts(n.Left, out))
+	case *store.And:
+		if n != nil {
+			return conjuncts(*n, out)
+		}
+	}
+	return append(out, f)
 }
 
 func (w *filterSQL) binary(l Filter, op string, r Filter, depth int) error {

@@ -296,7 +296,7 @@ func (s *Store) ListDirectoryGroups(ctx context.Context, directoryID string, q s
 	if q.Offset < 0 || q.Limit < 0 {
 		return nil, 0, invalid("negative offset or limit")
 	}
-	where, args, err := s.groupWhere(directoryID, q.Filter)
+	where, args, err := s.groupWhereFields(ctx, directoryID, q.Filter)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -81,6 +81,11 @@ type Dialect struct {
 	// covering index on it to the primary key; "" in PostgreSQL.
 	Unindexed string
 
+	// IDsIn follows "alias.id IN " with a subquery over the elements of one
+	// argument, a JSON array of strings: the ids a Field condition
+	// matched.
+	IDsIn string
+
 	// Local marks a database in the process (SQLite) whose single write
 	// connection is DB: statements are short and run to their end once
 	// started, the caller's context being checked when a read or write

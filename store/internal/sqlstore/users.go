@@ -192,7 +192,7 @@ func (s *Store) ListDirectoryUsers(ctx context.Context, directoryID string, q st
 	if q.Offset < 0 || q.Limit < 0 {
 		return nil, 0, invalid("negative offset or limit")
 	}
-	where, args, err := s.userWhere(directoryID, q.Filter)
+	where, args, err := s.userWhereFields(ctx, directoryID, q.Filter)
 	if err != nil {
 		return nil, 0, err
 	}
