@@ -369,6 +369,9 @@ func attrName(f string, p filter.AttributePath, coreURN string) (string, string,
 }
 
 func userLeaf(f string, e *filter.AttributeExpression) (store.Filter, error) {
+	if !coreURI(e.AttributePath, UserSchemaURI) {
+		return fieldLeaf(f, userSchema(), e)
+	}
 	name, sub, err := attrName(f, e.AttributePath, UserSchemaURI)
 	if err != nil {
 		return nil, err
@@ -391,17 +394,20 @@ func userLeaf(f string, e *filter.AttributeExpression) (store.Filter, error) {
 		return boolCompare(f, store.AttrActive, op, e.CompareValue)
 	case name == "emails" && (sub == "" || sub == "value"):
 		return stringCompare(f, store.AttrEmail, op, e.CompareValue)
-	case name == "emails" && sub == "type":
+	case name == "emails" && sub == "type" && op == "eq":
 		return emailTypeCompare(f, op, e.CompareValue)
 	case name == "meta" && sub == "created":
 		return timeCompare(f, store.AttrCreated, op, e.CompareValue)
 	case name == "meta" && sub == "lastmodified":
 		return timeCompare(f, store.AttrLastModified, op, e.CompareValue)
 	}
-	return nil, filterErr(f, "attribute %q is not filterable", e.AttributePath.String())
+	return fieldLeaf(f, userSchema(), e)
 }
 
 func groupLeaf(f string, e *filter.AttributeExpression) (store.Filter, error) {
+	if !coreURI(e.AttributePath, GroupSchemaURI) {
+		return fieldLeaf(f, groupSchema(), e)
+	}
 	name, sub, err := attrName(f, e.AttributePath, GroupSchemaURI)
 	if err != nil {
 		return nil, err
@@ -416,26 +422,36 @@ func groupLeaf(f string, e *filter.AttributeExpression) (store.Filter, error) {
 		return stringCompare(f, store.AttrDisplayName, op, e.CompareValue)
 	case name == "members" && (sub == "" || sub == "value"):
 		return memberCompare(f, op, e.CompareValue)
+	case name == "members":
+		// Members are kept apart from the group's document.
+		return nil, filterErr(f, "attribute %q is not filterable", e.AttributePath.String())
 	case name == "meta" && sub == "created":
 		return timeCompare(f, store.AttrCreated, op, e.CompareValue)
 	case name == "meta" && sub == "lastmodified":
 		return timeCompare(f, store.AttrLastModified, op, e.CompareValue)
 	}
-	return nil, filterErr(f, "attribute %q is not filterable", e.AttributePath.String())
+	return fieldLeaf(f, groupSchema(), e)
 }
 
 // userValuePath translates emails[...] filters. OR inside the brackets
 // distributes over "some element matches"; AND only in the form
 // type eq T and value op V, which the Store expresses with EmailType.
 func userValuePath(f string, vp *filter.ValuePath) (store.Filter, error) {
+	if !coreURI(vp.AttributePath, UserSchemaURI) {
+		return someFilter(f, userSchema(), vp)
+	}
 	name, sub, err := attrName(f, vp.AttributePath, UserSchemaURI)
 	if err != nil {
 		return nil, err
 	}
-	if name != "emails" || sub != "" {
-		return nil, filterErr(f, "value filter on %q is not supported", vp.AttributePath.String())
+	if name == "emails" && sub == "" {
+		// The forms the Store answers from its email index; any other
+		// goes to the raw document.
+		if ef, err := emailValueFilter(f, vp.ValueFilter, 0); err == nil {
+			return ef, nil
+		}
 	}
-	return emailValueFilter(f, vp.ValueFilter, 0)
+	return someFilter(f, userSchema(), vp)
 }
 
 func emailValueFilter(f string, e filter.Expression, depth int) (store.Filter, error) {
@@ -520,12 +536,15 @@ func emailTypeCompare(f, op string, v any) (store.Filter, error) {
 }
 
 func groupValuePath(f string, vp *filter.ValuePath) (store.Filter, error) {
+	if !coreURI(vp.AttributePath, GroupSchemaURI) {
+		return someFilter(f, groupSchema(), vp)
+	}
 	name, sub, err := attrName(f, vp.AttributePath, GroupSchemaURI)
 	if err != nil {
 		return nil, err
 	}
 	if name != "members" || sub != "" {
-		return nil, filterErr(f, "value filter on %q is not supported", vp.AttributePath.String())
+		return someFilter(f, groupSchema(), vp)
 	}
 	return memberValueFilter(f, vp.ValueFilter, 0)
 }
