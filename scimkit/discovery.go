@@ -15,6 +15,19 @@ import (
 // filtering (with maxResults), sorting and ETags are supported; bulk and
 // password change are not.
 
+// discovery refuses a filter on a discovery endpoint with 403, as RFC 7644
+// section 4 asks, so that a client cannot take the whole document for the
+// part that matches.
+func (s *Server) discovery(h dirHandler) dirHandler {
+	return func(w http.ResponseWriter, r *http.Request, d *store.Directory) {
+		if r.URL.Query().Has("filter") {
+			s.writeError(w, scimError(http.StatusForbidden, "", "Discovery endpoints do not support filtering."))
+			return
+		}
+		h(w, r, d)
+	}
+}
+
 func (s *Server) serveSPC(w http.ResponseWriter, r *http.Request, d *store.Directory) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		s.methodNotAllowed(w, "GET")

@@ -230,15 +230,19 @@ func (s *Server) routes() {
 	users := resourceRoutes{list: s.listUsers, create: s.createUser, get: s.getUser, replace: s.replaceUser, patch: s.patchUser, remove: s.deleteUser}
 	groups := resourceRoutes{list: s.listGroups, create: s.createGroup, get: s.getGroup, replace: s.replaceGroup, patch: s.patchGroup, remove: s.deleteGroup}
 	m := http.NewServeMux()
+	// A collection answers with or without a trailing slash, as clients
+	// send both.
 	m.HandleFunc("/{dir}/Users", s.authed(s.collection(users)))
+	m.HandleFunc("/{dir}/Users/{$}", s.authed(s.collection(users)))
 	m.HandleFunc("/{dir}/Users/{id}", s.authed(s.resource(users)))
 	m.HandleFunc("/{dir}/Groups", s.authed(s.collection(groups)))
+	m.HandleFunc("/{dir}/Groups/{$}", s.authed(s.collection(groups)))
 	m.HandleFunc("/{dir}/Groups/{id}", s.authed(s.resource(groups)))
-	m.HandleFunc("/{dir}/ServiceProviderConfig", s.authed(s.serveSPC))
-	m.HandleFunc("/{dir}/ResourceTypes", s.authed(s.serveResourceTypes))
-	m.HandleFunc("/{dir}/ResourceTypes/{name}", s.authed(s.serveResourceType))
-	m.HandleFunc("/{dir}/Schemas", s.authed(s.serveSchemas))
-	m.HandleFunc("/{dir}/Schemas/{name}", s.authed(s.serveSchema))
+	m.HandleFunc("/{dir}/ServiceProviderConfig", s.authed(s.discovery(s.serveSPC)))
+	m.HandleFunc("/{dir}/ResourceTypes", s.authed(s.discovery(s.serveResourceTypes)))
+	m.HandleFunc("/{dir}/ResourceTypes/{name}", s.authed(s.discovery(s.serveResourceType)))
+	m.HandleFunc("/{dir}/Schemas", s.authed(s.discovery(s.serveSchemas)))
+	m.HandleFunc("/{dir}/Schemas/{name}", s.authed(s.discovery(s.serveSchema)))
 	m.HandleFunc("/{dir}/{rest...}", s.authed(func(w http.ResponseWriter, r *http.Request, d *store.Directory) {
 		s.writeError(w, scimError(http.StatusNotFound, "", "Endpoint not found."))
 	}))
