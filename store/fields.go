@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // FieldType is the SCIM data type of a Field (RFC 7643 section 2.3).
@@ -88,28 +91,206 @@ func DecodeAttributes(raw []byte) (map[string]any, error) {
 	return m, nil
 }
 
+// A FieldMatcher is a compiled Field or Some.
+type FieldMatcher struct {
+	match func(map[string]any) bool
+	// needles are strings that every matching document contains, in
+	// its decoded text (lower-cased where fold).
+	needles []needle
+}
+
+type needle struct {
+	s    []byte
+	fold bool
+}
+
 // CompileField validates f, a Field or a Some (or a pointer to one), and
-// returns its predicate over a document from DecodeAttributes. It fails
-// with ErrInvalid for a node that does not follow the rules of Field and
-// Some.
-func CompileField(f Filter) (func(doc map[string]any) bool, error) {
+// compiles it. It fails with ErrInvalid for a node that does not follow
+// the rules of Field and Some.
+func CompileField(f Filter) (*FieldMatcher, error) {
+	var match func(map[string]any) bool
+	var err error
 	switch v := f.(type) {
 	case Field:
-		return compileField(v)
+		match, err = compileField(v)
 	case *Field:
-		if v != nil {
-			return compileField(*v)
+		if v == nil {
+			return nil, fmt.Errorf("%w: filter: nil node", ErrInvalid)
 		}
+		match, err = compileField(*v)
 	case Some:
-		return compileSome(v)
+		match, err = compileSome(v)
 	case *Some:
-		if v != nil {
-			return compileSome(*v)
+		if v == nil {
+			return nil, fmt.Errorf("%w: filter: nil node", ErrInvalid)
 		}
+		match, err = compileSome(*v)
 	default:
 		return nil, fmt.Errorf("%w: filter: %T is not a Field or Some", ErrInvalid, f)
 	}
-	return nil, fmt.Errorf("%w: filter: nil node", ErrInvalid)
+	if err != nil {
+		return nil, err
+	}
+	return &FieldMatcher{match: match, needles: needlesOf(f, nil)}, nil
+}
+
+// Match reports whether doc, from DecodeAttributes, matches.
+func (m *FieldMatcher) Match(doc map[string]any) bool { return m.match(doc) }
+
+// MayMatch is a quick test on the raw document, without decoding it: when
+// it reports false, Match of the decoded document is false too. A
+// comparison eq, co, sw or ew with a non-empty string can only hold when
+// the document's text contains that string.
+func (m *FieldMatcher) MayMatch(raw []byte) bool {
+	if len(m.needles) == 0 {
+		return true
+	}
+	text, ok := documentText(raw)
+	if !ok {
+		return true
+	}
+	ascii := isASCII(text)
+	var lower []byte
+	for _, n := range m.needles {
+		switch {
+		case !n.fold:
+			if !bytes.Contains(text, n.s) {
+				return false
+			}
+		case ascii:
+			if !containsFoldASCII(text, n.s) {
+				return false
+			}
+		default:
+			if lower == nil {
+				lower = bytes.ToLower(text)
+			}
+			if !bytes.Contains(lower, n.s) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// containsFoldASCII reports whether the ASCII text contains low, a
+// lower-cased needle, ignoring the case of ASCII letters: what
+// bytes.Contains(bytes.ToLower(text), low) reports, without the copy.
+func containsFoldASCII(text, low []byte) bool {
+	if len(low) == 0 {
+		return true
+	}
+	c0, u0 := low[0], low[0]
+	if 'a' <= c0 && c0 <= 'z' {
+		u0 = c0 - 'a' + 'A'
+	}
+	for i := 0; i+len(low) <= len(text); i++ {
+		if c := text[i]; c != c0 && c != u0 {
+			continue
+		}
+		j := 1
+		for ; j < len(low); j++ {
+			c := text[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != low[j] {
+				break
+			}
+		}
+		if j == len(low) {
+			return true
+		}
+	}
+	return false
+}
+
+// needlesOf appends the strings every document matching f contains.
+func needlesOf(f Filter, out []needle) []needle {
+	switch v := f.(type) {
+	case *Field:
+		return needlesOf(*v, out)
+	case *Some:
+		return needlesOf(*v, out)
+	case *And:
+		return needlesOf(*v, out)
+	case Field:
+		s, ok := v.Value.(string)
+		if v.Type != FieldString || !ok || s == "" {
+			return out
+		}
+		switch v.Op {
+		case OpEq, OpCo, OpSw, OpEw:
+			if v.CaseExact {
+				return append(out, needle{s: []byte(s)})
+			}
+			return append(out, needle{s: []byte(strings.ToLower(s)), fold: true})
+		}
+	case Some:
+		return needlesOf(v.F, out)
+	case And:
+		return needlesOf(v.Right, needlesOf(v.Left, out))
+	}
+	return out
+}
+
+// documentText returns the JSON text raw with its string escapes decoded,
+// so that every string of the document is a substring of it. It reports
+// false for what it does not decode exactly as encoding/json does
+// (surrogate escapes, invalid UTF-8, malformed escapes).
+func documentText(raw []byte) ([]byte, bool) {
+	if !utf8.Valid(raw) {
+		return nil, false
+	}
+	i := bytes.IndexByte(raw, '\\')
+	if i < 0 {
+		return raw, true
+	}
+	out := make([]byte, 0, len(raw))
+	for i >= 0 {
+		out = append(out, raw[:i]...)
+		if i+1 >= len(raw) {
+			return nil, false
+		}
+		switch c := raw[i+1]; c {
+		case '"', '\\', '/':
+			out = append(out, c)
+			raw = raw[i+2:]
+		case 'b':
+			out, raw = append(out, '\b'), raw[i+2:]
+		case 'f':
+			out, raw = append(out, '\f'), raw[i+2:]
+		case 'n':
+			out, raw = append(out, '\n'), raw[i+2:]
+		case 'r':
+			out, raw = append(out, '\r'), raw[i+2:]
+		case 't':
+			out, raw = append(out, '\t'), raw[i+2:]
+		case 'u':
+			if i+6 > len(raw) {
+				return nil, false
+			}
+			n, err := strconv.ParseUint(string(raw[i+2:i+6]), 16, 32)
+			if err != nil || utf16.IsSurrogate(rune(n)) {
+				return nil, false
+			}
+			out = utf8.AppendRune(out, rune(n))
+			raw = raw[i+6:]
+		default:
+			return nil, false
+		}
+		i = bytes.IndexByte(raw, '\\')
+	}
+	return append(out, raw...), true
 }
 
 func checkPath(p []string) error {

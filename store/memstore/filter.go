@@ -74,32 +74,36 @@ func docCache[T any](raw func(T) []byte) func(T) map[string]any {
 // compileFilter validates f and turns it into a predicate, with leaf
 // compiling the Compare nodes and doc returning the decoded raw document
 // of a row for the Field and Some nodes.
-func compileFilter[T any](f store.Filter, leaf func(store.Compare) (func(T) bool, error), doc func(T) map[string]any) (func(T) bool, error) {
+func compileFilter[T any](f store.Filter, leaf func(store.Compare) (func(T) bool, error), raw func(T) []byte) (func(T) bool, error) {
+	return compileNode(f, leaf, raw, docCache(raw))
+}
+
+func compileNode[T any](f store.Filter, leaf func(store.Compare) (func(T) bool, error), raw func(T) []byte, doc func(T) map[string]any) (func(T) bool, error) {
 	switch v := deref(f).(type) {
 	case nil:
 		return nil, invalid("filter: empty node")
 	case store.And:
-		l, err := compileFilter(v.Left, leaf, doc)
+		l, err := compileNode(v.Left, leaf, raw, doc)
 		if err != nil {
 			return nil, err
 		}
-		r, err := compileFilter(v.Right, leaf, doc)
+		r, err := compileNode(v.Right, leaf, raw, doc)
 		if err != nil {
 			return nil, err
 		}
 		return func(x T) bool { return l(x) && r(x) }, nil
 	case store.Or:
-		l, err := compileFilter(v.Left, leaf, doc)
+		l, err := compileNode(v.Left, leaf, raw, doc)
 		if err != nil {
 			return nil, err
 		}
-		r, err := compileFilter(v.Right, leaf, doc)
+		r, err := compileNode(v.Right, leaf, raw, doc)
 		if err != nil {
 			return nil, err
 		}
 		return func(x T) bool { return l(x) || r(x) }, nil
 	case store.Not:
-		inner, err := compileFilter(v.F, leaf, doc)
+		inner, err := compileNode(v.F, leaf, raw, doc)
 		if err != nil {
 			return nil, err
 		}
@@ -107,11 +111,11 @@ func compileFilter[T any](f store.Filter, leaf func(store.Compare) (func(T) bool
 	case store.Compare:
 		return leaf(v)
 	case store.Field, store.Some:
-		p, err := store.CompileField(v)
+		m, err := store.CompileField(v)
 		if err != nil {
 			return nil, err
 		}
-		return func(x T) bool { return p(doc(x)) }, nil
+		return func(x T) bool { return m.MayMatch(raw(x)) && m.Match(doc(x)) }, nil
 	default:
 		return nil, invalid("filter: unknown node %T", f)
 	}
@@ -289,7 +293,7 @@ func compileUserFilter(f store.Filter) (func(*store.DirectoryUser) bool, error) 
 		}
 		return func(*store.DirectoryUser) bool { return true }, nil
 	}
-	doc := docCache(func(u *store.DirectoryUser) []byte { return u.Attributes })
+	raw := func(u *store.DirectoryUser) []byte { return u.Attributes }
 	return compileFilter(f, func(c store.Compare) (func(*store.DirectoryUser) bool, error) {
 		build, ok := userAttrs[c.Attr]
 		if !ok {
@@ -299,7 +303,7 @@ func compileUserFilter(f store.Filter) (func(*store.DirectoryUser) bool, error) 
 			return nil, invalid("filter: email type on %s", c.Attr)
 		}
 		return build(c)
-	}, doc)
+	}, raw)
 }
 
 // compileGroupFilter validates f and returns its predicate over the groups of
@@ -325,7 +329,7 @@ func compileGroupFilter(ds *dirState, f store.Filter) (func(*store.DirectoryGrou
 		}
 		return func(g *store.DirectoryGroup) bool { return p(get(g)) }, nil
 	}
-	doc := docCache(func(g *store.DirectoryGroup) []byte { return g.Attributes })
+	raw := func(g *store.DirectoryGroup) []byte { return g.Attributes }
 	return compileFilter(f, func(c store.Compare) (func(*store.DirectoryGroup) bool, error) {
 		if c.EmailType != "" {
 			return nil, invalid("filter: email type on %s", c.Attr)
@@ -352,7 +356,7 @@ func compileGroupFilter(ds *dirState, f store.Filter) (func(*store.DirectoryGrou
 			}, nil
 		}
 		return nil, invalid("filter: unknown group attribute %q", c.Attr)
-	}, doc)
+	}, raw)
 }
 
 // candidates narrows a validated filter to the ids an index yields, when it

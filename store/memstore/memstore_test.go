@@ -15,3 +15,7 @@ func TestConformance(t *testing.T) {
 func BenchmarkLookups(b *testing.B) {
 	storetest.Bench(b, func(b *testing.B) store.Store { return memstore.New() })
 }
+
+func BenchmarkFields(b *testing.B) {
+	storetest.BenchFields(b, func(b *testing.B) store.Store { return memstore.New() })
+}

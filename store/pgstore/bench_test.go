@@ -11,3 +11,8 @@ func BenchmarkStore(b *testing.B) {
 	testDSN(b)
 	storetest.Bench(b, func(b *testing.B) store.Store { return newStore(b) })
 }
+
+func BenchmarkFields(b *testing.B) {
+	testDSN(b)
+	storetest.BenchFields(b, func(b *testing.B) store.Store { return newStore(b) })
+}

@@ -10,3 +10,7 @@ import (
 func BenchmarkStore(b *testing.B) {
 	storetest.Bench(b, func(b *testing.B) store.Store { return newStore(b) })
 }
+
+func BenchmarkFields(b *testing.B) {
+	storetest.BenchFields(b, func(b *testing.B) store.Store { return newStore(b) })
+}

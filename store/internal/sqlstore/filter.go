@@ -202,7 +202,7 @@ func (s *Store) fieldSets(ctx context.Context, table, alias string, attrs map[st
 	if len(leaves) > maxFieldNodes {
 		return nil, invalid("filter: more than %d field conditions", maxFieldNodes)
 	}
-	preds := make([]func(map[string]any) bool, len(leaves))
+	preds := make([]*store.FieldMatcher, len(leaves))
 	for i, l := range leaves {
 		p, err := store.CompileField(l)
 		if err != nil {
@@ -242,14 +242,19 @@ func (s *Store) fieldSets(ctx context.Context, table, alias string, attrs map[st
 		if err := rows.Scan(&id, &raw); err != nil {
 			return nil, s.wrap(err)
 		}
-		doc, err := store.DecodeAttributes(raw)
-		if err != nil {
-			// Stored documents are checked on write; an unreadable one
-			// matches no Field, as in memstore.
-			doc = map[string]any{}
-		}
+		var doc map[string]any
 		for i, p := range preds {
-			if p(doc) {
+			if !p.MayMatch(raw) {
+				continue
+			}
+			if doc == nil {
+				if doc, err = store.DecodeAttributes(raw); err != nil {
+					// Stored documents are checked on write; an
+					// unreadable one matches no Field, as in memstore.
+					doc = map[string]any{}
+				}
+			}
+			if p.Match(doc) {
 				sets[i] = append(sets[i], id)
 			}
 		}
