@@ -45,9 +45,9 @@
 //     app instance or the Store itself, within CacheTTL. A negative
 //     CacheTTL reads the Store every time.
 //   - Filters are parsed and translated into store.Filter values, which
-//     the Stores run as parameterised queries (never by loading a
-//     directory). What scimkit cannot translate faithfully is refused
-//     with 400 invalidFilter; a filter never fails open.
+//     the Stores run as parameterised queries. What scimkit cannot
+//     translate faithfully is refused with 400 invalidFilter; a filter
+//     never fails open.
 //   - id and meta are read-only: ignored in POST, PUT and path-less
 //     PATCH values, 400 mutability as a PATCH path. password is accepted
 //     (Okta and Entra send it) and dropped: never stored, never returned,
@@ -101,15 +101,56 @@
 // userName is matched and kept unique case-insensitively; id and
 // externalId are case-exact.
 //
-// Filters supported: on Users, id, externalId, userName, displayName,
-// name.givenName, name.familyName, active, emails / emails.value (with
-// emails[type eq "work"].value or emails[type eq "work" and value op
-// "x"]), emails.type eq, meta.created and meta.lastModified; on Groups,
-// id, externalId, displayName, members / members.value eq and
-// members[value eq "id"], meta.created and meta.lastModified; with and,
-// or, not, parentheses and every operator the attribute type allows.
-// sortBy supports the same attributes; attributes and excludedAttributes
-// work on single GETs, lists and .search.
+// # Filters
+//
+// Every attribute of the schemas /Schemas serves (the core User and
+// Group schemas and the enterprise User extension, with their
+// sub-attributes) can be filtered with eq, ne, co, sw, ew, gt, ge, lt, le
+// and pr as its type allows, combined with and, or, not and parentheses,
+// and with value filters such as emails[type eq "work" and primary eq
+// true] or addresses[type eq "work"].locality eq "Paris". Strings compare
+// case-insensitively unless the schema marks them caseExact (id,
+// externalId, references such as profileUrl, x509Certificates.value);
+// gt, ge, lt and le compare strings by code point. Booleans take eq and
+// ne, also with "True"/"False" strings; dateTimes compare as instants; a
+// complex attribute takes pr, and a multi-valued one without
+// sub-attribute compares its value (phoneNumbers co "555"). A comparison
+// on a sub-attribute of a multi-valued attribute holds when it holds for
+// some value (emails.type ne "work": some email is not of type work). A
+// missing single-valued string compares as "", a missing boolean as
+// false. Refused with 400 invalidFilter: attributes the schemas do not
+// know, password, the read-only groups of a User, members.display,
+// members.type and members.$ref (members are kept apart from the group's
+// document; members.value takes every operator, case-exactly), and
+// operators the type does not allow (title gt true, active co "t").
+//
+// What a filter costs depends on the attribute:
+//
+//   - id, externalId, userName (Users), displayName (Groups), emails.value
+//     eq and sw (with or without a type), and members.value eq are
+//     answered from indexes: O(log n) in the directory's size; the other
+//     operators on members.value read the members of each group of the
+//     directory.
+//   - displayName (Users), name.givenName, name.familyName, active,
+//     emails with the other operators, meta.created and meta.lastModified
+//     are columns of the user row, read within the one directory.
+//   - Every other attribute is kept only in the raw SCIM document the
+//     Store holds beside those columns (store.Field, store.Some): the
+//     Store reads the documents of the directory's users (or groups) in
+//     one pass and evaluates the condition on each, skipping without
+//     decoding a document whose text cannot contain the value an eq, co,
+//     sw or ew looks for. This is linear in the directory's size: a title
+//     eq in a directory of 100,000 users took FIELDCOST on a 2-core
+//     machine, against FIELDBASE for a userName eq (go test -run '^$'
+//     -bench BenchmarkFields ./store/sqlitestore/ -args
+//     -storetest.fieldusers=100000). An and with an indexed condition
+//     (userName eq "x" and title eq "y") reads only the rows the index
+//     selects.
+//
+// sortBy supports id, externalId, userName, displayName, name.givenName,
+// name.familyName, emails (the primary one), meta.created and
+// meta.lastModified; attributes and excludedAttributes work on single
+// GETs, lists and .search.
 //
 // PATCH of a user answers 200 with the resource; PATCH of a group answers
 // 204 (or 200 with the resource when attributes or excludedAttributes is

@@ -575,15 +575,10 @@ func memberValueFilter(f string, e filter.Expression, depth int) (store.Filter, 
 	return nil, filterErr(f, "unsupported members filter")
 }
 
+// memberCompare compares the ids of a group's members: some member's id
+// compares (case-exactly); pr is "has a member".
 func memberCompare(f, op string, v any) (store.Filter, error) {
-	if op != "eq" {
-		return nil, filterErr(f, "members supports only eq")
-	}
-	s, err := stringValue(f, v)
-	if err != nil {
-		return nil, err
-	}
-	return store.Compare{Attr: store.AttrMember, Op: store.OpEq, Value: s}, nil
+	return stringCompare(f, store.AttrMember, op, v)
 }
 
 // stringValue unescapes a string literal as filter-parser returns it (the

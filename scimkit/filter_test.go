@@ -188,7 +188,25 @@ func TestParseGroupFilter(t *testing.T) {
 			t.Fatalf("%s: got %#v want %#v", tt.in, got, tt.want)
 		}
 	}
-	for _, in := range []string{`userName eq "a"`, `members co "usr"`, `members[display eq "x"]`, `emails pr`, `members.display eq "x"`, `members.type eq "User"`, `title eq "x"`, `displayName eq true`} {
+	for _, tt := range []struct {
+		in   string
+		want store.Filter
+	}{
+		{`members co "usr"`, store.Compare{Attr: store.AttrMember, Op: store.OpCo, Value: "usr"}},
+		{`members.value ne "usr_1"`, store.Compare{Attr: store.AttrMember, Op: store.OpNe, Value: "usr_1"}},
+		{`members pr`, store.Compare{Attr: store.AttrMember, Op: store.OpPr}},
+		{`not (members pr)`, store.Not{F: store.Compare{Attr: store.AttrMember, Op: store.OpPr}}},
+		{`members[value sw "usr_" or value eq "grp_1"]`, store.Or{Left: store.Compare{Attr: store.AttrMember, Op: store.OpSw, Value: "usr_"}, Right: store.Compare{Attr: store.AttrMember, Op: store.OpEq, Value: "grp_1"}}},
+	} {
+		got, err := ParseGroupFilter(tt.in)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.in, err)
+		}
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Fatalf("%s: got %#v want %#v", tt.in, got, tt.want)
+		}
+	}
+	for _, in := range []string{`userName eq "a"`, `members eq true`, `members[value sw "a" and value ew "b"]`, `members[display eq "x"]`, `emails pr`, `members.display eq "x"`, `members.type eq "User"`, `title eq "x"`, `displayName eq true`} {
 		if f, err := ParseGroupFilter(in); err == nil {
 			t.Errorf("%s: accepted as %#v", in, f)
 		}

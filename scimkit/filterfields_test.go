@@ -112,11 +112,37 @@ func testFilterAnyAttribute(t *testing.T, mk envMaker) {
 	if n, _ := r.get("totalResults").(float64); n != 1 {
 		t.Errorf(".search on title: totalResults %v, want 1", r.get("totalResults"))
 	}
-	// Groups: displayName from the document too.
-	e.must(http.StatusCreated, e.do(http.MethodPost, "/Groups", e.token, map[string]any{"schemas": []any{GroupSchemaURI}, "displayName": "Eng"}))
-	r = e.must(http.StatusOK, e.do(http.MethodGet, "/Groups?filter="+url.QueryEscape(`displayName co "N"`), e.token, nil))
-	if n, _ := r.get("totalResults").(float64); n != 1 {
-		t.Errorf("groups displayName co: totalResults %v, want 1", r.get("totalResults"))
+	// Groups: members.value with every operator, case-exactly.
+	var aliceID string
+	for id, n := range names {
+		if n == a {
+			aliceID = id
+		}
+	}
+	e.must(http.StatusCreated, e.do(http.MethodPost, "/Groups", e.token, map[string]any{"schemas": []any{GroupSchemaURI}, "displayName": "Eng",
+		"members": []any{map[string]any{"value": aliceID}}}))
+	e.must(http.StatusCreated, e.do(http.MethodPost, "/Groups", e.token, map[string]any{"schemas": []any{GroupSchemaURI}, "displayName": "Empty"}))
+	for _, tc := range []struct {
+		filter string
+		want   []string
+	}{
+		{`displayName co "N"`, []string{"Eng"}},
+		{`members pr`, []string{"Eng"}},
+		{`not (members pr)`, []string{"Empty"}},
+		{`members.value sw "` + aliceID[:4] + `"`, []string{"Eng"}},
+		{`members co "` + aliceID[5:] + `"`, []string{"Eng"}},
+		{`members.value ne "` + aliceID + `"`, nil},
+		{`members[value eq "` + aliceID + `" or value ew "x"]`, []string{"Eng"}},
+	} {
+		r := e.must(http.StatusOK, e.do(http.MethodGet, "/Groups?filter="+url.QueryEscape(tc.filter), e.token, nil))
+		var got []string
+		res, _ := r.get("Resources").([]any)
+		for _, x := range res {
+			got = append(got, x.(map[string]any)["displayName"].(string))
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("groups %s: %v, want %v", tc.filter, got, tc.want)
+		}
 	}
 	e.scimErr(e.do(http.MethodGet, "/Groups?filter="+url.QueryEscape(`title eq "x"`), e.token, nil), http.StatusBadRequest, "invalidFilter")
 }

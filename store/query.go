@@ -40,7 +40,7 @@ const (
 	AttrEmail        Attr = "email"        // users: any of the emails' values; case-insensitive
 	AttrCreated      Attr = "created"      // users, groups; time
 	AttrLastModified Attr = "lastModified" // users, groups; time
-	AttrMember       Attr = "member"       // groups: has a member with this id; eq only
+	AttrMember       Attr = "member"       // groups: some member's id compares; case-exact; pr: has a member
 )
 
 // CaseExact reports whether string comparisons on a are case-sensitive.

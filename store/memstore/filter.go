@@ -346,13 +346,33 @@ func compileGroupFilter(ds *dirState, f store.Filter) (func(*store.DirectoryGrou
 		case store.AttrLastModified:
 			return tm(c, func(g *store.DirectoryGroup) time.Time { return g.UpdatedAt })
 		case store.AttrMember:
+			if c.Op == store.OpPr {
+				if c.Value != nil {
+					return nil, invalid("filter: member pr takes no value")
+				}
+				return func(g *store.DirectoryGroup) bool { return len(ds.members[g.ID]) > 0 }, nil
+			}
 			v, ok := c.Value.(string)
-			if c.Op != store.OpEq || !ok {
-				return nil, invalid("filter: member supports only eq with a string")
+			if !ok {
+				return nil, invalid("filter: member needs a string")
+			}
+			if c.Op == store.OpEq {
+				return func(g *store.DirectoryGroup) bool {
+					_, ok := ds.members[g.ID][v]
+					return ok
+				}, nil
+			}
+			p, err := stringPred(c)
+			if err != nil {
+				return nil, err
 			}
 			return func(g *store.DirectoryGroup) bool {
-				_, ok := ds.members[g.ID][v]
-				return ok
+				for id := range ds.members[g.ID] {
+					if p(id) {
+						return true
+					}
+				}
+				return false
 			}, nil
 		}
 		return nil, invalid("filter: unknown group attribute %q", c.Attr)

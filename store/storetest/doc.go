@@ -34,7 +34,7 @@
 // (a fresh database or schema; the suite's ids repeat across subtests). The
 // subtests are grouped per entity (Organizations, Domains, Connections,
 // PortalLinks, PortalSessions, Directories, DirectoryTokens, DirectoryUsers,
-// UserFilters, DirectoryGroups, Memberships, Events, LoginRequests,
+// UserFilters, FieldFilters, DirectoryGroups, Memberships, Events, LoginRequests,
 // AssertionIDs, Branding, APIKeys, Leases, DeleteExpired, Context,
 // Concurrency), so that one failing area can be run alone with
 // -run 'TestConformance/UserFilters'.

@@ -369,7 +369,7 @@ func (w *filterSQL) compare(c store.Compare) error {
 			w.emailType(c.EmailType)
 			w.b.WriteString(")")
 		case kindMember:
-			return invalid("filter: member supports eq only")
+			w.b.WriteString("EXISTS (SELECT 1 FROM group_members m WHERE m.group_id = g.id)")
 		case kindTime:
 			// A zero time is stored as itself: present means not zero.
 			w.b.WriteString(a.col + " <> ?")
@@ -410,7 +410,15 @@ func (w *filterSQL) compare(c store.Compare) error {
 			return invalid("filter: member needs a string value")
 		}
 		if c.Op != store.OpEq {
-			return invalid("filter: member supports eq only")
+			// Some member of the group compares: the members of each
+			// group of the directory, by the primary key.
+			cond, arg, err := stringCond(c.Op, v)
+			if err != nil {
+				return fmt.Errorf("filter on %s: %w", c.Attr, err)
+			}
+			w.b.WriteString("EXISTS (SELECT 1 FROM group_members m WHERE m.group_id = g.id AND m.member_id" + cond + ")")
+			w.args = append(w.args, arg)
+			return nil
 		}
 		// Driven by the member index: the groups of one member.
 		w.b.WriteString("g.id IN (SELECT m.group_id FROM group_members m WHERE m.member_id = ?)")

@@ -158,8 +158,9 @@ func TestFilterInvalid(t *testing.T) {
 	}
 	groupTests := []store.Filter{
 		store.Compare{Attr: store.AttrUserName, Op: store.OpEq, Value: "x"},
-		store.Compare{Attr: store.AttrMember, Op: store.OpNe, Value: "x"},
-		store.Compare{Attr: store.AttrMember, Op: store.OpPr},
+		store.Compare{Attr: store.AttrMember, Op: store.OpNe, Value: 1},
+		store.Compare{Attr: store.AttrMember, Op: store.OpPr, Value: "x"},
+		store.Compare{Attr: store.AttrMember, Op: "xx", Value: "x"},
 		store.Compare{Attr: store.AttrActive, Op: store.OpEq, Value: true},
 	}
 	for _, f := range groupTests {
