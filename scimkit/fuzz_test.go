@@ -25,6 +25,11 @@ func FuzzParseFilter(f *testing.F) {
 		`members[value eq "grp_1" or value eq "usr_2"]`,
 		`userName eq "x" or "1" eq "1"`,
 		`emails[type eq "work"].value eq`,
+		`title co "eng" and not (nickName pr)`,
+		`addresses[type eq "work" and locality eq "Paris"]`,
+		`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "m"`,
+		`emails[primary eq "True"] or phoneNumbers co "555"`,
+		`members co "usr" or members pr`,
 	} {
 		f.Add(s)
 	}
@@ -75,6 +80,10 @@ func checkFilter(t *testing.T, s string, f store.Filter, depth int) {
 	case store.Compare:
 		if f.Attr == "" || f.Op == "" || (f.Op == store.OpPr) != (f.Value == nil) {
 			t.Fatalf("%q: malformed compare %#v", s, f)
+		}
+	case store.Field, store.Some:
+		if _, err := store.CompileField(f); err != nil {
+			t.Fatalf("%q: the Store refuses %#v: %v", s, f, err)
 		}
 	default:
 		t.Fatalf("%q: unexpected node %T", s, f)
