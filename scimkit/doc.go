@@ -118,8 +118,10 @@
 // on a sub-attribute of a multi-valued attribute holds when it holds for
 // some value (emails.type ne "work": some email is not of type work). A
 // missing single-valued string compares as "", a missing boolean as
-// false. Refused with 400 invalidFilter: attributes the schemas do not
-// know, password, the read-only groups of a User, members.display,
+// false. A User's groups (groups, groups.value, groups[value eq "id"])
+// are read from the memberships: the groups the user is a direct member
+// of. Refused with 400 invalidFilter: attributes the schemas do not
+// know, password, groups.display, groups.type, members.display,
 // members.type and members.$ref (members are kept apart from the group's
 // document; members.value takes every operator, case-exactly), and
 // operators the type does not allow (title gt true, active co "t").
@@ -127,9 +129,10 @@
 // What a filter costs depends on the attribute:
 //
 //   - id, externalId, userName (Users), displayName (Groups), emails.value
-//     eq and sw (with or without a type), and members.value eq are
-//     answered from indexes: O(log n) in the directory's size; the other
-//     operators on members.value read the members of each group of the
+//     eq and sw (with or without a type), members.value eq and
+//     groups.value eq are answered from indexes: O(log n) in the
+//     directory's size; the other operators on members.value and
+//     groups.value read the memberships of each group (user) of the
 //     directory.
 //   - displayName (Users), name.givenName, name.familyName, active,
 //     emails with the other operators, meta.created and meta.lastModified

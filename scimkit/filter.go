@@ -394,6 +394,9 @@ func userLeaf(f string, e *filter.AttributeExpression) (store.Filter, error) {
 		return boolCompare(f, store.AttrActive, op, e.CompareValue)
 	case name == "emails" && (sub == "" || sub == "value"):
 		return stringCompare(f, store.AttrEmail, op, e.CompareValue)
+	case name == "groups" && (sub == "" || sub == "value"):
+		// The groups a user is a direct member of, from the memberships.
+		return stringCompare(f, store.AttrGroup, op, e.CompareValue)
 	case name == "emails" && sub == "type" && op == "eq":
 		return emailTypeCompare(f, op, e.CompareValue)
 	case name == "meta" && sub == "created":
@@ -443,6 +446,9 @@ func userValuePath(f string, vp *filter.ValuePath) (store.Filter, error) {
 	name, sub, err := attrName(f, vp.AttributePath, UserSchemaURI)
 	if err != nil {
 		return nil, err
+	}
+	if name == "groups" && sub == "" {
+		return memberValueFilter(f, store.AttrGroup, vp.ValueFilter, 0)
 	}
 	if name == "emails" && sub == "" {
 		// The forms the Store answers from its email index; any other
@@ -546,10 +552,12 @@ func groupValuePath(f string, vp *filter.ValuePath) (store.Filter, error) {
 	if name != "members" || sub != "" {
 		return someFilter(f, groupSchema(), vp)
 	}
-	return memberValueFilter(f, vp.ValueFilter, 0)
+	return memberValueFilter(f, store.AttrMember, vp.ValueFilter, 0)
 }
 
-func memberValueFilter(f string, e filter.Expression, depth int) (store.Filter, error) {
+// memberValueFilter translates members[...] (a == store.AttrMember) or a
+// User's groups[...] (store.AttrGroup): or-joined comparisons of value.
+func memberValueFilter(f string, a store.Attr, e filter.Expression, depth int) (store.Filter, error) {
 	if depth > maxFilterDepth {
 		return nil, filterErr(f, "nested too deeply")
 	}
@@ -557,15 +565,15 @@ func memberValueFilter(f string, e filter.Expression, depth int) (store.Filter, 
 	case *filter.AttributeExpression:
 		if e.AttributePath.URIPrefix == nil && e.AttributePath.SubAttribute == nil &&
 			strings.EqualFold(e.AttributePath.AttributeName, "value") {
-			return memberCompare(f, strings.ToLower(string(e.Operator)), e.CompareValue)
+			return stringCompare(f, a, strings.ToLower(string(e.Operator)), e.CompareValue)
 		}
 	case *filter.LogicalExpression:
 		if strings.EqualFold(string(e.Operator), "or") {
-			l, err := memberValueFilter(f, e.Left, childDepth(e, e.Left, depth))
+			l, err := memberValueFilter(f, a, e.Left, childDepth(e, e.Left, depth))
 			if err != nil {
 				return nil, err
 			}
-			r, err := memberValueFilter(f, e.Right, childDepth(e, e.Right, depth))
+			r, err := memberValueFilter(f, a, e.Right, childDepth(e, e.Right, depth))
 			if err != nil {
 				return nil, err
 			}

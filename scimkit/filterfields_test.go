@@ -96,7 +96,7 @@ func testFilterAnyAttribute(t *testing.T, mk envMaker) {
 	for _, f := range []string{
 		`favouriteColour eq "blue"`,
 		`title eq true`,
-		`groups.value eq "grp_1"`,
+		`groups.display eq "Eng"`,
 		`password eq "x"`,
 		ent + `:shoeSize eq "44"`,
 		`emails.primary gt true`,
@@ -142,6 +142,22 @@ func testFilterAnyAttribute(t *testing.T, mk envMaker) {
 		}
 		if !slices.Equal(got, tc.want) {
 			t.Errorf("groups %s: %v, want %v", tc.filter, got, tc.want)
+		}
+	}
+	// A User's read-only groups, from the memberships.
+	r = e.must(http.StatusOK, e.do(http.MethodGet, "/Groups?filter="+url.QueryEscape(`displayName eq "Eng"`), e.token, nil))
+	engID := r.str("Resources", "0", "id")
+	for _, tc := range []struct {
+		filter string
+		want   []string
+	}{
+		{`groups.value eq "` + engID + `"`, []string{a}},
+		{`groups[value eq "` + engID + `"]`, []string{a}},
+		{`groups pr`, []string{a}},
+		{`not (groups pr)`, []string{b, c}},
+	} {
+		if got := list(tc.filter); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.filter, got, tc.want)
 		}
 	}
 	e.scimErr(e.do(http.MethodGet, "/Groups?filter="+url.QueryEscape(`title eq "x"`), e.token, nil), http.StatusBadRequest, "invalidFilter")

@@ -41,10 +41,13 @@ const (
 	AttrCreated      Attr = "created"      // users, groups; time
 	AttrLastModified Attr = "lastModified" // users, groups; time
 	AttrMember       Attr = "member"       // groups: some member's id compares; case-exact; pr: has a member
+	AttrGroup        Attr = "group"        // users: some group the user is a direct member of compares by id; case-exact; pr: in a group
 )
 
 // CaseExact reports whether string comparisons on a are case-sensitive.
-func (a Attr) CaseExact() bool { return a == AttrID || a == AttrExternalID || a == AttrMember }
+func (a Attr) CaseExact() bool {
+	return a == AttrID || a == AttrExternalID || a == AttrMember || a == AttrGroup
+}
 
 // Op is a comparison operator, as in RFC 7644 section 3.4.2.2.
 type Op string

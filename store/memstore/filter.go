@@ -286,7 +286,9 @@ var userAttrs = map[store.Attr]func(store.Compare) (func(*store.DirectoryUser) b
 
 // compileUserFilter validates f and returns its predicate; a nil filter
 // matches every user.
-func compileUserFilter(f store.Filter) (func(*store.DirectoryUser) bool, error) {
+// groupsOf returns the ids of the groups a user is a direct member of; it
+// is called only while the predicate runs.
+func compileUserFilter(f store.Filter, groupsOf func(userID string) map[string]struct{}) (func(*store.DirectoryUser) bool, error) {
 	if deref(f) == nil {
 		if f != nil {
 			return nil, invalid("filter: nil node")
@@ -295,6 +297,9 @@ func compileUserFilter(f store.Filter) (func(*store.DirectoryUser) bool, error) 
 	}
 	raw := func(u *store.DirectoryUser) []byte { return u.Attributes }
 	return compileFilter(f, func(c store.Compare) (func(*store.DirectoryUser) bool, error) {
+		if c.Attr == store.AttrGroup && c.EmailType == "" {
+			return groupOfUserPred(c, groupsOf)
+		}
 		build, ok := userAttrs[c.Attr]
 		if !ok {
 			return nil, invalid("filter: unknown user attribute %q", c.Attr)
@@ -304,6 +309,29 @@ func compileUserFilter(f store.Filter) (func(*store.DirectoryUser) bool, error) 
 		}
 		return build(c)
 	}, raw)
+}
+
+// groupOfUserPred compiles a comparison on AttrGroup: some group of the
+// user compares.
+func groupOfUserPred(c store.Compare, groupsOf func(string) map[string]struct{}) (func(*store.DirectoryUser) bool, error) {
+	if c.Op == store.OpPr {
+		if c.Value != nil {
+			return nil, invalid("filter: group pr takes no value")
+		}
+		return func(u *store.DirectoryUser) bool { return len(groupsOf(u.ID)) > 0 }, nil
+	}
+	p, err := stringPred(c)
+	if err != nil {
+		return nil, err
+	}
+	return func(u *store.DirectoryUser) bool {
+		for gid := range groupsOf(u.ID) {
+			if p(gid) {
+				return true
+			}
+		}
+		return false
+	}, nil
 }
 
 // compileGroupFilter validates f and returns its predicate over the groups of
@@ -433,6 +461,12 @@ func (ds *dirState) userLookup(c store.Compare) ([]string, bool) {
 		return one(mapGet(ds.userByName, strings.ToLower(v)))
 	case store.AttrExternalID:
 		return one(mapGet(ds.userByExt, v))
+	case store.AttrGroup:
+		ids := make([]string, 0, len(ds.members[v]))
+		for id := range ds.members[v] {
+			ids = append(ids, id)
+		}
+		return ids, true
 	}
 	return nil, false
 }

@@ -209,6 +209,58 @@ var fieldFilterTests = []subtest{
 			}
 		}
 	}},
+	{"UserGroups", func(f *fixture) {
+		org := f.mkOrg()
+		d, other := f.mkDir(org.ID), f.mkDir(org.ID)
+		u1, u2, u3 := f.mkUser(d.ID, "alice", nil), f.mkUser(d.ID, "bob", nil), f.mkUser(d.ID, "carol", nil)
+		g1 := f.mkGroup(d.ID, "Admins", u1.ID)
+		g2 := f.mkGroup(d.ID, "Engineering", u1.ID, u2.ID, g1.ID)
+		f.mkGroup(d.ID, "Empty")
+		// A look-alike in another directory.
+		od := f.mkUser(other.ID, "alice", nil)
+		f.mkGroup(other.ID, "Admins", od.ID)
+		users := func(us ...*store.DirectoryUser) []string {
+			var out []string
+			for _, u := range us {
+				out = append(out, u.ID)
+			}
+			return out
+		}
+		for _, tc := range []struct {
+			filter store.Filter
+			want   []string
+		}{
+			{cmp(store.AttrGroup, store.OpEq, g1.ID), users(u1)},
+			{cmp(store.AttrGroup, store.OpEq, g2.ID), users(u1, u2)},
+			{cmp(store.AttrGroup, store.OpEq, strings.ToUpper(g2.ID)), nil},
+			{cmp(store.AttrGroup, store.OpEq, "grp_missing"), nil},
+			{cmp(store.AttrGroup, store.OpNe, g2.ID), users(u1)},
+			{cmp(store.AttrGroup, store.OpPr, nil), users(u1, u2)},
+			{store.Not{F: cmp(store.AttrGroup, store.OpPr, nil)}, users(u3)},
+			{cmp(store.AttrGroup, store.OpSw, g1.ID[:3]), users(u1, u2)},
+			{cmp(store.AttrGroup, store.OpEw, g1.ID[len(g1.ID)-2:]), users(u1)},
+			{cmp(store.AttrGroup, store.OpCo, "%"), nil},
+			{cmp(store.AttrGroup, store.OpGt, g1.ID), users(u1, u2)},
+			{cmp(store.AttrGroup, store.OpLe, g1.ID), users(u1)},
+			{store.And{Left: cmp(store.AttrGroup, store.OpEq, g2.ID), Right: cmp(store.AttrUserName, store.OpEq, "BOB")}, users(u2)},
+			{store.Or{Left: cmp(store.AttrGroup, store.OpEq, g1.ID), Right: cmp(store.AttrUserName, store.OpEq, "carol")}, users(u1, u3)},
+		} {
+			got, total := f.listUsers(d.ID, store.UserQuery{Filter: tc.filter, Limit: 10})
+			if !slices.Equal(got, tc.want) || total != len(tc.want) {
+				f.Errorf("users filter %s: %v (total %d), want %v", describe(tc.filter), got, total, tc.want)
+			}
+		}
+		for _, filter := range []store.Filter{
+			cmp(store.AttrGroup, store.OpEq, 1),
+			cmp(store.AttrGroup, store.OpPr, "x"),
+			cmp(store.AttrGroup, "xx", "x"),
+		} {
+			_, _, err := f.s.ListDirectoryUsers(f.ctx, d.ID, store.UserQuery{Filter: filter, Limit: 10})
+			f.is(err, store.ErrInvalid, "filter %s", describe(filter))
+		}
+		_, _, err := f.s.ListDirectoryGroups(f.ctx, d.ID, store.GroupQuery{Filter: cmp(store.AttrGroup, store.OpEq, g1.ID), Limit: 10})
+		f.is(err, store.ErrInvalid, "groups filtered by group")
+	}},
 	{"InvalidFields", func(f *fixture) {
 		dir := seedFieldUsers(f)
 		S := store.FieldString

@@ -31,6 +31,7 @@ const (
 	kindTime
 	kindEmail  // users: EXISTS over directory_user_emails
 	kindMember // groups: EXISTS over group_members
+	kindGroup  // users: EXISTS over group_members
 )
 
 type attrCol struct {
@@ -47,6 +48,7 @@ var userAttrs = map[store.Attr]attrCol{
 	store.AttrFamilyName:   {"u.family_name_lower", kindString},
 	store.AttrActive:       {"u.active", kindBool},
 	store.AttrEmail:        {"", kindEmail},
+	store.AttrGroup:        {"", kindGroup},
 	store.AttrCreated:      {"u.created_at", kindTime},
 	store.AttrLastModified: {"u.updated_at", kindTime},
 }
@@ -370,6 +372,9 @@ func (w *filterSQL) compare(c store.Compare) error {
 			w.b.WriteString(")")
 		case kindMember:
 			w.b.WriteString("EXISTS (SELECT 1 FROM group_members m WHERE m.group_id = g.id)")
+		case kindGroup:
+			w.b.WriteString("EXISTS (SELECT 1 FROM group_members m WHERE m.member_id = u.id AND m.directory_id = ?)")
+			w.args = append(w.args, w.dir)
 		case kindTime:
 			// A zero time is stored as itself: present means not zero.
 			w.b.WriteString(a.col + " <> ?")
@@ -423,6 +428,26 @@ func (w *filterSQL) compare(c store.Compare) error {
 		// Driven by the member index: the groups of one member.
 		w.b.WriteString("g.id IN (SELECT m.group_id FROM group_members m WHERE m.member_id = ?)")
 		w.args = append(w.args, v)
+		return nil
+	case kindGroup:
+		v, ok := c.Value.(string)
+		if !ok {
+			return invalid("filter: group needs a string value")
+		}
+		if c.Op == store.OpEq {
+			// Driven by the primary key: the members of one group.
+			w.b.WriteString("u.id IN (SELECT m.member_id FROM group_members m WHERE m.group_id = ?)")
+			w.args = append(w.args, v)
+			return nil
+		}
+		// Some group of the user compares: the user's memberships, by
+		// the member index.
+		cond, arg, err := stringCond(c.Op, v)
+		if err != nil {
+			return fmt.Errorf("filter on %s: %w", c.Attr, err)
+		}
+		w.b.WriteString("EXISTS (SELECT 1 FROM group_members m WHERE m.member_id = u.id AND m.directory_id = ? AND m.group_id" + cond + ")")
+		w.args = append(w.args, w.dir, arg)
 		return nil
 	}
 	v, ok := c.Value.(string)
@@ -543,7 +568,7 @@ func childLookup(f store.Filter) bool {
 			return false
 		}
 		return n.Attr == store.AttrEmail && (n.Op == store.OpEq || n.Op == store.OpSw) ||
-			n.Attr == store.AttrMember && n.Op == store.OpEq
+			(n.Attr == store.AttrMember || n.Attr == store.AttrGroup) && n.Op == store.OpEq
 	}
 	return false
 }
