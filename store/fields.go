@@ -316,7 +316,7 @@ func compileSome(s Some) (func(map[string]any) bool, error) {
 	path := s.Path
 	return func(doc map[string]any) bool {
 		found := false
-		walk(doc, path, func(v any, _ bool) bool {
+		walk(doc, path, func(v any) bool {
 			if v == nil {
 				return true
 			}
@@ -479,7 +479,7 @@ func compileField(f Field) (func(map[string]any) bool, error) {
 func anyValue(path []string, p func(any) bool) func(map[string]any) bool {
 	return func(doc map[string]any) bool {
 		found := false
-		walk(doc, path, func(v any, _ bool) bool {
+		walk(doc, path, func(v any) bool {
 			found = p(v)
 			return !found
 		})
@@ -489,17 +489,17 @@ func anyValue(path []string, p func(any) bool) func(map[string]any) bool {
 
 // walk calls yield with each value at path in doc (nil for a missing one;
 // the elements of arrays on the way) until yield returns false.
-func walk(doc any, path []string, yield func(v any, inArray bool) bool) bool {
+func walk(doc any, path []string, yield func(v any) bool) bool {
 	if len(path) == 0 {
 		if l, ok := doc.([]any); ok {
 			for _, e := range l {
-				if !yield(e, true) {
+				if !yield(e) {
 					return false
 				}
 			}
 			return true
 		}
-		return yield(doc, false)
+		return yield(doc)
 	}
 	switch x := doc.(type) {
 	case map[string]any:
