@@ -150,8 +150,7 @@
 //     ./store/sqlitestore/ -args -storetest.fieldusers=100000; absolute
 //     times there were several times those of an idle machine). An and
 //     with an indexed condition (userName eq "x" and title eq "y") reads
-//     only the rows the index
-//     selects.
+//     only the rows the index selects.
 //
 // sortBy supports id, externalId, userName, displayName, name.givenName,
 // name.familyName, emails (the primary one), meta.created and
