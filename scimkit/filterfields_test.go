@@ -88,6 +88,10 @@ func testFilterAnyAttribute(t *testing.T, mk envMaker) {
 		{`userName eq "bob@example.com" and title co "manager"`, []string{b}},
 		{`userName eq "bob@example.com" and title co "nothing"`, nil},
 		{`meta.created ge "2026-01-01T00:00:00Z" and title pr`, []string{a, b}},
+		// Values are data: no SQL, no patterns.
+		{`title eq "x' OR '1'='1"`, nil},
+		{`title co "%"`, nil},
+		{`title sw "_"`, nil},
 	} {
 		if got := list(tc.filter); !slices.Equal(got, tc.want) {
 			t.Errorf("%s: %v, want %v", tc.filter, got, tc.want)
