@@ -193,6 +193,10 @@ const maxFieldNodes = 64
 // decoded once per row; conditions on indexed attributes that f requires
 // of every row (the conjuncts of a top-level And without a Field) narrow
 // the pass. It returns nil when f has no Field or Some node.
+//
+// The pass and the query that uses its ids are two statements: a user
+// changed between them is judged on the document the pass read, as if the
+// filter had run a moment earlier.
 func (s *Store) fieldSets(ctx context.Context, table, alias string, attrs map[store.Attr]attrCol, directoryID string, f store.Filter) ([][]string, error) {
 	var leaves []store.Filter
 	if err := collectFields(f, &leaves, 0); err != nil {
