@@ -121,7 +121,8 @@
 // false. A User's groups (groups, groups.value, groups[value eq "id"])
 // are read from the memberships: the groups the user is a direct member
 // of. Refused with 400 invalidFilter: attributes the schemas do not
-// know, password, groups.display, groups.type, members.display,
+// know, meta sub-attributes other than created and lastModified,
+// password, groups.display, groups.type, members.display,
 // members.type and members.$ref (members are kept apart from the group's
 // document; members.value takes every operator, case-exactly), and
 // operators the type does not allow (title gt true, active co "t").

@@ -244,7 +244,14 @@ func (s *Store) fieldSets(ctx context.Context, table, alias string, attrs map[st
 	sets := make([][]string, len(leaves))
 	var id string
 	var raw sql.RawBytes
-	for rows.Next() {
+	for n := 0; rows.Next(); n++ {
+		if n%1024 == 1023 {
+			// A Local database runs the statement to its end whatever
+			// ctx says; the pass stops here instead.
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
 		if err := rows.Scan(&id, &raw); err != nil {
 			return nil, s.wrap(err)
 		}
