@@ -28,7 +28,7 @@ type Routing struct {
 // Errors wrap ErrInvalidEmail for a malformed address and ErrNoSSO when the
 // domain is not verified by any organization or the organization has no
 // active connection; other errors come from the Store.
-func Route(ctx context.Context, st store.Store, email string) (*Routing, error) {
+func Route(ctx context.Context, st RouteStore, email string) (*Routing, error) {
 	e, err := ParseEmail(email)
 	if err != nil {
 		return nil, err

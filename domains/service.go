@@ -39,7 +39,7 @@ const VerifiedByDNS = "dns"
 // other field selects the documented default.
 type Config struct {
 	// Store keeps domains and events. Required.
-	Store store.Store
+	Store Store
 
 	// Resolver looks up TXT records. Default: net.DefaultResolver. Every
 	// lookup runs under LookupTimeout whatever the Resolver does.

@@ -39,7 +39,7 @@ const (
 // Config configures a Server. Store and BaseURL are required.
 type Config struct {
 	// Store keeps directories, tokens, users, groups and events. Required.
-	Store store.Store
+	Store Store
 
 	// BaseURL is the absolute URL where the Server is mounted, such as
 	// "https://app.example.com/scim". A directory's SCIM endpoint is
@@ -95,7 +95,7 @@ type Config struct {
 // http.Handler serving /{directory}/Users, /{directory}/Groups and the
 // discovery endpoints, plus the management API used by the portal.
 type Server struct {
-	st       store.Store
+	st       Store
 	base     string
 	hook     func(ctx context.Context, c *Change) error
 	outside  OutsideDomainPolicy

@@ -45,7 +45,7 @@ func (s UserState) String() string {
 // move from one IdP to another, the old directory's active copy must not
 // outweigh a deactivation in the live one). The users of the active
 // directories that match are returned too.
-func UserStatus(ctx context.Context, st store.Store, orgID, email string) (UserState, []store.DirectoryUser, error) {
+func UserStatus(ctx context.Context, st UserStatusStore, orgID, email string) (UserState, []store.DirectoryUser, error) {
 	found, err := st.FindDirectoryUsersByEmail(ctx, orgID, email)
 	if err != nil {
 		return UserUnknown, nil, err

@@ -24,7 +24,7 @@ import (
 type Config struct {
 	// Store keeps connections, pending login requests, the replay cache and
 	// events. Required.
-	Store store.Store
+	Store Store
 
 	// BaseURL is the public URL where the handler is mounted, for example
 	// "https://app.example.com/sso". ACS, metadata and callback URLs are
@@ -107,7 +107,7 @@ type Config struct {
 type SSO struct {
 	cfg    Config
 	base   *url.URL
-	st     store.Store
+	st     Store
 	log    *slog.Logger
 	now    func() time.Time
 	rand   io.Reader

@@ -1,0 +1,30 @@
+package ssokit
+
+import (
+	"context"
+	"time"
+
+	"github.com/onboardkit/onboardkit/domains"
+	"github.com/onboardkit/onboardkit/store"
+)
+
+// Store is what an SSO handler needs from a Store: connections, login flow
+// state (pending requests and the replay cache), the verified domains and
+// connections that route a login by email, events, and the lease of its
+// background work. Every store.Store is a Store.
+type Store interface {
+	domains.RouteStore
+	CreateConnection(ctx context.Context, c *store.Connection, events ...store.Event) error
+	GetConnection(ctx context.Context, id string) (*store.Connection, error)
+	ListConnectionsByProtocol(ctx context.Context, p store.Protocol) ([]store.Connection, error)
+	UpdateConnection(ctx context.Context, id string, fn func(*store.Connection) ([]store.Event, error)) (*store.Connection, error)
+	DeleteConnection(ctx context.Context, id string, events ...store.Event) error
+	CreateLoginRequest(ctx context.Context, r *store.LoginRequest) error
+	ConsumeLoginRequest(ctx context.Context, id string, now time.Time, events ...store.Event) (*store.LoginRequest, error)
+	CompleteLogin(ctx context.Context, c store.LoginCompletion, accept func(*store.LoginFacts) ([]store.Event, error)) (*store.LoginRequest, error)
+	AppendEvents(ctx context.Context, events ...store.Event) ([]store.Event, error)
+	AcquireLease(ctx context.Context, name, holder string, now, until time.Time) (bool, error)
+	ReleaseLease(ctx context.Context, name, holder string) error
+}
+
+var _ Store = store.Store(nil)
