@@ -575,7 +575,7 @@ func (p *Portal) ssoTestOpen(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	lr, err := p.st.ConsumeLoginRequest(ctx, ssoTicketID(tok), p.now().UTC())
+	lr, err := p.st.ConsumeLoginRequest(ctx, ssoTicketID(tok), store.LoginRequestMatch{}, p.now().UTC())
 	switch {
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrExpired):
 		p.renderTestStartProblem(w, r, http.StatusGone, "This test link has expired or was already used",

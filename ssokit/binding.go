@@ -55,6 +55,17 @@ func (s *SSO) setBindingCookie(w http.ResponseWriter, v string) {
 	})
 }
 
+// presentedBinding returns the digest of the browser-binding cookie r
+// presents, to match against a pending request's Binding; nil when r has
+// none.
+func presentedBinding(r *http.Request) []byte {
+	c, err := r.Cookie(bindingCookie)
+	if err != nil || !secret.Valid(c.Value, bindingPrefix) {
+		return nil
+	}
+	return secret.Digest(c.Value)
+}
+
 // boundTo reports whether r presents the cookie whose digest is want.
 func boundTo(r *http.Request, want []byte) bool {
 	c, err := r.Cookie(bindingCookie)

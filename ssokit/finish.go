@@ -97,6 +97,9 @@ func (s *SSO) complete(w http.ResponseWriter, r *http.Request, l *login) (stale 
 	if e != nil {
 		lc.EmailDomain, lc.Email, lc.OrgID = e.Domain, e.String(), conn.OrgID
 	}
+	if lc.RequestID != "" {
+		lc.Binding = presentedBinding(r)
+	}
 	lr := l.lr
 	asserted := *p
 	var refusal *LoginError
@@ -128,6 +131,9 @@ func (s *SSO) complete(w http.ResponseWriter, r *http.Request, l *login) (stale 
 	switch {
 	case refusal != nil:
 		return l.deny(refusal, true)
+	case errors.Is(err, store.ErrMismatch) && got != nil:
+		s.refused(w, r, conn, nil, checkRequest(r, conn, got), false)
+		return false
 	case errors.As(err, &rle):
 		// The request belongs to another connection or browser: it stays
 		// pending, for its own.

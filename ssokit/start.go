@@ -176,7 +176,7 @@ func (s *SSO) newLoginRequest(w http.ResponseWriter, r *http.Request, conn *stor
 // belongs to conn and to this browser. A request that fails the check is
 // returned with the refusal, consumed.
 func (s *SSO) consumeRequest(r *http.Request, conn *store.Connection, id string) (*store.LoginRequest, *LoginError) {
-	lr, err := s.st.ConsumeLoginRequest(r.Context(), id, s.now().UTC())
+	lr, err := s.st.ConsumeLoginRequest(r.Context(), id, store.LoginRequestMatch{}, s.now().UTC())
 	if le := requestError(err, id); le != nil {
 		return nil, le
 	}

@@ -20,7 +20,7 @@ type Store interface {
 	UpdateConnection(ctx context.Context, id string, fn func(*store.Connection) ([]store.Event, error)) (*store.Connection, error)
 	DeleteConnection(ctx context.Context, id string, events ...store.Event) error
 	CreateLoginRequest(ctx context.Context, r *store.LoginRequest) error
-	ConsumeLoginRequest(ctx context.Context, id string, now time.Time, events ...store.Event) (*store.LoginRequest, error)
+	ConsumeLoginRequest(ctx context.Context, id string, match store.LoginRequestMatch, now time.Time, events ...store.Event) (*store.LoginRequest, error)
 	CompleteLogin(ctx context.Context, c store.LoginCompletion, accept func(*store.LoginFacts) ([]store.Event, error)) (*store.LoginRequest, error)
 	AppendEvents(ctx context.Context, events ...store.Event) ([]store.Event, error)
 	AcquireLease(ctx context.Context, name, holder string, now, until time.Time) (bool, error)

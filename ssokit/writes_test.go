@@ -39,9 +39,9 @@ func (c *writeCounter) CreateLoginRequest(ctx context.Context, r *store.LoginReq
 	return c.Store.CreateLoginRequest(ctx, r)
 }
 
-func (c *writeCounter) ConsumeLoginRequest(ctx context.Context, id string, now time.Time, events ...store.Event) (*store.LoginRequest, error) {
+func (c *writeCounter) ConsumeLoginRequest(ctx context.Context, id string, match store.LoginRequestMatch, now time.Time, events ...store.Event) (*store.LoginRequest, error) {
 	c.record("ConsumeLoginRequest")
-	return c.Store.ConsumeLoginRequest(ctx, id, now, events...)
+	return c.Store.ConsumeLoginRequest(ctx, id, match, now, events...)
 }
 
 func (c *writeCounter) ConsumeAssertionID(ctx context.Context, connectionID, assertionID string, expiresAt, now time.Time, events ...store.Event) error {

@@ -32,6 +32,11 @@ var (
 	// ErrUsed: a single-use secret has already been consumed.
 	ErrUsed = errors.New("store: already used")
 
+	// ErrMismatch: a conditional consume found the row but it belongs to
+	// another party than the one named: a login request of another
+	// connection or started in another browser. The row is left as it was.
+	ErrMismatch = errors.New("store: belongs to another party")
+
 	// ErrRevoked: a secret (portal link, directory token, API key) was revoked.
 	ErrRevoked = errors.New("store: revoked")
 )

@@ -380,11 +380,14 @@ type LoginStore interface {
 	CreateLoginRequest(ctx context.Context, r *LoginRequest) error
 
 	// ConsumeLoginRequest removes and returns the request id, in one guarded
-	// write: of concurrent calls exactly one gets it. ErrNotFound when absent
-	// or already consumed; ErrExpired when it expired at or before now (it is
-	// removed all the same). events are appended in the same write only when
-	// the call succeeds (not on ErrNotFound or ErrExpired).
-	ConsumeLoginRequest(ctx context.Context, id string, now time.Time, events ...Event) (*LoginRequest, error)
+	// write: of concurrent calls exactly one gets it. With a match that names
+	// a connection the consume is conditional: a request of another
+	// connection, or bound to another browser, is left pending and returned
+	// with ErrMismatch (so that the caller can tell which). ErrNotFound when
+	// absent or already consumed; ErrExpired when it matched and expired at
+	// or before now (it is removed all the same). events are appended in the
+	// same write only when the call succeeds.
+	ConsumeLoginRequest(ctx context.Context, id string, match LoginRequestMatch, now time.Time, events ...Event) (*LoginRequest, error)
 
 	// ConsumeAssertionID records that the assertion id of the connection has
 	// been used, keeping it until expiresAt. ErrAlreadyExists when it is
@@ -397,9 +400,11 @@ type LoginStore interface {
 	// CompleteLogin is the one write that accepts a verified login, all or
 	// nothing: when c.ConnectionVersion is not 0 it checks that the
 	// connection still has that Version (ErrConflict when it changed or is
-	// gone); it consumes the pending request c.RequestID when set
-	// (ErrNotFound when absent or already consumed, ErrExpired when it
-	// expired at or before c.Now); it records c.AssertionID when set, as
+	// gone); it consumes the pending request c.RequestID when set, if it
+	// is of c.ConnectionID and bound to c.Binding (ErrNotFound when absent
+	// or already consumed; ErrMismatch, with the request left pending and
+	// returned, when it is another connection's or browser's; ErrExpired
+	// when it expired at or before c.Now); it records c.AssertionID when set, as
 	// ConsumeAssertionID does (ErrAlreadyExists for a replay). Once those
 	// checks pass it reads the facts c names (the verified domain
 	// c.EmailDomain, the directory users of c.Email in c.OrgID), calls

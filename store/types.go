@@ -1,6 +1,7 @@
 package store
 
 import (
+	"crypto/subtle"
 	"encoding/json"
 	"slices"
 	"time"
@@ -403,13 +404,39 @@ type LoginRequest struct {
 	ExpiresAt    time.Time
 }
 
+// LoginRequestMatch names whose pending login request a conditional
+// ConsumeLoginRequest may take. The zero value matches every request.
+type LoginRequestMatch struct {
+	// ConnectionID, when set, must be the request's ConnectionID, and
+	// Binding its Binding (an empty Binding, on either side, never
+	// matches).
+	ConnectionID string
+	Binding      []byte
+}
+
+// Matches reports whether the pending request r may be consumed under m:
+// when m names a connection, r must be of that connection and carry m's
+// non-empty Binding. The bindings are compared in constant time.
+func (m LoginRequestMatch) Matches(r *LoginRequest) bool {
+	if m.ConnectionID == "" {
+		return true
+	}
+	return r.ConnectionID == m.ConnectionID && len(m.Binding) > 0 &&
+		subtle.ConstantTimeCompare(r.Binding, m.Binding) == 1
+}
+
 // LoginCompletion names what CompleteLogin checks and writes at once.
 type LoginCompletion struct {
 	ConnectionID string // required
 	// ConnectionVersion, when not 0, is the Version of the connection the
 	// login was verified against; it must still be current.
 	ConnectionVersion int64
-	RequestID         string // the pending request to consume, if any
+	// RequestID is the pending request to consume, if any. It is consumed
+	// only if its ConnectionID is ConnectionID and its Binding is Binding
+	// (an empty Binding never matches): the request of another connection
+	// or browser is left pending.
+	RequestID string
+	Binding   []byte
 	// AssertionID, when set, is recorded in the replay cache until
 	// AssertionExpiresAt (required with it).
 	AssertionID        string

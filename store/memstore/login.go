@@ -2,6 +2,7 @@ package memstore
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/onboardkit/onboardkit/store"
@@ -26,9 +27,9 @@ func (s *Store) CreateLoginRequest(ctx context.Context, r *store.LoginRequest) e
 	return nil
 }
 
-// ConsumeLoginRequest removes and returns the request id; ErrExpired when it
-// expired at or before now (it is removed all the same).
-func (s *Store) ConsumeLoginRequest(ctx context.Context, id string, now time.Time, events ...store.Event) (*store.LoginRequest, error) {
+// ConsumeLoginRequest removes and returns the request id if it matches;
+// ErrExpired when it expired at or before now (it is removed all the same).
+func (s *Store) ConsumeLoginRequest(ctx context.Context, id string, match store.LoginRequestMatch, now time.Time, events ...store.Event) (*store.LoginRequest, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -47,6 +48,10 @@ func (s *Store) ConsumeLoginRequest(ctx context.Context, id string, now time.Tim
 	r, ok := s.logins[id]
 	if !ok {
 		return nil, notFound("login request %q", id)
+	}
+	if !match.Matches(r) {
+		out := cloneLogin(r)
+		return &out, mismatch(id)
 	}
 	delete(s.logins, id)
 	if !r.ExpiresAt.After(now) {
@@ -114,6 +119,10 @@ func (s *Store) CompleteLogin(ctx context.Context, c store.LoginCompletion, acce
 		if !ok {
 			return nil, notFound("login request %q", c.RequestID)
 		}
+		if !(store.LoginRequestMatch{ConnectionID: c.ConnectionID, Binding: c.Binding}).Matches(r) {
+			out := cloneLogin(r)
+			return &out, mismatch(c.RequestID)
+		}
 		if !r.ExpiresAt.After(now) {
 			return nil, store.ErrExpired
 		}
@@ -155,4 +164,8 @@ func (s *Store) CompleteLogin(ctx context.Context, c store.LoginCompletion, acce
 	}
 	s.appendLocked(events)
 	return req, nil
+}
+
+func mismatch(id string) error {
+	return fmt.Errorf("%w: login request %q is another connection's or browser's", store.ErrMismatch, id)
 }

@@ -46,7 +46,7 @@ func TestDeadlineBoundsTheWriterQueue(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.ConsumeLoginRequest(ctx, "req_1", now); !errors.Is(err, store.ErrNotFound) {
+	if _, err := st.ConsumeLoginRequest(ctx, "req_1", store.LoginRequestMatch{}, now); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("the abandoned write was made: %v", err)
 	}
 }

@@ -93,7 +93,7 @@ var concurrencyTests = []subtest{
 	{"ConsumeLoginRequest", func(f *fixture) {
 		f.ok(f.s.CreateLoginRequest(f.ctx, &store.LoginRequest{ID: "req_1", ConnectionID: "conn_1", Protocol: store.ProtocolSAML, CreatedAt: t0, ExpiresAt: at(time.Hour)}), "CreateLoginRequest")
 		errs := race(workers, func(int) error {
-			r, err := f.s.ConsumeLoginRequest(f.ctx, "req_1", at(time.Minute))
+			r, err := f.s.ConsumeLoginRequest(f.ctx, "req_1", store.LoginRequestMatch{}, at(time.Minute))
 			if err == nil && r.ID != "req_1" {
 				return fmt.Errorf("consumed %q", r.ID)
 			}
@@ -105,11 +105,11 @@ var concurrencyTests = []subtest{
 	}},
 	{"CompleteLoginRequest", func(f *fixture) {
 		conn := f.mkConn(f.mkOrg().ID, store.ProtocolSAML)
-		f.ok(f.s.CreateLoginRequest(f.ctx, &store.LoginRequest{ID: "req_1", ConnectionID: conn.ID, Protocol: store.ProtocolSAML, CreatedAt: t0, ExpiresAt: at(time.Hour)}), "CreateLoginRequest")
+		f.ok(f.s.CreateLoginRequest(f.ctx, &store.LoginRequest{ID: "req_1", ConnectionID: conn.ID, Protocol: store.ProtocolSAML, Binding: []byte("browser"), CreatedAt: t0, ExpiresAt: at(time.Hour)}), "CreateLoginRequest")
 		c := f.lastCursor()
 		errs := race(workers, func(i int) error {
 			// Each call has its own assertion id: only the request is shared.
-			_, err := f.s.CompleteLogin(f.ctx, store.LoginCompletion{ConnectionID: conn.ID, ConnectionVersion: conn.Version, RequestID: "req_1",
+			_, err := f.s.CompleteLogin(f.ctx, store.LoginCompletion{ConnectionID: conn.ID, ConnectionVersion: conn.Version, RequestID: "req_1", Binding: []byte("browser"),
 				AssertionID: fmt.Sprintf("_a%d", i), AssertionExpiresAt: at(time.Hour), Now: at(time.Minute)},
 				func(*store.LoginFacts) ([]store.Event, error) {
 					return []store.Event{f.ev("login.succeeded", "org_1", "conn_1")}, nil
@@ -121,6 +121,28 @@ var concurrencyTests = []subtest{
 		}
 		if n := len(f.eventsAfter(c)); n != 1 {
 			f.Fatalf("%d events appended, want 1", n)
+		}
+	}},
+	{"ConsumeLoginRequestMatch", func(f *fixture) {
+		// Half the callers present another browser's binding: they are
+		// refused and leave the request; of the rest exactly one gets it.
+		f.ok(f.s.CreateLoginRequest(f.ctx, &store.LoginRequest{ID: "req_1", ConnectionID: "conn_1", Protocol: store.ProtocolOIDC, Binding: []byte("browser"), CreatedAt: t0, ExpiresAt: at(time.Hour)}), "CreateLoginRequest")
+		errs := race(workers, func(i int) error {
+			m := store.LoginRequestMatch{ConnectionID: "conn_1", Binding: []byte("browser")}
+			if i%2 == 1 {
+				m.Binding = []byte("another browser")
+			}
+			_, err := f.s.ConsumeLoginRequest(f.ctx, "req_1", m, at(time.Minute))
+			switch {
+			case i%2 == 1 && err == nil:
+				return errors.New("another browser's call consumed the request")
+			case i%2 == 0 && errors.Is(err, store.ErrMismatch):
+				return fmt.Errorf("the browser's own call was refused: %w", err)
+			}
+			return err
+		})
+		if wins := outcomes(f.T, "conditional ConsumeLoginRequest", errs, store.ErrNotFound, store.ErrMismatch); wins != 1 {
+			f.Fatalf("%d concurrent conditional ConsumeLoginRequest calls succeeded, want exactly 1", wins)
 		}
 	}},
 	{"CompleteLoginAssertion", func(f *fixture) {

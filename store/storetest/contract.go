@@ -26,10 +26,10 @@ var loginEventTests = []subtest{
 		}
 		mk("req_1", at(time.Hour))
 		c := f.lastCursor()
-		_, err := f.s.ConsumeLoginRequest(f.ctx, "req_1", at(time.Minute), f.badEvent())
+		_, err := f.s.ConsumeLoginRequest(f.ctx, "req_1", store.LoginRequestMatch{}, at(time.Minute), f.badEvent())
 		f.is(err, store.ErrInvalid, "ConsumeLoginRequest with an invalid event")
 		f.noEventsSince(c, "ConsumeLoginRequest with an invalid event")
-		got, err := f.s.ConsumeLoginRequest(f.ctx, "req_1", at(time.Minute), f.ev("login.started", "org_1", "req_1"))
+		got, err := f.s.ConsumeLoginRequest(f.ctx, "req_1", store.LoginRequestMatch{}, at(time.Minute), f.ev("login.started", "org_1", "req_1"))
 		f.ok(err, "ConsumeLoginRequest with an event (the invalid call must not have consumed it)")
 		if got.ID != "req_1" {
 			f.Fatalf("ConsumeLoginRequest returned %q", got.ID)
@@ -37,14 +37,55 @@ var loginEventTests = []subtest{
 		f.wantEventTypes(c, "ConsumeLoginRequest", "login.started")
 
 		c = f.lastCursor()
-		_, err = f.s.ConsumeLoginRequest(f.ctx, "req_1", at(time.Minute), f.ev("login.started", "org_1", "req_1"))
+		_, err = f.s.ConsumeLoginRequest(f.ctx, "req_1", store.LoginRequestMatch{}, at(time.Minute), f.ev("login.started", "org_1", "req_1"))
 		f.is(err, store.ErrNotFound, "second ConsumeLoginRequest")
 		mk("req_2", at(time.Minute))
-		_, err = f.s.ConsumeLoginRequest(f.ctx, "req_2", at(time.Minute), f.ev("login.started", "org_1", "req_2"))
+		_, err = f.s.ConsumeLoginRequest(f.ctx, "req_2", store.LoginRequestMatch{}, at(time.Minute), f.ev("login.started", "org_1", "req_2"))
 		f.is(err, store.ErrExpired, "ConsumeLoginRequest of an expired request")
-		_, err = f.s.ConsumeLoginRequest(f.ctx, "req_2", t0)
+		_, err = f.s.ConsumeLoginRequest(f.ctx, "req_2", store.LoginRequestMatch{}, t0)
 		f.is(err, store.ErrNotFound, "an expired request is removed all the same")
 		f.noEventsSince(c, "failed ConsumeLoginRequest calls")
+	}},
+	{"ConsumeLoginRequestMatch", func(f *fixture) {
+		mk := func(id, connID string, binding []byte) {
+			f.Helper()
+			f.ok(f.s.CreateLoginRequest(f.ctx, &store.LoginRequest{ID: id, ConnectionID: connID, Protocol: store.ProtocolOIDC, Binding: binding, CreatedAt: t0, ExpiresAt: at(time.Hour)}), "CreateLoginRequest %s", id)
+		}
+		mk("req_1", "conn_1", []byte("browser 1"))
+		mk("req_unbound", "conn_1", nil)
+		c := f.lastCursor()
+		for _, tc := range []struct {
+			id    string
+			match store.LoginRequestMatch
+		}{
+			{"req_1", store.LoginRequestMatch{ConnectionID: "conn_2", Binding: []byte("browser 1")}},
+			{"req_1", store.LoginRequestMatch{ConnectionID: "conn_1", Binding: []byte("browser 2")}},
+			{"req_1", store.LoginRequestMatch{ConnectionID: "conn_1"}},
+			{"req_unbound", store.LoginRequestMatch{ConnectionID: "conn_1"}},
+			{"req_unbound", store.LoginRequestMatch{ConnectionID: "conn_1", Binding: []byte("browser 1")}},
+		} {
+			got, err := f.s.ConsumeLoginRequest(f.ctx, tc.id, tc.match, at(time.Minute), f.ev("login.callback", "org_1", tc.id))
+			f.is(err, store.ErrMismatch, "ConsumeLoginRequest(%s, %+v)", tc.id, tc.match)
+			if got == nil || got.ID != tc.id || got.ConnectionID != "conn_1" {
+				f.Fatalf("ConsumeLoginRequest(%s, %+v) returned %+v with ErrMismatch, want the request", tc.id, tc.match, got)
+			}
+		}
+		f.noEventsSince(c, "mismatched ConsumeLoginRequest calls")
+		_, err := f.s.ConsumeLoginRequest(f.ctx, "req_missing", store.LoginRequestMatch{ConnectionID: "conn_1", Binding: []byte("browser 1")}, at(time.Minute))
+		f.is(err, store.ErrNotFound, "conditional ConsumeLoginRequest of an unknown id")
+		got, err := f.s.ConsumeLoginRequest(f.ctx, "req_1", store.LoginRequestMatch{ConnectionID: "conn_1", Binding: []byte("browser 1")}, at(time.Minute), f.ev("login.callback", "org_1", "req_1"))
+		f.ok(err, "ConsumeLoginRequest of a matching request (the mismatched calls must have left it)")
+		if got.ID != "req_1" || string(got.Binding) != "browser 1" {
+			f.Fatalf("ConsumeLoginRequest returned %+v", got)
+		}
+		f.wantEventTypes(c, "conditional ConsumeLoginRequest", "login.callback")
+		_, err = f.s.ConsumeLoginRequest(f.ctx, "req_1", store.LoginRequestMatch{ConnectionID: "conn_1", Binding: []byte("browser 1")}, at(time.Minute))
+		f.is(err, store.ErrNotFound, "second conditional ConsumeLoginRequest")
+		mk("req_2", "conn_1", []byte("browser 1"))
+		_, err = f.s.ConsumeLoginRequest(f.ctx, "req_2", store.LoginRequestMatch{ConnectionID: "conn_1", Binding: []byte("browser 1")}, at(2*time.Hour))
+		f.is(err, store.ErrExpired, "conditional ConsumeLoginRequest of an expired request")
+		_, err = f.s.ConsumeLoginRequest(f.ctx, "req_2", store.LoginRequestMatch{}, t0)
+		f.is(err, store.ErrNotFound, "an expired matching request is removed all the same")
 	}},
 	{"ConsumeAssertionIDEvents", func(f *fixture) {
 		exp := at(5 * time.Minute)
@@ -74,7 +115,7 @@ var completeLoginTests = []subtest{
 				Binding: []byte("binding"), ReturnTo: "/app", Test: true, CreatedAt: t0, ExpiresAt: expires}), "CreateLoginRequest %s", id)
 		}
 		mkReq("req_1", at(time.Hour))
-		lc := store.LoginCompletion{ConnectionID: conn.ID, ConnectionVersion: conn.Version, RequestID: "req_1",
+		lc := store.LoginCompletion{ConnectionID: conn.ID, ConnectionVersion: conn.Version, RequestID: "req_1", Binding: []byte("binding"),
 			AssertionID: "_a1", AssertionExpiresAt: at(time.Hour), Now: at(time.Minute)}
 		succeeded := func(*store.LoginFacts) ([]store.Event, error) {
 			return []store.Event{f.ev("login.succeeded", org.ID, conn.ID)}, nil
@@ -92,7 +133,7 @@ var completeLoginTests = []subtest{
 			f.Helper()
 			f.noEventsSince(c, what)
 			// The request is still pending and the assertion id unused.
-			if _, err := f.s.CompleteLogin(f.ctx, store.LoginCompletion{ConnectionID: conn.ID, RequestID: "req_1", AssertionID: "_a1", AssertionExpiresAt: at(time.Hour), Now: at(time.Minute)},
+			if _, err := f.s.CompleteLogin(f.ctx, store.LoginCompletion{ConnectionID: conn.ID, RequestID: "req_1", Binding: []byte("binding"), AssertionID: "_a1", AssertionExpiresAt: at(time.Hour), Now: at(time.Minute)},
 				func(*store.LoginFacts) ([]store.Event, error) { return nil, errProbe }); !errors.Is(err, errProbe) {
 				f.Fatalf("after %s: the request or the assertion id was written (probe got %v)", what, err)
 			}
@@ -124,6 +165,29 @@ var completeLoginTests = []subtest{
 		f.is(err, store.ErrConflict, "CompleteLogin of a missing connection at a version")
 		nothingWritten("a version conflict")
 
+		// The request of another browser, or of another connection, is
+		// left pending and returned with ErrMismatch.
+		elsewhere := lc
+		elsewhere.Binding = []byte("another browser")
+		got, err := f.s.CompleteLogin(f.ctx, elsewhere, refusedUnseen("another browser's request"))
+		f.is(err, store.ErrMismatch, "CompleteLogin of another browser's request")
+		if got == nil || got.ID != "req_1" || string(got.Binding) != "binding" {
+			f.Fatalf("CompleteLogin of another browser's request returned %+v, want the request", got)
+		}
+		unbound := lc
+		unbound.Binding = nil
+		_, err = f.s.CompleteLogin(f.ctx, unbound, refusedUnseen("a request without a binding"))
+		f.is(err, store.ErrMismatch, "CompleteLogin without a binding")
+		conn2 := f.mkConn(org.ID, store.ProtocolSAML)
+		foreign := lc
+		foreign.ConnectionID, foreign.ConnectionVersion = conn2.ID, conn2.Version
+		got, err = f.s.CompleteLogin(f.ctx, foreign, refusedUnseen("another connection's request"))
+		f.is(err, store.ErrMismatch, "CompleteLogin of another connection's request")
+		if got == nil || got.ConnectionID != conn.ID {
+			f.Fatalf("CompleteLogin of another connection's request returned %+v, want the request", got)
+		}
+		nothingWritten("a mismatched request")
+
 		// accept refuses.
 		refused := errors.New("refused by accept")
 		var seen *store.LoginRequest
@@ -137,14 +201,14 @@ var completeLoginTests = []subtest{
 		nothingWritten("accept's refusal")
 
 		// Success.
-		got, err := f.s.CompleteLogin(f.ctx, lc, succeeded)
+		got, err = f.s.CompleteLogin(f.ctx, lc, succeeded)
 		f.ok(err, "CompleteLogin")
 		if got == nil || got.ID != "req_1" || !got.ExpiresAt.Equal(at(time.Hour)) {
 			f.Fatalf("CompleteLogin returned %+v", got)
 		}
 		f.wantEventTypes(c, "CompleteLogin", "login.succeeded")
 		c = f.lastCursor()
-		_, err = f.s.ConsumeLoginRequest(f.ctx, "req_1", at(time.Minute))
+		_, err = f.s.ConsumeLoginRequest(f.ctx, "req_1", store.LoginRequestMatch{}, at(time.Minute))
 		f.is(err, store.ErrNotFound, "the completed request")
 		f.is(f.s.ConsumeAssertionID(f.ctx, conn.ID, "_a1", at(time.Hour), at(time.Minute)), store.ErrAlreadyExists, "the completed assertion id")
 
@@ -155,19 +219,19 @@ var completeLoginTests = []subtest{
 		_, err = f.s.CompleteLogin(f.ctx, replay, refusedUnseen("a replay"))
 		f.is(err, store.ErrAlreadyExists, "CompleteLogin with a used assertion id")
 		f.noEventsSince(c, "a replay")
-		r2, err := f.s.ConsumeLoginRequest(f.ctx, "req_2", at(time.Minute))
+		r2, err := f.s.ConsumeLoginRequest(f.ctx, "req_2", store.LoginRequestMatch{}, at(time.Minute))
 		f.ok(err, "the request of a refused replay is still pending")
 		f.equal("request", r2.ID, "req_2")
 
 		// Unknown and expired requests.
-		_, err = f.s.CompleteLogin(f.ctx, store.LoginCompletion{ConnectionID: conn.ID, RequestID: "req_missing", Now: t0}, refusedUnseen("an unknown request"))
+		_, err = f.s.CompleteLogin(f.ctx, store.LoginCompletion{ConnectionID: conn.ID, RequestID: "req_missing", Binding: []byte("binding"), Now: t0}, refusedUnseen("an unknown request"))
 		f.is(err, store.ErrNotFound, "CompleteLogin of an unknown request")
 		mkReq("req_3", at(time.Minute))
-		_, err = f.s.CompleteLogin(f.ctx, store.LoginCompletion{ConnectionID: conn.ID, RequestID: "req_3", AssertionID: "_a3", AssertionExpiresAt: at(time.Hour), Now: at(time.Minute)}, refusedUnseen("an expired request"))
+		_, err = f.s.CompleteLogin(f.ctx, store.LoginCompletion{ConnectionID: conn.ID, RequestID: "req_3", Binding: []byte("binding"), AssertionID: "_a3", AssertionExpiresAt: at(time.Hour), Now: at(time.Minute)}, refusedUnseen("an expired request"))
 		f.is(err, store.ErrExpired, "CompleteLogin of an expired request")
 		f.noEventsSince(c, "unknown and expired requests")
 		f.ok(f.s.ConsumeAssertionID(f.ctx, conn.ID, "_a3", at(time.Hour), at(time.Minute)), "the assertion id of an expired request stays unused")
-		_, err = f.s.ConsumeLoginRequest(f.ctx, "req_3", at(time.Minute))
+		_, err = f.s.ConsumeLoginRequest(f.ctx, "req_3", store.LoginRequestMatch{}, at(time.Minute))
 		f.is(err, store.ErrExpired, "the expired request is left for ConsumeLoginRequest or DeleteExpired")
 
 		// An assertion id whose expiry passed is no replay.

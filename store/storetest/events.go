@@ -207,13 +207,13 @@ var loginRequestTests = []subtest{
 		want := normalized(r)
 		r.Binding[0] ^= 0xff
 		f.is(f.s.CreateLoginRequest(f.ctx, r), store.ErrAlreadyExists, "CreateLoginRequest with a taken id")
-		got, err := f.s.ConsumeLoginRequest(f.ctx, "req_1", at(time.Minute))
+		got, err := f.s.ConsumeLoginRequest(f.ctx, "req_1", store.LoginRequestMatch{}, at(time.Minute))
 		f.ok(err, "ConsumeLoginRequest")
 		f.utcOnly("ConsumeLoginRequest", got)
 		f.equal("ConsumeLoginRequest", got, want)
-		_, err = f.s.ConsumeLoginRequest(f.ctx, "req_1", at(time.Minute))
+		_, err = f.s.ConsumeLoginRequest(f.ctx, "req_1", store.LoginRequestMatch{}, at(time.Minute))
 		f.is(err, store.ErrNotFound, "second ConsumeLoginRequest")
-		_, err = f.s.ConsumeLoginRequest(f.ctx, "req_missing", at(time.Minute))
+		_, err = f.s.ConsumeLoginRequest(f.ctx, "req_missing", store.LoginRequestMatch{}, at(time.Minute))
 		f.is(err, store.ErrNotFound, "ConsumeLoginRequest of an unknown id")
 		// Once consumed, the id may be used again.
 		f.ok(f.s.CreateLoginRequest(f.ctx, &store.LoginRequest{ID: "req_1", ConnectionID: "conn_1", Protocol: store.ProtocolSAML, CreatedAt: t0, ExpiresAt: at(time.Hour)}), "CreateLoginRequest reusing a consumed id")
@@ -221,9 +221,9 @@ var loginRequestTests = []subtest{
 	{"Expired", func(f *fixture) {
 		for _, now := range []time.Time{at(10 * time.Minute), at(11 * time.Minute)} {
 			f.ok(f.s.CreateLoginRequest(f.ctx, &store.LoginRequest{ID: "req_1", ConnectionID: "conn_1", Protocol: store.ProtocolSAML, CreatedAt: t0, ExpiresAt: at(10 * time.Minute)}), "CreateLoginRequest")
-			_, err := f.s.ConsumeLoginRequest(f.ctx, "req_1", now)
+			_, err := f.s.ConsumeLoginRequest(f.ctx, "req_1", store.LoginRequestMatch{}, now)
 			f.is(err, store.ErrExpired, "ConsumeLoginRequest at %v", now)
-			_, err = f.s.ConsumeLoginRequest(f.ctx, "req_1", t0)
+			_, err = f.s.ConsumeLoginRequest(f.ctx, "req_1", store.LoginRequestMatch{}, t0)
 			f.is(err, store.ErrNotFound, "ConsumeLoginRequest after an expired one was consumed")
 		}
 	}},
@@ -240,9 +240,9 @@ var loginRequestTests = []subtest{
 			f.is(f.s.CreateLoginRequest(f.ctx, &r), store.ErrInvalid, "CreateLoginRequest with %s", name)
 		}
 		f.is(f.s.CreateLoginRequest(f.ctx, nil), store.ErrInvalid, "CreateLoginRequest(nil)")
-		_, err := f.s.ConsumeLoginRequest(f.ctx, "", t0)
+		_, err := f.s.ConsumeLoginRequest(f.ctx, "", store.LoginRequestMatch{}, t0)
 		f.is(err, store.ErrInvalid, "ConsumeLoginRequest(\"\")")
-		_, err = f.s.ConsumeLoginRequest(f.ctx, "req_1", t0)
+		_, err = f.s.ConsumeLoginRequest(f.ctx, "req_1", store.LoginRequestMatch{}, t0)
 		f.is(err, store.ErrNotFound, "login request after invalid creates")
 	}},
 }

@@ -242,7 +242,7 @@ var deleteExpiredTests = []subtest{
 			f.Fatalf("DeleteExpired removed %d rows, want 6", n)
 		}
 		for id, want := range map[string]error{"req_old": store.ErrNotFound, "req_now": store.ErrNotFound, "req_live": nil} {
-			_, err := f.s.ConsumeLoginRequest(f.ctx, id, t0)
+			_, err := f.s.ConsumeLoginRequest(f.ctx, id, store.LoginRequestMatch{}, t0)
 			if !errors.Is(err, want) {
 				f.Fatalf("login request %s after DeleteExpired: %v, want %v", id, err, want)
 			}

@@ -259,7 +259,7 @@ func testDeleteOrganization(f *fixture) {
 	f.is(err, store.ErrNotFound, "directory user of a deleted organization")
 	_, err = f.s.GetDirectoryGroup(f.ctx, dir.ID, g.ID)
 	f.is(err, store.ErrNotFound, "directory group of a deleted organization")
-	_, err = f.s.ConsumeLoginRequest(f.ctx, "req_1", t0)
+	_, err = f.s.ConsumeLoginRequest(f.ctx, "req_1", store.LoginRequestMatch{}, t0)
 	f.is(err, store.ErrNotFound, "login request of a deleted organization")
 	_, err = f.s.GetBranding(f.ctx, org.ID)
 	f.is(err, store.ErrNotFound, "branding of a deleted organization")

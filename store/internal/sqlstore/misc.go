@@ -26,9 +26,12 @@ func (s *Store) CreateLoginRequest(ctx context.Context, r *store.LoginRequest) e
 // ConsumeLoginRequest removes and returns the request id: a single DELETE
 // ... RETURNING, so that of concurrent callers exactly one gets the row.
 //
-// With events it runs in a transaction that appends them only when the
-// request was found unexpired; the expired request is deleted all the same.
-func (s *Store) ConsumeLoginRequest(ctx context.Context, id string, now time.Time, events ...Event) (*store.LoginRequest, error) {
+// With a match the DELETE is guarded by the request's connection and
+// binding, and a request it leaves is read back to tell ErrMismatch from
+// ErrNotFound. With events it runs in a transaction that appends them only
+// when the request was found unexpired; the expired request is deleted all
+// the same.
+func (s *Store) ConsumeLoginRequest(ctx context.Context, id string, match store.LoginRequestMatch, now time.Time, events ...Event) (*store.LoginRequest, error) {
 	if id == "" {
 		return nil, invalid("login request id is required")
 	}
@@ -38,23 +41,23 @@ func (s *Store) ConsumeLoginRequest(ctx context.Context, id string, now time.Tim
 	if err := store.ValidateEvents(events); err != nil {
 		return nil, err
 	}
-	const q = `DELETE FROM login_requests WHERE id = ? RETURNING ` + loginCols
+	q, args := `DELETE FROM login_requests WHERE id = ? RETURNING `+loginCols, []any{id}
+	if match.ConnectionID != "" {
+		q = `DELETE FROM login_requests WHERE id = ? AND connection_id = ? AND binding = ? RETURNING ` + loginCols
+		args = append(args, match.ConnectionID, nb(match.Binding))
+	}
 	var r store.LoginRequest
 	scan := func(rw *row) error {
-		err := rw.Scan(&r.ID, &r.ConnectionID, &r.OrgID, &r.Protocol, bc(&r.Binding), &r.Nonce, &r.CodeVerifier, &r.ReturnTo, &r.Test, tc(&r.CreatedAt), tc(&r.ExpiresAt))
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("login request")
-		}
-		if err != nil {
-			return s.wrap(err)
+		if err := s.scanLoginRequest(rw, &r); err != nil {
+			return err
 		}
 		if !r.ExpiresAt.After(now) {
 			return store.ErrExpired
 		}
 		return nil
 	}
-	if len(events) == 0 {
-		if err := scan(s.writeOneRow(ctx, q, id)); err != nil {
+	if len(events) == 0 && match.ConnectionID == "" {
+		if err := scan(s.writeOneRow(ctx, q, args...)); err != nil {
 			return nil, err
 		}
 		return &r, nil
@@ -62,25 +65,52 @@ func (s *Store) ConsumeLoginRequest(ctx context.Context, id string, now time.Tim
 	expired := false
 	err := s.write(ctx, func(t *tx) error {
 		expired = false
-		err := scan(t.queryRow(q, id))
-		if errors.Is(err, store.ErrExpired) {
+		err := scan(t.queryRow(q, args...))
+		switch {
+		case errors.Is(err, store.ErrNotFound) && match.ConnectionID != "":
+			return s.unmatchedLoginRequest(t, id, &r)
+		case errors.Is(err, store.ErrExpired):
 			// Commit the deletion, without the events.
 			expired = true
 			return nil
-		}
-		if err != nil {
+		case err != nil:
 			return err
 		}
 		_, err = t.appendEvents(events)
 		return err
 	})
-	if err != nil {
+	switch {
+	case errors.Is(err, store.ErrMismatch):
+		return &r, err
+	case err != nil:
 		return nil, err
-	}
-	if expired {
+	case expired:
 		return nil, store.ErrExpired
 	}
 	return &r, nil
+}
+
+// scanLoginRequest scans a row of loginCols into r; ErrNotFound when there
+// is none.
+func (s *Store) scanLoginRequest(rw *row, r *store.LoginRequest) error {
+	err := rw.Scan(&r.ID, &r.ConnectionID, &r.OrgID, &r.Protocol, bc(&r.Binding), &r.Nonce, &r.CodeVerifier, &r.ReturnTo, &r.Test, tc(&r.CreatedAt), tc(&r.ExpiresAt))
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound("login request")
+	}
+	if err != nil {
+		return s.wrap(err)
+	}
+	return nil
+}
+
+// unmatchedLoginRequest tells why a guarded DELETE left the request id: it
+// reads the request into r and returns ErrMismatch, or ErrNotFound when
+// there is none.
+func (s *Store) unmatchedLoginRequest(t *tx, id string, r *store.LoginRequest) error {
+	if err := s.scanLoginRequest(t.queryRow(`SELECT `+loginCols+` FROM login_requests WHERE id = ?`, id), r); err != nil {
+		return err
+	}
+	return fmt.Errorf("%w: login request %s is another connection's or browser's", store.ErrMismatch, id)
 }
 
 // insertAssertionSQL records an assertion id, or renews one whose expiry
@@ -138,9 +168,9 @@ func (s *Store) CompleteLogin(ctx context.Context, c store.LoginCompletion, acce
 	if accept == nil {
 		return nil, invalid("accept function is required")
 	}
-	var req *store.LoginRequest
+	var req, mismatched *store.LoginRequest
 	err := s.write(ctx, func(t *tx) error {
-		req = nil
+		req, mismatched = nil, nil
 		checkVersion := func() error {
 			var v int64
 			err := t.queryRow(`SELECT version FROM connections WHERE id = ?`+s.d.ForShare, c.ConnectionID).Scan(&v)
@@ -163,24 +193,28 @@ func (s *Store) CompleteLogin(ctx context.Context, c store.LoginCompletion, acce
 			// and a second to tell the failures apart. The connection row
 			// is share-locked until commit, so an update waits for the
 			// login rather than slip in before it completes.
-			q, args := `DELETE FROM login_requests WHERE id = ? RETURNING `+loginCols, []any{c.RequestID}
+			q, args := `DELETE FROM login_requests WHERE id = ? AND connection_id = ? AND binding = ?`, []any{c.RequestID, c.ConnectionID, nb(c.Binding)}
 			if c.ConnectionVersion != 0 {
-				q = `DELETE FROM login_requests WHERE id = ? AND EXISTS (SELECT 1 FROM connections WHERE id = ? AND version = ?` + s.d.ForShare + `) RETURNING ` + loginCols
+				q += ` AND EXISTS (SELECT 1 FROM connections WHERE id = ? AND version = ?` + s.d.ForShare + `)`
 				args = append(args, c.ConnectionID, c.ConnectionVersion)
 			}
 			var r store.LoginRequest
-			err := t.queryRow(q, args...).
-				Scan(&r.ID, &r.ConnectionID, &r.OrgID, &r.Protocol, bc(&r.Binding), &r.Nonce, &r.CodeVerifier, &r.ReturnTo, &r.Test, tc(&r.CreatedAt), tc(&r.ExpiresAt))
-			if errors.Is(err, sql.ErrNoRows) {
+			err := s.scanLoginRequest(t.queryRow(q+` RETURNING `+loginCols, args...), &r)
+			if errors.Is(err, store.ErrNotFound) {
 				if c.ConnectionVersion != 0 {
 					if err := checkVersion(); err != nil {
 						return err
 					}
 				}
-				return notFound("login request")
+				if err := s.unmatchedLoginRequest(t, c.RequestID, &r); errors.Is(err, store.ErrMismatch) {
+					mismatched = &r
+					return err
+				} else if err != nil {
+					return err
+				}
 			}
 			if err != nil {
-				return s.wrap(err)
+				return err
 			}
 			if !r.ExpiresAt.After(c.Now) {
 				return store.ErrExpired
@@ -228,7 +262,7 @@ func (s *Store) CompleteLogin(ctx context.Context, c store.LoginCompletion, acce
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return mismatched, err
 	}
 	return req, nil
 }
