@@ -4,9 +4,9 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/onboardkit/onboardkit/store"
 )
@@ -24,11 +24,12 @@ func (s *SSO) handleACSGet(w http.ResponseWriter, r *http.Request) {
 // expected audience and destination) comes from the URL path, never from
 // the message.
 //
-// The connection row is cached between requests: the write that accepts
-// the login checks that the cached Version is still current, and a refusal
-// made with a cached row is only reported once the stored row is known not
-// to have changed. Either way a changed connection sends the response
-// through once more with the stored row.
+// It verifies the response without the Store, then accepts the login with
+// one Store write (acceptSAML), then answers. The connection row may come
+// from the cache: the write checks that its Version is still current, and
+// a refusal reached with a cached row is only reported once the stored row
+// is known to be the same. When the row changed, the response is accepted
+// once more with the stored row; the first attempt wrote nothing.
 func (s *SSO) handleACS(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("connection")
 	conn, cached, err := s.cachedConnection(r.Context(), id)
@@ -39,45 +40,78 @@ func (s *SSO) handleACS(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	raw, relayState, err := s.readSAMLPost(w, r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	now := s.now().UTC()
+	v := s.acceptSAML(r, conn, raw, relayState, now)
+	if stale := errors.Is(v.err, store.ErrConflict); stale || cached && v.committed == nil {
+		fresh, changed, err := s.storedConnection(r.Context(), conn)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if stale || changed {
+			conn = fresh
+			v = s.acceptSAML(r, conn, raw, relayState, now)
+		}
+	}
+	switch {
+	case errors.Is(v.err, store.ErrConflict):
+		s.fail(w, r, fmt.Errorf("ssokit: connection %s changed twice during one login; try again", id))
+	case v.err != nil:
+		s.fail(w, r, v.err)
+	case v.refused != nil:
+		s.refuseSAML(w, r, conn, v)
+	default:
+		s.loggedIn(w, r, conn, v.committed)
+	}
+}
+
+// acceptSAML verifies a SAML response posted to conn's ACS (verifySAML)
+// and, when it passes, commits the login (commitLogin).
+func (s *SSO) acceptSAML(r *http.Request, conn *store.Connection, raw []byte, relayState string, now time.Time) *samlVerdict {
+	v := s.verifySAML(conn, raw, relayState, now)
+	if v.login == nil {
+		return v
+	}
+	c, err := s.commitLogin(r, v.login)
+	switch {
+	case err != nil:
+		v.err = err
+	case c.refused != nil:
+		v.refused = c.refused
+		if c.requestRefused {
+			v.requestID = "" // the request is the problem: leave it
+		}
+	default:
+		v.committed = c
+	}
+	return v
+}
+
+// readSAMLPost reads the SAMLResponse and RelayState of an HTTP-POST
+// binding, within Config.MaxResponseSize.
+func (s *SSO) readSAMLPost(w http.ResponseWriter, r *http.Request) (raw []byte, relayState string, err error) {
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxResponseSize)
 	if err := r.ParseForm(); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			s.fail(w, r, fmt.Errorf("%w: body larger than %d bytes", ErrBadRequest, s.cfg.MaxResponseSize))
-			return
+			return nil, "", fmt.Errorf("%w: body larger than %d bytes", ErrBadRequest, s.cfg.MaxResponseSize)
 		}
-		s.fail(w, r, fmt.Errorf("%w: %v", ErrBadRequest, err))
-		return
+		return nil, "", fmt.Errorf("%w: %v", ErrBadRequest, err)
 	}
 	b64 := r.PostForm.Get("SAMLResponse")
 	if b64 == "" {
-		s.fail(w, r, fmt.Errorf("%w: no SAMLResponse", ErrBadRequest))
-		return
+		return nil, "", fmt.Errorf("%w: no SAMLResponse", ErrBadRequest)
 	}
-	raw, err := base64.StdEncoding.DecodeString(stripSpace(b64))
+	raw, err = base64.StdEncoding.DecodeString(stripSpace(b64))
 	if err != nil {
-		s.fail(w, r, fmt.Errorf("%w: SAMLResponse is not base64", ErrBadRequest))
-		return
+		return nil, "", fmt.Errorf("%w: SAMLResponse is not base64", ErrBadRequest)
 	}
-	relayState := r.PostForm.Get("RelayState")
-	if !s.consumeSAML(w, r, conn, cached, raw, relayState) {
-		return
-	}
-	// The connection changed since it was read: once more with the stored
-	// row, which is final.
-	conn, err = s.getConnection(r.Context(), id)
-	if err == nil && conn.Protocol != store.ProtocolSAML {
-		err = ErrConnectionNotFound
-	}
-	if err != nil {
-		s.forgetConnection(id)
-		s.fail(w, r, err)
-		return
-	}
-	s.rememberConnection(conn)
-	if s.consumeSAML(w, r, conn, false, raw, relayState) {
-		s.fail(w, r, fmt.Errorf("ssokit: connection %s changed twice during one login; try again", id))
-	}
+	return raw, r.PostForm.Get("RelayState"), nil
 }
 
 func stripSpace(s string) string {
@@ -92,108 +126,87 @@ func stripSpace(s string) string {
 	}, s)
 }
 
-// consumeSAML checks a SAML response posted to conn's ACS and completes
-// the login, or reports why not. It reports stale, having written nothing,
-// when conn may have changed since it was read: when the final write finds
-// another Version, or when a refusal was reached with a cached row
-// (cached) that the Store no longer holds.
-//
-// The pending request named by the (not yet verified) InResponseTo is
-// consumed by the final write, together with the assertion id, when the
-// response passed every check; its id is only trusted once the signed
-// InResponseTo matches it (checkSAMLResponse). On a refusal the request is
-// consumed first instead, so that a test flow gets its diagnosis and a
-// problem with the request itself (unknown, expired, another connection or
-// browser) is the one reported. A connection that is not active serves
-// test flows only, so it consumes the request before anything else, to
-// learn whether this is one.
-func (s *SSO) consumeSAML(w http.ResponseWriter, r *http.Request, conn *store.Connection, cached bool, raw []byte, relayState string) (stale bool) {
-	ctx := r.Context()
-	now := s.now().UTC()
-	var (
-		requestID string
-		lr        *store.LoginRequest // once consumed
-		consumed  bool
-	)
-	// deny reports a refusal, or stale when conn came from the cache and
-	// changed since.
-	deny := func(le *LoginError, record bool) (stale bool) {
-		if cached && s.connectionChanged(ctx, conn) {
-			return true
-		}
-		if requestID != "" && !consumed {
-			var rle *LoginError
-			if lr, rle = s.consumeBoundRequest(r, conn, requestID); rle != nil {
-				s.refused(w, r, conn, nil, rle, false)
-				return false
-			}
-		}
-		s.refused(w, r, conn, lr, le, record)
-		return false
-	}
+// samlVerdict is what acceptSAML decided about a SAML response.
+type samlVerdict struct {
+	// requestID is the pending request the response answers, read from
+	// the (not yet verified) InResponseTo: the write consumes it only if
+	// the signed value matches it (checkSAMLResponse). "" for an
+	// IdP-initiated response, and when the request is not to be touched
+	// by a refusal (the problem is the request itself).
+	requestID string
+	login     *login     // the verified login, to commit
+	committed *committed // the login accepted
+	refused   *LoginError
+	// record: the refusal is worth an event even without a request of
+	// this browser (the signature verified).
+	record bool
+	err    error // a failure that is not the response's fault, or store.ErrConflict
+}
+
+// verifySAML checks a SAML response posted to conn's ACS, without the
+// Store: the message and its signature, its binding to this connection,
+// request and time, and the profile's email.
+func (s *SSO) verifySAML(conn *store.Connection, raw []byte, relayState string, now time.Time) *samlVerdict {
 	sp, err := s.samlSPFor(conn)
 	if err != nil {
-		if cached && s.connectionChanged(ctx, conn) {
-			return true
-		}
-		s.fail(w, r, err)
-		return false
+		return &samlVerdict{err: err}
 	}
 	pr, le := parseSAMLResponse(raw)
 	if le != nil {
-		s.refused(w, r, conn, nil, le, false)
-		return false
+		return &samlVerdict{refused: le}
 	}
-	requestID = pr.root.SelectAttrValue("InResponseTo", "")
+	requestID := pr.root.SelectAttrValue("InResponseTo", "")
 	if requestID == "" {
 		requestID = unsignedSubjectInResponseTo(pr)
 	}
 	if len(requestID) > 256 {
-		s.refused(w, r, conn, nil, refuse(ReasonRequestUnknown, "InResponseTo too long"), false)
-		return false
+		return &samlVerdict{refused: refuse(ReasonRequestUnknown, "InResponseTo too long")}
 	}
+	v := &samlVerdict{requestID: requestID}
 	if requestID == "" && !sp.allowIdPInitiated {
-		return deny(refuse(ReasonUnsolicited, "IdP-initiated login is not enabled for this connection"), false)
-	}
-	if conn.State != store.ConnectionActive {
-		// Consuming the request cannot be undone: first make sure the
-		// connection is not active by now.
-		if cached && s.connectionChanged(ctx, conn) {
-			return true
-		}
-		if requestID != "" {
-			var rle *LoginError
-			lr, rle = s.consumeBoundRequest(r, conn, requestID)
-			if rle != nil {
-				s.refused(w, r, conn, nil, rle, false)
-				return false
-			}
-			consumed = true
-		}
-		if !usable(conn, lr != nil && lr.Test) {
-			return deny(refuse(ReasonConnectionInactive, "the connection is %s", conn.State), false)
-		}
+		v.refused = refuse(ReasonUnsolicited, "IdP-initiated login is not enabled for this connection")
+		return v
 	}
 	res, le := s.verifySAMLResponse(sp, pr, now)
 	if le != nil {
-		return deny(le, false)
+		v.refused = le
+		return v
 	}
-	if le := s.checkSAMLResponse(sp, res, requestID, now); le != nil {
-		return deny(le, true)
+	v.record = true // the signature verified
+	if v.refused = s.checkSAMLResponse(sp, res, requestID, now); v.refused != nil {
+		return v
 	}
 	p := samlProfile(conn, res)
 	if requestID == "" {
 		p.IdPInitiated = true
 		p.ReturnTo = sanitizeReturnTo(relayState, s.allow)
 	}
-	lc := store.LoginCompletion{
-		ConnectionID: conn.ID, ConnectionVersion: conn.Version,
+	e, le := profileEmail(conn, p)
+	if le != nil {
+		v.refused = le
+		return v
+	}
+	v.login = &login{conn: conn, profile: p, email: e, commit: store.LoginCompletion{
+		ConnectionID: conn.ID, ConnectionVersion: conn.Version, RequestID: requestID,
 		AssertionID: res.AssertionID, AssertionExpiresAt: replayExpiry(res, s.cfg.ClockSkew), Now: now,
+	}}
+	return v
+}
+
+// refuseSAML reports a refused SAML response. The pending request it names
+// is consumed first (when it is this connection's and this browser's), so
+// that a test flow gets its diagnosis; a request of another connection or
+// browser is left alone, and that is the refusal reported.
+func (s *SSO) refuseSAML(w http.ResponseWriter, r *http.Request, conn *store.Connection, v *samlVerdict) {
+	var lr *store.LoginRequest
+	if v.requestID != "" {
+		var le *LoginError
+		if lr, le = s.consumeRequest(r, conn, v.requestID); le != nil {
+			s.refused(w, r, conn, nil, le, false)
+			return
+		}
 	}
-	if !consumed {
-		lc.RequestID = requestID
-	}
-	return s.complete(w, r, &login{conn: conn, lr: lr, profile: p, commit: lc, deny: deny, requeue: consumed})
+	s.refused(w, r, conn, lr, v.refused, v.record)
 }
 
 // unsignedSubjectInResponseTo returns the InResponseTo of the assertion's
@@ -208,22 +221,4 @@ func unsignedSubjectInResponseTo(pr *parsedResponse) string {
 		return ""
 	}
 	return d.SelectAttrValue("InResponseTo", "")
-}
-
-// consumeBoundRequest consumes the pending request id for a response posted
-// to conn's ACS. A request of another connection or another browser is put
-// back untouched (the Store has no read without consuming) and refused.
-func (s *SSO) consumeBoundRequest(r *http.Request, conn *store.Connection, id string) (*store.LoginRequest, *LoginError) {
-	ctx := r.Context()
-	lr, le := s.consumeRequest(r, conn, id)
-	if le == nil {
-		return lr, nil
-	}
-	if lr != nil {
-		restored := *lr
-		if err := s.st.CreateLoginRequest(ctx, &restored); err != nil {
-			s.log.LogAttrs(ctx, slog.LevelError, "ssokit: restoring a login request", slog.String("connection", lr.ConnectionID), slog.Any("err", err))
-		}
-	}
-	return nil, le
 }

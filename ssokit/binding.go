@@ -65,12 +65,3 @@ func presentedBinding(r *http.Request) []byte {
 	}
 	return secret.Digest(c.Value)
 }
-
-// boundTo reports whether r presents the cookie whose digest is want.
-func boundTo(r *http.Request, want []byte) bool {
-	c, err := r.Cookie(bindingCookie)
-	if err != nil || !secret.Valid(c.Value, bindingPrefix) || len(want) == 0 {
-		return false
-	}
-	return secret.Equal(secret.Digest(c.Value), want)
-}

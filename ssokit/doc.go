@@ -49,25 +49,30 @@
 //     requests signed when the connection asks; OIDC authorization code
 //     flow with PKCE S256 and nonce).
 //  4. The ACS or callback takes the connection from its URL, verifies the
-//     message and builds a Profile. One Store write then accepts the login
-//     (store.CompleteLogin): it consumes the pending request, checks it
-//     belongs to the connection and carries this browser's binding,
-//     records the assertion id in the replay cache shared by every app
-//     instance, reads the email's verified domain and the organization's
-//     directory users (so a domain lost or a user deactivated meanwhile
-//     cannot slip through), and appends the sso.login.succeeded event, all
-//     or nothing. OnLogin is called after it. An OIDC callback consumes
-//     its state first (it holds the nonce and PKCE verifier). A test flow
-//     calls OnTestResult instead, and moves a draft connection to tested.
+//     message and builds a Profile, without the Store. One Store write then
+//     accepts the login (store.CompleteLogin): it consumes the pending
+//     request only if it belongs to the connection and carries this
+//     browser's binding (a request of another connection or browser is
+//     left pending), records the assertion id in the replay cache shared
+//     by every app instance, reads the email's verified domain and the
+//     organization's directory users (so a domain lost or a user
+//     deactivated meanwhile cannot slip through), and appends the
+//     sso.login.succeeded event, all or nothing. OnLogin is called after
+//     it. An OIDC callback consumes its state first, on the same condition
+//     (it holds the nonce and PKCE verifier). A test flow calls
+//     OnTestResult instead, and moves a draft connection to tested.
 //
 //     The ACS caches the connection row between requests, with the
 //     certificates and keys parsed from it: the accepting write checks the
 //     row's Version is still current, and a refusal reached with a cached
 //     row is only reported once the stored row is known to be the same; a
-//     changed connection sends the response through again with the stored
-//     row. A warm SAML login is thus one Store round trip. On a refusal the
-//     pending request is consumed first, so that a test flow gets its
-//     diagnosis and a problem with the request itself is the one reported.
+//     changed connection has the response verified and committed once
+//     more with the stored row. A warm SAML login is thus one Store round
+//     trip. A refused response consumes its pending request (when it is
+//     this connection's and this browser's), so that a test flow gets its
+//     diagnosis; a refusal is recorded as an sso.login.failed event when
+//     the response came through a flow of this browser or its signature
+//     verified, replays included.
 
 // IdP-initiated SAML logins are off by default; a connection enables them
 // with SAMLConfig.AllowIdPInitiated. They have no request to consume: the

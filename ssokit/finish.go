@@ -62,60 +62,64 @@ func defaultTestResult(w http.ResponseWriter, r *http.Request, res *TestResult) 
 	_ = testPage.Execute(w, res)
 }
 
-// login is a verified login on its way to OnLogin.
+// login is a verified login, ready to commit.
 type login struct {
-	conn *store.Connection
-	// lr is the pending request when it was consumed already (OIDC, or a
-	// SAML response to a connection that is not active); else commit
-	// names it, and the final write consumes it.
-	lr      *store.LoginRequest
+	conn    *store.Connection
 	profile *Profile
-	// commit is the final write: the replay cache, the pending request and
-	// the connection's Version, with the success event.
+	email   *domains.Email // the profile's parsed email, to judge; nil when none
+	// lr is the pending request when it was consumed before (OIDC: it
+	// holds the nonce and PKCE verifier); else commit names it.
+	lr *store.LoginRequest
+	// commit holds the write's checks: the connection's Version, the
+	// pending request, the assertion id for the replay cache.
 	commit store.LoginCompletion
-	// deny reports a refusal, or reports stale (having written nothing)
-	// when conn may have changed since it was read.
-	deny func(le *LoginError, record bool) (stale bool)
-	// requeue puts lr back when the final write finds the connection
-	// changed, for the second pass over the same response to find it.
-	requeue bool
 }
 
-// complete runs the checks shared by SAML and OIDC on a verified profile,
-// makes the final write (one CompleteLogin: the replay cache, the pending
-// request, the connection's Version, the success event) and hands the
-// profile to OnLogin, or to OnTestResult for a test flow. It reports stale
-// as deny does, or when the final write finds the connection changed.
-func (s *SSO) complete(w http.ResponseWriter, r *http.Request, l *login) (stale bool) {
-	ctx := r.Context()
-	conn, p := l.conn, l.profile
-	e, le := profileEmail(conn, p)
-	if le != nil {
-		return l.deny(le, true)
-	}
+// committed is the outcome of commitLogin: a login accepted, with the
+// request it consumed and the profile as judged, or refused.
+type committed struct {
+	lr      *store.LoginRequest // nil for an IdP-initiated login
+	profile *Profile
+	refused *LoginError
+	// requestRefused: refused is about the pending request itself (of
+	// another connection or browser, unknown, expired), which the write
+	// left as it was.
+	requestRefused bool
+}
+
+// commitLogin makes the one write that accepts a verified login
+// (store.CompleteLogin): it checks the connection's Version, consumes the
+// pending request if it is this connection's and this browser's, records
+// the assertion id, and judges the profile against the organization's
+// verified domains and directory as they are at that moment, appending the
+// success event. A refusal is returned in the committed value, a changed
+// connection as an error wrapping store.ErrConflict; either way nothing
+// was written.
+func (s *SSO) commitLogin(r *http.Request, l *login) (*committed, error) {
+	conn := l.conn
 	lc := l.commit
-	if e != nil {
-		lc.EmailDomain, lc.Email, lc.OrgID = e.Domain, e.String(), conn.OrgID
-	}
 	if lc.RequestID != "" {
 		lc.Binding = presentedBinding(r)
 	}
-	lr := l.lr
-	asserted := *p
-	var refusal *LoginError
-	got, err := s.st.CompleteLogin(ctx, lc, func(facts *store.LoginFacts) ([]store.Event, error) {
-		lr, refusal, *p = l.lr, nil, asserted // the write may run this more than once
-		if req := facts.Request; req != nil {
-			if le := checkRequest(r, conn, req); le != nil {
-				return nil, le
-			}
-			lr = req
+	if e := l.email; e != nil {
+		lc.EmailDomain, lc.Email, lc.OrgID = e.Domain, e.String(), conn.OrgID
+	}
+	var c committed
+	got, err := s.st.CompleteLogin(r.Context(), lc, func(facts *store.LoginFacts) ([]store.Event, error) {
+		p := *l.profile // the write may run this more than once
+		c = committed{lr: l.lr, profile: &p}
+		if facts.Request != nil {
+			c.lr = facts.Request
 		}
-		if le := judgeProfile(conn, p, e, facts); le != nil {
-			refusal = le
-			return nil, le
+		test := c.lr != nil && c.lr.Test
+		if !usable(conn, test) {
+			c.refused = refuse(ReasonConnectionInactive, "the connection is %s", conn.State)
+			return nil, c.refused
 		}
-		if lr != nil && lr.Test {
+		if c.refused = judgeProfile(conn, &p, l.email, facts); c.refused != nil {
+			return nil, c.refused
+		}
+		if test {
 			return nil, nil // the test's event goes with the connection's update
 		}
 		ev, err := s.event(EventLoginSucceeded, conn.OrgID, conn.ID, "sso:"+p.ID, map[string]any{
@@ -127,55 +131,46 @@ func (s *SSO) complete(w http.ResponseWriter, r *http.Request, l *login) (stale 
 		}
 		return []store.Event{ev}, nil
 	})
-	var rle *LoginError
 	switch {
-	case refusal != nil:
-		return l.deny(refusal, true)
+	case c.refused != nil:
+		return &committed{lr: c.lr, refused: c.refused}, nil
 	case errors.Is(err, store.ErrMismatch) && got != nil:
-		s.refused(w, r, conn, nil, checkRequest(r, conn, got), false)
-		return false
-	case errors.As(err, &rle):
-		// The request belongs to another connection or browser: it stays
-		// pending, for its own.
-		s.refused(w, r, conn, nil, rle, false)
-		return false
-	case errors.Is(err, store.ErrConflict):
-		if l.requeue && l.lr != nil {
-			restored := *l.lr
-			if err := s.st.CreateLoginRequest(ctx, &restored); err != nil {
-				s.log.LogAttrs(ctx, slog.LevelError, "ssokit: restoring a login request", slog.String("connection", conn.ID), slog.Any("err", err))
-			}
-		}
-		return true
+		return &committed{refused: requestMismatch(conn, got), requestRefused: true}, nil
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrExpired):
-		s.refused(w, r, conn, nil, requestError(err, lc.RequestID), false)
-		return false
+		return &committed{refused: requestError(err, lc.RequestID), requestRefused: true}, nil
 	case errors.Is(err, store.ErrAlreadyExists):
 		le := refuse(ReasonReplayed, "this assertion was already used")
 		le.AssertionID = lc.AssertionID
-		return l.deny(le, true)
+		return &committed{refused: le}, nil
+	case errors.Is(err, store.ErrConflict):
+		return nil, err
 	case err != nil:
-		s.fail(w, r, fmt.Errorf("ssokit: recording login: %w", err))
-		return false
+		return nil, fmt.Errorf("ssokit: recording login: %w", err)
 	}
 	if got != nil {
-		lr = got
+		c.lr = got
 	}
-	if lr != nil {
-		p.ReturnTo = lr.ReturnTo
+	return &c, nil
+}
+
+// loggedIn hands a committed login to OnLogin, or to OnTestResult for a
+// test flow.
+func (s *SSO) loggedIn(w http.ResponseWriter, r *http.Request, conn *store.Connection, c *committed) {
+	p := c.profile
+	if c.lr != nil {
+		p.ReturnTo = c.lr.ReturnTo
 	}
 	if p.ReturnTo == "" {
 		p.ReturnTo = "/"
 	}
-	if lr != nil && lr.Test {
+	if c.lr != nil && c.lr.Test {
 		s.recordTest(w, r, conn, p)
-		return false
+		return
 	}
-	s.log.LogAttrs(ctx, slog.LevelInfo, "ssokit: login", slog.String("connection", conn.ID),
+	s.log.LogAttrs(r.Context(), slog.LevelInfo, "ssokit: login", slog.String("connection", conn.ID),
 		slog.String("org", conn.OrgID), slog.String("profile", p.ID), slog.Bool("idp_initiated", p.IdPInitiated))
 	setNoStore(w)
 	s.cfg.OnLogin(w, r, p)
-	return false
 }
 
 // recordTest marks conn tested after a successful test flow and reports

@@ -18,6 +18,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/onboardkit/onboardkit/domains"
 	"github.com/onboardkit/onboardkit/internal/secret"
 	"github.com/onboardkit/onboardkit/store"
 )
@@ -198,7 +199,10 @@ func (s *SSO) startOIDC(w http.ResponseWriter, r *http.Request, conn *store.Conn
 	return nil
 }
 
-// handleOIDCCallback is the redirect URI of a connection.
+// handleOIDCCallback is the redirect URI of a connection. It consumes the
+// state (the pending request holds the nonce and PKCE verifier), verifies
+// the authorization response and ID token without the Store, then accepts
+// the login with one Store write (commitLogin), then answers.
 func (s *SSO) handleOIDCCallback(w http.ResponseWriter, r *http.Request) {
 	conn, err := s.getConnection(r.Context(), r.PathValue("connection"))
 	if err == nil && conn.Protocol != store.ProtocolOIDC {
@@ -224,22 +228,29 @@ func (s *SSO) handleOIDCCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, le := s.finishOIDC(r, conn, lr, q)
+	var e *domains.Email
+	if le == nil {
+		e, le = profileEmail(conn, p)
+	}
 	if le != nil {
 		s.refused(w, r, conn, lr, le, true)
 		return
 	}
-	// The connection was read before the token exchange; the final write
-	// checks it did not change meanwhile. The code is spent, so a changed
+	// The connection was read before the token exchange; the write checks
+	// it did not change meanwhile. The code is spent, so a changed
 	// connection ends this login (the user starts again) rather than
 	// going through twice as SAML responses do.
-	stale := s.complete(w, r, &login{conn: conn, lr: lr, profile: p,
-		commit: store.LoginCompletion{ConnectionID: conn.ID, ConnectionVersion: conn.Version, Now: s.now().UTC()},
-		deny: func(le *LoginError, record bool) bool {
-			s.refused(w, r, conn, lr, le, record)
-			return false
-		}})
-	if stale {
+	c, err := s.commitLogin(r, &login{conn: conn, profile: p, email: e, lr: lr,
+		commit: store.LoginCompletion{ConnectionID: conn.ID, ConnectionVersion: conn.Version, Now: s.now().UTC()}})
+	switch {
+	case errors.Is(err, store.ErrConflict):
 		s.fail(w, r, fmt.Errorf("ssokit: connection %s changed during the login; start again", conn.ID))
+	case err != nil:
+		s.fail(w, r, err)
+	case c.refused != nil:
+		s.refused(w, r, conn, lr, c.refused, true)
+	default:
+		s.loggedIn(w, r, conn, c)
 	}
 }
 

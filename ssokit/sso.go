@@ -331,17 +331,21 @@ func (s *SSO) forgetConnection(id string) {
 	s.mu.Unlock()
 }
 
-// connectionChanged reports whether the Store's row of c differs from c
-// (or cannot be read), caching the stored one.
-func (s *SSO) connectionChanged(ctx context.Context, c *store.Connection) bool {
-	fresh, err := s.st.GetConnection(ctx, c.ID)
+// storedConnection reads the SAML connection c from the Store again, for
+// a decision reached with a cached copy, and reports whether it changed
+// (caching the stored row).
+func (s *SSO) storedConnection(ctx context.Context, c *store.Connection) (*store.Connection, bool, error) {
+	fresh, err := s.getConnection(ctx, c.ID)
+	if err == nil && fresh.Protocol != store.ProtocolSAML {
+		err = ErrConnectionNotFound
+	}
 	if err != nil {
 		s.forgetConnection(c.ID)
-		return true
+		return nil, false, err
 	}
 	if revOf(fresh).matches(c) {
-		return false
+		return c, false, nil
 	}
 	s.rememberConnection(fresh)
-	return true
+	return fresh, true, nil
 }

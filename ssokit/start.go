@@ -172,15 +172,19 @@ func (s *SSO) newLoginRequest(w http.ResponseWriter, r *http.Request, conn *stor
 	return lr, nil
 }
 
-// consumeRequest takes the pending request id once and checks that it
-// belongs to conn and to this browser. A request that fails the check is
-// returned with the refusal, consumed.
+// consumeRequest takes the pending request id once, if it is conn's and
+// was started in this browser; a request of another connection or browser
+// is left pending and refused.
 func (s *SSO) consumeRequest(r *http.Request, conn *store.Connection, id string) (*store.LoginRequest, *LoginError) {
-	lr, err := s.st.ConsumeLoginRequest(r.Context(), id, store.LoginRequestMatch{}, s.now().UTC())
+	m := store.LoginRequestMatch{ConnectionID: conn.ID, Binding: presentedBinding(r)}
+	lr, err := s.st.ConsumeLoginRequest(r.Context(), id, m, s.now().UTC())
+	if errors.Is(err, store.ErrMismatch) && lr != nil {
+		return nil, requestMismatch(conn, lr)
+	}
 	if le := requestError(err, id); le != nil {
 		return nil, le
 	}
-	return lr, checkRequest(r, conn, lr)
+	return lr, nil
 }
 
 // requestError is the refusal for a Store error consuming the request id.
@@ -200,18 +204,15 @@ func requestError(err error, id string) *LoginError {
 	return &LoginError{Reason: ReasonRequestUnknown, Detail: "store error", Err: err}
 }
 
-// checkRequest reports why the pending request lr cannot complete a login
-// on conn in this browser, if it cannot.
-func checkRequest(r *http.Request, conn *store.Connection, lr *store.LoginRequest) *LoginError {
-	if lr.ConnectionID != conn.ID || lr.Protocol != conn.Protocol {
+// requestMismatch is the refusal of a pending request lr that the Store
+// would not consume for conn in this browser.
+func requestMismatch(conn *store.Connection, lr *store.LoginRequest) *LoginError {
+	if lr.ConnectionID != conn.ID {
 		le := refuse(ReasonInResponseTo, "the login request belongs to another connection")
 		le.InResponseTo = lr.ID
 		return le
 	}
-	if !boundTo(r, lr.Binding) {
-		return refuse(ReasonBrowserMismatch, "the login was started in another browser (binding cookie missing or different)")
-	}
-	return nil
+	return refuse(ReasonBrowserMismatch, "the login was started in another browser (binding cookie missing or different)")
 }
 
 var chooserPage = template.Must(template.New("chooser").Parse(`<!doctype html>

@@ -35,8 +35,9 @@
 //
 // Writes that a flow makes anyway carry that flow's events: a login's
 // success event rides on the write that accepts it (CompleteLogin: consume
-// the request, record the assertion id, check the connection's Version, and
-// read the domain and directory facts the login is judged on, at once) and
+// the request if it is the connection's and the browser's, record the
+// assertion id, check the connection's Version, and read the domain and
+// directory facts the login is judged on, at once) and
 // a logout's on DeletePortalSession, so a successful SAML login is one
 // write.
 //
