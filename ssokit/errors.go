@@ -1,6 +1,7 @@
 package ssokit
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -159,6 +160,78 @@ func (e *LoginError) Unwrap() error { return e.Err }
 
 // Is reports whether target is ErrLoginRefused.
 func (e *LoginError) Is(target error) bool { return target == ErrLoginRefused }
+
+// loginErrorJSON is the form of a LoginError in events
+// (sso.login.failed, sso.connection.test_failed). ConnectionID and OrgID
+// are the event's own Subject and OrgID; Err is kept as its text.
+type loginErrorJSON struct {
+	Reason                 Reason        `json:"reason"`
+	Detail                 string        `json:"detail,omitempty"`
+	ExpectedAudience       string        `json:"expected_audience,omitempty"`
+	Audiences              []string      `json:"audiences,omitempty"`
+	CertificateThumbprints []string      `json:"certificate_thumbprints,omitempty"`
+	TrustedThumbprints     []string      `json:"trusted_thumbprints,omitempty"`
+	NotBefore              *time.Time    `json:"not_before,omitempty"`
+	NotOnOrAfter           *time.Time    `json:"not_on_or_after,omitempty"`
+	Now                    *time.Time    `json:"now,omitempty"`
+	Skew                   time.Duration `json:"skew_ns,omitempty"`
+	AssertionID            string        `json:"assertion_id,omitempty"`
+	ExpectedIssuer         string        `json:"expected_issuer,omitempty"`
+	Issuer                 string        `json:"issuer,omitempty"`
+	ExpectedDestination    string        `json:"expected_destination,omitempty"`
+	Destination            string        `json:"destination,omitempty"`
+	InResponseTo           string        `json:"in_response_to,omitempty"`
+	Algorithm              string        `json:"algorithm,omitempty"`
+	Status                 string        `json:"status,omitempty"`
+	Email                  string        `json:"email,omitempty"`
+	Domain                 string        `json:"domain,omitempty"`
+	DirectoryUserID        string        `json:"directory_user_id,omitempty"`
+	Error                  string        `json:"error,omitempty"`
+}
+
+// MarshalJSON encodes e in the form of ssokit's events.
+func (e *LoginError) MarshalJSON() ([]byte, error) {
+	tp := func(t time.Time) *time.Time {
+		if t.IsZero() {
+			return nil
+		}
+		return &t
+	}
+	o := loginErrorJSON{e.Reason, e.Detail, e.ExpectedAudience, e.Audiences, e.CertificateThumbprints, e.TrustedThumbprints,
+		tp(e.NotBefore), tp(e.NotOnOrAfter), tp(e.Now), e.Skew, e.AssertionID, e.ExpectedIssuer, e.Issuer,
+		e.ExpectedDestination, e.Destination, e.InResponseTo, e.Algorithm, e.Status, e.Email, e.Domain, e.DirectoryUserID, ""}
+	if e.Err != nil {
+		o.Error = truncate(e.Err.Error(), 300)
+	}
+	return json.Marshal(o)
+}
+
+// UnmarshalJSON decodes the form MarshalJSON writes. ConnectionID, OrgID
+// and Protocol are not part of it; Err, when recorded, becomes a plain
+// error carrying the recorded text.
+func (e *LoginError) UnmarshalJSON(data []byte) error {
+	var d loginErrorJSON
+	if err := json.Unmarshal(data, &d); err != nil {
+		return err
+	}
+	tv := func(t *time.Time) time.Time {
+		if t == nil {
+			return time.Time{}
+		}
+		return t.UTC()
+	}
+	*e = LoginError{Reason: d.Reason, Detail: d.Detail,
+		ExpectedAudience: d.ExpectedAudience, Audiences: d.Audiences,
+		CertificateThumbprints: d.CertificateThumbprints, TrustedThumbprints: d.TrustedThumbprints,
+		NotBefore: tv(d.NotBefore), NotOnOrAfter: tv(d.NotOnOrAfter), Now: tv(d.Now), Skew: d.Skew,
+		AssertionID: d.AssertionID, ExpectedIssuer: d.ExpectedIssuer, Issuer: d.Issuer,
+		ExpectedDestination: d.ExpectedDestination, Destination: d.Destination, InResponseTo: d.InResponseTo,
+		Algorithm: d.Algorithm, Status: d.Status, Email: d.Email, Domain: d.Domain, DirectoryUserID: d.DirectoryUserID}
+	if d.Error != "" {
+		e.Err = errors.New(d.Error)
+	}
+	return nil
+}
 
 func refuse(reason Reason, format string, args ...any) *LoginError {
 	return &LoginError{Reason: reason, Detail: fmt.Sprintf(format, args...)}

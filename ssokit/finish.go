@@ -7,7 +7,6 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/onboardkit/onboardkit/domains"
 	"github.com/onboardkit/onboardkit/store"
@@ -315,45 +314,4 @@ func (s *SSO) event(typ, orgID, subject, actor string, data any) (store.Event, e
 		return store.Event{}, err
 	}
 	return store.Event{ID: id, Type: typ, OrgID: orgID, Subject: subject, Actor: actor, Data: raw, CreatedAt: s.now().UTC()}, nil
-}
-
-// loginErrorJSON is the event form of a LoginError.
-func (e *LoginError) MarshalJSON() ([]byte, error) {
-	type out struct {
-		Reason                 Reason        `json:"reason"`
-		Detail                 string        `json:"detail,omitempty"`
-		ExpectedAudience       string        `json:"expected_audience,omitempty"`
-		Audiences              []string      `json:"audiences,omitempty"`
-		CertificateThumbprints []string      `json:"certificate_thumbprints,omitempty"`
-		TrustedThumbprints     []string      `json:"trusted_thumbprints,omitempty"`
-		NotBefore              *time.Time    `json:"not_before,omitempty"`
-		NotOnOrAfter           *time.Time    `json:"not_on_or_after,omitempty"`
-		Now                    *time.Time    `json:"now,omitempty"`
-		Skew                   time.Duration `json:"skew_ns,omitempty"`
-		AssertionID            string        `json:"assertion_id,omitempty"`
-		ExpectedIssuer         string        `json:"expected_issuer,omitempty"`
-		Issuer                 string        `json:"issuer,omitempty"`
-		ExpectedDestination    string        `json:"expected_destination,omitempty"`
-		Destination            string        `json:"destination,omitempty"`
-		InResponseTo           string        `json:"in_response_to,omitempty"`
-		Algorithm              string        `json:"algorithm,omitempty"`
-		Status                 string        `json:"status,omitempty"`
-		Email                  string        `json:"email,omitempty"`
-		Domain                 string        `json:"domain,omitempty"`
-		DirectoryUserID        string        `json:"directory_user_id,omitempty"`
-		Error                  string        `json:"error,omitempty"`
-	}
-	tp := func(t time.Time) *time.Time {
-		if t.IsZero() {
-			return nil
-		}
-		return &t
-	}
-	o := out{e.Reason, e.Detail, e.ExpectedAudience, e.Audiences, e.CertificateThumbprints, e.TrustedThumbprints,
-		tp(e.NotBefore), tp(e.NotOnOrAfter), tp(e.Now), e.Skew, e.AssertionID, e.ExpectedIssuer, e.Issuer,
-		e.ExpectedDestination, e.Destination, e.InResponseTo, e.Algorithm, e.Status, e.Email, e.Domain, e.DirectoryUserID, ""}
-	if e.Err != nil {
-		o.Error = truncate(e.Err.Error(), 300)
-	}
-	return json.Marshal(o)
 }

@@ -625,43 +625,11 @@ func TestResultFromEvent(ev store.Event) (*TestResult, error) {
 		res.Profile = &Profile{Subject: d.Subject, Email: d.Email, Attributes: d.Attributes,
 			ConnectionID: ev.Subject, OrgID: ev.OrgID}
 	case EventConnectionTestFailed:
-		var d struct {
-			Reason                 Reason        `json:"reason"`
-			Detail                 string        `json:"detail"`
-			ExpectedAudience       string        `json:"expected_audience"`
-			Audiences              []string      `json:"audiences"`
-			CertificateThumbprints []string      `json:"certificate_thumbprints"`
-			TrustedThumbprints     []string      `json:"trusted_thumbprints"`
-			NotBefore              *time.Time    `json:"not_before"`
-			NotOnOrAfter           *time.Time    `json:"not_on_or_after"`
-			Now                    *time.Time    `json:"now"`
-			Skew                   time.Duration `json:"skew_ns"`
-			AssertionID            string        `json:"assertion_id"`
-			ExpectedIssuer         string        `json:"expected_issuer"`
-			Issuer                 string        `json:"issuer"`
-			ExpectedDestination    string        `json:"expected_destination"`
-			Destination            string        `json:"destination"`
-			InResponseTo           string        `json:"in_response_to"`
-			Algorithm              string        `json:"algorithm"`
-			Status                 string        `json:"status"`
-			Email                  string        `json:"email"`
-			Domain                 string        `json:"domain"`
-			DirectoryUserID        string        `json:"directory_user_id"`
-			Error                  string        `json:"error"`
-		}
-		if err := json.Unmarshal(ev.Data, &d); err != nil {
+		le := &LoginError{}
+		if err := json.Unmarshal(ev.Data, le); err != nil {
 			return nil, fmt.Errorf("ssokit: reading test event: %w", err)
 		}
-		le := &LoginError{Reason: d.Reason, ConnectionID: ev.Subject, OrgID: ev.OrgID, Detail: d.Detail,
-			ExpectedAudience: d.ExpectedAudience, Audiences: d.Audiences,
-			CertificateThumbprints: d.CertificateThumbprints, TrustedThumbprints: d.TrustedThumbprints,
-			NotBefore: derefTime(d.NotBefore), NotOnOrAfter: derefTime(d.NotOnOrAfter), Now: derefTime(d.Now), Skew: d.Skew,
-			AssertionID: d.AssertionID, ExpectedIssuer: d.ExpectedIssuer, Issuer: d.Issuer,
-			ExpectedDestination: d.ExpectedDestination, Destination: d.Destination, InResponseTo: d.InResponseTo,
-			Algorithm: d.Algorithm, Status: d.Status, Email: d.Email, Domain: d.Domain, DirectoryUserID: d.DirectoryUserID}
-		if d.Error != "" {
-			le.Err = errors.New(d.Error)
-		}
+		le.ConnectionID, le.OrgID = ev.Subject, ev.OrgID
 		res.Err = le
 	default:
 		return nil, fmt.Errorf("ssokit: %s is not a test event", ev.Type)
@@ -805,11 +773,4 @@ func discoveryProblem(issuer string, err error) string {
 
 func certPEM(c *x509.Certificate) string {
 	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw}))
-}
-
-func derefTime(t *time.Time) time.Time {
-	if t == nil {
-		return time.Time{}
-	}
-	return t.UTC()
 }
