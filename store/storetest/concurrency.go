@@ -108,15 +108,26 @@ var concurrencyTests = []subtest{
 		f.ok(f.s.CreateLoginRequest(f.ctx, &store.LoginRequest{ID: "req_1", ConnectionID: conn.ID, Protocol: store.ProtocolSAML, Binding: []byte("browser"), CreatedAt: t0, ExpiresAt: at(time.Hour)}), "CreateLoginRequest")
 		c := f.lastCursor()
 		errs := race(workers, func(i int) error {
-			// Each call has its own assertion id: only the request is shared.
-			_, err := f.s.CompleteLogin(f.ctx, store.LoginCompletion{ConnectionID: conn.ID, ConnectionVersion: conn.Version, RequestID: "req_1", Binding: []byte("browser"),
+			// Each call has its own assertion id: only the request is
+			// shared. Every other call presents another browser's binding.
+			binding := []byte("browser")
+			if i%2 == 1 {
+				binding = []byte("another browser")
+			}
+			_, err := f.s.CompleteLogin(f.ctx, store.LoginCompletion{ConnectionID: conn.ID, ConnectionVersion: conn.Version, RequestID: "req_1", Binding: binding,
 				AssertionID: fmt.Sprintf("_a%d", i), AssertionExpiresAt: at(time.Hour), Now: at(time.Minute)},
 				func(*store.LoginFacts) ([]store.Event, error) {
 					return []store.Event{f.ev("login.succeeded", "org_1", "conn_1")}, nil
 				})
+			switch {
+			case i%2 == 1 && err == nil:
+				return errors.New("another browser's call completed the login")
+			case i%2 == 0 && errors.Is(err, store.ErrMismatch):
+				return fmt.Errorf("the browser's own call was refused: %w", err)
+			}
 			return err
 		})
-		if wins := outcomes(f.T, "CompleteLogin of one request", errs, store.ErrNotFound); wins != 1 {
+		if wins := outcomes(f.T, "CompleteLogin of one request", errs, store.ErrNotFound, store.ErrMismatch); wins != 1 {
 			f.Fatalf("%d concurrent CompleteLogin calls consumed one request, want exactly 1", wins)
 		}
 		if n := len(f.eventsAfter(c)); n != 1 {
