@@ -7,7 +7,7 @@ import (
 	"github.com/onboardkit/onboardkit/store"
 )
 
-// Store is what a Service needs from a Store: the domains of
+// Store is the part of a store.Store that a Service uses: the domains of
 // organizations. Every store.Store is a Store.
 type Store interface {
 	CreateDomain(ctx context.Context, d *store.Domain, events ...store.Event) error
@@ -19,8 +19,9 @@ type Store interface {
 	DeleteDomain(ctx context.Context, id string, events ...store.Event) error
 }
 
-// RouteStore is what Route needs from a Store: the verified domains and
-// the connections of organizations. Every store.Store is a RouteStore.
+// RouteStore is the part of a store.Store that Route uses: the verified
+// domains and the connections of organizations. Every store.Store is a
+// RouteStore.
 type RouteStore interface {
 	GetVerifiedDomain(ctx context.Context, name string) (*store.Domain, error)
 	ListConnections(ctx context.Context, orgID string) ([]store.Connection, error)

@@ -7,8 +7,8 @@ import (
 	"github.com/onboardkit/onboardkit/store"
 )
 
-// Store is what a Server needs from a Store: directories with their
-// tokens, users, groups and memberships, and the verified domains of
+// Store is the part of a store.Store that a Server uses: directories with
+// their tokens, users, groups and memberships, and the verified domains of
 // organizations. Every store.Store is a Store.
 type Store interface {
 	GetVerifiedDomain(ctx context.Context, name string) (*store.Domain, error)
@@ -33,8 +33,8 @@ type Store interface {
 	ListGroupMembers(ctx context.Context, directoryID, groupID string) ([]store.Member, error)
 }
 
-// UserStatusStore is what UserStatus needs from a Store. Every store.Store
-// is a UserStatusStore.
+// UserStatusStore is the part of a store.Store that UserStatus uses. Every
+// store.Store is a UserStatusStore.
 type UserStatusStore interface {
 	GetDirectory(ctx context.Context, id string) (*store.Directory, error)
 	FindDirectoryUsersByEmail(ctx context.Context, orgID, email string) ([]store.DirectoryUser, error)

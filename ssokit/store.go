@@ -8,10 +8,10 @@ import (
 	"github.com/onboardkit/onboardkit/store"
 )
 
-// Store is what an SSO handler needs from a Store: connections, login flow
-// state (pending requests and the replay cache), the verified domains and
-// connections that route a login by email, events, and the lease of its
-// background work. Every store.Store is a Store.
+// Store is the part of a store.Store that an SSO handler uses: connections,
+// login flow state (pending requests and the replay cache), the verified
+// domains and connections that route a login by email, events, and the
+// lease of its background work. Every store.Store is a Store.
 type Store interface {
 	domains.RouteStore
 	CreateConnection(ctx context.Context, c *store.Connection, events ...store.Event) error
