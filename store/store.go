@@ -400,21 +400,22 @@ type LoginStore interface {
 	// CompleteLogin is the one write that accepts a verified login, all or
 	// nothing: when c.ConnectionVersion is not 0 it checks that the
 	// connection still has that Version (ErrConflict when it changed or is
-	// gone); it consumes the pending request c.RequestID when set, if it
-	// is of c.ConnectionID and bound to c.Binding (ErrNotFound when absent
-	// or already consumed; ErrMismatch, with the request left pending and
-	// returned, when it is another connection's or browser's; ErrExpired
-	// when it expired at or before c.Now); it records c.AssertionID when set, as
+	// gone); it consumes the pending request c.RequestID when set, if it is
+	// of c.ConnectionID and bound to c.Binding (ErrNotFound when absent or
+	// already consumed; ErrMismatch, with the request left pending and
+	// returned, when it is another connection's or browser's; ErrExpired when
+	// it expired at or before c.Now); it records c.AssertionID when set, as
 	// ConsumeAssertionID does (ErrAlreadyExists for a replay). Once those
 	// checks pass it reads the facts c names (the verified domain
-	// c.EmailDomain, the directory users of c.Email in c.OrgID), calls
-	// accept with them and the request, and appends the events accept
-	// returns; an error from accept aborts the write and is returned as
-	// is. accept runs inside the write, may run more than once (a retried
-	// transaction), and must not call the Store. On any error nothing is
-	// written: the request stays pending and the assertion id unrecorded.
-	// Of concurrent calls naming one request, or one assertion id of a
-	// connection, at most one succeeds. It returns the consumed request.
+	// c.EmailDomain, the directory users of c.Email in c.OrgID), calls accept
+	// with them and the request, and appends the events accept returns; an
+	// error from accept aborts the write and is returned as is. accept is the
+	// caller's judgement of the login, which the Store does not interpret: it
+	// runs inside the write, may run more than once (a retried transaction),
+	// and must not call the Store. On any error nothing is written: the
+	// request stays pending and the assertion id unrecorded. Of concurrent
+	// calls naming one request, or one assertion id of a connection, at most
+	// one succeeds. It returns the consumed request.
 	CompleteLogin(ctx context.Context, c LoginCompletion, accept func(*LoginFacts) ([]Event, error)) (*LoginRequest, error)
 }
 
