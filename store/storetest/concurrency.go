@@ -14,6 +14,29 @@ import (
 // workers is how many goroutines race in each concurrency test.
 const workers = 50
 
+// browserOf is the binding call i of a race presents: every other call
+// comes from another browser than the one that started the login.
+func browserOf(i int) []byte {
+	if i%2 == 1 {
+		return []byte("another browser")
+	}
+	return []byte("browser")
+}
+
+// fromBrowserOf checks the outcome err of call i of a race whose calls
+// present browserOf(i): a call from another browser never takes the
+// request, and one from the right browser is never refused as
+// mismatched.
+func fromBrowserOf(i int, err error) error {
+	switch {
+	case i%2 == 1 && err == nil:
+		return errors.New("a call from another browser took the login request")
+	case i%2 == 0 && errors.Is(err, store.ErrMismatch):
+		return fmt.Errorf("a call from the right browser was refused: %w", err)
+	}
+	return err
+}
+
 // race runs fn(i) for i in [0, n) on n goroutines released together, and
 // returns their errors.
 func race(n int, fn func(i int) error) []error {
@@ -109,23 +132,13 @@ var concurrencyTests = []subtest{
 		c := f.lastCursor()
 		errs := race(workers, func(i int) error {
 			// Each call has its own assertion id: only the request is
-			// shared. Every other call presents another browser's binding.
-			binding := []byte("browser")
-			if i%2 == 1 {
-				binding = []byte("another browser")
-			}
-			_, err := f.s.CompleteLogin(f.ctx, store.LoginCompletion{ConnectionID: conn.ID, ConnectionVersion: conn.Version, RequestID: "req_1", Binding: binding,
+			// shared. Every other call comes from another browser.
+			_, err := f.s.CompleteLogin(f.ctx, store.LoginCompletion{ConnectionID: conn.ID, ConnectionVersion: conn.Version, RequestID: "req_1", Binding: browserOf(i),
 				AssertionID: fmt.Sprintf("_a%d", i), AssertionExpiresAt: at(time.Hour), Now: at(time.Minute)},
 				func(*store.LoginFacts) ([]store.Event, error) {
 					return []store.Event{f.ev("login.succeeded", "org_1", "conn_1")}, nil
 				})
-			switch {
-			case i%2 == 1 && err == nil:
-				return errors.New("another browser's call completed the login")
-			case i%2 == 0 && errors.Is(err, store.ErrMismatch):
-				return fmt.Errorf("the browser's own call was refused: %w", err)
-			}
-			return err
+			return fromBrowserOf(i, err)
 		})
 		if wins := outcomes(f.T, "CompleteLogin of one request", errs, store.ErrNotFound, store.ErrMismatch); wins != 1 {
 			f.Fatalf("%d concurrent CompleteLogin calls consumed one request, want exactly 1", wins)
@@ -139,18 +152,8 @@ var concurrencyTests = []subtest{
 		// refused and leave the request; of the rest exactly one gets it.
 		f.ok(f.s.CreateLoginRequest(f.ctx, &store.LoginRequest{ID: "req_1", ConnectionID: "conn_1", Protocol: store.ProtocolOIDC, Binding: []byte("browser"), CreatedAt: t0, ExpiresAt: at(time.Hour)}), "CreateLoginRequest")
 		errs := race(workers, func(i int) error {
-			m := store.LoginRequestMatch{ConnectionID: "conn_1", Binding: []byte("browser")}
-			if i%2 == 1 {
-				m.Binding = []byte("another browser")
-			}
-			_, err := f.s.ConsumeLoginRequest(f.ctx, "req_1", m, at(time.Minute))
-			switch {
-			case i%2 == 1 && err == nil:
-				return errors.New("another browser's call consumed the request")
-			case i%2 == 0 && errors.Is(err, store.ErrMismatch):
-				return fmt.Errorf("the browser's own call was refused: %w", err)
-			}
-			return err
+			_, err := f.s.ConsumeLoginRequest(f.ctx, "req_1", store.LoginRequestMatch{ConnectionID: "conn_1", Binding: browserOf(i)}, at(time.Minute))
+			return fromBrowserOf(i, err)
 		})
 		if wins := outcomes(f.T, "conditional ConsumeLoginRequest", errs, store.ErrNotFound, store.ErrMismatch); wins != 1 {
 			f.Fatalf("%d concurrent conditional ConsumeLoginRequest calls succeeded, want exactly 1", wins)
