@@ -25,12 +25,26 @@ func required(what string, fields ...string) error {
 	return nil
 }
 
+// lines checks the text fields given as name, value pairs with
+// ValidateLine; the error names the field as what followed by its name.
+func lines(what string, fields ...string) error {
+	for i := 0; i+1 < len(fields); i += 2 {
+		if err := ValidateLine(what+" "+fields[i], fields[i+1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Validate checks an organization before it is written.
 func (o *Organization) Validate() error {
 	if o == nil {
 		return invalid("nil organization")
 	}
-	return required("organization", "id", o.ID, "name", o.Name)
+	if err := required("organization", "id", o.ID, "name", o.Name); err != nil {
+		return err
+	}
+	return lines("organization", "id", o.ID, "name", o.Name, "external id", o.ExternalID)
 }
 
 // Validate checks a domain before it is written.
@@ -39,6 +53,9 @@ func (d *Domain) Validate() error {
 		return invalid("nil domain")
 	}
 	if err := required("domain", "id", d.ID, "org id", d.OrgID, "name", d.Name); err != nil {
+		return err
+	}
+	if err := lines("domain", "name", d.Name); err != nil {
 		return err
 	}
 	if !d.State.Valid() {
@@ -78,6 +95,9 @@ func (c *Connection) Validate() error {
 		return invalid("nil connection")
 	}
 	if err := required("connection", "id", c.ID, "org id", c.OrgID); err != nil {
+		return err
+	}
+	if err := lines("connection", "name", c.Name, "provider", string(c.Provider)); err != nil {
 		return err
 	}
 	if !c.State.Valid() {
@@ -161,6 +181,9 @@ func (d *Directory) Validate() error {
 	if err := required("directory", "id", d.ID, "org id", d.OrgID); err != nil {
 		return err
 	}
+	if err := lines("directory", "name", d.Name, "provider", d.Provider); err != nil {
+		return err
+	}
 	if !d.State.Valid() {
 		return invalid("directory: unknown state %q", d.State)
 	}
@@ -186,7 +209,20 @@ func (u *DirectoryUser) Validate() error {
 	if u == nil {
 		return invalid("nil directory user")
 	}
-	return required("directory user", "id", u.ID, "directory id", u.DirectoryID, "userName", u.UserName)
+	if err := required("directory user", "id", u.ID, "directory id", u.DirectoryID, "userName", u.UserName); err != nil {
+		return err
+	}
+	if err := lines("directory user", "userName", u.UserName, "externalId", u.ExternalID, "displayName", u.DisplayName,
+		"givenName", u.GivenName, "familyName", u.FamilyName); err != nil {
+		return err
+	}
+	for i, e := range u.Emails {
+		f := fmt.Sprintf("emails[%d]", i)
+		if err := lines("directory user", f+".value", e.Value, f+".type", e.Type); err != nil {
+			return err
+		}
+	}
+	return ValidateJSONText("directory user attributes", u.Attributes)
 }
 
 // Validate checks a directory group before it is written.
@@ -194,7 +230,13 @@ func (g *DirectoryGroup) Validate() error {
 	if g == nil {
 		return invalid("nil directory group")
 	}
-	return required("directory group", "id", g.ID, "directory id", g.DirectoryID, "displayName", g.DisplayName)
+	if err := required("directory group", "id", g.ID, "directory id", g.DirectoryID, "displayName", g.DisplayName); err != nil {
+		return err
+	}
+	if err := lines("directory group", "displayName", g.DisplayName, "externalId", g.ExternalID); err != nil {
+		return err
+	}
+	return ValidateJSONText("directory group attributes", g.Attributes)
 }
 
 // Validate checks a membership change.
@@ -303,6 +345,9 @@ func (k *APIKey) Validate() error {
 		return invalid("nil API key")
 	}
 	if err := required("API key", "id", k.ID, "name", k.Name); err != nil {
+		return err
+	}
+	if err := lines("API key", "name", k.Name); err != nil {
 		return err
 	}
 	if len(k.Digest) != 32 {

@@ -134,9 +134,7 @@ func stringPred(c store.Compare) (func(string) bool, error) {
 		return nil, invalid("filter: %s %s needs a string, got %T", c.Attr, c.Op, c.Value)
 	}
 	fold := !c.Attr.CaseExact()
-	if fold {
-		v = strings.ToLower(v)
-	}
+	v = c.Attr.CompareKey(v)
 	var p func(string) bool
 	switch c.Op {
 	case store.OpEq:
@@ -161,7 +159,7 @@ func stringPred(c store.Compare) (func(string) bool, error) {
 		return nil, invalid("filter: unknown operator %q", c.Op)
 	}
 	if fold {
-		return func(s string) bool { return p(strings.ToLower(s)) }, nil
+		return func(s string) bool { return p(c.Attr.CompareKey(s)) }, nil
 	}
 	return p, nil
 }
@@ -458,7 +456,7 @@ func (ds *dirState) userLookup(c store.Compare) ([]string, bool) {
 		_, ok := ds.users[v]
 		return one(v, ok)
 	case store.AttrUserName:
-		return one(mapGet(ds.userByName, strings.ToLower(v)))
+		return one(mapGet(ds.userByName, store.MatchKey(v)))
 	case store.AttrExternalID:
 		return one(mapGet(ds.userByExt, v))
 	case store.AttrGroup:
@@ -508,6 +506,11 @@ func userSort(by store.Attr) (func(a, b *store.DirectoryUser) int, error) {
 			return strings.Compare(strings.ToLower(get(a)), strings.ToLower(get(b)))
 		}
 	}
+	matchKey := func(get func(*store.DirectoryUser) string) func(a, b *store.DirectoryUser) int {
+		return func(a, b *store.DirectoryUser) int {
+			return strings.Compare(store.MatchKey(get(a)), store.MatchKey(get(b)))
+		}
+	}
 	switch by {
 	case "", store.AttrCreated:
 		key = func(a, b *store.DirectoryUser) int { return a.CreatedAt.Compare(b.CreatedAt) }
@@ -518,7 +521,7 @@ func userSort(by store.Attr) (func(a, b *store.DirectoryUser) int, error) {
 	case store.AttrExternalID:
 		key = func(a, b *store.DirectoryUser) int { return strings.Compare(a.ExternalID, b.ExternalID) }
 	case store.AttrUserName:
-		key = lower(func(u *store.DirectoryUser) string { return u.UserName })
+		key = matchKey(func(u *store.DirectoryUser) string { return u.UserName })
 	case store.AttrDisplayName:
 		key = lower(func(u *store.DirectoryUser) string { return u.DisplayName })
 	case store.AttrGivenName:
@@ -526,7 +529,7 @@ func userSort(by store.Attr) (func(a, b *store.DirectoryUser) int, error) {
 	case store.AttrFamilyName:
 		key = lower(func(u *store.DirectoryUser) string { return u.FamilyName })
 	case store.AttrEmail:
-		key = lower(func(u *store.DirectoryUser) string { return u.PrimaryEmail() })
+		key = matchKey(func(u *store.DirectoryUser) string { return u.PrimaryEmail() })
 	default:
 		return nil, invalid("cannot sort users by %q", by)
 	}

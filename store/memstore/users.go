@@ -39,7 +39,7 @@ func (s *Store) CreateDirectoryUser(ctx context.Context, u *store.DirectoryUser,
 	if _, ok := s.userDir[u.ID]; ok {
 		return exists("directory user %q", u.ID)
 	}
-	name := strings.ToLower(u.UserName)
+	name := store.MatchKey(u.UserName)
 	if _, ok := ds.userByName[name]; ok {
 		return exists("userName %q in directory %q", u.UserName, u.DirectoryID)
 	}
@@ -145,8 +145,8 @@ func (s *Store) ListDirectoryUsers(ctx context.Context, directoryID string, q st
 }
 
 // FindDirectoryUsersByEmail returns the users of the organization's
-// directories whose userName or one of whose emails equals email,
-// case-insensitively, ordered by (DirectoryID, ID).
+// directories whose userName or one of whose emails has the store.MatchKey
+// of email, ordered by (DirectoryID, ID).
 func (s *Store) FindDirectoryUsersByEmail(ctx context.Context, orgID, email string) ([]store.DirectoryUser, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -162,16 +162,16 @@ func (s *Store) FindDirectoryUsersByEmail(ctx context.Context, orgID, email stri
 // usersByEmailLocked returns the organization's users that have email as
 // userName or as one of their emails; s.mu is held.
 func (s *Store) usersByEmailLocked(orgID, email string) []store.DirectoryUser {
-	email = strings.ToLower(email)
+	email = store.MatchKey(email)
 	var out []store.DirectoryUser
 	for _, ds := range s.dirs {
 		if ds.dir.OrgID != orgID {
 			continue
 		}
 		for _, u := range ds.users {
-			found := strings.ToLower(u.UserName) == email
+			found := store.MatchKey(u.UserName) == email
 			for _, e := range u.Emails {
-				found = found || strings.ToLower(e.Value) == email
+				found = found || store.MatchKey(e.Value) == email
 			}
 			if found {
 				out = append(out, cloneUser(u))
@@ -226,7 +226,7 @@ func (s *Store) UpdateDirectoryUser(ctx context.Context, directoryID, id string,
 	if err := checkEvents(events); err != nil {
 		return nil, err
 	}
-	oldName, name := strings.ToLower(old.UserName), strings.ToLower(u.UserName)
+	oldName, name := store.MatchKey(old.UserName), store.MatchKey(u.UserName)
 	if other, taken := ds.userByName[name]; taken && other != id {
 		return nil, exists("userName %q in directory %q", u.UserName, directoryID)
 	}
@@ -280,7 +280,7 @@ func (s *Store) DeleteDirectoryUser(ctx context.Context, directoryID, id string,
 		}
 	}
 	ds.removeMember(id)
-	delete(ds.userByName, strings.ToLower(u.UserName))
+	delete(ds.userByName, store.MatchKey(u.UserName))
 	if u.ExternalID != "" {
 		delete(ds.userByExt, u.ExternalID)
 	}

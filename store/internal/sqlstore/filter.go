@@ -465,9 +465,7 @@ func (w *filterSQL) compare(c store.Compare) error {
 	if !ok {
 		return invalid("filter: %s needs a string value", c.Attr)
 	}
-	if !c.Attr.CaseExact() {
-		v = strings.ToLower(v)
-	}
+	v = c.Attr.CompareKey(v)
 	cond, arg, err := stringCond(c.Op, v)
 	if err != nil {
 		return fmt.Errorf("filter on %s: %w", c.Attr, err)

@@ -75,7 +75,9 @@ func splitStatements(src string) []string {
 }
 
 // Migrate applies the migrations not yet recorded in schema_migrations, in
-// one transaction on db, and returns the versions it applied. With
+// one transaction on db, and returns the versions it applied. A migration
+// whose file has a step written in Go (see goSteps) runs it after its
+// statements. With
 // d.MigrationLock set, that statement runs first in the transaction so that
 // several processes opening one fresh database apply each migration once.
 func Migrate(ctx context.Context, db *sql.DB, d Dialect, ms []Migration) ([]int, error) {
@@ -119,6 +121,11 @@ func Migrate(ctx context.Context, db *sql.DB, d Dialect, ms []Migration) ([]int,
 		for i, st := range m.Statements {
 			if _, err := tx.ExecContext(ctx, st); err != nil {
 				return nil, fmt.Errorf("sqlstore: migration %s, statement %d: %w", m.Name, i+1, err)
+			}
+		}
+		if step := goStep(m.Name); step != nil {
+			if err := step(ctx, tx, &d); err != nil {
+				return nil, fmt.Errorf("sqlstore: migration %s: %w", m.Name, err)
 			}
 		}
 		if _, err := tx.ExecContext(ctx, rebind(&d, `INSERT INTO schema_migrations (version, name) VALUES (?, ?)`), m.Version, m.Name); err != nil {

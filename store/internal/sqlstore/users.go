@@ -15,7 +15,7 @@ import (
 // A user's emails are kept twice: whole, as JSON in directory_users.emails,
 // which is what reads return, and one row per distinct (address, type) in
 // directory_user_emails, which is what filters and FindDirectoryUsersByEmail
-// query. That table is its own index: its key (directory, lower-cased value,
+// query. That table is its own index: its key (directory, value's store.MatchKey,
 // user, lower-cased type) serves every lookup, so a user's creation writes
 // one b-tree for its emails, not a table and an index. Its rows are deleted
 // with the directory (foreign key) or explicitly, from the user's stored
@@ -55,13 +55,13 @@ func encodeEmails(emails []store.Email) ([]byte, error) {
 }
 
 // primaryEmailLower is the sort key of AttrEmail.
-func primaryEmailLower(u *store.DirectoryUser) string { return strings.ToLower(u.PrimaryEmail()) }
+func primaryEmailLower(u *store.DirectoryUser) string { return store.MatchKey(u.PrimaryEmail()) }
 
 // deleteEmails removes the email rows of u, as stored.
 func (t *tx) deleteEmails(u *store.DirectoryUser) error {
 	for i, e := range u.Emails {
-		v := strings.ToLower(e.Value)
-		if slices.ContainsFunc(u.Emails[:i], func(p store.Email) bool { return strings.ToLower(p.Value) == v }) {
+		v := store.MatchKey(e.Value)
+		if slices.ContainsFunc(u.Emails[:i], func(p store.Email) bool { return store.MatchKey(p.Value) == v }) {
 			continue
 		}
 		if _, err := t.exec(`DELETE FROM directory_user_emails WHERE directory_id = ? AND value_lower = ? AND user_id = ?`, u.DirectoryID, v, u.ID); err != nil {
@@ -74,7 +74,7 @@ func (t *tx) deleteEmails(u *store.DirectoryUser) error {
 func (t *tx) insertEmails(u *store.DirectoryUser) error {
 	for _, e := range u.Emails {
 		if _, err := t.exec(`INSERT INTO directory_user_emails (directory_id, value_lower, user_id, type_lower) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-			u.DirectoryID, strings.ToLower(e.Value), u.ID, strings.ToLower(e.Type)); err != nil {
+			u.DirectoryID, store.MatchKey(e.Value), u.ID, strings.ToLower(e.Type)); err != nil {
 			return t.s.wrap(err)
 		}
 	}
@@ -103,7 +103,7 @@ func (s *Store) CreateDirectoryUser(ctx context.Context, u *store.DirectoryUser,
  emails, outside_domains, attributes, version, created_at, updated_at)
 SELECT ?, d.id, d.org_id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ? FROM directories d WHERE d.id = ?
 RETURNING org_id`,
-			u.ID, u.UserName, strings.ToLower(u.UserName), u.ExternalID, u.Active,
+			u.ID, u.UserName, store.MatchKey(u.UserName), u.ExternalID, u.Active,
 			u.DisplayName, strings.ToLower(u.DisplayName), u.GivenName, strings.ToLower(u.GivenName), u.FamilyName, strings.ToLower(u.FamilyName), primaryEmailLower(u),
 			nb(emails), u.OutsideDomains, nb(u.Attributes), s.t(u.CreatedAt), s.t(u.UpdatedAt), u.DirectoryID).Scan(&orgID)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -283,7 +283,7 @@ const usersByEmailSQL = `SELECT ` + userColsU + ` FROM directory_users u WHERE u
 ORDER BY u.directory_id, u.id`
 
 func usersByEmailArgs(orgID, email string) []any {
-	e := strings.ToLower(email)
+	e := store.MatchKey(email)
 	return []any{orgID, orgID, e, orgID, e}
 }
 
@@ -341,7 +341,7 @@ func (s *Store) UpdateDirectoryUser(ctx context.Context, directoryID, id string,
 		if _, err := t.exec(`UPDATE directory_users SET user_name = ?, user_name_lower = ?, external_id = ?, active = ?,
  display_name = ?, display_name_lower = ?, given_name = ?, given_name_lower = ?, family_name = ?, family_name_lower = ?, primary_email_lower = ?,
  emails = ?, outside_domains = ?, attributes = ?, version = ?, updated_at = ? WHERE id = ?`,
-			u.UserName, strings.ToLower(u.UserName), u.ExternalID, u.Active,
+			u.UserName, store.MatchKey(u.UserName), u.ExternalID, u.Active,
 			u.DisplayName, strings.ToLower(u.DisplayName), u.GivenName, strings.ToLower(u.GivenName), u.FamilyName, strings.ToLower(u.FamilyName), primaryEmailLower(&u),
 			nb(emails), u.OutsideDomains, nb(u.Attributes), u.Version, s.t(u.UpdatedAt), id); err != nil {
 			return s.wrap(err)
@@ -372,7 +372,7 @@ func (s *Store) UpdateDirectoryUser(ctx context.Context, directoryID, id string,
 // emailsIndexEqual reports whether two email lists index the same rows.
 func emailsIndexEqual(a, b []store.Email) bool {
 	return slices.EqualFunc(a, b, func(x, y store.Email) bool {
-		return strings.ToLower(x.Value) == strings.ToLower(y.Value) && strings.ToLower(x.Type) == strings.ToLower(y.Type)
+		return store.MatchKey(x.Value) == store.MatchKey(y.Value) && strings.ToLower(x.Type) == strings.ToLower(y.Type)
 	})
 }
 

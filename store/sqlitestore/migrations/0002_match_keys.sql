@@ -1,0 +1,18 @@
+-- Keys of people's identifiers: user_name_lower, primary_email_lower and
+-- directory_user_emails.value_lower now hold store.MatchKey of the value
+-- (NFC and full Unicode case folding), no longer its lower case, so that
+-- canonically equivalent userNames and emails are one (see the store
+-- package's MatchKey). The database cannot compute that key itself: this
+-- migration's work is a step written in Go (recomputeMatchKeys in
+-- store/internal/sqlstore), which runs in this migration's transaction and
+-- rewrites the keys of existing rows.
+--
+-- Users of one directory whose userNames become equal under the new key
+-- are all kept. A user whose key does not change keeps it, otherwise the
+-- one created first gets it; the others get the key followed by the
+-- character U+001F and their id, so lookups, filters and uniqueness by
+-- userName see one user, the others stay readable by id, and a new
+-- userName gives them a proper key again. They are found with
+--   SELECT id, directory_id, user_name FROM directory_users
+--   WHERE user_name_lower LIKE '%' || char(31) || '%';   -- SQLite
+--   WHERE strpos(user_name_lower, chr(31)) > 0;          -- PostgreSQL
