@@ -101,6 +101,37 @@
 // userName is matched and kept unique case-insensitively; id and
 // externalId are case-exact.
 //
+// # userNames and email addresses
+//
+// People's identifiers arrive composed (NFC) from one client and
+// decomposed (NFD, as macOS produces them) from another, in any case. A
+// userName, and an email address wherever people are matched by it (emails
+// filters, store.Store.FindDirectoryUsersByEmail, UserStatus, the SSO
+// kit's login), is compared by its store.MatchKey: Unicode NFC
+// normalization and full case folding (golang.org/x/text). So
+// "Jörg.Müller@example.com" sent precomposed and with o + U+0308 is one
+// user (a second POST is 409 uniqueness, and userName eq "JÖRG.MÜLLER@..."
+// in either form finds it), as are "ΟΔΥΣΣΕΥΣ", "οδυσσευς" (final sigma)
+// and "οδυσσευσ", and "straße" and "STRASSE". Compatibility forms stay
+// distinct (full-width letters are other letters). The value is kept and
+// returned as the client sent it; only the key is normalised. A userName
+// filter with co, sw, ew, gt, ge, lt or le compares keys too.
+//
+// # Text
+//
+// A request body that is not valid UTF-8, and any string of a resource
+// that holds a NUL or another control character (Unicode Cc: U+0000 to
+// U+001F, U+007F to U+009F), is refused with 400 invalidValue and a detail
+// that names the attribute ("The value of name.givenName contains a NUL
+// byte."), before anything is written and the same on every Store. The
+// attributes the Stores index (userName, externalId, displayName,
+// name.givenName, name.familyName, emails.value, emails.type,
+// members.value) allow no control character; other string values (an
+// address's formatted value, extension values) may hold tab, line feed
+// and carriage return. The rule is the Stores' (store.ValidateLine,
+// store.ValidateText), so a write through the Go API gets the same answer
+// as a *store.TextError.
+//
 // # Filters
 //
 // Every attribute of the schemas /Schemas serves (the core User and

@@ -153,6 +153,9 @@ func (rs *resourceSchema) validate(m map[string]any) (map[string]any, error) {
 	prune(out)
 	delete(out, "password") // never kept, never returned
 	out["schemas"] = schemas
+	if err := checkResourceText(out); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 

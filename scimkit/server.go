@@ -412,6 +412,9 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		s.writeError(w, scimerrors.ScimErrorUniqueness)
 	case errors.Is(err, errStale):
 		s.writeError(w, scimError(http.StatusConflict, "", "The resource was modified concurrently; retry."))
+	case errors.As(err, new(*store.TextError)):
+		s.log.InfoContext(r.Context(), "scimkit: text refused", "err", err)
+		s.fail(w, r, textError(err))
 	case errors.Is(err, store.ErrInvalid):
 		s.log.InfoContext(r.Context(), "scimkit: store refused the value", "err", err)
 		s.writeError(w, scimerrors.ScimErrorInvalidValue)
@@ -445,6 +448,10 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool)
 			return nil, false
 		}
 		s.writeError(w, scimError(http.StatusBadRequest, scimerrors.ScimTypeInvalidSyntax, "The request body could not be read."))
+		return nil, false
+	}
+	if err := checkBodyUTF8(b); err != nil {
+		s.fail(w, r, err)
 		return nil, false
 	}
 	return b, true

@@ -215,20 +215,42 @@ func jsonTextOK(doc []byte) bool {
 // encoding/json decodes into an any: maps, slices, strings, numbers,
 // booleans, nil): member names with ValidateLine, string values with
 // ValidateLine where line reports true for their path and with
-// ValidateText otherwise (line may be nil). Paths are SCIM attribute
-// paths under prefix: "name.givenName", "emails[0].value", and an
-// extension's attributes after its URN and a colon. Members are checked in
-// name order, so the first field reported does not vary.
+// ValidateText otherwise (line may be nil). Paths are as WalkJSONStrings
+// writes them.
 func ValidateJSONValue(prefix string, v any, line func(path string) bool) error {
+	return WalkJSONStrings(prefix, v, func(path, s string, name bool) error {
+		switch {
+		case name:
+			if err := ValidateLine(path, s); err != nil {
+				// The name is the bad part; it is not repeated.
+				return &TextError{Field: "an attribute name", Reason: err.(*TextError).Reason}
+			}
+			return nil
+		case line != nil && line(path):
+			return ValidateLine(path, s)
+		}
+		return ValidateText(path, s)
+	})
+}
+
+// WalkJSONStrings calls fn for every member name (name true, path the
+// member's) and string value of the decoded JSON value v, in document
+// order with the members of an object in name order, and stops at the
+// first error, which it returns. Paths are SCIM attribute paths under
+// prefix: "name.givenName", "emails[0].value", and under a top-level
+// member whose name is a URN (an extension), the URN, a colon and the
+// attribute ("urn:...:enterprise:2.0:User:manager.value").
+func WalkJSONStrings(prefix string, v any, fn func(path, s string, name bool) error) error {
+	return walkJSON(prefix, false, v, fn)
+}
+
+func walkJSON(prefix string, urn bool, v any, fn func(path, s string, name bool) error) error {
 	switch x := v.(type) {
 	case string:
-		if line != nil && line(prefix) {
-			return ValidateLine(prefix, x)
-		}
-		return ValidateText(prefix, x)
+		return fn(prefix, x, false)
 	case []any:
 		for i, e := range x {
-			if err := ValidateJSONValue(prefix+"["+strconv.Itoa(i)+"]", e, line); err != nil {
+			if err := walkJSON(prefix+"["+strconv.Itoa(i)+"]", false, e, fn); err != nil {
 				return err
 			}
 		}
@@ -239,25 +261,20 @@ func ValidateJSONValue(prefix string, v any, line func(path string) bool) error 
 		}
 		slices.Sort(keys)
 		for _, k := range keys {
-			path := joinPath(prefix, k)
-			if err := ValidateLine(path, k); err != nil {
-				// Name the member by its parent: its name is the bad part.
-				return &TextError{Field: joinPath(prefix, "(attribute name)"), Reason: err.(*TextError).Reason}
+			path, childURN := prefix+"."+k, false
+			switch {
+			case prefix == "":
+				path, childURN = k, strings.HasPrefix(strings.ToLower(k), "urn:")
+			case urn:
+				path = prefix + ":" + k
 			}
-			if err := ValidateJSONValue(path, x[k], line); err != nil {
+			if err := fn(path, k, true); err != nil {
+				return err
+			}
+			if err := walkJSON(path, childURN, x[k], fn); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
-}
-
-func joinPath(prefix, name string) string {
-	switch {
-	case prefix == "":
-		return name
-	case strings.HasPrefix(strings.ToLower(prefix), "urn:") && !strings.Contains(prefix, "."):
-		return prefix + ":" + name
-	}
-	return prefix + "." + name
 }

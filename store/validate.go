@@ -248,6 +248,9 @@ func (op MemberOp) Validate() error {
 		if id == "" {
 			return invalid("empty member id")
 		}
+		if err := ValidateLine("member id", id); err != nil {
+			return err
+		}
 	}
 	return nil
 }
