@@ -123,11 +123,14 @@ func checkText(field, s string, multiline bool) error {
 	if i == len(s) {
 		return nil
 	}
-	for _, r := range s[i:] {
-		if reason := badRune(r, multiline); reason != "" {
-			if r == utf8.RuneError && !utf8.ValidString(s) {
-				reason = "is not valid UTF-8"
-			}
+	for i < len(s) {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		reason := badRune(r, multiline)
+		if r == utf8.RuneError && size == 1 {
+			reason = "is not valid UTF-8"
+		}
+		if reason != "" {
 			return &TextError{Field: field, Reason: reason}
 		}
 	}
@@ -137,9 +140,6 @@ func checkText(field, s string, multiline bool) error {
 // badRune says what is wrong with r in text, or "" if nothing.
 func badRune(r rune, multiline bool) string {
 	switch {
-	case r == utf8.RuneError:
-		// U+FFFD itself is valid; the caller tells it from bad bytes.
-		return "is not valid UTF-8"
 	case r == 0:
 		return "contains a NUL byte"
 	case multiline && (r == '\t' || r == '\n' || r == '\r'):
@@ -277,4 +277,63 @@ func walkJSON(prefix string, urn bool, v any, fn func(path, s string, name bool)
 		}
 	}
 	return nil
+}
+
+// ValidateFilterText returns a *TextError if a string value of f (a
+// compared value or an email type) is not valid UTF-8 or holds a NUL: no
+// stored value can equal it, and PostgreSQL refuses it as a parameter, so
+// every Store refuses such a filter. Other control characters are allowed
+// in filters; they match nothing that ValidateLine accepted.
+func ValidateFilterText(f Filter) error {
+	switch n := f.(type) {
+	case And:
+		return firstErr(ValidateFilterText(n.Left), n.Right)
+	case *And:
+		if n != nil {
+			return firstErr(ValidateFilterText(n.Left), n.Right)
+		}
+	case Or:
+		return firstErr(ValidateFilterText(n.Left), n.Right)
+	case *Or:
+		if n != nil {
+			return firstErr(ValidateFilterText(n.Left), n.Right)
+		}
+	case Not:
+		return ValidateFilterText(n.F)
+	case *Not:
+		if n != nil {
+			return ValidateFilterText(n.F)
+		}
+	case Compare:
+		return n.validateText()
+	case *Compare:
+		if n != nil {
+			return n.validateText()
+		}
+	}
+	return nil
+}
+
+func firstErr(err error, next Filter) error {
+	if err != nil {
+		return err
+	}
+	return ValidateFilterText(next)
+}
+
+func (c Compare) validateText() error {
+	for _, s := range []string{c.EmailType, stringValue(c.Value)} {
+		if !utf8.ValidString(s) {
+			return &TextError{Field: "the filter value of " + string(c.Attr), Reason: "is not valid UTF-8"}
+		}
+		if strings.IndexByte(s, 0) >= 0 {
+			return &TextError{Field: "the filter value of " + string(c.Attr), Reason: "contains a NUL byte"}
+		}
+	}
+	return nil
+}
+
+func stringValue(v any) string {
+	s, _ := v.(string)
+	return s
 }

@@ -211,6 +211,9 @@ func (s *Store) ListDirectoryGroups(ctx context.Context, directoryID string, q s
 	if err != nil {
 		return nil, 0, err
 	}
+	if err := store.ValidateFilterText(q.Filter); err != nil {
+		return nil, 0, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ds, ok := s.dirs[directoryID]

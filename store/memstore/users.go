@@ -96,6 +96,9 @@ func (s *Store) ListDirectoryUsers(ctx context.Context, directoryID string, q st
 	if err := checkPage(q.SortOrder, q.Offset, q.Limit); err != nil {
 		return nil, 0, err
 	}
+	if err := store.ValidateFilterText(q.Filter); err != nil {
+		return nil, 0, err
+	}
 	var ds *dirState // set under the lock, before match runs
 	match, err := compileUserFilter(q.Filter, func(id string) map[string]struct{} { return ds.memberOf[id] })
 	if err != nil {

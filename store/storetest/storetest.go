@@ -53,6 +53,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"DirectoryUsers", directoryUserTests},
 		{"UserFilters", userFilterTests},
 		{"FieldFilters", fieldFilterTests},
+		{"MatchKeys", matchKeyTests},
+		{"Text", textTests},
 		{"DirectoryGroups", directoryGroupTests},
 		{"Memberships", membershipTests},
 		{"Events", eventTests},

@@ -296,6 +296,9 @@ func (s *Store) ListDirectoryGroups(ctx context.Context, directoryID string, q s
 	if q.Offset < 0 || q.Limit < 0 {
 		return nil, 0, invalid("negative offset or limit")
 	}
+	if err := store.ValidateFilterText(q.Filter); err != nil {
+		return nil, 0, err
+	}
 	where, args, err := s.groupWhereFields(ctx, directoryID, q.Filter)
 	if err != nil {
 		return nil, 0, err

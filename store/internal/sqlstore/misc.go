@@ -245,7 +245,7 @@ func (s *Store) CompleteLogin(ctx context.Context, c store.LoginCompletion, acce
 				facts.Domain = &d
 			}
 		}
-		if c.Email != "" {
+		if c.Email != "" && matchable(c.Email) {
 			rows, err := t.query(usersByEmailSQL, usersByEmailArgs(c.OrgID, c.Email)...)
 			if facts.DirectoryUsers, err = s.usersByEmail(rows, err); err != nil {
 				return err

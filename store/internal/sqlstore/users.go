@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/onboardkit/onboardkit/store"
 )
@@ -192,6 +193,9 @@ func (s *Store) ListDirectoryUsers(ctx context.Context, directoryID string, q st
 	if q.Offset < 0 || q.Limit < 0 {
 		return nil, 0, invalid("negative offset or limit")
 	}
+	if err := store.ValidateFilterText(q.Filter); err != nil {
+		return nil, 0, err
+	}
 	where, args, err := s.userWhereFields(ctx, directoryID, q.Filter)
 	if err != nil {
 		return nil, 0, err
@@ -265,6 +269,9 @@ func (s *Store) FindDirectoryUsersByEmail(ctx context.Context, orgID, email stri
 	if orgID == "" || email == "" {
 		return nil, invalid("organization id and email are required")
 	}
+	if !matchable(email) {
+		return []store.DirectoryUser{}, nil
+	}
 	r, err := s.read(ctx)
 	if err != nil {
 		return nil, err
@@ -281,6 +288,11 @@ const usersByEmailSQL = `SELECT ` + userColsU + ` FROM directory_users u WHERE u
  SELECT x.id FROM directories d JOIN directory_users x ON x.directory_id = d.id WHERE d.org_id = ? AND x.user_name_lower = ?
  UNION SELECT m.user_id FROM directories d JOIN directory_user_emails m ON m.directory_id = d.id WHERE d.org_id = ? AND m.value_lower = ?)
 ORDER BY u.directory_id, u.id`
+
+// matchable reports whether a stored key can equal s: not if s holds a NUL
+// or bytes that are not UTF-8, which no Store keeps (and PostgreSQL refuses
+// as a parameter).
+func matchable(s string) bool { return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 }
 
 func usersByEmailArgs(orgID, email string) []any {
 	e := store.MatchKey(email)
