@@ -19,7 +19,7 @@ const (
 var lookalikes = [][]string{
 	{jorgNFC, jorgNFD, "JO\u0308RG.MU\u0308LLER@EXAMPLE.COM", "j\u00f6rg.m\u00fcller@example.com"},
 	{"\u039f\u0394\u03a5\u03a3\u03a3\u0395\u03a5\u03a3", "\u03bf\u03b4\u03c5\u03c3\u03c3\u03b5\u03c5\u03c2", "\u03bf\u03b4\u03c5\u03c3\u03c3\u03b5\u03c5\u03c3"}, // ΟΔΥΣΣΕΥΣ, final ς, σ
-	{"stra\u00dfe@example.com", "STRASSE@example.com", "strasse@example.com", "STRA\u1e9eE@example.com"},     // ß, SS, ẞ
+	{"stra\u00dfe@example.com", "STRASSE@example.com", "strasse@example.com", "STRA\u1e9eE@example.com"},                                                         // ß, SS, ẞ
 }
 
 var matchKeyTests = []subtest{
