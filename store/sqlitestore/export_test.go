@@ -1,6 +1,11 @@
 package sqlitestore
 
-import "context"
+import (
+	"context"
+	"database/sql"
+
+	"github.com/onboardkit/onboardkit/store/internal/sqlstore"
+)
 
 // Test hooks.
 var (
@@ -19,4 +24,18 @@ func Pragma(ctx context.Context, s *Store, read bool, name string) (string, erro
 	var v string
 	err := db.QueryRowContext(ctx, "PRAGMA "+name).Scan(&v)
 	return v, err
+}
+
+// MigrateTo applies the migrations up to version to db.
+func MigrateTo(ctx context.Context, db *sql.DB, version int) error {
+	ms, err := sqlstore.LoadMigrations(migrationFiles, "migrations")
+	if err != nil {
+		return err
+	}
+	n := 0
+	for n < len(ms) && ms[n].Version <= version {
+		n++
+	}
+	_, err = sqlstore.Migrate(ctx, db, dialect, ms[:n])
+	return err
 }

@@ -1,0 +1,50 @@
+package pgstore_test
+
+import (
+	"context"
+	"database/sql"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/onboardkit/onboardkit/store/internal/sqlstore/migratetest"
+	"github.com/onboardkit/onboardkit/store/pgstore"
+)
+
+// TestMigrateMatchKeys writes rows as the first schema did and checks that
+// opening the database gives them store.MatchKey keys.
+func TestMigrateMatchKeys(t *testing.T) {
+	dsn := freshSchema(t)
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := pgstore.MigrateTo(t.Context(), db, 1); err != nil {
+		t.Fatal(err)
+	}
+	migratetest.WriteLegacyRows(t, migratetest.DB{
+		Exec: func(ctx context.Context, q string, args ...any) error {
+			var b strings.Builder
+			n := 0
+			for _, c := range q {
+				if c == '?' {
+					n++
+					b.WriteString("$" + strconv.Itoa(n))
+					continue
+				}
+				b.WriteRune(c)
+			}
+			_, err := db.ExecContext(ctx, b.String(), args...)
+			return err
+		},
+		Time: func(t time.Time) any { return t },
+	})
+	s, err := pgstore.Open(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	migratetest.CheckMigrated(t, s)
+}
