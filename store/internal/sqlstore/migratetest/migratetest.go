@@ -37,10 +37,10 @@ type legacyUser struct {
 }
 
 var legacyUsers = []legacyUser{
-	{id: "u1", dir: "dir", name: jorgNFC, created: 1},                                                     // key unchanged
-	{id: "u2", dir: "dir", name: jorgNFD, created: 2},                                                     // now u1's key
-	{id: "u3", dir: "dir", name: "\u039f\u0394\u03a5\u03a3\u03a3\u0395\u03a5\u03a3", created: 3},          // ΟΔΥΣΣΕΥΣ: unchanged
-	{id: "u5", dir: "dir", name: "\u03bf\u03b4\u03c5\u03c3\u03c3\u03b5\u03c5\u03c2", created: 4},          // final sigma: u3's key
+	{id: "u1", dir: "dir", name: jorgNFC, created: 1},                                            // key unchanged
+	{id: "u2", dir: "dir", name: jorgNFD, created: 2},                                            // now u1's key
+	{id: "u3", dir: "dir", name: "\u039f\u0394\u03a5\u03a3\u03a3\u0395\u03a5\u03a3", created: 3}, // ΟΔΥΣΣΕΥΣ: unchanged
+	{id: "u5", dir: "dir", name: "\u03bf\u03b4\u03c5\u03c3\u03c3\u03b5\u03c5\u03c2", created: 4}, // final sigma: u3's key
 	{id: "u4", dir: "dir", name: "Stra\u00dfe@Example.com", created: 5, emails: []store.Email{{Value: "Stra\u00dfe@Example.com", Type: "Work", Primary: true}, {Value: jorgNFD, Type: "home"}}},
 	{id: "u12", dir: "dir2", name: "\u03c3\u03b1\u03c2", created: 6}, // σας: changes
 	{id: "u11", dir: "dir2", name: "\u03c2\u03b1\u03c2", created: 7}, // ςας: changes to the same key, later
