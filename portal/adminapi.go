@@ -140,15 +140,15 @@ func actorOr(actor string) string {
 // checkName validates a required or optional name-like field.
 func checkName(field, v string, required bool) (string, error) {
 	v = strings.TrimSpace(v)
-	switch {
-	case v == "" && required:
+	if v == "" && required {
 		return "", invalidInput(field, "%s is required", field)
-	case !utf8.ValidString(v):
-		return "", invalidInput(field, "%s must be valid UTF-8", field)
-	case utf8.RuneCountInString(v) > MaxNameLength:
+	}
+	// The Stores' rule for text (valid UTF-8, no control character).
+	if err := store.ValidateLine(field, v); err != nil {
+		return "", &AdminError{Kind: ErrInvalidInput, Field: field, Message: strings.TrimPrefix(err.Error(), store.ErrInvalid.Error()+": "), Err: err}
+	}
+	if utf8.RuneCountInString(v) > MaxNameLength {
 		return "", invalidInput(field, "%s must be at most %d characters", field, MaxNameLength)
-	case strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }):
-		return "", invalidInput(field, "%s must not contain control characters", field)
 	}
 	return v, nil
 }

@@ -171,6 +171,12 @@ func (p *Portal) directoryCreate(w http.ResponseWriter, r *http.Request, s *sess
 		p.renderDirectoryIndex(w, r, s, http.StatusUnprocessableEntity, provider, "", "The name can be at most 100 characters long.")
 		return
 	}
+	var te *store.TextError
+	if errors.As(store.ValidateLine("name", name), &te) {
+		// The Stores' rule for text; the name is not shown back.
+		p.renderDirectoryIndex(w, r, s, http.StatusUnprocessableEntity, provider, "", "The name "+te.Reason+".")
+		return
+	}
 	if name == "" {
 		name = providerLabel(provider) + " directory"
 	}

@@ -254,6 +254,10 @@ func TestDirectoryCreateValidation(t *testing.T) {
 		{"no provider", true, url.Values{}, http.StatusUnprocessableEntity, 0},
 		{"unknown provider", true, url.Values{"provider": {"myspace"}}, http.StatusUnprocessableEntity, 0},
 		{"name too long", true, url.Values{"provider": {"okta"}, "name": {strings.Repeat("x", 101)}}, http.StatusUnprocessableEntity, 0},
+		// Text no Store holds: the same answer whatever the Store.
+		{"name with a NUL", true, url.Values{"provider": {"okta"}, "name": {"Okta\x00"}}, http.StatusUnprocessableEntity, 0},
+		{"name not UTF-8", true, url.Values{"provider": {"okta"}, "name": {"Okta \xff"}}, http.StatusUnprocessableEntity, 0},
+		{"name with an escape", true, url.Values{"provider": {"okta"}, "name": {"Okta \x1b[31m"}}, http.StatusUnprocessableEntity, 0},
 		{"without SCIM configured", false, url.Values{"provider": {"okta"}}, http.StatusConflict, 0},
 		{"generic", true, url.Values{"provider": {"generic"}}, http.StatusCreated, 1},
 	}
@@ -277,6 +281,9 @@ func TestDirectoryCreateValidation(t *testing.T) {
 			}
 			if tt.status != http.StatusCreated && testID(parse(t, w), "dir-error").Length() != 1 {
 				t.Error("no error message")
+			}
+			if strings.HasPrefix(tt.name, "name") && !strings.Contains(testID(parse(t, w), "dir-error").Text(), "name") {
+				t.Errorf("error %q does not name the field", testID(parse(t, w), "dir-error").Text())
 			}
 		})
 	}

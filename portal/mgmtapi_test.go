@@ -422,7 +422,7 @@ func TestMgmtAPIBadInput(t *testing.T) {
 		{"domain of another org", http.MethodPost, acme + "/domains", map[string]any{"name": "claimed.example"}, 409, "conflict", "verified by another organization"},
 		{"empty name", http.MethodPost, "/organizations", map[string]any{"name": ""}, 400, "invalid_input", "name is required"},
 		{"long name", http.MethodPost, "/organizations", map[string]any{"name": strings.Repeat("a", 201)}, 400, "invalid_input", "at most 200"},
-		{"control characters", http.MethodPost, "/organizations", map[string]any{"name": "a\x00b"}, 400, "invalid_input", "control characters"},
+		{"control characters", http.MethodPost, "/organizations", map[string]any{"name": "a\x00b"}, 400, "invalid_input", "control character"},
 		{"external id taken", http.MethodPost, "/organizations", map[string]any{"name": "Dup", "external_id": "cus_taken"}, 409, "conflict", "cus_taken"},
 		{"external id taken on update", http.MethodPatch, acme, map[string]any{"external_id": "cus_taken"}, 409, "conflict", "cus_taken"},
 		{"unknown field", http.MethodPost, "/organizations", map[string]any{"name": "x", "admin": true}, 400, "invalid_input", `unknown field "admin"`},

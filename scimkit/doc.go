@@ -122,9 +122,9 @@
 // A request body that is not valid UTF-8, and any string of a resource
 // that holds a NUL or another control character (Unicode Cc: U+0000 to
 // U+001F, U+007F to U+009F), is refused with 400 invalidValue and a detail
-// that names the attribute ("The value of name.givenName contains a NUL
-// byte."), before anything is written and the same on every Store. The
-// attributes the Stores index (userName, externalId, displayName,
+// that names the attribute ("The value of name.givenName contains a
+// control character (U+0000, NUL)."), before anything is written and the
+// same on every Store. The attributes the Stores index (userName, externalId, displayName,
 // name.givenName, name.familyName, emails.value, emails.type,
 // members.value) allow no control character; other string values (an
 // address's formatted value, extension values) may hold tab, line feed

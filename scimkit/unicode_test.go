@@ -64,7 +64,7 @@ func testLookalikeUserNames(t *testing.T, mk envMaker) {
 	}
 }
 
-// TestUnstorableText checks that NUL bytes, bytes that are not UTF-8 and
+// TestUnstorableSCIMText checks that NUL bytes, bytes that are not UTF-8 and
 // control characters in any SCIM string are 400 invalidValue naming the
 // attribute, on every Store, and that nothing is written.
 func TestUnstorableSCIMText(t *testing.T) { forEachStore(t, testUnstorableSCIMText) }

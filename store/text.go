@@ -95,8 +95,8 @@ type TextError struct {
 	// Field names the field at fault: "directory name", "userName",
 	// "emails[0].value".
 	Field string
-	// Reason says what is wrong: "is not valid UTF-8", "contains a NUL
-	// byte" or "contains the control character U+001B".
+	// Reason says what is wrong: "is not valid UTF-8" or "contains a
+	// control character (U+001B)" (with ", NUL" after U+0000).
 	Reason string
 }
 
@@ -141,11 +141,11 @@ func checkText(field, s string, multiline bool) error {
 func badRune(r rune, multiline bool) string {
 	switch {
 	case r == 0:
-		return "contains a NUL byte"
+		return "contains a control character (U+0000, NUL)"
 	case multiline && (r == '\t' || r == '\n' || r == '\r'):
 		return ""
 	case unicode.IsControl(r):
-		return "contains the control character " + fmt.Sprintf("U+%04X", r)
+		return fmt.Sprintf("contains a control character (U+%04X)", r)
 	}
 	return ""
 }
@@ -327,7 +327,7 @@ func (c Compare) validateText() error {
 			return &TextError{Field: "the filter value of " + string(c.Attr), Reason: "is not valid UTF-8"}
 		}
 		if strings.IndexByte(s, 0) >= 0 {
-			return &TextError{Field: "the filter value of " + string(c.Attr), Reason: "contains a NUL byte"}
+			return &TextError{Field: "the filter value of " + string(c.Attr), Reason: "contains a control character (U+0000, NUL)"}
 		}
 	}
 	return nil
