@@ -17,7 +17,7 @@ func TestMatchKey(t *testing.T) {
 		{"\u039f\u0394\u03a5\u03a3\u03a3\u0395\u03a5\u03a3", "\u03bf\u03b4\u03c5\u03c3\u03c3\u03b5\u03c5\u03c2", "\u03bf\u03b4\u03c5\u03c3\u03c3\u03b5\u03c5\u03c3"},
 		{"stra\u00dfe", "STRASSE", "Strasse", "STRA\u1e9eE"},
 		{"Alice@Example.COM", "alice@example.com"},
-		{"\u212b", "\u00c5", "A\u030a", "\u00e5"}, // Ångström sign, Å, A + ring
+		{"\u212b", "\u00c5", "A\u030a", "\u00e5"},  // Ångström sign, Å, A + ring
 		{"\u1fb3", "\u03b1\u0345", "\u03b1\u03b9"}, // ᾳ: ypogegrammeni folds to iota
 	} {
 		want := MatchKey(set[0])
