@@ -1,6 +1,7 @@
 package scimkit
 
 import (
+	"errors"
 	"net/url"
 	"strings"
 	"testing"
@@ -138,4 +139,42 @@ func testUnstorableSCIMText(t *testing.T, mk envMaker) {
 	if r.status != 400 {
 		t.Errorf("PATCH add member with a NUL: %d %s, want 400", r.status, r.raw)
 	}
+}
+
+// FuzzResourceText checks that what scimkit accepts as a user, a Store
+// accepts too: no *store.TextError ever comes from the Store for a
+// resource that passed the SCIM layer, and a refusal is a SCIM error.
+func FuzzResourceText(f *testing.F) {
+	for _, s := range []string{
+		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ann","name":{"givenName":"A\tB"},"addresses":[{"formatted":"1\n2"}]}`,
+		"{\"userName\":\"a\xffb\",\"emails\":[{\"value\":\"x\"}]}",
+		`{"userName":"a\u0000","title":"\u0085"}`,
+		`{"userName":"Jo\u0308rg","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"manager":"m\u0001"}}`,
+	} {
+		f.Add(s)
+	}
+	users := newUserSchema()
+	f.Fuzz(func(t *testing.T, body string) {
+		if err := checkBodyUTF8([]byte(body)); err != nil {
+			mustBeSCIM(t, err)
+			return
+		}
+		m, err := decodeObject([]byte(body))
+		if err != nil {
+			return
+		}
+		attrs, err := users.validate(m)
+		if err != nil {
+			mustBeSCIM(t, err)
+			return
+		}
+		u := &store.DirectoryUser{ID: "usr", DirectoryID: "dir"}
+		if applyUserAttrs(attrs, u, true) != nil {
+			return
+		}
+		var te *store.TextError
+		if err := u.Validate(); errors.As(err, &te) {
+			t.Fatalf("scimkit accepted %q, the Store refuses it: %v", body, err)
+		}
+	})
 }
