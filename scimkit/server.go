@@ -211,6 +211,12 @@ func (s *Server) resource(rt resourceRoutes) dirHandler {
 			}
 			return
 		}
+		if store.ValidateLine("id", id) != nil {
+			// No resource has such an id, and some Stores cannot even
+			// look it up: the same 404 on every Store.
+			s.writeError(w, scimError(http.StatusNotFound, "", "Resource not found."))
+			return
+		}
 		switch r.Method {
 		case http.MethodGet, http.MethodHead:
 			rt.get(w, r, d, id)

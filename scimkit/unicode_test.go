@@ -134,6 +134,19 @@ func testUnstorableSCIMText(t *testing.T, mk envMaker) {
 			t.Errorf("group detail %q does not name %s", d, tc.field)
 		}
 	}
+	// Ids and filter values: a 404 and a 400 on every Store.
+	for _, p := range []string{"/Users/a%00b", "/Users/a%FFb", "/Groups/a%00", "/Groups/%FF"} {
+		for _, m := range []string{"GET", "DELETE"} {
+			e.scimErr(e.do(m, p, e.token, nil), 404, "")
+		}
+	}
+	for _, f := range []string{`userName eq "a\u0000"`, "externalId eq \"a\xff\"", `emails[type eq "work"].value sw "\u0000"`} {
+		r := e.do("GET", "/Users?filter="+url.QueryEscape(f), e.token, nil)
+		e.scimErr(r, 400, "invalidValue")
+		if !strings.Contains(r.str("detail"), "in the filter") {
+			t.Errorf("filter %s: detail %q", f, r.str("detail"))
+		}
+	}
 	g := e.must(201, e.do("POST", "/Groups", e.token, `{"schemas":["`+GroupSchemaURI+`"],"displayName":"G"}`))
 	r = e.do("PATCH", "/Groups/"+g.str("id"), e.token, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"members","value":[{"value":"u\u0000"}]}]}`)
 	if r.status != 400 {

@@ -324,10 +324,10 @@ func firstErr(err error, next Filter) error {
 func (c Compare) validateText() error {
 	for _, s := range []string{c.EmailType, stringValue(c.Value)} {
 		if !utf8.ValidString(s) {
-			return &TextError{Field: "the filter value of " + string(c.Attr), Reason: "is not valid UTF-8"}
+			return &TextError{Field: string(c.Attr) + " in the filter", Reason: "is not valid UTF-8"}
 		}
 		if strings.IndexByte(s, 0) >= 0 {
-			return &TextError{Field: "the filter value of " + string(c.Attr), Reason: "contains a control character (U+0000, NUL)"}
+			return &TextError{Field: string(c.Attr) + " in the filter", Reason: "contains a control character (U+0000, NUL)"}
 		}
 	}
 	return nil
