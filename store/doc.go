@@ -51,4 +51,20 @@
 //
 // Time is always an argument: expiry is judged against the now the caller
 // passes, so hosts and tests control the clock.
+//
+// # Text and people's identifiers
+//
+// Every string a Store keeps is valid UTF-8 without control characters:
+// the Validate methods, which every Store calls before it writes, refuse
+// anything else with a *TextError (wrapping ErrInvalid) that names the
+// field, so that every Store gives the same answer to text that one of
+// them could not hold (PostgreSQL refuses a NUL and bytes that are not
+// UTF-8). ValidateLine is the rule for names and identifiers, ValidateText
+// for free text inside a SCIM resource.
+//
+// userNames and email addresses are compared, indexed and kept unique by
+// MatchKey (Unicode NFC normalization and full case folding), while the
+// value as given is what reads return. The SQL Stores keep the key in a
+// column beside the value; their migration 0002 recomputed it for rows
+// written before (see store/sqlitestore's doc).
 package store

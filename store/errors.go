@@ -21,7 +21,8 @@ var (
 	ErrConflict = errors.New("store: conflict")
 
 	// ErrInvalid: the argument is malformed (empty id, unknown enum value, zero
-	// time where one is required). Nothing is written.
+	// time where one is required, text a Store does not hold, reported as a
+	// *TextError). Nothing is written.
 	ErrInvalid = errors.New("store: invalid argument")
 
 	// ErrExpired: a single-use or time-limited secret (portal link, portal

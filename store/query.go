@@ -69,9 +69,12 @@ const (
 //
 // Value is a string for string attributes, a bool for AttrActive (eq and ne
 // only), a time.Time for AttrCreated and AttrLastModified, and nil for OpPr.
-// Strings are compared case-insensitively unless Attr.CaseExact. gt/ge/lt/le
-// on strings compare lexicographically (after lower-casing where the attribute
-// is case-insensitive), by Unicode code point (byte order of UTF-8, as
+// Strings are compared case-insensitively unless Attr.CaseExact: userName and
+// email values by their MatchKey (canonically equivalent forms are equal),
+// the other attributes lower-cased; Attr.CompareKey gives the form compared.
+// A string value that is not valid UTF-8 or holds a NUL makes the query fail
+// with a *TextError (ValidateFilterText). gt/ge/lt/le on strings compare
+// lexicographically (the forms compared), by Unicode code point (byte order of UTF-8, as
 // PostgreSQL's COLLATE "C"), never by a locale's collation. For single-valued
 // string attributes an absent value is the empty string: ne matches it, pr
 // does not. A Compare that does not fit these rules (pr with a value, a

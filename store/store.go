@@ -287,8 +287,10 @@ type DirectoryStore interface {
 	ListDirectoryUsers(ctx context.Context, directoryID string, q UserQuery) ([]DirectoryUser, int, error)
 
 	// FindDirectoryUsersByEmail returns the users of the organization's
-	// directories that have email (case-insensitively) as userName or as one
-	// of their emails, ordered by (DirectoryID, ID).
+	// directories that have email as userName or as one of their emails,
+	// compared by MatchKey (so in any case and normalization form), ordered
+	// by (DirectoryID, ID). An email that is not valid UTF-8 or holds a NUL
+	// matches no user.
 	FindDirectoryUsersByEmail(ctx context.Context, orgID, email string) ([]DirectoryUser, error)
 
 	// UpdateDirectoryUser loads the user, passes a copy to fn, and stores

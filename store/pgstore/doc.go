@@ -13,6 +13,20 @@
 // each migration exactly once. Applied versions are recorded in the
 // schema_migrations table.
 //
+// Migration 0002 (match keys) changes the key by which userNames and email
+// addresses are compared from their lower case to store.MatchKey. The
+// database cannot compute that key (it has neither Unicode normalization
+// nor the case folding of golang.org/x/text), so the migration is a step
+// written in Go that runs in the migration's transaction at the first Open
+// after the upgrade: it reads every directory user once, in batches, and
+// rewrites only the keys that change. Users of one directory whose
+// userNames become equal under the new key (sent once composed and once
+// decomposed, say) are all kept: the one whose key did not change, or else
+// the one created first, has the key; the others keep a key of their own
+// (the key, U+001F and their id), stay readable by id and get a proper key
+// when their userName changes. migrations/0002_match_keys.sql shows how to
+// list them.
+//
 // Concurrency: Update methods lock the row they change (SELECT ... FOR
 // UPDATE); single-use secrets are consumed by one guarded statement; unique
 // indexes enforce userName, externalId, displayName, external id and
