@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	scimerrors "github.com/elimity-com/scim/errors"
+
+	"github.com/onboardkit/onboardkit/store"
 	filter "github.com/scim2/filter-parser/v2"
 )
 
@@ -669,7 +671,10 @@ func compareValue(cur any, op string, lit any, def *attrDef) (bool, error) {
 	if err != nil {
 		return false, patchError(scimerrors.ScimTypeInvalidFilter, "Malformed string in value filter.")
 	}
-	if def == nil || !def.caseExact {
+	switch {
+	case def != nil && def.matchKey:
+		cs, ls = store.MatchKey(cs), store.MatchKey(ls)
+	case def == nil || !def.caseExact:
 		cs, ls = strings.ToLower(cs), strings.ToLower(ls)
 	}
 	switch op {

@@ -34,6 +34,9 @@ type attrDef struct {
 	subOrder    []*attrDef
 	elimity     schema.CoreAttribute
 	extensionOf string // schema URI for extension attributes, "" for core
+	// matchKey: values compare by store.MatchKey (emails.value; userName
+	// is compared by the Stores).
+	matchKey bool
 }
 
 func (a *attrDef) subAttr(name string) *attrDef {
@@ -58,6 +61,7 @@ func newAttrDef(ca schema.CoreAttribute, ext string) *attrDef {
 		d.sub = make(map[string]*attrDef, len(subs))
 		for _, s := range subs {
 			sd := newAttrDef(s, ext)
+			sd.matchKey = ext == "" && d.name == "emails" && sd.name == "value"
 			d.sub[strings.ToLower(sd.name)] = sd
 			d.subOrder = append(d.subOrder, sd)
 		}

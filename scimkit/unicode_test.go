@@ -191,3 +191,22 @@ func FuzzResourceText(f *testing.F) {
 		}
 	})
 }
+
+// TestPatchEmailValueFilterMatchKey checks that a PATCH value filter on
+// emails.value finds an address sent in another normalization form.
+func TestPatchEmailValueFilterMatchKey(t *testing.T) {
+	e := newTestEnv(t, nil)
+	nfc := norm.NFC.String("jörg@example.com")
+	r := e.must(201, e.do("POST", "/Users", e.token, map[string]any{
+		"schemas": []string{UserSchemaURI}, "userName": "ann@example.com",
+		"emails": []any{map[string]any{"value": nfc, "type": "work"}, map[string]any{"value": "ann@example.com", "type": "home"}},
+	}))
+	id := r.str("id")
+	e.must(200, e.do("PATCH", "/Users/"+id, e.token, map[string]any{
+		"schemas":    []string{patchOpURI},
+		"Operations": []any{map[string]any{"op": "remove", "path": `emails[value eq "` + strings.ToUpper(norm.NFD.String(nfc)) + `"]`}},
+	}))
+	if u := e.user(id); len(u.Emails) != 1 || u.Emails[0].Value != "ann@example.com" {
+		t.Errorf("emails after removing the NFD form: %+v", u.Emails)
+	}
+}
