@@ -98,6 +98,33 @@ var matchKeyTests = []subtest{
 			}
 		}
 	}},
+	{"Login", func(f *fixture) {
+		// The SSO kit's login finds the directory user whatever the form
+		// of the email the IdP sends.
+		org := f.mkOrg()
+		conn := f.mkConn(org.ID, store.ProtocolSAML)
+		d := f.mkDir(org.ID)
+		byName := f.mkUser(d.ID, jorgNFC, nil)
+		byEmail := f.mkUser(d.ID, "sigma", func(u *store.DirectoryUser) {
+			u.Emails = []store.Email{{Value: "\u03c3\u03b1\u03c2@example.com"}} // σας
+		})
+		for email, want := range map[string]string{
+			jorgNFD: byName.ID, "J\u00d6RG.M\u00dcLLER@EXAMPLE.COM": byName.ID,
+			"\u03a3\u0391\u03a3@example.com": byEmail.ID, "\u03c3\u03b1\u03c3@example.com": byEmail.ID,
+			"a\x00b@example.com": "", "a\xffb@example.com": "",
+		} {
+			var got []string
+			_, err := f.s.CompleteLogin(f.ctx, store.LoginCompletion{ConnectionID: conn.ID, Now: t0, Email: email, OrgID: org.ID},
+				func(lf *store.LoginFacts) ([]store.Event, error) {
+					got = userIDs(lf.DirectoryUsers)
+					return nil, nil
+				})
+			f.ok(err, "CompleteLogin with %q", email)
+			if (want == "" && len(got) != 0) || (want != "" && (len(got) != 1 || got[0] != want)) {
+				f.Fatalf("CompleteLogin with %q: directory users %v, want %q", email, got, want)
+			}
+		}
+	}},
 	{"EmailsChange", func(f *fixture) {
 		org := f.mkOrg()
 		d := f.mkDir(org.ID)
