@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -241,37 +242,49 @@ func ValidateJSONValue(prefix string, v any, line func(path string) bool) error 
 // member whose name is a URN (an extension), the URN, a colon and the
 // attribute ("urn:...:enterprise:2.0:User:manager.value").
 func WalkJSONStrings(prefix string, v any, fn func(path, s string, name bool) error) error {
-	return walkJSON(prefix, false, v, fn)
+	// A first pass in map order, which needs no sorting, finds whether
+	// there is an error at all; only then does a pass in name order find
+	// the first.
+	if err := walkJSON(prefix, false, false, v, fn); err == nil {
+		return nil
+	}
+	return walkJSON(prefix, false, true, v, fn)
 }
 
-func walkJSON(prefix string, urn bool, v any, fn func(path, s string, name bool) error) error {
+func walkJSON(prefix string, urn, sorted bool, v any, fn func(path, s string, name bool) error) error {
 	switch x := v.(type) {
 	case string:
 		return fn(prefix, x, false)
 	case []any:
 		for i, e := range x {
-			if err := walkJSON(prefix+"["+strconv.Itoa(i)+"]", false, e, fn); err != nil {
+			if err := walkJSON(prefix+"["+strconv.Itoa(i)+"]", false, sorted, e, fn); err != nil {
 				return err
 			}
 		}
 	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
+		visit := func(k string) error {
 			path, childURN := prefix+"."+k, false
 			switch {
 			case prefix == "":
-				path, childURN = k, strings.HasPrefix(strings.ToLower(k), "urn:")
+				path, childURN = k, len(k) >= 4 && strings.EqualFold(k[:4], "urn:")
 			case urn:
 				path = prefix + ":" + k
 			}
 			if err := fn(path, k, true); err != nil {
 				return err
 			}
-			if err := walkJSON(path, childURN, x[k], fn); err != nil {
+			return walkJSON(path, childURN, sorted, x[k], fn)
+		}
+		if sorted {
+			for _, k := range slices.Sorted(maps.Keys(x)) {
+				if err := visit(k); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		for k := range x {
+			if err := visit(k); err != nil {
 				return err
 			}
 		}
