@@ -699,10 +699,9 @@ func checkText(s string, n int) error {
 	switch {
 	case len(s) > n:
 		return fmt.Errorf("must be at most %d characters", n)
-	case !utf8.ValidString(s):
-		return errors.New("must be valid text")
-	case strings.ContainsFunc(s, unicode.IsControl):
-		return errors.New("must be a single line without control characters")
+	case store.ValidateLine("", s) != nil:
+		// The Stores' rule for text.
+		return errors.New("must be a single line of valid text, without control characters")
 	}
 	return nil
 }
