@@ -27,13 +27,16 @@ import (
 var folder = cases.Fold()
 
 // MatchKey returns the key under which s is matched: its canonical
-// caseless form (Unicode 16.0, D145), NFD, then full case folding, then NFC
-// so the key is short. Two strings have the same key when they are
-// canonically equivalent (precomposed "ö" and "o" with a combining
-// diaeresis) and differ only in case, including the case folds that change
-// length ("ß" and "SS" both become "ss"; Σ, σ and final ς all become σ).
-// Compatibility forms stay distinct: full-width "Ａ" is not "A", and the
-// ligature "ﬁ" folds to "fi".
+// caseless form (the Unicode Standard's D145: NFD, then full case folding,
+// with golang.org/x/text), in NFC so the key is short. Two strings have the
+// same key when they are canonically equivalent (precomposed "ö" and "o"
+// with a combining diaeresis) and differ only in case, including the case
+// folds that change length ("ß" and "SS" both become "ss"; Σ, σ and final
+// ς all become σ). Compatibility forms stay distinct (full-width "Ａ" is not
+// "A") unless case folding itself maps them (the ligature "ﬁ" folds to
+// "fi"). Case folding is stable for assigned characters; a character
+// assigned in a later Unicode version than golang.org/x/text knows keeps
+// its own key until the tables are updated.
 //
 // Stores compare userNames and email addresses (emails values, login
 // emails) by this key: uniqueness of userName within a directory, userName
