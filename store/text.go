@@ -326,6 +326,18 @@ func ValidateFilterText(f Filter) error {
 		if n != nil {
 			return n.validateText()
 		}
+	case Field:
+		return filterString(strings.Join(n.Path, "."), stringValue(n.Value))
+	case *Field:
+		if n != nil {
+			return filterString(strings.Join(n.Path, "."), stringValue(n.Value))
+		}
+	case Some:
+		return ValidateFilterText(n.F)
+	case *Some:
+		if n != nil {
+			return ValidateFilterText(n.F)
+		}
 	}
 	return nil
 }
@@ -338,13 +350,18 @@ func firstErr(err error, next Filter) error {
 }
 
 func (c Compare) validateText() error {
-	for _, s := range []string{c.EmailType, stringValue(c.Value)} {
-		if !utf8.ValidString(s) {
-			return &TextError{Field: string(c.Attr) + " in the filter", Reason: "is not valid UTF-8"}
-		}
-		if strings.IndexByte(s, 0) >= 0 {
-			return &TextError{Field: string(c.Attr) + " in the filter", Reason: "contains a control character (U+0000, NUL)"}
-		}
+	if err := filterString(string(c.Attr), c.EmailType); err != nil {
+		return err
+	}
+	return filterString(string(c.Attr), stringValue(c.Value))
+}
+
+func filterString(attr, s string) error {
+	switch {
+	case !utf8.ValidString(s):
+		return &TextError{Field: attr + " in the filter", Reason: "is not valid UTF-8"}
+	case strings.IndexByte(s, 0) >= 0:
+		return &TextError{Field: attr + " in the filter", Reason: "contains a control character (U+0000, NUL)"}
 	}
 	return nil
 }

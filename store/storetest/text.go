@@ -260,6 +260,11 @@ var textTests = []subtest{
 			}
 			_, _, err := f.s.ListDirectoryGroups(f.ctx, d.ID, store.GroupQuery{Filter: store.Compare{Attr: store.AttrDisplayName, Op: store.OpCo, Value: bad}, Limit: 10})
 			f.is(err, store.ErrInvalid, "groups filter displayName co %q", bad)
+			_, _, err = f.s.ListDirectoryUsers(f.ctx, d.ID, store.UserQuery{Filter: store.Field{Path: []string{"title"}, Type: store.FieldString, Op: store.OpEq, Value: bad}, Limit: 10})
+			f.is(err, store.ErrInvalid, "users filter title eq %q", bad)
+			_, _, err = f.s.ListDirectoryUsers(f.ctx, d.ID, store.UserQuery{Filter: store.Some{Path: []string{"phoneNumbers"},
+				F: store.Field{Path: []string{"value"}, Type: store.FieldString, Op: store.OpCo, Value: bad}}, Limit: 10})
+			f.is(err, store.ErrInvalid, "users filter phoneNumbers[value co %q]", bad)
 		}
 		// Other control characters match nothing.
 		got, total := f.listUsers(d.ID, store.UserQuery{Filter: store.Compare{Attr: store.AttrUserName, Op: store.OpEq, Value: "a\x1bb"}, Limit: 10})
