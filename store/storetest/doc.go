@@ -34,9 +34,9 @@
 // (a fresh database or schema; the suite's ids repeat across subtests). The
 // subtests are grouped per entity (Organizations, Domains, Connections,
 // PortalLinks, PortalSessions, Directories, DirectoryTokens, DirectoryUsers,
-// UserFilters, FieldFilters, DirectoryGroups, Memberships, Events, LoginRequests,
-// AssertionIDs, Branding, APIKeys, Leases, DeleteExpired, Context,
-// Concurrency), so that one failing area can be run alone with
+// UserFilters, FieldFilters, MatchKeys, Text, DirectoryGroups, Memberships,
+// Events, LoginRequests, AssertionIDs, Branding, APIKeys, Leases,
+// DeleteExpired, Context, Concurrency), so that one failing area can be run alone with
 // -run 'TestConformance/UserFilters'.
 //
 // The suite checks each method's documented contract: sentinel errors
