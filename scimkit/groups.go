@@ -67,7 +67,7 @@ func (s *Server) tooManyMembers(n int) error {
 }
 
 func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, d *store.Directory) {
-	body, ok := s.readBody(w, r)
+	body, ok := s.readBodyMax(w, r, s.maxGroupBody)
 	if !ok {
 		return
 	}
@@ -127,7 +127,7 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, d *store.Di
 }
 
 func (s *Server) replaceGroup(w http.ResponseWriter, r *http.Request, d *store.Directory, id string) {
-	body, ok := s.readBody(w, r)
+	body, ok := s.readBodyMax(w, r, s.maxGroupBody)
 	if !ok {
 		return
 	}
@@ -175,11 +175,11 @@ func (s *Server) replaceGroup(w http.ResponseWriter, r *http.Request, d *store.D
 }
 
 func (s *Server) patchGroup(w http.ResponseWriter, r *http.Request, d *store.Directory, id string) {
-	body, ok := s.readBody(w, r)
+	body, ok := s.readBodyMax(w, r, s.maxGroupBody)
 	if !ok {
 		return
 	}
-	ops, err := parsePatch(body, s.maxOps)
+	ops, err := parsePatch(body, s.maxGroupOps)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -492,8 +492,9 @@ func memberValuePath(path string) (filter.Expression, bool, error) {
 
 // membershipUnchanged reports whether ops would leave the group's
 // membership as it is, so that the update writes nothing. Add and remove
-// operations are checked with one filtered query on the ids they name; a
-// replace needs the current member list.
+// operations are checked with filtered counts on the ids they name, at
+// most memberCheckBatch ids a query; a replace needs the current member
+// list.
 func (s *Server) membershipUnchanged(ctx context.Context, d *store.Directory, groupID string, ops []store.MemberOp) (bool, error) {
 	if len(ops) == 0 {
 		return true, nil
@@ -544,28 +545,37 @@ func (s *Server) membershipUnchanged(ctx context.Context, d *store.Directory, gr
 			want[id] = op.Kind == store.MembersAdd
 		}
 	}
-	if len(order) == 0 {
-		return true, nil
-	}
-	// The group matches when some id is not in the state wanted.
-	terms := make([]store.Filter, 0, len(order))
-	for _, id := range order {
-		var f store.Filter = store.Compare{Attr: store.AttrMember, Op: store.OpEq, Value: id}
-		if want[id] {
-			f = store.Not{F: f}
+	// The group matches when some id is not in the state wanted. The
+	// first batch that finds one answers; a no-op reads every batch.
+	for batch := range slices.Chunk(order, memberCheckBatch) {
+		terms := make([]store.Filter, 0, len(batch))
+		for _, id := range batch {
+			var f store.Filter = store.Compare{Attr: store.AttrMember, Op: store.OpEq, Value: id}
+			if want[id] {
+				f = store.Not{F: f}
+			}
+			terms = append(terms, f)
 		}
-		terms = append(terms, f)
+		q := store.GroupQuery{
+			Filter: store.And{Left: store.Compare{Attr: store.AttrID, Op: store.OpEq, Value: groupID}, Right: balancedOr(terms)},
+			Limit:  0, // count only
+		}
+		_, total, err := s.st.ListDirectoryGroups(ctx, d.ID, q)
+		if err != nil {
+			return false, err
+		}
+		if total > 0 {
+			return false, nil
+		}
 	}
-	q := store.GroupQuery{
-		Filter: store.And{Left: store.Compare{Attr: store.AttrID, Op: store.OpEq, Value: groupID}, Right: balancedOr(terms)},
-		Limit:  0, // count only
-	}
-	_, total, err := s.st.ListDirectoryGroups(ctx, d.ID, q)
-	if err != nil {
-		return false, err
-	}
-	return total == 0, nil
+	return true, nil
 }
+
+// memberCheckBatch is the most ids one query of membershipUnchanged names:
+// its filter has 3 nodes per id (Or, Not, Compare) and 2 more (And, the
+// id Compare), and must stay within what every Store accepts. The balanced
+// Or of so few terms is far shallower than store.MaxFilterDepth.
+const memberCheckBatch = (store.MaxFilterNodes - 2) / 3
 
 // balancedOr joins fs with or as a balanced tree, so that a long list does
 // not become a deeply nested expression in the Stores' queries.

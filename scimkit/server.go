@@ -58,7 +58,11 @@ type Config struct {
 	// organization's verified domains. Default: OutsideDomainsMark.
 	OutsideDomains OutsideDomainPolicy
 
-	// MaxBodyBytes caps request bodies; larger ones get 413. Default 1 MiB.
+	// MaxBodyBytes caps request bodies; larger ones get 413. Default
+	// 1 MiB for Users; for Groups, 256 bytes for each of
+	// MaxMembersPerRequest members and at least 1 MiB (2.5 MiB at the
+	// default MaxMembersPerRequest), so that a request naming that many
+	// members, each in an operation of its own with a display name, fits.
 	MaxBodyBytes int64
 
 	// MaxResults caps the count of a list request and is the page size
@@ -67,11 +71,16 @@ type Config struct {
 	MaxResults int
 
 	// MaxPatchOperations caps the Operations of one PATCH; more get 413.
-	// Default 1000.
+	// Default 1000 for Users; for Groups, MaxMembersPerRequest and at
+	// least 1000, since Entra ID sends one operation per member (a remove
+	// with a members[value eq "..."] filter, an add with one value).
 	MaxPatchOperations int
 
 	// MaxMembersPerRequest caps the member ids one request may add,
-	// remove or set; more get 413. Default 10000.
+	// remove or set; more get 413. Default 10000: Okta and Entra ID push
+	// a large group's members in requests of up to a few thousand, and
+	// every Store applies 10,000 in one transaction in well under a
+	// second (scimkit's BenchmarkAddMembers).
 	MaxMembersPerRequest int
 
 	// CacheTTL is how long the Server reuses what it read to authenticate
@@ -112,6 +121,10 @@ type Server struct {
 	touchAge time.Duration
 	auth     *ttlCache[authEntry] // by token digest
 	owners   *ttlCache[string]    // verified domain -> organization id ("" for none)
+
+	// Limits of Groups requests, which carry up to maxMemb members.
+	maxGroupBody int64
+	maxGroupOps  int
 }
 
 // New validates cfg and returns a Server.
@@ -156,6 +169,13 @@ func New(cfg Config) (*Server, error) {
 	}
 	if s.maxMemb == 0 {
 		s.maxMemb = 10000
+	}
+	s.maxGroupBody, s.maxGroupOps = s.maxBody, s.maxOps
+	if cfg.MaxBodyBytes == 0 {
+		s.maxGroupBody = max(s.maxBody, 256*int64(s.maxMemb))
+	}
+	if cfg.MaxPatchOperations == 0 {
+		s.maxGroupOps = max(s.maxOps, s.maxMemb)
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -437,16 +457,21 @@ var errStale = errors.New("scimkit: resource changed concurrently")
 // readBody reads a request body within the size limit. It answers 413 or
 // 400 itself and reports false when it did.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	return s.readBodyMax(w, r, s.maxBody)
+}
+
+// readBodyMax is readBody with another size limit.
+func (s *Server) readBodyMax(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool) {
 	ct := r.Header.Get("Content-Type")
 	if ct != "" && !jsonMediaType(ct) {
 		s.writeError(w, scimError(http.StatusUnsupportedMediaType, "", "Content-Type must be application/scim+json or application/json."))
 		return nil, false
 	}
-	if r.ContentLength > s.maxBody {
+	if r.ContentLength > limit {
 		s.writeError(w, scimError(http.StatusRequestEntityTooLarge, "", "The request body is too large."))
 		return nil, false
 	}
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody))
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {

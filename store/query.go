@@ -20,6 +20,18 @@ type Or struct{ Left, Right Filter }
 // Not matches when F does not match.
 type Not struct{ F Filter }
 
+// MaxFilterNodes and MaxFilterDepth bound the Filters every Store
+// accepts: a Filter of at most MaxFilterNodes nodes (each And, Or, Not and
+// Compare counts one) nested at most MaxFilterDepth deep is never refused
+// for its size. A Store may refuse a larger one with ErrInvalid, so a
+// caller that builds a Filter from a list of any length (a PATCH naming
+// thousands of group members, say) splits the list into Filters within
+// these bounds.
+const (
+	MaxFilterNodes = 256
+	MaxFilterDepth = 32
+)
+
 func (And) isFilter()     {}
 func (Or) isFilter()      {}
 func (Not) isFilter()     {}

@@ -17,10 +17,12 @@ import (
 // inject SQL whatever its values.
 
 // Bounds on filter size, so that a hostile filter cannot build a statement
-// the database refuses or takes long to plan.
+// the database refuses or takes long to plan. They are the bounds every
+// Store promises to accept (store.MaxFilterNodes): the statement then has at
+// most a few hundred parameters, far below SQLite's and PostgreSQL's limits.
 const (
-	maxFilterNodes = 256
-	maxFilterDepth = 32
+	maxFilterNodes = store.MaxFilterNodes
+	maxFilterDepth = store.MaxFilterDepth
 )
 
 type attrKind int

@@ -1,0 +1,252 @@
+package scimkit
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/onboardkit/onboardkit/store"
+)
+
+// seedMembers writes n users straight into the Store (as the handler
+// would, minus the attributes) and returns their ids in order.
+func seedMembers(tb testing.TB, st store.Store, d *store.Directory, n int) []string {
+	tb.Helper()
+	ctx := context.Background()
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	ids := make([]string, n)
+	for i := range n {
+		ids[i] = fmt.Sprintf("usr_big%07d", i)
+		u := &store.DirectoryUser{ID: ids[i], DirectoryID: d.ID, OrgID: d.OrgID, UserName: fmt.Sprintf("big%d@example.com", i),
+			Active: true, Version: 1, CreatedAt: now, UpdatedAt: now}
+		if err := st.CreateDirectoryUser(ctx, u); err != nil {
+			tb.Fatalf("seed user %d: %v", i, err)
+		}
+	}
+	return ids
+}
+
+// memberValues is the JSON list [{"value":id,"display":...}, ...] of ids,
+// the way Okta sends members.
+func memberValues(ids []string) string {
+	var b strings.Builder
+	b.WriteString("[")
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"value":%q,"display":"member %d"}`, id, i)
+	}
+	b.WriteString("]")
+	return b.String()
+}
+
+// patchBody joins operations into a PatchOp message.
+func patchBody(ops []string) string {
+	return patchHead + "[" + strings.Join(ops, ",") + "]}"
+}
+
+// The request shapes of a large membership change. Each returns the
+// operations of one PATCH.
+var bigPatchShapes = []struct {
+	name        string
+	add, remove func(ids []string) []string
+}{
+	{
+		// Okta: one operation with every member.
+		name: "one operation",
+		add: func(ids []string) []string {
+			return []string{`{"op":"add","path":"members","value":` + memberValues(ids) + `}`}
+		},
+		remove: func(ids []string) []string {
+			return []string{`{"op":"remove","path":"members","value":` + memberValues(ids) + `}`}
+		},
+	},
+	{
+		// Entra: one operation per member, removals by value filter.
+		name: "operation per member",
+		add: func(ids []string) []string {
+			ops := make([]string, len(ids))
+			for i, id := range ids {
+				ops[i] = `{"op":"Add","path":"members","value":[{"value":"` + id + `"}]}`
+			}
+			return ops
+		},
+		remove: func(ids []string) []string {
+			ops := make([]string, len(ids))
+			for i, id := range ids {
+				ops[i] = `{"op":"Remove","path":"members[value eq \"` + id + `\"]"}`
+			}
+			return ops
+		},
+	},
+	{
+		// Path-less add; removal by value filters of many "or" terms
+		// (each filter within scimkit's bound on terms).
+		name: "pathless and or-filters",
+		add: func(ids []string) []string {
+			return []string{`{"op":"add","value":{"members":` + memberValues(ids) + `}}`}
+		},
+		remove: func(ids []string) []string {
+			var ops []string
+			for chunk := range slices.Chunk(ids, 1000) {
+				terms := make([]string, len(chunk))
+				for i, id := range chunk {
+					terms[i] = `value eq \"` + id + `\"`
+				}
+				ops = append(ops, `{"op":"remove","path":"urn:ietf:params:scim:schemas:core:2.0:Group:members[`+strings.Join(terms, " or ")+`]"}`)
+			}
+			return ops
+		},
+	},
+}
+
+// TestLargeGroupPatch: a PATCH naming up to MaxMembersPerRequest members
+// works in every shape clients send, on every Store, and writes one event
+// per member changed; repeating it changes nothing and writes nothing.
+func TestLargeGroupPatch(t *testing.T) { forEachStore(t, testLargeGroupPatch) }
+
+func testLargeGroupPatch(t *testing.T, mk envMaker) {
+	e := mk(t, nil)
+	sizes := []int{1000, 10_000}
+	if testing.Short() {
+		sizes = []int{1000}
+	}
+	ids := seedMembers(t, e.st, e.dir, slices.Max(sizes))
+	g := 0
+	for _, n := range sizes {
+		for _, shape := range bigPatchShapes {
+			t.Run(fmt.Sprintf("%s/%d", shape.name, n), func(t *testing.T) {
+				e.t = t
+				g++
+				gid := e.must(201, e.do("POST", "/Groups", e.token, fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Big %d"}`, g))).str("id")
+				want := ids[:n]
+				add := patchBody(shape.add(want))
+				e.bigPatch(gid, add, true, map[string]int{EventMembershipAdded: n})
+				e.checkMembers(gid, want)
+				e.bigPatch(gid, add, false, nil) // the re-add is a no-op
+				e.checkMembers(gid, want)
+				remove := patchBody(shape.remove(want))
+				e.bigPatch(gid, remove, true, map[string]int{EventMembershipRemoved: n})
+				e.checkMembers(gid, nil)
+				e.bigPatch(gid, remove, false, nil)
+			})
+		}
+		t.Run(fmt.Sprintf("replace/%d", n), func(t *testing.T) {
+			e.t = t
+			g++
+			gid := e.must(201, e.do("POST", "/Groups", e.token, fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Big %d"}`, g))).str("id")
+			// Replace with n members, then with half of them, then with
+			// all n again (half of them present).
+			all := ids[:n]
+			e.bigPatch(gid, patchBody([]string{`{"op":"replace","path":"members","value":` + memberValues(all) + `}`}), true, map[string]int{EventMembershipAdded: n})
+			e.checkMembers(gid, all)
+			e.bigPatch(gid, patchBody([]string{`{"op":"replace","value":{"members":` + memberValues(all[n/2:]) + `}}`}), true, map[string]int{EventMembershipRemoved: n / 2})
+			e.checkMembers(gid, all[n/2:])
+			body := patchBody([]string{`{"op":"replace","path":"members","value":` + memberValues(all) + `}`})
+			e.bigPatch(gid, body, true, map[string]int{EventMembershipAdded: n / 2})
+			e.checkMembers(gid, all)
+			e.bigPatch(gid, body, false, nil)
+			// PUT with the same list changes nothing either.
+			put := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Big ` + itoa(g) + `","members":` + memberValues(all) + `}`
+			c := e.cursor()
+			e.must(200, e.do("PUT", "/Groups/"+gid, e.token, put))
+			if got := e.countEvents(c); len(got) != 0 {
+				t.Fatalf("PUT of the same members wrote events %v", got)
+			}
+			// A group created with n members.
+			g++
+			r := e.must(201, e.do("POST", "/Groups", e.token, fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Big %d","members":%s}`, g, memberValues(all))))
+			e.checkMembers(r.str("id"), all)
+		})
+	}
+}
+
+// bigPatch sends a group PATCH and checks that it changed the group (a new
+// ETag and the events counted by type in want) or, when !changes, that it
+// wrote nothing.
+func (e *testEnv) bigPatch(gid, body string, changes bool, want map[string]int) {
+	e.t.Helper()
+	before := e.must(200, e.do("GET", "/Groups/"+gid+"?excludedAttributes=members", e.token, nil)).header.Get("ETag")
+	c := e.cursor()
+	r := e.do("PATCH", "/Groups/"+gid, e.token, body)
+	if r.status != 204 {
+		e.t.Fatalf("PATCH of %d bytes: status %d: %.300s\nlog: %.500s", len(body), r.status, r.raw, e.logs())
+	}
+	if changed := r.header.Get("ETag") != before; changed != changes {
+		e.t.Fatalf("ETag %s -> %s, want changed=%v", before, r.header.Get("ETag"), changes)
+	}
+	got := e.countEvents(c)
+	if want == nil {
+		want = map[string]int{}
+	}
+	if !maps.Equal(got, want) {
+		e.t.Fatalf("events %v, want %v", got, want)
+	}
+}
+
+// countEvents counts the events after cursor by type.
+func (e *testEnv) countEvents(after int64) map[string]int {
+	e.t.Helper()
+	got := map[string]int{}
+	for {
+		evs, err := e.st.ListEvents(context.Background(), store.EventQuery{After: after, Limit: 1000})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if len(evs) == 0 {
+			return got
+		}
+		for _, ev := range evs {
+			got[ev.Type]++
+		}
+		after = evs[len(evs)-1].Cursor
+	}
+}
+
+// checkMembers checks the group's members against want, in any order.
+func (e *testEnv) checkMembers(gid string, want []string) {
+	e.t.Helper()
+	got := e.members(gid)
+	w := slices.Sorted(slices.Values(want))
+	if !slices.Equal(got, w) {
+		e.t.Fatalf("%d members, want %d", len(got), len(w))
+	}
+}
+
+// TestGroupRequestLimits: by default a Groups request may be as large as
+// MaxMembersPerRequest members each in an operation of its own needs;
+// limits set in Config apply to Groups as to Users.
+func TestGroupRequestLimits(t *testing.T) {
+	e := newTestEnv(t, nil)
+	ids := seedMembers(t, e.st, e.dir, 10_000)
+	gid := e.must(201, e.do("POST", "/Groups", e.token, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Limits"}`)).str("id")
+	perMember := func(ids []string) string {
+		ops := make([]string, len(ids))
+		for i, id := range ids {
+			ops[i] = `{"op":"add","path":"members","value":[{"value":"` + id + `","display":"A Person With A Long Name ` + itoa(i) + `"}]}`
+		}
+		return patchBody(ops)
+	}
+	body := perMember(ids)
+	if len(body) <= 1<<20 {
+		t.Fatalf("body of %d bytes is not above the Users limit", len(body))
+	}
+	e.must(204, e.do("PATCH", "/Groups/"+gid, e.token, body))
+	e.checkMembers(gid, ids)
+	// One member more than MaxMembersPerRequest is refused.
+	e.scimErr(e.do("PATCH", "/Groups/"+gid, e.token, patchBody([]string{`{"op":"remove","path":"members","value":`+memberValues(append(slices.Clone(ids), "usr_x"))+`}`})), 413, "")
+	// Users keep the 1 MiB limit.
+	uid := e.must(201, e.do("POST", "/Users", e.token, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"limits@example.com"}`)).str("id")
+	e.scimErr(e.do("PATCH", "/Users/"+uid, e.token, patchBody([]string{`{"op":"replace","path":"displayName","value":"`+strings.Repeat("x", 1<<20)+`"}`})), 413, "")
+
+	// Limits set in Config apply to Groups.
+	small := newTestEnv(t, func(c *Config) { c.MaxBodyBytes, c.MaxPatchOperations = 4096, 10 })
+	gid = small.must(201, small.do("POST", "/Groups", small.token, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Small"}`)).str("id")
+	small.scimErr(small.do("PATCH", "/Groups/"+gid, small.token, patchBody([]string{`{"op":"add","path":"displayName","value":"`+strings.Repeat("x", 4096)+`"}`})), 413, "")
+	small.scimErr(small.do("PATCH", "/Groups/"+gid, small.token, perMember([]string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k"})), 413, "")
+}
