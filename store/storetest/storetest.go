@@ -57,6 +57,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Text", textTests},
 		{"DirectoryGroups", directoryGroupTests},
 		{"Memberships", membershipTests},
+		{"LargeRequests", largeTests},
 		{"Events", eventTests},
 		{"LoginRequests", loginRequestTests},
 		{"AssertionIDs", assertionIDTests},
