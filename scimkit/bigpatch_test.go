@@ -239,14 +239,14 @@ func TestGroupRequestLimits(t *testing.T) {
 	e.must(204, e.do("PATCH", "/Groups/"+gid, e.token, body))
 	e.checkMembers(gid, ids)
 	// One member more than MaxMembersPerRequest is refused.
-	e.scimErr(e.do("PATCH", "/Groups/"+gid, e.token, patchBody([]string{`{"op":"remove","path":"members","value":`+memberValues(append(slices.Clone(ids), "usr_x"))+`}`})), 413, "")
+	e.scimErr(e.do("PATCH", "/Groups/"+gid, e.token, patchBody([]string{`{"op":"remove","path":"members","value":` + memberValues(append(slices.Clone(ids), "usr_x")) + `}`})), 413, "")
 	// Users keep the 1 MiB limit.
 	uid := e.must(201, e.do("POST", "/Users", e.token, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"limits@example.com"}`)).str("id")
-	e.scimErr(e.do("PATCH", "/Users/"+uid, e.token, patchBody([]string{`{"op":"replace","path":"displayName","value":"`+strings.Repeat("x", 1<<20)+`"}`})), 413, "")
+	e.scimErr(e.do("PATCH", "/Users/"+uid, e.token, patchBody([]string{`{"op":"replace","path":"displayName","value":"` + strings.Repeat("x", 1<<20) + `"}`})), 413, "")
 
 	// Limits set in Config apply to Groups.
 	small := newTestEnv(t, func(c *Config) { c.MaxBodyBytes, c.MaxPatchOperations = 4096, 10 })
 	gid = small.must(201, small.do("POST", "/Groups", small.token, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Small"}`)).str("id")
-	small.scimErr(small.do("PATCH", "/Groups/"+gid, small.token, patchBody([]string{`{"op":"add","path":"displayName","value":"`+strings.Repeat("x", 4096)+`"}`})), 413, "")
+	small.scimErr(small.do("PATCH", "/Groups/"+gid, small.token, patchBody([]string{`{"op":"add","path":"displayName","value":"` + strings.Repeat("x", 4096) + `"}`})), 413, "")
 	small.scimErr(small.do("PATCH", "/Groups/"+gid, small.token, perMember([]string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k"})), 413, "")
 }
