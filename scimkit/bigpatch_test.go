@@ -293,3 +293,100 @@ func BenchmarkAddMembers(b *testing.B) {
 		})
 	}
 }
+
+// FuzzMemberFilterFast: whatever the fast reader of member filters
+// accepts, the general parser reads the same way.
+func FuzzMemberFilterFast(f *testing.F) {
+	for _, s := range []string{
+		`value eq "usr_1"`,
+		`value eq "usr_1" or value eq "grp_2"`,
+		`VALUE EQ "a" OR Value Eq "b"`,
+		`value eq "a"  or value eq "b"`,
+		` value eq "a"`,
+		`value eq "a" or`,
+		`value eq "a"or value eq "b"`,
+		`value eq ""`,
+		`value eq "a\"b"`,
+		`value eq "é" or value eq "日本"`,
+		`value ne "a"`,
+		`(value eq "a")`,
+		`value eq "a" and value eq "b"`,
+		`display eq "a"`,
+		`value  eq  "]"`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		fast, ok := memberFilterIDsFast(s)
+		if !ok {
+			return
+		}
+		if len(fast) == 0 {
+			t.Fatalf("%q: accepted with no ids", s)
+		}
+		e, isPath, err := memberValuePath("members[" + s + "]")
+		if !isPath {
+			return // the brackets of s end the path early
+		}
+		if err != nil {
+			t.Fatalf("%q: fast reader accepts %q, the parser refuses: %v", s, fast, err)
+		}
+		slow, err := memberFilterIDs(e, 0)
+		if err != nil || !slices.Equal(fast, slow) {
+			t.Fatalf("%q: fast reader %q, parser %q (%v)", s, fast, slow, err)
+		}
+	})
+}
+
+// TestMemberFilterCost: the member filters clients send are read without
+// the general parser, so that a long one costs time linear in its length;
+// other forms are bounded in length.
+func TestMemberFilterCost(t *testing.T) {
+	terms := make([]string, 5000)
+	for i := range terms {
+		terms[i] = fmt.Sprintf(`value eq "usr_%026d"`, i)
+	}
+	ids, ok, err := memberPathIDs("members[" + strings.Join(terms, " or ") + "]")
+	if !ok || err != nil || len(ids) != len(terms) || ids[4999] != fmt.Sprintf("usr_%026d", 4999) {
+		t.Fatalf("5,000 terms: ok %v, err %v, %d ids", ok, err, len(ids))
+	}
+	long := "members[(" + strings.Join(terms[:200], " or ") + ")]"
+	if _, ok, err := memberPathIDs(long); !ok || err == nil {
+		t.Fatalf("a long filter of another form: ok %v, err %v", ok, err)
+	}
+	short := "members[(" + strings.Join(terms[:3], " or ") + ")]"
+	if ids, ok, err := memberPathIDs(short); !ok || err != nil || len(ids) != 3 {
+		t.Fatalf("a short filter of another form: ok %v, err %v, %d ids", ok, err, len(ids))
+	}
+}
+
+// TestLargeNoOpCheck: a PATCH whose first ids change nothing but whose
+// last one does is written, whatever the number of ids.
+func TestLargeNoOpCheck(t *testing.T) { forEachStore(t, testLargeNoOpCheck) }
+
+func testLargeNoOpCheck(t *testing.T, mk envMaker) {
+	e := mk(t, nil)
+	n := 3*memberCheckBatch + 1
+	ids := seedMembers(t, e.st, e.dir, n+1)
+	gid := e.must(201, e.do("POST", "/Groups", e.token, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Check","members":`+memberValues(ids[:n])+`}`)).str("id")
+	add := func(ids []string) string {
+		return patchBody([]string{`{"op":"add","path":"members","value":` + memberValues(ids) + `}`})
+	}
+	remove := func(ids []string) string {
+		return patchBody([]string{`{"op":"remove","path":"members","value":` + memberValues(ids) + `}`})
+	}
+	e.bigPatch(gid, add(ids[:n]), false, nil)
+	e.bigPatch(gid, add(ids), true, map[string]int{EventMembershipAdded: 1})
+	e.checkMembers(gid, ids)
+	e.bigPatch(gid, add(ids), false, nil)
+	// Removing absent ids, then a present one last.
+	absent := make([]string, n)
+	for i := range absent {
+		absent[i] = fmt.Sprintf("usr_absent%04d", i)
+	}
+	e.bigPatch(gid, remove(absent), false, nil)
+	e.bigPatch(gid, remove(append(absent, ids[n])), true, map[string]int{EventMembershipRemoved: 1})
+	e.checkMembers(gid, ids[:n])
+	// Adding and removing the same ids in one request changes nothing.
+	e.bigPatch(gid, patchBody([]string{`{"op":"add","path":"members","value":` + memberValues(ids) + `}`, `{"op":"remove","path":"members","value":` + memberValues(ids[n:]) + `}`}), false, nil)
+}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	scimerrors "github.com/elimity-com/scim/errors"
 	filter "github.com/scim2/filter-parser/v2"
@@ -388,16 +389,12 @@ func (s *Server) splitMemberOps(ops []patchOp, groupID string) ([]store.MemberOp
 			}
 			continue
 		}
-		if vf, ok, err := memberValuePath(o.Path); ok {
+		if ids, ok, err := memberPathIDs(o.Path); ok {
 			if err != nil {
 				return nil, nil, err
 			}
 			if o.Op != "remove" {
 				return nil, nil, patchError(scimerrors.ScimTypeInvalidPath, "A member filter is only valid with remove: %q.", o.Path)
-			}
-			ids, err := memberFilterIDs(vf, 0)
-			if err != nil {
-				return nil, nil, err
 			}
 			total += len(ids)
 			mops = append(mops, store.MemberOp{Kind: store.MembersRemove, IDs: ids})
@@ -466,20 +463,102 @@ func groupKey(obj map[string]any, name string) string {
 	return ""
 }
 
-// memberValuePath recognises a members[...] path, optionally prefixed by
-// the Group schema URN, and parses the bracket contents as a filter, so
-// that any number of "value eq" terms joined by or is accepted. ok is
-// false for any other path.
-func memberValuePath(path string) (filter.Expression, bool, error) {
+// memberPathIDs reads the member ids a members[...] path selects,
+// optionally prefixed by the Group schema URN: any number of "value eq"
+// terms joined by or. ok is false for any other path.
+//
+// The form clients send (value eq "id" or value eq "id" ...) is read by
+// memberFilterIDsFast in time linear in its length; others go to the
+// general filter parser, whose cost grows faster than the length, and are
+// held to maxFilterLength bytes.
+func memberPathIDs(path string) (ids []string, ok bool, err error) {
+	inner, ok := memberFilterOf(path)
+	if !ok {
+		return nil, false, nil
+	}
+	if ids, ok := memberFilterIDsFast(inner); ok {
+		return ids, true, nil
+	}
+	if len(inner) > maxFilterLength {
+		return nil, true, patchError(scimerrors.ScimTypeInvalidFilter, "Member filter longer than %d bytes; name members as value eq \"id\" terms joined by or.", maxFilterLength)
+	}
+	e, _, err := memberValuePath(path)
+	if err != nil {
+		return nil, true, err
+	}
+	ids, err = memberFilterIDs(e, 0)
+	return ids, true, err
+}
+
+// memberFilterOf returns the bracket contents of a members[...] path,
+// optionally prefixed by the Group schema URN. ok is false for any other
+// path.
+func memberFilterOf(path string) (inner string, ok bool) {
 	p := strings.TrimSpace(path)
 	lp := strings.ToLower(p)
 	if pre := strings.ToLower(GroupSchemaURI) + ":"; strings.HasPrefix(lp, pre) {
 		p, lp = p[len(pre):], lp[len(pre):]
 	}
 	if !strings.HasPrefix(lp, "members[") || !strings.HasSuffix(p, "]") {
+		return "", false
+	}
+	return p[len("members[") : len(p)-1], true
+}
+
+// memberFilterIDsFast reads a member filter of the form
+//
+//	value eq "a" or value eq "b" ...
+//
+// (names and operators in any case, one space between tokens, strings
+// without escapes or control characters), the one clients send, without
+// the general parser. ok is false for anything else, an empty id
+// included; the fuzz test checks that the general parser reads whatever
+// it accepts the same way.
+func memberFilterIDsFast(f string) (ids []string, ok bool) {
+	word := func(w string) bool {
+		if len(f) < len(w) || !strings.EqualFold(f[:len(w)], w) {
+			return false
+		}
+		f = f[len(w):]
+		return true
+	}
+	for {
+		if !word("value ") || !word("eq ") || len(f) < 2 || f[0] != '"' {
+			return nil, false
+		}
+		end := strings.IndexByte(f[1:], '"') + 1
+		if end <= 1 {
+			return nil, false
+		}
+		v := f[1:end]
+		for i := 0; i < len(v); i++ {
+			if c := v[i]; c == '\\' || c < 0x20 || c == 0x7f {
+				return nil, false
+			}
+		}
+		if !utf8.ValidString(v) {
+			return nil, false
+		}
+		ids = append(ids, v)
+		f = f[end+1:]
+		if f == "" {
+			return ids, true
+		}
+		if !word(" or ") {
+			return nil, false
+		}
+	}
+}
+
+// memberValuePath recognises a members[...] path, optionally prefixed by
+// the Group schema URN, and parses the bracket contents as a filter, so
+// that any number of "value eq" terms joined by or is accepted. ok is
+// false for any other path.
+func memberValuePath(path string) (filter.Expression, bool, error) {
+	inner, ok := memberFilterOf(path)
+	if !ok {
 		return nil, false, nil
 	}
-	inner := p[len("members[") : len(p)-1]
 	e, err := parseSCIMFilter(inner)
 	if err != nil {
 		return nil, true, patchError(scimerrors.ScimTypeInvalidPath, "Invalid path %q.", path)
@@ -492,64 +571,34 @@ func memberValuePath(path string) (filter.Expression, bool, error) {
 
 // membershipUnchanged reports whether ops would leave the group's
 // membership as it is, so that the update writes nothing. Add and remove
-// operations are checked with filtered counts on the ids they name, at
-// most memberCheckBatch ids a query; a replace needs the current member
-// list.
+// operations naming few ids are checked with one filtered count on them;
+// otherwise the count on the first memberCheckBatch ids answers when it
+// finds a change (the usual case), and the group's member list answers
+// when it does not. A replace needs the member list.
 func (s *Server) membershipUnchanged(ctx context.Context, d *store.Directory, groupID string, ops []store.MemberOp) (bool, error) {
 	if len(ops) == 0 {
 		return true, nil
 	}
-	replace := false
-	for _, op := range ops {
-		if op.Kind == store.MembersReplace {
-			replace = true
-		}
-	}
-	if replace {
-		ms, err := s.st.ListGroupMembers(ctx, d.ID, groupID)
-		if err != nil {
-			return false, err
-		}
-		cur := make(map[string]bool, len(ms))
-		for _, m := range ms {
-			cur[m.ID] = true
-		}
-		next := maps.Clone(cur)
+	if !slices.ContainsFunc(ops, func(op store.MemberOp) bool { return op.Kind == store.MembersReplace }) {
+		// The last operation naming an id decides whether it ends up a
+		// member.
+		want := map[string]bool{}
+		var order []string
 		for _, op := range ops {
-			switch op.Kind {
-			case store.MembersReplace:
-				clear(next)
-				for _, id := range op.IDs {
-					next[id] = true
+			for _, id := range op.IDs {
+				if _, seen := want[id]; !seen {
+					order = append(order, id)
 				}
-			case store.MembersAdd:
-				for _, id := range op.IDs {
-					next[id] = true
-				}
-			case store.MembersRemove:
-				for _, id := range op.IDs {
-					delete(next, id)
-				}
+				want[id] = op.Kind == store.MembersAdd
 			}
 		}
-		return maps.Equal(cur, next), nil
-	}
-	// The last operation naming an id decides whether it ends up a member.
-	want := map[string]bool{}
-	var order []string
-	for _, op := range ops {
-		for _, id := range op.IDs {
-			if _, seen := want[id]; !seen {
-				order = append(order, id)
-			}
-			want[id] = op.Kind == store.MembersAdd
+		first := order[:min(len(order), memberCheckBatch)]
+		if len(first) == 0 {
+			return true, nil
 		}
-	}
-	// The group matches when some id is not in the state wanted. The
-	// first batch that finds one answers; a no-op reads every batch.
-	for batch := range slices.Chunk(order, memberCheckBatch) {
-		terms := make([]store.Filter, 0, len(batch))
-		for _, id := range batch {
+		// The group matches when some id is not in the state wanted.
+		terms := make([]store.Filter, 0, len(first))
+		for _, id := range first {
 			var f store.Filter = store.Compare{Attr: store.AttrMember, Op: store.OpEq, Value: id}
 			if want[id] {
 				f = store.Not{F: f}
@@ -561,20 +610,44 @@ func (s *Server) membershipUnchanged(ctx context.Context, d *store.Directory, gr
 			Limit:  0, // count only
 		}
 		_, total, err := s.st.ListDirectoryGroups(ctx, d.ID, q)
-		if err != nil {
-			return false, err
-		}
-		if total > 0 {
-			return false, nil
+		if err != nil || total > 0 || len(first) == len(order) {
+			return err == nil && total == 0, err
 		}
 	}
-	return true, nil
+	ms, err := s.st.ListGroupMembers(ctx, d.ID, groupID)
+	if err != nil {
+		return false, err
+	}
+	cur := make(map[string]bool, len(ms))
+	for _, m := range ms {
+		cur[m.ID] = true
+	}
+	next := maps.Clone(cur)
+	for _, op := range ops {
+		switch op.Kind {
+		case store.MembersReplace:
+			clear(next)
+			for _, id := range op.IDs {
+				next[id] = true
+			}
+		case store.MembersAdd:
+			for _, id := range op.IDs {
+				next[id] = true
+			}
+		case store.MembersRemove:
+			for _, id := range op.IDs {
+				delete(next, id)
+			}
+		}
+	}
+	return maps.Equal(cur, next), nil
 }
 
-// memberCheckBatch is the most ids one query of membershipUnchanged names:
-// its filter has 3 nodes per id (Or, Not, Compare) and 2 more (And, the
-// id Compare), and must stay within what every Store accepts. The balanced
-// Or of so few terms is far shallower than store.MaxFilterDepth.
+// memberCheckBatch is the most ids the filtered count of
+// membershipUnchanged names: its filter has 3 nodes per id (Or, Not,
+// Compare) and 2 more (And, the group id's Compare), and stays within what
+// every Store accepts. The balanced Or of so few terms is far shallower
+// than store.MaxFilterDepth.
 const memberCheckBatch = (store.MaxFilterNodes - 2) / 3
 
 // balancedOr joins fs with or as a balanced tree, so that a long list does
