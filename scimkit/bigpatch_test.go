@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -389,4 +390,46 @@ func testLargeNoOpCheck(t *testing.T, mk envMaker) {
 	e.checkMembers(gid, ids[:n])
 	// Adding and removing the same ids in one request changes nothing.
 	e.bigPatch(gid, patchBody([]string{`{"op":"add","path":"members","value":` + memberValues(ids) + `}`, `{"op":"remove","path":"members","value":` + memberValues(ids[n:]) + `}`}), false, nil)
+}
+
+// TestFilterWithinStoreBounds: a list filter scimkit accepts is one every
+// Store accepts: a long chain of or is answered on every Store, and a
+// filter larger than the Stores' bounds is 400 invalidFilter on every
+// Store.
+func TestFilterWithinStoreBounds(t *testing.T) { forEachStore(t, testFilterWithinStoreBounds) }
+
+func testFilterWithinStoreBounds(t *testing.T, mk envMaker) {
+	e := mk(t, nil)
+	ids := seedMembers(t, e.st, e.dir, 100)
+	get := func(f string) resp {
+		return e.do("GET", "/Users?count=1000&filter="+url.QueryEscape(f), e.token, nil)
+	}
+	chain := func(n int, term func(i int) string, op string) string {
+		terms := make([]string, n)
+		for i := range terms {
+			terms[i] = term(i)
+		}
+		return strings.Join(terms, " "+op+" ")
+	}
+	// 100 terms: deeper than store.MaxFilterDepth as parsed.
+	r := e.must(200, get(chain(100, func(i int) string { return `id eq "` + ids[i] + `"` }, "or")))
+	if r.get("totalResults") != 100.0 {
+		t.Fatalf("chain of 100 ids: %v results", r.get("totalResults"))
+	}
+	r = e.must(200, get(chain(60, func(i int) string { return `userName ne "big` + itoa(i) + `@example.com"` }, "and")))
+	if r.get("totalResults") != 40.0 {
+		t.Fatalf("chain of 60 ne: %v results", r.get("totalResults"))
+	}
+	// More nodes than any Store must accept.
+	e.scimErr(get(chain(200, func(i int) string { return `id eq "` + itoa(i) + `"` }, "or")), 400, "invalidFilter")
+	// Nested deeper than any Store must accept.
+	deep := `id eq "x"`
+	for i := range store.MaxFilterDepth + 1 {
+		op := "and"
+		if i%2 == 1 {
+			op = "or"
+		}
+		deep = `id eq "` + itoa(i) + `" ` + op + ` (` + deep + `)`
+	}
+	e.scimErr(get(deep), 400, "invalidFilter")
 }

@@ -67,7 +67,11 @@ func parseAndTranslate(f string, leaf leafFunc, vpf valuePathFunc) (store.Filter
 	if n := filterTerms(expr); n > maxFilterTerms {
 		return nil, filterErr(f[:min(len(f), 64)], "more than %d comparisons", maxFilterTerms)
 	}
-	return translate(f, expr, leaf, vpf, 0)
+	sf, err := translate(f, expr, leaf, vpf, 0)
+	if err != nil {
+		return nil, err
+	}
+	return fitStore(f, sf)
 }
 
 // simpleFilter parses the filters IdPs send on every provisioning step,
