@@ -56,7 +56,14 @@
 //     member must be a user or group of the same directory.
 //   - Bodies are capped (Config.MaxBodyBytes, 413), list counts are capped
 //     (Config.MaxResults, advertised as filter.maxResults), PATCH
-//     operations and member ids per request are capped (413).
+//     operations and member ids per request are capped (413). Groups
+//     requests default to caps that fit Config.MaxMembersPerRequest
+//     members (10,000), each in an operation of its own if the client
+//     sends them so; any request within the caps is applied whole, in one
+//     Store transaction, whatever the Store's own statement limits. A
+//     filter is refused (400 invalidFilter) when it is larger than every
+//     Store accepts (store.MaxFilterNodes, store.MaxFilterDepth): beyond
+//     128 simple comparisons joined by or.
 //   - Error bodies never contain internal error text; the cause goes to
 //     Config.Logger.
 //
