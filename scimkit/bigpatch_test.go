@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -253,8 +254,9 @@ func TestGroupRequestLimits(t *testing.T) {
 }
 
 // BenchmarkAddMembers: one PATCH adding 10,000 members to an empty group
-// over HTTP (one operation with every member, as Okta sends it), and the
-// same PATCH again, a no-op that writes nothing.
+// over HTTP, as one operation with every member (Okta; add) and as one
+// operation per member (Entra ID; add_ops), and the first PATCH again, a
+// no-op that writes nothing (noop).
 func BenchmarkAddMembers(b *testing.B) {
 	const n = 10_000
 	for name, open := range testStores() {
@@ -278,6 +280,24 @@ func BenchmarkAddMembers(b *testing.B) {
 					b.StopTimer()
 					i++
 					gid := newGroup(i)
+					b.StartTimer()
+					e.do(b, "PATCH", "/Groups/"+gid, body, 204)
+				}
+				b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "members/s")
+			})
+			b.Run("add_ops", func(b *testing.B) {
+				// The same members, one operation each, as Entra sends them.
+				ops := make([]string, n)
+				for i, id := range ids {
+					ops[i] = `{"op":"Add","path":"members","value":[{"value":"` + id + `"}]}`
+				}
+				body := patchBody(ops)
+				b.ReportAllocs()
+				i := 0
+				for b.Loop() {
+					b.StopTimer()
+					i++
+					gid := newGroup(1_000_000 + i)
 					b.StartTimer()
 					e.do(b, "PATCH", "/Groups/"+gid, body, 204)
 				}
@@ -432,4 +452,41 @@ func testFilterWithinStoreBounds(t *testing.T, mk envMaker) {
 		deep = `id eq "` + itoa(i) + `" ` + op + ` (` + deep + `)`
 	}
 	e.scimErr(get(deep), 400, "invalidFilter")
+}
+
+// TestMemberOpsMerged: consecutive member operations of one kind reach
+// the Store as one operation, in order with the others.
+func TestMemberOpsMerged(t *testing.T) {
+	s := &Server{maxMemb: 100}
+	op := func(o, path, v string) patchOp {
+		p := patchOp{Op: o, Path: path}
+		if v != "" {
+			p.Value = []any{map[string]any{"value": v}}
+		}
+		return p
+	}
+	for _, tc := range []struct {
+		name string
+		ops  []patchOp
+		want []store.MemberOp
+	}{
+		{"adds", []patchOp{op("add", "members", "a"), op("add", "Members", "b"), op("add", GroupSchemaURI+":members", "c")},
+			[]store.MemberOp{{Kind: store.MembersAdd, IDs: []string{"a", "b", "c"}}}},
+		{"removes by value and filter", []patchOp{op("remove", "members", "a"), op("remove", `members[value eq "b"]`, ""), op("remove", `members[value eq "c" or value eq "d"]`, "")},
+			[]store.MemberOp{{Kind: store.MembersRemove, IDs: []string{"a", "b", "c", "d"}}}},
+		{"add, remove, add", []patchOp{op("add", "members", "a"), op("remove", "members", "a"), op("add", "members", "b"), op("add", "members", "c")},
+			[]store.MemberOp{{Kind: store.MembersAdd, IDs: []string{"a"}}, {Kind: store.MembersRemove, IDs: []string{"a"}}, {Kind: store.MembersAdd, IDs: []string{"b", "c"}}}},
+		{"replaces stay apart", []patchOp{op("replace", "members", "a"), op("replace", "members", "b"), op("add", "members", "c")},
+			[]store.MemberOp{{Kind: store.MembersReplace, IDs: []string{"a"}}, {Kind: store.MembersReplace, IDs: []string{"b"}}, {Kind: store.MembersAdd, IDs: []string{"c"}}}},
+		{"remove all, then add", []patchOp{op("remove", "members", ""), op("add", "members", "a"), op("add", "members", "b")},
+			[]store.MemberOp{{Kind: store.MembersReplace}, {Kind: store.MembersAdd, IDs: []string{"a", "b"}}}},
+	} {
+		got, rest, err := s.splitMemberOps(tc.ops, "grp_self")
+		if err != nil || len(rest) != 0 {
+			t.Fatalf("%s: rest %v, err %v", tc.name, rest, err)
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
 }

@@ -345,6 +345,16 @@ func (s *Server) splitMemberOps(ops []patchOp, groupID string) ([]store.MemberOp
 	var mops []store.MemberOp
 	var rest []patchOp
 	total := 0
+	// push appends a Store operation, merged into the one before when
+	// both add or both remove: Entra sends one operation per member, and
+	// the Store then applies thousands of ids in a few statements.
+	push := func(kind store.MemberOpKind, ids []string) {
+		if n := len(mops); n > 0 && kind != store.MembersReplace && mops[n-1].Kind == kind {
+			mops[n-1].IDs = append(mops[n-1].IDs, ids...)
+			return
+		}
+		mops = append(mops, store.MemberOp{Kind: kind, IDs: ids})
+	}
 	add := func(kind store.MemberOpKind, v any) error {
 		ids, err := memberIDs(v)
 		if err != nil {
@@ -357,7 +367,7 @@ func (s *Server) splitMemberOps(ops []patchOp, groupID string) ([]store.MemberOp
 		if kind != store.MembersReplace && len(ids) == 0 {
 			return nil
 		}
-		mops = append(mops, store.MemberOp{Kind: kind, IDs: ids})
+		push(kind, ids)
 		return nil
 	}
 	for _, o := range ops {
@@ -397,7 +407,15 @@ func (s *Server) splitMemberOps(ops []patchOp, groupID string) ([]store.MemberOp
 				return nil, nil, patchError(scimerrors.ScimTypeInvalidPath, "A member filter is only valid with remove: %q.", o.Path)
 			}
 			total += len(ids)
-			mops = append(mops, store.MemberOp{Kind: store.MembersRemove, IDs: ids})
+			push(store.MembersRemove, ids)
+			continue
+		}
+		if strings.EqualFold(o.Path, "members") || strings.EqualFold(o.Path, GroupSchemaURI+":members") {
+			// The path of nearly every member operation: no need for the
+			// general parser.
+			if err := memberOp(o, add, push); err != nil {
+				return nil, nil, err
+			}
 			continue
 		}
 		p, err := parsePathSafe(o.Path)
@@ -421,30 +439,35 @@ func (s *Server) splitMemberOps(ops []patchOp, groupID string) ([]store.MemberOp
 				return nil, nil, err
 			}
 			total += len(ids)
-			mops = append(mops, store.MemberOp{Kind: store.MembersRemove, IDs: ids})
+			push(store.MembersRemove, ids)
 			continue
 		}
-		var err2 error
-		switch o.Op {
-		case "add":
-			err2 = add(store.MembersAdd, o.Value)
-		case "replace":
-			err2 = add(store.MembersReplace, o.Value)
-		case "remove":
-			if o.Value == nil {
-				mops = append(mops, store.MemberOp{Kind: store.MembersReplace})
-			} else {
-				err2 = add(store.MembersRemove, o.Value)
-			}
-		}
-		if err2 != nil {
-			return nil, nil, err2
+		if err := memberOp(o, add, push); err != nil {
+			return nil, nil, err
 		}
 	}
 	if err := s.tooManyMembers(total); err != nil {
 		return nil, nil, err
 	}
 	return mops, rest, nil
+}
+
+// memberOp turns an operation on the path members into Store operations,
+// with the add and push functions of splitMemberOps.
+func memberOp(o patchOp, add func(store.MemberOpKind, any) error, push func(store.MemberOpKind, []string)) error {
+	switch o.Op {
+	case "add":
+		return add(store.MembersAdd, o.Value)
+	case "replace":
+		return add(store.MembersReplace, o.Value)
+	case "remove":
+		if o.Value == nil {
+			push(store.MembersReplace, nil)
+			return nil
+		}
+		return add(store.MembersRemove, o.Value)
+	}
+	return nil
 }
 
 // groupKey returns the key of obj naming the Group attribute name, bare
