@@ -11,10 +11,10 @@ import (
 // operator ("a or b or c ...") nests one level per term as parsed; when
 // that is too deep it is rebuilt as a balanced tree, which means the same.
 func fitStore(raw string, f store.Filter) (store.Filter, error) {
-	nodes, depth := filterSize(f)
+	nodes, depth := storeFilterSize(f)
 	if depth > store.MaxFilterDepth {
 		f = balanceChains(f)
-		nodes, depth = filterSize(f)
+		nodes, depth = storeFilterSize(f)
 	}
 	if nodes > store.MaxFilterNodes {
 		return nil, filterErr(raw[:min(len(raw), 64)], "more than %d conditions and operators", store.MaxFilterNodes)
@@ -25,20 +25,20 @@ func fitStore(raw string, f store.Filter) (store.Filter, error) {
 	return f, nil
 }
 
-// filterSize returns the number of nodes of f and the number of And, Or
+// storeFilterSize returns the number of nodes of f and the number of And, Or
 // and Not nodes above its deepest Compare.
-func filterSize(f store.Filter) (nodes, depth int) {
+func storeFilterSize(f store.Filter) (nodes, depth int) {
 	switch n := f.(type) {
 	case store.And:
-		ln, ld := filterSize(n.Left)
-		rn, rd := filterSize(n.Right)
+		ln, ld := storeFilterSize(n.Left)
+		rn, rd := storeFilterSize(n.Right)
 		return ln + rn + 1, max(ld, rd) + 1
 	case store.Or:
-		ln, ld := filterSize(n.Left)
-		rn, rd := filterSize(n.Right)
+		ln, ld := storeFilterSize(n.Left)
+		rn, rd := storeFilterSize(n.Right)
 		return ln + rn + 1, max(ld, rd) + 1
 	case store.Not:
-		in, d := filterSize(n.F)
+		in, d := storeFilterSize(n.F)
 		return in + 1, d + 1
 	}
 	return 1, 0
@@ -53,13 +53,13 @@ func balanceChains(f store.Filter) store.Filter {
 		for _, o := range chainOperands(f, nil) {
 			ops = append(ops, balanceChains(o))
 		}
-		return balanced(ops, func(l, r store.Filter) store.Filter { return store.And{Left: l, Right: r} })
+		return balancedJoin(ops, func(l, r store.Filter) store.Filter { return store.And{Left: l, Right: r} })
 	case store.Or:
 		var ops []store.Filter
 		for _, o := range chainOperands(f, nil) {
 			ops = append(ops, balanceChains(o))
 		}
-		return balanced(ops, func(l, r store.Filter) store.Filter { return store.Or{Left: l, Right: r} })
+		return balancedJoin(ops, func(l, r store.Filter) store.Filter { return store.Or{Left: l, Right: r} })
 	case store.Not:
 		return store.Not{F: balanceChains(n.F)}
 	}
@@ -90,10 +90,10 @@ func chainOperands(f store.Filter, ops []store.Filter) []store.Filter {
 	return ops
 }
 
-func balanced(fs []store.Filter, join func(l, r store.Filter) store.Filter) store.Filter {
+func balancedJoin(fs []store.Filter, join func(l, r store.Filter) store.Filter) store.Filter {
 	if len(fs) == 1 {
 		return fs[0]
 	}
 	mid := len(fs) / 2
-	return join(balanced(fs[:mid], join), balanced(fs[mid:], join))
+	return join(balancedJoin(fs[:mid], join), balancedJoin(fs[mid:], join))
 }
