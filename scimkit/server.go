@@ -80,8 +80,7 @@ type Config struct {
 	// remove or set; more get 413. Default 10000: Okta and Entra ID push
 	// a large group's members in requests of up to a few thousand, and
 	// the SQL stores apply 10,000 in one transaction of about 400
-	// statements, in under a second on an idle machine (scimkit's
-	// BenchmarkAddMembers).
+	// statements (scimkit's BenchmarkAddMembers measures it).
 	MaxMembersPerRequest int
 
 	// CacheTTL is how long the Server reuses what it read to authenticate
