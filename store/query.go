@@ -21,9 +21,10 @@ type Or struct{ Left, Right Filter }
 type Not struct{ F Filter }
 
 // MaxFilterNodes and MaxFilterDepth bound the Filters every Store
-// accepts: a Filter of at most MaxFilterNodes nodes (each And, Or, Not and
-// Compare counts one) with at most MaxFilterDepth And, Or and Not nodes
-// above any Compare is never refused for its size. A Store may refuse a larger one with ErrInvalid, so a
+// accepts: a Filter of at most MaxFilterNodes nodes (each And, Or, Not,
+// Compare, Field and Some counts one, whatever the filter of a Some) with
+// at most MaxFilterDepth And, Or and Not nodes above any other node is
+// never refused for its size. A Store may refuse a larger one with ErrInvalid, so a
 // caller that builds a Filter from a list of any length (a PATCH naming
 // thousands of group members, say) splits the list into Filters within
 // these bounds.
