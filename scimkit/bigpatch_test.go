@@ -490,3 +490,27 @@ func TestMemberOpsMerged(t *testing.T) {
 		}
 	}
 }
+
+// TestPatchPathBounded: a PATCH path longer than any real client sends
+// is refused before the path parser, whose cost grows faster than its
+// input, sees it, and the answer does not echo it.
+func TestPatchPathBounded(t *testing.T) {
+	e := newTestEnv(t, nil)
+	r := e.must(201, e.do("POST", "/Users", e.token, map[string]any{
+		"schemas": []string{UserSchemaURI}, "userName": "bounded@example.com",
+	}))
+	id := r.str("id")
+	var terms []string
+	for i := range 1000 {
+		terms = append(terms, fmt.Sprintf(`type eq "t%04d"`, i))
+	}
+	path := "emails[" + strings.Join(terms, " or ") + "].value"
+	got := e.do("PATCH", "/Users/"+id, e.token, map[string]any{
+		"schemas":    []string{patchOpURI},
+		"Operations": []any{map[string]any{"op": "replace", "path": path, "value": "x@example.com"}},
+	})
+	e.scimErr(got, 400, "invalidPath")
+	if strings.Contains(string(got.raw), "t0999") {
+		t.Errorf("the error echoes the whole path: %.200s", got.raw)
+	}
+}

@@ -203,6 +203,11 @@ func (rs *resourceSchema) resolvePath(path string) (t patchTarget, skip bool, er
 			err = patchError(scimerrors.ScimTypeInvalidPath, "Invalid path.")
 		}
 	}()
+	// The path parser's cost grows faster than its input: bound it as
+	// filters are bounded, before parsing and before echoing the path.
+	if len(path) > maxFilterLength {
+		return t, false, patchError(scimerrors.ScimTypeInvalidPath, "Path longer than %d bytes.", maxFilterLength)
+	}
 	p, perr := filter.ParsePath([]byte(path))
 	if perr != nil {
 		// Dotted names with a URN whose version has dots are parsed
