@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/onboardkit/onboardkit/internal/secret"
+	"github.com/onboardkit/onboardkit/internal/web"
 	"github.com/onboardkit/onboardkit/store"
 )
 
@@ -56,7 +57,7 @@ func newDashboard(p *Portal, raw string) (*dashboard, error) {
 	if raw == "" {
 		raw = p.origin + "/dashboard"
 	}
-	u, err := parseBaseURL("DashboardURL", raw)
+	u, err := web.ParseBaseURL("portal", "DashboardURL", raw)
 	if err != nil {
 		return nil, err
 	}
@@ -71,14 +72,14 @@ func newDashboard(p *Portal, raw string) (*dashboard, error) {
 	// Scripts only from the dashboard's own assets: mounted on the host's
 	// origin, 'self' would let every script of the host application run in
 	// the dashboard's pages.
-	d.csp = contentSecurityPolicyFor(scriptSource(d.origin, d.mount), nil)
+	d.csp = web.ContentSecurityPolicy(d.origin, d.mount, nil)
 	d.routes()
 	return d, nil
 }
 
 // ServeHTTP serves the dashboard. Mount it with http.StripPrefix.
 func (d *dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	setSecureHeaders(w.Header(), d.csp, true)
+	web.SetSecureHeaders(w.Header(), d.csp, true)
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
@@ -106,7 +107,7 @@ type actionHandler func(w http.ResponseWriter, r *http.Request, form url.Values)
 func (d *dashboard) routes() {
 	m := d.mux
 	m.HandleFunc("GET /assets/{file}", func(w http.ResponseWriter, r *http.Request) {
-		if !writeAsset(w, r) {
+		if !web.WriteAsset(w, r) {
 			d.renderProblem(w, r, http.StatusNotFound, "Page not found", "There is nothing at this address.")
 		}
 	})
@@ -193,7 +194,7 @@ func (d *dashboard) csrfToken(w http.ResponseWriter, r *http.Request) string {
 func (d *dashboard) action(h actionHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
-		if !fromOrigin(r, d.origin, true) {
+		if !web.FromOrigin(r, d.origin, true) {
 			d.p.log.WarnContext(ctx, "portal: cross-origin dashboard request refused", "origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"), "path", r.URL.Path)
 			d.renderProblem(w, r, http.StatusForbidden, "This request couldn't be verified", "Reload the page and try again.")
 			return
@@ -214,14 +215,14 @@ func (d *dashboard) action(h actionHandler) http.Handler {
 			defer func() { _ = r.MultipartForm.RemoveAll() }()
 			form = url.Values(r.MultipartForm.Value)
 		} else {
-			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+			r.Body = http.MaxBytesReader(w, r.Body, web.MaxFormBytes)
 			if err := r.ParseForm(); err != nil {
 				d.renderProblem(w, r, http.StatusBadRequest, "This request couldn't be read", "Reload the page and try again.")
 				return
 			}
 			form = r.PostForm
 		}
-		got := form.Get(csrfField)
+		got := form.Get(web.CSRFField)
 		c, err := r.Cookie(d.csrfCookieName())
 		if err != nil || got == "" || !secret.Valid(c.Value, "") || !secret.Equal([]byte(got), []byte(c.Value)) {
 			d.p.log.WarnContext(ctx, "portal: dashboard CSRF token missing or wrong", "path", r.URL.Path, "actor", d.actor(r))
@@ -236,7 +237,9 @@ func (d *dashboard) action(h actionHandler) http.Handler {
 
 // dashView is what the dashboard layout needs on every page.
 type dashView struct {
-	*view
+	web.Head
+	CSRF     string
+	Nav      []web.NavItem
 	Operator string
 	Flash    string // a success notice
 	Error    string // an error notice
@@ -250,13 +253,15 @@ func (d *dashboard) newView(w http.ResponseWriter, r *http.Request, title, curre
 		d.p.log.ErrorContext(r.Context(), "portal: loading branding", "error", err)
 		b = d.p.brand
 	}
-	v := &view{
-		Title:       title,
-		ProductName: b.ProductName,
-		CSSURL:      d.path("/assets/portal.css"),
-		JSURL:       d.path("/assets/dashboard.js"),
-		BrandCSSURL: d.path("/brand/style.css"),
-		CSRF:        d.csrfToken(w, r),
+	v := &dashView{
+		Head: web.Head{
+			Title:       title,
+			ProductName: b.ProductName,
+			CSSURL:      d.path("/assets/portal.css"),
+			JSURL:       d.path("/assets/dashboard.js"),
+			BrandCSSURL: d.path("/brand/style.css"),
+		},
+		CSRF: d.csrfToken(w, r),
 	}
 	if b.Logo != nil {
 		v.LogoURL = d.path("/branding/logo")
@@ -264,7 +269,7 @@ func (d *dashboard) newView(w http.ResponseWriter, r *http.Request, title, curre
 	if b.Favicon != nil {
 		v.FaviconURL = d.path("/branding/favicon")
 	}
-	for _, n := range []navItem{
+	for _, n := range []web.NavItem{
 		{Label: "Organizations", Href: d.path("/"), TestID: "nav-orgs"},
 		{Label: "Branding", Href: d.path("/branding"), TestID: "nav-branding"},
 		{Label: "Audit log", Href: d.path("/events"), TestID: "nav-events"},
@@ -273,7 +278,8 @@ func (d *dashboard) newView(w http.ResponseWriter, r *http.Request, title, curre
 		n.Current = n.TestID == current
 		v.Nav = append(v.Nav, n)
 	}
-	dv := &dashView{view: v, Operator: strings.TrimPrefix(d.actor(r), "operator:")}
+	dv := v
+	dv.Operator = strings.TrimPrefix(d.actor(r), "operator:")
 	if dv.Operator == "operator" {
 		dv.Operator = ""
 	}
@@ -357,7 +363,7 @@ func (d *dashboard) brandCSS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/css; charset=utf-8")
-	_, _ = w.Write([]byte(brandCSS(b.AccentColor)))
+	_, _ = w.Write([]byte(web.BrandCSS(b.AccentColor)))
 }
 
 // brandAsset serves the stored logo or favicon ({asset}) of the host-wide
@@ -388,9 +394,9 @@ func (d *dashboard) brandAsset(w http.ResponseWriter, r *http.Request) {
 			a = d.p.brand.Favicon
 		}
 	}
-	if a == nil || !allowedImageType(a.ContentType) {
+	if a == nil || !web.AllowedImageType(a.ContentType) {
 		d.renderProblem(w, r, http.StatusNotFound, "Page not found", "There is nothing at this address.")
 		return
 	}
-	writeBrandAsset(w, a)
+	web.WriteBrandAsset(w, a)
 }

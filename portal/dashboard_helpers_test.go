@@ -23,6 +23,7 @@ import (
 
 	"github.com/onboardkit/onboardkit/domains"
 	"github.com/onboardkit/onboardkit/internal/secret"
+	"github.com/onboardkit/onboardkit/internal/web"
 	"github.com/onboardkit/onboardkit/store"
 )
 
@@ -277,7 +278,7 @@ func (h *adminHarness) dashCSRF() (*http.Cookie, string) {
 func (h *adminHarness) dashPost(path string, form url.Values) *httptest.ResponseRecorder {
 	h.t.Helper()
 	c, tok := h.dashCSRF()
-	form.Set(csrfField, tok)
+	form.Set(web.CSRFField, tok)
 	return h.post("/dashboard"+path, form, c)
 }
 
@@ -287,7 +288,7 @@ func (h *adminHarness) dashUpload(path string, fields map[string]string, files m
 	c, tok := h.dashCSRF()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
-	_ = mw.WriteField(csrfField, tok)
+	_ = mw.WriteField(web.CSRFField, tok)
 	for k, v := range fields {
 		_ = mw.WriteField(k, v)
 	}

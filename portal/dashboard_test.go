@@ -11,6 +11,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/onboardkit/onboardkit/internal/web"
 	"github.com/onboardkit/onboardkit/store"
 )
 
@@ -113,7 +114,7 @@ func TestDashboardCSRF(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := h.eventCount()
-			form := url.Values{"name": {"Org " + tt.name}, csrfField: {tt.token}}
+			form := url.Values{"name": {"Org " + tt.name}, web.CSRFField: {tt.token}}
 			r := httptestRequest(http.MethodPost, "https://app.example.com/dashboard/orgs")
 			r.Body = ioNopCloser(form.Encode())
 			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -580,8 +581,8 @@ func TestDashboardAPIKeys(t *testing.T) {
 // TestDashboardOrgListComponent renders the list component directly.
 func TestDashboardOrgListComponent(t *testing.T) {
 	t.Parallel()
-	dv := &dashView{view: &view{Title: "Organizations", ProductName: "Widgets", CSSURL: "/d/assets/portal.css", JSURL: "/d/assets/dashboard.js",
-		BrandCSSURL: "/d/brand/style.css", CSRF: "tok", Nav: []navItem{{Label: "Organizations", Href: "/d/", TestID: "nav-orgs", Current: true}}},
+	dv := &dashView{Head: web.Head{Title: "Organizations", ProductName: "Widgets", CSSURL: "/d/assets/portal.css", JSURL: "/d/assets/dashboard.js",
+		BrandCSSURL: "/d/brand/style.css"}, CSRF: "tok", Nav: []web.NavItem{{Label: "Organizations", Href: "/d/", TestID: "nav-orgs", Current: true}},
 		Operator: "jane", Error: "bad " + evil}
 	data := orgListData{ListHref: "/d/", CreateAction: "/d/orgs", Rows: []orgRow{
 		{ID: "org_1", Name: "A", Href: "/d/orgs/org_1", SSO: badge{"Active", "active"}, Directory: badge{"Not set up", "none"}, Domains: badge{"None", "none"}},

@@ -13,6 +13,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/onboardkit/onboardkit/internal/secret"
+	"github.com/onboardkit/onboardkit/internal/web"
 	"github.com/onboardkit/onboardkit/scimkit"
 	"github.com/onboardkit/onboardkit/store"
 )
@@ -67,7 +68,7 @@ func parseJSONField(body, field string) string {
 // directory's id and the token it showed.
 func (h *harness) createDirectory(c *http.Cookie, csrf, provider string) (*httptest.ResponseRecorder, string, string) {
 	h.t.Helper()
-	w := h.post("/portal/directory-sync", url.Values{csrfField: {csrf}, "provider": {provider}, "name": {"Employees"}}, c)
+	w := h.post("/portal/directory-sync", url.Values{web.CSRFField: {csrf}, "provider": {provider}, "name": {"Employees"}}, c)
 	if w.Code != http.StatusCreated {
 		h.t.Fatalf("create directory: %d %s", w.Code, w.Body)
 	}
@@ -120,7 +121,7 @@ func TestDirectorySetup(t *testing.T) {
 	}
 
 	// Activation posts ORGANIZATION_DIRECTORY_ENABLED to the parent.
-	w = h.post("/portal/directory-sync/"+dirID+"/activate", url.Values{csrfField: {csrf}}, c)
+	w = h.post("/portal/directory-sync/"+dirID+"/activate", url.Values{web.CSRFField: {csrf}}, c)
 	ev := testID(parse(t, w), "portal-event")
 	if w.Code != http.StatusOK || ev.AttrOr("data-portal-event", "") != UIEventDirectoryEnabled || !strings.Contains(ev.AttrOr("data-portal-event-data", ""), dirID) {
 		t.Fatalf("activate: %d, event %q %q", w.Code, ev.AttrOr("data-portal-event", ""), ev.AttrOr("data-portal-event-data", ""))
@@ -182,7 +183,7 @@ func TestDirectorySetup(t *testing.T) {
 	}
 
 	// Rotation: a second token, both active; a third is refused.
-	w = h.post("/portal/directory-sync/"+dirID+"/tokens", url.Values{csrfField: {csrf}}, c)
+	w = h.post("/portal/directory-sync/"+dirID+"/tokens", url.Values{web.CSRFField: {csrf}}, c)
 	tok2, _ := testID(parse(t, w), "token-value").Attr("value")
 	if w.Code != http.StatusCreated || !secret.Valid(tok2, scimkit.TokenPrefix) || tok2 == tok {
 		t.Fatalf("rotate: %d", w.Code)
@@ -194,7 +195,7 @@ func TestDirectorySetup(t *testing.T) {
 	if testID(doc, "token-rotate").Length() != 0 {
 		t.Error("rotation offered with two active tokens")
 	}
-	if w := h.post("/portal/directory-sync/"+dirID+"/tokens", url.Values{csrfField: {csrf}}, c); w.Code != http.StatusConflict || testID(parse(t, w), "dir-error").Length() != 1 {
+	if w := h.post("/portal/directory-sync/"+dirID+"/tokens", url.Values{web.CSRFField: {csrf}}, c); w.Code != http.StatusConflict || testID(parse(t, w), "dir-error").Length() != 1 {
 		t.Errorf("third token: %d", w.Code)
 	}
 	// Revoke the first: it stops working at once, the second works.
@@ -205,7 +206,7 @@ func TestDirectorySetup(t *testing.T) {
 			oldID = tk.ID
 		}
 	}
-	w = h.post("/portal/directory-sync/"+dirID+"/tokens/"+oldID+"/revoke", url.Values{csrfField: {csrf}}, c)
+	w = h.post("/portal/directory-sync/"+dirID+"/tokens/"+oldID+"/revoke", url.Values{web.CSRFField: {csrf}}, c)
 	if w.Code != http.StatusSeeOther {
 		t.Fatalf("revoke: %d %s", w.Code, w.Body)
 	}
@@ -220,7 +221,7 @@ func TestDirectorySetup(t *testing.T) {
 	}
 
 	// Deactivation posts ORGANIZATION_DIRECTORY_DISABLED; SCIM is refused.
-	w = h.post("/portal/directory-sync/"+dirID+"/deactivate", url.Values{csrfField: {csrf}}, c)
+	w = h.post("/portal/directory-sync/"+dirID+"/deactivate", url.Values{web.CSRFField: {csrf}}, c)
 	if ev := testID(parse(t, w), "portal-event"); ev.AttrOr("data-portal-event", "") != UIEventDirectoryDisabled {
 		t.Errorf("deactivate event %q", ev.AttrOr("data-portal-event", ""))
 	}
@@ -270,7 +271,7 @@ func TestDirectoryCreateValidation(t *testing.T) {
 			}
 			h := newHarness(t, mod)
 			c := h.signIn(LinkOptions{})
-			tt.form.Set(csrfField, csrfOf(t, h.get("/portal/", c)))
+			tt.form.Set(web.CSRFField, csrfOf(t, h.get("/portal/", c)))
 			w := h.post("/portal/directory-sync", tt.form, c)
 			if w.Code != tt.status {
 				t.Fatalf("status %d, want %d: %s", w.Code, tt.status, w.Body)
@@ -351,7 +352,7 @@ func TestSectionGating(t *testing.T) {
 			w = h.get(tt.path, tt.cookie)
 		} else {
 			if tt.csrf != "" {
-				tt.form.Set(csrfField, tt.csrf)
+				tt.form.Set(web.CSRFField, tt.csrf)
 			}
 			w = h.post(tt.path, tt.form, tt.cookie)
 		}
@@ -477,7 +478,7 @@ func TestDirectorySimulatedSync(t *testing.T) {
 		if got := testID(detail, "dir-simulate").Length() == 1; got != enabled {
 			t.Errorf("enabled=%v: simulate button shown = %v", enabled, got)
 		}
-		w := h.post("/portal/directory-sync/"+dirID+"/simulate", url.Values{csrfField: {csrf}}, c)
+		w := h.post("/portal/directory-sync/"+dirID+"/simulate", url.Values{web.CSRFField: {csrf}}, c)
 		if !enabled {
 			if w.Code != http.StatusNotFound {
 				t.Errorf("disabled: status %d", w.Code)
@@ -487,8 +488,8 @@ func TestDirectorySimulatedSync(t *testing.T) {
 		if w.Code != http.StatusConflict {
 			t.Errorf("inactive directory: status %d, want 409", w.Code)
 		}
-		h.post("/portal/directory-sync/"+dirID+"/activate", url.Values{csrfField: {csrf}}, c)
-		w = h.post("/portal/directory-sync/"+dirID+"/simulate", url.Values{csrfField: {csrf}}, c)
+		h.post("/portal/directory-sync/"+dirID+"/activate", url.Values{web.CSRFField: {csrf}}, c)
+		w = h.post("/portal/directory-sync/"+dirID+"/simulate", url.Values{web.CSRFField: {csrf}}, c)
 		doc := parse(t, w)
 		if w.Code != http.StatusOK || testID(doc, "sim-result").Length() != 1 {
 			t.Fatalf("simulate: %d %s\n%s", w.Code, w.Body, h.logs)

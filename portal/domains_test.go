@@ -14,6 +14,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/onboardkit/onboardkit/domains"
+	"github.com/onboardkit/onboardkit/internal/web"
 	"github.com/onboardkit/onboardkit/store"
 )
 
@@ -150,7 +151,7 @@ func TestDomainsSection(t *testing.T) {
 	}
 
 	// Add: a 303 back to the section, the domain pending with its record.
-	w := h.post("/portal/domains", url.Values{csrfField: {csrf}, "domain": {"  Acme.Example  "}}, c)
+	w := h.post("/portal/domains", url.Values{web.CSRFField: {csrf}, "domain": {"  Acme.Example  "}}, c)
 	if w.Code != http.StatusSeeOther {
 		t.Fatalf("add: %d %s", w.Code, w.Body)
 	}
@@ -176,7 +177,7 @@ func TestDomainsSection(t *testing.T) {
 
 	verify := func() (*httptest.ResponseRecorder, string, string, string) {
 		t.Helper()
-		w := h.post("/portal/domains/"+dom.ID+"/verify", url.Values{csrfField: {csrf}}, c)
+		w := h.post("/portal/domains/"+dom.ID+"/verify", url.Values{web.CSRFField: {csrf}}, c)
 		if w.Code != http.StatusOK {
 			t.Fatalf("verify: %d %s", w.Code, w.Body)
 		}
@@ -230,7 +231,7 @@ func TestDomainsSection(t *testing.T) {
 		{"empty", "  ", http.StatusUnprocessableEntity, "Enter a domain"},
 	}
 	for _, tt := range tests {
-		w := h.post("/portal/domains", url.Values{csrfField: {csrf}, "domain": {tt.input}}, c)
+		w := h.post("/portal/domains", url.Values{web.CSRFField: {csrf}, "domain": {tt.input}}, c)
 		if w.Code != tt.status || !strings.Contains(testID(parse(t, w), "domains-error").Text(), tt.msg) {
 			t.Errorf("%s: status %d, message %q", tt.name, w.Code, testID(parse(t, w), "domains-error").Text())
 		}
@@ -240,7 +241,7 @@ func TestDomainsSection(t *testing.T) {
 	}
 
 	// Remove.
-	w = h.post("/portal/domains/"+dom.ID+"/remove", url.Values{csrfField: {csrf}}, c)
+	w = h.post("/portal/domains/"+dom.ID+"/remove", url.Values{web.CSRFField: {csrf}}, c)
 	if w.Code != http.StatusSeeOther {
 		t.Fatalf("remove: %d", w.Code)
 	}
@@ -267,7 +268,7 @@ func TestDomainCheckTimeout(t *testing.T) {
 	srv.setHang(name)
 	c := h.signIn(LinkOptions{Features: []store.Feature{store.FeatureDomains}})
 	csrf := csrfOf(t, h.get("/portal/domains", c))
-	w := h.post("/portal/domains/"+d.ID+"/verify", url.Values{csrfField: {csrf}}, c)
+	w := h.post("/portal/domains/"+d.ID+"/verify", url.Values{web.CSRFField: {csrf}}, c)
 	doc := parse(t, w)
 	if kind := testID(doc, "domain-failure").AttrOr("data-kind", ""); kind != string(domains.KindTimeout) || !strings.Contains(testID(doc, "domain-fix").Text(), "try again") {
 		t.Errorf("timeout: status %d kind %q fix %q", w.Code, kind, testID(doc, "domain-fix").Text())
@@ -282,7 +283,7 @@ func TestDomainsWithoutService(t *testing.T) {
 	if testID(doc, "domain-add-form").Length() != 0 {
 		t.Error("add form shown without a domains service")
 	}
-	w := h.post("/portal/domains", url.Values{csrfField: {csrfOf(t, h.get("/portal/", c))}, "domain": {"acme.example"}}, c)
+	w := h.post("/portal/domains", url.Values{web.CSRFField: {csrfOf(t, h.get("/portal/", c))}, "domain": {"acme.example"}}, c)
 	if w.Code != http.StatusConflict {
 		t.Errorf("add without service: %d", w.Code)
 	}

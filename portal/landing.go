@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/onboardkit/onboardkit/internal/secret"
+	"github.com/onboardkit/onboardkit/internal/web"
 	"github.com/onboardkit/onboardkit/store"
 )
 
@@ -103,7 +104,7 @@ func (p *Portal) redeem(w http.ResponseWriter, r *http.Request) {
 		p.renderProblem(w, r, http.StatusForbidden, problemCSRF)
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	r.Body = http.MaxBytesReader(w, r.Body, web.MaxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		p.renderProblem(w, r, http.StatusBadRequest, problemBadRequest)
 		return

@@ -18,6 +18,7 @@ import (
 
 	"github.com/onboardkit/onboardkit/domains"
 	"github.com/onboardkit/onboardkit/internal/netutil"
+	"github.com/onboardkit/onboardkit/internal/web"
 	"github.com/onboardkit/onboardkit/scimkit"
 	"github.com/onboardkit/onboardkit/ssokit"
 	"github.com/onboardkit/onboardkit/store"
@@ -34,7 +35,7 @@ const (
 
 // DefaultAccentColor is the accent colour used when neither the Store nor
 // Config.Branding sets one.
-const DefaultAccentColor = "#3452c7"
+const DefaultAccentColor = web.DefaultAccentColor
 
 // Config configures a Portal. Store and BaseURL are required; every other
 // field has a safe default.
@@ -202,7 +203,7 @@ func New(cfg Config) (*Portal, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("portal: Config.Store is required")
 	}
-	base, err := parseBaseURL("BaseURL", cfg.BaseURL)
+	base, err := web.ParseBaseURL("portal", "BaseURL", cfg.BaseURL)
 	if err != nil {
 		return nil, err
 	}
@@ -270,7 +271,7 @@ func New(cfg Config) (*Portal, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.csp = contentSecurityPolicyFor(scriptSource(p.origin, p.mount), p.ancestors)
+	p.csp = web.ContentSecurityPolicy(p.origin, p.mount, p.ancestors)
 	p.routes()
 	p.admin = &Admin{p: p}
 	if p.dash, err = newDashboard(p, cfg.DashboardURL); err != nil {
@@ -291,31 +292,6 @@ func (p *Portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // path returns the absolute path of the portal route rel ("/..." relative to
 // the mount point), for links and form actions in pages.
 func (p *Portal) path(rel string) string { return p.mount + rel }
-
-func parseBaseURL(field, raw string) (*url.URL, error) {
-	if raw == "" {
-		return nil, fmt.Errorf("portal: Config.%s is required", field)
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, fmt.Errorf("portal: Config.%s: %w", field, err)
-	}
-	if u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
-		return nil, fmt.Errorf("portal: Config.%s %q must be an absolute URL without user info, query or fragment", field, raw)
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !netutil.IsLoopbackHost(u.Hostname()) {
-			return nil, fmt.Errorf("portal: Config.%s %q must be https (http only on localhost)", field, raw)
-		}
-	default:
-		return nil, fmt.Errorf("portal: Config.%s %q must be https", field, raw)
-	}
-	u.Path = strings.TrimSuffix(u.Path, "/")
-	u.RawPath = ""
-	return u, nil
-}
 
 // parseFrameAncestor checks that s is a bare origin allowed to embed the
 // portal and returns it normalised.
@@ -369,27 +345,4 @@ func siteOf(host string) string {
 		return d
 	}
 	return host
-}
-
-// scriptSource is the CSP source of the portal's scripts: the URL prefix of
-// its assets, or 'self' when the mount path cannot be written in a CSP.
-func scriptSource(origin, mount string) string {
-	src := origin + (&url.URL{Path: mount + "/assets/"}).EscapedPath()
-	if strings.ContainsAny(src, ";,'\" \t\r\n") {
-		return "'self'"
-	}
-	return src
-}
-
-// contentSecurityPolicyFor is the strict CSP with scriptSrc as the only
-// script source. The portal passes its own assets' URL prefix
-// (BaseURL + "/assets/"): mounted on the host's origin, 'self' would let
-// every script of the host application run in the portal's pages.
-func contentSecurityPolicyFor(scriptSrc string, ancestors []string) string {
-	fa := "'none'"
-	if len(ancestors) > 0 {
-		fa = strings.Join(ancestors, " ")
-	}
-	return "default-src 'self'; script-src " + scriptSrc + "; style-src 'self'; img-src 'self' data:; " +
-		"frame-ancestors " + fa + "; form-action 'self'; base-uri 'none'; object-src 'none'"
 }

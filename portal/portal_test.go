@@ -16,6 +16,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/onboardkit/onboardkit/internal/secret"
+	"github.com/onboardkit/onboardkit/internal/web"
 	"github.com/onboardkit/onboardkit/store"
 	"github.com/onboardkit/onboardkit/store/memstore"
 )
@@ -541,11 +542,11 @@ func TestCSRF(t *testing.T) {
 		status int
 	}{
 		{"missing", url.Values{}, "https://app.example.com", "same-origin", "", http.StatusForbidden},
-		{"wrong", url.Values{csrfField: {token + "x"}}, "https://app.example.com", "same-origin", "", http.StatusForbidden},
-		{"other session's token", url.Values{csrfField: {otherToken}}, "https://app.example.com", "same-origin", "", http.StatusForbidden},
+		{"wrong", url.Values{web.CSRFField: {token + "x"}}, "https://app.example.com", "same-origin", "", http.StatusForbidden},
+		{"other session's token", url.Values{web.CSRFField: {otherToken}}, "https://app.example.com", "same-origin", "", http.StatusForbidden},
 		{"other session's token in the header", url.Values{}, "https://app.example.com", "same-origin", otherToken, http.StatusForbidden},
-		{"right token, cross-site", url.Values{csrfField: {token}}, "https://evil.example", "cross-site", "", http.StatusForbidden},
-		{"right token, foreign origin", url.Values{csrfField: {token}}, "https://evil.example", "", "", http.StatusForbidden},
+		{"right token, cross-site", url.Values{web.CSRFField: {token}}, "https://evil.example", "cross-site", "", http.StatusForbidden},
+		{"right token, foreign origin", url.Values{web.CSRFField: {token}}, "https://evil.example", "", "", http.StatusForbidden},
 		{"wrong header", url.Values{}, "https://app.example.com", "same-origin", "nope", http.StatusForbidden},
 	}
 	for _, tt := range tests {
@@ -630,7 +631,7 @@ func TestCSRF(t *testing.T) {
 		c := h.signIn(LinkOptions{})
 		tok := csrfOf(t, h.get("/portal/", c))
 		r := httptestRequest(http.MethodPost, "https://app.example.com/portal/logout")
-		r.Body = ioNopCloser(url.Values{csrfField: {tok}}.Encode())
+		r.Body = ioNopCloser(url.Values{web.CSRFField: {tok}}.Encode())
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		r.Header.Set("Origin", "null")
 		r.AddCookie(c)
@@ -649,7 +650,7 @@ func TestCSRF(t *testing.T) {
 
 	t.Run("right token logs out", func(t *testing.T) {
 		ended := h.countEvents(EventSessionEnded)
-		w := h.post("/portal/logout", url.Values{csrfField: {token}}, c)
+		w := h.post("/portal/logout", url.Values{web.CSRFField: {token}}, c)
 		if w.Code != http.StatusOK {
 			t.Fatalf("status %d: %s", w.Code, w.Body)
 		}
@@ -911,7 +912,7 @@ func TestTokensNeverLogged(t *testing.T) {
 	h.get("/portal/l/" + tok2)
 	h.redeem(tok2)
 	h.get("/portal/", c)
-	h.post("/portal/logout", url.Values{csrfField: {"wrong"}}, c)
+	h.post("/portal/logout", url.Values{web.CSRFField: {"wrong"}}, c)
 	h.clock.Add(7 * time.Hour)
 	h.get("/portal/", c)
 	logs := h.logs.String()

@@ -1,7 +1,6 @@
 package portal
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"strconv"
@@ -10,25 +9,20 @@ import (
 
 	"github.com/a-h/templ"
 
+	"github.com/onboardkit/onboardkit/internal/web"
 	"github.com/onboardkit/onboardkit/store"
 )
 
 // view is what the layout needs on every page.
 type view struct {
-	Title       string // the page's subject; the tab title adds the product name
-	ProductName string
-	CSSURL      string
-	JSURL       string
-	BrandCSSURL string
-	LogoURL     string // "" without a logo
-	FaviconURL  string // "" without a favicon
+	web.Head
 
 	// Set on pages under a session.
 	OrgID        string
 	OrgName      string
 	CSRF         string
 	LogoutAction string
-	Nav          []navItem
+	Nav          []web.NavItem
 
 	// Read by portal.js (data attributes of <body>).
 	ParentOrigins string // space-separated FrameAncestors
@@ -40,14 +34,6 @@ type view struct {
 	ExpiresInMS   string // milliseconds from render to expiry
 	WarnBeforeMS  string // milliseconds before expiry to warn
 	Events        []UIEvent
-}
-
-// navItem is one entry of the section navigation.
-type navItem struct {
-	Label   string
-	Href    string
-	TestID  string
-	Current bool
 }
 
 // section is a part of the portal gated by a feature. Pages of a section
@@ -83,11 +69,13 @@ func (p *Portal) sectionsFor(fs store.Features) []section {
 // baseView is the view of a page without a session.
 func (p *Portal) baseView(_ *http.Request, b Branding, title string) *view {
 	v := &view{
-		Title:         title,
-		ProductName:   b.ProductName,
-		CSSURL:        p.path("/assets/portal.css"),
-		JSURL:         p.path("/assets/portal.js"),
-		BrandCSSURL:   p.path("/brand/style.css"),
+		Head: web.Head{
+			Title:       title,
+			ProductName: b.ProductName,
+			CSSURL:      p.path("/assets/portal.css"),
+			JSURL:       p.path("/assets/portal.js"),
+			BrandCSSURL: p.path("/brand/style.css"),
+		},
 		ParentOrigins: strings.Join(p.ancestors, " "),
 	}
 	if b.Logo != nil {
@@ -112,9 +100,9 @@ func (p *Portal) sessionView(r *http.Request, s *session, title, current string)
 	v.ExpiresAt = s.s.ExpiresAt.UTC().Format(time.RFC3339)
 	v.ExpiresInMS = strconv.FormatInt(max(0, s.s.ExpiresAt.Sub(p.now()).Milliseconds()), 10)
 	v.WarnBeforeMS = strconv.FormatInt(p.cfg.SessionWarning.Milliseconds(), 10)
-	v.Nav = append(v.Nav, navItem{Label: "Overview", Href: p.path("/"), TestID: "nav-home", Current: current == ""})
+	v.Nav = append(v.Nav, web.NavItem{Label: "Overview", Href: p.path("/"), TestID: "nav-home", Current: current == ""})
 	for _, sec := range p.sectionsFor(s.s.Features) {
-		v.Nav = append(v.Nav, navItem{Label: sec.Label, Href: p.path(sec.Path), TestID: sec.TestID, Current: current == sec.Path})
+		v.Nav = append(v.Nav, web.NavItem{Label: sec.Label, Href: p.path(sec.Path), TestID: sec.TestID, Current: current == sec.Path})
 	}
 	return v
 }
@@ -129,40 +117,14 @@ func joinFeatures(fs store.Features) string {
 
 // secureHeaders sets the headers every response carries.
 func (p *Portal) secureHeaders(w http.ResponseWriter) {
-	setSecureHeaders(w.Header(), p.csp, len(p.ancestors) == 0)
-}
-
-// setSecureHeaders sets the headers every portal and dashboard response
-// carries; denyFraming adds X-Frame-Options: DENY for browsers that ignore
-// the CSP's frame-ancestors.
-func setSecureHeaders(h http.Header, csp string, denyFraming bool) {
-	h.Set("Cache-Control", "no-store")
-	// strict-origin: no path (a link token) ever leaves in Referer, and
-	// form posts keep their Origin header (no-referrer makes it "null").
-	h.Set("Referrer-Policy", "strict-origin")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", csp)
-	if denyFraming {
-		h.Set("X-Frame-Options", "DENY")
-	}
+	web.SetSecureHeaders(w.Header(), p.csp, len(p.ancestors) == 0)
 }
 
 // render writes a component with status, buffered so that a rendering error
 // becomes a clean 500 rather than half a page.
 func (p *Portal) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
-	var buf bytes.Buffer
-	if err := c.Render(r.Context(), &buf); err != nil {
+	if err := web.Render(w, r, status, c); err != nil {
 		p.log.ErrorContext(r.Context(), "portal: rendering page", "path", logPath(r), "error", err)
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.WriteHeader(http.StatusInternalServerError)
-		_, _ = w.Write([]byte("Something went wrong.\n"))
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
-	w.WriteHeader(status)
-	if r.Method != http.MethodHead {
-		_, _ = w.Write(buf.Bytes())
 	}
 }
 

@@ -8,18 +8,13 @@ import (
 	"time"
 
 	"github.com/onboardkit/onboardkit/internal/secret"
+	"github.com/onboardkit/onboardkit/internal/web"
 	"github.com/onboardkit/onboardkit/store"
 )
 
-// maxFormBytes bounds the body of every form post.
-const maxFormBytes = 64 << 10
-
-// csrfField is the form field (and csrfHeader the header, for scripts) that
-// carries the session's CSRF token on state-changing requests.
-const (
-	csrfField  = "csrf"
-	csrfHeader = "X-CSRF-Token"
-)
+// csrfHeader is the header that carries the session's CSRF token on
+// state-changing requests sent by scripts (forms use web.CSRFField).
+const csrfHeader = "X-CSRF-Token"
 
 // session is the signed-in visitor of a request under requireSession: the
 // stored session, its organization and the branding to show.
@@ -207,20 +202,20 @@ func (p *Portal) requireSession(feature store.Feature, h sessionHandler) http.Ha
 			p.renderSessionProblem(w, r, s, http.StatusForbidden, problemForbidden)
 			return
 		}
-		if !isSafeMethod(r.Method) {
+		if !web.IsSafeMethod(r.Method) {
 			if !p.sameOrigin(r, true) {
 				p.log.WarnContext(ctx, "portal: cross-origin request refused", "session_id", s.s.ID, "origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
 				p.renderSessionProblem(w, r, s, http.StatusForbidden, problemCSRF)
 				return
 			}
-			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+			r.Body = http.MaxBytesReader(w, r.Body, web.MaxFormBytes)
 			got := r.Header.Get(csrfHeader)
 			if got == "" {
 				if err := r.ParseForm(); err != nil {
 					p.renderSessionProblem(w, r, s, http.StatusBadRequest, problemBadRequest)
 					return
 				}
-				got = r.PostForm.Get(csrfField)
+				got = r.PostForm.Get(web.CSRFField)
 			}
 			if got == "" || s.s.CSRF == "" || !secret.Equal([]byte(got), []byte(s.s.CSRF)) {
 				p.log.WarnContext(ctx, "portal: CSRF token missing or wrong", "session_id", s.s.ID, "org_id", s.s.OrgID, "path", logPath(r))
@@ -230,10 +225,6 @@ func (p *Portal) requireSession(feature store.Feature, h sessionHandler) http.Ha
 		}
 		h(w, r.WithContext(context.WithValue(ctx, sessionKey{}, s)), s)
 	})
-}
-
-func isSafeMethod(m string) bool {
-	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
 }
 
 // sameOrigin reports whether a state-changing request comes from a page of
@@ -247,21 +238,7 @@ func isSafeMethod(m string) bool {
 // browser and pass: they cannot carry a victim's cookies against the
 // victim's will.
 func (p *Portal) sameOrigin(r *http.Request, nullOK bool) bool {
-	return fromOrigin(r, p.origin, nullOK)
-}
-
-// fromOrigin is sameOrigin for the pages of origin (the portal's or the
-// dashboard's).
-func fromOrigin(r *http.Request, origin string, nullOK bool) bool {
-	got := r.Header.Get("Origin")
-	switch r.Header.Get("Sec-Fetch-Site") {
-	case "same-origin":
-		return got == "" || got == "null" || got == origin
-	case "":
-	default:
-		return false
-	}
-	return got == "" || got == origin || (nullOK && got == "null")
+	return web.FromOrigin(r, p.origin, nullOK)
 }
 
 // logout ends the session and shows a signed-out page.

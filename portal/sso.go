@@ -2,7 +2,6 @@ package portal
 
 import (
 	"context"
-	"embed"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -17,11 +16,6 @@ import (
 	"github.com/onboardkit/onboardkit/ssokit"
 	"github.com/onboardkit/onboardkit/store"
 )
-
-// ssoAssetFS holds the script and stylesheet of the SSO setup pages.
-//
-//go:embed assets/sso.js assets/sso.css
-var ssoAssetFS embed.FS
 
 // An *ssokit.SSO can be the dashboard's Config.Connections.
 var _ ConnectionLifecycle = (*ssokit.SSO)(nil)
@@ -39,8 +33,6 @@ const testTicketPrefix = "ptt_"
 // popup opened from an embedded portal is a top-level window, which does
 // not see the iframe's partitioned session cookie).
 func (p *Portal) ssoRoutes() {
-	p.mux.HandleFunc("GET /assets/sso.js", p.serveSSOAsset)
-	p.mux.HandleFunc("GET /assets/sso.css", p.serveSSOAsset)
 	p.mux.HandleFunc("GET /sso/test/{ticket}", p.ssoTestOpen)
 
 	p.page("GET /sso", store.FeatureSSO, p.ssoList)
@@ -57,24 +49,6 @@ func (p *Portal) ssoRoutes() {
 	p.page("POST /sso/{id}/activate", store.FeatureSSO, p.ssoWithConn(p.ssoActivate))
 	p.page("POST /sso/{id}/deactivate", store.FeatureSSO, p.ssoWithConn(p.ssoDeactivate))
 	p.page("POST /sso/{id}/delete", store.FeatureSSO, p.ssoWithConn(p.ssoDelete))
-}
-
-func (p *Portal) serveSSOAsset(w http.ResponseWriter, r *http.Request) {
-	name := strings.TrimPrefix(r.URL.Path, "/assets/")
-	data, err := ssoAssetFS.ReadFile("assets/" + name)
-	if err != nil {
-		p.renderProblem(w, r, http.StatusNotFound, problemNotFound)
-		return
-	}
-	ctype := "text/css; charset=utf-8"
-	if strings.HasSuffix(name, ".js") {
-		ctype = "text/javascript; charset=utf-8"
-	}
-	w.Header().Set("Content-Type", ctype)
-	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
-	if r.Method != http.MethodHead {
-		_, _ = w.Write(data)
-	}
 }
 
 // ssoConnHandler is a page about one connection of the session's

@@ -13,6 +13,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/onboardkit/onboardkit/internal/web"
 	"github.com/onboardkit/onboardkit/store"
 )
 
@@ -177,47 +178,6 @@ func TestBrandingResolution(t *testing.T) {
 	}
 }
 
-func TestAccentContrast(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		accent string
-		on     string
-	}{
-		{"#ffff00", "#111827"},
-		{"#fde047", "#111827"},
-		{"#ffffff", "#111827"},
-		{"#000000", "#ffffff"},
-		{"#3452c7", "#ffffff"},
-		{"#00ff00", "#111827"},
-		{"#777777", "#000000"},
-		{"#808080", "#000000"},
-		{"#767676", "#ffffff"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.accent, func(t *testing.T) {
-			bg, ok := parseColor(tt.accent)
-			if !ok {
-				t.Fatal("parseColor failed")
-			}
-			on := readableOn(bg)
-			if on.hex() != tt.on {
-				t.Errorf("readableOn = %s, want %s", on.hex(), tt.on)
-			}
-			if r := contrast(on, bg); r < 4.5 {
-				t.Errorf("text contrast %.2f < 4.5", r)
-			}
-			for _, surface := range []color{white(), pageBg()} {
-				if r := contrast(inkOnPage(bg), surface); r < 4.5 {
-					t.Errorf("ink contrast on %s %.2f < 4.5", surface.hex(), r)
-				}
-			}
-		})
-	}
-	if got := brandCSS("red;}body{display:none"); !strings.Contains(got, DefaultAccentColor) || strings.Contains(got, "body") {
-		t.Errorf("brandCSS wrote an invalid colour: %s", got)
-	}
-}
-
 func TestAssets(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
@@ -266,7 +226,7 @@ func TestAssets(t *testing.T) {
 // TestUIEventsRendered: the documented mechanism for later pages.
 func TestUIEventsRendered(t *testing.T) {
 	t.Parallel()
-	v := &view{Title: "SSO", ProductName: "X", CSSURL: "/a.css", JSURL: "/a.js", BrandCSSURL: "/b.css",
+	v := &view{Head: web.Head{Title: "SSO", ProductName: "X", CSSURL: "/a.css", JSURL: "/a.js", BrandCSSURL: "/b.css"},
 		Events: []UIEvent{{Type: UIEventSSOEnabled, Data: map[string]string{"connectionId": `conn_"1"`}}}}
 	var buf bytes.Buffer
 	if err := problemPage(v, problemNotFound.problem()).Render(context.Background(), &buf); err != nil {
@@ -293,7 +253,7 @@ func TestUIEventsRendered(t *testing.T) {
 // TestLandingComponent renders the templ component directly.
 func TestLandingComponent(t *testing.T) {
 	t.Parallel()
-	v := &view{Title: "Continue", ProductName: "Widgets", CSSURL: "/p/assets/portal.css", JSURL: "/p/assets/portal.js", BrandCSSURL: "/p/brand/style.css"}
+	v := &view{Head: web.Head{Title: "Continue", ProductName: "Widgets", CSSURL: "/p/assets/portal.css", JSURL: "/p/assets/portal.js", BrandCSSURL: "/p/brand/style.css"}}
 	tests := []struct {
 		name     string
 		auto     bool
