@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onboardkit/onboardkit/internal/testkit"
 	"github.com/onboardkit/onboardkit/store"
 	"github.com/onboardkit/onboardkit/store/memstore"
 )
@@ -36,7 +37,7 @@ func (c *clock) Advance(d time.Duration) {
 
 type testEnv struct {
 	st    store.Store
-	dns   *dnsServer
+	dns   *testkit.DNSServer
 	clock *clock
 	svc   *Service
 	cfg   Config
@@ -54,10 +55,10 @@ func newTestEnv(t *testing.T, edit func(*Config)) *testEnv {
 // newTestEnvOn is newTestEnv on the given Store.
 func newTestEnvOn(t *testing.T, st store.Store, edit func(*Config)) *testEnv {
 	t.Helper()
-	e := &testEnv{st: st, dns: newDNSServer(t), clock: newClock()}
+	e := &testEnv{st: st, dns: testkit.NewDNSServer(t), clock: newClock()}
 	e.cfg = Config{
 		Store:         e.st,
-		Resolver:      e.dns.resolver(),
+		Resolver:      e.dns.Resolver(),
 		LookupTimeout: 2 * time.Second,
 		Now:           e.clock.Now,
 		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -103,14 +104,14 @@ func (e *testEnv) add(t *testing.T, org, name string) *store.Domain {
 	if err != nil {
 		t.Fatalf("Add(%s, %s): %v", org, name, err)
 	}
-	e.dns.addZone(d.Name)
+	e.dns.AddZone(d.Name)
 	return d
 }
 
 // publish publishes d's correct record.
 func (e *testEnv) publish(d *store.Domain, extra ...string) {
 	name, value := e.svc.Record(d)
-	e.dns.setTXT(name, append([]string{value}, extra...)...)
+	e.dns.SetTXT(name, append([]string{value}, extra...)...)
 }
 
 func (e *testEnv) get(t *testing.T, id string) *store.Domain {

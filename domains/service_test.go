@@ -159,28 +159,28 @@ func TestCheckAgainstDNS(t *testing.T) {
 		{"correct among others", func(e *testEnv, d *store.Domain) { e.publish(d, "other-vendor=1", "v=spf1") }, "", nil},
 		{"long record in several strings", func(e *testEnv, d *store.Domain) {
 			name, _ := e.svc.Record(d)
-			e.dns.setTXT(name, strings.Repeat("x", 300), d.Challenge)
+			e.dns.SetTXT(name, strings.Repeat("x", 300), d.Challenge)
 		}, "", nil},
 		{"wrong value", func(e *testEnv, d *store.Domain) {
 			name, _ := e.svc.Record(d)
-			e.dns.setTXT(name, "stale-challenge", d.Challenge+"x")
+			e.dns.SetTXT(name, "stale-challenge", d.Challenge+"x")
 		}, KindWrongValue, []string{"stale-challenge", "<challenge>x"}},
 		{"value with quotes or spaces", func(e *testEnv, d *store.Domain) {
 			name, _ := e.svc.Record(d)
-			e.dns.setTXT(name, " "+d.Challenge)
+			e.dns.SetTXT(name, " "+d.Challenge)
 		}, KindWrongValue, []string{" <challenge>"}},
-		{"record at the apex instead", func(e *testEnv, d *store.Domain) { e.dns.setTXT(d.Name, d.Challenge) }, KindNoRecord, nil},
+		{"record at the apex instead", func(e *testEnv, d *store.Domain) { e.dns.SetTXT(d.Name, d.Challenge) }, KindNoRecord, nil},
 		{"missing record", func(e *testEnv, d *store.Domain) {}, KindNoRecord, nil},
 		{"nxdomain", func(e *testEnv, d *store.Domain) {
-			e.dns.removeZone(d.Name)
+			e.dns.RemoveZone(d.Name)
 		}, KindNXDomain, nil},
 		{"timeout", func(e *testEnv, d *store.Domain) {
 			name, _ := e.svc.Record(d)
-			e.dns.setHang(name, true)
+			e.dns.SetHang(name, true)
 		}, KindTimeout, nil},
 		{"servfail", func(e *testEnv, d *store.Domain) {
 			name, _ := e.svc.Record(d)
-			e.dns.setServfail(name, true)
+			e.dns.SetServfail(name, true)
 		}, KindServerFailure, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -259,8 +259,8 @@ func TestCheckTCPFallback(t *testing.T) {
 		t.Fatalf("Check = %+v, %v", got, err)
 	}
 	name, _ := e.svc.Record(d)
-	if e.dns.count(name, dns.TypeTXT) < 2 {
-		t.Errorf("expected a UDP and a TCP query, got %d", e.dns.count(name, dns.TypeTXT))
+	if e.dns.Count(name, dns.TypeTXT) < 2 {
+		t.Errorf("expected a UDP and a TCP query, got %d", e.dns.Count(name, dns.TypeTXT))
 	}
 }
 
@@ -286,8 +286,8 @@ func TestPendingLifecycle(t *testing.T) {
 		if k, _ := FailureOf(got); k != KindNoRecord {
 			t.Errorf("round %d: failure %q", i, got.Failure)
 		}
-		if e.dns.count(name, dns.TypeTXT) != i {
-			t.Errorf("round %d: %d queries", i, e.dns.count(name, dns.TypeTXT))
+		if e.dns.Count(name, dns.TypeTXT) != i {
+			t.Errorf("round %d: %d queries", i, e.dns.Count(name, dns.TypeTXT))
 		}
 	}
 	// The record appears just before the time limit.
@@ -310,9 +310,9 @@ func TestPendingLifecycle(t *testing.T) {
 	}
 	// Failed domains are not checked again in the background...
 	e.clock.Advance(24 * time.Hour)
-	before := e.dns.count(name, dns.TypeTXT)
+	before := e.dns.Count(name, dns.TypeTXT)
 	runOnce(t, e.svc)
-	if e.dns.count(name, dns.TypeTXT) != before {
+	if e.dns.Count(name, dns.TypeTXT) != before {
 		t.Error("failed domain checked in the background")
 	}
 	// ... but "verify now" after publishing the record verifies them.
@@ -352,7 +352,7 @@ func testRecordRemoved(t *testing.T, e *testEnv) {
 	}
 
 	// The record disappears: first miss raises domain.record_removed.
-	e.dns.setTXT(name)
+	e.dns.SetTXT(name)
 	e.clock.Advance(24 * time.Hour)
 	runOnce(t, e.svc)
 	g := e.get(t, d.ID)
@@ -369,22 +369,22 @@ func testRecordRemoved(t *testing.T, e *testEnv) {
 		t.Errorf("retry at %v, want %v", g.NextCheckAt, want)
 	}
 	// A DNS outage does not count as a miss.
-	e.dns.setServfail(name, true)
+	e.dns.SetServfail(name, true)
 	e.clock.Advance(10 * time.Minute)
 	runOnce(t, e.svc)
-	e.dns.setServfail(name, false)
+	e.dns.SetServfail(name, false)
 	if misses := e.get(t, d.ID).CheckFailures; misses != 1 {
 		t.Errorf("misses after outage = %d", misses)
 	}
 	// Second miss (wrong value this time): still verified.
-	e.dns.setTXT(name, "something-else")
+	e.dns.SetTXT(name, "something-else")
 	e.clock.Advance(10 * time.Minute)
 	runOnce(t, e.svc)
 	if g := e.get(t, d.ID); g.State != store.DomainVerified {
 		t.Fatalf("unverified after two misses: %+v", g)
 	}
 	// Third consecutive miss: unverified.
-	e.dns.setTXT(name)
+	e.dns.SetTXT(name)
 	e.clock.Advance(10 * time.Minute)
 	runOnce(t, e.svc)
 	g = e.get(t, d.ID)
@@ -417,7 +417,7 @@ func TestRecordRestoredResetsMisses(t *testing.T) {
 	name, _ := e.svc.Record(d)
 	for i := 0; i < 3; i++ { // miss, restore, miss: never two in a row
 		if i%2 == 0 {
-			e.dns.setTXT(name)
+			e.dns.SetTXT(name)
 		} else {
 			e.publish(d)
 		}
@@ -441,7 +441,7 @@ func TestRecordRemovedKeepVerified(t *testing.T) {
 		t.Fatal(err)
 	}
 	name, _ := e.svc.Record(d)
-	e.dns.setTXT(name)
+	e.dns.SetTXT(name)
 	for i := 0; i < 4; i++ {
 		e.clock.Advance(24 * time.Hour)
 		runOnce(t, e.svc)
@@ -499,7 +499,7 @@ func TestVerifyManually(t *testing.T) {
 	if _, err := e.svc.Check(ctx, d.ID); err != nil {
 		t.Errorf("Check of a manual domain: %v", err)
 	}
-	if n := e.dns.count(name, dns.TypeTXT); n != 0 {
+	if n := e.dns.Count(name, dns.TypeTXT); n != 0 {
 		t.Errorf("%d DNS queries for a manually verified domain", n)
 	}
 	if g := e.get(t, d.ID); g.State != store.DomainVerified {
@@ -558,7 +558,7 @@ func testFirstToVerifyWins(t *testing.T, e *testEnv) {
 	}
 	// Both publish; org_b verifies first.
 	name, _ := e.svc.Record(a)
-	e.dns.setTXT(name, a.Challenge, b.Challenge)
+	e.dns.SetTXT(name, a.Challenge, b.Challenge)
 	if g, err := e.svc.Check(ctx, b.ID); err != nil || g.State != store.DomainVerified {
 		t.Fatalf("org_b Check = %+v, %v", g, err)
 	}
@@ -674,7 +674,7 @@ func (t txtOnly) LookupTXT(ctx context.Context, name string) ([]string, error) {
 
 func TestTXTOnlyResolver(t *testing.T) {
 	e := newTestEnv(t, nil)
-	e.svc.resolver = txtOnly{e.dns.resolver()}
+	e.svc.resolver = txtOnly{e.dns.Resolver()}
 	e.org(t, "org_a")
 	withSPF := e.add(t, "org_a", "spf.example") // addZone publishes an SPF record
 	_, err := e.svc.Check(context.Background(), withSPF.ID)
@@ -682,7 +682,7 @@ func TestTXTOnlyResolver(t *testing.T) {
 		t.Errorf("domain with TXT records: kind %s", ce.Kind)
 	}
 	gone := e.add(t, "org_a", "gone.example")
-	e.dns.removeZone("gone.example")
+	e.dns.RemoveZone("gone.example")
 	_, err = e.svc.Check(context.Background(), gone.ID)
 	if ce := checkErr(t, err); ce.Kind != KindNXDomain {
 		t.Errorf("missing domain: kind %s", ce.Kind)

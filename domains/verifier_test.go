@@ -35,7 +35,7 @@ func testConcurrentVerifiers(t *testing.T, e *testEnv, other store.Store) {
 		d := e.add(t, org, fmt.Sprintf("d%02d.example", i))
 		if i%3 == 2 {
 			name, _ := e.svc.Record(d)
-			e.dns.setTXT(name, "not-the-challenge")
+			e.dns.SetTXT(name, "not-the-challenge")
 			wrong = append(wrong, d)
 		} else {
 			e.publish(d)
@@ -46,7 +46,7 @@ func testConcurrentVerifiers(t *testing.T, e *testEnv, other store.Store) {
 	ca := e.add(t, "org_a", "contested.example")
 	cb := e.add(t, "org_b", "contested.example")
 	cname, _ := e.svc.Record(ca)
-	e.dns.setTXT(cname, ca.Challenge, cb.Challenge)
+	e.dns.SetTXT(cname, ca.Challenge, cb.Challenge)
 
 	runBoth := func(round int, done func() bool) {
 		t.Helper()
@@ -109,7 +109,7 @@ func testConcurrentVerifiers(t *testing.T, e *testEnv, other store.Store) {
 			t.Errorf("%s: %+v", d.Name, g)
 		}
 		name, _ := e.svc.Record(d)
-		if q := e.dns.count(name, dns.TypeTXT); q != 1 {
+		if q := e.dns.Count(name, dns.TypeTXT); q != 1 {
 			t.Errorf("%s: %d lookups, want 1", d.Name, q)
 		}
 		if evs := e.eventsFor(t, d.ID, EventVerified); len(evs) != 1 {
@@ -122,7 +122,7 @@ func testConcurrentVerifiers(t *testing.T, e *testEnv, other store.Store) {
 			t.Errorf("%s: %+v", d.Name, g)
 		}
 		name, _ := e.svc.Record(d)
-		if q := e.dns.count(name, dns.TypeTXT); q != 1 {
+		if q := e.dns.Count(name, dns.TypeTXT); q != 1 {
 			t.Errorf("%s: %d lookups, want 1", d.Name, q)
 		}
 	}
@@ -144,7 +144,7 @@ func testConcurrentVerifiers(t *testing.T, e *testEnv, other store.Store) {
 	if n := len(e.eventsFor(t, loser.ID, EventVerified)); n != 0 {
 		t.Errorf("loser has %d verified events", n)
 	}
-	if q := e.dns.count(cname, dns.TypeTXT); q > 2 {
+	if q := e.dns.Count(cname, dns.TypeTXT); q > 2 {
 		t.Errorf("contested record looked up %d times", q)
 	}
 
@@ -154,13 +154,13 @@ func testConcurrentVerifiers(t *testing.T, e *testEnv, other store.Store) {
 	runBoth(2, func() bool { return checkedAt(wrong, now2) })
 	for _, d := range wrong {
 		name, _ := e.svc.Record(d)
-		if q := e.dns.count(name, dns.TypeTXT); q != 2 {
+		if q := e.dns.Count(name, dns.TypeTXT); q != 2 {
 			t.Errorf("%s: %d lookups after round 2, want 2", d.Name, q)
 		}
 	}
 	for _, d := range good {
 		name, _ := e.svc.Record(d)
-		if q := e.dns.count(name, dns.TypeTXT); q != 1 {
+		if q := e.dns.Count(name, dns.TypeTXT); q != 1 {
 			t.Errorf("%s: re-checked before its interval (%d lookups)", d.Name, q)
 		}
 	}
@@ -208,8 +208,8 @@ func testStalledVerifier(t *testing.T, verified bool) {
 		}
 		e.clock.Advance(24*time.Hour - 5*time.Minute)
 	}
-	before := e.dns.count(name, dns.TypeTXT)
-	br := &blockingResolver{Resolver: e.dns.resolver(), name: name, started: make(chan struct{}), release: make(chan struct{})}
+	before := e.dns.Count(name, dns.TypeTXT)
+	br := &blockingResolver{Resolver: e.dns.Resolver(), name: name, started: make(chan struct{}), release: make(chan struct{})}
 	// A long LookupTimeout: the stall outlives the claim, not the lookup.
 	stalled := e.newService(t, func(c *Config) { c.Resolver = br; c.LookupTimeout = time.Hour; c.ClaimTimeout = 4 * time.Hour })
 
@@ -228,7 +228,7 @@ func testStalledVerifier(t *testing.T, verified bool) {
 	if n := runOnce(t, e.svc); n != 0 {
 		t.Fatalf("second verifier checked %d claimed domains", n)
 	}
-	if q := e.dns.count(name, dns.TypeTXT); q != before {
+	if q := e.dns.Count(name, dns.TypeTXT); q != before {
 		t.Fatalf("claimed domain looked up %d times", q-before)
 	}
 	// The claim expires; the other verifier takes over and verifies.
@@ -261,7 +261,7 @@ func TestCheckDuringBackgroundClaim(t *testing.T) {
 	d := e.add(t, "org_a", "acme.example")
 	e.publish(d)
 	name, _ := e.svc.Record(d)
-	br := &blockingResolver{Resolver: e.dns.resolver(), name: name, started: make(chan struct{}), release: make(chan struct{})}
+	br := &blockingResolver{Resolver: e.dns.Resolver(), name: name, started: make(chan struct{}), release: make(chan struct{})}
 	bg := e.newService(t, func(c *Config) { c.Resolver = br })
 	e.clock.Advance(5 * time.Minute)
 	done := make(chan int, 1)

@@ -17,7 +17,10 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/onboardkit/onboardkit/admin"
+	"github.com/onboardkit/onboardkit/dashboard"
 	"github.com/onboardkit/onboardkit/domains"
+	"github.com/onboardkit/onboardkit/internal/testkit"
 	"github.com/onboardkit/onboardkit/scimkit"
 	"github.com/onboardkit/onboardkit/ssokit"
 	"github.com/onboardkit/onboardkit/store"
@@ -135,15 +138,15 @@ func newA11yEnv(t *testing.T) *a11yEnv {
 	t.Helper()
 	env := &a11yEnv{st: memstore.New()}
 	mux := http.NewServeMux()
-	_, port := listen(t, mux)
+	_, port := testkit.Listen(t, mux)
 	env.origin = "http://localhost:" + port
-	logger := slog.New(slog.NewTextHandler(testWriter{t}, nil))
+	logger := slog.New(slog.NewTextHandler(testkit.TestWriter{T: t}, nil))
 	scim, err := scimkit.New(scimkit.Config{Store: env.st, BaseURL: env.origin + "/scim", Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
-	zone := newZoneServer(t)
-	svc, err := domains.New(domains.Config{Store: env.st, Resolver: zone.resolver(), Logger: logger, LookupTimeout: 2 * time.Second})
+	zone := testkit.NewDNSServer(t)
+	ds, err := domains.New(domains.Config{Store: env.st, Resolver: zone.Resolver(), Logger: logger, LookupTimeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,21 +161,29 @@ func newA11yEnv(t *testing.T) *a11yEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env.p, err = New(Config{
-		Store:        env.st,
-		SSO:          sso,
-		BaseURL:      env.origin + "/portal",
-		DashboardURL: env.origin + "/dashboard",
-		SCIM:         scim,
-		Domains:      svc,
-		Operator:     staffFrom,
-		Branding:     Branding{ProductName: "Widgets Cloud", AccentColor: "#0f766e"},
-		Logger:       logger,
+	env.p, err = newPortal(Config{
+		Store:   env.st,
+		SSO:     sso,
+		BaseURL: env.origin + "/portal",
+		SCIM:    scim,
+		Logger:  logger,
+	}, func(c *admin.Config) {
+		c.Domains = ds
+		c.Branding = admin.Branding{ProductName: "Widgets Cloud", AccentColor: "#0f766e"}
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	env.past, err = New(Config{
+	dash, err := dashboard.New(dashboard.Config{
+		Admin:    env.p.admin,
+		BaseURL:  env.origin + "/dashboard",
+		Operator: func(*http.Request) string { return "jane@example.com" },
+		Logger:   logger,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.past, err = newPortal(Config{
 		Store:   env.st,
 		BaseURL: env.origin + "/portal",
 		Now:     func() time.Time { return time.Now().Add(-2 * time.Minute) },
@@ -182,17 +193,17 @@ func newA11yEnv(t *testing.T) *a11yEnv {
 		t.Fatal(err)
 	}
 	mux.Handle("/portal/", http.StripPrefix("/portal", env.p))
-	mux.Handle("/dashboard/", requireStaff(http.StripPrefix("/dashboard", env.p.Dashboard())))
+	mux.Handle("/dashboard/", http.StripPrefix("/dashboard", dash))
 	mux.Handle("/scim/", http.StripPrefix("/scim", scim))
 	mux.Handle("/sso/", http.StripPrefix("/sso", sso))
 
 	ctx := context.Background()
-	admin := env.p.Admin()
-	env.org, err = admin.CreateOrganization(ctx, OrganizationInput{Name: "MegaCorp"}, "operator:setup")
+	svc := env.p.admin
+	env.org, err = svc.CreateOrganization(ctx, admin.OrganizationInput{Name: "MegaCorp"}, "operator:setup")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := admin.CreateOrganization(ctx, OrganizationInput{Name: "Initech"}, "operator:setup"); err != nil {
+	if _, err := svc.CreateOrganization(ctx, admin.OrganizationInput{Name: "Initech"}, "operator:setup"); err != nil {
 		t.Fatal(err)
 	}
 	now := time.Now().UTC()
@@ -208,7 +219,7 @@ func newA11yEnv(t *testing.T) *a11yEnv {
 	must(t, env.st.CreateDirectory(ctx, &store.Directory{ID: "dir_okta", OrgID: env.org.ID, Provider: "okta", Name: "Okta directory", State: store.DirectoryActive, CreatedAt: now, UpdatedAt: now}))
 	must(t, env.st.CreateDomain(ctx, &store.Domain{ID: "dom_1", OrgID: env.org.ID, Name: "megacorp.com", State: store.DomainVerified, Method: store.DomainManual, VerifiedAt: now, VerifiedBy: "operator", CreatedAt: now, UpdatedAt: now}))
 	must(t, env.st.CreateDomain(ctx, &store.Domain{ID: "dom_2", OrgID: env.org.ID, Name: "megacorp.io", State: store.DomainPending, Method: store.DomainDNSTXT, Challenge: "onboardkit-verification=4f9c2a", CreatedAt: now, UpdatedAt: now}))
-	if _, err := admin.GenerateLink(ctx, env.org.ID, LinkRequest{}, "operator:setup"); err != nil {
+	if _, err := svc.GenerateLink(ctx, env.org.ID, admin.LinkOptions{}, "operator:setup"); err != nil {
 		t.Fatal(err)
 	}
 	return env
@@ -225,7 +236,7 @@ func TestBrowserAccessibility(t *testing.T) {
 	if err != nil {
 		t.Fatalf("reading axe-core: %v", err)
 	}
-	ctx := newBrowser(t)
+	ctx := testkit.NewBrowser(t)
 	env := newA11yEnv(t)
 	rec := &consoleRecorder{}
 	if err := chromedp.Listen(ctx, rec.event); err != nil {
@@ -251,7 +262,7 @@ func TestBrowserAccessibility(t *testing.T) {
 			if tc.accent != "" {
 				must(t, env.st.PutBranding(context.Background(), &store.Branding{AccentColor: tc.accent, UpdatedAt: time.Now().UTC()}))
 			}
-			do(t, ctx, "viewport", chromedp.EmulateViewport(width, 800))
+			testkit.Do(t, ctx, "viewport", chromedp.EmulateViewport(width, 800))
 
 			// leftovers fails on errors that came after the last audit:
 			// late ones (a script failing after the load) count against
@@ -273,11 +284,11 @@ func TestBrowserAccessibility(t *testing.T) {
 				t.Helper()
 				if path != "" {
 					leftovers()
-					do(t, ctx, name, chromedp.Navigate(env.origin+path))
+					testkit.Do(t, ctx, name, chromedp.Navigate(env.origin+path))
 				}
 				prev = name
-				do(t, ctx, name, chromedp.WaitVisible(chromedp.CSS(ready)))
-				if err := within(ctx, func(ctx context.Context) error {
+				testkit.Do(t, ctx, name, chromedp.WaitVisible(chromedp.CSS(ready)))
+				if err := testkit.Within(ctx, func(ctx context.Context) error {
 					return waitJS(ctx, `document.readyState === "complete"`)
 				}); err != nil {
 					t.Fatalf("%s: %v", name, err)
@@ -290,30 +301,30 @@ func TestBrowserAccessibility(t *testing.T) {
 			}
 
 			// The link's landing page, then the portal after Continue.
-			link, err := env.p.GenerateLink(context.Background(), env.org.ID, LinkOptions{})
+			link, err := env.p.admin.GenerateLink(context.Background(), env.org.ID, admin.LinkOptions{}, "")
 			if err != nil {
 				t.Fatal(err)
 			}
-			check("landing", strings.TrimPrefix(link.URL, env.origin), tid("continue"), false)
+			check("landing", strings.TrimPrefix(link.URL, env.origin), testkit.TID("continue"), false)
 			leftovers()
-			do(t, ctx, "continue", chromedp.Click(chromedp.CSS(tid("continue"))))
-			check("portal home", "", tid("home-title"), false)
-			check("SSO provider picker", "/portal/sso", tid("sso-create-form"), false)
-			check("SSO connection setup", "/portal/sso/conn_draft", tid("guide-steps"), false)
-			check("SSO active connection", "/portal/sso/conn_okta", tid("connection-state"), false)
-			check("directory sync", "/portal/directory-sync", tid("dir-sync-section"), false)
-			check("domains", "/portal/domains", tid("domains-section"), false)
+			testkit.Do(t, ctx, "continue", chromedp.Click(chromedp.CSS(testkit.TID("continue"))))
+			check("portal home", "", testkit.TID("home-title"), false)
+			check("SSO provider picker", "/portal/sso", testkit.TID("sso-create-form"), false)
+			check("SSO connection setup", "/portal/sso/conn_draft", testkit.TID("guide-steps"), false)
+			check("SSO active connection", "/portal/sso/conn_okta", testkit.TID("connection-state"), false)
+			check("directory sync", "/portal/directory-sync", testkit.TID("dir-sync-section"), false)
+			check("domains", "/portal/domains", testkit.TID("domains-section"), false)
 
-			old, err := env.past.GenerateLink(context.Background(), env.org.ID, LinkOptions{Embedded: true})
+			old, err := env.past.admin.GenerateLink(context.Background(), env.org.ID, admin.LinkOptions{Embedded: true}, "")
 			if err != nil {
 				t.Fatal(err)
 			}
-			check("expired link", strings.TrimPrefix(old.URL, env.origin), tid("problem-link-expired"), true)
+			check("expired link", strings.TrimPrefix(old.URL, env.origin), testkit.TID("problem-link-expired"), true)
 
-			check("dashboard organizations", "/dashboard/", tid("orgs"), false)
-			check("dashboard organization", "/dashboard/orgs/"+url.PathEscape(env.org.ID), tid("org-status"), false)
-			check("dashboard branding", "/dashboard/branding", tid("accent-input"), false)
-			check("dashboard events", "/dashboard/events", tid("events"), false)
+			check("dashboard organizations", "/dashboard/", testkit.TID("orgs"), false)
+			check("dashboard organization", "/dashboard/orgs/"+url.PathEscape(env.org.ID), testkit.TID("org-status"), false)
+			check("dashboard branding", "/dashboard/branding", testkit.TID("accent-input"), false)
+			check("dashboard events", "/dashboard/events", testkit.TID("events"), false)
 			leftovers()
 		})
 	}
@@ -358,7 +369,7 @@ func auditPage(t *testing.T, ctx context.Context, name string, axeSrc []byte, re
 func runAxe(t *testing.T, ctx context.Context, name string, axeSrc []byte) []axeViolation {
 	t.Helper()
 	var violations []axeViolation
-	err := within(ctx, func(ctx context.Context) error {
+	err := testkit.Within(ctx, func(ctx context.Context) error {
 		if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](string(axeSrc))); err != nil {
 			return fmt.Errorf("injecting axe-core: %w", err)
 		}
@@ -380,8 +391,8 @@ func TestBrowserAxeFindsViolations(t *testing.T) {
 	if err != nil {
 		t.Fatalf("reading axe-core: %v", err)
 	}
-	ctx := newBrowser(t)
-	_, port := listen(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	ctx := testkit.NewBrowser(t)
+	_, port := testkit.Listen(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprint(w, `<!doctype html><html lang="en"><head><title>Faults</title></head><body><main>
 <h1>Faults</h1>
@@ -389,7 +400,7 @@ func TestBrowserAxeFindsViolations(t *testing.T) {
 <img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">
 </main></body></html>`)
 	}))
-	do(t, ctx, "faulty page", chromedp.Navigate("http://127.0.0.1:"+port+"/"))
+	testkit.Do(t, ctx, "faulty page", chromedp.Navigate("http://127.0.0.1:"+port+"/"))
 	got := map[string]string{}
 	for _, v := range runAxe(t, ctx, "faulty page", axeSrc) {
 		got[v.ID] = v.Impact

@@ -1,18 +1,13 @@
 package portal
 
 import (
+	"net/http"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"html"
 	"log/slog"
-	"net"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -22,82 +17,11 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"github.com/onboardkit/onboardkit/admin"
+	"github.com/onboardkit/onboardkit/internal/testkit"
 	"github.com/onboardkit/onboardkit/store"
 	"github.com/onboardkit/onboardkit/store/memstore"
 )
-
-var updateScreenshots = flag.Bool("update-screenshots", false, "write docs/screenshots/*.png from the browser tests")
-
-// browserWait bounds every wait for the browser.
-const browserWait = 60 * time.Second
-
-// chromiumPath finds a Chromium or Chrome binary. Without one the browser
-// tests are skipped, except under CI=true where they must run.
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	candidates := []string{os.Getenv("CHROMIUM_PATH"), "/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome", "google-chrome-stable"}
-	for _, c := range candidates {
-		if c == "" {
-			continue
-		}
-		if p, err := exec.LookPath(c); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("no Chromium binary found (set CHROMIUM_PATH); browser tests are required under CI=true")
-	}
-	t.Skip("skipping browser test: no Chromium binary found (install chromium or set CHROMIUM_PATH)")
-	return ""
-}
-
-// newBrowser starts a headless Chromium with a fixed set of flags and
-// returns a context for one tab.
-func newBrowser(t *testing.T) context.Context {
-	t.Helper()
-	path := chromiumPath(t)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(path),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.NoFirstRun,
-	)
-	t.Cleanup(cancelAlloc)
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	t.Cleanup(cancel)
-	// Start the browser with a context without deadline: a deadline on the
-	// first run would bound the browser's whole life.
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("starting Chromium: %v", err)
-	}
-	return ctx
-}
-
-// within runs fn with a context bounded by browserWait.
-func within(ctx context.Context, fn func(ctx context.Context) error) error {
-	tctx, cancel := context.WithTimeout(ctx, browserWait)
-	defer cancel()
-	return fn(tctx)
-}
-
-// listen returns a server on 127.0.0.1 and its port.
-func listen(t *testing.T, h http.Handler) (*httptest.Server, string) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewUnstartedServer(h)
-	srv.Listener.Close()
-	srv.Listener = ln
-	srv.Start()
-	t.Cleanup(srv.Close)
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	return srv, port
-}
 
 // hostPage is a host application's page embedding the portal. It records
 // every message it receives.
@@ -138,26 +62,27 @@ func newBrowserEnv(t *testing.T) *browserEnv {
 	t.Helper()
 	env := &browserEnv{st: memstore.New()}
 	mux := http.NewServeMux()
-	_, portalPort := listen(t, mux)
-	_, hostPort := listen(t, http.HandlerFunc(hostPage))
-	_, roguePort := listen(t, http.HandlerFunc(hostPage))
+	_, portalPort := testkit.Listen(t, mux)
+	_, hostPort := testkit.Listen(t, http.HandlerFunc(hostPage))
+	_, roguePort := testkit.Listen(t, http.HandlerFunc(hostPage))
 	env.portalOrigin = "http://localhost:" + portalPort
 	env.hostURL = "http://127.0.0.1:" + hostPort + "/host"
 	env.rogueURL = "http://127.0.0.1:" + roguePort + "/host"
 
-	logger := slog.New(slog.NewTextHandler(testWriter{t}, nil))
+	logger := slog.New(slog.NewTextHandler(testkit.TestWriter{T: t}, nil))
 	var err error
-	env.p, err = New(Config{
+	env.p, err = newPortal(Config{
 		Store:          env.st,
 		BaseURL:        env.portalOrigin + "/portal",
 		FrameAncestors: []string{"http://127.0.0.1:" + hostPort},
-		Branding:       Branding{ProductName: "Widgets Cloud", AccentColor: "#0f766e"},
 		Logger:         logger,
+	}, func(c *admin.Config) {
+		c.Branding = admin.Branding{ProductName: "Widgets Cloud", AccentColor: "#0f766e"}
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	env.short, err = New(Config{
+	env.short, err = newPortal(Config{
 		Store:              env.st,
 		BaseURL:            env.portalOrigin + "/short",
 		FrameAncestors:     []string{"http://127.0.0.1:" + hostPort},
@@ -186,13 +111,6 @@ func newBrowserEnv(t *testing.T) *browserEnv {
 	return env
 }
 
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimSpace(string(p)))
-	return len(p), nil
-}
-
 func (env *browserEnv) embed(hostURL, src string) string {
 	return hostURL + "?src=" + url.QueryEscape(src)
 }
@@ -201,9 +119,9 @@ func (env *browserEnv) embed(hostURL, src string) string {
 // typ, and returns every message received so far.
 func waitMessage(ctx context.Context, typ string) ([]hostMsg, error) {
 	var msgs []hostMsg
-	err := within(ctx, func(ctx context.Context) error {
+	err := testkit.Within(ctx, func(ctx context.Context) error {
 		expr := fmt.Sprintf(`window.__msgs.some(function (m) { return m.type === %q; })`, typ)
-		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(browserWait))); err != nil {
+		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(testkit.BrowserWait))); err != nil {
 			return fmt.Errorf("waiting for %s: %w", typ, err)
 		}
 		raw, err := chromedp.Run(ctx, chromedp.Evaluate[[]byte](`window.__msgs`))
@@ -216,9 +134,9 @@ func waitMessage(ctx context.Context, typ string) ([]hostMsg, error) {
 }
 
 func TestBrowserEmbedded(t *testing.T) {
-	ctx := newBrowser(t)
+	ctx := testkit.NewBrowser(t)
 	env := newBrowserEnv(t)
-	link, err := env.p.GenerateLink(context.Background(), env.org.ID, LinkOptions{Embedded: true})
+	link, err := env.p.admin.GenerateLink(context.Background(), env.org.ID, admin.LinkOptions{Embedded: true}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +144,7 @@ func TestBrowserEmbedded(t *testing.T) {
 	// The allowed host embeds a fresh link: the iframe goes straight into
 	// the portal and the parent hears PORTAL_LOAD_SUCCESS from the portal's
 	// origin.
-	if err := within(ctx, func(ctx context.Context) error {
+	if err := testkit.Within(ctx, func(ctx context.Context) error {
 		return chromedp.Do(ctx, chromedp.Navigate(env.embed(env.hostURL, link.URL)))
 	}); err != nil {
 		t.Fatal(err)
@@ -264,7 +182,7 @@ func TestBrowserEmbedded(t *testing.T) {
 	}
 
 	// Loading the same link again fails: single use.
-	if err := within(ctx, func(ctx context.Context) error {
+	if err := testkit.Within(ctx, func(ctx context.Context) error {
 		return chromedp.Do(ctx, chromedp.Navigate(env.embed(env.hostURL, link.URL)))
 	}); err != nil {
 		t.Fatal(err)
@@ -285,15 +203,15 @@ func TestBrowserEmbedded(t *testing.T) {
 	// A host not in FrameAncestors cannot frame the portal: the browser
 	// blocks the frame, so the landing page never runs and the link stays
 	// unused.
-	fresh, err := env.p.GenerateLink(context.Background(), env.org.ID, LinkOptions{Embedded: true})
+	fresh, err := env.p.admin.GenerateLink(context.Background(), env.org.ID, admin.LinkOptions{Embedded: true}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := within(ctx, func(ctx context.Context) error {
+	if err := testkit.Within(ctx, func(ctx context.Context) error {
 		if err := chromedp.Do(ctx, chromedp.Navigate(env.embed(env.rogueURL, fresh.URL))); err != nil {
 			return err
 		}
-		_, err := chromedp.Run(ctx, chromedp.Poll[bool](`window.__loads >= 1`, chromedp.WithPollingTimeout(browserWait)))
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](`window.__loads >= 1`, chromedp.WithPollingTimeout(testkit.BrowserWait)))
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -316,13 +234,13 @@ func TestBrowserEmbedded(t *testing.T) {
 // TestBrowserSessionTimers: the embedded page warns before expiry and
 // reports the expiry to the parent.
 func TestBrowserSessionTimers(t *testing.T) {
-	ctx := newBrowser(t)
+	ctx := testkit.NewBrowser(t)
 	env := newBrowserEnv(t)
-	link, err := env.short.GenerateLink(context.Background(), env.org.ID, LinkOptions{Embedded: true, Features: []store.Feature{store.FeatureSSO}})
+	link, err := env.short.admin.GenerateLink(context.Background(), env.org.ID, admin.LinkOptions{Embedded: true, Features: []store.Feature{store.FeatureSSO}}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := within(ctx, func(ctx context.Context) error {
+	if err := testkit.Within(ctx, func(ctx context.Context) error {
 		return chromedp.Do(ctx, chromedp.Navigate(env.embed(env.hostURL, link.URL)))
 	}); err != nil {
 		t.Fatal(err)
@@ -356,18 +274,18 @@ func TestBrowserSessionTimers(t *testing.T) {
 // TestBrowserShareable walks the shareable link flow at the top level, and
 // takes the screenshots with -update-screenshots.
 func TestBrowserShareable(t *testing.T) {
-	ctx := newBrowser(t)
+	ctx := testkit.NewBrowser(t)
 	env := newBrowserEnv(t)
-	link, err := env.p.GenerateLink(context.Background(), env.org.ID, LinkOptions{})
+	link, err := env.p.admin.GenerateLink(context.Background(), env.org.ID, admin.LinkOptions{}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	shot := func(name string, width, height int64) {
 		t.Helper()
-		screenshot(t, ctx, name, width, height)
+		testkit.Screenshot(t, ctx, name, width, height)
 	}
 
-	err = within(ctx, func(ctx context.Context) error {
+	err = testkit.Within(ctx, func(ctx context.Context) error {
 		return chromedp.Do(ctx,
 			chromedp.EmulateViewport(1024, 700),
 			chromedp.Navigate(link.URL),
@@ -378,7 +296,7 @@ func TestBrowserShareable(t *testing.T) {
 		t.Fatal(err)
 	}
 	shot("landing", 1024, 700)
-	err = within(ctx, func(ctx context.Context) error {
+	err = testkit.Within(ctx, func(ctx context.Context) error {
 		return chromedp.Do(ctx,
 			chromedp.Click(chromedp.CSS(`[data-testid="continue"]`)),
 			chromedp.WaitVisible(chromedp.CSS(`[data-testid="home-title"]`)),
@@ -404,7 +322,7 @@ func TestBrowserShareable(t *testing.T) {
 		t.Errorf("accent colour = %q (%v)", bg, err)
 	}
 	// Nothing overflows at 360 px.
-	if err := within(ctx, func(ctx context.Context) error {
+	if err := testkit.Within(ctx, func(ctx context.Context) error {
 		return chromedp.Do(ctx, chromedp.EmulateViewport(360, 640))
 	}); err != nil {
 		t.Fatal(err)
@@ -419,15 +337,15 @@ func TestBrowserShareable(t *testing.T) {
 	// An expired link shows a clear page. The link's expiry is set by the
 	// clock of the portal that generated it: this one's runs two minutes
 	// behind.
-	past, err := New(Config{Store: env.st, BaseURL: env.portalOrigin + "/portal", Now: func() time.Time { return time.Now().Add(-2 * time.Minute) }})
+	past, err := newPortal(Config{Store: env.st, BaseURL: env.portalOrigin + "/portal", Now: func() time.Time { return time.Now().Add(-2 * time.Minute) }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	old, err := past.GenerateLink(context.Background(), env.org.ID, LinkOptions{Embedded: true})
+	old, err := past.admin.GenerateLink(context.Background(), env.org.ID, admin.LinkOptions{Embedded: true}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = within(ctx, func(ctx context.Context) error {
+	err = testkit.Within(ctx, func(ctx context.Context) error {
 		return chromedp.Do(ctx,
 			chromedp.EmulateViewport(1024, 700),
 			chromedp.Navigate(old.URL),
@@ -484,7 +402,7 @@ func portalFrames(t *testing.T, ctx context.Context) int {
 			continue
 		}
 		fctx, cancel := chromedp.NewContext(ctx, chromedp.WithTargetID(info.TargetID), chromedp.WithDetachOnCancel())
-		err := within(fctx, func(ctx context.Context) error {
+		err := testkit.Within(fctx, func(ctx context.Context) error {
 			rendered, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('[data-testid="topbar"]') !== null`))
 			if rendered {
 				n++

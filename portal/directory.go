@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/onboardkit/onboardkit/admin"
+	"github.com/onboardkit/onboardkit/internal/web"
 	"github.com/onboardkit/onboardkit/scimkit"
 	"github.com/onboardkit/onboardkit/store"
 )
@@ -109,7 +111,7 @@ func directoryProviderLabel(id string) string {
 	if id == "generic" {
 		return "Other SCIM 2.0 provider"
 	}
-	return providerLabel(id)
+	return web.ProviderLabel(id)
 }
 
 func (p *Portal) directoryIndex(w http.ResponseWriter, r *http.Request, s *session) {
@@ -178,7 +180,7 @@ func (p *Portal) directoryCreate(w http.ResponseWriter, r *http.Request, s *sess
 		return
 	}
 	if name == "" {
-		name = providerLabel(provider) + " directory"
+		name = web.ProviderLabel(provider) + " directory"
 	}
 	ctx := r.Context()
 	d, err := p.cfg.SCIM.CreateDirectory(ctx, s.org.ID, scimkit.DirectoryOptions{Provider: provider, Name: name})
@@ -292,9 +294,9 @@ func (p *Portal) loadDirectoryDetail(ctx context.Context, d *store.Directory, n 
 	dd := dirDetailData{
 		Dir: dirRow{
 			Name:     d.Name,
-			Provider: providerLabel(d.Provider),
+			Provider: web.ProviderLabel(d.Provider),
 			State:    string(d.State),
-			Label:    directoryStateLabel(d.State),
+			Label:    web.DirectoryStateLabel(d.State),
 		},
 		ID:          d.ID,
 		ProviderID:  d.Provider,
@@ -326,9 +328,9 @@ func (p *Portal) loadDirectoryDetail(ctx context.Context, d *store.Directory, n 
 	for _, t := range toks {
 		row := tokenRow{
 			Hint:     t.Hint,
-			Created:  formatTime(t.CreatedAt),
-			LastUsed: formatTime(t.LastUsedAt),
-			Expires:  formatTime(t.ExpiresAt),
+			Created:  web.FormatTime(t.CreatedAt),
+			LastUsed: web.FormatTime(t.LastUsedAt),
+			Expires:  web.FormatTime(t.ExpiresAt),
 		}
 		if row.LastUsed == "" {
 			row.LastUsed = "Never used"
@@ -353,7 +355,7 @@ func (p *Portal) loadDirectoryDetail(ctx context.Context, d *store.Directory, n 
 	if err != nil {
 		return dd, err
 	}
-	dd.Activity.LastUsed = formatTime(lastUsed)
+	dd.Activity.LastUsed = web.FormatTime(lastUsed)
 	dd.Dir.Users, dd.Dir.Groups = dd.Activity.Users, dd.Activity.Groups
 	return dd, nil
 }
@@ -408,7 +410,7 @@ func (p *Portal) loadActivity(ctx context.Context, d *store.Directory) (dirActiv
 			}
 			counts[e.Type]++
 			if len(a.Recent) < activityRecent {
-				a.Recent = append(a.Recent, activityRow{At: formatTime(e.CreatedAt), Type: e.Type, Label: eventLabel(e.Type), Subject: data.subject()})
+				a.Recent = append(a.Recent, activityRow{At: web.FormatTime(e.CreatedAt), Type: e.Type, Label: eventLabel(e.Type), Subject: data.subject()})
 			}
 		}
 		if lo > 0 && a.Scanned >= activityMaxScan {
@@ -522,36 +524,24 @@ func (p *Portal) directoryRevokeToken(w http.ResponseWriter, r *http.Request, s 
 
 // ----- Activation -----
 
-// directoryLifecycle is Config.Directories, which New defaults to
-// Config.SCIM; nil when neither is set.
-func (p *Portal) directoryLifecycle() DirectoryLifecycle {
-	return p.cfg.Directories
-}
-
 // directorySetState activates or deactivates the directory, and tells the
 // parent window with ORGANIZATION_DIRECTORY_ENABLED or _DISABLED.
 func (p *Portal) directorySetState(on bool) dirHandler {
 	return func(w http.ResponseWriter, r *http.Request, s *session, d *store.Directory) {
-		lc := p.directoryLifecycle()
-		if lc == nil {
+		change := p.admin.DisableDirectory
+		if on {
+			change = p.admin.EnableDirectory
+		}
+		nd, err := change(r.Context(), d.ID, s.actor())
+		switch {
+		case errors.Is(err, admin.ErrNotConfigured):
 			p.renderDirectoryDetail(w, r, s, d, http.StatusConflict, dirNotice{Error: "This directory can't be switched on or off here."})
 			return
-		}
-		var (
-			nd  *store.Directory
-			err error
-		)
-		if on {
-			nd, err = lc.ActivateDirectory(r.Context(), d.ID, s.actor())
-		} else {
-			nd, err = lc.DeactivateDirectory(r.Context(), d.ID, s.actor())
-		}
-		if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrInvalid) {
+		case errors.Is(err, admin.ErrConflict):
 			p.log.InfoContext(r.Context(), "portal: directory state change refused", "session_id", s.s.ID, "directory_id", d.ID, "activate", on, "error", err)
 			p.renderDirectoryDetail(w, r, s, d, http.StatusConflict, dirNotice{Error: "The directory can't change state now."})
 			return
-		}
-		if err != nil {
+		case err != nil:
 			p.serverError(w, r, "changing directory state", err)
 			return
 		}
@@ -676,7 +666,7 @@ func (p *Portal) directoryUsers(w http.ResponseWriter, r *http.Request, s *sessi
 	for _, u := range users {
 		data.Users = append(data.Users, userRow{
 			UserName: u.UserName, DisplayName: u.DisplayName, Email: u.PrimaryEmail(),
-			Active: u.Active, Outside: u.OutsideDomains, Updated: formatTime(u.UpdatedAt),
+			Active: u.Active, Outside: u.OutsideDomains, Updated: web.FormatTime(u.UpdatedAt),
 		})
 	}
 	p.render(w, r, http.StatusOK, directoryUsersPage(p.sessionView(r, s, "Users of "+data.DirName, "/directory-sync"), data))
@@ -701,7 +691,7 @@ func (p *Portal) directoryGroups(w http.ResponseWriter, r *http.Request, s *sess
 	for _, g := range groups {
 		data.Groups = append(data.Groups, groupRow{
 			DisplayName: g.DisplayName, ExternalID: g.ExternalID,
-			URL: p.dirPath(d.ID, "/groups/"+url.PathEscape(g.ID)), Updated: formatTime(g.UpdatedAt),
+			URL: p.dirPath(d.ID, "/groups/"+url.PathEscape(g.ID)), Updated: web.FormatTime(g.UpdatedAt),
 		})
 	}
 	p.render(w, r, http.StatusOK, directoryGroupsPage(p.sessionView(r, s, "Groups of "+data.DirName, "/directory-sync"), data))
@@ -731,5 +721,5 @@ func dirName(d *store.Directory) string {
 	if d.Name != "" {
 		return d.Name
 	}
-	return providerLabel(d.Provider) + " directory"
+	return web.ProviderLabel(d.Provider) + " directory"
 }

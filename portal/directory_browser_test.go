@@ -13,7 +13,9 @@ import (
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 
+	"github.com/onboardkit/onboardkit/admin"
 	"github.com/onboardkit/onboardkit/domains"
+	"github.com/onboardkit/onboardkit/internal/testkit"
 	"github.com/onboardkit/onboardkit/scimkit"
 	"github.com/onboardkit/onboardkit/scimkit/scimsim"
 	"github.com/onboardkit/onboardkit/store"
@@ -26,34 +28,35 @@ type setupEnv struct {
 	st           *memstore.Store
 	p            *Portal
 	scim         *scimkit.Server
-	dns          *zoneServer
+	dns          *testkit.DNSServer
 	org          *store.Organization
 	portalOrigin string
 }
 
 func newSetupEnv(t *testing.T) *setupEnv {
 	t.Helper()
-	env := &setupEnv{st: memstore.New(), dns: newZoneServer(t)}
+	env := &setupEnv{st: memstore.New(), dns: testkit.NewDNSServer(t)}
 	mux := http.NewServeMux()
-	_, port := listen(t, mux)
+	_, port := testkit.Listen(t, mux)
 	env.portalOrigin = "http://localhost:" + port
-	logger := slog.New(slog.NewTextHandler(testWriter{t}, nil))
+	logger := slog.New(slog.NewTextHandler(testkit.TestWriter{T: t}, nil))
 	var err error
 	env.scim, err = scimkit.New(scimkit.Config{Store: env.st, BaseURL: env.portalOrigin + "/scim", Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := domains.New(domains.Config{Store: env.st, Resolver: env.dns.resolver(), Logger: logger, LookupTimeout: 2 * time.Second})
+	svc, err := domains.New(domains.Config{Store: env.st, Resolver: env.dns.Resolver(), Logger: logger, LookupTimeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	env.p, err = New(Config{
-		Store:    env.st,
-		BaseURL:  env.portalOrigin + "/portal",
-		SCIM:     env.scim,
-		Domains:  svc,
-		Branding: Branding{ProductName: "Widgets Cloud"},
-		Logger:   logger,
+	env.p, err = newPortal(Config{
+		Store:   env.st,
+		BaseURL: env.portalOrigin + "/portal",
+		SCIM:    env.scim,
+		Logger:  logger,
+	}, func(c *admin.Config) {
+		c.Domains = svc
+		c.Branding = admin.Branding{ProductName: "Widgets Cloud"}
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -70,16 +73,16 @@ func newSetupEnv(t *testing.T) *setupEnv {
 // Continue.
 func (env *setupEnv) signIn(t *testing.T, ctx context.Context, features ...store.Feature) {
 	t.Helper()
-	link, err := env.p.GenerateLink(context.Background(), env.org.ID, LinkOptions{Features: features})
+	link, err := env.p.admin.GenerateLink(context.Background(), env.org.ID, admin.LinkOptions{Features: features}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := within(ctx, func(ctx context.Context) error {
+	if err := testkit.Within(ctx, func(ctx context.Context) error {
 		return chromedp.Do(ctx,
 			chromedp.EmulateViewport(1024, 800),
 			chromedp.Navigate(link.URL),
-			chromedp.Click(chromedp.CSS(tid("continue"))),
-			chromedp.WaitVisible(chromedp.CSS(tid("home-title"))),
+			chromedp.Click(chromedp.CSS(testkit.TID("continue"))),
+			chromedp.WaitVisible(chromedp.CSS(testkit.TID("home-title"))),
 		)
 	}); err != nil {
 		t.Fatal(err)
@@ -89,7 +92,7 @@ func (env *setupEnv) signIn(t *testing.T, ctx context.Context, features ...store
 // waitJS waits until expr is true in the page, across navigations (an
 // evaluation cut by a navigation is retried).
 func waitJS(ctx context.Context, expr string) error {
-	deadline := time.Now().Add(browserWait)
+	deadline := time.Now().Add(testkit.BrowserWait)
 	for {
 		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
 		if err == nil && ok {
@@ -108,7 +111,7 @@ func waitJS(ctx context.Context, expr string) error {
 // noOverflow checks the page fits 360 px.
 func noOverflow(t *testing.T, ctx context.Context, what string) {
 	t.Helper()
-	if err := within(ctx, func(ctx context.Context) error {
+	if err := testkit.Within(ctx, func(ctx context.Context) error {
 		return chromedp.Do(ctx, chromedp.EmulateViewport(360, 740))
 	}); err != nil {
 		t.Fatal(err)
@@ -117,7 +120,7 @@ func noOverflow(t *testing.T, ctx context.Context, what string) {
 	if err != nil || overflow {
 		t.Errorf("%s overflows horizontally at 360 px (%v)", what, err)
 	}
-	if err := within(ctx, func(ctx context.Context) error {
+	if err := testkit.Within(ctx, func(ctx context.Context) error {
 		return chromedp.Do(ctx, chromedp.EmulateViewport(1024, 800))
 	}); err != nil {
 		t.Fatal(err)
@@ -128,7 +131,7 @@ func noOverflow(t *testing.T, ctx context.Context, what string) {
 // does, provisions users with the simulator through the real SCIM handler,
 // and sees them in the portal.
 func TestBrowserDirectorySync(t *testing.T) {
-	ctx := newBrowser(t)
+	ctx := testkit.NewBrowser(t)
 	env := newSetupEnv(t)
 	if _, err := chromedp.CallBrowser(ctx, browser.SetPermission, browser.SetPermissionParams{
 		Permission: &browser.PermissionDescriptor{Name: "clipboard-read"}, Setting: browser.PermissionSettingGranted, Origin: env.portalOrigin,
@@ -143,28 +146,28 @@ func TestBrowserDirectorySync(t *testing.T) {
 	env.signIn(t, ctx, store.FeatureDirSync)
 
 	// Create an Okta directory: the token is shown once, with the endpoint.
-	err := within(ctx, func(ctx context.Context) error {
+	err := testkit.Within(ctx, func(ctx context.Context) error {
 		return chromedp.Do(ctx,
-			chromedp.Click(chromedp.CSS(tid("nav-dir-sync"))),
-			chromedp.WaitVisible(chromedp.CSS(tid("dir-create-form"))),
-			chromedp.SetValue(chromedp.CSS(tid("dir-provider")), "okta"),
-			chromedp.SendKeys(chromedp.CSS(tid("dir-name")), "Okta <employees>"),
-			chromedp.Click(chromedp.CSS(tid("dir-create-submit"))),
-			chromedp.WaitVisible(chromedp.CSS(tid("token-value"))),
+			chromedp.Click(chromedp.CSS(testkit.TID("nav-dir-sync"))),
+			chromedp.WaitVisible(chromedp.CSS(testkit.TID("dir-create-form"))),
+			chromedp.SetValue(chromedp.CSS(testkit.TID("dir-provider")), "okta"),
+			chromedp.SendKeys(chromedp.CSS(testkit.TID("dir-name")), "Okta <employees>"),
+			chromedp.Click(chromedp.CSS(testkit.TID("dir-create-submit"))),
+			chromedp.WaitVisible(chromedp.CSS(testkit.TID("token-value"))),
 		)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	token, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(tid("token-value"))))
+	token, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(testkit.TID("token-value"))))
 	if err != nil || !strings.HasPrefix(token, scimkit.TokenPrefix) {
 		t.Fatalf("token = %q (%v)", token, err)
 	}
-	endpoint, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(tid("endpoint-value"))))
+	endpoint, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(testkit.TID("endpoint-value"))))
 	if err != nil || !strings.HasPrefix(endpoint, env.portalOrigin+"/scim/dir_") {
 		t.Fatalf("endpoint = %q (%v)", endpoint, err)
 	}
-	title, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(tid("page-title"))))
+	title, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(testkit.TID("page-title"))))
 	if title != "Okta <employees>" {
 		t.Errorf("title = %q: the name must show as typed, as text", title)
 	}
@@ -175,17 +178,17 @@ func TestBrowserDirectorySync(t *testing.T) {
 		{"copy-token", "copy-token-status", token},
 		{"copy-endpoint", "copy-endpoint-status", endpoint},
 	} {
-		err := within(ctx, func(ctx context.Context) error {
-			if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(tid(c.button)))); err != nil {
+		err := testkit.Within(ctx, func(ctx context.Context) error {
+			if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(testkit.TID(c.button)))); err != nil {
 				return err
 			}
-			_, err := chromedp.Run(ctx, chromedp.Poll[bool](fmt.Sprintf(`document.querySelector(%q).textContent !== ""`, tid(c.status)), chromedp.WithPollingTimeout(browserWait)))
+			_, err := chromedp.Run(ctx, chromedp.Poll[bool](fmt.Sprintf(`document.querySelector(%q).textContent !== ""`, testkit.TID(c.status)), chromedp.WithPollingTimeout(testkit.BrowserWait)))
 			return err
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		status, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(tid(c.status))))
+		status, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(testkit.TID(c.status))))
 		if status != "Copied." {
 			t.Errorf("%s: status %q", c.button, status)
 			continue
@@ -197,10 +200,10 @@ func TestBrowserDirectorySync(t *testing.T) {
 	}
 
 	// Turn it on, then provision with the simulator, as Okta would.
-	if err := within(ctx, func(ctx context.Context) error {
+	if err := testkit.Within(ctx, func(ctx context.Context) error {
 		return chromedp.Do(ctx,
-			chromedp.Click(chromedp.CSS(tid("dir-activate"))),
-			chromedp.WaitVisible(chromedp.CSS(tid("dir-deactivate"))),
+			chromedp.Click(chromedp.CSS(testkit.TID("dir-activate"))),
+			chromedp.WaitVisible(chromedp.CSS(testkit.TID("dir-deactivate"))),
 		)
 	}); err != nil {
 		t.Fatal(err)
@@ -209,7 +212,7 @@ func TestBrowserDirectorySync(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), browserWait)
+	sctx, cancel := context.WithTimeout(context.Background(), testkit.BrowserWait)
 	rep, err := sim.FullSync(sctx, scimsim.SyncSpec{Users: 6, Groups: 2, Domain: "megacorp.example", Seed: 7})
 	cancel()
 	if err != nil || rep.UsersCreated != 6 || rep.GroupsCreated != 2 {
@@ -221,12 +224,12 @@ func TestBrowserDirectorySync(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := within(ctx, func(ctx context.Context) error {
+	if err := testkit.Within(ctx, func(ctx context.Context) error {
 		return chromedp.Do(ctx,
-			chromedp.Click(chromedp.CSS(tid("dir-back"))),
-			chromedp.WaitVisible(chromedp.CSS(tid("directory-name"))),
-			chromedp.Click(chromedp.CSS(tid("directory-name"))),
-			chromedp.WaitVisible(chromedp.CSS(tid("activity-events"))),
+			chromedp.Click(chromedp.CSS(testkit.TID("dir-back"))),
+			chromedp.WaitVisible(chromedp.CSS(testkit.TID("directory-name"))),
+			chromedp.Click(chromedp.CSS(testkit.TID("directory-name"))),
+			chromedp.WaitVisible(chromedp.CSS(testkit.TID("activity-events"))),
 		)
 	}); err != nil {
 		t.Fatal(err)
@@ -235,21 +238,21 @@ func TestBrowserDirectorySync(t *testing.T) {
 	if strings.Contains(html, token) {
 		t.Fatal("the token is shown again after leaving the page")
 	}
-	if users, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(tid("activity-users")))); users != "6" {
+	if users, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(testkit.TID("activity-users")))); users != "6" {
 		t.Errorf("activity users = %q, want 6", users)
 	}
-	if used, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(tid("activity-last-used")))); strings.Contains(used, "None") {
+	if used, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(testkit.TID("activity-last-used")))); strings.Contains(used, "None") {
 		t.Errorf("last request = %q after a sync", used)
 	}
-	counts, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(tid("activity-counts"))))
+	counts, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(testkit.TID("activity-counts"))))
 	if !strings.Contains(counts, "User created: 6") || !strings.Contains(counts, "Group created: 2") {
 		t.Errorf("activity counts = %q", counts)
 	}
 	noOverflow(t, ctx, "the test sync view")
-	if err := within(ctx, func(ctx context.Context) error {
+	if err := testkit.Within(ctx, func(ctx context.Context) error {
 		return chromedp.Do(ctx,
-			chromedp.Click(chromedp.CSS(tid("dir-users-link"))),
-			chromedp.WaitVisible(chromedp.CSS(tid("users-table"))),
+			chromedp.Click(chromedp.CSS(testkit.TID("dir-users-link"))),
+			chromedp.WaitVisible(chromedp.CSS(testkit.TID("users-table"))),
 		)
 	}); err != nil {
 		t.Fatal(err)
@@ -258,10 +261,10 @@ func TestBrowserDirectorySync(t *testing.T) {
 	if err != nil || len(names) != 6 || names[0] != "user0001@megacorp.example" {
 		t.Errorf("users listed: %v (%v)", names, err)
 	}
-	if err := within(ctx, func(ctx context.Context) error {
+	if err := testkit.Within(ctx, func(ctx context.Context) error {
 		return chromedp.Do(ctx,
-			chromedp.SendKeys(chromedp.CSS(tid("dir-search")), "user0004"),
-			chromedp.Click(chromedp.CSS(tid("dir-search-submit"))),
+			chromedp.SendKeys(chromedp.CSS(testkit.TID("dir-search")), "user0004"),
+			chromedp.Click(chromedp.CSS(testkit.TID("dir-search-submit"))),
 		)
 	}); err != nil {
 		t.Fatal(err)
@@ -269,7 +272,7 @@ func TestBrowserDirectorySync(t *testing.T) {
 	if err := waitJS(ctx, `location.search.indexOf("q=user0004") >= 0 && document.readyState === "complete"`); err != nil {
 		t.Fatal(err)
 	}
-	if total, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(tid("users-total")))); total != "1 user" {
+	if total, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(testkit.TID("users-total")))); total != "1 user" {
 		t.Errorf("search result = %q", total)
 	}
 	noOverflow(t, ctx, "the users page")
@@ -281,49 +284,49 @@ func TestBrowserDirectorySync(t *testing.T) {
 // TestBrowserDomainVerification adds a domain, fails to verify it with the
 // precise reason, publishes the record on the local DNS server and verifies.
 func TestBrowserDomainVerification(t *testing.T) {
-	ctx := newBrowser(t)
+	ctx := testkit.NewBrowser(t)
 	env := newSetupEnv(t)
 	env.signIn(t, ctx, store.FeatureDomains)
-	err := within(ctx, func(ctx context.Context) error {
+	err := testkit.Within(ctx, func(ctx context.Context) error {
 		return chromedp.Do(ctx,
-			chromedp.Click(chromedp.CSS(tid("nav-domains"))),
-			chromedp.WaitVisible(chromedp.CSS(tid("domain-add-form"))),
-			chromedp.SendKeys(chromedp.CSS(tid("domain-input")), "MegaCorp.example"),
-			chromedp.Click(chromedp.CSS(tid("domain-add-submit"))),
-			chromedp.WaitVisible(chromedp.CSS(tid("record-value"))),
+			chromedp.Click(chromedp.CSS(testkit.TID("nav-domains"))),
+			chromedp.WaitVisible(chromedp.CSS(testkit.TID("domain-add-form"))),
+			chromedp.SendKeys(chromedp.CSS(testkit.TID("domain-input")), "MegaCorp.example"),
+			chromedp.Click(chromedp.CSS(testkit.TID("domain-add-submit"))),
+			chromedp.WaitVisible(chromedp.CSS(testkit.TID("record-value"))),
 		)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	name, _ := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(tid("record-name"))))
-	value, _ := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(tid("record-value"))))
+	name, _ := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(testkit.TID("record-name"))))
+	value, _ := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(testkit.TID("record-value"))))
 	if name != "_onboardkit-verification.megacorp.example" || value == "" {
 		t.Fatalf("record %q = %q", name, value)
 	}
 	noOverflow(t, ctx, "the domains page")
 
 	// The zone exists but has no record yet.
-	env.dns.setTXT("megacorp.example", "v=spf1 -all")
-	if err := within(ctx, func(ctx context.Context) error {
+	env.dns.SetTXT("megacorp.example", "v=spf1 -all")
+	if err := testkit.Within(ctx, func(ctx context.Context) error {
 		return chromedp.Do(ctx,
-			chromedp.Click(chromedp.CSS(tid("domain-verify"))),
-			chromedp.WaitVisible(chromedp.CSS(tid("domain-fix"))),
+			chromedp.Click(chromedp.CSS(testkit.TID("domain-verify"))),
+			chromedp.WaitVisible(chromedp.CSS(testkit.TID("domain-fix"))),
 		)
 	}); err != nil {
 		t.Fatal(err)
 	}
 	kind, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('[data-testid="domain-failure"]').dataset.kind`))
-	fix, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(tid("domain-fix"))))
+	fix, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(testkit.TID("domain-fix"))))
 	if kind != string(domains.KindNoRecord) || !strings.Contains(fix, name) || !strings.Contains(fix, value) {
 		t.Errorf("failure kind %q, fix %q", kind, fix)
 	}
 
-	env.dns.setTXT(name, value)
-	if err := within(ctx, func(ctx context.Context) error {
+	env.dns.SetTXT(name, value)
+	if err := testkit.Within(ctx, func(ctx context.Context) error {
 		return chromedp.Do(ctx,
-			chromedp.Click(chromedp.CSS(tid("domain-verify"))),
-			chromedp.WaitVisible(chromedp.CSS(tid("domain-verified-now"))),
+			chromedp.Click(chromedp.CSS(testkit.TID("domain-verify"))),
+			chromedp.WaitVisible(chromedp.CSS(testkit.TID("domain-verified-now"))),
 		)
 	}); err != nil {
 		t.Fatal(err)
@@ -340,20 +343,20 @@ func TestBrowserDomainVerification(t *testing.T) {
 // TestBrowserBackAfterSignOut: after redeeming a link and signing out, the
 // Back button must not lead to a page holding the link's token.
 func TestBrowserBackAfterSignOut(t *testing.T) {
-	ctx := newBrowser(t)
+	ctx := testkit.NewBrowser(t)
 	env := newBrowserEnv(t)
-	link, err := env.p.GenerateLink(context.Background(), env.org.ID, LinkOptions{})
+	link, err := env.p.admin.GenerateLink(context.Background(), env.org.ID, admin.LinkOptions{}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	tok := link.URL[strings.LastIndex(link.URL, "/")+1:]
-	err = within(ctx, func(ctx context.Context) error {
+	err = testkit.Within(ctx, func(ctx context.Context) error {
 		return chromedp.Do(ctx,
 			chromedp.Navigate(link.URL),
-			chromedp.Click(chromedp.CSS(tid("continue"))),
-			chromedp.WaitVisible(chromedp.CSS(tid("home-title"))),
-			chromedp.Click(chromedp.CSS(tid("logout"))),
-			chromedp.WaitVisible(chromedp.CSS(tid("problem-signed-out"))),
+			chromedp.Click(chromedp.CSS(testkit.TID("continue"))),
+			chromedp.WaitVisible(chromedp.CSS(testkit.TID("home-title"))),
+			chromedp.Click(chromedp.CSS(testkit.TID("logout"))),
+			chromedp.WaitVisible(chromedp.CSS(testkit.TID("problem-signed-out"))),
 		)
 	})
 	if err != nil {
@@ -392,18 +395,18 @@ func TestBrowserBackAfterSignOut(t *testing.T) {
 // TestBrowserEmbeddedLinkAtTopLevel: an embedded link opened outside a
 // frame waits for the click instead of signing the visitor in.
 func TestBrowserEmbeddedLinkAtTopLevel(t *testing.T) {
-	ctx := newBrowser(t)
+	ctx := testkit.NewBrowser(t)
 	env := newBrowserEnv(t)
-	link, err := env.p.GenerateLink(context.Background(), env.org.ID, LinkOptions{Embedded: true})
+	link, err := env.p.admin.GenerateLink(context.Background(), env.org.ID, admin.LinkOptions{Embedded: true}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = within(ctx, func(ctx context.Context) error {
-		if err := chromedp.Do(ctx, chromedp.Navigate(link.URL), chromedp.WaitVisible(chromedp.CSS(tid("continue")))); err != nil {
+	err = testkit.Within(ctx, func(ctx context.Context) error {
+		if err := chromedp.Do(ctx, chromedp.Navigate(link.URL), chromedp.WaitVisible(chromedp.CSS(testkit.TID("continue")))); err != nil {
 			return err
 		}
 		// The script has run once the token is gone from the address.
-		_, err := chromedp.Run(ctx, chromedp.Poll[bool](`location.pathname === "/portal/l"`, chromedp.WithPollingTimeout(browserWait)))
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](`location.pathname === "/portal/l"`, chromedp.WithPollingTimeout(testkit.BrowserWait)))
 		return err
 	})
 	if err != nil {
@@ -417,8 +420,8 @@ func TestBrowserEmbeddedLinkAtTopLevel(t *testing.T) {
 		t.Fatalf("the embedded link was consumed at the top level: %v", err)
 	}
 	// The click still works.
-	if err := within(ctx, func(ctx context.Context) error {
-		return chromedp.Do(ctx, chromedp.Click(chromedp.CSS(tid("continue"))), chromedp.WaitVisible(chromedp.CSS(tid("home-title"))))
+	if err := testkit.Within(ctx, func(ctx context.Context) error {
+		return chromedp.Do(ctx, chromedp.Click(chromedp.CSS(testkit.TID("continue"))), chromedp.WaitVisible(chromedp.CSS(testkit.TID("home-title"))))
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -429,13 +432,13 @@ func TestBrowserEmbeddedLinkAtTopLevel(t *testing.T) {
 // configured list set to another (allowed-looking) origin, it posts
 // nothing the parent receives; set back to the parent's origin, it does.
 func TestBrowserTargetOrigin(t *testing.T) {
-	ctx := newBrowser(t)
+	ctx := testkit.NewBrowser(t)
 	env := newBrowserEnv(t)
-	link, err := env.p.GenerateLink(context.Background(), env.org.ID, LinkOptions{Embedded: true})
+	link, err := env.p.admin.GenerateLink(context.Background(), env.org.ID, admin.LinkOptions{Embedded: true}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := within(ctx, func(ctx context.Context) error {
+	if err := testkit.Within(ctx, func(ctx context.Context) error {
 		return chromedp.Do(ctx, chromedp.Navigate(env.embed(env.hostURL, link.URL)))
 	}); err != nil {
 		t.Fatal(err)
@@ -486,7 +489,7 @@ func TestBrowserTargetOrigin(t *testing.T) {
   next();
   return true;
 })()`, rogueOrigin, hostOrigin)
-	if err := within(frame, func(ctx context.Context) error {
+	if err := testkit.Within(frame, func(ctx context.Context) error {
 		_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js))
 		return err
 	}); err != nil {
@@ -494,8 +497,8 @@ func TestBrowserTargetOrigin(t *testing.T) {
 	}
 	// Messages arrive in order: once the second run's message is in, the
 	// first run's would be too.
-	if err := within(ctx, func(ctx context.Context) error {
-		_, err := chromedp.Run(ctx, chromedp.Poll[bool](`window.__msgs.some(function (m) { return m.data && m.data.features && m.data.features[0] === "marker-parent"; })`, chromedp.WithPollingTimeout(browserWait)))
+	if err := testkit.Within(ctx, func(ctx context.Context) error {
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](`window.__msgs.some(function (m) { return m.data && m.data.features && m.data.features[0] === "marker-parent"; })`, chromedp.WithPollingTimeout(testkit.BrowserWait)))
 		return err
 	}); err != nil {
 		raw, _ := chromedp.Run(ctx, chromedp.Evaluate[[]byte](`window.__msgs`))

@@ -12,6 +12,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/onboardkit/onboardkit/admin"
 	"github.com/onboardkit/onboardkit/internal/secret"
 	"github.com/onboardkit/onboardkit/internal/web"
 	"github.com/onboardkit/onboardkit/scimkit"
@@ -19,9 +20,9 @@ import (
 )
 
 // withSCIM wires a scimkit server on the harness's store and clock.
-func withSCIM(t testing.TB) func(*Config) {
-	return func(c *Config) {
-		s, err := scimkit.New(scimkit.Config{Store: c.Store, BaseURL: "https://app.example.com/scim", Now: c.Now, Logger: c.Logger})
+func withSCIM(t testing.TB) func(*Config, *admin.Config) {
+	return func(c *Config, ac *admin.Config) {
+		s, err := scimkit.New(scimkit.Config{Store: storeOf(c), BaseURL: "https://app.example.com/scim", Now: c.Now, Logger: c.Logger})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -84,7 +85,7 @@ func TestDirectorySetup(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, withSCIM(t))
 	ctx := context.Background()
-	c := h.signIn(LinkOptions{Features: []store.Feature{store.FeatureDirSync}})
+	c := h.signIn(admin.LinkOptions{Features: []store.Feature{store.FeatureDirSync}})
 	idx := h.get("/portal/directory-sync", c)
 	if idx.Code != http.StatusOK || testID(parse(t, idx), "dir-create-form").Length() != 1 {
 		t.Fatalf("index: %d %s", idx.Code, idx.Body)
@@ -265,12 +266,12 @@ func TestDirectoryCreateValidation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			var mod func(*Config)
+			var mod func(*Config, *admin.Config)
 			if tt.scim {
 				mod = withSCIM(t)
 			}
 			h := newHarness(t, mod)
-			c := h.signIn(LinkOptions{})
+			c := h.signIn(admin.LinkOptions{})
 			tt.form.Set(web.CSRFField, csrfOf(t, h.get("/portal/", c)))
 			w := h.post("/portal/directory-sync", tt.form, c)
 			if w.Code != tt.status {
@@ -295,19 +296,19 @@ func TestDirectoryCreateValidation(t *testing.T) {
 // organization are not found (404).
 func TestSectionGating(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, func(c *Config) { withSCIM(t)(c); withDomains(t, nil)(c) })
+	h := newHarness(t, func(c *Config, ac *admin.Config) { withSCIM(t)(c, ac); withDomains(t, nil)(c, ac) })
 	ctx := context.Background()
 	other := h.createOrg("org_other", "Other Org")
 	od, err := h.p.cfg.SCIM.CreateDirectory(ctx, other.ID, scimkit.DirectoryOptions{Provider: "okta"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	odom, err := h.p.cfg.Domains.Add(ctx, other.ID, "other.example", store.DomainDNSTXT, "test")
+	odom, err := h.domains.Add(ctx, other.ID, "other.example", store.DomainDNSTXT, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	dirOnly := h.signIn(LinkOptions{Features: []store.Feature{store.FeatureDirSync}})
-	domOnly := h.signIn(LinkOptions{Features: []store.Feature{store.FeatureDomains}})
+	dirOnly := h.signIn(admin.LinkOptions{Features: []store.Feature{store.FeatureDirSync}})
+	domOnly := h.signIn(admin.LinkOptions{Features: []store.Feature{store.FeatureDomains}})
 	dirCSRF := csrfOf(t, h.get("/portal/", dirOnly))
 	domCSRF := csrfOf(t, h.get("/portal/", domOnly))
 	events := func() int {
@@ -393,7 +394,7 @@ func TestDirectoryBrowsePagination(t *testing.T) {
 		h.scimUser(d.ID, tok, "user"+strconv.Itoa(100+i)+"@acme.example", "User "+strconv.Itoa(100+i))
 	}
 	h.scimUser(d.ID, tok, "mallory@acme.example", evil)
-	c := h.signIn(LinkOptions{Features: []store.Feature{store.FeatureDirSync}})
+	c := h.signIn(admin.LinkOptions{Features: []store.Feature{store.FeatureDirSync}})
 	tests := []struct {
 		query     string
 		rows      int
@@ -457,11 +458,11 @@ func TestDirectorySimulatedSync(t *testing.T) {
 	t.Parallel()
 	for _, enabled := range []bool{false, true} {
 		var scimSrv *httptest.Server
-		h := newHarness(t, func(c *Config) {
+		h := newHarness(t, func(c *Config, ac *admin.Config) {
 			mux := http.NewServeMux()
 			scimSrv = httptest.NewServer(mux)
 			t.Cleanup(scimSrv.Close)
-			s, err := scimkit.New(scimkit.Config{Store: c.Store, BaseURL: scimSrv.URL + "/scim", Now: c.Now, Logger: c.Logger})
+			s, err := scimkit.New(scimkit.Config{Store: storeOf(c), BaseURL: scimSrv.URL + "/scim", Now: c.Now, Logger: c.Logger})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -471,7 +472,7 @@ func TestDirectorySimulatedSync(t *testing.T) {
 			c.HTTPClient = scimSrv.Client()
 		})
 		ctx := context.Background()
-		c := h.signIn(LinkOptions{Features: []store.Feature{store.FeatureDirSync}})
+		c := h.signIn(admin.LinkOptions{Features: []store.Feature{store.FeatureDirSync}})
 		csrf := csrfOf(t, h.get("/portal/", c))
 		_, dirID, _ := h.createDirectory(c, csrf, "entra")
 		detail := parse(t, h.get("/portal/directory-sync/"+dirID, c))
@@ -529,7 +530,7 @@ func FuzzDirectoryBrowse(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	c := h.signIn(LinkOptions{})
+	c := h.signIn(admin.LinkOptions{})
 	f.Fuzz(func(t *testing.T, q, page string) {
 		for _, which := range []string{"/users", "/groups"} {
 			target := "/portal/directory-sync/" + d.ID + which + "?" + url.Values{"q": {q}, "page": {page}}.Encode()

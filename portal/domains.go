@@ -6,7 +6,9 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/onboardkit/onboardkit/admin"
 	"github.com/onboardkit/onboardkit/domains"
+	"github.com/onboardkit/onboardkit/internal/web"
 	"github.com/onboardkit/onboardkit/store"
 )
 
@@ -90,22 +92,22 @@ func (p *Portal) domainsIndex(w http.ResponseWriter, r *http.Request, s *session
 // renderDomains renders the section; checked is the id of a domain just
 // checked, with its DNS diagnosis ce (nil when the record was found).
 func (p *Portal) renderDomains(w http.ResponseWriter, r *http.Request, s *session, status int, data domainsPageData, checked string, ce *domains.CheckError) {
-	doms, err := p.st.ListDomains(r.Context(), s.org.ID)
+	doms, err := p.admin.ListDomains(r.Context(), s.org.ID)
 	if err != nil {
 		p.serverError(w, r, "loading domains", err)
 		return
 	}
-	data.CanManage = p.cfg.Domains != nil
+	data.CanManage = p.admin.Capabilities().Domains
 	data.AddAction = p.path("/domains")
 	for i := range doms {
 		dv := p.domainView(&doms[i])
-		if doms[i].ID == checked {
+		if d := doms[i].Domain; d.ID == checked {
 			dv.Checked = true
-			dv.Verified = ce == nil && doms[i].State == store.DomainVerified
+			dv.Verified = ce == nil && d.State == store.DomainVerified
 			if ce != nil {
 				dv.FailureKind = string(ce.Kind)
 				dv.Failure = ce.Error()
-				dv.Fix = fixFor(ce.Kind, dv.RecordName, dv.RecordValue, doms[i].Name)
+				dv.Fix = fixFor(ce.Kind, dv.RecordName, dv.RecordValue, d.Name)
 			}
 		}
 		data.Domains = append(data.Domains, dv)
@@ -113,15 +115,16 @@ func (p *Portal) renderDomains(w http.ResponseWriter, r *http.Request, s *sessio
 	p.render(w, r, status, domainsSectionPage(p.sessionView(r, s, "Domains", "/domains"), data))
 }
 
-func (p *Portal) domainView(d *store.Domain) domainView {
+func (p *Portal) domainView(di *admin.DomainInfo) domainView {
+	d := &di.Domain
 	dv := domainView{
 		ID:         d.ID,
 		Anchor:     "domain-" + d.ID,
 		Name:       d.Name,
 		State:      string(d.State),
-		Label:      domainStateLabel(d.State),
-		VerifiedAt: formatTime(d.VerifiedAt),
-		CheckedAt:  formatTime(d.CheckedAt),
+		Label:      web.DomainStateLabel(d.State),
+		VerifiedAt: web.FormatTime(d.VerifiedAt),
+		CheckedAt:  web.FormatTime(d.CheckedAt),
 	}
 	switch d.Method {
 	case store.DomainDNSTXT:
@@ -129,10 +132,10 @@ func (p *Portal) domainView(d *store.Domain) domainView {
 	case store.DomainManual:
 		dv.Method = "Verified by your provider"
 	}
-	if p.cfg.Domains != nil {
+	if p.admin.Capabilities().Domains {
 		dv.RemoveURL = p.path("/domains/" + url.PathEscape(d.ID) + "/remove")
 		if d.State != store.DomainVerified {
-			dv.RecordName, dv.RecordValue = p.cfg.Domains.Record(d)
+			dv.RecordName, dv.RecordValue = di.RecordName, di.RecordValue
 			dv.VerifyURL = p.path("/domains/" + url.PathEscape(d.ID) + "/verify")
 		}
 	}
@@ -179,7 +182,7 @@ func (p *Portal) domainAdd(w http.ResponseWriter, r *http.Request, s *session) {
 		}
 		p.renderDomains(w, r, s, status, domainsPageData{Name: name, Error: msg}, "", nil)
 	}
-	if p.cfg.Domains == nil {
+	if !p.admin.Capabilities().Domains {
 		fail(http.StatusConflict, "Domains can't be added here yet. Ask your provider to turn domain verification on.")
 		return
 	}
@@ -187,10 +190,11 @@ func (p *Portal) domainAdd(w http.ResponseWriter, r *http.Request, s *session) {
 		fail(http.StatusUnprocessableEntity, "Enter a domain name, such as example.com.")
 		return
 	}
-	d, err := p.cfg.Domains.Add(r.Context(), s.org.ID, name, store.DomainDNSTXT, s.actor())
+	di, err := p.admin.AddDomain(r.Context(), s.org.ID, name, store.DomainDNSTXT, s.actor())
 	var msg string
 	switch {
 	case err == nil:
+		d := di.Domain
 		p.log.InfoContext(r.Context(), "portal: domain added", "session_id", s.s.ID, "org_id", s.org.ID, "domain_id", d.ID, "domain", d.Name)
 		http.Redirect(w, r, p.path("/domains")+"#domain-"+url.PathEscape(d.ID), http.StatusSeeOther)
 		return
@@ -216,17 +220,16 @@ func (p *Portal) domainAdd(w http.ResponseWriter, r *http.Request, s *session) {
 
 // domainVerify looks the TXT record up now and shows the precise result.
 func (p *Portal) domainVerify(w http.ResponseWriter, r *http.Request, s *session, d *store.Domain) {
-	if p.cfg.Domains == nil {
+	if !p.admin.Capabilities().Domains {
 		p.renderDomains(w, r, s, http.StatusConflict, domainsPageData{Error: "Domains can't be verified here yet."}, "", nil)
 		return
 	}
-	_, err := p.cfg.Domains.Check(r.Context(), d.ID)
-	var ce *domains.CheckError
+	_, ce, err := p.admin.CheckDomain(r.Context(), d.ID)
 	switch {
-	case err == nil:
+	case err == nil && ce == nil:
 		p.log.InfoContext(r.Context(), "portal: domain checked", "session_id", s.s.ID, "domain_id", d.ID, "domain", d.Name)
 		p.renderDomains(w, r, s, http.StatusOK, domainsPageData{}, d.ID, nil)
-	case errors.As(err, &ce):
+	case err == nil:
 		p.log.InfoContext(r.Context(), "portal: domain check did not find the record", "session_id", s.s.ID, "domain_id", d.ID, "domain", d.Name, "kind", ce.Kind, "error", err)
 		p.renderDomains(w, r, s, http.StatusOK, domainsPageData{}, d.ID, ce)
 	case errors.Is(err, domains.ErrDomainTaken):
@@ -240,11 +243,11 @@ func (p *Portal) domainVerify(w http.ResponseWriter, r *http.Request, s *session
 }
 
 func (p *Portal) domainRemove(w http.ResponseWriter, r *http.Request, s *session, d *store.Domain) {
-	if p.cfg.Domains == nil {
+	if !p.admin.Capabilities().Domains {
 		p.renderDomains(w, r, s, http.StatusConflict, domainsPageData{Error: "Domains can't be removed here."}, "", nil)
 		return
 	}
-	if err := p.cfg.Domains.Remove(r.Context(), d.ID, s.actor()); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err := p.admin.RemoveDomain(r.Context(), d.ID, s.actor()); err != nil && !errors.Is(err, store.ErrNotFound) {
 		p.serverError(w, r, "removing domain", err)
 		return
 	}

@@ -2,148 +2,42 @@ package portal
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/miekg/dns"
 
+	"github.com/onboardkit/onboardkit/admin"
 	"github.com/onboardkit/onboardkit/domains"
+	"github.com/onboardkit/onboardkit/internal/testkit"
 	"github.com/onboardkit/onboardkit/internal/web"
 	"github.com/onboardkit/onboardkit/store"
 )
 
-// zoneServer is an authoritative DNS server on 127.0.0.1 (UDP and TCP)
-// whose TXT records a test changes while it runs.
-type zoneServer struct {
-	udpAddr, tcpAddr string
-
-	mu   sync.Mutex
-	txt  map[string][]string // fqdn -> TXT values
-	hang map[string]bool     // fqdn -> never answer
-}
-
-func newZoneServer(t testing.TB) *zoneServer {
-	t.Helper()
-	s := &zoneServer{txt: map[string][]string{}, hang: map[string]bool{}}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		pc.Close()
-		t.Fatal(err)
-	}
-	s.udpAddr, s.tcpAddr = pc.LocalAddr().String(), l.Addr().String()
-	udp := &dns.Server{PacketConn: pc, Handler: s}
-	tcp := &dns.Server{Listener: l, Handler: s}
-	go udp.ActivateAndServe()
-	go tcp.ActivateAndServe()
-	t.Cleanup(func() {
-		udp.Shutdown()
-		tcp.Shutdown()
-	})
-	return s
-}
-
-func dnsName(name string) string { return dns.Fqdn(strings.ToLower(name)) }
-
-// resolver returns a pure-Go resolver that sends every query to s.
-func (s *zoneServer) resolver() *net.Resolver {
-	return &net.Resolver{
-		PreferGo: true,
-		Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			var d net.Dialer
-			if strings.HasPrefix(network, "tcp") {
-				return d.DialContext(ctx, "tcp", s.tcpAddr)
-			}
-			return d.DialContext(ctx, "udp", s.udpAddr)
-		},
-	}
-}
-
-func (s *zoneServer) setTXT(name string, values ...string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.txt[dnsName(name)] = values
-}
-
-func (s *zoneServer) setHang(name string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.hang[dnsName(name)] = true
-}
-
-// existsLocked: a name exists when it or a name under it has records.
-func (s *zoneServer) existsLocked(name string) bool {
-	for n := range s.txt {
-		if n == name || strings.HasSuffix(n, "."+name) {
-			return true
-		}
-	}
-	return false
-}
-
-func (s *zoneServer) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
-	m := new(dns.Msg)
-	if len(r.Question) != 1 {
-		m.SetRcode(r, dns.RcodeFormatError)
-		w.WriteMsg(m)
-		return
-	}
-	q := r.Question[0]
-	name := strings.ToLower(q.Name)
-	s.mu.Lock()
-	hang := s.hang[name]
-	txt := append([]string(nil), s.txt[name]...)
-	exists := s.existsLocked(name)
-	s.mu.Unlock()
-	if hang {
-		return // never answer: the client times out
-	}
-	m.SetReply(r)
-	m.Authoritative = true
-	switch {
-	case !exists:
-		m.Rcode = dns.RcodeNameError
-	case q.Qtype == dns.TypeTXT:
-		for _, v := range txt {
-			m.Answer = append(m.Answer, &dns.TXT{
-				Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 60},
-				Txt: []string{v},
-			})
-		}
-	}
-	w.WriteMsg(m)
-}
-
 // withDomains wires a domains.Service on the harness's store and clock,
 // resolving through srv (nil: a server with no records).
-func withDomains(t testing.TB, srv *zoneServer) func(*Config) {
-	return func(c *Config) {
+func withDomains(t testing.TB, srv *testkit.DNSServer) func(*Config, *admin.Config) {
+	return func(c *Config, ac *admin.Config) {
 		if srv == nil {
-			srv = newZoneServer(t)
+			srv = testkit.NewDNSServer(t)
 		}
-		svc, err := domains.New(domains.Config{Store: c.Store, Resolver: srv.resolver(), Now: c.Now, Logger: c.Logger, LookupTimeout: 500 * time.Millisecond})
+		svc, err := domains.New(domains.Config{Store: storeOf(c), Resolver: srv.Resolver(), Now: c.Now, Logger: c.Logger, LookupTimeout: 500 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
 		}
-		c.Domains = svc
+		ac.Domains = svc
 	}
 }
 
 func TestDomainsSection(t *testing.T) {
 	t.Parallel()
-	srv := newZoneServer(t)
+	srv := testkit.NewDNSServer(t)
 	h := newHarness(t, withDomains(t, srv))
 	ctx := context.Background()
-	c := h.signIn(LinkOptions{Features: []store.Feature{store.FeatureDomains}})
+	c := h.signIn(admin.LinkOptions{Features: []store.Feature{store.FeatureDomains}})
 	page := h.get("/portal/domains", c)
 	csrf := csrfOf(t, page)
 	if testID(parse(t, page), "domain-add-form").Length() != 1 {
@@ -160,7 +54,7 @@ func TestDomainsSection(t *testing.T) {
 		t.Fatalf("stored domains: %+v", doms)
 	}
 	dom := doms[0]
-	recName, recValue := h.p.cfg.Domains.Record(&dom)
+	recName, recValue := h.domains.Record(&dom)
 	doc := parse(t, h.get("/portal/domains", c))
 	if got := testID(doc, "record-name").AttrOr("value", ""); got != recName {
 		t.Errorf("record name %q, want %q", got, recName)
@@ -191,12 +85,12 @@ func TestDomainsSection(t *testing.T) {
 	if kind != string(domains.KindNXDomain) || !strings.Contains(reason, "does not exist") || !strings.Contains(fix, "spelling") {
 		t.Errorf("nxdomain: kind %q reason %q fix %q", kind, reason, fix)
 	}
-	srv.setTXT("acme.example", "v=spf1 -all")
+	srv.SetTXT("acme.example", "v=spf1 -all")
 	_, kind, reason, fix = verify()
 	if kind != string(domains.KindNoRecord) || !strings.Contains(reason, recName) || !strings.Contains(fix, recValue) {
 		t.Errorf("no record: kind %q reason %q fix %q", kind, reason, fix)
 	}
-	srv.setTXT(recName, "onboardkit-verification=stale", "google-site-verification=x")
+	srv.SetTXT(recName, "onboardkit-verification=stale", "google-site-verification=x")
 	_, kind, reason, fix = verify()
 	if kind != string(domains.KindWrongValue) || !strings.Contains(reason, "onboardkit-verification=stale") || !strings.Contains(fix, "exactly "+recValue) {
 		t.Errorf("wrong value: kind %q reason %q fix %q", kind, reason, fix)
@@ -208,7 +102,7 @@ func TestDomainsSection(t *testing.T) {
 	if got := testID(parse(t, h.get("/portal/domains", c)), "domain-failure").AttrOr("data-kind", ""); got != string(domains.KindWrongValue) {
 		t.Errorf("stored failure kind on reload = %q", got)
 	}
-	srv.setTXT(recName, "google-site-verification=x", recValue)
+	srv.SetTXT(recName, "google-site-verification=x", recValue)
 	w, kind, _, _ = verify()
 	doc = parse(t, w)
 	if kind != "" || testID(doc, "domain-verified-now").Length() != 1 || testID(doc, "domain-state").AttrOr("data-state", "") != "verified" {
@@ -258,15 +152,15 @@ func TestDomainsSection(t *testing.T) {
 
 func TestDomainCheckTimeout(t *testing.T) {
 	t.Parallel()
-	srv := newZoneServer(t)
+	srv := testkit.NewDNSServer(t)
 	h := newHarness(t, withDomains(t, srv))
-	d, err := h.p.cfg.Domains.Add(context.Background(), h.org.ID, "slow.example", store.DomainDNSTXT, "test")
+	d, err := h.domains.Add(context.Background(), h.org.ID, "slow.example", store.DomainDNSTXT, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	name, _ := h.p.cfg.Domains.Record(d)
-	srv.setHang(name)
-	c := h.signIn(LinkOptions{Features: []store.Feature{store.FeatureDomains}})
+	name, _ := h.domains.Record(d)
+	srv.SetHang(name, true)
+	c := h.signIn(admin.LinkOptions{Features: []store.Feature{store.FeatureDomains}})
 	csrf := csrfOf(t, h.get("/portal/domains", c))
 	w := h.post("/portal/domains/"+d.ID+"/verify", url.Values{web.CSRFField: {csrf}}, c)
 	doc := parse(t, w)
@@ -278,7 +172,7 @@ func TestDomainCheckTimeout(t *testing.T) {
 func TestDomainsWithoutService(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
-	c := h.signIn(LinkOptions{})
+	c := h.signIn(admin.LinkOptions{})
 	doc := parse(t, h.get("/portal/domains", c))
 	if testID(doc, "domain-add-form").Length() != 0 {
 		t.Error("add form shown without a domains service")

@@ -8,12 +8,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/onboardkit/onboardkit/admin"
 	"github.com/onboardkit/onboardkit/portal"
 	"github.com/onboardkit/onboardkit/store"
 	"github.com/onboardkit/onboardkit/store/memstore"
 )
 
-func ExamplePortal_GenerateLink() {
+// A host mounts the portal and, on every render of its settings page,
+// generates an embedded link through the admin service.
+func ExampleNew() {
 	ctx := context.Background()
 	st := memstore.New()
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
@@ -22,9 +25,17 @@ func ExamplePortal_GenerateLink() {
 		log.Fatal(err)
 	}
 
-	admin, err := portal.New(portal.Config{
+	svc, err := admin.New(admin.Config{
+		Store:     st,
+		PortalURL: "https://app.example.com/portal",
+		Now:       func() time.Time { return now },
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	p, err := portal.New(portal.Config{
 		Store:          st,
-		BaseURL:        "https://app.example.com/portal",
+		Admin:          svc,
 		FrameAncestors: []string{"https://app.example.com"},
 		Now:            func() time.Time { return now },
 	})
@@ -32,14 +43,14 @@ func ExamplePortal_GenerateLink() {
 		log.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/portal/", http.StripPrefix("/portal", admin))
+	mux.Handle("/portal/", http.StripPrefix("/portal", p))
 
 	// A link to embed: generate one on every render of the page with the
 	// iframe.
-	link, err := admin.GenerateLink(ctx, "org_megacorp", portal.LinkOptions{
+	link, err := svc.GenerateLink(ctx, "org_megacorp", admin.LinkOptions{
 		Features: []store.Feature{store.FeatureSSO, store.FeatureDirSync},
 		Embedded: true,
-	})
+	}, "host:settings-page")
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -47,7 +58,7 @@ func ExamplePortal_GenerateLink() {
 	fmt.Println(link.ExpiresAt)
 
 	// A shareable link, to send by email: valid 7 days, revocable.
-	shared, err := admin.GenerateLink(ctx, "org_megacorp", portal.LinkOptions{CreatedBy: "operator:jane"})
+	shared, err := svc.GenerateLink(ctx, "org_megacorp", admin.LinkOptions{}, "operator:jane")
 	if err != nil {
 		log.Fatal(err)
 	}

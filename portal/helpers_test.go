@@ -1,96 +1,77 @@
 package portal
 
 import (
-	"bytes"
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/onboardkit/onboardkit/admin"
+	"github.com/onboardkit/onboardkit/domains"
 	"github.com/onboardkit/onboardkit/internal/secret"
+	"github.com/onboardkit/onboardkit/internal/testkit"
 	"github.com/onboardkit/onboardkit/store"
 	"github.com/onboardkit/onboardkit/store/memstore"
 )
 
 const testBaseURL = "https://app.example.com/portal"
 
-// testClock is a settable clock.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// syncBuffer is a log sink safe for concurrent handlers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // harness is a portal wired to a memstore, a fixed clock and a captured log,
 // mounted under /portal as a host would mount it.
 type harness struct {
 	t     testing.TB
 	p     *Portal
-	st    *memstore.Store
-	clock *testClock
-	logs  *syncBuffer
-	h     http.Handler
-	org   *store.Organization
+	admin *admin.Admin
+	// domains is the admin service's domains.Service, when a mod set one.
+	domains *domains.Service
+	st      *memstore.Store
+	clock   *testkit.Clock
+	logs    *testkit.LogBuffer
+	h       http.Handler
+	org     *store.Organization
 }
 
-func newHarness(t testing.TB, mod func(*Config)) *harness {
+// newHarness builds the harness; mod may change the portal's Config and
+// the admin service's before they are built. The service's lifecycles
+// default to the portal's SSO and SCIM kits, as a host would pass them.
+func newHarness(t testing.TB, mod func(*Config, *admin.Config)) *harness {
 	t.Helper()
 	st := memstore.New()
-	clock := &testClock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
-	logs := &syncBuffer{}
+	clock := testkit.NewClock(time.Time{})
+	logs := &testkit.LogBuffer{}
 	cfg := Config{
 		Store:   st,
 		BaseURL: testBaseURL,
 		Now:     clock.Now,
-		Logger:  slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger:  logs.Logger(),
 	}
+	var acfg admin.Config
 	if mod != nil {
-		mod(&cfg)
+		mod(&cfg, &acfg)
 	}
-	p, err := New(cfg)
+	p, err := newPortal(cfg, func(c *admin.Config) {
+		c.Domains, c.Branding = acfg.Domains, acfg.Branding
+		c.ShareableLinkTTL, c.EmbeddedLinkTTL = acfg.ShareableLinkTTL, acfg.EmbeddedLinkTTL
+		if acfg.Connections != nil {
+			c.Connections = acfg.Connections
+		}
+		if acfg.Directories != nil {
+			c.Directories = acfg.Directories
+		}
+	})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
+	a := p.admin
 	mux := http.NewServeMux()
 	mux.Handle("/portal/", http.StripPrefix("/portal", p))
-	h := &harness{t: t, p: p, st: st, clock: clock, logs: logs, h: mux}
+	h := &harness{t: t, p: p, admin: a, domains: acfg.Domains, st: st, clock: clock, logs: logs, h: mux}
 	h.org = h.createOrg("org_acme", "Acme Corp")
 	return h
 }
@@ -106,14 +87,15 @@ func (h *harness) createOrg(id, name string) *store.Organization {
 
 // link generates a link for the harness organization and returns it with
 // its token.
-func (h *harness) link(opts LinkOptions) (*Link, string) {
+func (h *harness) link(opts admin.LinkOptions) (*admin.Link, string) {
 	h.t.Helper()
-	return h.linkFor(h.org.ID, opts)
+	return h.linkFor(h.org.ID, opts, "")
 }
 
-func (h *harness) linkFor(orgID string, opts LinkOptions) (*Link, string) {
+// linkFor generates a link for the organization orgID, by actor.
+func (h *harness) linkFor(orgID string, opts admin.LinkOptions, actor string) (*admin.Link, string) {
 	h.t.Helper()
-	l, err := h.p.GenerateLink(context.Background(), orgID, opts)
+	l, err := h.admin.GenerateLink(context.Background(), orgID, opts, actor)
 	if err != nil {
 		h.t.Fatalf("GenerateLink: %v", err)
 	}
@@ -159,7 +141,7 @@ func (h *harness) redeem(token string, cookies ...*http.Cookie) (*httptest.Respo
 }
 
 // signIn redeems a fresh link with opts and returns the session cookie.
-func (h *harness) signIn(opts LinkOptions) *http.Cookie {
+func (h *harness) signIn(opts admin.LinkOptions) *http.Cookie {
 	h.t.Helper()
 	_, tok := h.link(opts)
 	w, c := h.redeem(tok)
@@ -191,16 +173,10 @@ func sessionCookieOf(w *httptest.ResponseRecorder) *http.Cookie {
 
 func parse(t testing.TB, w *httptest.ResponseRecorder) *goquery.Document {
 	t.Helper()
-	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(w.Body.Bytes()))
-	if err != nil {
-		t.Fatalf("parsing HTML: %v", err)
-	}
-	return doc
+	return testkit.Parse(t, w)
 }
 
-func testID(doc *goquery.Document, id string) *goquery.Selection {
-	return doc.Find(`[data-testid="` + id + `"]`)
-}
+func testID(doc *goquery.Document, id string) *goquery.Selection { return testkit.TestID(doc, id) }
 
 // countEvents returns how many outbox events of type typ exist.
 func (h *harness) countEvents(typ string) int {
@@ -233,3 +209,32 @@ func httptestRequest(method, target string) *http.Request {
 }
 
 func ioNopCloser(s string) io.ReadCloser { return io.NopCloser(strings.NewReader(s)) }
+
+// storeOf is the harness's Store, as a kit's Config takes it.
+func storeOf(c *Config) store.Store {
+	st, _ := c.Store.(store.Store)
+	return st
+}
+
+// newPortal builds a portal over an admin service made as a host would:
+// on cfg's Store, clock and logger, with PortalURL cfg.BaseURL and the
+// portal's SSO and SCIM kits as lifecycles; mods change the service's
+// Config before it is built.
+func newPortal(cfg Config, mods ...func(*admin.Config)) (*Portal, error) {
+	ac := admin.Config{Store: storeOf(&cfg), PortalURL: cfg.BaseURL, Now: cfg.Now, Logger: cfg.Logger}
+	if cfg.SSO != nil {
+		ac.Connections = cfg.SSO
+	}
+	if cfg.SCIM != nil {
+		ac.Directories = cfg.SCIM
+	}
+	for _, m := range mods {
+		m(&ac)
+	}
+	a, err := admin.New(ac)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Admin = a
+	return New(cfg)
+}

@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"time"
 
+	"github.com/onboardkit/onboardkit/internal/web"
 	"github.com/onboardkit/onboardkit/store"
 )
 
@@ -96,7 +96,7 @@ func (p *Portal) loadHome(ctx context.Context, s *session) (homeData, error) {
 }
 
 func (p *Portal) loadSSO(ctx context.Context, orgID string) (*ssoData, error) {
-	conns, err := p.st.ListConnections(ctx, orgID)
+	conns, err := p.admin.ListConnections(ctx, orgID)
 	if err != nil {
 		return nil, fmt.Errorf("listing connections: %w", err)
 	}
@@ -104,10 +104,10 @@ func (p *Portal) loadSSO(ctx context.Context, orgID string) (*ssoData, error) {
 	for _, c := range conns {
 		row := connRow{
 			Name:     c.Name,
-			Provider: providerLabel(c.Provider),
+			Provider: web.ProviderLabel(c.Provider),
 			State:    string(c.State),
-			Label:    connectionStateLabel(c.State),
-			TestedAt: formatTime(c.TestedAt),
+			Label:    web.ConnectionStateLabel(c.State),
+			TestedAt: web.FormatTime(c.TestedAt),
 		}
 		switch c.Protocol {
 		case store.ProtocolSAML:
@@ -132,25 +132,18 @@ func (p *Portal) loadSSO(ctx context.Context, orgID string) (*ssoData, error) {
 }
 
 func (p *Portal) loadDirectories(ctx context.Context, orgID string) (*dirData, error) {
-	dirs, err := p.st.ListDirectories(ctx, orgID)
+	dirs, err := p.admin.ListDirectories(ctx, orgID)
 	if err != nil {
 		return nil, fmt.Errorf("listing directories: %w", err)
 	}
 	d := &dirData{Href: p.path("/directory-sync"), Directories: make([]dirRow, 0, len(dirs))}
-	for _, dir := range dirs {
-		_, users, err := p.st.ListDirectoryUsers(ctx, dir.ID, store.UserQuery{Limit: 0})
-		if err != nil {
-			return nil, fmt.Errorf("counting users: %w", err)
-		}
-		_, groups, err := p.st.ListDirectoryGroups(ctx, dir.ID, store.GroupQuery{Limit: 0})
-		if err != nil {
-			return nil, fmt.Errorf("counting groups: %w", err)
-		}
+	for _, di := range dirs {
+		dir, users, groups := di.Directory, di.Users, di.Groups
 		row := dirRow{
 			Name:     dir.Name,
-			Provider: providerLabel(dir.Provider),
+			Provider: web.ProviderLabel(dir.Provider),
 			State:    string(dir.State),
-			Label:    directoryStateLabel(dir.State),
+			Label:    web.DirectoryStateLabel(dir.State),
 			Users:    users,
 			Groups:   groups,
 		}
@@ -163,17 +156,18 @@ func (p *Portal) loadDirectories(ctx context.Context, orgID string) (*dirData, e
 }
 
 func (p *Portal) loadDomains(ctx context.Context, orgID string) (*domainsData, error) {
-	doms, err := p.st.ListDomains(ctx, orgID)
+	doms, err := p.admin.ListDomains(ctx, orgID)
 	if err != nil {
 		return nil, fmt.Errorf("listing domains: %w", err)
 	}
 	d := &domainsData{Href: p.path("/domains"), Domains: make([]domainRow, 0, len(doms))}
-	for _, dom := range doms {
+	for _, di := range doms {
+		dom := di.Domain
 		row := domainRow{
 			Name:       dom.Name,
 			State:      string(dom.State),
-			Label:      domainStateLabel(dom.State),
-			VerifiedAt: formatTime(dom.VerifiedAt),
+			Label:      web.DomainStateLabel(dom.State),
+			VerifiedAt: web.FormatTime(dom.VerifiedAt),
 			Failure:    dom.Failure,
 		}
 		switch dom.Method {
@@ -188,69 +182,4 @@ func (p *Portal) loadDomains(ctx context.Context, orgID string) (*domainsData, e
 		d.Domains = append(d.Domains, row)
 	}
 	return d, nil
-}
-
-func formatTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format("2 Jan 2006, 15:04 UTC")
-}
-
-func providerLabel(p string) string {
-	switch p {
-	case "okta":
-		return "Okta"
-	case "entra":
-		return "Microsoft Entra ID"
-	case "google":
-		return "Google Workspace"
-	case "onelogin":
-		return "OneLogin"
-	case "jumpcloud":
-		return "JumpCloud"
-	case "ping":
-		return "Ping Identity"
-	case "adfs":
-		return "AD FS"
-	case "generic", "":
-		return "Custom"
-	}
-	return p
-}
-
-func connectionStateLabel(s store.ConnectionState) string {
-	switch s {
-	case store.ConnectionDraft:
-		return "Draft"
-	case store.ConnectionTested:
-		return "Tested, not active"
-	case store.ConnectionActive:
-		return "Active"
-	case store.ConnectionInactive:
-		return "Inactive"
-	}
-	return string(s)
-}
-
-func directoryStateLabel(s store.DirectoryState) string {
-	switch s {
-	case store.DirectoryActive:
-		return "Active"
-	case store.DirectoryInactive:
-		return "Inactive"
-	}
-	return string(s)
-}
-
-func domainStateLabel(s store.DomainState) string {
-	switch s {
-	case store.DomainPending:
-		return "Pending verification"
-	case store.DomainVerified:
-		return "Verified"
-	case store.DomainFailed:
-		return "Verification failed"
-	}
-	return string(s)
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/onboardkit/onboardkit/admin"
 	"github.com/onboardkit/onboardkit/internal/secret"
 	"github.com/onboardkit/onboardkit/internal/web"
 	"github.com/onboardkit/onboardkit/store"
@@ -21,7 +22,7 @@ func (p *Portal) landing(w http.ResponseWriter, r *http.Request) {
 	if tok == "" {
 		tok = r.URL.Query().Get("token")
 	}
-	if !secret.Valid(tok, linkTokenPrefix) {
+	if !secret.Valid(tok, admin.LinkTokenPrefix) {
 		p.renderProblem(w, r, http.StatusNotFound, problemLinkInvalid)
 		return
 	}
@@ -110,7 +111,7 @@ func (p *Portal) redeem(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tok := r.PostForm.Get("token")
-	if !secret.Valid(tok, linkTokenPrefix) {
+	if !secret.Valid(tok, admin.LinkTokenPrefix) {
 		p.renderProblem(w, r, http.StatusNotFound, problemLinkInvalid)
 		return
 	}

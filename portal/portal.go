@@ -16,39 +16,39 @@ import (
 
 	"golang.org/x/net/publicsuffix"
 
-	"github.com/onboardkit/onboardkit/domains"
+	"github.com/onboardkit/onboardkit/admin"
 	"github.com/onboardkit/onboardkit/internal/netutil"
 	"github.com/onboardkit/onboardkit/internal/web"
 	"github.com/onboardkit/onboardkit/scimkit"
 	"github.com/onboardkit/onboardkit/ssokit"
-	"github.com/onboardkit/onboardkit/store"
 )
 
-// Default durations. Each is the value a zero field of Config takes.
+// Default session durations. Each is the value a zero field of Config
+// takes.
 const (
-	DefaultShareableLinkTTL    = 7 * 24 * time.Hour
-	DefaultEmbeddedLinkTTL     = time.Minute
 	DefaultEmbeddedSessionTTL  = 6 * time.Hour
 	DefaultShareableSessionTTL = 6 * time.Hour
 	DefaultSessionWarning      = 5 * time.Minute
 )
 
-// DefaultAccentColor is the accent colour used when neither the Store nor
-// Config.Branding sets one.
-const DefaultAccentColor = web.DefaultAccentColor
-
-// Config configures a Portal. Store and BaseURL are required; every other
+// Config configures a Portal. Store and Admin are required; every other
 // field has a safe default.
 type Config struct {
-	// Store keeps links, sessions and everything the portal shows.
-	// Required.
-	Store store.Store
+	// Store keeps the portal's sessions and what its pages show. Required;
+	// usually the Store the Admin service was given.
+	Store Store
+
+	// Admin is the service the portal's changes go through: domains,
+	// connection and directory activation. Its PortalURL is where the links
+	// it issues point. Required.
+	Admin *admin.Admin
 
 	// BaseURL is the public URL at which the host mounts the portal, such as
-	// "https://app.example.com/portal". Links are built from it, its path is
-	// the session cookie's Path, and its origin is the only origin allowed to
-	// post the portal's forms. It must be https, except on localhost,
-	// 127.0.0.1 or [::1] for development. Required.
+	// "https://app.example.com/portal". Its path is the session cookie's
+	// Path, and its origin is the only origin allowed to post the portal's
+	// forms. It must be https, except on localhost, 127.0.0.1 or [::1] for
+	// development. Default: Admin.PortalURL(), which it must equal when
+	// set.
 	BaseURL string
 
 	// FrameAncestors are the origins of host pages allowed to embed the
@@ -58,17 +58,6 @@ type Config struct {
 	// default) forbids framing: frame-ancestors 'none'.
 	FrameAncestors []string
 
-	// Branding is the look used where the Store has none: neither for the
-	// organization nor host-wide (scope ""). Zero value: the product name
-	// "Admin portal", DefaultAccentColor, no logo, no favicon.
-	Branding Branding
-
-	// ShareableLinkTTL is how long a shareable link can be redeemed.
-	// Default 7 days.
-	ShareableLinkTTL time.Duration
-	// EmbeddedLinkTTL is how long an embedded (single-use) link can be
-	// redeemed. Default 1 minute: generate one on every page load.
-	EmbeddedLinkTTL time.Duration
 	// EmbeddedSessionTTL is the absolute lifetime of a session started from
 	// an embedded link. Default 6 hours.
 	EmbeddedSessionTTL time.Duration
@@ -83,61 +72,24 @@ type Config struct {
 
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
-	// Rand is the source of tokens, session ids and CSRF secrets. Default
-	// crypto/rand.
+	// Rand is the source of session ids, session secrets and CSRF tokens.
+	// Default crypto/rand.
 	Rand io.Reader
 	// Logger receives operator diagnostics. Tokens are never logged.
 	// Default slog.Default().
 	Logger *slog.Logger
 
-	// DashboardURL is the public URL at which the host mounts the operator
-	// dashboard (Portal.Dashboard), such as
-	// "https://app.example.com/dashboard". Its path prefixes the dashboard's
-	// links and form actions, and its origin is the only origin allowed to
-	// post the dashboard's forms. Same rules as BaseURL. Default: BaseURL's
-	// origin followed by "/dashboard".
-	DashboardURL string
-
-	// Operator names the staff member behind a dashboard request, as the
-	// host's staff-authentication middleware knows them (an email, a user
-	// id). It is recorded as "operator:<name>" in the Actor of every event
-	// the dashboard's changes write. Default nil: the actor is "operator".
-	Operator func(*http.Request) string
-
-	// Domains verifies organizations' email domains for the dashboard and
-	// the management API. Default nil: domains are listed, and adding,
-	// verifying, checking or removing one fails with ErrNotConfigured.
-	Domains *domains.Service
-
-	// Connections activates and deactivates SSO connections (ssokit's
-	// lifecycle rules) for the dashboard and the management API. Set it
-	// only to wrap or replace the SSO kit's rules. Default: SSO when SSO is
-	// set (*ssokit.SSO is a ConnectionLifecycle); with neither, connections
-	// are listed, and enabling or disabling one fails with
-	// ErrNotConfigured.
-	Connections ConnectionLifecycle
-
-	// Directories activates and deactivates SCIM directories (scimkit's
-	// lifecycle rules) for the dashboard, the management API and the
-	// portal's directory pages, recording the session or operator as the
-	// actor. Set it only to wrap or replace the SCIM kit's rules. Default:
-	// SCIM when SCIM is set (*scimkit.Server is a DirectoryLifecycle); with
-	// neither, directories are listed, and enabling or disabling one fails
-	// with ErrNotConfigured.
-	Directories DirectoryLifecycle
-
 	// SCIM is the SCIM server whose directories the portal's directory-sync
 	// section sets up: creating a directory, its endpoint URL, bearer
-	// tokens (shown once, rotated, revoked) and activation. Default nil:
-	// the section only lists the organization's directories and their
-	// users and groups.
+	// tokens (shown once, rotated, revoked). Default nil: the section only
+	// lists the organization's directories and their users and groups.
 	SCIM *scimkit.Server
 
 	// SSO is the SSO kit whose connections the portal's single sign-on
 	// section sets up: provider guides with this server's ACS, entity id and
-	// redirect URLs, the IdP settings, attribute mapping, "Test connection"
-	// and activation. Default nil: the section only lists the
-	// organization's connections.
+	// redirect URLs, the IdP settings, attribute mapping and "Test
+	// connection". Default nil: the section only lists the organization's
+	// connections.
 	SSO *ssokit.SSO
 
 	// DevSimulatedSync adds a "run a simulated sync" button to a directory's
@@ -154,32 +106,11 @@ type Config struct {
 	HTTPClient *http.Client
 }
 
-// The SSO and SCIM kits are the lifecycles Config defaults to.
-var (
-	_ ConnectionLifecycle = (*ssokit.SSO)(nil)
-	_ DirectoryLifecycle  = (*scimkit.Server)(nil)
-)
-
-// Branding is the default look of the portal. The Store's branding
-// (store.GetBranding for the organization, then for scope "") takes
-// precedence field by field.
-type Branding struct {
-	// ProductName is shown in the header and the page title when there is no
-	// logo, and is the logo's alternative text. Default "Admin portal".
-	ProductName string
-	// AccentColor is "#RRGGBB". Default DefaultAccentColor.
-	AccentColor string
-	// Logo is shown in the header. Default none.
-	Logo *store.Asset
-	// Favicon is the tab icon. Default none.
-	Favicon *store.Asset
-}
-
-// Portal is the admin portal: an http.Handler to mount under Config.BaseURL's
-// path, and the methods that issue and revoke links.
+// Portal is the IT-admin portal: an http.Handler to mount under
+// Config.BaseURL's path.
 type Portal struct {
 	cfg       Config
-	st        store.Store
+	st        Store
 	now       func() time.Time
 	rand      io.Reader
 	log       *slog.Logger
@@ -190,12 +121,8 @@ type Portal struct {
 	crossSite bool // some frame ancestor is cross-site to BaseURL
 	ancestors []string
 	csp       string
-	brand     Branding
 	mux       *http.ServeMux
-
-	dash  *dashboard // the operator dashboard, built by New
-	mgmt  *mgmtAPI   // the management API, built by New
-	admin *Admin
+	admin     *admin.Admin
 }
 
 // New validates cfg and returns a Portal.
@@ -203,12 +130,22 @@ func New(cfg Config) (*Portal, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("portal: Config.Store is required")
 	}
-	base, err := web.ParseBaseURL("portal", "BaseURL", cfg.BaseURL)
+	if cfg.Admin == nil {
+		return nil, errors.New("portal: Config.Admin is required")
+	}
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = cfg.Admin.PortalURL()
+	}
+	base, err := netutil.ParseBaseURL("portal", "BaseURL", cfg.BaseURL)
 	if err != nil {
 		return nil, err
 	}
+	if base.String() != cfg.Admin.PortalURL() {
+		return nil, fmt.Errorf("portal: Config.BaseURL %q must be the Admin's PortalURL %q, where its links point", cfg.BaseURL, cfg.Admin.PortalURL())
+	}
 	p := &Portal{
 		cfg:    cfg,
+		admin:  cfg.Admin,
 		st:     cfg.Store,
 		now:    cfg.Now,
 		rand:   cfg.Rand,
@@ -227,19 +164,11 @@ func New(cfg Config) (*Portal, error) {
 	if p.log == nil {
 		p.log = slog.Default()
 	}
-	if p.cfg.Connections == nil && p.cfg.SSO != nil {
-		p.cfg.Connections = p.cfg.SSO
-	}
-	if p.cfg.Directories == nil && p.cfg.SCIM != nil {
-		p.cfg.Directories = p.cfg.SCIM
-	}
 	durations := []struct {
 		name string
 		v    *time.Duration
 		def  time.Duration
 	}{
-		{"ShareableLinkTTL", &p.cfg.ShareableLinkTTL, DefaultShareableLinkTTL},
-		{"EmbeddedLinkTTL", &p.cfg.EmbeddedLinkTTL, DefaultEmbeddedLinkTTL},
 		{"EmbeddedSessionTTL", &p.cfg.EmbeddedSessionTTL, DefaultEmbeddedSessionTTL},
 		{"ShareableSessionTTL", &p.cfg.ShareableSessionTTL, DefaultShareableSessionTTL},
 		{"SessionWarning", &p.cfg.SessionWarning, DefaultSessionWarning},
@@ -267,17 +196,8 @@ func New(cfg Config) (*Portal, error) {
 			p.crossSite = true
 		}
 	}
-	p.brand, err = defaultBranding(cfg.Branding)
-	if err != nil {
-		return nil, err
-	}
 	p.csp = web.ContentSecurityPolicy(p.origin, p.mount, p.ancestors)
 	p.routes()
-	p.admin = &Admin{p: p}
-	if p.dash, err = newDashboard(p, cfg.DashboardURL); err != nil {
-		return nil, err
-	}
-	p.mgmt = newMgmtAPI(p)
 	return p, nil
 }
 

@@ -15,6 +15,8 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/onboardkit/onboardkit/internal/testkit"
+	"github.com/onboardkit/onboardkit/admin"
 	"github.com/onboardkit/onboardkit/internal/secret"
 	"github.com/onboardkit/onboardkit/internal/web"
 	"github.com/onboardkit/onboardkit/store"
@@ -28,35 +30,44 @@ func TestNewValidatesConfig(t *testing.T) {
 		name    string
 		cfg     Config
 		wantErr string
+		admin   func(*admin.Config) // changes the admin service's Config
 	}{
-		{"ok", Config{Store: st, BaseURL: testBaseURL}, ""},
-		{"ok at root", Config{Store: st, BaseURL: "https://portal.example.com"}, ""},
-		{"ok localhost http", Config{Store: st, BaseURL: "http://localhost:8080/portal"}, ""},
-		{"ok ancestors", Config{Store: st, BaseURL: testBaseURL, FrameAncestors: []string{"https://app.example.com", "https://other.example:8443", "http://127.0.0.1:3000"}}, ""},
-		{"no store", Config{BaseURL: testBaseURL}, "Store is required"},
-		{"no base", Config{Store: st}, "BaseURL is required"},
-		{"relative base", Config{Store: st, BaseURL: "/portal"}, "absolute URL"},
-		{"http base", Config{Store: st, BaseURL: "http://app.example.com/portal"}, "must be https"},
-		{"ftp base", Config{Store: st, BaseURL: "ftp://app.example.com/portal"}, "must be https"},
-		{"base with query", Config{Store: st, BaseURL: "https://app.example.com/portal?x=1"}, "without user info, query"},
-		{"wildcard ancestor", Config{Store: st, BaseURL: testBaseURL, FrameAncestors: []string{"*"}}, "without wildcards"},
-		{"wildcard subdomain", Config{Store: st, BaseURL: testBaseURL, FrameAncestors: []string{"https://*.example.com"}}, "without wildcards"},
-		{"ancestor path", Config{Store: st, BaseURL: testBaseURL, FrameAncestors: []string{"https://app.example.com/settings"}}, "without path"},
-		{"ancestor http", Config{Store: st, BaseURL: testBaseURL, FrameAncestors: []string{"http://app.example.com"}}, "must be https"},
-		{"ancestor scheme only", Config{Store: st, BaseURL: testBaseURL, FrameAncestors: []string{"https:"}}, "is not an origin"},
-		{"ancestor list in one", Config{Store: st, BaseURL: testBaseURL, FrameAncestors: []string{"https://a.example https://b.example"}}, "without wildcards"},
-		{"ancestor injection", Config{Store: st, BaseURL: testBaseURL, FrameAncestors: []string{"https://a.example;script-src"}}, "without wildcards"},
-		{"ancestor bad port", Config{Store: st, BaseURL: testBaseURL, FrameAncestors: []string{"https://a.example:99999"}}, "invalid port"},
-		{"ancestor data", Config{Store: st, BaseURL: testBaseURL, FrameAncestors: []string{"data:text/html"}}, "not an origin"},
-		{"negative ttl", Config{Store: st, BaseURL: testBaseURL, EmbeddedLinkTTL: -time.Second}, "must not be negative"},
-		{"warning too long", Config{Store: st, BaseURL: testBaseURL, SessionWarning: 7 * time.Hour}, "SessionWarning"},
-		{"bad accent", Config{Store: st, BaseURL: testBaseURL, Branding: Branding{AccentColor: "red;}body{"}}, "AccentColor"},
-		{"bad logo type", Config{Store: st, BaseURL: testBaseURL, Branding: Branding{Logo: &store.Asset{ContentType: "text/html", Data: []byte("<script>")}}}, "Logo"},
+		{"ok", Config{Store: st, BaseURL: testBaseURL}, "", nil},
+		{"ok at root", Config{Store: st, BaseURL: "https://portal.example.com"}, "", nil},
+		{"ok localhost http", Config{Store: st, BaseURL: "http://localhost:8080/portal"}, "", nil},
+		{"ok ancestors", Config{Store: st, BaseURL: testBaseURL, FrameAncestors: []string{"https://app.example.com", "https://other.example:8443", "http://127.0.0.1:3000"}}, "", nil},
+		{"no store", Config{BaseURL: testBaseURL}, "Store is required", nil},
+		{"no base", Config{Store: st}, "PortalURL is required", nil},
+		{"relative base", Config{Store: st, BaseURL: "/portal"}, "absolute URL", nil},
+		{"http base", Config{Store: st, BaseURL: "http://app.example.com/portal"}, "must be https", nil},
+		{"ftp base", Config{Store: st, BaseURL: "ftp://app.example.com/portal"}, "must be https", nil},
+		{"base with query", Config{Store: st, BaseURL: "https://app.example.com/portal?x=1"}, "without user info, query", nil},
+		{"wildcard ancestor", Config{Store: st, BaseURL: testBaseURL, FrameAncestors: []string{"*"}}, "without wildcards", nil},
+		{"wildcard subdomain", Config{Store: st, BaseURL: testBaseURL, FrameAncestors: []string{"https://*.example.com"}}, "without wildcards", nil},
+		{"ancestor path", Config{Store: st, BaseURL: testBaseURL, FrameAncestors: []string{"https://app.example.com/settings"}}, "without path", nil},
+		{"ancestor http", Config{Store: st, BaseURL: testBaseURL, FrameAncestors: []string{"http://app.example.com"}}, "must be https", nil},
+		{"ancestor scheme only", Config{Store: st, BaseURL: testBaseURL, FrameAncestors: []string{"https:"}}, "is not an origin", nil},
+		{"ancestor list in one", Config{Store: st, BaseURL: testBaseURL, FrameAncestors: []string{"https://a.example https://b.example"}}, "without wildcards", nil},
+		{"ancestor injection", Config{Store: st, BaseURL: testBaseURL, FrameAncestors: []string{"https://a.example;script-src"}}, "without wildcards", nil},
+		{"ancestor bad port", Config{Store: st, BaseURL: testBaseURL, FrameAncestors: []string{"https://a.example:99999"}}, "invalid port", nil},
+		{"ancestor data", Config{Store: st, BaseURL: testBaseURL, FrameAncestors: []string{"data:text/html"}}, "not an origin", nil},
+		{"negative ttl", Config{Store: st, BaseURL: testBaseURL}, "must not be negative", func(c *admin.Config) { c.EmbeddedLinkTTL = -time.Second }},
+		{"negative session ttl", Config{Store: st, BaseURL: testBaseURL, EmbeddedSessionTTL: -time.Second}, "must not be negative", nil},
+		{"base is not the admin's", Config{Store: st, BaseURL: testBaseURL}, "must be the Admin's PortalURL", func(c *admin.Config) { c.PortalURL = "https://other.example.com/portal" }},
+		{"warning too long", Config{Store: st, BaseURL: testBaseURL, SessionWarning: 7 * time.Hour}, "SessionWarning", nil},
+		{"bad accent", Config{Store: st, BaseURL: testBaseURL}, "AccentColor", func(c *admin.Config) { c.Branding = admin.Branding{AccentColor: "red;}body{"} }},
+		{"bad logo type", Config{Store: st, BaseURL: testBaseURL}, "Logo", func(c *admin.Config) {
+			c.Branding = admin.Branding{Logo: &store.Asset{ContentType: "text/html", Data: []byte("<script>")}}
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := New(tt.cfg)
+			var mods []func(*admin.Config)
+			if tt.admin != nil {
+				mods = append(mods, tt.admin)
+			}
+			_, err := newPortal(tt.cfg, mods...)
 			if tt.wantErr == "" {
 				if err != nil {
 					t.Fatalf("New: %v", err)
@@ -77,26 +88,27 @@ func TestGenerateLink(t *testing.T) {
 
 	tests := []struct {
 		name     string
-		opts     LinkOptions
+		opts     admin.LinkOptions
+		by       string // the actor passed to GenerateLink
 		kind     store.LinkKind
 		ttl      time.Duration
 		features store.Features
 		actor    string
 	}{
-		{"shareable defaults", LinkOptions{}, store.LinkShareable, 7 * 24 * time.Hour,
+		{"shareable defaults", admin.LinkOptions{}, "", store.LinkShareable, 7 * 24 * time.Hour,
 			store.Features{store.FeatureDirSync, store.FeatureDomains, store.FeatureSSO}, "system"},
-		{"embedded", LinkOptions{Embedded: true, CreatedBy: "operator:jane"}, store.LinkEmbedded, time.Minute,
+		{"embedded", admin.LinkOptions{Embedded: true}, "operator:jane", store.LinkEmbedded, time.Minute,
 			store.Features{store.FeatureDirSync, store.FeatureDomains, store.FeatureSSO}, "operator:jane"},
-		{"features normalised", LinkOptions{Features: []store.Feature{store.FeatureSSO, store.FeatureDirSync, store.FeatureSSO}},
+		{"features normalised", admin.LinkOptions{Features: []store.Feature{store.FeatureSSO, store.FeatureDirSync, store.FeatureSSO}}, "",
 			store.LinkShareable, 7 * 24 * time.Hour, store.Features{store.FeatureDirSync, store.FeatureSSO}, "system"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			l, tok := h.link(tt.opts)
+			l, tok := h.linkFor(h.org.ID, tt.opts, tt.by)
 			if !strings.HasPrefix(l.URL, testBaseURL+"/l/") {
 				t.Errorf("URL = %q, want it under %s/l/", l.URL, testBaseURL)
 			}
-			if !secret.Valid(tok, linkTokenPrefix) {
+			if !secret.Valid(tok, admin.LinkTokenPrefix) {
 				t.Errorf("token %q is not a 256-bit secret", tok)
 			}
 			if want := h.clock.Now().Add(tt.ttl); !l.ExpiresAt.Equal(want) {
@@ -112,7 +124,7 @@ func TestGenerateLink(t *testing.T) {
 			if strings.Join(featureStrings(sl.Features), ",") != strings.Join(featureStrings(tt.features), ",") {
 				t.Errorf("features = %v, want %v", sl.Features, tt.features)
 			}
-			evs, err := h.st.ListEvents(ctx, store.EventQuery{Types: []string{EventLinkCreated}})
+			evs, err := h.st.ListEvents(ctx, store.EventQuery{Types: []string{admin.EventLinkCreated}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -126,13 +138,13 @@ func TestGenerateLink(t *testing.T) {
 				}
 			}
 			if !found {
-				t.Errorf("no %s event for %s", EventLinkCreated, l.ID)
+				t.Errorf("no %s event for %s", admin.EventLinkCreated, l.ID)
 			}
 		})
 	}
 
 	t.Run("json shape", func(t *testing.T) {
-		l, _ := h.link(LinkOptions{Embedded: true})
+		l, _ := h.link(admin.LinkOptions{Embedded: true})
 		b, err := json.Marshal(l)
 		if err != nil {
 			t.Fatal(err)
@@ -149,22 +161,22 @@ func TestGenerateLink(t *testing.T) {
 	errTests := []struct {
 		name  string
 		org   string
-		opts  LinkOptions
+		opts  admin.LinkOptions
 		want  error
 		wrote bool
 	}{
-		{"empty org", "", LinkOptions{}, ErrInvalidOptions, false},
-		{"unknown feature", h.org.ID, LinkOptions{Features: []store.Feature{"billing"}}, ErrInvalidOptions, false},
-		{"unknown org", "org_nope", LinkOptions{}, store.ErrNotFound, false},
+		{"empty org", "", admin.LinkOptions{}, admin.ErrInvalidInput, false},
+		{"unknown feature", h.org.ID, admin.LinkOptions{Features: []store.Feature{"billing"}}, admin.ErrInvalidInput, false},
+		{"unknown org", "org_nope", admin.LinkOptions{}, store.ErrNotFound, false},
 	}
 	for _, tt := range errTests {
 		t.Run(tt.name, func(t *testing.T) {
-			before := h.countEvents(EventLinkCreated)
-			_, err := h.p.GenerateLink(ctx, tt.org, tt.opts)
+			before := h.countEvents(admin.EventLinkCreated)
+			_, err := h.admin.GenerateLink(ctx, tt.org, tt.opts, "")
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
 			}
-			if h.countEvents(EventLinkCreated) != before {
+			if h.countEvents(admin.EventLinkCreated) != before {
 				t.Error("an event was written for a refused link")
 			}
 		})
@@ -183,19 +195,19 @@ func TestRevokeAndListLinks(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
 	ctx := context.Background()
-	l1, _ := h.link(LinkOptions{})
+	l1, _ := h.link(admin.LinkOptions{})
 	h.clock.Add(time.Second)
-	l2, tok2 := h.link(LinkOptions{})
-	if err := h.p.RevokeLink(ctx, l2.ID, "operator:jane"); err != nil {
+	l2, tok2 := h.link(admin.LinkOptions{})
+	if _, err := h.admin.RevokeLink(ctx, l2.ID, "operator:jane"); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.p.RevokeLink(ctx, l2.ID, "operator:jane"); err != nil {
+	if _, err := h.admin.RevokeLink(ctx, l2.ID, "operator:jane"); err != nil {
 		t.Fatalf("second revoke: %v", err)
 	}
-	if err := h.p.RevokeLink(ctx, "plink_nope", ""); !errors.Is(err, store.ErrNotFound) {
+	if _, err := h.admin.RevokeLink(ctx, "plink_nope", ""); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("revoking unknown link: %v", err)
 	}
-	links, err := h.p.ListLinks(ctx, h.org.ID)
+	links, err := h.admin.ListLinks(ctx, h.org.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +222,7 @@ func TestRevokeAndListLinks(t *testing.T) {
 	if links[0].RevokedAt.IsZero() {
 		t.Error("revoked link is not marked revoked")
 	}
-	if n := h.countEvents(EventLinkRevoked); n != 1 {
+	if n := h.countEvents(admin.EventLinkRevoked); n != 1 {
 		t.Errorf("%d revoke events, want 1", n)
 	}
 	w, c := h.redeem(tok2)
@@ -228,7 +240,7 @@ func TestLandingGetNeverConsumes(t *testing.T) {
 	t.Parallel()
 	for _, embedded := range []bool{false, true} {
 		h := newHarness(t, nil)
-		l, tok := h.link(LinkOptions{Embedded: embedded})
+		l, tok := h.link(admin.LinkOptions{Embedded: embedded})
 		for i := 0; i < 5; i++ {
 			for _, target := range []string{"/portal/l/" + tok, "/portal/l?token=" + url.QueryEscape(tok)} {
 				for _, method := range []string{http.MethodGet, http.MethodHead} {
@@ -282,7 +294,7 @@ func newRequest(method, target string) *http.Request {
 func TestRedeemRedirectsToCleanURL(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
-	_, tok := h.link(LinkOptions{})
+	_, tok := h.link(admin.LinkOptions{})
 	w, c := h.redeem(tok)
 	if w.Code != http.StatusSeeOther {
 		t.Fatalf("status %d, want 303", w.Code)
@@ -314,7 +326,7 @@ func TestRedeemRedirectsToCleanURL(t *testing.T) {
 func TestParallelRedemptionOfEmbeddedLink(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
-	_, tok := h.link(LinkOptions{Embedded: true})
+	_, tok := h.link(admin.LinkOptions{Embedded: true})
 	const n = 50
 	var (
 		wg      sync.WaitGroup
@@ -374,7 +386,7 @@ func TestLinkLifetimes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, nil)
-			l, tok := h.link(LinkOptions{Embedded: tt.embedded})
+			l, tok := h.link(admin.LinkOptions{Embedded: tt.embedded})
 			var first *http.Cookie
 			if tt.useFirst {
 				_, first = h.redeem(tok)
@@ -383,7 +395,7 @@ func TestLinkLifetimes(t *testing.T) {
 				}
 			}
 			if tt.revoke {
-				if err := h.p.RevokeLink(context.Background(), l.ID, "operator:test"); err != nil {
+				if _, err := h.admin.RevokeLink(context.Background(), l.ID, "operator:test"); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -446,7 +458,7 @@ func TestSessionLifetime(t *testing.T) {
 	tests := []struct {
 		name     string
 		embedded bool
-		cfg      func(*Config)
+		cfg      func(*Config, *admin.Config)
 		after    time.Duration
 		live     bool
 	}{
@@ -454,13 +466,13 @@ func TestSessionLifetime(t *testing.T) {
 		{"embedded at 6 h + 1 s", true, nil, 6*time.Hour + time.Second, false},
 		{"shareable before 6 h", false, nil, 6*time.Hour - time.Second, true},
 		{"shareable at 6 h + 1 s", false, nil, 6*time.Hour + time.Second, false},
-		{"shareable configured 12 h", false, func(c *Config) { c.ShareableSessionTTL = 12 * time.Hour }, 11 * time.Hour, true},
+		{"shareable configured 12 h", false, func(c *Config, ac *admin.Config) { c.ShareableSessionTTL = 12 * time.Hour }, 11 * time.Hour, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, tt.cfg)
-			c := h.signIn(LinkOptions{Embedded: tt.embedded})
+			c := h.signIn(admin.LinkOptions{Embedded: tt.embedded})
 			h.clock.Add(tt.after)
 			w := h.get("/portal/", c)
 			if tt.live {
@@ -500,7 +512,7 @@ func TestSessionLifetime(t *testing.T) {
 func TestSessionFixation(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
-	_, tok := h.link(LinkOptions{})
+	_, tok := h.link(admin.LinkOptions{})
 
 	planted := &http.Cookie{Name: "__Secure-onboardkit_portal", Value: "oks_" + strings.Repeat("A", 43)}
 	_, c1 := h.redeem(tok, planted)
@@ -525,10 +537,10 @@ func TestSessionFixation(t *testing.T) {
 func TestCSRF(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
-	c := h.signIn(LinkOptions{})
+	c := h.signIn(admin.LinkOptions{})
 	token := csrfOf(t, h.get("/portal/", c))
 	// A real CSRF token of another live session, of the same organization.
-	otherToken := csrfOf(t, h.get("/portal/", h.signIn(LinkOptions{})))
+	otherToken := csrfOf(t, h.get("/portal/", h.signIn(admin.LinkOptions{})))
 	if otherToken == token {
 		t.Fatal("two sessions share a CSRF token")
 	}
@@ -578,7 +590,7 @@ func TestCSRF(t *testing.T) {
 	}
 
 	t.Run("pre-session form from another origin", func(t *testing.T) {
-		l, tok := h.link(LinkOptions{Embedded: true})
+		l, tok := h.link(admin.LinkOptions{Embedded: true})
 		r := httptestRequest(http.MethodPost, "https://app.example.com/portal/l")
 		r.Body = ioNopCloser(url.Values{"token": {tok}}.Encode())
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -609,7 +621,7 @@ func TestCSRF(t *testing.T) {
 	}
 	for _, tt := range originTests {
 		t.Run("redeem: "+tt.name, func(t *testing.T) {
-			l, tok := h.link(LinkOptions{Embedded: true})
+			l, tok := h.link(admin.LinkOptions{Embedded: true})
 			r := httptestRequest(http.MethodPost, "https://app.example.com/portal/l")
 			r.Body = ioNopCloser(url.Values{"token": {tok}}.Encode())
 			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -628,7 +640,7 @@ func TestCSRF(t *testing.T) {
 	}
 
 	t.Run("session post with null origin and the token", func(t *testing.T) {
-		c := h.signIn(LinkOptions{})
+		c := h.signIn(admin.LinkOptions{})
 		tok := csrfOf(t, h.get("/portal/", c))
 		r := httptestRequest(http.MethodPost, "https://app.example.com/portal/logout")
 		r.Body = ioNopCloser(url.Values{web.CSRFField: {tok}}.Encode())
@@ -641,7 +653,7 @@ func TestCSRF(t *testing.T) {
 	})
 
 	t.Run("token in query string is ignored", func(t *testing.T) {
-		l, tok := h.link(LinkOptions{Embedded: true})
+		l, tok := h.link(admin.LinkOptions{Embedded: true})
 		w := h.post("/portal/l?token="+url.QueryEscape(tok), url.Values{})
 		if w.Code != http.StatusNotFound || !h.storedLink(l.ID).UsedAt.IsZero() {
 			t.Fatalf("status %d; a token in the URL of a POST must not be consumed", w.Code)
@@ -669,7 +681,7 @@ func TestCSRF(t *testing.T) {
 func TestFeatureGating(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
-	c := h.signIn(LinkOptions{Features: []store.Feature{store.FeatureDirSync}})
+	c := h.signIn(admin.LinkOptions{Features: []store.Feature{store.FeatureDirSync}})
 	tests := []struct {
 		path   string
 		status int
@@ -724,7 +736,7 @@ func TestOrganizationIsolation(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	c := h.signIn(LinkOptions{})
+	c := h.signIn(admin.LinkOptions{})
 	for _, p := range []string{"/portal/", "/portal/sso", "/portal/sso?org=org_other", "/portal/?organization_id=org_other"} {
 		w := h.get(p, c)
 		body := w.Body.String()
@@ -737,12 +749,12 @@ func TestOrganizationIsolation(t *testing.T) {
 func TestRevokingLinkEndsItsSessions(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
-	l, tok := h.link(LinkOptions{})
+	l, tok := h.link(admin.LinkOptions{})
 	_, c := h.redeem(tok)
 	if w := h.get("/portal/", c); w.Code != http.StatusOK {
 		t.Fatalf("status %d", w.Code)
 	}
-	if err := h.p.RevokeLink(context.Background(), l.ID, "operator:test"); err != nil {
+	if _, err := h.admin.RevokeLink(context.Background(), l.ID, "operator:test"); err != nil {
 		t.Fatal(err)
 	}
 	// Revocation deletes the link's sessions in the same write, so the
@@ -769,10 +781,10 @@ func TestSecurityHeaders(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t, func(c *Config) { c.FrameAncestors = tt.ancestors })
-			_, tok := h.link(LinkOptions{})
-			_, expired := h.link(LinkOptions{Embedded: true})
-			c := h.signIn(LinkOptions{})
+			h := newHarness(t, func(c *Config, ac *admin.Config) { c.FrameAncestors = tt.ancestors })
+			_, tok := h.link(admin.LinkOptions{})
+			_, expired := h.link(admin.LinkOptions{Embedded: true})
+			c := h.signIn(admin.LinkOptions{})
 			responses := map[string]*responseRecorder{
 				"landing":   h.get("/portal/l/" + tok),
 				"redirect":  h.post("/portal/l", url.Values{"token": {tok}}),
@@ -847,8 +859,8 @@ func TestEmbeddedCookieMode(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t, func(c *Config) { c.FrameAncestors = tt.ancestors })
-			c := h.signIn(LinkOptions{Embedded: tt.embedded})
+			h := newHarness(t, func(c *Config, ac *admin.Config) { c.FrameAncestors = tt.ancestors })
+			c := h.signIn(admin.LinkOptions{Embedded: tt.embedded})
 			if c.Partitioned != tt.partitioned {
 				t.Fatalf("Partitioned = %v, want %v", c.Partitioned, tt.partitioned)
 			}
@@ -901,12 +913,12 @@ func TestUnknownAndMalformedLinks(t *testing.T) {
 func TestTokensNeverLogged(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
-	l, tok := h.link(LinkOptions{Embedded: true})
+	l, tok := h.link(admin.LinkOptions{Embedded: true})
 	h.get("/portal/l/" + tok)
 	_, c := h.redeem(tok)
 	h.redeem(tok) // used
-	l2, tok2 := h.link(LinkOptions{})
-	if err := h.p.RevokeLink(context.Background(), l2.ID, "operator:x"); err != nil {
+	l2, tok2 := h.link(admin.LinkOptions{})
+	if _, err := h.admin.RevokeLink(context.Background(), l2.ID, "operator:x"); err != nil {
 		t.Fatal(err)
 	}
 	h.get("/portal/l/" + tok2)
@@ -919,7 +931,7 @@ func TestTokensNeverLogged(t *testing.T) {
 	if !strings.Contains(logs, l.ID) {
 		t.Fatalf("log does not mention the link id; is logging wired? %s", logs)
 	}
-	for _, s := range []string{tok, tok2, c.Value, tok[len(linkTokenPrefix):], c.Value[len(sessionTokenPrefix):]} {
+	for _, s := range []string{tok, tok2, c.Value, tok[len(admin.LinkTokenPrefix):], c.Value[len(sessionTokenPrefix):]} {
 		if strings.Contains(logs, s) {
 			t.Fatalf("a secret reached the log: %s", logs)
 		}
@@ -947,9 +959,9 @@ func TestTokensNeverLoggedOnFailure(t *testing.T) {
 	t.Parallel()
 	for _, panics := range []bool{false, true} {
 		h := newHarness(t, nil)
-		_, tok := h.link(LinkOptions{})
-		logs := &syncBuffer{}
-		p, err := New(Config{
+		_, tok := h.link(admin.LinkOptions{})
+		logs := &testkit.LogBuffer{}
+		p, err := newPortal(Config{
 			Store:   failingStore{Store: h.st, panics: panics},
 			BaseURL: testBaseURL,
 			Now:     h.clock.Now,
@@ -976,7 +988,7 @@ func TestTokensNeverLoggedOnFailure(t *testing.T) {
 		if !strings.Contains(got, "level=ERROR") || !strings.Contains(got, "/l/{token}") {
 			t.Fatalf("panics=%v: the failure was not logged with its route: %s", panics, got)
 		}
-		for _, s := range []string{tok, tok[len(linkTokenPrefix):]} {
+		for _, s := range []string{tok, tok[len(admin.LinkTokenPrefix):]} {
 			if strings.Contains(got, s) {
 				t.Fatalf("panics=%v: a link token reached the log: %s", panics, got)
 			}
@@ -1025,15 +1037,15 @@ func TestForcedSignInRefused(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
 	other := h.createOrg("org_evil", "Evil Inc")
-	mine := h.signIn(LinkOptions{})
+	mine := h.signIn(admin.LinkOptions{})
 
-	_, sameTok := h.link(LinkOptions{Embedded: true})
+	_, sameTok := h.link(admin.LinkOptions{Embedded: true})
 	doc := parse(t, h.get("/portal/l/"+sameTok, mine))
 	if _, auto := testID(doc, "continue-form").Attr("data-autocontinue"); !auto || testID(doc, "landing-replaces").Length() != 0 {
 		t.Errorf("a link of the session's own organization should continue by itself")
 	}
 
-	_, evilTok := h.linkFor(other.ID, LinkOptions{Embedded: true})
+	_, evilTok := h.linkFor(other.ID, admin.LinkOptions{Embedded: true}, "")
 	doc = parse(t, h.get("/portal/l/"+evilTok, mine))
 	if _, auto := testID(doc, "continue-form").Attr("data-autocontinue"); auto {
 		t.Error("a link of another organization auto-continues over a live session")
@@ -1047,7 +1059,7 @@ func TestForcedSignInRefused(t *testing.T) {
 
 	// A planted second cookie holding a live session of the other
 	// organization: neither session is used.
-	_, evilShare := h.linkFor(other.ID, LinkOptions{})
+	_, evilShare := h.linkFor(other.ID, admin.LinkOptions{}, "")
 	_, planted := h.redeem(evilShare)
 	w := h.get("/portal/", mine, planted)
 	if w.Code != http.StatusUnauthorized || testID(parse(t, w), "problem-no-session").Length() != 1 {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/a-h/templ"
 
+	"github.com/onboardkit/onboardkit/admin"
 	"github.com/onboardkit/onboardkit/internal/web"
 	"github.com/onboardkit/onboardkit/store"
 )
@@ -48,11 +49,16 @@ type section struct {
 
 // sections lists the portal's sections, in navigation order.
 func sections() []section {
-	return []section{
-		{store.FeatureSSO, "Single sign-on", "/sso", "nav-sso"},
-		{store.FeatureDirSync, "Directory sync", "/directory-sync", "nav-dir-sync"},
-		{store.FeatureDomains, "Domains", "/domains", "nav-domains"},
+	paths := map[store.Feature][2]string{
+		store.FeatureSSO:     {"/sso", "nav-sso"},
+		store.FeatureDirSync: {"/directory-sync", "nav-dir-sync"},
+		store.FeatureDomains: {"/domains", "nav-domains"},
 	}
+	var out []section
+	for _, f := range web.Features() {
+		out = append(out, section{f.Feature, f.Label, paths[f.Feature][0], paths[f.Feature][1]})
+	}
+	return out
 }
 
 // sectionsFor returns the sections whose feature is in fs.
@@ -67,7 +73,7 @@ func (p *Portal) sectionsFor(fs store.Features) []section {
 }
 
 // baseView is the view of a page without a session.
-func (p *Portal) baseView(_ *http.Request, b Branding, title string) *view {
+func (p *Portal) baseView(_ *http.Request, b admin.Branding, title string) *view {
 	v := &view{
 		Head: web.Head{
 			Title:       title,
@@ -134,7 +140,7 @@ func (p *Portal) renderProblem(w http.ResponseWriter, r *http.Request, status in
 	b, err := p.branding(r.Context(), "")
 	if err != nil {
 		p.log.ErrorContext(r.Context(), "portal: loading branding", "error", err)
-		b = p.brand
+		b = p.admin.DefaultBranding()
 	}
 	v := p.baseView(r, b, "")
 	p.renderProblemView(w, r, status, pk, v)

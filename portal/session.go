@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/onboardkit/onboardkit/admin"
 	"github.com/onboardkit/onboardkit/internal/secret"
 	"github.com/onboardkit/onboardkit/internal/web"
 	"github.com/onboardkit/onboardkit/store"
@@ -21,7 +22,7 @@ const csrfHeader = "X-CSRF-Token"
 type session struct {
 	s     *store.PortalSession
 	org   *store.Organization
-	brand Branding
+	brand admin.Branding
 }
 
 type sessionKey struct{}

@@ -12,13 +12,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/onboardkit/onboardkit/admin"
 	"github.com/onboardkit/onboardkit/internal/secret"
+	"github.com/onboardkit/onboardkit/internal/web"
 	"github.com/onboardkit/onboardkit/ssokit"
 	"github.com/onboardkit/onboardkit/store"
 )
-
-// An *ssokit.SSO can be the dashboard's Config.Connections.
-var _ ConnectionLifecycle = (*ssokit.SSO)(nil)
 
 // testTicketTTL is how long the link that opens a test login in a popup
 // stays usable.
@@ -115,7 +114,7 @@ type ssoOption struct{ Value, Label string }
 func ssoProviderOptions() []ssoOption {
 	var out []ssoOption
 	for _, pr := range ssokit.Providers() {
-		label := providerLabel(pr)
+		label := web.ProviderLabel(pr)
 		if pr == "generic" {
 			label = "Other SAML or OpenID Connect provider"
 		}
@@ -239,9 +238,9 @@ func (p *Portal) renderConn(w http.ResponseWriter, r *http.Request, s *session, 
 
 func (p *Portal) connData(c *store.Connection) ssoConnData {
 	d := ssoConnData{
-		ID: c.ID, Name: c.Name, Provider: c.Provider, ProviderLabel: providerLabel(c.Provider),
-		SAML: c.Protocol == store.ProtocolSAML, State: string(c.State), StateLabel: connectionStateLabel(c.State),
-		TestedAt: formatTime(c.TestedAt), Active: c.State == store.ConnectionActive,
+		ID: c.ID, Name: c.Name, Provider: c.Provider, ProviderLabel: web.ProviderLabel(c.Provider),
+		SAML: c.Protocol == store.ProtocolSAML, State: string(c.State), StateLabel: web.ConnectionStateLabel(c.State),
+		TestedAt: web.FormatTime(c.TestedAt), Active: c.State == store.ConnectionActive,
 		Form: map[string]string{}, Errors: map[string]string{},
 		Guide: ssoGuideFor(c.Provider, c.Protocol),
 	}
@@ -434,9 +433,9 @@ func (p *Portal) ssoActivate(w http.ResponseWriter, r *http.Request, s *session,
 	if p.ssoNotConfigured(w, r, s) {
 		return
 	}
-	updated, err := p.cfg.SSO.Activate(r.Context(), c.ID, ssoActor(s))
+	updated, err := p.setConnection(r.Context(), c.ID, ssoActor(s), true)
 	switch {
-	case errors.Is(err, ssokit.ErrNotTested):
+	case errors.Is(err, ssokit.ErrNotTested), errors.Is(err, admin.ErrNotConfigured):
 		d := p.connData(c)
 		d.Alert = "This connection can't be activated yet: run “Test connection” and sign in successfully first."
 		p.renderConn(w, r, s, http.StatusConflict, d)
@@ -458,7 +457,7 @@ func (p *Portal) ssoDeactivate(w http.ResponseWriter, r *http.Request, s *sessio
 	if p.ssoNotConfigured(w, r, s) {
 		return
 	}
-	updated, err := p.cfg.SSO.Deactivate(r.Context(), c.ID, ssoActor(s))
+	updated, err := p.setConnection(r.Context(), c.ID, ssoActor(s), false)
 	if err != nil {
 		p.serverError(w, r, "deactivating connection", err)
 		return
@@ -470,6 +469,20 @@ func (p *Portal) ssoDeactivate(w http.ResponseWriter, r *http.Request, s *sessio
 		evs = append(evs, UIEvent{Type: UIEventSSODisabled, Data: map[string]string{"connectionId": c.ID}})
 	}
 	p.renderConn(w, r, s, http.StatusOK, d, evs...)
+}
+
+// setConnection activates or deactivates a connection through the admin
+// service and returns it as stored (the service's copy has its secrets
+// removed, and the page shows whether a secret is set).
+func (p *Portal) setConnection(ctx context.Context, id, actor string, on bool) (*store.Connection, error) {
+	change := p.admin.DisableConnection
+	if on {
+		change = p.admin.EnableConnection
+	}
+	if _, err := change(ctx, id, actor); err != nil {
+		return nil, err
+	}
+	return p.st.GetConnection(ctx, id)
 }
 
 func (p *Portal) ssoDelete(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection) {
@@ -528,7 +541,7 @@ func (p *Portal) ssoTestStart(w http.ResponseWriter, r *http.Request, s *session
 	d := ssoTestData{Name: c.Name, OpenURL: p.path("/sso/test/" + tok), StatusURL: base + "/test/status" + q,
 		ResultURL: base + "/test/result" + q, BackURL: base}
 	if d.Name == "" {
-		d.Name = providerLabel(c.Provider)
+		d.Name = web.ProviderLabel(c.Provider)
 	}
 	p.render(w, r, http.StatusOK, ssoTestPage(p.sessionView(r, s, "Test connection", "/sso"), d))
 }
@@ -587,7 +600,7 @@ func (p *Portal) ssoTestOpen(w http.ResponseWriter, r *http.Request) {
 func (p *Portal) renderTestStartProblem(w http.ResponseWriter, r *http.Request, status int, title, msg string) {
 	b, err := p.branding(r.Context(), "")
 	if err != nil {
-		b = p.brand
+		b = p.admin.DefaultBranding()
 	}
 	v := p.baseView(r, b, title)
 	p.render(w, r, status, problemPage(v, problem{Title: title, Message: msg, TestID: "problem-test-start"}))
@@ -666,7 +679,7 @@ func (p *Portal) ssoTestResult(w http.ResponseWriter, r *http.Request, s *sessio
 	d := ssoResultData{Name: c.Name, BackURL: base, RefreshURL: r.URL.RequestURI(),
 		ActivateAction: base + "/activate", TestAction: base + "/test"}
 	if d.Name == "" {
-		d.Name = providerLabel(c.Provider)
+		d.Name = web.ProviderLabel(c.Provider)
 	}
 	if res != nil {
 		d.Done = true
@@ -768,9 +781,9 @@ func ssoFacts(e *ssokit.LoginError) []ssoKV {
 	add("Destination received", e.Destination)
 	add("Certificate received (SHA-256)", strings.Join(e.CertificateThumbprints, ", "))
 	add("Trusted certificates (SHA-256)", strings.Join(e.TrustedThumbprints, ", "))
-	add("Not before", formatTime(e.NotBefore))
-	add("Not on or after", formatTime(e.NotOnOrAfter))
-	add("Checked at", formatTime(e.Now))
+	add("Not before", web.FormatTime(e.NotBefore))
+	add("Not on or after", web.FormatTime(e.NotOnOrAfter))
+	add("Checked at", web.FormatTime(e.Now))
 	if e.Skew > 0 {
 		add("Allowed clock skew", e.Skew.String())
 	}

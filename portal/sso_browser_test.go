@@ -13,6 +13,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/onboardkit/onboardkit/admin"
+	"github.com/onboardkit/onboardkit/internal/testkit"
 	"github.com/onboardkit/onboardkit/ssokit"
 	"github.com/onboardkit/onboardkit/ssokit/idpsim"
 	"github.com/onboardkit/onboardkit/store"
@@ -41,11 +43,11 @@ func newSSOBrowserEnv(t *testing.T) *ssoBrowserEnv {
 		c.AutoLogin = &idpsim.AutoLogin{User: idpsim.User{Email: "ada@megacorp.example", GivenName: "Ada", FamilyName: "Lovelace", Groups: []string{"engineering"}}}
 	})
 	mux := http.NewServeMux()
-	_, port := listen(t, mux)
-	_, hostPort := listen(t, http.HandlerFunc(hostPage))
+	_, port := testkit.Listen(t, mux)
+	_, hostPort := testkit.Listen(t, http.HandlerFunc(hostPage))
 	env.origin = "http://127.0.0.1:" + port
 	env.hostURL = "http://localhost:" + hostPort + "/host"
-	logger := slog.New(slog.NewTextHandler(testWriter{t}, nil))
+	logger := slog.New(slog.NewTextHandler(testkit.TestWriter{T: t}, nil))
 	var err error
 	env.sso, err = ssokit.New(ssokit.Config{
 		Store:   env.st,
@@ -60,13 +62,14 @@ func newSSOBrowserEnv(t *testing.T) *ssoBrowserEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env.p, err = New(Config{
+	env.p, err = newPortal(Config{
 		Store:          env.st,
 		BaseURL:        env.origin + "/portal",
 		FrameAncestors: []string{"http://localhost:" + hostPort},
-		Branding:       Branding{ProductName: "Widgets Cloud", AccentColor: "#0f766e"},
 		Logger:         logger,
 		SSO:            env.sso,
+	}, func(c *admin.Config) {
+		c.Branding = admin.Branding{ProductName: "Widgets Cloud", AccentColor: "#0f766e"}
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -95,27 +98,27 @@ func newSSOBrowserEnv(t *testing.T) *ssoBrowserEnv {
 // inputValue reads an input's value.
 func inputValue(t *testing.T, ctx context.Context, id string) string {
 	t.Helper()
-	return eval[string](t, ctx, fmt.Sprintf(`document.getElementById(%q).value`, id))
+	return testkit.Eval[string](t, ctx, fmt.Sprintf(`document.getElementById(%q).value`, id))
 }
 
 // ssoJourney is the IT admin's journey for one protocol, from the SSO
 // section to an active connection, then an end user's login through it.
 func ssoJourney(t *testing.T, ctx context.Context, env *ssoBrowserEnv, protocol, provider string, fault idpsim.Fault, wantReason string, register func(conn string)) {
 	t.Helper()
-	do(t, ctx, "open the SSO section",
-		chromedp.Click(chromedp.CSS(tid("nav-sso"))),
-		chromedp.WaitVisible(chromedp.CSS(tid("sso-create-form"))),
-		chromedp.SetValue(chromedp.CSS(tid("f-provider")), provider),
-		chromedp.Click(chromedp.CSS(tid("f-protocol-"+protocol))),
-		chromedp.Click(chromedp.CSS(tid("sso-create"))),
-		chromedp.WaitVisible(chromedp.CSS(tid("guide-steps"))),
+	testkit.Do(t, ctx, "open the SSO section",
+		chromedp.Click(chromedp.CSS(testkit.TID("nav-sso"))),
+		chromedp.WaitVisible(chromedp.CSS(testkit.TID("sso-create-form"))),
+		chromedp.SetValue(chromedp.CSS(testkit.TID("f-provider")), provider),
+		chromedp.Click(chromedp.CSS(testkit.TID("f-protocol-"+protocol))),
+		chromedp.Click(chromedp.CSS(testkit.TID("sso-create"))),
+		chromedp.WaitVisible(chromedp.CSS(testkit.TID("guide-steps"))),
 	)
-	loc := eval[string](t, ctx, `location.pathname`)
+	loc := testkit.Eval[string](t, ctx, `location.pathname`)
 	conn := strings.TrimPrefix(loc, "/portal/sso/")
 	if conn == loc || conn == "" {
 		t.Fatalf("not on a connection page: %s", loc)
 	}
-	if got := text(t, ctx, tid("connection-state")); got != "Draft" {
+	if got := testkit.Text(t, ctx, testkit.TID("connection-state")); got != "Draft" {
 		t.Errorf("new connection state %q", got)
 	}
 	// The copy button reports what it did.
@@ -123,8 +126,8 @@ func ssoJourney(t *testing.T, ctx context.Context, env *ssoBrowserEnv, protocol,
 	if protocol == "oidc" {
 		valueID = "v-redirect"
 	}
-	do(t, ctx, "copy", chromedp.Click(chromedp.CSS(tid("copy-"+valueID))))
-	if err := within(ctx, func(ctx context.Context) error {
+	testkit.Do(t, ctx, "copy", chromedp.Click(chromedp.CSS(testkit.TID("copy-"+valueID))))
+	if err := testkit.Within(ctx, func(ctx context.Context) error {
 		_, err := chromedp.Run(ctx, chromedp.Poll[bool](fmt.Sprintf(`document.querySelector('[data-copy-status="%s"]').textContent !== ""`, valueID), chromedp.WithPollingTimeout(5*time.Second)))
 		return err
 	}); err != nil {
@@ -136,35 +139,35 @@ func ssoJourney(t *testing.T, ctx context.Context, env *ssoBrowserEnv, protocol,
 	// good one shows the claims received, in the portal page.
 	user := idpsim.User{Email: "ada@megacorp.example", GivenName: "Ada", FamilyName: "Lovelace", Groups: []string{"engineering"}}
 	must(t, env.idp.SetAutoLogin(&idpsim.AutoLogin{User: user, Faults: []idpsim.Fault{fault}}))
-	do(t, ctx, "start a failing test",
-		chromedp.Click(chromedp.CSS(tid("test-connection"))),
-		chromedp.WaitVisible(chromedp.CSS(tid("test-open"))),
-		chromedp.Click(chromedp.CSS(tid("test-open"))),
-		chromedp.WaitVisible(chromedp.CSS(tid("result-failed"))),
+	testkit.Do(t, ctx, "start a failing test",
+		chromedp.Click(chromedp.CSS(testkit.TID("test-connection"))),
+		chromedp.WaitVisible(chromedp.CSS(testkit.TID("test-open"))),
+		chromedp.Click(chromedp.CSS(testkit.TID("test-open"))),
+		chromedp.WaitVisible(chromedp.CSS(testkit.TID("result-failed"))),
 	)
-	if got := text(t, ctx, tid("result-reason")); got != wantReason {
+	if got := testkit.Text(t, ctx, testkit.TID("result-reason")); got != wantReason {
 		t.Errorf("failed test reason %q, want %q", got, wantReason)
 	}
-	if hint := text(t, ctx, tid("result-hint")); hint == "" {
+	if hint := testkit.Text(t, ctx, testkit.TID("result-hint")); hint == "" {
 		t.Error("no fix hint")
 	}
 	if c, _ := env.st.GetConnection(context.Background(), conn); c.State != store.ConnectionDraft {
 		t.Errorf("a failed test moved the connection to %s", c.State)
 	}
 	must(t, env.idp.SetAutoLogin(&idpsim.AutoLogin{User: user}))
-	do(t, ctx, "test again",
-		chromedp.Click(chromedp.CSS(tid("test-again"))),
-		chromedp.WaitVisible(chromedp.CSS(tid("test-open"))),
-		chromedp.Click(chromedp.CSS(tid("test-open"))),
-		chromedp.WaitVisible(chromedp.CSS(tid("result-ok"))),
+	testkit.Do(t, ctx, "test again",
+		chromedp.Click(chromedp.CSS(testkit.TID("test-again"))),
+		chromedp.WaitVisible(chromedp.CSS(testkit.TID("test-open"))),
+		chromedp.Click(chromedp.CSS(testkit.TID("test-open"))),
+		chromedp.WaitVisible(chromedp.CSS(testkit.TID("result-ok"))),
 	)
-	if got := text(t, ctx, tid("result-email")); got != "ada@megacorp.example" {
+	if got := testkit.Text(t, ctx, testkit.TID("result-email")); got != "ada@megacorp.example" {
 		t.Errorf("test result email %q", got)
 	}
 	if protocol == "oidc" {
 		// Number claims show as the provider wrote them (1796639439, not
 		// 1.796639439e+09).
-		exp := eval[string](t, ctx, `Array.prototype.filter.call(document.querySelectorAll('[data-testid="result-attribute"]'), function (r) { return r.cells[0].textContent.trim() === "exp"; }).map(function (r) { return r.cells[1].textContent.trim(); }).join()`)
+		exp := testkit.Eval[string](t, ctx, `Array.prototype.filter.call(document.querySelectorAll('[data-testid="result-attribute"]'), function (r) { return r.cells[0].textContent.trim() === "exp"; }).map(function (r) { return r.cells[1].textContent.trim(); }).join()`)
 		if exp == "" || strings.Trim(exp, "0123456789") != "" {
 			t.Errorf("test result exp claim %q, want the integer the provider sent", exp)
 		}
@@ -173,29 +176,29 @@ func ssoJourney(t *testing.T, ctx context.Context, env *ssoBrowserEnv, protocol,
 	if err != nil || c.State != store.ConnectionTested {
 		t.Fatalf("after the test: %v %+v", err, c)
 	}
-	do(t, ctx, "activate",
-		chromedp.Click(chromedp.CSS(tid("activate"))),
-		chromedp.WaitVisible(chromedp.CSS(tid("flash"))),
+	testkit.Do(t, ctx, "activate",
+		chromedp.Click(chromedp.CSS(testkit.TID("activate"))),
+		chromedp.WaitVisible(chromedp.CSS(testkit.TID("flash"))),
 	)
-	if got := text(t, ctx, tid("connection-state")); got != "Active" {
+	if got := testkit.Text(t, ctx, testkit.TID("connection-state")); got != "Active" {
 		t.Errorf("state after activation %q", got)
 	}
 
 	// An end user of the organization now signs in through SSO.
-	do(t, ctx, "end-user login",
+	testkit.Do(t, ctx, "end-user login",
 		chromedp.Navigate(env.origin+"/sso/start?email=ada@megacorp.example&return_to=/welcome"),
 		chromedp.WaitVisible(chromedp.CSS(`#welcome`)),
 	)
-	if got := text(t, ctx, `#welcome`); got != "Welcome ada@megacorp.example" {
+	if got := testkit.Text(t, ctx, `#welcome`); got != "Welcome ada@megacorp.example" {
 		t.Errorf("end user landed on %q", got)
 	}
 	// Back to the portal for the next journey; deactivate so that the email
 	// routes to the next connection.
-	do(t, ctx, "deactivate",
+	testkit.Do(t, ctx, "deactivate",
 		chromedp.Navigate(env.origin+"/portal/sso/"+conn),
-		chromedp.WaitVisible(chromedp.CSS(tid("deactivate"))),
-		chromedp.Click(chromedp.CSS(tid("deactivate"))),
-		chromedp.WaitVisible(chromedp.CSS(tid("delete"))),
+		chromedp.WaitVisible(chromedp.CSS(testkit.TID("deactivate"))),
+		chromedp.Click(chromedp.CSS(testkit.TID("deactivate"))),
+		chromedp.WaitVisible(chromedp.CSS(testkit.TID("delete"))),
 	)
 }
 
@@ -203,18 +206,18 @@ func ssoJourney(t *testing.T, ctx context.Context, env *ssoBrowserEnv, protocol,
 // shareable link, confirm, configure SAML from the simulator's metadata
 // URL, test, activate, and see an end user log in; then the same for OIDC.
 func TestBrowserSSOSetup(t *testing.T) {
-	ctx := newBrowser(t)
+	ctx := testkit.NewBrowser(t)
 	env := newSSOBrowserEnv(t)
-	link, err := env.p.GenerateLink(context.Background(), env.org.ID, LinkOptions{})
+	link, err := env.p.admin.GenerateLink(context.Background(), env.org.ID, admin.LinkOptions{}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	do(t, ctx, "open the link and confirm",
+	testkit.Do(t, ctx, "open the link and confirm",
 		chromedp.EmulateViewport(1024, 800),
 		chromedp.Navigate(link.URL),
-		chromedp.WaitVisible(chromedp.CSS(tid("continue"))),
-		chromedp.Click(chromedp.CSS(tid("continue"))),
-		chromedp.WaitVisible(chromedp.CSS(tid("home-title"))),
+		chromedp.WaitVisible(chromedp.CSS(testkit.TID("continue"))),
+		chromedp.Click(chromedp.CSS(testkit.TID("continue"))),
+		chromedp.WaitVisible(chromedp.CSS(testkit.TID("home-title"))),
 	)
 
 	ssoJourney(t, ctx, env, "saml", "okta", idpsim.FaultWrongAudience, "audience_mismatch", func(conn string) {
@@ -223,22 +226,22 @@ func TestBrowserSSOSetup(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		do(t, ctx, "save the metadata URL",
-			chromedp.SendKeys(chromedp.CSS(tid("f-metadata_url")), env.idp.MetadataURL()),
-			chromedp.Click(chromedp.CSS(tid("save-metadata-url"))),
-			chromedp.WaitVisible(chromedp.CSS(tid("flash"))),
+		testkit.Do(t, ctx, "save the metadata URL",
+			chromedp.SendKeys(chromedp.CSS(testkit.TID("f-metadata_url")), env.idp.MetadataURL()),
+			chromedp.Click(chromedp.CSS(testkit.TID("save-metadata-url"))),
+			chromedp.WaitVisible(chromedp.CSS(testkit.TID("flash"))),
 		)
-		if got := text(t, ctx, tid("current-entity-id")); got != env.idp.EntityID() {
+		if got := testkit.Text(t, ctx, testkit.TID("current-entity-id")); got != env.idp.EntityID() {
 			t.Errorf("entity id shown %q", got)
 		}
 		// Nothing overflows at 360 px.
-		do(t, ctx, "narrow", chromedp.EmulateViewport(360, 800))
-		if eval[bool](t, ctx, `document.documentElement.scrollWidth > document.documentElement.clientWidth`) {
-			t.Errorf("the connection page overflows at 360 px: %s", eval[string](t, ctx, `Array.prototype.filter.call(document.querySelectorAll("main *"), function (e) { return e.getBoundingClientRect().right > document.documentElement.clientWidth; }).slice(0, 5).map(function (e) { return e.tagName + "#" + e.id + "." + e.className + " " + Math.round(e.getBoundingClientRect().right); }).join(", ")`))
+		testkit.Do(t, ctx, "narrow", chromedp.EmulateViewport(360, 800))
+		if testkit.Eval[bool](t, ctx, `document.documentElement.scrollWidth > document.documentElement.clientWidth`) {
+			t.Errorf("the connection page overflows at 360 px: %s", testkit.Eval[string](t, ctx, `Array.prototype.filter.call(document.querySelectorAll("main *"), function (e) { return e.getBoundingClientRect().right > document.documentElement.clientWidth; }).slice(0, 5).map(function (e) { return e.tagName + "#" + e.id + "." + e.className + " " + Math.round(e.getBoundingClientRect().right); }).join(", ")`))
 		}
-		screenshot(t, ctx, "sso-connection-mobile", 360, 1400)
-		do(t, ctx, "wide", chromedp.EmulateViewport(1024, 800))
-		screenshot(t, ctx, "sso-connection", 1024, 1600)
+		testkit.Screenshot(t, ctx, "sso-connection-mobile", 360, 1400)
+		testkit.Do(t, ctx, "wide", chromedp.EmulateViewport(1024, 800))
+		testkit.Screenshot(t, ctx, "sso-connection", 1024, 1600)
 	})
 
 	ssoJourney(t, ctx, env, "oidc", "generic", idpsim.FaultWrongNonce, "nonce_mismatch", func(conn string) {
@@ -247,14 +250,14 @@ func TestBrowserSSOSetup(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		do(t, ctx, "save the OIDC settings",
-			chromedp.SendKeys(chromedp.CSS(tid("f-issuer")), env.idp.Issuer()),
-			chromedp.SendKeys(chromedp.CSS(tid("f-client_id")), "widgets-cloud"),
-			chromedp.SendKeys(chromedp.CSS(tid("f-client_secret")), "s3cret-value"),
-			chromedp.Click(chromedp.CSS(tid("save-oidc"))),
-			chromedp.WaitVisible(chromedp.CSS(tid("flash"))),
+		testkit.Do(t, ctx, "save the OIDC settings",
+			chromedp.SendKeys(chromedp.CSS(testkit.TID("f-issuer")), env.idp.Issuer()),
+			chromedp.SendKeys(chromedp.CSS(testkit.TID("f-client_id")), "widgets-cloud"),
+			chromedp.SendKeys(chromedp.CSS(testkit.TID("f-client_secret")), "s3cret-value"),
+			chromedp.Click(chromedp.CSS(testkit.TID("save-oidc"))),
+			chromedp.WaitVisible(chromedp.CSS(testkit.TID("flash"))),
 		)
-		if got := text(t, ctx, tid("current-issuer")); got != env.idp.Issuer() {
+		if got := testkit.Text(t, ctx, testkit.TID("current-issuer")); got != env.idp.Issuer() {
 			t.Errorf("issuer shown %q", got)
 		}
 	})
@@ -276,7 +279,7 @@ func ssoEvents(t *testing.T, st store.Store, typ string) []store.Event {
 // embedded portal posts ORGANIZATION_SSO_ENABLED to the parent page, and
 // deactivating it ORGANIZATION_SSO_DISABLED.
 func TestBrowserSSOEmbedded(t *testing.T) {
-	ctx := newBrowser(t)
+	ctx := testkit.NewBrowser(t)
 	env := newSSOBrowserEnv(t)
 	bg := context.Background()
 	conn, err := env.sso.CreateConnection(bg, env.org.ID, ssokit.NewConnection{Protocol: store.ProtocolSAML, Provider: "okta"}, "operator")
@@ -292,19 +295,19 @@ func TestBrowserSSOEmbedded(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	link, err := env.p.GenerateLink(bg, env.org.ID, LinkOptions{Embedded: true, Features: []store.Feature{store.FeatureSSO}})
+	link, err := env.p.admin.GenerateLink(bg, env.org.ID, admin.LinkOptions{Embedded: true, Features: []store.Feature{store.FeatureSSO}}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	do(t, ctx, "embed", chromedp.Navigate(env.hostURL+"?src="+url.QueryEscape(link.URL)))
+	testkit.Do(t, ctx, "embed", chromedp.Navigate(env.hostURL+"?src="+url.QueryEscape(link.URL)))
 	if _, err := waitMessage(ctx, UIEventLoadSuccess); err != nil {
 		t.Fatal(err)
 	}
 	fctx := portalFrameContext(t, ctx, env.origin)
-	do(t, fctx, "open the connection in the frame",
+	testkit.Do(t, fctx, "open the connection in the frame",
 		chromedp.Navigate(env.origin+"/portal/sso/"+conn.ID),
-		chromedp.WaitVisible(chromedp.CSS(tid("activate"))),
-		chromedp.Click(chromedp.CSS(tid("activate"))),
+		chromedp.WaitVisible(chromedp.CSS(testkit.TID("activate"))),
+		chromedp.Click(chromedp.CSS(testkit.TID("activate"))),
 	)
 	msgs, err := waitMessage(ctx, UIEventSSOEnabled)
 	if err != nil {
@@ -318,9 +321,9 @@ func TestBrowserSSOEmbedded(t *testing.T) {
 		}
 	}
 	fctx = portalFrameContext(t, ctx, env.origin)
-	do(t, fctx, "deactivate in the frame",
-		chromedp.WaitVisible(chromedp.CSS(tid("deactivate"))),
-		chromedp.Click(chromedp.CSS(tid("deactivate"))),
+	testkit.Do(t, fctx, "deactivate in the frame",
+		chromedp.WaitVisible(chromedp.CSS(testkit.TID("deactivate"))),
+		chromedp.Click(chromedp.CSS(testkit.TID("deactivate"))),
 	)
 	if _, err := waitMessage(ctx, UIEventSSODisabled); err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onboardkit/onboardkit/admin"
 	"github.com/onboardkit/onboardkit/ssokit"
 	"github.com/onboardkit/onboardkit/ssokit/idpsim"
 	"github.com/onboardkit/onboardkit/store"
@@ -27,10 +28,10 @@ type ssoHarness struct {
 func newSSOHarness(t *testing.T, insecure bool) *ssoHarness {
 	t.Helper()
 	var sso *ssokit.SSO
-	h := newHarness(t, func(c *Config) {
+	h := newHarness(t, func(c *Config, ac *admin.Config) {
 		var err error
 		sso, err = ssokit.New(ssokit.Config{
-			Store:                        c.Store,
+			Store:                        storeOf(c),
 			BaseURL:                      "https://app.example.com/sso",
 			OnLogin:                      func(http.ResponseWriter, *http.Request, *ssokit.Profile) {},
 			Now:                          c.Now,
@@ -49,7 +50,7 @@ func newSSOHarness(t *testing.T, insecure bool) *ssoHarness {
 // CSRF token.
 func (h *ssoHarness) ssoSession() (*http.Cookie, string) {
 	h.t.Helper()
-	c := h.signIn(LinkOptions{Features: []store.Feature{store.FeatureSSO}})
+	c := h.signIn(admin.LinkOptions{Features: []store.Feature{store.FeatureSSO}})
 	w := h.get("/portal/sso", c)
 	if w.Code != http.StatusOK {
 		h.t.Fatalf("GET /sso: %d %s", w.Code, w.Body)
@@ -82,7 +83,7 @@ func (h *ssoHarness) conn(id string) *store.Connection {
 
 func TestSSOFeatureRequired(t *testing.T) {
 	h := newSSOHarness(t, false)
-	c := h.signIn(LinkOptions{Features: []store.Feature{store.FeatureDirSync}})
+	c := h.signIn(admin.LinkOptions{Features: []store.Feature{store.FeatureDirSync}})
 	home := h.get("/portal/", c)
 	csrf := csrfOf(t, home)
 	if w := h.get("/portal/sso", c); w.Code != http.StatusForbidden {
@@ -366,7 +367,7 @@ func TestSSOManualEscapedAndActivation(t *testing.T) {
 
 	// Another organization's session sees nothing of it.
 	other := h.createOrg("org_other", "Other")
-	_, tok := h.linkFor(other.ID, LinkOptions{Features: []store.Feature{store.FeatureSSO}})
+	_, tok := h.linkFor(other.ID, admin.LinkOptions{Features: []store.Feature{store.FeatureSSO}}, "")
 	_, oc := h.redeem(tok)
 	ocsrf := csrfOf(t, h.get("/portal/sso", oc))
 	if w := h.get("/portal/sso/"+id, oc); w.Code != http.StatusNotFound {

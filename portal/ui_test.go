@@ -13,6 +13,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/onboardkit/onboardkit/admin"
 	"github.com/onboardkit/onboardkit/internal/web"
 	"github.com/onboardkit/onboardkit/store"
 )
@@ -40,8 +41,8 @@ func TestIdPStringsEscaped(t *testing.T) {
 	must(t, h.st.CreateDirectory(ctx, &store.Directory{ID: "dir_1", OrgID: h.org.ID, Provider: "entra", Name: "Entra " + evil, State: store.DirectoryActive, CreatedAt: now, UpdatedAt: now}))
 	must(t, h.st.CreateDomain(ctx, &store.Domain{ID: "dom_1", OrgID: h.org.ID, Name: "acme.example", State: store.DomainFailed, Method: store.DomainDNSTXT, Challenge: "ok-verify=" + evil, Failure: "lookup failed: " + evil, CreatedAt: now, UpdatedAt: now}))
 
-	c := h.signIn(LinkOptions{})
-	_, tok := h.link(LinkOptions{})
+	c := h.signIn(admin.LinkOptions{})
+	_, tok := h.link(admin.LinkOptions{})
 	for _, path := range []string{"/portal/", "/portal/sso", "/portal/directory-sync", "/portal/domains", "/portal/l/" + tok} {
 		w := h.get(path, c)
 		if w.Code != http.StatusOK {
@@ -91,7 +92,7 @@ func TestHomeShowsStoreState(t *testing.T) {
 	must(t, h.st.CreateDomain(ctx, &store.Domain{ID: "dom_1", OrgID: h.org.ID, Name: "acme.example", State: store.DomainVerified, Method: store.DomainManual, VerifiedAt: now, VerifiedBy: "operator", CreatedAt: now, UpdatedAt: now}))
 	must(t, h.st.CreateDomain(ctx, &store.Domain{ID: "dom_2", OrgID: h.org.ID, Name: "acme.test", State: store.DomainPending, Method: store.DomainDNSTXT, Challenge: "onboardkit-verify=abc", CreatedAt: now, UpdatedAt: now}))
 
-	c := h.signIn(LinkOptions{})
+	c := h.signIn(admin.LinkOptions{})
 	doc := parse(t, h.get("/portal/", c))
 	checks := []struct{ sel, want string }{
 		{`[data-testid="connection-name"]`, "Staff"},
@@ -114,7 +115,7 @@ func TestHomeShowsStoreState(t *testing.T) {
 	}
 	// Another organization's session sees none of it.
 	other := h.createOrg("org_other", "Other")
-	_, tok := h.linkFor(other.ID, LinkOptions{})
+	_, tok := h.linkFor(other.ID, admin.LinkOptions{}, "")
 	_, oc := h.redeem(tok)
 	odoc := parse(t, h.get("/portal/", oc))
 	for _, id := range []string{"sso-empty", "dir-sync-empty", "domains-empty"} {
@@ -126,11 +127,11 @@ func TestHomeShowsStoreState(t *testing.T) {
 
 func TestBrandingResolution(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, func(c *Config) {
-		c.Branding = Branding{ProductName: "Widgets", AccentColor: "#112233"}
+	h := newHarness(t, func(c *Config, ac *admin.Config) {
+		ac.Branding = admin.Branding{ProductName: "Widgets", AccentColor: "#112233"}
 	})
 	ctx := context.Background()
-	c := h.signIn(LinkOptions{})
+	c := h.signIn(admin.LinkOptions{})
 	css := func(cookie ...*http.Cookie) string {
 		w := h.get("/portal/brand/style.css", cookie...)
 		if w.Code != http.StatusOK || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/css") {
@@ -296,7 +297,7 @@ func TestLandingComponent(t *testing.T) {
 func TestSessionTimerData(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
-	c := h.signIn(LinkOptions{Embedded: true})
+	c := h.signIn(admin.LinkOptions{Embedded: true})
 	h.clock.Add(time.Hour)
 	body := parse(t, h.get("/portal/", c)).Find("body")
 	want := map[string]string{
@@ -324,14 +325,14 @@ func must(t testing.TB, err error) {
 // BenchmarkRenderHome renders the overview of an organization with a few
 // connections, directories and domains to io.Discard.
 func BenchmarkRenderHome(b *testing.B) {
-	p, err := New(Config{Store: nopStore{}, BaseURL: testBaseURL, FrameAncestors: []string{"https://app.example.com"}})
+	p, err := newPortal(Config{Store: nopStore{}, BaseURL: testBaseURL, FrameAncestors: []string{"https://app.example.com"}})
 	if err != nil {
 		b.Fatal(err)
 	}
 	s := &session{
-		s:     &store.PortalSession{ID: "psess_1", OrgID: "org_1", Features: allFeatures(), CSRF: strings.Repeat("c", 43), ExpiresAt: time.Now().Add(time.Hour)},
+		s:     &store.PortalSession{ID: "psess_1", OrgID: "org_1", Features: store.Features{store.FeatureSSO, store.FeatureDirSync, store.FeatureDomains}, CSRF: strings.Repeat("c", 43), ExpiresAt: time.Now().Add(time.Hour)},
 		org:   &store.Organization{ID: "org_1", Name: "Acme Corp"},
-		brand: p.brand,
+		brand: p.admin.DefaultBranding(),
 	}
 	d := homeData{
 		OrgName: "Acme Corp",
@@ -363,7 +364,7 @@ type nopStore struct{ store.Store }
 // on memstore.
 func BenchmarkServeHome(b *testing.B) {
 	h := newHarness(b, nil)
-	c := h.signIn(LinkOptions{})
+	c := h.signIn(admin.LinkOptions{})
 	r := httptestRequest(http.MethodGet, "https://app.example.com/portal/")
 	r.AddCookie(c)
 	b.ReportAllocs()

@@ -579,29 +579,6 @@ func (s *SSO) DeleteConnection(ctx context.Context, orgID, connectionID, actor s
 	return nil
 }
 
-// ActivateConnection is Activate with the error conventions of the
-// portal's ConnectionLifecycle: store.ErrNotFound for an unknown id,
-// store.ErrConflict (wrapping ErrNotTested) for a connection never tested.
-func (s *SSO) ActivateConnection(ctx context.Context, id, actor string) (*store.Connection, error) {
-	return lifecycleErr(s.Activate(ctx, id, actor))
-}
-
-// DeactivateConnection is Deactivate with the error conventions of
-// ActivateConnection.
-func (s *SSO) DeactivateConnection(ctx context.Context, id, actor string) (*store.Connection, error) {
-	return lifecycleErr(s.Deactivate(ctx, id, actor))
-}
-
-func lifecycleErr(c *store.Connection, err error) (*store.Connection, error) {
-	switch {
-	case errors.Is(err, ErrConnectionNotFound):
-		return nil, fmt.Errorf("%w: %w", store.ErrNotFound, err)
-	case errors.Is(err, ErrNotTested):
-		return nil, fmt.Errorf("%w: %w", store.ErrConflict, err)
-	}
-	return c, err
-}
-
 // TestResultFromEvent reads back the outcome of a test flow from its
 // sso.connection.tested or sso.connection.test_failed event, so that a page
 // served by any app instance can show it. On success Profile holds the

@@ -342,7 +342,7 @@ func TestAttributeMappingAndDelete(t *testing.T) {
 	if err := s.DeleteConnection(ctx, "org_a", c.ID, ""); !errors.Is(err, ErrConnectionActive) {
 		t.Fatalf("delete active: %v", err)
 	}
-	if _, err := s.DeactivateConnection(ctx, c.ID, ""); err != nil {
+	if _, err := s.Deactivate(ctx, c.ID, ""); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.DeleteConnection(ctx, "org_a", c.ID, "portal:s"); err != nil {
@@ -354,8 +354,8 @@ func TestAttributeMappingAndDelete(t *testing.T) {
 	if n := len(mgEvents(t, st, EventConnectionDeleted)); n != 1 {
 		t.Fatalf("%d delete events", n)
 	}
-	if _, err := s.ActivateConnection(ctx, c.ID, ""); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("ActivateConnection on a deleted connection: %v", err)
+	if _, err := s.Activate(ctx, c.ID, ""); !errors.Is(err, ErrConnectionNotFound) {
+		t.Fatalf("Activate on a deleted connection: %v", err)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/onboardkit/onboardkit/admin"
 	"github.com/onboardkit/onboardkit/portal"
 )
 
@@ -14,13 +15,18 @@ import (
 // onboardkit's portal mounted.
 type hostApp struct {
 	store  *customerStore
+	admin  *admin.Admin
 	portal *portal.Portal
 	logger *slog.Logger
 	page   *template.Template
 }
 
 func newHostApp(st *customerStore, baseURL string, logger *slog.Logger) (*hostApp, error) {
-	p, err := portal.New(portal.Config{Store: st, BaseURL: baseURL + "/portal", Logger: logger})
+	svc, err := admin.New(admin.Config{Store: st, PortalURL: baseURL + "/portal", Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	p, err := portal.New(portal.Config{Store: st, Admin: svc, Logger: logger})
 	if err != nil {
 		return nil, err
 	}
@@ -28,7 +34,7 @@ func newHostApp(st *customerStore, baseURL string, logger *slog.Logger) (*hostAp
 	if err != nil {
 		return nil, err
 	}
-	return &hostApp{store: st, portal: p, logger: logger, page: page}, nil
+	return &hostApp{store: st, admin: svc, portal: p, logger: logger, page: page}, nil
 }
 
 func (h *hostApp) routes() http.Handler {
@@ -85,9 +91,9 @@ func (h *hostApp) createCustomer(w http.ResponseWriter, r *http.Request) {
 	if plan != "team" && plan != "enterprise" {
 		plan = "trial"
 	}
-	org, err := h.portal.Admin().CreateOrganization(r.Context(), portal.OrganizationInput{Name: name}, "host:signup")
+	org, err := h.admin.CreateOrganization(r.Context(), admin.OrganizationInput{Name: name}, "host:signup")
 	if err != nil {
-		var ae *portal.AdminError
+		var ae *admin.AdminError
 		if errors.As(err, &ae) {
 			http.Error(w, ae.Message, http.StatusBadRequest)
 			return
@@ -105,7 +111,7 @@ func (h *hostApp) createCustomer(w http.ResponseWriter, r *http.Request) {
 // portalLink sends the operator to a new shareable portal link of the
 // customer.
 func (h *hostApp) portalLink(w http.ResponseWriter, r *http.Request) {
-	link, err := h.portal.GenerateLink(r.Context(), r.PathValue("org"), portal.LinkOptions{CreatedBy: "host:operator"})
+	link, err := h.admin.GenerateLink(r.Context(), r.PathValue("org"), admin.LinkOptions{}, "host:operator")
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/onboardkit/onboardkit/admin"
 	"github.com/onboardkit/onboardkit/domains"
 	"github.com/onboardkit/onboardkit/portal"
 	"github.com/onboardkit/onboardkit/scimkit"
@@ -31,6 +32,7 @@ type hostConfig struct {
 type host struct {
 	sso    *ssokit.SSO
 	scim   *scimkit.Server
+	admin  *admin.Admin
 	portal *portal.Portal
 	orgID  string
 	logger *slog.Logger
@@ -59,24 +61,34 @@ func newHost(ctx context.Context, cfg hostConfig) (*host, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := portal.New(portal.Config{
-		Store:   cfg.Store,
-		BaseURL: cfg.Origin + "/portal",
+	svc, err := admin.New(admin.Config{
+		Store:     cfg.Store,
+		PortalURL: cfg.Origin + "/portal",
 		// Enabling and disabling connections and directories follows the
 		// kits' rules (a connection is tested before it is active).
-		SSO:  sso,
-		SCIM: scim,
+		Connections: sso,
+		Directories: scim,
+		Domains:     ds,
+		Branding:    admin.Branding{ProductName: "Acme Cloud", AccentColor: "#b45309"},
+		Logger:      cfg.Logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("admin: %w", err)
+	}
+	p, err := portal.New(portal.Config{
+		Store: cfg.Store,
+		Admin: svc,
+		SSO:   sso,
+		SCIM:  scim,
 		// The settings page frames the portal: its origin must be listed,
 		// else the portal answers with frame-ancestors 'none'.
 		FrameAncestors: []string{cfg.Origin},
-		Branding:       portal.Branding{ProductName: "Acme Cloud", AccentColor: "#b45309"},
-		Domains:        ds,
 		Logger:         cfg.Logger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("portal: %w", err)
 	}
-	org, err := customerOrganization(ctx, cfg.Store, p.Admin(), ds)
+	org, err := customerOrganization(ctx, cfg.Store, svc, ds)
 	if err != nil {
 		return nil, fmt.Errorf("setting up the customer: %w", err)
 	}
@@ -84,18 +96,18 @@ func newHost(ctx context.Context, cfg hostConfig) (*host, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &host{sso: sso, scim: scim, portal: p, orgID: org.ID, logger: cfg.Logger, page: page}, nil
+	return &host{sso: sso, scim: scim, admin: svc, portal: p, orgID: org.ID, logger: cfg.Logger, page: page}, nil
 }
 
 // customerOrganization finds the organization of the host's customer, or
 // creates it with a domain waiting for its DNS record, so that the portal
 // has something to show.
-func customerOrganization(ctx context.Context, st store.Store, admin *portal.Admin, ds *domains.Service) (*store.Organization, error) {
+func customerOrganization(ctx context.Context, st store.Store, svc *admin.Admin, ds *domains.Service) (*store.Organization, error) {
 	org, err := st.GetOrganizationByExternalID(ctx, customerExternalID)
 	if !errors.Is(err, store.ErrNotFound) {
 		return org, err
 	}
-	org, err = admin.CreateOrganization(ctx, portal.OrganizationInput{Name: "Acme Inc", ExternalID: customerExternalID}, "system")
+	org, err = svc.CreateOrganization(ctx, admin.OrganizationInput{Name: "Acme Inc", ExternalID: customerExternalID}, "system")
 	if err != nil {
 		return nil, err
 	}
@@ -121,10 +133,8 @@ func (h *host) routes() http.Handler {
 // settings renders the settings page with a fresh, single-use embedded
 // link: one per page load, never cached.
 func (h *host) settings(w http.ResponseWriter, r *http.Request) {
-	link, err := h.portal.GenerateLink(r.Context(), h.orgID, portal.LinkOptions{
-		Embedded:  true,
-		CreatedBy: "host:settings-page", // a real host records its signed-in user
-	})
+	// A real host records its signed-in user as the actor.
+	link, err := h.admin.GenerateLink(r.Context(), h.orgID, admin.LinkOptions{Embedded: true}, "host:settings-page")
 	if err != nil {
 		h.logger.ErrorContext(r.Context(), "embedded: generating a portal link", "err", err)
 		http.Error(w, "The settings are unavailable right now.", http.StatusInternalServerError)

@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/onboardkit/onboardkit/admin"
 	"github.com/onboardkit/onboardkit/domains"
 	"github.com/onboardkit/onboardkit/portal"
 	"github.com/onboardkit/onboardkit/scimkit"
@@ -46,6 +47,7 @@ type instance struct {
 	store      store.Store
 	sso        *ssokit.SSO
 	scim       *scimkit.Server
+	admin      *admin.Admin
 	portal     *portal.Portal
 	domains    *domains.Service
 	sessionKey []byte
@@ -74,7 +76,11 @@ func newInstance(cfg instanceConfig) (*instance, error) {
 	if in.domains, err = domains.New(domains.Config{Store: cfg.Store, Logger: cfg.Logger}); err != nil {
 		return nil, err
 	}
-	in.portal, err = portal.New(portal.Config{Store: cfg.Store, BaseURL: cfg.PublicURL + "/portal", Domains: in.domains, Logger: cfg.Logger})
+	in.admin, err = admin.New(admin.Config{Store: cfg.Store, PortalURL: cfg.PublicURL + "/portal", Domains: in.domains, Logger: cfg.Logger})
+	if err != nil {
+		return nil, err
+	}
+	in.portal, err = portal.New(portal.Config{Store: cfg.Store, Admin: in.admin, Logger: cfg.Logger})
 	if err != nil {
 		return nil, err
 	}
@@ -194,7 +200,7 @@ type setup struct {
 func (in *instance) setUp(ctx context.Context, idp *idpsim.IdP) (*setup, error) {
 	org, err := in.store.GetOrganizationByExternalID(ctx, demoExternalID)
 	if errors.Is(err, store.ErrNotFound) {
-		org, err = in.portal.Admin().CreateOrganization(ctx, portal.OrganizationInput{Name: "Globex", ExternalID: demoExternalID}, demoActor)
+		org, err = in.admin.CreateOrganization(ctx, admin.OrganizationInput{Name: "Globex", ExternalID: demoExternalID}, demoActor)
 	}
 	if err != nil {
 		return nil, err
@@ -228,18 +234,18 @@ func (in *instance) setUp(ctx context.Context, idp *idpsim.IdP) (*setup, error) 
 	if err != nil {
 		return nil, err
 	}
-	links, err := in.portal.ListLinks(ctx, org.ID)
+	links, err := in.admin.ListLinks(ctx, org.ID)
 	if err != nil {
 		return nil, err
 	}
 	for _, l := range links {
 		if l.CreatedBy == demoActor && l.RevokedAt.IsZero() {
-			if err := in.portal.RevokeLink(ctx, l.ID, demoActor); err != nil {
+			if _, err := in.admin.RevokeLink(ctx, l.ID, demoActor); err != nil {
 				return nil, err
 			}
 		}
 	}
-	link, err := in.portal.GenerateLink(ctx, org.ID, portal.LinkOptions{CreatedBy: demoActor})
+	link, err := in.admin.GenerateLink(ctx, org.ID, admin.LinkOptions{}, demoActor)
 	if err != nil {
 		return nil, err
 	}
@@ -291,7 +297,7 @@ func (in *instance) samlConnection(ctx context.Context, orgID string, idp *idpsi
 	if err := in.testConnection(ctx, conn.ID, idp); err != nil {
 		return nil, fmt.Errorf("testing the SAML connection: %w", err)
 	}
-	return in.sso.ActivateConnection(ctx, conn.ID, demoActor)
+	return in.sso.Activate(ctx, conn.ID, demoActor)
 }
 
 // testConnection runs a "test connection" flow through the proxy (so it

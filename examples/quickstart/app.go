@@ -11,8 +11,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/onboardkit/onboardkit/admin"
+	"github.com/onboardkit/onboardkit/dashboard"
 	"github.com/onboardkit/onboardkit/domains"
 	"github.com/onboardkit/onboardkit/events"
+	"github.com/onboardkit/onboardkit/mgmtapi"
 	"github.com/onboardkit/onboardkit/portal"
 	"github.com/onboardkit/onboardkit/scimkit"
 	"github.com/onboardkit/onboardkit/scimkit/scimsim"
@@ -39,7 +42,10 @@ type app struct {
 
 	sso     *ssokit.SSO
 	scim    *scimkit.Server
+	admin   *admin.Admin
 	portal  *portal.Portal
+	dash    *dashboard.Dashboard
+	mgmt    *mgmtapi.API
 	domains *domains.Service
 	idp     *idpsim.IdP
 	dirsim  http.Handler
@@ -101,26 +107,48 @@ func newApp(cfg appConfig) (*app, error) {
 	if err != nil {
 		return nil, fmt.Errorf("domains: %w", err)
 	}
+	// The service layer: every operation of the portal, the dashboard and
+	// the management API. Connections and directories are switched on and
+	// off through the kits, under their rules.
+	a.admin, err = admin.New(admin.Config{
+		Store:       cfg.Store,
+		PortalURL:   cfg.BaseURL + "/portal",
+		Branding:    admin.Branding{ProductName: "Quickstart SaaS", AccentColor: "#0f766e"},
+		Domains:     a.domains,
+		Connections: a.sso,
+		Directories: a.scim,
+		Logger:      cfg.Logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("admin: %w", err)
+	}
 	a.portal, err = portal.New(portal.Config{
-		Store:        cfg.Store,
-		BaseURL:      cfg.BaseURL + "/portal",
-		DashboardURL: cfg.BaseURL + "/dashboard",
-		Branding:     portal.Branding{ProductName: "Quickstart SaaS", AccentColor: "#0f766e"},
-		Logger:       cfg.Logger,
-		Domains:      a.domains,
+		Store:  cfg.Store,
+		Admin:  a.admin,
+		Logger: cfg.Logger,
 		// The portal's SSO and directory-sync sections set up connections
-		// and directories through the kits, under their rules; the
-		// dashboard and the management API switch them on and off through
-		// the same kits.
+		// and directories through the kits.
 		SSO:  a.sso,
 		SCIM: a.scim,
 		// A "run a simulated sync" button on directory pages: demos only.
 		DevSimulatedSync: true,
-		// A real app names the signed-in staff member.
-		Operator: func(*http.Request) string { return "quickstart-developer" },
 	})
 	if err != nil {
 		return nil, fmt.Errorf("portal: %w", err)
+	}
+	a.dash, err = dashboard.New(dashboard.Config{
+		Admin:   a.admin,
+		BaseURL: cfg.BaseURL + "/dashboard",
+		// A real app names the signed-in staff member.
+		Operator: func(*http.Request) string { return "quickstart-developer" },
+		Logger:   cfg.Logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dashboard: %w", err)
+	}
+	a.mgmt, err = mgmtapi.New(mgmtapi.Config{Admin: a.admin, Logger: cfg.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("mgmtapi: %w", err)
 	}
 	a.idp, err = idpsim.New(idpsim.Config{
 		Development: true,
@@ -181,11 +209,11 @@ func (a *app) routes() http.Handler {
 	mux.Handle("/portal/", http.StripPrefix("/portal", a.portal))
 	// A real app puts its staff authentication in front of the dashboard
 	// and of the events API; the quickstart listens on loopback only.
-	mux.Handle("/dashboard/", http.StripPrefix("/dashboard", a.portal.Dashboard()))
+	mux.Handle("/dashboard/", http.StripPrefix("/dashboard", a.dash))
 	mux.Handle("GET /api/events", a.pull)
 	// The management API authenticates its own callers with API keys,
 	// created on the dashboard's "API keys" page.
-	mux.Handle("/api/onboardkit/", http.StripPrefix("/api/onboardkit", a.portal.ManagementAPI()))
+	mux.Handle("/api/onboardkit/", http.StripPrefix("/api/onboardkit", a.mgmt))
 
 	// Development only: the IdP and directory simulators.
 	mux.Handle("/idp/", http.StripPrefix("/idp", a.idp))

@@ -17,7 +17,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/onboardkit/onboardkit/portal"
+	"github.com/onboardkit/onboardkit/admin"
 	"github.com/onboardkit/onboardkit/scimkit"
 	"github.com/onboardkit/onboardkit/ssokit"
 	"github.com/onboardkit/onboardkit/ssokit/idpsim"
@@ -114,7 +114,7 @@ func (a *app) setUpDemo(ctx context.Context) (*demo, error) {
 func (a *app) demoOrganization(ctx context.Context) (*store.Organization, error) {
 	org, err := a.store.GetOrganizationByExternalID(ctx, demoExternalID)
 	if errors.Is(err, store.ErrNotFound) {
-		return a.portal.Admin().CreateOrganization(ctx, portal.OrganizationInput{Name: demoOrgName, ExternalID: demoExternalID}, demoActor)
+		return a.admin.CreateOrganization(ctx, admin.OrganizationInput{Name: demoOrgName, ExternalID: demoExternalID}, demoActor)
 	}
 	return org, err
 }
@@ -273,7 +273,7 @@ func (a *app) testAndActivate(ctx context.Context, conn *store.Connection) (*sto
 	if resp.status != http.StatusOK {
 		return nil, fmt.Errorf("testing the %s connection: status %d", conn.Protocol, resp.status)
 	}
-	active, err := a.sso.ActivateConnection(ctx, conn.ID, demoActor)
+	active, err := a.sso.Activate(ctx, conn.ID, demoActor)
 	if err != nil {
 		return nil, fmt.Errorf("activating the %s connection (see the sso.connection.test_failed event for the diagnosis): %w", conn.Protocol, err)
 	}
@@ -371,18 +371,18 @@ func (a *app) demoPortalLink(ctx context.Context, orgID string) (string, time.Ti
 		}
 		a.logger.Info("quickstart: the saved portal link expired or was revoked; generating a new one")
 	}
-	links, err := a.portal.ListLinks(ctx, orgID)
+	links, err := a.admin.ListLinks(ctx, orgID)
 	if err != nil {
 		return "", time.Time{}, err
 	}
 	for _, l := range links {
 		if l.CreatedBy == demoActor && l.Kind == store.LinkShareable && l.RevokedAt.IsZero() && now.Before(l.ExpiresAt) {
-			if err := a.portal.RevokeLink(ctx, l.ID, demoActor); err != nil {
+			if _, err := a.admin.RevokeLink(ctx, l.ID, demoActor); err != nil {
 				return "", time.Time{}, fmt.Errorf("revoking the previous portal link: %w", err)
 			}
 		}
 	}
-	link, err := a.portal.GenerateLink(ctx, orgID, portal.LinkOptions{CreatedBy: demoActor})
+	link, err := a.admin.GenerateLink(ctx, orgID, admin.LinkOptions{}, demoActor)
 	if err != nil {
 		return "", time.Time{}, err
 	}

@@ -53,7 +53,7 @@ func TestDemoSecretsReuseAndRotation(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := a.portal.RevokeLink(ctx, l.ID, "operator:test"); err != nil {
+			if _, err := a.admin.RevokeLink(ctx, l.ID, "operator:test"); err != nil {
 				t.Fatal(err)
 			}
 		}, false},
@@ -91,7 +91,7 @@ func TestDemoSecretsReuseAndRotation(t *testing.T) {
 					active++
 				}
 			}
-			links, err := a.portal.ListLinks(ctx, org.ID)
+			links, err := a.admin.ListLinks(ctx, org.ID)
 			if err != nil {
 				t.Fatal(err)
 			}

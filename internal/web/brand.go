@@ -7,30 +7,16 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/onboardkit/onboardkit/admin"
 	"github.com/onboardkit/onboardkit/store"
 )
-
-// DefaultAccentColor is the accent colour of the pages when no branding
-// sets one.
-const DefaultAccentColor = "#3452c7"
-
-// AllowedImageType reports whether ct is an image type the pages show as a
-// logo or favicon.
-func AllowedImageType(ct string) bool {
-	switch strings.ToLower(strings.TrimSpace(ct)) {
-	case "image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml",
-		"image/x-icon", "image/vnd.microsoft.icon":
-		return true
-	}
-	return false
-}
 
 // BrandCSS returns the stylesheet of an accent colour, which must be valid
 // (#RRGGBB): nothing else is ever written into it.
 func BrandCSS(accent string) string {
 	rgb, ok := parseColor(accent)
 	if !ok {
-		rgb, _ = parseColor(DefaultAccentColor)
+		rgb, _ = parseColor(admin.DefaultAccentColor)
 	}
 	on := readableOn(rgb)
 	ink := inkOnPage(rgb)

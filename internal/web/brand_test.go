@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/onboardkit/onboardkit/admin"
 	"strings"
 	"testing"
 )
@@ -41,7 +42,7 @@ func TestAccentContrast(t *testing.T) {
 			}
 		})
 	}
-	if got := BrandCSS("red;}body{display:none"); !strings.Contains(got, DefaultAccentColor) || strings.Contains(got, "body") {
+	if got := BrandCSS("red;}body{display:none"); !strings.Contains(got, admin.DefaultAccentColor) || strings.Contains(got, "body") {
 		t.Errorf("brandCSS wrote an invalid colour: %s", got)
 	}
 }

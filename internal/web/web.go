@@ -2,15 +2,14 @@ package web
 
 import (
 	"bytes"
-	"fmt"
+	"errors"
+	"github.com/onboardkit/onboardkit/admin"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/a-h/templ"
-
-	"github.com/onboardkit/onboardkit/internal/netutil"
 )
 
 // MaxFormBytes bounds the body of every form post.
@@ -19,35 +18,6 @@ const MaxFormBytes = 64 << 10
 // CSRFField is the form field that carries the CSRF token on
 // state-changing requests.
 const CSRFField = "csrf"
-
-// ParseBaseURL checks the URL at which a surface is mounted (the
-// Config field named field of package pkg) and returns it without a
-// trailing slash. It must be absolute, without user info, query or
-// fragment, and https except on localhost, 127.0.0.1 or [::1].
-func ParseBaseURL(pkg, field, raw string) (*url.URL, error) {
-	if raw == "" {
-		return nil, fmt.Errorf("%s: Config.%s is required", pkg, field)
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, fmt.Errorf("%s: Config.%s: %w", pkg, field, err)
-	}
-	if u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
-		return nil, fmt.Errorf("%s: Config.%s %q must be an absolute URL without user info, query or fragment", pkg, field, raw)
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !netutil.IsLoopbackHost(u.Hostname()) {
-			return nil, fmt.Errorf("%s: Config.%s %q must be https (http only on localhost)", pkg, field, raw)
-		}
-	default:
-		return nil, fmt.Errorf("%s: Config.%s %q must be https", pkg, field, raw)
-	}
-	u.Path = strings.TrimSuffix(u.Path, "/")
-	u.RawPath = ""
-	return u, nil
-}
 
 // Origin is scheme://host[:port] of u.
 func Origin(u *url.URL) string { return u.Scheme + "://" + u.Host }
@@ -128,4 +98,25 @@ func Render(w http.ResponseWriter, r *http.Request, status int, c templ.Componen
 		_, _ = w.Write(buf.Bytes())
 	}
 	return nil
+}
+
+// DescribeError returns the HTTP status, the machine code and the
+// operator-facing message of an error of the admin service; ok is false
+// for an unexpected error, which callers log and answer generically.
+func DescribeError(err error) (status int, code, msg string, ok bool) {
+	var ae *admin.AdminError
+	if !errors.As(err, &ae) {
+		return http.StatusInternalServerError, "internal", "something went wrong; the server log has the cause", false
+	}
+	switch ae.Kind {
+	case admin.ErrInvalidInput:
+		return http.StatusBadRequest, "invalid_input", ae.Message, true
+	case admin.ErrNotFound:
+		return http.StatusNotFound, "not_found", ae.Message, true
+	case admin.ErrConflict:
+		return http.StatusConflict, "conflict", ae.Message, true
+	case admin.ErrNotConfigured:
+		return http.StatusNotImplemented, "not_configured", ae.Message, true
+	}
+	return http.StatusInternalServerError, "internal", "something went wrong; the server log has the cause", false
 }

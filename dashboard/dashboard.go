@@ -1,45 +1,65 @@
-package portal
+package dashboard
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
+	"fmt"
+	"github.com/a-h/templ"
+	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
+	"github.com/onboardkit/onboardkit/admin"
+	"github.com/onboardkit/onboardkit/internal/netutil"
 	"github.com/onboardkit/onboardkit/internal/secret"
 	"github.com/onboardkit/onboardkit/internal/web"
 	"github.com/onboardkit/onboardkit/store"
 )
 
-// dashboard is the operator dashboard: the host's staff manage
-// organizations, links, domains, connections, directories, branding, API
-// keys and read the audit log. It has no login of its own; the host wraps
-// it in its staff-authentication middleware.
-type dashboard struct {
-	p      *Portal
-	a      *Admin
-	origin string // scheme://host[:port] of DashboardURL
-	mount  string // path of DashboardURL without trailing slash
-	secure bool
-	csp    string
-	mux    *http.ServeMux
+// Config configures a Dashboard. Admin is required; every other field has
+// a safe default.
+type Config struct {
+	// Admin is the service every page reads from and every change goes
+	// through. Its Branding is the dashboard's look too. Required.
+	Admin *admin.Admin
+
+	// BaseURL is the public URL at which the host mounts the dashboard, such
+	// as "https://app.example.com/dashboard". Its path prefixes the
+	// dashboard's links and form actions, and its origin is the only origin
+	// allowed to post the dashboard's forms. It must be https, except on
+	// localhost, 127.0.0.1 or [::1] for development. Default: the origin of
+	// the Admin's PortalURL followed by "/dashboard".
+	BaseURL string
+
+	// Operator names the staff member behind a request, as the host's
+	// staff-authentication middleware knows them (an email, a user id). It
+	// is recorded as "operator:<name>" in the Actor of every event the
+	// dashboard's changes write. Default nil: the actor is "operator".
+	Operator func(*http.Request) string
+
+	// Now is the clock: it tells expired links apart. Default time.Now.
+	Now func() time.Time
+	// Rand is the source of CSRF tokens. Default crypto/rand.
+	Rand io.Reader
+	// Logger receives operator diagnostics. Default slog.Default().
+	Logger *slog.Logger
 }
 
-// maxUploadBytes bounds a branding form: a logo, a favicon and the fields.
-const maxUploadBytes = 2*MaxBrandingImageBytes + 64<<10
-
-// Dashboard returns the operator dashboard, an http.Handler for the host's
-// staff. It has no login of its own: mount it behind the host's
+// Dashboard is the operator dashboard, an http.Handler for the host's
+// staff: they manage organizations, portal links, domains, connections,
+// directories, branding and management API keys, and read the audit log.
+// It has no login of its own: mount it behind the host's
 // staff-authentication middleware, with http.StripPrefix for the path of
-// Config.DashboardURL:
+// Config.BaseURL:
 //
-//	mux.Handle("/dashboard/", requireStaff(http.StripPrefix("/dashboard", admin.Dashboard())))
-//
-// Config.Operator names the staff member of a request for the audit log:
-//
-//	Operator: func(r *http.Request) string { return staffFromContext(r.Context()).Email },
+//	dash, err := dashboard.New(dashboard.Config{Admin: svc, BaseURL: "https://app.example.com/dashboard",
+//		Operator: func(r *http.Request) string { return staffFromContext(r.Context()).Email }})
+//	mux.Handle("/dashboard/", requireStaff(http.StripPrefix("/dashboard", dash)))
 //
 // Pages: GET / the organizations with search and their setup at a glance,
 // GET /orgs/{id} one organization (details, portal links, domains,
@@ -50,24 +70,59 @@ const maxUploadBytes = 2*MaxBrandingImageBytes + 64<<10
 // Origin) and carry the CSRF token of the page, a double-submit cookie
 // compared in constant time. Responses carry the portal's security headers
 // with frame-ancestors 'none' and script-src limited to the dashboard's own
-// assets (DashboardURL + "/assets/"); pages have no inline script or style.
-func (p *Portal) Dashboard() http.Handler { return p.dash }
+// assets (BaseURL + "/assets/"); pages have no inline script or style.
+type Dashboard struct {
+	cfg    Config
+	a      *admin.Admin
+	now    func() time.Time
+	rand   io.Reader
+	log    *slog.Logger
+	origin string // scheme://host[:port] of BaseURL
+	mount  string // path of BaseURL without trailing slash
+	secure bool
+	csp    string
+	mux    *http.ServeMux
+}
 
-func newDashboard(p *Portal, raw string) (*dashboard, error) {
-	if raw == "" {
-		raw = p.origin + "/dashboard"
+// maxUploadBytes bounds a branding form: a logo, a favicon and the fields.
+const maxUploadBytes = 2*admin.MaxBrandingImageBytes + 64<<10
+
+// New validates cfg and returns a Dashboard.
+func New(cfg Config) (*Dashboard, error) {
+	if cfg.Admin == nil {
+		return nil, errors.New("dashboard: Config.Admin is required")
 	}
-	u, err := web.ParseBaseURL("portal", "DashboardURL", raw)
+	raw := cfg.BaseURL
+	if raw == "" {
+		pu, err := url.Parse(cfg.Admin.PortalURL())
+		if err != nil {
+			return nil, fmt.Errorf("dashboard: %w", err)
+		}
+		raw = web.Origin(pu) + "/dashboard"
+	}
+	u, err := netutil.ParseBaseURL("dashboard", "BaseURL", raw)
 	if err != nil {
 		return nil, err
 	}
-	d := &dashboard{
-		p:      p,
-		a:      p.admin,
-		origin: u.Scheme + "://" + u.Host,
-		mount:  strings.TrimSuffix(u.Path, "/"),
+	d := &Dashboard{
+		cfg:    cfg,
+		a:      cfg.Admin,
+		now:    cfg.Now,
+		rand:   cfg.Rand,
+		log:    cfg.Logger,
+		origin: web.Origin(u),
+		mount:  u.Path,
 		secure: u.Scheme == "https",
 		mux:    http.NewServeMux(),
+	}
+	if d.now == nil {
+		d.now = time.Now
+	}
+	if d.rand == nil {
+		d.rand = rand.Reader
+	}
+	if d.log == nil {
+		d.log = slog.Default()
 	}
 	// Scripts only from the dashboard's own assets: mounted on the host's
 	// origin, 'self' would let every script of the host application run in
@@ -78,14 +133,14 @@ func newDashboard(p *Portal, raw string) (*dashboard, error) {
 }
 
 // ServeHTTP serves the dashboard. Mount it with http.StripPrefix.
-func (d *dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	web.SetSecureHeaders(w.Header(), d.csp, true)
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			d.p.log.ErrorContext(r.Context(), "portal: panic serving dashboard", "path", r.URL.Path, "panic", v)
+			d.log.ErrorContext(r.Context(), "dashboard: panic serving dashboard", "path", r.URL.Path, "panic", v)
 			d.renderProblem(w, r, http.StatusInternalServerError, "Something went wrong", "The server log has the cause.")
 		}
 	}()
@@ -93,10 +148,10 @@ func (d *dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // path returns the absolute path of the dashboard route rel.
-func (d *dashboard) path(rel string) string { return d.mount + rel }
+func (d *Dashboard) path(rel string) string { return d.mount + rel }
 
 // orgPath returns the path of a page of organization id.
-func (d *dashboard) orgPath(id, rest string) string {
+func (d *Dashboard) orgPath(id, rest string) string {
 	return d.path("/orgs/" + url.PathEscape(id) + rest)
 }
 
@@ -104,7 +159,7 @@ func (d *dashboard) orgPath(id, rest string) string {
 // checks; form holds the parsed form.
 type actionHandler func(w http.ResponseWriter, r *http.Request, form url.Values)
 
-func (d *dashboard) routes() {
+func (d *Dashboard) routes() {
 	m := d.mux
 	m.HandleFunc("GET /assets/{file}", func(w http.ResponseWriter, r *http.Request) {
 		if !web.WriteAsset(w, r) {
@@ -144,9 +199,9 @@ func (d *dashboard) routes() {
 }
 
 // actor is the Actor of the events a request's changes write.
-func (d *dashboard) actor(r *http.Request) string {
-	if d.p.cfg.Operator != nil {
-		if name := strings.TrimSpace(d.p.cfg.Operator(r)); name != "" {
+func (d *Dashboard) actor(r *http.Request) string {
+	if d.cfg.Operator != nil {
+		if name := strings.TrimSpace(d.cfg.Operator(r)); name != "" {
 			return "operator:" + name
 		}
 	}
@@ -158,7 +213,7 @@ func (d *dashboard) actor(r *http.Request) string {
 // csrfCookieName is the double-submit cookie. Over https it has the
 // __Host- prefix: Secure, Path=/ and no Domain, so a sibling subdomain
 // cannot plant one.
-func (d *dashboard) csrfCookieName() string {
+func (d *Dashboard) csrfCookieName() string {
 	if d.secure {
 		return "__Host-onboardkit_dashboard_csrf"
 	}
@@ -167,13 +222,13 @@ func (d *dashboard) csrfCookieName() string {
 
 // csrfToken returns the request's CSRF token, setting a new cookie when it
 // has none.
-func (d *dashboard) csrfToken(w http.ResponseWriter, r *http.Request) string {
+func (d *Dashboard) csrfToken(w http.ResponseWriter, r *http.Request) string {
 	if c, err := r.Cookie(d.csrfCookieName()); err == nil && secret.Valid(c.Value, "") {
 		return c.Value
 	}
-	tok, err := secret.New(d.p.rand, "")
+	tok, err := secret.New(d.rand, "")
 	if err != nil {
-		d.p.log.ErrorContext(r.Context(), "portal: generating dashboard CSRF token", "error", err)
+		d.log.ErrorContext(r.Context(), "dashboard: generating dashboard CSRF token", "error", err)
 		return ""
 	}
 	http.SetCookie(w, &http.Cookie{
@@ -191,11 +246,11 @@ func (d *dashboard) csrfToken(w http.ResponseWriter, r *http.Request) string {
 // dashboard's origin and carry the CSRF token of its cookie in the form
 // field "csrf". Bodies are size-limited; multipart bodies (branding
 // uploads) are parsed here too.
-func (d *dashboard) action(h actionHandler) http.Handler {
+func (d *Dashboard) action(h actionHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		if !web.FromOrigin(r, d.origin, true) {
-			d.p.log.WarnContext(ctx, "portal: cross-origin dashboard request refused", "origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"), "path", r.URL.Path)
+			d.log.WarnContext(ctx, "dashboard: cross-origin dashboard request refused", "origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"), "path", r.URL.Path)
 			d.renderProblem(w, r, http.StatusForbidden, "This request couldn't be verified", "Reload the page and try again.")
 			return
 		}
@@ -225,7 +280,7 @@ func (d *dashboard) action(h actionHandler) http.Handler {
 		got := form.Get(web.CSRFField)
 		c, err := r.Cookie(d.csrfCookieName())
 		if err != nil || got == "" || !secret.Valid(c.Value, "") || !secret.Equal([]byte(got), []byte(c.Value)) {
-			d.p.log.WarnContext(ctx, "portal: dashboard CSRF token missing or wrong", "path", r.URL.Path, "actor", d.actor(r))
+			d.log.WarnContext(ctx, "dashboard: dashboard CSRF token missing or wrong", "path", r.URL.Path, "actor", d.actor(r))
 			d.renderProblem(w, r, http.StatusForbidden, "This request couldn't be verified", "Reload the page and try again.")
 			return
 		}
@@ -234,6 +289,13 @@ func (d *dashboard) action(h actionHandler) http.Handler {
 }
 
 // ----- Rendering -----
+
+// render writes a page, logging a rendering error.
+func (d *Dashboard) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
+	if err := web.Render(w, r, status, c); err != nil {
+		d.log.ErrorContext(r.Context(), "dashboard: rendering page", "path", r.URL.Path, "error", err)
+	}
+}
 
 // dashView is what the dashboard layout needs on every page.
 type dashView struct {
@@ -247,11 +309,11 @@ type dashView struct {
 
 // newView builds the layout data of a dashboard page; current is the
 // navigation entry to mark.
-func (d *dashboard) newView(w http.ResponseWriter, r *http.Request, title, current string) *dashView {
-	b, err := d.p.branding(r.Context(), "")
+func (d *Dashboard) newView(w http.ResponseWriter, r *http.Request, title, current string) *dashView {
+	b, err := d.a.ResolveBranding(r.Context(), "")
 	if err != nil {
-		d.p.log.ErrorContext(r.Context(), "portal: loading branding", "error", err)
-		b = d.p.brand
+		d.log.ErrorContext(r.Context(), "dashboard: loading branding", "error", err)
+		b = d.a.DefaultBranding()
 	}
 	v := &dashView{
 		Head: web.Head{
@@ -312,7 +374,7 @@ func flashMessage(code string) string { return flashMessages[code] }
 
 // redirect answers a successful change with 303 to path, with the notice
 // done.
-func (d *dashboard) redirect(w http.ResponseWriter, r *http.Request, path, done string) {
+func (d *Dashboard) redirect(w http.ResponseWriter, r *http.Request, path, done string) {
 	if done != "" {
 		path += "?done=" + url.QueryEscape(done)
 	}
@@ -320,22 +382,22 @@ func (d *dashboard) redirect(w http.ResponseWriter, r *http.Request, path, done 
 }
 
 // renderProblem writes a dashboard page that only says what went wrong.
-func (d *dashboard) renderProblem(w http.ResponseWriter, r *http.Request, status int, title, msg string) {
+func (d *Dashboard) renderProblem(w http.ResponseWriter, r *http.Request, status int, title, msg string) {
 	dv := d.newView(w, r, title, "")
-	d.p.render(w, r, status, dashProblemPage(dv, title, msg))
+	d.render(w, r, status, dashProblemPage(dv, title, msg))
 }
 
-// fail answers a refused or failed change. A refused one (an *AdminError)
+// fail answers a refused or failed change. A refused one (an *admin.AdminError)
 // gets its message; anything else is logged and gets a generic page.
 // retry, when not nil, re-renders the page the form was on with the error
 // notice and the status.
-func (d *dashboard) fail(w http.ResponseWriter, r *http.Request, err error, retry func(status int, msg string)) {
-	status, _, msg, ok := describeError(err)
+func (d *Dashboard) fail(w http.ResponseWriter, r *http.Request, err error, retry func(status int, msg string)) {
+	status, _, msg, ok := web.DescribeError(err)
 	if !ok {
 		if context.Cause(r.Context()) != nil {
-			d.p.log.InfoContext(r.Context(), "portal: dashboard request cancelled", "path", r.URL.Path, "error", err)
+			d.log.InfoContext(r.Context(), "dashboard: dashboard request cancelled", "path", r.URL.Path, "error", err)
 		} else {
-			d.p.log.ErrorContext(r.Context(), "portal: dashboard", "path", r.URL.Path, "actor", d.actor(r), "error", err)
+			d.log.ErrorContext(r.Context(), "dashboard: dashboard", "path", r.URL.Path, "actor", d.actor(r), "error", err)
 		}
 		d.renderProblem(w, r, http.StatusInternalServerError, "Something went wrong", "The server log has the cause.")
 		return
@@ -356,8 +418,8 @@ func (d *dashboard) fail(w http.ResponseWriter, r *http.Request, err error, retr
 
 // ----- Branding assets -----
 
-func (d *dashboard) brandCSS(w http.ResponseWriter, r *http.Request) {
-	b, err := d.p.branding(r.Context(), "")
+func (d *Dashboard) brandCSS(w http.ResponseWriter, r *http.Request) {
+	b, err := d.a.ResolveBranding(r.Context(), "")
 	if err != nil {
 		d.fail(w, r, err, nil)
 		return
@@ -369,14 +431,14 @@ func (d *dashboard) brandCSS(w http.ResponseWriter, r *http.Request) {
 // brandAsset serves the stored logo or favicon ({asset}) of the host-wide
 // scope or of organization {id}: what the scope itself holds, not the
 // resolved branding, since the branding page shows the scope's own images.
-func (d *dashboard) brandAsset(w http.ResponseWriter, r *http.Request) {
+func (d *Dashboard) brandAsset(w http.ResponseWriter, r *http.Request) {
 	scope, which := r.PathValue("id"), r.PathValue("asset")
 	if which != "logo" && which != "favicon" {
 		d.renderProblem(w, r, http.StatusNotFound, "Page not found", "There is nothing at this address.")
 		return
 	}
-	b, err := d.p.st.GetBranding(r.Context(), scope)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	b, err := d.a.GetBranding(r.Context(), scope)
+	if err != nil {
 		d.fail(w, r, err, nil)
 		return
 	}
@@ -389,12 +451,12 @@ func (d *dashboard) brandAsset(w http.ResponseWriter, r *http.Request) {
 	}
 	if a == nil && scope == "" {
 		// Host-wide: fall back to Config.Branding, as the portal does.
-		a = d.p.brand.Logo
+		a = d.a.DefaultBranding().Logo
 		if which == "favicon" {
-			a = d.p.brand.Favicon
+			a = d.a.DefaultBranding().Favicon
 		}
 	}
-	if a == nil || !web.AllowedImageType(a.ContentType) {
+	if a == nil || !admin.AllowedImageType(a.ContentType) {
 		d.renderProblem(w, r, http.StatusNotFound, "Page not found", "There is nothing at this address.")
 		return
 	}

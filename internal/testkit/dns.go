@@ -1,4 +1,4 @@
-package domains
+package testkit
 
 import (
 	"context"
@@ -10,9 +10,10 @@ import (
 	"github.com/miekg/dns"
 )
 
-// dnsServer is an authoritative DNS server on 127.0.0.1 (UDP and TCP) whose
-// records a test changes while it runs.
-type dnsServer struct {
+// DNSServer is an authoritative DNS server on 127.0.0.1 (UDP and TCP) whose
+// records a test changes while it runs. A name exists when it or a name
+// under it has a record; other names get NXDOMAIN.
+type DNSServer struct {
 	udpAddr, tcpAddr string
 
 	mu       sync.Mutex
@@ -23,9 +24,10 @@ type dnsServer struct {
 	queries  map[string]int      // "fqdn TYPE" -> count
 }
 
-func newDNSServer(t *testing.T) *dnsServer {
+// NewDNSServer starts a DNSServer that stops when the test ends.
+func NewDNSServer(t testing.TB) *DNSServer {
 	t.Helper()
-	s := &dnsServer{
+	s := &DNSServer{
 		txt: map[string][]string{}, mx: map[string]bool{},
 		hang: map[string]bool{}, servfail: map[string]bool{}, queries: map[string]int{},
 	}
@@ -41,19 +43,19 @@ func newDNSServer(t *testing.T) *dnsServer {
 	s.udpAddr, s.tcpAddr = pc.LocalAddr().String(), l.Addr().String()
 	udp := &dns.Server{PacketConn: pc, Handler: s}
 	tcp := &dns.Server{Listener: l, Handler: s}
-	go udp.ActivateAndServe()
-	go tcp.ActivateAndServe()
+	go func() { _ = udp.ActivateAndServe() }()
+	go func() { _ = tcp.ActivateAndServe() }()
 	t.Cleanup(func() {
-		udp.Shutdown()
-		tcp.Shutdown()
+		_ = udp.Shutdown()
+		_ = tcp.Shutdown()
 	})
 	return s
 }
 
 func fqdn(name string) string { return dns.Fqdn(strings.ToLower(name)) }
 
-// resolver returns a pure-Go resolver that sends every query to s.
-func (s *dnsServer) resolver() *net.Resolver {
+// Resolver returns a pure-Go resolver that sends every query to s.
+func (s *DNSServer) Resolver() *net.Resolver {
 	return &net.Resolver{
 		PreferGo: true,
 		Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
@@ -66,7 +68,8 @@ func (s *dnsServer) resolver() *net.Resolver {
 	}
 }
 
-func (s *dnsServer) setTXT(name string, values ...string) {
+// SetTXT publishes values at name; no values removes its TXT records.
+func (s *DNSServer) SetTXT(name string, values ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(values) == 0 {
@@ -76,17 +79,17 @@ func (s *dnsServer) setTXT(name string, values ...string) {
 	s.txt[fqdn(name)] = values
 }
 
-// addZone makes name exist with an MX and an SPF record, like a real mail
+// AddZone makes name exist with an MX and an SPF record, like a real mail
 // domain.
-func (s *dnsServer) addZone(name string) {
+func (s *DNSServer) AddZone(name string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.mx[fqdn(name)] = true
 	s.txt[fqdn(name)] = []string{"v=spf1 -all"}
 }
 
-// removeZone makes name and everything under it not exist (NXDOMAIN).
-func (s *dnsServer) removeZone(name string) {
+// RemoveZone makes name and everything under it not exist (NXDOMAIN).
+func (s *DNSServer) RemoveZone(name string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := fqdn(name)
@@ -102,27 +105,30 @@ func (s *dnsServer) removeZone(name string) {
 	}
 }
 
-func (s *dnsServer) setHang(name string, on bool) {
+// SetHang makes queries for name go unanswered (on) or answered again.
+func (s *DNSServer) SetHang(name string, on bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.hang[fqdn(name)] = on
 }
 
-func (s *dnsServer) setServfail(name string, on bool) {
+// SetServfail makes queries for name get SERVFAIL (on) or answers again.
+func (s *DNSServer) SetServfail(name string, on bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.servfail[fqdn(name)] = on
 }
 
-func (s *dnsServer) count(name string, qtype uint16) int {
+// Count returns how many queries of type qtype name has had.
+func (s *DNSServer) Count(name string, qtype uint16) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.queries[fqdn(name)+" "+dns.TypeToString[qtype]]
 }
 
-// exists reports whether name has records or is an ancestor of a name that
+// existsLocked reports whether name has records or is an ancestor of a name that
 // has (an empty non-terminal answers NOERROR, not NXDOMAIN).
-func (s *dnsServer) existsLocked(name string) bool {
+func (s *DNSServer) existsLocked(name string) bool {
 	for n := range s.txt {
 		if n == name || strings.HasSuffix(n, "."+name) {
 			return true
@@ -136,11 +142,12 @@ func (s *dnsServer) existsLocked(name string) bool {
 	return false
 }
 
-func (s *dnsServer) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
+// ServeDNS answers one query.
+func (s *DNSServer) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 	if len(r.Question) != 1 {
 		m := new(dns.Msg)
 		m.SetRcode(r, dns.RcodeFormatError)
-		w.WriteMsg(m)
+		_ = w.WriteMsg(m)
 		return
 	}
 	q := r.Question[0]
@@ -185,7 +192,7 @@ func (s *dnsServer) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 		}
 		m.Truncate(size) // sets TC when the answer does not fit: the client retries over TCP
 	}
-	w.WriteMsg(m)
+	_ = w.WriteMsg(m)
 }
 
 // splitTXT splits a value into 255-octet character-strings, as a zone would.

@@ -1,4 +1,4 @@
-package portal
+package mgmtapi_test
 
 import (
 	"context"
@@ -11,7 +11,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/onboardkit/onboardkit/admin"
 	"github.com/onboardkit/onboardkit/internal/secret"
+	"github.com/onboardkit/onboardkit/internal/surfacetest"
+	"github.com/onboardkit/onboardkit/internal/testkit"
 	"github.com/onboardkit/onboardkit/store"
 )
 
@@ -19,13 +22,13 @@ import (
 // gets 401 with a JSON error, and nothing changes.
 func TestMgmtAPIAuthentication(t *testing.T) {
 	t.Parallel()
-	h := newAdminHarness(t, nil)
+	h := surfacetest.New(t, nil)
 	ctx := context.Background()
-	revoked, err := h.p.Admin().CreateAPIKey(ctx, "old", "operator:setup")
-	must(t, err)
-	must(t, h.p.Admin().RevokeAPIKey(ctx, revoked.APIKey.ID, "operator:setup"))
-	unknown, err := secret.New(nil, apiKeyPrefix)
-	must(t, err)
+	revoked, err := h.Admin.CreateAPIKey(ctx, "old", "operator:setup")
+	testkit.Must(t, err)
+	testkit.Must(t, h.Admin.RevokeAPIKey(ctx, revoked.APIKey.ID, "operator:setup"))
+	unknown, err := secret.New(nil, admin.APIKeyPrefix)
+	testkit.Must(t, err)
 
 	tests := []struct {
 		name string
@@ -33,11 +36,11 @@ func TestMgmtAPIAuthentication(t *testing.T) {
 	}{
 		{"missing", ""},
 		{"empty bearer", "Bearer "},
-		{"basic scheme", "Basic " + base64.StdEncoding.EncodeToString([]byte("x:"+h.key))},
+		{"basic scheme", "Basic " + base64.StdEncoding.EncodeToString([]byte("x:"+h.Key))},
 		{"wrong key", "Bearer " + unknown},
 		{"garbage", "Bearer not-a-key"},
-		{"key with a suffix", "Bearer " + h.key + "x"},
-		{"two keys", "Bearer " + h.key + " " + h.key},
+		{"key with a suffix", "Bearer " + h.Key + "x"},
+		{"two keys", "Bearer " + h.Key + " " + h.Key},
 		{"revoked key", "Bearer " + revoked.Key},
 	}
 	requests := []struct {
@@ -45,17 +48,17 @@ func TestMgmtAPIAuthentication(t *testing.T) {
 		body         any
 	}{
 		{http.MethodPost, "/organizations", map[string]any{"name": "Evil"}},
-		{http.MethodDelete, "/organizations/" + h.org.ID, nil},
-		{http.MethodPost, "/organizations/" + h.org.ID + "/portal-links", map[string]any{}},
+		{http.MethodDelete, "/organizations/" + h.Org.ID, nil},
+		{http.MethodPost, "/organizations/" + h.Org.ID + "/portal-links", map[string]any{}},
 		{http.MethodPatch, "/branding", map[string]any{"accent_color": "#000000"}},
 		{http.MethodGet, "/events", nil},
 	}
-	before := h.eventCount()
+	before := h.EventCount()
 	for _, tt := range tests {
 		for _, rq := range requests {
 			t.Run(tt.name+" "+rq.method+" "+rq.path, func(t *testing.T) {
-				w, body := h.apiWith(tt.auth, rq.method, rq.path, rq.body)
-				if w.Code != http.StatusUnauthorized || errorCode(body) != "unauthorized" || errorMessage(body) == "" {
+				w, body := h.APIWith(tt.auth, rq.method, rq.path, rq.body)
+				if w.Code != http.StatusUnauthorized || surfacetest.ErrorCode(body) != "unauthorized" || surfacetest.ErrorMessage(body) == "" {
 					t.Fatalf("status %d, body %v", w.Code, body)
 				}
 				if !strings.HasPrefix(w.Header().Get("WWW-Authenticate"), "Bearer") {
@@ -67,27 +70,27 @@ func TestMgmtAPIAuthentication(t *testing.T) {
 			})
 		}
 	}
-	if got := h.eventCount(); got != before {
+	if got := h.EventCount(); got != before {
 		t.Errorf("refused requests wrote %d events", got-before)
 	}
-	if _, err := h.st.GetOrganization(ctx, h.org.ID); err != nil {
+	if _, err := h.Store.GetOrganization(ctx, h.Org.ID); err != nil {
 		t.Errorf("organization gone after refused delete: %v", err)
 	}
-	if links, _ := h.st.ListPortalLinks(ctx, h.org.ID); len(links) != 0 {
+	if links, _ := h.Store.ListPortalLinks(ctx, h.Org.ID); len(links) != 0 {
 		t.Errorf("refused requests created %d links", len(links))
 	}
-	if _, err := h.st.GetBranding(ctx, ""); err == nil {
+	if _, err := h.Store.GetBranding(ctx, ""); err == nil {
 		t.Error("refused request stored branding")
 	}
-	if strings.Contains(h.logs.String(), h.key) || strings.Contains(h.logs.String(), unknown) {
+	if strings.Contains(h.Logs.String(), h.Key) || strings.Contains(h.Logs.String(), unknown) {
 		t.Error("an API key was logged")
 	}
 	// The valid key works, and its use is recorded.
-	if w, _ := h.api(http.MethodGet, "/events", nil); w.Code != http.StatusOK {
+	if w, _ := h.API(http.MethodGet, "/events", nil); w.Code != http.StatusOK {
 		t.Fatalf("valid key: status %d", w.Code)
 	}
-	k, err := h.st.GetAPIKeyByDigest(ctx, secret.Digest(h.key))
-	must(t, err)
+	k, err := h.Store.GetAPIKeyByDigest(ctx, secret.Digest(h.Key))
+	testkit.Must(t, err)
 	if k.LastUsedAt.IsZero() {
 		t.Error("key use not recorded")
 	}
@@ -96,10 +99,10 @@ func TestMgmtAPIAuthentication(t *testing.T) {
 // TestMgmtAPIOperations drives every operation of the management API.
 func TestMgmtAPIOperations(t *testing.T) {
 	t.Parallel()
-	h := newAdminHarness(t, nil)
+	h := surfacetest.New(t, nil)
 	ctx := context.Background()
 	kid := ""
-	if k, err := h.st.GetAPIKeyByDigest(ctx, secret.Digest(h.key)); err == nil {
+	if k, err := h.Store.GetAPIKeyByDigest(ctx, secret.Digest(h.Key)); err == nil {
 		kid = k.ID
 	}
 	actor := "api_key:" + kid
@@ -113,7 +116,7 @@ func TestMgmtAPIOperations(t *testing.T) {
 		}
 		return out
 	}
-	expect := func(w *responseRecorder, status int, body map[string]any) {
+	expect := func(w *httptest.ResponseRecorder, status int, body map[string]any) {
 		t.Helper()
 		if w.Code != status {
 			t.Fatalf("status %d, want %d: %v", w.Code, status, body)
@@ -121,65 +124,65 @@ func TestMgmtAPIOperations(t *testing.T) {
 	}
 
 	// Organizations: create, get, list with search and pages, update.
-	w, org := h.api(http.MethodPost, "/organizations", map[string]any{"name": "  Globex  ", "external_id": "cus_42"})
+	w, org := h.API(http.MethodPost, "/organizations", map[string]any{"name": "  Globex  ", "external_id": "cus_42"})
 	expect(w, http.StatusCreated, org)
 	id := str(org, "id")
 	if !strings.HasPrefix(id, "org_") || str(org, "name") != "Globex" || str(org, "external_id") != "cus_42" {
 		t.Fatalf("created %v", org)
 	}
-	if ev := h.lastEvent(EventOrganizationCreated); ev.Subject != id || ev.Actor != actor || ev.OrgID != id {
+	if ev := h.LastEvent(admin.EventOrganizationCreated); ev.Subject != id || ev.Actor != actor || ev.OrgID != id {
 		t.Errorf("organization.created event %+v", ev)
 	}
 	for _, n := range []string{"Initech", "Umbrella"} {
-		w, body := h.api(http.MethodPost, "/organizations", map[string]any{"name": n})
+		w, body := h.API(http.MethodPost, "/organizations", map[string]any{"name": n})
 		expect(w, http.StatusCreated, body)
 	}
-	w, page := h.api(http.MethodGet, "/organizations?search=glob", nil)
+	w, page := h.API(http.MethodGet, "/organizations?search=glob", nil)
 	expect(w, http.StatusOK, page)
 	if orgs := list(page, "organizations"); len(orgs) != 1 || str(orgs[0], "id") != id {
 		t.Fatalf("search: %v", page)
 	}
-	w, page = h.api(http.MethodGet, "/organizations?external_id=cus_42", nil)
+	w, page = h.API(http.MethodGet, "/organizations?external_id=cus_42", nil)
 	expect(w, http.StatusOK, page)
 	if orgs := list(page, "organizations"); len(orgs) != 1 || str(orgs[0], "id") != id {
 		t.Fatalf("by external id: %v", page)
 	}
-	w, page = h.api(http.MethodGet, "/organizations?external_id=cus_4", nil)
+	w, page = h.API(http.MethodGet, "/organizations?external_id=cus_4", nil)
 	expect(w, http.StatusOK, page)
 	if orgs := list(page, "organizations"); len(orgs) != 0 {
 		t.Fatalf("by a prefix of the external id: %v", page)
 	}
-	w, page = h.api(http.MethodGet, "/organizations?limit=2", nil)
+	w, page = h.API(http.MethodGet, "/organizations?limit=2", nil)
 	expect(w, http.StatusOK, page)
 	if len(list(page, "organizations")) != 2 || str(page, "next") == "" {
 		t.Fatalf("page 1: %v", page)
 	}
-	w, page2 := h.api(http.MethodGet, "/organizations?limit=2&after="+str(page, "next"), nil)
+	w, page2 := h.API(http.MethodGet, "/organizations?limit=2&after="+str(page, "next"), nil)
 	expect(w, http.StatusOK, page2)
 	if len(list(page2, "organizations")) != 2 || str(page2, "next") != "" {
 		t.Fatalf("page 2: %v", page2)
 	}
-	w, upd := h.api(http.MethodPatch, "/organizations/"+id, map[string]any{"name": "Globex Corp"})
+	w, upd := h.API(http.MethodPatch, "/organizations/"+id, map[string]any{"name": "Globex Corp"})
 	expect(w, http.StatusOK, upd)
 	if str(upd, "name") != "Globex Corp" || str(upd, "external_id") != "cus_42" {
 		t.Fatalf("updated %v", upd)
 	}
-	if ev := h.lastEvent(EventOrganizationUpdated); !strings.Contains(string(ev.Data), "Globex Corp") || ev.Actor != actor {
+	if ev := h.LastEvent(admin.EventOrganizationUpdated); !strings.Contains(string(ev.Data), "Globex Corp") || ev.Actor != actor {
 		t.Errorf("organization.updated event %+v", ev)
 	}
 
 	// Portal links: generate (the usual response shape), list, revoke.
-	w, link := h.api(http.MethodPost, "/organizations/"+id+"/portal-links", map[string]any{"features": []string{"sso", "domains"}})
+	w, link := h.API(http.MethodPost, "/organizations/"+id+"/portal-links", map[string]any{"features": []string{"sso", "domains"}})
 	expect(w, http.StatusCreated, link)
-	if !strings.HasPrefix(str(link, "location"), testBaseURL+"/l/okp_") || str(link, "expireTime") != "2026-03-09T09:00:00Z" {
+	if !strings.HasPrefix(str(link, "location"), surfacetest.PortalURL+"/l/okp_") || str(link, "expireTime") != "2026-03-09T09:00:00Z" {
 		t.Fatalf("link %v", link)
 	}
-	w, emb := h.api(http.MethodPost, "/organizations/"+id+"/portal-links", map[string]any{"embedded": true})
+	w, emb := h.API(http.MethodPost, "/organizations/"+id+"/portal-links", map[string]any{"embedded": true})
 	expect(w, http.StatusCreated, emb)
 	if str(emb, "expireTime") != "2026-03-02T09:01:00Z" {
 		t.Errorf("embedded link expiry %v", emb)
 	}
-	w, links := h.api(http.MethodGet, "/organizations/"+id+"/portal-links", nil)
+	w, links := h.API(http.MethodGet, "/organizations/"+id+"/portal-links", nil)
 	expect(w, http.StatusOK, links)
 	ls := list(links, "portal_links")
 	if len(ls) != 2 {
@@ -197,65 +200,65 @@ func TestMgmtAPIOperations(t *testing.T) {
 	if strings.Contains(w.Body.String(), "okp_") || strings.Contains(w.Body.String(), "digest") {
 		t.Error("link listing exposes a token or digest")
 	}
-	w, rev := h.api(http.MethodPost, "/portal-links/"+str(link, "id")+"/revoke", nil)
+	w, rev := h.API(http.MethodPost, "/portal-links/"+str(link, "id")+"/revoke", nil)
 	expect(w, http.StatusOK, rev)
 	if str(rev, "revoked_at") == "" {
 		t.Fatalf("revoked %v", rev)
 	}
 	tok := str(link, "location")[strings.LastIndex(str(link, "location"), "/")+1:]
-	if w, _ := h.redeem(tok); w.Code != http.StatusGone {
+	if w, _ := h.Redeem(tok); w.Code != http.StatusGone {
 		t.Errorf("revoked link redeemed: %d", w.Code)
 	}
 
 	// Domains: add by DNS, check before and after the record is published,
 	// add one to verify manually, remove.
-	w, dom := h.api(http.MethodPost, "/organizations/"+id+"/domains", map[string]any{"name": "Globex.Example", "method": "dns_txt"})
+	w, dom := h.API(http.MethodPost, "/organizations/"+id+"/domains", map[string]any{"name": "Globex.Example", "method": "dns_txt"})
 	expect(w, http.StatusCreated, dom)
 	rec, _ := dom["record"].(map[string]any)
 	if str(dom, "name") != "globex.example" || str(dom, "state") != "pending" || str(rec, "name") != "_onboardkit-verification.globex.example" || str(rec, "value") == "" {
 		t.Fatalf("domain %v", dom)
 	}
 	domID := str(dom, "id")
-	h.dns.setTXT("globex.example", "v=spf1 -all")
-	w, chk := h.api(http.MethodPost, "/domains/"+domID+"/check", nil)
+	h.DNS.SetTXT("globex.example", "v=spf1 -all")
+	w, chk := h.API(http.MethodPost, "/domains/"+domID+"/check", nil)
 	expect(w, http.StatusOK, chk)
 	check, _ := chk["check"].(map[string]any)
 	if chk["verified"] != false || str(check, "kind") != "no_record" || !strings.Contains(str(check, "message"), "_onboardkit-verification.globex.example") {
 		t.Fatalf("check before the record: %v", chk)
 	}
-	h.dns.setTXT(str(rec, "name"), str(rec, "value"))
-	w, chk = h.api(http.MethodPost, "/domains/"+domID+"/check", nil)
+	h.DNS.SetTXT(str(rec, "name"), str(rec, "value"))
+	w, chk = h.API(http.MethodPost, "/domains/"+domID+"/check", nil)
 	expect(w, http.StatusOK, chk)
 	if chk["verified"] != true || chk["check"] != nil {
 		t.Fatalf("check after the record: %v", chk)
 	}
-	w, man := h.api(http.MethodPost, "/organizations/"+id+"/domains", map[string]any{"name": "globex.test", "method": "manual"})
+	w, man := h.API(http.MethodPost, "/organizations/"+id+"/domains", map[string]any{"name": "globex.test", "method": "manual"})
 	expect(w, http.StatusCreated, man)
-	w, ver := h.api(http.MethodPost, "/domains/"+str(man, "id")+"/verify", nil)
+	w, ver := h.API(http.MethodPost, "/domains/"+str(man, "id")+"/verify", nil)
 	expect(w, http.StatusOK, ver)
 	if str(ver, "state") != "verified" || str(ver, "verified_by") != actor {
 		t.Fatalf("manual verification %v", ver)
 	}
-	w, doms := h.api(http.MethodGet, "/organizations/"+id+"/domains", nil)
+	w, doms := h.API(http.MethodGet, "/organizations/"+id+"/domains", nil)
 	expect(w, http.StatusOK, doms)
 	if len(list(doms, "domains")) != 2 {
 		t.Fatalf("domains %v", doms)
 	}
-	w, _ = h.api(http.MethodDelete, "/domains/"+str(man, "id"), nil)
+	w, _ = h.API(http.MethodDelete, "/domains/"+str(man, "id"), nil)
 	if w.Code != http.StatusNoContent {
 		t.Fatalf("remove domain: %d", w.Code)
 	}
-	if _, err := h.st.GetDomain(ctx, str(man, "id")); err == nil {
+	if _, err := h.Store.GetDomain(ctx, str(man, "id")); err == nil {
 		t.Error("domain still stored")
 	}
 
 	// Connections and directories: list, enable, disable.
-	now := h.clock.Now()
-	must(t, h.st.CreateConnection(ctx, &store.Connection{ID: "conn_1", OrgID: id, Protocol: store.ProtocolOIDC, Provider: "entra", Name: "Entra",
+	now := h.Clock.Now()
+	testkit.Must(t, h.Store.CreateConnection(ctx, &store.Connection{ID: "conn_1", OrgID: id, Protocol: store.ProtocolOIDC, Provider: "entra", Name: "Entra",
 		State: store.ConnectionTested, CreatedAt: now, UpdatedAt: now,
 		OIDC: &store.OIDCConfig{Issuer: "https://login.example/v2.0", ClientID: "c", ClientSecret: "s3cr3t-value"}}))
-	must(t, h.st.CreateDirectory(ctx, &store.Directory{ID: "dir_1", OrgID: id, Provider: "okta", Name: "Okta", State: store.DirectoryInactive, CreatedAt: now, UpdatedAt: now}))
-	w, conns := h.api(http.MethodGet, "/organizations/"+id+"/connections", nil)
+	testkit.Must(t, h.Store.CreateDirectory(ctx, &store.Directory{ID: "dir_1", OrgID: id, Provider: "okta", Name: "Okta", State: store.DirectoryInactive, CreatedAt: now, UpdatedAt: now}))
+	w, conns := h.API(http.MethodGet, "/organizations/"+id+"/connections", nil)
 	expect(w, http.StatusOK, conns)
 	if cs := list(conns, "connections"); len(cs) != 1 || str(cs[0], "issuer") != "https://login.example/v2.0" || str(cs[0], "state") != "tested" {
 		t.Fatalf("connections %v", conns)
@@ -269,59 +272,59 @@ func TestMgmtAPIOperations(t *testing.T) {
 		{"/directories/dir_1/enable", "active"},
 		{"/directories/dir_1/disable", "inactive"},
 	} {
-		w, body := h.api(http.MethodPost, step.path, nil)
+		w, body := h.API(http.MethodPost, step.path, nil)
 		expect(w, http.StatusOK, body)
 		if str(body, "state") != step.state {
 			t.Errorf("%s: state %v", step.path, body["state"])
 		}
 	}
-	if ev := h.lastEvent("connection.deactivated"); ev.Actor != actor {
+	if ev := h.LastEvent("connection.deactivated"); ev.Actor != actor {
 		t.Errorf("lifecycle actor %q", ev.Actor)
 	}
-	w, dirs := h.api(http.MethodGet, "/organizations/"+id+"/directories", nil)
+	w, dirs := h.API(http.MethodGet, "/organizations/"+id+"/directories", nil)
 	expect(w, http.StatusOK, dirs)
 	if ds := list(dirs, "directories"); len(ds) != 1 || str(ds[0], "state") != "inactive" || ds[0]["users"] != float64(0) {
 		t.Fatalf("directories %v", dirs)
 	}
 
 	// Branding: host-wide and the organization's, with images.
-	logo := testPNG(t, imgcolor.RGBA{R: 200, A: 255})
-	w, br := h.api(http.MethodPatch, "/branding", map[string]any{"accent_color": "#0F766E", "logo": logo, "favicon": testICO()})
+	logo := testkit.PNG(t, imgcolor.RGBA{R: 200, A: 255})
+	w, br := h.API(http.MethodPatch, "/branding", map[string]any{"accent_color": "#0F766E", "logo": logo, "favicon": testkit.ICO()})
 	expect(w, http.StatusOK, br)
 	lg, _ := br["logo"].(map[string]any)
 	fv, _ := br["favicon"].(map[string]any)
 	if str(br, "accent_color") != "#0f766e" || str(lg, "content_type") != "image/png" || lg["size"] != float64(len(logo)) || str(fv, "content_type") != "image/x-icon" {
 		t.Fatalf("branding %v", br)
 	}
-	if css := h.get("/portal/brand/style.css").Body.String(); !strings.Contains(css, "--accent:#0f766e") {
+	if css := h.Get("/portal/brand/style.css").Body.String(); !strings.Contains(css, "--accent:#0f766e") {
 		t.Errorf("portal did not pick up the accent: %s", css)
 	}
-	w, br = h.api(http.MethodPatch, "/branding", map[string]any{"remove_favicon": true})
+	w, br = h.API(http.MethodPatch, "/branding", map[string]any{"remove_favicon": true})
 	expect(w, http.StatusOK, br)
 	if br["favicon"] != nil || br["logo"] == nil {
 		t.Errorf("remove favicon: %v", br)
 	}
-	w, br = h.api(http.MethodGet, "/branding", nil)
+	w, br = h.API(http.MethodGet, "/branding", nil)
 	expect(w, http.StatusOK, br)
 	if str(br, "accent_color") != "#0f766e" {
 		t.Errorf("get branding %v", br)
 	}
-	w, obr := h.api(http.MethodPatch, "/organizations/"+id+"/branding", map[string]any{"accent_color": "#ffff00"})
+	w, obr := h.API(http.MethodPatch, "/organizations/"+id+"/branding", map[string]any{"accent_color": "#ffff00"})
 	expect(w, http.StatusOK, obr)
 	if str(obr, "scope") != id {
 		t.Errorf("org branding %v", obr)
 	}
-	if ev := h.lastEvent(EventBrandingUpdated); ev.OrgID != id || ev.Actor != actor {
+	if ev := h.LastEvent(admin.EventBrandingUpdated); ev.OrgID != id || ev.Actor != actor {
 		t.Errorf("branding.updated event %+v", ev)
 	}
-	w, obr = h.api(http.MethodGet, "/organizations/"+id+"/branding", nil)
+	w, obr = h.API(http.MethodGet, "/organizations/"+id+"/branding", nil)
 	expect(w, http.StatusOK, obr)
 	if str(obr, "accent_color") != "#ffff00" {
 		t.Errorf("get org branding %v", obr)
 	}
 
 	// Overview.
-	w, ov := h.api(http.MethodGet, "/organizations/"+id, nil)
+	w, ov := h.API(http.MethodGet, "/organizations/"+id, nil)
 	expect(w, http.StatusOK, ov)
 	o, _ := ov["organization"].(map[string]any)
 	status, _ := o["status"].(map[string]any)
@@ -330,7 +333,7 @@ func TestMgmtAPIOperations(t *testing.T) {
 	}
 
 	// Events: filter by organization and type, page by cursor.
-	w, evs := h.api(http.MethodGet, "/events?org_id="+id+"&type=portal.link", nil)
+	w, evs := h.API(http.MethodGet, "/events?org_id="+id+"&type=portal.link", nil)
 	expect(w, http.StatusOK, evs)
 	got := list(evs, "events")
 	if len(got) != 3 { // two created, one revoked
@@ -341,33 +344,33 @@ func TestMgmtAPIOperations(t *testing.T) {
 			t.Errorf("filtered event %v", e)
 		}
 	}
-	w, p1 := h.api(http.MethodGet, "/events?limit=2", nil)
+	w, p1 := h.API(http.MethodGet, "/events?limit=2", nil)
 	expect(w, http.StatusOK, p1)
 	if len(list(p1, "events")) != 2 || p1["has_more"] != true {
 		t.Fatalf("events page %v", p1)
 	}
 	next := p1["next_cursor"].(float64)
-	w, p2 := h.api(http.MethodGet, "/events?limit=2&after="+strconv.FormatInt(int64(next), 10), nil)
+	w, p2 := h.API(http.MethodGet, "/events?limit=2&after="+strconv.FormatInt(int64(next), 10), nil)
 	expect(w, http.StatusOK, p2)
 	if e := list(p2, "events"); len(e) != 2 || e[0]["cursor"] != next+1 {
 		t.Fatalf("events page 2 %v", p2)
 	}
 
 	// Delete: the organization and its data go, an event stays.
-	w, _ = h.api(http.MethodDelete, "/organizations/"+id, nil)
+	w, _ = h.API(http.MethodDelete, "/organizations/"+id, nil)
 	if w.Code != http.StatusNoContent {
 		t.Fatalf("delete: %d", w.Code)
 	}
-	if w, body := h.api(http.MethodGet, "/organizations/"+id, nil); w.Code != http.StatusNotFound {
+	if w, body := h.API(http.MethodGet, "/organizations/"+id, nil); w.Code != http.StatusNotFound {
 		t.Fatalf("after delete: %d %v", w.Code, body)
 	}
-	if _, err := h.st.GetDomain(ctx, domID); err == nil {
+	if _, err := h.Store.GetDomain(ctx, domID); err == nil {
 		t.Error("domain survived its organization")
 	}
-	if ev := h.lastEvent(EventOrganizationDeleted); ev.Subject != id || ev.Actor != actor {
+	if ev := h.LastEvent(admin.EventOrganizationDeleted); ev.Subject != id || ev.Actor != actor {
 		t.Errorf("organization.deleted %+v", ev)
 	}
-	if logs := h.logs.String(); strings.Contains(logs, "okp_") || strings.Contains(logs, h.key) {
+	if logs := h.Logs.String(); strings.Contains(logs, "okp_") || strings.Contains(logs, h.Key) {
 		t.Error("a link token or an API key was logged")
 	}
 }
@@ -376,19 +379,19 @@ func TestMgmtAPIOperations(t *testing.T) {
 // change nothing.
 func TestMgmtAPIBadInput(t *testing.T) {
 	t.Parallel()
-	h := newAdminHarness(t, nil)
+	h := surfacetest.New(t, nil)
 	ctx := context.Background()
-	now := h.clock.Now()
-	must(t, h.st.CreateConnection(ctx, &store.Connection{ID: "conn_draft", OrgID: h.org.ID, Protocol: store.ProtocolSAML, State: store.ConnectionDraft,
+	now := h.Clock.Now()
+	testkit.Must(t, h.Store.CreateConnection(ctx, &store.Connection{ID: "conn_draft", OrgID: h.Org.ID, Protocol: store.ProtocolSAML, State: store.ConnectionDraft,
 		CreatedAt: now, UpdatedAt: now, SAML: &store.SAMLConfig{IdPEntityID: "x"}}))
-	other := h.createOrg("org_other", "Other")
-	_, err := h.p.Admin().CreateOrganization(ctx, OrganizationInput{Name: "Taken", ExternalID: "cus_taken"}, "")
-	must(t, err)
-	dom, err := h.p.Admin().AddDomain(ctx, other.ID, "claimed.example", store.DomainManual, "")
-	must(t, err)
-	_, err = h.p.Admin().VerifyDomain(ctx, dom.Domain.ID, "operator:x")
-	must(t, err)
-	acme := "/organizations/" + h.org.ID
+	other := h.CreateOrg("org_other", "Other")
+	_, err := h.Admin.CreateOrganization(ctx, admin.OrganizationInput{Name: "Taken", ExternalID: "cus_taken"}, "")
+	testkit.Must(t, err)
+	dom, err := h.Admin.AddDomain(ctx, other.ID, "claimed.example", store.DomainManual, "")
+	testkit.Must(t, err)
+	_, err = h.Admin.VerifyDomain(ctx, dom.Domain.ID, "operator:x")
+	testkit.Must(t, err)
+	acme := "/organizations/" + h.Org.ID
 
 	tests := []struct {
 		name         string
@@ -411,9 +414,9 @@ func TestMgmtAPIBadInput(t *testing.T) {
 		{"invalid colour", http.MethodPatch, "/branding", map[string]any{"accent_color": "red"}, 400, "invalid_input", "#RRGGBB"},
 		{"colour without hash", http.MethodPatch, "/branding", map[string]any{"accent_color": "0f766e"}, 400, "invalid_input", "#RRGGBB"},
 		{"css injection colour", http.MethodPatch, acme + "/branding", map[string]any{"accent_color": "#000;}x"}, 400, "invalid_input", "#RRGGBB"},
-		{"svg logo", http.MethodPatch, "/branding", map[string]any{"logo": []byte(testSVG)}, 400, "invalid_input", "SVG is not accepted"},
+		{"svg logo", http.MethodPatch, "/branding", map[string]any{"logo": []byte(testkit.SVG)}, 400, "invalid_input", "SVG is not accepted"},
 		{"html as favicon", http.MethodPatch, "/branding", map[string]any{"favicon": []byte("<html><script>x</script></html>")}, 400, "invalid_input", "favicon must be"},
-		{"huge logo", http.MethodPatch, "/branding", map[string]any{"logo": append(testPNG(t, imgcolor.RGBA{A: 255}), make([]byte, MaxBrandingImageBytes)...)}, 400, "invalid_input", "at most 256 KiB"},
+		{"huge logo", http.MethodPatch, "/branding", map[string]any{"logo": append(testkit.PNG(t, imgcolor.RGBA{A: 255}), make([]byte, admin.MaxBrandingImageBytes)...)}, 400, "invalid_input", "at most 256 KiB"},
 		{"malformed domain", http.MethodPost, acme + "/domains", map[string]any{"name": "not a domain"}, 400, "invalid_input", "not a valid domain name"},
 		{"domain with path", http.MethodPost, acme + "/domains", map[string]any{"name": "evil.com/x"}, 400, "invalid_input", "not a valid domain name"},
 		{"consumer domain", http.MethodPost, acme + "/domains", map[string]any{"name": "gmail.com"}, 400, "invalid_input", "consumer mail domain"},
@@ -439,20 +442,20 @@ func TestMgmtAPIBadInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			before := h.eventCount()
-			w, body := h.api(tt.method, tt.path, tt.body)
-			if w.Code != tt.status || errorCode(body) != tt.code || !strings.Contains(errorMessage(body), tt.msg) {
+			before := h.EventCount()
+			w, body := h.API(tt.method, tt.path, tt.body)
+			if w.Code != tt.status || surfacetest.ErrorCode(body) != tt.code || !strings.Contains(surfacetest.ErrorMessage(body), tt.msg) {
 				t.Fatalf("got %d %v, want %d %s containing %q", w.Code, body, tt.status, tt.code, tt.msg)
 			}
-			if got := h.eventCount(); got != before {
+			if got := h.EventCount(); got != before {
 				t.Errorf("a refused request wrote %d events", got-before)
 			}
 		})
 	}
-	if _, err := h.st.GetBranding(ctx, ""); err == nil {
+	if _, err := h.Store.GetBranding(ctx, ""); err == nil {
 		t.Error("a refused request stored branding")
 	}
-	if doms, _ := h.st.ListDomains(ctx, h.org.ID); len(doms) != 0 {
+	if doms, _ := h.Store.ListDomains(ctx, h.Org.ID); len(doms) != 0 {
 		t.Errorf("refused requests added domains: %v", doms)
 	}
 }
@@ -461,28 +464,28 @@ func TestMgmtAPIBadInput(t *testing.T) {
 // operations answer 501 with a clear message, and listing still works.
 func TestMgmtAPINotConfigured(t *testing.T) {
 	t.Parallel()
-	h := newAdminHarness(t, func(c *Config) {
-		c.Domains = nil
-		c.Connections = nil
-		c.Directories = nil
+	h := surfacetest.New(t, func(c *surfacetest.Config) {
+		c.Admin.Domains = nil
+		c.Admin.Connections = nil
+		c.Admin.Directories = nil
 	})
 	tests := []struct {
 		method, path string
 		body         any
 		msg          string
 	}{
-		{http.MethodPost, "/organizations/" + h.org.ID + "/domains", map[string]any{"name": "a.example"}, "Config.Domains"},
+		{http.MethodPost, "/organizations/" + h.Org.ID + "/domains", map[string]any{"name": "a.example"}, "Config.Domains"},
 		{http.MethodPost, "/domains/dom_1/check", nil, "Config.Domains"},
 		{http.MethodPost, "/connections/conn_1/enable", nil, "Config.Connections"},
 		{http.MethodPost, "/directories/dir_1/disable", nil, "Config.Directories"},
 	}
 	for _, tt := range tests {
-		w, body := h.api(tt.method, tt.path, tt.body)
-		if w.Code != http.StatusNotImplemented || errorCode(body) != "not_configured" || !strings.Contains(errorMessage(body), tt.msg) {
+		w, body := h.API(tt.method, tt.path, tt.body)
+		if w.Code != http.StatusNotImplemented || surfacetest.ErrorCode(body) != "not_configured" || !strings.Contains(surfacetest.ErrorMessage(body), tt.msg) {
 			t.Errorf("%s %s: %d %v", tt.method, tt.path, w.Code, body)
 		}
 	}
-	if w, body := h.api(http.MethodGet, "/organizations/"+h.org.ID+"/domains", nil); w.Code != http.StatusOK {
+	if w, body := h.API(http.MethodGet, "/organizations/"+h.Org.ID+"/domains", nil); w.Code != http.StatusOK {
 		t.Errorf("listing domains without a service: %d %v", w.Code, body)
 	}
 }
@@ -491,29 +494,29 @@ func TestMgmtAPINotConfigured(t *testing.T) {
 // stored.
 func TestAPIKeysStoredAsDigests(t *testing.T) {
 	t.Parallel()
-	h := newAdminHarness(t, nil)
+	h := surfacetest.New(t, nil)
 	ctx := context.Background()
-	k, err := h.p.Admin().CreateAPIKey(ctx, "ci", "operator:jane")
-	must(t, err)
-	if !secret.Valid(k.Key, apiKeyPrefix) || k.APIKey.Digest != nil || k.APIKey.Hint != secret.Hint(k.Key) {
+	k, err := h.Admin.CreateAPIKey(ctx, "ci", "operator:jane")
+	testkit.Must(t, err)
+	if !secret.Valid(k.Key, admin.APIKeyPrefix) || k.APIKey.Digest != nil || k.APIKey.Hint != secret.Hint(k.Key) {
 		t.Fatalf("new key %+v", k)
 	}
-	stored, err := h.st.GetAPIKeyByDigest(ctx, secret.Digest(k.Key))
-	must(t, err)
+	stored, err := h.Store.GetAPIKeyByDigest(ctx, secret.Digest(k.Key))
+	testkit.Must(t, err)
 	if string(stored.Digest) == k.Key || !secret.Equal(stored.Digest, secret.Digest(k.Key)) {
 		t.Error("key not stored as its digest")
 	}
-	keys, err := h.p.Admin().ListAPIKeys(ctx)
-	must(t, err)
+	keys, err := h.Admin.ListAPIKeys(ctx)
+	testkit.Must(t, err)
 	for _, kk := range keys {
 		if kk.Digest != nil {
 			t.Error("listing exposes digests")
 		}
 	}
-	if _, err := h.p.Admin().CreateAPIKey(ctx, " ", ""); err == nil {
+	if _, err := h.Admin.CreateAPIKey(ctx, " ", ""); err == nil {
 		t.Error("a key without a name was created")
 	}
-	if err := h.p.Admin().RevokeAPIKey(ctx, "key_nope", ""); err == nil {
+	if err := h.Admin.RevokeAPIKey(ctx, "key_nope", ""); err == nil {
 		t.Error("revoking an unknown key succeeded")
 	}
 }
@@ -525,24 +528,24 @@ func FuzzMgmtAPIBody(f *testing.F) {
 		`{"name":"a.example","method":"manual"}`, `[]`, `{"name":`, "\x00", `{"logo":"PHN2Zz4="}`, `{"name":"\u202e"}`} {
 		f.Add(s)
 	}
-	h := newAdminHarness(f, nil)
+	h := surfacetest.New(f, nil)
 	paths := []struct{ method, path string }{
 		{http.MethodPost, "/organizations"},
-		{http.MethodPatch, "/organizations/" + h.org.ID},
+		{http.MethodPatch, "/organizations/" + h.Org.ID},
 		{http.MethodPatch, "/branding"},
-		{http.MethodPost, "/organizations/" + h.org.ID + "/portal-links"},
-		{http.MethodPost, "/organizations/" + h.org.ID + "/domains"},
+		{http.MethodPost, "/organizations/" + h.Org.ID + "/portal-links"},
+		{http.MethodPost, "/organizations/" + h.Org.ID + "/domains"},
 	}
 	f.Fuzz(func(t *testing.T, body string) {
 		for _, p := range paths {
 			r := httptest.NewRequest(p.method, "https://app.example.com/api"+p.path, strings.NewReader(body))
-			r.Header.Set("Authorization", "Bearer "+h.key)
-			w := h.do(r)
+			r.Header.Set("Authorization", "Bearer "+h.Key)
+			w := h.Do(r)
 			var out map[string]any
 			if err := json.Unmarshal(w.Body.Bytes(), &out); err != nil {
 				t.Fatalf("%s %s %q: not JSON: %s", p.method, p.path, body, w.Body)
 			}
-			if w.Code >= 500 || (w.Code >= 400 && errorMessage(out) == "") {
+			if w.Code >= 500 || (w.Code >= 400 && surfacetest.ErrorMessage(out) == "") {
 				t.Fatalf("%s %s %q: %d %s", p.method, p.path, body, w.Code, w.Body)
 			}
 		}

@@ -1,16 +1,21 @@
-package portal
+package admin
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/onboardkit/onboardkit/domains"
 	"github.com/onboardkit/onboardkit/events"
 	"github.com/onboardkit/onboardkit/internal/secret"
+	"github.com/onboardkit/onboardkit/scimkit"
+	"github.com/onboardkit/onboardkit/ssokit"
 	"github.com/onboardkit/onboardkit/store"
 )
 
@@ -39,26 +44,26 @@ const (
 	MaxPageSize     = 200
 )
 
-// apiKeyPrefix starts every management API key.
-const apiKeyPrefix = "okm_"
+// APIKeyPrefix starts every management API key.
+const APIKeyPrefix = "okm_"
 
-// Sentinel errors of the admin API. Every error it returns for a caller's
+// Sentinel errors of the service. Every error it returns for a caller's
 // mistake is an *AdminError that wraps one of these (and the cause), so
 // callers test them with errors.Is. Other errors are failures of the Store
 // or of a dependency.
 var (
 	// ErrInvalidInput: a field is missing or malformed.
-	ErrInvalidInput = errors.New("portal: invalid input")
+	ErrInvalidInput = errors.New("admin: invalid input")
 	// ErrNotFound: the organization, link, domain, connection or directory
 	// does not exist. The error also wraps store.ErrNotFound.
-	ErrNotFound = errors.New("portal: not found")
+	ErrNotFound = errors.New("admin: not found")
 	// ErrConflict: the change clashes with the state of something else (an
 	// external id in use, a domain verified by another organization, a
 	// connection that cannot be enabled in its state).
-	ErrConflict = errors.New("portal: conflict")
+	ErrConflict = errors.New("admin: conflict")
 	// ErrNotConfigured: the operation needs a Config field that is not set
 	// (Domains, Connections or Directories).
-	ErrNotConfigured = errors.New("portal: not configured")
+	ErrNotConfigured = errors.New("admin: not configured")
 )
 
 // AdminError is a refused admin operation. Message is written for the
@@ -71,8 +76,8 @@ type AdminError struct {
 	Err     error  // the cause, if any
 }
 
-// Error returns "portal: " followed by Message.
-func (e *AdminError) Error() string { return "portal: " + e.Message }
+// Error returns "admin: " followed by Message.
+func (e *AdminError) Error() string { return "admin: " + e.Message }
 
 // Unwrap returns the kind and the cause.
 func (e *AdminError) Unwrap() []error {
@@ -99,36 +104,51 @@ func notConfigured(what string) *AdminError {
 }
 
 // ConnectionLifecycle changes the state of SSO connections under the SSO
-// kit's rules (only a tested connection may become active, and so on). The
-// admin API never changes a connection's state itself. Implementations write
-// their own events, with actor as the Actor, and return store.ErrNotFound
-// for an unknown id and store.ErrConflict (or store.ErrInvalid) for a
-// transition their rules refuse.
+// kit's rules (only a tested connection may become active, and so on); an
+// *ssokit.SSO is one. The service never changes a connection's state
+// itself. Implementations write their own events, with actor as the Actor.
+// For an unknown id they return an error wrapping store.ErrNotFound or
+// ssokit.ErrConnectionNotFound; for a transition their rules refuse, one
+// wrapping store.ErrConflict, store.ErrInvalid or ssokit.ErrNotTested.
 type ConnectionLifecycle interface {
-	ActivateConnection(ctx context.Context, id, actor string) (*store.Connection, error)
-	DeactivateConnection(ctx context.Context, id, actor string) (*store.Connection, error)
+	Activate(ctx context.Context, id, actor string) (*store.Connection, error)
+	Deactivate(ctx context.Context, id, actor string) (*store.Connection, error)
 }
 
 // DirectoryLifecycle changes the state of SCIM directories under the SCIM
-// kit's rules, with the same error conventions as ConnectionLifecycle.
+// kit's rules; a *scimkit.Server is one. Implementations return an error
+// wrapping store.ErrNotFound for an unknown id and store.ErrConflict (or
+// store.ErrInvalid) for a transition their rules refuse.
 type DirectoryLifecycle interface {
 	ActivateDirectory(ctx context.Context, id, actor string) (*store.Directory, error)
 	DeactivateDirectory(ctx context.Context, id, actor string) (*store.Directory, error)
 }
 
-// Admin is the Go admin API: every operation of the operator dashboard and
-// of the management API, which both call it, so that each rule lives in one
-// place. Get it from Portal.Admin. Methods that change something take the
-// actor recorded in their events, such as "operator:jane@example.com";
-// "" records "system".
+// The SSO and SCIM kits are the lifecycles a host passes.
+var (
+	_ ConnectionLifecycle = (*ssokit.SSO)(nil)
+	_ DirectoryLifecycle  = (*scimkit.Server)(nil)
+)
+
+// Admin is the service layer: every operation of the IT-admin portal, the
+// operator dashboard and the management API, which all call it, so that
+// each rule lives in one place. It is also the Go API a host calls to
+// create organizations, issue portal links and so on. Methods that change
+// something take the actor recorded in their events, such as
+// "operator:jane@example.com"; "" records "system".
 //
 // Errors: an *AdminError wrapping ErrInvalidInput, ErrNotFound, ErrConflict
 // or ErrNotConfigured for a refused operation; any other error is a failure
 // of the Store or of a dependency (log it, show a generic message).
-type Admin struct{ p *Portal }
-
-// Admin returns the Go admin API of the portal.
-func (p *Portal) Admin() *Admin { return p.admin }
+type Admin struct {
+	cfg       Config
+	st        Store
+	now       func() time.Time
+	rand      io.Reader
+	log       *slog.Logger
+	portalURL string // PortalURL without a trailing slash
+	brand     Branding
+}
 
 func actorOr(actor string) string {
 	if strings.TrimSpace(actor) == "" {
@@ -219,22 +239,21 @@ func (a *Admin) CreateOrganization(ctx context.Context, in OrganizationInput, ac
 	if err != nil {
 		return nil, err
 	}
-	p := a.p
-	id, err := secret.NewID(p.rand, "org")
+	id, err := secret.NewID(a.rand, "org")
 	if err != nil {
-		return nil, fmt.Errorf("portal: %w", err)
+		return nil, fmt.Errorf("admin: %w", err)
 	}
-	now := p.now().UTC()
+	now := a.now().UTC()
 	o := &store.Organization{ID: id, Name: name, ExternalID: ext, CreatedAt: now, UpdatedAt: now}
-	ev, err := p.event(EventOrganizationCreated, id, id, actorOr(actor), map[string]any{"name": name, "external_id": ext})
+	ev, err := a.event(EventOrganizationCreated, id, id, actorOr(actor), map[string]any{"name": name, "external_id": ext})
 	if err != nil {
 		return nil, err
 	}
-	if err := p.st.CreateOrganization(ctx, o, ev); err != nil {
+	if err := a.st.CreateOrganization(ctx, o, ev); err != nil {
 		if errors.Is(err, store.ErrAlreadyExists) && ext != "" {
 			return nil, conflict(err, "external id %q is already used by another organization", ext)
 		}
-		return nil, fmt.Errorf("portal: creating organization: %w", err)
+		return nil, fmt.Errorf("admin: creating organization: %w", err)
 	}
 	return o, nil
 }
@@ -244,12 +263,12 @@ func (a *Admin) GetOrganization(ctx context.Context, id string) (*store.Organiza
 	if strings.TrimSpace(id) == "" {
 		return nil, invalidInput("id", "organization id is required")
 	}
-	o, err := a.p.st.GetOrganization(ctx, id)
+	o, err := a.st.GetOrganization(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, notFound("organization", id)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("portal: loading organization: %w", err)
+		return nil, fmt.Errorf("admin: loading organization: %w", err)
 	}
 	return o, nil
 }
@@ -261,12 +280,12 @@ func (a *Admin) GetOrganizationByExternalID(ctx context.Context, externalID stri
 	if strings.TrimSpace(externalID) == "" {
 		return nil, invalidInput("external_id", "external id is required")
 	}
-	o, err := a.p.st.GetOrganizationByExternalID(ctx, externalID)
+	o, err := a.st.GetOrganizationByExternalID(ctx, externalID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, &AdminError{Kind: ErrNotFound, Message: fmt.Sprintf("no organization has the external id %q", externalID), Err: store.ErrNotFound}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("portal: loading organization: %w", err)
+		return nil, fmt.Errorf("admin: loading organization: %w", err)
 	}
 	st, err := a.status(ctx, o.ID)
 	if err != nil {
@@ -294,9 +313,8 @@ func (a *Admin) UpdateOrganization(ctx context.Context, id string, u Organizatio
 			return nil, err
 		}
 	}
-	p := a.p
-	now := p.now().UTC()
-	o, err := p.st.UpdateOrganization(ctx, id, func(o *store.Organization) ([]store.Event, error) {
+	now := a.now().UTC()
+	o, err := a.st.UpdateOrganization(ctx, id, func(o *store.Organization) ([]store.Event, error) {
 		changed := map[string]any{}
 		if u.Name != nil && name != o.Name {
 			changed["name"] = name
@@ -310,7 +328,7 @@ func (a *Admin) UpdateOrganization(ctx context.Context, id string, u Organizatio
 			return nil, nil
 		}
 		o.UpdatedAt = now
-		ev, err := p.event(EventOrganizationUpdated, id, id, actorOr(actor), map[string]any{"changed": changed})
+		ev, err := a.event(EventOrganizationUpdated, id, id, actorOr(actor), map[string]any{"changed": changed})
 		if err != nil {
 			return nil, err
 		}
@@ -322,7 +340,7 @@ func (a *Admin) UpdateOrganization(ctx context.Context, id string, u Organizatio
 	case errors.Is(err, store.ErrAlreadyExists):
 		return nil, conflict(err, "external id %q is already used by another organization", ext)
 	case err != nil:
-		return nil, fmt.Errorf("portal: updating organization: %w", err)
+		return nil, fmt.Errorf("admin: updating organization: %w", err)
 	}
 	return o, nil
 }
@@ -336,12 +354,12 @@ func (a *Admin) DeleteOrganization(ctx context.Context, id, actor string) error 
 	if err != nil {
 		return err
 	}
-	ev, err := a.p.event(EventOrganizationDeleted, id, id, actorOr(actor), map[string]any{"name": o.Name, "external_id": o.ExternalID})
+	ev, err := a.event(EventOrganizationDeleted, id, id, actorOr(actor), map[string]any{"name": o.Name, "external_id": o.ExternalID})
 	if err != nil {
 		return err
 	}
-	if err := a.p.st.DeleteOrganization(ctx, id, ev); err != nil {
-		return fmt.Errorf("portal: deleting organization: %w", err)
+	if err := a.st.DeleteOrganization(ctx, id, ev); err != nil {
+		return fmt.Errorf("admin: deleting organization: %w", err)
 	}
 	return nil
 }
@@ -355,9 +373,9 @@ func (a *Admin) ListOrganizations(ctx context.Context, q OrganizationQuery) (*Or
 	if utf8.RuneCountInString(q.Search) > MaxNameLength {
 		return nil, invalidInput("search", "search must be at most %d characters", MaxNameLength)
 	}
-	orgs, more, err := a.p.st.ListOrganizations(ctx, store.OrganizationQuery{Search: strings.TrimSpace(q.Search), After: q.After, Limit: limit})
+	orgs, more, err := a.st.ListOrganizations(ctx, store.OrganizationQuery{Search: strings.TrimSpace(q.Search), After: q.After, Limit: limit})
 	if err != nil {
-		return nil, fmt.Errorf("portal: listing organizations: %w", err)
+		return nil, fmt.Errorf("admin: listing organizations: %w", err)
 	}
 	page := &OrganizationPage{Organizations: make([]OrganizationSummary, 0, len(orgs))}
 	for _, o := range orgs {
@@ -386,10 +404,10 @@ func pageSize(n int) (int, error) {
 // status reads an organization's setup at a glance.
 func (a *Admin) status(ctx context.Context, orgID string) (OrganizationStatus, error) {
 	var s OrganizationStatus
-	st := a.p.st
+	st := a.st
 	conns, err := st.ListConnections(ctx, orgID)
 	if err != nil {
-		return s, fmt.Errorf("portal: listing connections: %w", err)
+		return s, fmt.Errorf("admin: listing connections: %w", err)
 	}
 	for _, c := range conns {
 		s.Connections++
@@ -399,7 +417,7 @@ func (a *Admin) status(ctx context.Context, orgID string) (OrganizationStatus, e
 	}
 	dirs, err := st.ListDirectories(ctx, orgID)
 	if err != nil {
-		return s, fmt.Errorf("portal: listing directories: %w", err)
+		return s, fmt.Errorf("admin: listing directories: %w", err)
 	}
 	for _, d := range dirs {
 		s.Directories++
@@ -409,7 +427,7 @@ func (a *Admin) status(ctx context.Context, orgID string) (OrganizationStatus, e
 	}
 	doms, err := st.ListDomains(ctx, orgID)
 	if err != nil {
-		return s, fmt.Errorf("portal: listing domains: %w", err)
+		return s, fmt.Errorf("admin: listing domains: %w", err)
 	}
 	for _, d := range doms {
 		s.Domains++
@@ -455,77 +473,17 @@ func (a *Admin) Overview(ctx context.Context, id string) (*Overview, error) {
 	if ov.Domains, err = a.listDomains(ctx, id); err != nil {
 		return nil, err
 	}
-	if ov.Links, err = a.p.ListLinks(ctx, id); err != nil {
+	if ov.Links, err = a.listLinks(ctx, id); err != nil {
 		return nil, err
 	}
-	b, err := a.p.st.GetBranding(ctx, id)
+	b, err := a.st.GetBranding(ctx, id)
 	switch {
 	case err == nil:
 		ov.Branding = b
 	case !errors.Is(err, store.ErrNotFound):
-		return nil, fmt.Errorf("portal: loading branding: %w", err)
+		return nil, fmt.Errorf("admin: loading branding: %w", err)
 	}
 	return ov, nil
-}
-
-// ----- Portal links -----
-
-// LinkRequest says what a link generated by an operator grants.
-type LinkRequest struct {
-	// Features the session may use; all three when empty.
-	Features []store.Feature
-	// Embedded makes a single-use, one-minute link for an iframe; default a
-	// shareable link.
-	Embedded bool
-}
-
-// GenerateLink issues a portal link for the organization (see
-// Portal.GenerateLink). The link's URL holds its token: show it once.
-func (a *Admin) GenerateLink(ctx context.Context, orgID string, req LinkRequest, actor string) (*Link, error) {
-	if _, err := a.GetOrganization(ctx, orgID); err != nil {
-		return nil, err
-	}
-	for _, f := range req.Features {
-		if !f.Valid() {
-			return nil, invalidInput("features", "unknown feature %q: use sso, dir_sync or domains", f)
-		}
-	}
-	l, err := a.p.GenerateLink(ctx, orgID, LinkOptions{Features: req.Features, Embedded: req.Embedded, CreatedBy: actorOr(actor)})
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound("organization", orgID)
-	}
-	return l, err
-}
-
-// ListLinks returns the organization's links, newest first, without their
-// digests. ErrNotFound for an unknown organization.
-func (a *Admin) ListLinks(ctx context.Context, orgID string) ([]store.PortalLink, error) {
-	if _, err := a.GetOrganization(ctx, orgID); err != nil {
-		return nil, err
-	}
-	return a.p.ListLinks(ctx, orgID)
-}
-
-// RevokeLink revokes the link id; sessions started from it end at their
-// next request. Revoking a revoked link is not an error. ErrNotFound when
-// absent.
-func (a *Admin) RevokeLink(ctx context.Context, id, actor string) (*store.PortalLink, error) {
-	if strings.TrimSpace(id) == "" {
-		return nil, invalidInput("id", "link id is required")
-	}
-	err := a.p.RevokeLink(ctx, id, actorOr(actor))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound("portal link", id)
-	}
-	if err != nil {
-		return nil, err
-	}
-	l, err := a.p.st.GetPortalLink(ctx, id)
-	if err != nil {
-		return nil, fmt.Errorf("portal: loading link: %w", err)
-	}
-	l.Digest = nil
-	return l, nil
 }
 
 // ----- Domains -----
@@ -541,16 +499,16 @@ type DomainInfo struct {
 
 func (a *Admin) domainInfo(d *store.Domain) DomainInfo {
 	di := DomainInfo{Domain: *d}
-	if a.p.cfg.Domains != nil {
-		di.RecordName, di.RecordValue = a.p.cfg.Domains.Record(d)
+	if a.cfg.Domains != nil {
+		di.RecordName, di.RecordValue = a.cfg.Domains.Record(d)
 	}
 	return di
 }
 
 func (a *Admin) listDomains(ctx context.Context, orgID string) ([]DomainInfo, error) {
-	doms, err := a.p.st.ListDomains(ctx, orgID)
+	doms, err := a.st.ListDomains(ctx, orgID)
 	if err != nil {
-		return nil, fmt.Errorf("portal: listing domains: %w", err)
+		return nil, fmt.Errorf("admin: listing domains: %w", err)
 	}
 	out := make([]DomainInfo, 0, len(doms))
 	for i := range doms {
@@ -569,10 +527,10 @@ func (a *Admin) ListDomains(ctx context.Context, orgID string) ([]DomainInfo, er
 }
 
 func (a *Admin) domainService() (*domains.Service, error) {
-	if a.p.cfg.Domains == nil {
+	if a.cfg.Domains == nil {
 		return nil, notConfigured("domain verification (Config.Domains)")
 	}
-	return a.p.cfg.Domains, nil
+	return a.cfg.Domains, nil
 }
 
 // domainError turns an error of the domains package into an *AdminError
@@ -634,12 +592,12 @@ func (a *Admin) getDomain(ctx context.Context, id string) (*store.Domain, error)
 	if strings.TrimSpace(id) == "" {
 		return nil, invalidInput("id", "domain id is required")
 	}
-	d, err := a.p.st.GetDomain(ctx, id)
+	d, err := a.st.GetDomain(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, notFound("domain", id)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("portal: loading domain: %w", err)
+		return nil, fmt.Errorf("admin: loading domain: %w", err)
 	}
 	return d, nil
 }
@@ -706,7 +664,7 @@ func (a *Admin) RemoveDomain(ctx context.Context, id, actor string) error {
 		return err
 	}
 	if err := svc.Remove(ctx, id, actorOr(actor)); err != nil {
-		return fmt.Errorf("portal: removing domain: %w", err)
+		return fmt.Errorf("admin: removing domain: %w", err)
 	}
 	return nil
 }
@@ -729,9 +687,9 @@ func redactConnection(c *store.Connection) {
 }
 
 func (a *Admin) listConnections(ctx context.Context, orgID string) ([]store.Connection, error) {
-	conns, err := a.p.st.ListConnections(ctx, orgID)
+	conns, err := a.st.ListConnections(ctx, orgID)
 	if err != nil {
-		return nil, fmt.Errorf("portal: listing connections: %w", err)
+		return nil, fmt.Errorf("admin: listing connections: %w", err)
 	}
 	for i := range conns {
 		redactConnection(&conns[i])
@@ -762,35 +720,35 @@ func (a *Admin) DisableConnection(ctx context.Context, id, actor string) (*store
 }
 
 func (a *Admin) setConnection(ctx context.Context, id, actor string, on bool) (*store.Connection, error) {
-	lc := a.p.cfg.Connections
+	lc := a.cfg.Connections
 	if lc == nil {
 		return nil, notConfigured("enabling and disabling connections (Config.Connections)")
 	}
 	if strings.TrimSpace(id) == "" {
 		return nil, invalidInput("id", "connection id is required")
 	}
-	cur, err := a.p.st.GetConnection(ctx, id)
+	cur, err := a.st.GetConnection(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, notFound("connection", id)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("portal: loading connection: %w", err)
+		return nil, fmt.Errorf("admin: loading connection: %w", err)
 	}
 	var c *store.Connection
 	verb := "enabled"
 	if on {
-		c, err = lc.ActivateConnection(ctx, id, actorOr(actor))
+		c, err = lc.Activate(ctx, id, actorOr(actor))
 	} else {
 		verb = "disabled"
-		c, err = lc.DeactivateConnection(ctx, id, actorOr(actor))
+		c, err = lc.Deactivate(ctx, id, actorOr(actor))
 	}
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, ssokit.ErrConnectionNotFound):
 		return nil, notFound("connection", id)
-	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrInvalid):
+	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrInvalid), errors.Is(err, ssokit.ErrNotTested):
 		return nil, conflict(err, "connection %q cannot be %s in its current state (%s)", id, verb, cur.State)
 	case err != nil:
-		return nil, fmt.Errorf("portal: changing connection state: %w", err)
+		return nil, fmt.Errorf("admin: changing connection state: %w", err)
 	}
 	out := *c
 	redactConnection(&out)
@@ -805,19 +763,19 @@ type DirectoryInfo struct {
 }
 
 func (a *Admin) listDirectories(ctx context.Context, orgID string) ([]DirectoryInfo, error) {
-	dirs, err := a.p.st.ListDirectories(ctx, orgID)
+	dirs, err := a.st.ListDirectories(ctx, orgID)
 	if err != nil {
-		return nil, fmt.Errorf("portal: listing directories: %w", err)
+		return nil, fmt.Errorf("admin: listing directories: %w", err)
 	}
 	out := make([]DirectoryInfo, 0, len(dirs))
 	for _, d := range dirs {
-		_, users, err := a.p.st.ListDirectoryUsers(ctx, d.ID, store.UserQuery{Limit: 0})
+		_, users, err := a.st.ListDirectoryUsers(ctx, d.ID, store.UserQuery{Limit: 0})
 		if err != nil {
-			return nil, fmt.Errorf("portal: counting users: %w", err)
+			return nil, fmt.Errorf("admin: counting users: %w", err)
 		}
-		_, groups, err := a.p.st.ListDirectoryGroups(ctx, d.ID, store.GroupQuery{Limit: 0})
+		_, groups, err := a.st.ListDirectoryGroups(ctx, d.ID, store.GroupQuery{Limit: 0})
 		if err != nil {
-			return nil, fmt.Errorf("portal: counting groups: %w", err)
+			return nil, fmt.Errorf("admin: counting groups: %w", err)
 		}
 		out = append(out, DirectoryInfo{Directory: d, Users: users, Groups: groups})
 	}
@@ -845,19 +803,19 @@ func (a *Admin) DisableDirectory(ctx context.Context, id, actor string) (*store.
 }
 
 func (a *Admin) setDirectory(ctx context.Context, id, actor string, on bool) (*store.Directory, error) {
-	lc := a.p.cfg.Directories
+	lc := a.cfg.Directories
 	if lc == nil {
 		return nil, notConfigured("enabling and disabling directories (Config.Directories)")
 	}
 	if strings.TrimSpace(id) == "" {
 		return nil, invalidInput("id", "directory id is required")
 	}
-	cur, err := a.p.st.GetDirectory(ctx, id)
+	cur, err := a.st.GetDirectory(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, notFound("directory", id)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("portal: loading directory: %w", err)
+		return nil, fmt.Errorf("admin: loading directory: %w", err)
 	}
 	var d *store.Directory
 	verb := "enabled"
@@ -873,7 +831,7 @@ func (a *Admin) setDirectory(ctx context.Context, id, actor string, on bool) (*s
 	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrInvalid):
 		return nil, conflict(err, "directory %q cannot be %s in its current state (%s)", id, verb, cur.State)
 	case err != nil:
-		return nil, fmt.Errorf("portal: changing directory state: %w", err)
+		return nil, fmt.Errorf("admin: changing directory state: %w", err)
 	}
 	return d, nil
 }
@@ -929,12 +887,12 @@ func (a *Admin) GetBranding(ctx context.Context, scope string) (*store.Branding,
 	if err := a.checkScope(ctx, scope); err != nil {
 		return nil, err
 	}
-	b, err := a.p.st.GetBranding(ctx, scope)
+	b, err := a.st.GetBranding(ctx, scope)
 	if errors.Is(err, store.ErrNotFound) {
 		return &store.Branding{Scope: scope}, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("portal: loading branding: %w", err)
+		return nil, fmt.Errorf("admin: loading branding: %w", err)
 	}
 	return b, nil
 }
@@ -970,7 +928,7 @@ func (a *Admin) UpdateBranding(ctx context.Context, scope string, u BrandingUpda
 	}
 	// The change is applied inside the Store's write, so two operators
 	// editing different fields at once lose neither edit.
-	b, err := a.p.st.UpdateBranding(ctx, scope, func(b *store.Branding) ([]store.Event, error) {
+	b, err := a.st.UpdateBranding(ctx, scope, func(b *store.Branding) ([]store.Event, error) {
 		changed := map[string]any{}
 		if u.AccentColor != nil && !strings.EqualFold(*u.AccentColor, b.AccentColor) {
 			b.AccentColor = strings.ToLower(*u.AccentColor)
@@ -995,8 +953,8 @@ func (a *Admin) UpdateBranding(ctx context.Context, scope string, u BrandingUpda
 		if len(changed) == 0 {
 			return nil, errUnchanged
 		}
-		b.UpdatedAt = a.p.now().UTC()
-		ev, err := a.p.event(EventBrandingUpdated, scope, scopeSubject(scope), actorOr(actor), map[string]any{"scope": scope, "changed": changed})
+		b.UpdatedAt = a.now().UTC()
+		ev, err := a.event(EventBrandingUpdated, scope, scopeSubject(scope), actorOr(actor), map[string]any{"scope": scope, "changed": changed})
 		if err != nil {
 			return nil, err
 		}
@@ -1008,14 +966,14 @@ func (a *Admin) UpdateBranding(ctx context.Context, scope string, u BrandingUpda
 	case errors.Is(err, store.ErrNotFound):
 		return nil, notFound("organization", scope)
 	case err != nil:
-		return nil, fmt.Errorf("portal: storing branding: %w", err)
+		return nil, fmt.Errorf("admin: storing branding: %w", err)
 	}
 	return b, nil
 }
 
 // errUnchanged aborts a branding update that would change nothing, so that
 // nothing is written and no event is recorded.
-var errUnchanged = errors.New("portal: branding unchanged")
+var errUnchanged = errors.New("admin: branding unchanged")
 
 func scopeSubject(scope string) string {
 	if scope == "" {
@@ -1055,12 +1013,12 @@ func (a *Admin) ListEvents(ctx context.Context, q EventQuery) (*events.Page, err
 	if t := strings.TrimSpace(q.Type); t != "" {
 		pq.Types = []string{t}
 	}
-	page, err := events.Pull(ctx, a.p.st, pq)
+	page, err := events.Pull(ctx, a.st, pq)
 	if errors.Is(err, events.ErrBadQuery) {
 		return nil, invalidInput("type", "event type must be dotted lower-case words, such as portal.link")
 	}
 	if err != nil {
-		return nil, fmt.Errorf("portal: listing events: %w", err)
+		return nil, fmt.Errorf("admin: listing events: %w", err)
 	}
 	return page, nil
 }
@@ -1082,22 +1040,21 @@ func (a *Admin) CreateAPIKey(ctx context.Context, name, actor string) (*NewAPIKe
 	if err != nil {
 		return nil, err
 	}
-	p := a.p
-	key, err := secret.New(p.rand, apiKeyPrefix)
+	key, err := secret.New(a.rand, APIKeyPrefix)
 	if err != nil {
-		return nil, fmt.Errorf("portal: %w", err)
+		return nil, fmt.Errorf("admin: %w", err)
 	}
-	id, err := secret.NewID(p.rand, "key")
+	id, err := secret.NewID(a.rand, "key")
 	if err != nil {
-		return nil, fmt.Errorf("portal: %w", err)
+		return nil, fmt.Errorf("admin: %w", err)
 	}
-	k := store.APIKey{ID: id, Name: name, Digest: secret.Digest(key), Hint: secret.Hint(key), CreatedAt: p.now().UTC()}
-	ev, err := p.event(EventAPIKeyCreated, "", id, actorOr(actor), map[string]any{"key_id": id, "name": name})
+	k := store.APIKey{ID: id, Name: name, Digest: secret.Digest(key), Hint: secret.Hint(key), CreatedAt: a.now().UTC()}
+	ev, err := a.event(EventAPIKeyCreated, "", id, actorOr(actor), map[string]any{"key_id": id, "name": name})
 	if err != nil {
 		return nil, err
 	}
-	if err := p.st.CreateAPIKey(ctx, &k, ev); err != nil {
-		return nil, fmt.Errorf("portal: storing API key: %w", err)
+	if err := a.st.CreateAPIKey(ctx, &k, ev); err != nil {
+		return nil, fmt.Errorf("admin: storing API key: %w", err)
 	}
 	k.Digest = nil
 	return &NewAPIKey{Key: key, APIKey: k}, nil
@@ -1106,9 +1063,9 @@ func (a *Admin) CreateAPIKey(ctx context.Context, name, actor string) (*NewAPIKe
 // ListAPIKeys returns every management API key, newest first, without
 // digests.
 func (a *Admin) ListAPIKeys(ctx context.Context) ([]store.APIKey, error) {
-	keys, err := a.p.st.ListAPIKeys(ctx)
+	keys, err := a.st.ListAPIKeys(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("portal: listing API keys: %w", err)
+		return nil, fmt.Errorf("admin: listing API keys: %w", err)
 	}
 	for i := range keys {
 		keys[i].Digest = nil
@@ -1122,29 +1079,31 @@ func (a *Admin) RevokeAPIKey(ctx context.Context, id, actor string) error {
 	if strings.TrimSpace(id) == "" {
 		return invalidInput("id", "API key id is required")
 	}
-	ev, err := a.p.event(EventAPIKeyRevoked, "", id, actorOr(actor), map[string]any{"key_id": id})
+	ev, err := a.event(EventAPIKeyRevoked, "", id, actorOr(actor), map[string]any{"key_id": id})
 	if err != nil {
 		return err
 	}
-	err = a.p.st.RevokeAPIKey(ctx, id, a.p.now().UTC(), ev)
+	err = a.st.RevokeAPIKey(ctx, id, a.now().UTC(), ev)
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("API key", id)
 	}
 	if err != nil {
-		return fmt.Errorf("portal: revoking API key: %w", err)
+		return fmt.Errorf("admin: revoking API key: %w", err)
 	}
 	return nil
 }
 
-// authenticateAPIKey returns the live key whose secret is key. The key is
+// AuthenticateAPIKey returns the live management API key whose secret is
+// key, and records its use. It returns store.ErrNotFound when no key has
+// this secret and store.ErrRevoked when the key is revoked. The key is
 // looked up by its SHA-256 digest (the Store's index never sees the key
 // itself) and the digests are compared again in constant time.
-func (a *Admin) authenticateAPIKey(ctx context.Context, key string) (*store.APIKey, error) {
-	if !secret.Valid(key, apiKeyPrefix) {
+func (a *Admin) AuthenticateAPIKey(ctx context.Context, key string) (*store.APIKey, error) {
+	if !secret.Valid(key, APIKeyPrefix) {
 		return nil, store.ErrNotFound
 	}
 	d := secret.Digest(key)
-	k, err := a.p.st.GetAPIKeyByDigest(ctx, d)
+	k, err := a.st.GetAPIKeyByDigest(ctx, d)
 	if err != nil {
 		return nil, err
 	}
@@ -1154,30 +1113,9 @@ func (a *Admin) authenticateAPIKey(ctx context.Context, key string) (*store.APIK
 	if !k.RevokedAt.IsZero() {
 		return nil, store.ErrRevoked
 	}
-	now := a.p.now().UTC()
-	if err := a.p.st.TouchAPIKey(ctx, k.ID, now); err != nil {
-		a.p.log.WarnContext(ctx, "portal: recording API key use", "key_id", k.ID, "error", err)
+	now := a.now().UTC()
+	if err := a.st.TouchAPIKey(ctx, k.ID, now); err != nil {
+		a.log.WarnContext(ctx, "admin: recording API key use", "key_id", k.ID, "error", err)
 	}
 	return k, nil
-}
-
-// describeError returns the HTTP status, the machine code and the
-// operator-facing message of an admin API error; ok is false for an
-// unexpected error, which callers log and answer generically.
-func describeError(err error) (status int, code, msg string, ok bool) {
-	var ae *AdminError
-	if !errors.As(err, &ae) {
-		return http.StatusInternalServerError, "internal", "something went wrong; the server log has the cause", false
-	}
-	switch ae.Kind {
-	case ErrInvalidInput:
-		return http.StatusBadRequest, "invalid_input", ae.Message, true
-	case ErrNotFound:
-		return http.StatusNotFound, "not_found", ae.Message, true
-	case ErrConflict:
-		return http.StatusConflict, "conflict", ae.Message, true
-	case ErrNotConfigured:
-		return http.StatusNotImplemented, "not_configured", ae.Message, true
-	}
-	return http.StatusInternalServerError, "internal", "something went wrong; the server log has the cause", false
 }

@@ -1,17 +1,21 @@
-package portal
+package mgmtapi
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/onboardkit/onboardkit/admin"
 	"github.com/onboardkit/onboardkit/domains"
+	"github.com/onboardkit/onboardkit/internal/web"
 	"github.com/onboardkit/onboardkit/store"
 )
 
@@ -19,20 +23,32 @@ import (
 // and a favicon in base64.
 const maxAPIBodyBytes = 1 << 20
 
-// mgmtAPI is the JSON management API. It holds no logic of its own: each
-// endpoint decodes its input, calls the Admin and encodes the result.
-type mgmtAPI struct {
-	p   *Portal
-	a   *Admin
+// Config configures an API. Admin is required.
+type Config struct {
+	// Admin is the service every endpoint calls. Required.
+	Admin *admin.Admin
+
+	// Logger receives operator diagnostics; API keys are never logged.
+	// Default slog.Default().
+	Logger *slog.Logger
+}
+
+// API is the JSON management API. It holds no logic of its own: each
+// endpoint decodes its input, calls the admin service and encodes the
+// result. See New for the endpoints.
+type API struct {
+	a   *admin.Admin
+	log *slog.Logger
 	mux *http.ServeMux
 }
 
 type apiKeyCtxKey struct{}
 
-// ManagementAPI returns the JSON management API, an http.Handler to mount
-// under a path of the host's choosing (it is off unless mounted):
+// New validates cfg and returns the JSON management API, an http.Handler to
+// mount under a path of the host's choosing (it is off unless mounted):
 //
-//	mux.Handle("/api/onboardkit/", http.StripPrefix("/api/onboardkit", admin.ManagementAPI()))
+//	api, err := mgmtapi.New(mgmtapi.Config{Admin: svc})
+//	mux.Handle("/api/onboardkit/", http.StripPrefix("/api/onboardkit", api))
 //
 // Every request must carry a management API key (Admin.CreateAPIKey, or the
 // dashboard's API keys page) as "Authorization: Bearer okm_...". A missing,
@@ -124,10 +140,14 @@ type apiKeyCtxKey struct{}
 //	       200 {"events": [{"id": "evt_...", "type": "portal.link.created", "cursor": 7,
 //	            "org_id": "org_...", "subject": "plink_...", "actor": "operator:jane",
 //	            "data": {...}, "created_at": "..."}], "next_cursor": 7, "has_more": false}
-func (p *Portal) ManagementAPI() http.Handler { return p.mgmt }
-
-func newMgmtAPI(p *Portal) *mgmtAPI {
-	m := &mgmtAPI{p: p, a: p.admin, mux: http.NewServeMux()}
+func New(cfg Config) (*API, error) {
+	if cfg.Admin == nil {
+		return nil, errors.New("mgmtapi: Config.Admin is required")
+	}
+	m := &API{a: cfg.Admin, log: cfg.Logger, mux: http.NewServeMux()}
+	if m.log == nil {
+		m.log = slog.Default()
+	}
 	h := func(pattern string, fn func(w http.ResponseWriter, r *http.Request, actor string) (int, any, error)) {
 		m.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 			k, _ := r.Context().Value(apiKeyCtxKey{}).(*store.APIKey)
@@ -166,11 +186,11 @@ func newMgmtAPI(p *Portal) *mgmtAPI {
 	m.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})
-	return m
+	return m, nil
 }
 
 // ServeHTTP authenticates the request's API key, then serves the endpoint.
-func (m *mgmtAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (m *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
@@ -180,17 +200,17 @@ func (m *mgmtAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			m.p.log.ErrorContext(r.Context(), "portal: panic serving management API", "path", r.URL.Path, "panic", v)
+			m.log.ErrorContext(r.Context(), "mgmtapi: panic serving management API", "path", r.URL.Path, "panic", v)
 			writeAPIError(w, http.StatusInternalServerError, "internal", "something went wrong; the server log has the cause")
 		}
 	}()
 	ctx := r.Context()
 	scheme, key, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	ok = ok && strings.EqualFold(scheme, "Bearer")
-	k, err := m.a.authenticateAPIKey(ctx, strings.TrimSpace(key))
+	k, err := m.a.AuthenticateAPIKey(ctx, strings.TrimSpace(key))
 	if !ok || err != nil {
 		if ok && err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrRevoked) {
-			m.p.log.ErrorContext(ctx, "portal: management API authentication", "error", err)
+			m.log.ErrorContext(ctx, "mgmtapi: management API authentication", "error", err)
 			writeAPIError(w, http.StatusInternalServerError, "internal", "something went wrong; the server log has the cause")
 			return
 		}
@@ -201,7 +221,7 @@ func (m *mgmtAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case ok:
 			reason = "unknown"
 		}
-		m.p.log.WarnContext(ctx, "portal: management API request refused", "reason", reason, "method", r.Method, "path", r.URL.Path)
+		m.log.WarnContext(ctx, "mgmtapi: management API request refused", "reason", reason, "method", r.Method, "path", r.URL.Path)
 		h.Set("WWW-Authenticate", `Bearer realm="onboardkit"`)
 		writeAPIError(w, http.StatusUnauthorized, "unauthorized", "a valid API key is required: send Authorization: Bearer <key>")
 		return
@@ -210,11 +230,11 @@ func (m *mgmtAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m.mux.ServeHTTP(w, r.WithContext(context.WithValue(ctx, apiKeyCtxKey{}, k)))
 }
 
-func (m *mgmtAPI) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	status, code, msg, ok := describeError(err)
+func (m *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status, code, msg, ok := web.DescribeError(err)
 	if !ok {
 		if context.Cause(r.Context()) == nil {
-			m.p.log.ErrorContext(r.Context(), "portal: management API", "method", r.Method, "path", r.URL.Path, "error", err)
+			m.log.ErrorContext(r.Context(), "mgmtapi: management API", "method", r.Method, "path", r.URL.Path, "error", err)
 		}
 	}
 	writeAPIError(w, status, code, msg)
@@ -311,7 +331,7 @@ type orgJSON struct {
 	Status     *statusJSON `json:"status,omitempty"`
 }
 
-func toOrgJSON(o *store.Organization, st *OrganizationStatus) orgJSON {
+func toOrgJSON(o *store.Organization, st *admin.OrganizationStatus) orgJSON {
 	out := orgJSON{ID: o.ID, Name: o.Name, ExternalID: o.ExternalID, CreatedAt: optTime(o.CreatedAt), UpdatedAt: optTime(o.UpdatedAt)}
 	if st != nil {
 		s := statusJSON(*st)
@@ -362,7 +382,7 @@ type domainJSON struct {
 	UpdatedAt  *time.Time         `json:"updated_at,omitempty"`
 }
 
-func toDomainJSON(di *DomainInfo) domainJSON {
+func toDomainJSON(di *admin.DomainInfo) domainJSON {
 	d := &di.Domain
 	out := domainJSON{ID: d.ID, OrgID: d.OrgID, Name: d.Name, State: d.State, Method: d.Method,
 		VerifiedAt: optTime(d.VerifiedAt), VerifiedBy: d.VerifiedBy, CheckedAt: optTime(d.CheckedAt),
@@ -414,7 +434,7 @@ type directoryJSON struct {
 	UpdatedAt *time.Time           `json:"updated_at,omitempty"`
 }
 
-func toDirectoryJSON(di *DirectoryInfo) directoryJSON {
+func toDirectoryJSON(di *admin.DirectoryInfo) directoryJSON {
 	d := &di.Directory
 	return directoryJSON{ID: d.ID, OrgID: d.OrgID, Provider: d.Provider, Name: d.Name, State: d.State,
 		Users: di.Users, Groups: di.Groups, CreatedAt: optTime(d.CreatedAt), UpdatedAt: optTime(d.UpdatedAt)}
@@ -446,7 +466,7 @@ func toBrandingJSON(b *store.Branding) brandingJSON {
 
 // ----- Endpoints -----
 
-func (m *mgmtAPI) listOrgs(_ http.ResponseWriter, r *http.Request, _ string) (int, any, error) {
+func (m *API) listOrgs(_ http.ResponseWriter, r *http.Request, _ string) (int, any, error) {
 	limit, err := queryInt(r, "limit")
 	if err != nil {
 		return 0, nil, err
@@ -459,7 +479,7 @@ func (m *mgmtAPI) listOrgs(_ http.ResponseWriter, r *http.Request, _ string) (in
 	if ext := q.Get("external_id"); ext != "" {
 		s, err := m.a.GetOrganizationByExternalID(r.Context(), ext)
 		switch {
-		case errors.Is(err, ErrNotFound):
+		case errors.Is(err, admin.ErrNotFound):
 		case err != nil:
 			return 0, nil, err
 		default:
@@ -467,7 +487,7 @@ func (m *mgmtAPI) listOrgs(_ http.ResponseWriter, r *http.Request, _ string) (in
 		}
 		return http.StatusOK, out, nil
 	}
-	page, err := m.a.ListOrganizations(r.Context(), OrganizationQuery{Search: q.Get("search"), After: q.Get("after"), Limit: int(limit)})
+	page, err := m.a.ListOrganizations(r.Context(), admin.OrganizationQuery{Search: q.Get("search"), After: q.Get("after"), Limit: int(limit)})
 	if err != nil {
 		return 0, nil, err
 	}
@@ -479,7 +499,7 @@ func (m *mgmtAPI) listOrgs(_ http.ResponseWriter, r *http.Request, _ string) (in
 	return http.StatusOK, out, nil
 }
 
-func (m *mgmtAPI) createOrg(_ http.ResponseWriter, r *http.Request, actor string) (int, any, error) {
+func (m *API) createOrg(_ http.ResponseWriter, r *http.Request, actor string) (int, any, error) {
 	var in struct {
 		Name       string `json:"name"`
 		ExternalID string `json:"external_id"`
@@ -487,14 +507,14 @@ func (m *mgmtAPI) createOrg(_ http.ResponseWriter, r *http.Request, actor string
 	if err := decodeBody(r, &in); err != nil {
 		return 0, nil, err
 	}
-	o, err := m.a.CreateOrganization(r.Context(), OrganizationInput{Name: in.Name, ExternalID: in.ExternalID}, actor)
+	o, err := m.a.CreateOrganization(r.Context(), admin.OrganizationInput{Name: in.Name, ExternalID: in.ExternalID}, actor)
 	if err != nil {
 		return 0, nil, err
 	}
 	return http.StatusCreated, toOrgJSON(o, nil), nil
 }
 
-func (m *mgmtAPI) getOrg(_ http.ResponseWriter, r *http.Request, _ string) (int, any, error) {
+func (m *API) getOrg(_ http.ResponseWriter, r *http.Request, _ string) (int, any, error) {
 	ov, err := m.a.Overview(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return 0, nil, err
@@ -532,7 +552,7 @@ func (m *mgmtAPI) getOrg(_ http.ResponseWriter, r *http.Request, _ string) (int,
 	return http.StatusOK, out, nil
 }
 
-func (m *mgmtAPI) updateOrg(_ http.ResponseWriter, r *http.Request, actor string) (int, any, error) {
+func (m *API) updateOrg(_ http.ResponseWriter, r *http.Request, actor string) (int, any, error) {
 	var in struct {
 		Name       *string `json:"name"`
 		ExternalID *string `json:"external_id"`
@@ -540,21 +560,21 @@ func (m *mgmtAPI) updateOrg(_ http.ResponseWriter, r *http.Request, actor string
 	if err := decodeBody(r, &in); err != nil {
 		return 0, nil, err
 	}
-	o, err := m.a.UpdateOrganization(r.Context(), r.PathValue("id"), OrganizationUpdate(in), actor)
+	o, err := m.a.UpdateOrganization(r.Context(), r.PathValue("id"), admin.OrganizationUpdate(in), actor)
 	if err != nil {
 		return 0, nil, err
 	}
 	return http.StatusOK, toOrgJSON(o, nil), nil
 }
 
-func (m *mgmtAPI) deleteOrg(_ http.ResponseWriter, r *http.Request, actor string) (int, any, error) {
+func (m *API) deleteOrg(_ http.ResponseWriter, r *http.Request, actor string) (int, any, error) {
 	if err := m.a.DeleteOrganization(r.Context(), r.PathValue("id"), actor); err != nil {
 		return 0, nil, err
 	}
 	return http.StatusNoContent, nil, nil
 }
 
-func (m *mgmtAPI) listLinks(_ http.ResponseWriter, r *http.Request, _ string) (int, any, error) {
+func (m *API) listLinks(_ http.ResponseWriter, r *http.Request, _ string) (int, any, error) {
 	links, err := m.a.ListLinks(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return 0, nil, err
@@ -566,7 +586,7 @@ func (m *mgmtAPI) listLinks(_ http.ResponseWriter, r *http.Request, _ string) (i
 	return http.StatusOK, map[string]any{"portal_links": out}, nil
 }
 
-func (m *mgmtAPI) generateLink(_ http.ResponseWriter, r *http.Request, actor string) (int, any, error) {
+func (m *API) generateLink(_ http.ResponseWriter, r *http.Request, actor string) (int, any, error) {
 	var in struct {
 		Features []store.Feature `json:"features"`
 		Embedded bool            `json:"embedded"`
@@ -574,14 +594,14 @@ func (m *mgmtAPI) generateLink(_ http.ResponseWriter, r *http.Request, actor str
 	if err := decodeBody(r, &in); err != nil {
 		return 0, nil, err
 	}
-	l, err := m.a.GenerateLink(r.Context(), r.PathValue("id"), LinkRequest{Features: in.Features, Embedded: in.Embedded}, actor)
+	l, err := m.a.GenerateLink(r.Context(), r.PathValue("id"), admin.LinkOptions{Features: in.Features, Embedded: in.Embedded}, actor)
 	if err != nil {
 		return 0, nil, err
 	}
 	return http.StatusCreated, l, nil
 }
 
-func (m *mgmtAPI) revokeLink(_ http.ResponseWriter, r *http.Request, actor string) (int, any, error) {
+func (m *API) revokeLink(_ http.ResponseWriter, r *http.Request, actor string) (int, any, error) {
 	l, err := m.a.RevokeLink(r.Context(), r.PathValue("id"), actor)
 	if err != nil {
 		return 0, nil, err
@@ -589,7 +609,7 @@ func (m *mgmtAPI) revokeLink(_ http.ResponseWriter, r *http.Request, actor strin
 	return http.StatusOK, toLinkJSON(l), nil
 }
 
-func (m *mgmtAPI) listDomains(_ http.ResponseWriter, r *http.Request, _ string) (int, any, error) {
+func (m *API) listDomains(_ http.ResponseWriter, r *http.Request, _ string) (int, any, error) {
 	doms, err := m.a.ListDomains(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return 0, nil, err
@@ -601,7 +621,7 @@ func (m *mgmtAPI) listDomains(_ http.ResponseWriter, r *http.Request, _ string) 
 	return http.StatusOK, map[string]any{"domains": out}, nil
 }
 
-func (m *mgmtAPI) addDomain(_ http.ResponseWriter, r *http.Request, actor string) (int, any, error) {
+func (m *API) addDomain(_ http.ResponseWriter, r *http.Request, actor string) (int, any, error) {
 	var in struct {
 		Name   string             `json:"name"`
 		Method store.DomainMethod `json:"method"`
@@ -616,7 +636,7 @@ func (m *mgmtAPI) addDomain(_ http.ResponseWriter, r *http.Request, actor string
 	return http.StatusCreated, toDomainJSON(d), nil
 }
 
-func (m *mgmtAPI) verifyDomain(_ http.ResponseWriter, r *http.Request, actor string) (int, any, error) {
+func (m *API) verifyDomain(_ http.ResponseWriter, r *http.Request, actor string) (int, any, error) {
 	d, err := m.a.VerifyDomain(r.Context(), r.PathValue("id"), actor)
 	if err != nil {
 		return 0, nil, err
@@ -624,7 +644,7 @@ func (m *mgmtAPI) verifyDomain(_ http.ResponseWriter, r *http.Request, actor str
 	return http.StatusOK, toDomainJSON(d), nil
 }
 
-func (m *mgmtAPI) checkDomain(_ http.ResponseWriter, r *http.Request, _ string) (int, any, error) {
+func (m *API) checkDomain(_ http.ResponseWriter, r *http.Request, _ string) (int, any, error) {
 	d, ce, err := m.a.CheckDomain(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return 0, nil, err
@@ -636,14 +656,14 @@ func (m *mgmtAPI) checkDomain(_ http.ResponseWriter, r *http.Request, _ string) 
 	return http.StatusOK, out, nil
 }
 
-func (m *mgmtAPI) removeDomain(_ http.ResponseWriter, r *http.Request, actor string) (int, any, error) {
+func (m *API) removeDomain(_ http.ResponseWriter, r *http.Request, actor string) (int, any, error) {
 	if err := m.a.RemoveDomain(r.Context(), r.PathValue("id"), actor); err != nil {
 		return 0, nil, err
 	}
 	return http.StatusNoContent, nil, nil
 }
 
-func (m *mgmtAPI) listConnections(_ http.ResponseWriter, r *http.Request, _ string) (int, any, error) {
+func (m *API) listConnections(_ http.ResponseWriter, r *http.Request, _ string) (int, any, error) {
 	conns, err := m.a.ListConnections(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return 0, nil, err
@@ -655,7 +675,7 @@ func (m *mgmtAPI) listConnections(_ http.ResponseWriter, r *http.Request, _ stri
 	return http.StatusOK, map[string]any{"connections": out}, nil
 }
 
-func (m *mgmtAPI) setConnection(on bool) func(http.ResponseWriter, *http.Request, string) (int, any, error) {
+func (m *API) setConnection(on bool) func(http.ResponseWriter, *http.Request, string) (int, any, error) {
 	return func(_ http.ResponseWriter, r *http.Request, actor string) (int, any, error) {
 		var c *store.Connection
 		var err error
@@ -671,7 +691,7 @@ func (m *mgmtAPI) setConnection(on bool) func(http.ResponseWriter, *http.Request
 	}
 }
 
-func (m *mgmtAPI) listDirectories(_ http.ResponseWriter, r *http.Request, _ string) (int, any, error) {
+func (m *API) listDirectories(_ http.ResponseWriter, r *http.Request, _ string) (int, any, error) {
 	dirs, err := m.a.ListDirectories(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return 0, nil, err
@@ -683,7 +703,7 @@ func (m *mgmtAPI) listDirectories(_ http.ResponseWriter, r *http.Request, _ stri
 	return http.StatusOK, map[string]any{"directories": out}, nil
 }
 
-func (m *mgmtAPI) setDirectory(on bool) func(http.ResponseWriter, *http.Request, string) (int, any, error) {
+func (m *API) setDirectory(on bool) func(http.ResponseWriter, *http.Request, string) (int, any, error) {
 	return func(_ http.ResponseWriter, r *http.Request, actor string) (int, any, error) {
 		var d *store.Directory
 		var err error
@@ -695,11 +715,11 @@ func (m *mgmtAPI) setDirectory(on bool) func(http.ResponseWriter, *http.Request,
 		if err != nil {
 			return 0, nil, err
 		}
-		return http.StatusOK, toDirectoryJSON(&DirectoryInfo{Directory: *d}), nil
+		return http.StatusOK, toDirectoryJSON(&admin.DirectoryInfo{Directory: *d}), nil
 	}
 }
 
-func (m *mgmtAPI) getBranding(_ http.ResponseWriter, r *http.Request, _ string) (int, any, error) {
+func (m *API) getBranding(_ http.ResponseWriter, r *http.Request, _ string) (int, any, error) {
 	b, err := m.a.GetBranding(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return 0, nil, err
@@ -707,7 +727,7 @@ func (m *mgmtAPI) getBranding(_ http.ResponseWriter, r *http.Request, _ string) 
 	return http.StatusOK, toBrandingJSON(b), nil
 }
 
-func (m *mgmtAPI) updateBranding(_ http.ResponseWriter, r *http.Request, actor string) (int, any, error) {
+func (m *API) updateBranding(_ http.ResponseWriter, r *http.Request, actor string) (int, any, error) {
 	var in struct {
 		AccentColor   *string `json:"accent_color"`
 		Logo          []byte  `json:"logo"`
@@ -718,14 +738,14 @@ func (m *mgmtAPI) updateBranding(_ http.ResponseWriter, r *http.Request, actor s
 	if err := decodeBody(r, &in); err != nil {
 		return 0, nil, err
 	}
-	b, err := m.a.UpdateBranding(r.Context(), r.PathValue("id"), BrandingUpdate(in), actor)
+	b, err := m.a.UpdateBranding(r.Context(), r.PathValue("id"), admin.BrandingUpdate(in), actor)
 	if err != nil {
 		return 0, nil, err
 	}
 	return http.StatusOK, toBrandingJSON(b), nil
 }
 
-func (m *mgmtAPI) listEvents(_ http.ResponseWriter, r *http.Request, _ string) (int, any, error) {
+func (m *API) listEvents(_ http.ResponseWriter, r *http.Request, _ string) (int, any, error) {
 	after, err := queryInt(r, "after")
 	if err != nil {
 		return 0, nil, err
@@ -735,9 +755,15 @@ func (m *mgmtAPI) listEvents(_ http.ResponseWriter, r *http.Request, _ string) (
 		return 0, nil, err
 	}
 	q := r.URL.Query()
-	page, err := m.a.ListEvents(r.Context(), EventQuery{After: after, OrgID: q.Get("org_id"), Type: q.Get("type"), Limit: int(limit)})
+	page, err := m.a.ListEvents(r.Context(), admin.EventQuery{After: after, OrgID: q.Get("org_id"), Type: q.Get("type"), Limit: int(limit)})
 	if err != nil {
 		return 0, nil, err
 	}
 	return http.StatusOK, page, nil
+}
+
+// invalidInput is the error of a request the API cannot read, in the
+// admin service's shape so that it is answered like the service's own.
+func invalidInput(field, format string, args ...any) error {
+	return &admin.AdminError{Kind: admin.ErrInvalidInput, Field: field, Message: fmt.Sprintf(format, args...)}
 }

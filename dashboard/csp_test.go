@@ -1,4 +1,4 @@
-package portal
+package dashboard_test
 
 import (
 	"net/http"
@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/onboardkit/onboardkit/admin"
+	"github.com/onboardkit/onboardkit/dashboard"
+	"github.com/onboardkit/onboardkit/portal"
 	"github.com/onboardkit/onboardkit/store/memstore"
 )
 
@@ -29,12 +32,21 @@ func TestDashboardCSPScriptSource(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			p, err := New(Config{Store: memstore.New(), BaseURL: tc.baseURL, DashboardURL: tc.dashboardURL})
+			st := memstore.New()
+			a, err := admin.New(admin.Config{Store: st, PortalURL: tc.baseURL})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := portal.New(portal.Config{Store: st, Admin: a})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, err := dashboard.New(dashboard.Config{Admin: a, BaseURL: tc.dashboardURL})
 			if err != nil {
 				t.Fatal(err)
 			}
 			w := httptest.NewRecorder()
-			p.Dashboard().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
+			d.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
 			if w.Code != http.StatusOK {
 				t.Fatalf("status %d", w.Code)
 			}

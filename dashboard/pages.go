@@ -1,4 +1,4 @@
-package portal
+package dashboard
 
 import (
 	"encoding/json"
@@ -11,7 +11,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/onboardkit/onboardkit/admin"
 	"github.com/onboardkit/onboardkit/domains"
+	"github.com/onboardkit/onboardkit/internal/web"
 	"github.com/onboardkit/onboardkit/store"
 )
 
@@ -48,7 +50,7 @@ type orgRow struct {
 	Domains    badge
 }
 
-func ssoBadge(s OrganizationStatus) badge {
+func ssoBadge(s admin.OrganizationStatus) badge {
 	switch {
 	case s.ActiveConnections > 0:
 		return badge{"Active", "active"}
@@ -58,7 +60,7 @@ func ssoBadge(s OrganizationStatus) badge {
 	return badge{"Not set up", "none"}
 }
 
-func directoryBadge(s OrganizationStatus) badge {
+func directoryBadge(s admin.OrganizationStatus) badge {
 	switch {
 	case s.ActiveDirectories > 0:
 		return badge{"Active", "active"}
@@ -68,7 +70,7 @@ func directoryBadge(s OrganizationStatus) badge {
 	return badge{"Not set up", "none"}
 }
 
-func domainsBadge(s OrganizationStatus) badge {
+func domainsBadge(s admin.OrganizationStatus) badge {
 	switch {
 	case s.VerifiedDomains > 0 && s.PendingDomains > 0:
 		return badge{strconv.Itoa(s.VerifiedDomains) + " verified, " + strconv.Itoa(s.PendingDomains) + " pending", "verified"}
@@ -82,28 +84,28 @@ func domainsBadge(s OrganizationStatus) badge {
 	return badge{"None", "none"}
 }
 
-func (d *dashboard) orgList(w http.ResponseWriter, r *http.Request) {
+func (d *Dashboard) orgList(w http.ResponseWriter, r *http.Request) {
 	d.renderOrgList(w, r, http.StatusOK, "", nil)
 }
 
 // renderOrgList renders the organization list, with an error notice and
 // the create form's values after a refused creation.
-func (d *dashboard) renderOrgList(w http.ResponseWriter, r *http.Request, status int, errMsg string, form url.Values) {
+func (d *Dashboard) renderOrgList(w http.ResponseWriter, r *http.Request, status int, errMsg string, form url.Values) {
 	q := r.URL.Query()
 	search := q.Get("q")
 	after := q.Get("after")
 	dv := d.newView(w, r, "Organizations", "nav-orgs")
 	dv.Error = errMsg
 	data := orgListData{ListHref: d.path("/"), Search: search, CreateAction: d.path("/orgs"), Name: form.Get("name"), ExternalID: form.Get("external_id")}
-	page, err := d.a.ListOrganizations(r.Context(), OrganizationQuery{Search: search, After: after})
+	page, err := d.a.ListOrganizations(r.Context(), admin.OrganizationQuery{Search: search, After: after})
 	if err != nil {
-		status, _, msg, ok := describeError(err)
+		status, _, msg, ok := web.DescribeError(err)
 		if !ok {
 			d.fail(w, r, err, nil)
 			return
 		}
 		dv.Error = msg
-		d.p.render(w, r, status, orgListPage(dv, data))
+		d.render(w, r, status, orgListPage(dv, data))
 		return
 	}
 	for _, s := range page.Organizations {
@@ -112,7 +114,7 @@ func (d *dashboard) renderOrgList(w http.ResponseWriter, r *http.Request, status
 			Name:       s.Organization.Name,
 			ExternalID: s.Organization.ExternalID,
 			Href:       d.orgPath(s.Organization.ID, ""),
-			Created:    formatTime(s.Organization.CreatedAt),
+			Created:    web.FormatTime(s.Organization.CreatedAt),
 			SSO:        ssoBadge(s.Status),
 			Directory:  directoryBadge(s.Status),
 			Domains:    domainsBadge(s.Status),
@@ -124,11 +126,11 @@ func (d *dashboard) renderOrgList(w http.ResponseWriter, r *http.Request, status
 	if after != "" {
 		data.FirstHref = d.path("/") + "?" + url.Values{"q": {search}}.Encode()
 	}
-	d.p.render(w, r, status, orgListPage(dv, data))
+	d.render(w, r, status, orgListPage(dv, data))
 }
 
-func (d *dashboard) createOrg(w http.ResponseWriter, r *http.Request, form url.Values) {
-	o, err := d.a.CreateOrganization(r.Context(), OrganizationInput{Name: form.Get("name"), ExternalID: form.Get("external_id")}, d.actor(r))
+func (d *Dashboard) createOrg(w http.ResponseWriter, r *http.Request, form url.Values) {
+	o, err := d.a.CreateOrganization(r.Context(), admin.OrganizationInput{Name: form.Get("name"), ExternalID: form.Get("external_id")}, d.actor(r))
 	if err != nil {
 		d.fail(w, r, err, func(status int, msg string) { d.renderOrgList(w, r, status, msg, form) })
 		return
@@ -191,23 +193,24 @@ type dirRowD struct {
 	DisableAction      string
 }
 
-func (d *dashboard) orgPage(w http.ResponseWriter, r *http.Request) {
+func (d *Dashboard) orgPage(w http.ResponseWriter, r *http.Request) {
 	d.renderOrg(w, r, r.PathValue("id"), http.StatusOK, "")
 }
 
 // renderOrg renders the page of organization id, with an error notice
 // after a refused change.
-func (d *dashboard) renderOrg(w http.ResponseWriter, r *http.Request, id string, status int, errMsg string) {
+func (d *Dashboard) renderOrg(w http.ResponseWriter, r *http.Request, id string, status int, errMsg string) {
 	ov, err := d.a.Overview(r.Context(), id)
 	if err != nil {
 		d.fail(w, r, err, nil)
 		return
 	}
+	caps := d.a.Capabilities()
 	o := ov.Organization
 	dv := d.newView(w, r, o.Name, "nav-orgs")
 	dv.Error = errMsg
 	data := orgPageData{
-		ID: o.ID, Name: o.Name, ExternalID: o.ExternalID, Created: formatTime(o.CreatedAt),
+		ID: o.ID, Name: o.Name, ExternalID: o.ExternalID, Created: web.FormatTime(o.CreatedAt),
 		UpdateAction:      d.orgPath(o.ID, ""),
 		DeleteAction:      d.orgPath(o.ID, "/delete"),
 		LinkAction:        d.orgPath(o.ID, "/links"),
@@ -217,18 +220,18 @@ func (d *dashboard) renderOrg(w http.ResponseWriter, r *http.Request, id string,
 		SSO:               ssoBadge(ov.Status),
 		Directory:         directoryBadge(ov.Status),
 		DomainsBadge:      domainsBadge(ov.Status),
-		DomainsConfigured: d.p.cfg.Domains != nil,
-		ConnLifecycle:     d.p.cfg.Connections != nil,
-		DirLifecycle:      d.p.cfg.Directories != nil,
+		DomainsConfigured: caps.Domains,
+		ConnLifecycle:     caps.Connections,
+		DirLifecycle:      caps.Directories,
 	}
-	for _, s := range sections() {
-		data.Features = append(data.Features, featureOption{Value: string(s.Feature), Label: s.Label})
+	for _, f := range web.Features() {
+		data.Features = append(data.Features, featureOption{Value: string(f.Feature), Label: f.Label})
 	}
-	now := d.p.now()
+	now := d.now()
 	for _, l := range ov.Links {
 		row := linkRow{
 			ID: l.ID, Kind: linkKindLabel(l.Kind), Features: featureLabels(l.Features), CreatedBy: l.CreatedBy,
-			Created: formatTime(l.CreatedAt), Expires: formatTime(l.ExpiresAt),
+			Created: web.FormatTime(l.CreatedAt), Expires: web.FormatTime(l.ExpiresAt),
 		}
 		switch {
 		case !l.RevokedAt.IsZero():
@@ -246,8 +249,8 @@ func (d *dashboard) renderOrg(w http.ResponseWriter, r *http.Request, id string,
 	for _, di := range ov.Domains {
 		dom := di.Domain
 		row := domainRowD{
-			ID: dom.ID, Name: dom.Name, VerifiedAt: formatTime(dom.VerifiedAt), VerifiedBy: dom.VerifiedBy,
-			Status: badge{domainStateLabel(dom.State), string(dom.State)},
+			ID: dom.ID, Name: dom.Name, VerifiedAt: web.FormatTime(dom.VerifiedAt), VerifiedBy: dom.VerifiedBy,
+			Status: badge{web.DomainStateLabel(dom.State), string(dom.State)},
 		}
 		if _, msg := domains.FailureOf(&dom); msg != "" {
 			row.Failure = msg
@@ -267,8 +270,8 @@ func (d *dashboard) renderOrg(w http.ResponseWriter, r *http.Request, id string,
 		data.Domains = append(data.Domains, row)
 	}
 	for _, c := range ov.Connections {
-		row := connRowD{ID: c.ID, Name: c.Name, Provider: providerLabel(c.Provider),
-			Status: badge{connectionStateLabel(c.State), string(c.State)}}
+		row := connRowD{ID: c.ID, Name: c.Name, Provider: web.ProviderLabel(c.Provider),
+			Status: badge{web.ConnectionStateLabel(c.State), string(c.State)}}
 		switch c.Protocol {
 		case store.ProtocolSAML:
 			row.Protocol = "SAML"
@@ -294,8 +297,8 @@ func (d *dashboard) renderOrg(w http.ResponseWriter, r *http.Request, id string,
 	}
 	for _, di := range ov.Directories {
 		dir := di.Directory
-		row := dirRowD{ID: dir.ID, Name: dir.Name, Provider: providerLabel(dir.Provider), Users: di.Users, Groups: di.Groups,
-			Status: badge{directoryStateLabel(dir.State), string(dir.State)}}
+		row := dirRowD{ID: dir.ID, Name: dir.Name, Provider: web.ProviderLabel(dir.Provider), Users: di.Users, Groups: di.Groups,
+			Status: badge{web.DirectoryStateLabel(dir.State), string(dir.State)}}
 		if row.Name == "" {
 			row.Name = row.Provider + " directory"
 		}
@@ -307,7 +310,7 @@ func (d *dashboard) renderOrg(w http.ResponseWriter, r *http.Request, id string,
 		}
 		data.Directories = append(data.Directories, row)
 	}
-	d.p.render(w, r, status, orgPage(dv, data))
+	d.render(w, r, status, orgPage(dv, data))
 }
 
 func linkKindLabel(k store.LinkKind) string {
@@ -319,23 +322,23 @@ func linkKindLabel(k store.LinkKind) string {
 
 func featureLabels(fs store.Features) string {
 	var out []string
-	for _, s := range sections() {
-		if fs.Has(s.Feature) {
-			out = append(out, s.Label)
+	for _, f := range web.Features() {
+		if fs.Has(f.Feature) {
+			out = append(out, f.Label)
 		}
 	}
 	return strings.Join(out, ", ")
 }
 
 // retryOrg re-renders the organization's page with an error notice.
-func (d *dashboard) retryOrg(w http.ResponseWriter, r *http.Request) func(int, string) {
+func (d *Dashboard) retryOrg(w http.ResponseWriter, r *http.Request) func(int, string) {
 	return func(status int, msg string) { d.renderOrg(w, r, r.PathValue("id"), status, msg) }
 }
 
-func (d *dashboard) updateOrg(w http.ResponseWriter, r *http.Request, form url.Values) {
+func (d *Dashboard) updateOrg(w http.ResponseWriter, r *http.Request, form url.Values) {
 	id := r.PathValue("id")
 	name, ext := form.Get("name"), form.Get("external_id")
-	_, err := d.a.UpdateOrganization(r.Context(), id, OrganizationUpdate{Name: &name, ExternalID: &ext}, d.actor(r))
+	_, err := d.a.UpdateOrganization(r.Context(), id, admin.OrganizationUpdate{Name: &name, ExternalID: &ext}, d.actor(r))
 	if err != nil {
 		d.fail(w, r, err, d.retryOrg(w, r))
 		return
@@ -343,7 +346,7 @@ func (d *dashboard) updateOrg(w http.ResponseWriter, r *http.Request, form url.V
 	d.redirect(w, r, d.orgPath(id, ""), "org-updated")
 }
 
-func (d *dashboard) deleteOrg(w http.ResponseWriter, r *http.Request, form url.Values) {
+func (d *Dashboard) deleteOrg(w http.ResponseWriter, r *http.Request, form url.Values) {
 	id := r.PathValue("id")
 	o, err := d.a.GetOrganization(r.Context(), id)
 	if err != nil {
@@ -374,9 +377,9 @@ type linkCreatedData struct {
 	Features         string
 }
 
-func (d *dashboard) generateLink(w http.ResponseWriter, r *http.Request, form url.Values) {
+func (d *Dashboard) generateLink(w http.ResponseWriter, r *http.Request, form url.Values) {
 	id := r.PathValue("id")
-	req := LinkRequest{Embedded: form.Get("kind") == string(store.LinkEmbedded)}
+	req := admin.LinkOptions{Embedded: form.Get("kind") == string(store.LinkEmbedded)}
 	for _, f := range form["feature"] {
 		req.Features = append(req.Features, store.Feature(f))
 	}
@@ -402,14 +405,14 @@ func (d *dashboard) generateLink(w http.ResponseWriter, r *http.Request, form ur
 	dv := d.newView(w, r, "Portal link for "+o.Name, "nav-orgs")
 	// The token is in the page: it is shown once, and the response is
 	// no-store like every other.
-	d.p.render(w, r, http.StatusCreated, linkCreatedPage(dv, linkCreatedData{
+	d.render(w, r, http.StatusCreated, linkCreatedPage(dv, linkCreatedData{
 		OrgName: o.Name, OrgHref: d.orgPath(id, ""), URL: l.URL,
-		Expires: formatTime(l.ExpiresAt), ExpiresISO: l.ExpiresAt.UTC().Format(time.RFC3339),
+		Expires: web.FormatTime(l.ExpiresAt), ExpiresISO: l.ExpiresAt.UTC().Format(time.RFC3339),
 		Kind: linkKindLabel(kind), Features: featureLabels(fs),
 	}))
 }
 
-func (d *dashboard) revokeLink(w http.ResponseWriter, r *http.Request, _ url.Values) {
+func (d *Dashboard) revokeLink(w http.ResponseWriter, r *http.Request, _ url.Values) {
 	id := r.PathValue("id")
 	if _, err := d.a.RevokeLink(r.Context(), r.PathValue("link"), d.actor(r)); err != nil {
 		d.fail(w, r, err, d.retryOrg(w, r))
@@ -420,7 +423,7 @@ func (d *dashboard) revokeLink(w http.ResponseWriter, r *http.Request, _ url.Val
 
 // ----- Domains -----
 
-func (d *dashboard) addDomain(w http.ResponseWriter, r *http.Request, form url.Values) {
+func (d *Dashboard) addDomain(w http.ResponseWriter, r *http.Request, form url.Values) {
 	id := r.PathValue("id")
 	_, err := d.a.AddDomain(r.Context(), id, form.Get("name"), store.DomainMethod(form.Get("method")), d.actor(r))
 	if err != nil {
@@ -430,7 +433,7 @@ func (d *dashboard) addDomain(w http.ResponseWriter, r *http.Request, form url.V
 	d.redirect(w, r, d.orgPath(id, ""), "domain-added")
 }
 
-func (d *dashboard) verifyDomain(w http.ResponseWriter, r *http.Request, _ url.Values) {
+func (d *Dashboard) verifyDomain(w http.ResponseWriter, r *http.Request, _ url.Values) {
 	id := r.PathValue("id")
 	if _, err := d.a.VerifyDomain(r.Context(), r.PathValue("domain"), d.actor(r)); err != nil {
 		d.fail(w, r, err, d.retryOrg(w, r))
@@ -439,7 +442,7 @@ func (d *dashboard) verifyDomain(w http.ResponseWriter, r *http.Request, _ url.V
 	d.redirect(w, r, d.orgPath(id, ""), "domain-verified")
 }
 
-func (d *dashboard) checkDomain(w http.ResponseWriter, r *http.Request, _ url.Values) {
+func (d *Dashboard) checkDomain(w http.ResponseWriter, r *http.Request, _ url.Values) {
 	id := r.PathValue("id")
 	di, ce, err := d.a.CheckDomain(r.Context(), r.PathValue("domain"))
 	if err != nil {
@@ -453,7 +456,7 @@ func (d *dashboard) checkDomain(w http.ResponseWriter, r *http.Request, _ url.Va
 	d.redirect(w, r, d.orgPath(id, ""), "domain-verified")
 }
 
-func (d *dashboard) removeDomain(w http.ResponseWriter, r *http.Request, _ url.Values) {
+func (d *Dashboard) removeDomain(w http.ResponseWriter, r *http.Request, _ url.Values) {
 	id := r.PathValue("id")
 	if err := d.a.RemoveDomain(r.Context(), r.PathValue("domain"), d.actor(r)); err != nil {
 		d.fail(w, r, err, d.retryOrg(w, r))
@@ -464,7 +467,7 @@ func (d *dashboard) removeDomain(w http.ResponseWriter, r *http.Request, _ url.V
 
 // ----- Connections and directories -----
 
-func (d *dashboard) setConnection(w http.ResponseWriter, r *http.Request, _ url.Values) {
+func (d *Dashboard) setConnection(w http.ResponseWriter, r *http.Request, _ url.Values) {
 	id := r.PathValue("id")
 	var err error
 	switch op := r.PathValue("op"); op {
@@ -483,7 +486,7 @@ func (d *dashboard) setConnection(w http.ResponseWriter, r *http.Request, _ url.
 	d.redirect(w, r, d.orgPath(id, ""), "connection-"+r.PathValue("op")+"d")
 }
 
-func (d *dashboard) setDirectory(w http.ResponseWriter, r *http.Request, _ url.Values) {
+func (d *Dashboard) setDirectory(w http.ResponseWriter, r *http.Request, _ url.Values) {
 	id := r.PathValue("id")
 	var err error
 	switch op := r.PathValue("op"); op {
@@ -516,14 +519,14 @@ type brandingPageData struct {
 	ProductName   string
 }
 
-func (d *dashboard) brandingPage(w http.ResponseWriter, r *http.Request) {
+func (d *Dashboard) brandingPage(w http.ResponseWriter, r *http.Request) {
 	d.renderBranding(w, r, http.StatusOK, "", nil)
 }
 
 // renderBranding renders the branding page of the request's scope (the
 // {id} path value, or host-wide), keeping the submitted colour after a
 // refused change.
-func (d *dashboard) renderBranding(w http.ResponseWriter, r *http.Request, status int, errMsg string, form url.Values) {
+func (d *Dashboard) renderBranding(w http.ResponseWriter, r *http.Request, status int, errMsg string, form url.Values) {
 	ctx := r.Context()
 	scope := r.PathValue("id")
 	b, err := d.a.GetBranding(ctx, scope)
@@ -531,7 +534,7 @@ func (d *dashboard) renderBranding(w http.ResponseWriter, r *http.Request, statu
 		d.fail(w, r, err, nil)
 		return
 	}
-	resolved, err := d.p.branding(ctx, scope)
+	resolved, err := d.a.ResolveBranding(ctx, scope)
 	if err != nil {
 		d.fail(w, r, err, nil)
 		return
@@ -574,7 +577,7 @@ func (d *dashboard) renderBranding(w http.ResponseWriter, r *http.Request, statu
 	}
 	dv := d.newView(w, r, title, "nav-branding")
 	dv.Error = errMsg
-	d.p.render(w, r, status, brandingPage(dv, data))
+	d.render(w, r, status, brandingPage(dv, data))
 }
 
 // formFile reads the uploaded file field, nil when none was chosen. It
@@ -593,13 +596,13 @@ func formFile(r *http.Request, field string) ([]byte, error) {
 		return nil, err
 	}
 	defer func(f multipart.File) { _ = f.Close() }(f)
-	return io.ReadAll(io.LimitReader(f, MaxBrandingImageBytes+1))
+	return io.ReadAll(io.LimitReader(f, admin.MaxBrandingImageBytes+1))
 }
 
-func (d *dashboard) updateBranding(w http.ResponseWriter, r *http.Request, form url.Values) {
+func (d *Dashboard) updateBranding(w http.ResponseWriter, r *http.Request, form url.Values) {
 	scope := r.PathValue("id")
 	retry := func(status int, msg string) { d.renderBranding(w, r, status, msg, form) }
-	var u BrandingUpdate
+	var u admin.BrandingUpdate
 	if _, ok := form["accent_color"]; ok {
 		c := form.Get("accent_color")
 		u.AccentColor = &c
@@ -653,7 +656,7 @@ type eventRow struct {
 // maxEventDataShown bounds the JSON shown per event.
 const maxEventDataShown = 400
 
-func (d *dashboard) eventsPage(w http.ResponseWriter, r *http.Request) {
+func (d *Dashboard) eventsPage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	data := eventsPageData{Action: d.path("/events"), OrgID: q.Get("org"), Type: q.Get("type"), After: q.Get("after")}
 	dv := d.newView(w, r, "Audit log", "nav-events")
@@ -662,25 +665,25 @@ func (d *dashboard) eventsPage(w http.ResponseWriter, r *http.Request) {
 		n, err := strconv.ParseInt(data.After, 10, 64)
 		if err != nil || n < 0 {
 			dv.Error = "The cursor must be a whole number (0 or more)."
-			d.p.render(w, r, http.StatusBadRequest, eventsPage(dv, data))
+			d.render(w, r, http.StatusBadRequest, eventsPage(dv, data))
 			return
 		}
 		after = n
 	}
-	page, err := d.a.ListEvents(r.Context(), EventQuery{After: after, OrgID: data.OrgID, Type: data.Type})
+	page, err := d.a.ListEvents(r.Context(), admin.EventQuery{After: after, OrgID: data.OrgID, Type: data.Type})
 	if err != nil {
-		status, _, msg, ok := describeError(err)
+		status, _, msg, ok := web.DescribeError(err)
 		if !ok {
 			d.fail(w, r, err, nil)
 			return
 		}
 		dv.Error = msg
-		d.p.render(w, r, status, eventsPage(dv, data))
+		d.render(w, r, status, eventsPage(dv, data))
 		return
 	}
 	for _, e := range page.Events {
 		row := eventRow{
-			Cursor: strconv.FormatInt(e.Cursor, 10), Time: formatTime(e.CreatedAt), Type: e.Type,
+			Cursor: strconv.FormatInt(e.Cursor, 10), Time: web.FormatTime(e.CreatedAt), Type: e.Type,
 			OrgID: e.OrgID, Subject: e.Subject, Actor: e.Actor, Data: compactJSON(e.Data),
 		}
 		if e.OrgID != "" {
@@ -710,7 +713,7 @@ func (d *dashboard) eventsPage(w http.ResponseWriter, r *http.Request) {
 			data.FirstHref += "?" + filters.Encode()
 		}
 	}
-	d.p.render(w, r, http.StatusOK, eventsPage(dv, data))
+	d.render(w, r, http.StatusOK, eventsPage(dv, data))
 }
 
 func compactJSON(raw json.RawMessage) string {
@@ -740,11 +743,11 @@ type apiKeyRow struct {
 	RevokeAction                      string
 }
 
-func (d *dashboard) apiKeysPage(w http.ResponseWriter, r *http.Request) {
+func (d *Dashboard) apiKeysPage(w http.ResponseWriter, r *http.Request) {
 	d.renderAPIKeys(w, r, http.StatusOK, "", nil)
 }
 
-func (d *dashboard) renderAPIKeys(w http.ResponseWriter, r *http.Request, status int, errMsg string, created *NewAPIKey) {
+func (d *Dashboard) renderAPIKeys(w http.ResponseWriter, r *http.Request, status int, errMsg string, created *admin.NewAPIKey) {
 	keys, err := d.a.ListAPIKeys(r.Context())
 	if err != nil {
 		d.fail(w, r, err, nil)
@@ -755,7 +758,7 @@ func (d *dashboard) renderAPIKeys(w http.ResponseWriter, r *http.Request, status
 		data.NewKey, data.NewKeyName = created.Key, created.APIKey.Name
 	}
 	for _, k := range keys {
-		row := apiKeyRow{ID: k.ID, Name: k.Name, Hint: k.Hint, Created: formatTime(k.CreatedAt), LastUsed: formatTime(k.LastUsedAt)}
+		row := apiKeyRow{ID: k.ID, Name: k.Name, Hint: k.Hint, Created: web.FormatTime(k.CreatedAt), LastUsed: web.FormatTime(k.LastUsedAt)}
 		if k.RevokedAt.IsZero() {
 			row.Status = badge{"Active", "active"}
 			row.RevokeAction = d.path("/api-keys/" + url.PathEscape(k.ID) + "/revoke")
@@ -766,10 +769,10 @@ func (d *dashboard) renderAPIKeys(w http.ResponseWriter, r *http.Request, status
 	}
 	dv := d.newView(w, r, "API keys", "nav-api-keys")
 	dv.Error = errMsg
-	d.p.render(w, r, status, apiKeysPage(dv, data))
+	d.render(w, r, status, apiKeysPage(dv, data))
 }
 
-func (d *dashboard) createAPIKey(w http.ResponseWriter, r *http.Request, form url.Values) {
+func (d *Dashboard) createAPIKey(w http.ResponseWriter, r *http.Request, form url.Values) {
 	k, err := d.a.CreateAPIKey(r.Context(), form.Get("name"), d.actor(r))
 	if err != nil {
 		d.fail(w, r, err, func(status int, msg string) { d.renderAPIKeys(w, r, status, msg, nil) })
@@ -779,7 +782,7 @@ func (d *dashboard) createAPIKey(w http.ResponseWriter, r *http.Request, form ur
 	d.renderAPIKeys(w, r, http.StatusCreated, "", k)
 }
 
-func (d *dashboard) revokeAPIKey(w http.ResponseWriter, r *http.Request, _ url.Values) {
+func (d *Dashboard) revokeAPIKey(w http.ResponseWriter, r *http.Request, _ url.Values) {
 	if err := d.a.RevokeAPIKey(r.Context(), r.PathValue("key"), d.actor(r)); err != nil {
 		d.fail(w, r, err, func(status int, msg string) { d.renderAPIKeys(w, r, status, msg, nil) })
 		return

@@ -1,0 +1,195 @@
+// Package testkit holds the helpers onboardkit's tests share: a settable
+// clock, a log buffer safe for concurrent handlers, a local DNS server,
+// stand-ins for the SSO and SCIM kits' lifecycle rules, small image files
+// and HTML parsing. It is imported only by tests.
+package testkit
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	imgcolor "image/color"
+	"image/png"
+	"log/slog"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/onboardkit/onboardkit/internal/secret"
+	"github.com/onboardkit/onboardkit/store"
+)
+
+// Start is the time a Clock made by NewClock starts at.
+var Start = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+
+// Clock is a clock that tests move by hand. It is safe for concurrent use.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewClock returns a Clock at t, or at Start when t is zero.
+func NewClock(t time.Time) *Clock {
+	if t.IsZero() {
+		t = Start
+	}
+	return &Clock{t: t}
+}
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Add moves the clock by d.
+func (c *Clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// Set moves the clock to t.
+func (c *Clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+// LogBuffer is a log sink safe for concurrent handlers.
+type LogBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+// Write appends p.
+func (b *LogBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String returns everything written so far.
+func (b *LogBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// Logger returns a text logger at debug level writing to b.
+func (b *LogBuffer) Logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// Lifecycle stands in for ssokit's and scimkit's lifecycle rules (it has
+// their method sets): a connection activates only from tested or inactive,
+// a directory only from inactive, and deactivates only when active; every
+// change writes an event. A refused transition wraps store.ErrConflict.
+type Lifecycle struct{ Store store.Store }
+
+// ErrTransition is the error of a refused transition.
+var ErrTransition = fmt.Errorf("%w: transition not allowed", store.ErrConflict)
+
+func (f Lifecycle) event(typ, orgID, subject, actor string) store.Event {
+	id, _ := secret.NewID(nil, "evt")
+	return store.Event{ID: id, Type: typ, OrgID: orgID, Subject: subject, Actor: actor, CreatedAt: time.Now().UTC()}
+}
+
+// Activate activates a tested or inactive connection.
+func (f Lifecycle) Activate(ctx context.Context, id, actor string) (*store.Connection, error) {
+	return f.Store.UpdateConnection(ctx, id, func(c *store.Connection) ([]store.Event, error) {
+		if c.State != store.ConnectionTested && c.State != store.ConnectionInactive {
+			return nil, ErrTransition
+		}
+		c.State = store.ConnectionActive
+		return []store.Event{f.event("connection.activated", c.OrgID, c.ID, actor)}, nil
+	})
+}
+
+// Deactivate deactivates an active connection.
+func (f Lifecycle) Deactivate(ctx context.Context, id, actor string) (*store.Connection, error) {
+	return f.Store.UpdateConnection(ctx, id, func(c *store.Connection) ([]store.Event, error) {
+		if c.State != store.ConnectionActive {
+			return nil, ErrTransition
+		}
+		c.State = store.ConnectionInactive
+		return []store.Event{f.event("connection.deactivated", c.OrgID, c.ID, actor)}, nil
+	})
+}
+
+// ActivateDirectory activates an inactive directory.
+func (f Lifecycle) ActivateDirectory(ctx context.Context, id, actor string) (*store.Directory, error) {
+	return f.Store.UpdateDirectory(ctx, id, func(d *store.Directory) ([]store.Event, error) {
+		if d.State != store.DirectoryInactive {
+			return nil, ErrTransition
+		}
+		d.State = store.DirectoryActive
+		return []store.Event{f.event("directory.activated", d.OrgID, d.ID, actor)}, nil
+	})
+}
+
+// DeactivateDirectory deactivates an active directory.
+func (f Lifecycle) DeactivateDirectory(ctx context.Context, id, actor string) (*store.Directory, error) {
+	return f.Store.UpdateDirectory(ctx, id, func(d *store.Directory) ([]store.Event, error) {
+		if d.State != store.DirectoryActive {
+			return nil, ErrTransition
+		}
+		d.State = store.DirectoryInactive
+		return []store.Event{f.event("directory.deactivated", d.OrgID, d.ID, actor)}, nil
+	})
+}
+
+// PNG returns a 4x4 PNG image of colour c.
+func PNG(t testing.TB, c imgcolor.RGBA) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 4, 4))
+	for x := 0; x < 4; x++ {
+		for y := 0; y < 4; y++ {
+			img.Set(x, y, c)
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// ICO returns a minimal ICO header: what content sniffing recognises.
+func ICO() []byte {
+	return append([]byte{0, 0, 1, 0, 1, 0, 16, 16, 0, 0, 1, 0, 32, 0}, bytes.Repeat([]byte{0}, 64)...)
+}
+
+// Evil is text that would run script if a page rendered it as markup.
+const Evil = `<script>alert("x")</script><img src=x onerror=alert(1)>`
+
+// SVG is an SVG image carrying a script.
+const SVG = `<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`
+
+// Parse parses a recorded HTML response.
+func Parse(t testing.TB, w *httptest.ResponseRecorder) *goquery.Document {
+	t.Helper()
+	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(w.Body.Bytes()))
+	if err != nil {
+		t.Fatalf("parsing HTML: %v", err)
+	}
+	return doc
+}
+
+// TestID selects the elements whose data-testid is id.
+func TestID(doc *goquery.Document, id string) *goquery.Selection {
+	return doc.Find(`[data-testid="` + id + `"]`)
+}
+
+// Must fails the test on a non-nil err.
+func Must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
