@@ -14,8 +14,6 @@ import (
 	"github.com/onboardkit/onboardkit/store/memstore"
 )
 
-
-
 // TestDashboardOrgListComponent renders the list component directly.
 func TestDashboardOrgListComponent(t *testing.T) {
 	t.Parallel()

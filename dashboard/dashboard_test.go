@@ -1,10 +1,10 @@
 package dashboard_test
 
 import (
-	"io"
 	"bytes"
 	"context"
 	imgcolor "image/color"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"

@@ -1,12 +1,12 @@
 package portal
 
 import (
-	"net/http"
 	"context"
 	"encoding/json"
 	"fmt"
 	"html"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"

@@ -228,7 +228,7 @@ type dirDetailData struct {
 	UsersURL    string
 	GroupsURL   string
 	Activity    dirActivity
-	SimulateURL string // "" unless Config.DevSimulatedSync
+	SimulateURL string // "" unless Config.SimulatedSync
 	BackURL     string
 }
 
@@ -316,7 +316,7 @@ func (p *Portal) loadDirectoryDetail(ctx context.Context, d *store.Directory, n 
 	}
 	if p.cfg.SCIM != nil {
 		dd.Endpoint = p.cfg.SCIM.EndpointURL(d.ID)
-		if p.cfg.DevSimulatedSync {
+		if p.cfg.SimulatedSync != nil {
 			dd.SimulateURL = p.dirPath(d.ID, "/simulate")
 		}
 	}

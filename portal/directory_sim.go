@@ -8,14 +8,42 @@ import (
 	"time"
 
 	"github.com/onboardkit/onboardkit/scimkit"
-	"github.com/onboardkit/onboardkit/scimkit/scimsim"
 	"github.com/onboardkit/onboardkit/store"
 )
 
-// Simulated sync bounds (Config.DevSimulatedSync).
+// SimulatedSync runs a simulated directory sync for the portal's "run a
+// simulated sync" button (Config.SimulatedSync): it pushes made-up users
+// and groups to target's SCIM endpoint the way an identity provider would,
+// and reports what it did. The portal creates the token before the call
+// and revokes it after. Package portal/simsync has one that runs the
+// directory simulator.
+type SimulatedSync func(ctx context.Context, target SyncTarget) (*SyncReport, error)
+
+// SyncTarget is the directory a simulated sync provisions.
+type SyncTarget struct {
+	DirectoryID string
+	Provider    string // the directory's provider, such as "okta" or "entra"
+	EndpointURL string // the directory's SCIM base URL
+	Token       string // a bearer token for it, valid a few minutes
+}
+
+// SyncReport is what the page shows after a simulated sync.
+type SyncReport struct {
+	Dialect  string        // the provider imitated, such as "okta"
+	Summary  string        // what was provisioned, in one sentence
+	Requests []SyncRequest // the requests sent, in order
+}
+
+// SyncRequest is one SCIM request of a simulated sync. Status is 0 when no
+// answer came.
+type SyncRequest struct {
+	Method string
+	Path   string
+	Status int
+}
+
+// Simulated sync bounds (Config.SimulatedSync).
 const (
-	simUsers    = 8
-	simGroups   = 2
 	simTimeout  = 30 * time.Second
 	simTokenTTL = 5 * time.Minute
 	simMaxShown = 40
@@ -35,13 +63,12 @@ type simRequest struct {
 	Status string
 }
 
-// directorySimulate runs a simulated sync (Config.DevSimulatedSync): a few
-// generated users and groups pushed through the directory's own SCIM
-// endpoint the way Okta (or Entra ID, for Entra directories) does, with a
-// short-lived token revoked afterwards.
+// directorySimulate runs a simulated sync (Config.SimulatedSync) against
+// the directory's own SCIM endpoint, with a short-lived token revoked
+// afterwards.
 func (p *Portal) directorySimulate(w http.ResponseWriter, r *http.Request, s *session, d *store.Directory) {
 	ctx := r.Context()
-	if !p.cfg.DevSimulatedSync || p.cfg.SCIM == nil {
+	if p.cfg.SimulatedSync == nil || p.cfg.SCIM == nil {
 		p.log.InfoContext(ctx, "portal: simulated sync refused: not enabled", "session_id", s.s.ID, "directory_id", d.ID)
 		p.renderSessionProblem(w, r, s, http.StatusNotFound, problemNotFound)
 		return
@@ -59,59 +86,32 @@ func (p *Portal) directorySimulate(w http.ResponseWriter, r *http.Request, s *se
 		p.serverError(w, r, "creating simulation token", err)
 		return
 	}
-	revoke := func() {
-		// Revoke even if the request was cancelled.
-		if err := p.cfg.SCIM.RevokeToken(context.WithoutCancel(ctx), d.ID, t.ID); err != nil {
-			p.log.ErrorContext(ctx, "portal: revoking simulation token", "directory_id", d.ID, "token_id", t.ID, "error", err)
-		}
-	}
-	dialect := scimsim.Okta
-	if d.Provider == "entra" {
-		dialect = scimsim.Entra
-	}
-	hc := p.cfg.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Timeout: simTimeout}
-	}
-	c, err := scimsim.New(scimsim.Config{
-		BaseURL:    p.cfg.SCIM.EndpointURL(d.ID),
-		Token:      tok,
-		Dialect:    dialect,
-		HTTPClient: hc,
-		Now:        p.now,
-		Rand:       p.rand,
-		Logger:     p.log,
-	})
-	if err != nil {
-		revoke()
-		p.serverError(w, r, "starting simulated sync", err)
-		return
-	}
 	sctx, cancel := context.WithTimeout(ctx, simTimeout)
-	rep, err := c.FullSync(sctx, scimsim.SyncSpec{Users: simUsers, Groups: simGroups, Domain: "example.com", Seed: p.now().UnixNano(), MaxFailures: 1})
+	rep, err := p.cfg.SimulatedSync(sctx, SyncTarget{DirectoryID: d.ID, Provider: d.Provider, EndpointURL: p.cfg.SCIM.EndpointURL(d.ID), Token: tok})
 	cancel()
-	revoke()
-	res := &simResult{Dialect: string(dialect)}
+	// Revoke even if the request was cancelled.
+	if rerr := p.cfg.SCIM.RevokeToken(context.WithoutCancel(ctx), d.ID, t.ID); rerr != nil {
+		p.log.ErrorContext(ctx, "portal: revoking simulation token", "directory_id", d.ID, "token_id", t.ID, "error", rerr)
+	}
+	res := &simResult{}
 	if rep != nil {
-		res.Summary = strconv.Itoa(rep.UsersCreated) + " users created, " + strconv.Itoa(rep.UsersMatched) + " matched, " +
-			strconv.Itoa(rep.GroupsCreated) + " groups created, " + strconv.Itoa(rep.MembersAdded) + " memberships added, in " +
-			strconv.Itoa(rep.Requests) + " requests."
+		res.Dialect, res.Summary = rep.Dialect, rep.Summary
+		for _, q := range rep.Requests {
+			if len(res.Requests) == simMaxShown {
+				break
+			}
+			st := strconv.Itoa(q.Status)
+			if q.Status == 0 {
+				st = "no answer"
+			}
+			res.Requests = append(res.Requests, simRequest{Method: q.Method, Path: q.Path, Status: st})
+		}
 	}
 	if err != nil {
 		p.log.WarnContext(ctx, "portal: simulated sync failed", "session_id", s.s.ID, "directory_id", d.ID, "error", err)
 		res.Failed = "The simulated sync stopped early; the requests below show where."
 	}
-	for _, e := range c.Log() {
-		if len(res.Requests) == simMaxShown {
-			break
-		}
-		st := strconv.Itoa(e.Status)
-		if e.Status == 0 {
-			st = "no answer"
-		}
-		res.Requests = append(res.Requests, simRequest{Method: e.Method, Path: e.Path, Status: st})
-	}
-	p.log.InfoContext(ctx, "portal: simulated sync run", "session_id", s.s.ID, "directory_id", d.ID, "requests", len(c.Log()))
+	p.log.InfoContext(ctx, "portal: simulated sync run", "session_id", s.s.ID, "directory_id", d.ID, "requests", len(res.Requests))
 	nd, err := p.st.GetDirectory(ctx, d.ID)
 	if err != nil {
 		p.serverError(w, r, "loading directory", err)

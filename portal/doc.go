@@ -6,18 +6,32 @@
 //
 // # Mounting
 //
-// A Portal is an http.Handler. Mount it under the path of Config.BaseURL:
+// A Portal is an http.Handler over the admin service (package admin),
+// which issues its links and carries out every change its pages make.
+// Mount it under the path of the service's PortalURL:
 //
-//	admin, err := portal.New(portal.Config{
-//		Store:          st,
-//		BaseURL:        "https://app.example.com/portal",
-//		FrameAncestors: []string{"https://app.example.com"}, // to embed it
-//		Branding:       portal.Branding{ProductName: "Example", AccentColor: "#0f766e"},
+//	svc, err := admin.New(admin.Config{
+//		Store:       st,
+//		PortalURL:   "https://app.example.com/portal",
+//		Domains:     domainsService, // optional
+//		Connections: sso,            // the SSO kit's lifecycle rules
+//		Directories: scim,           // the SCIM kit's
+//		Branding:    admin.Branding{ProductName: "Example", AccentColor: "#0f766e"},
 //	})
 //	if err != nil {
 //		return err
 //	}
-//	mux.Handle("/portal/", http.StripPrefix("/portal", admin))
+//	p, err := portal.New(portal.Config{
+//		Store:          st,
+//		Admin:          svc,
+//		SSO:            sso,
+//		SCIM:           scim,
+//		FrameAncestors: []string{"https://app.example.com"}, // to embed it
+//	})
+//	if err != nil {
+//		return err
+//	}
+//	mux.Handle("/portal/", http.StripPrefix("/portal", p))
 //
 // Routes, relative to the mount point. Without a session: GET /l/{token}
 // (also /l?token=) the link landing page, POST /l the redemption, GET
@@ -29,9 +43,9 @@
 //
 // # Configuration
 //
-// Config.Store and Config.BaseURL are required; every other field is
-// optional and documented with its default. The sections of the portal and
-// the operator dashboard do as much as the fields allow:
+// Config.Store and Config.Admin are required; every other field is
+// optional and documented with its default. The sections of the portal do
+// as much as the fields, and the admin service's, allow:
 //
 //   - SSO (*ssokit.SSO, same Store): the single sign-on section creates,
 //     configures, tests, activates and deletes connections. Without it the
@@ -40,38 +54,34 @@
 //     creates directories and shows their endpoint, creates, rotates and
 //     revokes bearer tokens, and activates and deactivates them. Without it
 //     the section only lists directories with their users and groups.
-//   - Domains (*domains.Service): adding, verifying and removing domains in
-//     the portal, the dashboard and the management API, with the TXT record
-//     to publish. Without it domains are only listed.
-//   - Connections and Directories: the lifecycles the dashboard, the
-//     management API and the portal's pages switch connections and
-//     directories on and off with. They default to SSO and SCIM, which
-//     implement ConnectionLifecycle and DirectoryLifecycle themselves and
-//     record the session or operator as the events' actor; set them only to
-//     wrap those rules. With neither, those operations fail with
-//     ErrNotConfigured.
-//   - DevSimulatedSync and HTTPClient: a "run a simulated sync" button on a
-//     directory's page that provisions generated users and groups through
-//     the directory's own SCIM endpoint with a short-lived token (revoked
-//     afterwards), sent with HTTPClient (default: a 30-second timeout). For
-//     development and demos only; it needs SCIM.
-//   - DashboardURL and Operator: where the operator dashboard is mounted
-//     (default: BaseURL's origin + "/dashboard") and who the staff member
-//     behind a dashboard request is, recorded as "operator:<name>".
+//   - admin.Config.Domains (*domains.Service): adding, verifying and
+//     removing domains, with the TXT record to publish. Without it domains
+//     are only listed.
+//   - admin.Config.Connections and Directories: the lifecycle rules the
+//     pages switch connections and directories on and off with (pass the
+//     SSO and SCIM kits). Without them the switches are refused.
+//   - SimulatedSync: a "run a simulated sync" button on a directory's page
+//     that provisions generated users and groups through the directory's
+//     own SCIM endpoint with a short-lived token (revoked afterwards). The
+//     portal never imports a simulator: the host passes
+//     simsync.New(simsync.Config{}) from package portal/simsync, which
+//     runs scimkit/scimsim. For development and demos only; it needs SCIM.
 //
 // # Links
 //
-// GenerateLink issues a link for one organization and a set of features
-// (sso, dir_sync, domains; all three by default). Its JSON form is the usual
-// {"id", "location", "expireTime"}. There are two kinds:
+// The admin service's GenerateLink issues a link for one organization and
+// a set of features (sso, dir_sync, domains; all three by default). Its
+// JSON form is the usual {"id", "location", "expireTime"}. There are two
+// kinds:
 //
 //   - Shareable (the default): sent by email or chat, reusable for 7 days
-//     (Config.ShareableLinkTTL), revocable with RevokeLink. Each use starts a
-//     session of 6 hours (Config.ShareableSessionTTL); the admin whose
-//     session ends opens the link again.
-//   - Embedded (LinkOptions.Embedded): generated on every render of the host
+//     (admin.Config.ShareableLinkTTL), revocable with the service's
+//     RevokeLink. Each use starts a session of 6 hours
+//     (Config.ShareableSessionTTL); the admin whose session ends opens the
+//     link again.
+//   - Embedded (admin.LinkOptions.Embedded): generated on every render of the host
 //     page that holds the iframe, single-use, valid 1 minute
-//     (Config.EmbeddedLinkTTL), starting a session of 6 hours
+//     (admin.Config.EmbeddedLinkTTL), starting a session of 6 hours
 //     (Config.EmbeddedSessionTTL).
 //
 // # Flow
@@ -197,13 +207,13 @@
 // users and groups. Routes: GET /directory-sync, POST /directory-sync, GET
 // /directory-sync/{dir}, POST /directory-sync/{dir}/tokens,
 // /tokens/{token}/revoke, /activate, /deactivate and /simulate
-// (DevSimulatedSync), GET /directory-sync/{dir}/users, /groups and
+// (Config.SimulatedSync), GET /directory-sync/{dir}/users, /groups and
 // /groups/{group}.
 //
 // # Domains
 //
 // The domains section (feature domains) lists the organization's domains
-// and their state. With Config.Domains the admin adds a domain, is shown
+// and their state. With admin.Config.Domains the admin adds a domain, is shown
 // the DNS TXT record to publish, asks for a check, and removes a domain;
 // a verified domain routes its users' logins to the organization's
 // connections. Routes: GET /domains, POST /domains, POST
@@ -214,7 +224,7 @@
 // Generate an embedded link on every render of the host page and put its
 // URL in the iframe; list the host page's origin in Config.FrameAncestors:
 //
-//	link, err := admin.GenerateLink(ctx, orgID, portal.LinkOptions{Embedded: true})
+//	link, err := svc.GenerateLink(ctx, orgID, admin.LinkOptions{Embedded: true}, "user:"+userID)
 //	// <iframe src="{{link.URL}}" width="100%" height="600" frameborder="0"
 //	//         allow="clipboard-write"></iframe>
 //
@@ -224,7 +234,7 @@
 //
 // Pages show the product name, logo, favicon and accent colour. Each field
 // comes from the organization's store.Branding, else the host-wide one
-// (scope ""), else Config.Branding. Pages without a session (the link
+// (scope ""), else admin.Config.Branding. Pages without a session (the link
 // landing page, errors) use the host-wide branding. Text on the accent
 // colour is white or black, whichever is readable; links use the accent
 // darkened to a 4.5:1 contrast on the page background when needed.
@@ -276,75 +286,15 @@
 //
 // and the script posts it, adding organizationId.
 //
-// # Operator dashboard
-//
-// Portal.Dashboard is the host's staff view of every organization: the list
-// with search and each organization's SSO, directory and domain status at a
-// glance; an organization's page with "Generate link" (the link, its expiry
-// and a copy button, shown once), its links with revocation, its domains
-// (add, check DNS now, verify manually, remove), its connections and
-// directories (enable, disable), editing and deletion; branding (accent
-// colour with a live preview, logo, favicon; host-wide or per
-// organization); the audit log with filters by organization, type prefix
-// and cursor; and the management API keys.
-//
-// The dashboard has no login of its own. Mount it behind the host's staff
-// authentication, and tell the portal who the operator is for the audit
-// log:
-//
-//	admin, err := portal.New(portal.Config{
-//		Store:        st,
-//		BaseURL:      "https://app.example.com/portal",
-//		DashboardURL: "https://app.example.com/dashboard", // the default
-//		Domains:      domainsService,                      // optional
-//		Operator:     func(r *http.Request) string { return staffFrom(r.Context()).Email },
-//	})
-//	mux.Handle("/dashboard/", requireStaff(http.StripPrefix("/dashboard", admin.Dashboard())))
-//
-// Its forms are protected like the portal's: the request must come from
-// DashboardURL's origin (Sec-Fetch-Site, else Origin) and carry a CSRF token
-// matching a double-submit cookie (__Host- prefixed over https, SameSite
-// Strict), compared in constant time. Responses are no-store, strict-origin,
-// and carry the portal's strict CSP with frame-ancestors 'none' and
-// script-src <DashboardURL>/assets/, the dashboard's own assets; the pages
-// have no inline script or style.
-//
-// # Admin API
-//
-// Portal.Admin is the Go API behind the dashboard and the management API:
-// organizations (create with a name and the host's external id, update,
-// list with search and pages, delete with all their data), portal links,
-// domains, connections and directories, branding, events and API keys. The
-// dashboard and the JSON API only translate their input and call it. It
-// writes organization.created, organization.updated,
-// organization.deleted, branding.updated, api_key.created and
-// api_key.revoked in the same Store write as the change; domains,
-// connections and directories write their own events. Enabling a
-// connection or a directory goes through Config.Connections and
-// Config.Directories, which default to Config.SSO and Config.SCIM (the
-// kits' lifecycle rules); domain operations through Config.Domains.
-// Without them those operations return ErrNotConfigured.
-//
-// Logos and favicons are PNG, JPEG, GIF, WebP or ICO of at most 256 KiB,
-// typed from their bytes; SVG is refused, since it can carry script.
-//
-// # Management API
-//
-// Portal.ManagementAPI is an optional JSON API with the same operations,
-// for the host's back office or scripts; it is off unless mounted. Clients
-// authenticate with keys made by Admin.CreateAPIKey or the dashboard, sent
-// as "Authorization: Bearer okm_..."; keys are 256-bit secrets shown once
-// and stored as SHA-256 digests. See ManagementAPI for the endpoints.
-//
 // # Outbox events
 //
-// The portal writes portal.link.created and portal.link.revoked with the
-// link (revoking a link also ends its sessions, in the same write),
-// portal.session.created with the redemption that creates the session, and
-// portal.session.ended when the IT admin signs out. Their data never holds
-// a token. The
-// changes its sections and the dashboard make through the kits are
-// recorded by the kits (sso.connection.*, directory.*, domain.*) with the
-// session ("portal:<session id>") or the operator ("operator:<name>") as
-// the actor.
+// The portal writes portal.session.created with the redemption that
+// creates a session, and portal.session.ended when the IT admin signs out;
+// the admin service writes portal.link.created and portal.link.revoked
+// (revoking a link also ends its sessions, in the same write). Their data
+// never holds a token. The changes the sections make through the service
+// and the kits are recorded by the kits (sso.connection.*, directory.*,
+// domain.*) with the session ("portal:<session id>") as the actor.
 package portal
+
+//go:generate go tool templ generate -include-version=false

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/onboardkit/onboardkit/admin"
 	"github.com/onboardkit/onboardkit/domains"
 	"github.com/onboardkit/onboardkit/internal/testkit"

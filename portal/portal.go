@@ -92,18 +92,16 @@ type Config struct {
 	// connections.
 	SSO *ssokit.SSO
 
-	// DevSimulatedSync adds a "run a simulated sync" button to a directory's
-	// page: the portal provisions a few generated users and groups into the
-	// directory through its own SCIM endpoint, as Okta or Entra ID would,
-	// with a token that expires within minutes and is revoked afterwards.
-	// It writes made-up people into the organization's directory: for
-	// development and demos only. It needs SCIM, and the endpoint URL must
-	// be reachable from the server. Default false.
-	DevSimulatedSync bool
-
-	// HTTPClient sends the simulated sync's SCIM requests. Default: a client
-	// with a 30-second timeout.
-	HTTPClient *http.Client
+	// SimulatedSync adds a "run a simulated sync" button to a directory's
+	// page: the portal creates a SCIM token that expires within minutes,
+	// calls SimulatedSync with the directory's endpoint URL and the token,
+	// shows its report, and revokes the token. It writes made-up people into
+	// the organization's directory: for development and demos only. The
+	// portal never runs a simulator itself; simsync.New (package
+	// portal/simsync) returns one that runs scimkit/scimsim. It needs SCIM,
+	// and the endpoint URL must be reachable from the server. Default nil:
+	// no button.
+	SimulatedSync SimulatedSync
 }
 
 // Portal is the IT-admin portal: an http.Handler to mount under

@@ -41,13 +41,16 @@
 //     connection id, or the email's verified domain (package domains: an
 //     unverified or unknown domain routes nothing). Only active connections
 //     log users in; a test flow (StartTest) may use a draft or tested one.
+//
 //  2. A pending store.LoginRequest is written: the SAML AuthnRequest id or
 //     the OIDC state, with the OIDC nonce and PKCE verifier, expiring after
 //     Config.RequestTTL. It is bound to the browser: a cookie holds a
 //     random secret and the request stores its SHA-256 digest.
+//
 //  3. The browser goes to the IdP (SAML HTTP-Redirect or HTTP-POST binding,
 //     requests signed when the connection asks; OIDC authorization code
 //     flow with PKCE S256 and nonce).
+//
 //  4. The ACS or callback takes the connection from its URL, verifies the
 //     message and builds a Profile, without the Store. One Store write then
 //     accepts the login (store.CompleteLogin): it consumes the pending
@@ -73,7 +76,7 @@
 //     diagnosis; a refusal is recorded as an sso.login.failed event when
 //     the response came through a flow of this browser or its signature
 //     verified, replays included.
-
+//
 // IdP-initiated SAML logins are off by default; a connection enables them
 // with SAMLConfig.AllowIdPInitiated. They have no request to consume: the
 // replay cache, audience, recipient and time checks still apply, a

@@ -17,6 +17,7 @@ import (
 	"github.com/onboardkit/onboardkit/events"
 	"github.com/onboardkit/onboardkit/mgmtapi"
 	"github.com/onboardkit/onboardkit/portal"
+	"github.com/onboardkit/onboardkit/portal/simsync"
 	"github.com/onboardkit/onboardkit/scimkit"
 	"github.com/onboardkit/onboardkit/scimkit/scimsim"
 	"github.com/onboardkit/onboardkit/ssokit"
@@ -130,8 +131,9 @@ func newApp(cfg appConfig) (*app, error) {
 		// and directories through the kits.
 		SSO:  a.sso,
 		SCIM: a.scim,
-		// A "run a simulated sync" button on directory pages: demos only.
-		DevSimulatedSync: true,
+		// A "run a simulated sync" button on directory pages, running the
+		// directory simulator: demos only.
+		SimulatedSync: simsync.New(simsync.Config{Logger: cfg.Logger}),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("portal: %w", err)

@@ -9,3 +9,5 @@
 //
 // It is internal: its API follows the needs of those two packages.
 package web
+
+//go:generate go tool templ generate -include-version=false
