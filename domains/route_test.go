@@ -12,7 +12,7 @@ import (
 func (e *testEnv) conn(t *testing.T, org, id string, state store.ConnectionState) {
 	t.Helper()
 	now := e.clock.Now()
-	e.clock.Advance(time.Second) // distinct CreatedAt for ordering
+	e.clock.Add(time.Second) // distinct CreatedAt for ordering
 	err := e.st.CreateConnection(context.Background(), &store.Connection{
 		ID: id, OrgID: org, Protocol: store.ProtocolSAML, Provider: "okta", Name: id, State: state,
 		SAML:      &store.SAMLConfig{IdPEntityID: "https://idp.example/" + id, SSOURL: "https://idp.example/sso"},

@@ -275,7 +275,7 @@ func TestPendingLifecycle(t *testing.T) {
 		t.Fatalf("checked %d domains before they were due", n)
 	}
 	for i := 1; i <= 2; i++ {
-		e.clock.Advance(20 * time.Minute)
+		e.clock.Add(20 * time.Minute)
 		if n := runOnce(t, e.svc); n != 2 {
 			t.Fatalf("round %d: checked %d, want 2", i, n)
 		}
@@ -292,7 +292,7 @@ func TestPendingLifecycle(t *testing.T) {
 	}
 	// The record appears just before the time limit.
 	e.publish(late)
-	e.clock.Advance(20 * time.Minute) // exactly the time limit
+	e.clock.Add(20 * time.Minute) // exactly the time limit
 	runOnce(t, e.svc)
 	got := e.get(t, d.ID)
 	if got.State != store.DomainFailed || !got.NextCheckAt.IsZero() {
@@ -309,7 +309,7 @@ func TestPendingLifecycle(t *testing.T) {
 		t.Errorf("late domain: %+v", g)
 	}
 	// Failed domains are not checked again in the background...
-	e.clock.Advance(24 * time.Hour)
+	e.clock.Add(24 * time.Hour)
 	before := e.dns.Count(name, dns.TypeTXT)
 	runOnce(t, e.svc)
 	if e.dns.Count(name, dns.TypeTXT) != before {
@@ -345,7 +345,7 @@ func testRecordRemoved(t *testing.T, e *testEnv) {
 	name, _ := e.svc.Record(d)
 
 	// Periodic re-check with the record in place: nothing changes.
-	e.clock.Advance(24 * time.Hour)
+	e.clock.Add(24 * time.Hour)
 	runOnce(t, e.svc)
 	if g := e.get(t, d.ID); g.State != store.DomainVerified || g.Failure != "" || !g.CheckedAt.Equal(e.clock.Now()) {
 		t.Fatalf("after a good re-check: %+v", g)
@@ -353,7 +353,7 @@ func testRecordRemoved(t *testing.T, e *testEnv) {
 
 	// The record disappears: first miss raises domain.record_removed.
 	e.dns.SetTXT(name)
-	e.clock.Advance(24 * time.Hour)
+	e.clock.Add(24 * time.Hour)
 	runOnce(t, e.svc)
 	g := e.get(t, d.ID)
 	if g.State != store.DomainVerified {
@@ -370,7 +370,7 @@ func testRecordRemoved(t *testing.T, e *testEnv) {
 	}
 	// A DNS outage does not count as a miss.
 	e.dns.SetServfail(name, true)
-	e.clock.Advance(10 * time.Minute)
+	e.clock.Add(10 * time.Minute)
 	runOnce(t, e.svc)
 	e.dns.SetServfail(name, false)
 	if misses := e.get(t, d.ID).CheckFailures; misses != 1 {
@@ -378,14 +378,14 @@ func testRecordRemoved(t *testing.T, e *testEnv) {
 	}
 	// Second miss (wrong value this time): still verified.
 	e.dns.SetTXT(name, "something-else")
-	e.clock.Advance(10 * time.Minute)
+	e.clock.Add(10 * time.Minute)
 	runOnce(t, e.svc)
 	if g := e.get(t, d.ID); g.State != store.DomainVerified {
 		t.Fatalf("unverified after two misses: %+v", g)
 	}
 	// Third consecutive miss: unverified.
 	e.dns.SetTXT(name)
-	e.clock.Advance(10 * time.Minute)
+	e.clock.Add(10 * time.Minute)
 	runOnce(t, e.svc)
 	g = e.get(t, d.ID)
 	if g.State != store.DomainFailed || !g.VerifiedAt.IsZero() || g.VerifiedBy != "" || !g.NextCheckAt.IsZero() {
@@ -421,7 +421,7 @@ func TestRecordRestoredResetsMisses(t *testing.T) {
 		} else {
 			e.publish(d)
 		}
-		e.clock.Advance(24 * time.Hour)
+		e.clock.Add(24 * time.Hour)
 		runOnce(t, e.svc)
 		if g := e.get(t, d.ID); g.State != store.DomainVerified {
 			t.Fatalf("step %d: %+v", i, g)
@@ -443,7 +443,7 @@ func TestRecordRemovedKeepVerified(t *testing.T) {
 	name, _ := e.svc.Record(d)
 	e.dns.SetTXT(name)
 	for i := 0; i < 4; i++ {
-		e.clock.Advance(24 * time.Hour)
+		e.clock.Add(24 * time.Hour)
 		runOnce(t, e.svc)
 	}
 	g := e.get(t, d.ID)
@@ -473,7 +473,7 @@ func TestVerifyManually(t *testing.T) {
 	if _, err := e.svc.VerifyManually(ctx, "dom_missing", "operator:ann"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("missing domain: %v", err)
 	}
-	e.clock.Advance(time.Minute)
+	e.clock.Add(time.Minute)
 	got, err := e.svc.VerifyManually(ctx, d.ID, "operator:ann")
 	if err != nil {
 		t.Fatal(err)
@@ -494,7 +494,7 @@ func TestVerifyManually(t *testing.T) {
 	}
 	// Never re-checked by DNS, in the background or on demand.
 	name, _ := e.svc.Record(d)
-	e.clock.Advance(30 * 24 * time.Hour)
+	e.clock.Add(30 * 24 * time.Hour)
 	runOnce(t, e.svc)
 	if _, err := e.svc.Check(ctx, d.ID); err != nil {
 		t.Errorf("Check of a manual domain: %v", err)
@@ -610,7 +610,7 @@ func testVerifyRaceConflict(t *testing.T, e *testEnv) {
 		t.Fatal(err)
 	}
 	e.publish(b)
-	e.clock.Advance(5 * time.Minute)
+	e.clock.Add(5 * time.Minute)
 	runOnce(t, e.svc) // org_b's background check finds the record, the Store refuses
 	g := e.get(t, b.ID)
 	if g.State != store.DomainFailed {

@@ -97,7 +97,7 @@ func testConcurrentVerifiers(t *testing.T, e *testEnv, other store.Store) {
 	}
 
 	// Round 1: everything is due.
-	e.clock.Advance(5 * time.Minute)
+	e.clock.Add(5 * time.Minute)
 	now1 := e.clock.Now()
 	runBoth(1, func() bool {
 		return checkedAt(good, now1) && checkedAt(wrong, now1) &&
@@ -149,7 +149,7 @@ func testConcurrentVerifiers(t *testing.T, e *testEnv, other store.Store) {
 	}
 
 	// Round 2: only the pending domains are due again.
-	e.clock.Advance(5 * time.Minute)
+	e.clock.Add(5 * time.Minute)
 	now2 := e.clock.Now()
 	runBoth(2, func() bool { return checkedAt(wrong, now2) })
 	for _, d := range wrong {
@@ -206,14 +206,14 @@ func testStalledVerifier(t *testing.T, verified bool) {
 		if _, err := e.svc.Check(context.Background(), d.ID); err != nil {
 			t.Fatal(err)
 		}
-		e.clock.Advance(24*time.Hour - 5*time.Minute)
+		e.clock.Add(24*time.Hour - 5*time.Minute)
 	}
 	before := e.dns.Count(name, dns.TypeTXT)
 	br := &blockingResolver{Resolver: e.dns.Resolver(), name: name, started: make(chan struct{}), release: make(chan struct{})}
 	// A long LookupTimeout: the stall outlives the claim, not the lookup.
 	stalled := e.newService(t, func(c *Config) { c.Resolver = br; c.LookupTimeout = time.Hour; c.ClaimTimeout = 4 * time.Hour })
 
-	e.clock.Advance(5 * time.Minute)
+	e.clock.Add(5 * time.Minute)
 	type result struct {
 		n   int
 		err error
@@ -232,7 +232,7 @@ func testStalledVerifier(t *testing.T, verified bool) {
 		t.Fatalf("claimed domain looked up %d times", q-before)
 	}
 	// The claim expires; the other verifier takes over and verifies.
-	e.clock.Advance(4 * time.Hour)
+	e.clock.Add(4 * time.Hour)
 	if n := runOnce(t, e.svc); n != 1 {
 		t.Fatalf("second verifier checked %d, want 1", n)
 	}
@@ -263,7 +263,7 @@ func TestCheckDuringBackgroundClaim(t *testing.T) {
 	name, _ := e.svc.Record(d)
 	br := &blockingResolver{Resolver: e.dns.Resolver(), name: name, started: make(chan struct{}), release: make(chan struct{})}
 	bg := e.newService(t, func(c *Config) { c.Resolver = br })
-	e.clock.Advance(5 * time.Minute)
+	e.clock.Add(5 * time.Minute)
 	done := make(chan int, 1)
 	go func() {
 		n, _ := bg.RunOnce(context.Background())

@@ -90,7 +90,7 @@ func TestLeaseRenewedWhileWorkingAndLost(t *testing.T) {
 	// each step, so b never gets it.
 	for range 5 {
 		n := st.acquisitions("a")
-		clock.Advance(600 * time.Millisecond)
+		clock.Add(600 * time.Millisecond)
 		waitFor(t, "a renewal", func() bool { return st.acquisitions("a") > n })
 	}
 	if bHandled.Load() != 0 || st.acquisitions("b") != 0 {
@@ -102,7 +102,7 @@ func TestLeaseRenewedWhileWorkingAndLost(t *testing.T) {
 	st.mu.Lock()
 	st.refused["a"] = true
 	st.mu.Unlock()
-	clock.Advance(5 * time.Second)
+	clock.Add(5 * time.Second)
 	waitFor(t, "b takes over", func() bool { return bHandled.Load() == 2 })
 	waitFor(t, "a's handler cancelled", aCancelled.Load)
 	if c, _ := st.GetConsumerCursor(context.Background(), "slow"); c != 2 {

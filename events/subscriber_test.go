@@ -215,7 +215,7 @@ func TestSubscriberTakesOverAnExpiredLease(t *testing.T) {
 	if handled.Load() != 0 || sub2.Status().Holding {
 		t.Fatal("b delivered while a's lease was still valid")
 	}
-	clock.Advance(31 * time.Second)
+	clock.Add(31 * time.Second)
 	waitFor(t, "takeover", func() bool { return rec.has(10) })
 	checkAtLeastOnceInOrder(t, rec.delivered(), 10)
 	if !sub2.Status().Holding {

@@ -5,36 +5,17 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/onboardkit/onboardkit/internal/testkit"
 	"github.com/onboardkit/onboardkit/store"
 	"github.com/onboardkit/onboardkit/store/memstore"
 )
-
-// testClock is a settable clock.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // testEnv is a Server on memstore behind an httptest server, with one
 // organization (verified domain example.com), and directory A (active,
@@ -44,18 +25,15 @@ type testEnv struct {
 	st     store.Store
 	srv    *Server
 	hs     *httptest.Server
-	clock  *testClock
+	clock  *testkit.Clock
 	org    *store.Organization
 	dir    *store.Directory
 	token  string
-	logBuf *bytes.Buffer
-	logMu  *sync.Mutex
+	logBuf *testkit.LogBuffer
 }
 
 // logs returns what the Server logged so far.
 func (e *testEnv) logs() string {
-	e.logMu.Lock()
-	defer e.logMu.Unlock()
 	return e.logBuf.String()
 }
 
@@ -67,15 +45,13 @@ func newTestEnv(t *testing.T, mod func(*Config)) *testEnv {
 func newTestEnvStore(t *testing.T, st store.Store, mod func(*Config)) *testEnv {
 	t.Helper()
 	ctx := context.Background()
-	clock := &testClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-	var logBuf bytes.Buffer
-	logMu := &sync.Mutex{}
-	lw := writerFunc(func(p []byte) (int, error) { logMu.Lock(); defer logMu.Unlock(); return logBuf.Write(p) })
+	clock := testkit.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	logBuf := &testkit.LogBuffer{}
 	cfg := Config{
 		Store:   st,
 		BaseURL: "https://app.example.com/scim",
 		Now:     clock.Now,
-		Logger:  slog.New(slog.NewTextHandler(lw, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger:  logBuf.Logger(),
 	}
 	if mod != nil {
 		mod(&cfg)
@@ -101,12 +77,8 @@ func newTestEnvStore(t *testing.T, st store.Store, mod func(*Config)) *testEnv {
 	}
 	hs := httptest.NewServer(http.StripPrefix("/scim", srv))
 	t.Cleanup(hs.Close)
-	return &testEnv{t: t, st: st, srv: srv, hs: hs, clock: clock, org: org, dir: d, token: tok, logBuf: &logBuf, logMu: logMu}
+	return &testEnv{t: t, st: st, srv: srv, hs: hs, clock: clock, org: org, dir: d, token: tok, logBuf: logBuf}
 }
-
-type writerFunc func([]byte) (int, error)
-
-func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
 // resp is a decoded response.
 type resp struct {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/beevik/etree"
 
+	"github.com/onboardkit/onboardkit/internal/testkit"
 	"github.com/onboardkit/onboardkit/store"
 	"github.com/onboardkit/onboardkit/store/memstore"
 )
@@ -37,31 +38,13 @@ const (
 	idpSSO     = "https://idp.example.net/sso"
 )
 
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // env is an SSO handler wired to a memstore with two organizations, their
 // verified domains and connections, a pinned clock and a captured log.
 type env struct {
 	t     testing.TB
 	st    store.Store
 	sso   *SSO
-	logs  *syncBuffer
+	logs  *testkit.LogBuffer
 	mu    sync.Mutex
 	now   time.Time
 	login []*Profile
@@ -100,7 +83,7 @@ func newEnv(t testing.TB, mutate func(*Config)) *env {
 func newEnvWithStore(t testing.TB, st store.Store, seed bool, mutate func(*Config)) *env {
 	t.Helper()
 	keys(t)
-	e := &env{t: t, st: st, logs: &syncBuffer{}, now: testNow}
+	e := &env{t: t, st: st, logs: &testkit.LogBuffer{}, now: testNow}
 	if seed {
 		seedStore(t, st)
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onboardkit/onboardkit/internal/testkit"
 	"github.com/onboardkit/onboardkit/ssokit/idpsim"
 	"github.com/onboardkit/onboardkit/store"
 	"github.com/onboardkit/onboardkit/store/memstore"
@@ -24,7 +25,7 @@ type app struct {
 	srv   *httptest.Server
 	sso   *SSO
 	st    store.Store
-	logs  *syncBuffer
+	logs  *testkit.LogBuffer
 	mu    sync.Mutex
 	login []*Profile
 }
@@ -35,7 +36,7 @@ func newApp(t testing.TB, st store.Store, seed bool) *app {
 	if seed {
 		seedStore(t, st)
 	}
-	a := &app{st: st, logs: &syncBuffer{}}
+	a := &app{st: st, logs: &testkit.LogBuffer{}}
 	var h http.Handler
 	mux := http.NewServeMux()
 	mux.Handle("/sso/", http.StripPrefix("/sso", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) })))

@@ -16,13 +16,13 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/onboardkit/onboardkit/internal/testkit"
 	"github.com/onboardkit/onboardkit/ssokit/idpsim"
 )
 
@@ -445,7 +445,7 @@ type quickstart struct {
 	lines   map[string]string // "  label: value" lines of the header
 	exited  chan struct{}     // closed when the process has exited
 	waitErr error             // cmd.Wait's result, set before exited is closed
-	stderr  *syncBuffer
+	stderr  *testkit.LogBuffer
 }
 
 func startQuickstart(ctx context.Context, t *testing.T, bin, db, addr string) *quickstart {
@@ -455,7 +455,7 @@ func startQuickstart(ctx context.Context, t *testing.T, bin, db, addr string) *q
 	if err != nil {
 		t.Fatal(err)
 	}
-	q := &quickstart{cmd: cmd, lines: map[string]string{}, exited: make(chan struct{}), stderr: &syncBuffer{}}
+	q := &quickstart{cmd: cmd, lines: map[string]string{}, exited: make(chan struct{}), stderr: &testkit.LogBuffer{}}
 	cmd.Stderr = q.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -540,23 +540,6 @@ func (q *quickstart) stop(ctx context.Context, t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("the quickstart did not stop on SIGTERM")
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // browser is an HTTP client with a cookie jar that follows redirects, and

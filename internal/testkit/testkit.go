@@ -28,8 +28,9 @@ var Start = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
 // Clock is a clock that tests move by hand. It is safe for concurrent use.
 type Clock struct {
-	mu sync.Mutex
-	t  time.Time
+	mu   sync.Mutex
+	t    time.Time
+	step time.Duration
 }
 
 // NewClock returns a Clock at t, or at Start when t is zero.
@@ -40,11 +41,21 @@ func NewClock(t time.Time) *Clock {
 	return &Clock{t: t}
 }
 
-// Now returns the clock's time.
+// Now returns the clock's time, after moving it by the step set with
+// SetStep.
 func (c *Clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.t = c.t.Add(c.step)
 	return c.t
+}
+
+// SetStep makes every call of Now move the clock by d first, so that
+// measured durations are non-zero and deterministic. The default is 0.
+func (c *Clock) SetStep(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.step = d
 }
 
 // Add moves the clock by d.

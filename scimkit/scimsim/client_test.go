@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/onboardkit/onboardkit/internal/testkit"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,17 +17,12 @@ import (
 	"time"
 )
 
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// Now advances 3ms per call, so durations are non-zero and deterministic.
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(3 * time.Millisecond)
-	return c.t
+// newClock advances 3ms per call, so durations are non-zero and
+// deterministic.
+func newClock() *testkit.Clock {
+	c := testkit.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	c.SetStep(3 * time.Millisecond)
+	return c
 }
 
 func newTestClient(t *testing.T, d Dialect, base string, mod func(*Config)) *Client {
@@ -35,7 +31,7 @@ func newTestClient(t *testing.T, d Dialect, base string, mod func(*Config)) *Cli
 		BaseURL: base,
 		Token:   "tok_secret_123",
 		Dialect: d,
-		Now:     (&fakeClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}).Now,
+		Now:     newClock().Now,
 		Rand:    bytes.NewReader(bytes.Repeat([]byte{0xab}, 4096)),
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}

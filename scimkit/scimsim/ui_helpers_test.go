@@ -12,35 +12,17 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/onboardkit/onboardkit/internal/testkit"
 	"github.com/onboardkit/onboardkit/scimkit"
 	"github.com/onboardkit/onboardkit/scimkit/scimsim"
 	"github.com/onboardkit/onboardkit/store"
 	"github.com/onboardkit/onboardkit/store/memstore"
 )
-
-// syncBuffer is a log sink that tests read while runs still write to it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // scimEnv is onboardkit's own SCIM server on memstore.
 type scimEnv struct {
@@ -91,12 +73,12 @@ type uiHarness struct {
 	t      *testing.T
 	base   string // http://127.0.0.1:x/dev/scim/
 	client *http.Client
-	logs   *syncBuffer
+	logs   *testkit.LogBuffer
 }
 
 func newUI(t *testing.T, configure func(*scimsim.UIConfig)) *uiHarness {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testkit.LogBuffer{}
 	cfg := scimsim.UIConfig{
 		Development: true,
 		Logger:      slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
