@@ -150,7 +150,7 @@
 // host writing any glue:
 //
 //	sso, err := ssokit.New(ssokit.Config{Store: st, BaseURL: "https://app.example.com/sso", OnLogin: onLogin})
-//	admin, err := portal.New(portal.Config{Store: st, BaseURL: "https://app.example.com/portal", SSO: sso})
+//	p, err := portal.New(portal.Config{Store: st, Admin: svc, SSO: sso})
 //
 // The admin picks the identity provider (Okta, Microsoft Entra ID, Google
 // Workspace, OneLogin, JumpCloud, Ping Identity, AD FS, or any SAML or
