@@ -724,35 +724,55 @@ func (a *Admin) setConnection(ctx context.Context, id, actor string, on bool) (*
 	if lc == nil {
 		return nil, notConfigured("enabling and disabling connections (Config.Connections)")
 	}
-	if strings.TrimSpace(id) == "" {
-		return nil, invalidInput("id", "connection id is required")
-	}
-	cur, err := a.st.GetConnection(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound("connection", id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("admin: loading connection: %w", err)
-	}
-	var c *store.Connection
-	verb := "enabled"
+	change := lc.Deactivate
 	if on {
-		c, err = lc.Activate(ctx, id, actorOr(actor))
-	} else {
-		verb = "disabled"
-		c, err = lc.Deactivate(ctx, id, actorOr(actor))
+		change = lc.Activate
 	}
-	switch {
-	case errors.Is(err, store.ErrNotFound), errors.Is(err, ssokit.ErrConnectionNotFound):
-		return nil, notFound("connection", id)
-	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrInvalid), errors.Is(err, ssokit.ErrNotTested):
-		return nil, conflict(err, "connection %q cannot be %s in its current state (%s)", id, verb, cur.State)
-	case err != nil:
-		return nil, fmt.Errorf("admin: changing connection state: %w", err)
+	c, err := switchState(ctx, "connection", id, actor, on, func(ctx context.Context, id string) (string, error) {
+		c, err := a.st.GetConnection(ctx, id)
+		if err != nil {
+			return "", err
+		}
+		return string(c.State), nil
+	}, change)
+	if err != nil {
+		return nil, err
 	}
 	out := *c
 	redactConnection(&out)
 	return &out, nil
+}
+
+// switchState switches the connection or directory id (what says which) on
+// or off with change, a kit's lifecycle rule, and turns the kit's errors
+// into the service's. state reads its current state, for the message.
+func switchState[T any](ctx context.Context, what, id, actor string, on bool,
+	state func(context.Context, string) (string, error),
+	change func(ctx context.Context, id, actor string) (*T, error)) (*T, error) {
+	if strings.TrimSpace(id) == "" {
+		return nil, invalidInput("id", "%s id is required", what)
+	}
+	cur, err := state(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound(what, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("admin: loading %s: %w", what, err)
+	}
+	verb := "disabled"
+	if on {
+		verb = "enabled"
+	}
+	v, err := change(ctx, id, actorOr(actor))
+	switch {
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, ssokit.ErrConnectionNotFound):
+		return nil, notFound(what, id)
+	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrInvalid), errors.Is(err, ssokit.ErrNotTested):
+		return nil, conflict(err, "%s %q cannot be %s in its current state (%s)", what, id, verb, cur)
+	case err != nil:
+		return nil, fmt.Errorf("admin: changing %s state: %w", what, err)
+	}
+	return v, nil
 }
 
 // DirectoryInfo is a directory with its user and group counts.
@@ -807,33 +827,17 @@ func (a *Admin) setDirectory(ctx context.Context, id, actor string, on bool) (*s
 	if lc == nil {
 		return nil, notConfigured("enabling and disabling directories (Config.Directories)")
 	}
-	if strings.TrimSpace(id) == "" {
-		return nil, invalidInput("id", "directory id is required")
-	}
-	cur, err := a.st.GetDirectory(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound("directory", id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("admin: loading directory: %w", err)
-	}
-	var d *store.Directory
-	verb := "enabled"
+	change := lc.DeactivateDirectory
 	if on {
-		d, err = lc.ActivateDirectory(ctx, id, actorOr(actor))
-	} else {
-		verb = "disabled"
-		d, err = lc.DeactivateDirectory(ctx, id, actorOr(actor))
+		change = lc.ActivateDirectory
 	}
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return nil, notFound("directory", id)
-	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrInvalid):
-		return nil, conflict(err, "directory %q cannot be %s in its current state (%s)", id, verb, cur.State)
-	case err != nil:
-		return nil, fmt.Errorf("admin: changing directory state: %w", err)
-	}
-	return d, nil
+	return switchState(ctx, "directory", id, actor, on, func(ctx context.Context, id string) (string, error) {
+		d, err := a.st.GetDirectory(ctx, id)
+		if err != nil {
+			return "", err
+		}
+		return string(d.State), nil
+	}, change)
 }
 
 // ----- Branding -----

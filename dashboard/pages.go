@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"mime/multipart"
@@ -467,42 +468,27 @@ func (d *Dashboard) removeDomain(w http.ResponseWriter, r *http.Request, _ url.V
 
 // ----- Connections and directories -----
 
-func (d *Dashboard) setConnection(w http.ResponseWriter, r *http.Request, _ url.Values) {
-	id := r.PathValue("id")
-	var err error
-	switch op := r.PathValue("op"); op {
-	case "enable":
-		_, err = d.a.EnableConnection(r.Context(), r.PathValue("conn"), d.actor(r))
-	case "disable":
-		_, err = d.a.DisableConnection(r.Context(), r.PathValue("conn"), d.actor(r))
-	default:
-		d.renderProblem(w, r, http.StatusNotFound, "Page not found", "There is nothing at this address.")
-		return
+// switchHandler enables or disables ({op}) the connection or directory
+// (kind) whose id is the path value param, then goes back to the
+// organization's page.
+func switchHandler[T any](d *Dashboard, kind, param string, enable, disable func(ctx context.Context, id, actor string) (*T, error)) actionHandler {
+	return func(w http.ResponseWriter, r *http.Request, _ url.Values) {
+		op := r.PathValue("op")
+		change := disable
+		switch op {
+		case "enable":
+			change = enable
+		case "disable":
+		default:
+			d.renderProblem(w, r, http.StatusNotFound, "Page not found", "There is nothing at this address.")
+			return
+		}
+		if _, err := change(r.Context(), r.PathValue(param), d.actor(r)); err != nil {
+			d.fail(w, r, err, d.retryOrg(w, r))
+			return
+		}
+		d.redirect(w, r, d.orgPath(r.PathValue("id"), ""), kind+"-"+op+"d")
 	}
-	if err != nil {
-		d.fail(w, r, err, d.retryOrg(w, r))
-		return
-	}
-	d.redirect(w, r, d.orgPath(id, ""), "connection-"+r.PathValue("op")+"d")
-}
-
-func (d *Dashboard) setDirectory(w http.ResponseWriter, r *http.Request, _ url.Values) {
-	id := r.PathValue("id")
-	var err error
-	switch op := r.PathValue("op"); op {
-	case "enable":
-		_, err = d.a.EnableDirectory(r.Context(), r.PathValue("dir"), d.actor(r))
-	case "disable":
-		_, err = d.a.DisableDirectory(r.Context(), r.PathValue("dir"), d.actor(r))
-	default:
-		d.renderProblem(w, r, http.StatusNotFound, "Page not found", "There is nothing at this address.")
-		return
-	}
-	if err != nil {
-		d.fail(w, r, err, d.retryOrg(w, r))
-		return
-	}
-	d.redirect(w, r, d.orgPath(id, ""), "directory-"+r.PathValue("op")+"d")
 }
 
 // ----- Branding -----

@@ -173,11 +173,11 @@ func New(cfg Config) (*API, error) {
 	h("POST /domains/{id}/check", m.checkDomain)
 	h("DELETE /domains/{id}", m.removeDomain)
 	h("GET /organizations/{id}/connections", m.listConnections)
-	h("POST /connections/{id}/enable", m.setConnection(true))
-	h("POST /connections/{id}/disable", m.setConnection(false))
+	h("POST /connections/{id}/enable", switchEndpoint(m.a.EnableConnection, toConnectionJSON))
+	h("POST /connections/{id}/disable", switchEndpoint(m.a.DisableConnection, toConnectionJSON))
 	h("GET /organizations/{id}/directories", m.listDirectories)
-	h("POST /directories/{id}/enable", m.setDirectory(true))
-	h("POST /directories/{id}/disable", m.setDirectory(false))
+	h("POST /directories/{id}/enable", switchEndpoint(m.a.EnableDirectory, directoryOnly))
+	h("POST /directories/{id}/disable", switchEndpoint(m.a.DisableDirectory, directoryOnly))
 	h("GET /branding", m.getBranding)
 	h("PATCH /branding", m.updateBranding)
 	h("GET /organizations/{id}/branding", m.getBranding)
@@ -675,19 +675,15 @@ func (m *API) listConnections(_ http.ResponseWriter, r *http.Request, _ string) 
 	return http.StatusOK, map[string]any{"connections": out}, nil
 }
 
-func (m *API) setConnection(on bool) func(http.ResponseWriter, *http.Request, string) (int, any, error) {
+// switchEndpoint enables or disables the connection or directory {id}
+// with change and answers with it as toJSON writes it.
+func switchEndpoint[T, J any](change func(ctx context.Context, id, actor string) (*T, error), toJSON func(*T) J) func(http.ResponseWriter, *http.Request, string) (int, any, error) {
 	return func(_ http.ResponseWriter, r *http.Request, actor string) (int, any, error) {
-		var c *store.Connection
-		var err error
-		if on {
-			c, err = m.a.EnableConnection(r.Context(), r.PathValue("id"), actor)
-		} else {
-			c, err = m.a.DisableConnection(r.Context(), r.PathValue("id"), actor)
-		}
+		v, err := change(r.Context(), r.PathValue("id"), actor)
 		if err != nil {
 			return 0, nil, err
 		}
-		return http.StatusOK, toConnectionJSON(c), nil
+		return http.StatusOK, toJSON(v), nil
 	}
 }
 
@@ -703,20 +699,9 @@ func (m *API) listDirectories(_ http.ResponseWriter, r *http.Request, _ string) 
 	return http.StatusOK, map[string]any{"directories": out}, nil
 }
 
-func (m *API) setDirectory(on bool) func(http.ResponseWriter, *http.Request, string) (int, any, error) {
-	return func(_ http.ResponseWriter, r *http.Request, actor string) (int, any, error) {
-		var d *store.Directory
-		var err error
-		if on {
-			d, err = m.a.EnableDirectory(r.Context(), r.PathValue("id"), actor)
-		} else {
-			d, err = m.a.DisableDirectory(r.Context(), r.PathValue("id"), actor)
-		}
-		if err != nil {
-			return 0, nil, err
-		}
-		return http.StatusOK, toDirectoryJSON(&admin.DirectoryInfo{Directory: *d}), nil
-	}
+// directoryOnly is a directory's JSON without its counts.
+func directoryOnly(d *store.Directory) directoryJSON {
+	return toDirectoryJSON(&admin.DirectoryInfo{Directory: *d})
 }
 
 func (m *API) getBranding(_ http.ResponseWriter, r *http.Request, _ string) (int, any, error) {

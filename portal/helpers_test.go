@@ -78,11 +78,7 @@ func newHarness(t testing.TB, mod func(*Config, *admin.Config)) *harness {
 
 func (h *harness) createOrg(id, name string) *store.Organization {
 	h.t.Helper()
-	o := &store.Organization{ID: id, Name: name, CreatedAt: h.clock.Now(), UpdatedAt: h.clock.Now()}
-	if err := h.st.CreateOrganization(context.Background(), o); err != nil {
-		h.t.Fatalf("CreateOrganization: %v", err)
-	}
-	return o
+	return testkit.CreateOrg(h.t, h.st, h.clock.Now(), id, name)
 }
 
 // link generates a link for the harness organization and returns it with
@@ -99,39 +95,21 @@ func (h *harness) linkFor(orgID string, opts admin.LinkOptions, actor string) (*
 	if err != nil {
 		h.t.Fatalf("GenerateLink: %v", err)
 	}
-	i := strings.LastIndex(l.URL, "/l/")
-	if i < 0 {
-		h.t.Fatalf("link URL %q has no /l/ segment", l.URL)
-	}
-	return l, l.URL[i+len("/l/"):]
+	return l, testkit.LinkToken(h.t, l.URL)
 }
 
-// do serves one request and returns the recorded response.
-func (h *harness) do(r *http.Request) *httptest.ResponseRecorder {
-	w := httptest.NewRecorder()
-	h.h.ServeHTTP(w, r)
-	return w
-}
+// do, get and post send requests as a browser on the portal's origin.
+func (h *harness) do(r *http.Request) *httptest.ResponseRecorder { return h.site().Do(r) }
 
 func (h *harness) get(path string, cookies ...*http.Cookie) *httptest.ResponseRecorder {
-	r := httptest.NewRequest(http.MethodGet, "https://app.example.com"+path, nil)
-	for _, c := range cookies {
-		r.AddCookie(c)
-	}
-	return h.do(r)
+	return h.site().Get(path, cookies...)
 }
 
-// post sends a form as a same-origin browser would.
 func (h *harness) post(path string, form url.Values, cookies ...*http.Cookie) *httptest.ResponseRecorder {
-	r := httptest.NewRequest(http.MethodPost, "https://app.example.com"+path, strings.NewReader(form.Encode()))
-	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	r.Header.Set("Origin", "https://app.example.com")
-	r.Header.Set("Sec-Fetch-Site", "same-origin")
-	for _, c := range cookies {
-		r.AddCookie(c)
-	}
-	return h.do(r)
+	return h.site().Post(path, form, cookies...)
 }
+
+func (h *harness) site() testkit.Site { return testkit.Site{H: h.h, Origin: "https://app.example.com"} }
 
 // redeem posts the token and returns the response and the session cookie
 // it set (nil if none).
@@ -162,14 +140,7 @@ func csrfOf(t testing.TB, w *httptest.ResponseRecorder) string {
 	return v
 }
 
-func sessionCookieOf(w *httptest.ResponseRecorder) *http.Cookie {
-	for _, c := range w.Result().Cookies() {
-		if strings.HasSuffix(c.Name, "onboardkit_portal") && c.Value != "" {
-			return c
-		}
-	}
-	return nil
-}
+func sessionCookieOf(w *httptest.ResponseRecorder) *http.Cookie { return testkit.SessionCookie(w) }
 
 func parse(t testing.TB, w *httptest.ResponseRecorder) *goquery.Document {
 	t.Helper()

@@ -52,15 +52,15 @@ type Config struct {
 // has a domains.Service on DNS and lifecycle rules from
 // testkit.Lifecycle.
 type Env struct {
-	T     testing.TB
-	Admin *admin.Admin
-	Store *memstore.Store
-	Clock *testkit.Clock
-	Logs  *testkit.LogBuffer
-	DNS   *testkit.DNSServer
-	H     http.Handler
-	Key   string              // a live management API key
-	Org   *store.Organization // "Acme Corp"
+	T            testing.TB
+	Admin        *admin.Admin
+	Store        *memstore.Store
+	Clock        *testkit.Clock
+	Logs         *testkit.LogBuffer
+	DNS          *testkit.DNSServer
+	testkit.Site                     // Get, Post and Do on the handler of every surface
+	Key          string              // a live management API key
+	Org          *store.Organization // "Acme Corp"
 }
 
 // New builds an Env; mod, when not nil, changes the Configs first.
@@ -101,7 +101,7 @@ func New(t testing.TB, mod func(*Config)) *Env {
 	mux.Handle("/portal/", http.StripPrefix("/portal", p))
 	mux.Handle("/dashboard/", RequireStaff(http.StripPrefix("/dashboard", d)))
 	mux.Handle("/api/", http.StripPrefix("/api", api))
-	e.H = mux
+	e.Site = testkit.Site{H: mux, Origin: Origin}
 	k, err := e.Admin.CreateAPIKey(context.Background(), "tests", "operator:setup")
 	if err != nil {
 		t.Fatal(err)
@@ -129,11 +129,7 @@ func staffFrom(r *http.Request) string {
 // CreateOrg stores an organization directly.
 func (e *Env) CreateOrg(id, name string) *store.Organization {
 	e.T.Helper()
-	o := &store.Organization{ID: id, Name: name, CreatedAt: e.Clock.Now(), UpdatedAt: e.Clock.Now()}
-	if err := e.Store.CreateOrganization(context.Background(), o); err != nil {
-		e.T.Fatalf("CreateOrganization: %v", err)
-	}
-	return o
+	return testkit.CreateOrg(e.T, e.Store, e.Clock.Now(), id, name)
 }
 
 // Link generates a link for Org and returns it with its token.
@@ -150,48 +146,14 @@ func (e *Env) LinkFor(orgID string, opts admin.LinkOptions, actor string) (*admi
 	if err != nil {
 		e.T.Fatalf("GenerateLink: %v", err)
 	}
-	i := strings.LastIndex(l.URL, "/l/")
-	return l, l.URL[i+len("/l/"):]
-}
-
-// Do serves one request and returns the recorded response.
-func (e *Env) Do(r *http.Request) *httptest.ResponseRecorder {
-	w := httptest.NewRecorder()
-	e.H.ServeHTTP(w, r)
-	return w
-}
-
-// Get fetches path with cookies.
-func (e *Env) Get(path string, cookies ...*http.Cookie) *httptest.ResponseRecorder {
-	r := httptest.NewRequest(http.MethodGet, Origin+path, nil)
-	for _, c := range cookies {
-		r.AddCookie(c)
-	}
-	return e.Do(r)
-}
-
-// Post sends a form as a same-origin browser would.
-func (e *Env) Post(path string, form url.Values, cookies ...*http.Cookie) *httptest.ResponseRecorder {
-	r := httptest.NewRequest(http.MethodPost, Origin+path, strings.NewReader(form.Encode()))
-	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	r.Header.Set("Origin", Origin)
-	r.Header.Set("Sec-Fetch-Site", "same-origin")
-	for _, c := range cookies {
-		r.AddCookie(c)
-	}
-	return e.Do(r)
+	return l, testkit.LinkToken(e.T, l.URL)
 }
 
 // Redeem posts a link token to the portal and returns the response and
 // the session cookie it set (nil if none).
 func (e *Env) Redeem(token string) (*httptest.ResponseRecorder, *http.Cookie) {
 	w := e.Post("/portal/l", url.Values{"token": {token}})
-	for _, c := range w.Result().Cookies() {
-		if strings.HasSuffix(c.Name, "onboardkit_portal") && c.Value != "" {
-			return w, c
-		}
-	}
-	return w, nil
+	return w, testkit.SessionCookie(w)
 }
 
 // SignIn redeems a fresh link of Org with opts and returns the session

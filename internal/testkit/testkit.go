@@ -12,7 +12,10 @@ import (
 	imgcolor "image/color"
 	"image/png"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -203,4 +206,68 @@ func Must(t testing.TB, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Site sends requests to a handler the way a browser on Origin does.
+type Site struct {
+	H      http.Handler
+	Origin string // such as "https://app.example.com"
+}
+
+// Do serves one request and returns the recorded response.
+func (s Site) Do(r *http.Request) *httptest.ResponseRecorder {
+	w := httptest.NewRecorder()
+	s.H.ServeHTTP(w, r)
+	return w
+}
+
+// Get fetches path with cookies.
+func (s Site) Get(path string, cookies ...*http.Cookie) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(http.MethodGet, s.Origin+path, nil)
+	for _, c := range cookies {
+		r.AddCookie(c)
+	}
+	return s.Do(r)
+}
+
+// Post sends a form to path as a same-origin page would.
+func (s Site) Post(path string, form url.Values, cookies ...*http.Cookie) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(http.MethodPost, s.Origin+path, strings.NewReader(form.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Header.Set("Origin", s.Origin)
+	r.Header.Set("Sec-Fetch-Site", "same-origin")
+	for _, c := range cookies {
+		r.AddCookie(c)
+	}
+	return s.Do(r)
+}
+
+// CreateOrg stores an organization created at now.
+func CreateOrg(t testing.TB, st store.OrganizationStore, now time.Time, id, name string) *store.Organization {
+	t.Helper()
+	o := &store.Organization{ID: id, Name: name, CreatedAt: now, UpdatedAt: now}
+	if err := st.CreateOrganization(context.Background(), o); err != nil {
+		t.Fatalf("CreateOrganization: %v", err)
+	}
+	return o
+}
+
+// LinkToken returns the token of a portal link's URL (what follows "/l/").
+func LinkToken(t testing.TB, linkURL string) string {
+	t.Helper()
+	i := strings.LastIndex(linkURL, "/l/")
+	if i < 0 {
+		t.Fatalf("link URL %q has no /l/ segment", linkURL)
+	}
+	return linkURL[i+len("/l/"):]
+}
+
+// SessionCookie returns the portal session cookie a response set, or nil.
+func SessionCookie(w *httptest.ResponseRecorder) *http.Cookie {
+	for _, c := range w.Result().Cookies() {
+		if strings.HasSuffix(c.Name, "onboardkit_portal") && c.Value != "" {
+			return c
+		}
+	}
+	return nil
 }
