@@ -506,9 +506,9 @@ func TestDashboardEvents(t *testing.T) {
 	h := surfacetest.New(t, nil)
 	other := h.CreateOrg("org_other", "Other")
 	for i := 0; i < 3; i++ {
-		h.LinkFor(h.Org.ID, admin.LinkOptions{}, "operator:x")
+		h.Link(h.Org.ID, admin.LinkOptions{}, "operator:x")
 	}
-	h.LinkFor(other.ID, admin.LinkOptions{}, "")
+	h.Link(other.ID, admin.LinkOptions{}, "")
 	h.DashUpload("/branding", map[string]string{"accent_color": "#000000"}, nil)
 
 	doc := testkit.Parse(t, h.DashGet("/events?org="+h.Org.ID+"&type=portal.link"))
@@ -530,7 +530,7 @@ func TestDashboardEvents(t *testing.T) {
 	}
 	// Pages: more events than a page hold.
 	for i := 0; i < admin.DefaultPageSize; i++ {
-		h.Link(admin.LinkOptions{})
+		h.Link(h.Org.ID, admin.LinkOptions{}, "")
 	}
 	doc = testkit.Parse(t, h.DashGet("/events"))
 	next, ok := testkit.TestID(doc, "next-page").Attr("href")
@@ -590,7 +590,7 @@ func BenchmarkDashboardOrgPage(b *testing.B) {
 	ctx := context.Background()
 	now := h.Clock.Now()
 	for i := 0; i < 5; i++ {
-		h.Link(admin.LinkOptions{})
+		h.Link(h.Org.ID, admin.LinkOptions{}, "")
 	}
 	testkit.Must(b, h.Store.CreateConnection(ctx, &store.Connection{ID: "conn_1", OrgID: h.Org.ID, Protocol: store.ProtocolSAML, State: store.ConnectionActive,
 		CreatedAt: now, UpdatedAt: now, SAML: &store.SAMLConfig{IdPEntityID: "http://okta/x"}}))

@@ -273,18 +273,7 @@ func (d *Dashboard) renderOrg(w http.ResponseWriter, r *http.Request, id string,
 	for _, c := range ov.Connections {
 		row := connRowD{ID: c.ID, Name: c.Name, Provider: web.ProviderLabel(c.Provider),
 			Status: badge{web.ConnectionStateLabel(c.State), string(c.State)}}
-		switch c.Protocol {
-		case store.ProtocolSAML:
-			row.Protocol = "SAML"
-			if c.SAML != nil {
-				row.Detail = c.SAML.IdPEntityID
-			}
-		case store.ProtocolOIDC:
-			row.Protocol = "OpenID Connect"
-			if c.OIDC != nil {
-				row.Detail = c.OIDC.Issuer
-			}
-		}
+		row.Protocol, row.Detail = web.ConnectionProtocol(&c)
 		if row.Name == "" {
 			row.Name = row.Provider + " " + row.Protocol
 		}
@@ -340,11 +329,7 @@ func (d *Dashboard) updateOrg(w http.ResponseWriter, r *http.Request, form url.V
 	id := r.PathValue("id")
 	name, ext := form.Get("name"), form.Get("external_id")
 	_, err := d.a.UpdateOrganization(r.Context(), id, admin.OrganizationUpdate{Name: &name, ExternalID: &ext}, d.actor(r))
-	if err != nil {
-		d.fail(w, r, err, d.retryOrg(w, r))
-		return
-	}
-	d.redirect(w, r, d.orgPath(id, ""), "org-updated")
+	d.done(w, r, err, "org-updated")
 }
 
 func (d *Dashboard) deleteOrg(w http.ResponseWriter, r *http.Request, form url.Values) {
@@ -414,12 +399,8 @@ func (d *Dashboard) generateLink(w http.ResponseWriter, r *http.Request, form ur
 }
 
 func (d *Dashboard) revokeLink(w http.ResponseWriter, r *http.Request, _ url.Values) {
-	id := r.PathValue("id")
-	if _, err := d.a.RevokeLink(r.Context(), r.PathValue("link"), d.actor(r)); err != nil {
-		d.fail(w, r, err, d.retryOrg(w, r))
-		return
-	}
-	d.redirect(w, r, d.orgPath(id, ""), "link-revoked")
+	_, err := d.a.RevokeLink(r.Context(), r.PathValue("link"), d.actor(r))
+	d.done(w, r, err, "link-revoked")
 }
 
 // ----- Domains -----
@@ -427,46 +408,43 @@ func (d *Dashboard) revokeLink(w http.ResponseWriter, r *http.Request, _ url.Val
 func (d *Dashboard) addDomain(w http.ResponseWriter, r *http.Request, form url.Values) {
 	id := r.PathValue("id")
 	_, err := d.a.AddDomain(r.Context(), id, form.Get("name"), store.DomainMethod(form.Get("method")), d.actor(r))
-	if err != nil {
-		d.fail(w, r, err, d.retryOrg(w, r))
-		return
-	}
-	d.redirect(w, r, d.orgPath(id, ""), "domain-added")
+	d.done(w, r, err, "domain-added")
 }
 
 func (d *Dashboard) verifyDomain(w http.ResponseWriter, r *http.Request, _ url.Values) {
-	id := r.PathValue("id")
-	if _, err := d.a.VerifyDomain(r.Context(), r.PathValue("domain"), d.actor(r)); err != nil {
-		d.fail(w, r, err, d.retryOrg(w, r))
-		return
-	}
-	d.redirect(w, r, d.orgPath(id, ""), "domain-verified")
+	_, err := d.a.VerifyDomain(r.Context(), r.PathValue("domain"), d.actor(r))
+	d.done(w, r, err, "domain-verified")
 }
 
 func (d *Dashboard) checkDomain(w http.ResponseWriter, r *http.Request, _ url.Values) {
-	id := r.PathValue("id")
 	di, ce, err := d.a.CheckDomain(r.Context(), r.PathValue("domain"))
 	if err != nil {
 		d.fail(w, r, err, d.retryOrg(w, r))
 		return
 	}
 	if ce != nil || di.Domain.State != store.DomainVerified {
-		d.redirect(w, r, d.orgPath(id, ""), "domain-not-verified")
+		d.done(w, r, nil, "domain-not-verified")
 		return
 	}
-	d.redirect(w, r, d.orgPath(id, ""), "domain-verified")
+	d.done(w, r, nil, "domain-verified")
 }
 
 func (d *Dashboard) removeDomain(w http.ResponseWriter, r *http.Request, _ url.Values) {
-	id := r.PathValue("id")
-	if err := d.a.RemoveDomain(r.Context(), r.PathValue("domain"), d.actor(r)); err != nil {
-		d.fail(w, r, err, d.retryOrg(w, r))
-		return
-	}
-	d.redirect(w, r, d.orgPath(id, ""), "domain-removed")
+	err := d.a.RemoveDomain(r.Context(), r.PathValue("domain"), d.actor(r))
+	d.done(w, r, err, "domain-removed")
 }
 
 // ----- Connections and directories -----
+
+// done answers a change to an organization: its page with the notice
+// done, or what went wrong.
+func (d *Dashboard) done(w http.ResponseWriter, r *http.Request, err error, done string) {
+	if err != nil {
+		d.fail(w, r, err, d.retryOrg(w, r))
+		return
+	}
+	d.redirect(w, r, d.orgPath(r.PathValue("id"), ""), done)
+}
 
 // switchHandler enables or disables ({op}) the connection or directory
 // (kind) whose id is the path value param, then goes back to the
@@ -483,11 +461,8 @@ func switchHandler[T any](d *Dashboard, kind, param string, enable, disable func
 			d.renderProblem(w, r, http.StatusNotFound, "Page not found", "There is nothing at this address.")
 			return
 		}
-		if _, err := change(r.Context(), r.PathValue(param), d.actor(r)); err != nil {
-			d.fail(w, r, err, d.retryOrg(w, r))
-			return
-		}
-		d.redirect(w, r, d.orgPath(r.PathValue("id"), ""), kind+"-"+op+"d")
+		_, err := change(r.Context(), r.PathValue(param), d.actor(r))
+		d.done(w, r, err, kind+"-"+op+"d")
 	}
 }
 

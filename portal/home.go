@@ -109,20 +109,7 @@ func (p *Portal) loadSSO(ctx context.Context, orgID string) (*ssoData, error) {
 			Label:    web.ConnectionStateLabel(c.State),
 			TestedAt: web.FormatTime(c.TestedAt),
 		}
-		switch c.Protocol {
-		case store.ProtocolSAML:
-			row.Protocol = "SAML"
-			if c.SAML != nil {
-				row.Detail = c.SAML.IdPEntityID
-			}
-		case store.ProtocolOIDC:
-			row.Protocol = "OpenID Connect"
-			if c.OIDC != nil {
-				row.Detail = c.OIDC.Issuer
-			}
-		default:
-			row.Protocol = string(c.Protocol)
-		}
+		row.Protocol, row.Detail = web.ConnectionProtocol(&c)
 		if row.Name == "" {
 			row.Name = row.Provider + " " + row.Protocol
 		}

@@ -132,21 +132,13 @@ func (e *Env) CreateOrg(id, name string) *store.Organization {
 	return testkit.CreateOrg(e.T, e.Store, e.Clock.Now(), id, name)
 }
 
-// Link generates a link for Org and returns it with its token.
-func (e *Env) Link(opts admin.LinkOptions) (*admin.Link, string) {
-	e.T.Helper()
-	return e.LinkFor(e.Org.ID, opts, "")
-}
-
-// LinkFor generates a link for the organization orgID by actor and
-// returns it with its token.
-func (e *Env) LinkFor(orgID string, opts admin.LinkOptions, actor string) (*admin.Link, string) {
+// Link generates a link for the organization orgID by actor and returns
+// its token.
+func (e *Env) Link(orgID string, opts admin.LinkOptions, actor string) string {
 	e.T.Helper()
 	l, err := e.Admin.GenerateLink(context.Background(), orgID, opts, actor)
-	if err != nil {
-		e.T.Fatalf("GenerateLink: %v", err)
-	}
-	return l, testkit.LinkToken(e.T, l.URL)
+	testkit.Must(e.T, err)
+	return testkit.LinkToken(e.T, l.URL)
 }
 
 // Redeem posts a link token to the portal and returns the response and
@@ -160,8 +152,7 @@ func (e *Env) Redeem(token string) (*httptest.ResponseRecorder, *http.Cookie) {
 // cookie.
 func (e *Env) SignIn(opts admin.LinkOptions) *http.Cookie {
 	e.T.Helper()
-	_, tok := e.Link(opts)
-	w, c := e.Redeem(tok)
+	w, c := e.Redeem(e.Link(e.Org.ID, opts, ""))
 	if w.Code != http.StatusSeeOther || c == nil {
 		e.T.Fatalf("redeem: status %d, cookie %v, body %s", w.Code, c, w.Body)
 	}

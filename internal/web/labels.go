@@ -99,3 +99,22 @@ func DomainStateLabel(s store.DomainState) string {
 	}
 	return string(s)
 }
+
+// ConnectionProtocol names a connection's protocol for people and returns
+// the detail that tells its identity provider apart: the IdP entity id or
+// the OIDC issuer.
+func ConnectionProtocol(c *store.Connection) (protocol, detail string) {
+	switch c.Protocol {
+	case store.ProtocolSAML:
+		if c.SAML != nil {
+			detail = c.SAML.IdPEntityID
+		}
+		return "SAML", detail
+	case store.ProtocolOIDC:
+		if c.OIDC != nil {
+			detail = c.OIDC.Issuer
+		}
+		return "OpenID Connect", detail
+	}
+	return string(c.Protocol), ""
+}
