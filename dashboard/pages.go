@@ -51,21 +51,13 @@ type orgRow struct {
 	Domains    badge
 }
 
-func ssoBadge(s admin.OrganizationStatus) badge {
+// setupBadge is the state of the SSO connections or SCIM directories of an
+// organization: active ones of total.
+func setupBadge(active, total int) badge {
 	switch {
-	case s.ActiveConnections > 0:
+	case active > 0:
 		return badge{"Active", "active"}
-	case s.Connections > 0:
-		return badge{"Set up, not active", "pending"}
-	}
-	return badge{"Not set up", "none"}
-}
-
-func directoryBadge(s admin.OrganizationStatus) badge {
-	switch {
-	case s.ActiveDirectories > 0:
-		return badge{"Active", "active"}
-	case s.Directories > 0:
+	case total > 0:
 		return badge{"Set up, not active", "pending"}
 	}
 	return badge{"Not set up", "none"}
@@ -116,8 +108,8 @@ func (d *Dashboard) renderOrgList(w http.ResponseWriter, r *http.Request, status
 			ExternalID: s.Organization.ExternalID,
 			Href:       d.orgPath(s.Organization.ID, ""),
 			Created:    web.FormatTime(s.Organization.CreatedAt),
-			SSO:        ssoBadge(s.Status),
-			Directory:  directoryBadge(s.Status),
+			SSO:        setupBadge(s.Status.ActiveConnections, s.Status.Connections),
+			Directory:  setupBadge(s.Status.ActiveDirectories, s.Status.Directories),
 			Domains:    domainsBadge(s.Status),
 		})
 	}
@@ -218,8 +210,8 @@ func (d *Dashboard) renderOrg(w http.ResponseWriter, r *http.Request, id string,
 		DomainAction:      d.orgPath(o.ID, "/domains"),
 		BrandingHref:      d.orgPath(o.ID, "/branding"),
 		EventsHref:        d.path("/events") + "?" + url.Values{"org": {o.ID}}.Encode(),
-		SSO:               ssoBadge(ov.Status),
-		Directory:         directoryBadge(ov.Status),
+		SSO:               setupBadge(ov.Status.ActiveConnections, ov.Status.Connections),
+		Directory:         setupBadge(ov.Status.ActiveDirectories, ov.Status.Directories),
 		DomainsBadge:      domainsBadge(ov.Status),
 		DomainsConfigured: caps.Domains,
 		ConnLifecycle:     caps.Connections,
