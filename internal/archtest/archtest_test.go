@@ -45,6 +45,7 @@ var layerOf = map[string]int{
 	"examples":             layerExample,
 	"internal/testkit":     layerExample, // test helpers: see testOnly
 	"internal/surfacetest": layerExample,
+	"internal/browsertest": layerExample,
 	"internal/archtest":    layerBase,
 }
 
@@ -59,7 +60,7 @@ var (
 )
 
 // testOnly packages are imported by tests only (and by each other).
-var testOnly = []string{"internal/testkit", "internal/surfacetest"}
+var testOnly = []string{"internal/testkit", "internal/surfacetest", "internal/browsertest"}
 
 // under reports whether pkg is root or a package below it.
 func under(pkg, root string) bool { return pkg == root || strings.HasPrefix(pkg, root+"/") }

@@ -4,15 +4,14 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"github.com/onboardkit/onboardkit/internal/browsertest"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -21,52 +20,11 @@ import (
 var UpdateScreenshots = flag.Bool("update-screenshots", false, "write docs/screenshots/*.png from the browser tests")
 
 // BrowserWait bounds every wait for the browser.
-const BrowserWait = 60 * time.Second
-
-// ChromiumPath finds a Chromium or Chrome binary. Without one the browser
-// tests are skipped, except under CI=true where they must run.
-func ChromiumPath(t *testing.T) string {
-	t.Helper()
-	candidates := []string{os.Getenv("CHROMIUM_PATH"), "/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome", "google-chrome-stable"}
-	for _, c := range candidates {
-		if c == "" {
-			continue
-		}
-		if p, err := exec.LookPath(c); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("no Chromium binary found (set CHROMIUM_PATH); browser tests are required under CI=true")
-	}
-	t.Skip("skipping browser test: no Chromium binary found (install chromium or set CHROMIUM_PATH)")
-	return ""
-}
+const BrowserWait = browsertest.Wait
 
 // NewBrowser starts a headless Chromium with a fixed set of flags and
-// returns a context for one tab.
-func NewBrowser(t *testing.T) context.Context {
-	t.Helper()
-	path := ChromiumPath(t)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(path),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.NoFirstRun,
-	)
-	t.Cleanup(cancelAlloc)
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	t.Cleanup(cancel)
-	// Start the browser with a context without deadline: a deadline on the
-	// first run would bound the browser's whole life.
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("starting Chromium: %v", err)
-	}
-	return ctx
-}
+// returns a context for one tab (see internal/browsertest).
+func NewBrowser(t *testing.T) context.Context { return browsertest.New(t) }
 
 // Within runs fn with a context bounded by browserWait.
 func Within(ctx context.Context, fn func(ctx context.Context) error) error {
@@ -133,12 +91,11 @@ func Screenshot(t *testing.T, ctx context.Context, name string, width, height in
 // TID is the CSS selector of data-testid id.
 func TID(id string) string { return `[data-testid="` + id + `"]` }
 
-// Do runs actions under browserWait.
+// Do runs actions within BrowserWait, failing the test with what on
+// error.
 func Do(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	if err := Within(ctx, func(ctx context.Context) error { return chromedp.Do(ctx, actions...) }); err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
+	browsertest.Do(t, ctx, what, actions...)
 }
 
 // Text returns the trimmed text of the element sel.
@@ -159,14 +116,5 @@ func Text(t *testing.T, ctx context.Context, sel string) string {
 // Eval evaluates expr in the page.
 func Eval[T any](t *testing.T, ctx context.Context, expr string) T {
 	t.Helper()
-	var v T
-	err := Within(ctx, func(ctx context.Context) error {
-		var err error
-		v, err = chromedp.Run(ctx, chromedp.Evaluate[T](expr))
-		return err
-	})
-	if err != nil {
-		t.Fatalf("evaluating %s: %v", expr, err)
-	}
-	return v
+	return browsertest.Eval[T](t, ctx, expr)
 }
