@@ -19,7 +19,7 @@ import (
 	"github.com/onboardkit/onboardkit/store"
 )
 
-// Event types the admin API writes to the Store's outbox, each in the same
+// Event types the service writes to the Store's outbox, each in the same
 // Store write as the change it records. Domain events are written by the
 // domains package, connection and directory events by the lifecycle
 // implementations.
@@ -32,7 +32,7 @@ const (
 	EventAPIKeyRevoked       = "api_key.revoked"
 )
 
-// Limits of the admin API's inputs.
+// Limits of the service's inputs.
 const (
 	// MaxNameLength is the longest organization name, API key name or
 	// external id, in characters.
