@@ -92,13 +92,7 @@ func (d *Dashboard) renderOrgList(w http.ResponseWriter, r *http.Request, status
 	data := orgListData{ListHref: d.path("/"), Search: search, CreateAction: d.path("/orgs"), Name: form.Get("name"), ExternalID: form.Get("external_id")}
 	page, err := d.a.ListOrganizations(r.Context(), admin.OrganizationQuery{Search: search, After: after})
 	if err != nil {
-		status, _, msg, ok := web.DescribeError(err)
-		if !ok {
-			d.fail(w, r, err, nil)
-			return
-		}
-		dv.Error = msg
-		d.render(w, r, status, orgListPage(dv, data))
+		d.listFailed(w, r, err, dv, func(status int) { d.render(w, r, status, orgListPage(dv, data)) })
 		return
 	}
 	for _, s := range page.Organizations {
@@ -428,6 +422,19 @@ func (d *Dashboard) removeDomain(w http.ResponseWriter, r *http.Request, _ url.V
 
 // ----- Connections and directories -----
 
+// listFailed answers a listing the service refused (a bad search or
+// cursor, say) with the page, rendered by page, and the refusal as its
+// error notice; any other failure is logged and gets a generic page.
+func (d *Dashboard) listFailed(w http.ResponseWriter, r *http.Request, err error, dv *dashView, page func(status int)) {
+	status, _, msg, ok := web.DescribeError(err)
+	if !ok {
+		d.fail(w, r, err, nil)
+		return
+	}
+	dv.Error = msg
+	page(status)
+}
+
 // done answers a change to an organization: its page with the notice
 // done, or what went wrong.
 func (d *Dashboard) done(w http.ResponseWriter, r *http.Request, err error, done string) {
@@ -625,13 +632,7 @@ func (d *Dashboard) eventsPage(w http.ResponseWriter, r *http.Request) {
 	}
 	page, err := d.a.ListEvents(r.Context(), admin.EventQuery{After: after, OrgID: data.OrgID, Type: data.Type})
 	if err != nil {
-		status, _, msg, ok := web.DescribeError(err)
-		if !ok {
-			d.fail(w, r, err, nil)
-			return
-		}
-		dv.Error = msg
-		d.render(w, r, status, eventsPage(dv, data))
+		d.listFailed(w, r, err, dv, func(status int) { d.render(w, r, status, eventsPage(dv, data)) })
 		return
 	}
 	for _, e := range page.Events {
