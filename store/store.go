@@ -57,7 +57,11 @@ type Store interface {
 	// DeleteExpired removes login requests, consumed assertion ids, portal
 	// sessions and embedded portal links whose expiry is at or before now,
 	// and shareable links expired for more than 30 days. It returns how many
-	// rows it removed.
+	// rows it removed. It works in batches of at most CleanupBatch rows,
+	// each its own short write, so that it never holds a database's write
+	// lock for long; when ctx ends between batches it returns the count so
+	// far with ctx's error. Run it from one app instance at a time (the
+	// kits' background work takes a lease for it).
 	DeleteExpired(ctx context.Context, now time.Time) (int, error)
 
 	// Close releases the Store's resources.
@@ -371,9 +375,28 @@ type EventStore interface {
 
 	// SetConsumerCursor records that consumer has processed every event up
 	// to cursor. The stored cursor only moves forward: a lower value is
-	// ignored.
+	// ignored. A consumer's cursor, once recorded (0 included), holds back
+	// DeleteEvents until it has passed the events.
 	SetConsumerCursor(ctx context.Context, consumer string, cursor int64) error
+
+	// DeleteEvents removes the events created before before that every
+	// consumer with a recorded cursor has processed (Cursor at or below the
+	// lowest consumer cursor), oldest first, and returns how many it
+	// removed. The event with the highest cursor is never removed, so that
+	// cursors are never assigned twice, and the events left keep their
+	// cursors: ListEvents simply starts at the oldest one left. Events are
+	// removed from the oldest cursor on, and removal stops at the first
+	// event created at or after before, so an event appended with an
+	// out-of-order CreatedAt may keep older ones a little longer. It works
+	// in batches of at most CleanupBatch events, each its own short write;
+	// when ctx ends between batches it returns the count so far with ctx's
+	// error.
+	DeleteEvents(ctx context.Context, before time.Time) (int, error)
 }
+
+// CleanupBatch is the most rows one write of DeleteExpired or DeleteEvents
+// removes.
+const CleanupBatch = 1000
 
 // LoginStore keeps login flow state: pending requests and the replay cache.
 type LoginStore interface {

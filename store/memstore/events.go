@@ -2,6 +2,7 @@ package memstore
 
 import (
 	"context"
+	"time"
 
 	"github.com/onboardkit/onboardkit/store"
 )
@@ -37,8 +38,8 @@ func (s *Store) ListEvents(ctx context.Context, q store.EventQuery) ([]store.Eve
 	defer s.mu.Unlock()
 	var out []store.Event
 	start := len(s.events)
-	if q.After < int64(len(s.events)) {
-		start = int(q.After)
+	if after := q.After - s.eventBase; after < int64(len(s.events)) {
+		start = int(max(after, 0))
 	}
 	for i := start; i < len(s.events) && len(out) < limit; i++ {
 		e := &s.events[i]
@@ -60,7 +61,7 @@ func (s *Store) LastEventCursor(ctx context.Context) (int64, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return int64(len(s.events)), nil
+	return s.eventBase + int64(len(s.events)), nil
 }
 
 // GetConsumerCursor returns the cursor consumer has processed up to.
@@ -90,8 +91,36 @@ func (s *Store) SetConsumerCursor(ctx context.Context, consumer string, cursor i
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if cursor > s.consumers[consumer] {
+	if c, ok := s.consumers[consumer]; !ok || cursor > c {
 		s.consumers[consumer] = cursor
 	}
 	return nil
+}
+
+// DeleteEvents removes the events created before before that every
+// consumer has processed, oldest first, keeping the newest event.
+func (s *Store) DeleteEvents(ctx context.Context, before time.Time) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if err := requireTime("before", before); err != nil {
+		return 0, err
+	}
+	before = utc(before)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	stop := s.eventBase + int64(len(s.events)) // the newest event stays
+	for _, c := range s.consumers {
+		stop = min(stop, c+1)
+	}
+	n := 0
+	for n < len(s.events) && s.events[n].Cursor < stop && s.events[n].CreatedAt.Before(before) {
+		n++
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	s.events = append([]store.Event(nil), s.events[n:]...)
+	s.eventBase += int64(n)
+	return n, nil
 }

@@ -34,7 +34,8 @@ type Store struct {
 	userDir       map[string]string // user id -> directory id
 	groupDir      map[string]string // group id -> directory id
 
-	events    []store.Event // events[i].Cursor == i+1
+	events    []store.Event // events[i].Cursor == eventBase+i+1
+	eventBase int64         // the cursor of the last event removed by DeleteEvents
 	consumers map[string]int64
 
 	logins     map[string]*store.LoginRequest
@@ -158,7 +159,7 @@ func (s *Store) appendLocked(events []store.Event) []store.Event {
 	for i := range events {
 		e := cloneEvent(&events[i])
 		e.CreatedAt = utc(e.CreatedAt)
-		e.Cursor = int64(len(s.events) + 1)
+		e.Cursor = s.eventBase + int64(len(s.events)) + 1
 		s.events = append(s.events, e)
 		out[i] = cloneEvent(&e)
 	}

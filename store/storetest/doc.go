@@ -36,7 +36,7 @@
 // PortalLinks, PortalSessions, Directories, DirectoryTokens, DirectoryUsers,
 // UserFilters, FieldFilters, MatchKeys, Text, DirectoryGroups, Memberships,
 // Events, LoginRequests, AssertionIDs, Branding, APIKeys, Leases,
-// DeleteExpired, Context, Concurrency), so that one failing area can be run alone with
+// DeleteExpired, Retention, Context, Concurrency), so that one failing area can be run alone with
 // -run 'TestConformance/UserFilters'.
 //
 // The suite checks each method's documented contract: sentinel errors

@@ -65,6 +65,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"APIKeys", apiKeyTests},
 		{"Leases", leaseTests},
 		{"DeleteExpired", deleteExpiredTests},
+		{"Retention", retentionTests},
 		{"Context", contextTests},
 		{"LoginEvents", loginEventTests},
 		{"CompleteLogin", completeLoginTests},

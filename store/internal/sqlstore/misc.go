@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/onboardkit/onboardkit/store"
@@ -571,34 +572,108 @@ func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
 // existed.
 const shareableRetention = 30 * 24 * time.Hour
 
-// DeleteExpired removes expired flow state, sessions and links.
+// DeleteExpired removes expired flow state, sessions and links, in
+// single-statement writes of at most store.CleanupBatch rows each, so that
+// other writers (one at a time on SQLite) wait for one batch at most.
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int, error) {
 	if now.IsZero() {
 		return 0, invalid("now is required")
 	}
+	at := s.t(now)
 	var total int64
-	err := s.write(ctx, func(t *tx) error {
-		at := s.t(now)
-		for _, q := range []struct {
-			sql string
-			arg any
-		}{
-			{`DELETE FROM login_requests WHERE expires_at <= ?`, at},
-			{`DELETE FROM assertion_ids WHERE expires_at <= ?`, at},
-			{`DELETE FROM portal_sessions WHERE expires_at <= ?`, at},
-			{`DELETE FROM portal_links WHERE kind = 'embedded' AND expires_at <= ?`, at},
-			{`DELETE FROM portal_links WHERE kind = 'shareable' AND expires_at <= ?`, s.t(now.Add(-shareableRetention))},
-		} {
-			n, err := t.execN(q.sql, q.arg)
+	for _, q := range []struct {
+		table, key, where string
+		arg               any
+	}{
+		{"login_requests", "id", "expires_at <= ?", at},
+		{"assertion_ids", "connection_id, assertion_id", "expires_at <= ?", at},
+		{"portal_sessions", "id", "expires_at <= ?", at},
+		{"portal_links", "id", "kind = 'embedded' AND expires_at <= ?", at},
+		{"portal_links", "id", "kind = 'shareable' AND expires_at <= ?", s.t(now.Add(-shareableRetention))},
+	} {
+		stmt := `DELETE FROM ` + q.table + ` WHERE (` + q.key + `) IN (SELECT ` + q.key + ` FROM ` + q.table +
+			` WHERE ` + q.where + ` LIMIT ` + strconv.Itoa(store.CleanupBatch) + `)`
+		for {
+			if err := ctx.Err(); err != nil {
+				return int(total), err
+			}
+			n, err := s.writeOne(ctx, stmt, q.arg)
+			if err != nil {
+				return int(total), err
+			}
+			total += n
+			if n < store.CleanupBatch {
+				break
+			}
+		}
+	}
+	return int(total), nil
+}
+
+// DeleteEvents removes the events created before before that every
+// consumer has processed, oldest first, keeping the newest event. Each
+// batch is one short write: it reads the cursors and creation times of at
+// most store.CleanupBatch events from the oldest on, and deletes the
+// prefix of them that may go with one range delete on the primary key.
+func (s *Store) DeleteEvents(ctx context.Context, before time.Time) (int, error) {
+	if before.IsZero() {
+		return 0, invalid("before is required")
+	}
+	before = before.UTC().Truncate(time.Microsecond)
+	total := 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		var n int
+		err := s.write(ctx, func(t *tx) error {
+			n = 0
+			var last, lowest sql.NullInt64
+			if err := t.queryRow(`SELECT MAX(cursor) FROM events`).Scan(&last); err != nil {
+				return s.wrap(err)
+			}
+			if err := t.queryRow(`SELECT MIN(cursor) FROM consumer_cursors`).Scan(&lowest); err != nil {
+				return s.wrap(err)
+			}
+			// Events with a cursor below stop may go: the newest stays,
+			// and so does every event some consumer has not processed.
+			stop := last.Int64
+			if lowest.Valid && lowest.Int64+1 < stop {
+				stop = lowest.Int64 + 1
+			}
+			rows, err := t.query(`SELECT cursor, created_at FROM events WHERE cursor < ? ORDER BY cursor LIMIT `+strconv.Itoa(store.CleanupBatch), stop)
+			type head struct {
+				cursor  int64
+				created time.Time
+			}
+			heads, err := collectRows(rows, err, func(r *sql.Rows) (head, error) {
+				var h head
+				err := r.Scan(&h.cursor, tc(&h.created))
+				return h, err
+			})
 			if err != nil {
 				return s.wrap(err)
 			}
-			total += n
+			var upTo int64
+			for _, h := range heads {
+				if !h.created.Before(before) {
+					break
+				}
+				upTo = h.cursor
+				n++
+			}
+			if n == 0 {
+				return nil
+			}
+			_, err = t.exec(`DELETE FROM events WHERE cursor <= ?`, upTo)
+			return s.wrap(err)
+		})
+		if err != nil {
+			return total, err
 		}
-		return nil
-	})
-	if err != nil {
-		return 0, err
+		total += n
+		if n < store.CleanupBatch {
+			return total, nil
+		}
 	}
-	return int(total), nil
 }
