@@ -113,3 +113,32 @@ func TestLeaseRenewedWhileWorkingAndLost(t *testing.T) {
 	}
 	close(release)
 }
+
+// A new subscriber records its cursor before its first delivery, so that
+// the Store's retention keeps every event it has not processed yet.
+func TestNewSubscriberHoldsBackRetention(t *testing.T) {
+	st := memstore.New()
+	appendEvents(t, st, 3, "org_1")
+	failing := make(chan struct{}, 1)
+	sub, err := NewSubscriber(SubscriberConfig{
+		Store: st, Name: "new", PollInterval: time.Millisecond, Logger: quietLogger(),
+		Backoff: Backoff{Initial: time.Hour},
+		Handler: func(ctx context.Context, e store.Event) error {
+			select {
+			case failing <- struct{}{}:
+			default:
+			}
+			return errors.New("receiver down")
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := runAsync(t, sub.Run)
+	<-failing
+	n, err := st.DeleteEvents(context.Background(), time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil || n != 0 {
+		t.Fatalf("DeleteEvents while the subscriber has delivered nothing = %d, %v; want 0", n, err)
+	}
+	stop()
+}

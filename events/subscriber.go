@@ -156,6 +156,10 @@ type Subscriber struct {
 	leaseName string
 	notify    chan struct{}
 	running   atomic.Bool
+	// registered is set once the consumer's cursor is known to be stored,
+	// so that the Store's retention (Store.DeleteEvents) keeps the events
+	// this consumer has not processed, even before its first delivery.
+	registered atomic.Bool
 
 	mu     sync.Mutex
 	status Status
@@ -463,6 +467,16 @@ func (s *Subscriber) deliverBatch(ctx context.Context, held func() bool) (int, e
 	cursor, err := st.GetConsumerCursor(ctx, s.cfg.Name)
 	if err != nil {
 		return 0, fmt.Errorf("reading the consumer cursor: %w", err)
+	}
+	if cursor > 0 {
+		s.registered.Store(true)
+	} else if !s.registered.Load() {
+		// A new consumer starts at the oldest event: record cursor 0 so
+		// that no event is removed before it has been delivered.
+		if err := st.SetConsumerCursor(ctx, s.cfg.Name, 0); err != nil {
+			return 0, fmt.Errorf("registering the consumer cursor: %w", err)
+		}
+		s.registered.Store(true)
 	}
 	// The last cursor is read before listing: readers see cursors without
 	// gaps, so when the listing comes back short, every matching event up to

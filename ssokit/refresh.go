@@ -134,9 +134,11 @@ func (s *SSO) RefreshAll(ctx context.Context, holder string) error {
 	return first
 }
 
-// Run refreshes metadata and reports expiring certificates every
-// MetadataRefreshInterval until ctx is done. Run it in one goroutine per
-// app instance; the Store lease lets one instance at a time do the work.
+// Run is the background work the host must run for SSO, in one goroutine
+// per app instance, until ctx is done. Every MetadataRefreshInterval
+// (default: hourly) it refreshes metadata and reports expiring certificates
+// (RefreshAll), then removes expired flow state and old events (Cleanup).
+// Store leases let one instance at a time do each job.
 func (s *SSO) Run(ctx context.Context) error {
 	holder, err := s.newID("holder")
 	if err != nil {
@@ -148,13 +150,36 @@ func (s *SSO) Run(ctx context.Context) error {
 		if err := s.RefreshAll(ctx, holder); err != nil && ctx.Err() == nil {
 			s.log.LogAttrs(ctx, slog.LevelWarn, "ssokit: refresh", slog.Any("err", err))
 		}
+		if _, err := s.Cleanup(ctx, holder); err != nil && ctx.Err() == nil {
+			s.log.LogAttrs(ctx, slog.LevelWarn, "ssokit: cleanup", slog.Any("err", err))
+		}
 		select {
 		case <-ctx.Done():
-			_ = s.st.ReleaseLease(context.WithoutCancel(ctx), metadataLease, holder)
+			rctx := context.WithoutCancel(ctx)
+			_ = s.st.ReleaseLease(rctx, metadataLease, holder)
+			_ = s.st.ReleaseLease(rctx, cleanupLease, holder)
 			return ctx.Err()
 		case <-t.C:
 		}
 	}
+}
+
+// cleanupLease is the Store lease that makes one app instance at a time
+// remove expired state.
+const cleanupLease = store.CleanupLease
+
+// Cleanup runs store.Cleanup with the lease taken for one
+// MetadataRefreshInterval and EventRetention: if this instance holds the
+// cleanup lease, it removes the Store's expired flow state of every kit
+// (pending login requests, consumed assertion ids, portal sessions and
+// links) and the events older than EventRetention that every durable
+// consumer has processed. It returns how many rows it removed.
+func (s *SSO) Cleanup(ctx context.Context, holder string) (int, error) {
+	n, err := store.Cleanup(ctx, s.st, holder, s.now().UTC(), s.cfg.MetadataRefreshInterval, s.cfg.EventRetention)
+	if n > 0 {
+		s.log.LogAttrs(ctx, slog.LevelInfo, "ssokit: cleanup", slog.Int("rows_removed", n))
+	}
+	return n, err
 }
 
 // reportExpiringCertificates writes an sso.connection.certificate_expiring

@@ -91,6 +91,13 @@ type Config struct {
 	// events. Default: 30 days.
 	CertificateExpiryWarning time.Duration
 
+	// EventRetention is how long Run keeps events in the outbox: each run
+	// removes the events older than this that every durable consumer
+	// (events.Subscriber, events.WebhookSender) has processed, and never
+	// one that a consumer has not. Pull API clients must read within this
+	// period. Default: 90 days. A negative value keeps events forever.
+	EventRetention time.Duration
+
 	// InsecureAllowPrivateNetworks lets metadata URLs and OIDC issuers use
 	// plain http and resolve to loopback, private or link-local addresses.
 	// For development and tests against local IdPs only. Default: false.
@@ -164,6 +171,9 @@ func New(cfg Config) (*SSO, error) {
 	}
 	if cfg.CertificateExpiryWarning <= 0 {
 		cfg.CertificateExpiryWarning = 30 * 24 * time.Hour
+	}
+	if cfg.EventRetention == 0 {
+		cfg.EventRetention = store.DefaultEventRetention
 	}
 	if cfg.ErrorHandler == nil {
 		cfg.ErrorHandler = defaultErrorHandler

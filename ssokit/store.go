@@ -11,9 +11,11 @@ import (
 // Store is the part of a store.Store that an SSO handler uses: connections,
 // login flow state (pending requests and the replay cache), the verified
 // domains and connections that route a login by email, events, and the
-// lease of its background work. Every store.Store is a Store.
+// leases of its background work with the cleanup it runs
+// (store.CleanupStore). Every store.Store is a Store.
 type Store interface {
 	domains.RouteStore
+	store.CleanupStore
 	CreateConnection(ctx context.Context, c *store.Connection, events ...store.Event) error
 	GetConnection(ctx context.Context, id string) (*store.Connection, error)
 	ListConnectionsByProtocol(ctx context.Context, p store.Protocol) ([]store.Connection, error)
@@ -23,8 +25,6 @@ type Store interface {
 	ConsumeLoginRequest(ctx context.Context, id string, match store.LoginRequestMatch, now time.Time, events ...store.Event) (*store.LoginRequest, error)
 	CompleteLogin(ctx context.Context, c store.LoginCompletion, accept func(*store.LoginFacts) ([]store.Event, error)) (*store.LoginRequest, error)
 	AppendEvents(ctx context.Context, events ...store.Event) ([]store.Event, error)
-	AcquireLease(ctx context.Context, name, holder string, now, until time.Time) (bool, error)
-	ReleaseLease(ctx context.Context, name, holder string) error
 }
 
 var _ Store = store.Store(nil)
