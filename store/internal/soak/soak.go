@@ -26,13 +26,13 @@ var Tables = append(append([]string(nil), FlowTables...), "events")
 
 // Size returns how many logins and portal visits a soak makes: small by
 // default, 200,000 when ONBOARDKIT_SOAK is set (or its value when it is a
-// number).
+// number above 1).
 func Size() int {
 	v := os.Getenv("ONBOARDKIT_SOAK")
 	if v == "" {
 		return 2000
 	}
-	if n, err := strconv.Atoi(v); err == nil && n > 0 {
+	if n, err := strconv.Atoi(v); err == nil && n > 1 {
 		return n
 	}
 	return 200_000
