@@ -2,18 +2,16 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
+	"github.com/onboardkit/onboardkit/examples/internal/startup"
 	"github.com/onboardkit/onboardkit/store/sqlitestore"
 )
 
@@ -67,18 +65,18 @@ func run(ctx context.Context, args []string, out, logOut io.Writer) error {
 	}
 	fmt.Fprintf(out, "customstore example\n  app: %s/\n", baseURL)
 
-	srv := &http.Server{Handler: h.routes(), ReadHeaderTimeout: 10 * time.Second}
+	srv := startup.NewServer(h.routes(), startup.Timeouts{}, logger)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	// No SSO kit here: the portal's sessions and links are cleaned up by
+	// store.Cleanup on its own.
+	bgCtx, stopBackground := context.WithCancel(ctx)
+	waitBackground := startup.Background{Store: st, Logger: logger}.Start(bgCtx)
+	defer func() { stopBackground(); waitBackground() }()
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return startup.Shutdown(srv)
 }

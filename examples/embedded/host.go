@@ -30,13 +30,14 @@ type hostConfig struct {
 
 // host is the host application: a settings page that embeds the portal.
 type host struct {
-	sso    *ssokit.SSO
-	scim   *scimkit.Server
-	admin  *admin.Admin
-	portal *portal.Portal
-	orgID  string
-	logger *slog.Logger
-	page   *template.Template
+	sso     *ssokit.SSO
+	domains *domains.Service
+	scim    *scimkit.Server
+	admin   *admin.Admin
+	portal  *portal.Portal
+	orgID   string
+	logger  *slog.Logger
+	page    *template.Template
 }
 
 func newHost(ctx context.Context, cfg hostConfig) (*host, error) {
@@ -96,7 +97,7 @@ func newHost(ctx context.Context, cfg hostConfig) (*host, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &host{sso: sso, scim: scim, admin: svc, portal: p, orgID: org.ID, logger: cfg.Logger, page: page}, nil
+	return &host{sso: sso, domains: ds, scim: scim, admin: svc, portal: p, orgID: org.ID, logger: cfg.Logger, page: page}, nil
 }
 
 // customerOrganization finds the organization of the host's customer, or

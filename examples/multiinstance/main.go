@@ -13,8 +13,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
+	"github.com/onboardkit/onboardkit/examples/internal/startup"
 	"github.com/onboardkit/onboardkit/ssokit/idpsim"
 	"github.com/onboardkit/onboardkit/store/pgstore"
 )
@@ -85,7 +85,7 @@ func run(ctx context.Context, args []string, out, logOut io.Writer) error {
 	}
 	errc := make(chan error, 4)
 	serve := func(ln net.Listener, h http.Handler) {
-		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+		srv := startup.NewServer(h, startup.Timeouts{}, logger)
 		servers = append(servers, srv)
 		go func() { errc <- srv.Serve(ln) }()
 	}
@@ -98,6 +98,19 @@ func run(ctx context.Context, args []string, out, logOut io.Writer) error {
 		backends = append(backends, "http://"+ln.Addr().String())
 		serve(ln, inst.routes())
 	}
+	// Each instance runs its background work; the Store's leases let one
+	// at a time do each job.
+	bgCtx, stopBackground := context.WithCancel(ctx)
+	var waits []func()
+	for _, inst := range instances {
+		waits = append(waits, startup.Background{SSO: inst.sso, Domains: inst.domains, Logger: inst.logger}.Start(bgCtx))
+	}
+	defer func() {
+		stopBackground()
+		for _, wait := range waits {
+			wait()
+		}
+	}()
 	proxy, err := newRoundRobinProxy(backends, logger)
 	if err != nil {
 		return err
@@ -136,13 +149,9 @@ func run(ctx context.Context, args []string, out, logOut io.Writer) error {
 // shutdown stops the servers, letting requests in flight finish for a few
 // seconds.
 func shutdown(servers []*http.Server) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
 	var errs []error
 	for _, srv := range servers {
-		if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			errs = append(errs, err)
-		}
+		errs = append(errs, startup.Shutdown(srv))
 	}
 	return errors.Join(errs...)
 }

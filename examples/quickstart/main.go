@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -14,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/onboardkit/onboardkit/examples/internal/startup"
 	"github.com/onboardkit/onboardkit/store/sqlitestore"
 )
 
@@ -56,13 +56,12 @@ func run(ctx context.Context, args []string, out, logOut io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           a.routes(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	srv := startup.NewServer(a.routes(), startup.Timeouts{}, logger)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	bgCtx, stopBackground := context.WithCancel(ctx)
+	waitBackground := startup.Background{SSO: a.sso, Domains: a.domains, Logger: logger}.Start(bgCtx)
+	defer func() { stopBackground(); waitBackground() }()
 
 	// The demo is set up while the server runs: configuring the OIDC
 	// connection runs discovery against the mounted simulator, and new
@@ -84,14 +83,7 @@ func run(ctx context.Context, args []string, out, logOut io.Writer) error {
 }
 
 // shutdown stops srv, letting requests in flight finish for a few seconds.
-func shutdown(srv *http.Server) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
-}
+func shutdown(srv *http.Server) error { return startup.Shutdown(srv) }
 
 // listenLoopback listens on addr, which must name a loopback address: the
 // simulators and the unauthenticated dashboard are for a developer's

@@ -110,7 +110,8 @@ func violations(imports map[string][]string) []string {
 				out = append(out, pkg+" imports the test helper "+imp)
 			case underAny(imp, simulators) && !underAny(pkg, simulatorImports):
 				out = append(out, pkg+" imports the simulator "+imp+": only a host (or an adapter it imports) may")
-			case under(imp, "examples") && !under(pkg, exampleOf(imp)):
+			case under(imp, "examples") && !under(pkg, exampleOf(imp)) && !(under(imp, "examples/internal") && under(pkg, "examples")):
+				// examples/internal is the examples' shared start-up.
 				out = append(out, pkg+" imports the example "+imp)
 			case layerOf[f] > layerOf[pf]:
 				out = append(out, pkg+" imports "+imp+", a higher layer")
