@@ -85,6 +85,17 @@
 // Config.InsecureKeepVerifiedOnRemovedRecord keeps the domain verified and
 // only writes the event, leaving the decision to the host.
 //
+// # What the host runs
+//
+// Service.Run must run in every app instance (go svc.Run(ctx)): it
+// checks pending domains every PendingCheckInterval and re-checks the
+// record of every verified domain every RecheckInterval (daily), so that
+// a domain whose record was removed stops routing logins. Without it, a
+// pending domain is verified only when someone presses "verify", and a
+// verified one is never checked again. The service makes no HTTP requests
+// of its own; the portal and dashboard pages that call it are served under
+// the host's http.Server timeouts (see ssokit).
+//
 // # Background verification on many instances
 //
 // Run (or RunOnce from a host's own scheduler) may run on every app instance

@@ -35,6 +35,18 @@
 // handlers must be idempotent. Call Notify after appending events to wake an
 // idle subscriber before its next poll.
 //
+// # Retention
+//
+// The outbox is not kept for ever: ssokit's Run (store.Cleanup) removes
+// events older than its EventRetention, by default 90 days, but never an
+// event that a durable consumer has not processed. A Subscriber records its
+// cursor in the Store (under its Name) when it first runs, before its first
+// delivery, and every consumer with a recorded cursor holds retention back
+// until it has passed the events; a consumer that was retired for good
+// therefore keeps every event after its cursor. Pull API clients keep
+// their own cursor, so they must read within the retention period; after
+// a gap, Pull starts at the oldest event left.
+//
 // # 2. Pull API
 //
 // NewPullHandler returns an http.Handler that pages through the outbox:

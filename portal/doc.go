@@ -286,6 +286,19 @@
 //
 // and the script posts it, adding organizationId.
 //
+// # What the host runs
+//
+// The portal has no background work of its own, but it relies on the
+// kits': ssokit's Run refreshes connection metadata hourly (as the SSO
+// pages promise) and removes expired portal sessions and links with the
+// rest of the expired state (store.Cleanup, which a host without ssokit
+// runs hourly itself); domains' Service.Run verifies pending domains and
+// re-checks verified ones. The host's http.Server must set
+// ReadHeaderTimeout, ReadTimeout (the whole request, body included: 30
+// seconds), WriteTimeout (60 seconds: saving an SSO connection may fetch
+// its metadata or discovery document for up to 10 seconds) and
+// IdleTimeout. The portal's forms are capped at 64 KiB.
+//
 // # Outbox events
 //
 // The portal writes portal.session.created with the redemption that

@@ -20,6 +20,21 @@
 // /Users, /Groups, /Users/.search, /Groups/.search, /ServiceProviderConfig,
 // /ResourceTypes and /Schemas under it.
 //
+// # What the host runs
+//
+// The SCIM server has no background work of its own. Its events go to the
+// outbox, whose retention, like the removal of other expired state, is
+// done by ssokit's Run (or store.Cleanup, run hourly by a host without
+// ssokit); deliver them with package events.
+//
+// The host's http.Server must cut off slow clients: an IdP's request
+// trickling in a byte every few seconds would otherwise hold a connection
+// and a goroutine forever. Set ReadHeaderTimeout, ReadTimeout (the whole
+// request, body included: 30 seconds is ample for Config.MaxBodyBytes,
+// default 1 MiB, beyond which the server answers 413), WriteTimeout (60
+// seconds) and IdleTimeout (about 2 minutes: Okta and Entra reuse
+// connections).
+//
 // # Security model
 //
 //   - Every request carries a bearer token in the Authorization header.

@@ -22,7 +22,7 @@
 //		return err
 //	}
 //	mux.Handle("/sso/", http.StripPrefix("/sso", sso))
-//	go sso.Run(ctx) // metadata refresh and certificate expiry reports
+//	go sso.Run(ctx) // background work: see "What the host runs"
 //
 // A login starts at GET /sso/start with ?email=, ?organization= or
 // ?connection= (and an optional return_to), or from Go with StartLogin,
@@ -34,6 +34,32 @@
 //	SAML  SP entity id / audience  BaseURL/saml/{connection}/metadata (also the SP metadata URL)
 //	      ACS URL (HTTP-POST)      BaseURL/saml/{connection}/acs
 //	OIDC  redirect URI             BaseURL/oidc/{connection}/callback
+//
+// # What the host runs
+//
+// Run is the background work of SSO and must run in every app instance,
+// for as long as the handler serves (go sso.Run(ctx)). Every
+// MetadataRefreshInterval (default: hourly) it refreshes the IdP metadata
+// of SAML connections that have a metadata URL, reports IdP certificates
+// that expire soon (sso.connection.certificate_expiring and _expired
+// events), and cleans the Store up (Cleanup, store.Cleanup): it removes
+// expired login requests, the replay cache's expired assertion ids,
+// expired portal sessions and links, and the events older than
+// Config.EventRetention (default 90 days) that every durable consumer of
+// package events has processed. Store leases let one instance at a time do
+// each job; the deletions go in batches of 1,000 rows, so logins go on
+// meanwhile. Without Run, metadata goes stale and every login leaves rows
+// behind for good.
+//
+// # Timeouts and body limits
+//
+// The host's http.Server must cut off slow clients: set ReadHeaderTimeout
+// and ReadTimeout (the whole request, body included; 30 seconds is ample
+// for a 256 KiB SAML response), WriteTimeout above the 10-second timeout
+// of the outbound calls a callback makes (OIDC token exchange, JWKS,
+// metadata: 60 seconds is safe) and IdleTimeout. The ACS reads at most
+// Config.MaxResponseSize (default 256 KiB) and answers 400 beyond it; the
+// outbound responses are capped at 1 MiB (or MaxResponseSize when larger).
 //
 // # Flow
 //
