@@ -67,4 +67,37 @@
 // value as given is what reads return. The SQL Stores keep the key in a
 // column beside the value; their migration 0002 recomputed it for rows
 // written before (see store/sqlitestore's doc).
+//
+// # Retention
+//
+// Every kind of row has a bound. Flow state and the outbox are removed by
+// Cleanup, which ssokit's Run calls every hour (a host without ssokit calls
+// it on its own schedule): one app instance at a time, under the lease
+// CleanupLease, in batches of CleanupBatch rows, each its own short write.
+//
+//	login requests        consumed by the login, else removed by DeleteExpired once
+//	                      expired (ssokit.Config.RequestTTL, 10 minutes)
+//	assertion ids         the replay cache: removed by DeleteExpired after the
+//	                      assertion's NotOnOrAfter (minutes)
+//	portal sessions       removed at logout, with their link's revocation, and by
+//	                      DeleteExpired once expired (6 hours for embedded ones)
+//	portal links          embedded: removed by DeleteExpired once expired (1
+//	                      minute); shareable: 30 days after expiry, so that their
+//	                      holder is told the link expired rather than unknown
+//	events                removed by DeleteEvents once older than the retention
+//	                      (ssokit.Config.EventRetention, 90 days) and processed
+//	                      by every consumer with a recorded cursor; the newest
+//	                      event always stays
+//	consumer cursors      one row per durable consumer name (events.Subscriber);
+//	                      kept, and each holds event retention back to its cursor
+//	leases                one row per named job, removed when released
+//	event counter         one row
+//	organizations,        the host's and the IdPs' data: kept until deleted through
+//	domains, connections, the kits (SCIM DELETE, the portal, the Admin API);
+//	directories, users,   deleting an organization deletes everything it owns
+//	groups, memberships,
+//	branding
+//	directory tokens,     kept with their owner, revoked and expired ones included,
+//	API keys              as the record of who had access; they grow only with
+//	                      rotations and new keys
 package store
