@@ -42,8 +42,9 @@
 // event that a durable consumer has not processed. A Subscriber records its
 // cursor in the Store (under its Name) when it first runs, before its first
 // delivery, and every consumer with a recorded cursor holds retention back
-// until it has passed the events; a consumer that was retired for good
-// therefore keeps every event after its cursor. Pull API clients keep
+// until it has passed the events; forget a consumer that was retired for
+// good with Store.DeleteConsumerCursor, else it keeps every event after its
+// cursor. Pull API clients keep
 // their own cursor, so they must read within the retention period; after
 // a gap, Pull starts at the oldest event left.
 //

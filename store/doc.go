@@ -89,7 +89,8 @@
 //	                      by every consumer with a recorded cursor; the newest
 //	                      event always stays
 //	consumer cursors      one row per durable consumer name (events.Subscriber);
-//	                      kept, and each holds event retention back to its cursor
+//	                      each holds event retention back to its cursor until
+//	                      DeleteConsumerCursor forgets a retired consumer
 //	leases                one row per named job, removed when released
 //	event counter         one row
 //	organizations,        the host's and the IdPs' data: kept until deleted through

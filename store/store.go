@@ -379,6 +379,12 @@ type EventStore interface {
 	// DeleteEvents until it has passed the events.
 	SetConsumerCursor(ctx context.Context, consumer string, cursor int64) error
 
+	// DeleteConsumerCursor forgets a consumer that was retired for good, so
+	// that its cursor no longer holds DeleteEvents back. A Subscriber that
+	// runs again under that name starts over from the oldest event left.
+	// Idempotent.
+	DeleteConsumerCursor(ctx context.Context, consumer string) error
+
 	// DeleteEvents removes the events created before before that every
 	// consumer with a recorded cursor has processed (Cursor at or below the
 	// lowest consumer cursor), oldest first, and returns how many it

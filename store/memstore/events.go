@@ -124,3 +124,17 @@ func (s *Store) DeleteEvents(ctx context.Context, before time.Time) (int, error)
 	s.eventBase += int64(n)
 	return n, nil
 }
+
+// DeleteConsumerCursor forgets consumer's cursor.
+func (s *Store) DeleteConsumerCursor(ctx context.Context, consumer string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := requireIDs("consumer", consumer); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.consumers, consumer)
+	return nil
+}

@@ -128,6 +128,20 @@ var retentionTests = []subtest{
 		}
 		_, err = f.s.DeleteEvents(f.ctx, time.Time{})
 		f.is(err, store.ErrInvalid, "DeleteEvents with a zero time")
+
+		// A retired consumer no longer holds retention back.
+		f.ok(f.s.DeleteConsumerCursor(f.ctx, "slow"), "DeleteConsumerCursor")
+		f.ok(f.s.DeleteConsumerCursor(f.ctx, "slow"), "DeleteConsumerCursor again")
+		f.ok(f.s.DeleteConsumerCursor(f.ctx, "never-seen"), "DeleteConsumerCursor of an unknown consumer")
+		f.is(f.s.DeleteConsumerCursor(f.ctx, ""), store.ErrInvalid, "DeleteConsumerCursor without a name")
+		if c, err := f.s.GetConsumerCursor(f.ctx, "slow"); err != nil || c != 0 {
+			f.Fatalf("GetConsumerCursor of a deleted consumer = %d, %v; want 0", c, err)
+		}
+		n, err = f.s.DeleteEvents(f.ctx, at(time.Hour))
+		f.ok(err, "DeleteEvents")
+		if n != 3 {
+			f.Fatalf("DeleteEvents after the slow consumer was deleted removed %d events, want 3 (up to cursor 7)", n)
+		}
 	}},
 }
 

@@ -225,6 +225,15 @@ ON CONFLICT (consumer) DO UPDATE SET cursor = excluded.cursor WHERE consumer_cur
 	return err
 }
 
+// DeleteConsumerCursor forgets consumer's cursor.
+func (s *Store) DeleteConsumerCursor(ctx context.Context, consumer string) error {
+	if consumer == "" {
+		return invalid("consumer is required")
+	}
+	_, err := s.writeOne(ctx, `DELETE FROM consumer_cursors WHERE consumer = ?`, consumer)
+	return err
+}
+
 // escapeLike escapes the LIKE wildcards of s with '\'.
 func escapeLike(s string) string {
 	if !strings.ContainsAny(s, `\%_`) {
