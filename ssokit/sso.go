@@ -82,8 +82,8 @@ type Config struct {
 	// Default: 256 KiB.
 	MaxResponseSize int64
 
-	// MetadataRefreshInterval is how often Run refreshes IdP metadata URLs.
-	// Default: 1 hour.
+	// MetadataRefreshInterval is how often Run refreshes IdP metadata URLs
+	// and cleans the Store up (Cleanup). Default: 1 hour.
 	MetadataRefreshInterval time.Duration
 
 	// CertificateExpiryWarning is how long before an IdP certificate expires
