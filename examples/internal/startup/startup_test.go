@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onboardkit/onboardkit/admin"
+	"github.com/onboardkit/onboardkit/mgmtapi"
 	"github.com/onboardkit/onboardkit/scimkit"
 	"github.com/onboardkit/onboardkit/ssokit"
 	"github.com/onboardkit/onboardkit/store"
@@ -28,8 +30,8 @@ func contentType(path string) string {
 }
 
 // TestSlowBodyCutOff: a request whose body trickles in (a byte every 50ms,
-// with a Read timeout of 200ms) to SCIM, to the ACS and to a JSON API is cut
-// off: the connection ends with an error status or is closed, instead of
+// with a Read timeout of 200ms) to SCIM, to the ACS and to the management
+// API, each authenticated so that the handler reads the body, is cut off: the connection ends with an error status or is closed, instead of
 // staying open for as long as the client keeps sending. Nothing asserts a
 // duration; the client's own deadline only keeps a broken server from
 // hanging the test.
@@ -44,6 +46,7 @@ func TestSlowBodyCutOff(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := t.Context()
+	quiet := slog.New(slog.DiscardHandler)
 	if err := st.CreateOrganization(ctx, &store.Organization{ID: "org_1", Name: "Acme", CreatedAt: time.Now(), UpdatedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
@@ -62,14 +65,19 @@ func TestSlowBodyCutOff(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.Handle("/scim/", http.StripPrefix("/scim", scim))
 	mux.Handle("/sso/", http.StripPrefix("/sso", sso))
-	mux.HandleFunc("POST /api/", func(w http.ResponseWriter, r *http.Request) {
-		if _, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20)); err != nil {
-			http.Error(w, "bad body", http.StatusBadRequest)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	})
-	quiet := slog.New(slog.DiscardHandler)
+	svc, err := admin.New(admin.Config{Store: st, PortalURL: "http://127.0.0.1/portal", Connections: sso, Directories: scim})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api, err := mgmtapi.New(mgmtapi.Config{Admin: svc, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := svc.CreateAPIKey(ctx, "test", "system")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux.Handle("/api/", http.StripPrefix("/api", api))
 	srv := NewServer(mux, Timeouts{ReadHeader: 200 * time.Millisecond, Read: 200 * time.Millisecond, Write: time.Second, Idle: time.Second}, quiet)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -78,10 +86,10 @@ func TestSlowBodyCutOff(t *testing.T) {
 	go srv.Serve(ln)
 	defer Shutdown(srv)
 
-	for _, path := range []string{
-		"/scim/" + dir.ID + "/Users",
-		"/sso/saml/" + conn.ID + "/acs",
-		"/api/organizations",
+	for path, bearer := range map[string]string{
+		"/scim/" + dir.ID + "/Users":    token,
+		"/sso/saml/" + conn.ID + "/acs": "",
+		"/api/organizations":            key.Key,
 	} {
 		t.Run(strings.Trim(path, "/"), func(t *testing.T) {
 			c, err := net.Dial("tcp", ln.Addr().String())
@@ -90,7 +98,7 @@ func TestSlowBodyCutOff(t *testing.T) {
 			}
 			defer c.Close()
 			c.SetDeadline(time.Now().Add(30 * time.Second))
-			if _, err := io.WriteString(c, "POST "+path+" HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "+contentType(path)+"\r\nAuthorization: Bearer "+token+"\r\nContent-Length: 100000\r\n\r\n"); err != nil {
+			if _, err := io.WriteString(c, "POST "+path+" HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "+contentType(path)+"\r\nAuthorization: Bearer "+bearer+"\r\nContent-Length: 100000\r\n\r\n"); err != nil {
 				t.Fatal(err)
 			}
 			// Trickle the body until the server ends the exchange.
