@@ -70,9 +70,8 @@ func run(ctx context.Context, args []string, out, logOut io.Writer) error {
 	go func() { errc <- srv.Serve(ln) }()
 	// No SSO kit here: the portal's sessions and links are cleaned up by
 	// store.Cleanup on its own.
-	bgCtx, stopBackground := context.WithCancel(ctx)
-	waitBackground := startup.Background{Store: st, Logger: logger}.Start(bgCtx)
-	defer func() { stopBackground(); waitBackground() }()
+	stopBackground := startup.Background{Store: st, Logger: logger}.Start(ctx)
+	defer stopBackground()
 	select {
 	case err := <-errc:
 		return err

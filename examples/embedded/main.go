@@ -56,9 +56,8 @@ func run(ctx context.Context, args []string, out, logOut io.Writer) error {
 	srv := startup.NewServer(h.routes(), startup.Timeouts{}, logger)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	bgCtx, stopBackground := context.WithCancel(ctx)
-	waitBackground := startup.Background{SSO: h.sso, Domains: h.domains, Logger: logger}.Start(bgCtx)
-	defer func() { stopBackground(); waitBackground() }()
+	stopBackground := startup.Background{SSO: h.sso, Domains: h.domains, Logger: logger}.Start(ctx)
+	defer stopBackground()
 	select {
 	case err := <-errc:
 		return err

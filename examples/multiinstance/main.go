@@ -100,17 +100,10 @@ func run(ctx context.Context, args []string, out, logOut io.Writer) error {
 	}
 	// Each instance runs its background work; the Store's leases let one
 	// at a time do each job.
-	bgCtx, stopBackground := context.WithCancel(ctx)
-	var waits []func()
 	for _, inst := range instances {
-		waits = append(waits, startup.Background{SSO: inst.sso, Domains: inst.domains, Logger: inst.logger}.Start(bgCtx))
+		stopBackground := startup.Background{SSO: inst.sso, Domains: inst.domains, Logger: inst.logger}.Start(ctx)
+		defer stopBackground()
 	}
-	defer func() {
-		stopBackground()
-		for _, wait := range waits {
-			wait()
-		}
-	}()
 	proxy, err := newRoundRobinProxy(backends, logger)
 	if err != nil {
 		return err

@@ -59,9 +59,8 @@ func run(ctx context.Context, args []string, out, logOut io.Writer) error {
 	srv := startup.NewServer(a.routes(), startup.Timeouts{}, logger)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	bgCtx, stopBackground := context.WithCancel(ctx)
-	waitBackground := startup.Background{SSO: a.sso, Domains: a.domains, Logger: logger}.Start(bgCtx)
-	defer func() { stopBackground(); waitBackground() }()
+	stopBackground := startup.Background{SSO: a.sso, Domains: a.domains, Logger: logger}.Start(ctx)
+	defer stopBackground()
 
 	// The demo is set up while the server runs: configuring the OIDC
 	// connection runs discovery against the mounted simulator, and new

@@ -104,9 +104,10 @@ type Background struct {
 	Logger *slog.Logger
 }
 
-// Start runs the background work in goroutines until ctx is done, and
-// returns a function that waits for them to end.
-func (b Background) Start(ctx context.Context) (wait func()) {
+// Start runs the background work in goroutines until ctx is done or stop
+// is called; stop ends the work and waits for it.
+func (b Background) Start(ctx context.Context) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
 	logger := b.Logger
 	if logger == nil {
 		logger = slog.Default()
@@ -127,7 +128,10 @@ func (b Background) Start(ctx context.Context) (wait func()) {
 	if b.Domains != nil {
 		run("domains", b.Domains.Run)
 	}
-	return wg.Wait
+	return func() {
+		cancel()
+		wg.Wait()
+	}
 }
 
 // cleanupLoop runs store.Cleanup every hour until ctx is done.

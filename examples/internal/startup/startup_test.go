@@ -2,7 +2,6 @@ package startup
 
 import (
 	"bufio"
-	"context"
 	"io"
 	"log/slog"
 	"net"
@@ -140,9 +139,7 @@ func TestBackgroundStartStops(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, b := range []Background{{SSO: sso}, {Store: st}} {
-		ctx, cancel := context.WithCancel(t.Context())
-		wait := b.Start(ctx)
-		cancel()
-		wait()
+		stop := b.Start(t.Context())
+		stop()
 	}
 }
