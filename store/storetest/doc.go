@@ -36,8 +36,8 @@
 // PortalLinks, PortalSessions, Directories, DirectoryTokens, DirectoryUsers,
 // UserFilters, FieldFilters, MatchKeys, Text, DirectoryGroups, Memberships,
 // Events, LoginRequests, AssertionIDs, Branding, APIKeys, Leases,
-// DeleteExpired, Retention, Context, Concurrency), so that one failing area can be run alone with
-// -run 'TestConformance/UserFilters'.
+// DeleteExpired, Retention, Context, Concurrency), so that one failing area
+// can be run alone with -run 'TestConformance/UserFilters'.
 //
 // The suite checks each method's documented contract: sentinel errors
 // (ErrNotFound, ErrInvalid for empty ids and unknown enum values,
