@@ -207,7 +207,12 @@ func TestBrowserDashboard(t *testing.T) {
 		chromedp.Click(chromedp.CSS(testkit.TID("continue"))),
 		chromedp.WaitVisible(chromedp.CSS(testkit.TID("home-title"))),
 	)
-	if got := testkit.Eval[string](t, itAdmin, `getComputedStyle(document.querySelector(".topbar")).borderTopColor`); got != "rgb(185, 28, 28)" {
+	// The brand stylesheet may still be loading when the title shows:
+	// wait until the accent applies, then compare (a wrong accent fails
+	// when the wait gives up).
+	accent := `getComputedStyle(document.querySelector(".topbar")).borderTopColor`
+	_, _ = chromedp.Run(itAdmin, chromedp.Poll[bool](accent+` === "rgb(185, 28, 28)"`, chromedp.WithPollingTimeout(testkit.BrowserWait)))
+	if got := testkit.Eval[string](t, itAdmin, accent); got != "rgb(185, 28, 28)" {
 		t.Errorf("the portal's accent is %q, want the saved #b91c1c", got)
 	}
 
