@@ -53,15 +53,17 @@ type Store interface {
 	BrandingStore
 	APIKeyStore
 	LeaseStore
+	SessionStore
 
 	// DeleteExpired removes login requests, consumed assertion ids, portal
 	// sessions and embedded portal links whose expiry is at or before now,
-	// and shareable links expired for more than 30 days. It returns how many
-	// rows it removed. It works in batches of at most CleanupBatch rows,
-	// each its own short write, so that it never holds a database's write
-	// lock for long; when ctx ends between batches it returns the count so
-	// far with ctx's error. Run it from one app instance at a time (the
-	// kits' background work takes a lease for it).
+	// end-user sessions whose idle or absolute expiry is at or before now
+	// (ended or not), and shareable links expired for more than 30 days. It
+	// returns how many rows it removed. It works in batches of at most
+	// CleanupBatch rows, each its own short write, so that it never holds a
+	// database's write lock for long; when ctx ends between batches it
+	// returns the count so far with ctx's error. Run it from one app
+	// instance at a time (the kits' background work takes a lease for it).
 	DeleteExpired(ctx context.Context, now time.Time) (int, error)
 
 	// Close releases the Store's resources.

@@ -47,6 +47,8 @@ type Store struct {
 	apiKeyByDigest map[string]string
 
 	leases map[string]lease
+
+	users userSessions // end-user sessions
 }
 
 type assertionKey struct{ conn, id string }
@@ -82,6 +84,7 @@ func New() *Store {
 		apiKeys:         map[string]*store.APIKey{},
 		apiKeyByDigest:  map[string]string{},
 		leases:          map[string]lease{},
+		users:           userSessions{byID: map[string]*store.Session{}, byDigest: map[string]string{}},
 	}
 }
 
@@ -167,7 +170,8 @@ func (s *Store) appendLocked(events []store.Event) []store.Event {
 }
 
 // DeleteExpired removes login requests, consumed assertion ids, portal
-// sessions and embedded portal links whose expiry is at or before now, and
+// sessions and embedded portal links whose expiry is at or before now,
+// end-user sessions whose idle or absolute expiry is at or before now, and
 // shareable links expired for more than 30 days.
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int, error) {
 	if err := ctx.Err(); err != nil {
@@ -196,6 +200,12 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int, error) {
 	for id, ps := range s.sessions {
 		if !ps.ExpiresAt.After(now) {
 			s.deleteSessionLocked(id)
+			n++
+		}
+	}
+	for id, us := range s.users.byID {
+		if !us.ExpiresAt.After(now) || !us.IdleExpiresAt.After(now) {
+			s.deleteUserSessionLocked(id)
 			n++
 		}
 	}

@@ -48,6 +48,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Connections", connectionTests},
 		{"PortalLinks", portalLinkTests},
 		{"PortalSessions", portalSessionTests},
+		{"Sessions", sessionTests},
 		{"Directories", directoryTests},
 		{"DirectoryTokens", directoryTokenTests},
 		{"DirectoryUsers", directoryUserTests},

@@ -588,6 +588,8 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int, error) {
 		{"login_requests", "id", "expires_at <= ?", at},
 		{"assertion_ids", "connection_id, assertion_id", "expires_at <= ?", at},
 		{"portal_sessions", "id", "expires_at <= ?", at},
+		{"user_sessions", "id", "expires_at <= ?", at},
+		{"user_sessions", "id", "idle_expires_at <= ?", at},
 		{"portal_links", "id", "kind = 'embedded' AND expires_at <= ?", at},
 		{"portal_links", "id", "kind = 'shareable' AND expires_at <= ?", s.t(now.Add(-shareableRetention))},
 	} {

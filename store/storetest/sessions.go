@@ -1,0 +1,299 @@
+package storetest
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/onboardkit/onboardkit/store"
+)
+
+// mkUserSession stores an end-user session of conn (in org) for user,
+// idle for an hour, absolute for a day, after applying mod.
+func (f *fixture) mkUserSession(org, conn, user string, mod func(*store.Session)) *store.Session {
+	f.Helper()
+	id := f.id("ses")
+	s := &store.Session{
+		ID: id, Digest: digest(id), OrgID: org, ConnectionID: conn, UserID: user,
+		Subject: "subject-" + user, EmailDomain: "example.com", NameID: "nameid-" + user,
+		SessionIndex: "idx-" + id, SID: "sid-" + id,
+		Profile:   json.RawMessage(`{"email":"` + user + `@example.com"}`),
+		CreatedAt: t0, LastSeenAt: t0, IdleExpiresAt: at(time.Hour), ExpiresAt: at(24 * time.Hour),
+	}
+	if mod != nil {
+		mod(s)
+	}
+	f.ok(f.s.CreateSession(f.ctx, s), "CreateSession")
+	return s
+}
+
+// active returns the ids of the sessions of sel that have not ended.
+func (f *fixture) activeSessions(sel store.SessionSelector) []string {
+	f.Helper()
+	list, err := f.s.ListSessions(f.ctx, sel)
+	f.ok(err, "ListSessions")
+	var ids []string
+	for _, s := range list {
+		ids = append(ids, s.ID)
+	}
+	return ids
+}
+
+var sessionTests = []subtest{
+	{"CreateGet", func(f *fixture) {
+		org := f.mkOrg()
+		s := &store.Session{
+			ID: "ses_1", Digest: digest("ses_1"), OrgID: org.ID, ConnectionID: "conn_1", UserID: "u1",
+			Subject: "ann@example.com", EmailDomain: "example.com", NameID: "ann@example.com",
+			SessionIndex: "_idx1", SID: "sid1", Profile: json.RawMessage(`{"email":"ann@example.com","groups":["a"]}`),
+			CreatedAt: t0.In(elsewhere), LastSeenAt: t0.In(elsewhere),
+			IdleExpiresAt: at(time.Hour).In(elsewhere), ExpiresAt: at(8 * time.Hour).In(elsewhere),
+		}
+		c := f.lastCursor()
+		f.ok(f.s.CreateSession(f.ctx, s, f.ev("session.started", org.ID, s.ID)), "CreateSession")
+		f.wantEventTypes(c, "CreateSession", "session.started")
+		want := normalized(s).(*store.Session)
+		got, err := f.s.GetSession(f.ctx, digest("ses_1"), at(time.Minute))
+		f.ok(err, "GetSession")
+		f.utcOnly("GetSession", got)
+		f.equal("GetSession", got, want)
+
+		got.Digest[0] ^= 0xff
+		got.Profile[0] = '['
+		s.Profile[1] = 'x'
+		again, err := f.s.GetSession(f.ctx, digest("ses_1"), at(time.Minute))
+		f.ok(err, "GetSession after mutating copies")
+		f.equal("session after mutating copies", again, want)
+
+		_, err = f.s.GetSession(f.ctx, digest("unknown"), at(time.Minute))
+		f.is(err, store.ErrNotFound, "GetSession of an unknown digest")
+		dup := *want
+		dup.Digest = digest("other")
+		f.is(f.s.CreateSession(f.ctx, &dup), store.ErrAlreadyExists, "CreateSession with a taken id")
+		dup = *want
+		dup.ID = "ses_2"
+		f.is(f.s.CreateSession(f.ctx, &dup), store.ErrAlreadyExists, "CreateSession with a taken digest")
+		dup.Digest, dup.OrgID = digest("ses_2"), "org_missing"
+		f.is(f.s.CreateSession(f.ctx, &dup), store.ErrNotFound, "CreateSession in an unknown organization")
+	}},
+	{"Invalid", func(f *fixture) {
+		org := f.mkOrg()
+		good := store.Session{ID: "ses_1", Digest: digest("ses_1"), OrgID: org.ID, ConnectionID: "conn_1",
+			CreatedAt: t0, IdleExpiresAt: at(time.Hour), ExpiresAt: at(2 * time.Hour)}
+		for name, mod := range map[string]func(*store.Session){
+			"no id":         func(s *store.Session) { s.ID = "" },
+			"no org":        func(s *store.Session) { s.OrgID = "" },
+			"no connection": func(s *store.Session) { s.ConnectionID = "" },
+			"short digest":  func(s *store.Session) { s.Digest = s.Digest[:16] },
+			"no expiry":     func(s *store.Session) { s.ExpiresAt = time.Time{} },
+			"no idle":       func(s *store.Session) { s.IdleExpiresAt = time.Time{} },
+			"ended":         func(s *store.Session) { s.EndedAt = t0 },
+			"bad profile":   func(s *store.Session) { s.Profile = json.RawMessage(`{`) },
+			"NUL in sid":    func(s *store.Session) { s.SID = "a\x00b" },
+		} {
+			s := good
+			mod(&s)
+			f.is(f.s.CreateSession(f.ctx, &s), store.ErrInvalid, "CreateSession with %s", name)
+		}
+		end := store.SessionEnd{Reason: store.SessionEndedLogout, At: t0}
+		for name, sel := range map[string]store.SessionSelector{
+			"empty":               {},
+			"user without org":    {UserID: "u1"},
+			"sid without conn":    {OrgID: org.ID, SID: "s"},
+			"nameid without conn": {OrgID: org.ID, NameID: "n"},
+			"short digest":        {SessionDigest: []byte{1}},
+		} {
+			_, err := f.s.EndSessions(f.ctx, sel, end)
+			f.is(err, store.ErrInvalid, "EndSessions with %s", name)
+			_, err = f.s.ListSessions(f.ctx, sel)
+			f.is(err, store.ErrInvalid, "ListSessions with %s", name)
+		}
+		_, err := f.s.EndSessions(f.ctx, store.SessionSelector{OrgID: org.ID}, store.SessionEnd{At: t0})
+		f.is(err, store.ErrInvalid, "EndSessions without a reason")
+		_, err = f.s.EndSessions(f.ctx, store.SessionSelector{OrgID: org.ID}, store.SessionEnd{Reason: "x"})
+		f.is(err, store.ErrInvalid, "EndSessions without a time")
+	}},
+	{"Expiry", func(f *fixture) {
+		org := f.mkOrg()
+		s := f.mkUserSession(org.ID, "conn_1", "u1", func(s *store.Session) {
+			s.IdleExpiresAt, s.ExpiresAt = at(10*time.Minute), at(time.Hour)
+		})
+		_, err := f.s.GetSession(f.ctx, s.Digest, at(10*time.Minute))
+		f.is(err, store.ErrExpired, "GetSession at the idle expiry")
+		f.ok(f.s.TouchSession(f.ctx, s.ID, at(5*time.Minute), at(15*time.Minute)), "TouchSession")
+		got, err := f.s.GetSession(f.ctx, s.Digest, at(10*time.Minute))
+		f.ok(err, "GetSession after a touch")
+		if !got.LastSeenAt.Equal(at(5*time.Minute)) || !got.IdleExpiresAt.Equal(at(15*time.Minute)) {
+			f.Fatalf("after TouchSession: last seen %v, idle expiry %v", got.LastSeenAt, got.IdleExpiresAt)
+		}
+		// An earlier idle expiry is ignored; a later one is capped at the
+		// absolute expiry.
+		f.ok(f.s.TouchSession(f.ctx, s.ID, at(6*time.Minute), at(11*time.Minute)), "TouchSession earlier")
+		f.ok(f.s.TouchSession(f.ctx, s.ID, at(7*time.Minute), at(5*time.Hour)), "TouchSession past the absolute expiry")
+		got, err = f.s.GetSession(f.ctx, s.Digest, at(30*time.Minute))
+		f.ok(err, "GetSession")
+		if !got.IdleExpiresAt.Equal(at(time.Hour)) || !got.LastSeenAt.Equal(at(7*time.Minute)) {
+			f.Fatalf("idle expiry %v (want the absolute %v), last seen %v", got.IdleExpiresAt, at(time.Hour), got.LastSeenAt)
+		}
+		_, err = f.s.GetSession(f.ctx, s.Digest, at(time.Hour))
+		f.is(err, store.ErrExpired, "GetSession at the absolute expiry")
+		f.ok(f.s.TouchSession(f.ctx, "ses_missing", at(time.Minute), at(time.Hour)), "TouchSession of an unknown session")
+		// Touching an expired session does not revive it.
+		f.ok(f.s.TouchSession(f.ctx, s.ID, at(2*time.Hour), at(3*time.Hour)), "TouchSession of an expired session")
+		_, err = f.s.GetSession(f.ctx, s.Digest, at(59*time.Minute))
+		f.ok(err, "GetSession before the absolute expiry")
+	}},
+	{"EndSessionsBySelector", func(f *fixture) {
+		orgA, orgB := f.mkOrg(), f.mkOrg()
+		a1 := f.mkUserSession(orgA.ID, "connA", "u1", nil)
+		a2 := f.mkUserSession(orgA.ID, "connA", "u1", nil)
+		a3 := f.mkUserSession(orgA.ID, "connA2", "u2", nil)
+		b1 := f.mkUserSession(orgB.ID, "connB", "u1", nil) // same user id and subject, other tenant
+		all := []string{a1.ID, a2.ID, a3.ID}
+		_ = all
+		for _, tc := range []struct {
+			name string
+			sel  store.SessionSelector
+			want []string
+		}{
+			{"by digest", store.SessionSelector{SessionDigest: a1.Digest}, []string{a1.ID}},
+			{"by id", store.SessionSelector{ID: a2.ID}, []string{a2.ID}},
+			{"by user", store.SessionSelector{OrgID: orgA.ID, UserID: "u1"}, []string{a1.ID, a2.ID}},
+			{"by subject", store.SessionSelector{ConnectionID: "connA", Subject: "subject-u1"}, []string{a1.ID, a2.ID}},
+			{"by NameID", store.SessionSelector{ConnectionID: "connA", NameID: "nameid-u1"}, []string{a1.ID, a2.ID}},
+			{"by NameID and SessionIndex", store.SessionSelector{ConnectionID: "connA", NameID: "nameid-u1", SessionIndex: a2.SessionIndex}, []string{a2.ID}},
+			{"by sid", store.SessionSelector{ConnectionID: "connA", SID: a1.SID}, []string{a1.ID}},
+			{"sid of another connection", store.SessionSelector{ConnectionID: "connA2", SID: a1.SID}, nil},
+			{"by connection", store.SessionSelector{ConnectionID: "connA2"}, []string{a3.ID}},
+			{"by org", store.SessionSelector{OrgID: orgA.ID}, []string{a1.ID, a2.ID, a3.ID}},
+		} {
+			got := f.activeSessions(tc.sel)
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				f.Fatalf("ListSessions %s = %v, want %v", tc.name, got, tc.want)
+			}
+		}
+
+		c := f.lastCursor()
+		end := store.SessionEnd{Reason: store.SessionEndedIdPLogout, Actor: "idp:connA", At: at(time.Minute).In(elsewhere)}
+		n, err := f.s.EndSessions(f.ctx, store.SessionSelector{ConnectionID: "connA", NameID: "nameid-u1", SessionIndex: a2.SessionIndex}, end)
+		f.ok(err, "EndSessions")
+		if n != 1 {
+			f.Fatalf("EndSessions ended %d, want 1", n)
+		}
+		evs := f.eventsAfter(c)
+		if len(evs) != 1 || evs[0].Type != store.SessionEventEnded || evs[0].Subject != a2.ID || evs[0].OrgID != orgA.ID ||
+			evs[0].Actor != "idp:connA" || !evs[0].CreatedAt.Equal(at(time.Minute)) || evs[0].ID == "" {
+			f.Fatalf("events of EndSessions: %+v", evs)
+		}
+		var data map[string]string
+		f.ok(json.Unmarshal(evs[0].Data, &data), "event data")
+		if data["reason"] != store.SessionEndedIdPLogout || data["connection_id"] != "connA" || data["user_id"] != "u1" {
+			f.Fatalf("event data %v", data)
+		}
+		got, err := f.s.GetSession(f.ctx, a2.Digest, at(2*time.Minute))
+		f.is(err, store.ErrRevoked, "GetSession of an ended session")
+		if got == nil || !got.EndedAt.Equal(at(time.Minute)) || got.EndReason != store.SessionEndedIdPLogout {
+			f.Fatalf("ended session: %+v", got)
+		}
+		f.utcOnly("ended session", got)
+
+		// Ending again keeps the first end and writes nothing.
+		c = f.lastCursor()
+		n, err = f.s.EndSessions(f.ctx, store.SessionSelector{ID: a2.ID}, store.SessionEnd{Reason: "again", At: at(time.Hour)})
+		f.ok(err, "EndSessions again")
+		if n != 0 {
+			f.Fatalf("EndSessions of an ended session ended %d", n)
+		}
+		f.noEventsSince(c, "EndSessions of an ended session")
+		got, _ = f.s.GetSession(f.ctx, a2.Digest, at(2*time.Minute))
+		if got.EndReason != store.SessionEndedIdPLogout {
+			f.Fatalf("end reason %q after a second end", got.EndReason)
+		}
+
+		// Every session of a user of org A ends; org B's keep going.
+		c = f.lastCursor()
+		n, err = f.s.EndSessions(f.ctx, store.SessionSelector{OrgID: orgA.ID, UserID: "u1"}, store.SessionEnd{Reason: store.SessionEndedRevoked, At: at(2 * time.Minute)})
+		f.ok(err, "EndSessions of a user")
+		if n != 1 {
+			f.Fatalf("EndSessions of a user ended %d, want 1 (the other had ended)", n)
+		}
+		evs = f.eventsAfter(c)
+		if len(evs) != 1 || evs[0].Subject != a1.ID || evs[0].Actor != "system" {
+			f.Fatalf("events: %+v", evs)
+		}
+		_, err = f.s.GetSession(f.ctx, b1.Digest, at(3*time.Minute))
+		f.ok(err, "other tenant's session")
+		_, err = f.s.GetSession(f.ctx, a3.Digest, at(3*time.Minute))
+		f.ok(err, "other user's session")
+		n, err = f.s.EndSessions(f.ctx, store.SessionSelector{OrgID: "org_missing"}, store.SessionEnd{Reason: "x", At: t0})
+		f.ok(err, "EndSessions of an unknown organization")
+		if n != 0 {
+			f.Fatalf("ended %d", n)
+		}
+		if got := f.activeSessions(store.SessionSelector{OrgID: orgA.ID}); fmt.Sprint(got) != fmt.Sprint([]string{a3.ID}) {
+			f.Fatalf("active sessions of org A: %v", got)
+		}
+	}},
+	{"DeleteExpired", func(f *fixture) {
+		org := f.mkOrg()
+		idle := f.mkUserSession(org.ID, "c", "u1", func(s *store.Session) { s.IdleExpiresAt = at(time.Minute) })
+		abs := f.mkUserSession(org.ID, "c", "u2", func(s *store.Session) { s.IdleExpiresAt, s.ExpiresAt = at(time.Minute), at(time.Minute) })
+		ended := f.mkUserSession(org.ID, "c", "u3", nil)
+		live := f.mkUserSession(org.ID, "c", "u4", nil)
+		_, err := f.s.EndSessions(f.ctx, store.SessionSelector{ID: ended.ID}, store.SessionEnd{Reason: "logout", At: t0})
+		f.ok(err, "EndSessions")
+		n, err := f.s.DeleteExpired(f.ctx, at(time.Minute))
+		f.ok(err, "DeleteExpired")
+		if n != 2 {
+			f.Fatalf("DeleteExpired removed %d, want 2", n)
+		}
+		for _, s := range []*store.Session{idle, abs} {
+			_, err := f.s.GetSession(f.ctx, s.Digest, t0)
+			f.is(err, store.ErrNotFound, "expired session after DeleteExpired")
+		}
+		_, err = f.s.GetSession(f.ctx, ended.Digest, t0)
+		f.is(err, store.ErrRevoked, "an ended session is kept until it expires")
+		_, err = f.s.GetSession(f.ctx, live.Digest, at(2*time.Minute))
+		f.ok(err, "live session")
+	}},
+}
+
+var sessionConcurrencyTests = []subtest{
+	{"EndSessionsOnce", func(f *fixture) {
+		// Concurrent ends of one user's sessions (a SCIM deactivation and
+		// an IdP logout at once): every session ends once, with one event.
+		org := f.mkOrg()
+		var ids []string
+		for range 5 {
+			ids = append(ids, f.mkUserSession(org.ID, "c", "u1", nil).ID)
+		}
+		c := f.lastCursor()
+		counts := make([]int, 8)
+		errs := race(8, func(i int) error {
+			n, err := f.s.EndSessions(f.ctx, store.SessionSelector{OrgID: org.ID, UserID: "u1"},
+				store.SessionEnd{Reason: fmt.Sprint("r", i), At: at(time.Minute)})
+			counts[i] = n
+			return err
+		})
+		for _, err := range errs {
+			f.ok(err, "EndSessions")
+		}
+		total := 0
+		for _, n := range counts {
+			total += n
+		}
+		if total != len(ids) {
+			f.Fatalf("sessions ended %d times in all, want %d", total, len(ids))
+		}
+		seen := map[string]bool{}
+		for _, e := range f.eventsAfter(c) {
+			if seen[e.Subject] {
+				f.Fatalf("two session.ended events for %s", e.Subject)
+			}
+			seen[e.Subject] = true
+		}
+		if len(seen) != len(ids) {
+			f.Fatalf("%d events, want %d", len(seen), len(ids))
+		}
+	}},
+}
