@@ -188,11 +188,15 @@ func SessionEndedEvent(s *Session, end SessionEnd) Event {
 	}
 }
 
-// CauseEnd is the SessionEnd of sessions ended by a change written with
-// events: the actor and time of the change's first event, else "system"
-// and now.
+// CauseEnd is the SessionEnd of sessions a Store ends because of a change
+// written with events (a deactivated user, a deleted connection...): the
+// actor and time of the change's first event, else "system" and now (the
+// current time when now is zero).
 func CauseEnd(reason string, events []Event, now time.Time) SessionEnd {
-	end := SessionEnd{Reason: reason, Actor: "system", At: now}
+	if now.IsZero() {
+		now = time.Now()
+	}
+	end := SessionEnd{Reason: reason, Actor: "system", At: UTC(now)}
 	if len(events) > 0 {
 		if events[0].Actor != "" {
 			end.Actor = events[0].Actor

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/onboardkit/onboardkit/store"
 )
@@ -138,6 +139,10 @@ func (s *Store) UpdateConnection(ctx context.Context, id string, fn func(*store.
 	stored.Version = old.Version + 1
 	s.conns[id] = stored
 	s.appendLocked(events)
+	if old.State == store.ConnectionActive && stored.State != store.ConnectionActive {
+		s.endSessionsLocked(func(us *store.Session) bool { return us.ConnectionID == id },
+			store.CauseEnd(store.SessionEndedConnectionDeactivated, events, stored.UpdatedAt))
+	}
 	out := cloneConn(stored)
 	return &out, nil
 }
@@ -161,5 +166,7 @@ func (s *Store) DeleteConnection(ctx context.Context, id string, events ...store
 	}
 	delete(s.conns, id)
 	s.appendLocked(events)
+	s.endSessionsLocked(func(us *store.Session) bool { return us.ConnectionID == id },
+		store.CauseEnd(store.SessionEndedConnectionDeleted, events, time.Time{}))
 	return nil
 }

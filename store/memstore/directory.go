@@ -160,9 +160,14 @@ func (s *Store) DeleteDirectory(ctx context.Context, id string, events ...store.
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.dirs[id]; !ok {
+	ds, ok := s.dirs[id]
+	if !ok {
 		return nil
 	}
+	s.endSessionsLocked(func(us *store.Session) bool {
+		_, in := ds.users[us.UserID]
+		return us.OrgID == ds.dir.OrgID && in
+	}, store.CauseEnd(store.SessionEndedDirectoryDeleted, events, time.Time{}))
 	s.deleteDirectoryLocked(id)
 	s.appendLocked(events)
 	return nil

@@ -202,6 +202,9 @@ func (s *Store) UpdateDomain(ctx context.Context, id string, fn func(*store.Doma
 	stored := storeDomain(&d)
 	s.domains[id] = stored
 	s.appendLocked(events)
+	if old.State == store.DomainVerified && stored.State != store.DomainVerified {
+		s.endDomainSessionsLocked(stored, events, stored.UpdatedAt)
+	}
 	out := cloneDomain(stored)
 	return &out, nil
 }
@@ -220,12 +223,24 @@ func (s *Store) DeleteDomain(ctx context.Context, id string, events ...store.Eve
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.domains[id]; !ok {
+	d, ok := s.domains[id]
+	if !ok {
 		return nil
 	}
 	s.deleteDomainLocked(id)
 	s.appendLocked(events)
+	if d.State == store.DomainVerified {
+		s.endDomainSessionsLocked(d, events, time.Time{})
+	}
 	return nil
+}
+
+// endDomainSessionsLocked ends the sessions of d's organization whose email
+// domain is d, which has stopped being verified.
+func (s *Store) endDomainSessionsLocked(d *store.Domain, events []store.Event, now time.Time) {
+	name := strings.ToLower(d.Name)
+	s.endSessionsLocked(func(us *store.Session) bool { return us.OrgID == d.OrgID && us.EmailDomain == name },
+		store.CauseEnd(store.SessionEndedDomainUnverified, events, now))
 }
 
 func (s *Store) deleteDomainLocked(id string) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/onboardkit/onboardkit/store"
 )
@@ -189,6 +190,13 @@ func (s *Store) DeleteOrganization(ctx context.Context, id string, events ...sto
 	o, ok := s.orgs[id]
 	if !ok {
 		return nil
+	}
+	s.endSessionsLocked(func(us *store.Session) bool { return us.OrgID == id },
+		store.CauseEnd(store.SessionEndedOrganizationDeleted, events, time.Time{}))
+	for sid, us := range s.users.byID {
+		if us.OrgID == id {
+			s.deleteUserSessionLocked(sid)
+		}
 	}
 	for did, d := range s.domains {
 		if d.OrgID == id {

@@ -132,16 +132,16 @@ func (s *Store) EndSessions(ctx context.Context, sel store.SessionSelector, end 
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.endSessionsLocked(sel, end), nil
+	return s.endSessionsLocked(sel.Match, end), nil
 }
 
-// endSessionsLocked ends the active sessions sel selects, appending their
+// endSessionsLocked ends the active sessions match selects, appending their
 // events, in id order.
-func (s *Store) endSessionsLocked(sel store.SessionSelector, end store.SessionEnd) int {
+func (s *Store) endSessionsLocked(match func(*store.Session) bool, end store.SessionEnd) int {
 	end.At = utc(end.At)
 	var ids []string
 	for id, us := range s.users.byID {
-		if us.EndedAt.IsZero() && sel.Match(us) {
+		if us.EndedAt.IsZero() && match(us) {
 			ids = append(ids, id)
 		}
 	}

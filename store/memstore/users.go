@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/onboardkit/onboardkit/store"
 )
@@ -250,6 +251,10 @@ func (s *Store) UpdateDirectoryUser(ctx context.Context, directoryID, id string,
 		ds.userByExt[st.ExternalID] = id
 	}
 	s.appendLocked(events)
+	if old.Active && !st.Active {
+		s.endSessionsLocked(func(us *store.Session) bool { return us.OrgID == st.OrgID && us.UserID == id },
+			store.CauseEnd(store.SessionEndedUserDeactivated, events, st.UpdatedAt))
+	}
 	out := cloneUser(st)
 	return &out, nil
 }
@@ -290,6 +295,8 @@ func (s *Store) DeleteDirectoryUser(ctx context.Context, directoryID, id string,
 	delete(ds.users, id)
 	delete(s.userDir, id)
 	s.appendLocked(evs)
+	s.endSessionsLocked(func(us *store.Session) bool { return us.OrgID == u.OrgID && us.UserID == id },
+		store.CauseEnd(store.SessionEndedUserDeleted, evs, time.Time{}))
 	return nil
 }
 

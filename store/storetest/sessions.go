@@ -297,3 +297,181 @@ var sessionConcurrencyTests = []subtest{
 		}
 	}},
 }
+
+// sessionRevocationTests check that every change that takes a person's
+// access away ends their sessions in the same write, with one
+// session.ended event each, and leaves other sessions alone.
+var sessionRevocationTests = []subtest{
+	{"UserDeactivated", func(f *fixture) {
+		r := f.revocationSetup()
+		c := f.lastCursor()
+		_, err := f.s.UpdateDirectoryUser(f.ctx, r.dir.ID, r.user.ID, func(u *store.DirectoryUser) ([]store.Event, error) {
+			u.Active = false
+			u.UpdatedAt = at(time.Hour)
+			ev := f.ev("directory.user.updated", u.OrgID, u.ID)
+			ev.Actor, ev.CreatedAt = "scim:"+r.dir.ID, at(time.Hour)
+			return []store.Event{ev}, nil
+		})
+		f.ok(err, "UpdateDirectoryUser")
+		f.wantEnded(c, r, store.SessionEndedUserDeactivated, "scim:"+r.dir.ID, r.mine...)
+		// A second update of an inactive user ends nothing more.
+		c = f.lastCursor()
+		_, err = f.s.UpdateDirectoryUser(f.ctx, r.dir.ID, r.user.ID, func(u *store.DirectoryUser) ([]store.Event, error) {
+			u.DisplayName = "again"
+			return nil, nil
+		})
+		f.ok(err, "UpdateDirectoryUser again")
+		f.noEventsSince(c, "update of an inactive user")
+	}},
+	{"UserDeleted", func(f *fixture) {
+		r := f.revocationSetup()
+		c := f.lastCursor()
+		f.ok(f.s.DeleteDirectoryUser(f.ctx, r.dir.ID, r.user.ID, func(u *store.DirectoryUser, _ []string) []store.Event {
+			ev := f.ev("directory.user.deleted", u.OrgID, u.ID)
+			ev.Actor = "scim:" + r.dir.ID
+			return []store.Event{ev}
+		}), "DeleteDirectoryUser")
+		f.wantEnded(c, r, store.SessionEndedUserDeleted, "scim:"+r.dir.ID, r.mine...)
+	}},
+	{"DirectoryDeleted", func(f *fixture) {
+		r := f.revocationSetup()
+		c := f.lastCursor()
+		f.ok(f.s.DeleteDirectory(f.ctx, r.dir.ID, f.ev("directory.deleted", r.org.ID, r.dir.ID)), "DeleteDirectory")
+		f.wantEnded(c, r, store.SessionEndedDirectoryDeleted, "system", r.all...)
+	}},
+	{"ConnectionDeactivated", func(f *fixture) {
+		r := f.revocationSetup()
+		c := f.lastCursor()
+		_, err := f.s.UpdateConnection(f.ctx, r.conn.ID, func(cn *store.Connection) ([]store.Event, error) {
+			cn.State = store.ConnectionInactive
+			return []store.Event{f.ev("connection.deactivated", cn.OrgID, cn.ID)}, nil
+		})
+		f.ok(err, "UpdateConnection")
+		f.wantEnded(c, r, store.SessionEndedConnectionDeactivated, "system", r.viaConn...)
+	}},
+	{"ConnectionDeleted", func(f *fixture) {
+		r := f.revocationSetup()
+		c := f.lastCursor()
+		f.ok(f.s.DeleteConnection(f.ctx, r.conn.ID, f.ev("connection.deleted", r.org.ID, r.conn.ID)), "DeleteConnection")
+		f.wantEnded(c, r, store.SessionEndedConnectionDeleted, "system", r.viaConn...)
+	}},
+	{"DomainUnverified", func(f *fixture) {
+		r := f.revocationSetup()
+		c := f.lastCursor()
+		_, err := f.s.UpdateDomain(f.ctx, r.domain.ID, func(d *store.Domain) ([]store.Event, error) {
+			d.State, d.VerifiedAt = store.DomainFailed, time.Time{}
+			return []store.Event{f.ev("domain.failed", d.OrgID, d.ID)}, nil
+		})
+		f.ok(err, "UpdateDomain")
+		f.wantEnded(c, r, store.SessionEndedDomainUnverified, "system", r.viaDomain...)
+	}},
+	{"DomainDeleted", func(f *fixture) {
+		r := f.revocationSetup()
+		c := f.lastCursor()
+		f.ok(f.s.DeleteDomain(f.ctx, r.domain.ID, f.ev("domain.deleted", r.org.ID, r.domain.ID)), "DeleteDomain")
+		f.wantEnded(c, r, store.SessionEndedDomainUnverified, "system", r.viaDomain...)
+	}},
+	{"OrganizationDeleted", func(f *fixture) {
+		r := f.revocationSetup()
+		c := f.lastCursor()
+		f.ok(f.s.DeleteOrganization(f.ctx, r.org.ID, f.ev("organization.deleted", r.org.ID, r.org.ID)), "DeleteOrganization")
+		var ended []string
+		for _, e := range f.eventsAfter(c) {
+			if e.Type == store.SessionEventEnded {
+				ended = append(ended, e.Subject)
+			}
+		}
+		if fmt.Sprint(ended) != fmt.Sprint(r.all) {
+			f.Fatalf("sessions ended with the organization: %v, want %v", ended, r.all)
+		}
+		_, err := f.s.GetSession(f.ctx, r.sessions[r.all[0]].Digest, at(time.Minute))
+		f.is(err, store.ErrNotFound, "session of a deleted organization")
+		_, err = f.s.GetSession(f.ctx, r.other.Digest, at(time.Minute))
+		f.ok(err, "another organization's session")
+	}},
+}
+
+type revocation struct {
+	org    *store.Organization
+	conn   *store.Connection
+	dir    *store.Directory
+	user   *store.DirectoryUser
+	domain *store.Domain
+	// ids, sorted, of the sessions each cause must end
+	mine, viaConn, viaDomain, all []string
+	sessions                      map[string]*store.Session
+	other                         *store.Session // another organization's session of a same-named user
+}
+
+// revocationSetup makes an organization with an active connection, a
+// verified domain, a directory user with two sessions, and sessions that
+// no single cause ends: another user's through a second connection and
+// another domain.
+func (f *fixture) revocationSetup() *revocation {
+	f.Helper()
+	r := &revocation{org: f.mkOrg(), sessions: map[string]*store.Session{}}
+	r.conn = f.mkConn(r.org.ID, store.ProtocolSAML)
+	_, err := f.s.UpdateConnection(f.ctx, r.conn.ID, func(c *store.Connection) ([]store.Event, error) {
+		c.State = store.ConnectionActive
+		return nil, nil
+	})
+	f.ok(err, "activate connection")
+	conn2 := f.mkConn(r.org.ID, store.ProtocolOIDC)
+	r.domain = f.mkDomain(r.org.ID, r.org.ID+".example", store.DomainVerified)
+	r.dir = f.mkDir(r.org.ID)
+	r.user = f.mkUser(r.dir.ID, "ann@"+r.domain.Name, nil)
+	other := f.mkUser(r.dir.ID, "bob@elsewhere.example", nil)
+	mk := func(conn, user, domain string) string {
+		s := f.mkUserSession(r.org.ID, conn, user, func(s *store.Session) { s.EmailDomain = domain })
+		r.sessions[s.ID] = s
+		r.all = append(r.all, s.ID)
+		return s.ID
+	}
+	a := mk(r.conn.ID, r.user.ID, r.domain.Name)
+	b := mk(r.conn.ID, r.user.ID, r.domain.Name)
+	c := mk(r.conn.ID, other.ID, "elsewhere.example")
+	mk(conn2.ID, other.ID, "elsewhere.example")
+	r.mine, r.viaConn, r.viaDomain = []string{a, b}, []string{a, b, c}, []string{a, b}
+	org2 := f.mkOrg()
+	r.other = f.mkUserSession(org2.ID, r.conn.ID+"-2", r.user.ID, func(s *store.Session) { s.EmailDomain = r.domain.Name })
+	return r
+}
+
+// wantEnded checks that exactly the sessions ids of r ended, for reason,
+// each with one session.ended event by actor after cursor, and that r's
+// other sessions are active.
+func (f *fixture) wantEnded(cursor int64, r *revocation, reason, actor string, ids ...string) {
+	f.Helper()
+	var ended []string
+	for _, e := range f.eventsAfter(cursor) {
+		if e.Type != store.SessionEventEnded {
+			continue
+		}
+		ended = append(ended, e.Subject)
+		var data map[string]string
+		f.ok(json.Unmarshal(e.Data, &data), "event data")
+		if data["reason"] != reason || e.Actor != actor || e.OrgID != r.org.ID {
+			f.Fatalf("session.ended event %+v (data %v), want reason %q by %q", e, data, reason, actor)
+		}
+	}
+	if fmt.Sprint(ended) != fmt.Sprint(ids) {
+		f.Fatalf("%s: sessions ended %v, want %v", reason, ended, ids)
+	}
+	end := map[string]bool{}
+	for _, id := range ids {
+		end[id] = true
+	}
+	for _, id := range r.all {
+		got, err := f.s.GetSession(f.ctx, r.sessions[id].Digest, at(time.Minute))
+		if end[id] {
+			f.is(err, store.ErrRevoked, "GetSession of a session %s ended", reason)
+			if got.EndReason != reason {
+				f.Fatalf("end reason %q, want %q", got.EndReason, reason)
+			}
+		} else {
+			f.ok(err, "GetSession of a session that %s leaves", reason)
+		}
+	}
+	_, err := f.s.GetSession(f.ctx, r.other.Digest, at(time.Minute))
+	f.ok(err, "another organization's session")
+}

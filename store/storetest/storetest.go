@@ -49,6 +49,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"PortalLinks", portalLinkTests},
 		{"PortalSessions", portalSessionTests},
 		{"Sessions", sessionTests},
+		{"SessionRevocation", sessionRevocationTests},
 		{"Directories", directoryTests},
 		{"DirectoryTokens", directoryTokenTests},
 		{"DirectoryUsers", directoryUserTests},

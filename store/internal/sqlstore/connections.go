@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/onboardkit/onboardkit/store"
 )
@@ -172,6 +173,12 @@ func (s *Store) UpdateConnection(ctx context.Context, id string, fn func(*store.
 		if _, err := t.appendEvents(events); err != nil {
 			return err
 		}
+		if cur.State == store.ConnectionActive && c.State != store.ConnectionActive {
+			if _, err := t.endSessions(store.SessionSelector{ConnectionID: id},
+				store.CauseEnd(store.SessionEndedConnectionDeactivated, events, c.UpdatedAt)); err != nil {
+				return err
+			}
+		}
 		// Read back what was stored, so that the result is a copy detached
 		// from fn's argument and normalised like a Get.
 		got, err := scanConn(t.queryRow(`SELECT `+connCols+` FROM connections WHERE id = ?`, id))
@@ -201,7 +208,11 @@ func (s *Store) DeleteConnection(ctx context.Context, id string, events ...Event
 			// Deleting what is absent changes nothing and tells nothing.
 			return s.wrap(err)
 		}
-		_, err = t.appendEvents(events)
+		if _, err = t.appendEvents(events); err != nil {
+			return err
+		}
+		_, err = t.endSessions(store.SessionSelector{ConnectionID: id},
+			store.CauseEnd(store.SessionEndedConnectionDeleted, events, time.Time{}))
 		return err
 	})
 }

@@ -134,6 +134,12 @@ func (s *Store) DeleteDirectory(ctx context.Context, id string, events ...Event)
 		return err
 	}
 	return s.write(ctx, func(t *tx) error {
+		// The sessions of the directory's users end before the users go.
+		if _, err := t.endSessionsWhere(`ended_at IS NULL AND org_id = (SELECT org_id FROM directories WHERE id = ?)
+AND user_id IN (SELECT id FROM directory_users WHERE directory_id = ?)`, []any{id, id},
+			store.CauseEnd(store.SessionEndedDirectoryDeleted, events, time.Time{})); err != nil {
+			return err
+		}
 		n, err := t.execN(`DELETE FROM directories WHERE id = ?`, id)
 		if err != nil || n == 0 {
 			// Deleting what is absent changes nothing and tells nothing.

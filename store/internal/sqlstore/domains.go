@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/onboardkit/onboardkit/store"
@@ -208,6 +209,11 @@ func (s *Store) UpdateDomain(ctx context.Context, id string, fn func(*store.Doma
 		if _, err := t.appendEvents(events); err != nil {
 			return err
 		}
+		if cur.State == store.DomainVerified && d.State != store.DomainVerified {
+			if err := t.endDomainSessions(d.OrgID, d.Name, events, d.UpdatedAt); err != nil {
+				return err
+			}
+		}
 		out = d
 		out.VerifiedAt, out.CheckedAt, out.NextCheckAt, out.UpdatedAt = norm(d.VerifiedAt), norm(d.CheckedAt), norm(d.NextCheckAt), norm(d.UpdatedAt)
 		return nil
@@ -227,12 +233,29 @@ func (s *Store) DeleteDomain(ctx context.Context, id string, events ...Event) er
 		return err
 	}
 	return s.write(ctx, func(t *tx) error {
-		n, err := t.execN(`DELETE FROM domains WHERE id = ?`, id)
-		if err != nil || n == 0 {
+		var org, name, state string
+		err := t.queryRow(`DELETE FROM domains WHERE id = ? RETURNING org_id, name, state`, id).Scan(&org, &name, &state)
+		if errors.Is(err, sql.ErrNoRows) {
 			// Deleting what is absent changes nothing and tells nothing.
+			return nil
+		}
+		if err != nil {
 			return s.wrap(err)
 		}
-		_, err = t.appendEvents(events)
-		return err
+		if _, err = t.appendEvents(events); err != nil {
+			return err
+		}
+		if state == string(store.DomainVerified) {
+			return t.endDomainSessions(org, name, events, time.Time{})
+		}
+		return nil
 	})
+}
+
+// endDomainSessions ends the organization's sessions whose email domain is
+// name, which has stopped being verified.
+func (t *tx) endDomainSessions(orgID, name string, events []Event, now time.Time) error {
+	_, err := t.endSessionsWhere(`ended_at IS NULL AND org_id = ? AND email_domain = ?`, []any{orgID, strings.ToLower(name)},
+		store.CauseEnd(store.SessionEndedDomainUnverified, events, now))
+	return err
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/onboardkit/onboardkit/store"
 )
@@ -168,6 +169,11 @@ func (s *Store) DeleteOrganization(ctx context.Context, id string, events ...Eve
 		return err
 	}
 	return s.write(ctx, func(t *tx) error {
+		// Every end-user session ends with its event before the rows go.
+		if _, err := t.endSessions(store.SessionSelector{OrgID: id},
+			store.CauseEnd(store.SessionEndedOrganizationDeleted, events, time.Time{})); err != nil {
+			return err
+		}
 		// Foreign keys cascade to domains, connections, links, sessions,
 		// directories (and from them tokens, users, emails, groups and
 		// memberships). Login requests and branding carry no foreign key.

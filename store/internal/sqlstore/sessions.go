@@ -140,8 +140,14 @@ func selectorWhere(sel store.SessionSelector) (string, []any) {
 // appends one event per session, in id order. The caller validated sel
 // and end.
 func (t *tx) endSessions(sel store.SessionSelector, end store.SessionEnd) (int, error) {
-	end.At = norm(end.At)
 	where, args := selectorWhere(sel)
+	return t.endSessionsWhere(where, args, end)
+}
+
+// endSessionsWhere ends the sessions matched by where (which must include
+// "ended_at IS NULL") with args, appending their events in id order.
+func (t *tx) endSessionsWhere(where string, args []any, end store.SessionEnd) (int, error) {
+	end.At = norm(end.At)
 	rows, err := t.query(`UPDATE user_sessions SET ended_at = ?, end_reason = ? WHERE `+where+
 		` RETURNING id, org_id, connection_id, user_id`, append([]any{t.s.t(end.At), end.Reason}, args...)...)
 	ended, err := collectRows(rows, err, func(r *sql.Rows) (store.Session, error) {

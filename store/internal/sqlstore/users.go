@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/onboardkit/onboardkit/store"
@@ -369,6 +370,12 @@ func (s *Store) UpdateDirectoryUser(ctx context.Context, directoryID, id string,
 		if _, err := t.appendEvents(events); err != nil {
 			return err
 		}
+		if cur.Active && !u.Active {
+			if _, err := t.endSessions(store.SessionSelector{OrgID: u.OrgID, UserID: id},
+				store.CauseEnd(store.SessionEndedUserDeactivated, events, u.UpdatedAt)); err != nil {
+				return err
+			}
+		}
 		out = u
 		out.UpdatedAt = norm(u.UpdatedAt)
 		out.Emails = slices.Clone(u.Emails)
@@ -411,14 +418,18 @@ func (s *Store) DeleteDirectoryUser(ctx context.Context, directoryID, id string,
 		if _, err := t.exec(`DELETE FROM directory_users WHERE id = ?`, id); err != nil {
 			return s.wrap(err)
 		}
-		if events == nil {
-			return nil
+		var evs []Event
+		if events != nil {
+			evs = events(&u, groupIDs)
 		}
-		evs := events(&u, groupIDs)
 		if err := store.ValidateEvents(evs); err != nil {
 			return err
 		}
-		_, err = t.appendEvents(evs)
+		if _, err = t.appendEvents(evs); err != nil {
+			return err
+		}
+		_, err = t.endSessions(store.SessionSelector{OrgID: u.OrgID, UserID: id},
+			store.CauseEnd(store.SessionEndedUserDeleted, evs, time.Time{}))
 		return err
 	})
 }
