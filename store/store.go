@@ -42,6 +42,13 @@ import (
 //     only compute the change from its argument and captured values.
 //   - Events passed to or returned for a write are appended only when the
 //     write succeeds, in the same transaction.
+//   - A write that takes a person's access away ends the end-user sessions
+//     it concerns in the same transaction, appending one "session.ended"
+//     event per session after the write's own events (see SessionStore and
+//     CauseEnd): deactivating or deleting a directory user, deleting a
+//     directory, deactivating or deleting a connection, unverifying or
+//     deleting a verified domain, deleting an organization. Each method
+//     says which sessions.
 type Store interface {
 	OrganizationStore
 	DomainStore
@@ -97,8 +104,10 @@ type OrganizationStore interface {
 
 	// DeleteOrganization removes the organization and everything that belongs
 	// to it (domains, connections, links, sessions, directories with their
-	// tokens, users, groups and memberships, login requests, branding). Its
-	// events stay in the outbox. Idempotent.
+	// tokens, users, groups and memberships, login requests, branding, and
+	// end-user sessions, each of which first ends with a "session.ended"
+	// event of reason SessionEndedOrganizationDeleted). Its events stay in
+	// the outbox. Idempotent.
 	DeleteOrganization(ctx context.Context, id string, events ...Event) error
 }
 
@@ -135,9 +144,14 @@ type DomainStore interface {
 	// change ID, OrgID, Name or CreatedAt. ErrNotFound when absent;
 	// ErrConflict when the change would make the domain verified while
 	// another organization holds the name verified. An error from fn aborts.
+	// When the change takes a verified domain out of the verified state,
+	// the organization's sessions whose EmailDomain is the domain's name end
+	// (SessionEndedDomainUnverified).
 	UpdateDomain(ctx context.Context, id string, fn func(*Domain) ([]Event, error)) (*Domain, error)
 
-	// DeleteDomain removes the domain. Idempotent.
+	// DeleteDomain removes the domain. Idempotent. Deleting a verified
+	// domain ends the sessions UpdateDomain ends when it stops being
+	// verified.
 	DeleteDomain(ctx context.Context, id string, events ...Event) error
 }
 
