@@ -180,10 +180,12 @@ type ConnectionStore interface {
 	// Version incremented and fn's events, atomically. fn must not change
 	// ID, OrgID, CreatedAt or Version. ErrNotFound when absent; an error
 	// from fn aborts. Callers caching per-connection state key it on
-	// (ID, Version).
+	// (ID, Version). A change that takes the connection out of
+	// ConnectionActive ends its sessions (SessionEndedConnectionDeactivated).
 	UpdateConnection(ctx context.Context, id string, fn func(*Connection) ([]Event, error)) (*Connection, error)
 
-	// DeleteConnection removes the connection. Idempotent.
+	// DeleteConnection removes the connection and ends its sessions
+	// (SessionEndedConnectionDeleted). Idempotent.
 	DeleteConnection(ctx context.Context, id string, events ...Event) error
 }
 
@@ -257,7 +259,8 @@ type DirectoryStore interface {
 	UpdateDirectory(ctx context.Context, id string, fn func(*Directory) ([]Event, error)) (*Directory, error)
 
 	// DeleteDirectory removes the directory with its tokens, users, groups
-	// and memberships. Idempotent.
+	// and memberships, and ends its users' sessions
+	// (SessionEndedDirectoryDeleted). Idempotent.
 	DeleteDirectory(ctx context.Context, id string, events ...Event) error
 
 	// CreateDirectoryToken stores t. ErrNotFound for an unknown directory;
@@ -317,13 +320,15 @@ type DirectoryStore interface {
 	// fn's changes with Version incremented and the events fn returns,
 	// atomically. fn must not change ID, DirectoryID, OrgID or CreatedAt.
 	// ErrNotFound when absent; ErrAlreadyExists on a userName or externalId
-	// collision; an error from fn aborts.
+	// collision; an error from fn aborts. A change of Active from true to
+	// false ends the user's sessions (SessionEndedUserDeactivated).
 	UpdateDirectoryUser(ctx context.Context, directoryID, id string, fn func(*DirectoryUser) ([]Event, error)) (*DirectoryUser, error)
 
 	// DeleteDirectoryUser removes the user and its memberships. events is
 	// called inside the write with the user as it was and the ids of the
 	// groups it was a member of, and its events are appended. ErrNotFound
-	// when absent (SCIM answers 404).
+	// when absent (SCIM answers 404). The user's sessions end
+	// (SessionEndedUserDeleted).
 	DeleteDirectoryUser(ctx context.Context, directoryID, id string, events func(u *DirectoryUser, groupIDs []string) []Event) error
 
 	// CreateDirectoryGroup stores g with Version 1 (OrgID taken from the
