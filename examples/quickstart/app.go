@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,6 +22,7 @@ import (
 	"github.com/onboardkit/onboardkit/scimkit/scimsim"
 	"github.com/onboardkit/onboardkit/ssokit"
 	"github.com/onboardkit/onboardkit/ssokit/idpsim"
+	"github.com/onboardkit/onboardkit/ssokit/session"
 	"github.com/onboardkit/onboardkit/store"
 )
 
@@ -52,7 +53,7 @@ type app struct {
 	dirsim  http.Handler
 	pull    *events.PullHandler
 
-	sessions *sessionCodec
+	sessions *session.Manager
 	pages    *template.Template
 
 	// The demo's plaintext secrets and their file: development only.
@@ -78,11 +79,19 @@ func newApp(cfg appConfig) (*app, error) {
 		return nil, fmt.Errorf("the IdP simulator key: %w", err)
 	}
 
-	sessions, err := newSessionCodec(rand.Reader)
+	// End-user sessions: the cookie holds a random id, the Store the
+	// session, so that a directory deactivating a user signs them out at
+	// their next request.
+	a.sessions, err = session.New(session.Config{
+		Store:    cfg.Store,
+		LoginURL: "/", // the sign-in form
+		// The quickstart serves plain http on loopback: no Secure cookie.
+		InsecureCookies: strings.HasPrefix(cfg.BaseURL, "http://"),
+		Logger:          cfg.Logger,
+	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("session: %w", err)
 	}
-	a.sessions = sessions
 	if a.pages, err = parsePages(); err != nil {
 		return nil, err
 	}
@@ -194,15 +203,14 @@ func newApp(cfg appConfig) (*app, error) {
 func (a *app) routes() http.Handler {
 	mux := http.NewServeMux()
 
-	// The host's own pages. Forms that change something are protected
-	// against cross-site requests.
-	csrf := http.NewCrossOriginProtection()
+	// The host's own pages. /me needs a session; the logout form is a
+	// POST protected against cross-site requests.
 	mux.HandleFunc("GET /{$}", a.home)
 	mux.HandleFunc("GET /login", a.login)
-	mux.HandleFunc("GET /me", a.me)
+	mux.Handle("GET /me", a.sessions.RequireLogin(http.HandlerFunc(a.me)))
 	mux.HandleFunc("GET /connections/test", a.testConnection) // a real app lets only admins test
 
-	mux.Handle("POST /logout", csrf.Handler(http.HandlerFunc(a.logout)))
+	mux.Handle("POST /logout", a.sessions.Logout())
 	mux.HandleFunc("GET /events", a.eventsPage)
 
 	// onboardkit.

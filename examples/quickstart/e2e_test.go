@@ -161,6 +161,48 @@ func TestEndToEnd(t *testing.T) {
 		}
 		scimJSON(ctx, t, scimBase+"/Users", "scim_wrong", http.MethodGet, nil, http.StatusUnauthorized)
 	})
+	t.Run("SCIM deactivation signs the user out", func(t *testing.T) {
+		bob := scimJSON(ctx, t, scimBase+"/Users", token, http.MethodPost, map[string]any{
+			"schemas":  []string{"urn:ietf:params:scim:schemas:core:2.0:User"},
+			"userName": "bob@example.com", "active": true,
+		}, http.StatusCreated)
+		b := newBrowser(t)
+		login := getPage(ctx, t, b, resolve(t, app, oidcHref))
+		me := submitIdPForm(ctx, t, b, login, `form[data-testid="login-form"]`, "1")
+		checkProfile(t, me, "bob@example.com", "oidc", false, first.line(t, "organization"))
+		scimJSON(ctx, t, scimBase+"/Users/"+bob["id"].(string), token, http.MethodPatch, map[string]any{
+			"schemas":    []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
+			"Operations": []map[string]any{{"op": "replace", "value": map[string]any{"active": false}}},
+		}, http.StatusOK)
+		// Every instance sees the revocation within the session cache TTL
+		// (1 second); this app is a separate process on the real clock.
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			again := getPage(ctx, t, b, app+"me")
+			if !strings.HasSuffix(again.URL, "/me") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the deactivated user still sees their profile page")
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		// Bob leaves the directory again: the steps below count its users
+		// and sign bob in.
+		req, err := http.NewRequestWithContext(ctx, http.MethodDelete, scimBase+"/Users/"+bob["id"].(string), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("SCIM DELETE: %d", resp.StatusCode)
+		}
+	})
 	t.Run("events and portal link", func(t *testing.T) {
 		feed := getPage(ctx, t, newBrowser(t), first.url(t, "events"))
 		text := feed.Find(`table[data-testid="events"]`).Text()

@@ -9,13 +9,14 @@ import (
 
 	"github.com/onboardkit/onboardkit/events"
 	"github.com/onboardkit/onboardkit/ssokit"
+	"github.com/onboardkit/onboardkit/ssokit/session"
 	"github.com/onboardkit/onboardkit/store"
 )
 
-// onLogin is ssokit's OnLogin: the host signs its user in with its own
-// session and sends the browser on.
+// onLogin is ssokit's OnLogin: it starts the user's session and sends the
+// browser on (session.Manager.OnLogin does the same, to p.ReturnTo).
 func (a *app) onLogin(w http.ResponseWriter, r *http.Request, p *ssokit.Profile) {
-	if err := a.sessions.set(w, sessionFromProfile(p, time.Now())); err != nil {
+	if _, err := a.sessions.Start(w, r, p); err != nil {
 		a.logger.ErrorContext(r.Context(), "quickstart: setting the session", "err", err)
 		http.Error(w, "sign-in failed", http.StatusInternalServerError)
 		return
@@ -29,7 +30,7 @@ func (a *app) onLogin(w http.ResponseWriter, r *http.Request, p *ssokit.Profile)
 
 // homeView is what the home page shows.
 type homeView struct {
-	User    *appSession
+	User    *ssokit.Profile
 	Demo    *demo
 	Email   string
 	Message string
@@ -42,7 +43,7 @@ func (a *app) home(w http.ResponseWriter, r *http.Request) {
 		a.serverError(w, r, err)
 		return
 	}
-	a.render(w, r, http.StatusOK, "home", homeView{User: a.sessions.get(r), Demo: d})
+	a.render(w, r, http.StatusOK, "home", homeView{User: a.user(r), Demo: d})
 }
 
 // login starts an SSO login by email (routed through verified domains) or
@@ -55,7 +56,7 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 	}
 	email, connID := r.FormValue("email"), r.FormValue("connection")
 	err = a.sso.StartLogin(w, r, ssokit.StartOptions{Email: email, ConnectionID: connID, ReturnTo: "/me"})
-	v := homeView{User: a.sessions.get(r), Demo: d, Email: email}
+	v := homeView{User: a.user(r), Demo: d, Email: email}
 	var choose *ssokit.ChooseConnectionError
 	switch {
 	case err == nil:
@@ -95,18 +96,22 @@ func (a *app) onTestResult(w http.ResponseWriter, r *http.Request, res *ssokit.T
 	a.render(w, r, http.StatusOK, "testresult", res)
 }
 
-func (a *app) me(w http.ResponseWriter, r *http.Request) {
-	u := a.sessions.get(r)
-	if u == nil {
-		http.Redirect(w, r, "/", http.StatusSeeOther)
-		return
-	}
-	a.render(w, r, http.StatusOK, "me", u)
+// user returns the signed-in user of a page open to everyone, or nil.
+func (a *app) user(r *http.Request) *ssokit.Profile {
+	p, _ := a.sessions.Current(r)
+	return p
 }
 
-func (a *app) logout(w http.ResponseWriter, r *http.Request) {
-	a.sessions.clear(w)
-	http.Redirect(w, r, "/", http.StatusSeeOther)
+// meView is the profile page: the profile and the logout form's token.
+type meView struct {
+	*ssokit.Profile
+	CSRF string
+}
+
+// me is behind RequireLogin: the profile is in the request's context.
+func (a *app) me(w http.ResponseWriter, r *http.Request) {
+	p, _ := session.ProfileFromContext(r.Context())
+	a.render(w, r, http.StatusOK, "me", meView{Profile: p, CSRF: a.sessions.CSRFToken(r)})
 }
 
 // eventsPage shows the latest events of the outbox, newest first, through
@@ -199,9 +204,10 @@ code,pre{font-size:.85em}pre{white-space:pre-wrap;word-break:break-all;backgroun
 
 {{define "me"}}{{template "top"}}
 <h1>Signed in</h1>
-<p>This is the <code>ssokit.Profile</code> OnLogin received, kept in the app's signed session cookie.</p>
+<p>This is the <code>ssokit.Profile</code> OnLogin received, kept with the session in the Store (the cookie holds only a random id).
+Deactivate this user in the <a href="/dirsim/">directory simulator</a> and reload: you are signed out.</p>
 <table data-testid="profile">
-<tr><th>Profile ID</th><td data-testid="profile-id">{{.ProfileID}}</td></tr>
+<tr><th>Profile ID</th><td data-testid="profile-id">{{.ID}}</td></tr>
 <tr><th>Email</th><td data-testid="email">{{.Email}}</td></tr>
 <tr><th>Name</th><td>{{.FirstName}} {{.LastName}} ({{.DisplayName}})</td></tr>
 <tr><th>Subject</th><td>{{.Subject}}</td></tr>
@@ -212,9 +218,8 @@ code,pre{font-size:.85em}pre{white-space:pre-wrap;word-break:break-all;backgroun
 <tr><th>IdP-initiated</th><td data-testid="idp-initiated">{{.IdPInitiated}}</td></tr>
 </table>
 <h2>Attributes</h2>
-{{if .AttributesOmitted}}<p class="muted">Too large for the session cookie; not kept.</p>{{end}}
 <table>{{range $k, $v := .Attributes}}<tr><th><code>{{$k}}</code></th><td>{{range $v}}{{.}} {{end}}</td></tr>{{end}}</table>
-<form method="post" action="/logout"><button type="submit">Sign out</button></form>
+<form method="post" action="/logout"><input type="hidden" name="csrf_token" value="{{.CSRF}}"><button type="submit" data-testid="sign-out">Sign out</button></form>
 {{template "bottom"}}{{end}}
 
 {{define "testresult"}}{{template "top"}}

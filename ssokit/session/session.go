@@ -588,6 +588,18 @@ func (m *Manager) RequireLogin(next http.Handler) http.Handler {
 	})
 }
 
+// Current returns the profile of the request's active session, for a page
+// that shows more to a signed-in user but is open to everyone. It does not
+// check Config.Org: a route of one organization uses RequireLogin.
+func (m *Manager) Current(r *http.Request) (*ssokit.Profile, bool) {
+	e, ok, _ := m.lookup(r)
+	if !ok {
+		return nil, false
+	}
+	p := *e.profile
+	return &p, true
+}
+
 // LoginURLFor returns where RequireLogin sends a browser without a session
 // for r: LoginURL with return_to and, when org is not empty, organization.
 func (m *Manager) LoginURLFor(r *http.Request, org string) string {
