@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
@@ -17,7 +14,6 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -27,41 +23,54 @@ import (
 	"github.com/onboardkit/onboardkit/scimkit"
 	"github.com/onboardkit/onboardkit/ssokit"
 	"github.com/onboardkit/onboardkit/ssokit/idpsim"
+	"github.com/onboardkit/onboardkit/ssokit/session"
 	"github.com/onboardkit/onboardkit/store"
 )
 
 // instanceConfig is one app instance's configuration. Everything but Name
 // and Store is the same for every instance.
 type instanceConfig struct {
-	Name       string
-	Store      store.Store
-	PublicURL  string // the proxy's URL, which browsers and IdPs see
-	SessionKey []byte // signs the app's session cookie; shared by the instances
-	Logger     *slog.Logger
+	Name      string
+	Store     store.Store
+	PublicURL string // the proxy's URL, which browsers and IdPs see
+	Logger    *slog.Logger
 }
 
 // instance is one app instance with onboardkit mounted.
 type instance struct {
-	name       string
-	publicURL  string
-	store      store.Store
-	sso        *ssokit.SSO
-	scim       *scimkit.Server
-	admin      *admin.Admin
-	portal     *portal.Portal
-	domains    *domains.Service
-	sessionKey []byte
-	logger     *slog.Logger
-	pages      *template.Template
+	name      string
+	publicURL string
+	store     store.Store
+	sso       *ssokit.SSO
+	scim      *scimkit.Server
+	admin     *admin.Admin
+	portal    *portal.Portal
+	domains   *domains.Service
+	sessions  *session.Manager
+	logger    *slog.Logger
+	pages     *template.Template
 }
 
 func newInstance(cfg instanceConfig) (*instance, error) {
-	in := &instance{name: cfg.Name, publicURL: cfg.PublicURL, store: cfg.Store, sessionKey: cfg.SessionKey, logger: cfg.Logger}
+	in := &instance{name: cfg.Name, publicURL: cfg.PublicURL, store: cfg.Store, logger: cfg.Logger}
+	// Sessions live in the shared Store: a session started on one instance
+	// is honoured by the other, and a SCIM deactivation received by either
+	// ends it on both within a second (the session cache TTL).
 	var err error
+	in.sessions, err = session.New(session.Config{
+		Store:    cfg.Store,
+		LoginURL: "/",
+		// The example serves plain http on loopback. Never in production.
+		InsecureCookies: true,
+		Logger:          cfg.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
 	in.sso, err = ssokit.New(ssokit.Config{
 		Store:   cfg.Store,
 		BaseURL: cfg.PublicURL + "/sso",
-		OnLogin: in.onLogin,
+		OnLogin: in.sessions.OnLogin, // starts the session, redirects to ReturnTo
 		Logger:  cfg.Logger,
 		// The IdP simulator listens on a loopback address. Never set
 		// this in production.
@@ -94,7 +103,8 @@ func (in *instance) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", in.home)
 	mux.HandleFunc("GET /login", in.login)
-	mux.HandleFunc("GET /me", in.me)
+	mux.Handle("GET /me", in.sessions.RequireLogin(http.HandlerFunc(in.me)))
+	mux.Handle("POST /logout", in.sessions.Logout())
 	mux.HandleFunc("GET /connections/test", in.startTest)
 	mux.Handle("/sso/", http.StripPrefix("/sso", in.sso))
 	mux.Handle("/scim/", http.StripPrefix("/scim", in.scim))
@@ -121,42 +131,13 @@ func (in *instance) login(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// onLogin signs the user in with a cookie that any instance can verify.
-func (in *instance) onLogin(w http.ResponseWriter, r *http.Request, p *ssokit.Profile) {
-	payload := strings.Join([]string{p.ID, p.Email, strconv.FormatInt(time.Now().Add(8*time.Hour).Unix(), 10), in.name}, "|")
-	value := base64.RawURLEncoding.EncodeToString([]byte(payload)) + "." + in.sign(payload)
-	http.SetCookie(w, &http.Cookie{Name: "session", Value: value, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
-	http.Redirect(w, r, p.ReturnTo, http.StatusSeeOther)
-}
-
-func (in *instance) sign(payload string) string {
-	m := hmac.New(sha256.New, in.sessionKey)
-	m.Write([]byte(payload))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
-
+// me is behind RequireLogin: the session was checked against the Store
+// (at most CacheTTL ago, by this instance).
 func (in *instance) me(w http.ResponseWriter, r *http.Request) {
-	ck, err := r.Cookie("session")
-	if err != nil {
-		http.Redirect(w, r, "/", http.StatusSeeOther)
-		return
-	}
-	enc, sig, _ := strings.Cut(ck.Value, ".")
-	raw, err := base64.RawURLEncoding.DecodeString(enc)
-	if err != nil || !hmac.Equal([]byte(sig), []byte(in.sign(string(raw)))) {
-		http.Redirect(w, r, "/", http.StatusSeeOther)
-		return
-	}
-	f := strings.Split(string(raw), "|")
-	if len(f) != 4 {
-		http.Redirect(w, r, "/", http.StatusSeeOther)
-		return
-	}
-	if exp, err := strconv.ParseInt(f[2], 10, 64); err != nil || time.Now().Unix() >= exp {
-		http.Redirect(w, r, "/", http.StatusSeeOther)
-		return
-	}
-	in.render(w, r, "me", map[string]string{"Instance": in.name, "ProfileID": f[0], "Email": f[1], "LoginInstance": f[3]})
+	p, _ := session.ProfileFromContext(r.Context())
+	s, _ := session.SessionFromContext(r.Context())
+	in.render(w, r, "me", map[string]string{"Instance": in.name, "ProfileID": p.ID, "Email": p.Email,
+		"Started": s.CreatedAt.Format(time.RFC3339), "CSRF": in.sessions.CSRFToken(r)})
 }
 
 func (in *instance) render(w http.ResponseWriter, r *http.Request, name string, data any) {
@@ -173,7 +154,9 @@ const pagesHTML = `
 <button type="submit">Sign in with SSO</button></form></body></html>{{end}}
 {{define "me"}}<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Signed in</title></head><body>
 <p>Signed in as <strong data-testid="email">{{.Email}}</strong> (<code>{{.ProfileID}}</code>).</p>
-<p>The login finished on instance <strong data-testid="login-instance">{{.LoginInstance}}</strong>; this page is served by instance <strong data-testid="instance">{{.Instance}}</strong>.</p>
+<p>Session started {{.Started}}; this page is served by instance <strong data-testid="instance">{{.Instance}}</strong>.
+Deactivate the user through SCIM on either instance and reload: both sign you out.</p>
+<form method="post" action="/logout"><input type="hidden" name="csrf_token" value="{{.CSRF}}"><button type="submit">Sign out</button></form>
 </body></html>{{end}}`
 
 // Demo organization set up at start.

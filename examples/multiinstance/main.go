@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -64,9 +63,6 @@ func run(ctx context.Context, args []string, out, logOut io.Writer) error {
 		return err
 	}
 
-	sessionKey := make([]byte, 32)
-	rand.Read(sessionKey) // shared by the instances, as a deployment shares its secrets
-
 	var servers []*http.Server
 	var instances []*instance
 	for _, name := range []string{"a", "b"} {
@@ -76,7 +72,7 @@ func run(ctx context.Context, args []string, out, logOut io.Writer) error {
 		}
 		defer st.Close()
 		inst, err := newInstance(instanceConfig{
-			Name: name, Store: st, PublicURL: publicURL, SessionKey: sessionKey, Logger: logger.With("instance", name),
+			Name: name, Store: st, PublicURL: publicURL, Logger: logger.With("instance", name),
 		})
 		if err != nil {
 			return fmt.Errorf("instance %s: %w", name, err)

@@ -88,24 +88,7 @@ func TestFlowsSpanBothInstances(t *testing.T) {
 
 	t.Run("SAML login", func(t *testing.T) {
 		c := newClient()
-		loginPage := fetch(ctx, t, c, http.MethodGet, app+"/login?email=ada@globex.example", nil, nil)
-		values := url.Values{"seed": {"0"}, "outcome": {"success"}, "signing": {"both"}}
-		pending, _ := loginPage.doc.Find(`input[name="pending"]`).Attr("value")
-		values.Set("pending", pending)
-		action, _ := loginPage.doc.Find(`form[data-testid="login-form"]`).Attr("action")
-		actionURL, err := url.Parse(loginPage.url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if actionURL, err = actionURL.Parse(action); err != nil {
-			t.Fatal(err)
-		}
-		autopost := fetch(ctx, t, c, http.MethodPost, actionURL.String(), values, nil)
-		form, err := idpsim.ParsePostForm(autopost.body, autopost.url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		me := fetch(ctx, t, c, http.MethodPost, form.Action, form.Values, nil)
+		me := signIn(ctx, t, c, app)
 		if got := me.doc.Find(`[data-testid="email"]`).Text(); got != "ada@globex.example" {
 			t.Fatalf("signed in as %q:\n%s", got, me.body)
 		}
@@ -140,6 +123,70 @@ func TestFlowsSpanBothInstances(t *testing.T) {
 		}
 	})
 
+	t.Run("SCIM deactivation ends the session on both instances", func(t *testing.T) {
+		c := newClient()
+		auth := http.Header{"Authorization": {"Bearer " + lines["SCIM token"]}, "Content-Type": {"application/scim+json"}}
+		base := lines["SCIM base URL"]
+		ada := scim(ctx, t, c, http.MethodPost, base+"/Users", auth, map[string]any{
+			"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:User"}, "userName": "ada@globex.example", "active": true,
+		}, http.StatusCreated)
+		signIn(ctx, t, c, app)
+		served := map[string]bool{}
+		for range 2 {
+			me := fetch(ctx, t, c, http.MethodGet, app+"/me", nil, nil)
+			if got := me.doc.Find(`[data-testid="email"]`).Text(); got != "ada@globex.example" {
+				t.Fatalf("/me before the deactivation: %q", got)
+			}
+			served[me.doc.Find(`[data-testid="instance"]`).Text()] = true
+		}
+		if len(served) != 2 {
+			t.Fatalf("/me was served by %v, want both instances", served)
+		}
+		scim(ctx, t, c, http.MethodPatch, base+"/Users/"+ada["id"].(string), auth, map[string]any{
+			"schemas":    []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
+			"Operations": []map[string]any{{"op": "replace", "value": map[string]any{"active": false}}},
+		}, http.StatusOK)
+		// Within the cache TTL (1 second) both instances refuse the
+		// session: /me answers with a redirect to the home page.
+		// The session cookie is sent as it was, even after an instance
+		// deleted it: each instance must refuse it on its own.
+		appURL, err := url.Parse(app)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cookies := c.Jar.Cookies(appURL)
+		noFollow := &http.Client{Transport: c.Transport, Timeout: c.Timeout,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		refused := map[string]bool{}
+		deadline := time.Now().Add(5 * time.Second)
+		for len(refused) < 2 {
+			if time.Now().After(deadline) {
+				t.Fatalf("only instances %v refuse the session of a deactivated user", refused)
+			}
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, app+"/me", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ck := range cookies {
+				req.AddCookie(ck)
+			}
+			resp, err := noFollow.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			switch resp.StatusCode {
+			case http.StatusOK:
+				time.Sleep(100 * time.Millisecond)
+			case http.StatusSeeOther:
+				refused[resp.Header.Get("X-Instance")] = true
+			default:
+				t.Fatalf("/me: status %d", resp.StatusCode)
+			}
+		}
+		// Ada may sign in again once the directory reactivates her.
+		scim(ctx, t, c, http.MethodDelete, base+"/Users/"+ada["id"].(string), auth, nil, http.StatusNoContent)
+	})
 	t.Run("portal", func(t *testing.T) {
 		c := newClient()
 		link := lines["portal link"]
@@ -170,6 +217,30 @@ type fetched struct {
 	url  string
 	body []byte
 	doc  *goquery.Document
+}
+
+// signIn signs ada in through the IdP simulator and returns the page the
+// login ends on.
+func signIn(ctx context.Context, t *testing.T, c *http.Client, app string) *fetched {
+	t.Helper()
+	loginPage := fetch(ctx, t, c, http.MethodGet, app+"/login?email=ada@globex.example", nil, nil)
+	values := url.Values{"seed": {"0"}, "outcome": {"success"}, "signing": {"both"}}
+	pending, _ := loginPage.doc.Find(`input[name="pending"]`).Attr("value")
+	values.Set("pending", pending)
+	action, _ := loginPage.doc.Find(`form[data-testid="login-form"]`).Attr("action")
+	actionURL, err := url.Parse(loginPage.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if actionURL, err = actionURL.Parse(action); err != nil {
+		t.Fatal(err)
+	}
+	autopost := fetch(ctx, t, c, http.MethodPost, actionURL.String(), values, nil)
+	form, err := idpsim.ParsePostForm(autopost.body, autopost.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fetch(ctx, t, c, http.MethodPost, form.Action, form.Values, nil)
 }
 
 // fetch sends a request (a form POST when form is not nil), follows
