@@ -28,8 +28,8 @@ const DefaultAccentColor = "#3452c7"
 
 // Store is what the service reads and writes: organizations, domains,
 // connections and directories (read; their changes go through the kits),
-// portal links, branding, API keys and the event outbox. store.Store is
-// one.
+// portal links, branding, API keys, end-user sessions (ended) and the
+// event outbox. store.Store is one.
 type Store interface {
 	store.OrganizationStore
 	events.Source
@@ -54,6 +54,9 @@ type Store interface {
 	UpdateBranding(ctx context.Context, scope string, fn func(b *store.Branding) ([]store.Event, error)) (*store.Branding, error)
 
 	store.APIKeyStore
+
+	// EndSessions ends end-user sessions (package ssokit/session).
+	EndSessions(ctx context.Context, sel store.SessionSelector, end store.SessionEnd) (int, error)
 }
 
 var _ Store = store.Store(nil)

@@ -176,3 +176,23 @@ func (a *Admin) event(typ, orgID, subject, actor string, data any) (store.Event,
 	}
 	return ev, nil
 }
+
+// EndSessions ends the end-user sessions (package ssokit/session) of the
+// organization, or of one of its directory users when userID is not
+// empty: an operator's or IT admin's "sign everyone out" or "sign this
+// user out". Each session ends with a session.ended event of reason
+// store.SessionEndedRevoked recording actor, in one write; every app
+// instance refuses the sessions at their next request after its session
+// cache TTL. It returns how many sessions ended. ErrNotFound for an
+// unknown organization.
+func (a *Admin) EndSessions(ctx context.Context, orgID, userID, actor string) (int, error) {
+	if _, err := a.GetOrganization(ctx, orgID); err != nil {
+		return 0, err
+	}
+	n, err := a.st.EndSessions(ctx, store.SessionSelector{OrgID: orgID, UserID: strings.TrimSpace(userID)},
+		store.SessionEnd{Reason: store.SessionEndedRevoked, Actor: actorOr(actor), At: a.now().UTC()})
+	if err != nil {
+		return 0, fmt.Errorf("admin: ending sessions: %w", err)
+	}
+	return n, nil
+}
