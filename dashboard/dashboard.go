@@ -182,6 +182,7 @@ func (d *Dashboard) routes() {
 	m.Handle("POST /orgs/{id}/delete", d.action(d.deleteOrg))
 	m.Handle("POST /orgs/{id}/links", d.action(d.generateLink))
 	m.Handle("POST /orgs/{id}/links/{link}/revoke", d.action(d.revokeLink))
+	m.Handle("POST /orgs/{id}/sessions/end", d.action(d.endSessions))
 	m.Handle("POST /orgs/{id}/domains", d.action(d.addDomain))
 	m.Handle("POST /orgs/{id}/domains/{domain}/verify", d.action(d.verifyDomain))
 	m.Handle("POST /orgs/{id}/domains/{domain}/check", d.action(d.checkDomain))
@@ -356,6 +357,7 @@ var flashMessages = map[string]string{
 	"org-updated":          "Organization updated.",
 	"org-deleted":          "Organization deleted with all its data.",
 	"link-revoked":         "Link revoked. Sessions started from it end at their next request.",
+	"sessions-ended":       "Everyone in this organization is signed out of the app, on every instance within a second.",
 	"domain-added":         "Domain added.",
 	"domain-verified":      "Domain verified.",
 	"domain-not-verified":  "The TXT record was not found: the domain is not verified yet. See the domain's last check below.",

@@ -131,6 +131,8 @@ type orgPageData struct {
 	ID, Name, ExternalID, Created string
 
 	UpdateAction, DeleteAction, LinkAction, DomainAction string
+	// EndSessionsAction signs every end-user of the organization out.
+	EndSessionsAction string
 	BrandingHref, EventsHref                             string
 
 	SSO, Directory, DomainsBadge badge
@@ -201,6 +203,7 @@ func (d *Dashboard) renderOrg(w http.ResponseWriter, r *http.Request, id string,
 		UpdateAction:      d.orgPath(o.ID, ""),
 		DeleteAction:      d.orgPath(o.ID, "/delete"),
 		LinkAction:        d.orgPath(o.ID, "/links"),
+		EndSessionsAction: d.orgPath(o.ID, "/sessions/end"),
 		DomainAction:      d.orgPath(o.ID, "/domains"),
 		BrandingHref:      d.orgPath(o.ID, "/branding"),
 		EventsHref:        d.path("/events") + "?" + url.Values{"org": {o.ID}}.Encode(),
@@ -382,6 +385,14 @@ func (d *Dashboard) generateLink(w http.ResponseWriter, r *http.Request, form ur
 		Expires: web.FormatTime(l.ExpiresAt), ExpiresISO: l.ExpiresAt.UTC().Format(time.RFC3339),
 		Kind: linkKindLabel(kind), Features: featureLabels(fs),
 	}))
+}
+
+// endSessions signs every end-user of the organization out of the host
+// app (package ssokit/session): every instance refuses their sessions at
+// the next request after its session cache TTL.
+func (d *Dashboard) endSessions(w http.ResponseWriter, r *http.Request, _ url.Values) {
+	_, err := d.a.EndSessions(r.Context(), r.PathValue("id"), "", d.actor(r))
+	d.done(w, r, err, "sessions-ended")
 }
 
 func (d *Dashboard) revokeLink(w http.ResponseWriter, r *http.Request, _ url.Values) {
