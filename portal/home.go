@@ -14,6 +14,8 @@ import (
 // not granted.
 type homeData struct {
 	OrgName string
+	// Flash confirms a change made from the overview.
+	Flash string
 	SSO     *ssoData
 	Dir     *dirData
 	Domains *domainsData
@@ -169,4 +171,21 @@ func (p *Portal) loadDomains(ctx context.Context, orgID string) (*domainsData, e
 		d.Domains = append(d.Domains, row)
 	}
 	return d, nil
+}
+
+// endSessions signs every end-user of the organization out of the host
+// app (package ssokit/session) and shows the overview again.
+func (p *Portal) endSessions(w http.ResponseWriter, r *http.Request, s *session) {
+	n, err := p.admin.EndSessions(r.Context(), s.org.ID, "", ssoActor(s))
+	if err != nil {
+		p.serverError(w, r, "ending sessions", err)
+		return
+	}
+	d, err := p.loadHome(r.Context(), s)
+	if err != nil {
+		p.serverError(w, r, "loading overview", err)
+		return
+	}
+	d.Flash = fmt.Sprintf("Everyone is signed out: %d session(s) ended.", n)
+	p.render(w, r, http.StatusOK, homePage(p.sessionView(r, s, "Overview", ""), d))
 }

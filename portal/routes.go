@@ -25,6 +25,7 @@ func (p *Portal) routes() {
 	// Under a session. The organization always comes from the session.
 	p.page("GET /{$}", "", p.home)
 	p.page("POST /logout", "", p.logout)
+	p.page("POST /sessions/end", store.FeatureSSO, p.endSessions)
 	p.ssoRoutes()
 	p.directoryAndDomainRoutes()
 
