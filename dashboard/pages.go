@@ -132,8 +132,8 @@ type orgPageData struct {
 
 	UpdateAction, DeleteAction, LinkAction, DomainAction string
 	// EndSessionsAction signs every end-user of the organization out.
-	EndSessionsAction string
-	BrandingHref, EventsHref                             string
+	EndSessionsAction        string
+	BrandingHref, EventsHref string
 
 	SSO, Directory, DomainsBadge badge
 

@@ -15,7 +15,7 @@ import (
 type homeData struct {
 	OrgName string
 	// Flash confirms a change made from the overview.
-	Flash string
+	Flash   string
 	SSO     *ssoData
 	Dir     *dirData
 	Domains *domainsData
