@@ -323,7 +323,7 @@ func (m *Manager) cookieID(r *http.Request) ([]byte, bool) {
 	if len(v) != 43 {
 		return nil, false
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(v)
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(v)
 	if err != nil || len(raw) != 32 {
 		return nil, false
 	}
