@@ -9,14 +9,17 @@
 //	if err != nil {
 //		return err
 //	}
+//	sess, err := session.New(session.Config{Store: st}) // package ssokit/session
+//	if err != nil {
+//		return err
+//	}
 //	sso, err := ssokit.New(ssokit.Config{
 //		Store:   st,
 //		BaseURL: "https://app.example.com/sso",
-//		OnLogin: func(w http.ResponseWriter, r *http.Request, p *ssokit.Profile) {
-//			// Key your user by p.ID (connection + NameID/sub), never by p.Email.
-//			startHostSession(w, r, p)
-//			http.Redirect(w, r, p.ReturnTo, http.StatusSeeOther)
-//		},
+//		// Package ssokit/session starts a revocable session and redirects
+//		// to p.ReturnTo; or write your own OnLogin, keying your user by
+//		// p.ID (connection + NameID/sub), never by p.Email.
+//		OnLogin: sess.OnLogin,
 //	})
 //	if err != nil {
 //		return err
