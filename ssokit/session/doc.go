@@ -48,9 +48,10 @@
 //     instance's cache when it was read less than CacheTTL ago, else from
 //     the Store: one indexed read by digest), checks that it has not ended
 //     or expired and that it belongs to the organization the route pins
-//     (Config.Org), and passes the profile on in the request's context. It
-//     moves the idle expiry at most every tenth of IdleTimeout (and at
-//     least once a minute): a warm request reads and writes nothing.
+//     (Config.Org), and passes the profile on in the request's context. An
+//     instance writes the moved idle expiry at most once per
+//     min(IdleTimeout/10, 1 minute) per session: a warm request reads and
+//     writes nothing.
 //  3. The session ends at its idle or absolute expiry, at Logout, or when
 //     the Store ends it: a SCIM deactivation or deletion of the user, the
 //     connection deactivated or deleted, the email's domain no longer

@@ -224,7 +224,13 @@ func (m *Manager) OnLogin(w http.ResponseWriter, r *http.Request, p *ssokit.Prof
 		http.Error(w, "Sign-in could not be completed. Please try again.", http.StatusInternalServerError)
 		return
 	}
-	http.Redirect(w, r, ssokit.SanitizeReturnTo(p.ReturnTo, nil), http.StatusSeeOther)
+	// ssokit sanitized ReturnTo (same-origin paths, or origins of its
+	// ReturnToAllowlist).
+	to := p.ReturnTo
+	if to == "" {
+		to = "/"
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
 // Start starts a session for the verified profile p and sets its cookie. A
