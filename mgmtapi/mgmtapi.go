@@ -95,6 +95,11 @@ type apiKeyCtxKey struct{}
 //	POST   /portal-links/{id}/revoke
 //	       200 {"id": "plink_...", "revoked_at": "...", ...}
 //
+// End-user sessions (package ssokit/session)
+//
+//	POST   /organizations/{id}/sessions/end  {"user_id": "usr_..."}   (omit user_id: everyone)
+//	       200 {"ended": 3}     (every app instance refuses them within its session cache TTL)
+//
 // Domains
 //
 //	GET    /organizations/{id}/domains
@@ -167,6 +172,7 @@ func New(cfg Config) (*API, error) {
 	h("GET /organizations/{id}/portal-links", m.listLinks)
 	h("POST /organizations/{id}/portal-links", m.generateLink)
 	h("POST /portal-links/{id}/revoke", m.revokeLink)
+	h("POST /organizations/{id}/sessions/end", m.endSessions)
 	h("GET /organizations/{id}/domains", m.listDomains)
 	h("POST /organizations/{id}/domains", m.addDomain)
 	h("POST /domains/{id}/verify", m.verifyDomain)
@@ -607,6 +613,20 @@ func (m *API) revokeLink(_ http.ResponseWriter, r *http.Request, actor string) (
 		return 0, nil, err
 	}
 	return http.StatusOK, toLinkJSON(l), nil
+}
+
+func (m *API) endSessions(_ http.ResponseWriter, r *http.Request, actor string) (int, any, error) {
+	var in struct {
+		UserID string `json:"user_id"`
+	}
+	if err := decodeBody(r, &in); err != nil {
+		return 0, nil, err
+	}
+	n, err := m.a.EndSessions(r.Context(), r.PathValue("id"), in.UserID, actor)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, map[string]int{"ended": n}, nil
 }
 
 func (m *API) listDomains(_ http.ResponseWriter, r *http.Request, _ string) (int, any, error) {
