@@ -24,7 +24,7 @@ func TestDashboardSignEveryoneOut(t *testing.T) {
 	mk := func(id, org string) []byte {
 		d := make([]byte, 32)
 		copy(d, id)
-		if err := h.Store.CreateSession(ctx, &store.Session{ID: id, Digest: d, OrgID: org, ConnectionID: "conn_x", UserID: "usr_1",
+		if err := h.Store.CreateSession(ctx, &store.Session{ID: id, Digest: d, OrgID: org, ConnectionID: "conn_x",
 			CreatedAt: now, IdleExpiresAt: now.Add(time.Hour), ExpiresAt: now.Add(time.Hour)}); err != nil {
 			t.Fatal(err)
 		}

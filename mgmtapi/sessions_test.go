@@ -17,6 +17,7 @@ func TestAPIEndSessions(t *testing.T) {
 	h := surfacetest.New(t, nil)
 	ctx := context.Background()
 	now := time.Now().UTC()
+	addUsers(t, h.Store, h.Org.ID, "usr_ann", "usr_bob")
 	for i, user := range []string{"usr_ann", "usr_ann", "usr_bob"} {
 		d := make([]byte, 32)
 		d[0] = byte(i + 1)
@@ -38,5 +39,21 @@ func TestAPIEndSessions(t *testing.T) {
 	}
 	if w, _ := h.API(http.MethodPost, "/organizations/org_nope/sessions/end", nil); w.Code != http.StatusNotFound {
 		t.Errorf("unknown organization: %d", w.Code)
+	}
+}
+
+// addUsers makes ids active directory users of org, in a new directory.
+func addUsers(t *testing.T, st store.Store, org string, ids ...string) {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Now().UTC()
+	dir := &store.Directory{ID: "dir_" + org, OrgID: org, Provider: "okta", Name: "Okta", State: store.DirectoryActive, CreatedAt: now, UpdatedAt: now}
+	if err := st.CreateDirectory(ctx, dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		if err := st.CreateDirectoryUser(ctx, &store.DirectoryUser{ID: id, DirectoryID: dir.ID, UserName: id + "@example.com", Active: true, CreatedAt: now, UpdatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -212,8 +212,14 @@ func CauseEnd(reason string, events []Event, now time.Time) SessionEnd {
 type SessionStore interface {
 	// CreateSession stores s. See Session.Validate for what is required.
 	// ErrNotFound when the organization does not exist; ErrAlreadyExists
-	// when the id or digest is taken. events are appended in the same
-	// write.
+	// when the id or digest is taken. ErrConflict when the access the
+	// session stands for was taken away since the login was accepted: a
+	// non-empty UserID that is not an active directory user of the
+	// organization, or a non-empty EmailDomain that is not a verified
+	// domain of the organization. The check and the insert are one write,
+	// ordered with the writes that end sessions: a deactivation racing a
+	// login either refuses the session or ends it. events are appended in
+	// the same write.
 	CreateSession(ctx context.Context, s *Session, events ...Event) error
 
 	// GetSession returns the session whose Digest equals digest: the lookup

@@ -412,3 +412,21 @@ func TestGorillaStore(t *testing.T) {
 	clk.Advance(time.Second)
 	refused(t, a, b, "after a gorilla Save with MaxAge -1")
 }
+
+// TestLoginRacesDeactivation: a login accepted just before the user's
+// deactivation starts no session.
+func TestLoginRacesDeactivation(t *testing.T) {
+	st := backends[0].open(t)
+	w := newWorld(t, st, "acme")
+	a := newApp(t, st, &clock{t: t0}, w, nil)
+	_, err := st.UpdateDirectoryUser(t.Context(), w.dir.ID, w.ann.ID, func(u *store.DirectoryUser) ([]store.Event, error) {
+		u.Active = false
+		return nil, nil
+	})
+	must(t, err)
+	b := newBrowser()
+	rec := b.do(t, a, "GET", "/test/login", "", nil) // the profile still holds ann as active
+	if rec.Code != http.StatusForbidden || len(b.jar) != 0 {
+		t.Fatalf("login of a user deactivated meanwhile: %d, cookies %v", rec.Code, b.jar)
+	}
+}

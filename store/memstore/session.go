@@ -44,6 +44,18 @@ func (s *Store) CreateSession(ctx context.Context, us *store.Session, events ...
 	if _, ok := s.users.byDigest[string(us.Digest)]; ok {
 		return exists("session digest")
 	}
+	if us.UserID != "" {
+		ds := s.dirs[s.userDir[us.UserID]]
+		if ds == nil || ds.dir.OrgID != us.OrgID || ds.users[us.UserID] == nil || !ds.users[us.UserID].Active {
+			return conflict("directory user %q is not an active user of the organization", us.UserID)
+		}
+	}
+	if us.EmailDomain != "" {
+		d := s.domains[s.verified[us.EmailDomain]]
+		if d == nil || d.OrgID != us.OrgID {
+			return conflict("domain %q is not verified for the organization", us.EmailDomain)
+		}
+	}
 	c := cloneUserSession(us)
 	c.CreatedAt, c.LastSeenAt = utc(c.CreatedAt), utc(c.LastSeenAt)
 	c.IdleExpiresAt, c.ExpiresAt = utc(c.IdleExpiresAt), utc(c.ExpiresAt)

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -9,13 +10,15 @@ import (
 )
 
 // mkUserSession stores an end-user session of conn (in org) for user,
-// idle for an hour, absolute for a day, after applying mod.
+// idle for an hour, absolute for a day, after applying mod. A user that is
+// not yet an active directory user of org is created in the directory
+// "dir_"+org.
 func (f *fixture) mkUserSession(org, conn, user string, mod func(*store.Session)) *store.Session {
 	f.Helper()
 	id := f.id("ses")
 	s := &store.Session{
 		ID: id, Digest: digest(id), OrgID: org, ConnectionID: conn, UserID: user,
-		Subject: "subject-" + user, EmailDomain: "example.com", NameID: "nameid-" + user,
+		Subject: "subject-" + user, NameID: "nameid-" + user,
 		SessionIndex: "idx-" + id, SID: "sid-" + id,
 		Profile:   json.RawMessage(`{"email":"` + user + `@example.com"}`),
 		CreatedAt: t0, LastSeenAt: t0, IdleExpiresAt: at(time.Hour), ExpiresAt: at(24 * time.Hour),
@@ -23,8 +26,26 @@ func (f *fixture) mkUserSession(org, conn, user string, mod func(*store.Session)
 	if mod != nil {
 		mod(s)
 	}
+	if s.UserID != "" {
+		f.ensureUser(org, s.UserID)
+	}
 	f.ok(f.s.CreateSession(f.ctx, s), "CreateSession")
 	return s
+}
+
+// ensureUser makes id an active directory user of org, in the directory
+// "dir_"+org, unless it is one already.
+func (f *fixture) ensureUser(org, id string) {
+	f.Helper()
+	dir := "dir_" + org
+	err := f.s.CreateDirectory(f.ctx, &store.Directory{ID: dir, OrgID: org, Provider: "okta", Name: "Okta", State: store.DirectoryActive, CreatedAt: t0, UpdatedAt: t0})
+	if err != nil && !errors.Is(err, store.ErrAlreadyExists) {
+		f.Fatalf("CreateDirectory: %v", err)
+	}
+	err = f.s.CreateDirectoryUser(f.ctx, &store.DirectoryUser{ID: id, DirectoryID: dir, UserName: id + "@" + org + ".example", Active: true, CreatedAt: t0, UpdatedAt: t0})
+	if err != nil && !errors.Is(err, store.ErrAlreadyExists) {
+		f.Fatalf("CreateDirectoryUser: %v", err)
+	}
 }
 
 // active returns the ids of the sessions of sel that have not ended.
@@ -49,6 +70,8 @@ var sessionTests = []subtest{
 			CreatedAt: t0.In(elsewhere), LastSeenAt: t0.In(elsewhere),
 			IdleExpiresAt: at(time.Hour).In(elsewhere), ExpiresAt: at(8 * time.Hour).In(elsewhere),
 		}
+		f.ensureUser(org.ID, "u1")
+		f.mkDomain(org.ID, "example.com", store.DomainVerified)
 		c := f.lastCursor()
 		f.ok(f.s.CreateSession(f.ctx, s, f.ev("session.started", org.ID, s.ID)), "CreateSession")
 		f.wantEventTypes(c, "CreateSession", "session.started")
@@ -113,6 +136,38 @@ var sessionTests = []subtest{
 		_, err = f.s.EndSessions(f.ctx, store.SessionSelector{OrgID: org.ID}, store.SessionEnd{Reason: "x"})
 		f.is(err, store.ErrInvalid, "EndSessions without a time")
 	}},
+	{"AccessTakenAway", func(f *fixture) {
+		// A session is not created for access taken away since the login
+		// was accepted.
+		org, org2 := f.mkOrg(), f.mkOrg()
+		f.ensureUser(org.ID, "u_active")
+		f.ensureUser(org.ID, "u_gone")
+		_, err := f.s.UpdateDirectoryUser(f.ctx, "dir_"+org.ID, "u_gone", func(u *store.DirectoryUser) ([]store.Event, error) {
+			u.Active = false
+			return nil, nil
+		})
+		f.ok(err, "deactivate")
+		f.ensureUser(org2.ID, "u_other")
+		f.mkDomain(org.ID, "verified.example", store.DomainVerified)
+		f.mkDomain(org.ID, "pending.example", store.DomainPending)
+		f.mkDomain(org2.ID, "theirs.example", store.DomainVerified)
+		for name, mod := range map[string]func(*store.Session){
+			"inactive user":                 func(s *store.Session) { s.UserID = "u_gone" },
+			"unknown user":                  func(s *store.Session) { s.UserID = "u_nobody" },
+			"another organization's user":   func(s *store.Session) { s.UserID = "u_other" },
+			"unverified domain":             func(s *store.Session) { s.EmailDomain = "pending.example" },
+			"another organization's domain": func(s *store.Session) { s.EmailDomain = "theirs.example" },
+		} {
+			id := f.id("ses")
+			s := &store.Session{ID: id, Digest: digest(id), OrgID: org.ID, ConnectionID: "c", UserID: "u_active", EmailDomain: "verified.example",
+				CreatedAt: t0, IdleExpiresAt: at(time.Hour), ExpiresAt: at(time.Hour)}
+			mod(s)
+			c := f.lastCursor()
+			f.is(f.s.CreateSession(f.ctx, s, f.ev("session.started", org.ID, id)), store.ErrConflict, "CreateSession with %s", name)
+			f.noEventsSince(c, name)
+		}
+		f.mkUserSession(org.ID, "c", "u_active", func(s *store.Session) { s.EmailDomain = "verified.example" })
+	}},
 	{"Expiry", func(f *fixture) {
 		org := f.mkOrg()
 		s := f.mkUserSession(org.ID, "conn_1", "u1", func(s *store.Session) {
@@ -148,7 +203,7 @@ var sessionTests = []subtest{
 		a1 := f.mkUserSession(orgA.ID, "connA", "u1", nil)
 		a2 := f.mkUserSession(orgA.ID, "connA", "u1", nil)
 		a3 := f.mkUserSession(orgA.ID, "connA2", "u2", nil)
-		b1 := f.mkUserSession(orgB.ID, "connB", "u1", nil) // same user id and subject, other tenant
+		b1 := f.mkUserSession(orgB.ID, "connB", "u1b", func(s *store.Session) { s.Subject, s.NameID = "subject-u1", "nameid-u1" }) // same subject, other tenant
 		all := []string{a1.ID, a2.ID, a3.ID}
 		_ = all
 		for _, tc := range []struct {
@@ -259,6 +314,34 @@ var sessionTests = []subtest{
 }
 
 var sessionConcurrencyTests = []subtest{
+	{"LoginRacesDeactivation", func(f *fixture) {
+		// A login's session and the user's deactivation race: either the
+		// session is refused or it is ended, never left active.
+		org := f.mkOrg()
+		for i := range 8 {
+			user := fmt.Sprint("u_race", i)
+			f.ensureUser(org.ID, user)
+			id := f.id("ses")
+			errs := race(2, func(w int) error {
+				if w == 0 {
+					return f.s.CreateSession(f.ctx, &store.Session{ID: id, Digest: digest(id), OrgID: org.ID, ConnectionID: "c", UserID: user,
+						CreatedAt: t0, IdleExpiresAt: at(time.Hour), ExpiresAt: at(time.Hour)})
+				}
+				_, err := f.s.UpdateDirectoryUser(f.ctx, "dir_"+org.ID, user, func(u *store.DirectoryUser) ([]store.Event, error) {
+					u.Active = false
+					return nil, nil
+				})
+				return err
+			})
+			f.ok(errs[1], "deactivate")
+			if errs[0] != nil {
+				f.is(errs[0], store.ErrConflict, "CreateSession racing a deactivation")
+				continue
+			}
+			_, err := f.s.GetSession(f.ctx, digest(id), at(time.Minute))
+			f.is(err, store.ErrRevoked, "session created while its user was deactivated")
+		}
+	}},
 	{"EndSessionsOnce", func(f *fixture) {
 		// Concurrent ends of one user's sessions (a SCIM deactivation and
 		// an IdP logout at once): every session ends once, with one event.
@@ -429,11 +512,11 @@ func (f *fixture) revocationSetup() *revocation {
 	}
 	a := mk(r.conn.ID, r.user.ID, r.domain.Name)
 	b := mk(r.conn.ID, r.user.ID, r.domain.Name)
-	c := mk(r.conn.ID, other.ID, "elsewhere.example")
-	mk(conn2.ID, other.ID, "elsewhere.example")
+	c := mk(r.conn.ID, other.ID, "")
+	mk(conn2.ID, other.ID, "")
 	r.mine, r.viaConn, r.viaDomain = []string{a, b}, []string{a, b, c}, []string{a, b}
 	org2 := f.mkOrg()
-	r.other = f.mkUserSession(org2.ID, r.conn.ID+"-2", r.user.ID, func(s *store.Session) { s.EmailDomain = r.domain.Name })
+	r.other = f.mkUserSession(org2.ID, r.conn.ID+"-2", "", nil)
 	return r
 }
 

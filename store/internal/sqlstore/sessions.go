@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -42,6 +43,31 @@ func (s *Store) CreateSession(ctx context.Context, us *store.Session, events ...
 			us.ID, us.Digest, us.OrgID, us.ConnectionID, us.UserID, us.Subject, us.EmailDomain, us.NameID, us.SessionIndex, us.SID,
 			nb(profile), s.t(us.CreatedAt), s.nt(us.LastSeenAt), s.t(idle), s.t(us.ExpiresAt), nil, ""); err != nil {
 			return s.wrap(err)
+		}
+		// The user and the domain are read after the insert (whose foreign
+		// key reports an unknown organization first), with a share lock:
+		// a deactivation (FOR UPDATE) either waits for this write, and
+		// then ends the new session, or runs first, and this check sees
+		// it.
+		if us.UserID != "" {
+			var active bool
+			err := t.queryRow(`SELECT active FROM directory_users WHERE id = ? AND org_id = ?`+s.d.ForShare, us.UserID, us.OrgID).Scan(&active)
+			if errors.Is(err, sql.ErrNoRows) || err == nil && !active {
+				return fmt.Errorf("%w: directory user %q is not an active user of the organization", store.ErrConflict, us.UserID)
+			}
+			if err != nil {
+				return s.wrap(err)
+			}
+		}
+		if us.EmailDomain != "" {
+			var one int
+			err := t.queryRow(`SELECT 1 FROM domains WHERE org_id = ? AND name = ? AND state = 'verified'`+s.d.ForShare, us.OrgID, us.EmailDomain).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("%w: domain %q is not verified for the organization", store.ErrConflict, us.EmailDomain)
+			}
+			if err != nil {
+				return s.wrap(err)
+			}
 		}
 		_, err := t.appendEvents(events)
 		return err
