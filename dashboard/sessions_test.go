@@ -21,10 +21,15 @@ func TestDashboardSignEveryoneOut(t *testing.T) {
 	h := surfacetest.New(t, nil)
 	ctx := context.Background()
 	now := time.Now().UTC()
+	addConn(t, h.Store, h.Org.ID)
 	mk := func(id, org string) []byte {
+		conn := "conn_x"
+		if org != h.Org.ID {
+			conn = "conn_y"
+		}
 		d := make([]byte, 32)
 		copy(d, id)
-		if err := h.Store.CreateSession(ctx, &store.Session{ID: id, Digest: d, OrgID: org, ConnectionID: "conn_x",
+		if err := h.Store.CreateSession(ctx, &store.Session{ID: id, Digest: d, OrgID: org, ConnectionID: conn,
 			CreatedAt: now, IdleExpiresAt: now.Add(time.Hour), ExpiresAt: now.Add(time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
@@ -33,6 +38,11 @@ func TestDashboardSignEveryoneOut(t *testing.T) {
 	mine := mk("ses_1", h.Org.ID)
 	other := &store.Organization{ID: "org_other", Name: "Other", CreatedAt: now, UpdatedAt: now}
 	if err := h.Store.CreateOrganization(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Store.CreateConnection(ctx, &store.Connection{ID: "conn_y", OrgID: other.ID, Protocol: store.ProtocolOIDC, Provider: "okta", Name: "Okta",
+		State: store.ConnectionActive, OIDC: &store.OIDCConfig{Issuer: "https://idp.example.com", ClientID: "c", Scopes: []string{"openid"}},
+		CreatedAt: now, UpdatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
 	theirs := mk("ses_2", other.ID)
@@ -54,5 +64,16 @@ func TestDashboardSignEveryoneOut(t *testing.T) {
 	}
 	if ev := h.LastEvent(store.SessionEventEnded); ev.Actor != "operator:"+surfacetest.Operator || ev.Subject != "ses_1" {
 		t.Errorf("session.ended event %+v", ev)
+	}
+}
+
+// addConn makes conn_x an active connection of org.
+func addConn(t *testing.T, st store.Store, org string) {
+	t.Helper()
+	now := time.Now().UTC()
+	if err := st.CreateConnection(context.Background(), &store.Connection{ID: "conn_x", OrgID: org, Protocol: store.ProtocolOIDC, Provider: "okta", Name: "Okta",
+		State: store.ConnectionActive, OIDC: &store.OIDCConfig{Issuer: "https://idp.example.com", ClientID: "c", Scopes: []string{"openid"}},
+		CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
 	}
 }

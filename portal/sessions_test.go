@@ -19,18 +19,27 @@ func TestSignEveryoneOut(t *testing.T) {
 	h := newHarness(t, nil)
 	ctx := context.Background()
 	now := h.clock.Now()
+	for _, org := range []string{h.org.ID, "org_other"} {
+		if org == "org_other" {
+			h.createOrg("org_other", "Other")
+		}
+		if err := h.st.CreateConnection(ctx, &store.Connection{ID: "conn_" + org, OrgID: org, Protocol: store.ProtocolOIDC, Provider: "okta", Name: "Okta",
+			State: store.ConnectionActive, OIDC: &store.OIDCConfig{Issuer: "https://idp.example.com", ClientID: "c", Scopes: []string{"openid"}},
+			CreatedAt: now, UpdatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	mk := func(id, org string) []byte {
 		d := make([]byte, 32)
 		copy(d, id)
-		if err := h.st.CreateSession(ctx, &store.Session{ID: id, Digest: d, OrgID: org, ConnectionID: "conn_x",
+		if err := h.st.CreateSession(ctx, &store.Session{ID: id, Digest: d, OrgID: org, ConnectionID: "conn_" + org,
 			CreatedAt: now, IdleExpiresAt: now.Add(time.Hour), ExpiresAt: now.Add(time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
 		return d
 	}
 	mine := mk("ses_1", h.org.ID)
-	other := h.createOrg("org_other", "Other")
-	theirs := mk("ses_2", other.ID)
+	theirs := mk("ses_2", "org_other")
 
 	c := h.signIn(admin.LinkOptions{})
 	home := h.get("/portal/", c)

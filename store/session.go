@@ -214,6 +214,7 @@ type SessionStore interface {
 	// ErrNotFound when the organization does not exist; ErrAlreadyExists
 	// when the id or digest is taken. ErrConflict when the access the
 	// session stands for was taken away since the login was accepted: a
+	// ConnectionID that is not an active connection of the organization, a
 	// non-empty UserID that is not an active directory user of the
 	// organization, or a non-empty EmailDomain that is not a verified
 	// domain of the organization. The check and the insert are one write,

@@ -221,8 +221,8 @@ func SessionFromContext(ctx context.Context) (*store.Session, bool) {
 func (m *Manager) OnLogin(w http.ResponseWriter, r *http.Request, p *ssokit.Profile) {
 	if _, err := m.Start(w, r, p); err != nil {
 		if errors.Is(err, store.ErrConflict) {
-			// The user was deactivated, or the domain lost, while the
-			// login was in flight.
+			// The connection or the user was deactivated, or the domain
+			// lost, while the login was in flight.
 			m.log.InfoContext(r.Context(), "session: access taken away during the login", "err", err, "org", p.OrgID, "connection", p.ConnectionID)
 			http.Error(w, "Your access has changed. Please sign in again or contact your administrator.", http.StatusForbidden)
 			return
@@ -244,9 +244,9 @@ func (m *Manager) OnLogin(w http.ResponseWriter, r *http.Request, p *ssokit.Prof
 // session the browser already holds ends first (reason "replaced"): every
 // login gets a new id, so that an id planted before the login (session
 // fixation) is worth nothing after it. It returns the stored session, or
-// an error wrapping store.ErrConflict when the profile's directory user was
-// deactivated, or its email domain stopped being verified, since the login
-// was accepted.
+// an error wrapping store.ErrConflict when the profile's connection or
+// directory user was deactivated, or its email domain stopped being
+// verified, since the login was accepted.
 func (m *Manager) Start(w http.ResponseWriter, r *http.Request, p *ssokit.Profile) (*store.Session, error) {
 	if p == nil || p.OrgID == "" || p.ConnectionID == "" {
 		return nil, errors.New("session: a profile with organization and connection is required")

@@ -44,6 +44,9 @@ func (s *Store) CreateSession(ctx context.Context, us *store.Session, events ...
 	if _, ok := s.users.byDigest[string(us.Digest)]; ok {
 		return exists("session digest")
 	}
+	if c := s.conns[us.ConnectionID]; c == nil || c.OrgID != us.OrgID || c.State != store.ConnectionActive {
+		return conflict("connection %q is not an active connection of the organization", us.ConnectionID)
+	}
 	if us.UserID != "" {
 		ds := s.dirs[s.userDir[us.UserID]]
 		if ds == nil || ds.dir.OrgID != us.OrgID || ds.users[us.UserID] == nil || !ds.users[us.UserID].Active {

@@ -26,11 +26,23 @@ func (f *fixture) mkUserSession(org, conn, user string, mod func(*store.Session)
 	if mod != nil {
 		mod(s)
 	}
+	f.ensureConn(org, s.ConnectionID)
 	if s.UserID != "" {
 		f.ensureUser(org, s.UserID)
 	}
 	f.ok(f.s.CreateSession(f.ctx, s), "CreateSession")
 	return s
+}
+
+// ensureConn makes id an active OIDC connection of org, unless it is a
+// connection already.
+func (f *fixture) ensureConn(org, id string) {
+	f.Helper()
+	err := f.s.CreateConnection(f.ctx, &store.Connection{ID: id, OrgID: org, Protocol: store.ProtocolOIDC, Provider: "okta", Name: "Okta",
+		State: store.ConnectionActive, OIDC: oidcConfig(), CreatedAt: t0, UpdatedAt: t0})
+	if err != nil && !errors.Is(err, store.ErrAlreadyExists) {
+		f.Fatalf("CreateConnection: %v", err)
+	}
 }
 
 // ensureUser makes id an active directory user of org, in the directory
@@ -70,6 +82,7 @@ var sessionTests = []subtest{
 			CreatedAt: t0.In(elsewhere), LastSeenAt: t0.In(elsewhere),
 			IdleExpiresAt: at(time.Hour).In(elsewhere), ExpiresAt: at(8 * time.Hour).In(elsewhere),
 		}
+		f.ensureConn(org.ID, "conn_1")
 		f.ensureUser(org.ID, "u1")
 		f.mkDomain(org.ID, "example.com", store.DomainVerified)
 		c := f.lastCursor()
@@ -151,12 +164,23 @@ var sessionTests = []subtest{
 		f.mkDomain(org.ID, "verified.example", store.DomainVerified)
 		f.mkDomain(org.ID, "pending.example", store.DomainPending)
 		f.mkDomain(org2.ID, "theirs.example", store.DomainVerified)
+		f.ensureConn(org.ID, "c")
+		f.ensureConn(org2.ID, "c_other")
+		f.ensureConn(org.ID, "c_draft")
+		_, err = f.s.UpdateConnection(f.ctx, "c_draft", func(c *store.Connection) ([]store.Event, error) {
+			c.State = store.ConnectionDraft
+			return nil, nil
+		})
+		f.ok(err, "UpdateConnection")
 		for name, mod := range map[string]func(*store.Session){
-			"inactive user":                 func(s *store.Session) { s.UserID = "u_gone" },
-			"unknown user":                  func(s *store.Session) { s.UserID = "u_nobody" },
-			"another organization's user":   func(s *store.Session) { s.UserID = "u_other" },
-			"unverified domain":             func(s *store.Session) { s.EmailDomain = "pending.example" },
-			"another organization's domain": func(s *store.Session) { s.EmailDomain = "theirs.example" },
+			"unknown connection":                func(s *store.Session) { s.ConnectionID = "c_nope" },
+			"another organization's connection": func(s *store.Session) { s.ConnectionID = "c_other" },
+			"draft connection":                  func(s *store.Session) { s.ConnectionID = "c_draft" },
+			"inactive user":                     func(s *store.Session) { s.UserID = "u_gone" },
+			"unknown user":                      func(s *store.Session) { s.UserID = "u_nobody" },
+			"another organization's user":       func(s *store.Session) { s.UserID = "u_other" },
+			"unverified domain":                 func(s *store.Session) { s.EmailDomain = "pending.example" },
+			"another organization's domain":     func(s *store.Session) { s.EmailDomain = "theirs.example" },
 		} {
 			id := f.id("ses")
 			s := &store.Session{ID: id, Digest: digest(id), OrgID: org.ID, ConnectionID: "c", UserID: "u_active", EmailDomain: "verified.example",
@@ -318,6 +342,7 @@ var sessionConcurrencyTests = []subtest{
 		// A login's session and the user's deactivation race: either the
 		// session is refused or it is ended, never left active.
 		org := f.mkOrg()
+		f.ensureConn(org.ID, "c")
 		for i := range 8 {
 			user := fmt.Sprint("u_race", i)
 			f.ensureUser(org.ID, user)
@@ -500,6 +525,11 @@ func (f *fixture) revocationSetup() *revocation {
 	})
 	f.ok(err, "activate connection")
 	conn2 := f.mkConn(r.org.ID, store.ProtocolOIDC)
+	_, err = f.s.UpdateConnection(f.ctx, conn2.ID, func(c *store.Connection) ([]store.Event, error) {
+		c.State = store.ConnectionActive
+		return nil, nil
+	})
+	f.ok(err, "activate the second connection")
 	r.domain = f.mkDomain(r.org.ID, r.org.ID+".example", store.DomainVerified)
 	r.dir = f.mkDir(r.org.ID)
 	r.user = f.mkUser(r.dir.ID, "ann@"+r.domain.Name, nil)

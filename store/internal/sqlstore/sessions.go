@@ -44,11 +44,19 @@ func (s *Store) CreateSession(ctx context.Context, us *store.Session, events ...
 			nb(profile), s.t(us.CreatedAt), s.nt(us.LastSeenAt), s.t(idle), s.t(us.ExpiresAt), nil, ""); err != nil {
 			return s.wrap(err)
 		}
-		// The user and the domain are read after the insert (whose foreign
+		// The connection, the user and the domain are read after the insert (whose foreign
 		// key reports an unknown organization first), with a share lock:
 		// a deactivation (FOR UPDATE) either waits for this write, and
 		// then ends the new session, or runs first, and this check sees
 		// it.
+		var state string
+		err := t.queryRow(`SELECT state FROM connections WHERE id = ? AND org_id = ?`+s.d.ForShare, us.ConnectionID, us.OrgID).Scan(&state)
+		if errors.Is(err, sql.ErrNoRows) || err == nil && state != string(store.ConnectionActive) {
+			return fmt.Errorf("%w: connection %q is not an active connection of the organization", store.ErrConflict, us.ConnectionID)
+		}
+		if err != nil {
+			return s.wrap(err)
+		}
 		if us.UserID != "" {
 			var active bool
 			err := t.queryRow(`SELECT active FROM directory_users WHERE id = ? AND org_id = ?`+s.d.ForShare, us.UserID, us.OrgID).Scan(&active)
@@ -69,7 +77,7 @@ func (s *Store) CreateSession(ctx context.Context, us *store.Session, events ...
 				return s.wrap(err)
 			}
 		}
-		_, err := t.appendEvents(events)
+		_, err = t.appendEvents(events)
 		return err
 	})
 }
