@@ -81,6 +81,10 @@
 //	                      assertion's NotOnOrAfter (minutes)
 //	portal sessions       removed at logout, with their link's revocation, and by
 //	                      DeleteExpired once expired (6 hours for embedded ones)
+//	end-user sessions     ended (logout, revocation) but kept until their idle or
+//	                      absolute expiry, then removed by DeleteExpired (package
+//	                      ssokit/session: 1 hour idle, 12 hours absolute); removed
+//	                      with their organization
 //	portal links          embedded: removed by DeleteExpired once expired (1
 //	                      minute); shareable: 30 days after expiry, so that their
 //	                      holder is told the link expired rather than unknown
