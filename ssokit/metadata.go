@@ -26,6 +26,14 @@ type IdPMetadata struct {
 	// one; at least one is set.
 	SSOURL     string
 	SSOPostURL string
+	// SLOURL and SLOPostURL are the Single Logout endpoints (HTTP-Redirect
+	// and HTTP-POST), SLOResponseURL and SLOPostResponseURL where logout
+	// responses go (the ResponseLocation, else the Location); all are
+	// empty when the IdP advertises no Single Logout.
+	SLOURL             string
+	SLOPostURL         string
+	SLOResponseURL     string
+	SLOPostResponseURL string
 	// Certificates are the signing certificates, in document order.
 	Certificates []*x509.Certificate
 }
@@ -114,6 +122,27 @@ func ParseIdPMetadata(data []byte, entityID string, maxSize int64, insecure bool
 			case saml.HTTPPostBinding:
 				if md.SSOPostURL == "" {
 					md.SSOPostURL = ep.Location
+				}
+			}
+		}
+		for _, ep := range d.SingleLogoutServices {
+			resp := ep.ResponseLocation
+			if resp == "" {
+				resp = ep.Location
+			}
+			for _, u := range []string{ep.Location, resp} {
+				if err := checkIdPURL(u, insecure); err != nil {
+					return nil, fmt.Errorf("%w: SingleLogoutService location: %w", ErrBadMetadata, err)
+				}
+			}
+			switch ep.Binding {
+			case saml.HTTPRedirectBinding:
+				if md.SLOURL == "" {
+					md.SLOURL, md.SLOResponseURL = ep.Location, resp
+				}
+			case saml.HTTPPostBinding:
+				if md.SLOPostURL == "" {
+					md.SLOPostURL, md.SLOPostResponseURL = ep.Location, resp
 				}
 			}
 		}

@@ -45,6 +45,7 @@ type oidcRP struct {
 	tenantID    string
 	issParam    bool // RFC 9207 authorization_response_iss_parameter_supported
 	userinfo    bool
+	endSession  string // end_session_endpoint, "" when the provider has none
 	provider    *oidc.Provider
 	verifier    *oidc.IDTokenVerifier
 	oauth       *oauth2.Config
@@ -116,10 +117,14 @@ func (s *SSO) buildOIDCRP(ctx context.Context, conn *store.Connection) (*oidcRP,
 		return nil, &LoginError{Reason: ReasonIdPUnreachable, Detail: "OIDC discovery failed", Err: err}
 	}
 	var meta struct {
-		IssParam bool   `json:"authorization_response_iss_parameter_supported"`
-		UserInfo string `json:"userinfo_endpoint"`
+		IssParam   bool   `json:"authorization_response_iss_parameter_supported"`
+		UserInfo   string `json:"userinfo_endpoint"`
+		EndSession string `json:"end_session_endpoint"`
 	}
 	_ = p.Claims(&meta)
+	if meta.EndSession != "" && checkIdPURL(meta.EndSession, s.cfg.InsecureAllowPrivateNetworks) != nil {
+		meta.EndSession = "" // an unusable endpoint is no endpoint: logout stays local
+	}
 	for _, ep := range []string{p.Endpoint().AuthURL, p.Endpoint().TokenURL} {
 		if err := checkIdPURL(ep, s.cfg.InsecureAllowPrivateNetworks); err != nil {
 			return nil, fmt.Errorf("%w: discovered endpoint: %w", ErrBadConnection, err)
@@ -140,6 +145,7 @@ func (s *SSO) buildOIDCRP(ctx context.Context, conn *store.Connection) (*oidcRP,
 		tenantID:    c.TenantID,
 		issParam:    meta.IssParam,
 		userinfo:    meta.UserInfo != "",
+		endSession:  meta.EndSession,
 		provider:    p,
 		redirectURL: s.OIDCRedirectURL(conn.ID),
 	}
@@ -343,9 +349,12 @@ func (s *SSO) finishOIDC(r *http.Request, conn *store.Connection, lr *store.Logi
 	for k, v := range claims {
 		attrs[k] = claimStrings(v)
 	}
+	sid, _ := claims["sid"].(string)
 	p := &Profile{
 		ID:           ProfileID(conn.ID, idt.Subject),
 		Subject:      idt.Subject,
+		SID:          sid,
+		IDToken:      raw,
 		OrgID:        conn.OrgID,
 		ConnectionID: conn.ID,
 		Protocol:     store.ProtocolOIDC,

@@ -48,6 +48,13 @@ type Profile struct {
 	IdPInitiated bool
 	// SessionIndex is the SAML session index, if any.
 	SessionIndex string
+	// SID is the OIDC sid claim of the ID token, if any: the IdP's session,
+	// named again by a back-channel logout_token.
+	SID string `json:",omitempty"`
+	// IDToken is the raw OIDC ID token, kept by a session layer to send as
+	// id_token_hint at logout (StartLogout). It is a credential of the
+	// user at this application: never log it or show it.
+	IDToken string `json:",omitempty"`
 
 	// Attributes are the raw SAML attributes or OIDC claims, as received.
 	// An OIDC claim that is not a string is rendered as its JSON: a number

@@ -36,8 +36,13 @@ type samlSP struct {
 	idpEntityID string
 	ssoURL      string // HTTP-Redirect
 	ssoPostURL  string // HTTP-POST
-	certs       []*x509.Certificate
-	thumbs      []string
+	sloURL      string // our Single Logout endpoint
+	// The IdP's Single Logout endpoints: requests and responses, for the
+	// HTTP-Redirect and HTTP-POST bindings. Empty when the IdP has none.
+	idpSLOURL, idpSLORespURL         string
+	idpSLOPostURL, idpSLOPostRespURL string
+	certs                            []*x509.Certificate
+	thumbs                           []string
 
 	allowSHA1         bool
 	requireEncryption bool
@@ -114,6 +119,11 @@ func (s *SSO) buildSAMLSP(conn *store.Connection) (*samlSP, error) {
 		orgID:             conn.OrgID,
 		entityID:          s.SAMLEntityID(conn.ID),
 		acsURL:            s.SAMLACSURL(conn.ID),
+		sloURL:            s.SAMLSLOURL(conn.ID),
+		idpSLOURL:         c.SLOURL,
+		idpSLORespURL:     c.SLOURL,
+		idpSLOPostURL:     c.SLOPostURL,
+		idpSLOPostRespURL: c.SLOPostURL,
 		idpEntityID:       c.IdPEntityID,
 		ssoURL:            c.SSOURL,
 		ssoPostURL:        c.SSOPostURL,
@@ -151,6 +161,10 @@ func (s *SSO) buildSAMLSP(conn *store.Connection) (*samlSP, error) {
 		if sp.ssoPostURL == "" {
 			sp.ssoPostURL = md.SSOPostURL
 		}
+		if sp.idpSLOURL == "" && sp.idpSLOPostURL == "" {
+			sp.idpSLOURL, sp.idpSLORespURL = md.SLOURL, md.SLOResponseURL
+			sp.idpSLOPostURL, sp.idpSLOPostRespURL = md.SLOPostURL, md.SLOPostResponseURL
+		}
 		for _, crt := range md.Certificates {
 			add(crt)
 		}
@@ -171,6 +185,13 @@ func (s *SSO) buildSAMLSP(conn *store.Connection) (*samlSP, error) {
 			}
 		}
 	}
+	for _, u := range []string{sp.idpSLOURL, sp.idpSLORespURL, sp.idpSLOPostURL, sp.idpSLOPostRespURL} {
+		if u != "" {
+			if err := checkIdPURL(u, s.cfg.InsecureAllowPrivateNetworks); err != nil {
+				return nil, fmt.Errorf("%w: SLO URL: %w", ErrBadConnection, err)
+			}
+		}
+	}
 	if c.SPKeyPEM != "" || c.SPCertPEM != "" {
 		key, crt, err := parseKeyPair(c.SPKeyPEM, c.SPCertPEM)
 		if err != nil {
@@ -183,16 +204,23 @@ func (s *SSO) buildSAMLSP(conn *store.Connection) (*samlSP, error) {
 	}
 	entityURL, _ := url.Parse(sp.entityID)
 	acsURL, _ := url.Parse(sp.acsURL)
+	sloURL, _ := url.Parse(sp.sloURL)
 	sp.sp = &saml.ServiceProvider{
 		EntityID:          sp.entityID,
 		MetadataURL:       *entityURL,
 		AcsURL:            *acsURL,
+		SloURL:            *sloURL,
+		LogoutBindings:    []string{saml.HTTPRedirectBinding, saml.HTTPPostBinding},
 		AuthnNameIDFormat: saml.UnspecifiedNameIDFormat,
 		AllowIDPInitiated: c.AllowIdPInitiated,
 	}
 	if sp.key != nil {
 		sp.sp.Key = sp.key
 		sp.sp.Certificate = sp.cert
+	} else {
+		// Logout messages are always signed: without a key pair there is
+		// no Single Logout to advertise.
+		sp.sp.LogoutBindings = nil
 	}
 	if c.SignRequests {
 		sp.sp.SignatureMethod = dsig.RSASHA256SignatureMethod

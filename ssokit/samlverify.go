@@ -112,41 +112,13 @@ type parsedResponse struct {
 // assertion. Together with the reference check this rules out the XML
 // signature wrapping family.
 func parseSAMLResponse(raw []byte) (*parsedResponse, *LoginError) {
-	if !utf8.Valid(raw) {
-		return nil, refuse(ReasonMalformed, "response is not valid UTF-8")
-	}
-	if le := refuseMarkup(raw); le != nil {
-		return nil, le
-	}
-	if err := xrv.Validate(bytes.NewReader(raw)); err != nil {
-		return nil, &LoginError{Reason: ReasonMalformed, Detail: "XML round-trip validation failed", Err: err}
-	}
-	doc := etree.NewDocument()
-	if err := doc.ReadFromBytes(raw); err != nil {
-		return nil, &LoginError{Reason: ReasonMalformed, Detail: "cannot parse XML", Err: err}
-	}
-	for _, tok := range doc.Child {
-		switch t := tok.(type) {
-		case *etree.Directive:
-			return nil, refuse(ReasonForbiddenXML, "DOCTYPE or directive in the response")
-		case *etree.ProcInst:
-			if t.Target != "xml" {
-				return nil, refuse(ReasonForbiddenXML, "processing instruction in the response")
-			}
-		case *etree.Comment:
-			return nil, refuse(ReasonForbiddenXML, "comment in the response")
-		}
-	}
-	root := doc.Root()
-	if root == nil || root.Tag != "Response" || root.NamespaceURI() != nsProtocol {
-		return nil, refuse(ReasonMalformed, "root element is not a samlp:Response")
-	}
-	if le := checkXMLLimits(root); le != nil {
+	root, le := readSAMLDocument(raw, "Response")
+	if le != nil {
 		return nil, le
 	}
 	pr := &parsedResponse{root: root}
 	var found int
-	le := walkXML(root, func(el *etree.Element, depth int) *LoginError {
+	le = walkXML(root, func(el *etree.Element, depth int) *LoginError {
 		switch el.Tag {
 		case "Assertion", "EncryptedAssertion":
 			found++
@@ -182,6 +154,47 @@ func parseSAMLResponse(raw []byte) (*parsedResponse, *LoginError) {
 		return nil, refuse(ReasonStructure, "several signatures on the Response")
 	}
 	return pr, nil
+}
+
+// readSAMLDocument reads raw (decoded) SAML protocol message XML whose root
+// must be samlp:<tag>, and checks its hygiene: valid UTF-8, round-trip
+// stable, no DOCTYPE, entity, comment or processing instruction, and the
+// element, attribute and namespace limits. The ACS and the Single Logout
+// endpoint both read messages through it.
+func readSAMLDocument(raw []byte, tag string) (*etree.Element, *LoginError) {
+	if !utf8.Valid(raw) {
+		return nil, refuse(ReasonMalformed, "response is not valid UTF-8")
+	}
+	if le := refuseMarkup(raw); le != nil {
+		return nil, le
+	}
+	if err := xrv.Validate(bytes.NewReader(raw)); err != nil {
+		return nil, &LoginError{Reason: ReasonMalformed, Detail: "XML round-trip validation failed", Err: err}
+	}
+	doc := etree.NewDocument()
+	if err := doc.ReadFromBytes(raw); err != nil {
+		return nil, &LoginError{Reason: ReasonMalformed, Detail: "cannot parse XML", Err: err}
+	}
+	for _, tok := range doc.Child {
+		switch t := tok.(type) {
+		case *etree.Directive:
+			return nil, refuse(ReasonForbiddenXML, "DOCTYPE or directive in the response")
+		case *etree.ProcInst:
+			if t.Target != "xml" {
+				return nil, refuse(ReasonForbiddenXML, "processing instruction in the response")
+			}
+		case *etree.Comment:
+			return nil, refuse(ReasonForbiddenXML, "comment in the response")
+		}
+	}
+	root := doc.Root()
+	if root == nil || root.Tag != tag || root.NamespaceURI() != nsProtocol {
+		return nil, refuse(ReasonMalformed, "root element is not a samlp:%s", tag)
+	}
+	if le := checkXMLLimits(root); le != nil {
+		return nil, le
+	}
+	return root, nil
 }
 
 // refuseMarkup refuses DOCTYPE and entity declarations, comments and

@@ -111,6 +111,9 @@ type Config struct {
 //	GET  /saml/{connection}/metadata                          SP metadata
 //	POST /saml/{connection}/acs                               assertion consumer service
 //	GET  /oidc/{connection}/callback                          OIDC redirect URI
+//	GET|POST /saml/{connection}/slo                           SAML Single Logout (both bindings)
+//	GET  /oidc/{connection}/logout                            OIDC post_logout_redirect_uri
+//	POST /oidc/{connection}/backchannel-logout                OIDC Back-Channel Logout
 type SSO struct {
 	cfg    Config
 	base   *url.URL
@@ -211,6 +214,10 @@ func New(cfg Config) (*SSO, error) {
 	mux.HandleFunc("POST /saml/{connection}/acs", s.handleACS)
 	mux.HandleFunc("GET /saml/{connection}/acs", s.handleACSGet)
 	mux.HandleFunc("GET /oidc/{connection}/callback", s.handleOIDCCallback)
+	mux.HandleFunc("GET /saml/{connection}/slo", s.handleSLO)
+	mux.HandleFunc("POST /saml/{connection}/slo", s.handleSLO)
+	mux.HandleFunc("GET /oidc/{connection}/logout", s.handleOIDCLogoutReturn)
+	mux.HandleFunc("POST /oidc/{connection}/backchannel-logout", s.handleBackChannelLogout)
 	s.mux = mux
 	return s, nil
 }
@@ -229,6 +236,27 @@ func (s *SSO) SAMLEntityID(connectionID string) string {
 // connection ("Single sign-on URL" / "Reply URL" in the IdP).
 func (s *SSO) SAMLACSURL(connectionID string) string {
 	return s.base.String() + "/saml/" + url.PathEscape(connectionID) + "/acs"
+}
+
+// SAMLSLOURL returns the Single Logout URL of a SAML connection, for both
+// the HTTP-Redirect and HTTP-POST bindings ("Single Logout URL" / "SLO
+// Response URL" in the IdP). It is also in the SP metadata.
+func (s *SSO) SAMLSLOURL(connectionID string) string {
+	return s.base.String() + "/saml/" + url.PathEscape(connectionID) + "/slo"
+}
+
+// OIDCPostLogoutRedirectURL returns the post_logout_redirect_uri of an OIDC
+// connection, to be registered exactly in the IdP's client for
+// RP-initiated logout.
+func (s *SSO) OIDCPostLogoutRedirectURL(connectionID string) string {
+	return s.base.String() + "/oidc/" + url.PathEscape(connectionID) + "/logout"
+}
+
+// OIDCBackChannelLogoutURL returns the Back-Channel Logout URI of an OIDC
+// connection, to be registered in the IdP's client
+// (backchannel_logout_uri).
+func (s *SSO) OIDCBackChannelLogoutURL(connectionID string) string {
+	return s.base.String() + "/oidc/" + url.PathEscape(connectionID) + "/backchannel-logout"
 }
 
 // OIDCRedirectURL returns the redirect URI of an OIDC connection, to be

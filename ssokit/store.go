@@ -23,6 +23,7 @@ type Store interface {
 	DeleteConnection(ctx context.Context, id string, events ...store.Event) error
 	CreateLoginRequest(ctx context.Context, r *store.LoginRequest) error
 	ConsumeLoginRequest(ctx context.Context, id string, match store.LoginRequestMatch, now time.Time, events ...store.Event) (*store.LoginRequest, error)
+	ConsumeAssertionID(ctx context.Context, connectionID, assertionID string, expiresAt, now time.Time, events ...store.Event) error
 	CompleteLogin(ctx context.Context, c store.LoginCompletion, accept func(*store.LoginFacts) ([]store.Event, error)) (*store.LoginRequest, error)
 	AppendEvents(ctx context.Context, events ...store.Event) ([]store.Event, error)
 }

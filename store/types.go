@@ -139,6 +139,12 @@ type SAMLConfig struct {
 	IdPEntityID string
 	SSOURL      string // HTTP-Redirect binding endpoint
 	SSOPostURL  string // HTTP-POST binding endpoint, if the IdP has one
+	// SLOURL and SLOPostURL are the IdP's Single Logout endpoints
+	// (HTTP-Redirect and HTTP-POST bindings), set by hand; when empty they
+	// are taken from the metadata. A connection with neither does not send
+	// logout requests to the IdP.
+	SLOURL     string `json:",omitempty"`
+	SLOPostURL string `json:",omitempty"`
 	// Certificates are the IdP's signing certificates, PEM encoded. Several may
 	// be trusted at once during a rotation.
 	Certificates []string

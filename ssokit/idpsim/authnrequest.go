@@ -237,6 +237,30 @@ func (idp *IdP) RegisterSPMetadata(metadata []byte, preset Preset) (SP, error) {
 	if sp.ACSURL == "" {
 		return SP{}, errors.New("idpsim: SP metadata: no HTTP-POST AssertionConsumerService")
 	}
+	for _, e := range d.SingleLogoutServices {
+		if e.Binding == bindingRedirect || e.Binding == bindingPOST {
+			sp.SLOURL = e.Location
+			break
+		}
+	}
+	for _, kd := range d.KeyDescriptors {
+		if kd.Use != "" && kd.Use != "signing" {
+			continue
+		}
+		for _, c := range kd.KeyInfo.X509Data.X509Certificates {
+			der, err := base64.StdEncoding.DecodeString(trimB64(c.Data))
+			if err != nil {
+				return SP{}, fmt.Errorf("idpsim: SP metadata: bad certificate base64: %w", err)
+			}
+			if sp.SigningCertificate, err = x509.ParseCertificate(der); err != nil {
+				return SP{}, fmt.Errorf("idpsim: SP metadata: bad certificate: %w", err)
+			}
+			break
+		}
+		if sp.SigningCertificate != nil {
+			break
+		}
+	}
 	for _, kd := range d.KeyDescriptors {
 		if kd.Use != "" && kd.Use != "encryption" {
 			continue

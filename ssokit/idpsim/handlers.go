@@ -42,6 +42,10 @@ func (idp *IdP) routes() {
 	m.HandleFunc("GET /oidc/userinfo", idp.handleUserinfo)
 	m.HandleFunc("POST /oidc/userinfo", idp.handleUserinfo)
 	m.HandleFunc("POST /login", idp.handleLogin)
+	m.HandleFunc("GET /saml/slo", idp.handleSLO)
+	m.HandleFunc("POST /saml/slo", idp.handleSLO)
+	m.HandleFunc("GET /saml/logout-initiated", idp.handleSAMLLogoutInitiated)
+	m.HandleFunc("GET /oidc/logout", idp.handleEndSession)
 	idp.mux = m
 }
 

@@ -171,6 +171,13 @@ type SP struct {
 	Encrypt bool
 	// Name is shown on the simulator's pages. Default EntityID.
 	Name string
+	// SigningCertificate, when set, verifies the SP's signed logout
+	// messages; default Certificate. An SP whose messages cannot be
+	// verified gets a Requester status.
+	SigningCertificate *x509.Certificate
+	// SLOURL is the SP's Single Logout endpoint (both bindings): where
+	// LogoutResponses and IdP-initiated LogoutRequests go. Default: none.
+	SLOURL string
 }
 
 // Client is a registered OIDC client.
@@ -191,6 +198,12 @@ type Client struct {
 	InsecureAllowNoPKCE bool
 	// Name is shown on the simulator's pages. Default ID.
 	Name string
+	// PostLogoutRedirectURIs are the post_logout_redirect_uri values the
+	// end_session_endpoint accepts, matched exactly. Default: none.
+	PostLogoutRedirectURIs []string
+	// BackChannelLogoutURI is where SendBackChannelLogout posts
+	// logout_tokens. Default: none.
+	BackChannelLogoutURI string
 }
 
 // Signing says which SAML elements carry a signature.
@@ -264,6 +277,7 @@ type IdP struct {
 	tokens    map[string]*accessGrant
 	lastResp  map[string][]byte
 	anySPSeen map[string]*SP
+	logouts   []LogoutRecord
 }
 
 // New validates cfg and builds a simulator.
@@ -397,6 +411,12 @@ func (idp *IdP) MetadataURL() string { return idp.base.String() + "/saml/metadat
 
 // SSOURL returns the SAML single sign-on endpoint (both bindings).
 func (idp *IdP) SSOURL() string { return idp.base.String() + "/saml/sso" }
+
+// SLOURL returns the SAML Single Logout endpoint (both bindings).
+func (idp *IdP) SLOURL() string { return idp.base.String() + "/saml/slo" }
+
+// EndSessionURL returns the OIDC end_session_endpoint.
+func (idp *IdP) EndSessionURL() string { return idp.base.String() + "/oidc/logout" }
 
 // Issuer returns the OIDC issuer; discovery is at Issuer() +
 // "/.well-known/openid-configuration".
@@ -532,6 +552,11 @@ func (idp *IdP) RegisterSP(sp SP) error {
 	}
 	if sp.Name == "" {
 		sp.Name = sp.EntityID
+	}
+	if sp.SLOURL != "" {
+		if err := checkHTTPURL(sp.SLOURL); err != nil {
+			return fmt.Errorf("idpsim: SP %q: SLOURL: %w", sp.EntityID, err)
+		}
 	}
 	idp.mu.Lock()
 	defer idp.mu.Unlock()

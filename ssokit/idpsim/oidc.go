@@ -83,6 +83,15 @@ func (idp *IdP) RegisterClient(c Client) error {
 	rc := &registeredClient{Client: c, secretDigest: secret.Digest(c.Secret)}
 	rc.Secret = ""
 	rc.RedirectURIs = slices.Clone(c.RedirectURIs)
+	rc.PostLogoutRedirectURIs = slices.Clone(c.PostLogoutRedirectURIs)
+	for _, u := range append(slices.Clone(c.PostLogoutRedirectURIs), c.BackChannelLogoutURI) {
+		if u == "" && c.BackChannelLogoutURI == "" {
+			continue
+		}
+		if err := checkHTTPURL(u); err != nil {
+			return fmt.Errorf("idpsim: client %q: logout URI: %w", c.ID, err)
+		}
+	}
 	idp.mu.Lock()
 	defer idp.mu.Unlock()
 	if _, ok := idp.clients[c.ID]; !ok {
@@ -176,6 +185,7 @@ func (idp *IdP) idToken(c *registeredClient, u User, preset Preset, nonce string
 	claims["iat"] = iat.Unix()
 	claims["exp"] = iat.Add(idp.lifetime).Unix()
 	claims["auth_time"] = authTime.Unix()
+	claims["sid"] = guidFrom("sid|" + c.ID + "|" + u.ID)
 	if nonce != "" {
 		claims["nonce"] = nonce
 	}
@@ -276,6 +286,9 @@ func (idp *IdP) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 		"code_challenge_methods_supported":               methods,
 		"claims_supported":                               []string{"sub", "iss", "aud", "exp", "iat", "nonce", "email", "email_verified", "name", "given_name", "family_name", "groups", "tid", "oid", "hd", "preferred_username"},
 		"authorization_response_iss_parameter_supported": true,
+		"end_session_endpoint":                           b + "/oidc/logout",
+		"backchannel_logout_supported":                   true,
+		"backchannel_logout_session_supported":           true,
 	})
 }
 

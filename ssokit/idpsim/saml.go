@@ -587,6 +587,11 @@ func (idp *IdP) metadataXML() ([]byte, error) {
 	kd.CreateAttr("use", "signing")
 	kd.CreateElement("ds:KeyInfo").CreateElement("ds:X509Data").CreateElement("ds:X509Certificate").
 		SetText(base64.StdEncoding.EncodeToString(idp.cert.Raw))
+	for _, b := range []string{bindingRedirect, bindingPOST} {
+		slo := d.CreateElement("md:SingleLogoutService")
+		slo.CreateAttr("Binding", b)
+		slo.CreateAttr("Location", idp.SLOURL())
+	}
 	for _, f := range []string{nameIDEmail, nameIDUnspecified, "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"} {
 		d.CreateElement("md:NameIDFormat").SetText(f)
 	}
@@ -595,6 +600,7 @@ func (idp *IdP) metadataXML() ([]byte, error) {
 		sso.CreateAttr("Binding", b)
 		sso.CreateAttr("Location", idp.SSOURL())
 	}
+
 	org := ed.CreateElement("md:Organization")
 	for _, kv := range [][2]string{{"md:OrganizationName", "idpsim"}, {"md:OrganizationDisplayName", "Development simulator - not a real identity provider"}, {"md:OrganizationURL", idp.BaseURL()}} {
 		el := org.CreateElement(kv[0])
