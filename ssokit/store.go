@@ -12,7 +12,8 @@ import (
 // login flow state (pending requests and the replay cache), the verified
 // domains and connections that route a login by email, events, and the
 // leases of its background work with the cleanup it runs
-// (store.CleanupStore). Every store.Store is a Store.
+// (store.CleanupStore), and the end of the sessions an IdP's logout
+// names. Every store.Store is a Store.
 type Store interface {
 	domains.RouteStore
 	store.CleanupStore
@@ -25,6 +26,7 @@ type Store interface {
 	ConsumeLoginRequest(ctx context.Context, id string, match store.LoginRequestMatch, now time.Time, events ...store.Event) (*store.LoginRequest, error)
 	ConsumeAssertionID(ctx context.Context, connectionID, assertionID string, expiresAt, now time.Time, events ...store.Event) error
 	CompleteLogin(ctx context.Context, c store.LoginCompletion, accept func(*store.LoginFacts) ([]store.Event, error)) (*store.LoginRequest, error)
+	EndSessions(ctx context.Context, sel store.SessionSelector, end store.SessionEnd) (int, error)
 	AppendEvents(ctx context.Context, events ...store.Event) ([]store.Event, error)
 }
 
