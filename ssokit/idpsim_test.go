@@ -41,6 +41,14 @@ func newApp(t testing.TB, st store.Store, seed bool) *app {
 	mux := http.NewServeMux()
 	mux.Handle("/sso/", http.StripPrefix("/sso", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) })))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "home") })
+	mux.HandleFunc("/logout", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		err := a.sso.StartLogout(w, r, LogoutOptions{ConnectionID: q.Get("connection"), NameID: q.Get("name_id"),
+			SessionIndex: q.Get("session_index"), IDToken: q.Get("id_token"), ReturnTo: "/bye"})
+		if err != nil {
+			http.Error(w, err.Error(), StatusCode(err))
+		}
+	})
 	a.srv = httptest.NewServer(mux)
 	t.Cleanup(a.srv.Close)
 	sso, err := New(Config{

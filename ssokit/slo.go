@@ -717,23 +717,24 @@ func signEnveloped(sp *samlSP, el *etree.Element) (*etree.Element, error) {
 		return nil, ErrNoIdPLogout
 	}
 	ctx := dsig.NewDefaultSigningContext(dsig.TLSCertKeyStore(tlsCert(sp)))
+	ctx.Canonicalizer = dsig.MakeC14N10ExclusiveCanonicalizerWithPrefixList("")
 	if err := ctx.SetSignatureMethod(dsig.RSASHA256SignatureMethod); err != nil {
 		return nil, err
 	}
-	signed, err := ctx.SignEnveloped(el)
+	// The canonicalizer rewrites its input: sign a copy (every namespace
+	// el uses is declared on el itself).
+	sig, err := ctx.ConstructSignature(el.Copy(), true)
 	if err != nil {
 		return nil, fmt.Errorf("ssokit: signing %s: %w", el.Tag, err)
 	}
-	sig := signed.ChildElements()[len(signed.ChildElements())-1]
-	signed.RemoveChild(sig)
 	at := 0
-	for i, tok := range signed.Child {
+	for i, tok := range el.Child {
 		if c, ok := tok.(*etree.Element); ok && c.Tag == "Issuer" {
 			at = i + 1
 		}
 	}
-	signed.InsertChildAt(at, sig)
-	return signed, nil
+	el.InsertChildAt(at, sig)
+	return el, nil
 }
 
 // redirectURL encodes el for the HTTP-Redirect binding to dest and signs
