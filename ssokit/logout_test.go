@@ -467,7 +467,9 @@ func TestBackChannelLogout(t *testing.T) {
 	}{
 		{"sub and sid", func(e *logoutEnv) idpsim.LogoutTokenOptions { return idpsim.LogoutTokenOptions{SID: sid(e)} }, "o2,o3,o4"},
 		{"sub only", func(e *logoutEnv) idpsim.LogoutTokenOptions { return idpsim.LogoutTokenOptions{} }, "o3,o4"},
-		{"sid only", func(e *logoutEnv) idpsim.LogoutTokenOptions { return idpsim.LogoutTokenOptions{SID: sid(e), NoSub: true} }, "o2,o4"},
+		{"sid only", func(e *logoutEnv) idpsim.LogoutTokenOptions {
+			return idpsim.LogoutTokenOptions{SID: sid(e), NoSub: true}
+		}, "o2,o4"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
