@@ -36,7 +36,10 @@
 //
 //	SAML  SP entity id / audience  BaseURL/saml/{connection}/metadata (also the SP metadata URL)
 //	      ACS URL (HTTP-POST)      BaseURL/saml/{connection}/acs
+//	      Single Logout URL        BaseURL/saml/{connection}/slo (HTTP-Redirect and HTTP-POST)
 //	OIDC  redirect URI             BaseURL/oidc/{connection}/callback
+//	      post-logout redirect URI BaseURL/oidc/{connection}/logout
+//	      back-channel logout URI  BaseURL/oidc/{connection}/backchannel-logout
 //
 // # What the host runs
 //
@@ -236,6 +239,45 @@
 // metadata, SP key) is cached until the connection's Version changes; the
 // Store increments it on every UpdateConnection, so no caller has to do
 // anything for the cache to follow a change.
+//
+// # Logout
+//
+// Sessions are the session layer's (package ssokit/session); ssokit ends
+// them when the IdP says so, and tells the IdP when the user signs out:
+//
+//   - IdP-initiated SAML Single Logout: a LogoutRequest at
+//     BaseURL/saml/{connection}/slo, HTTP-Redirect or HTTP-POST binding,
+//     is read with the ACS's XML hygiene, and must be signed by one of the
+//     connection's certificates (the query string for HTTP-Redirect, per
+//     the bindings spec 3.4.4.1; an enveloped signature for HTTP-POST; a
+//     certificate in KeyInfo counts only when the connection trusts it),
+//     name the connection's IdP as Issuer and this SLO URL as Destination,
+//     and be fresh (IssueInstant, NotOnOrAfter, with ClockSkew). Its ID is
+//     then recorded in the replay cache and the sessions of that
+//     connection with its NameID (and SessionIndex, when it names any)
+//     end, with reason store.SessionEndedIdPLogout. The IdP gets a signed
+//     LogoutResponse.
+//   - SP-initiated: StartLogout sends a signed LogoutRequest (the
+//     session's NameID and SessionIndex, the connection's SP key) to the
+//     IdP's SingleLogoutService, from the metadata or SAMLConfig.SLOURL and
+//     SLOPostURL; the LogoutResponse must be signed, from the IdP, to this
+//     SLO URL, and answer a pending logout of this browser (consumed once).
+//   - OIDC RP-initiated logout: StartLogout redirects to the provider's
+//     end_session_endpoint with id_token_hint (Profile.IDToken), client_id,
+//     the connection's post-logout redirect URI and a state bound to the
+//     browser.
+//   - OIDC Back-Channel Logout 1.0: the provider POSTs a logout_token to
+//     BaseURL/oidc/{connection}/backchannel-logout. It must be signed with
+//     the provider's JWKS (go-oidc's verifier, asymmetric algorithms only,
+//     no key in the header), carry this connection's issuer and client id
+//     as iss and aud, a recent iat, the back-channel logout event, no
+//     nonce, a sub and/or sid and a jti never seen before. 200 ends the
+//     connection's matching sessions; 400 {"error":"invalid_request"}
+//     refuses.
+//
+// Every refusal is logged with its reason and recorded as an
+// sso.logout.failed event; nothing of another connection or organization
+// is ever ended, since the connection comes from the URL.
 //
 // # Connection lifecycle
 //

@@ -26,6 +26,10 @@
 //	GET  /oidc/authorize                        authorization code flow, PKCE S256
 //	POST /oidc/token                            client_secret_basic or client_secret_post
 //	GET  /oidc/userinfo
+//	GET  /saml/slo                              Single Logout, HTTP-Redirect binding (both directions)
+//	POST /saml/slo                              Single Logout, HTTP-POST binding
+//	GET  /saml/logout-initiated?sp=&email=      IdP-initiated logout launcher (session_index, binding=post, fault)
+//	GET  /oidc/logout                           end_session_endpoint (RP-Initiated Logout 1.0)
 //
 // The SAML response reaches the SP through the POST binding: an HTML form
 // submitted by a small script served from /static/autopost.js (pages allow
@@ -36,6 +40,26 @@
 // MaxRequestXML), must come from a registered SP (unless
 // Config.InsecureAllowAnySP) and may only name its registered ACS URL; their
 // signatures, if any, are not checked.
+//
+// # Logout
+//
+// The simulator answers an SP's LogoutRequest at /saml/slo with a signed
+// LogoutResponse in the request's binding, sent to the SP's SLOURL (read
+// from SP metadata by RegisterSPMetadata); it checks the request's
+// signature with the SP's signing certificate and answers a Requester
+// status when it does not verify. SAMLLogoutRequest builds an
+// IdP-initiated LogoutRequest (query-string signature for HTTP-Redirect,
+// enveloped for HTTP-POST) with the faults of LogoutFaults: unsigned, an
+// attacker's key, another issuer or destination, expired, SHA-1, DOCTYPE,
+// another tenant's NameID. Logouts lists what it received.
+//
+// For OIDC, discovery advertises end_session_endpoint and back-channel
+// logout, ID tokens carry a sid (SessionID), the end_session_endpoint
+// verifies id_token_hint and accepts only a registered
+// post_logout_redirect_uri, and SendBackChannelLogout posts a logout_token
+// to the client's BackChannelLogoutURI, with faults: unsigned (alg none),
+// an attacker's key, another issuer or audience, expired, a nonce, no
+// events claim; a token sent twice (PostLogoutToken) tests jti replay.
 //
 // # Mounting in a development app
 //

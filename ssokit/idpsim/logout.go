@@ -422,13 +422,16 @@ func (idp *IdP) sendBrowser(w http.ResponseWriter, r *http.Request, m *LogoutMes
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; script-src 'unsafe-inline'; form-action *; frame-ancestors 'none'")
-	_ = logoutPost.Execute(w, m)
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; form-action *; frame-ancestors 'none'")
+	_ = logoutPost.Execute(w, struct {
+		*LogoutMessage
+		Script string
+	}{m, idp.basePath + "/static/autopost.js"})
 }
 
 var logoutPost = template.Must(template.New("post").Parse(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Continue</title></head><body>` +
 	`<form method="post" action="{{.URL}}" id="autopost">{{range $k, $v := .Form}}{{range $v}}<input type="hidden" name="{{$k}}" value="{{.}}">{{end}}{{end}}` +
-	`<button type="submit">Continue</button></form><script>document.getElementById("autopost").submit()</script></body></html>`))
+	`<button type="submit">Continue</button></form><script src="{{.Script}}"></script></body></html>`))
 
 func decodeSAMLParam(encoded string, redirect bool) ([]byte, error) {
 	if encoded == "" || len(encoded) > MaxEncodedRequest {
