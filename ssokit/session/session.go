@@ -80,6 +80,16 @@ type Config struct {
 	// Default: "/".
 	LogoutRedirect string
 
+	// IdPLogout, when set, is called by Logout once a browser's session
+	// has ended, to end the user's session at the identity provider too
+	// (SAML Single Logout, OIDC RP-initiated logout): pass the SSO
+	// handler's StartLogout. It gets the session's connection, NameID,
+	// SessionIndex and ID token, and LogoutRedirect as ReturnTo. When it
+	// returns an error (ssokit.ErrNoIdPLogout: the IdP has no logout
+	// endpoint) Logout redirects to LogoutRedirect itself. Default: nil,
+	// the IdP session is left alone.
+	IdPLogout func(w http.ResponseWriter, r *http.Request, opts ssokit.LogoutOptions) error
+
 	// Org, if set, returns the organization a request addresses (from the
 	// host's route, say /orgs/{org}/...), or "" for none. RequireLogin
 	// accepts only a session of that organization: a session of
@@ -293,7 +303,8 @@ func (m *Manager) Start(w http.ResponseWriter, r *http.Request, p *ssokit.Profil
 	case store.ProtocolSAML:
 		s.NameID, s.SessionIndex = p.Subject, p.SessionIndex
 	case store.ProtocolOIDC:
-		if v := p.Attributes["sid"]; len(v) > 0 {
+		s.SID = p.SID
+		if v := p.Attributes["sid"]; s.SID == "" && len(v) > 0 {
 			s.SID = v[0]
 		}
 	}
@@ -560,10 +571,20 @@ func (m *Manager) Logout() http.Handler {
 				http.Error(w, "Forbidden.", http.StatusForbidden)
 				return
 			}
-			if _, err := m.End(w, r, store.SessionEndedLogout); err != nil {
+			s, err := m.End(w, r, store.SessionEndedLogout)
+			if err != nil {
 				m.log.ErrorContext(r.Context(), "session: logout failed", "err", err)
 				http.Error(w, "Sign-out failed. Please try again.", http.StatusInternalServerError)
 				return
+			}
+			if s != nil && m.cfg.IdPLogout != nil && !isAPI(r) {
+				err := m.cfg.IdPLogout(w, r, idpLogoutOptions(s, m.cfg.LogoutRedirect))
+				if err == nil {
+					return
+				}
+				if !errors.Is(err, ssokit.ErrNoIdPLogout) {
+					m.log.WarnContext(r.Context(), "session: IdP logout failed; signed out locally", "connection", s.ConnectionID, "err", err)
+				}
 			}
 		}
 		if isAPI(r) {
@@ -572,6 +593,16 @@ func (m *Manager) Logout() http.Handler {
 		}
 		http.Redirect(w, r, m.cfg.LogoutRedirect, http.StatusSeeOther)
 	})
+}
+
+// idpLogoutOptions names the IdP session of s for ssokit.StartLogout.
+func idpLogoutOptions(s *store.Session, returnTo string) ssokit.LogoutOptions {
+	o := ssokit.LogoutOptions{ConnectionID: s.ConnectionID, NameID: s.NameID, SessionIndex: s.SessionIndex, ReturnTo: returnTo}
+	var p ssokit.Profile
+	if json.Unmarshal(s.Profile, &p) == nil {
+		o.NameIDFormat, o.IDToken = p.SubjectFormat, p.IDToken
+	}
+	return o
 }
 
 // RequireLogin is middleware that lets through only requests with an
