@@ -686,3 +686,35 @@ func jwtPayload(t *testing.T, tok string) []byte {
 	}
 	return b
 }
+
+// TestConfigureSLOURL: the IdP's SLO endpoint is taken by hand
+// (SAMLManual.SLOURL, checked like the SSO URL) or from the metadata, and
+// configuring from metadata drops a hand-set one.
+func TestConfigureSLOURL(t *testing.T) {
+	t.Parallel()
+	e := newLogoutEnv(t, memstore.New())
+	conn, err := e.a.st.GetConnection(e.ctx, connSLO)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u, err := e.a.sso.IdPLogoutURL(conn); err != nil || u != e.idp.SLOURL() {
+		t.Fatalf("from metadata: %q %v", u, err)
+	}
+	m := SAMLManual{EntityID: e.idp.EntityID(), SSOURL: e.idp.SSOURL(), Certificates: []string{idpKey.CertPEM}, SLOURL: "javascript:alert(1)"}
+	if _, err := e.a.sso.ConfigureSAMLManual(e.ctx, testOrg, connSLO, m, "admin"); err == nil {
+		t.Fatal("javascript: SLO URL accepted")
+	}
+	m.SLOURL = "https://idp.example.com/slo"
+	if conn, err = e.a.sso.ConfigureSAMLManual(e.ctx, testOrg, connSLO, m, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	if u, err := e.a.sso.IdPLogoutURL(conn); err != nil || u != m.SLOURL || conn.SAML.SLOURL != m.SLOURL {
+		t.Fatalf("by hand: %q %v", u, err)
+	}
+	if conn, err = e.a.sso.ConfigureSAMLMetadataURL(e.ctx, testOrg, connSLO, e.idp.MetadataURL(), "admin"); err != nil {
+		t.Fatal(err)
+	}
+	if u, err := e.a.sso.IdPLogoutURL(conn); err != nil || u != e.idp.SLOURL() || conn.SAML.SLOURL != "" {
+		t.Fatalf("metadata again: %q %v %q", u, err, conn.SAML.SLOURL)
+	}
+}

@@ -184,6 +184,9 @@ type SAMLManual struct {
 	// Certificates are the IdP's signing certificates, PEM (or bare
 	// base64 DER). At least one.
 	Certificates []string
+	// SLOURL is the IdP's Single Logout URL (HTTP-Redirect binding), if it
+	// has one. Optional: without it logout stays in the application.
+	SLOURL string
 }
 
 // ConfigureSAMLMetadataURL fetches the IdP metadata at metadataURL through
@@ -209,6 +212,7 @@ func (s *SSO) ConfigureSAMLMetadataURL(ctx context.Context, orgID, connectionID,
 		c.SAML.MetadataFetchedAt = now
 		c.SAML.IdPEntityID = md.EntityID
 		c.SAML.SSOURL, c.SAML.SSOPostURL, c.SAML.Certificates = "", "", nil
+		c.SAML.SLOURL, c.SAML.SLOPostURL = "", "" // from the metadata
 	})
 }
 
@@ -227,12 +231,14 @@ func (s *SSO) ConfigureSAMLMetadataXML(ctx context.Context, orgID, connectionID 
 		c.SAML.MetadataXML = string(doc)
 		c.SAML.IdPEntityID = md.EntityID
 		c.SAML.SSOURL, c.SAML.SSOPostURL, c.SAML.Certificates = "", "", nil
+		c.SAML.SLOURL, c.SAML.SLOPostURL = "", "" // from the metadata
 	})
 }
 
 // ConfigureSAMLManual stores an IdP entered field by field: entity id, SSO
-// URL (https unless InsecureAllowPrivateNetworks) and signing certificates
-// (each must parse and be within its validity). See the reset rule on
+// URL and optional Single Logout URL (https unless
+// InsecureAllowPrivateNetworks) and signing certificates (each must parse
+// and be within its validity). See the reset rule on
 // ConfigureOIDC.
 func (s *SSO) ConfigureSAMLManual(ctx context.Context, orgID, connectionID string, m SAMLManual, actor string) (*store.Connection, error) {
 	m.EntityID = strings.TrimSpace(m.EntityID)
@@ -248,6 +254,12 @@ func (s *SSO) ConfigureSAMLManual(ctx context.Context, orgID, connectionID strin
 	}
 	if err := checkIdPURL(m.SSOURL, s.cfg.InsecureAllowPrivateNetworks); err != nil {
 		return nil, configErr("sso_url", urlProblem(err), err)
+	}
+	m.SLOURL = strings.TrimSpace(m.SLOURL)
+	if m.SLOURL != "" {
+		if err := checkIdPURL(m.SLOURL, s.cfg.InsecureAllowPrivateNetworks); err != nil {
+			return nil, configErr("slo_url", urlProblem(err), err)
+		}
 	}
 	var pems []string
 	now := s.now()
@@ -271,6 +283,7 @@ func (s *SSO) ConfigureSAMLManual(ctx context.Context, orgID, connectionID strin
 	return s.configure(ctx, orgID, connectionID, store.ProtocolSAML, actor, "manual", func(c *store.Connection) {
 		c.SAML.MetadataURL, c.SAML.MetadataXML, c.SAML.MetadataFetchedAt = "", "", now.UTC()
 		c.SAML.IdPEntityID, c.SAML.SSOURL, c.SAML.SSOPostURL = m.EntityID, m.SSOURL, ""
+		c.SAML.SLOURL, c.SAML.SLOPostURL = m.SLOURL, ""
 		c.SAML.Certificates = pems
 	})
 }

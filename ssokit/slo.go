@@ -139,6 +139,21 @@ func (s *SSO) startSAMLLogout(w http.ResponseWriter, r *http.Request, conn *stor
 	return s.postMessage(w, sp.idpSLOPostURL, "SAMLRequest", el, id)
 }
 
+// IdPLogoutURL returns the IdP's Single Logout endpoint of a SAML
+// connection, the one StartLogout uses (HTTP-Redirect, else HTTP-POST),
+// set by hand (SAMLConfig.SLOURL, SLOPostURL) or read from the IdP
+// metadata; "" when the IdP has none. For display, such as in the portal.
+func (s *SSO) IdPLogoutURL(conn *store.Connection) (string, error) {
+	sp, err := s.samlSPFor(conn)
+	if err != nil {
+		return "", err
+	}
+	if sp.idpSLOURL != "" {
+		return sp.idpSLOURL, nil
+	}
+	return sp.idpSLOPostURL, nil
+}
+
 // sloMessage is a SAML message received at the SLO endpoint, decoded from
 // its binding but not yet verified.
 type sloMessage struct {
