@@ -155,7 +155,7 @@ func (a *app) demoSAMLConnection(ctx context.Context, orgID string) (*store.Conn
 	// What an IT admin types into the portal. A change sends the
 	// connection back to draft until it passes a test again.
 	conn, err = a.sso.ConfigureSAMLManual(ctx, orgID, conn.ID, ssokit.SAMLManual{
-		EntityID: a.idp.EntityID(), SSOURL: a.idp.SSOURL(), Certificates: []string{certPEM},
+		EntityID: a.idp.EntityID(), SSOURL: a.idp.SSOURL(), Certificates: []string{certPEM}, SLOURL: a.idp.SLOURL(),
 	}, demoActor)
 	if err != nil {
 		return nil, fmt.Errorf("configuring the SAML connection: %w", err)
@@ -178,6 +178,7 @@ func (a *app) demoSAMLConnection(ctx context.Context, orgID string) (*store.Conn
 	err = a.idp.RegisterSP(idpsim.SP{
 		EntityID:    a.sso.SAMLEntityID(conn.ID),
 		ACSURL:      a.sso.SAMLACSURL(conn.ID),
+		SLOURL:      a.sso.SAMLSLOURL(conn.ID),
 		Certificate: spCert,
 		Preset:      idpsim.PresetOkta,
 		Name:        "Quickstart SaaS (SAML)",
@@ -204,6 +205,9 @@ func (a *app) demoOIDCConnection(ctx context.Context, orgID string) (*store.Conn
 		Secret:       secret,
 		RedirectURIs: []string{a.sso.OIDCRedirectURL(conn.ID)},
 		Name:         "Quickstart SaaS (OIDC)",
+		// RP-initiated and back-channel logout.
+		PostLogoutRedirectURIs: []string{a.sso.OIDCPostLogoutRedirectURL(conn.ID)},
+		BackChannelLogoutURI:   a.sso.OIDCBackChannelLogoutURL(conn.ID),
 	})
 	if err != nil {
 		return nil, err
