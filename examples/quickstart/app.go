@@ -88,6 +88,11 @@ func newApp(cfg appConfig) (*app, error) {
 		// The quickstart serves plain http on loopback: no Secure cookie.
 		InsecureCookies: strings.HasPrefix(cfg.BaseURL, "http://"),
 		Logger:          cfg.Logger,
+		// Signing out also ends the IdP session (SAML Single Logout,
+		// OIDC RP-initiated logout) when the IdP has an endpoint for it.
+		IdPLogout: func(w http.ResponseWriter, r *http.Request, o ssokit.LogoutOptions) error {
+			return a.sso.StartLogout(w, r, o)
+		},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("session: %w", err)

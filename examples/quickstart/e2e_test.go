@@ -70,6 +70,37 @@ func TestEndToEnd(t *testing.T) {
 		login := getPage(ctx, t, b, resolve(t, app, samlHref))
 		me := submitIdPForm(ctx, t, b, login, `form[data-testid="login-form"]`, "0")
 		checkProfile(t, me, "alice@example.com", "saml", false, first.line(t, "organization"))
+
+		// Signing out ends the IdP session too: a signed LogoutRequest to
+		// the simulator, whose signed LogoutResponse comes back to the
+		// app's SLO endpoint, which lands the browser on the home page.
+		token, _ := me.Find(`input[name="csrf_token"]`).Attr("value")
+		var hops []string
+		b.CheckRedirect = func(r *http.Request, via []*http.Request) error {
+			hops = append(hops, r.URL.Path)
+			return nil
+		}
+		defer func() { b.CheckRedirect = nil }()
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, resolve(t, me.URL, "/logout"), strings.NewReader(url.Values{"csrf_token": {token}}.Encode()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		resp, err := b.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		landed := readPage(t, resp)
+		if got := strings.Join(hops, " "); !strings.HasSuffix(got, "/idp/saml/slo /sso/saml/"+strings.TrimPrefix(samlHref, "/login?connection=")+"/slo /") {
+			t.Errorf("logout went through %s", got)
+		}
+		if landed.Find(`a[data-testid="saml"]`).Length() != 1 {
+			t.Errorf("logout did not land on the home page: %s", landed.URL)
+		}
+		if after := getPage(ctx, t, b, resolve(t, app, "/me")); after.Find(`input[name="csrf_token"]`).Length() != 0 {
+			t.Error("still signed in after logout")
+		}
 	})
 	t.Run("OIDC SP-initiated", func(t *testing.T) {
 		b := newBrowser(t)
