@@ -190,9 +190,12 @@ type ssoConnData struct {
 
 	// Current IdP settings.
 	IdPEntityID, SSOURL, MetadataURL, Source string
-	Certificates                             int
-	Issuer, ClientID, Scopes, TenantID       string
-	HasSecret                                bool
+	// IdPSLOURL is the IdP's Single Logout endpoint in use, from the
+	// metadata or entered by hand; SLOURL the one entered by hand.
+	IdPSLOURL, SLOURL                  string
+	Certificates                       int
+	Issuer, ClientID, Scopes, TenantID string
+	HasSecret                          bool
 
 	Mapping []ssoMappingRow
 
@@ -260,7 +263,7 @@ func (p *Portal) connData(c *store.Connection) ssoConnData {
 	if d.SAML {
 		d.ProtocolLabel = "SAML 2.0"
 		if sc := c.SAML; sc != nil {
-			d.IdPEntityID, d.SSOURL, d.MetadataURL = sc.IdPEntityID, sc.SSOURL, sc.MetadataURL
+			d.IdPEntityID, d.SSOURL, d.MetadataURL, d.SLOURL = sc.IdPEntityID, sc.SSOURL, sc.MetadataURL, sc.SLOURL
 			d.Certificates = len(sc.Certificates)
 			switch {
 			case sc.MetadataURL != "":
@@ -288,11 +291,17 @@ func (p *Portal) connData(c *store.Connection) ssoConnData {
 				{"v-acs", "ACS URL", p.cfg.SSO.SAMLACSURL(c.ID), "Also called Single sign-on URL, Reply URL or Assertion Consumer Service URL."},
 				{"v-entity", "SP entity ID", p.cfg.SSO.SAMLEntityID(c.ID), "Also called Audience URI or Identifier."},
 				{"v-metadata", "SP metadata URL", p.cfg.SSO.SAMLEntityID(c.ID), "For identity providers that import service provider metadata."},
+				{"v-slo", "Single Logout URL", p.cfg.SSO.SAMLSLOURL(c.ID), "Optional. Also called SLO URL, Logout URL or Single Logout Service URL: lets your identity provider sign people out of this app, and this app sign them out of it."},
+			}
+			if d.Configured {
+				d.IdPSLOURL, _ = p.cfg.SSO.IdPLogoutURL(c)
 			}
 		} else {
 			d.Values = []ssoCopyValue{
 				{"v-redirect", "Redirect URI", p.cfg.SSO.OIDCRedirectURL(c.ID), "Also called Sign-in redirect URI or Callback URL."},
 				{"v-scopes", "Scopes", "openid email profile", ""},
+				{"v-post-logout", "Post-logout redirect URI", p.cfg.SSO.OIDCPostLogoutRedirectURL(c.ID), "Optional. Also called Sign-out redirect URI: where your identity provider sends people back after signing them out."},
+				{"v-backchannel", "Back-channel logout URI", p.cfg.SSO.OIDCBackChannelLogoutURL(c.ID), "Optional. For identity providers that support OpenID Connect Back-Channel Logout: ends people's sessions here when they sign out there."},
 			}
 		}
 	}
@@ -309,7 +318,7 @@ func (p *Portal) connData(c *store.Connection) ssoConnData {
 var ssoFormFields = map[string][]string{
 	"metadata_url": {"metadata_url"},
 	"metadata_xml": {"metadata_xml"},
-	"manual":       {"entity_id", "sso_url", "certificate"},
+	"manual":       {"entity_id", "sso_url", "certificate", "slo_url"},
 	"oidc":         {"issuer", "client_id", "client_secret", "scopes", "tenant_id"},
 }
 
@@ -366,9 +375,11 @@ func (p *Portal) ssoSAMLManual(w http.ResponseWriter, r *http.Request, s *sessio
 		"entity_id":   r.PostForm.Get("entity_id"),
 		"sso_url":     r.PostForm.Get("sso_url"),
 		"certificate": r.PostForm.Get("certificate"),
+		"slo_url":     r.PostForm.Get("slo_url"),
 	}
 	_, err := p.cfg.SSO.ConfigureSAMLManual(r.Context(), s.org.ID, c.ID, ssokit.SAMLManual{
 		EntityID: form["entity_id"], SSOURL: form["sso_url"], Certificates: ssoSplitPEMs(form["certificate"]),
+		SLOURL: form["slo_url"],
 	}, ssoActor(s))
 	p.configResult(w, r, s, c, "manual", form, "idp", err)
 }

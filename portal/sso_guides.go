@@ -14,6 +14,10 @@ type ssoGuide struct {
 	Attributes []ssoAttr
 	// Note is shown after the steps.
 	Note string
+	// Logout says how to set up logout in the IdP (SAML Single Logout,
+	// OIDC post-logout redirect and back-channel logout), where the
+	// provider supports it; "" when it does not.
+	Logout string
 }
 
 type ssoAttr struct {
@@ -34,9 +38,46 @@ func ssoBasicAttributes(email, first, last, groups string) []ssoAttr {
 
 // ssoGuideFor returns the guide of a provider and protocol.
 func ssoGuideFor(provider string, protocol store.Protocol) ssoGuide {
+	var g ssoGuide
 	if protocol == store.ProtocolOIDC {
-		return ssoOIDCGuide(provider)
+		g = ssoOIDCGuide(provider)
+		g.Logout = ssoOIDCLogout[provider]
+		if g.Logout == "" {
+			g.Logout = ssoOIDCLogout[""]
+		}
+		return g
 	}
+	g = ssoSAMLGuide(provider)
+	if l, ok := ssoSAMLLogout[provider]; ok {
+		g.Logout = l
+	} else {
+		g.Logout = ssoSAMLLogout[""]
+	}
+	return g
+}
+
+// ssoSAMLLogout says where each provider takes the Single Logout URL;
+// providers without SAML Single Logout (Google Workspace) have "".
+var ssoSAMLLogout = map[string]string{
+	"okta":      "To sign people out of Okta too when they sign out here: in the app's SAML settings click Show Advanced Settings, check Enable Single Logout, paste the Single Logout URL into Single Logout URL and the SP entity ID into SP Issuer, and upload the signing certificate from the SP metadata.",
+	"entra":     "To sign people out of Entra ID too when they sign out here: in Basic SAML Configuration, paste the Single Logout URL into Logout Url (Optional).",
+	"google":    "",
+	"onelogin":  "To sign people out of OneLogin too when they sign out here: on the Configuration tab, paste the Single Logout URL into SAML Single Logout URL.",
+	"jumpcloud": "To sign people out of JumpCloud too when they sign out here: check Enable Single Logout and paste the Single Logout URL into Single Logout URL.",
+	"ping":      "To sign people out of PingOne too when they sign out here: paste the Single Logout URL into SLO Endpoint.",
+	"adfs":      "To sign people out of AD FS too when they sign out here: in the relying party trust's Properties › Endpoints, click Add SAML, choose SAML Logout with the POST or Redirect binding, and paste the Single Logout URL as Trusted URL.",
+	"":          "If your identity provider supports SAML Single Logout, give it the Single Logout URL (HTTP-Redirect or HTTP-POST binding): signing out here then signs people out there, and the reverse.",
+}
+
+// ssoOIDCLogout says where each provider takes the logout URIs.
+var ssoOIDCLogout = map[string]string{
+	"okta":  "To sign people out of Okta too when they sign out here: add the Post-logout redirect URI to Sign-out redirect URIs.",
+	"entra": "To sign people out of Entra ID too when they sign out here: add the Post-logout redirect URI as another Web redirect URI under Authentication.",
+	"":      "If your identity provider supports RP-initiated logout, register the Post-logout redirect URI; if it supports OpenID Connect Back-Channel Logout, register the Back-channel logout URI so that signing out there ends sessions here.",
+}
+
+// ssoSAMLGuide returns the SAML setup steps of a provider.
+func ssoSAMLGuide(provider string) ssoGuide {
 	switch provider {
 	case "okta":
 		return ssoGuide{

@@ -127,14 +127,15 @@ func TestSSOCreateAndGuide(t *testing.T) {
 		protocol, provider string
 		values             map[string]string
 		step               string
+		logout             string // in the guide's signing-out paragraph; "" for none
 	}{
-		{"saml", "okta", map[string]string{"v-acs": "/acs", "v-entity": "/metadata"}, "Okta Admin Console"},
-		{"saml", "entra", map[string]string{"v-acs": "/acs"}, "Reply URL"},
-		{"saml", "google", map[string]string{"v-acs": "/acs"}, "Add custom SAML app"},
-		{"saml", "adfs", map[string]string{"v-metadata": "/metadata"}, "Relying Party Trust"},
-		{"oidc", "okta", map[string]string{"v-redirect": "/callback"}, "Sign-in redirect URIs"},
-		{"oidc", "entra", map[string]string{"v-redirect": "/callback"}, "App registrations"},
-		{"oidc", "generic", map[string]string{"v-redirect": "/callback"}, "openid-configuration"},
+		{"saml", "okta", map[string]string{"v-acs": "/acs", "v-entity": "/metadata", "v-slo": "/slo"}, "Okta Admin Console", "Enable Single Logout"},
+		{"saml", "entra", map[string]string{"v-acs": "/acs", "v-slo": "/slo"}, "Reply URL", "Logout Url"},
+		{"saml", "google", map[string]string{"v-acs": "/acs"}, "Add custom SAML app", ""},
+		{"saml", "adfs", map[string]string{"v-metadata": "/metadata", "v-slo": "/slo"}, "Relying Party Trust", "SAML Logout"},
+		{"oidc", "okta", map[string]string{"v-redirect": "/callback", "v-post-logout": "/logout"}, "Sign-in redirect URIs", "Sign-out redirect URIs"},
+		{"oidc", "entra", map[string]string{"v-redirect": "/callback"}, "App registrations", "Post-logout redirect URI"},
+		{"oidc", "generic", map[string]string{"v-redirect": "/callback", "v-backchannel": "/backchannel-logout"}, "openid-configuration", "Back-Channel Logout"},
 	} {
 		t.Run(tc.protocol+"/"+tc.provider, func(t *testing.T) {
 			id := h.createConn(c, csrf, tc.protocol, tc.provider)
@@ -164,6 +165,9 @@ func TestSSOCreateAndGuide(t *testing.T) {
 			}
 			if !strings.Contains(testID(doc, "guide-steps").Text(), tc.step) {
 				t.Errorf("guide lacks %q", tc.step)
+			}
+			if got := testID(doc, "guide-logout"); tc.logout == "" && got.Length() != 0 || !strings.Contains(got.Text(), tc.logout) {
+				t.Errorf("guide's logout paragraph %q, want it to mention %q", got.Text(), tc.logout)
 			}
 			if doc.Find(`script[src="/portal/assets/sso.js"]`).Length() != 1 || doc.Find(`link[href="/portal/assets/sso.css"]`).Length() != 1 {
 				t.Error("sso.js not loaded")
@@ -224,6 +228,8 @@ func TestSSOConfigureRefusals(t *testing.T) {
 			url.Values{"entity_id": {"https://idp.example.com"}, "sso_url": {"https://idp.example.com/sso"}, "certificate": {"-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----"}}},
 		{"javascript SSO URL", saml, "/saml/manual", "f-sso_url", "https://",
 			url.Values{"entity_id": {"https://idp.example.com"}, "sso_url": {"javascript:alert(1)"}, "certificate": {"x"}}},
+		{"javascript SLO URL", saml, "/saml/manual", "f-slo_url", "https://",
+			url.Values{"entity_id": {"https://idp.example.com"}, "sso_url": {"https://idp.example.com/sso"}, "certificate": {"x"}, "slo_url": {"javascript:alert(1)"}}},
 		{"loopback issuer", oidc, "/oidc", "f-issuer", "private",
 			url.Values{"issuer": {"https://127.0.0.1:9/"}, "client_id": {"app"}}},
 		{"missing client id", oidc, "/oidc", "f-client_id", "client ID",
@@ -306,7 +312,7 @@ func TestSSOManualEscapedAndActivation(t *testing.T) {
 	id := h.createConn(c, csrf, "saml", "generic")
 	evil := `https://idp.example.com/"><script>alert(1)</script>`
 	w := h.post("/portal/sso/"+id+"/saml/manual", url.Values{"csrf": {csrf}, "entity_id": {evil},
-		"sso_url": {"https://idp.example.com/sso"}, "certificate": {manualCert(t, h.clock.Now())}}, c)
+		"sso_url": {"https://idp.example.com/sso"}, "certificate": {manualCert(t, h.clock.Now())}, "slo_url": {"https://idp.example.com/slo"}}, c)
 	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/portal/sso/"+id+"?saved=idp" {
 		t.Fatalf("manual: %d %s %s", w.Code, w.Header().Get("Location"), w.Body)
 	}
@@ -318,6 +324,12 @@ func TestSSOManualEscapedAndActivation(t *testing.T) {
 	doc := parse(t, page)
 	if got := testID(doc, "current-entity-id").Text(); got != evil {
 		t.Errorf("entity id shown as %q", got)
+	}
+	if got := testID(doc, "current-slo-url").Text(); got != "https://idp.example.com/slo" {
+		t.Errorf("IdP SLO URL shown as %q", got)
+	}
+	if v, _ := doc.Find("#f-slo_url").Attr("value"); v != "https://idp.example.com/slo" {
+		t.Errorf("SLO URL field holds %q", v)
 	}
 	if !strings.Contains(testID(doc, "flash").Text(), "Test the connection") {
 		t.Errorf("flash %q", testID(doc, "flash").Text())
