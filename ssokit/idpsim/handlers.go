@@ -46,11 +46,17 @@ func (idp *IdP) routes() {
 	m.HandleFunc("POST /saml/slo", idp.handleSLO)
 	m.HandleFunc("GET /saml/logout-initiated", idp.handleSAMLLogoutInitiated)
 	m.HandleFunc("GET /oidc/logout", idp.handleEndSession)
+	m.HandleFunc("POST /oidc/backchannel-send", idp.handleBackChannelSend)
 	idp.mux = m
 }
 
 func (idp *IdP) handleHome(w http.ResponseWriter, r *http.Request) {
-	idp.render(w, http.StatusOK, "home", pageData{Chrome: devui.Chrome{Title: "Home"}, Users: idp.Users(), Home: idp.homeData()})
+	tok, err := idp.csrf.Token(w, r)
+	if err != nil {
+		idp.fail(w, http.StatusInternalServerError, "The simulator failed.", err)
+		return
+	}
+	idp.render(w, http.StatusOK, "home", pageData{Chrome: devui.Chrome{Title: "Home"}, CSRF: tok, Users: idp.Users(), Home: idp.homeData()})
 }
 
 func (idp *IdP) handleMetadata(w http.ResponseWriter, r *http.Request) {

@@ -492,7 +492,9 @@ func (idp *IdP) handleSAMLLogoutInitiated(w http.ResponseWriter, r *http.Request
 	q := r.URL.Query()
 	var faults []Fault
 	for _, f := range q["fault"] {
-		faults = append(faults, Fault(f))
+		if f != "" {
+			faults = append(faults, Fault(f))
+		}
 	}
 	m, err := idp.SAMLLogoutRequest(LogoutRequestOptions{
 		SP: q.Get("sp"), User: User{Email: q.Get("email")}, SessionIndex: q.Get("session_index"),
@@ -680,12 +682,11 @@ func (idp *IdP) handleEndSession(w http.ResponseWriter, r *http.Request) {
 		idp.fail(w, http.StatusBadRequest, "The post_logout_redirect_uri is not registered for this client.", errors.New("unregistered post_logout_redirect_uri"))
 		return
 	}
-	v := url.Values{}
 	if st := q.Get("state"); st != "" {
-		v.Set("state", st)
+		target = appendQuery(target, url.Values{"state": {st}})
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	http.Redirect(w, r, appendQuery(target, v), http.StatusFound)
+	http.Redirect(w, r, target, http.StatusFound)
 }
 
 // verifyOwnToken checks that tok is a JWS signed with the simulator's key
@@ -726,3 +727,38 @@ func loggedOut(w http.ResponseWriter) {
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
 	_, _ = io.WriteString(w, `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Signed out</title></head><body><h1 data-testid="signed-out">Signed out of the IdP simulator</h1></body></html>`)
 }
+
+// handleBackChannelSend is the home page's back-channel logout button: it
+// sends a logout_token for the chosen user (with the chosen fault) to the
+// client's BackChannelLogoutURI and shows the answer.
+func (idp *IdP) handleBackChannelSend(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		idp.fail(w, http.StatusBadRequest, "The form is too large or unreadable.", err)
+		return
+	}
+	if err := idp.csrf.Verify(r); err != nil {
+		idp.fail(w, http.StatusForbidden, "This form has expired or did not come from the simulator's page: reload it and try again.", err)
+		return
+	}
+	client, u := r.PostForm.Get("client"), User{Email: r.PostForm.Get("email")}
+	o := LogoutTokenOptions{Client: client, User: u, SID: idp.SessionID(client, u)}
+	if f := r.PostForm.Get("fault"); f != "" {
+		o.Faults = []Fault{Fault(f)}
+	}
+	code, body, err := idp.SendBackChannelLogout(r.Context(), o)
+	if err != nil {
+		idp.fail(w, http.StatusBadGateway, "The logout_token could not be sent: check the client and its back-channel logout URI.", err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+	_ = backChannelResult.Execute(w, struct {
+		Code int
+		Body string
+	}{code, string(body)})
+}
+
+var backChannelResult = template.Must(template.New("bcl").Parse(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Back-channel logout sent</title></head><body>` +
+	`<h1>Back-channel logout sent</h1><p>The application answered <strong data-testid="bcl-status">{{.Code}}</strong>.</p>{{if .Body}}<pre>{{.Body}}</pre>{{end}}</body></html>`))

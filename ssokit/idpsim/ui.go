@@ -24,19 +24,32 @@ const homeTmpl = `{{define "content"}}
 <tr><th>Metadata</th><td><a href="{{.Home.MetadataURL}}"><code>{{.Home.MetadataURL}}</code></a></td></tr>
 <tr><th>SSO (Redirect and POST)</th><td><code>{{.Home.SSOURL}}</code></td></tr>
 <tr><th>IdP-initiated</th><td><a href="{{.Base}}/saml/idp-initiated">Start an IdP-initiated login</a></td></tr>
+<tr><th>Single Logout (Redirect and POST)</th><td><code>{{.Home.SLOURL}}</code></td></tr>
 </table>
 <h2>Service providers</h2>
-{{if .Home.SPs}}<table data-testid="sps"><tr><th>Name</th><th>Entity ID</th><th>ACS</th><th>Preset</th></tr>
-{{range .Home.SPs}}<tr><td>{{.Name}}</td><td><code>{{.EntityID}}</code></td><td><code>{{.ACSURL}}</code></td><td>{{.Preset}}</td></tr>{{end}}
+{{if .Home.SPs}}<table data-testid="sps"><tr><th>Name</th><th>Entity ID</th><th>ACS</th><th>Preset</th><th>IdP-initiated logout</th></tr>
+{{range .Home.SPs}}<tr><td>{{.Name}}</td><td><code>{{.EntityID}}</code></td><td><code>{{.ACSURL}}</code></td><td>{{.Preset}}</td>
+<td>{{if .SLOURL}}<form method="get" action="{{$.Base}}/saml/logout-initiated" data-testid="slo-form">
+<input type="hidden" name="sp" value="{{.EntityID}}">
+<label>User <select name="email">{{range $.Users}}<option value="{{.Email}}">{{.Email}}</option>{{end}}</select></label>
+<label>Binding <select name="binding"><option value="redirect">HTTP-Redirect</option><option value="post">HTTP-POST</option></select></label>
+<label>Fault <select name="fault"><option value="">none</option>{{range $.Home.LogoutFaults}}<option value="{{.}}">{{.Description}}</option>{{end}}</select></label>
+<button type="submit">Send LogoutRequest</button></form>{{else}}<span class="muted">no SLO URL</span>{{end}}</td></tr>{{end}}
 </table>{{else}}<p class="muted">No service provider registered.</p>{{end}}
 <h2>OpenID Connect</h2>
 <table data-testid="oidc-endpoints">
 <tr><th>Issuer</th><td><code>{{.Home.Issuer}}</code></td></tr>
 <tr><th>Discovery</th><td><a href="{{.Home.Issuer}}/.well-known/openid-configuration"><code>{{.Home.Issuer}}/.well-known/openid-configuration</code></a></td></tr>
+<tr><th>End session</th><td><code>{{.Home.Issuer}}/logout</code></td></tr>
 </table>
 <h2>Clients</h2>
-{{if .Home.Clients}}<table data-testid="clients"><tr><th>Name</th><th>Client ID</th><th>Redirect URIs</th><th>Preset</th></tr>
-{{range .Home.Clients}}<tr><td>{{.Name}}</td><td><code>{{.ID}}</code></td><td>{{range .RedirectURIs}}<code>{{.}}</code><br>{{end}}</td><td>{{.Preset}}</td></tr>{{end}}
+{{if .Home.Clients}}<table data-testid="clients"><tr><th>Name</th><th>Client ID</th><th>Redirect URIs</th><th>Preset</th><th>Back-channel logout</th></tr>
+{{range .Home.Clients}}<tr><td>{{.Name}}</td><td><code>{{.ID}}</code></td><td>{{range .RedirectURIs}}<code>{{.}}</code><br>{{end}}</td><td>{{.Preset}}</td>
+<td>{{if .BackChannelLogoutURI}}<form method="post" action="{{$.Base}}/oidc/backchannel-send" data-testid="backchannel-form">
+<input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="client" value="{{.ID}}">
+<label>User <select name="email">{{range $.Users}}<option value="{{.Email}}">{{.Email}}</option>{{end}}</select></label>
+<label>Fault <select name="fault"><option value="">none</option>{{range $.Home.LogoutFaults}}<option value="{{.}}">{{.Description}}</option>{{end}}</select></label>
+<button type="submit">Send logout_token</button></form>{{else}}<span class="muted">no back-channel URI</span>{{end}}</td></tr>{{end}}
 </table>{{else}}<p class="muted">No OIDC client registered.</p>{{end}}
 <h2>Users</h2>
 <table data-testid="users"><tr><th>Email</th><th>Name</th><th>Groups</th></tr>
@@ -133,9 +146,10 @@ type pageData struct {
 }
 
 type homeData struct {
-	EntityID, MetadataURL, SSOURL, Issuer string
-	SPs                                   []SP
-	Clients                               []Client
+	EntityID, MetadataURL, SSOURL, SLOURL, Issuer string
+	SPs                                           []SP
+	Clients                                       []Client
+	LogoutFaults                                  []Fault
 }
 
 type loginData struct {
@@ -181,8 +195,8 @@ func (idp *IdP) fail(w http.ResponseWriter, status int, public string, cause err
 
 func (idp *IdP) homeData() *homeData {
 	return &homeData{
-		EntityID: idp.entityID, MetadataURL: idp.MetadataURL(), SSOURL: idp.SSOURL(), Issuer: idp.issuer,
-		SPs: idp.ServiceProviders(), Clients: idp.Clients(),
+		EntityID: idp.entityID, MetadataURL: idp.MetadataURL(), SSOURL: idp.SSOURL(), SLOURL: idp.SLOURL(), Issuer: idp.issuer,
+		SPs: idp.ServiceProviders(), Clients: idp.Clients(), LogoutFaults: LogoutFaults(),
 	}
 }
 

@@ -1,0 +1,99 @@
+package idpsim
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func noRedirect() *http.Client {
+	return &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+func TestEndSession(t *testing.T) {
+	ks, cs := testKeys()
+	idp := NewServer(t, func(c *Config) {
+		c.Key, c.Certificate = ks[0], cs[0]
+		c.Logger = quietLogger(t)
+		c.Clients = []Client{{ID: "app", Secret: "s", RedirectURIs: []string{"https://app.example/cb"},
+			PostLogoutRedirectURIs: []string{"https://app.example/bye"}}}
+	})
+	hint, err := idp.IDToken(IDTokenOptions{Client: "app"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	foreign, err := idp.IDToken(IDTokenOptions{Client: "app", Faults: []Fault{FaultForeignKey}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		q    url.Values
+		code int
+		loc  string
+	}{
+		{"registered", url.Values{"id_token_hint": {hint}, "post_logout_redirect_uri": {"https://app.example/bye"}, "state": {"st1"}}, http.StatusFound, "https://app.example/bye?state=st1"},
+		{"client_id only", url.Values{"client_id": {"app"}, "post_logout_redirect_uri": {"https://app.example/bye"}}, http.StatusFound, "https://app.example/bye"},
+		{"unregistered redirect", url.Values{"id_token_hint": {hint}, "post_logout_redirect_uri": {"https://evil.example/"}}, http.StatusBadRequest, ""},
+		{"foreign hint", url.Values{"id_token_hint": {foreign}, "post_logout_redirect_uri": {"https://app.example/bye"}}, http.StatusBadRequest, ""},
+		{"hint of another client", url.Values{"id_token_hint": {hint}, "client_id": {"other"}}, http.StatusBadRequest, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, err := noRedirect().Get(idp.EndSessionURL() + "?" + tc.q.Encode())
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tc.code || resp.Header.Get("Location") != tc.loc {
+				t.Fatalf("%d %q", resp.StatusCode, resp.Header.Get("Location"))
+			}
+		})
+	}
+}
+
+func TestLogoutBuildersRefuse(t *testing.T) {
+	ks, cs := testKeys()
+	idp := NewServer(t, func(c *Config) {
+		c.Key, c.Certificate = ks[0], cs[0]
+		c.Logger = quietLogger(t)
+		c.SPs = []SP{{EntityID: testSPEntity, ACSURL: testACS}}
+		c.Clients = []Client{{ID: "app", Secret: "s", RedirectURIs: []string{"https://app.example/cb"}}}
+	})
+	if _, err := idp.SAMLLogoutRequest(LogoutRequestOptions{SP: testSPEntity}); err == nil {
+		t.Error("LogoutRequest to an SP without SLOURL")
+	}
+	if _, err := idp.SAMLLogoutRequest(LogoutRequestOptions{SP: "unknown"}); !errors.Is(err, ErrUnknownSP) {
+		t.Errorf("unknown SP: %v", err)
+	}
+	if _, err := idp.LogoutToken(LogoutTokenOptions{Client: "app", Faults: []Fault{FaultXSW1}}); !errors.Is(err, ErrFaultNotApplicable) {
+		t.Errorf("login fault on a logout token: %v", err)
+	}
+	if _, _, err := idp.SendBackChannelLogout(context.Background(), LogoutTokenOptions{Client: "app"}); err == nil {
+		t.Error("sent to a client without BackChannelLogoutURI")
+	}
+	// The home page offers the back-channel button only with CSRF.
+	resp, err := http.PostForm(idp.BaseURL()+"/oidc/backchannel-send", url.Values{"client": {"app"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("back-channel send without CSRF: %d", resp.StatusCode)
+	}
+	// An SLO message from an unregistered issuer is refused.
+	m := &LogoutMessage{Method: http.MethodPost, URL: idp.SLOURL(), Form: url.Values{"SAMLRequest": {"PHNhbWxwOkxvZ291dFJlcXVlc3QgeG1sbnM6c2FtbHA9InVybjpvYXNpczpuYW1lczp0YzpTQU1MOjIuMDpwcm90b2NvbCIvPg=="}}}
+	req, _ := m.NewRequest(context.Background())
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "unregistered") {
+		t.Errorf("unknown issuer: %d %s", resp.StatusCode, body)
+	}
+}
