@@ -74,32 +74,9 @@ func TestEndToEnd(t *testing.T) {
 		// Signing out ends the IdP session too: a signed LogoutRequest to
 		// the simulator, whose signed LogoutResponse comes back to the
 		// app's SLO endpoint, which lands the browser on the home page.
-		token, _ := me.Find(`input[name="csrf_token"]`).Attr("value")
-		var hops []string
-		b.CheckRedirect = func(r *http.Request, via []*http.Request) error {
-			hops = append(hops, r.URL.Path)
-			return nil
-		}
-		defer func() { b.CheckRedirect = nil }()
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, resolve(t, me.URL, "/logout"), strings.NewReader(url.Values{"csrf_token": {token}}.Encode()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Sec-Fetch-Site", "same-origin")
-		resp, err := b.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		landed := readPage(t, resp)
+		hops := signOut(ctx, t, b, me, app)
 		if got := strings.Join(hops, " "); !strings.HasSuffix(got, "/idp/saml/slo /sso/saml/"+strings.TrimPrefix(samlHref, "/login?connection=")+"/slo /") {
 			t.Errorf("logout went through %s", got)
-		}
-		if landed.Find(`a[data-testid="saml"]`).Length() != 1 {
-			t.Errorf("logout did not land on the home page: %s", landed.URL)
-		}
-		if after := getPage(ctx, t, b, resolve(t, app, "/me")); after.Find(`input[name="csrf_token"]`).Length() != 0 {
-			t.Error("still signed in after logout")
 		}
 	})
 	t.Run("OIDC SP-initiated", func(t *testing.T) {
@@ -107,6 +84,13 @@ func TestEndToEnd(t *testing.T) {
 		login := getPage(ctx, t, b, resolve(t, app, oidcHref))
 		me := submitIdPForm(ctx, t, b, login, `form[data-testid="login-form"]`, "1")
 		checkProfile(t, me, "bob@example.com", "oidc", false, first.line(t, "organization"))
+
+		// RP-initiated logout: the provider's end_session_endpoint, back
+		// to the registered post-logout redirect URI, then home.
+		hops := signOut(ctx, t, b, me, app)
+		if got := strings.Join(hops, " "); !strings.HasSuffix(got, "/idp/oidc/logout /sso/oidc/"+strings.TrimPrefix(oidcHref, "/login?connection=")+"/logout /") {
+			t.Errorf("logout went through %s", got)
+		}
 	})
 	t.Run("SAML IdP-initiated", func(t *testing.T) {
 		b := newBrowser(t)
@@ -779,4 +763,37 @@ func resolve(t *testing.T, base, ref string) string {
 		t.Fatal(err)
 	}
 	return b.ResolveReference(r).String()
+}
+
+// signOut posts the profile page's sign-out form, follows the redirects
+// and returns their paths; the browser must land on the home page, signed
+// out.
+func signOut(ctx context.Context, t *testing.T, b *browser, me *page, app string) []string {
+	t.Helper()
+	token, _ := me.Find(`input[name="csrf_token"]`).Attr("value")
+	var hops []string
+	b.CheckRedirect = func(r *http.Request, via []*http.Request) error {
+		hops = append(hops, r.URL.Path)
+		return nil
+	}
+	defer func() { b.CheckRedirect = nil }()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, resolve(t, me.URL, "/logout"), strings.NewReader(url.Values{"csrf_token": {token}}.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err := b.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	landed := readPage(t, resp)
+	b.CheckRedirect = nil
+	if landed.Find(`a[data-testid="saml"]`).Length() != 1 {
+		t.Errorf("logout did not land on the home page: %s", landed.URL)
+	}
+	if after := getPage(ctx, t, b, resolve(t, app, "/me")); after.Find(`input[name="csrf_token"]`).Length() != 0 {
+		t.Error("still signed in after logout")
+	}
+	return hops
 }
