@@ -40,6 +40,8 @@ func samlConfig() *store.SAMLConfig {
 	return &store.SAMLConfig{
 		IdPEntityID:  "https://idp.example.com/entity",
 		SSOURL:       "https://idp.example.com/sso",
+		SLOURL:       "https://idp.example.com/slo",
+		SLOPostURL:   "https://idp.example.com/slo-post",
 		Certificates: []string{"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", "cert-2"},
 		MetadataURL:  "https://idp.example.com/metadata",
 		SignRequests: true,
