@@ -1,10 +1,14 @@
 package idpsim
 
 import (
+	"compress/flate"
 	"context"
+	"encoding/base64"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -96,4 +100,41 @@ func TestLogoutBuildersRefuse(t *testing.T) {
 	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "unregistered") {
 		t.Errorf("unknown issuer: %d %s", resp.StatusCode, body)
 	}
+}
+
+// FuzzSLO posts arbitrary bytes to the simulator's Single Logout endpoint
+// in both bindings: nothing may panic and nothing but a 4xx or an answer
+// to a registered SP may come back.
+func FuzzSLO(f *testing.F) {
+	f.Add([]byte(`<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="a" Version="2.0" IssueInstant="2026-01-01T00:00:00Z"><saml:Issuer>https://sp.example.com/metadata</saml:Issuer><saml:NameID>x</saml:NameID></samlp:LogoutRequest>`), false)
+	f.Add([]byte(`<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"><Issuer>https://sp.example.com/metadata</Issuer></samlp:LogoutResponse>`), true)
+	f.Add([]byte("<!DOCTYPE x><x/>"), true)
+	ks, cs := testKeys()
+	idp, err := New(Config{Development: true, BaseURL: "https://idp.example.com", Key: ks[0], Certificate: cs[0], Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		SPs: []SP{{EntityID: "https://sp.example.com/metadata", ACSURL: "https://sp.example.com/acs", SLOURL: "https://sp.example.com/slo", SigningCertificate: cs[1]}}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte, redirect bool) {
+		var r *http.Request
+		if redirect {
+			var buf strings.Builder
+			fw, _ := flate.NewWriter(base64.NewEncoder(base64.StdEncoding, &buf), flate.BestSpeed)
+			_, _ = fw.Write(data)
+			_ = fw.Close()
+			r = httptest.NewRequest(http.MethodGet, "https://idp.example.com/saml/slo?SAMLRequest="+url.QueryEscape(buf.String()), nil)
+		} else {
+			r = httptest.NewRequest(http.MethodPost, "https://idp.example.com/saml/slo",
+				strings.NewReader(url.Values{"SAMLRequest": {base64.StdEncoding.EncodeToString(data)}}.Encode()))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		w := httptest.NewRecorder()
+		idp.ServeHTTP(w, r)
+		if w.Code >= 500 {
+			t.Fatalf("status %d", w.Code)
+		}
+		if loc := w.Header().Get("Location"); loc != "" && !strings.HasPrefix(loc, "https://sp.example.com/slo?") {
+			t.Fatalf("answered to %q", loc)
+		}
+	})
 }
