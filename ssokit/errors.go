@@ -238,7 +238,7 @@ func refuse(reason Reason, format string, args ...any) *LoginError {
 }
 
 // StatusCode is the HTTP status ssokit answers err with: 400 for malformed
-// input, 404 for an unknown connection or no SSO, 403 for a refused login,
+// input, 404 for an unknown connection, no SSO or no IdP logout endpoint, 403 for a refused login,
 // 500 otherwise.
 func StatusCode(err error) int {
 	var le *LoginError
@@ -253,7 +253,7 @@ func StatusCode(err error) int {
 		return http.StatusForbidden
 	case errors.Is(err, ErrBadRequest), errors.Is(err, ErrInvalidEmail):
 		return http.StatusBadRequest
-	case errors.Is(err, ErrConnectionNotFound), errors.Is(err, ErrNoSSO):
+	case errors.Is(err, ErrConnectionNotFound), errors.Is(err, ErrNoSSO), errors.Is(err, ErrNoIdPLogout):
 		return http.StatusNotFound
 	case errors.Is(err, ErrConnectionNotActive):
 		return http.StatusForbidden

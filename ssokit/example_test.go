@@ -86,3 +86,42 @@ func ExampleProfileID() {
 	fmt.Println(ssokit.ProfileID("conn_a", "jane@example.com") != ssokit.ProfileID("conn_b", "jane@example.com"))
 	// Output: true
 }
+
+// A host that keeps its own sessions ends the IdP session too when the
+// user signs out: it ends its session first, then hands the browser to
+// StartLogout, which comes back to ReturnTo once the IdP answered.
+func ExampleSSO_StartLogout() {
+	sso, err := ssokit.New(ssokit.Config{
+		Store:   memstore.New(),
+		BaseURL: "https://app.example.com/sso",
+		OnLogin: func(w http.ResponseWriter, r *http.Request, p *ssokit.Profile) {
+			// Keep p.ConnectionID, p.Subject, p.SubjectFormat,
+			// p.SessionIndex and p.IDToken with the session.
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	logout := func(w http.ResponseWriter, r *http.Request) {
+		// (Check CSRF, then end the application's session here.)
+		err := sso.StartLogout(w, r, ssokit.LogoutOptions{
+			ConnectionID: "conn_123", NameID: "jane@example.com", SessionIndex: "_idx1", ReturnTo: "/",
+		})
+		if err != nil { // ssokit.ErrNoIdPLogout: the IdP has no logout endpoint
+			http.Redirect(w, r, "/", http.StatusSeeOther)
+		}
+	}
+	w := httptest.NewRecorder()
+	logout(w, httptest.NewRequest(http.MethodPost, "/logout", nil))
+	fmt.Println(w.Code, w.Header().Get("Location"))
+
+	// The IdP is given these URLs.
+	fmt.Println(sso.SAMLSLOURL("conn_123"))
+	fmt.Println(sso.OIDCPostLogoutRedirectURL("conn_456"))
+	fmt.Println(sso.OIDCBackChannelLogoutURL("conn_456"))
+	// Output:
+	// 303 /
+	// https://app.example.com/sso/saml/conn_123/slo
+	// https://app.example.com/sso/oidc/conn_456/logout
+	// https://app.example.com/sso/oidc/conn_456/backchannel-logout
+}

@@ -669,7 +669,7 @@ func TestStartLogoutWithoutEndpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	req, _ := http.NewRequest(http.MethodGet, e.a.srv.URL+"/logout?connection="+connSLOB+"&name_id=x", nil)
-	if resp, body := fetch(t, newClient(), req); resp.StatusCode != http.StatusInternalServerError || !strings.Contains(string(body), ErrNoIdPLogout.Error()) {
+	if resp, body := fetch(t, newClient(), req); resp.StatusCode != http.StatusNotFound || !strings.Contains(string(body), ErrNoIdPLogout.Error()) {
 		t.Fatalf("%d %s", resp.StatusCode, body)
 	}
 }
