@@ -238,8 +238,8 @@ func refuse(reason Reason, format string, args ...any) *LoginError {
 }
 
 // StatusCode is the HTTP status ssokit answers err with: 400 for malformed
-// input, 404 for an unknown connection, no SSO or no IdP logout endpoint, 403 for a refused login,
-// 500 otherwise.
+// input, 404 for an unknown connection, no SSO or no IdP logout endpoint,
+// 403 for a refused login, 500 otherwise.
 func StatusCode(err error) int {
 	var le *LoginError
 	switch {
