@@ -30,6 +30,7 @@
 //	POST /saml/slo                              Single Logout, HTTP-POST binding
 //	GET  /saml/logout-initiated?sp=&email=      IdP-initiated logout launcher (session_index, binding=post, fault)
 //	GET  /oidc/logout                           end_session_endpoint (RP-Initiated Logout 1.0)
+//	POST /oidc/backchannel-send                 home page button: send a logout_token to a client
 //
 // The SAML response reaches the SP through the POST binding: an HTML form
 // submitted by a small script served from /static/autopost.js (pages allow
