@@ -61,6 +61,7 @@ type Store interface {
 	APIKeyStore
 	LeaseStore
 	SessionStore
+	GoogleDirectoryStore
 
 	// DeleteExpired removes login requests, consumed assertion ids, portal
 	// sessions and embedded portal links whose expiry is at or before now,

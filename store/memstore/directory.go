@@ -24,6 +24,8 @@ type dirState struct {
 
 	members  map[string]map[string]struct{} // group id -> member ids
 	memberOf map[string]map[string]struct{} // member id -> group ids
+
+	google *store.GoogleDirectory // nil unless the directory has one
 }
 
 func newDirState(d store.Directory) *dirState {
