@@ -37,6 +37,7 @@ var layerOf = map[string]int{
 	"scimkit":              layerKit,
 	"domains":              layerKit,
 	"events":               layerKit,
+	"gworkspace":           layerKit,
 	"admin":                layerService,
 	"internal/web":         layerSurface,
 	"portal":               layerSurface,
@@ -55,8 +56,8 @@ var products = []string{"portal", "dashboard", "mgmtapi"}
 // simulators are development tools: only examples and the adapters made
 // for them (portal/simsync) import them.
 var (
-	simulators       = []string{"ssokit/idpsim", "scimkit/scimsim"}
-	simulatorImports = []string{"examples", "portal/simsync", "ssokit/idpsim", "scimkit/scimsim"}
+	simulators       = []string{"ssokit/idpsim", "scimkit/scimsim", "gworkspace/gwsim"}
+	simulatorImports = []string{"examples", "portal/simsync", "ssokit/idpsim", "scimkit/scimsim", "gworkspace/gwsim"}
 )
 
 // testOnly packages are imported by tests only (and by each other).
