@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/onboardkit/onboardkit/gworkspace"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -37,6 +38,10 @@ func (p *Portal) directoryRoutes() {
 	p.page("POST /directory-sync/{dir}/activate", f, p.withDirectory(p.directorySetState(true)))
 	p.page("POST /directory-sync/{dir}/deactivate", f, p.withDirectory(p.directorySetState(false)))
 	p.page("POST /directory-sync/{dir}/simulate", f, p.withDirectory(p.directorySimulate))
+	p.page("POST /directory-sync/{dir}/google/settings", f, p.withDirectory(p.googleSettings))
+	p.page("POST /directory-sync/{dir}/google/key", f, p.withDirectory(p.googleKey))
+	p.page("POST /directory-sync/{dir}/google/test", f, p.withDirectory(p.googleTest))
+	p.page("POST /directory-sync/{dir}/google/sync", f, p.withDirectory(p.googleSyncNow))
 	p.page("GET /directory-sync/{dir}/users", f, p.withDirectory(p.directoryUsers))
 	p.page("GET /directory-sync/{dir}/groups", f, p.withDirectory(p.directoryGroups))
 	p.page("GET /directory-sync/{dir}/groups/{group}", f, p.withDirectory(p.directoryGroup))
@@ -183,6 +188,10 @@ func (p *Portal) directoryCreate(w http.ResponseWriter, r *http.Request, s *sess
 		name = web.ProviderLabel(provider) + " directory"
 	}
 	ctx := r.Context()
+	if provider == gworkspace.Provider && p.cfg.Google != nil {
+		p.googleCreate(w, r, s, name)
+		return
+	}
 	d, err := p.cfg.SCIM.CreateDirectory(ctx, s.org.ID, scimkit.DirectoryOptions{Provider: provider, Name: name})
 	if err != nil {
 		p.serverError(w, r, "creating directory", err)
@@ -230,6 +239,7 @@ type dirDetailData struct {
 	Activity    dirActivity
 	SimulateURL string // "" unless Config.SimulatedSync
 	BackURL     string
+	Google      *googleView // a Google Workspace directory synced by Config.Google
 }
 
 type tokenRow struct {
@@ -273,6 +283,8 @@ func (p *Portal) directoryDetail(w http.ResponseWriter, r *http.Request, s *sess
 	switch r.URL.Query().Get("done") {
 	case "revoked":
 		n.Message = "The token was revoked. Requests made with it are refused from now on."
+	default:
+		n = p.googleNotice(r, n)
 	}
 	p.renderDirectoryDetail(w, r, s, d, http.StatusOK, n)
 }
@@ -314,7 +326,13 @@ func (p *Portal) loadDirectoryDetail(ctx context.Context, d *store.Directory, n 
 	if dd.Dir.Name == "" {
 		dd.Dir.Name = dd.Dir.Provider + " directory"
 	}
-	if p.cfg.SCIM != nil {
+	if d.Provider == gworkspace.Provider && p.cfg.Google != nil {
+		g, err := p.loadGoogle(ctx, d)
+		if err != nil {
+			return dd, err
+		}
+		dd.Google = g
+	} else if p.cfg.SCIM != nil {
 		dd.Endpoint = p.cfg.SCIM.EndpointURL(d.ID)
 		if p.cfg.SimulatedSync != nil {
 			dd.SimulateURL = p.dirPath(d.ID, "/simulate")
@@ -546,6 +564,11 @@ func (p *Portal) directorySetState(on bool) dirHandler {
 			return
 		}
 		n := dirNotice{}
+		if on && d.Provider == gworkspace.Provider && p.cfg.Google != nil {
+			if err := p.cfg.Google.SyncNow(r.Context(), d.ID); err != nil {
+				p.log.WarnContext(r.Context(), "portal: asking for a Google sync", "directory_id", d.ID, "error", err)
+			}
+		}
 		if on {
 			n.Message = "Directory sync is on: the provider's requests are accepted."
 			n.Events = []UIEvent{{Type: UIEventDirectoryEnabled, Data: map[string]string{"directoryId": d.ID}}}

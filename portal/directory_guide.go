@@ -69,7 +69,7 @@ func guideFor(provider string) providerGuide {
 				"userName ← Primary email.",
 				"name.givenName ← First name; name.familyName ← Last name.",
 			},
-			Note: "Google offers auto-provisioning only for apps of its catalogue that support it. For a custom SAML app it is not available: provision through another SCIM client, or ask your provider.",
+			Note: "Google offers auto-provisioning only for apps of its catalogue that support it. For a custom app, ask your provider to turn on Google Workspace sync, which reads your directory through the Admin SDK instead.",
 		}
 	case "onelogin":
 		return providerGuide{

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/onboardkit/onboardkit/admin"
@@ -212,7 +213,11 @@ func (p *Portal) requireSession(feature store.Feature, h sessionHandler) http.Ha
 			r.Body = http.MaxBytesReader(w, r.Body, web.MaxFormBytes)
 			got := r.Header.Get(csrfHeader)
 			if got == "" {
-				if err := r.ParseForm(); err != nil {
+				parse := r.ParseForm
+				if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+					parse = func() error { return r.ParseMultipartForm(web.MaxFormBytes) }
+				}
+				if err := parse(); err != nil {
 					p.renderSessionProblem(w, r, s, http.StatusBadRequest, problemBadRequest)
 					return
 				}
