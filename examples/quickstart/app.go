@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"html/template"
@@ -15,6 +16,8 @@ import (
 	"github.com/onboardkit/onboardkit/dashboard"
 	"github.com/onboardkit/onboardkit/domains"
 	"github.com/onboardkit/onboardkit/events"
+	"github.com/onboardkit/onboardkit/gworkspace"
+	"github.com/onboardkit/onboardkit/gworkspace/gwsim"
 	"github.com/onboardkit/onboardkit/mgmtapi"
 	"github.com/onboardkit/onboardkit/portal"
 	"github.com/onboardkit/onboardkit/portal/simsync"
@@ -51,6 +54,9 @@ type app struct {
 	domains *domains.Service
 	idp     *idpsim.IdP
 	dirsim  http.Handler
+	gsim    *gwsim.Server
+	gkey    *gwsim.Key
+	google  *gworkspace.Syncer
 	pull    *events.PullHandler
 
 	sessions *session.Manager
@@ -137,6 +143,13 @@ func newApp(cfg appConfig) (*app, error) {
 	if err != nil {
 		return nil, fmt.Errorf("admin: %w", err)
 	}
+	// Google Workspace directories sync through the Admin SDK; here against
+	// the Google simulator mounted at /gwsim, with a service account whose
+	// key file the IT admin downloads from /gwsim/key.json and uploads in
+	// the portal (as they would download it from Google Cloud).
+	if err := a.setUpGoogle(cfg); err != nil {
+		return nil, err
+	}
 	a.portal, err = portal.New(portal.Config{
 		Store:  cfg.Store,
 		Admin:  a.admin,
@@ -148,6 +161,7 @@ func newApp(cfg appConfig) (*app, error) {
 		// A "run a simulated sync" button on directory pages, running the
 		// directory simulator: demos only.
 		SimulatedSync: simsync.New(simsync.Config{Logger: cfg.Logger}),
+		Google:        a.google,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("portal: %w", err)
@@ -233,6 +247,8 @@ func (a *app) routes() http.Handler {
 	// Development only: the IdP and directory simulators.
 	mux.Handle("/idp/", http.StripPrefix("/idp", a.idp))
 	mux.Handle("/dirsim/", http.StripPrefix("/dirsim", a.dirsim))
+	mux.Handle("/gwsim/", http.StripPrefix("/gwsim", a.gsim))
+	mux.HandleFunc("GET /gwsim/key.json", a.googleKeyFile)
 	return mux
 }
 
@@ -244,4 +260,51 @@ func (a *app) currentDemo() (*demo, error) {
 		return nil, errors.New("the demo organization is not set up")
 	}
 	return a.demo, nil
+}
+
+// setUpGoogle starts the Google Workspace simulator with a few people and
+// groups, a service account delegated the sync's scopes, and the Syncer.
+func (a *app) setUpGoogle(cfg appConfig) error {
+	a.gsim = gwsim.New(demoDomain)
+	admin := a.gsim.Populate(25, 3)
+	key, err := a.gsim.NewServiceAccountKey()
+	if err != nil {
+		return fmt.Errorf("gwsim: %w", err)
+	}
+	a.gkey = key
+	a.gsim.Delegate(key.ClientID, gworkspace.Scopes...)
+	a.logger.Info("quickstart: Google simulator ready", "admin_to_impersonate", admin)
+	// The key that seals service-account keys. A real host keeps 32 random
+	// bytes outside the Store (a secrets manager) and passes the same key
+	// on every start; the demo makes one per run, so a key uploaded in an
+	// earlier run must be uploaded again (the simulator's service account
+	// is new on each run anyway).
+	hostKey := make([]byte, 32)
+	if _, err := rand.Read(hostKey); err != nil {
+		return err
+	}
+	sealer, err := gworkspace.NewAESGCMSealer(hostKey)
+	if err != nil {
+		return err
+	}
+	a.google, err = gworkspace.New(gworkspace.Config{
+		Store:        cfg.Store,
+		Sealer:       sealer,
+		Endpoint:     cfg.BaseURL + "/gwsim/",
+		TokenURL:     cfg.BaseURL + "/gwsim/token",
+		PollInterval: 2 * time.Second,
+		Logger:       cfg.Logger,
+	})
+	if err != nil {
+		return fmt.Errorf("gworkspace: %w", err)
+	}
+	return nil
+}
+
+// googleKeyFile serves the simulator's service-account key file, the way
+// Google Cloud's console offers it for download. Development only.
+func (a *app) googleKeyFile(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Disposition", `attachment; filename="sim-project-key.json"`)
+	w.Write(a.gkey.JSON)
 }

@@ -71,6 +71,8 @@ func run(ctx context.Context, args []string, out, logOut io.Writer) error {
 		return fmt.Errorf("setting up the demo organization: %w", err)
 	}
 	printURLs(out, baseURL, *dbPath, secrets, demo)
+	// Google Workspace directories sync in the background.
+	go a.google.Run(ctx)
 
 	select {
 	case err := <-errc:
@@ -114,12 +116,13 @@ func printURLs(out io.Writer, baseURL, dbPath, secretsPath string, d *demo) {
   SCIM token: %s
   IdP simulator: %s/idp/
   directory simulator: %s/dirsim/
+  Google Workspace simulator key file: %s/gwsim/key.json (administrator to act as: user00000@example.com)
   events: %s/events
   organization: %s (%s)
   database: %s
   demo secrets: %s
 The SCIM token and the portal link are reused on restart while valid; delete the demo secrets file (development only: plaintext) to rotate them.
 `, baseURL, baseURL, d.PortalLink, d.PortalLinkExpires.Format(time.RFC3339),
-		d.SCIMBaseURL, d.SCIMToken, baseURL, baseURL, baseURL,
+		d.SCIMBaseURL, d.SCIMToken, baseURL, baseURL, baseURL, baseURL,
 		d.OrgID, d.OrgName, dbPath, secretsPath)
 }
