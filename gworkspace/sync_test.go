@@ -146,7 +146,23 @@ func TestFaults(t *testing.T) {
 		}, cause: CauseBadCustomer},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, testStores()["memstore"](t), func(c *Config) { c.MaxRetries = 4 })
+			forEachStore(t, func(t *testing.T, st store.Store) {
+				testFault(t, st, tc.setup, tc.name, tc.cause, tc.testCause, tc.detail)
+			})
+		})
+	}
+}
+
+func testFault(t *testing.T, st store.Store, setup func(*env), name string, cause, testCause Cause, detail string) {
+	tc := struct {
+		name             string
+		setup            func(*env)
+		cause, testCause Cause
+		detail           string
+	}{name, setup, cause, testCause, detail}
+	{
+		{
+			e := newEnv(t, st, func(c *Config) { c.MaxRetries = 4 })
 			seed(e)
 			tc.setup(e)
 			_, err := e.s.SyncDirectory(context.Background(), e.dir.ID)
@@ -180,13 +196,13 @@ func TestFaults(t *testing.T) {
 			if want == "" {
 				want = tc.cause
 			}
-			e.sim.SetFaults(gwsim.Faults{ServerErrors: min(1000, 0)})
+			e.sim.SetFaults(gwsim.Faults{})
 			tc.setup(e)
 			_, err = e.s.Test(context.Background(), e.dir.ID)
 			if !errors.As(err, &ae) || ae.Cause != want || (tc.detail != "" && ae.Detail != tc.detail) {
 				t.Fatalf("Test error = %v, want cause %s detail %q", err, want, tc.detail)
 			}
-		})
+		}
 	}
 }
 
