@@ -813,7 +813,11 @@ func (a *Admin) ListDirectories(ctx context.Context, orgID string) ([]DirectoryI
 
 // EnableDirectory activates the directory id through Config.Directories.
 func (a *Admin) EnableDirectory(ctx context.Context, id, actor string) (*store.Directory, error) {
-	return a.setDirectory(ctx, id, actor, true)
+	d, err := a.setDirectory(ctx, id, actor, true)
+	if err == nil {
+		a.afterEnable(ctx, d)
+	}
+	return d, err
 }
 
 // DisableDirectory deactivates the directory id through

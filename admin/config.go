@@ -90,6 +90,12 @@ type Config struct {
 	// ErrNotConfigured.
 	Directories DirectoryLifecycle
 
+	// Google syncs Google Workspace directories through the Admin SDK:
+	// pass the *gworkspace.Syncer. Enabling a Google directory asks for
+	// its first sync. Default nil: the Google operations fail with
+	// ErrNotConfigured.
+	Google GoogleDirectories
+
 	// Branding is the look used where the Store has none: neither for the
 	// organization nor host-wide (scope ""). Zero value: the product name
 	// "Admin portal", DefaultAccentColor, no logo, no favicon.

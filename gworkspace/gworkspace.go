@@ -40,6 +40,7 @@ const (
 // is a Store.
 type Store interface {
 	GetDirectory(ctx context.Context, id string) (*store.Directory, error)
+	CreateDirectory(ctx context.Context, d *store.Directory, events ...store.Event) error
 	GetVerifiedDomain(ctx context.Context, name string) (*store.Domain, error)
 	CreateDirectoryUser(ctx context.Context, u *store.DirectoryUser, events ...store.Event) error
 	ListDirectoryUsers(ctx context.Context, directoryID string, q store.UserQuery) ([]store.DirectoryUser, int, error)

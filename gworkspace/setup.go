@@ -9,8 +9,40 @@ import (
 	"strings"
 	"time"
 
+	"github.com/onboardkit/onboardkit/internal/secret"
+	"github.com/onboardkit/onboardkit/scimkit"
 	"github.com/onboardkit/onboardkit/store"
 )
+
+// CreateDirectory creates an inactive Google Workspace directory (Provider
+// "google") of the organization, with the directory.created event scimkit
+// writes for its directories. Nothing reaches Google until the key and
+// settings are stored and the directory is activated (its state, as for
+// SCIM directories, is switched by scimkit or the Store).
+func (s *Syncer) CreateDirectory(ctx context.Context, orgID, name, actor string) (*store.Directory, error) {
+	if strings.TrimSpace(orgID) == "" {
+		return nil, fmt.Errorf("gworkspace: organization id is required: %w", store.ErrInvalid)
+	}
+	if actor == "" {
+		actor = "system"
+	}
+	id, err := secret.NewID(s.cfg.Rand, "dir")
+	if err != nil {
+		return nil, err
+	}
+	evID, err := secret.NewID(s.cfg.Rand, "evt")
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().UTC()
+	d := &store.Directory{ID: id, OrgID: orgID, Provider: Provider, Name: name, State: store.DirectoryInactive, CreatedAt: now, UpdatedAt: now}
+	data, _ := json.Marshal(scimkit.DirectoryData{ID: d.ID, OrganizationID: orgID, Provider: d.Provider, Name: d.Name, State: string(d.State)})
+	ev := store.Event{ID: evID, Type: scimkit.EventDirectoryCreated, OrgID: orgID, Subject: id, Actor: actor, Data: data, CreatedAt: now}
+	if err := s.st.CreateDirectory(ctx, d, ev); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
 
 // Settings are the parts of a Google directory's configuration that the IT
 // admin chooses.

@@ -188,7 +188,7 @@ func (p *Portal) directoryCreate(w http.ResponseWriter, r *http.Request, s *sess
 		name = web.ProviderLabel(provider) + " directory"
 	}
 	ctx := r.Context()
-	if provider == gworkspace.Provider && p.cfg.Google != nil {
+	if provider == gworkspace.Provider && p.admin.GoogleEnabled() {
 		p.googleCreate(w, r, s, name)
 		return
 	}
@@ -326,7 +326,7 @@ func (p *Portal) loadDirectoryDetail(ctx context.Context, d *store.Directory, n 
 	if dd.Dir.Name == "" {
 		dd.Dir.Name = dd.Dir.Provider + " directory"
 	}
-	if d.Provider == gworkspace.Provider && p.cfg.Google != nil {
+	if d.Provider == gworkspace.Provider && p.admin.GoogleEnabled() {
 		g, err := p.loadGoogle(ctx, d)
 		if err != nil {
 			return dd, err
@@ -564,11 +564,6 @@ func (p *Portal) directorySetState(on bool) dirHandler {
 			return
 		}
 		n := dirNotice{}
-		if on && d.Provider == gworkspace.Provider && p.cfg.Google != nil {
-			if err := p.cfg.Google.SyncNow(r.Context(), d.ID); err != nil {
-				p.log.WarnContext(r.Context(), "portal: asking for a Google sync", "directory_id", d.ID, "error", err)
-			}
-		}
 		if on {
 			n.Message = "Directory sync is on: the provider's requests are accepted."
 			n.Events = []UIEvent{{Type: UIEventDirectoryEnabled, Data: map[string]string{"directoryId": d.ID}}}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/onboardkit/onboardkit/gworkspace"
 	"github.com/onboardkit/onboardkit/internal/web"
-	"github.com/onboardkit/onboardkit/scimkit"
 	"github.com/onboardkit/onboardkit/store"
 )
 
@@ -53,13 +51,13 @@ func (p *Portal) googleCreate(w http.ResponseWriter, r *http.Request, s *session
 		if d.Provider != gworkspace.Provider || d.State != store.DirectoryInactive {
 			continue
 		}
-		st, err := p.cfg.Google.Status(ctx, d.ID)
+		st, err := p.admin.GoogleDirectoryStatus(ctx, d.ID)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && !st.HasKey && st.LastSyncAt.IsZero()) {
 			http.Redirect(w, r, p.dirPath(d.ID, ""), http.StatusSeeOther)
 			return
 		}
 	}
-	d, err := p.cfg.SCIM.CreateDirectory(ctx, s.org.ID, scimkit.DirectoryOptions{Provider: gworkspace.Provider, Name: name})
+	d, err := p.admin.CreateGoogleDirectory(ctx, s.org.ID, name, s.actor())
 	if err != nil {
 		p.serverError(w, r, "creating directory", err)
 		return
@@ -77,7 +75,7 @@ func (p *Portal) loadGoogle(ctx context.Context, d *store.Directory) (*googleVie
 		TestURL:     p.dirPath(d.ID, "/google/test"),
 		SyncURL:     p.dirPath(d.ID, "/google/sync"),
 	}
-	st, err := p.cfg.Google.Status(ctx, d.ID)
+	st, err := p.admin.GoogleDirectoryStatus(ctx, d.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		return g, nil
 	}
@@ -140,7 +138,7 @@ func (p *Portal) googleNotice(r *http.Request, n dirNotice) dirNotice {
 }
 
 func (p *Portal) requireGoogle(w http.ResponseWriter, r *http.Request, s *session, d *store.Directory) bool {
-	if p.cfg.Google == nil || d.Provider != gworkspace.Provider {
+	if !p.admin.GoogleEnabled() || d.Provider != gworkspace.Provider {
 		p.renderSessionProblem(w, r, s, http.StatusNotFound, problemNotFound)
 		return false
 	}
@@ -160,7 +158,7 @@ func (p *Portal) googleSettings(w http.ResponseWriter, r *http.Request, s *sessi
 		AdminEmail: r.PostFormValue("admin_email"), Customer: r.PostFormValue("customer"), Domain: r.PostFormValue("domain"),
 		SyncInterval: time.Duration(mins) * time.Minute,
 	}
-	err = p.cfg.Google.Configure(r.Context(), d.ID, set)
+	err = p.admin.ConfigureGoogleDirectory(r.Context(), d.ID, set)
 	if errors.Is(err, gworkspace.ErrInvalidSettings) {
 		msg := "Check the settings: the admin email must be an email address, the customer id and domain a single word."
 		p.renderDirectoryDetail(w, r, s, d, http.StatusUnprocessableEntity, dirNotice{Error: msg})
@@ -183,12 +181,7 @@ func (p *Portal) googleKey(w http.ResponseWriter, r *http.Request, s *session, d
 		return
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, gworkspace.MaxKeySize+1))
-	if err != nil {
-		p.serverError(w, r, "reading key upload", err)
-		return
-	}
-	_, err = p.cfg.Google.PutKey(r.Context(), d.ID, data)
+	_, err = p.admin.PutGoogleKey(r.Context(), d.ID, f)
 	if errors.Is(err, gworkspace.ErrBadKey) {
 		p.renderDirectoryDetail(w, r, s, d, http.StatusUnprocessableEntity, dirNotice{Error: "This file is not a service-account key: download a JSON key of the service account (Keys > Add key > Create new key > JSON)."})
 		return
@@ -205,7 +198,7 @@ func (p *Portal) googleTest(w http.ResponseWriter, r *http.Request, s *session, 
 	if !p.requireGoogle(w, r, s, d) {
 		return
 	}
-	res, err := p.cfg.Google.Test(r.Context(), d.ID)
+	res, err := p.admin.TestGoogleDirectory(r.Context(), d.ID)
 	var ae *gworkspace.APIError
 	switch {
 	case errors.Is(err, gworkspace.ErrNotConfigured):
@@ -226,7 +219,7 @@ func (p *Portal) googleSyncNow(w http.ResponseWriter, r *http.Request, s *sessio
 	if !p.requireGoogle(w, r, s, d) {
 		return
 	}
-	if err := p.cfg.Google.SyncNow(r.Context(), d.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err := p.admin.SyncGoogleDirectoryNow(r.Context(), d.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		p.serverError(w, r, "asking for a google sync", err)
 		return
 	}

@@ -48,8 +48,8 @@ func TestBrowserGoogleDirectory(t *testing.T) {
 	done := make(chan struct{})
 	go func() { syncer.Run(runCtx); close(done) }()
 	t.Cleanup(func() { stop(); <-done })
-	env.p, err = newPortal(Config{Store: env.st, BaseURL: env.portalOrigin + "/portal", SCIM: env.scim, Google: syncer, Logger: logger},
-		func(c *admin.Config) {})
+	env.p, err = newPortal(Config{Store: env.st, BaseURL: env.portalOrigin + "/portal", SCIM: env.scim, Logger: logger},
+		func(c *admin.Config) { c.Google = syncer })
 	must(t, err)
 	mux.Handle("/portal/", http.StripPrefix("/portal", env.p))
 	now := time.Now().UTC()

@@ -25,6 +25,8 @@ type googleSim struct {
 	sim *gwsim.Server
 	srv *httptest.Server
 	key *gwsim.Key
+	// syncer is set by withGoogle.
+	syncer *gworkspace.Syncer
 }
 
 func newGoogleSim(t testing.TB) *googleSim {
@@ -52,13 +54,14 @@ func withGoogle(t testing.TB, g *googleSim) func(*Config, *admin.Config) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c.Google, err = gworkspace.New(gworkspace.Config{
+		g.syncer, err = gworkspace.New(gworkspace.Config{
 			Store: storeOf(c).(gworkspace.Store), Sealer: sealer, Endpoint: g.srv.URL, TokenURL: g.srv.URL + "/token",
 			HTTPClient: g.srv.Client(), Logger: slog.New(slog.DiscardHandler),
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
+		ac.Google = g.syncer
 	}
 }
 
@@ -148,7 +151,7 @@ func TestGoogleDirectorySetup(t *testing.T) {
 	if w.Code != http.StatusOK {
 		t.Fatalf("activate: %d", w.Code)
 	}
-	if n := h.p.cfg.Google.RunDue(ctx); n != 1 {
+	if n := g.syncer.RunDue(ctx); n != 1 {
 		t.Fatalf("RunDue after activation ran %d syncs", n)
 	}
 	doc = parse(t, h.get(base, c))
@@ -162,7 +165,7 @@ func TestGoogleDirectorySetup(t *testing.T) {
 	if w.Code != http.StatusSeeOther {
 		t.Fatalf("sync now: %d", w.Code)
 	}
-	if n := h.p.cfg.Google.RunDue(ctx); n != 1 {
+	if n := g.syncer.RunDue(ctx); n != 1 {
 		t.Fatalf("RunDue after Sync now ran %d syncs", n)
 	}
 }

@@ -64,6 +64,9 @@ func newHarness(t testing.TB, mod func(*Config, *admin.Config)) *harness {
 		if acfg.Directories != nil {
 			c.Directories = acfg.Directories
 		}
+		if acfg.Google != nil {
+			c.Google = acfg.Google
+		}
 	})
 	if err != nil {
 		t.Fatalf("New: %v", err)

@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"github.com/onboardkit/onboardkit/gworkspace"
 	"io"
 	"log/slog"
 	"net"
@@ -103,14 +102,6 @@ type Config struct {
 	// and the endpoint URL must be reachable from the server. Default nil:
 	// no button.
 	SimulatedSync SimulatedSync
-
-	// Google syncs Google Workspace directories (package gworkspace).
-	// With it, choosing Google Workspace in the directory-sync section sets
-	// up a sync through Google's Admin SDK: a setup guide, the
-	// service-account key upload, "Test", "Sync now" and the last sync's
-	// status. It needs SCIM, which creates and switches directories.
-	// Default nil: Google Workspace is offered as a SCIM provider only.
-	Google *gworkspace.Syncer
 }
 
 // Portal is the IT-admin portal: an http.Handler to mount under

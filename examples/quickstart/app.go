@@ -128,6 +128,13 @@ func newApp(cfg appConfig) (*app, error) {
 	if err != nil {
 		return nil, fmt.Errorf("domains: %w", err)
 	}
+	// Google Workspace directories sync through the Admin SDK; here against
+	// the Google simulator mounted at /gwsim, with a service account whose
+	// key file the IT admin downloads from /gwsim/key.json and uploads in
+	// the portal (as they would download it from Google Cloud).
+	if err := a.setUpGoogle(cfg); err != nil {
+		return nil, err
+	}
 	// The service layer: every operation of the portal, the dashboard and
 	// the management API. Connections and directories are switched on and
 	// off through the kits, under their rules.
@@ -138,17 +145,11 @@ func newApp(cfg appConfig) (*app, error) {
 		Domains:     a.domains,
 		Connections: a.sso,
 		Directories: a.scim,
+		Google:      a.google,
 		Logger:      cfg.Logger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("admin: %w", err)
-	}
-	// Google Workspace directories sync through the Admin SDK; here against
-	// the Google simulator mounted at /gwsim, with a service account whose
-	// key file the IT admin downloads from /gwsim/key.json and uploads in
-	// the portal (as they would download it from Google Cloud).
-	if err := a.setUpGoogle(cfg); err != nil {
-		return nil, err
 	}
 	a.portal, err = portal.New(portal.Config{
 		Store:  cfg.Store,
@@ -161,7 +162,6 @@ func newApp(cfg appConfig) (*app, error) {
 		// A "run a simulated sync" button on directory pages, running the
 		// directory simulator: demos only.
 		SimulatedSync: simsync.New(simsync.Config{Logger: cfg.Logger}),
-		Google:        a.google,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("portal: %w", err)
