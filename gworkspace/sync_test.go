@@ -220,11 +220,11 @@ func TestPageTokenExpires(t *testing.T) {
 		e := newEnv(t, st, func(c *Config) { c.PageSize = 3 })
 		e.sim.Populate(20, 3)
 		var n atomic.Int32
-		e.sim.BeforeAPI = func(r *http.Request) {
+		e.sim.BeforeAPI(func(r *http.Request) {
 			if r.URL.Query().Get("pageToken") != "" && n.Add(1) == 2 {
 				e.sim.ExpirePageTokens()
 			}
-		}
+		})
 		e.sync()
 		s := e.snapshot()
 		if len(s.Users) != 21 || len(s.Groups) != 3 || len(s.Groups["Group 0000"]) != 7 {
@@ -270,11 +270,11 @@ func TestKilledSyncResumes(t *testing.T) {
 			e.sim.Populate(40, 6)
 			ctx, cancel := context.WithCancel(context.Background())
 			var n atomic.Int32
-			e.sim.BeforeAPI = func(*http.Request) {
+			e.sim.BeforeAPI(func(*http.Request) {
 				if int(n.Add(1)) == killAt {
 					cancel()
 				}
-			}
+			})
 			_, err := e.s.SyncDirectory(ctx, e.dir.ID)
 			if !errors.Is(err, context.Canceled) {
 				t.Fatalf("kill at call %d: SyncDirectory = %v, want context.Canceled", killAt, err)
@@ -283,7 +283,7 @@ func TestKilledSyncResumes(t *testing.T) {
 			if killAt > 2 && !status.Syncing {
 				t.Fatalf("kill at call %d: no checkpoint left", killAt)
 			}
-			e.sim.BeforeAPI = nil
+			e.sim.BeforeAPI(nil)
 			stats := e.sync()
 			if killAt > 2 && !stats.Resumed {
 				t.Fatalf("kill at call %d: the second sync did not resume", killAt)
@@ -311,7 +311,7 @@ func TestTwoInstances(t *testing.T) {
 		}
 		var once sync.Once
 		release := make(chan struct{})
-		e.sim.BeforeAPI = func(*http.Request) {
+		e.sim.BeforeAPI(func(*http.Request) {
 			once.Do(func() {
 				// While the first instance is mid-sync, the second one
 				// finds the directory leased.
@@ -324,10 +324,10 @@ func TestTwoInstances(t *testing.T) {
 				}
 				close(release)
 			})
-		}
+		})
 		e.sync()
 		<-release
-		e.sim.BeforeAPI = nil
+		e.sim.BeforeAPI(nil)
 		if stats, err := other.SyncDirectory(context.Background(), e.dir.ID); err != nil || stats.Writes() != 0 {
 			t.Fatalf("second instance after the first finished: %v, %v", stats, err)
 		}

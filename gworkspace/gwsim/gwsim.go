@@ -106,10 +106,6 @@ type token struct {
 
 // Server is the simulator. Its methods are safe for concurrent use.
 type Server struct {
-	// BeforeAPI, when set, is called before each Directory API request is
-	// answered (tests use it to stop a sync midway). Set it before serving.
-	BeforeAPI func(r *http.Request)
-
 	mu          sync.Mutex
 	customer    string
 	domain      string
@@ -124,6 +120,7 @@ type Server struct {
 	gen         int // page tokens of another generation are invalid
 	n           int
 	now         func() time.Time
+	beforeAPI   func(r *http.Request)
 	mux         *http.ServeMux
 }
 
@@ -267,6 +264,15 @@ func (s *Server) SetMembers(groupID string, members ...Member) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.members[groupID] = slices.Clone(members)
+}
+
+// BeforeAPI sets a function called before each Directory API request is
+// answered, outside the simulator's lock (tests use it to stop a sync
+// midway); nil removes it.
+func (s *Server) BeforeAPI(fn func(r *http.Request)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.beforeAPI = fn
 }
 
 // SetFaults replaces the faults injected.
@@ -418,8 +424,11 @@ func apiError(w http.ResponseWriter, status int, reason, domain, msg string) {
 // handle runs with s.mu held.
 func (s *Server) api(scope string, handle func(w http.ResponseWriter, r *http.Request)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if s.BeforeAPI != nil {
-			s.BeforeAPI(r)
+		s.mu.Lock()
+		before := s.beforeAPI
+		s.mu.Unlock()
+		if before != nil {
+			before(r)
 		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
