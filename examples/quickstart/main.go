@@ -59,7 +59,7 @@ func run(ctx context.Context, args []string, out, logOut io.Writer) error {
 	srv := startup.NewServer(a.routes(), startup.Timeouts{}, logger)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	stopBackground := startup.Background{SSO: a.sso, Domains: a.domains, Logger: logger}.Start(ctx)
+	stopBackground := startup.Background{SSO: a.sso, Domains: a.domains, Google: a.google, Logger: logger}.Start(ctx)
 	defer stopBackground()
 
 	// The demo is set up while the server runs: configuring the OIDC
@@ -71,8 +71,6 @@ func run(ctx context.Context, args []string, out, logOut io.Writer) error {
 		return fmt.Errorf("setting up the demo organization: %w", err)
 	}
 	printURLs(out, baseURL, *dbPath, secrets, demo)
-	// Google Workspace directories sync in the background.
-	go a.google.Run(ctx)
 
 	select {
 	case err := <-errc:

@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"github.com/onboardkit/onboardkit/gworkspace"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -103,6 +104,9 @@ type Background struct {
 	// Domains, when set, runs the verification of pending domains and the
 	// daily re-check of verified ones.
 	Domains *domains.Service
+	// Google, when set, syncs the active Google Workspace directories when
+	// they are due.
+	Google *gworkspace.Syncer
 	// Store, when SSO is nil, is cleaned up by store.Cleanup every hour
 	// instead, with the default event retention.
 	Store store.CleanupStore
@@ -133,6 +137,9 @@ func (b Background) Start(ctx context.Context) (stop func()) {
 	}
 	if b.Domains != nil {
 		run("domains", b.Domains.Run)
+	}
+	if b.Google != nil {
+		run("gworkspace", b.Google.Run)
 	}
 	return func() {
 		cancel()
