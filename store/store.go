@@ -62,6 +62,7 @@ type Store interface {
 	LeaseStore
 	SessionStore
 	GoogleDirectoryStore
+	RoleStore
 
 	// DeleteExpired removes login requests, consumed assertion ids, portal
 	// sessions and embedded portal links whose expiry is at or before now,

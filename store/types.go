@@ -308,10 +308,15 @@ type DirectoryUser struct {
 	// OutsideDomains marks a user whose emails are not in a verified domain
 	// of the organization (accepted under the "mark" policy).
 	OutsideDomains bool
-	Attributes     json.RawMessage
-	Version        int64 // incremented on every update; starts at 1
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// Roles are the roles the organization's directory-group mappings give
+	// the user, sorted, computed by the Store (see RoleStore); empty when
+	// none applies or the user is not active. The Store ignores the value
+	// a caller sets.
+	Roles      []string
+	Attributes json.RawMessage
+	Version    int64 // incremented on every update; starts at 1
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // PrimaryEmail returns the primary email, else the first, else "".
@@ -456,6 +461,9 @@ type LoginCompletion struct {
 	// them).
 	Email string
 	OrgID string
+	// Roles, with OrgID, asks for the organization's role mappings of
+	// identity-provider groups.
+	Roles bool
 }
 
 // LoginFacts is the state a login is accepted against, read by
@@ -464,6 +472,9 @@ type LoginFacts struct {
 	Request        *LoginRequest   // the consumed request; nil without RequestID
 	Domain         *Domain         // the verified domain EmailDomain; nil when there is none
 	DirectoryUsers []DirectoryUser // the directory users of Email in OrgID
+	// RoleMappings are OrgID's mappings of source RoleFromIdPGroup, when
+	// Roles asked for them.
+	RoleMappings []RoleMapping
 }
 
 // Branding is how the portal and dashboard look. Scope "" is the host-wide

@@ -106,6 +106,7 @@ func storeToken(t *store.DirectoryToken) *store.DirectoryToken {
 func cloneUser(u *store.DirectoryUser) store.DirectoryUser {
 	out := *u
 	out.Emails = slices.Clone(u.Emails)
+	out.Roles = slices.Clone(u.Roles)
 	out.Attributes = cloneBytes(u.Attributes)
 	return out
 }

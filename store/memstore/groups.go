@@ -169,6 +169,7 @@ func (s *Store) CreateDirectoryGroup(ctx context.Context, g *store.DirectoryGrou
 	}
 	s.groupDir[st.ID] = ds.dir.ID
 	ds.setMembers(st.ID, next)
+	evs = append(evs, s.recomputeForLocked(ds, added, evs)...)
 	s.appendLocked(evs)
 	return nil
 }
@@ -332,6 +333,7 @@ func (s *Store) UpdateDirectoryGroup(ctx context.Context, directoryID, id string
 		ds.groupByExt[st.ExternalID] = id
 	}
 	ds.setMembers(id, next)
+	evs = append(evs, s.recomputeForLocked(ds, append(added, removed...), evs)...)
 	s.appendLocked(evs)
 	out := cloneGroup(st)
 	return &out, nil
@@ -356,7 +358,8 @@ func (s *Store) DeleteDirectoryGroup(ctx context.Context, directoryID, id string
 	if !ok {
 		return notFound("directory group %q", id)
 	}
-	evs, err := groupEvents(events, g, nil, sortedKeys(ds.members[id]))
+	members := sortedKeys(ds.members[id])
+	evs, err := groupEvents(events, g, nil, members)
 	if err != nil {
 		return err
 	}
@@ -368,6 +371,7 @@ func (s *Store) DeleteDirectoryGroup(ctx context.Context, directoryID, id string
 	}
 	delete(ds.groups, id)
 	delete(s.groupDir, id)
+	evs = append(evs, s.recomputeForLocked(ds, members, evs)...)
 	s.appendLocked(evs)
 	return nil
 }

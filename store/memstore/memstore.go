@@ -48,7 +48,9 @@ type Store struct {
 
 	leases map[string]lease
 
-	users userSessions // end-user sessions
+	users      userSessions                     // end-user sessions
+	roleMaps   map[string][]store.RoleMapping   // org id -> mappings, sorted
+	staleRoles map[string]map[staleKey]struct{} // org id -> users awaiting RecomputeRoles
 }
 
 type assertionKey struct{ conn, id string }
@@ -85,6 +87,8 @@ func New() *Store {
 		apiKeyByDigest:  map[string]string{},
 		leases:          map[string]lease{},
 		users:           userSessions{byID: map[string]*store.Session{}, byDigest: map[string]string{}},
+		roleMaps:        map[string][]store.RoleMapping{},
+		staleRoles:      map[string]map[staleKey]struct{}{},
 	}
 }
 

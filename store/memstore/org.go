@@ -223,6 +223,8 @@ func (s *Store) DeleteOrganization(ctx context.Context, id string, events ...sto
 			s.deleteDirectoryLocked(did)
 		}
 	}
+	delete(s.roleMaps, id)
+	delete(s.staleRoles, id)
 	for rid, r := range s.logins {
 		if r.OrgID == id {
 			delete(s.logins, rid)

@@ -52,7 +52,8 @@ func (s *Store) CreateDirectoryUser(ctx context.Context, u *store.DirectoryUser,
 	st := storeUser(u)
 	st.OrgID = ds.dir.OrgID
 	st.Version = 1
-	u.OrgID, u.Version = st.OrgID, 1
+	st.Roles = nil // a new user is in no group yet
+	u.OrgID, u.Version, u.Roles = st.OrgID, 1, nil
 	ds.users[st.ID] = st
 	ds.userByName[name] = st.ID
 	if st.ExternalID != "" {
@@ -245,10 +246,14 @@ func (s *Store) UpdateDirectoryUser(ctx context.Context, directoryID, id string,
 	}
 	st := storeUser(&u)
 	st.Version = old.Version + 1
+	st.Roles = old.Roles
 	ds.users[id] = st
 	ds.userByName[name] = id
 	if st.ExternalID != "" {
 		ds.userByExt[st.ExternalID] = id
+	}
+	if st.Active != old.Active {
+		events = append(slices.Clip(events), s.recomputeForLocked(ds, []string{id}, events)...)
 	}
 	s.appendLocked(events)
 	if old.Active && !st.Active {

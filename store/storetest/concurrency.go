@@ -387,7 +387,7 @@ func testEventCursors(f *fixture) {
 // must behave as if run one after another. Run includes it.
 func RunConcurrency(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Helper()
-	for _, st := range append(append(concurrencyTests[:len(concurrencyTests):len(concurrencyTests)], contractConcurrencyTests...), sessionConcurrencyTests...) {
+	for _, st := range append(append(append(concurrencyTests[:len(concurrencyTests):len(concurrencyTests)], contractConcurrencyTests...), sessionConcurrencyTests...), roleConcurrencyTest) {
 		t.Run(st.name, func(t *testing.T) {
 			st.fn(newFixture(t, newStore(t)))
 		})

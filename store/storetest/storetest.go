@@ -77,6 +77,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"PortalRevocation", portalRevocationTests},
 		{"TokenAuthentication", authenticateTokenTests},
 		{"BrandingUpdates", brandingUpdateTests},
+		{"Roles", roleTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -241,7 +241,11 @@ RETURNING org_id`,
 		if err != nil {
 			return err
 		}
-		_, err = t.appendEvents(evs)
+		rolesEvs, err := t.recomputeFor(stored.OrgID, added, evs)
+		if err != nil {
+			return err
+		}
+		_, err = t.appendEvents(append(evs, rolesEvs...))
 		return err
 	})
 	if err != nil {
@@ -353,7 +357,11 @@ func (s *Store) UpdateDirectoryGroup(ctx context.Context, directoryID, id string
 		if err != nil {
 			return err
 		}
-		if _, err := t.appendEvents(evs); err != nil {
+		rolesEvs, err := t.recomputeFor(g.OrgID, append(slices.Clip(added), removed...), evs)
+		if err != nil {
+			return err
+		}
+		if _, err := t.appendEvents(append(evs, rolesEvs...)); err != nil {
 			return err
 		}
 		out = g
@@ -395,7 +403,11 @@ func (s *Store) DeleteDirectoryGroup(ctx context.Context, directoryID, id string
 		if err != nil {
 			return err
 		}
-		_, err = t.appendEvents(evs)
+		rolesEvs, err := t.recomputeFor(g.OrgID, members, evs)
+		if err != nil {
+			return err
+		}
+		_, err = t.appendEvents(append(evs, rolesEvs...))
 		return err
 	})
 }

@@ -252,6 +252,12 @@ func (s *Store) CompleteLogin(ctx context.Context, c store.LoginCompletion, acce
 				return err
 			}
 		}
+		if c.Roles && c.OrgID != "" {
+			rows, err := t.query(`SELECT org_id, source, value, role FROM role_mappings WHERE org_id = ? AND source = ? ORDER BY source, value, role`, c.OrgID, string(store.RoleFromIdPGroup))
+			if facts.RoleMappings, err = collectRows(rows, err, scanRoleMapping); err != nil {
+				return s.wrap(err)
+			}
+		}
 		events, err := accept(facts)
 		if err != nil {
 			return err

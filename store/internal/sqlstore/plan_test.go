@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"database/sql"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -18,9 +20,18 @@ import (
 // goes by the indexes alone.
 // schemaDB returns a SQLite database with the SQLite store's schema.
 func schemaDB(tb testing.TB) *sql.DB {
-	schema, err := os.ReadFile("../../sqlitestore/migrations/0001_init.sql")
-	if err != nil {
-		tb.Fatal(err)
+	files, err := filepath.Glob("../../sqlitestore/migrations/*.sql")
+	if err != nil || len(files) == 0 {
+		tb.Fatalf("no migrations: %v", err)
+	}
+	slices.Sort(files)
+	var schema []byte
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		schema = append(append(schema, b...), '\n')
 	}
 	db, err := sql.Open("sqlite", "file:"+tb.TempDir()+"/plan.db?_pragma=case_sensitive_like(1)")
 	if err != nil {

@@ -23,16 +23,20 @@ import (
 // with the directory (foreign key) or explicitly, from the user's stored
 // emails, when the user changes or goes.
 
-const userCols = `id, directory_id, org_id, user_name, external_id, active, display_name, given_name, family_name, emails, outside_domains, attributes, version, created_at, updated_at`
+const userCols = `id, directory_id, org_id, user_name, external_id, active, display_name, given_name, family_name, emails, outside_domains, attributes, version, created_at, updated_at, roles`
 
 // userColsU is userCols qualified with the alias u.
-const userColsU = `u.id, u.directory_id, u.org_id, u.user_name, u.external_id, u.active, u.display_name, u.given_name, u.family_name, u.emails, u.outside_domains, u.attributes, u.version, u.created_at, u.updated_at`
+const userColsU = `u.id, u.directory_id, u.org_id, u.user_name, u.external_id, u.active, u.display_name, u.given_name, u.family_name, u.emails, u.outside_domains, u.attributes, u.version, u.created_at, u.updated_at, u.roles`
 
 func scanUser(r interface{ Scan(...any) error }) (store.DirectoryUser, error) {
 	var u store.DirectoryUser
-	var emails []byte
+	var emails, roles []byte
 	if err := r.Scan(&u.ID, &u.DirectoryID, &u.OrgID, &u.UserName, &u.ExternalID, &u.Active, &u.DisplayName, &u.GivenName, &u.FamilyName,
-		bc(&emails), &u.OutsideDomains, bc((*[]byte)(&u.Attributes)), &u.Version, tc(&u.CreatedAt), tc(&u.UpdatedAt)); err != nil {
+		bc(&emails), &u.OutsideDomains, bc((*[]byte)(&u.Attributes)), &u.Version, tc(&u.CreatedAt), tc(&u.UpdatedAt), bc(&roles)); err != nil {
+		return u, err
+	}
+	var err error
+	if u.Roles, err = decodeRoles(u.ID, roles); err != nil {
 		return u, err
 	}
 	if emails != nil {
@@ -366,6 +370,17 @@ func (s *Store) UpdateDirectoryUser(ctx context.Context, directoryID, id string,
 			if err := t.insertEmails(&u); err != nil {
 				return err
 			}
+		}
+		u.Roles = cur.Roles
+		if u.Active != cur.Active {
+			evs, err := t.recomputeFor(u.OrgID, []string{u.ID}, events)
+			if err != nil {
+				return err
+			}
+			if len(evs) > 0 {
+				u.Roles = store.RolesFromEvent(evs[0])
+			}
+			events = append(slices.Clip(events), evs...)
 		}
 		if _, err := t.appendEvents(events); err != nil {
 			return err

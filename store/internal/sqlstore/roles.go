@@ -1,0 +1,228 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/onboardkit/onboardkit/store"
+)
+
+// decodeRoles decodes the roles column: a JSON array, or ” for none.
+func decodeRoles(id string, b []byte) ([]string, error) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	var roles []string
+	if err := json.Unmarshal(b, &roles); err != nil {
+		return nil, fmt.Errorf("sqlstore: user %s: decoding roles: %w", id, err)
+	}
+	return roles, nil
+}
+
+// encodeRoles is the roles column of roles.
+func encodeRoles(roles []string) string {
+	if len(roles) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(roles)
+	return string(b)
+}
+
+// SetRoleMappings replaces the organization's mappings and marks stale the
+// members of the groups whose mapped roles change.
+func (s *Store) SetRoleMappings(ctx context.Context, orgID string, m []store.RoleMapping, events ...Event) error {
+	if orgID == "" {
+		return invalid("organization id is required")
+	}
+	for i := range m {
+		if err := m[i].Validate(); err != nil {
+			return err
+		}
+		if m[i].OrgID != orgID {
+			return invalid("role mapping of organization %q given for %q", m[i].OrgID, orgID)
+		}
+	}
+	if err := store.ValidateEvents(events); err != nil {
+		return err
+	}
+	return s.write(ctx, func(t *tx) error {
+		if err := t.exists(`SELECT 1 FROM organizations WHERE id = ?`+s.d.ForUpdate, orgID, "organization"); err != nil {
+			return err
+		}
+		old, err := t.roleMappings(orgID)
+		if err != nil {
+			return err
+		}
+		if _, err := t.exec(`DELETE FROM role_mappings WHERE org_id = ?`, orgID); err != nil {
+			return s.wrap(err)
+		}
+		for _, r := range m {
+			if _, err := t.exec(`INSERT INTO role_mappings (org_id, source, value, role) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+				orgID, string(r.Source), r.Value, r.Role); err != nil {
+				return s.wrap(err)
+			}
+		}
+		for _, gid := range store.AffectedGroups(old, m) {
+			if _, err := t.exec(`INSERT INTO stale_roles (org_id, user_id)
+SELECT ?, m.member_id FROM group_members m JOIN directory_groups g ON g.id = m.group_id
+WHERE m.group_id = ? AND m.member_type = 'User' AND g.org_id = ?
+ON CONFLICT DO NOTHING`, orgID, gid, orgID); err != nil {
+				return s.wrap(err)
+			}
+		}
+		_, err = t.appendEvents(events)
+		return err
+	})
+}
+
+func (t *tx) roleMappings(orgID string) ([]store.RoleMapping, error) {
+	rows, err := t.query(`SELECT org_id, source, value, role FROM role_mappings WHERE org_id = ? ORDER BY source, value, role`, orgID)
+	out, err := collectRows(rows, err, scanRoleMapping)
+	return out, t.s.wrap(err)
+}
+
+func scanRoleMapping(r *sql.Rows) (store.RoleMapping, error) {
+	var m store.RoleMapping
+	return m, r.Scan(&m.OrgID, &m.Source, &m.Value, &m.Role)
+}
+
+// ListRoleMappings returns the organization's mappings.
+func (s *Store) ListRoleMappings(ctx context.Context, orgID string) ([]store.RoleMapping, error) {
+	if orgID == "" {
+		return nil, invalid("organization id is required")
+	}
+	r, err := s.read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := r.query(ctx, `SELECT org_id, source, value, role FROM role_mappings WHERE org_id = ? ORDER BY source, value, role`, orgID)
+	out, err := collectRows(rows, err, scanRoleMapping)
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	return out, nil
+}
+
+// RecomputeRoles recomputes the roles of up to limit stale users of the
+// organization.
+func (s *Store) RecomputeRoles(ctx context.Context, orgID string, limit int, actor string, at time.Time) (int, error) {
+	if orgID == "" {
+		return 0, invalid("organization id is required")
+	}
+	if limit <= 0 {
+		return 0, invalid("limit must be positive")
+	}
+	var remaining int
+	err := s.write(ctx, func(t *tx) error {
+		rows, err := t.query(`SELECT user_id FROM stale_roles WHERE org_id = ? ORDER BY user_id LIMIT ?`, orgID, limit)
+		ids, err := collectIDs(rows, err)
+		if err != nil {
+			return s.wrap(err)
+		}
+		evs, err := t.recomputeRoles(orgID, ids, actor, at)
+		if err != nil {
+			return err
+		}
+		if _, err := t.appendEvents(evs); err != nil {
+			return err
+		}
+		return t.queryRow(`SELECT COUNT(*) FROM stale_roles WHERE org_id = ?`, orgID).Scan(&remaining)
+	})
+	return remaining, err
+}
+
+// recomputeFor is recomputeRoles with the actor and time taken from the
+// write's events.
+func (t *tx) recomputeFor(orgID string, ids []string, events []Event) ([]Event, error) {
+	actor, at := store.RolesCause(events)
+	return t.recomputeRoles(orgID, ids, actor, at)
+}
+
+// recomputeRoles recomputes the roles of the users of the organization
+// orgID among ids (other ids
+// are skipped), a chunk at a time, clears their stale mark, and returns the
+// events of those whose roles changed. The users' rows are locked first, in
+// id order, so that concurrent writes changing one user's memberships
+// recompute one after the other, each seeing the other's memberships.
+func (t *tx) recomputeRoles(orgID string, ids []string, actor string, at time.Time) ([]Event, error) {
+	ids = slices.Sorted(slices.Values(ids))
+	ids = slices.Compact(ids)
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	// A mapping change locks the organization for update: a recomputation
+	// takes it for share before it locks users, so that one waits for the
+	// other to commit and neither misses the other's rows.
+	var one int
+	err := t.queryRow(`SELECT 1 FROM organizations WHERE id = ?`+t.s.d.ForShare, orgID).Scan(&one)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, t.s.wrap(err)
+	}
+	var evs []Event
+	for len(ids) > 0 {
+		n := min(len(ids), memberBatch)
+		chunk := make([]any, n)
+		for i, id := range ids[:n] {
+			chunk[i] = id
+		}
+		ids = ids[n:]
+		in := placeholders(n)
+		rows, err := t.query(`SELECT id, directory_id, org_id, active, roles FROM directory_users WHERE id IN (`+in+`) AND org_id = ? ORDER BY id`+t.s.d.ForUpdate, append(chunk, orgID)...)
+		users, err := collectRows(rows, err, func(r *sql.Rows) (store.DirectoryUser, error) {
+			var u store.DirectoryUser
+			var roles []byte
+			if err := r.Scan(&u.ID, &u.DirectoryID, &u.OrgID, &u.Active, bc(&roles)); err != nil {
+				return u, err
+			}
+			var err error
+			u.Roles, err = decodeRoles(u.ID, roles)
+			return u, err
+		})
+		if err != nil {
+			return nil, t.s.wrap(err)
+		}
+		if len(users) == 0 {
+			continue
+		}
+		rows, err = t.query(`SELECT m.member_id, r.role FROM group_members m
+JOIN directory_groups g ON g.id = m.group_id
+JOIN role_mappings r ON r.org_id = g.org_id AND r.source = 'directory_group' AND r.value = m.group_id
+WHERE m.member_id IN (`+in+`) AND m.member_type = 'User'`, chunk...)
+		mapped := map[string][]string{}
+		_, err = collectRows(rows, err, func(r *sql.Rows) (struct{}, error) {
+			var id, role string
+			err := r.Scan(&id, &role)
+			mapped[id] = append(mapped[id], role)
+			return struct{}{}, err
+		})
+		if err != nil {
+			return nil, t.s.wrap(err)
+		}
+		for i := range users {
+			u := &users[i]
+			var roles []string
+			if u.Active {
+				roles = slices.Sorted(slices.Values(mapped[u.ID]))
+				roles = slices.Compact(roles)
+			}
+			if slices.Equal(roles, u.Roles) {
+				continue
+			}
+			old := u.Roles
+			u.Roles = roles
+			if _, err := t.exec(`UPDATE directory_users SET roles = ? WHERE id = ?`, encodeRoles(roles), u.ID); err != nil {
+				return nil, t.s.wrap(err)
+			}
+			evs = append(evs, store.RolesChangedEvent(u, old, actor, at))
+		}
+		if _, err := t.exec(`DELETE FROM stale_roles WHERE user_id IN (`+in+`)`, chunk...); err != nil {
+			return nil, t.s.wrap(err)
+		}
+	}
+	return evs, nil
+}

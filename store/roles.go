@@ -1,0 +1,179 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"slices"
+	"time"
+)
+
+// RoleSource tells what the Value of a RoleMapping is.
+type RoleSource string
+
+const (
+	// RoleFromDirectoryGroup maps the members of a directory group (Value is
+	// the group's id) to a role. The Store applies these mappings to the
+	// directory users it keeps.
+	RoleFromDirectoryGroup RoleSource = "directory_group"
+	// RoleFromIdPGroup maps a group value the identity provider sends at
+	// sign-in (a SAML attribute value or an OIDC claim value, compared
+	// exactly) to a role. The Store only keeps these mappings; they are
+	// applied at sign-in.
+	RoleFromIdPGroup RoleSource = "idp_group"
+)
+
+// RoleMapping gives the role Role to the members of a directory group or to
+// the users whose identity provider sends a group value.
+type RoleMapping struct {
+	OrgID  string
+	Source RoleSource
+	Value  string
+	Role   string
+}
+
+// Validate reports ErrInvalid when a field is missing or Source is unknown.
+func (m *RoleMapping) Validate() error {
+	if m.OrgID == "" || m.Value == "" || m.Role == "" {
+		return invalid("role mapping: OrgID, Value and Role are required")
+	}
+	if m.Source != RoleFromDirectoryGroup && m.Source != RoleFromIdPGroup {
+		return invalid("role mapping: unknown source %q", m.Source)
+	}
+	return nil
+}
+
+// EventUserRolesChanged is the type of the event the Store appends, in the
+// write that causes it, when the roles of a directory user change. Its
+// Subject is the user's id and its Data a RolesChange.
+const EventUserRolesChanged = "user.roles_changed"
+
+// RolesChange is the Data of a user.roles_changed event.
+type RolesChange struct {
+	DirectoryID string   `json:"directory_id"`
+	Old         []string `json:"old"`
+	New         []string `json:"new"`
+}
+
+// ComputeRoles returns the roles the directory-group mappings give a user
+// who is a direct member of the groups groupIDs: the sorted distinct roles
+// of the mappings naming one of the groups, none when the user is not
+// active. A user with no role is given the host's default role by the
+// caller; the Store keeps only mapped roles.
+func ComputeRoles(active bool, groupIDs []string, mappings []RoleMapping) []string {
+	if !active {
+		return nil
+	}
+	var out []string
+	for _, m := range mappings {
+		if m.Source == RoleFromDirectoryGroup && slices.Contains(groupIDs, m.Value) {
+			out = append(out, m.Role)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// RolesChangedEvent returns the user.roles_changed event of u, whose roles
+// were old and are now u.Roles. actor and at are those of the write that
+// changed them.
+func RolesChangedEvent(u *DirectoryUser, old []string, actor string, at time.Time) Event {
+	var b [16]byte
+	rand.Read(b[:])
+	data, _ := json.Marshal(RolesChange{DirectoryID: u.DirectoryID, Old: nonNil(old), New: nonNil(u.Roles)})
+	if actor == "" {
+		actor = "system"
+	}
+	if at.IsZero() {
+		at = time.Now()
+	}
+	return Event{ID: "evt_" + hex.EncodeToString(b[:]), Type: EventUserRolesChanged, OrgID: u.OrgID, Subject: u.ID, Actor: actor, Data: data, CreatedAt: at.UTC().Truncate(time.Microsecond)}
+}
+
+// RolesCause returns the actor and time the user.roles_changed events of a
+// write take from the events the caller passed with it: those of the first
+// event, else "system" and the current time.
+func RolesCause(events []Event) (actor string, at time.Time) {
+	if len(events) > 0 {
+		return events[0].Actor, events[0].CreatedAt
+	}
+	return "system", time.Now()
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// AffectedGroups returns the ids of the directory groups whose members'
+// roles may differ between the mapping sets old and new, sorted.
+func AffectedGroups(old, new []RoleMapping) []string {
+	key := func(m RoleMapping) [2]string { return [2]string{m.Value, m.Role} }
+	set := func(ms []RoleMapping) map[[2]string]bool {
+		out := map[[2]string]bool{}
+		for _, m := range ms {
+			if m.Source == RoleFromDirectoryGroup {
+				out[key(m)] = true
+			}
+		}
+		return out
+	}
+	a, b := set(old), set(new)
+	var ids []string
+	for k := range a {
+		if !b[k] {
+			ids = append(ids, k[0])
+		}
+	}
+	for k := range b {
+		if !a[k] {
+			ids = append(ids, k[0])
+		}
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
+// RoleStore keeps the organizations' role mappings. The roles of directory
+// users (DirectoryUser.Roles) are computed by the Store with ComputeRoles
+// from the directory-group mappings, in the same write as any change that
+// affects them: a membership added or removed, a group deleted, a user
+// activated or deactivated. Each change appends a user.roles_changed event
+// (see RolesChangedEvent) taking its actor and time from the write's first
+// event (see RolesCause).
+type RoleStore interface {
+	// SetRoleMappings replaces the organization's mappings with m, sorted
+	// by (Source, Value, Role), and marks stale the directory users of the
+	// organization whose roles may change (the members of the groups
+	// AffectedGroups names), appending events, in one write. Their roles
+	// are then recomputed by RecomputeRoles, in bounded batches. Every
+	// mapping must name orgID. ErrNotFound for an unknown organization.
+	SetRoleMappings(ctx context.Context, orgID string, m []RoleMapping, events ...Event) error
+
+	// ListRoleMappings returns the organization's mappings ordered by
+	// (Source, Value, Role).
+	ListRoleMappings(ctx context.Context, orgID string) ([]RoleMapping, error)
+
+	// RecomputeRoles recomputes, in one write, the roles of up to limit
+	// directory users of the organization marked stale, appending a
+	// user.roles_changed event with actor and at for each whose roles
+	// changed. It returns how many users of the organization are still
+	// stale.
+	RecomputeRoles(ctx context.Context, orgID string, limit int, actor string, at time.Time) (remaining int, err error)
+}
+
+// RolesFromEvent returns the new roles of a user.roles_changed event, nil
+// for another event.
+func RolesFromEvent(e Event) []string {
+	if e.Type != EventUserRolesChanged {
+		return nil
+	}
+	var c RolesChange
+	if json.Unmarshal(e.Data, &c) != nil || len(c.New) == 0 {
+		return nil
+	}
+	return c.New
+}

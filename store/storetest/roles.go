@@ -1,0 +1,303 @@
+package storetest
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/onboardkit/onboardkit/store"
+)
+
+// groupMapping maps the directory group gid of org to role.
+func groupMapping(org, gid, role string) store.RoleMapping {
+	return store.RoleMapping{OrgID: org, Source: store.RoleFromDirectoryGroup, Value: gid, Role: role}
+}
+
+// rolesChanges returns the user.roles_changed events after cursor c, by
+// subject, in order.
+func (f *fixture) rolesChanges(c int64) map[string][]store.RolesChange {
+	f.Helper()
+	out := map[string][]store.RolesChange{}
+	for _, e := range f.eventsAfter(c) {
+		if e.Type != store.EventUserRolesChanged {
+			continue
+		}
+		var rc store.RolesChange
+		f.ok(json.Unmarshal(e.Data, &rc), "decoding %s", e.Type)
+		out[e.Subject] = append(out[e.Subject], rc)
+	}
+	return out
+}
+
+// wantRoles fails the test unless the user has exactly roles.
+func (f *fixture) wantRoles(dir, user string, roles ...string) {
+	f.Helper()
+	if got := f.getUser(dir, user).Roles; !slices.Equal(got, roles) {
+		f.Fatalf("roles of %s = %q, want %q", user, got, roles)
+	}
+}
+
+// recomputeAll runs RecomputeRoles with batch until nothing is stale and
+// returns how many calls it took.
+func (f *fixture) recomputeAll(org string, batch int) int {
+	f.Helper()
+	for n := 1; ; n++ {
+		left, err := f.s.RecomputeRoles(f.ctx, org, batch, "operator:test", t0)
+		f.ok(err, "RecomputeRoles")
+		if left == 0 {
+			return n
+		}
+		if n > 10000 {
+			f.Fatalf("RecomputeRoles never finishes: %d left", left)
+		}
+	}
+}
+
+var roleTests = []subtest{
+	{"Mappings", func(f *fixture) {
+		org := f.mkOrg()
+		ms := []store.RoleMapping{
+			{OrgID: org.ID, Source: store.RoleFromIdPGroup, Value: "Admins", Role: "admin"},
+			groupMapping(org.ID, "grp_b", "viewer"),
+			groupMapping(org.ID, "grp_a", "admin"),
+		}
+		f.ok(f.s.SetRoleMappings(f.ctx, org.ID, ms, f.ev("roles.mappings_changed", org.ID, org.ID)), "SetRoleMappings")
+		got, err := f.s.ListRoleMappings(f.ctx, org.ID)
+		f.ok(err, "ListRoleMappings")
+		want := []store.RoleMapping{ms[2], ms[1], ms[0]}
+		if !slices.Equal(got, want) {
+			f.Fatalf("ListRoleMappings = %+v, want %+v", got, want)
+		}
+		f.is(f.s.SetRoleMappings(f.ctx, "org_absent", nil), store.ErrNotFound, "SetRoleMappings of an unknown organization")
+		f.is(f.s.SetRoleMappings(f.ctx, org.ID, []store.RoleMapping{groupMapping("org_other", "g", "r")}), store.ErrInvalid, "a mapping of another organization")
+		f.is(f.s.SetRoleMappings(f.ctx, org.ID, []store.RoleMapping{{OrgID: org.ID, Source: "nope", Value: "g", Role: "r"}}), store.ErrInvalid, "an unknown source")
+		f.ok(f.s.SetRoleMappings(f.ctx, org.ID, nil), "clearing the mappings")
+		got, err = f.s.ListRoleMappings(f.ctx, org.ID)
+		f.ok(err, "ListRoleMappings")
+		if len(got) != 0 {
+			f.Fatalf("mappings after clearing: %+v", got)
+		}
+	}},
+	{"MembershipChanges", func(f *fixture) {
+		// An Okta group push: the group is created with its members, then
+		// members are added and removed (Entra's PATCH).
+		org := f.mkOrg()
+		dir := f.mkDir(org.ID)
+		alice := f.mkUser(dir.ID, "alice@example.com", nil)
+		bob := f.mkUser(dir.ID, "bob@example.com", nil)
+		f.ok(f.s.SetRoleMappings(f.ctx, org.ID, []store.RoleMapping{groupMapping(org.ID, "grp_admins", "admin"), groupMapping(org.ID, "grp_eng", "editor")}), "SetRoleMappings")
+		c := f.lastCursor()
+		g := &store.DirectoryGroup{ID: "grp_admins", DirectoryID: dir.ID, DisplayName: "Admins", CreatedAt: t0, UpdatedAt: t0}
+		push := f.ev("directory.group.created", org.ID, g.ID)
+		push.Actor = "scim:" + dir.ID
+		f.ok(f.s.CreateDirectoryGroup(f.ctx, g, []store.MemberOp{{Kind: store.MembersAdd, IDs: []string{alice.ID}}}, func(*store.DirectoryGroup, []string, []string) []store.Event {
+			return []store.Event{push}
+		}), "CreateDirectoryGroup")
+		f.wantRoles(dir.ID, alice.ID, "admin")
+		f.wantRoles(dir.ID, bob.ID)
+		evs := f.eventsAfter(c)
+		if len(evs) != 2 || evs[1].Type != store.EventUserRolesChanged || evs[1].Subject != alice.ID || evs[1].Actor != push.Actor || evs[1].OrgID != org.ID {
+			f.Fatalf("events of the group push: %+v", evs)
+		}
+		if rc := f.rolesChanges(c)[alice.ID]; len(rc) != 1 || len(rc[0].Old) != 0 || !slices.Equal(rc[0].New, []string{"admin"}) || rc[0].DirectoryID != dir.ID {
+			f.Fatalf("roles change of alice: %+v", rc)
+		}
+
+		eng := &store.DirectoryGroup{ID: "grp_eng", DirectoryID: dir.ID, DisplayName: "Engineering", CreatedAt: t0, UpdatedAt: t0}
+		f.ok(f.s.CreateDirectoryGroup(f.ctx, eng, nil, nil), "CreateDirectoryGroup")
+		c = f.lastCursor()
+		_, err := f.s.UpdateDirectoryGroup(f.ctx, dir.ID, eng.ID, func(*store.DirectoryGroup) ([]store.MemberOp, error) {
+			return []store.MemberOp{{Kind: store.MembersAdd, IDs: []string{alice.ID, bob.ID}}}, nil
+		}, nil)
+		f.ok(err, "adding members")
+		f.wantRoles(dir.ID, alice.ID, "admin", "editor")
+		f.wantRoles(dir.ID, bob.ID, "editor")
+		rc := f.rolesChanges(c)
+		if len(rc) != 2 || !slices.Equal(rc[alice.ID][0].Old, []string{"admin"}) || !slices.Equal(rc[alice.ID][0].New, []string{"admin", "editor"}) {
+			f.Fatalf("roles changes after adding members: %+v", rc)
+		}
+
+		// Removing a member falls back to no mapped role (the host's
+		// default role).
+		c = f.lastCursor()
+		_, err = f.s.UpdateDirectoryGroup(f.ctx, dir.ID, eng.ID, func(*store.DirectoryGroup) ([]store.MemberOp, error) {
+			return []store.MemberOp{{Kind: store.MembersRemove, IDs: []string{bob.ID}}}, nil
+		}, nil)
+		f.ok(err, "removing a member")
+		f.wantRoles(dir.ID, bob.ID)
+		if rc := f.rolesChanges(c)[bob.ID]; len(rc) != 1 || len(rc[0].New) != 0 || !slices.Equal(rc[0].Old, []string{"editor"}) {
+			f.Fatalf("roles change of bob: %+v", rc)
+		}
+
+		// A rename changes nothing: mappings name groups by id.
+		c = f.lastCursor()
+		_, err = f.s.UpdateDirectoryGroup(f.ctx, dir.ID, eng.ID, func(g *store.DirectoryGroup) ([]store.MemberOp, error) {
+			g.DisplayName = "R&D"
+			return nil, nil
+		}, nil)
+		f.ok(err, "renaming")
+		if rc := f.rolesChanges(c); len(rc) != 0 {
+			f.Fatalf("a rename changed roles: %+v", rc)
+		}
+
+		// Deleting a group takes its roles away.
+		c = f.lastCursor()
+		f.ok(f.s.DeleteDirectoryGroup(f.ctx, dir.ID, eng.ID, nil), "DeleteDirectoryGroup")
+		f.wantRoles(dir.ID, alice.ID, "admin")
+		if rc := f.rolesChanges(c); len(rc) != 1 {
+			f.Fatalf("roles changes after deleting a group: %+v", rc)
+		}
+	}},
+	{"Activation", func(f *fixture) {
+		org := f.mkOrg()
+		dir := f.mkDir(org.ID)
+		u := f.mkUser(dir.ID, "carol@example.com", nil)
+		f.ok(f.s.SetRoleMappings(f.ctx, org.ID, []store.RoleMapping{groupMapping(org.ID, "grp_x", "admin")}), "SetRoleMappings")
+		g := &store.DirectoryGroup{ID: "grp_x", DirectoryID: dir.ID, DisplayName: "X", CreatedAt: t0, UpdatedAt: t0}
+		f.ok(f.s.CreateDirectoryGroup(f.ctx, g, []store.MemberOp{{Kind: store.MembersAdd, IDs: []string{u.ID}}}, nil), "CreateDirectoryGroup")
+		set := func(active bool) *store.DirectoryUser {
+			out, err := f.s.UpdateDirectoryUser(f.ctx, dir.ID, u.ID, func(u *store.DirectoryUser) ([]store.Event, error) {
+				u.Active = active
+				u.Roles = []string{"ignored"}
+				return []store.Event{f.ev("directory.user.updated", org.ID, u.ID)}, nil
+			})
+			f.ok(err, "UpdateDirectoryUser")
+			return out
+		}
+		c := f.lastCursor()
+		if out := set(false); len(out.Roles) != 0 {
+			f.Fatalf("deactivated user returned with roles %q", out.Roles)
+		}
+		f.wantRoles(dir.ID, u.ID)
+		if rc := f.rolesChanges(c)[u.ID]; len(rc) != 1 || len(rc[0].New) != 0 {
+			f.Fatalf("roles change on deactivation: %+v", rc)
+		}
+		if out := set(true); !slices.Equal(out.Roles, []string{"admin"}) {
+			f.Fatalf("reactivated user returned with roles %q", out.Roles)
+		}
+		f.wantRoles(dir.ID, u.ID, "admin")
+		c = f.lastCursor()
+		_, err := f.s.UpdateDirectoryUser(f.ctx, dir.ID, u.ID, func(u *store.DirectoryUser) ([]store.Event, error) {
+			u.DisplayName = "Carol"
+			u.Roles = nil
+			return nil, nil
+		})
+		f.ok(err, "UpdateDirectoryUser")
+		f.wantRoles(dir.ID, u.ID, "admin")
+		if rc := f.rolesChanges(c); len(rc) != 0 {
+			f.Fatalf("an update that does not touch roles changed them: %+v", rc)
+		}
+	}},
+	{"MappingChangeInBatches", func(f *fixture) {
+		org := f.mkOrg()
+		dir := f.mkDir(org.ID)
+		const n = 25
+		var ids []string
+		for i := range n {
+			ids = append(ids, f.mkUser(dir.ID, fmt.Sprintf("u%02d@example.com", i), nil).ID)
+		}
+		g := f.mkGroup(dir.ID, "Everyone", ids...)
+		other := f.mkUser(dir.ID, "other@example.com", nil)
+		c := f.lastCursor()
+		f.ok(f.s.SetRoleMappings(f.ctx, org.ID, []store.RoleMapping{groupMapping(org.ID, g.ID, "member")}, f.ev("roles.mappings_changed", org.ID, org.ID)), "SetRoleMappings")
+		if evs := f.eventsAfter(c); len(evs) != 1 {
+			f.Fatalf("SetRoleMappings appended %d events, want only its own", len(evs))
+		}
+		left, err := f.s.RecomputeRoles(f.ctx, org.ID, 10, "operator:test", t0)
+		f.ok(err, "RecomputeRoles")
+		if left != n-10 {
+			f.Fatalf("RecomputeRoles left %d stale, want %d", left, n-10)
+		}
+		if got := len(f.rolesChanges(c)); got != 10 {
+			f.Fatalf("first batch: %d roles changes, want 10", got)
+		}
+		if calls := f.recomputeAll(org.ID, 10); calls != 2 {
+			f.Fatalf("the rest took %d calls, want 2", calls)
+		}
+		rc := f.rolesChanges(c)
+		if len(rc) != n {
+			f.Fatalf("%d users' roles changed, want %d", len(rc), n)
+		}
+		for _, id := range ids {
+			f.wantRoles(dir.ID, id, "member")
+		}
+		f.wantRoles(dir.ID, other.ID)
+		// Changing the role recomputes; a membership change of a stale
+		// user recomputes it at once.
+		f.ok(f.s.SetRoleMappings(f.ctx, org.ID, []store.RoleMapping{groupMapping(org.ID, g.ID, "staff")}), "SetRoleMappings")
+		_, err = f.s.UpdateDirectoryGroup(f.ctx, dir.ID, g.ID, func(*store.DirectoryGroup) ([]store.MemberOp, error) {
+			return []store.MemberOp{{Kind: store.MembersRemove, IDs: ids[:1]}}, nil
+		}, nil)
+		f.ok(err, "removing a member")
+		f.wantRoles(dir.ID, ids[0])
+		left, err = f.s.RecomputeRoles(f.ctx, org.ID, 1000, "operator:test", t0)
+		f.ok(err, "RecomputeRoles")
+		if left != 0 {
+			f.Fatalf("%d stale after recomputing all", left)
+		}
+		for _, id := range ids[1:] {
+			f.wantRoles(dir.ID, id, "staff")
+		}
+		// Mappings disappear with the organization.
+		f.ok(f.s.DeleteOrganization(f.ctx, org.ID), "DeleteOrganization")
+		ms, err := f.s.ListRoleMappings(f.ctx, org.ID)
+		f.ok(err, "ListRoleMappings")
+		if len(ms) != 0 {
+			f.Fatalf("mappings of a deleted organization: %+v", ms)
+		}
+	}},
+}
+
+// roleConcurrencyTest races membership changes of one user in many groups
+// of one directory: the user's stored roles must be those of the groups it
+// ends up in, and its last roles change event must say so.
+var roleConcurrencyTest = subtest{"MembershipRoles", func(f *fixture) {
+	org := f.mkOrg()
+	dir := f.mkDir(org.ID)
+	u := f.mkUser(dir.ID, "dana@example.com", nil)
+	var maps []store.RoleMapping
+	var groups []string
+	for i := range workers {
+		g := f.mkGroup(dir.ID, fmt.Sprintf("G%02d", i))
+		groups = append(groups, g.ID)
+		maps = append(maps, groupMapping(org.ID, g.ID, fmt.Sprintf("role%02d", i)))
+	}
+	f.ok(f.s.SetRoleMappings(f.ctx, org.ID, maps), "SetRoleMappings")
+	c := f.lastCursor()
+	errs := race(workers, func(i int) error {
+		_, err := f.s.UpdateDirectoryGroup(f.ctx, dir.ID, groups[i], func(*store.DirectoryGroup) ([]store.MemberOp, error) {
+			return []store.MemberOp{{Kind: store.MembersAdd, IDs: []string{u.ID}}}, nil
+		}, nil)
+		return err
+	})
+	if wins := outcomes(f.T, "UpdateDirectoryGroup", errs); wins != workers {
+		f.Fatalf("%d of %d membership changes succeeded", wins, workers)
+	}
+	var want []string
+	for _, m := range maps {
+		want = append(want, m.Role)
+	}
+	f.wantRoles(dir.ID, u.ID, want...)
+	rc := f.rolesChanges(c)[u.ID]
+	if len(rc) != workers || !slices.Equal(rc[len(rc)-1].New, want) {
+		f.Fatalf("%d roles changes, the last to %q; want %d, the last to every role", len(rc), rc[len(rc)-1].New, workers)
+	}
+	// Half leave again, concurrently.
+	errs = race(workers, func(i int) error {
+		if i%2 == 0 {
+			return nil
+		}
+		_, err := f.s.UpdateDirectoryGroup(f.ctx, dir.ID, groups[i], func(*store.DirectoryGroup) ([]store.MemberOp, error) {
+			return []store.MemberOp{{Kind: store.MembersRemove, IDs: []string{u.ID}}}, nil
+		}, nil)
+		return err
+	})
+	outcomes(f.T, "UpdateDirectoryGroup", errs)
+	want = want[:0]
+	for i, m := range maps {
+		if i%2 == 0 {
+			want = append(want, m.Role)
+		}
+	}
+	f.wantRoles(dir.ID, u.ID, want...)
+}}
