@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"slices"
 
 	"github.com/onboardkit/onboardkit/domains"
 	"github.com/onboardkit/onboardkit/store"
@@ -103,6 +104,9 @@ func (s *SSO) commitLogin(r *http.Request, l *login) (*committed, error) {
 	if e := l.email; e != nil {
 		lc.EmailDomain, lc.Email, lc.OrgID = e.Domain, e.String(), conn.OrgID
 	}
+	if s.cfg.Roles != nil {
+		lc.OrgID, lc.Roles = conn.OrgID, true
+	}
 	var c committed
 	got, err := s.st.CompleteLogin(r.Context(), lc, func(facts *store.LoginFacts) ([]store.Event, error) {
 		p := *l.profile // the write may run this more than once
@@ -118,12 +122,16 @@ func (s *SSO) commitLogin(r *http.Request, l *login) (*committed, error) {
 		if c.refused = judgeProfile(conn, &p, l.email, facts); c.refused != nil {
 			return nil, c.refused
 		}
+		if rc := s.cfg.Roles; rc != nil {
+			values := append(slices.Clone(p.Groups), p.Roles...)
+			p.Roles = rc.ForLogin(p.DirectoryUser, values, facts.RoleMappings)
+		}
 		if test {
 			return nil, nil // the test's event goes with the connection's update
 		}
 		ev, err := s.event(EventLoginSucceeded, conn.OrgID, conn.ID, "sso:"+p.ID, map[string]any{
 			"profile_id": p.ID, "subject": p.Subject, "email": p.Email, "protocol": p.Protocol,
-			"idp_initiated": p.IdPInitiated,
+			"idp_initiated": p.IdPInitiated, "roles": p.Roles,
 		})
 		if err != nil {
 			return nil, err

@@ -16,6 +16,7 @@ import (
 
 	"github.com/onboardkit/onboardkit/internal/netutil"
 	"github.com/onboardkit/onboardkit/internal/secret"
+	"github.com/onboardkit/onboardkit/roles"
 	"github.com/onboardkit/onboardkit/store"
 )
 
@@ -102,6 +103,16 @@ type Config struct {
 	// plain http and resolve to loopback, private or link-local addresses.
 	// For development and tests against local IdPs only. Default: false.
 	InsecureAllowPrivateNetworks bool
+
+	// Roles, when set, makes onboardkit give Profile.Roles from the
+	// organization's role mappings (see roles.Config.ForLogin): the roles
+	// the Store computed for the user's directory user when the directory
+	// provisioned one, else the roles mapped from the group values the
+	// identity provider sent (Profile.Groups and the values of its roles
+	// attribute), falling back to the default role. An unmapped value
+	// reaches the host only with Roles.PassThrough. When nil, Profile.Roles
+	// are the identity provider's role values as received.
+	Roles *roles.Config
 }
 
 // SSO is the SSO handler. It is an http.Handler serving, under its mount
@@ -162,6 +173,11 @@ func New(cfg Config) (*SSO, error) {
 	}
 	if cfg.ClockSkew < 0 {
 		return nil, errors.New("ssokit: Config.ClockSkew must not be negative")
+	}
+	if cfg.Roles != nil {
+		if err := cfg.Roles.Validate(); err != nil {
+			return nil, fmt.Errorf("ssokit: Config.Roles: %w", err)
+		}
 	}
 	if cfg.RequestTTL <= 0 {
 		cfg.RequestTTL = 10 * time.Minute

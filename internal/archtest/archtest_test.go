@@ -28,6 +28,7 @@ const (
 
 var layerOf = map[string]int{
 	"store":                layerBase,
+	"roles":                layerBase,
 	"internal/secret":      layerBase,
 	"internal/netutil":     layerBase,
 	"internal/outbox":      layerBase,
