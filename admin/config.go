@@ -13,6 +13,7 @@ import (
 	"github.com/onboardkit/onboardkit/domains"
 	"github.com/onboardkit/onboardkit/events"
 	"github.com/onboardkit/onboardkit/internal/netutil"
+	"github.com/onboardkit/onboardkit/roles"
 	"github.com/onboardkit/onboardkit/store"
 )
 
@@ -57,6 +58,8 @@ type Store interface {
 
 	// EndSessions ends end-user sessions (package ssokit/session).
 	EndSessions(ctx context.Context, sel store.SessionSelector, end store.SessionEnd) (int, error)
+	store.RoleStore
+	GetDirectoryGroup(ctx context.Context, directoryID, id string) (*store.DirectoryGroup, error)
 }
 
 var _ Store = store.Store(nil)
@@ -108,6 +111,10 @@ type Config struct {
 	// redeemed. Default 1 minute: generate one on every page load.
 	EmbeddedLinkTTL time.Duration
 
+	// Roles are the host's roles, which organizations map their groups
+	// to. Nil: no role mappings can be made.
+	Roles *roles.Config
+
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 	// Rand is the source of ids, link tokens and API keys. Default
@@ -126,6 +133,11 @@ func New(cfg Config) (*Admin, error) {
 	u, err := netutil.ParseBaseURL("admin", "PortalURL", cfg.PortalURL)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Roles != nil {
+		if err := cfg.Roles.Validate(); err != nil {
+			return nil, fmt.Errorf("admin: Config.Roles: %w", err)
+		}
 	}
 	a := &Admin{cfg: cfg, st: cfg.Store, now: cfg.Now, rand: cfg.Rand, log: cfg.Logger, portalURL: u.String()}
 	if a.now == nil {

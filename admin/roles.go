@@ -1,0 +1,176 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/onboardkit/onboardkit/roles"
+	"github.com/onboardkit/onboardkit/store"
+)
+
+// EventRoleMappingsUpdated records a change of an organization's role
+// mappings; its data lists the mappings now in force. The roles of the
+// directory users it changes follow in user.roles_changed events.
+const EventRoleMappingsUpdated = "roles.mappings_updated"
+
+// RecomputeBatch is how many directory users one Store write recomputes
+// after a role mapping change.
+const RecomputeBatch = 500
+
+// MaxRoleMappings bounds the mappings of one organization.
+const MaxRoleMappings = 500
+
+// RoleMappingInput is one mapping as an IT admin or operator gives it: a
+// directory group id (Source store.RoleFromDirectoryGroup) or an identity
+// provider's group value (store.RoleFromIdPGroup), and the key of a role the
+// host declared.
+type RoleMappingInput struct {
+	Source store.RoleSource `json:"source"`
+	Value  string           `json:"value"`
+	Role   string           `json:"role"`
+}
+
+// Roles returns the roles the host declared (Config.Roles), in order.
+func (a *Admin) Roles() []roles.Role {
+	if a.cfg.Roles == nil {
+		return nil
+	}
+	return slices.Clone(a.cfg.Roles.Roles)
+}
+
+// DefaultRole returns the key of the host's default role, "" when none.
+func (a *Admin) DefaultRole() string {
+	if a.cfg.Roles == nil {
+		return ""
+	}
+	return a.cfg.Roles.Default
+}
+
+// ListRoleMappings returns the organization's role mappings ordered by
+// (Source, Value, Role). ErrNotFound for an unknown organization.
+func (a *Admin) ListRoleMappings(ctx context.Context, orgID string) ([]store.RoleMapping, error) {
+	if _, err := a.GetOrganization(ctx, orgID); err != nil {
+		return nil, err
+	}
+	ms, err := a.st.ListRoleMappings(ctx, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("admin: listing role mappings: %w", err)
+	}
+	return ms, nil
+}
+
+// SetRoleMappings replaces the organization's role mappings with in, with
+// a roles.mappings_updated event, then recomputes the roles of the
+// directory users the change affects, RecomputeBatch users per Store
+// write, each write with the user.roles_changed events of its users. Each
+// role must be one the host declared; a directory group must be a group of
+// one of the organization's directories. Setting the mappings already in
+// force writes nothing.
+func (a *Admin) SetRoleMappings(ctx context.Context, orgID string, in []RoleMappingInput, actor string) ([]store.RoleMapping, error) {
+	if _, err := a.GetOrganization(ctx, orgID); err != nil {
+		return nil, err
+	}
+	if a.cfg.Roles == nil || len(a.cfg.Roles.Roles) == 0 {
+		return nil, invalidInput("role", "the application declares no roles")
+	}
+	if len(in) > MaxRoleMappings {
+		return nil, invalidInput("mappings", "at most %d role mappings", MaxRoleMappings)
+	}
+	var dirs []store.Directory
+	next := make([]store.RoleMapping, 0, len(in))
+	for _, m := range in {
+		value := strings.TrimSpace(m.Value)
+		switch {
+		case m.Source != store.RoleFromDirectoryGroup && m.Source != store.RoleFromIdPGroup:
+			return nil, invalidInput("source", "unknown mapping source %q", m.Source)
+		case value == "" || utf8.RuneCountInString(value) > MaxNameLength || !utf8.ValidString(value):
+			return nil, invalidInput("value", "a group is required (at most %d characters)", MaxNameLength)
+		case !a.cfg.Roles.Known(m.Role):
+			return nil, invalidInput("role", "unknown role %q", m.Role)
+		}
+		if m.Source == store.RoleFromDirectoryGroup {
+			if dirs == nil {
+				var err error
+				if dirs, err = a.st.ListDirectories(ctx, orgID); err != nil {
+					return nil, fmt.Errorf("admin: listing directories: %w", err)
+				}
+			}
+			if !a.groupOf(ctx, dirs, value) {
+				return nil, invalidInput("value", "%q is not a group of the organization's directories", value)
+			}
+		}
+		next = append(next, store.RoleMapping{OrgID: orgID, Source: m.Source, Value: value, Role: m.Role})
+	}
+	sortMappings(next)
+	next = slices.Compact(next)
+	cur, err := a.st.ListRoleMappings(ctx, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("admin: listing role mappings: %w", err)
+	}
+	if slices.Equal(cur, next) {
+		return next, nil
+	}
+	ev, err := a.event(EventRoleMappingsUpdated, orgID, orgID, actorOr(actor), map[string]any{"mappings": mappingsData(next)})
+	if err != nil {
+		return nil, err
+	}
+	if err := a.st.SetRoleMappings(ctx, orgID, next, ev); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, notFound("organization", orgID)
+		}
+		return nil, fmt.Errorf("admin: setting role mappings: %w", err)
+	}
+	if err := a.RecomputeRoles(ctx, orgID, actor); err != nil {
+		return nil, err
+	}
+	return next, nil
+}
+
+// RecomputeRoles recomputes the roles of the organization's directory
+// users left stale by a mapping change, RecomputeBatch per Store write,
+// until none is. SetRoleMappings calls it; a host calls it again when a
+// recomputation was interrupted.
+func (a *Admin) RecomputeRoles(ctx context.Context, orgID, actor string) error {
+	for {
+		left, err := a.st.RecomputeRoles(ctx, orgID, RecomputeBatch, actorOr(actor), a.now().UTC())
+		if err != nil {
+			return fmt.Errorf("admin: recomputing roles: %w", err)
+		}
+		if left == 0 {
+			return nil
+		}
+	}
+}
+
+func (a *Admin) groupOf(ctx context.Context, dirs []store.Directory, id string) bool {
+	for _, d := range dirs {
+		if _, err := a.st.GetDirectoryGroup(ctx, d.ID, id); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+func sortMappings(ms []store.RoleMapping) {
+	slices.SortFunc(ms, func(a, b store.RoleMapping) int {
+		if c := strings.Compare(string(a.Source), string(b.Source)); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.Value, b.Value); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Role, b.Role)
+	})
+}
+
+func mappingsData(ms []store.RoleMapping) []RoleMappingInput {
+	out := make([]RoleMappingInput, len(ms))
+	for i, m := range ms {
+		out[i] = RoleMappingInput{Source: m.Source, Value: m.Value, Role: m.Role}
+	}
+	return out
+}

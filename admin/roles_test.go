@@ -1,0 +1,92 @@
+package admin_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/onboardkit/onboardkit/admin"
+	"github.com/onboardkit/onboardkit/roles"
+	"github.com/onboardkit/onboardkit/store"
+	"github.com/onboardkit/onboardkit/store/memstore"
+)
+
+func TestSetRoleMappings(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := memstore.New()
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	a, err := admin.New(admin.Config{Store: st, PortalURL: "https://app.example.com/portal", Now: func() time.Time { return now },
+		Roles: &roles.Config{Roles: []roles.Role{{Key: "admin", Name: "Administrator"}, {Key: "member", Name: "Member"}}, Default: "member"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := a.CreateOrganization(ctx, admin.OrganizationInput{Name: "Acme"}, "operator:test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateDirectory(ctx, &store.Directory{ID: "dir_1", OrgID: o.ID, Provider: "okta", Name: "Okta", State: store.DirectoryActive, CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	// More members than one batch.
+	n := admin.RecomputeBatch*2 + 7
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("usr_%05d", i)
+		if err := st.CreateDirectoryUser(ctx, &store.DirectoryUser{ID: ids[i], DirectoryID: "dir_1", UserName: ids[i] + "@acme.example", Active: true, CreatedAt: now, UpdatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g := &store.DirectoryGroup{ID: "grp_admins", DirectoryID: "dir_1", DisplayName: "Admins", CreatedAt: now, UpdatedAt: now}
+	if err := st.CreateDirectoryGroup(ctx, g, []store.MemberOp{{Kind: store.MembersAdd, IDs: ids}}, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, bad := range [][]admin.RoleMappingInput{
+		{{Source: store.RoleFromDirectoryGroup, Value: "grp_admins", Role: "owner"}},
+		{{Source: store.RoleFromDirectoryGroup, Value: "grp_absent", Role: "admin"}},
+		{{Source: "ldap", Value: "x", Role: "admin"}},
+		{{Source: store.RoleFromIdPGroup, Value: " ", Role: "admin"}},
+	} {
+		if _, err := a.SetRoleMappings(ctx, o.ID, bad, "operator:test"); !errors.Is(err, admin.ErrInvalidInput) {
+			t.Errorf("SetRoleMappings(%+v) = %v, want ErrInvalidInput", bad, err)
+		}
+	}
+
+	last, _ := st.LastEventCursor(ctx)
+	in := []admin.RoleMappingInput{{Source: store.RoleFromDirectoryGroup, Value: "grp_admins", Role: "admin"}, {Source: store.RoleFromIdPGroup, Value: "Admins", Role: "admin"}}
+	if _, err := a.SetRoleMappings(ctx, o.ID, in, "operator:test"); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := st.ListEvents(ctx, store.EventQuery{After: last, Limit: 10000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != n+1 || evs[0].Type != admin.EventRoleMappingsUpdated {
+		t.Fatalf("%d events, the first %q; want %d, the first %s", len(evs), evs[0].Type, n+1, admin.EventRoleMappingsUpdated)
+	}
+	for _, e := range evs[1:] {
+		if e.Type != store.EventUserRolesChanged || e.Actor != "operator:test" {
+			t.Fatalf("event %+v", e)
+		}
+	}
+	u, err := st.GetDirectoryUser(ctx, "dir_1", ids[n-1])
+	if err != nil || !slices.Equal(u.Roles, []string{"admin"}) {
+		t.Fatalf("roles of the last member: %v, %v", u.Roles, err)
+	}
+	// The same mappings again write nothing.
+	last, _ = st.LastEventCursor(ctx)
+	if _, err := a.SetRoleMappings(ctx, o.ID, []admin.RoleMappingInput{in[1], in[0]}, "operator:test"); err != nil {
+		t.Fatal(err)
+	}
+	if now, _ := st.LastEventCursor(ctx); now != last {
+		t.Fatalf("setting the mappings in force appended %d events", now-last)
+	}
+	ms, err := a.ListRoleMappings(ctx, o.ID)
+	if err != nil || len(ms) != 2 {
+		t.Fatalf("ListRoleMappings = %+v, %v", ms, err)
+	}
+}
