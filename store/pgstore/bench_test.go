@@ -16,3 +16,7 @@ func BenchmarkFields(b *testing.B) {
 	testDSN(b)
 	storetest.BenchFields(b, func(b *testing.B) store.Store { return newStore(b) })
 }
+
+func BenchmarkRoles(b *testing.B) {
+	storetest.BenchRoles(b, func(b *testing.B) store.Store { return newStore(b) })
+}

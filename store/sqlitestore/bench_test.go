@@ -14,3 +14,7 @@ func BenchmarkStore(b *testing.B) {
 func BenchmarkFields(b *testing.B) {
 	storetest.BenchFields(b, func(b *testing.B) store.Store { return newStore(b) })
 }
+
+func BenchmarkRoles(b *testing.B) {
+	storetest.BenchRoles(b, func(b *testing.B) store.Store { return newStore(b) })
+}

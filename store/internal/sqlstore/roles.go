@@ -164,14 +164,8 @@ func (t *tx) recomputeRoles(orgID string, ids []string, actor string, at time.Ti
 		return nil, t.s.wrap(err)
 	}
 	var evs []Event
-	for len(ids) > 0 {
-		n := min(len(ids), memberBatch)
-		chunk := make([]any, n)
-		for i, id := range ids[:n] {
-			chunk[i] = id
-		}
-		ids = ids[n:]
-		in := placeholders(n)
+	for chunk := range memberChunks(ids) {
+		in := placeholders(len(chunk))
 		rows, err := t.query(`SELECT id, directory_id, org_id, active, roles FROM directory_users WHERE id IN (`+in+`) AND org_id = ? ORDER BY id`+t.s.d.ForUpdate, append(chunk, orgID)...)
 		users, err := collectRows(rows, err, func(r *sql.Rows) (store.DirectoryUser, error) {
 			var u store.DirectoryUser
@@ -203,6 +197,10 @@ WHERE m.member_id IN (`+in+`) AND m.member_type = 'User'`, chunk...)
 		if err != nil {
 			return nil, t.s.wrap(err)
 		}
+		// Users given the same roles are updated by one statement: after a
+		// mapping change that is most of them.
+		changed := map[string][]string{}
+		var order []string
 		for i := range users {
 			u := &users[i]
 			var roles []string
@@ -215,10 +213,19 @@ WHERE m.member_id IN (`+in+`) AND m.member_type = 'User'`, chunk...)
 			}
 			old := u.Roles
 			u.Roles = roles
-			if _, err := t.exec(`UPDATE directory_users SET roles = ? WHERE id = ?`, encodeRoles(roles), u.ID); err != nil {
-				return nil, t.s.wrap(err)
+			enc := encodeRoles(roles)
+			if _, ok := changed[enc]; !ok {
+				order = append(order, enc)
 			}
+			changed[enc] = append(changed[enc], u.ID)
 			evs = append(evs, store.RolesChangedEvent(u, old, actor, at))
+		}
+		for _, enc := range order {
+			for ids := range memberChunks(changed[enc]) {
+				if _, err := t.exec(`UPDATE directory_users SET roles = ? WHERE id IN (`+placeholders(len(ids))+`)`, append([]any{enc}, ids...)...); err != nil {
+					return nil, t.s.wrap(err)
+				}
+			}
 		}
 		if _, err := t.exec(`DELETE FROM stale_roles WHERE user_id IN (`+in+`)`, chunk...); err != nil {
 			return nil, t.s.wrap(err)
