@@ -86,6 +86,7 @@ const (
 	ReasonInvalidEmail        Reason = "invalid_email"           // an email that is not a plain, valid address (two @, #EXT#, mixed scripts)
 	ReasonEmailOutsideDomains Reason = "email_outside_domains"   // email not in a verified domain of the organization
 	ReasonUserDeactivated     Reason = "directory_user_deactivated"
+	ReasonNotProvisioned      Reason = "not_provisioned" // the organization admits only users its directory provisioned (store.SignInDirectoryOnly)
 	ReasonConnectionInactive  Reason = "connection_not_active"
 	ReasonIdPUnreachable      Reason = "idp_unreachable" // token endpoint, discovery or JWKS failed
 )

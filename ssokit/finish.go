@@ -104,9 +104,7 @@ func (s *SSO) commitLogin(r *http.Request, l *login) (*committed, error) {
 	if e := l.email; e != nil {
 		lc.EmailDomain, lc.Email, lc.OrgID = e.Domain, e.String(), conn.OrgID
 	}
-	if s.cfg.Roles != nil {
-		lc.OrgID, lc.Roles = conn.OrgID, true
-	}
+	lc.OrgID, lc.OrgFacts = conn.OrgID, true
 	var c committed
 	got, err := s.st.CompleteLogin(r.Context(), lc, func(facts *store.LoginFacts) ([]store.Event, error) {
 		p := *l.profile // the write may run this more than once
@@ -120,6 +118,11 @@ func (s *SSO) commitLogin(r *http.Request, l *login) (*committed, error) {
 			return nil, c.refused
 		}
 		if c.refused = judgeProfile(conn, &p, l.email, facts); c.refused != nil {
+			return nil, c.refused
+		}
+		if facts.Policy != nil && facts.Policy.SignIn == store.SignInDirectoryOnly && p.DirectoryUser == nil && !test {
+			c.refused = refuse(ReasonNotProvisioned, "your organization admits only users its directory has provisioned; ask your IT admin to assign you to this application")
+			c.refused.Email = p.Email
 			return nil, c.refused
 		}
 		if rc := s.cfg.Roles; rc != nil {

@@ -62,3 +62,47 @@ func TestProfileRoles(t *testing.T) {
 		})
 	}
 }
+
+func directoryOnly(t testing.TB, e *env) {
+	t.Helper()
+	if err := e.st.PutProvisioningPolicy(context.Background(), &store.ProvisioningPolicy{OrgID: testOrg, SignIn: store.SignInDirectoryOnly, UpdatedAt: testNow}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSignInPolicyRefuses(t *testing.T) {
+	runAttacks(t, []attack{
+		{name: "directory only: not provisioned", want: ReasonNotProvisioned, event: true, setup: func(e *env) {
+			directoryOnly(t, e)
+		}},
+		{name: "directory only: deprovisioned", want: ReasonUserDeactivated, event: true, setup: func(e *env) {
+			directoryOnly(t, e)
+			addDirectoryUser(t, e, "jane@example.com", false)
+		}},
+		{name: "directory only: provisioned in another organization's directory", want: ReasonNotProvisioned, event: true, setup: func(e *env) {
+			directoryOnly(t, e)
+			ctx := context.Background()
+			if err := e.st.CreateDirectory(ctx, &store.Directory{ID: "dir_b", OrgID: testOrgB, Provider: "okta", Name: "B", State: store.DirectoryActive, CreatedAt: testNow, UpdatedAt: testNow}); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.st.CreateDirectoryUser(ctx, &store.DirectoryUser{ID: "dusr_b", DirectoryID: "dir_b", UserName: "jane@example.com", Active: true, CreatedAt: testNow, UpdatedAt: testNow}); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	})
+}
+
+func TestSignInPolicyAdmitsProvisioned(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	directoryOnly(t, e)
+	addDirectoryUser(t, e, "jane@example.com", true)
+	b := e.browser()
+	id := b.startSAML(t, "connection="+connSAML)
+	if w := b.postSAML(connSAML, respSpec{InResponseTo: id}.build(t), id); w.Code != http.StatusSeeOther {
+		t.Fatalf("status %d\n%s", w.Code, e.logs)
+	}
+	if p := e.logins()[0]; p.DirectoryUser == nil || p.DirectoryUser.ID != "dusr_jane" {
+		t.Fatalf("profile = %+v", p)
+	}
+}

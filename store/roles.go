@@ -177,3 +177,46 @@ func RolesFromEvent(e Event) []string {
 	}
 	return c.New
 }
+
+// SignInPolicy says who of an organization may sign in by SSO.
+type SignInPolicy string
+
+const (
+	// SignInVerifiedDomain admits any user with an email of a verified
+	// domain of the organization (just-in-time); the default.
+	SignInVerifiedDomain SignInPolicy = ""
+	// SignInDirectoryOnly admits only users the organization's directory
+	// provisioned and keeps active.
+	SignInDirectoryOnly SignInPolicy = "directory_only"
+)
+
+// ProvisioningPolicy is an organization's rule of who may sign in.
+type ProvisioningPolicy struct {
+	OrgID     string
+	SignIn    SignInPolicy
+	UpdatedAt time.Time
+}
+
+// Validate reports ErrInvalid for a missing OrgID or an unknown policy.
+func (p *ProvisioningPolicy) Validate() error {
+	if p.OrgID == "" {
+		return invalid("provisioning policy: OrgID is required")
+	}
+	if p.SignIn != SignInVerifiedDomain && p.SignIn != SignInDirectoryOnly {
+		return invalid("provisioning policy: unknown sign-in policy %q", p.SignIn)
+	}
+	return nil
+}
+
+// PolicyStore keeps the organizations' provisioning policies.
+type PolicyStore interface {
+	// GetProvisioningPolicy returns the organization's policy: the zero
+	// policy (with OrgID set) when none was stored. ErrNotFound for an
+	// unknown organization.
+	GetProvisioningPolicy(ctx context.Context, orgID string) (*ProvisioningPolicy, error)
+
+	// PutProvisioningPolicy creates or replaces the organization's policy,
+	// appending events in the same write. ErrNotFound for an unknown
+	// organization.
+	PutProvisioningPolicy(ctx context.Context, p *ProvisioningPolicy, events ...Event) error
+}

@@ -63,6 +63,7 @@ type Store interface {
 	SessionStore
 	GoogleDirectoryStore
 	RoleStore
+	PolicyStore
 
 	// DeleteExpired removes login requests, consumed assertion ids, portal
 	// sessions and embedded portal links whose expiry is at or before now,

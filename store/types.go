@@ -461,9 +461,9 @@ type LoginCompletion struct {
 	// them).
 	Email string
 	OrgID string
-	// Roles, with OrgID, asks for the organization's role mappings of
-	// identity-provider groups.
-	Roles bool
+	// OrgFacts, with OrgID, asks for the organization's provisioning
+	// policy and its role mappings of identity-provider groups.
+	OrgFacts bool
 }
 
 // LoginFacts is the state a login is accepted against, read by
@@ -472,8 +472,9 @@ type LoginFacts struct {
 	Request        *LoginRequest   // the consumed request; nil without RequestID
 	Domain         *Domain         // the verified domain EmailDomain; nil when there is none
 	DirectoryUsers []DirectoryUser // the directory users of Email in OrgID
-	// RoleMappings are OrgID's mappings of source RoleFromIdPGroup, when
-	// Roles asked for them.
+	// Policy is OrgID's provisioning policy and RoleMappings its mappings
+	// of source RoleFromIdPGroup, when OrgFacts asked for them.
+	Policy       *ProvisioningPolicy
 	RoleMappings []RoleMapping
 }
 

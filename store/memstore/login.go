@@ -149,7 +149,8 @@ func (s *Store) CompleteLogin(ctx context.Context, c store.LoginCompletion, acce
 	if c.Email != "" {
 		facts.DirectoryUsers = s.usersByEmailLocked(c.OrgID, c.Email)
 	}
-	if c.Roles && c.OrgID != "" {
+	if c.OrgFacts && c.OrgID != "" {
+		facts.Policy = s.policyLocked(c.OrgID)
 		for _, m := range s.roleMaps[c.OrgID] {
 			if m.Source == store.RoleFromIdPGroup {
 				facts.RoleMappings = append(facts.RoleMappings, m)

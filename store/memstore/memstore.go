@@ -51,6 +51,7 @@ type Store struct {
 	users      userSessions                     // end-user sessions
 	roleMaps   map[string][]store.RoleMapping   // org id -> mappings, sorted
 	staleRoles map[string]map[staleKey]struct{} // org id -> users awaiting RecomputeRoles
+	policies   map[string]store.ProvisioningPolicy
 }
 
 type assertionKey struct{ conn, id string }
@@ -89,6 +90,7 @@ func New() *Store {
 		users:           userSessions{byID: map[string]*store.Session{}, byDigest: map[string]string{}},
 		roleMaps:        map[string][]store.RoleMapping{},
 		staleRoles:      map[string]map[staleKey]struct{}{},
+		policies:        map[string]store.ProvisioningPolicy{},
 	}
 }
 

@@ -147,3 +147,50 @@ func (s *Store) recomputeForLocked(ds *dirState, ids []string, events []store.Ev
 	actor, at := store.RolesCause(events)
 	return s.recomputeLocked(ds, ids, actor, at)
 }
+
+// GetProvisioningPolicy returns the organization's policy, the zero one
+// when none was stored.
+func (s *Store) GetProvisioningPolicy(ctx context.Context, orgID string) (*store.ProvisioningPolicy, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := requireIDs("organization id", orgID); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.orgs[orgID]; !ok {
+		return nil, notFound("organization %q", orgID)
+	}
+	return s.policyLocked(orgID), nil
+}
+
+func (s *Store) policyLocked(orgID string) *store.ProvisioningPolicy {
+	if p, ok := s.policies[orgID]; ok {
+		return &p
+	}
+	return &store.ProvisioningPolicy{OrgID: orgID}
+}
+
+// PutProvisioningPolicy creates or replaces the organization's policy.
+func (s *Store) PutProvisioningPolicy(ctx context.Context, p *store.ProvisioningPolicy, events ...store.Event) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	if err := store.ValidateEvents(events); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.orgs[p.OrgID]; !ok {
+		return notFound("organization %q", p.OrgID)
+	}
+	cp := *p
+	cp.UpdatedAt = utc(cp.UpdatedAt)
+	s.policies[p.OrgID] = cp
+	s.appendLocked(events)
+	return nil
+}

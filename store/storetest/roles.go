@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/onboardkit/onboardkit/store"
 )
@@ -301,3 +302,60 @@ var roleConcurrencyTest = subtest{"MembershipRoles", func(f *fixture) {
 	}
 	f.wantRoles(dir.ID, u.ID, want...)
 }}
+
+var policyTests = []subtest{
+	{"PutGet", func(f *fixture) {
+		org := f.mkOrg()
+		p, err := f.s.GetProvisioningPolicy(f.ctx, org.ID)
+		f.ok(err, "GetProvisioningPolicy")
+		if *p != (store.ProvisioningPolicy{OrgID: org.ID}) {
+			f.Fatalf("default policy = %+v", p)
+		}
+		_, err = f.s.GetProvisioningPolicy(f.ctx, "org_absent")
+		f.is(err, store.ErrNotFound, "GetProvisioningPolicy of an unknown organization")
+		f.is(f.s.PutProvisioningPolicy(f.ctx, &store.ProvisioningPolicy{OrgID: "org_absent"}), store.ErrNotFound, "PutProvisioningPolicy of an unknown organization")
+		f.is(f.s.PutProvisioningPolicy(f.ctx, &store.ProvisioningPolicy{OrgID: org.ID, SignIn: "whoever"}), store.ErrInvalid, "an unknown policy")
+		c := f.lastCursor()
+		want := store.ProvisioningPolicy{OrgID: org.ID, SignIn: store.SignInDirectoryOnly, UpdatedAt: at(time.Minute).In(elsewhere)}
+		f.ok(f.s.PutProvisioningPolicy(f.ctx, &want, f.ev("organization.policy_updated", org.ID, org.ID)), "PutProvisioningPolicy")
+		if n := len(f.eventsAfter(c)); n != 1 {
+			f.Fatalf("%d events, want 1", n)
+		}
+		p, err = f.s.GetProvisioningPolicy(f.ctx, org.ID)
+		f.ok(err, "GetProvisioningPolicy")
+		if p.SignIn != store.SignInDirectoryOnly || !p.UpdatedAt.Equal(want.UpdatedAt) || p.UpdatedAt.Location() != time.UTC {
+			f.Fatalf("policy = %+v", p)
+		}
+		want.SignIn = store.SignInVerifiedDomain
+		f.ok(f.s.PutProvisioningPolicy(f.ctx, &want), "replacing the policy")
+		p, err = f.s.GetProvisioningPolicy(f.ctx, org.ID)
+		f.ok(err, "GetProvisioningPolicy")
+		if p.SignIn != store.SignInVerifiedDomain {
+			f.Fatalf("policy = %+v", p)
+		}
+	}},
+	{"LoginFacts", func(f *fixture) {
+		org := f.mkOrg()
+		conn := f.mkConn(org.ID, store.ProtocolSAML)
+		f.ok(f.s.PutProvisioningPolicy(f.ctx, &store.ProvisioningPolicy{OrgID: org.ID, SignIn: store.SignInDirectoryOnly}), "PutProvisioningPolicy")
+		idp := store.RoleMapping{OrgID: org.ID, Source: store.RoleFromIdPGroup, Value: "Admins", Role: "admin"}
+		f.ok(f.s.SetRoleMappings(f.ctx, org.ID, []store.RoleMapping{idp, groupMapping(org.ID, "grp_x", "viewer")}), "SetRoleMappings")
+		var got *store.LoginFacts
+		_, err := f.s.CompleteLogin(f.ctx, store.LoginCompletion{ConnectionID: conn.ID, Now: t0, OrgID: org.ID, OrgFacts: true}, func(lf *store.LoginFacts) ([]store.Event, error) {
+			got = lf
+			return nil, nil
+		})
+		f.ok(err, "CompleteLogin")
+		if got.Policy == nil || got.Policy.SignIn != store.SignInDirectoryOnly || !slices.Equal(got.RoleMappings, []store.RoleMapping{idp}) {
+			f.Fatalf("facts = %+v", got)
+		}
+		_, err = f.s.CompleteLogin(f.ctx, store.LoginCompletion{ConnectionID: conn.ID, Now: t0, OrgID: org.ID}, func(lf *store.LoginFacts) ([]store.Event, error) {
+			got = lf
+			return nil, nil
+		})
+		f.ok(err, "CompleteLogin")
+		if got.Policy != nil || got.RoleMappings != nil {
+			f.Fatalf("facts not asked for: %+v", got)
+		}
+	}},
+}

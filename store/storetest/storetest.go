@@ -78,6 +78,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"TokenAuthentication", authenticateTokenTests},
 		{"BrandingUpdates", brandingUpdateTests},
 		{"Roles", roleTests},
+		{"ProvisioningPolicy", policyTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -252,7 +252,12 @@ func (s *Store) CompleteLogin(ctx context.Context, c store.LoginCompletion, acce
 				return err
 			}
 		}
-		if c.Roles && c.OrgID != "" {
+		if c.OrgFacts && c.OrgID != "" {
+			p, err := t.policyOf(c.OrgID)
+			if err != nil {
+				return err
+			}
+			facts.Policy = p
 			rows, err := t.query(`SELECT org_id, source, value, role FROM role_mappings WHERE org_id = ? AND source = ? ORDER BY source, value, role`, c.OrgID, string(store.RoleFromIdPGroup))
 			if facts.RoleMappings, err = collectRows(rows, err, scanRoleMapping); err != nil {
 				return s.wrap(err)

@@ -233,3 +233,69 @@ WHERE m.member_id IN (`+in+`) AND m.member_type = 'User'`, chunk...)
 	}
 	return evs, nil
 }
+
+// GetProvisioningPolicy returns the organization's policy, the zero one
+// when none was stored.
+func (s *Store) GetProvisioningPolicy(ctx context.Context, orgID string) (*store.ProvisioningPolicy, error) {
+	if orgID == "" {
+		return nil, invalid("organization id is required")
+	}
+	r, err := s.read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p := store.ProvisioningPolicy{OrgID: orgID}
+	err = r.queryRow(ctx, `SELECT p.sign_in, p.updated_at FROM organizations o LEFT JOIN provisioning_policies p ON p.org_id = o.id WHERE o.id = ?`, orgID).Scan(nsc(&p.SignIn), tc(&p.UpdatedAt))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("organization")
+	}
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	return &p, nil
+}
+
+// PutProvisioningPolicy creates or replaces the organization's policy.
+func (s *Store) PutProvisioningPolicy(ctx context.Context, p *store.ProvisioningPolicy, events ...Event) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	if err := store.ValidateEvents(events); err != nil {
+		return err
+	}
+	return s.write(ctx, func(t *tx) error {
+		if err := t.exists(`SELECT 1 FROM organizations WHERE id = ?`, p.OrgID, "organization"); err != nil {
+			return err
+		}
+		if _, err := t.exec(`INSERT INTO provisioning_policies (org_id, sign_in, updated_at) VALUES (?, ?, ?)
+ON CONFLICT (org_id) DO UPDATE SET sign_in = excluded.sign_in, updated_at = excluded.updated_at`, p.OrgID, string(p.SignIn), s.nt(p.UpdatedAt)); err != nil {
+			return s.wrap(err)
+		}
+		_, err := t.appendEvents(events)
+		return err
+	})
+}
+
+// policyOf reads the organization's policy inside a write.
+func (t *tx) policyOf(orgID string) (*store.ProvisioningPolicy, error) {
+	p := store.ProvisioningPolicy{OrgID: orgID}
+	err := t.queryRow(`SELECT sign_in, updated_at FROM provisioning_policies WHERE org_id = ?`, orgID).Scan(&p.SignIn, tc(&p.UpdatedAt))
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, t.s.wrap(err)
+	}
+	return &p, nil
+}
+
+// nullString scans a nullable text column into a string type, NULL as "".
+type nullString[T ~string] struct{ p *T }
+
+func nsc[T ~string](p *T) nullString[T] { return nullString[T]{p} }
+
+func (c nullString[T]) Scan(src any) error {
+	var ns sql.NullString
+	if err := ns.Scan(src); err != nil {
+		return err
+	}
+	*c.p = T(ns.String)
+	return nil
+}

@@ -17,3 +17,10 @@ CREATE TABLE stale_roles (
 	PRIMARY KEY (org_id, user_id)
 ) WITHOUT ROWID;
 CREATE INDEX stale_roles_user ON stale_roles (user_id);
+
+-- Who of an organization may sign in (store.ProvisioningPolicy).
+CREATE TABLE provisioning_policies (
+	org_id TEXT PRIMARY KEY REFERENCES organizations (id) ON DELETE CASCADE,
+	sign_in TEXT NOT NULL DEFAULT '',
+	updated_at INTEGER
+) WITHOUT ROWID;
