@@ -59,6 +59,7 @@ type Store interface {
 	// EndSessions ends end-user sessions (package ssokit/session).
 	EndSessions(ctx context.Context, sel store.SessionSelector, end store.SessionEnd) (int, error)
 	store.RoleStore
+	store.PolicyStore
 	GetDirectoryGroup(ctx context.Context, directoryID, id string) (*store.DirectoryGroup, error)
 }
 

@@ -174,3 +174,69 @@ func mappingsData(ms []store.RoleMapping) []RoleMappingInput {
 	}
 	return out
 }
+
+// EventPolicyUpdated records a change of an organization's provisioning
+// policy; its data holds the new sign-in policy.
+const EventPolicyUpdated = "organization.policy_updated"
+
+// GetProvisioningPolicy returns the organization's provisioning policy.
+// ErrNotFound for an unknown organization.
+func (a *Admin) GetProvisioningPolicy(ctx context.Context, orgID string) (*store.ProvisioningPolicy, error) {
+	p, err := a.st.GetProvisioningPolicy(ctx, orgID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, notFound("organization", orgID)
+	case err != nil:
+		return nil, fmt.Errorf("admin: reading provisioning policy: %w", err)
+	}
+	return p, nil
+}
+
+// SetSignInPolicy sets who of the organization may sign in by SSO, with an
+// organization.policy_updated event. Setting the policy in force writes
+// nothing.
+func (a *Admin) SetSignInPolicy(ctx context.Context, orgID string, policy store.SignInPolicy, actor string) (*store.ProvisioningPolicy, error) {
+	if policy != store.SignInVerifiedDomain && policy != store.SignInDirectoryOnly {
+		return nil, invalidInput("sign_in", "unknown sign-in policy %q", policy)
+	}
+	cur, err := a.GetProvisioningPolicy(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	if cur.SignIn == policy {
+		return cur, nil
+	}
+	next := *cur
+	next.SignIn, next.UpdatedAt = policy, a.now().UTC()
+	ev, err := a.event(EventPolicyUpdated, orgID, orgID, actorOr(actor), map[string]any{"sign_in": SignInPolicyName(policy)})
+	if err != nil {
+		return nil, err
+	}
+	if err := a.st.PutProvisioningPolicy(ctx, &next, ev); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, notFound("organization", orgID)
+		}
+		return nil, fmt.Errorf("admin: setting provisioning policy: %w", err)
+	}
+	return &next, nil
+}
+
+// SignInPolicyName is the name of a sign-in policy in events and the
+// management API: "verified_domain" or "directory_only".
+func SignInPolicyName(p store.SignInPolicy) string {
+	if p == store.SignInVerifiedDomain {
+		return "verified_domain"
+	}
+	return string(p)
+}
+
+// ParseSignInPolicy is the inverse of SignInPolicyName.
+func ParseSignInPolicy(name string) (store.SignInPolicy, error) {
+	switch name {
+	case "verified_domain":
+		return store.SignInVerifiedDomain, nil
+	case string(store.SignInDirectoryOnly):
+		return store.SignInDirectoryOnly, nil
+	}
+	return "", invalidInput("sign_in", "unknown sign-in policy %q (verified_domain or directory_only)", name)
+}

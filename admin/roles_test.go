@@ -90,3 +90,40 @@ func TestSetRoleMappings(t *testing.T) {
 		t.Fatalf("ListRoleMappings = %+v, %v", ms, err)
 	}
 }
+
+func TestSignInPolicy(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := memstore.New()
+	a, err := admin.New(admin.Config{Store: st, PortalURL: "https://app.example.com/portal"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := a.CreateOrganization(ctx, admin.OrganizationInput{Name: "Acme"}, "operator:test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.SetSignInPolicy(ctx, o.ID, "anyone", ""); !errors.Is(err, admin.ErrInvalidInput) {
+		t.Fatalf("an unknown policy: %v", err)
+	}
+	if _, err := a.SetSignInPolicy(ctx, "org_absent", store.SignInDirectoryOnly, ""); !errors.Is(err, admin.ErrNotFound) {
+		t.Fatalf("an unknown organization: %v", err)
+	}
+	last, _ := st.LastEventCursor(ctx)
+	for range 2 {
+		if _, err := a.SetSignInPolicy(ctx, o.ID, store.SignInDirectoryOnly, "operator:test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	evs, _ := st.ListEvents(ctx, store.EventQuery{After: last, Limit: 10})
+	if len(evs) != 1 || evs[0].Type != admin.EventPolicyUpdated {
+		t.Fatalf("events = %+v", evs)
+	}
+	p, err := a.GetProvisioningPolicy(ctx, o.ID)
+	if err != nil || p.SignIn != store.SignInDirectoryOnly {
+		t.Fatalf("policy = %+v, %v", p, err)
+	}
+	if n, err := admin.ParseSignInPolicy(admin.SignInPolicyName(store.SignInVerifiedDomain)); err != nil || n != store.SignInVerifiedDomain {
+		t.Fatalf("ParseSignInPolicy round trip: %q, %v", n, err)
+	}
+}

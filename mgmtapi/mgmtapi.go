@@ -189,6 +189,10 @@ func New(cfg Config) (*API, error) {
 	h("GET /organizations/{id}/branding", m.getBranding)
 	h("PATCH /organizations/{id}/branding", m.updateBranding)
 	h("GET /events", m.listEvents)
+	h("GET /organizations/{id}/roles", m.getRoles)
+	h("PUT /organizations/{id}/roles", m.putRoles)
+	h("GET /organizations/{id}/provisioning-policy", m.getPolicy)
+	h("PUT /organizations/{id}/provisioning-policy", m.putPolicy)
 	m.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})
