@@ -24,6 +24,7 @@ type benchEnv struct {
 	dir    *store.Directory
 	token  string
 	st     store.Store
+	lastID string // the id of the last user create made
 }
 
 func newBenchEnv(b *testing.B, st store.Store) *benchEnv {
