@@ -58,6 +58,7 @@ func newHarness(t testing.TB, mod func(*Config, *admin.Config)) *harness {
 	p, err := newPortal(cfg, func(c *admin.Config) {
 		c.Domains, c.Branding = acfg.Domains, acfg.Branding
 		c.ShareableLinkTTL, c.EmbeddedLinkTTL = acfg.ShareableLinkTTL, acfg.EmbeddedLinkTTL
+		c.Roles = acfg.Roles
 		if acfg.Connections != nil {
 			c.Connections = acfg.Connections
 		}

@@ -28,6 +28,7 @@ func (p *Portal) routes() {
 	p.page("POST /sessions/end", store.FeatureSSO, p.endSessions)
 	p.ssoRoutes()
 	p.directoryAndDomainRoutes()
+	p.rolesRoutes()
 
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		p.renderProblem(w, r, http.StatusNotFound, problemNotFound)

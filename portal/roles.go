@@ -1,0 +1,226 @@
+package portal
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/onboardkit/onboardkit/admin"
+	"github.com/onboardkit/onboardkit/store"
+)
+
+// rolesRoutes registers the roles and access section: the organization's
+// group-to-role mappings, a preview of who gets which role, and the
+// sign-in policy. Every POST redirects to the page (POST, then GET), so a
+// reload repeats nothing; adding a mapping twice keeps one.
+func (p *Portal) rolesRoutes() {
+	p.page("GET /roles", "", p.rolesPage)
+	p.page("POST /roles/mappings", "", p.rolesAdd)
+	p.page("POST /roles/mappings/remove", "", p.rolesRemove)
+	p.page("POST /roles/policy", "", p.rolesPolicy)
+}
+
+// rolesPreviewSize is how many users per directory the preview shows.
+const rolesPreviewSize = 25
+
+type roleOption struct{ Key, Name string }
+
+type mappingRow struct {
+	Source, SourceLabel, Value, Display, Role, RoleName string
+}
+
+type groupChoice struct{ ID, Name, DirName string }
+
+type previewRow struct {
+	User, Roles string
+	Default     bool
+}
+
+type rolesData struct {
+	Roles         []roleOption
+	DefaultRole   string
+	Mappings      []mappingRow
+	Query         string
+	Groups        []groupChoice
+	Searched      bool
+	Preview       []previewRow
+	DirectoryOnly bool
+	Saved         string
+	Error         string
+	MappingsURL   string
+	RemoveURL     string
+	PolicyURL     string
+	SearchURL     string
+}
+
+func (p *Portal) rolesPage(w http.ResponseWriter, r *http.Request, s *session) {
+	p.renderRoles(w, r, s, http.StatusOK, "")
+}
+
+func (p *Portal) renderRoles(w http.ResponseWriter, r *http.Request, s *session, status int, errMsg string) {
+	ctx := r.Context()
+	d := rolesData{
+		DefaultRole: p.admin.DefaultRole(), Error: errMsg,
+		MappingsURL: p.path("/roles/mappings"), RemoveURL: p.path("/roles/mappings/remove"),
+		PolicyURL: p.path("/roles/policy"), SearchURL: p.path("/roles"),
+	}
+	if status == http.StatusOK {
+		d.Saved = savedMessage(r.URL.Query().Get("saved"))
+	}
+	names := map[string]string{}
+	for _, ro := range p.admin.Roles() {
+		d.Roles = append(d.Roles, roleOption{Key: ro.Key, Name: ro.Name})
+		names[ro.Key] = ro.Name
+	}
+	dirs, err := p.st.ListDirectories(ctx, s.org.ID)
+	if err != nil {
+		p.serverError(w, r, "listing directories", err)
+		return
+	}
+	ms, err := p.admin.ListRoleMappings(ctx, s.org.ID)
+	if err != nil {
+		p.serverError(w, r, "listing role mappings", err)
+		return
+	}
+	for _, m := range ms {
+		row := mappingRow{Source: string(m.Source), Value: m.Value, Display: m.Value, Role: m.Role, RoleName: names[m.Role]}
+		if row.RoleName == "" {
+			row.RoleName = m.Role
+		}
+		if m.Source == store.RoleFromDirectoryGroup {
+			row.SourceLabel = "Directory group"
+			for _, dir := range dirs {
+				if g, err := p.st.GetDirectoryGroup(ctx, dir.ID, m.Value); err == nil {
+					row.Display = g.DisplayName
+					break
+				}
+			}
+		} else {
+			row.SourceLabel = "Identity provider group"
+		}
+		d.Mappings = append(d.Mappings, row)
+	}
+	if q := r.URL.Query().Get("q"); q != "" && len(q) <= maxSearchLen {
+		d.Query, d.Searched = q, true
+		for _, dir := range dirs {
+			gs, _, err := p.st.ListDirectoryGroups(ctx, dir.ID, store.GroupQuery{SortBy: store.AttrDisplayName, Limit: 10,
+				Filter: store.Compare{Attr: store.AttrDisplayName, Op: store.OpCo, Value: q}})
+			if err != nil {
+				p.serverError(w, r, "searching groups", err)
+				return
+			}
+			for _, g := range gs {
+				d.Groups = append(d.Groups, groupChoice{ID: g.ID, Name: g.DisplayName, DirName: dirName(&dir)})
+			}
+		}
+	}
+	for _, dir := range dirs {
+		us, _, err := p.st.ListDirectoryUsers(ctx, dir.ID, store.UserQuery{SortBy: store.AttrUserName, Limit: rolesPreviewSize})
+		if err != nil {
+			p.serverError(w, r, "listing users", err)
+			return
+		}
+		for _, u := range us {
+			row := previewRow{User: u.UserName}
+			switch {
+			case !u.Active:
+				row.Roles = "none (deactivated)"
+			case len(u.Roles) > 0:
+				for i, k := range u.Roles {
+					if i > 0 {
+						row.Roles += ", "
+					}
+					row.Roles += roleName(names, k)
+				}
+			case d.DefaultRole != "":
+				row.Roles, row.Default = roleName(names, d.DefaultRole), true
+			default:
+				row.Roles = "none"
+			}
+			d.Preview = append(d.Preview, row)
+		}
+	}
+	if pol, err := p.admin.GetProvisioningPolicy(ctx, s.org.ID); err == nil {
+		d.DirectoryOnly = pol.SignIn == store.SignInDirectoryOnly
+	}
+	p.render(w, r, status, rolesPage(p.sessionView(r, s, "Roles and access", "/roles"), d))
+}
+
+func roleName(names map[string]string, key string) string {
+	if n := names[key]; n != "" {
+		return n
+	}
+	return key
+}
+
+func savedMessage(code string) string {
+	switch code {
+	case "mapping":
+		return "Mapping saved: the roles of the users it concerns are updated."
+	case "removed":
+		return "Mapping removed: the roles of the users it concerned are updated."
+	case "policy":
+		return "Sign-in policy saved."
+	}
+	return ""
+}
+
+// setMappings applies change to the organization's mappings and redirects
+// to the page, or shows the error in the page.
+func (p *Portal) setMappings(w http.ResponseWriter, r *http.Request, s *session, saved string, change func([]admin.RoleMappingInput) []admin.RoleMappingInput) {
+	ctx := r.Context()
+	cur, err := p.admin.ListRoleMappings(ctx, s.org.ID)
+	if err != nil {
+		p.serverError(w, r, "listing role mappings", err)
+		return
+	}
+	in := make([]admin.RoleMappingInput, 0, len(cur)+1)
+	for _, m := range cur {
+		in = append(in, admin.RoleMappingInput{Source: m.Source, Value: m.Value, Role: m.Role})
+	}
+	if _, err := p.admin.SetRoleMappings(ctx, s.org.ID, change(in), s.actor()); err != nil {
+		var ae *admin.AdminError
+		if errors.As(err, &ae) && errors.Is(err, admin.ErrInvalidInput) {
+			p.renderRoles(w, r, s, http.StatusBadRequest, ae.Message)
+			return
+		}
+		p.serverError(w, r, "setting role mappings", err)
+		return
+	}
+	http.Redirect(w, r, p.path("/roles?saved="+url.QueryEscape(saved)), http.StatusSeeOther)
+}
+
+func (p *Portal) rolesAdd(w http.ResponseWriter, r *http.Request, s *session) {
+	m := admin.RoleMappingInput{Source: store.RoleSource(r.PostFormValue("source")), Value: r.PostFormValue("value"), Role: r.PostFormValue("role")}
+	p.setMappings(w, r, s, "mapping", func(in []admin.RoleMappingInput) []admin.RoleMappingInput { return append(in, m) })
+}
+
+func (p *Portal) rolesRemove(w http.ResponseWriter, r *http.Request, s *session) {
+	m := admin.RoleMappingInput{Source: store.RoleSource(r.PostFormValue("source")), Value: r.PostFormValue("value"), Role: r.PostFormValue("role")}
+	p.setMappings(w, r, s, "removed", func(in []admin.RoleMappingInput) []admin.RoleMappingInput {
+		out := in[:0]
+		for _, x := range in {
+			if x != m {
+				out = append(out, x)
+			}
+		}
+		return out
+	})
+}
+
+func (p *Portal) rolesPolicy(w http.ResponseWriter, r *http.Request, s *session) {
+	policy, err := admin.ParseSignInPolicy(r.PostFormValue("sign_in"))
+	if err == nil {
+		_, err = p.admin.SetSignInPolicy(r.Context(), s.org.ID, policy, s.actor())
+	}
+	if err != nil {
+		var ae *admin.AdminError
+		if errors.As(err, &ae) {
+			p.renderRoles(w, r, s, http.StatusBadRequest, ae.Message)
+			return
+		}
+		p.serverError(w, r, "setting the sign-in policy", err)
+		return
+	}
+	http.Redirect(w, r, p.path("/roles?saved=policy"), http.StatusSeeOther)
+}
