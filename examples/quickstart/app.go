@@ -21,6 +21,7 @@ import (
 	"github.com/onboardkit/onboardkit/mgmtapi"
 	"github.com/onboardkit/onboardkit/portal"
 	"github.com/onboardkit/onboardkit/portal/simsync"
+	"github.com/onboardkit/onboardkit/roles"
 	"github.com/onboardkit/onboardkit/scimkit"
 	"github.com/onboardkit/onboardkit/scimkit/scimsim"
 	"github.com/onboardkit/onboardkit/ssokit"
@@ -109,6 +110,7 @@ func newApp(cfg appConfig) (*app, error) {
 
 	a.sso, err = ssokit.New(ssokit.Config{
 		Store:        cfg.Store,
+		Roles:        appRoles,
 		BaseURL:      cfg.BaseURL + "/sso",
 		OnLogin:      a.onLogin,
 		OnTestResult: a.onTestResult,
@@ -146,6 +148,7 @@ func newApp(cfg appConfig) (*app, error) {
 		Connections: a.sso,
 		Directories: a.scim,
 		Google:      a.google,
+		Roles:       appRoles,
 		Logger:      cfg.Logger,
 	})
 	if err != nil {
@@ -307,4 +310,16 @@ func (a *app) googleKeyFile(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Disposition", `attachment; filename="sim-project-key.json"`)
 	w.Write(a.gkey.JSON)
+}
+
+// appRoles are the app's roles: the IT admin maps their directory's groups
+// (or their identity provider's group values) to them in the portal, and
+// Profile.Roles carries them at sign-in.
+var appRoles = &roles.Config{
+	Roles: []roles.Role{
+		{Key: "admin", Name: "Administrator", Description: "Manages the workspace and its members."},
+		{Key: "editor", Name: "Editor", Description: "Creates and edits content."},
+		{Key: "viewer", Name: "Viewer", Description: "Reads content."},
+	},
+	Default: "viewer",
 }

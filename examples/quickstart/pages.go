@@ -212,6 +212,7 @@ Deactivate this user in the <a href="/dirsim/">directory simulator</a> and reloa
 <tr><th>Name</th><td>{{.FirstName}} {{.LastName}} ({{.DisplayName}})</td></tr>
 <tr><th>Subject</th><td>{{.Subject}}</td></tr>
 <tr><th>Groups</th><td>{{range .Groups}}{{.}} {{end}}</td></tr>
+<tr><th>Roles</th><td data-testid="roles">{{range $i, $r := .Roles}}{{if $i}} {{end}}{{$r}}{{end}}</td></tr>
 <tr><th>Organization</th><td data-testid="org">{{.OrgID}}</td></tr>
 <tr><th>Connection</th><td>{{.ConnectionID}} ({{.Provider}})</td></tr>
 <tr><th>Protocol</th><td data-testid="protocol">{{.Protocol}}</td></tr>
