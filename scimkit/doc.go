@@ -281,7 +281,10 @@
 // (store.GetVerifiedDomain, owned by the directory's organization). By
 // default (OutsideDomainsMark) a user with an address outside them is
 // accepted and marked store.DirectoryUser.OutsideDomains; with
-// OutsideDomainsRefuse it is refused with 400 invalidValue.
+// OutsideDomainsRefuse it is refused with 400 invalidValue. An
+// organization's store.ProvisioningPolicy, when its OutsideDomains is set,
+// overrides the Server's choice for that organization: accept (unmarked),
+// mark, or refuse.
 //
 // # SSO
 //

@@ -31,6 +31,7 @@ type Store interface {
 	UpdateDirectoryGroup(ctx context.Context, directoryID, id string, fn func(*store.DirectoryGroup) ([]store.MemberOp, error), events store.GroupEvents) (*store.DirectoryGroup, error)
 	DeleteDirectoryGroup(ctx context.Context, directoryID, id string, events store.GroupEvents) error
 	ListGroupMembers(ctx context.Context, directoryID, groupID string) ([]store.Member, error)
+	GetProvisioningPolicy(ctx context.Context, orgID string) (*store.ProvisioningPolicy, error)
 }
 
 // UserStatusStore is the part of a store.Store that UserStatus uses. Every

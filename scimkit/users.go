@@ -327,11 +327,32 @@ func (s *Server) judgeDomains(ctx context.Context, d *store.Directory, u, prev *
 			break
 		}
 	}
-	if outside && s.outside == OutsideDomainsRefuse {
+	if !outside {
+		u.OutsideDomains = false
+		return nil
+	}
+	// The organization's policy, when it sets one, overrides the
+	// Server's.
+	action := store.OutsideDomainsMark
+	if s.outside == OutsideDomainsRefuse {
+		action = store.OutsideDomainsRefuse
+	}
+	p, err := s.st.GetProvisioningPolicy(ctx, d.OrgID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if p != nil && p.OutsideDomains != store.OutsideDomainsDefault {
+		action = p.OutsideDomains
+	}
+	switch action {
+	case store.OutsideDomainsRefuse:
 		return &scimerrors.ScimError{Status: http.StatusBadRequest, ScimType: scimerrors.ScimTypeInvalidValue,
 			Detail: "The user's email address is not in a verified domain of this organization."}
+	case store.OutsideDomainsAccept:
+		u.OutsideDomains = false
+	default:
+		u.OutsideDomains = true
 	}
-	u.OutsideDomains = outside
 	return nil
 }
 

@@ -190,11 +190,30 @@ const (
 	SignInDirectoryOnly SignInPolicy = "directory_only"
 )
 
-// ProvisioningPolicy is an organization's rule of who may sign in.
+// OutsideDomainAction says what a directory does with a user whose email
+// addresses are not all in a verified domain of the organization.
+type OutsideDomainAction string
+
+const (
+	// OutsideDomainsDefault leaves the choice to the host's configuration
+	// of the SCIM server.
+	OutsideDomainsDefault OutsideDomainAction = ""
+	// OutsideDomainsAccept accepts the user unmarked.
+	OutsideDomainsAccept OutsideDomainAction = "accept"
+	// OutsideDomainsMark accepts the user with DirectoryUser.OutsideDomains
+	// set.
+	OutsideDomainsMark OutsideDomainAction = "mark"
+	// OutsideDomainsRefuse refuses the user.
+	OutsideDomainsRefuse OutsideDomainAction = "refuse"
+)
+
+// ProvisioningPolicy is an organization's rule of who may sign in and of
+// which users its directories may provision.
 type ProvisioningPolicy struct {
-	OrgID     string
-	SignIn    SignInPolicy
-	UpdatedAt time.Time
+	OrgID          string
+	SignIn         SignInPolicy
+	OutsideDomains OutsideDomainAction
+	UpdatedAt      time.Time
 }
 
 // Validate reports ErrInvalid for a missing OrgID or an unknown policy.
@@ -204,6 +223,11 @@ func (p *ProvisioningPolicy) Validate() error {
 	}
 	if p.SignIn != SignInVerifiedDomain && p.SignIn != SignInDirectoryOnly {
 		return invalid("provisioning policy: unknown sign-in policy %q", p.SignIn)
+	}
+	switch p.OutsideDomains {
+	case OutsideDomainsDefault, OutsideDomainsAccept, OutsideDomainsMark, OutsideDomainsRefuse:
+	default:
+		return invalid("provisioning policy: unknown outside-domains action %q", p.OutsideDomains)
 	}
 	return nil
 }

@@ -316,21 +316,22 @@ var policyTests = []subtest{
 		f.is(f.s.PutProvisioningPolicy(f.ctx, &store.ProvisioningPolicy{OrgID: "org_absent"}), store.ErrNotFound, "PutProvisioningPolicy of an unknown organization")
 		f.is(f.s.PutProvisioningPolicy(f.ctx, &store.ProvisioningPolicy{OrgID: org.ID, SignIn: "whoever"}), store.ErrInvalid, "an unknown policy")
 		c := f.lastCursor()
-		want := store.ProvisioningPolicy{OrgID: org.ID, SignIn: store.SignInDirectoryOnly, UpdatedAt: at(time.Minute).In(elsewhere)}
+		f.is(f.s.PutProvisioningPolicy(f.ctx, &store.ProvisioningPolicy{OrgID: org.ID, OutsideDomains: "ignore"}), store.ErrInvalid, "an unknown outside-domains action")
+		want := store.ProvisioningPolicy{OrgID: org.ID, SignIn: store.SignInDirectoryOnly, OutsideDomains: store.OutsideDomainsRefuse, UpdatedAt: at(time.Minute).In(elsewhere)}
 		f.ok(f.s.PutProvisioningPolicy(f.ctx, &want, f.ev("organization.policy_updated", org.ID, org.ID)), "PutProvisioningPolicy")
 		if n := len(f.eventsAfter(c)); n != 1 {
 			f.Fatalf("%d events, want 1", n)
 		}
 		p, err = f.s.GetProvisioningPolicy(f.ctx, org.ID)
 		f.ok(err, "GetProvisioningPolicy")
-		if p.SignIn != store.SignInDirectoryOnly || !p.UpdatedAt.Equal(want.UpdatedAt) || p.UpdatedAt.Location() != time.UTC {
+		if p.SignIn != store.SignInDirectoryOnly || p.OutsideDomains != store.OutsideDomainsRefuse || !p.UpdatedAt.Equal(want.UpdatedAt) || p.UpdatedAt.Location() != time.UTC {
 			f.Fatalf("policy = %+v", p)
 		}
-		want.SignIn = store.SignInVerifiedDomain
+		want.SignIn, want.OutsideDomains = store.SignInVerifiedDomain, store.OutsideDomainsAccept
 		f.ok(f.s.PutProvisioningPolicy(f.ctx, &want), "replacing the policy")
 		p, err = f.s.GetProvisioningPolicy(f.ctx, org.ID)
 		f.ok(err, "GetProvisioningPolicy")
-		if p.SignIn != store.SignInVerifiedDomain {
+		if p.SignIn != store.SignInVerifiedDomain || p.OutsideDomains != store.OutsideDomainsAccept {
 			f.Fatalf("policy = %+v", p)
 		}
 	}},

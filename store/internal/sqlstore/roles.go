@@ -245,7 +245,7 @@ func (s *Store) GetProvisioningPolicy(ctx context.Context, orgID string) (*store
 		return nil, err
 	}
 	p := store.ProvisioningPolicy{OrgID: orgID}
-	err = r.queryRow(ctx, `SELECT p.sign_in, p.updated_at FROM organizations o LEFT JOIN provisioning_policies p ON p.org_id = o.id WHERE o.id = ?`, orgID).Scan(nsc(&p.SignIn), tc(&p.UpdatedAt))
+	err = r.queryRow(ctx, `SELECT p.sign_in, p.outside_domains, p.updated_at FROM organizations o LEFT JOIN provisioning_policies p ON p.org_id = o.id WHERE o.id = ?`, orgID).Scan(nsc(&p.SignIn), nsc(&p.OutsideDomains), tc(&p.UpdatedAt))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("organization")
 	}
@@ -267,8 +267,8 @@ func (s *Store) PutProvisioningPolicy(ctx context.Context, p *store.Provisioning
 		if err := t.exists(`SELECT 1 FROM organizations WHERE id = ?`, p.OrgID, "organization"); err != nil {
 			return err
 		}
-		if _, err := t.exec(`INSERT INTO provisioning_policies (org_id, sign_in, updated_at) VALUES (?, ?, ?)
-ON CONFLICT (org_id) DO UPDATE SET sign_in = excluded.sign_in, updated_at = excluded.updated_at`, p.OrgID, string(p.SignIn), s.nt(p.UpdatedAt)); err != nil {
+		if _, err := t.exec(`INSERT INTO provisioning_policies (org_id, sign_in, outside_domains, updated_at) VALUES (?, ?, ?, ?)
+ON CONFLICT (org_id) DO UPDATE SET sign_in = excluded.sign_in, outside_domains = excluded.outside_domains, updated_at = excluded.updated_at`, p.OrgID, string(p.SignIn), string(p.OutsideDomains), s.nt(p.UpdatedAt)); err != nil {
 			return s.wrap(err)
 		}
 		_, err := t.appendEvents(events)
@@ -279,7 +279,7 @@ ON CONFLICT (org_id) DO UPDATE SET sign_in = excluded.sign_in, updated_at = excl
 // policyOf reads the organization's policy inside a write.
 func (t *tx) policyOf(orgID string) (*store.ProvisioningPolicy, error) {
 	p := store.ProvisioningPolicy{OrgID: orgID}
-	err := t.queryRow(`SELECT sign_in, updated_at FROM provisioning_policies WHERE org_id = ?`, orgID).Scan(&p.SignIn, tc(&p.UpdatedAt))
+	err := t.queryRow(`SELECT sign_in, outside_domains, updated_at FROM provisioning_policies WHERE org_id = ?`, orgID).Scan(&p.SignIn, &p.OutsideDomains, tc(&p.UpdatedAt))
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, t.s.wrap(err)
 	}

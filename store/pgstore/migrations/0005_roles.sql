@@ -18,9 +18,11 @@ CREATE TABLE stale_roles (
 );
 CREATE INDEX stale_roles_user ON stale_roles (user_id);
 
--- Who of an organization may sign in (store.ProvisioningPolicy).
+-- Who of an organization may sign in, and which users its directories
+-- may provision (store.ProvisioningPolicy).
 CREATE TABLE provisioning_policies (
 	org_id TEXT COLLATE "C" PRIMARY KEY REFERENCES organizations (id) ON DELETE CASCADE,
 	sign_in TEXT COLLATE "C" NOT NULL DEFAULT '',
+	outside_domains TEXT COLLATE "C" NOT NULL DEFAULT '',
 	updated_at TIMESTAMPTZ
 );
