@@ -196,19 +196,46 @@ func (a *Admin) GetProvisioningPolicy(ctx context.Context, orgID string) (*store
 // organization.policy_updated event. Setting the policy in force writes
 // nothing.
 func (a *Admin) SetSignInPolicy(ctx context.Context, orgID string, policy store.SignInPolicy, actor string) (*store.ProvisioningPolicy, error) {
-	if policy != store.SignInVerifiedDomain && policy != store.SignInDirectoryOnly {
-		return nil, invalidInput("sign_in", "unknown sign-in policy %q", policy)
+	return a.UpdateProvisioningPolicy(ctx, orgID, PolicyUpdate{SignIn: &policy}, actor)
+}
+
+// PolicyUpdate changes the fields of a provisioning policy that are not
+// nil.
+type PolicyUpdate struct {
+	SignIn         *store.SignInPolicy
+	OutsideDomains *store.OutsideDomainAction
+}
+
+// UpdateProvisioningPolicy changes the organization's provisioning policy,
+// with an organization.policy_updated event. A change to nothing new
+// writes nothing.
+func (a *Admin) UpdateProvisioningPolicy(ctx context.Context, orgID string, u PolicyUpdate, actor string) (*store.ProvisioningPolicy, error) {
+	if u.SignIn != nil && *u.SignIn != store.SignInVerifiedDomain && *u.SignIn != store.SignInDirectoryOnly {
+		return nil, invalidInput("sign_in", "unknown sign-in policy %q", *u.SignIn)
+	}
+	if u.OutsideDomains != nil {
+		switch *u.OutsideDomains {
+		case store.OutsideDomainsDefault, store.OutsideDomainsAccept, store.OutsideDomainsMark, store.OutsideDomainsRefuse:
+		default:
+			return nil, invalidInput("outside_domains", "unknown action %q (accept, mark or refuse)", *u.OutsideDomains)
+		}
 	}
 	cur, err := a.GetProvisioningPolicy(ctx, orgID)
 	if err != nil {
 		return nil, err
 	}
-	if cur.SignIn == policy {
+	next := *cur
+	if u.SignIn != nil {
+		next.SignIn = *u.SignIn
+	}
+	if u.OutsideDomains != nil {
+		next.OutsideDomains = *u.OutsideDomains
+	}
+	if next.SignIn == cur.SignIn && next.OutsideDomains == cur.OutsideDomains {
 		return cur, nil
 	}
-	next := *cur
-	next.SignIn, next.UpdatedAt = policy, a.now().UTC()
-	ev, err := a.event(EventPolicyUpdated, orgID, orgID, actorOr(actor), map[string]any{"sign_in": SignInPolicyName(policy)})
+	next.UpdatedAt = a.now().UTC()
+	ev, err := a.event(EventPolicyUpdated, orgID, orgID, actorOr(actor), map[string]any{"sign_in": SignInPolicyName(next.SignIn), "outside_domains": string(next.OutsideDomains)})
 	if err != nil {
 		return nil, err
 	}

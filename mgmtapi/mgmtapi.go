@@ -192,7 +192,7 @@ func New(cfg Config) (*API, error) {
 	h("GET /organizations/{id}/roles", m.getRoles)
 	h("PUT /organizations/{id}/roles", m.putRoles)
 	h("GET /organizations/{id}/provisioning-policy", m.getPolicy)
-	h("PUT /organizations/{id}/provisioning-policy", m.putPolicy)
+	h("PATCH /organizations/{id}/provisioning-policy", m.patchPolicy)
 	m.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})

@@ -61,6 +61,13 @@ func (m *API) putRoles(_ http.ResponseWriter, r *http.Request, actor string) (in
 
 type policyJSON struct {
 	SignIn string `json:"sign_in"`
+	// OutsideDomains is "accept", "mark", "refuse", or "" for the host's
+	// default.
+	OutsideDomains string `json:"outside_domains"`
+}
+
+func toPolicyJSON(p *store.ProvisioningPolicy) policyJSON {
+	return policyJSON{SignIn: admin.SignInPolicyName(p.SignIn), OutsideDomains: string(p.OutsideDomains)}
 }
 
 // GET /organizations/{id}/provisioning-policy
@@ -69,22 +76,35 @@ func (m *API) getPolicy(_ http.ResponseWriter, r *http.Request, _ string) (int, 
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, policyJSON{SignIn: admin.SignInPolicyName(p.SignIn)}, nil
+	return http.StatusOK, toPolicyJSON(p), nil
 }
 
-// PUT /organizations/{id}/provisioning-policy {"sign_in": "verified_domain" | "directory_only"}
-func (m *API) putPolicy(_ http.ResponseWriter, r *http.Request, actor string) (int, any, error) {
-	var in policyJSON
+// PATCH /organizations/{id}/provisioning-policy
+// {"sign_in": "verified_domain" | "directory_only", "outside_domains": "accept" | "mark" | "refuse" | ""};
+// absent fields keep their value.
+func (m *API) patchPolicy(_ http.ResponseWriter, r *http.Request, actor string) (int, any, error) {
+	var in struct {
+		SignIn         *string `json:"sign_in"`
+		OutsideDomains *string `json:"outside_domains"`
+	}
 	if err := decodeBody(r, &in); err != nil {
 		return 0, nil, err
 	}
-	policy, err := admin.ParseSignInPolicy(in.SignIn)
+	var u admin.PolicyUpdate
+	if in.SignIn != nil {
+		policy, err := admin.ParseSignInPolicy(*in.SignIn)
+		if err != nil {
+			return 0, nil, err
+		}
+		u.SignIn = &policy
+	}
+	if in.OutsideDomains != nil {
+		a := store.OutsideDomainAction(*in.OutsideDomains)
+		u.OutsideDomains = &a
+	}
+	p, err := m.a.UpdateProvisioningPolicy(r.Context(), r.PathValue("id"), u, actor)
 	if err != nil {
 		return 0, nil, err
 	}
-	p, err := m.a.SetSignInPolicy(r.Context(), r.PathValue("id"), policy, actor)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, policyJSON{SignIn: admin.SignInPolicyName(p.SignIn)}, nil
+	return http.StatusOK, toPolicyJSON(p), nil
 }

@@ -60,12 +60,20 @@ func TestMgmtAPIRolesAndPolicy(t *testing.T) {
 		t.Fatalf("GET roles: %d %v", w.Code, body)
 	}
 
-	w, body = h.API(http.MethodPut, "/organizations/"+id+"/provisioning-policy", map[string]any{"sign_in": "whoever"})
+	w, body = h.API(http.MethodPatch, "/organizations/"+id+"/provisioning-policy", map[string]any{"sign_in": "whoever"})
 	if w.Code != http.StatusBadRequest {
 		t.Fatalf("an unknown policy: status %d: %v", w.Code, body)
 	}
-	w, body = h.API(http.MethodPut, "/organizations/"+id+"/provisioning-policy", map[string]any{"sign_in": "directory_only"})
-	if w.Code != http.StatusOK || body["sign_in"] != "directory_only" {
+	w, body = h.API(http.MethodPatch, "/organizations/"+id+"/provisioning-policy", map[string]any{"outside_domains": "ignore"})
+	if w.Code != http.StatusBadRequest {
+		t.Fatalf("an unknown outside-domains action: status %d: %v", w.Code, body)
+	}
+	w, body = h.API(http.MethodPatch, "/organizations/"+id+"/provisioning-policy", map[string]any{"outside_domains": "refuse"})
+	if w.Code != http.StatusOK || body["outside_domains"] != "refuse" || body["sign_in"] != "verified_domain" {
+		t.Fatalf("status %d: %v", w.Code, body)
+	}
+	w, body = h.API(http.MethodPatch, "/organizations/"+id+"/provisioning-policy", map[string]any{"sign_in": "directory_only"})
+	if w.Code != http.StatusOK || body["sign_in"] != "directory_only" || body["outside_domains"] != "refuse" {
 		t.Fatalf("status %d: %v", w.Code, body)
 	}
 	if ev := h.LastEvent(admin.EventPolicyUpdated); ev.OrgID != id {

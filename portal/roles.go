@@ -37,20 +37,21 @@ type previewRow struct {
 }
 
 type rolesData struct {
-	Roles         []roleOption
-	DefaultRole   string
-	Mappings      []mappingRow
-	Query         string
-	Groups        []groupChoice
-	Searched      bool
-	Preview       []previewRow
-	DirectoryOnly bool
-	Saved         string
-	Error         string
-	MappingsURL   string
-	RemoveURL     string
-	PolicyURL     string
-	SearchURL     string
+	Roles          []roleOption
+	DefaultRole    string
+	Mappings       []mappingRow
+	Query          string
+	Groups         []groupChoice
+	Searched       bool
+	Preview        []previewRow
+	DirectoryOnly  bool
+	OutsideDomains string
+	Saved          string
+	Error          string
+	MappingsURL    string
+	RemoveURL      string
+	PolicyURL      string
+	SearchURL      string
 }
 
 func (p *Portal) rolesPage(w http.ResponseWriter, r *http.Request, s *session) {
@@ -142,6 +143,7 @@ func (p *Portal) renderRoles(w http.ResponseWriter, r *http.Request, s *session,
 	}
 	if pol, err := p.admin.GetProvisioningPolicy(ctx, s.org.ID); err == nil {
 		d.DirectoryOnly = pol.SignIn == store.SignInDirectoryOnly
+		d.OutsideDomains = string(pol.OutsideDomains)
 	}
 	p.render(w, r, status, rolesPage(p.sessionView(r, s, "Roles and access", "/roles"), d))
 }
@@ -211,7 +213,12 @@ func (p *Portal) rolesRemove(w http.ResponseWriter, r *http.Request, s *session)
 func (p *Portal) rolesPolicy(w http.ResponseWriter, r *http.Request, s *session) {
 	policy, err := admin.ParseSignInPolicy(r.PostFormValue("sign_in"))
 	if err == nil {
-		_, err = p.admin.SetSignInPolicy(r.Context(), s.org.ID, policy, s.actor())
+		u := admin.PolicyUpdate{SignIn: &policy}
+		if r.PostForm.Has("outside_domains") {
+			a := store.OutsideDomainAction(r.PostFormValue("outside_domains"))
+			u.OutsideDomains = &a
+		}
+		_, err = p.admin.UpdateProvisioningPolicy(r.Context(), s.org.ID, u, s.actor())
 	}
 	if err != nil {
 		var ae *admin.AdminError

@@ -74,11 +74,11 @@ func TestRolesPage(t *testing.T) {
 	}
 
 	// The sign-in policy.
-	w = h.post("/portal/roles/policy", url.Values{web.CSRFField: {csrf}, "sign_in": {"directory_only"}}, c)
+	w = h.post("/portal/roles/policy", url.Values{web.CSRFField: {csrf}, "sign_in": {"directory_only"}, "outside_domains": {"refuse"}}, c)
 	if w.Code != http.StatusSeeOther {
 		t.Fatalf("policy: status %d", w.Code)
 	}
-	if p, err := h.admin.GetProvisioningPolicy(ctx, h.org.ID); err != nil || p.SignIn != store.SignInDirectoryOnly {
+	if p, err := h.admin.GetProvisioningPolicy(ctx, h.org.ID); err != nil || p.SignIn != store.SignInDirectoryOnly || p.OutsideDomains != store.OutsideDomainsRefuse {
 		t.Fatalf("policy = %+v, %v", p, err)
 	}
 
