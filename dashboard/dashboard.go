@@ -189,6 +189,9 @@ func (d *Dashboard) routes() {
 	m.Handle("POST /orgs/{id}/domains/{domain}/remove", d.action(d.removeDomain))
 	m.Handle("POST /orgs/{id}/connections/{conn}/{op}", d.action(switchHandler(d, "connection", "conn", d.a.EnableConnection, d.a.DisableConnection)))
 	m.Handle("POST /orgs/{id}/directories/{dir}/{op}", d.action(switchHandler(d, "directory", "dir", d.a.EnableDirectory, d.a.DisableDirectory)))
+	m.Handle("POST /orgs/{id}/policy", d.action(d.updatePolicy))
+	m.Handle("POST /orgs/{id}/roles", d.action(d.addMapping))
+	m.Handle("POST /orgs/{id}/roles/remove", d.action(d.removeMapping))
 	m.Handle("POST /branding", d.action(d.updateBranding))
 	m.Handle("POST /orgs/{id}/branding", d.action(d.updateBranding))
 	m.Handle("POST /api-keys", d.action(d.createAPIKey))
@@ -368,6 +371,9 @@ var flashMessages = map[string]string{
 	"directory-disabled":   "Directory disabled.",
 	"branding-updated":     "Branding saved. The portal shows it from its next page load.",
 	"api-key-revoked":      "API key revoked.",
+	"policy-updated":       "Provisioning policy saved.",
+	"mapping-saved":        "Role mapping saved; the roles of the users it concerns are updated.",
+	"mapping-removed":      "Role mapping removed; the roles of the users it concerned are updated.",
 	"nothing-changed":      "Nothing to change.",
 	"organization-missing": "That organization no longer exists.",
 }

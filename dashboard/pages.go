@@ -147,6 +147,8 @@ type orgPageData struct {
 	ConnLifecycle bool
 	Directories   []dirRowD
 	DirLifecycle  bool
+
+	Access rolesSection
 }
 
 type featureOption struct {
@@ -213,6 +215,7 @@ func (d *Dashboard) renderOrg(w http.ResponseWriter, r *http.Request, id string,
 		DomainsConfigured: caps.Domains,
 		ConnLifecycle:     caps.Connections,
 		DirLifecycle:      caps.Directories,
+		Access:            d.loadRoles(r, o.ID),
 	}
 	for _, f := range web.Features() {
 		data.Features = append(data.Features, featureOption{Value: string(f.Feature), Label: f.Label})

@@ -1,0 +1,95 @@
+package dashboard
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/onboardkit/onboardkit/admin"
+	"github.com/onboardkit/onboardkit/store"
+)
+
+// rolesSection is the organization page's roles and access section.
+type rolesSection struct {
+	PolicyAction, AddAction, RemoveAction string
+	DirectoryOnly                         bool
+	OutsideDomains                        string
+	Roles                                 []roleOptionD
+	DefaultRole                           string
+	Mappings                              []mappingRowD
+}
+
+type roleOptionD struct{ Key, Name string }
+
+type mappingRowD struct{ Source, SourceLabel, Value, Role string }
+
+// loadRoles fills the roles section of organization id; errors leave it
+// empty.
+func (d *Dashboard) loadRoles(r *http.Request, id string) rolesSection {
+	s := rolesSection{
+		PolicyAction: d.orgPath(id, "/policy"), AddAction: d.orgPath(id, "/roles"), RemoveAction: d.orgPath(id, "/roles/remove"),
+		DefaultRole: d.a.DefaultRole(),
+	}
+	for _, ro := range d.a.Roles() {
+		s.Roles = append(s.Roles, roleOptionD{Key: ro.Key, Name: ro.Name})
+	}
+	if p, err := d.a.GetProvisioningPolicy(r.Context(), id); err == nil {
+		s.DirectoryOnly, s.OutsideDomains = p.SignIn == store.SignInDirectoryOnly, string(p.OutsideDomains)
+	}
+	if ms, err := d.a.ListRoleMappings(r.Context(), id); err == nil {
+		for _, m := range ms {
+			label := "IdP group"
+			if m.Source == store.RoleFromDirectoryGroup {
+				label = "Directory group"
+			}
+			s.Mappings = append(s.Mappings, mappingRowD{Source: string(m.Source), SourceLabel: label, Value: m.Value, Role: m.Role})
+		}
+	}
+	return s
+}
+
+func (d *Dashboard) updatePolicy(w http.ResponseWriter, r *http.Request, form url.Values) {
+	policy, err := admin.ParseSignInPolicy(form.Get("sign_in"))
+	if err == nil {
+		outside := store.OutsideDomainAction(form.Get("outside_domains"))
+		_, err = d.a.UpdateProvisioningPolicy(r.Context(), r.PathValue("id"), admin.PolicyUpdate{SignIn: &policy, OutsideDomains: &outside}, d.actor(r))
+	}
+	d.done(w, r, err, "policy-updated")
+}
+
+// changeMappings applies change to the organization's mappings.
+func (d *Dashboard) changeMappings(w http.ResponseWriter, r *http.Request, done string, change func([]admin.RoleMappingInput) []admin.RoleMappingInput) {
+	id := r.PathValue("id")
+	cur, err := d.a.ListRoleMappings(r.Context(), id)
+	if err != nil {
+		d.fail(w, r, err, nil)
+		return
+	}
+	in := make([]admin.RoleMappingInput, 0, len(cur)+1)
+	for _, m := range cur {
+		in = append(in, admin.RoleMappingInput{Source: m.Source, Value: m.Value, Role: m.Role})
+	}
+	_, err = d.a.SetRoleMappings(r.Context(), id, change(in), d.actor(r))
+	d.done(w, r, err, done)
+}
+
+func mappingOf(form url.Values) admin.RoleMappingInput {
+	return admin.RoleMappingInput{Source: store.RoleSource(form.Get("source")), Value: form.Get("value"), Role: form.Get("role")}
+}
+
+func (d *Dashboard) addMapping(w http.ResponseWriter, r *http.Request, form url.Values) {
+	m := mappingOf(form)
+	d.changeMappings(w, r, "mapping-saved", func(in []admin.RoleMappingInput) []admin.RoleMappingInput { return append(in, m) })
+}
+
+func (d *Dashboard) removeMapping(w http.ResponseWriter, r *http.Request, form url.Values) {
+	m := mappingOf(form)
+	d.changeMappings(w, r, "mapping-removed", func(in []admin.RoleMappingInput) []admin.RoleMappingInput {
+		out := in[:0]
+		for _, x := range in {
+			if x != m {
+				out = append(out, x)
+			}
+		}
+		return out
+	})
+}
