@@ -239,6 +239,35 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("the portal shows %q directory users, want 2", got)
 		}
 	})
+	t.Run("roles from a directory group", func(t *testing.T) {
+		// The directory provisions alice into Admins; the IT admin maps
+		// Admins to the app's admin role in the portal; alice signs in and
+		// the host page shows the role.
+		alice := scimJSON(ctx, t, scimBase+"/Users", token, http.MethodPost, map[string]any{
+			"schemas":  []string{"urn:ietf:params:scim:schemas:core:2.0:User"},
+			"userName": "alice@example.com", "active": true,
+			"emails": []map[string]any{{"value": "alice@example.com", "type": "work", "primary": true}},
+		}, http.StatusCreated)
+		scimJSON(ctx, t, scimBase+"/Groups", token, http.MethodPost, map[string]any{
+			"schemas":     []string{"urn:ietf:params:scim:schemas:core:2.0:Group"},
+			"displayName": "Admins",
+			"members":     []map[string]string{{"value": alice["id"].(string)}},
+		}, http.StatusCreated)
+		b := newBrowser(t)
+		overview := openPortal(ctx, t, b, first.line(t, "portal link"))
+		found := getPage(ctx, t, b, resolve(t, overview.URL, "roles?q=Admin"))
+		saved := submitForm(ctx, t, b, found, `form[data-testid="group-choice"]`, url.Values{"role": {"admin"}})
+		if !strings.HasSuffix(saved.URL, "/roles?saved=mapping") || saved.Find(`[data-testid="mapping-row"]`).Length() != 1 {
+			t.Fatalf("after mapping: %s\n%s", saved.URL, saved.Body)
+		}
+		user := newBrowser(t)
+		login := getPage(ctx, t, user, resolve(t, app, samlHref))
+		me := submitIdPForm(ctx, t, user, login, `form[data-testid="login-form"]`, "0")
+		checkProfile(t, me, "alice@example.com", "saml", false, first.line(t, "organization"))
+		if got := strings.TrimSpace(me.Find(`[data-testid="roles"]`).Text()); got != "admin" {
+			t.Errorf("the host page shows roles %q, want admin", got)
+		}
+	})
 	t.Run("portal sets up, tests and activates a SAML connection", func(t *testing.T) {
 		b := newBrowser(t)
 		overview := openPortal(ctx, t, b, first.line(t, "portal link"))
