@@ -101,7 +101,11 @@
 //	domains, connections, the kits (SCIM DELETE, the portal, the Admin API);
 //	directories, users,   deleting an organization deletes everything it owns
 //	groups, memberships,
-//	branding
+//	branding, role
+//	mappings, provisioning
+//	policies
+//	stale roles           one row per directory user a role mapping change left
+//	                      to recompute, removed by RecomputeRoles and with the user
 //	directory tokens,     kept with their owner, revoked and expired ones included,
 //	API keys              as the record of who had access; they grow only with
 //	                      rotations and new keys
