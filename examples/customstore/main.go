@@ -7,22 +7,12 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/onboardkit/onboardkit/examples/internal/startup"
 	"github.com/onboardkit/onboardkit/store/sqlitestore"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "customstore:", err)
-		os.Exit(1)
-	}
-}
+func main() { startup.Main("customstore", run) }
 
 func run(ctx context.Context, args []string, out, logOut io.Writer) error {
 	fs := flag.NewFlagSet("customstore", flag.ContinueOnError)
@@ -65,17 +55,7 @@ func run(ctx context.Context, args []string, out, logOut io.Writer) error {
 	}
 	fmt.Fprintf(out, "customstore example\n  app: %s/\n", baseURL)
 
-	srv := startup.NewServer(h.routes(), startup.Timeouts{}, logger)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
 	// No SSO kit here: the portal's sessions and links are cleaned up by
 	// store.Cleanup on its own.
-	stopBackground := startup.Background{Store: st, Logger: logger}.Start(ctx)
-	defer stopBackground()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	return startup.Shutdown(srv)
+	return startup.Serve(ctx, ln, h.routes(), startup.Background{Store: st, Logger: logger}, nil)
 }

@@ -7,22 +7,12 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/onboardkit/onboardkit/examples/internal/startup"
 	"github.com/onboardkit/onboardkit/store/sqlitestore"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "embedded:", err)
-		os.Exit(1)
-	}
-}
+func main() { startup.Main("embedded", run) }
 
 func run(ctx context.Context, args []string, out, logOut io.Writer) error {
 	fs := flag.NewFlagSet("embedded", flag.ContinueOnError)
@@ -53,15 +43,5 @@ func run(ctx context.Context, args []string, out, logOut io.Writer) error {
 	}
 	fmt.Fprintf(out, "embedded portal example\n  settings page: %s/settings\n", origin)
 
-	srv := startup.NewServer(h.routes(), startup.Timeouts{}, logger)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	stopBackground := startup.Background{SSO: h.sso, Domains: h.domains, Logger: logger}.Start(ctx)
-	defer stopBackground()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	return startup.Shutdown(srv)
+	return startup.Serve(ctx, ln, h.routes(), startup.Background{SSO: h.sso, Domains: h.domains, Logger: logger}, nil)
 }

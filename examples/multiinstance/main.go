@@ -10,22 +10,13 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/onboardkit/onboardkit/examples/internal/startup"
 	"github.com/onboardkit/onboardkit/ssokit/idpsim"
 	"github.com/onboardkit/onboardkit/store/pgstore"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "multiinstance:", err)
-		os.Exit(1)
-	}
-}
+func main() { startup.Main("multiinstance", run) }
 
 func run(ctx context.Context, args []string, out, logOut io.Writer) error {
 	fs := flag.NewFlagSet("multiinstance", flag.ContinueOnError)

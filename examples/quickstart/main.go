@@ -7,24 +7,13 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/onboardkit/onboardkit/examples/internal/startup"
 	"github.com/onboardkit/onboardkit/store/sqlitestore"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "quickstart:", err)
-		os.Exit(1)
-	}
-}
+func main() { startup.Main("quickstart", run) }
 
 // run parses flags, opens the store, sets up the demo, prints the URLs a
 // visitor needs to out and serves until ctx is done.
@@ -56,33 +45,19 @@ func run(ctx context.Context, args []string, out, logOut io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv := startup.NewServer(a.routes(), startup.Timeouts{}, logger)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	stopBackground := startup.Background{SSO: a.sso, Domains: a.domains, Google: a.google, Logger: logger}.Start(ctx)
-	defer stopBackground()
-
 	// The demo is set up while the server runs: configuring the OIDC
 	// connection runs discovery against the mounted simulator, and new
 	// connections are tested through the app's own endpoints.
-	demo, err := a.setUpDemo(ctx)
-	if err != nil {
-		shutdown(srv)
-		return fmt.Errorf("setting up the demo organization: %w", err)
+	ready := func(ctx context.Context) error {
+		demo, err := a.setUpDemo(ctx)
+		if err != nil {
+			return fmt.Errorf("setting up the demo organization: %w", err)
+		}
+		printURLs(out, baseURL, *dbPath, secrets, demo)
+		return nil
 	}
-	printURLs(out, baseURL, *dbPath, secrets, demo)
-
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	logger.Info("shutting down")
-	return shutdown(srv)
+	return startup.Serve(ctx, ln, a.routes(), startup.Background{SSO: a.sso, Domains: a.domains, Google: a.google, Logger: logger}, ready)
 }
-
-// shutdown stops srv, letting requests in flight finish for a few seconds.
-func shutdown(srv *http.Server) error { return startup.Shutdown(srv) }
 
 // listenLoopback listens on addr, which must name a loopback address: the
 // simulators and the unauthenticated dashboard are for a developer's

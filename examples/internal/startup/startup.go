@@ -8,13 +8,19 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"github.com/onboardkit/onboardkit/gworkspace"
+	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/onboardkit/onboardkit/domains"
+	"github.com/onboardkit/onboardkit/gworkspace"
 	"github.com/onboardkit/onboardkit/internal/secret"
 	"github.com/onboardkit/onboardkit/ssokit"
 	"github.com/onboardkit/onboardkit/store"
@@ -92,6 +98,50 @@ func Shutdown(srv *http.Server) error {
 		return err
 	}
 	return nil
+}
+
+// Main is an example's main: it calls run with a context that ends on
+// SIGINT or SIGTERM, the command-line arguments, standard output and
+// standard error, and exits with status 1 after printing run's error,
+// prefixed with name.
+func Main(name string, run func(ctx context.Context, args []string, out, logOut io.Writer) error) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, name+":", err)
+		stop()
+		os.Exit(1)
+	}
+}
+
+// Serve serves h on ln with NewServer's default timeouts and runs bg until
+// ctx is done or the server fails, then shuts the server down. Ready, when
+// not nil, runs once the server is serving (to set up what needs the
+// server's own endpoints); an error from it stops the server and is
+// returned.
+func Serve(ctx context.Context, ln net.Listener, h http.Handler, bg Background, ready func(context.Context) error) error {
+	logger := bg.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	srv := NewServer(h, Timeouts{}, logger)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	stopBackground := bg.Start(ctx)
+	defer stopBackground()
+	if ready != nil {
+		if err := ready(ctx); err != nil {
+			Shutdown(srv)
+			return err
+		}
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	return Shutdown(srv)
 }
 
 // Background is the kits' background work of one app instance.
