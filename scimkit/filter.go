@@ -332,35 +332,48 @@ func translate(f string, e filter.Expression, leaf leafFunc, vpf valuePathFunc, 
 	if depth > maxFilterDepth {
 		return nil, filterErr(f, "nested too deeply")
 	}
+	if sf, ok, err := compound(f, e, depth, func(e filter.Expression, depth int) (store.Filter, error) {
+		return translate(f, e, leaf, vpf, depth)
+	}); ok {
+		return sf, err
+	}
 	switch e := e.(type) {
-	case *filter.LogicalExpression:
-		l, err := translate(f, e.Left, leaf, vpf, childDepth(e, e.Left, depth))
-		if err != nil {
-			return nil, err
-		}
-		r, err := translate(f, e.Right, leaf, vpf, childDepth(e, e.Right, depth))
-		if err != nil {
-			return nil, err
-		}
-		switch strings.ToLower(string(e.Operator)) {
-		case "and":
-			return store.And{Left: l, Right: r}, nil
-		case "or":
-			return store.Or{Left: l, Right: r}, nil
-		}
-		return nil, filterErr(f, "unknown logical operator %q", e.Operator)
-	case *filter.NotExpression:
-		in, err := translate(f, e.Expression, leaf, vpf, depth+1)
-		if err != nil {
-			return nil, err
-		}
-		return store.Not{F: in}, nil
 	case *filter.AttributeExpression:
 		return leaf(f, e)
 	case *filter.ValuePath:
 		return vpf(f, e)
 	}
 	return nil, filterErr(f, "unsupported expression %T", e)
+}
+
+// compound translates e when it is a logical or NOT expression, its
+// operands with sub, and reports whether it was.
+func compound(f string, e filter.Expression, depth int, sub func(filter.Expression, int) (store.Filter, error)) (_ store.Filter, ok bool, _ error) {
+	switch e := e.(type) {
+	case *filter.LogicalExpression:
+		l, err := sub(e.Left, childDepth(e, e.Left, depth))
+		if err != nil {
+			return nil, true, err
+		}
+		r, err := sub(e.Right, childDepth(e, e.Right, depth))
+		if err != nil {
+			return nil, true, err
+		}
+		switch strings.ToLower(string(e.Operator)) {
+		case "and":
+			return store.And{Left: l, Right: r}, true, nil
+		case "or":
+			return store.Or{Left: l, Right: r}, true, nil
+		}
+		return nil, true, filterErr(f, "unknown logical operator %q", e.Operator)
+	case *filter.NotExpression:
+		in, err := sub(e.Expression, depth+1)
+		if err != nil {
+			return nil, true, err
+		}
+		return store.Not{F: in}, true, nil
+	}
+	return nil, false, nil
 }
 
 // attrName returns the lower-case attribute and sub-attribute names of p,
@@ -373,49 +386,52 @@ func attrName(f string, p filter.AttributePath, coreURN string) (string, string,
 }
 
 func userLeaf(f string, e *filter.AttributeExpression) (store.Filter, error) {
-	if !coreURI(e.AttributePath, UserSchemaURI) {
-		return fieldLeaf(f, userSchema(), e)
-	}
-	name, sub, err := attrName(f, e.AttributePath, UserSchemaURI)
-	if err != nil {
-		return nil, err
-	}
-	op := strings.ToLower(string(e.Operator))
-	switch {
-	case name == "id" && sub == "":
-		return stringCompare(f, store.AttrID, op, e.CompareValue)
-	case name == "externalid" && sub == "":
-		return stringCompare(f, store.AttrExternalID, op, e.CompareValue)
-	case name == "username" && sub == "":
-		return stringCompare(f, store.AttrUserName, op, e.CompareValue)
-	case name == "displayname" && sub == "":
-		return stringCompare(f, store.AttrDisplayName, op, e.CompareValue)
-	case name == "name" && sub == "givenname":
-		return stringCompare(f, store.AttrGivenName, op, e.CompareValue)
-	case name == "name" && sub == "familyname":
-		return stringCompare(f, store.AttrFamilyName, op, e.CompareValue)
-	case name == "active" && sub == "":
-		return boolCompare(f, store.AttrActive, op, e.CompareValue)
-	case name == "emails" && (sub == "" || sub == "value"):
-		return stringCompare(f, store.AttrEmail, op, e.CompareValue)
-	case name == "groups" && (sub == "" || sub == "value"):
-		// The groups a user is a direct member of, from the memberships.
-		return stringCompare(f, store.AttrGroup, op, e.CompareValue)
-	case name == "emails" && sub == "type" && op == "eq":
-		return emailTypeCompare(f, op, e.CompareValue)
-	case name == "meta" && sub == "created":
-		return timeCompare(f, store.AttrCreated, op, e.CompareValue)
-	case name == "meta" && sub == "lastmodified":
-		return timeCompare(f, store.AttrLastModified, op, e.CompareValue)
-	}
-	return fieldLeaf(f, userSchema(), e)
+	return coreLeaf(f, e, UserSchemaURI, userSchema, func(name, sub, op string) (store.Filter, bool, error) {
+		switch {
+		case name == "username" && sub == "":
+			return found(stringCompare(f, store.AttrUserName, op, e.CompareValue))
+		case name == "name" && sub == "givenname":
+			return found(stringCompare(f, store.AttrGivenName, op, e.CompareValue))
+		case name == "name" && sub == "familyname":
+			return found(stringCompare(f, store.AttrFamilyName, op, e.CompareValue))
+		case name == "active" && sub == "":
+			return found(boolCompare(f, store.AttrActive, op, e.CompareValue))
+		case name == "emails" && (sub == "" || sub == "value"):
+			return found(stringCompare(f, store.AttrEmail, op, e.CompareValue))
+		case name == "groups" && (sub == "" || sub == "value"):
+			// The groups a user is a direct member of, from the memberships.
+			return found(stringCompare(f, store.AttrGroup, op, e.CompareValue))
+		case name == "emails" && sub == "type" && op == "eq":
+			return found(emailTypeCompare(f, op, e.CompareValue))
+		}
+		return nil, false, nil
+	})
 }
 
 func groupLeaf(f string, e *filter.AttributeExpression) (store.Filter, error) {
-	if !coreURI(e.AttributePath, GroupSchemaURI) {
-		return fieldLeaf(f, groupSchema(), e)
+	return coreLeaf(f, e, GroupSchemaURI, groupSchema, func(name, sub, op string) (store.Filter, bool, error) {
+		switch {
+		case name == "members" && (sub == "" || sub == "value"):
+			return found(memberCompare(f, op, e.CompareValue))
+		case name == "members":
+			// Members are kept apart from the group's document.
+			return nil, true, filterErr(f, "attribute %q is not filterable", e.AttributePath.String())
+		}
+		return nil, false, nil
+	})
+}
+
+// coreLeaf translates the comparison e of a resource whose core schema is
+// uri. It translates the attributes every resource has (id, externalId,
+// displayName, meta.created, meta.lastModified) itself; own translates
+// those of one resource type and reports whether it did; the rest go
+// through the schema's fields.
+func coreLeaf(f string, e *filter.AttributeExpression, uri string, schema func() *resourceSchema,
+	own func(name, sub, op string) (_ store.Filter, ok bool, _ error)) (store.Filter, error) {
+	if !coreURI(e.AttributePath, uri) {
+		return fieldLeaf(f, schema(), e)
 	}
-	name, sub, err := attrName(f, e.AttributePath, GroupSchemaURI)
+	name, sub, err := attrName(f, e.AttributePath, uri)
 	if err != nil {
 		return nil, err
 	}
@@ -427,18 +443,19 @@ func groupLeaf(f string, e *filter.AttributeExpression) (store.Filter, error) {
 		return stringCompare(f, store.AttrExternalID, op, e.CompareValue)
 	case name == "displayname" && sub == "":
 		return stringCompare(f, store.AttrDisplayName, op, e.CompareValue)
-	case name == "members" && (sub == "" || sub == "value"):
-		return memberCompare(f, op, e.CompareValue)
-	case name == "members":
-		// Members are kept apart from the group's document.
-		return nil, filterErr(f, "attribute %q is not filterable", e.AttributePath.String())
 	case name == "meta" && sub == "created":
 		return timeCompare(f, store.AttrCreated, op, e.CompareValue)
 	case name == "meta" && sub == "lastmodified":
 		return timeCompare(f, store.AttrLastModified, op, e.CompareValue)
 	}
-	return fieldLeaf(f, groupSchema(), e)
+	if sf, ok, err := own(name, sub, op); ok {
+		return sf, err
+	}
+	return fieldLeaf(f, schema(), e)
 }
+
+// found reports a translation as made, whether or not it failed.
+func found(sf store.Filter, err error) (store.Filter, bool, error) { return sf, true, err }
 
 // userValuePath translates emails[...] filters. OR inside the brackets
 // distributes over "some element matches"; AND only in the form

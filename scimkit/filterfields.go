@@ -176,6 +176,11 @@ func elementFilter(f string, def *attrDef, e filter.Expression, depth int) (stor
 	if depth > maxFilterDepth {
 		return nil, filterErr(f, "nested too deeply")
 	}
+	if sf, ok, err := compound(f, e, depth, func(e filter.Expression, depth int) (store.Filter, error) {
+		return elementFilter(f, def, e, depth)
+	}); ok {
+		return sf, err
+	}
 	switch e := e.(type) {
 	case *filter.AttributeExpression:
 		p := e.AttributePath
@@ -187,28 +192,6 @@ func elementFilter(f string, def *attrDef, e filter.Expression, depth int) (stor
 			return nil, filterErr(f, "attribute %q is not filterable", def.name+"."+p.AttributeName)
 		}
 		return fieldCompare(f, []string{sd.name}, sd, strings.ToLower(string(e.Operator)), e.CompareValue, def.name+"."+sd.name)
-	case *filter.LogicalExpression:
-		l, err := elementFilter(f, def, e.Left, childDepth(e, e.Left, depth))
-		if err != nil {
-			return nil, err
-		}
-		r, err := elementFilter(f, def, e.Right, childDepth(e, e.Right, depth))
-		if err != nil {
-			return nil, err
-		}
-		switch strings.ToLower(string(e.Operator)) {
-		case "and":
-			return store.And{Left: l, Right: r}, nil
-		case "or":
-			return store.Or{Left: l, Right: r}, nil
-		}
-		return nil, filterErr(f, "unknown logical operator %q", e.Operator)
-	case *filter.NotExpression:
-		in, err := elementFilter(f, def, e.Expression, depth+1)
-		if err != nil {
-			return nil, err
-		}
-		return store.Not{F: in}, nil
 	}
 	return nil, filterErr(f, "unsupported expression in a value filter")
 }
