@@ -83,25 +83,11 @@ func (s *Server) resourceTypes(d *store.Directory) []map[string]any {
 }
 
 func (s *Server) serveResourceTypes(w http.ResponseWriter, r *http.Request, d *store.Directory) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		s.methodNotAllowed(w, "GET")
-		return
-	}
-	s.writeDocList(w, r, s.resourceTypes(d))
+	s.serveDocs(w, r, s.resourceTypes(d), "")
 }
 
 func (s *Server) serveResourceType(w http.ResponseWriter, r *http.Request, d *store.Directory) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		s.methodNotAllowed(w, "GET")
-		return
-	}
-	for _, rt := range s.resourceTypes(d) {
-		if strings.EqualFold(rt["id"].(string), r.PathValue("name")) {
-			s.writeDoc(w, r, http.StatusOK, rt)
-			return
-		}
-	}
-	s.writeError(w, scimError(http.StatusNotFound, "", "Resource type not found."))
+	s.serveDocs(w, r, s.resourceTypes(d), "Resource type")
 }
 
 func (s *Server) schemas(d *store.Directory) []map[string]any {
@@ -122,25 +108,32 @@ func (s *Server) schemas(d *store.Directory) []map[string]any {
 }
 
 func (s *Server) serveSchemas(w http.ResponseWriter, r *http.Request, d *store.Directory) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		s.methodNotAllowed(w, "GET")
-		return
-	}
-	s.writeDocList(w, r, s.schemas(d))
+	s.serveDocs(w, r, s.schemas(d), "")
 }
 
 func (s *Server) serveSchema(w http.ResponseWriter, r *http.Request, d *store.Directory) {
+	s.serveDocs(w, r, s.schemas(d), "Schema")
+}
+
+// serveDocs answers a GET or HEAD of a discovery endpoint: the list docs
+// when kind is empty, else the one doc whose id is the path's name, or Not
+// Found naming the kind.
+func (s *Server) serveDocs(w http.ResponseWriter, r *http.Request, docs []map[string]any, kind string) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		s.methodNotAllowed(w, "GET")
 		return
 	}
-	for _, sc := range s.schemas(d) {
-		if strings.EqualFold(sc["id"].(string), r.PathValue("name")) {
-			s.writeDoc(w, r, http.StatusOK, sc)
+	if kind == "" {
+		s.writeDocList(w, r, docs)
+		return
+	}
+	for _, doc := range docs {
+		if strings.EqualFold(doc["id"].(string), r.PathValue("name")) {
+			s.writeDoc(w, r, http.StatusOK, doc)
 			return
 		}
 	}
-	s.writeError(w, scimError(http.StatusNotFound, "", "Schema not found."))
+	s.writeError(w, scimError(http.StatusNotFound, "", kind+" not found."))
 }
 
 func (s *Server) writeDocList(w http.ResponseWriter, r *http.Request, docs []map[string]any) {
