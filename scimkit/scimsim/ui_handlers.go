@@ -334,7 +334,9 @@ type runStatus struct {
 	Requests int      `json:"requests"`
 }
 
-func (u *simUI) handleStatus(w http.ResponseWriter, r *http.Request) {
+// jsonRun sets the headers of a JSON answer about the run the path names
+// and returns the run, or answers Not Found and returns nil.
+func (u *simUI) jsonRun(w http.ResponseWriter, r *http.Request) *run {
 	rn := u.getRun(r.PathValue("id"))
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
@@ -344,6 +346,13 @@ func (u *simUI) handleStatus(w http.ResponseWriter, r *http.Request) {
 	if rn == nil {
 		w.WriteHeader(http.StatusNotFound)
 		_, _ = w.Write([]byte(`{"error":"unknown run"}` + "\n"))
+	}
+	return rn
+}
+
+func (u *simUI) handleStatus(w http.ResponseWriter, r *http.Request) {
+	rn := u.jsonRun(w, r)
+	if rn == nil {
 		return
 	}
 	v := u.view(rn, false)
@@ -377,15 +386,8 @@ func (u *simUI) handleCancel(w http.ResponseWriter, r *http.Request) {
 // handleLogJSON serves the run's exchange log (what the run keeps) as a
 // JSON array, for tools and bug reports.
 func (u *simUI) handleLogJSON(w http.ResponseWriter, r *http.Request) {
-	rn := u.getRun(r.PathValue("id"))
-	h := w.Header()
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-	h.Set("Content-Type", "application/json")
+	rn := u.jsonRun(w, r)
 	if rn == nil {
-		w.WriteHeader(http.StatusNotFound)
-		_, _ = w.Write([]byte(`{"error":"unknown run"}` + "\n"))
 		return
 	}
 	v := u.view(rn, true)
