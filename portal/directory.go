@@ -578,15 +578,30 @@ func (p *Portal) directorySetState(on bool) dirHandler {
 
 // ----- Browsing -----
 
-type dirUsersData struct {
+// dirList is what the pages listing a directory's users or groups share.
+type dirList struct {
 	DirName  string
 	DirURL   string
 	Action   string
 	Query    string
 	Total    int
-	Users    []userRow
 	Pager    pager
 	IsSearch bool
+}
+
+// dirList returns the dirList of a page of directory d's resources at
+// path ("/users" or "/groups"), q and page as pageParams returned them.
+func (p *Portal) dirList(d *store.Directory, path, q string, page, total int) dirList {
+	base := p.dirPath(d.ID, path)
+	return dirList{
+		DirName: dirName(d), DirURL: p.dirPath(d.ID, ""), Action: base, Query: q, Total: total,
+		Pager: makePager(base, q, page, total), IsSearch: q != "",
+	}
+}
+
+type dirUsersData struct {
+	dirList
+	Users []userRow
 }
 
 type userRow struct {
@@ -599,14 +614,8 @@ type userRow struct {
 }
 
 type dirGroupsData struct {
-	DirName  string
-	DirURL   string
-	Action   string
-	Query    string
-	Total    int
-	Groups   []groupRow
-	Pager    pager
-	IsSearch bool
+	dirList
+	Groups []groupRow
 }
 
 type groupRow struct {
@@ -676,11 +685,7 @@ func (p *Portal) directoryUsers(w http.ResponseWriter, r *http.Request, s *sessi
 		p.serverError(w, r, "listing directory users", err)
 		return
 	}
-	base := p.dirPath(d.ID, "/users")
-	data := dirUsersData{
-		DirName: dirName(d), DirURL: p.dirPath(d.ID, ""), Action: base, Query: q, Total: total,
-		Pager: makePager(base, q, page, total), IsSearch: q != "",
-	}
+	data := dirUsersData{dirList: p.dirList(d, "/users", q, page, total)}
 	for _, u := range users {
 		data.Users = append(data.Users, userRow{
 			UserName: u.UserName, DisplayName: u.DisplayName, Email: u.PrimaryEmail(),
@@ -701,11 +706,7 @@ func (p *Portal) directoryGroups(w http.ResponseWriter, r *http.Request, s *sess
 		p.serverError(w, r, "listing directory groups", err)
 		return
 	}
-	base := p.dirPath(d.ID, "/groups")
-	data := dirGroupsData{
-		DirName: dirName(d), DirURL: p.dirPath(d.ID, ""), Action: base, Query: q, Total: total,
-		Pager: makePager(base, q, page, total), IsSearch: q != "",
-	}
+	data := dirGroupsData{dirList: p.dirList(d, "/groups", q, page, total)}
 	for _, g := range groups {
 		data.Groups = append(data.Groups, groupRow{
 			DisplayName: g.DisplayName, ExternalID: g.ExternalID,
