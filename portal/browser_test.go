@@ -115,6 +115,27 @@ func (env *browserEnv) embed(hostURL, src string) string {
 	return hostURL + "?src=" + url.QueryEscape(src)
 }
 
+// embedLink generates an embedded portal link of p for env's organization.
+func (env *browserEnv) embedLink(t *testing.T, p *Portal, opts admin.LinkOptions) *admin.Link {
+	t.Helper()
+	opts.Embedded = true
+	link, err := p.admin.GenerateLink(context.Background(), env.org.ID, opts, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return link
+}
+
+// openEmbedded loads the allowed host page embedding src.
+func (env *browserEnv) openEmbedded(t *testing.T, ctx context.Context, src string) {
+	t.Helper()
+	if err := testkit.Within(ctx, func(ctx context.Context) error {
+		return chromedp.Do(ctx, chromedp.Navigate(env.embed(env.hostURL, src)))
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // waitMessage waits until the host page has received a message of type
 // typ, and returns every message received so far.
 func waitMessage(ctx context.Context, typ string) ([]hostMsg, error) {
@@ -136,19 +157,12 @@ func waitMessage(ctx context.Context, typ string) ([]hostMsg, error) {
 func TestBrowserEmbedded(t *testing.T) {
 	ctx := testkit.NewBrowser(t)
 	env := newBrowserEnv(t)
-	link, err := env.p.admin.GenerateLink(context.Background(), env.org.ID, admin.LinkOptions{Embedded: true}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	link := env.embedLink(t, env.p, admin.LinkOptions{})
 
 	// The allowed host embeds a fresh link: the iframe goes straight into
 	// the portal and the parent hears PORTAL_LOAD_SUCCESS from the portal's
 	// origin.
-	if err := testkit.Within(ctx, func(ctx context.Context) error {
-		return chromedp.Do(ctx, chromedp.Navigate(env.embed(env.hostURL, link.URL)))
-	}); err != nil {
-		t.Fatal(err)
-	}
+	env.openEmbedded(t, ctx, link.URL)
 	msgs, err := waitMessage(ctx, UIEventLoadSuccess)
 	if err != nil {
 		t.Fatal(err)
@@ -182,11 +196,7 @@ func TestBrowserEmbedded(t *testing.T) {
 	}
 
 	// Loading the same link again fails: single use.
-	if err := testkit.Within(ctx, func(ctx context.Context) error {
-		return chromedp.Do(ctx, chromedp.Navigate(env.embed(env.hostURL, link.URL)))
-	}); err != nil {
-		t.Fatal(err)
-	}
+	env.openEmbedded(t, ctx, link.URL)
 	msgs, err = waitMessage(ctx, UIEventLoadFailure)
 	if err != nil {
 		t.Fatal(err)
@@ -236,15 +246,8 @@ func TestBrowserEmbedded(t *testing.T) {
 func TestBrowserSessionTimers(t *testing.T) {
 	ctx := testkit.NewBrowser(t)
 	env := newBrowserEnv(t)
-	link, err := env.short.admin.GenerateLink(context.Background(), env.org.ID, admin.LinkOptions{Embedded: true, Features: []store.Feature{store.FeatureSSO}}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := testkit.Within(ctx, func(ctx context.Context) error {
-		return chromedp.Do(ctx, chromedp.Navigate(env.embed(env.hostURL, link.URL)))
-	}); err != nil {
-		t.Fatal(err)
-	}
+	link := env.embedLink(t, env.short, admin.LinkOptions{Features: []store.Feature{store.FeatureSSO}})
+	env.openEmbedded(t, ctx, link.URL)
 	if _, err := waitMessage(ctx, UIEventLoadSuccess); err != nil {
 		t.Fatal(err)
 	}

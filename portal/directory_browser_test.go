@@ -397,11 +397,8 @@ func TestBrowserBackAfterSignOut(t *testing.T) {
 func TestBrowserEmbeddedLinkAtTopLevel(t *testing.T) {
 	ctx := testkit.NewBrowser(t)
 	env := newBrowserEnv(t)
-	link, err := env.p.admin.GenerateLink(context.Background(), env.org.ID, admin.LinkOptions{Embedded: true}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = testkit.Within(ctx, func(ctx context.Context) error {
+	link := env.embedLink(t, env.p, admin.LinkOptions{})
+	err := testkit.Within(ctx, func(ctx context.Context) error {
 		if err := chromedp.Do(ctx, chromedp.Navigate(link.URL), chromedp.WaitVisible(chromedp.CSS(testkit.TID("continue")))); err != nil {
 			return err
 		}
@@ -434,15 +431,8 @@ func TestBrowserEmbeddedLinkAtTopLevel(t *testing.T) {
 func TestBrowserTargetOrigin(t *testing.T) {
 	ctx := testkit.NewBrowser(t)
 	env := newBrowserEnv(t)
-	link, err := env.p.admin.GenerateLink(context.Background(), env.org.ID, admin.LinkOptions{Embedded: true}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := testkit.Within(ctx, func(ctx context.Context) error {
-		return chromedp.Do(ctx, chromedp.Navigate(env.embed(env.hostURL, link.URL)))
-	}); err != nil {
-		t.Fatal(err)
-	}
+	link := env.embedLink(t, env.p, admin.LinkOptions{})
+	env.openEmbedded(t, ctx, link.URL)
 	if _, err := waitMessage(ctx, UIEventLoadSuccess); err != nil {
 		t.Fatal(err)
 	}
