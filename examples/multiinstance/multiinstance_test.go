@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -18,6 +17,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/onboardkit/onboardkit/internal/pgtest"
+	"github.com/onboardkit/onboardkit/internal/testkit"
 	"github.com/onboardkit/onboardkit/ssokit/idpsim"
 )
 
@@ -282,36 +282,5 @@ func fetch(ctx context.Context, t *testing.T, c *http.Client, method, u string, 
 
 func scim(ctx context.Context, t *testing.T, c *http.Client, method, u string, h http.Header, body any, want int) map[string]any {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		raw, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header = h.Clone()
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != want {
-		t.Fatalf("%s %s: status %d, want %d\n%s", method, u, resp.StatusCode, want, raw)
-	}
-	var out map[string]any
-	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, &out); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return out
+	return testkit.JSONCall(ctx, t, c, method, u, h, body, want)
 }

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -748,37 +747,8 @@ func checkProfile(t *testing.T, me *page, email, protocol string, idpInitiated b
 // status want.
 func scimJSON(ctx context.Context, t *testing.T, u, token, method string, body any, want int) map[string]any {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		raw, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/scim+json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != want {
-		t.Fatalf("%s %s: status %d, want %d\n%s", method, u, resp.StatusCode, want, raw)
-	}
-	var out map[string]any
-	if err := json.Unmarshal(raw, &out); err != nil && !errors.Is(err, io.EOF) {
-		t.Fatalf("%s %s: %v\n%s", method, u, err, raw)
-	}
-	return out
+	h := http.Header{"Authorization": {"Bearer " + token}, "Content-Type": {"application/scim+json"}}
+	return testkit.JSONCall(ctx, t, http.DefaultClient, method, u, h, body, want)
 }
 
 func resolve(t *testing.T, base, ref string) string {

@@ -7,10 +7,12 @@ package testkit
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"image"
 	imgcolor "image/color"
 	"image/png"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -270,4 +272,43 @@ func SessionCookie(w *httptest.ResponseRecorder) *http.Cookie {
 		}
 	}
 	return nil
+}
+
+// JSONCall sends a request with c: method, u, the header h and body
+// encoded as JSON (no body when nil). It fails the test unless the answer
+// has status want, and returns the answer decoded (nil when empty).
+func JSONCall(ctx context.Context, t testing.TB, c *http.Client, method, u string, h http.Header, body any, want int) map[string]any {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		raw, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header = h.Clone()
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != want {
+		t.Fatalf("%s %s: status %d, want %d\n%s", method, u, resp.StatusCode, want, raw)
+	}
+	var out map[string]any
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &out); err != nil {
+			t.Fatalf("%s %s: %v\n%s", method, u, err, raw)
+		}
+	}
+	return out
 }
