@@ -304,6 +304,14 @@ func (s *Subscriber) update(fn func(*Status)) {
 	s.mu.Unlock()
 }
 
+// storeFailed records the failed Store call err, logs it as msg and
+// backs off for the failures in a row so far.
+func (s *Subscriber) storeFailed(ctx context.Context, failures int, msg string, err error) {
+	s.recordError(err)
+	s.cfg.Logger.Warn(msg, "err", err)
+	s.sleep(ctx, s.cfg.Backoff.Delay(failures, s.cfg.Rand))
+}
+
 func (s *Subscriber) recordError(err error) {
 	now := s.cfg.Now().UTC()
 	s.update(func(st *Status) {
@@ -335,9 +343,7 @@ func (s *Subscriber) Run(ctx context.Context) error {
 				return ctx.Err()
 			}
 			storeFailures++
-			s.recordError(err)
-			s.cfg.Logger.Warn("events: acquiring the delivery lease failed", "err", err)
-			s.sleep(ctx, s.cfg.Backoff.Delay(storeFailures, s.cfg.Rand))
+			s.storeFailed(ctx, storeFailures, "events: acquiring the delivery lease failed", err)
 			continue
 		}
 		storeFailures = 0
@@ -404,9 +410,7 @@ func (s *Subscriber) holdAndDeliver(ctx context.Context, until time.Time) error 
 		}
 		if err != nil {
 			storeFailures++
-			s.recordError(err)
-			s.cfg.Logger.Warn("events: reading the outbox failed", "err", err)
-			s.sleep(work, s.cfg.Backoff.Delay(storeFailures, s.cfg.Rand))
+			s.storeFailed(work, storeFailures, "events: reading the outbox failed", err)
 			continue
 		}
 		storeFailures = 0
