@@ -270,11 +270,7 @@ func (d *Dashboard) renderOrg(w http.ResponseWriter, r *http.Request, id string,
 			row.Name = row.Provider + " " + row.Protocol
 		}
 		base := d.orgPath(o.ID, "/connections/"+url.PathEscape(c.ID))
-		if c.State == store.ConnectionActive {
-			row.DisableAction = base + "/disable"
-		} else {
-			row.EnableAction = base + "/enable"
-		}
+		row.EnableAction, row.DisableAction = toggleActions(base, c.State == store.ConnectionActive)
 		data.Connections = append(data.Connections, row)
 	}
 	for _, di := range ov.Directories {
@@ -285,11 +281,7 @@ func (d *Dashboard) renderOrg(w http.ResponseWriter, r *http.Request, id string,
 			row.Name = row.Provider + " directory"
 		}
 		base := d.orgPath(o.ID, "/directories/"+url.PathEscape(dir.ID))
-		if dir.State == store.DirectoryActive {
-			row.DisableAction = base + "/disable"
-		} else {
-			row.EnableAction = base + "/enable"
-		}
+		row.EnableAction, row.DisableAction = toggleActions(base, dir.State == store.DirectoryActive)
 		data.Directories = append(data.Directories, row)
 	}
 	d.render(w, r, status, orgPage(dv, data))
@@ -756,4 +748,13 @@ func (d *Dashboard) revokeAPIKey(w http.ResponseWriter, r *http.Request, _ url.V
 		return
 	}
 	d.redirect(w, r, d.path("/api-keys"), "api-key-revoked")
+}
+
+// toggleActions returns the form action that turns the resource at base
+// off when it is active, and on when it is not; the other is empty.
+func toggleActions(base string, active bool) (enable, disable string) {
+	if active {
+		return "", base + "/disable"
+	}
+	return base + "/enable", ""
 }
