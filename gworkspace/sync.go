@@ -367,8 +367,7 @@ func (r *run) customer() string {
 }
 
 func (r *run) listUsers(ctx context.Context) error {
-	restarts := 0
-	for {
+	return r.walkPages(ctx, func(token string) (string, error) {
 		call := r.c.svc.Users.List().MaxResults(int64(r.s.cfg.PageSize)).OrderBy("email").Projection("basic").
 			Fields("nextPageToken", "users(id,primaryEmail,name,suspended,archived,isAdmin,orgUnitPath,etag)").Context(ctx)
 		if r.g.Domain != "" {
@@ -376,17 +375,12 @@ func (r *run) listUsers(ctx context.Context) error {
 		} else {
 			call = call.Customer(r.customer())
 		}
-		if r.cp.PageToken != "" {
-			call = call.PageToken(r.cp.PageToken)
+		if token != "" {
+			call = call.PageToken(token)
 		}
 		page, err := call.Do()
-		if err != nil && r.cp.PageToken != "" && invalidPageToken(err) && restarts < maxRestarts {
-			restarts++
-			r.cp.PageToken = ""
-			continue
-		}
 		if err != nil {
-			return err
+			return "", err
 		}
 		for _, gu := range page.Users {
 			if gu.Id == "" || gu.PrimaryEmail == "" {
@@ -394,39 +388,27 @@ func (r *run) listUsers(ctx context.Context) error {
 			}
 			r.seenUsers[gu.Id] = true
 			if err := r.upsertUser(ctx, gu); err != nil {
-				return err
+				return "", err
 			}
 		}
-		r.cp.PageToken = page.NextPageToken
-		if err := r.save(ctx, false); err != nil {
-			return err
-		}
-		if page.NextPageToken == "" {
-			return nil
-		}
-	}
+		return page.NextPageToken, nil
+	})
 }
 
 func (r *run) listGroups(ctx context.Context) error {
-	restarts := 0
-	for {
+	return r.walkPages(ctx, func(token string) (string, error) {
 		call := r.c.svc.Groups.List().MaxResults(MaxGroupPage).Fields("nextPageToken", "groups(id,email,name,description,etag)").Context(ctx)
 		if r.g.Domain != "" {
 			call = call.Domain(r.g.Domain)
 		} else {
 			call = call.Customer(r.customer())
 		}
-		if r.cp.PageToken != "" {
-			call = call.PageToken(r.cp.PageToken)
+		if token != "" {
+			call = call.PageToken(token)
 		}
 		page, err := call.Do()
-		if err != nil && r.cp.PageToken != "" && invalidPageToken(err) && restarts < maxRestarts {
-			restarts++
-			r.cp.PageToken = ""
-			continue
-		}
 		if err != nil {
-			return err
+			return "", err
 		}
 		for _, gg := range page.Groups {
 			if gg.Id == "" {
@@ -437,14 +419,35 @@ func (r *run) listGroups(ctx context.Context) error {
 				r.cp.Groups = append(r.cp.Groups, gg.Id)
 			}
 			if err := r.upsertGroup(ctx, gg); err != nil {
-				return err
+				return "", err
 			}
 		}
-		r.cp.PageToken = page.NextPageToken
+		return page.NextPageToken, nil
+	})
+}
+
+// walkPages runs page from the checkpoint's page token until a page has no
+// successor, saving the checkpoint after each page. page fetches and
+// applies one page and returns the next token. When Google says a saved
+// token expired, the listing starts over (at most maxRestarts times):
+// every write compares with the Store, so pages read again write nothing.
+func (r *run) walkPages(ctx context.Context, page func(token string) (next string, err error)) error {
+	restarts := 0
+	for {
+		next, err := page(r.cp.PageToken)
+		if err != nil && r.cp.PageToken != "" && invalidPageToken(err) && restarts < maxRestarts {
+			restarts++
+			r.cp.PageToken = ""
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		r.cp.PageToken = next
 		if err := r.save(ctx, false); err != nil {
 			return err
 		}
-		if page.NextPageToken == "" {
+		if next == "" {
 			return nil
 		}
 	}
