@@ -284,17 +284,7 @@ func numericDate(v any) (time.Time, bool) {
 // refuseBackChannel records and logs a refused logout_token and answers
 // 400 with the error JSON of Back-Channel Logout 1.0, 2.8.
 func (s *SSO) refuseBackChannel(w http.ResponseWriter, r *http.Request, conn *store.Connection, le *LoginError) {
-	le.ConnectionID, le.OrgID, le.Protocol = conn.ID, conn.OrgID, conn.Protocol
-	ev, err := s.event(EventLogoutFailed, conn.OrgID, conn.ID, "system", le)
-	if err == nil {
-		_, err = s.st.AppendEvents(r.Context(), ev)
-	}
-	if err != nil {
-		s.log.LogAttrs(r.Context(), slog.LevelError, "ssokit: recording refused logout", slog.Any("err", err))
-	}
-	s.log.LogAttrs(r.Context(), slog.LevelWarn, "ssokit: back-channel logout refused",
-		slog.String("reason", string(le.Reason)), slog.String("connection", conn.ID),
-		slog.String("org", conn.OrgID), slog.String("detail", le.Detail), slog.Any("err", le.Err))
+	s.recordRefusedLogout(r, conn, le, "ssokit: back-channel logout refused")
 	if le.Reason == ReasonIdPUnreachable {
 		backChannelError(w, http.StatusBadGateway, "temporarily_unavailable")
 		return

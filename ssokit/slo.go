@@ -710,6 +710,13 @@ func (s *SSO) handleLogoutResponse(w http.ResponseWriter, r *http.Request, conn 
 
 // refuseLogout records and reports a refused logout message.
 func (s *SSO) refuseLogout(w http.ResponseWriter, r *http.Request, conn *store.Connection, le *LoginError) {
+	s.recordRefusedLogout(r, conn, le, "ssokit: logout refused")
+	s.cfg.ErrorHandler(w, r, le)
+}
+
+// recordRefusedLogout writes the sso.logout.failed event of a refused
+// logout message of conn and logs why, with msg.
+func (s *SSO) recordRefusedLogout(r *http.Request, conn *store.Connection, le *LoginError, msg string) {
 	le.ConnectionID, le.OrgID, le.Protocol = conn.ID, conn.OrgID, conn.Protocol
 	ev, err := s.event(EventLogoutFailed, conn.OrgID, conn.ID, "system", le)
 	if err == nil {
@@ -718,10 +725,9 @@ func (s *SSO) refuseLogout(w http.ResponseWriter, r *http.Request, conn *store.C
 	if err != nil {
 		s.log.LogAttrs(r.Context(), slog.LevelError, "ssokit: recording refused logout", slog.Any("err", err))
 	}
-	s.log.LogAttrs(r.Context(), slog.LevelWarn, "ssokit: logout refused",
+	s.log.LogAttrs(r.Context(), slog.LevelWarn, msg,
 		slog.String("reason", string(le.Reason)), slog.String("connection", conn.ID),
 		slog.String("org", conn.OrgID), slog.String("detail", le.Detail), slog.Any("err", le.Err))
-	s.cfg.ErrorHandler(w, r, le)
 }
 
 // signEnveloped signs el (a LogoutRequest or LogoutResponse with an
