@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/mail"
 	"net/url"
 	"strconv"
 	"strings"
@@ -123,7 +124,9 @@ func (p *Portal) googleNotice(r *http.Request, n dirNotice) dirNotice {
 	case "google-key":
 		n.Message = "Key uploaded. It is stored encrypted and never shown again."
 	case "google-test":
-		if u := q.Get("user"); u != "" {
+		// The address comes from the redirect's query, so a crafted link
+		// could carry any text: show it only when it is a bare address.
+		if u := q.Get("user"); u != "" && isBareAddress(u) {
 			n.Message = "Test passed: Google listed " + u + "."
 		} else {
 			n.Message = "Test passed: Google answered (the directory has no users yet)."
@@ -224,4 +227,14 @@ func (p *Portal) googleSyncNow(w http.ResponseWriter, r *http.Request, s *sessio
 		return
 	}
 	http.Redirect(w, r, p.dirPath(d.ID, "?done=google-sync"), http.StatusSeeOther)
+}
+
+// isBareAddress reports whether s is one plain email address (no name, no
+// spaces, no more than an address needs).
+func isBareAddress(s string) bool {
+	if len(s) > 254 || strings.ContainsAny(s, " \t\r\n<>\"") {
+		return false
+	}
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Name == "" && a.Address == s
 }

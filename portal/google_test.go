@@ -169,3 +169,20 @@ func TestGoogleDirectorySetup(t *testing.T) {
 		t.Fatalf("RunDue after Sync now ran %d syncs", n)
 	}
 }
+
+// TestGoogleNoticeShowsOnlyAnAddress: the tested user's address travels in
+// the redirect's query, so a crafted link must not make the page say
+// anything else.
+func TestGoogleNoticeShowsOnlyAnAddress(t *testing.T) {
+	p := &Portal{}
+	for _, tc := range []struct{ user, want string }{
+		{"admin@acme.example", "Test passed: Google listed admin@acme.example."},
+		{"admin@acme.example. Call 555-0100 to renew your licence", "Test passed: Google answered (the directory has no users yet)."},
+		{"Mallory <m@evil.example>", "Test passed: Google answered (the directory has no users yet)."},
+	} {
+		r := httptest.NewRequest("GET", "/?done=google-test&user="+url.QueryEscape(tc.user), nil)
+		if got := p.googleNotice(r, dirNotice{}).Message; got != tc.want {
+			t.Errorf("user %q: message %q, want %q", tc.user, got, tc.want)
+		}
+	}
+}
