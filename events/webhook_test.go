@@ -191,7 +191,12 @@ func TestWebhookEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	stop := runAsync(t, ws.Run)
-	waitFor(t, "six deliveries", func() bool { return rc.count() == 6 })
+	// The receiver counts a delivery before it answers, and the sender
+	// records it after: wait for both before stopping the sender.
+	waitFor(t, "six deliveries, recorded", func() bool {
+		c, _ := st.GetConsumerCursor(context.Background(), "webhook:crm")
+		return rc.count() == 6 && c == 6 && ws.Status().Delivered == 6
+	})
 	stop()
 
 	rc.mu.Lock()
