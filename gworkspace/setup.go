@@ -193,18 +193,7 @@ type TestResult struct {
 // as to tell delegation missing (no scope is granted) from scopes missing
 // (Detail lists those that are not).
 func (s *Syncer) Test(ctx context.Context, directoryID string) (*TestResult, error) {
-	g, err := s.st.GetGoogleDirectory(ctx, directoryID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, ErrNotConfigured
-	}
-	if err != nil {
-		return nil, err
-	}
-	key, err := s.openKey(g)
-	if err != nil {
-		return nil, err
-	}
-	c, err := s.newClient(ctx, key, g.AdminEmail, Scopes)
+	g, key, c, err := s.connect(ctx, directoryID)
 	if err != nil {
 		return nil, err
 	}

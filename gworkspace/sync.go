@@ -181,24 +181,34 @@ func errorText(err error) string {
 	return err.Error()
 }
 
+// connect loads a directory's Google settings, opens its key and makes a
+// client with the sync's scopes (ErrNotConfigured without settings).
+func (s *Syncer) connect(ctx context.Context, directoryID string) (*store.GoogleDirectory, *ServiceAccountKey, *client, error) {
+	g, err := s.st.GetGoogleDirectory(ctx, directoryID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, nil, ErrNotConfigured
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	key, err := s.openKey(g)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	c, err := s.newClient(ctx, key, g.AdminEmail, Scopes)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return g, key, c, nil
+}
+
 // prepare loads the directory, opens its key and reads what the Store holds.
 func (s *Syncer) prepare(ctx context.Context, directoryID string) (*run, error) {
 	d, err := s.st.GetDirectory(ctx, directoryID)
 	if err != nil {
 		return nil, err
 	}
-	g, err := s.st.GetGoogleDirectory(ctx, directoryID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, ErrNotConfigured
-	}
-	if err != nil {
-		return nil, err
-	}
-	key, err := s.openKey(g)
-	if err != nil {
-		return nil, err
-	}
-	c, err := s.newClient(ctx, key, g.AdminEmail, Scopes)
+	g, _, c, err := s.connect(ctx, directoryID)
 	if err != nil {
 		return nil, err
 	}
