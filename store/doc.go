@@ -103,7 +103,8 @@
 //	groups, memberships,
 //	branding, role
 //	mappings, provisioning
-//	policies
+//	policies, attribute
+//	mappings
 //	stale roles           one row per directory user a role mapping change left
 //	                      to recompute, removed by RecomputeRoles and with the user
 //	directory tokens,     kept with their owner, revoked and expired ones included,

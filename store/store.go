@@ -64,6 +64,7 @@ type Store interface {
 	GoogleDirectoryStore
 	RoleStore
 	PolicyStore
+	AttributeStore
 
 	// DeleteExpired removes login requests, consumed assertion ids, portal
 	// sessions and embedded portal links whose expiry is at or before now,

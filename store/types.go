@@ -312,7 +312,11 @@ type DirectoryUser struct {
 	// the user, sorted, computed by the Store (see RoleStore); empty when
 	// none applies or the user is not active. The Store ignores the value
 	// a caller sets.
-	Roles      []string
+	Roles []string
+	// Custom are the values of the host's custom attributes the directory
+	// sent, read from Attributes through the organization's attribute
+	// mappings by whoever writes the user (the SCIM server).
+	Custom     CustomValues
 	Attributes json.RawMessage
 	Version    int64 // incremented on every update; starts at 1
 	CreatedAt  time.Time
@@ -462,7 +466,8 @@ type LoginCompletion struct {
 	Email string
 	OrgID string
 	// OrgFacts, with OrgID, asks for the organization's provisioning
-	// policy and its role mappings of identity-provider groups.
+	// policy, its role mappings of identity-provider groups and its
+	// attribute mappings.
 	OrgFacts bool
 }
 
@@ -476,6 +481,9 @@ type LoginFacts struct {
 	// of source RoleFromIdPGroup, when OrgFacts asked for them.
 	Policy       *ProvisioningPolicy
 	RoleMappings []RoleMapping
+	// AttributeMappings are OrgID's attribute mappings, when OrgFacts
+	// asked for them.
+	AttributeMappings []AttributeMapping
 }
 
 // Branding is how the portal and dashboard look. Scope "" is the host-wide

@@ -222,6 +222,9 @@ func (u *DirectoryUser) Validate() error {
 			return err
 		}
 	}
+	if err := u.Custom.Validate(); err != nil {
+		return err
+	}
 	return ValidateJSONText("directory user attributes", u.Attributes)
 }
 

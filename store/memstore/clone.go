@@ -107,6 +107,10 @@ func cloneUser(u *store.DirectoryUser) store.DirectoryUser {
 	out := *u
 	out.Emails = slices.Clone(u.Emails)
 	out.Roles = slices.Clone(u.Roles)
+	out.Custom = u.Custom.Clone()
+	if len(out.Custom) == 0 {
+		out.Custom = nil // as the SQL Stores return it
+	}
 	out.Attributes = cloneBytes(u.Attributes)
 	return out
 }

@@ -3,6 +3,7 @@ package memstore
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/onboardkit/onboardkit/store"
@@ -151,6 +152,7 @@ func (s *Store) CompleteLogin(ctx context.Context, c store.LoginCompletion, acce
 	}
 	if c.OrgFacts && c.OrgID != "" {
 		facts.Policy = s.policyLocked(c.OrgID)
+		facts.AttributeMappings = slices.Clone(s.attrMaps[c.OrgID])
 		for _, m := range s.roleMaps[c.OrgID] {
 			if m.Source == store.RoleFromIdPGroup {
 				facts.RoleMappings = append(facts.RoleMappings, m)

@@ -48,9 +48,10 @@ type Store struct {
 
 	leases map[string]lease
 
-	users      userSessions                     // end-user sessions
-	roleMaps   map[string][]store.RoleMapping   // org id -> mappings, sorted
-	staleRoles map[string]map[staleKey]struct{} // org id -> users awaiting RecomputeRoles
+	users      userSessions                        // end-user sessions
+	roleMaps   map[string][]store.RoleMapping      // org id -> mappings, sorted
+	attrMaps   map[string][]store.AttributeMapping // org id -> mappings, sorted by field
+	staleRoles map[string]map[staleKey]struct{}    // org id -> users awaiting RecomputeRoles
 	policies   map[string]store.ProvisioningPolicy
 }
 
@@ -89,6 +90,7 @@ func New() *Store {
 		leases:          map[string]lease{},
 		users:           userSessions{byID: map[string]*store.Session{}, byDigest: map[string]string{}},
 		roleMaps:        map[string][]store.RoleMapping{},
+		attrMaps:        map[string][]store.AttributeMapping{},
 		staleRoles:      map[string]map[staleKey]struct{}{},
 		policies:        map[string]store.ProvisioningPolicy{},
 	}

@@ -224,6 +224,7 @@ func (s *Store) DeleteOrganization(ctx context.Context, id string, events ...sto
 		}
 	}
 	delete(s.roleMaps, id)
+	delete(s.attrMaps, id)
 	delete(s.staleRoles, id)
 	delete(s.policies, id)
 	for rid, r := range s.logins {

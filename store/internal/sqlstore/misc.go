@@ -262,6 +262,9 @@ func (s *Store) CompleteLogin(ctx context.Context, c store.LoginCompletion, acce
 			if facts.RoleMappings, err = collectRows(rows, err, scanRoleMapping); err != nil {
 				return s.wrap(err)
 			}
+			if facts.AttributeMappings, err = t.attributeMappings(c.OrgID); err != nil {
+				return err
+			}
 		}
 		events, err := accept(facts)
 		if err != nil {

@@ -23,21 +23,24 @@ import (
 // with the directory (foreign key) or explicitly, from the user's stored
 // emails, when the user changes or goes.
 
-const userCols = `id, directory_id, org_id, user_name, external_id, active, display_name, given_name, family_name, emails, outside_domains, attributes, version, created_at, updated_at, roles`
+const userCols = `id, directory_id, org_id, user_name, external_id, active, display_name, given_name, family_name, emails, outside_domains, attributes, version, created_at, updated_at, roles, custom`
 
 // userColsU is userCols qualified with the alias u.
-const userColsU = `u.id, u.directory_id, u.org_id, u.user_name, u.external_id, u.active, u.display_name, u.given_name, u.family_name, u.emails, u.outside_domains, u.attributes, u.version, u.created_at, u.updated_at, u.roles`
+const userColsU = `u.id, u.directory_id, u.org_id, u.user_name, u.external_id, u.active, u.display_name, u.given_name, u.family_name, u.emails, u.outside_domains, u.attributes, u.version, u.created_at, u.updated_at, u.roles, u.custom`
 
 func scanUser(r interface{ Scan(...any) error }) (store.DirectoryUser, error) {
 	var u store.DirectoryUser
-	var emails, roles []byte
+	var emails, roles, custom []byte
 	if err := r.Scan(&u.ID, &u.DirectoryID, &u.OrgID, &u.UserName, &u.ExternalID, &u.Active, &u.DisplayName, &u.GivenName, &u.FamilyName,
-		bc(&emails), &u.OutsideDomains, bc((*[]byte)(&u.Attributes)), &u.Version, tc(&u.CreatedAt), tc(&u.UpdatedAt), bc(&roles)); err != nil {
+		bc(&emails), &u.OutsideDomains, bc((*[]byte)(&u.Attributes)), &u.Version, tc(&u.CreatedAt), tc(&u.UpdatedAt), bc(&roles), bc(&custom)); err != nil {
 		return u, err
 	}
 	var err error
 	if u.Roles, err = decodeRoles(u.ID, roles); err != nil {
 		return u, err
+	}
+	if u.Custom, err = store.DecodeCustomValues(custom); err != nil {
+		return u, fmt.Errorf("sqlstore: user %s: decoding custom values: %w", u.ID, err)
 	}
 	if emails != nil {
 		if err := json.Unmarshal(emails, &u.Emails); err != nil {
@@ -100,18 +103,22 @@ func (s *Store) CreateDirectoryUser(ctx context.Context, u *store.DirectoryUser,
 	if err != nil {
 		return err
 	}
+	custom, err := store.EncodeCustomValues(u.Custom)
+	if err != nil {
+		return err
+	}
 	var orgID string
 	err = s.write(ctx, func(t *tx) error {
 		// The directory lookup and the insert are one statement: no row
 		// inserted means no such directory.
 		err := t.queryRow(`INSERT INTO directory_users (id, directory_id, org_id, user_name, user_name_lower, external_id, active,
  display_name, display_name_lower, given_name, given_name_lower, family_name, family_name_lower, primary_email_lower,
- emails, outside_domains, attributes, version, created_at, updated_at)
-SELECT ?, d.id, d.org_id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ? FROM directories d WHERE d.id = ?
+ emails, outside_domains, attributes, custom, version, created_at, updated_at)
+SELECT ?, d.id, d.org_id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ? FROM directories d WHERE d.id = ?
 RETURNING org_id`,
 			u.ID, u.UserName, store.MatchKey(u.UserName), u.ExternalID, u.Active,
 			u.DisplayName, strings.ToLower(u.DisplayName), u.GivenName, strings.ToLower(u.GivenName), u.FamilyName, strings.ToLower(u.FamilyName), primaryEmailLower(u),
-			nb(emails), u.OutsideDomains, nb(u.Attributes), s.t(u.CreatedAt), s.t(u.UpdatedAt), u.DirectoryID).Scan(&orgID)
+			nb(emails), u.OutsideDomains, nb(u.Attributes), string(custom), s.t(u.CreatedAt), s.t(u.UpdatedAt), u.DirectoryID).Scan(&orgID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("directory")
 		}
@@ -337,6 +344,7 @@ func (s *Store) UpdateDirectoryUser(ctx context.Context, directoryID, id string,
 		u := cur
 		u.Emails = slices.Clone(cur.Emails)
 		u.Attributes = cloneBytes(cur.Attributes)
+		u.Custom = cur.Custom.Clone()
 		events, err := fn(&u)
 		if err != nil {
 			return err
@@ -354,13 +362,17 @@ func (s *Store) UpdateDirectoryUser(ctx context.Context, directoryID, id string,
 		if err != nil {
 			return err
 		}
+		custom, err := store.EncodeCustomValues(u.Custom)
+		if err != nil {
+			return err
+		}
 		u.Version = cur.Version + 1
 		if _, err := t.exec(`UPDATE directory_users SET user_name = ?, user_name_lower = ?, external_id = ?, active = ?,
  display_name = ?, display_name_lower = ?, given_name = ?, given_name_lower = ?, family_name = ?, family_name_lower = ?, primary_email_lower = ?,
- emails = ?, outside_domains = ?, attributes = ?, version = ?, updated_at = ? WHERE id = ?`,
+ emails = ?, outside_domains = ?, attributes = ?, custom = ?, version = ?, updated_at = ? WHERE id = ?`,
 			u.UserName, store.MatchKey(u.UserName), u.ExternalID, u.Active,
 			u.DisplayName, strings.ToLower(u.DisplayName), u.GivenName, strings.ToLower(u.GivenName), u.FamilyName, strings.ToLower(u.FamilyName), primaryEmailLower(&u),
-			nb(emails), u.OutsideDomains, nb(u.Attributes), u.Version, s.t(u.UpdatedAt), id); err != nil {
+			nb(emails), u.OutsideDomains, nb(u.Attributes), string(custom), u.Version, s.t(u.UpdatedAt), id); err != nil {
 			return s.wrap(err)
 		}
 		if !emailsIndexEqual(cur.Emails, u.Emails) {
@@ -395,6 +407,10 @@ func (s *Store) UpdateDirectoryUser(ctx context.Context, directoryID, id string,
 		out.UpdatedAt = norm(u.UpdatedAt)
 		out.Emails = slices.Clone(u.Emails)
 		out.Attributes = cloneBytes(u.Attributes)
+		out.Custom = u.Custom.Clone()
+		if len(out.Custom) == 0 {
+			out.Custom = nil
+		}
 		return nil
 	})
 	if err != nil {
