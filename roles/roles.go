@@ -1,6 +1,9 @@
-// Package roles holds the roles a host declares for its app and turns the
-// organizations' role mappings (see store.RoleMapping) into the roles of a
-// user who signs in.
+// Package roles holds what a host declares about its users, for every
+// organization to map: its roles, which the organizations' role mappings
+// (see store.RoleMapping) give to the users who sign in, and its custom
+// attributes (Field), whose values the organizations' attribute mappings
+// (see store.AttributeMapping) read from their identity provider and
+// directory.
 //
 // The Store computes the roles of each directory user from the mappings of
 // directory groups, in the write that changes them (see store.RoleStore);
@@ -38,11 +41,31 @@ type Config struct {
 	// identity provider's group values that no mapping names, as roles.
 	// Off by default: only mapped roles reach the host.
 	PassThrough bool
+
+	// Fields are the custom attributes of the host's users. Each
+	// organization maps each field to a SAML attribute, an OIDC claim and
+	// a SCIM path; the values reach the host on ssokit's Profile.Custom,
+	// on the directory users and in the directory's events.
+	Fields []Field
+
+	// SCIMExtension, when set, is the URN of the host's own SCIM schema
+	// extension of the User resource, such as
+	// "urn:ietf:params:scim:schemas:extension:acme:2.0:User": the SCIM
+	// server advertises it in /Schemas and /ResourceTypes with one
+	// attribute per field (named by its key, of its type), and reads a
+	// field whose organization gives it no SCIM path from it. Empty: no
+	// extension; fields are read only from the paths the organizations
+	// map.
+	SCIMExtension string
 }
 
-// Validate reports a Config whose keys are empty or repeated, or whose
-// Default is not one of Roles.
+// Validate reports a Config whose keys are empty, malformed or repeated,
+// whose Default is not one of Roles, or whose SCIMExtension is not a URN
+// of the host's own.
 func (c *Config) Validate() error {
+	if err := c.validateFields(); err != nil {
+		return err
+	}
 	seen := map[string]bool{}
 	for _, r := range c.Roles {
 		if r.Key == "" {
