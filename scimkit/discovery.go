@@ -102,7 +102,9 @@ func (s *Server) schemas(d *store.Directory) []map[string]any {
 		out = append(out, m)
 	}
 	add(schema.CoreUserSchema())
-	add(schema.ExtensionEnterpriseUser())
+	for _, e := range s.users.extensions {
+		add(e)
+	}
 	add(schema.CoreGroupSchema())
 	return out
 }

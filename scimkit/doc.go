@@ -286,6 +286,36 @@
 // overrides the Server's choice for that organization: accept (unmarked),
 // mark, or refuse.
 //
+// # Custom attributes
+//
+// A host declares its users' custom attributes in roles.Config.Fields
+// (key and type: string, boolean, integer, string list) and passes the
+// Config as Config.Roles. Each organization maps each field to a SCIM path
+// (store.AttributeMapping.SCIMPath): an attribute of the core User schema
+// ("title", "name.middleName", "emails.value"), of the enterprise
+// extension ("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:
+// department"), or of the host's own extension. With
+// roles.Config.SCIMExtension set, such as
+// "urn:ietf:params:scim:schemas:extension:acme:2.0:User", /Schemas serves
+// that schema (one attribute per field, named by its key, of its type; a
+// string list is a multi-valued string) and /ResourceTypes lists it in
+// the User's schemaExtensions; a field with no mapped path is read from
+// it. CheckAttributePath tells whether a path can be mapped.
+//
+// Every POST, PUT and PATCH of a user reads the value at each field's
+// path into store.DirectoryUser.Custom, in the same write as the rest of
+// the user, and the user events carry them (UserData.Custom). The value
+// is converted to the field's type: "True"/"False" strings for a boolean,
+// a string of digits for an integer (Entra sends strings; the enterprise
+// employeeNumber is a string), one string for a string list. A value of
+// another type, an integer beyond 64 bits, a fraction, or a list where a
+// single value is declared is refused with 400 invalidValue whose detail
+// names the attribute and the field ("The value of urn:...:User:level
+// (custom attribute level) must be an integer."), and nothing is written.
+// Removing the attribute removes the value. The mappings are read once per
+// user write; a mapping change applies to each user from its next write.
+// Filters on the host's extension are refused (400 invalidFilter).
+//
 // # SSO
 //
 // Deactivation and deletion are reported at once by events, and

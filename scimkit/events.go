@@ -37,22 +37,25 @@ const (
 // should see it. Attributes is the SCIM resource as provisioned (never a
 // password).
 type UserData struct {
-	ID             string          `json:"id"`
-	DirectoryID    string          `json:"directory_id"`
-	OrganizationID string          `json:"organization_id"`
-	UserName       string          `json:"user_name"`
-	ExternalID     string          `json:"external_id,omitempty"`
-	Active         bool            `json:"active"`
-	DisplayName    string          `json:"display_name,omitempty"`
-	GivenName      string          `json:"given_name,omitempty"`
-	FamilyName     string          `json:"family_name,omitempty"`
-	Email          string          `json:"email,omitempty"`
-	Emails         []store.Email   `json:"emails,omitempty"`
-	OutsideDomains bool            `json:"outside_domains"`
-	Attributes     json.RawMessage `json:"attributes,omitempty"`
-	Version        int64           `json:"version"`
-	CreatedAt      time.Time       `json:"created_at"`
-	UpdatedAt      time.Time       `json:"updated_at"`
+	ID             string        `json:"id"`
+	DirectoryID    string        `json:"directory_id"`
+	OrganizationID string        `json:"organization_id"`
+	UserName       string        `json:"user_name"`
+	ExternalID     string        `json:"external_id,omitempty"`
+	Active         bool          `json:"active"`
+	DisplayName    string        `json:"display_name,omitempty"`
+	GivenName      string        `json:"given_name,omitempty"`
+	FamilyName     string        `json:"family_name,omitempty"`
+	Email          string        `json:"email,omitempty"`
+	Emails         []store.Email `json:"emails,omitempty"`
+	OutsideDomains bool          `json:"outside_domains"`
+	// Custom are the values of the host's custom attributes, by key
+	// (see roles.Field).
+	Custom     store.CustomValues `json:"custom,omitempty"`
+	Attributes json.RawMessage    `json:"attributes,omitempty"`
+	Version    int64              `json:"version"`
+	CreatedAt  time.Time          `json:"created_at"`
+	UpdatedAt  time.Time          `json:"updated_at"`
 }
 
 // GroupData is the Data of directory.group.* events.
@@ -95,7 +98,7 @@ func userData(u *store.DirectoryUser) UserData {
 		ID: u.ID, DirectoryID: u.DirectoryID, OrganizationID: u.OrgID, UserName: u.UserName,
 		ExternalID: u.ExternalID, Active: u.Active, DisplayName: u.DisplayName,
 		GivenName: u.GivenName, FamilyName: u.FamilyName, Email: u.PrimaryEmail(), Emails: u.Emails,
-		OutsideDomains: u.OutsideDomains, Attributes: u.Attributes, Version: u.Version,
+		OutsideDomains: u.OutsideDomains, Custom: u.Custom, Attributes: u.Attributes, Version: u.Version,
 		CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(),
 	}
 }

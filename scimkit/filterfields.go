@@ -21,7 +21,7 @@ import (
 // sub-attributes), are refused with invalidFilter.
 
 var (
-	userSchema  = sync.OnceValue(newUserSchema)
+	userSchema  = sync.OnceValue(func() *resourceSchema { return newUserSchema(nil) })
 	groupSchema = sync.OnceValue(newGroupSchema)
 )
 

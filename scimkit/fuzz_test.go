@@ -1,8 +1,10 @@
 package scimkit
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"reflect"
 	"strings"
 	"testing"
@@ -101,12 +103,19 @@ func FuzzPatch(f *testing.F) {
 		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Remove","path":"members","value":[{"value":"usr_1"}]}]}`,
 		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","value":{"name.givenName":"B","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"department":"X"}}}]}`,
 		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[]}`,
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Add","path":"urn:ietf:params:scim:schemas:extension:acme:2.0:User:level","value":"12"}]}`,
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","value":{"urn:ietf:params:scim:schemas:extension:acme:2.0:User":{"projects":["a"],"remote":"True"},"title":"x"}}]}`,
 		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"addresses[type eq \"work\" and primary eq \"True\"].formatted","value":"1"}]}`,
 	} {
 		f.Add(s)
 	}
-	users, groups := newUserSchema(), newGroupSchema()
-	srv := &Server{maxMemb: 100}
+	users, groups := newUserSchema(acmeFields), newGroupSchema()
+	srv := &Server{maxMemb: 100, users: users, log: slog.New(slog.DiscardHandler)}
+	ms := []store.AttributeMapping{
+		{Field: "department", SCIMPath: "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department"},
+		{Field: "employee_number", SCIMPath: "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber"},
+		{Field: "cost_center", SCIMPath: "emails.value"},
+	}
 	f.Fuzz(func(t *testing.T, body string) {
 		ops, err := parsePatch([]byte(body), 50)
 		if err != nil {
@@ -123,6 +132,11 @@ func FuzzPatch(f *testing.F) {
 				t.Fatal("password kept")
 			}
 			if _, err := json.Marshal(out); err != nil {
+				t.Fatal(err)
+			}
+			if c, err := srv.customValues(context.Background(), ms, out); err != nil {
+				mustBeSCIM(t, err)
+			} else if err := c.Validate(); err != nil && !errors.Is(err, store.ErrInvalid) {
 				t.Fatal(err)
 			}
 		}
@@ -149,4 +163,23 @@ func mustBeSCIM(t *testing.T, err error) {
 	if !errors.As(err, &se) || se.Status < 400 || se.Status > 499 {
 		t.Fatalf("error %T %v is not a 4xx SCIM error", err, err)
 	}
+}
+
+// FuzzCheckAttributePath: any text an IT admin types as a SCIM path gets
+// a canonical path or an error, and a canonical path checks as itself.
+func FuzzCheckAttributePath(f *testing.F) {
+	for _, s := range []string{"title", "name.givenName", "emails.value", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+		"urn:ietf:params:scim:schemas:extension:acme:2.0:User:level", "urn:ietf:params:scim:schemas:core:2.0:User:name.familyName", "a.b.c", "urn:", ":"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, path string) {
+		got, err := CheckAttributePath(acmeFields, path)
+		if err != nil {
+			return
+		}
+		again, err := CheckAttributePath(acmeFields, got)
+		if err != nil || again != got {
+			t.Fatalf("%q -> %q -> %q, %v", path, got, again, err)
+		}
+	})
 }

@@ -38,7 +38,7 @@ const baseUser = `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"use
  "phoneNumbers":[{"value":"555-1","type":"mobile"}]}`
 
 func TestApplyPatchUser(t *testing.T) {
-	rs := newUserSchema()
+	rs := newUserSchema(nil)
 	patch := func(ops string) string {
 		return `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":` + ops + `}`
 	}
@@ -186,7 +186,7 @@ func TestApplyPatchUser(t *testing.T) {
 }
 
 func TestApplyPatchUserRefused(t *testing.T) {
-	rs := newUserSchema()
+	rs := newUserSchema(nil)
 	tests := []struct {
 		name, body string
 		scimType   scimerrors.ScimType

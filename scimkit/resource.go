@@ -128,6 +128,9 @@ func normSingle(def *attrDef, v any) any {
 // returns the sanitised resource with "schemas" recomputed.
 func (rs *resourceSchema) validate(m map[string]any) (map[string]any, error) {
 	rs.normalize(m)
+	if err := rs.checkExtensionValues(m); err != nil {
+		return nil, err
+	}
 	rs.onePrimary(m, nil)
 	m["schemas"] = []any{rs.core.ID}
 	out, serr := rs.core.Validate(m)

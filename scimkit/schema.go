@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"github.com/elimity-com/scim/schema"
+
+	"github.com/onboardkit/onboardkit/roles"
 )
 
 // Schema URIs used by scimkit.
@@ -82,6 +84,9 @@ type resourceSchema struct {
 	// primaryAttrs are the core multi-valued complex attributes with a
 	// primary sub-attribute (emails, phoneNumbers, addresses...).
 	primaryAttrs []*attrDef
+	// custom declares the host's custom attributes (Users only; nil
+	// when none).
+	custom *roles.Config
 }
 
 func newResourceSchema(name, endpoint string, core schema.Schema, exts ...schema.Schema) *resourceSchema {
@@ -155,8 +160,18 @@ func (rs *resourceSchema) splitURN(key string) (uri, rest string, ok bool) {
 	return "", "", false
 }
 
-func newUserSchema() *resourceSchema {
-	return newResourceSchema("User", "Users", schema.CoreUserSchema(), schema.ExtensionEnterpriseUser())
+// newUserSchema returns the User resource with the enterprise extension
+// and, when rc declares one, the host's extension.
+func newUserSchema(rc *roles.Config) *resourceSchema {
+	exts := []schema.Schema{schema.ExtensionEnterpriseUser()}
+	if rc != nil && rc.SCIMExtension != "" {
+		exts = append(exts, extensionSchema(rc))
+	}
+	rs := newResourceSchema("User", "Users", schema.CoreUserSchema(), exts...)
+	if rc != nil && len(rc.Fields) > 0 {
+		rs.custom = rc
+	}
+	return rs
 }
 
 func newGroupSchema() *resourceSchema {

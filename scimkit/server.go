@@ -15,6 +15,7 @@ import (
 	scimerrors "github.com/elimity-com/scim/errors"
 
 	"github.com/onboardkit/onboardkit/internal/secret"
+	"github.com/onboardkit/onboardkit/roles"
 	"github.com/onboardkit/onboardkit/store"
 )
 
@@ -83,6 +84,15 @@ type Config struct {
 	// statements (scimkit's BenchmarkAddMembers measures it).
 	MaxMembersPerRequest int
 
+	// Roles declares the host's custom attributes (roles.Config.Fields):
+	// each user write reads their values from the SCIM paths the
+	// organization maps (store.AttributeMapping) into
+	// store.DirectoryUser.Custom, and refuses a value of the wrong type
+	// with 400 invalidValue naming the attribute. Its SCIMExtension, when
+	// set, is served in /Schemas and /ResourceTypes. Default nil: no
+	// custom attributes.
+	Roles *roles.Config
+
 	// CacheTTL is how long the Server reuses what it read to authenticate
 	// a token (the token and its directory) and to judge email domains,
 	// instead of reading the Store on every request. A token revoked or a
@@ -139,6 +149,11 @@ func New(cfg Config) (*Server, error) {
 	if cfg.OutsideDomains != OutsideDomainsMark && cfg.OutsideDomains != OutsideDomainsRefuse {
 		return nil, fmt.Errorf("scimkit: unknown OutsideDomains policy %d", cfg.OutsideDomains)
 	}
+	if cfg.Roles != nil {
+		if err := cfg.Roles.Validate(); err != nil {
+			return nil, fmt.Errorf("scimkit: Config.Roles: %w", err)
+		}
+	}
 	if cfg.MaxBodyBytes < 0 || cfg.MaxResults < 0 || cfg.MaxPatchOperations < 0 || cfg.MaxMembersPerRequest < 0 {
 		return nil, errors.New("scimkit: limits must not be negative")
 	}
@@ -154,7 +169,7 @@ func New(cfg Config) (*Server, error) {
 		now:      cfg.Now,
 		rand:     cfg.Rand,
 		log:      cfg.Logger,
-		users:    newUserSchema(),
+		users:    newUserSchema(cfg.Roles),
 		groups:   newGroupSchema(),
 		touchAge: time.Minute,
 	}

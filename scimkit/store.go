@@ -32,6 +32,7 @@ type Store interface {
 	DeleteDirectoryGroup(ctx context.Context, directoryID, id string, events store.GroupEvents) error
 	ListGroupMembers(ctx context.Context, directoryID, groupID string) ([]store.Member, error)
 	GetProvisioningPolicy(ctx context.Context, orgID string) (*store.ProvisioningPolicy, error)
+	ListAttributeMappings(ctx context.Context, orgID string) ([]store.AttributeMapping, error)
 }
 
 // UserStatusStore is the part of a store.Store that UserStatus uses. Every

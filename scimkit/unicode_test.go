@@ -166,7 +166,7 @@ func FuzzResourceText(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	users := newUserSchema()
+	users := newUserSchema(nil)
 	f.Fuzz(func(t *testing.T, body string) {
 		if err := checkBodyUTF8([]byte(body)); err != nil {
 			mustBeSCIM(t, err)

@@ -59,9 +59,14 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, d *store.Dir
 		s.fail(w, r, err)
 		return
 	}
+	ms, err := s.customMappings(r.Context(), d)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	now := s.stamp()
 	u := &store.DirectoryUser{DirectoryID: d.ID, OrgID: d.OrgID, Version: 1, CreatedAt: now, UpdatedAt: now}
-	if err := applyUserAttrs(attrs, u, true); err != nil {
+	if err := s.applyUser(r.Context(), ms, attrs, u, true); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -105,9 +110,14 @@ func (s *Server) replaceUser(w http.ResponseWriter, r *http.Request, d *store.Di
 		s.fail(w, r, err)
 		return
 	}
+	ms, err := s.customMappings(r.Context(), d)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	u, err := s.updateUser(r, d, id, func(cur *store.DirectoryUser) error {
 		a := cloneMap(attrs)
-		return applyUserAttrs(a, cur, false)
+		return s.applyUser(r.Context(), ms, a, cur, false)
 	})
 	if err != nil {
 		s.fail(w, r, err)
@@ -122,6 +132,11 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request, d *store.Dire
 		return
 	}
 	ops, err := parsePatch(body, s.maxOps)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ms, err := s.customMappings(r.Context(), d)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -141,7 +156,7 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request, d *store.Dire
 		if err != nil {
 			return err
 		}
-		return applyUserAttrs(attrs, cur, false)
+		return s.applyUser(r.Context(), ms, attrs, cur, false)
 	})
 	if err != nil {
 		s.fail(w, r, err)
@@ -189,6 +204,7 @@ func (s *Server) updateUser(r *http.Request, d *store.Directory, id string, chan
 			u.UserName, u.ExternalID, u.Active = next.UserName, next.ExternalID, next.Active
 			u.DisplayName, u.GivenName, u.FamilyName = next.DisplayName, next.GivenName, next.FamilyName
 			u.Emails, u.OutsideDomains, u.Attributes = next.Emails, next.OutsideDomains, next.Attributes
+			u.Custom = next.Custom
 			u.UpdatedAt = now
 			after := cloneUser(u)
 			after.Version = u.Version + 1
@@ -252,6 +268,7 @@ func cloneUser(u *store.DirectoryUser) *store.DirectoryUser {
 	c := *u
 	c.Emails = slices.Clone(u.Emails)
 	c.Attributes = bytes.Clone(u.Attributes)
+	c.Custom = u.Custom.Clone()
 	return &c
 }
 
@@ -259,7 +276,22 @@ func sameUser(a, b *store.DirectoryUser) bool {
 	return a.UserName == b.UserName && a.ExternalID == b.ExternalID && a.Active == b.Active &&
 		a.DisplayName == b.DisplayName && a.GivenName == b.GivenName && a.FamilyName == b.FamilyName &&
 		slices.Equal(a.Emails, b.Emails) && a.OutsideDomains == b.OutsideDomains &&
-		bytes.Equal(a.Attributes, b.Attributes)
+		bytes.Equal(a.Attributes, b.Attributes) && a.Custom.Equal(b.Custom)
+}
+
+// applyUser sets u's fields from attrs, a validated User resource (see
+// applyUserAttrs), and its custom values through the organization's
+// attribute mappings ms.
+func (s *Server) applyUser(ctx context.Context, ms []store.AttributeMapping, attrs map[string]any, u *store.DirectoryUser, create bool) error {
+	custom, err := s.customValues(ctx, ms, attrs)
+	if err != nil {
+		return err
+	}
+	if err := applyUserAttrs(attrs, u, create); err != nil {
+		return err
+	}
+	u.Custom = custom
+	return nil
 }
 
 func cloneMap(m map[string]any) map[string]any {
