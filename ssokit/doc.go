@@ -115,6 +115,34 @@
 // response carrying an InResponseTo is treated as a reply to a request of
 // this browser, and RelayState is sanitized like return_to.
 //
+// # Custom attributes
+//
+// With Config.Roles declaring fields (roles.Config.Fields), every login
+// sets Profile.Custom: for each field, the value of the directory user
+// when the organization's directory provisioned the user and holds one
+// (the directory is the record), else the value of the SAML attribute
+// (by Name, else FriendlyName) or OIDC claim the organization maps the
+// field to (store.AttributeMapping, read inside the login's write). SAML
+// values are strings: a multi-valued attribute gives a string list, a
+// single value an integer ("1042") or a boolean ("true", any case). OIDC
+// claims keep their JSON types: a number for an integer (exactly, beyond
+// 2^53 too), true/false or "true"/"false" for a boolean, an array of
+// strings for a list.
+//
+// A value of the wrong type (two values for a single-valued field, "n/a"
+// for an integer, an integer beyond 64 bits) does not refuse the login:
+// an attribute is not an identity, and refusing would lock every user of
+// the organization out over one misconfigured claim. The value is left
+// out of Profile.Custom (the host sees the field as absent, as when the
+// IdP sends nothing), listed in Profile.CustomRefused with the attribute
+// it came from and why, logged as a warning, and recorded as
+// custom_refused on the sso.login.succeeded event; the connection test
+// page shows it to the IT admin. A host that must not admit a user
+// without a valid value refuses in OnLogin, where it sees both. The SCIM
+// server, by contrast, refuses a bad value with 400 (see package
+// scimkit): a directory retries and reports provisioning errors to the
+// IT admin.
+//
 // # Security model
 //
 // The tenant comes from the URL, never from the message: the ACS path and

@@ -10,6 +10,7 @@ import (
 	"slices"
 
 	"github.com/onboardkit/onboardkit/domains"
+	"github.com/onboardkit/onboardkit/roles"
 	"github.com/onboardkit/onboardkit/store"
 )
 
@@ -48,7 +49,9 @@ var testPage = template.Must(template.New("test").Parse(`<!doctype html>
 <dl><dt>Subject</dt><dd data-testid="subject">{{.Profile.Subject}}</dd>
 <dt>Email</dt><dd data-testid="email">{{.Profile.Email}}</dd>
 <dt>Name</dt><dd>{{.Profile.FirstName}} {{.Profile.LastName}}</dd>
-<dt>Groups</dt><dd>{{range .Profile.Groups}}{{.}} {{end}}</dd></dl>
+<dt>Groups</dt><dd>{{range .Profile.Groups}}{{.}} {{end}}</dd>
+{{range $k, $v := .Profile.Custom}}<dt>{{$k}}</dt><dd data-testid="custom-{{$k}}">{{$v}}</dd>{{end}}</dl>
+{{with .Profile.CustomRefused}}<h2>Values refused</h2><ul>{{range .}}<li data-testid="custom-refused">{{.Error}}</li>{{end}}</ul>{{end}}
 {{end}}</body></html>
 `))
 
@@ -128,13 +131,22 @@ func (s *SSO) commitLogin(r *http.Request, l *login) (*committed, error) {
 		if rc := s.cfg.Roles; rc != nil {
 			values := append(slices.Clone(p.Groups), p.Roles...)
 			p.Roles = rc.ForLogin(p.DirectoryUser, values, facts.RoleMappings)
+			if len(rc.Fields) > 0 {
+				var idp store.CustomValues
+				idp, p.CustomRefused = p.customFromIdP(rc, facts.AttributeMappings)
+				var dir store.CustomValues
+				if p.DirectoryUser != nil {
+					dir = p.DirectoryUser.Custom
+				}
+				p.Custom = roles.ForLoginCustom(dir, idp)
+			}
 		}
 		if test {
 			return nil, nil // the test's event goes with the connection's update
 		}
 		ev, err := s.event(EventLoginSucceeded, conn.OrgID, conn.ID, "sso:"+p.ID, map[string]any{
 			"profile_id": p.ID, "subject": p.Subject, "email": p.Email, "protocol": p.Protocol,
-			"idp_initiated": p.IdPInitiated, "roles": p.Roles,
+			"idp_initiated": p.IdPInitiated, "roles": p.Roles, "custom": p.Custom, "custom_refused": p.CustomRefused,
 		})
 		if err != nil {
 			return nil, err
@@ -179,6 +191,10 @@ func (s *SSO) loggedIn(w http.ResponseWriter, r *http.Request, conn *store.Conne
 	}
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "ssokit: login", slog.String("connection", conn.ID),
 		slog.String("org", conn.OrgID), slog.String("profile", p.ID), slog.Bool("idp_initiated", p.IdPInitiated))
+	for _, ve := range p.CustomRefused {
+		s.log.LogAttrs(r.Context(), slog.LevelWarn, "ssokit: custom attribute value refused", slog.String("connection", conn.ID),
+			slog.String("org", conn.OrgID), slog.String("profile", p.ID), slog.String("field", ve.Field), slog.String("source", ve.Source), slog.String("reason", ve.Reason))
+	}
 	setNoStore(w)
 	s.cfg.OnLogin(w, r, p)
 }

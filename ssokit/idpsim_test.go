@@ -32,6 +32,12 @@ type app struct {
 
 func newApp(t testing.TB, st store.Store, seed bool) *app {
 	t.Helper()
+	return newAppWith(t, st, seed, nil)
+}
+
+// newAppWith is newApp with mod applied to the Config.
+func newAppWith(t testing.TB, st store.Store, seed bool, mod func(*Config)) *app {
+	t.Helper()
 	keys(t)
 	if seed {
 		seedStore(t, st)
@@ -51,7 +57,7 @@ func newApp(t testing.TB, st store.Store, seed bool) *app {
 	})
 	a.srv = httptest.NewServer(mux)
 	t.Cleanup(a.srv.Close)
-	sso, err := New(Config{
+	cfg := Config{
 		Store:   st,
 		BaseURL: a.srv.URL + "/sso",
 		OnLogin: func(w http.ResponseWriter, r *http.Request, p *Profile) {
@@ -64,7 +70,11 @@ func newApp(t testing.TB, st store.Store, seed bool) *app {
 		Logger:                       slog.New(slog.NewTextHandler(a.logs, nil)),
 		Now:                          func() time.Time { return testNow },
 		InsecureAllowPrivateNetworks: true,
-	})
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	sso, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

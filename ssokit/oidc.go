@@ -360,6 +360,7 @@ func (s *SSO) finishOIDC(r *http.Request, conn *store.Connection, lr *store.Logi
 		Protocol:     store.ProtocolOIDC,
 		Provider:     conn.Provider,
 		Attributes:   attrs,
+		claims:       claims,
 	}
 	mapAttributes(conn, p, attrs, nil)
 	if p.Email != "" && !strings.Contains(p.Email, "@") {

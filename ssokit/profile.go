@@ -3,8 +3,10 @@ package ssokit
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"strings"
 
+	"github.com/onboardkit/onboardkit/roles"
 	"github.com/onboardkit/onboardkit/store"
 )
 
@@ -65,6 +67,23 @@ type Profile struct {
 	// DirectoryUser is the SCIM-provisioned user of the organization with
 	// this email, when there is one. A deactivated one refuses the login.
 	DirectoryUser *store.DirectoryUser
+
+	// Custom are the values of the host's custom attributes
+	// (Config.Roles.Fields), by key: a string, bool, int64 or []string as
+	// the field declares. Each comes from the directory user when it holds
+	// one (the directory is the record), else from the SAML attribute or
+	// OIDC claim the organization maps the field to
+	// (store.AttributeMapping). Nil when there are none.
+	Custom store.CustomValues `json:",omitempty"`
+	// CustomRefused lists the values the identity provider sent for a
+	// custom attribute that are not of the field's type (an integer field
+	// sent "n/a", two values for a single-valued field): they are left
+	// out of Custom, the login goes on, and the refusal is logged and
+	// recorded on the sso.login.succeeded event.
+	CustomRefused []roles.ValueError `json:",omitempty"`
+
+	claims   map[string]any    // OIDC: the claims as decoded, numbers as json.Number
+	friendly map[string]string // SAML: attribute FriendlyName -> Name
 
 	unverifiedEmail  bool // OIDC: an email was asserted but not verified by the provider
 	emailNeedsDomain bool // OIDC (Entra): Email trusted only in a verified domain of the org
@@ -216,10 +235,59 @@ func samlProfile(conn *store.Connection, res *samlResponse) *Profile {
 		Provider:      conn.Provider,
 		SessionIndex:  res.SessionIndex,
 		Attributes:    res.Attributes,
+		friendly:      res.FriendlyNames,
 	}
 	mapAttributes(conn, p, res.Attributes, res.FriendlyNames)
 	if p.Email == "" && (res.NameIDFormat == "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress" || strings.Contains(res.NameID, "@")) {
 		p.Email = res.NameID
 	}
 	return p
+}
+
+// customFromIdP reads the values of the host's custom attributes that the
+// identity provider sent, through the organization's mappings ms: the SAML
+// attribute (by Name, else FriendlyName) or the OIDC claim (with its JSON
+// type) each field is mapped to. It returns the values of the right type
+// and the refusals of the others.
+func (p *Profile) customFromIdP(rc *roles.Config, ms []store.AttributeMapping) (store.CustomValues, []roles.ValueError) {
+	var out store.CustomValues
+	var refused []roles.ValueError
+	for _, m := range ms {
+		f, ok := rc.Field(m.Field)
+		if !ok {
+			continue
+		}
+		var v any
+		var err error
+		switch {
+		case p.Protocol == store.ProtocolOIDC && m.OIDCClaim != "":
+			raw, ok := p.claims[m.OIDCClaim]
+			if !ok || raw == nil {
+				continue
+			}
+			v, err = f.FromJSON(m.OIDCClaim, raw)
+		case p.Protocol == store.ProtocolSAML && m.SAMLAttribute != "":
+			vals, ok := p.Attributes[m.SAMLAttribute]
+			if !ok {
+				if name, found := p.friendly[m.SAMLAttribute]; found {
+					vals, ok = p.Attributes[name]
+				}
+			}
+			if !ok || len(vals) == 0 {
+				continue
+			}
+			v, err = f.FromStrings(m.SAMLAttribute, vals)
+		default:
+			continue
+		}
+		if ve := (*roles.ValueError)(nil); errors.As(err, &ve) {
+			refused = append(refused, *ve)
+			continue
+		}
+		if out == nil {
+			out = store.CustomValues{}
+		}
+		out[f.Key] = v
+	}
+	return out, refused
 }

@@ -111,7 +111,8 @@ type Config struct {
 	// identity provider sent (Profile.Groups and the values of its roles
 	// attribute), falling back to the default role. An unmapped value
 	// reaches the host only with Roles.PassThrough. When nil, Profile.Roles
-	// are the identity provider's role values as received.
+	// are the identity provider's role values as received. Its Fields
+	// give Profile.Custom (see "Custom attributes" in the package doc).
 	Roles *roles.Config
 }
 

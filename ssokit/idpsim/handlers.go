@@ -1,6 +1,7 @@
 package idpsim
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -236,6 +237,20 @@ func (idp *IdP) readLoginForm(r *http.Request, saml bool) (*formLogin, error) {
 			if u.Attributes == nil {
 				u.Attributes = map[string][]string{}
 			}
+			if typed, ok := strings.CutSuffix(name, ":"); ok {
+				// name:=JSON: a typed OIDC claim, and its SAML form.
+				name = strings.TrimSpace(typed)
+				v, vals, err := typedClaim(value)
+				if err != nil || name == "" {
+					return nil, errors.New("attribute lines name:=value need a JSON value (42, true, [\"a\",\"b\"])")
+				}
+				if u.Claims == nil {
+					u.Claims = map[string]any{}
+				}
+				u.Claims[name] = v
+				u.Attributes[name] = append(u.Attributes[name], vals...)
+				continue
+			}
 			u.Attributes[name] = append(u.Attributes[name], strings.TrimSpace(value))
 		}
 		nu, err := normalizeUser(u)
@@ -395,4 +410,31 @@ func oidcOnly(fs []Fault) []Fault {
 		}
 	}
 	return out
+}
+
+// typedClaim decodes the JSON value of a name:=value line: the claim, and
+// the SAML attribute values that stand for it (an array's elements, any
+// other value's JSON text without quotes).
+func typedClaim(value string) (any, []string, error) {
+	d := json.NewDecoder(strings.NewReader(value))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil || d.More() {
+		return nil, nil, errors.New("not one JSON value")
+	}
+	text := func(e any) string {
+		if s, ok := e.(string); ok {
+			return s
+		}
+		b, _ := json.Marshal(e)
+		return string(b)
+	}
+	if l, ok := v.([]any); ok {
+		vals := make([]string, len(l))
+		for i, e := range l {
+			vals[i] = text(e)
+		}
+		return v, vals, nil
+	}
+	return v, []string{text(v)}, nil
 }

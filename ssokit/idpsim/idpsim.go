@@ -150,8 +150,15 @@ type User struct {
 	// Groups are group names. The Entra ID preset sends them as object ids
 	// (see EntraGroupID), like a real tenant does.
 	Groups []string
-	// Attributes are extra SAML attributes and OIDC claims, sent as is.
+	// Attributes are extra SAML attributes and OIDC claims, sent as is:
+	// several values make a multi-valued SAML attribute and an array
+	// claim, one value a single string.
 	Attributes map[string][]string
+	// Claims are extra OIDC claims of any JSON type (an integer, a
+	// boolean, an array...), sent as is and in place of an Attributes
+	// claim of the same name. SAML does not send them: give the SAML form
+	// in Attributes. The login form's "name:=JSON" lines set both.
+	Claims map[string]any
 }
 
 // SP is a registered SAML service provider.
@@ -448,6 +455,13 @@ func cloneUser(u User) User {
 		}
 		u.Attributes = m
 	}
+	if u.Claims != nil {
+		m := make(map[string]any, len(u.Claims))
+		for k, v := range u.Claims {
+			m[k] = v
+		}
+		u.Claims = m
+	}
 	return u
 }
 
@@ -494,7 +508,7 @@ func (idp *IdP) resolveUser(u User) (User, error) {
 		}
 		return cloneUser(idp.users[0]), nil
 	}
-	if u.ID == "" && u.GivenName == "" && u.FamilyName == "" && u.DisplayName == "" && len(u.Groups) == 0 && len(u.Attributes) == 0 {
+	if u.ID == "" && u.GivenName == "" && u.FamilyName == "" && u.DisplayName == "" && len(u.Groups) == 0 && len(u.Attributes) == 0 && len(u.Claims) == 0 {
 		idp.mu.Lock()
 		for _, s := range idp.users {
 			if strings.EqualFold(s.Email, u.Email) {

@@ -234,6 +234,11 @@ func (idp *IdP) shapeClaims(p Preset, u User, clientID string) map[string]any {
 			c[name] = append([]string(nil), vs...)
 		}
 	}
+	for name, v := range u.Claims {
+		if !slices.Contains(reservedClaims, name) {
+			c[name] = v
+		}
+	}
 	return c
 }
 

@@ -499,3 +499,17 @@ func BenchmarkSAMLResponse(b *testing.B) {
 		})
 	}
 }
+
+func TestTypedClaimLine(t *testing.T) {
+	for in, want := range map[string]string{`42`: "42", `true`: "true", `"x"`: "x", `["a","b"]`: "a|b", `[1,"b"]`: "1|b"} {
+		_, vals, err := typedClaim(in)
+		if err != nil || strings.Join(vals, "|") != want {
+			t.Errorf("typedClaim(%s) = %q, %v", in, vals, err)
+		}
+	}
+	for _, in := range []string{``, `x`, `1 2`, `{`} {
+		if _, _, err := typedClaim(in); err == nil {
+			t.Errorf("typedClaim(%q) accepted", in)
+		}
+	}
+}

@@ -72,7 +72,7 @@ const userFieldsTmpl = `{{define "userfields"}}
 <label>Family name <input type="text" name="family_name" autocomplete="off"></label>
 </div>
 <label>Groups (comma separated) <input type="text" name="groups" autocomplete="off"></label>
-<label>Custom attributes (one <code>name=value</code> per line; repeat a name for several values)
+<label>Custom attributes (one <code>name=value</code> per line; repeat a name for several values; <code>name:=42</code>, <code>name:=true</code> or <code>name:=["a","b"]</code> for a typed OIDC claim)
 <textarea name="attributes"></textarea></label>
 </fieldset>
 <fieldset>
