@@ -60,6 +60,7 @@ type Store interface {
 	EndSessions(ctx context.Context, sel store.SessionSelector, end store.SessionEnd) (int, error)
 	store.RoleStore
 	store.PolicyStore
+	store.AttributeStore
 	GetDirectoryGroup(ctx context.Context, directoryID, id string) (*store.DirectoryGroup, error)
 }
 
@@ -113,7 +114,9 @@ type Config struct {
 	EmbeddedLinkTTL time.Duration
 
 	// Roles are the host's roles, which organizations map their groups
-	// to. Nil: no role mappings can be made.
+	// to, and its custom attributes (Fields), which they map to their
+	// identity provider's attributes and directory's SCIM paths. Nil: no
+	// role or attribute mappings can be made.
 	Roles *roles.Config
 
 	// Now is the clock. Default time.Now.
