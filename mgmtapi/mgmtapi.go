@@ -191,6 +191,8 @@ func New(cfg Config) (*API, error) {
 	h("GET /events", m.listEvents)
 	h("GET /organizations/{id}/roles", m.getRoles)
 	h("PUT /organizations/{id}/roles", m.putRoles)
+	h("GET /organizations/{id}/attributes", m.getAttributes)
+	h("PUT /organizations/{id}/attributes", m.putAttributes)
 	h("GET /organizations/{id}/provisioning-policy", m.getPolicy)
 	h("PATCH /organizations/{id}/provisioning-policy", m.patchPolicy)
 	m.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
