@@ -16,6 +16,7 @@ import (
 	"github.com/onboardkit/onboardkit/admin"
 	"github.com/onboardkit/onboardkit/domains"
 	"github.com/onboardkit/onboardkit/internal/testkit"
+	"github.com/onboardkit/onboardkit/roles"
 	"github.com/onboardkit/onboardkit/scimkit"
 	"github.com/onboardkit/onboardkit/scimkit/scimsim"
 	"github.com/onboardkit/onboardkit/store"
@@ -35,13 +36,20 @@ type setupEnv struct {
 
 func newSetupEnv(t *testing.T) *setupEnv {
 	t.Helper()
+	return newSetupEnvRoles(t, nil)
+}
+
+// newSetupEnvRoles is newSetupEnv with the host's roles and custom
+// attributes rc given to the SCIM server and the service.
+func newSetupEnvRoles(t *testing.T, rc *roles.Config) *setupEnv {
+	t.Helper()
 	env := &setupEnv{st: memstore.New(), dns: testkit.NewDNSServer(t)}
 	mux := http.NewServeMux()
 	_, port := testkit.Listen(t, mux)
 	env.portalOrigin = "http://localhost:" + port
 	logger := slog.New(slog.NewTextHandler(testkit.TestWriter{T: t}, nil))
 	var err error
-	env.scim, err = scimkit.New(scimkit.Config{Store: env.st, BaseURL: env.portalOrigin + "/scim", Logger: logger})
+	env.scim, err = scimkit.New(scimkit.Config{Store: env.st, BaseURL: env.portalOrigin + "/scim", Logger: logger, Roles: rc})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,6 +65,7 @@ func newSetupEnv(t *testing.T) *setupEnv {
 	}, func(c *admin.Config) {
 		c.Domains = svc
 		c.Branding = admin.Branding{ProductName: "Widgets Cloud"}
+		c.Roles = rc
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -110,7 +110,7 @@ func (p *Portal) sessionView(r *http.Request, s *session, title, current string)
 	for _, sec := range p.sectionsFor(s.s.Features) {
 		v.Nav = append(v.Nav, web.NavItem{Label: sec.Label, Href: p.path(sec.Path), TestID: sec.TestID, Current: current == sec.Path})
 	}
-	if len(p.admin.Roles()) > 0 {
+	if len(p.admin.Roles()) > 0 || len(p.admin.CustomFields()) > 0 {
 		v.Nav = append(v.Nav, web.NavItem{Label: "Roles and access", Href: p.path("/roles"), TestID: "nav-roles", Current: current == "/roles"})
 	}
 	return v

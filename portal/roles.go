@@ -18,6 +18,7 @@ func (p *Portal) rolesRoutes() {
 	p.page("POST /roles/mappings", "", p.rolesAdd)
 	p.page("POST /roles/mappings/remove", "", p.rolesRemove)
 	p.page("POST /roles/policy", "", p.rolesPolicy)
+	p.page("POST /roles/attributes", "", p.rolesAttribute)
 }
 
 // rolesPreviewSize is how many users per directory the preview shows.
@@ -34,6 +35,14 @@ type groupChoice struct{ ID, Name, DirName string }
 type previewRow struct {
 	User, Roles string
 	Default     bool
+	Custom      string // the user's custom attribute values, "key: value; ..."
+}
+
+// attrRow is one declared custom attribute with the organization's mapping.
+type attrRow struct {
+	Key, Name, Type, Description string
+	SAML, OIDC, SCIM             string
+	DefaultSCIM                  string // where SCIM reads it when SCIM is empty
 }
 
 type rolesData struct {
@@ -52,6 +61,8 @@ type rolesData struct {
 	RemoveURL      string
 	PolicyURL      string
 	SearchURL      string
+	Attributes     []attrRow
+	AttributesURL  string
 }
 
 func (p *Portal) rolesPage(w http.ResponseWriter, r *http.Request, s *session) {
@@ -63,7 +74,7 @@ func (p *Portal) renderRoles(w http.ResponseWriter, r *http.Request, s *session,
 	d := rolesData{
 		DefaultRole: p.admin.DefaultRole(), Error: errMsg,
 		MappingsURL: p.path("/roles/mappings"), RemoveURL: p.path("/roles/mappings/remove"),
-		PolicyURL: p.path("/roles/policy"), SearchURL: p.path("/roles"),
+		PolicyURL: p.path("/roles/policy"), SearchURL: p.path("/roles"), AttributesURL: p.path("/roles/attributes"),
 	}
 	if status == http.StatusOK {
 		d.Saved = savedMessage(r.URL.Query().Get("saved"))
@@ -77,6 +88,22 @@ func (p *Portal) renderRoles(w http.ResponseWriter, r *http.Request, s *session,
 	if err != nil {
 		p.serverError(w, r, "listing directories", err)
 		return
+	}
+	if fields := p.admin.CustomFields(); len(fields) > 0 {
+		ams, err := p.admin.ListAttributeMappings(ctx, s.org.ID)
+		if err != nil {
+			p.serverError(w, r, "listing attribute mappings", err)
+			return
+		}
+		for _, f := range fields {
+			row := attrRow{Key: f.Key, Name: f.Label(), Type: string(f.Type), Description: f.Description, DefaultSCIM: p.admin.SCIMPathOf(f.Key, nil)}
+			for _, m := range ams {
+				if m.Field == f.Key {
+					row.SAML, row.OIDC, row.SCIM = m.SAMLAttribute, m.OIDCClaim, m.SCIMPath
+				}
+			}
+			d.Attributes = append(d.Attributes, row)
+		}
 	}
 	ms, err := p.admin.ListRoleMappings(ctx, s.org.ID)
 	if err != nil {
@@ -122,7 +149,7 @@ func (p *Portal) renderRoles(w http.ResponseWriter, r *http.Request, s *session,
 			return
 		}
 		for _, u := range us {
-			row := previewRow{User: u.UserName}
+			row := previewRow{User: u.UserName, Custom: customText(d.Attributes, u.Custom)}
 			switch {
 			case !u.Active:
 				row.Roles = "none (deactivated)"
@@ -163,6 +190,8 @@ func savedMessage(code string) string {
 		return "Mapping removed: the roles of the users it concerned are updated."
 	case "policy":
 		return "Sign-in policy saved."
+	case "attribute":
+		return "Attribute mapping saved: sign-ins use it now, directory users at their next update."
 	}
 	return ""
 }
@@ -230,4 +259,37 @@ func (p *Portal) rolesPolicy(w http.ResponseWriter, r *http.Request, s *session)
 		return
 	}
 	http.Redirect(w, r, p.path("/roles?saved=policy"), http.StatusSeeOther)
+}
+
+// customText renders a user's custom values in the order of the declared
+// fields.
+func customText(fields []attrRow, c store.CustomValues) string {
+	out := ""
+	for _, f := range fields {
+		v, ok := c[f.Key]
+		if !ok {
+			continue
+		}
+		if out != "" {
+			out += "; "
+		}
+		out += f.Name + ": " + store.CustomString(v)
+	}
+	return out
+}
+
+// rolesAttribute saves the mapping of one custom attribute.
+func (p *Portal) rolesAttribute(w http.ResponseWriter, r *http.Request, s *session) {
+	in := admin.AttributeMappingInput{Field: r.PostFormValue("field"), SAMLAttribute: r.PostFormValue("saml_attribute"),
+		OIDCClaim: r.PostFormValue("oidc_claim"), SCIMPath: r.PostFormValue("scim_path")}
+	if _, err := p.admin.SetAttributeMapping(r.Context(), s.org.ID, in, s.actor()); err != nil {
+		var ae *admin.AdminError
+		if errors.As(err, &ae) && errors.Is(err, admin.ErrInvalidInput) {
+			p.renderRoles(w, r, s, http.StatusBadRequest, ae.Message)
+			return
+		}
+		p.serverError(w, r, "setting an attribute mapping", err)
+		return
+	}
+	http.Redirect(w, r, p.path("/roles?saved=attribute#attr-"+url.PathEscape(in.Field)), http.StatusSeeOther)
 }
