@@ -192,6 +192,7 @@ func (d *Dashboard) routes() {
 	m.Handle("POST /orgs/{id}/policy", d.action(d.updatePolicy))
 	m.Handle("POST /orgs/{id}/roles", d.action(d.addMapping))
 	m.Handle("POST /orgs/{id}/roles/remove", d.action(d.removeMapping))
+	m.Handle("POST /orgs/{id}/attributes", d.action(d.setAttribute))
 	m.Handle("POST /branding", d.action(d.updateBranding))
 	m.Handle("POST /orgs/{id}/branding", d.action(d.updateBranding))
 	m.Handle("POST /api-keys", d.action(d.createAPIKey))
@@ -374,6 +375,7 @@ var flashMessages = map[string]string{
 	"policy-updated":       "Provisioning policy saved.",
 	"mapping-saved":        "Role mapping saved; the roles of the users it concerns are updated.",
 	"mapping-removed":      "Role mapping removed; the roles of the users it concerned are updated.",
+	"attribute-saved":      "Attribute mapping saved; directory users follow at their next update.",
 	"nothing-changed":      "Nothing to change.",
 	"organization-missing": "That organization no longer exists.",
 }

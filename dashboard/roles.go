@@ -16,7 +16,13 @@ type rolesSection struct {
 	Roles                                 []roleOptionD
 	DefaultRole                           string
 	Mappings                              []mappingRowD
+	AttributeAction                       string
+	Attributes                            []attributeRowD
 }
+
+// attributeRowD is a declared custom attribute and the organization's
+// mapping of it.
+type attributeRowD struct{ Key, Name, Type, SAML, OIDC, SCIM, DefaultSCIM string }
 
 type roleOptionD struct{ Key, Name string }
 
@@ -27,7 +33,19 @@ type mappingRowD struct{ Source, SourceLabel, Value, Role string }
 func (d *Dashboard) loadRoles(r *http.Request, id string) rolesSection {
 	s := rolesSection{
 		PolicyAction: d.orgPath(id, "/policy"), AddAction: d.orgPath(id, "/roles"), RemoveAction: d.orgPath(id, "/roles/remove"),
-		DefaultRole: d.a.DefaultRole(),
+		DefaultRole: d.a.DefaultRole(), AttributeAction: d.orgPath(id, "/attributes"),
+	}
+	if fields := d.a.CustomFields(); len(fields) > 0 {
+		ms, _ := d.a.ListAttributeMappings(r.Context(), id)
+		for _, f := range fields {
+			row := attributeRowD{Key: f.Key, Name: f.Label(), Type: string(f.Type), DefaultSCIM: d.a.SCIMPathOf(f.Key, nil)}
+			for _, m := range ms {
+				if m.Field == f.Key {
+					row.SAML, row.OIDC, row.SCIM = m.SAMLAttribute, m.OIDCClaim, m.SCIMPath
+				}
+			}
+			s.Attributes = append(s.Attributes, row)
+		}
 	}
 	for _, ro := range d.a.Roles() {
 		s.Roles = append(s.Roles, roleOptionD{Key: ro.Key, Name: ro.Name})
@@ -92,4 +110,11 @@ func (d *Dashboard) removeMapping(w http.ResponseWriter, r *http.Request, form u
 		}
 		return out
 	})
+}
+
+func (d *Dashboard) setAttribute(w http.ResponseWriter, r *http.Request, form url.Values) {
+	in := admin.AttributeMappingInput{Field: form.Get("field"), SAMLAttribute: form.Get("saml_attribute"),
+		OIDCClaim: form.Get("oidc_claim"), SCIMPath: form.Get("scim_path")}
+	_, err := d.a.SetAttributeMapping(r.Context(), r.PathValue("id"), in, d.actor(r))
+	d.done(w, r, err, "attribute-saved")
 }
