@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -44,6 +45,14 @@ type UserSpec struct {
 	// Inactive creates or updates the user with active=false. The zero
 	// value is an active user.
 	Inactive bool
+	// Extensions are attributes of other schema extensions, such as the
+	// application's own ("urn:ietf:params:scim:schemas:extension:acme:2.0:User"),
+	// by URN then attribute name, with their JSON values (a string, a
+	// number, a boolean, a list of strings). Okta sends each extension as
+	// an object of the resource (PUT on update); Entra too on create, and
+	// on update one Add operation per changed attribute, by its
+	// URN-prefixed path.
+	Extensions map[string]map[string]any
 }
 
 func (u UserSpec) normalized() (UserSpec, error) {
@@ -319,6 +328,12 @@ func (c *Client) userBody(u UserSpec, id string, create bool) map[string]any {
 		schemas = append(schemas, SchemaEnterpriseUser)
 		body[SchemaEnterpriseUser] = enterprise
 	}
+	for _, urn := range sortedURNs(u.Extensions) {
+		if len(u.Extensions[urn]) > 0 {
+			schemas = append(schemas, urn)
+			body[urn] = u.Extensions[urn]
+		}
+	}
 	body["schemas"] = schemas
 	return body
 }
@@ -400,6 +415,20 @@ func entraDiff(cur Resource, u UserSpec) []patchOp {
 	}
 	if len(urn) > 0 {
 		ops = append(ops, patchOp{Op: "Add", Value: urn})
+	}
+	for _, urn := range sortedURNs(u.Extensions) {
+		have, _ := cur.lookup(urn).(map[string]any)
+		attrs := u.Extensions[urn]
+		names := make([]string, 0, len(attrs))
+		for k := range attrs {
+			names = append(names, k)
+		}
+		slices.Sort(names)
+		for _, k := range names {
+			if !sameJSON(have[k], attrs[k]) {
+				ops = append(ops, patchOp{Op: "Add", Path: urn + ":" + k, Value: attrs[k]})
+			}
+		}
 	}
 	if u.ManagerID != "" && u.ManagerID != managerID(extRes) {
 		ops = append(ops, patchOp{Op: "Replace", Value: map[string]any{SchemaEnterpriseUser + ":manager": u.ManagerID}})
@@ -483,4 +512,21 @@ func (c *Client) DeleteUser(ctx context.Context, id string) error {
 	}
 	_, err := c.do(ctx, request{step: "delete user " + id, method: http.MethodDelete, path: "/Users/" + url.PathEscape(id)})
 	return err
+}
+
+func sortedURNs(m map[string]map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// sameJSON reports whether a and b encode to the same JSON (a number read
+// back from the server equals the int sent).
+func sameJSON(a, b any) bool {
+	x, err1 := json.Marshal(a)
+	y, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && string(x) == string(y)
 }
