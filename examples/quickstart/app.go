@@ -122,7 +122,7 @@ func newApp(cfg appConfig) (*app, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ssokit: %w", err)
 	}
-	a.scim, err = scimkit.New(scimkit.Config{Store: cfg.Store, BaseURL: cfg.BaseURL + "/scim", Logger: cfg.Logger})
+	a.scim, err = scimkit.New(scimkit.Config{Store: cfg.Store, BaseURL: cfg.BaseURL + "/scim", Logger: cfg.Logger, Roles: appRoles})
 	if err != nil {
 		return nil, fmt.Errorf("scimkit: %w", err)
 	}
@@ -314,8 +314,15 @@ func (a *app) googleKeyFile(w http.ResponseWriter, r *http.Request) {
 
 // appRoles are the app's roles: the IT admin maps their directory's groups
 // (or their identity provider's group values) to them in the portal, and
-// Profile.Roles carries them at sign-in.
+// Profile.Roles carries them at sign-in. Its Fields are the app's custom
+// attributes: the IT admin maps each to a SAML attribute, an OIDC claim
+// and a SCIM path on the same page, and Profile.Custom carries them.
 var appRoles = &roles.Config{
+	Fields: []roles.Field{
+		{Key: "department", Name: "Department", Type: roles.FieldString},
+		{Key: "employee_number", Name: "Employee number", Type: roles.FieldInteger},
+	},
+	SCIMExtension: "urn:ietf:params:scim:schemas:extension:quickstart:2.0:User",
 	Roles: []roles.Role{
 		{Key: "admin", Name: "Administrator", Description: "Manages the workspace and its members."},
 		{Key: "editor", Name: "Editor", Description: "Creates and edits content."},

@@ -43,8 +43,12 @@ const (
 // demoUsers are the identities the IdP simulator offers on its login page.
 func demoUsers() []idpsim.User {
 	return []idpsim.User{
-		{Email: "alice@example.com", GivenName: "Alice", FamilyName: "Liddell", Groups: []string{"Engineering", "Admins"}},
-		{Email: "bob@example.com", GivenName: "Bob", FamilyName: "Builder", Groups: []string{"Sales"}},
+		{Email: "alice@example.com", GivenName: "Alice", FamilyName: "Liddell", Groups: []string{"Engineering", "Admins"},
+			Attributes: map[string][]string{"department": {"Engineering"}, "employeeNumber": {"1001"}},
+			Claims:     map[string]any{"employee_number": 1001}},
+		{Email: "bob@example.com", GivenName: "Bob", FamilyName: "Builder", Groups: []string{"Sales"},
+			Attributes: map[string][]string{"department": {"Sales"}, "employeeNumber": {"1002"}},
+			Claims:     map[string]any{"employee_number": 1002}},
 	}
 }
 
@@ -73,6 +77,17 @@ func (a *app) setUpDemo(ctx context.Context) (*demo, error) {
 		return nil, err
 	}
 	if err := a.demoVerifiedDomain(ctx, org.ID); err != nil {
+		return nil, err
+	}
+	// Where the demo IdP and directory send the custom attributes: the
+	// simulators send department as a SAML attribute, an OIDC claim and the
+	// enterprise extension's department, and the employee number as the
+	// SAML attribute employeeNumber, the OIDC claim employee_number (an
+	// integer) and the app's own SCIM extension (the default path).
+	if _, err := a.admin.SetAttributeMappings(ctx, org.ID, []admin.AttributeMappingInput{
+		{Field: "department", SAMLAttribute: "department", OIDCClaim: "department", SCIMPath: "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department"},
+		{Field: "employee_number", SAMLAttribute: "employeeNumber", OIDCClaim: "employee_number"},
+	}, demoActor); err != nil {
 		return nil, err
 	}
 	samlConn, err := a.demoSAMLConnection(ctx, org.ID)

@@ -266,6 +266,10 @@ func TestEndToEnd(t *testing.T) {
 		if got := strings.TrimSpace(me.Find(`[data-testid="roles"]`).Text()); got != "admin" {
 			t.Errorf("the host page shows roles %q, want admin", got)
 		}
+		// The demo maps the custom attributes: the IdP simulator sends them.
+		if d, n := me.Find(`[data-testid="custom-department"]`).Text(), me.Find(`[data-testid="custom-employee_number"]`).Text(); d != "Engineering" || n != "1001" {
+			t.Errorf("the host page shows department %q, employee number %q", d, n)
+		}
 	})
 	t.Run("portal sets up, tests and activates a SAML connection", func(t *testing.T) {
 		b := newBrowser(t)

@@ -213,7 +213,8 @@ Deactivate this user in the <a href="/dirsim/">directory simulator</a> and reloa
 <tr><th>Subject</th><td>{{.Subject}}</td></tr>
 <tr><th>Groups</th><td>{{range .Groups}}{{.}} {{end}}</td></tr>
 <tr><th>Roles</th><td data-testid="roles">{{range $i, $r := .Roles}}{{if $i}} {{end}}{{$r}}{{end}}</td></tr>
-<tr><th>Organization</th><td data-testid="org">{{.OrgID}}</td></tr>
+{{range $k, $v := .Custom}}<tr><th>{{$k}}</th><td data-testid="custom-{{$k}}">{{$v}}</td></tr>
+{{end}}<tr><th>Organization</th><td data-testid="org">{{.OrgID}}</td></tr>
 <tr><th>Connection</th><td>{{.ConnectionID}} ({{.Provider}})</td></tr>
 <tr><th>Protocol</th><td data-testid="protocol">{{.Protocol}}</td></tr>
 <tr><th>IdP-initiated</th><td data-testid="idp-initiated">{{.IdPInitiated}}</td></tr>
