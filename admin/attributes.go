@@ -46,6 +46,38 @@ func (a *Admin) SCIMPathOf(key string, m *store.AttributeMapping) string {
 	return a.cfg.Roles.SCIMPath(key, m)
 }
 
+// AttributeSetting is a declared custom attribute with the organization's
+// mapping of it (zero when none) and the SCIM path read when the mapping
+// names none.
+type AttributeSetting struct {
+	Field           roles.Field
+	Mapping         store.AttributeMapping
+	DefaultSCIMPath string
+}
+
+// AttributeSettings returns, for each declared custom attribute in order,
+// the organization's mapping of it. ErrNotFound for an unknown
+// organization.
+func (a *Admin) AttributeSettings(ctx context.Context, orgID string) ([]AttributeSetting, error) {
+	fields := a.CustomFields()
+	if len(fields) == 0 {
+		return nil, nil
+	}
+	ms, err := a.ListAttributeMappings(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]AttributeSetting, 0, len(fields))
+	for _, f := range fields {
+		s := AttributeSetting{Field: f, DefaultSCIMPath: a.SCIMPathOf(f.Key, nil)}
+		if i := slices.IndexFunc(ms, func(m store.AttributeMapping) bool { return m.Field == f.Key }); i >= 0 {
+			s.Mapping = ms[i]
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
 // ListAttributeMappings returns the organization's custom attribute
 // mappings ordered by field. ErrNotFound for an unknown organization.
 func (a *Admin) ListAttributeMappings(ctx context.Context, orgID string) ([]store.AttributeMapping, error) {

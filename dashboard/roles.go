@@ -35,17 +35,10 @@ func (d *Dashboard) loadRoles(r *http.Request, id string) rolesSection {
 		PolicyAction: d.orgPath(id, "/policy"), AddAction: d.orgPath(id, "/roles"), RemoveAction: d.orgPath(id, "/roles/remove"),
 		DefaultRole: d.a.DefaultRole(), AttributeAction: d.orgPath(id, "/attributes"),
 	}
-	if fields := d.a.CustomFields(); len(fields) > 0 {
-		ms, _ := d.a.ListAttributeMappings(r.Context(), id)
-		for _, f := range fields {
-			row := attributeRowD{Key: f.Key, Name: f.Label(), Type: string(f.Type), DefaultSCIM: d.a.SCIMPathOf(f.Key, nil)}
-			for _, m := range ms {
-				if m.Field == f.Key {
-					row.SAML, row.OIDC, row.SCIM = m.SAMLAttribute, m.OIDCClaim, m.SCIMPath
-				}
-			}
-			s.Attributes = append(s.Attributes, row)
-		}
+	settings, _ := d.a.AttributeSettings(r.Context(), id)
+	for _, a := range settings {
+		s.Attributes = append(s.Attributes, attributeRowD{Key: a.Field.Key, Name: a.Field.Label(), Type: string(a.Field.Type),
+			SAML: a.Mapping.SAMLAttribute, OIDC: a.Mapping.OIDCClaim, SCIM: a.Mapping.SCIMPath, DefaultSCIM: a.DefaultSCIMPath})
 	}
 	for _, ro := range d.a.Roles() {
 		s.Roles = append(s.Roles, roleOptionD{Key: ro.Key, Name: ro.Name})

@@ -89,21 +89,14 @@ func (p *Portal) renderRoles(w http.ResponseWriter, r *http.Request, s *session,
 		p.serverError(w, r, "listing directories", err)
 		return
 	}
-	if fields := p.admin.CustomFields(); len(fields) > 0 {
-		ams, err := p.admin.ListAttributeMappings(ctx, s.org.ID)
-		if err != nil {
-			p.serverError(w, r, "listing attribute mappings", err)
-			return
-		}
-		for _, f := range fields {
-			row := attrRow{Key: f.Key, Name: f.Label(), Type: string(f.Type), Description: f.Description, DefaultSCIM: p.admin.SCIMPathOf(f.Key, nil)}
-			for _, m := range ams {
-				if m.Field == f.Key {
-					row.SAML, row.OIDC, row.SCIM = m.SAMLAttribute, m.OIDCClaim, m.SCIMPath
-				}
-			}
-			d.Attributes = append(d.Attributes, row)
-		}
+	settings, err := p.admin.AttributeSettings(ctx, s.org.ID)
+	if err != nil {
+		p.serverError(w, r, "listing attribute mappings", err)
+		return
+	}
+	for _, a := range settings {
+		d.Attributes = append(d.Attributes, attrRow{Key: a.Field.Key, Name: a.Field.Label(), Type: string(a.Field.Type), Description: a.Field.Description,
+			SAML: a.Mapping.SAMLAttribute, OIDC: a.Mapping.OIDCClaim, SCIM: a.Mapping.SCIMPath, DefaultSCIM: a.DefaultSCIMPath})
 	}
 	ms, err := p.admin.ListRoleMappings(ctx, s.org.ID)
 	if err != nil {
