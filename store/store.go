@@ -65,9 +65,11 @@ type Store interface {
 	RoleStore
 	PolicyStore
 	AttributeStore
+	RateStore
 
 	// DeleteExpired removes login requests, consumed assertion ids, portal
 	// sessions and embedded portal links whose expiry is at or before now,
+	// attempt counters whose window ended at or before now,
 	// end-user sessions whose idle or absolute expiry is at or before now
 	// (ended or not), and shareable links expired for more than 30 days. It
 	// returns how many rows it removed. It works in batches of at most
@@ -518,6 +520,25 @@ type APIKeyStore interface {
 	// TouchAPIKey records that the key was used at now; may be coalesced.
 	TouchAPIKey(ctx context.Context, id string, now time.Time) error
 }
+
+// RateStore counts attempts across app instances, for the limits that
+// guard a secret rather than a machine (portal link redemption, see the
+// limits package): a counter per key and fixed window, so that every
+// instance of the app sees the same count.
+type RateStore interface {
+	// CountAttempt adds one to the counter of key for the window that
+	// starts at start and ends at end, and returns the window's count,
+	// this attempt included. A counter of an earlier window starts again
+	// at 1; an attempt dated in an earlier window than the stored one (a
+	// slower clock on another instance) counts in the stored window.
+	// Concurrent calls for one key each get a different count. key is
+	// required and at most MaxRateKeyLength bytes; end must be after
+	// start. DeleteExpired removes a counter once its window ended.
+	CountAttempt(ctx context.Context, key string, start, end time.Time) (int64, error)
+}
+
+// MaxRateKeyLength is the longest key RateStore.CountAttempt accepts.
+const MaxRateKeyLength = 200
 
 // LeaseStore coordinates background work across app instances: event
 // delivery, domain verification, metadata refresh. A lease is a named lock

@@ -373,6 +373,20 @@ func ValidateLease(name, holder string, now, until time.Time) error {
 	return nil
 }
 
+// ValidateAttempt checks the arguments of RateStore.CountAttempt.
+func ValidateAttempt(key string, start, end time.Time) error {
+	if err := required("attempt counter", "key", key); err != nil {
+		return err
+	}
+	if len(key) > MaxRateKeyLength {
+		return invalid("attempt counter: key longer than %d bytes", MaxRateKeyLength)
+	}
+	if start.IsZero() || !end.After(start) {
+		return invalid("attempt counter: the window must have a start before its end")
+	}
+	return nil
+}
+
 // UTC returns t in UTC, keeping the zero time zero.
 func UTC(t time.Time) time.Time {
 	if t.IsZero() {

@@ -48,6 +48,8 @@ type Store struct {
 
 	leases map[string]lease
 
+	attempts map[string]*attemptWindow // RateStore counters by key
+
 	users      userSessions                        // end-user sessions
 	roleMaps   map[string][]store.RoleMapping      // org id -> mappings, sorted
 	attrMaps   map[string][]store.AttributeMapping // org id -> mappings, sorted by field
@@ -88,6 +90,7 @@ func New() *Store {
 		apiKeys:         map[string]*store.APIKey{},
 		apiKeyByDigest:  map[string]string{},
 		leases:          map[string]lease{},
+		attempts:        map[string]*attemptWindow{},
 		users:           userSessions{byID: map[string]*store.Session{}, byDigest: map[string]string{}},
 		roleMaps:        map[string][]store.RoleMapping{},
 		attrMaps:        map[string][]store.AttributeMapping{},
@@ -217,6 +220,12 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int, error) {
 			n++
 		}
 	}
+	for k, a := range s.attempts {
+		if !a.end.After(now) {
+			delete(s.attempts, k)
+			n++
+		}
+	}
 	for id, l := range s.links {
 		if l.Kind == store.LinkEmbedded && !l.ExpiresAt.After(now) ||
 			l.Kind == store.LinkShareable && l.ExpiresAt.Before(shareableCutoff) {
@@ -225,6 +234,33 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// attemptWindow is the counter of one RateStore key.
+type attemptWindow struct {
+	start, end time.Time
+	count      int64
+}
+
+// CountAttempt adds one to the counter of key for the window [start, end)
+// and returns the window's count.
+func (s *Store) CountAttempt(ctx context.Context, key string, start, end time.Time) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if err := store.ValidateAttempt(key, start, end); err != nil {
+		return 0, err
+	}
+	start, end = utc(start), utc(end)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.attempts[key]
+	if a == nil || start.After(a.start) {
+		a = &attemptWindow{start: start, end: end}
+		s.attempts[key] = a
+	}
+	a.count++
+	return a.count, nil
 }
 
 // AcquireLease takes the lease name for holder until until if it is free,

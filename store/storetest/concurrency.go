@@ -187,6 +187,22 @@ var concurrencyTests = []subtest{
 			f.Fatalf("%d concurrent holders of one lease, want exactly 1", wins)
 		}
 	}},
+	{"CountAttempt", func(f *fixture) {
+		counts := make([]int64, workers)
+		errs := race(workers, func(i int) error {
+			var err error
+			counts[i], err = f.s.CountAttempt(f.ctx, "redeem:192.0.2.1", t0, at(time.Minute))
+			return err
+		})
+		outcomes(f.T, "CountAttempt", errs)
+		seen := map[int64]bool{}
+		for i, n := range counts {
+			if errs[i] == nil && (n < 1 || n > workers || seen[n]) {
+				f.Fatalf("concurrent CountAttempt calls returned %v: each must get its own count in 1..%d", counts, workers)
+			}
+			seen[n] = true
+		}
+	}},
 	{"UpdateDomainLosesNothing", func(f *fixture) {
 		org := f.mkOrg()
 		d := f.mkDomain(org.ID, "acme.example", store.DomainPending)

@@ -35,7 +35,7 @@
 // subtests are grouped per entity (Organizations, Domains, Connections,
 // PortalLinks, PortalSessions, Directories, DirectoryTokens, DirectoryUsers,
 // UserFilters, FieldFilters, MatchKeys, Text, DirectoryGroups, Memberships,
-// Events, LoginRequests, AssertionIDs, Branding, APIKeys, Leases,
+// Events, LoginRequests, AssertionIDs, Branding, APIKeys, Leases, Attempts,
 // DeleteExpired, Retention, Context, Concurrency), so that one failing area
 // can be run alone with -run 'TestConformance/UserFilters'.
 //

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/onboardkit/onboardkit/store"
@@ -155,6 +156,68 @@ var apiKeyTests = []subtest{
 		f.ok(err, "ListAPIKeys")
 		if len(list) != 1 {
 			f.Fatalf("ListAPIKeys after refused creates: %d keys", len(list))
+		}
+	}},
+}
+
+var attemptTests = []subtest{
+	{"CountPerWindow", func(f *fixture) {
+		count := func(key string, start time.Time, want int64) {
+			f.Helper()
+			got, err := f.s.CountAttempt(f.ctx, key, start.In(elsewhere), start.Add(time.Minute))
+			f.ok(err, "CountAttempt")
+			if got != want {
+				f.Fatalf("CountAttempt(%s, window at %v) = %d, want %d", key, start.Sub(t0), got, want)
+			}
+		}
+		count("redeem:192.0.2.1", t0, 1)
+		count("redeem:192.0.2.1", t0, 2)
+		count("redeem:192.0.2.1", t0, 3)
+		count("redeem:192.0.2.2", t0, 1)               // keys are independent
+		count("redeem:192.0.2.1", at(-time.Minute), 4) // a slower clock counts in the stored window
+		count("redeem:192.0.2.1", at(time.Minute), 1)  // the next window starts again
+		count("redeem:192.0.2.1", at(time.Minute), 2)
+		count("redeem:192.0.2.1", t0, 3)
+	}},
+	{"Expiry", func(f *fixture) {
+		_, err := f.s.CountAttempt(f.ctx, "a", t0, at(time.Minute))
+		f.ok(err, "CountAttempt")
+		_, err = f.s.CountAttempt(f.ctx, "b", at(time.Minute), at(2*time.Minute))
+		f.ok(err, "CountAttempt")
+		n, err := f.s.DeleteExpired(f.ctx, at(time.Minute))
+		f.ok(err, "DeleteExpired")
+		if n != 1 {
+			f.Fatalf("DeleteExpired at the end of one window removed %d rows, want 1", n)
+		}
+		got, err := f.s.CountAttempt(f.ctx, "b", at(time.Minute), at(2*time.Minute))
+		f.ok(err, "CountAttempt")
+		if got != 2 {
+			f.Fatalf("the counter of a window not ended was removed: count %d, want 2", got)
+		}
+		got, err = f.s.CountAttempt(f.ctx, "a", t0, at(time.Minute))
+		f.ok(err, "CountAttempt")
+		if got != 1 {
+			f.Fatalf("the counter of an ended window was kept: count %d, want 1", got)
+		}
+	}},
+	{"Invalid", func(f *fixture) {
+		for name, args := range map[string]struct {
+			key        string
+			start, end time.Time
+		}{
+			"no key":           {"", t0, at(time.Minute)},
+			"key too long":     {strings.Repeat("k", store.MaxRateKeyLength+1), t0, at(time.Minute)},
+			"no start":         {"k", time.Time{}, at(time.Minute)},
+			"end before start": {"k", at(time.Minute), t0},
+			"empty window":     {"k", t0, t0},
+		} {
+			_, err := f.s.CountAttempt(f.ctx, args.key, args.start, args.end)
+			f.is(err, store.ErrInvalid, "CountAttempt with %s", name)
+		}
+		got, err := f.s.CountAttempt(f.ctx, strings.Repeat("k", store.MaxRateKeyLength), t0, at(time.Minute))
+		f.ok(err, "CountAttempt with the longest key")
+		if got != 1 {
+			f.Fatalf("CountAttempt after refused calls = %d, want 1", got)
 		}
 	}},
 }

@@ -66,6 +66,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Branding", brandingTests},
 		{"APIKeys", apiKeyTests},
 		{"Leases", leaseTests},
+		{"Attempts", attemptTests},
 		{"GoogleDirectories", googleDirectoryTests},
 		{"DeleteExpired", deleteExpiredTests},
 		{"Retention", retentionTests},

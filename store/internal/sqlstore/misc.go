@@ -581,6 +581,23 @@ func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
 	return err
 }
 
+// CountAttempt adds one to the counter of key for the window [start, end)
+// and returns the window's count, in one statement: a counter of an
+// earlier window starts again at 1.
+func (s *Store) CountAttempt(ctx context.Context, key string, start, end time.Time) (int64, error) {
+	if err := store.ValidateAttempt(key, start, end); err != nil {
+		return 0, err
+	}
+	var n int64
+	err := s.writeOneRow(ctx, `INSERT INTO attempt_counters (key, window_start, window_end, count) VALUES (?, ?, ?, 1)
+ON CONFLICT (key) DO UPDATE SET
+	count = CASE WHEN excluded.window_start > attempt_counters.window_start THEN 1 ELSE attempt_counters.count + 1 END,
+	window_end = CASE WHEN excluded.window_start > attempt_counters.window_start THEN excluded.window_end ELSE attempt_counters.window_end END,
+	window_start = CASE WHEN excluded.window_start > attempt_counters.window_start THEN excluded.window_start ELSE attempt_counters.window_start END
+RETURNING count`, key, s.t(start), s.t(end)).Scan(&n)
+	return n, err
+}
+
 // shareableRetention is how long an expired shareable link is kept, so that
 // the portal can tell its holder it expired rather than that it never
 // existed.
@@ -605,6 +622,7 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int, error) {
 		{"user_sessions", "id", "expires_at <= ?", at},
 		{"user_sessions", "id", "idle_expires_at <= ?", at},
 		{"portal_links", "id", "kind = 'embedded' AND expires_at <= ?", at},
+		{"attempt_counters", "key", "window_end <= ?", at},
 		{"portal_links", "id", "kind = 'shareable' AND expires_at <= ?", s.t(now.Add(-shareableRetention))},
 	} {
 		stmt := `DELETE FROM ` + q.table + ` WHERE (` + q.key + `) IN (SELECT ` + q.key + ` FROM ` + q.table +
