@@ -29,6 +29,7 @@ const (
 var layerOf = map[string]int{
 	"store":                layerBase,
 	"roles":                layerBase,
+	"limits":               layerBase,
 	"internal/secret":      layerBase,
 	"internal/netutil":     layerBase,
 	"internal/outbox":      layerBase,
