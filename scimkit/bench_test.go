@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onboardkit/onboardkit/limits"
 	"github.com/onboardkit/onboardkit/store"
 	"github.com/onboardkit/onboardkit/store/sqlitestore"
 )
@@ -27,10 +28,21 @@ type benchEnv struct {
 	lastID string // the id of the last user create made
 }
 
+// newBenchEnv is a Server over st without request limits (a benchmark
+// sends faster than a directory may), and one directory with a token.
 func newBenchEnv(b *testing.B, st store.Store) *benchEnv {
+	return newBenchEnvConfig(b, st, func(c *Config) {
+		c.Limits = Limits{PerDirectory: limits.Rate{Unlimited: true}, Unauthenticated: limits.Rate{Unlimited: true}}
+	})
+}
+
+// newBenchEnvConfig is newBenchEnv with the Config changed by mod.
+func newBenchEnvConfig(b *testing.B, st store.Store, mod func(*Config)) *benchEnv {
 	b.Helper()
 	ctx := context.Background()
-	srv, err := New(Config{Store: st, BaseURL: "https://app.example.com/scim", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	cfg := Config{Store: st, BaseURL: "https://app.example.com/scim", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	mod(&cfg)
+	srv, err := New(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}

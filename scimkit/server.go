@@ -8,13 +8,16 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
 	scimerrors "github.com/elimity-com/scim/errors"
 
 	"github.com/onboardkit/onboardkit/internal/secret"
+	"github.com/onboardkit/onboardkit/limits"
 	"github.com/onboardkit/onboardkit/roles"
 	"github.com/onboardkit/onboardkit/store"
 )
@@ -102,12 +105,48 @@ type Config struct {
 	// reads the Store on every request.
 	CacheTTL time.Duration
 
+	// Limits are the request rates one directory, and one client address
+	// whose requests fail authentication, may send. A request over a limit
+	// gets 429 with Retry-After and a SCIM error body. Each field's zero
+	// value is its default (see DefaultLimits).
+	Limits Limits
+
+	// TrustedProxies are the addresses of the host's reverse proxies and
+	// load balancers, whose X-Forwarded-For is believed when limiting
+	// per client address (see limits.ClientIP). Default: none, the
+	// connection's address counts.
+	TrustedProxies []netip.Prefix
+
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 	// Rand is the source of ids and tokens. Default crypto/rand.
 	Rand io.Reader
 	// Logger receives operator-facing diagnoses. Default slog.Default().
 	Logger *slog.Logger
+}
+
+// Limits are the rates of Config.Limits. The limits are local to each
+// app instance: they protect its cycles, so one directory flooding the
+// endpoint leaves room for the others.
+type Limits struct {
+	// PerDirectory is the rate of one directory's authenticated requests.
+	// Default 50 per second, bursts of 200: well above what Okta and
+	// Entra ID send while provisioning (Okta's own default is 600 per
+	// minute per app), so only a runaway client meets it.
+	PerDirectory limits.Rate
+	// Unauthenticated is the rate of requests failing authentication
+	// (no, malformed, unknown, revoked or another directory's token) from
+	// one client address. Once an address has used it up, its requests
+	// get 429 before their token is even looked at, until the bucket
+	// refills; requests that authenticate take nothing from it. Default
+	// 2 per second, bursts of 20.
+	Unauthenticated limits.Rate
+}
+
+// DefaultLimits are the limits of a zero Config.Limits.
+var DefaultLimits = Limits{
+	PerDirectory:    limits.Rate{PerSecond: 50, Burst: 200},
+	Unauthenticated: limits.Rate{PerSecond: 2, Burst: 20},
 }
 
 // Server is the SCIM 2.0 service provider of every directory: an
@@ -135,6 +174,10 @@ type Server struct {
 	// Limits of Groups requests, which carry up to maxMemb members.
 	maxGroupBody int64
 	maxGroupOps  int
+
+	perDir  *limits.Keyed // by directory id
+	junk    *limits.Keyed // by client address, of failed authentications
+	proxies []netip.Prefix
 }
 
 // New validates cfg and returns a Server.
@@ -156,6 +199,11 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.MaxBodyBytes < 0 || cfg.MaxResults < 0 || cfg.MaxPatchOperations < 0 || cfg.MaxMembersPerRequest < 0 {
 		return nil, errors.New("scimkit: limits must not be negative")
+	}
+	perDir := cfg.Limits.PerDirectory.Or(DefaultLimits.PerDirectory)
+	junk := cfg.Limits.Unauthenticated.Or(DefaultLimits.Unauthenticated)
+	if err := errors.Join(perDir.Validate("scimkit: Config.Limits.PerDirectory"), junk.Validate("scimkit: Config.Limits.Unauthenticated")); err != nil {
+		return nil, err
 	}
 	s := &Server{
 		st:       cfg.Store,
@@ -195,6 +243,8 @@ func New(cfg Config) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.perDir, s.junk = limits.NewKeyed(perDir, s.now), limits.NewKeyed(junk, s.now)
+	s.proxies = slices.Clone(cfg.TrustedProxies)
 	ttl := cfg.CacheTTL
 	if ttl == 0 {
 		ttl = DefaultCacheTTL
@@ -324,16 +374,27 @@ func (s *Server) authed(h dirHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		dirID := r.PathValue("dir")
+		// A client address whose requests keep failing authentication
+		// is refused before its token costs anything.
+		client := limits.ClientKey(r, s.proxies)
+		if wait := s.junk.Peek(client); wait > 0 {
+			s.tooMany(w, wait)
+			return
+		}
+		unauthorized := func() {
+			s.junk.Allow(client)
+			s.unauthorized(w)
+		}
 		q := r.URL.Query()
 		if q.Has("access_token") || q.Has("token") || q.Has("bearer") {
 			s.log.WarnContext(r.Context(), "scimkit: token in query string refused", "directory", dirID)
-			s.unauthorized(w)
+			unauthorized()
 			return
 		}
 		tok, ok := bearerToken(r)
 		if !ok || !secret.Valid(tok, TokenPrefix) {
 			s.log.InfoContext(r.Context(), "scimkit: missing or malformed bearer token", "directory", dirID)
-			s.unauthorized(w)
+			unauthorized()
 			return
 		}
 		now := s.now()
@@ -348,17 +409,22 @@ func (s *Server) authed(h dirHandler) http.HandlerFunc {
 				return
 			}
 			s.log.InfoContext(r.Context(), "scimkit: unknown bearer token", "directory", dirID)
-			s.unauthorized(w)
+			unauthorized()
 			return
 		}
 		if !secret.Equal([]byte(t.DirectoryID), []byte(dirID)) || d.ID != t.DirectoryID {
 			s.log.WarnContext(r.Context(), "scimkit: token of another directory", "directory", dirID, "token_directory", t.DirectoryID, "token", t.ID)
-			s.unauthorized(w)
+			unauthorized()
 			return
 		}
 		if !t.ActiveAt(now) {
 			s.log.InfoContext(r.Context(), "scimkit: revoked or expired token", "directory", dirID, "token", t.ID)
-			s.unauthorized(w)
+			unauthorized()
+			return
+		}
+		if wait := s.perDir.Allow(d.ID); wait > 0 {
+			s.log.InfoContext(r.Context(), "scimkit: directory over its request rate", "directory", dirID)
+			s.tooMany(w, wait)
 			return
 		}
 		if d.State != store.DirectoryActive {
@@ -407,6 +473,13 @@ func bearerToken(r *http.Request) (string, bool) {
 func (s *Server) unauthorized(w http.ResponseWriter) {
 	w.Header().Set("WWW-Authenticate", `Bearer realm="scim"`)
 	s.writeError(w, scimError(http.StatusUnauthorized, "", "Authentication failed."))
+}
+
+// tooMany answers 429 with Retry-After and the SCIM error body (RFC 7644,
+// 3.12: status "429").
+func (s *Server) tooMany(w http.ResponseWriter, wait time.Duration) {
+	limits.SetRetryAfter(w, wait)
+	s.writeError(w, scimError(http.StatusTooManyRequests, "", "Too many requests; retry after the time in Retry-After."))
 }
 
 func scimError(status int, scimType scimerrors.ScimType, detail string) scimerrors.ScimError {

@@ -12,6 +12,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -294,9 +295,39 @@ type response struct {
 
 const maxResponseBody = 8 << 20
 
-// do sends r and records the exchange. A non-2xx answer is returned as
-// *Error; a transport failure as the wrapped error.
+// maxRateRetries is how many times a request answered 429 is sent again,
+// after the Retry-After the server gave (at most maxRetryAfter), as Okta
+// and Entra ID do.
+const (
+	maxRateRetries = 8
+	maxRetryAfter  = time.Minute
+)
+
+// do sends r and records the exchange, sending it again after a 429 (see
+// maxRateRetries). A non-2xx answer is returned as *Error; a transport
+// failure as the wrapped error.
 func (c *Client) do(ctx context.Context, r request) (*response, error) {
+	for attempt := 0; ; attempt++ {
+		resp, err := c.doOnce(ctx, r)
+		if resp == nil || resp.status != http.StatusTooManyRequests || attempt == maxRateRetries {
+			return resp, err
+		}
+		wait := time.Second
+		if secs, perr := strconv.Atoi(resp.header.Get("Retry-After")); perr == nil && secs >= 0 {
+			wait = min(time.Duration(secs)*time.Second, maxRetryAfter)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return resp, err
+		case <-t.C:
+		}
+	}
+}
+
+// doOnce sends r once and records the exchange.
+func (c *Client) doOnce(ctx context.Context, r request) (*response, error) {
 	u := *c.base
 	u.Path += r.path
 	rel := r.path

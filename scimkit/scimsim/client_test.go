@@ -673,3 +673,37 @@ func TestPasswordNeverLogged(t *testing.T) {
 		t.Fatalf("notes %q", notes)
 	}
 }
+
+// TestRetryAfter429: a request answered 429 is sent again after the
+// Retry-After the server gave, as Okta and Entra ID do; the exchange log
+// shows every attempt, and a server that keeps refusing ends in its error.
+func TestRetryAfter429(t *testing.T) {
+	f, srv := newFake(t)
+	var refusals int
+	limit := 2
+	f.override = func(w http.ResponseWriter, r *http.Request) bool {
+		if refusals >= limit {
+			return false
+		}
+		refusals++
+		w.Header().Set("Retry-After", "0")
+		w.Header().Set("Content-Type", MediaType)
+		w.WriteHeader(http.StatusTooManyRequests)
+		io.WriteString(w, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"429","detail":"slow down"}`)
+		return true
+	}
+	c := newTestClient(t, Okta, srv.URL, nil)
+	if _, err := c.CreateUser(context.Background(), UserSpec{UserName: "x@example.com"}); err != nil {
+		t.Fatalf("CreateUser after two 429s: %v", err)
+	}
+	log := c.Log()
+	if len(log) < 3 || log[0].Status != http.StatusTooManyRequests || log[1].Status != http.StatusTooManyRequests || log[2].Status == http.StatusTooManyRequests {
+		t.Fatalf("log %+v", log)
+	}
+	refusals, limit = 0, maxRateRetries+1
+	_, err := c.CreateUser(context.Background(), UserSpec{UserName: "y@example.com"})
+	var se *Error
+	if !errors.As(err, &se) || se.Status != http.StatusTooManyRequests || refusals != maxRateRetries+1 {
+		t.Fatalf("after %d refusals: %v", refusals, err)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onboardkit/onboardkit/limits"
 	"github.com/onboardkit/onboardkit/scimkit"
 	"github.com/onboardkit/onboardkit/scimkit/scimsim"
 	"github.com/onboardkit/onboardkit/store"
@@ -35,7 +36,9 @@ func TestFullSyncAgainstScimkit(t *testing.T) {
 		t.Fatal(err)
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv, err := scimkit.New(scimkit.Config{Store: st, BaseURL: "https://app.example.com/scim", Now: clock, Logger: quiet})
+	// The clock stands still, so a rate limit's bucket would never refill.
+	unlimited := scimkit.Limits{PerDirectory: limits.Rate{Unlimited: true}, Unauthenticated: limits.Rate{Unlimited: true}}
+	srv, err := scimkit.New(scimkit.Config{Store: st, BaseURL: "https://app.example.com/scim", Now: clock, Logger: quiet, Limits: unlimited})
 	if err != nil {
 		t.Fatal(err)
 	}
