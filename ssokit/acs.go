@@ -40,6 +40,10 @@ func (s *SSO) handleACS(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	if s.overLimit(w, r, "login", conn) {
+		s.cfg.ErrorHandler(w, r, ErrTooManyRequests)
+		return
+	}
 	raw, relayState, err := s.readSAMLPost(w, r)
 	if err != nil {
 		s.fail(w, r, err)

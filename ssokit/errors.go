@@ -44,6 +44,10 @@ var (
 	// encoding, too large).
 	ErrBadRequest = errors.New("ssokit: bad request")
 
+	// ErrTooManyRequests: the connection's endpoint is over its rate
+	// (Config.Limits); the answer is 429 with Retry-After.
+	ErrTooManyRequests = errors.New("ssokit: too many requests")
+
 	// ErrLoginRefused matches every *LoginError.
 	ErrLoginRefused = errors.New("ssokit: login refused")
 )
@@ -240,7 +244,7 @@ func refuse(reason Reason, format string, args ...any) *LoginError {
 
 // StatusCode is the HTTP status ssokit answers err with: 400 for malformed
 // input, 404 for an unknown connection, no SSO or no IdP logout endpoint,
-// 403 for a refused login, 500 otherwise.
+// 403 for a refused login, 429 for ErrTooManyRequests, 500 otherwise.
 func StatusCode(err error) int {
 	var le *LoginError
 	switch {
@@ -260,6 +264,8 @@ func StatusCode(err error) int {
 		return http.StatusForbidden
 	case errors.Is(err, ErrChooseConnection):
 		return http.StatusConflict
+	case errors.Is(err, ErrTooManyRequests):
+		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError
 }

@@ -218,6 +218,10 @@ func (s *SSO) handleOIDCCallback(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	if s.overLimit(w, r, "login", conn) {
+		s.cfg.ErrorHandler(w, r, ErrTooManyRequests)
+		return
+	}
 	q := r.URL.Query()
 	state := q.Get("state")
 	if state == "" || len(state) > 200 {

@@ -119,6 +119,10 @@ func (s *SSO) handleBackChannelLogout(w http.ResponseWriter, r *http.Request) {
 		backChannelError(w, http.StatusBadRequest, "invalid_request")
 		return
 	}
+	if s.overLimit(w, r, "logout", conn) {
+		backChannelError(w, http.StatusTooManyRequests, "temporarily_unavailable")
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxLogoutTokenSize)
 	if err := r.ParseForm(); err != nil || len(r.PostForm["logout_token"]) != 1 {
 		s.refuseBackChannel(w, r, conn, refuse(ReasonMalformed, "request has no single logout_token form field"))

@@ -181,6 +181,10 @@ func (s *SSO) handleSLO(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	if s.overLimit(w, r, "logout", conn) {
+		s.cfg.ErrorHandler(w, r, ErrTooManyRequests)
+		return
+	}
 	m, err := s.readSLOMessage(w, r)
 	if err != nil {
 		s.fail(w, r, err)
@@ -715,19 +719,24 @@ func (s *SSO) refuseLogout(w http.ResponseWriter, r *http.Request, conn *store.C
 }
 
 // recordRefusedLogout writes the sso.logout.failed event of a refused
-// logout message of conn and logs why, with msg.
+// logout message of conn, within Config.Limits.RefusalEvents, and logs
+// why, with msg.
 func (s *SSO) recordRefusedLogout(r *http.Request, conn *store.Connection, le *LoginError, msg string) {
 	le.ConnectionID, le.OrgID, le.Protocol = conn.ID, conn.OrgID, conn.Protocol
-	ev, err := s.event(EventLogoutFailed, conn.OrgID, conn.ID, "system", le)
-	if err == nil {
-		_, err = s.st.AppendEvents(r.Context(), ev)
-	}
-	if err != nil {
-		s.log.LogAttrs(r.Context(), slog.LevelError, "ssokit: recording refused logout", slog.Any("err", err))
+	recorded := s.refusals.Allow(conn.ID) <= 0
+	if recorded {
+		ev, err := s.event(EventLogoutFailed, conn.OrgID, conn.ID, "system", le)
+		if err == nil {
+			_, err = s.st.AppendEvents(r.Context(), ev)
+		}
+		if err != nil {
+			s.log.LogAttrs(r.Context(), slog.LevelError, "ssokit: recording refused logout", slog.Any("err", err))
+		}
 	}
 	s.log.LogAttrs(r.Context(), slog.LevelWarn, msg,
 		slog.String("reason", string(le.Reason)), slog.String("connection", conn.ID),
-		slog.String("org", conn.OrgID), slog.String("detail", le.Detail), slog.Any("err", le.Err))
+		slog.String("org", conn.OrgID), slog.String("detail", le.Detail), slog.Any("err", le.Err),
+		slog.Bool("event_recorded", recorded))
 }
 
 // signEnveloped signs el (a LogoutRequest or LogoutResponse with an

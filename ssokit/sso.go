@@ -16,6 +16,7 @@ import (
 
 	"github.com/onboardkit/onboardkit/internal/netutil"
 	"github.com/onboardkit/onboardkit/internal/secret"
+	"github.com/onboardkit/onboardkit/limits"
 	"github.com/onboardkit/onboardkit/roles"
 	"github.com/onboardkit/onboardkit/store"
 )
@@ -99,6 +100,12 @@ type Config struct {
 	// period. Default: 90 days. A negative value keeps events forever.
 	EventRetention time.Duration
 
+	// Limits are the request rates of each connection's endpoints. A
+	// request over a limit gets 429 with Retry-After (through
+	// ErrorHandler, with ErrTooManyRequests). Each field's zero value is
+	// its default (see DefaultLimits).
+	Limits Limits
+
 	// InsecureAllowPrivateNetworks lets metadata URLs and OIDC issuers use
 	// plain http and resolve to loopback, private or link-local addresses.
 	// For development and tests against local IdPs only. Default: false.
@@ -114,6 +121,30 @@ type Config struct {
 	// are the identity provider's role values as received. Its Fields
 	// give Profile.Custom (see "Custom attributes" in the package doc).
 	Roles *roles.Config
+}
+
+// Limits are the rates of Config.Limits, local to each app instance:
+// they keep one connection (a misbehaving IdP, or junk posted to its URLs)
+// from taking every cycle, and the Store from filling with its refusals.
+type Limits struct {
+	// PerConnection is the rate of one connection's ACS or OIDC callback
+	// requests, and separately of its logout requests (SAML SLO, OIDC
+	// back-channel logout). It is checked once the connection is known,
+	// before the message is parsed or its signature checked. Default 25
+	// per second, bursts of 100: a whole company signing in at 9 o'clock
+	// stays well under it.
+	PerConnection limits.Rate
+	// RefusalEvents is the rate at which a connection's refused logout
+	// messages are recorded as sso.logout.failed events. Anyone can post
+	// junk to a logout URL; past this rate a refusal is only logged, so
+	// junk cannot flood the Store. Default one a minute, bursts of 10.
+	RefusalEvents limits.Rate
+}
+
+// DefaultLimits are the limits of a zero Config.Limits.
+var DefaultLimits = Limits{
+	PerConnection: limits.Rate{PerSecond: 25, Burst: 100},
+	RefusalEvents: limits.Rate{PerSecond: 1.0 / 60, Burst: 10},
 }
 
 // SSO is the SSO handler. It is an http.Handler serving, under its mount
@@ -136,6 +167,9 @@ type SSO struct {
 	client *http.Client
 	mux    *http.ServeMux
 	allow  map[string]bool
+
+	perConn  *limits.Keyed // "login:" or "logout:" + connection id
+	refusals *limits.Keyed // connection id
 
 	mu   sync.Mutex
 	saml map[string]*samlSP
@@ -174,6 +208,12 @@ func New(cfg Config) (*SSO, error) {
 	}
 	if cfg.ClockSkew < 0 {
 		return nil, errors.New("ssokit: Config.ClockSkew must not be negative")
+	}
+	cfg.Limits.PerConnection = cfg.Limits.PerConnection.Or(DefaultLimits.PerConnection)
+	cfg.Limits.RefusalEvents = cfg.Limits.RefusalEvents.Or(DefaultLimits.RefusalEvents)
+	if err := errors.Join(cfg.Limits.PerConnection.Validate("ssokit: Config.Limits.PerConnection"),
+		cfg.Limits.RefusalEvents.Validate("ssokit: Config.Limits.RefusalEvents")); err != nil {
+		return nil, err
 	}
 	if cfg.Roles != nil {
 		if err := cfg.Roles.Validate(); err != nil {
@@ -222,6 +262,9 @@ func New(cfg Config) (*SSO, error) {
 		saml:  map[string]*samlSP{},
 		oidc:  map[string]*oidcRP{},
 		conns: map[string]*store.Connection{},
+
+		perConn:  limits.NewKeyed(cfg.Limits.PerConnection, cfg.Now),
+		refusals: limits.NewKeyed(cfg.Limits.RefusalEvents, cfg.Now),
 	}
 	s.client = guardedClient(cfg.HTTPClient, cfg.InsecureAllowPrivateNetworks, cfg.MaxResponseSize+1)
 
@@ -282,6 +325,21 @@ func (s *SSO) OIDCRedirectURL(connectionID string) string {
 	return s.base.String() + "/oidc/" + url.PathEscape(connectionID) + "/callback"
 }
 
+// overLimit takes one request of kind ("login" or "logout") from conn's
+// allowance (Config.Limits.PerConnection). When there is none left it
+// sets Retry-After, logs, and reports how long to wait; the caller answers
+// 429.
+func (s *SSO) overLimit(w http.ResponseWriter, r *http.Request, kind string, conn *store.Connection) bool {
+	wait := s.perConn.Allow(kind + ":" + conn.ID)
+	if wait <= 0 {
+		return false
+	}
+	limits.SetRetryAfter(w, wait)
+	s.log.LogAttrs(r.Context(), slog.LevelWarn, "ssokit: connection over its request rate",
+		slog.String("endpoint", kind), slog.String("connection", conn.ID), slog.String("org", conn.OrgID))
+	return true
+}
+
 // fail logs err for operators and renders it through ErrorHandler.
 func (s *SSO) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var le *LoginError
@@ -317,6 +375,8 @@ func defaultErrorHandler(w http.ResponseWriter, r *http.Request, err error) {
 		msg = "Unknown sign-in connection"
 	case errors.Is(err, ErrInvalidEmail):
 		msg = "Invalid email address"
+	case errors.Is(err, ErrTooManyRequests):
+		msg = "Too many sign-in attempts; wait a moment"
 	}
 	setNoStore(w)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
