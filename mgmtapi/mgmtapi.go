@@ -9,6 +9,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +18,7 @@ import (
 	"github.com/onboardkit/onboardkit/admin"
 	"github.com/onboardkit/onboardkit/domains"
 	"github.com/onboardkit/onboardkit/internal/web"
+	"github.com/onboardkit/onboardkit/limits"
 	"github.com/onboardkit/onboardkit/store"
 )
 
@@ -31,15 +34,36 @@ type Config struct {
 	// Logger receives operator diagnostics; API keys are never logged.
 	// Default slog.Default().
 	Logger *slog.Logger
+
+	// Limit is the request rate of one client address, checked before
+	// its API key is looked at; over it a request gets 429 with
+	// Retry-After and the code rate_limited. Local to each app instance.
+	// Default DefaultLimit.
+	Limit limits.Rate
+
+	// TrustedProxies are the addresses of the host's reverse proxies and
+	// load balancers, whose X-Forwarded-For is believed when limiting per
+	// client address (see limits.ClientIP). Default: none, the
+	// connection's address counts.
+	TrustedProxies []netip.Prefix
+
+	// Now is the clock of the rate limit. Default time.Now.
+	Now func() time.Time
 }
+
+// DefaultLimit is the rate of a zero Config.Limit: 20 requests per second
+// per client address, bursts of 100.
+var DefaultLimit = limits.Rate{PerSecond: 20, Burst: 100}
 
 // API is the JSON management API. It holds no logic of its own: each
 // endpoint decodes its input, calls the admin service and encodes the
 // result. See New for the endpoints.
 type API struct {
-	a   *admin.Admin
-	log *slog.Logger
-	mux *http.ServeMux
+	a       *admin.Admin
+	log     *slog.Logger
+	mux     *http.ServeMux
+	limit   *limits.Keyed
+	proxies []netip.Prefix
 }
 
 type apiKeyCtxKey struct{}
@@ -62,7 +86,8 @@ type apiKeyCtxKey struct{}
 //	{"error": {"code": "not_found", "message": "organization \"org_x\" not found"}}
 //
 // with code invalid_input (400), unauthorized (401), not_found (404),
-// conflict (409), not_configured (501) or internal (500). Times are RFC 3339
+// conflict (409), rate_limited (429, with Retry-After; see Config.Limit),
+// not_configured (501) or internal (500). Times are RFC 3339
 // in UTC; absent times are omitted. Endpoints, relative to the mount point:
 //
 // Organizations
@@ -149,7 +174,12 @@ func New(cfg Config) (*API, error) {
 	if cfg.Admin == nil {
 		return nil, errors.New("mgmtapi: Config.Admin is required")
 	}
-	m := &API{a: cfg.Admin, log: cfg.Logger, mux: http.NewServeMux()}
+	limit := cfg.Limit.Or(DefaultLimit)
+	if err := limit.Validate("mgmtapi: Config.Limit"); err != nil {
+		return nil, err
+	}
+	m := &API{a: cfg.Admin, log: cfg.Logger, mux: http.NewServeMux(),
+		limit: limits.NewKeyed(limit, cfg.Now), proxies: slices.Clone(cfg.TrustedProxies)}
 	if m.log == nil {
 		m.log = slog.Default()
 	}
@@ -217,6 +247,12 @@ func (m *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	ctx := r.Context()
+	if wait := m.limit.Allow(limits.ClientKey(r, m.proxies)); wait > 0 {
+		m.log.WarnContext(ctx, "mgmtapi: client over its request rate", "client", limits.ClientKey(r, m.proxies))
+		limits.SetRetryAfter(w, wait)
+		writeAPIError(w, http.StatusTooManyRequests, "rate_limited", "too many requests; retry after the seconds in Retry-After")
+		return
+	}
 	scheme, key, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	ok = ok && strings.EqualFold(scheme, "Bearer")
 	k, err := m.a.AuthenticateAPIKey(ctx, strings.TrimSpace(key))

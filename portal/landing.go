@@ -7,6 +7,7 @@ import (
 	"github.com/onboardkit/onboardkit/admin"
 	"github.com/onboardkit/onboardkit/internal/secret"
 	"github.com/onboardkit/onboardkit/internal/web"
+	"github.com/onboardkit/onboardkit/limits"
 	"github.com/onboardkit/onboardkit/store"
 )
 
@@ -18,6 +19,9 @@ import (
 // replace a live session of another organization, it waits for the click.
 func (p *Portal) landing(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	if !p.linkAttempt(w, r) {
+		return
+	}
 	tok := r.PathValue("token")
 	if tok == "" {
 		tok = r.URL.Query().Get("token")
@@ -81,6 +85,25 @@ func (p *Portal) landing(w http.ResponseWriter, r *http.Request) {
 	p.render(w, r, http.StatusOK, landingPage(v, d))
 }
 
+// linkAttempt counts one link opening or redemption of the request's
+// client address (Config.LinkAttempts) and reports whether it may go on;
+// when not, it has answered 429 with Retry-After.
+func (p *Portal) linkAttempt(w http.ResponseWriter, r *http.Request) bool {
+	client := limits.ClientKey(r, p.cfg.TrustedProxies)
+	wait, err := p.attempts.Allow(r.Context(), "portal.link:"+client)
+	if err != nil {
+		p.serverError(w, r, "counting link attempts", err)
+		return false
+	}
+	if wait > 0 {
+		p.log.WarnContext(r.Context(), "portal: link attempts over the limit", "client", client)
+		limits.SetRetryAfter(w, wait)
+		p.renderProblem(w, r, http.StatusTooManyRequests, problemTooMany)
+		return false
+	}
+	return true
+}
+
 // judgeLink tells why a link cannot be redeemed now, or problemNone. The
 // Store judges again in RedeemPortalLink; this is only for the page.
 func (p *Portal) judgeLink(l *store.PortalLink) problemKind {
@@ -103,6 +126,9 @@ func (p *Portal) redeem(w http.ResponseWriter, r *http.Request) {
 	if !p.sameOrigin(r, false) {
 		p.log.WarnContext(ctx, "portal: cross-origin link redemption refused", "origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
 		p.renderProblem(w, r, http.StatusForbidden, problemCSRF)
+		return
+	}
+	if !p.linkAttempt(w, r) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, web.MaxFormBytes)

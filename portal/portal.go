@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
@@ -19,6 +20,7 @@ import (
 	"github.com/onboardkit/onboardkit/admin"
 	"github.com/onboardkit/onboardkit/internal/netutil"
 	"github.com/onboardkit/onboardkit/internal/web"
+	"github.com/onboardkit/onboardkit/limits"
 	"github.com/onboardkit/onboardkit/scimkit"
 	"github.com/onboardkit/onboardkit/ssokit"
 )
@@ -70,6 +72,20 @@ type Config struct {
 	// be shorter than both session lifetimes.
 	SessionWarning time.Duration
 
+	// LinkAttempts limits how often one client address may open (GET /l)
+	// or redeem (POST /l) portal links. The attempts are counted in the
+	// Store (store.RateStore), so every app instance shares one count and
+	// spreading guesses over instances gains nothing. Over the limit the
+	// visitor gets a 429 page with Retry-After. Default
+	// DefaultLinkAttempts.
+	LinkAttempts limits.Window
+
+	// TrustedProxies are the addresses of the host's reverse proxies and
+	// load balancers, whose X-Forwarded-For is believed when counting per
+	// client address (see limits.ClientIP). Default: none, the connection's
+	// address counts.
+	TrustedProxies []netip.Prefix
+
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 	// Rand is the source of session ids, session secrets and CSRF tokens.
@@ -104,6 +120,11 @@ type Config struct {
 	SimulatedSync SimulatedSync
 }
 
+// DefaultLinkAttempts is the limit of a zero Config.LinkAttempts: 60 link
+// openings and redemptions per minute from one address, 30 embedded
+// portals loaded a minute (each opens and redeems one link).
+var DefaultLinkAttempts = limits.Window{Attempts: 60, Period: time.Minute}
+
 // Portal is the IT-admin portal: an http.Handler to mount under
 // Config.BaseURL's path.
 type Portal struct {
@@ -121,6 +142,7 @@ type Portal struct {
 	csp       string
 	mux       *http.ServeMux
 	admin     *admin.Admin
+	attempts  *limits.Shared
 }
 
 // New validates cfg and returns a Portal.
@@ -162,6 +184,12 @@ func New(cfg Config) (*Portal, error) {
 	if p.log == nil {
 		p.log = slog.Default()
 	}
+	p.cfg.LinkAttempts = cfg.LinkAttempts.Or(DefaultLinkAttempts)
+	if err := p.cfg.LinkAttempts.Validate("portal: Config.LinkAttempts"); err != nil {
+		return nil, err
+	}
+	p.cfg.TrustedProxies = slices.Clone(cfg.TrustedProxies)
+	p.attempts = limits.NewShared(cfg.Store, p.cfg.LinkAttempts, p.now)
 	durations := []struct {
 		name string
 		v    *time.Duration

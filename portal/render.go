@@ -225,6 +225,7 @@ const (
 	problemNotFound
 	problemServerError
 	problemSignedOut
+	problemTooMany
 )
 
 // problem is what a problem page says.
@@ -263,6 +264,8 @@ func (k problemKind) reason() string {
 		return "server_error"
 	case problemSignedOut:
 		return "signed_out"
+	case problemTooMany:
+		return "rate_limited"
 	}
 	return ""
 }
@@ -312,6 +315,10 @@ func (k problemKind) problem() problem {
 	case problemSignedOut:
 		pr.Title = "You've signed out"
 		pr.Message = "To come back, open your portal link again."
+	case problemTooMany:
+		pr.Title = "Too many attempts"
+		pr.Message = "Portal links were opened too often from your network. Wait a minute, then open your link again."
+		pr.Failure = true
 	}
 	return pr
 }

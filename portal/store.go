@@ -18,6 +18,9 @@ type Store interface {
 	GetOrganization(ctx context.Context, id string) (*store.Organization, error)
 
 	GetPortalLinkByDigest(ctx context.Context, digest []byte) (*store.PortalLink, error)
+	// CountAttempt counts link openings and redemptions per client
+	// address (Config.LinkAttempts).
+	CountAttempt(ctx context.Context, key string, start, end time.Time) (int64, error)
 	RedeemPortalLink(ctx context.Context, digest []byte, now time.Time, s *store.PortalSession, events ...store.Event) (*store.PortalSession, error)
 	GetPortalSession(ctx context.Context, digest []byte, now time.Time) (*store.PortalSession, error)
 	DeletePortalSession(ctx context.Context, id string, events ...store.Event) error

@@ -44,6 +44,7 @@ type Config struct {
 	Admin     admin.Config
 	Portal    portal.Config
 	Dashboard dashboard.Config
+	MgmtAPI   mgmtapi.Config // its Admin is set by New
 }
 
 // Env is the admin service with the portal mounted at /portal, the
@@ -77,6 +78,7 @@ func New(t testing.TB, mod func(*Config)) *Env {
 		Admin:     admin.Config{Store: e.Store, PortalURL: PortalURL, Domains: ds, Connections: lc, Directories: lc, Now: e.Clock.Now, Logger: log},
 		Portal:    portal.Config{Store: e.Store, Now: e.Clock.Now, Logger: log},
 		Dashboard: dashboard.Config{Now: e.Clock.Now, Logger: log, Operator: staffFrom},
+		MgmtAPI:   mgmtapi.Config{Logger: log},
 	}
 	if mod != nil {
 		mod(&c)
@@ -93,7 +95,8 @@ func New(t testing.TB, mod func(*Config)) *Env {
 	if err != nil {
 		t.Fatalf("dashboard.New: %v", err)
 	}
-	api, err := mgmtapi.New(mgmtapi.Config{Admin: e.Admin, Logger: log})
+	c.MgmtAPI.Admin = e.Admin
+	api, err := mgmtapi.New(c.MgmtAPI)
 	if err != nil {
 		t.Fatalf("mgmtapi.New: %v", err)
 	}
