@@ -157,6 +157,13 @@ func (k *Keyed) evict(m map[string]*rate.Limiter, now time.Time) {
 	}
 }
 
+// NewLogSampler returns buckets for deciding which refusals to log: the
+// first of a key, then at most one a minute, so that a flood of refused
+// requests does not become a flood of log lines.
+func NewLogSampler(now func() time.Time) *Keyed {
+	return NewKeyed(Rate{PerSecond: 1.0 / 60, Burst: 1}, now)
+}
+
 // Window is a limit on attempts counted in fixed windows: at most Attempts
 // in each Period. The zero Window means the default of the field that
 // holds it.

@@ -63,6 +63,7 @@ type API struct {
 	log     *slog.Logger
 	mux     *http.ServeMux
 	limit   *limits.Keyed
+	logged  *limits.Keyed // which refusals to log
 	proxies []netip.Prefix
 }
 
@@ -179,7 +180,7 @@ func New(cfg Config) (*API, error) {
 		return nil, err
 	}
 	m := &API{a: cfg.Admin, log: cfg.Logger, mux: http.NewServeMux(),
-		limit: limits.NewKeyed(limit, cfg.Now), proxies: slices.Clone(cfg.TrustedProxies)}
+		limit: limits.NewKeyed(limit, cfg.Now), logged: limits.NewLogSampler(cfg.Now), proxies: slices.Clone(cfg.TrustedProxies)}
 	if m.log == nil {
 		m.log = slog.Default()
 	}
@@ -247,8 +248,11 @@ func (m *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	ctx := r.Context()
-	if wait := m.limit.Allow(limits.ClientKey(r, m.proxies)); wait > 0 {
-		m.log.WarnContext(ctx, "mgmtapi: client over its request rate", "client", limits.ClientKey(r, m.proxies))
+	client := limits.ClientKey(r, m.proxies)
+	if wait := m.limit.Allow(client); wait > 0 {
+		if m.logged.Allow(client) == 0 {
+			m.log.WarnContext(ctx, "mgmtapi: client over its request rate (logged once a minute)", "client", client)
+		}
 		limits.SetRetryAfter(w, wait)
 		writeAPIError(w, http.StatusTooManyRequests, "rate_limited", "too many requests; retry after the seconds in Retry-After")
 		return

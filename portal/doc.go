@@ -142,6 +142,10 @@
 //     allowlist, under a sandboxing CSP.
 //   - Revoking a shareable link ends the sessions started from it at their
 //     next request.
+//   - Link openings and redemptions are limited per client address
+//     (Config.LinkAttempts, 60 a minute by default), counted in the Store
+//     so that every app instance shares the count; over it the visitor gets
+//     a 429 page with Retry-After.
 //
 // # Single sign-on setup
 //

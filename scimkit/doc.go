@@ -81,6 +81,12 @@
 //     128 simple comparisons joined by or.
 //   - Error bodies never contain internal error text; the cause goes to
 //     Config.Logger.
+//   - Config.Limits: each directory's authenticated requests are limited
+//     (50 per second, bursts of 200, by default), and so are the failed
+//     authentications of one client address (2 per second, bursts of 20);
+//     once an address has used that up, its requests are refused before
+//     their token is looked at. Either answer is 429 with Retry-After and a
+//     SCIM error body.
 //
 // # What is accepted
 //

@@ -177,6 +177,7 @@ type Server struct {
 
 	perDir  *limits.Keyed // by directory id
 	junk    *limits.Keyed // by client address, of failed authentications
+	logged  *limits.Keyed // which refusals to log
 	proxies []netip.Prefix
 }
 
@@ -244,6 +245,7 @@ func New(cfg Config) (*Server, error) {
 		s.now = time.Now
 	}
 	s.perDir, s.junk = limits.NewKeyed(perDir, s.now), limits.NewKeyed(junk, s.now)
+	s.logged = limits.NewLogSampler(s.now)
 	s.proxies = slices.Clone(cfg.TrustedProxies)
 	ttl := cfg.CacheTTL
 	if ttl == 0 {
@@ -378,6 +380,9 @@ func (s *Server) authed(h dirHandler) http.HandlerFunc {
 		// is refused before its token costs anything.
 		client := limits.ClientKey(r, s.proxies)
 		if wait := s.junk.Peek(client); wait > 0 {
+			if s.logged.Allow("client:"+client) == 0 {
+				s.log.WarnContext(r.Context(), "scimkit: client address over its rate of failed authentications (logged once a minute)", "client", client)
+			}
 			s.tooMany(w, wait)
 			return
 		}
@@ -423,7 +428,9 @@ func (s *Server) authed(h dirHandler) http.HandlerFunc {
 			return
 		}
 		if wait := s.perDir.Allow(d.ID); wait > 0 {
-			s.log.InfoContext(r.Context(), "scimkit: directory over its request rate", "directory", dirID)
+			if s.logged.Allow("dir:"+d.ID) == 0 {
+				s.log.WarnContext(r.Context(), "scimkit: directory over its request rate (logged once a minute)", "directory", dirID)
+			}
 			s.tooMany(w, wait)
 			return
 		}

@@ -67,6 +67,13 @@
 // Config.MaxResponseSize (default 256 KiB) and answers 400 beyond it; the
 // outbound responses are capped at 1 MiB (or MaxResponseSize when larger).
 //
+// Config.Limits caps each connection's request rate on its ACS or OIDC
+// callback, and separately on its logout endpoints (25 per second, bursts
+// of 100, by default), checked before a message is parsed: over it the
+// answer is 429 with Retry-After, through ErrorHandler with
+// ErrTooManyRequests. Refused logout messages become sso.logout.failed
+// events at most once a minute per connection after a burst of 10.
+//
 // # Flow
 //
 //  1. Start: the connection is found from the organization, the

@@ -170,6 +170,7 @@ type SSO struct {
 
 	perConn  *limits.Keyed // "login:" or "logout:" + connection id
 	refusals *limits.Keyed // connection id
+	logged   *limits.Keyed // which refusals over a limit to log
 
 	mu   sync.Mutex
 	saml map[string]*samlSP
@@ -265,6 +266,7 @@ func New(cfg Config) (*SSO, error) {
 
 		perConn:  limits.NewKeyed(cfg.Limits.PerConnection, cfg.Now),
 		refusals: limits.NewKeyed(cfg.Limits.RefusalEvents, cfg.Now),
+		logged:   limits.NewLogSampler(cfg.Now),
 	}
 	s.client = guardedClient(cfg.HTTPClient, cfg.InsecureAllowPrivateNetworks, cfg.MaxResponseSize+1)
 
@@ -330,13 +332,16 @@ func (s *SSO) OIDCRedirectURL(connectionID string) string {
 // sets Retry-After, logs, and reports how long to wait; the caller answers
 // 429.
 func (s *SSO) overLimit(w http.ResponseWriter, r *http.Request, kind string, conn *store.Connection) bool {
-	wait := s.perConn.Allow(kind + ":" + conn.ID)
+	key := kind + ":" + conn.ID
+	wait := s.perConn.Allow(key)
 	if wait <= 0 {
 		return false
 	}
 	limits.SetRetryAfter(w, wait)
-	s.log.LogAttrs(r.Context(), slog.LevelWarn, "ssokit: connection over its request rate",
-		slog.String("endpoint", kind), slog.String("connection", conn.ID), slog.String("org", conn.OrgID))
+	if s.logged.Allow(key) == 0 {
+		s.log.LogAttrs(r.Context(), slog.LevelWarn, "ssokit: connection over its request rate (logged once a minute)",
+			slog.String("endpoint", kind), slog.String("connection", conn.ID), slog.String("org", conn.OrgID))
+	}
 	return true
 }
 
