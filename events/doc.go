@@ -48,6 +48,36 @@
 // their own cursor, so they must read within the retention period; after
 // a gap, Pull starts at the oldest event left.
 //
+// # How cursors are numbered
+//
+// A reader must never see a gap that later fills: had it seen cursor 8
+// while 7 was still uncommitted, it would move past 7 and miss it. Cursors
+// are therefore given in commit order, and only to committed events.
+//
+// On SQLite the one writer does it inside its transaction: MAX(cursor) + 1.
+//
+// On PostgreSQL a write inserts its events with no cursor, only a seq from
+// a database sequence (which takes no lock any other writer waits on), and
+// commits; writes of different organizations, on any number of app
+// instances, commit in parallel. Right after the commit, the writer runs a
+// numbering round: a short transaction that takes an advisory lock (rounds
+// run one at a time), then, in one statement whose snapshot is taken after
+// the lock was granted, gives every committed event without a cursor the
+// cursors after MAX(cursor), in seq order. Readers select by cursor, so an
+// event is invisible until numbered, and every later round gives higher
+// cursors: no gap ever fills. Writes that depend on each other (one waited
+// for a row the other locked, or started after it returned) keep their
+// order, since the later one's events get higher seqs and are numbered in
+// the same round or a later one. A round numbers whatever is pending, so
+// writers queuing for the lock usually find their events numbered by the
+// round before. If the process dies between its commit and its round, its
+// events stay pending until the next round, of the next write or of the
+// next ListEvents, which starts one when it finds pending events (a probe
+// of an index holding only those). Retention always keeps the newest
+// event, so MAX(cursor) never goes back and no cursor is given twice.
+//
+// Delivery is unchanged: readers go by cursor, at least once, in order.
+//
 // # 2. Pull API
 //
 // NewPullHandler returns an http.Handler that pages through the outbox:

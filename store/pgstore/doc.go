@@ -30,13 +30,13 @@
 // Concurrency: Update methods lock the row they change (SELECT ... FOR
 // UPDATE); single-use secrets are consumed by one guarded statement; unique
 // indexes enforce userName, externalId, displayName, external id and
-// verified-domain uniqueness across instances. Event cursors are assigned
-// from a one-row counter whose row lock is held until commit, so readers
-// never see a cursor appear below one they have already passed. The lock is
-// taken by the last statement of a write, so writes with events overlap
-// everywhere except in their commit: their rate is bounded by the commit
-// latency of the server (one WAL flush), about a thousand per second on
-// ordinary disks. A transaction the server aborts to break a deadlock is
+// verified-domain uniqueness across instances. Writes insert their events
+// without a cursor and commit in parallel, whatever organization and
+// instance they come from; right after its commit a writer numbers the
+// committed events still without a cursor in a short round serialized by an
+// advisory lock, so readers, who see only numbered events, never see a
+// cursor appear below one they have already passed (the events package
+// documents the design). A transaction the server aborts to break a deadlock is
 // run again, up to three times.
 //
 // Open keeps up to 32 connections. Text columns use the "C" collation, so

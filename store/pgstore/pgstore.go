@@ -34,12 +34,18 @@ var dialect = sqlstore.Dialect{
 	ForShare:       " FOR SHARE",
 	Classify:       classify,
 	Time:           func(t time.Time) any { return t },
-	// The row lock on the counter orders cursors by commit; see
-	// appendEvents in store/internal/sqlstore.
-	InsertEvent: `WITH c AS (UPDATE event_counter SET last_cursor = last_cursor + 1 WHERE id = 1 RETURNING last_cursor)
-INSERT INTO events (cursor, id, type, org_id, subject, actor, data, created_at)
-SELECT c.last_cursor, ?, ?, ?, ?, ?, ?, ? FROM c RETURNING cursor`,
-	ReserveCursors: `UPDATE event_counter SET last_cursor = last_cursor + ? WHERE id = 1 RETURNING last_cursor`,
+	// Events are inserted without a cursor and numbered after commit, in
+	// rounds serialized by an advisory lock; see numberEvents in
+	// store/internal/sqlstore. The statement's CTEs share one snapshot,
+	// taken after the lock was granted.
+	NumberLock: `SELECT pg_advisory_xact_lock(hashtextextended('onboardkit.events.' || current_schema(), 0))`,
+	NumberEvents: `WITH p AS (
+	SELECT seq, row_number() OVER (ORDER BY seq) AS n FROM events WHERE cursor IS NULL ORDER BY seq LIMIT 1000
+), base AS (SELECT COALESCE(MAX(cursor), 0) AS c FROM events)
+UPDATE events e SET cursor = base.c + p.n FROM p, base
+WHERE e.seq = p.seq AND e.cursor IS NULL
+RETURNING e.seq, e.cursor`,
+	PendingEvents: `SELECT 1 FROM events WHERE cursor IS NULL LIMIT 1`,
 	// A transaction-level advisory lock, keyed by the schema the migrations
 	// go to, serializes app instances that start at once on one fresh
 	// database; it is released when the migration transaction ends.

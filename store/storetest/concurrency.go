@@ -316,6 +316,7 @@ var concurrencyTests = []subtest{
 		}
 	}},
 	{"EventCursors", testEventCursors},
+	{"EventCursorsManyOrgs", testEventCursorsManyOrgs},
 }
 
 // testEventCursors appends events from many goroutines, directly and with
@@ -358,6 +359,16 @@ func testEventCursors(f *fixture) {
 	go func() { done.Wait(); close(writersDone) }()
 
 	total := writers * (perWriter + perWriter/4*(batchSize-1))
+	readGapFree(f, base, total, writersDone, writeErrs)
+}
+
+// readGapFree reads the events after base while writers append total of
+// them, until writersDone is closed, and fails the test when a page skips
+// a cursor (a gap, even one later filled), when the reader sees a number
+// of events other than total, or on an error of writeErrs (which it
+// closes). It returns the events in cursor order.
+func readGapFree(f *fixture, base int64, total int, writersDone chan struct{}, writeErrs chan error) []store.Event {
+	var got []store.Event
 	last, seen := base, 0
 	finished := false
 	for {
@@ -369,6 +380,7 @@ func testEventCursors(f *fixture) {
 			}
 			last = e.Cursor
 			seen++
+			got = append(got, e)
 		}
 		if seen >= total || len(page) > 0 {
 			if seen >= total {
@@ -395,6 +407,61 @@ func testEventCursors(f *fixture) {
 	}
 	if c := f.lastCursor(); c != base+int64(total) {
 		f.Fatalf("LastEventCursor = %d, want %d", c, base+int64(total))
+	}
+	return got
+}
+
+// testEventCursorsManyOrgs writes 50 organizations in parallel, each its
+// organization, directory, users and an update, every write with its
+// event: a reader polling meanwhile sees gap-free cursors, every event
+// once, and each organization's events in the order they were written.
+func testEventCursorsManyOrgs(f *fixture) {
+	const orgs, users = workers, 4
+	base := f.lastCursor()
+	writeErrs := make(chan error, orgs)
+	writersDone := make(chan struct{})
+	go func() {
+		errs := race(orgs, func(i int) error {
+			org := fmt.Sprintf("org_par_%02d", i)
+			ev := func(n int) store.Event {
+				return store.Event{ID: fmt.Sprintf("evt_%s_%d", org, n), Type: "test.parallel", OrgID: org, Subject: strconv.Itoa(n), CreatedAt: t0}
+			}
+			if err := f.s.CreateOrganization(f.ctx, &store.Organization{ID: org, Name: "Parallel " + org, CreatedAt: t0, UpdatedAt: t0}, ev(0)); err != nil {
+				return err
+			}
+			dir := "dir_" + org
+			if err := f.s.CreateDirectory(f.ctx, &store.Directory{ID: dir, OrgID: org, Provider: "okta", State: store.DirectoryActive, CreatedAt: t0, UpdatedAt: t0}, ev(1)); err != nil {
+				return err
+			}
+			for u := range users {
+				id := fmt.Sprintf("usr_%s_%d", org, u)
+				if err := f.s.CreateDirectoryUser(f.ctx, &store.DirectoryUser{ID: id, DirectoryID: dir, UserName: id, Active: true, CreatedAt: t0, UpdatedAt: t0}, ev(2+u)); err != nil {
+					return err
+				}
+			}
+			_, err := f.s.UpdateOrganization(f.ctx, org, func(o *store.Organization) ([]store.Event, error) {
+				o.Name += " (renamed)"
+				return []store.Event{ev(2 + users)}, nil
+			})
+			return err
+		})
+		for _, err := range errs {
+			if err != nil {
+				writeErrs <- err
+			}
+		}
+		close(writersDone)
+	}()
+	got := readGapFree(f, base, orgs*(3+users), writersDone, writeErrs)
+	next := map[string]int{}
+	for _, e := range got {
+		if e.Subject != strconv.Itoa(next[e.OrgID]) {
+			f.Fatalf("organization %s: event %s at cursor %d, want event %d next", e.OrgID, e.Subject, e.Cursor, next[e.OrgID])
+		}
+		next[e.OrgID]++
+	}
+	if len(next) != orgs {
+		f.Fatalf("events of %d organizations, want %d", len(next), orgs)
 	}
 }
 

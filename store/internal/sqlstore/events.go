@@ -4,33 +4,34 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/onboardkit/onboardkit/store"
 )
 
-// appendEvents assigns cursors to events and inserts them, inside t: one
-// event with one statement (Dialect.InsertEvent); several by reserving
-// their cursors at once (Dialect.ReserveCursors) and inserting up to
-// eventBatch rows a statement, so that a group change of many members
-// costs a few statements, not one per member.
+// appendEvents inserts events inside t and gives them cursors, in one of
+// two ways (Dialect.NumberEvents chooses).
 //
 // Cursors must look gap-free and strictly increasing to readers, even with
 // concurrent writers. A database sequence is not enough for that: two
 // transactions may draw 7 and 8, the one holding 8 commits first, a reader
 // sees 8 and moves its position past 7, and 7 appears afterwards, unseen
-// forever. So cursor assignment is serialized with commits:
+// forever. So a cursor is given to an event only once it is committed, in
+// the order of commits:
 //
-//   - PostgreSQL: the cursor comes from the single row of event_counter,
-//     incremented by the insert's UPDATE ... RETURNING. The row lock that
-//     UPDATE takes is held until the transaction ends, so the next writer
-//     gets its cursors only after this transaction has committed (or rolled
-//     back, undoing the increment too, so no gap appears). Commit order
-//     therefore equals cursor order. Events are appended as the last step of
-//     a write, so the lock is held only for them and the commit.
 //   - SQLite: the write transaction already excludes every other writer,
-//     so MAX(cursor) + 1, read inside it, is just as safe and writes one
-//     page less.
+//     so MAX(cursor) + 1, read inside it, is the next cursor: one event
+//     with one statement (Dialect.InsertEvent); several by reserving their
+//     cursors at once (Dialect.ReserveCursors) and inserting up to
+//     eventBatch rows a statement, so that a group change of many members
+//     costs a few statements, not one per member.
+//   - PostgreSQL: writers commit in parallel. A write inserts its events
+//     with a NULL cursor, in batches the same way, and the database gives
+//     each a seq from a sequence (no lock that another writer waits on).
+//     After the commit, numberEvents gives every committed event without a
+//     cursor the next cursors; see there.
 func (t *tx) appendEvents(events []Event) ([]Event, error) {
 	if len(events) == 0 {
 		return nil, nil
@@ -40,6 +41,9 @@ func (t *tx) appendEvents(events []Event) ([]Event, error) {
 		e.CreatedAt = norm(e.CreatedAt)
 		e.Data = cloneBytes(e.Data)
 		out[i] = e
+	}
+	if t.s.d.NumberEvents != "" {
+		return out, t.insertPending(out)
 	}
 	if len(out) == 1 {
 		e := &out[0]
@@ -62,12 +66,151 @@ func (t *tx) appendEvents(events []Event) ([]Event, error) {
 			e.Cursor = next
 			args = append(args, e.Cursor, e.ID, e.Type, e.OrgID, e.Subject, e.Actor, nb(e.Data), t.s.t(e.CreatedAt))
 		}
-		if _, err := t.exec(insertEventsSQL(n), args...); err != nil {
+		if _, err := t.exec(insertEventsSQL(n, true), args...); err != nil {
 			return nil, t.s.wrap(err)
 		}
 		rest = rest[n:]
 	}
 	return out, nil
+}
+
+// pendingEvent is an event inserted without a cursor: its seq, and where
+// numberEvents writes its cursor.
+type pendingEvent struct {
+	seq int64
+	e   *Event
+}
+
+// insertPending inserts out with NULL cursors and records them in
+// t.pending. The seqs of one INSERT are drawn in the order of its rows,
+// so sorted they are the seqs of the rows in order.
+func (t *tx) insertPending(out []Event) error {
+	for rest := out; len(rest) > 0; {
+		n := batchSize(len(rest), eventBatch)
+		args := make([]any, 0, 7*n)
+		for i := range rest[:n] {
+			e := &rest[i]
+			args = append(args, e.ID, e.Type, e.OrgID, e.Subject, e.Actor, nb(e.Data), t.s.t(e.CreatedAt))
+		}
+		rows, err := t.query(insertEventsSQL(n, false)+` RETURNING seq`, args...)
+		seqs, err := collectRows(rows, err, scanInt64)
+		if err != nil {
+			return t.s.wrap(err)
+		}
+		if len(seqs) != n {
+			return fmt.Errorf("%s store: %d events inserted, %d seqs returned", t.s.d.Name, n, len(seqs))
+		}
+		slices.Sort(seqs)
+		for i, seq := range seqs {
+			t.pending = append(t.pending, pendingEvent{seq: seq, e: &rest[i]})
+		}
+		rest = rest[n:]
+	}
+	return nil
+}
+
+func scanInt64(r *sql.Rows) (int64, error) {
+	var v int64
+	err := r.Scan(&v)
+	return v, err
+}
+
+// numberBatch is the most events one NumberEvents statement numbers.
+const numberBatch = 1000
+
+// numberEvents gives the committed events without a cursor the next
+// cursors (PostgreSQL, Dialect.NumberEvents), and writes those of pending
+// into their events.
+//
+// Each round is a short transaction: NumberLock (an advisory lock, so
+// rounds run one at a time), then one statement that reads MAX(cursor) and
+// numbers the rows whose cursor is NULL in seq order. The statement's
+// snapshot is taken after the lock is granted, so it sees every number the
+// previous rounds gave and every event committed before it; the numbers it
+// gives are above all of them. A reader sees an event only once it has a
+// cursor, and later rounds only give higher cursors: no reader ever sees a
+// gap that later fills, and cursors never repeat (retention keeps the
+// newest event, so MAX(cursor) never goes back).
+//
+// Order: writes that depend on each other (one waited for the other's row
+// lock, or began after it returned) insert their events after the other
+// committed, so with higher seqs, and are numbered in the same round or a
+// later one: they keep their order. Writes of unrelated rows are numbered
+// in the order their rounds run.
+//
+// Only these rounds wait for each other, for the time of one UPDATE and a
+// commit; the writes themselves commit in parallel. A round numbers every
+// pending event, so writers that queue for the lock find theirs already
+// numbered by the round before. If a round fails after a write committed
+// (the connection broke), its events stay without a cursor, invisible,
+// until the next round: the next write's, or the one ListEvents starts
+// when it finds pending events.
+func (s *Store) numberEvents(ctx context.Context, pending []pendingEvent) error {
+	ctx = context.WithoutCancel(ctx)
+	want := make(map[int64]*Event, len(pending))
+	for _, p := range pending {
+		want[p.seq] = p.e
+	}
+	for {
+		var n int
+		err := func() error {
+			sqlTx, err := s.w.db.BeginTx(ctx, nil)
+			if err != nil {
+				return err
+			}
+			defer sqlTx.Rollback()
+			if _, err := sqlTx.ExecContext(ctx, s.d.NumberLock); err != nil {
+				return err
+			}
+			rows, err := sqlTx.QueryContext(ctx, s.d.NumberEvents)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var seq, cursor int64
+				if err := rows.Scan(&seq, &cursor); err != nil {
+					return err
+				}
+				n++
+				if e := want[seq]; e != nil {
+					e.Cursor = cursor
+					delete(want, seq)
+				}
+			}
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			return sqlTx.Commit()
+		}()
+		if err != nil {
+			return s.wrap(err)
+		}
+		if n < numberBatch {
+			break
+		}
+	}
+	if len(want) == 0 {
+		return nil
+	}
+	// Another round numbered these: read their cursors.
+	seqs := make([]int64, 0, len(want))
+	for seq := range want {
+		seqs = append(seqs, seq)
+	}
+	rows, err := s.w.db.QueryContext(ctx, `SELECT seq, cursor FROM events WHERE seq = ANY($1) AND cursor IS NOT NULL`, seqs)
+	if err != nil {
+		return s.wrap(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var seq, cursor int64
+		if err := rows.Scan(&seq, &cursor); err != nil {
+			return s.wrap(err)
+		}
+		want[seq].Cursor = cursor
+	}
+	return s.wrap(rows.Err())
 }
 
 // eventBatch is the most events one INSERT of appendEvents carries.
@@ -84,15 +227,21 @@ func batchSize(n, limit int) int {
 	return b
 }
 
-// insertEventsSQL inserts n events with their cursors.
-func insertEventsSQL(n int) string {
+// insertEventsSQL inserts n events, with their cursors or without.
+func insertEventsSQL(n int, cursors bool) string {
 	var b strings.Builder
-	b.WriteString(`INSERT INTO events (cursor, id, type, org_id, subject, actor, data, created_at) VALUES `)
+	row := `(?, ?, ?, ?, ?, ?, ?)`
+	if cursors {
+		b.WriteString(`INSERT INTO events (cursor, id, type, org_id, subject, actor, data, created_at) VALUES `)
+		row = `(?, ?, ?, ?, ?, ?, ?, ?)`
+	} else {
+		b.WriteString(`INSERT INTO events (id, type, org_id, subject, actor, data, created_at) VALUES `)
+	}
 	for i := range n {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(`(?, ?, ?, ?, ?, ?, ?, ?)`)
+		b.WriteString(row)
 	}
 	return b.String()
 }
@@ -121,6 +270,13 @@ func (s *Store) AppendEvents(ctx context.Context, events ...Event) ([]Event, err
 	if err != nil {
 		return nil, err
 	}
+	for _, e := range out {
+		if e.Cursor == 0 {
+			// Committed, and numbered by the next round (see
+			// numberEvents); the caller cannot learn the cursors now.
+			return nil, fmt.Errorf("%s store: events appended but not yet numbered", s.d.Name)
+		}
+	}
 	if out == nil {
 		out = []Event{}
 	}
@@ -143,6 +299,9 @@ func (s *Store) ListEvents(ctx context.Context, q store.EventQuery) ([]Event, er
 	}
 	if q.After < 0 {
 		return nil, invalid("event query: negative cursor")
+	}
+	if err := s.numberLeftovers(ctx, r); err != nil {
+		return nil, err
 	}
 	limit := q.Limit
 	if limit <= 0 {
@@ -177,6 +336,25 @@ func (s *Store) ListEvents(ctx context.Context, q store.EventQuery) ([]Event, er
 		out = []Event{}
 	}
 	return out, nil
+}
+
+// numberLeftovers numbers the committed events still without a cursor,
+// if there are any (Dialect.NumberEvents): those of a write whose own
+// round failed after its commit are then not hidden until the next write.
+// It is one probe of an index that holds only such events.
+func (s *Store) numberLeftovers(ctx context.Context, r *stmtCache) error {
+	if s.d.NumberEvents == "" {
+		return nil
+	}
+	var one int
+	err := r.queryRow(ctx, s.d.PendingEvents).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return s.wrap(err)
+	}
+	return s.numberEvents(ctx, nil)
 }
 
 // LastEventCursor returns the highest cursor, 0 for an empty outbox.

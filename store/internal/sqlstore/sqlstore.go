@@ -76,6 +76,22 @@ type Dialect struct {
 	// statement. Same rule as InsertEvent: cursors ordered by commit.
 	ReserveCursors string
 
+	// NumberEvents, if set, replaces InsertEvent and ReserveCursors: a
+	// write inserts its events with a NULL cursor (the database assigns
+	// their seq), and after its commit NumberEvents, run in a transaction
+	// of its own after NumberLock, gives the rows without a cursor the next
+	// cursors in seq order and returns their (seq, cursor) pairs. It takes
+	// no argument and numbers at most numberBatch rows. See numberEvents.
+	NumberEvents string
+
+	// NumberLock is the statement that serializes NumberEvents
+	// transactions (an advisory lock held until the transaction ends).
+	NumberLock string
+
+	// PendingEvents returns one row when some committed event has no
+	// cursor yet.
+	PendingEvents string
+
 	// Unindexed prefixes a column in a condition that must not select the
 	// index to use: "+" in SQLite, whose planner would otherwise prefer a
 	// covering index on it to the primary key; "" in PostgreSQL.
@@ -186,7 +202,8 @@ func New(cfg Config) (*Store, error) {
 	if cfg.DB == nil {
 		return nil, errors.New("sqlstore: DB is required")
 	}
-	if cfg.Dialect.Classify == nil || cfg.Dialect.Time == nil || cfg.Dialect.InsertEvent == "" || cfg.Dialect.ReserveCursors == "" {
+	numbered := cfg.Dialect.NumberEvents != "" && cfg.Dialect.NumberLock != "" && cfg.Dialect.PendingEvents != ""
+	if cfg.Dialect.Classify == nil || cfg.Dialect.Time == nil || (!numbered && (cfg.Dialect.InsertEvent == "" || cfg.Dialect.ReserveCursors == "")) {
 		return nil, errors.New("sqlstore: incomplete dialect")
 	}
 	s := &Store{d: cfg.Dialect, closers: cfg.Closers}
@@ -383,6 +400,9 @@ type tx struct {
 	tx  *sql.Tx
 	// lastErr is the last error a statement returned, unwrapped.
 	lastErr error
+	// pending are the events inserted without a cursor, for numberEvents
+	// to number after the commit (Dialect.NumberEvents).
+	pending []pendingEvent
 	// missed are the queries run unprepared because the cache lacked them.
 	// They are prepared after the transaction: preparing on the pool
 	// inside it could wait forever for the connection the transaction
@@ -478,6 +498,11 @@ func (s *Store) writeOnce(ctx context.Context, fn func(t *tx) error) (err, raw e
 		raw = t.lastErr
 	} else if cerr := sqlTx.Commit(); cerr != nil {
 		err, raw = s.wrap(cerr), cerr
+	} else if len(t.pending) > 0 {
+		// The write is committed whatever happens now: its events are
+		// numbered by this call or, if it fails, by the next one any
+		// writer or reader makes (see numberEvents).
+		_ = s.numberEvents(ctx, t.pending)
 	}
 	for _, q := range t.missed {
 		// A failure only means the query stays unprepared for now.

@@ -1,0 +1,3 @@
+-- PostgreSQL numbers event cursors after commit from this version on. SQLite
+-- keeps numbering them inside the write transaction: its single writer
+-- already orders cursors by commit, so nothing changes here.
