@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/onboardkit/onboardkit/store"
 )
@@ -145,14 +146,92 @@ const numberBatch = 1000
 // (the connection broke), its events stay without a cursor, invisible,
 // until the next round: the next write's, or the one ListEvents starts
 // when it finds pending events.
+//
+// Rounds of one Store are coalesced (see numbering): a writer that commits
+// while a round runs waits for the next one, which one of the writers
+// waiting starts for all of them.
 func (s *Store) numberEvents(ctx context.Context, pending []pendingEvent) error {
 	ctx = context.WithoutCancel(ctx)
-	want := make(map[int64]*Event, len(pending))
+	n := &s.num
+	n.mu.Lock()
 	for _, p := range pending {
-		want[p.seq] = p.e
+		n.waiters[p.seq] = p.e
 	}
+	// A round that has started may have taken its snapshot before this
+	// commit: the next one to start is the first sure to see it.
+	target := n.started + 1
+	for n.ended < target {
+		if n.running {
+			wake := n.wake
+			n.mu.Unlock()
+			<-wake
+			n.mu.Lock()
+			continue
+		}
+		n.running = true
+		n.started++
+		round := n.started
+		n.mu.Unlock()
+		pairs, err := s.numberRound(ctx)
+		n.mu.Lock()
+		for _, p := range pairs {
+			if e := n.waiters[p[0]]; e != nil {
+				e.Cursor = p[1]
+				delete(n.waiters, p[0])
+			}
+		}
+		n.running, n.ended, n.err = false, round, err
+		close(n.wake)
+		n.wake = make(chan struct{})
+	}
+	err := n.err
+	var missing []int64
+	for _, p := range pending {
+		if _, ok := n.waiters[p.seq]; ok {
+			delete(n.waiters, p.seq)
+			missing = append(missing, p.seq)
+		}
+	}
+	n.mu.Unlock()
+	if err != nil || len(missing) == 0 {
+		return err
+	}
+	// Another process's round numbered these: read their cursors.
+	rows, err := s.w.db.QueryContext(ctx, `SELECT seq, cursor FROM events WHERE seq = ANY($1) AND cursor IS NOT NULL`, missing)
+	pairs, err := collectRows(rows, err, scanPair)
+	if err != nil {
+		return s.wrap(err)
+	}
+	byseq := make(map[int64]*Event, len(pending))
+	for _, p := range pending {
+		byseq[p.seq] = p.e
+	}
+	for _, p := range pairs {
+		byseq[p[0]].Cursor = p[1]
+	}
+	return nil
+}
+
+// numbering coalesces the numbering rounds of one Store: one runs at a
+// time, and writers that commit meanwhile wait for the next, which numbers
+// the events of all of them. Without it every writer would run a round of
+// its own, each a transaction queued on the advisory lock.
+type numbering struct {
+	mu      sync.Mutex
+	running bool
+	started uint64           // rounds started
+	ended   uint64           // the last round ended (they end in order)
+	err     error            // its error
+	waiters map[int64]*Event // events of waiting writers, by seq
+	wake    chan struct{}    // closed when a round ends
+}
+
+// numberRound runs numbering transactions until one numbers fewer than
+// numberBatch events, and returns the (seq, cursor) pairs they gave.
+func (s *Store) numberRound(ctx context.Context) ([][2]int64, error) {
+	var out [][2]int64
 	for {
-		var n int
+		var pairs [][2]int64
 		err := func() error {
 			sqlTx, err := s.w.db.BeginTx(ctx, nil)
 			if err != nil {
@@ -163,54 +242,25 @@ func (s *Store) numberEvents(ctx context.Context, pending []pendingEvent) error 
 				return err
 			}
 			rows, err := sqlTx.QueryContext(ctx, s.d.NumberEvents)
-			if err != nil {
-				return err
-			}
-			defer rows.Close()
-			for rows.Next() {
-				var seq, cursor int64
-				if err := rows.Scan(&seq, &cursor); err != nil {
-					return err
-				}
-				n++
-				if e := want[seq]; e != nil {
-					e.Cursor = cursor
-					delete(want, seq)
-				}
-			}
-			if err := rows.Err(); err != nil {
+			if pairs, err = collectRows(rows, err, scanPair); err != nil {
 				return err
 			}
 			return sqlTx.Commit()
 		}()
 		if err != nil {
-			return s.wrap(err)
+			return out, s.wrap(err)
 		}
-		if n < numberBatch {
-			break
+		out = append(out, pairs...)
+		if len(pairs) < numberBatch {
+			return out, nil
 		}
 	}
-	if len(want) == 0 {
-		return nil
-	}
-	// Another round numbered these: read their cursors.
-	seqs := make([]int64, 0, len(want))
-	for seq := range want {
-		seqs = append(seqs, seq)
-	}
-	rows, err := s.w.db.QueryContext(ctx, `SELECT seq, cursor FROM events WHERE seq = ANY($1) AND cursor IS NOT NULL`, seqs)
-	if err != nil {
-		return s.wrap(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var seq, cursor int64
-		if err := rows.Scan(&seq, &cursor); err != nil {
-			return s.wrap(err)
-		}
-		want[seq].Cursor = cursor
-	}
-	return s.wrap(rows.Err())
+}
+
+func scanPair(r *sql.Rows) ([2]int64, error) {
+	var p [2]int64
+	err := r.Scan(&p[0], &p[1])
+	return p, err
 }
 
 // eventBatch is the most events one INSERT of appendEvents carries.

@@ -97,6 +97,16 @@ type Dialect struct {
 	// covering index on it to the primary key; "" in PostgreSQL.
 	Unindexed string
 
+	// FTSTrigram marks a database whose substring searches go through
+	// FTS5 trigram tables kept by triggers (SQLite: organizations_search,
+	// directory_users_search) through tables of ids; see trigramMatch.
+	FTSTrigram bool
+
+	// TrigramGIN marks a database where trigram GIN indexes (pg_trgm)
+	// serve LIKE itself (PostgreSQL); migration 0009 creates them (see
+	// trigramIndexes).
+	TrigramGIN bool
+
 	// IDsIn follows "alias.id IN " with a subquery over the elements of one
 	// argument, a JSON array of strings: the ids a Field condition
 	// matched.
@@ -149,6 +159,9 @@ type Store struct {
 	// writer is held by the write in progress on a Local database (see
 	// holdWriter); nil otherwise.
 	writer chan struct{}
+
+	// num coalesces the rounds that number events (Dialect.NumberEvents).
+	num numbering
 }
 
 // holdWriter waits, within ctx, for the write connection of a Local
@@ -207,6 +220,8 @@ func New(cfg Config) (*Store, error) {
 		return nil, errors.New("sqlstore: incomplete dialect")
 	}
 	s := &Store{d: cfg.Dialect, closers: cfg.Closers}
+	s.num.waiters = map[int64]*Event{}
+	s.num.wake = make(chan struct{})
 	if cfg.Dialect.Local {
 		s.writer = make(chan struct{}, 1)
 	}
