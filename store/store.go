@@ -108,6 +108,13 @@ type OrganizationStore interface {
 	// (CreatedAt, ID), and whether more follow.
 	ListOrganizations(ctx context.Context, q OrganizationQuery) ([]Organization, bool, error)
 
+	// OrganizationSetups returns how many connections, directories and
+	// domains each of orgIDs (at most MaxSetupOrganizations) has, by
+	// state, in one read whatever their number: what a list of
+	// organizations shows beside each. An organization that has none, or
+	// does not exist, has the zero OrganizationSetup.
+	OrganizationSetups(ctx context.Context, orgIDs []string) (map[string]OrganizationSetup, error)
+
 	// DeleteOrganization removes the organization and everything that belongs
 	// to it (domains, connections, links, sessions, directories with their
 	// tokens, users, groups and memberships, login requests, branding, and

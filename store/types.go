@@ -19,6 +19,19 @@ type Organization struct {
 	UpdatedAt  time.Time
 }
 
+// OrganizationSetup counts an organization's connections, directories and
+// domains by state (store.OrganizationStore.OrganizationSetups). A state
+// without any is absent from its map.
+type OrganizationSetup struct {
+	Connections map[ConnectionState]int
+	Directories map[DirectoryState]int
+	Domains     map[DomainState]int
+}
+
+// MaxSetupOrganizations is the most organizations one OrganizationSetups
+// call counts: a page of organizations.
+const MaxSetupOrganizations = 1000
+
 // DomainState is where a domain is in its verification lifecycle.
 type DomainState string
 

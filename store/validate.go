@@ -394,3 +394,26 @@ func UTC(t time.Time) time.Time {
 	}
 	return t.UTC()
 }
+
+// ValidateSetupOrganizations checks the ids of an OrganizationSetups call:
+// at most MaxSetupOrganizations, none empty.
+func ValidateSetupOrganizations(orgIDs []string) error {
+	if len(orgIDs) > MaxSetupOrganizations {
+		return fmt.Errorf("%w: at most %d organizations at once, got %d", ErrInvalid, MaxSetupOrganizations, len(orgIDs))
+	}
+	for _, id := range orgIDs {
+		if id == "" {
+			return fmt.Errorf("%w: organization id is required", ErrInvalid)
+		}
+	}
+	return nil
+}
+
+// CountState adds one to m[state], making m if it is nil, and returns m.
+func CountState[S ~string](m map[S]int, state S) map[S]int {
+	if m == nil {
+		m = map[S]int{}
+	}
+	m[state]++
+	return m
+}

@@ -92,6 +92,14 @@ func Schema(tb testing.TB, dsn, prefix string) string {
 	}
 	ctx, cancel := context.WithTimeout(tb.Context(), timeout)
 	defer cancel()
+	// The store's migrations create the pg_trgm extension where a database
+	// lacks it, in the schema they go to; a test schema is dropped with
+	// everything in it, indexes of other test schemas that use the
+	// extension included. So the extension lives in public, as an operator
+	// would install it. Tests starting at once may race to create it: the
+	// losers' errors are ignored, and a missing extension shows when a
+	// migration fails.
+	_, _ = admin.ExecContext(ctx, `CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public`)
 	// The name is checked above, so quoting it is enough.
 	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA "`+schema+`"`); err != nil {
 		admin.Close()

@@ -240,3 +240,39 @@ func (s *Store) DeleteOrganization(ctx context.Context, id string, events ...sto
 	s.appendLocked(events)
 	return nil
 }
+
+// OrganizationSetups counts the connections, directories and domains of
+// orgIDs by state.
+func (s *Store) OrganizationSetups(ctx context.Context, orgIDs []string) (map[string]store.OrganizationSetup, error) {
+	if err := store.ValidateSetupOrganizations(orgIDs); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]store.OrganizationSetup, len(orgIDs))
+	for _, id := range orgIDs {
+		out[id] = store.OrganizationSetup{}
+	}
+	for _, c := range s.conns {
+		if o, ok := out[c.OrgID]; ok {
+			o.Connections = store.CountState(o.Connections, c.State)
+			out[c.OrgID] = o
+		}
+	}
+	for _, d := range s.dirs {
+		if o, ok := out[d.dir.OrgID]; ok {
+			o.Directories = store.CountState(o.Directories, d.dir.State)
+			out[d.dir.OrgID] = o
+		}
+	}
+	for _, d := range s.domains {
+		if o, ok := out[d.OrgID]; ok {
+			o.Domains = store.CountState(o.Domains, d.State)
+			out[d.OrgID] = o
+		}
+	}
+	return out, nil
+}

@@ -32,6 +32,7 @@ var dialect = sqlstore.Dialect{
 	IDsIn:          "(SELECT jsonb_array_elements_text(CAST(? AS jsonb)))",
 	ForUpdate:      " FOR UPDATE",
 	ForShare:       " FOR SHARE",
+	TrigramGIN:     true,
 	Classify:       classify,
 	Time:           func(t time.Time) any { return t },
 	// Events are inserted without a cursor and numbered after commit, in

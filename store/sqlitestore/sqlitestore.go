@@ -42,9 +42,11 @@ var dialect = sqlstore.Dialect{
 	Name:      "sqlite",
 	Local:     true,
 	Unindexed: "+",
-	IDsIn:     "(SELECT value FROM json_each(?))",
-	Classify:  classify,
-	Time:      sqlstore.Micros,
+	// Substring searches take their candidates from FTS5 trigram tables.
+	FTSTrigram: true,
+	IDsIn:      "(SELECT value FROM json_each(?))",
+	Classify:   classify,
+	Time:       sqlstore.Micros,
 	// The single writer orders cursors by commit; see appendEvents.
 	InsertEvent: `INSERT INTO events (cursor, id, type, org_id, subject, actor, data, created_at)
 SELECT COALESCE(MAX(cursor), 0) + 1, ?, ?, ?, ?, ?, ?, ? FROM events RETURNING cursor`,

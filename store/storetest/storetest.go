@@ -44,6 +44,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Helper()
 	groups := []group{
 		{"Organizations", organizationTests},
+		{"Scale", scaleTests},
 		{"Domains", domainTests},
 		{"Connections", connectionTests},
 		{"PortalLinks", portalLinkTests},

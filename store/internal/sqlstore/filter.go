@@ -480,6 +480,13 @@ func (w *filterSQL) compare(c store.Compare) error {
 		w.args = append(w.args, arg)
 		return nil
 	}
+	if m, ok := w.userSearch(a, c.Op, v); ok {
+		// The candidates come from the trigram index; the condition
+		// below keeps exactly the matches.
+		w.b.WriteString("(u.id IN (SELECT x.id FROM directory_users_search_ids x WHERE x.n IN (SELECT rowid FROM directory_users_search WHERE directory_users_search MATCH ?)) AND ")
+		w.args = append(w.args, m)
+		defer w.b.WriteString(")")
+	}
 	if a.kind == kindEmail {
 		if c.Op == store.OpEq || c.Op == store.OpSw {
 			// An equality or prefix match is a range of the email table's
@@ -500,6 +507,33 @@ func (w *filterSQL) compare(c store.Compare) error {
 	}
 	w.args = append(w.args, arg)
 	return nil
+}
+
+// userSearch returns the FTS5 query that finds, through the trigram index
+// of users (Dialect.FTSTrigram), a superset of the users whose userName,
+// displayName or one of whose emails compares with op to v: for co and ew
+// on the three, and sw on displayName; the other comparisons have a btree
+// index of their own.
+func (w *filterSQL) userSearch(a attrCol, op store.Op, v string) (string, bool) {
+	if w.alias != "u" || !(op == store.OpCo || op == store.OpEw || op == store.OpSw) {
+		return "", false
+	}
+	col := ""
+	switch {
+	case a.kind == kindEmail && op != store.OpSw:
+		col = "emails"
+	case a.col == "u.user_name_lower" && op != store.OpSw:
+		col = "user_name_lower"
+	case a.col == "u.display_name_lower":
+		col = "display_name_lower"
+	default:
+		return "", false
+	}
+	m, ok := w.s.trigramMatch(v)
+	if !ok {
+		return "", false
+	}
+	return col + " : " + m, true
 }
 
 // emailsOfDirectory opens "the users having an email of the directory such

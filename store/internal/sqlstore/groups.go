@@ -8,6 +8,7 @@ import (
 	"iter"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/onboardkit/onboardkit/store"
 )
@@ -307,7 +308,13 @@ func (s *Store) ListDirectoryGroups(ctx context.Context, directoryID string, q s
 	if err != nil {
 		return nil, 0, err
 	}
-	return listPage(ctx, s, `directory_groups g`, groupColsG, where, args, order, q.Offset, q.Limit, uniqueLookup(q.Filter, true), scanGroup)
+	var plain *plainList[store.DirectoryGroup]
+	if q.Filter == nil {
+		plain = &plainList[store.DirectoryGroup]{dir: directoryID, table: "directory_groups", alias: "g", count: "groups",
+			keyed: key == "g.created_at" && q.SortOrder == store.Ascending,
+			key:   func(g store.DirectoryGroup) (time.Time, string) { return g.CreatedAt, g.ID }}
+	}
+	return listPage(ctx, s, `directory_groups g`, groupColsG, where, args, order, q.Offset, q.Limit, uniqueLookup(q.Filter, true), scanGroup, plain)
 }
 
 // UpdateDirectoryGroup changes the group with fn, applies the membership

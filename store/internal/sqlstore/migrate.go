@@ -53,17 +53,27 @@ func LoadMigrations(fsys fs.FS, dir string) ([]Migration, error) {
 }
 
 // splitStatements splits a migration file at lines ending with ';',
-// dropping "--" comment lines.
+// dropping "--" comment lines. Two kinds of statement hold lines ending
+// with ';' of their own: a body between "$$" quotes (a PostgreSQL
+// function) ends at the line that closes the quote, and a CREATE TRIGGER
+// with a BEGIN ... END body (SQLite) at the line that ends with "END;".
 func splitStatements(src string) []string {
 	var out []string
 	var cur strings.Builder
+	quoted := false
 	for line := range strings.Lines(src) {
 		trimmed := strings.TrimSpace(line)
 		if trimmed == "" || strings.HasPrefix(trimmed, "--") {
 			continue
 		}
 		cur.WriteString(line)
-		if strings.HasSuffix(trimmed, ";") {
+		if strings.Count(line, "$$")%2 == 1 {
+			quoted = !quoted
+		}
+		st := strings.ToUpper(cur.String())
+		trigger := strings.HasPrefix(strings.TrimSpace(st), "CREATE TRIGGER") && strings.Contains(st, " BEGIN") &&
+			!strings.HasSuffix(strings.ToUpper(trimmed), "END;")
+		if !quoted && !trigger && strings.HasSuffix(trimmed, ";") {
 			out = append(out, strings.TrimSpace(cur.String()))
 			cur.Reset()
 		}

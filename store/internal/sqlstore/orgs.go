@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"strings"
 	"time"
@@ -132,14 +133,24 @@ func (s *Store) ListOrganizations(ctx context.Context, q store.OrganizationQuery
 	var args []any
 	b.WriteString(`SELECT ` + orgCols + ` FROM organizations o WHERE 1 = 1`)
 	if q.After != "" {
-		// The page continues after the organization After; if it has been
-		// deleted meanwhile, nothing sorts after it and the page is empty,
-		// which a caller sees as the end.
-		b.WriteString(` AND EXISTS (SELECT 1 FROM organizations a WHERE a.id = ? AND (o.created_at > a.created_at OR (o.created_at = a.created_at AND o.id > a.id)))`)
+		// The page continues after the organization After, a range of the
+		// (created_at, id) index; if After has been deleted meanwhile, the
+		// row comparison is NULL, nothing sorts after it and the page is
+		// empty, which a caller sees as the end.
+		b.WriteString(` AND (o.created_at, o.id) > (SELECT a.created_at, a.id FROM organizations a WHERE a.id = ?)`)
 		args = append(args, q.After)
 	}
 	if q.Search != "" {
-		p := "%" + escapeLike(strings.ToLower(q.Search)) + "%"
+		search := strings.ToLower(q.Search)
+		if m, ok := s.trigramMatch(search); ok {
+			// The candidates come from the trigram index (SQLite FTS5);
+			// the LIKE below keeps exactly the substring matches.
+			b.WriteString(` AND o.id IN (SELECT x.id FROM organizations_search_ids x WHERE x.n IN (SELECT rowid FROM organizations_search WHERE organizations_search MATCH ?))`)
+			args = append(args, m)
+		}
+		// On PostgreSQL, trigram GIN indexes on the three columns serve
+		// this condition (a bitmap OR).
+		p := "%" + escapeLike(search) + "%"
 		b.WriteString(` AND (o.name_lower LIKE ? ESCAPE '\' OR o.id_lower LIKE ? ESCAPE '\' OR o.external_id_lower LIKE ? ESCAPE '\')`)
 		args = append(args, p, p, p)
 	}
@@ -193,4 +204,93 @@ func (s *Store) DeleteOrganization(ctx context.Context, id string, events ...Eve
 		_, err = t.appendEvents(events)
 		return err
 	})
+}
+
+// trigramMatch returns the FTS5 query that finds, through a trigram index,
+// a superset of the rows in which s is a substring: the phrase s. Only
+// where the dialect keeps such indexes (Dialect.FTSTrigram), and only for s
+// of at least three characters, all ASCII: a trigram index needs three
+// characters, and for ASCII its case folding and the Store's lower-casing
+// agree. Otherwise ok is false and the LIKE condition alone decides.
+func (s *Store) trigramMatch(v string) (match string, ok bool) {
+	if !s.d.FTSTrigram || len(v) < 3 {
+		return "", false
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] >= 0x80 || v[i] < 0x20 {
+			return "", false
+		}
+	}
+	return `"` + strings.ReplaceAll(v, `"`, `""`) + `"`, true
+}
+
+// OrganizationSetups counts the connections, directories and domains of
+// orgIDs by state: one statement, each part answered by the org_id index
+// of its table.
+func (s *Store) OrganizationSetups(ctx context.Context, orgIDs []string) (map[string]store.OrganizationSetup, error) {
+	if err := store.ValidateSetupOrganizations(orgIDs); err != nil {
+		return nil, err
+	}
+	r, err := s.read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]store.OrganizationSetup, len(orgIDs))
+	for _, id := range orgIDs {
+		out[id] = store.OrganizationSetup{}
+	}
+	if len(orgIDs) == 0 {
+		return out, nil
+	}
+	ids, err := json.Marshal(orgIDs)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := r.query(ctx, orgSetupsSQL(s.d.IDsIn), string(ids), string(ids), string(ids))
+	type count struct {
+		org, kind, state string
+		n                int
+	}
+	counts, err := collectRows(rows, err, func(r *sql.Rows) (count, error) {
+		var c count
+		err := r.Scan(&c.org, &c.kind, &c.state, &c.n)
+		return c, err
+	})
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	for _, c := range counts {
+		o, ok := out[c.org]
+		if !ok {
+			continue
+		}
+		switch c.kind {
+		case "c":
+			o.Connections = addCount(o.Connections, store.ConnectionState(c.state), c.n)
+		case "d":
+			o.Directories = addCount(o.Directories, store.DirectoryState(c.state), c.n)
+		case "m":
+			o.Domains = addCount(o.Domains, store.DomainState(c.state), c.n)
+		}
+		out[c.org] = o
+	}
+	return out, nil
+}
+
+func addCount[S ~string](m map[S]int, state S, n int) map[S]int {
+	if m == nil {
+		m = map[S]int{}
+	}
+	m[state] += n
+	return m
+}
+
+// orgSetupsSQL counts connections ("c"), directories ("d") and domains
+// ("m") of the organizations in a JSON array (three arguments, the same
+// array) by state; idsIn is Dialect.IDsIn.
+func orgSetupsSQL(idsIn string) string {
+	part := func(kind, table string) string {
+		return `SELECT org_id, '` + kind + `', state, COUNT(*) FROM ` + table + ` WHERE org_id IN ` + idsIn + ` GROUP BY org_id, state`
+	}
+	return part("c", "connections") + "\nUNION ALL " + part("d", "directories") + "\nUNION ALL " + part("m", "domains")
 }

@@ -162,6 +162,9 @@ type Store struct {
 
 	// num coalesces the rounds that number events (Dialect.NumberEvents).
 	num numbering
+
+	// pages remembers where pages of SCIM walks ended (see keyedPage).
+	pages pageBounds
 }
 
 // holdWriter waits, within ctx, for the write connection of a Local

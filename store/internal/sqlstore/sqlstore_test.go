@@ -227,3 +227,32 @@ func TestUniqueLookup(t *testing.T) {
 		}
 	}
 }
+
+func TestSplitStatementsBodies(t *testing.T) {
+	src := `-- a comment
+CREATE TABLE a (x INT);
+CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	UPDATE a SET x = 1;
+	RETURN NULL;
+END
+$$;
+CREATE TRIGGER t AFTER INSERT ON a FOR EACH ROW EXECUTE FUNCTION f();
+CREATE TRIGGER s AFTER INSERT ON a BEGIN
+	UPDATE a SET x = 2;
+	DELETE FROM a WHERE x = 3; END;
+DROP TABLE b;
+`
+	got := splitStatements(src)
+	if len(got) != 5 {
+		t.Fatalf("%d statements, want 5: %q", len(got), got)
+	}
+	for i, prefix := range []string{"CREATE TABLE a", "CREATE FUNCTION f", "CREATE TRIGGER t", "CREATE TRIGGER s", "DROP TABLE b"} {
+		if !strings.HasPrefix(got[i], prefix) {
+			t.Errorf("statement %d = %q, want it to start with %q", i, got[i], prefix)
+		}
+	}
+	if !strings.HasSuffix(got[1], "$$;") || !strings.HasSuffix(got[3], "END;") {
+		t.Errorf("bodies cut: %q", got)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -212,7 +213,13 @@ func (s *Store) ListDirectoryUsers(ctx context.Context, directoryID string, q st
 	if err != nil {
 		return nil, 0, err
 	}
-	return listPage(ctx, s, `directory_users u`, userColsU, where, args, order, q.Offset, q.Limit, uniqueLookup(q.Filter, false), scanUser)
+	var plain *plainList[store.DirectoryUser]
+	if q.Filter == nil {
+		plain = &plainList[store.DirectoryUser]{dir: directoryID, table: "directory_users", alias: "u", count: "users",
+			keyed: key == "u.created_at" && q.SortOrder == store.Ascending,
+			key:   func(u store.DirectoryUser) (time.Time, string) { return u.CreatedAt, u.ID }}
+	}
+	return listPage(ctx, s, `directory_users u`, userColsU, where, args, order, q.Offset, q.Limit, uniqueLookup(q.Filter, false), scanUser, plain)
 }
 
 // listPage counts the rows of from matching where and returns the page
@@ -224,13 +231,24 @@ func (s *Store) ListDirectoryUsers(ctx context.Context, directoryID string, q st
 // rows come back after all, the general path answers.) Any other listing
 // counts first and then reads the page in index order, stopping at the
 // limit, rather than sorting every matching row to get a window count.
-func listPage[T any](ctx context.Context, s *Store, from, cols, where string, args []any, order string, offset, limit int, single bool, scan func(interface{ Scan(...any) error }) (T, error)) ([]T, int, error) {
+//
+// An unfiltered listing (plain is set) takes its total from the
+// directory's counts instead of counting the directory, and in the default
+// order finds its page by key (see keyedPage).
+func listPage[T any](ctx context.Context, s *Store, from, cols, where string, args []any, order string, offset, limit int, single bool, scan func(interface{ Scan(...any) error }) (T, error), plain *plainList[T]) ([]T, int, error) {
 	r, err := s.read(ctx)
 	if err != nil {
 		return nil, 0, err
 	}
+	var changes int64
 	count := func() (int, error) {
 		var total int
+		if plain != nil {
+			if err := r.queryRow(ctx, `SELECT COALESCE(SUM(`+plain.count+`), 0), COALESCE(SUM(changes), 0) FROM directory_counts WHERE directory_id = ?`, plain.dir).Scan(&total, &changes); err != nil {
+				return 0, s.wrap(err)
+			}
+			return total, nil
+		}
 		if err := r.queryRow(ctx, `SELECT COUNT(*) FROM `+from+` WHERE `+where, args...).Scan(&total); err != nil {
 			return 0, s.wrap(err)
 		}
@@ -258,8 +276,13 @@ func listPage[T any](ctx context.Context, s *Store, from, cols, where string, ar
 	if err != nil || total == 0 || offset >= total {
 		return out, total, err
 	}
-	rows, err := r.query(ctx, `SELECT `+cols+` FROM `+from+` WHERE `+where+order+` LIMIT ? OFFSET ?`, append(slices.Clip(args), limit, offset)...)
-	page, err := collectRows(rows, err, func(r *sql.Rows) (T, error) { return scan(r) })
+	var page []T
+	if plain != nil && plain.keyed {
+		page, err = keyedPage(ctx, s, r, plain, cols, order, offset, limit, changes, scan)
+	} else {
+		rows, qerr := r.query(ctx, `SELECT `+cols+` FROM `+from+` WHERE `+where+order+` LIMIT ? OFFSET ?`, append(slices.Clip(args), limit, offset)...)
+		page, err = collectRows(rows, qerr, func(r *sql.Rows) (T, error) { return scan(r) })
+	}
 	if err != nil {
 		return nil, 0, s.wrap(err)
 	}
@@ -267,6 +290,109 @@ func listPage[T any](ctx context.Context, s *Store, from, cols, where string, ar
 		out = page
 	}
 	return out, total, nil
+}
+
+// plainList describes an unfiltered listing of one directory's users or
+// groups for listPage.
+type plainList[T any] struct {
+	dir   string
+	table string // directory_users or directory_groups
+	alias string // u or g
+	count string // the column of directory_counts with its total
+	// keyed is true in the default order, (created_at, id) ascending,
+	// the order of the table's (directory_id, created_at, id) index.
+	keyed bool
+	key   func(T) (time.Time, string) // created_at and id of a row
+}
+
+// keyedPage reads the page of limit rows after the first offset of
+// plain's listing, in index order, without walking the offset rows'
+// table rows:
+//
+//   - offset 0: the first rows of the directory in the index;
+//   - an offset at which an earlier page of the same listing ended, while
+//     the directory's count of inserts and deletes (changes) is what it was
+//     then: the rows after that page's last key, a range of the index.
+//     This is the walk SCIM clients make (startIndex 1, 101, 201, ...), in
+//     O(page) a request. The keys are remembered by the Store (pageBounds),
+//     so any instance serves the next page of its own walk; another
+//     instance, or a write in between, falls back to the next case;
+//   - any other offset: the key of the offset-th row, found by walking
+//     that many entries of the index alone (an index-only scan on
+//     PostgreSQL, a covering index on SQLite), then a range from it. O(offset)
+//     in index entries, but no table row is read and nothing is sorted.
+//
+// The answer is the same in the three cases: the key of the row at an
+// offset changes only when a row is inserted or deleted.
+func keyedPage[T any](ctx context.Context, s *Store, r *stmtCache, plain *plainList[T], cols, order string, offset, limit int, changes int64, scan func(interface{ Scan(...any) error }) (T, error)) ([]T, error) {
+	a := plain.alias
+	q := `SELECT ` + cols + ` FROM ` + plain.table + ` ` + a + ` WHERE ` + a + `.directory_id = ?`
+	var args []any
+	at := pageKey{table: plain.table, dir: plain.dir, offset: offset, changes: changes}
+	if offset > 0 {
+		if b, ok := s.pages.get(at); ok {
+			q += ` AND (` + a + `.directory_id, ` + a + `.created_at, ` + a + `.id) > (?, ?, ?)`
+			args = append(args, plain.dir, s.t(b.created), b.id)
+		} else {
+			q += ` AND (` + a + `.directory_id, ` + a + `.created_at, ` + a + `.id) >= (SELECT k.directory_id, k.created_at, k.id FROM ` + plain.table +
+				` k WHERE k.directory_id = ? ORDER BY k.created_at, k.id LIMIT 1 OFFSET ?)`
+			args = append(args, plain.dir, offset)
+		}
+	}
+	rows, err := r.query(ctx, q+order+` LIMIT ?`, append(append([]any{plain.dir}, args...), limit)...)
+	page, err := collectRows(rows, err, func(r *sql.Rows) (T, error) { return scan(r) })
+	if err != nil {
+		return nil, err
+	}
+	if len(page) > 0 {
+		created, id := plain.key(page[len(page)-1])
+		next := at
+		next.offset += len(page)
+		s.pages.put(next, pageBound{created: created, id: id})
+	}
+	return page, nil
+}
+
+// pageKey names the position after the first offset rows of an unfiltered
+// listing in the default order, as of a count of inserts and deletes.
+type pageKey struct {
+	table, dir string
+	offset     int
+	changes    int64
+}
+
+// pageBound is the key of the row at a pageKey's position.
+type pageBound struct {
+	created time.Time
+	id      string
+}
+
+// pageBounds remembers where the pages of SCIM walks ended, for the next
+// page (see keyedPage). It holds at most maxPageBounds keys and forgets
+// them all when full: a walk then costs one index-only step, no wrong
+// answer.
+type pageBounds struct {
+	mu sync.Mutex
+	m  map[pageKey]pageBound
+}
+
+// maxPageBounds bounds pageBounds: about 100 bytes a key.
+const maxPageBounds = 4096
+
+func (p *pageBounds) get(k pageKey) (pageBound, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	b, ok := p.m[k]
+	return b, ok
+}
+
+func (p *pageBounds) put(k pageKey, b pageBound) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.m == nil || len(p.m) >= maxPageBounds {
+		p.m = map[pageKey]pageBound{}
+	}
+	p.m[k] = b
 }
 
 // uniqueSQL is the statement of listPage for a lookup by a unique key: two
