@@ -377,13 +377,18 @@ func (a *Admin) ListOrganizations(ctx context.Context, q OrganizationQuery) (*Or
 	if err != nil {
 		return nil, fmt.Errorf("admin: listing organizations: %w", err)
 	}
+	// The statuses of the whole page come from one Store read.
+	ids := make([]string, len(orgs))
+	for i, o := range orgs {
+		ids[i] = o.ID
+	}
+	setups, err := a.st.OrganizationSetups(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("admin: reading organization statuses: %w", err)
+	}
 	page := &OrganizationPage{Organizations: make([]OrganizationSummary, 0, len(orgs))}
 	for _, o := range orgs {
-		st, err := a.status(ctx, o.ID)
-		if err != nil {
-			return nil, err
-		}
-		page.Organizations = append(page.Organizations, OrganizationSummary{Organization: o, Status: st})
+		page.Organizations = append(page.Organizations, OrganizationSummary{Organization: o, Status: statusOf(setups[o.ID])})
 	}
 	if more && len(orgs) > 0 {
 		page.Next = orgs[len(orgs)-1].ID
@@ -403,42 +408,38 @@ func pageSize(n int) (int, error) {
 
 // status reads an organization's setup at a glance.
 func (a *Admin) status(ctx context.Context, orgID string) (OrganizationStatus, error) {
+	setups, err := a.st.OrganizationSetups(ctx, []string{orgID})
+	if err != nil {
+		return OrganizationStatus{}, fmt.Errorf("admin: reading organization status: %w", err)
+	}
+	return statusOf(setups[orgID]), nil
+}
+
+// statusOf is the status an organization's setup counts show.
+func statusOf(c store.OrganizationSetup) OrganizationStatus {
 	var s OrganizationStatus
-	st := a.st
-	conns, err := st.ListConnections(ctx, orgID)
-	if err != nil {
-		return s, fmt.Errorf("admin: listing connections: %w", err)
-	}
-	for _, c := range conns {
-		s.Connections++
-		if c.State == store.ConnectionActive {
-			s.ActiveConnections++
+	for state, n := range c.Connections {
+		s.Connections += n
+		if state == store.ConnectionActive {
+			s.ActiveConnections += n
 		}
 	}
-	dirs, err := st.ListDirectories(ctx, orgID)
-	if err != nil {
-		return s, fmt.Errorf("admin: listing directories: %w", err)
-	}
-	for _, d := range dirs {
-		s.Directories++
-		if d.State == store.DirectoryActive {
-			s.ActiveDirectories++
+	for state, n := range c.Directories {
+		s.Directories += n
+		if state == store.DirectoryActive {
+			s.ActiveDirectories += n
 		}
 	}
-	doms, err := st.ListDomains(ctx, orgID)
-	if err != nil {
-		return s, fmt.Errorf("admin: listing domains: %w", err)
-	}
-	for _, d := range doms {
-		s.Domains++
-		switch d.State {
+	for state, n := range c.Domains {
+		s.Domains += n
+		switch state {
 		case store.DomainVerified:
-			s.VerifiedDomains++
+			s.VerifiedDomains += n
 		case store.DomainPending:
-			s.PendingDomains++
+			s.PendingDomains += n
 		}
 	}
-	return s, nil
+	return s
 }
 
 // Overview is everything about one organization an operator looks at.
