@@ -114,9 +114,9 @@ func (s *Store) where(alias string, attrs map[store.Attr]attrCol, directoryID st
 	if err := w.node(f, 0); err != nil {
 		return "", nil, err
 	}
-	if !uniqueLookup(f, alias == "g") && childLookup(f) {
+	if !uniqueLookup(f, alias == "g") && (childLookup(f) || w.searchLookup(f)) {
 		// The rows come from a child-table index (an email value, a
-		// member); written this way the directory condition cannot use
+		// member) or a trigram index; written this way the directory condition cannot use
 		// the directory's index, which the planner would otherwise walk
 		// whole for its order.
 		scope = alias + ".directory_id || '' = ?"
@@ -534,6 +534,28 @@ func (w *filterSQL) userSearch(a attrCol, op store.Op, v string) (string, bool) 
 		return "", false
 	}
 	return col + " : " + m, true
+}
+
+// searchLookup reports whether f, alone or as a conjunct of an And, takes
+// its candidates from the trigram index of users (see userSearch).
+func (w *filterSQL) searchLookup(f store.Filter) bool {
+	switch n := f.(type) {
+	case *store.And:
+		return n != nil && (w.searchLookup(n.Left) || w.searchLookup(n.Right))
+	case store.And:
+		return w.searchLookup(n.Left) || w.searchLookup(n.Right)
+	case *store.Compare:
+		return n != nil && w.searchLookup(*n)
+	case store.Compare:
+		v, ok := n.Value.(string)
+		a, known := w.attrs[n.Attr]
+		if !ok || !known {
+			return false
+		}
+		_, ok = w.userSearch(a, n.Op, n.Attr.CompareKey(v))
+		return ok
+	}
+	return false
 }
 
 // emailsOfDirectory opens "the users having an email of the directory such

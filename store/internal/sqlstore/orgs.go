@@ -129,34 +129,8 @@ func (s *Store) ListOrganizations(ctx context.Context, q store.OrganizationQuery
 	if limit <= 0 {
 		limit = 100
 	}
-	var b strings.Builder
-	var args []any
-	b.WriteString(`SELECT ` + orgCols + ` FROM organizations o WHERE 1 = 1`)
-	if q.After != "" {
-		// The page continues after the organization After, a range of the
-		// (created_at, id) index; if After has been deleted meanwhile, the
-		// row comparison is NULL, nothing sorts after it and the page is
-		// empty, which a caller sees as the end.
-		b.WriteString(` AND (o.created_at, o.id) > (SELECT a.created_at, a.id FROM organizations a WHERE a.id = ?)`)
-		args = append(args, q.After)
-	}
-	if q.Search != "" {
-		search := strings.ToLower(q.Search)
-		if m, ok := s.trigramMatch(search); ok {
-			// The candidates come from the trigram index (SQLite FTS5);
-			// the LIKE below keeps exactly the substring matches.
-			b.WriteString(` AND o.id IN (SELECT x.id FROM organizations_search_ids x WHERE x.n IN (SELECT rowid FROM organizations_search WHERE organizations_search MATCH ?))`)
-			args = append(args, m)
-		}
-		// On PostgreSQL, trigram GIN indexes on the three columns serve
-		// this condition (a bitmap OR).
-		p := "%" + escapeLike(search) + "%"
-		b.WriteString(` AND (o.name_lower LIKE ? ESCAPE '\' OR o.id_lower LIKE ? ESCAPE '\' OR o.external_id_lower LIKE ? ESCAPE '\')`)
-		args = append(args, p, p, p)
-	}
-	b.WriteString(` ORDER BY o.created_at, o.id LIMIT ?`)
-	args = append(args, limit+1)
-	rows, err := r.query(ctx, b.String(), args...)
+	query, args := s.orgListSQL(q.Search, q.After, limit)
+	rows, err := r.query(ctx, query, args...)
 	out, err := collectRows(rows, err, scanOrgRows)
 	if err != nil {
 		return nil, false, s.wrap(err)
@@ -293,4 +267,45 @@ func orgSetupsSQL(idsIn string) string {
 		return `SELECT org_id, '` + kind + `', state, COUNT(*) FROM ` + table + ` WHERE org_id IN ` + idsIn + ` GROUP BY org_id, state`
 	}
 	return part("c", "connections") + "\nUNION ALL " + part("d", "directories") + "\nUNION ALL " + part("m", "domains")
+}
+
+// orgListSQL is the statement of ListOrganizations: up to limit + 1
+// organizations (one more tells whether more follow).
+func (s *Store) orgListSQL(search, after string, limit int) (string, []any) {
+	var b strings.Builder
+	var args []any
+	indexed := false
+	b.WriteString(`SELECT ` + orgCols + ` FROM organizations o WHERE 1 = 1`)
+	if after != "" {
+		// The page continues after the organization after, a range of the
+		// (created_at, id) index; if it has been deleted meanwhile, the
+		// row comparison is NULL, nothing sorts after it and the page is
+		// empty, which a caller sees as the end.
+		b.WriteString(` AND (o.created_at, o.id) > (SELECT a.created_at, a.id FROM organizations a WHERE a.id = ?)`)
+		args = append(args, after)
+	}
+	if search != "" {
+		search := strings.ToLower(search)
+		if m, ok := s.trigramMatch(search); ok {
+			// The candidates come from the trigram index (SQLite FTS5);
+			// the LIKE below keeps exactly the substring matches.
+			b.WriteString(` AND o.id IN (SELECT x.id FROM organizations_search_ids x WHERE x.n IN (SELECT rowid FROM organizations_search WHERE organizations_search MATCH ?))`)
+			args = append(args, m)
+			indexed = true
+		}
+		// On PostgreSQL, trigram GIN indexes on the three columns serve
+		// this condition (a bitmap OR).
+		p := "%" + escapeLike(search) + "%"
+		b.WriteString(` AND (o.name_lower LIKE ? ESCAPE '\' OR o.id_lower LIKE ? ESCAPE '\' OR o.external_id_lower LIKE ? ESCAPE '\')`)
+		args = append(args, p, p, p)
+	}
+	if indexed {
+		// Sorting the matches beats walking every organization in order
+		// for them (Dialect.Unindexed keeps SQLite's planner from it).
+		b.WriteString(` ORDER BY ` + s.d.Unindexed + `o.created_at, ` + s.d.Unindexed + `o.id LIMIT ?`)
+	} else {
+		b.WriteString(` ORDER BY o.created_at, o.id LIMIT ?`)
+	}
+	args = append(args, limit+1)
+	return b.String(), args
 }

@@ -244,7 +244,7 @@ func listPage[T any](ctx context.Context, s *Store, from, cols, where string, ar
 	count := func() (int, error) {
 		var total int
 		if plain != nil {
-			if err := r.queryRow(ctx, `SELECT COALESCE(SUM(`+plain.count+`), 0), COALESCE(SUM(changes), 0) FROM directory_counts WHERE directory_id = ?`, plain.dir).Scan(&total, &changes); err != nil {
+			if err := r.queryRow(ctx, directoryCountsSQL(plain.count), plain.dir).Scan(&total, &changes); err != nil {
 				return 0, s.wrap(err)
 			}
 			return total, nil
@@ -325,21 +325,13 @@ type plainList[T any] struct {
 // The answer is the same in the three cases: the key of the row at an
 // offset changes only when a row is inserted or deleted.
 func keyedPage[T any](ctx context.Context, s *Store, r *stmtCache, plain *plainList[T], cols, order string, offset, limit int, changes int64, scan func(interface{ Scan(...any) error }) (T, error)) ([]T, error) {
-	a := plain.alias
-	q := `SELECT ` + cols + ` FROM ` + plain.table + ` ` + a + ` WHERE ` + a + `.directory_id = ?`
-	var args []any
 	at := pageKey{table: plain.table, dir: plain.dir, offset: offset, changes: changes}
-	if offset > 0 {
-		if b, ok := s.pages.get(at); ok {
-			q += ` AND (` + a + `.directory_id, ` + a + `.created_at, ` + a + `.id) > (?, ?, ?)`
-			args = append(args, plain.dir, s.t(b.created), b.id)
-		} else {
-			q += ` AND (` + a + `.directory_id, ` + a + `.created_at, ` + a + `.id) >= (SELECT k.directory_id, k.created_at, k.id FROM ` + plain.table +
-				` k WHERE k.directory_id = ? ORDER BY k.created_at, k.id LIMIT 1 OFFSET ?)`
-			args = append(args, plain.dir, offset)
-		}
+	var bound *pageBound
+	if b, ok := s.pages.get(at); ok && offset > 0 {
+		bound = &b
 	}
-	rows, err := r.query(ctx, q+order+` LIMIT ?`, append(append([]any{plain.dir}, args...), limit)...)
+	q, args := s.keyedPageSQL(plain.table, plain.alias, cols, order, plain.dir, offset, limit, bound)
+	rows, err := r.query(ctx, q, args...)
 	page, err := collectRows(rows, err, func(r *sql.Rows) (T, error) { return scan(r) })
 	if err != nil {
 		return nil, err
@@ -351,6 +343,30 @@ func keyedPage[T any](ctx context.Context, s *Store, r *stmtCache, plain *plainL
 		s.pages.put(next, pageBound{created: created, id: id})
 	}
 	return page, nil
+}
+
+// keyedPageSQL is the statement of keyedPage: the limit rows of table
+// (alias a) in directory dir after bound, or after the first offset rows
+// when bound is nil.
+func (s *Store) keyedPageSQL(table, a, cols, order, dir string, offset, limit int, bound *pageBound) (string, []any) {
+	q := `SELECT ` + cols + ` FROM ` + table + ` ` + a + ` WHERE ` + a + `.directory_id = ?`
+	args := []any{dir}
+	switch {
+	case bound != nil:
+		q += ` AND (` + a + `.created_at, ` + a + `.id) > (?, ?)`
+		args = append(args, s.t(bound.created), bound.id)
+	case offset > 0:
+		q += ` AND (` + a + `.created_at, ` + a + `.id) >= (SELECT k.created_at, k.id FROM ` + table +
+			` k WHERE k.directory_id = ? ORDER BY k.created_at, k.id LIMIT 1 OFFSET ?)`
+		args = append(args, dir, offset)
+	}
+	return q + order + ` LIMIT ?`, append(args, limit)
+}
+
+// directoryCountsSQL reads a directory's total of users or groups (col)
+// and its count of inserts and deletes.
+func directoryCountsSQL(col string) string {
+	return `SELECT COALESCE(SUM(` + col + `), 0), COALESCE(SUM(changes), 0) FROM directory_counts WHERE directory_id = ?`
 }
 
 // pageKey names the position after the first offset rows of an unfiltered
