@@ -18,3 +18,8 @@ func BenchmarkFields(b *testing.B) {
 func BenchmarkRoles(b *testing.B) {
 	storetest.BenchRoles(b, func(b *testing.B) store.Store { return newStore(b) })
 }
+
+// BenchmarkScale: see storetest.BenchScale (-scale.orgs, -scale.users).
+func BenchmarkScale(b *testing.B) {
+	storetest.BenchScale(b, func(b *testing.B) store.Store { return newStore(b) }, nil)
+}
