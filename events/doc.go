@@ -59,22 +59,21 @@
 // On PostgreSQL a write inserts its events with no cursor, only a seq from
 // a database sequence (which takes no lock any other writer waits on), and
 // commits; writes of different organizations, on any number of app
-// instances, commit in parallel. Right after the commit, the writer runs a
-// numbering round: a short transaction that takes an advisory lock (rounds
-// run one at a time), then, in one statement whose snapshot is taken after
-// the lock was granted, gives every committed event without a cursor the
-// cursors after MAX(cursor), in seq order. Readers select by cursor, so an
-// event is invisible until numbered, and every later round gives higher
-// cursors: no gap ever fills. Writes that depend on each other (one waited
-// for a row the other locked, or started after it returned) keep their
-// order, since the later one's events get higher seqs and are numbered in
-// the same round or a later one. A round numbers whatever is pending, so
-// writers queuing for the lock usually find their events numbered by the
-// round before. If the process dies between its commit and its round, its
-// events stay pending until the next round, of the next write or of the
-// next ListEvents, which starts one when it finds pending events (a probe
-// of an index holding only those). Retention always keeps the newest
-// event, so MAX(cursor) never goes back and no cursor is given twice.
+// instances, commit in parallel, each with one commit as before. Readers
+// number the events: before it reads, the Store's ListEvents (and
+// LastEventCursor, and retention) runs a numbering round when some
+// committed event has no cursor yet (a probe of an index holding only
+// those): a short transaction that takes an advisory lock (rounds run one
+// at a time), then, in one statement whose snapshot is taken after the
+// lock was granted, gives every committed event without a cursor the
+// cursors after MAX(cursor), in seq order. A round serves every write
+// since the last one. An event is invisible until numbered, and every
+// later round gives higher cursors: no gap ever fills. Writes that depend
+// on each other (one waited for a row the other locked, or started after
+// it returned) keep their order, since the later one's events get higher
+// seqs and are numbered in the same round or a later one. Retention always
+// keeps the newest event, so MAX(cursor) never goes back and no cursor is
+// given twice. AppendEvents, which returns the cursors, numbers at once.
 //
 // Delivery is unchanged: readers go by cursor, at least once, in order.
 //

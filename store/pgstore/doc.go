@@ -32,12 +32,26 @@
 // indexes enforce userName, externalId, displayName, external id and
 // verified-domain uniqueness across instances. Writes insert their events
 // without a cursor and commit in parallel, whatever organization and
-// instance they come from; right after its commit a writer numbers the
+// instance they come from; a reader of the outbox first numbers the
 // committed events still without a cursor in a short round serialized by an
 // advisory lock, so readers, who see only numbered events, never see a
 // cursor appear below one they have already passed (the events package
 // documents the design). A transaction the server aborts to break a deadlock is
 // run again, up to three times.
+//
+// Scale: organization search and SCIM co, sw and ew filters on userName,
+// displayName and emails go through trigram GIN indexes of the pg_trgm
+// extension (it ships with PostgreSQL; some distributions package it as
+// contrib). Migration 0009 creates the extension when the database lacks
+// it, which needs a role allowed to (pg_trgm is a trusted extension: the
+// database owner may); if that fails, Open says so, and a superuser can run
+// CREATE EXTENSION pg_trgm in the database beforehand. A search of fewer
+// than three characters has no trigram and reads the whole index.
+// Directories keep their user and group counts in rows updated by
+// triggers in the same writes (up to 16 a directory, by the writing
+// backend, so that concurrent writers of one directory seldom share one),
+// so unfiltered SCIM lists do not count the directory; startIndex pages
+// are found by key (see store/internal/sqlstore's keyedPage).
 //
 // Open keeps up to 32 connections. Text columns use the "C" collation, so
 // sorting and range filters compare bytes exactly as Go does.

@@ -9,10 +9,9 @@ import (
 	"github.com/onboardkit/onboardkit/store/pgstore"
 )
 
-// TestLeftoverEventsNumbered: an event committed without a cursor, as a
-// write whose numbering round failed after its commit leaves it, is
-// invisible until numbered, and the next ListEvents numbers it after the
-// events numbered before.
+// TestLeftoverEventsNumbered: an event committed without a cursor, as
+// every write but AppendEvents leaves it, is numbered by the next
+// ListEvents, after the events numbered before.
 func TestLeftoverEventsNumbered(t *testing.T) {
 	dsn := freshSchema(t)
 	s, err := pgstore.Open(t.Context(), dsn)

@@ -41,6 +41,16 @@
 // reused; a user creation with its event is one transaction of a few
 // statements.
 //
+// Scale: organization search and SCIM co and ew filters on userName and
+// emails, and co, sw and ew on displayName, take their candidates from
+// FTS5 trigram tables kept by triggers when the searched text has three
+// characters or more, all ASCII; a shorter or non-ASCII search compares
+// every organization, or every user of the directory (its index entries
+// for emails), which is the documented bound: O(n) for those. Directories
+// keep their user and group counts in a row updated by triggers in the
+// same writes, so unfiltered SCIM lists do not count the directory, and
+// startIndex pages are found by key.
+//
 // The function given to an Update method runs inside the write
 // transaction, on the write connection: it must not call the Store's write
 // methods, which would wait for that connection forever.

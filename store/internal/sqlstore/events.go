@@ -31,8 +31,12 @@ import (
 //   - PostgreSQL: writers commit in parallel. A write inserts its events
 //     with a NULL cursor, in batches the same way, and the database gives
 //     each a seq from a sequence (no lock that another writer waits on).
-//     After the commit, numberEvents gives every committed event without a
-//     cursor the next cursors; see there.
+//     Readers number them: ListEvents, LastEventCursor and DeleteEvents
+//     first give every committed event without a cursor the next cursors
+//     (numberEvents), so a write costs one commit, as before, and one
+//     numbering round serves every write since the last read.
+//     AppendEvents, whose caller wants the cursors, numbers right after
+//     its commit.
 func (t *tx) appendEvents(events []Event) ([]Event, error) {
 	if len(events) == 0 {
 		return nil, nil
@@ -140,15 +144,14 @@ const numberBatch = 1000
 // in the order their rounds run.
 //
 // Only these rounds wait for each other, for the time of one UPDATE and a
-// commit; the writes themselves commit in parallel. A round numbers every
-// pending event, so writers that queue for the lock find theirs already
-// numbered by the round before. If a round fails after a write committed
-// (the connection broke), its events stay without a cursor, invisible,
-// until the next round: the next write's, or the one ListEvents starts
-// when it finds pending events.
+// commit; the writes themselves commit in parallel and do not wait for a
+// round (but AppendEvents). A round numbers every pending event: one run
+// by a reader serves every write since the last one. If a round fails
+// (the connection broke), the events stay without a cursor, invisible,
+// until the next round.
 //
-// Rounds of one Store are coalesced (see numbering): a writer that commits
-// while a round runs waits for the next one, which one of the writers
+// Rounds of one Store are coalesced (see numbering): a caller that comes
+// while a round runs waits for the next one, which one of the callers
 // waiting starts for all of them.
 func (s *Store) numberEvents(ctx context.Context, pending []pendingEvent) error {
 	ctx = context.WithoutCancel(ctx)
@@ -314,6 +317,7 @@ func (s *Store) AppendEvents(ctx context.Context, events ...Event) ([]Event, err
 	var out []Event
 	err := s.write(ctx, func(t *tx) error {
 		var err error
+		t.numberNow = true
 		out, err = t.appendEvents(events)
 		return err
 	})
@@ -389,9 +393,9 @@ func (s *Store) ListEvents(ctx context.Context, q store.EventQuery) ([]Event, er
 }
 
 // numberLeftovers numbers the committed events still without a cursor,
-// if there are any (Dialect.NumberEvents): those of a write whose own
-// round failed after its commit are then not hidden until the next write.
-// It is one probe of an index that holds only such events.
+// if there are any (Dialect.NumberEvents), before a read of the outbox
+// (see appendEvents). Without any, it is one probe of an index that holds
+// only such events.
 func (s *Store) numberLeftovers(ctx context.Context, r *stmtCache) error {
 	if s.d.NumberEvents == "" {
 		return nil
@@ -411,6 +415,9 @@ func (s *Store) numberLeftovers(ctx context.Context, r *stmtCache) error {
 func (s *Store) LastEventCursor(ctx context.Context) (int64, error) {
 	r, err := s.read(ctx)
 	if err != nil {
+		return 0, err
+	}
+	if err := s.numberLeftovers(ctx, r); err != nil {
 		return 0, err
 	}
 	var c sql.NullInt64

@@ -654,6 +654,11 @@ func (s *Store) DeleteEvents(ctx context.Context, before time.Time) (int, error)
 		return 0, invalid("before is required")
 	}
 	before = before.UTC().Truncate(time.Microsecond)
+	// Events still without a cursor are numbered first, so that the
+	// newest event, which stays, is the newest of all.
+	if err := s.numberLeftovers(ctx, s.w); err != nil {
+		return 0, err
+	}
 	total := 0
 	for {
 		if err := ctx.Err(); err != nil {

@@ -78,9 +78,10 @@ type Dialect struct {
 
 	// NumberEvents, if set, replaces InsertEvent and ReserveCursors: a
 	// write inserts its events with a NULL cursor (the database assigns
-	// their seq), and after its commit NumberEvents, run in a transaction
-	// of its own after NumberLock, gives the rows without a cursor the next
-	// cursors in seq order and returns their (seq, cursor) pairs. It takes
+	// their seq), and before a read of the outbox NumberEvents, run in a
+	// transaction of its own after NumberLock, gives the rows without a
+	// cursor the next cursors in seq order and returns their (seq, cursor)
+	// pairs. It takes
 	// no argument and numbers at most numberBatch rows. See numberEvents.
 	NumberEvents string
 
@@ -421,6 +422,9 @@ type tx struct {
 	// pending are the events inserted without a cursor, for numberEvents
 	// to number after the commit (Dialect.NumberEvents).
 	pending []pendingEvent
+	// numberNow makes the write number its events right after its
+	// commit, for a caller that wants their cursors (AppendEvents).
+	numberNow bool
 	// missed are the queries run unprepared because the cache lacked them.
 	// They are prepared after the transaction: preparing on the pool
 	// inside it could wait forever for the connection the transaction
@@ -516,10 +520,10 @@ func (s *Store) writeOnce(ctx context.Context, fn func(t *tx) error) (err, raw e
 		raw = t.lastErr
 	} else if cerr := sqlTx.Commit(); cerr != nil {
 		err, raw = s.wrap(cerr), cerr
-	} else if len(t.pending) > 0 {
+	} else if len(t.pending) > 0 && t.numberNow {
 		// The write is committed whatever happens now: its events are
-		// numbered by this call or, if it fails, by the next one any
-		// writer or reader makes (see numberEvents).
+		// numbered by this call or, if it fails, by the next round (see
+		// numberEvents).
 		_ = s.numberEvents(ctx, t.pending)
 	}
 	for _, q := range t.missed {
