@@ -409,11 +409,12 @@ func ValidateSetupOrganizations(orgIDs []string) error {
 	return nil
 }
 
-// CountState adds one to m[state], making m if it is nil, and returns m.
-func CountState[S ~string](m map[S]int, state S) map[S]int {
+// AddCount adds n to m[state], making m if it is nil, and returns m: how
+// Stores fill an OrganizationSetup.
+func AddCount[S ~string](m map[S]int, state S, n int) map[S]int {
 	if m == nil {
 		m = map[S]int{}
 	}
-	m[state]++
+	m[state] += n
 	return m
 }

@@ -258,19 +258,19 @@ func (s *Store) OrganizationSetups(ctx context.Context, orgIDs []string) (map[st
 	}
 	for _, c := range s.conns {
 		if o, ok := out[c.OrgID]; ok {
-			o.Connections = store.CountState(o.Connections, c.State)
+			o.Connections = store.AddCount(o.Connections, c.State, 1)
 			out[c.OrgID] = o
 		}
 	}
 	for _, d := range s.dirs {
 		if o, ok := out[d.dir.OrgID]; ok {
-			o.Directories = store.CountState(o.Directories, d.dir.State)
+			o.Directories = store.AddCount(o.Directories, d.dir.State, 1)
 			out[d.dir.OrgID] = o
 		}
 	}
 	for _, d := range s.domains {
 		if o, ok := out[d.OrgID]; ok {
-			o.Domains = store.CountState(o.Domains, d.State)
+			o.Domains = store.AddCount(o.Domains, d.State, 1)
 			out[d.OrgID] = o
 		}
 	}

@@ -240,11 +240,11 @@ func (s *Store) OrganizationSetups(ctx context.Context, orgIDs []string) (map[st
 		}
 		switch c.kind {
 		case "c":
-			o.Connections = addCount(o.Connections, store.ConnectionState(c.state), c.n)
+			o.Connections = store.AddCount(o.Connections, store.ConnectionState(c.state), c.n)
 		case "d":
-			o.Directories = addCount(o.Directories, store.DirectoryState(c.state), c.n)
+			o.Directories = store.AddCount(o.Directories, store.DirectoryState(c.state), c.n)
 		case "m":
-			o.Domains = addCount(o.Domains, store.DomainState(c.state), c.n)
+			o.Domains = store.AddCount(o.Domains, store.DomainState(c.state), c.n)
 		}
 		out[c.org] = o
 	}
