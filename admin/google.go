@@ -11,7 +11,7 @@ import (
 // GoogleDirectories syncs Google Workspace directories: pass the
 // *gworkspace.Syncer, or a wrapper of it.
 type GoogleDirectories interface {
-	CreateDirectory(ctx context.Context, orgID, name, actor string) (*store.Directory, error)
+	CreateDirectory(ctx context.Context, orgID string, opts gworkspace.DirectoryOptions) (*store.Directory, error)
 	Configure(ctx context.Context, directoryID string, set gworkspace.Settings) error
 	PutKey(ctx context.Context, directoryID string, keyFile []byte) (*gworkspace.ServiceAccountKey, error)
 	Test(ctx context.Context, directoryID string) (*gworkspace.TestResult, error)
@@ -39,7 +39,7 @@ func (a *Admin) CreateGoogleDirectory(ctx context.Context, orgID, name, actor st
 	if err != nil {
 		return nil, err
 	}
-	return g.CreateDirectory(ctx, orgID, name, actor)
+	return g.CreateDirectory(ctx, orgID, gworkspace.DirectoryOptions{Name: name, Actor: actor})
 }
 
 // ConfigureGoogleDirectory stores the settings of a Google directory.

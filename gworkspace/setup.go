@@ -14,21 +14,37 @@ import (
 	"github.com/onboardkit/onboardkit/store"
 )
 
+// DirectoryOptions describes a Google Workspace directory to create.
+type DirectoryOptions struct {
+	// Name is shown to admins. Default "".
+	Name string
+	// Actor is recorded in the directory.created event. Default "system".
+	Actor string
+	// ID is the new directory's id. Default "": a random one. A caller
+	// that retries a creation passes an id derived from its idempotency
+	// key, so that the Store refuses a second directory
+	// (store.ErrAlreadyExists) instead of creating one.
+	ID string
+}
+
 // CreateDirectory creates an inactive Google Workspace directory (Provider
 // "google") of the organization, with the directory.created event scimkit
 // writes for its directories. Nothing reaches Google until the key and
 // settings are stored and the directory is activated (its state, as for
 // SCIM directories, is switched by scimkit or the Store).
-func (s *Syncer) CreateDirectory(ctx context.Context, orgID, name, actor string) (*store.Directory, error) {
+func (s *Syncer) CreateDirectory(ctx context.Context, orgID string, opts DirectoryOptions) (*store.Directory, error) {
 	if strings.TrimSpace(orgID) == "" {
 		return nil, fmt.Errorf("gworkspace: organization id is required: %w", store.ErrInvalid)
 	}
+	name, actor, id := opts.Name, opts.Actor, opts.ID
 	if actor == "" {
 		actor = "system"
 	}
-	id, err := secret.NewID(s.cfg.Rand, "dir")
-	if err != nil {
-		return nil, err
+	if id == "" {
+		var err error
+		if id, err = secret.NewID(s.cfg.Rand, "dir"); err != nil {
+			return nil, err
+		}
 	}
 	evID, err := secret.NewID(s.cfg.Rand, "evt")
 	if err != nil {

@@ -26,6 +26,14 @@ type DirectoryOptions struct {
 	// Active creates the directory active. Default false: the directory
 	// answers 403 until ActivateDirectory.
 	Active bool
+	// ID is the new directory's id. Default "": a random one. A caller
+	// that retries a creation passes an id derived from its idempotency
+	// key, so that the Store refuses a second directory
+	// (store.ErrAlreadyExists) instead of creating one.
+	ID string
+	// Actor is recorded in the events ("operator:alice", "portal:...").
+	// Default "system".
+	Actor string
 }
 
 // TokenOptions describes a new bearer token.
@@ -35,6 +43,10 @@ type TokenOptions struct {
 	// Actor is recorded in the event ("operator:alice", "portal:..").
 	// Default "system".
 	Actor string
+	// ID is the new token's id. Default "": a random one. As with
+	// DirectoryOptions.ID, a retried creation passes the same id so that
+	// the Store refuses a second token.
+	ID string
 }
 
 // CreateDirectory creates a directory of the organization, with a
@@ -43,9 +55,16 @@ func (s *Server) CreateDirectory(ctx context.Context, orgID string, opts Directo
 	if strings.TrimSpace(orgID) == "" {
 		return nil, fmt.Errorf("scimkit: organization id is required: %w", store.ErrInvalid)
 	}
-	id, err := s.newID("dir")
-	if err != nil {
-		return nil, err
+	id := opts.ID
+	if id == "" {
+		var err error
+		if id, err = s.newID("dir"); err != nil {
+			return nil, err
+		}
+	}
+	actor := opts.Actor
+	if actor == "" {
+		actor = "system"
 	}
 	if opts.Provider == "" {
 		opts.Provider = "generic"
@@ -59,9 +78,9 @@ func (s *Server) CreateDirectory(ctx context.Context, orgID string, opts Directo
 	if err != nil {
 		return nil, err
 	}
-	evs := []store.Event{s.event(ids, EventDirectoryCreated, orgID, id, "system", dirData(d, ""))}
+	evs := []store.Event{s.event(ids, EventDirectoryCreated, orgID, id, actor, dirData(d, ""))}
 	if opts.Active {
-		evs = append(evs, s.event(ids, EventDirectoryActive, orgID, id, "system", dirData(d, "")))
+		evs = append(evs, s.event(ids, EventDirectoryActive, orgID, id, actor, dirData(d, "")))
 	}
 	if err := s.st.CreateDirectory(ctx, d, evs...); err != nil {
 		return nil, err
@@ -125,9 +144,11 @@ func (s *Server) CreateToken(ctx context.Context, directoryID string, opts Token
 	if err != nil {
 		return "", nil, err
 	}
-	id, err := s.newID("dtok")
-	if err != nil {
-		return "", nil, err
+	id := opts.ID
+	if id == "" {
+		if id, err = s.newID("dtok"); err != nil {
+			return "", nil, err
+		}
 	}
 	t := &store.DirectoryToken{ID: id, DirectoryID: d.ID, Digest: secret.Digest(plain), Hint: secret.Hint(plain), CreatedAt: now, ExpiresAt: store.UTC(opts.ExpiresAt)}
 	ids, err := s.newEventIDs()
@@ -157,8 +178,18 @@ func (s *Server) RotateToken(ctx context.Context, directoryID string, opts Token
 }
 
 // RevokeToken revokes a token of the directory at once. store.ErrNotFound
-// when the directory has no such token.
+// when the directory has no such token. The event's actor is "system"; see
+// RevokeTokenAs.
 func (s *Server) RevokeToken(ctx context.Context, directoryID, tokenID string) error {
+	return s.RevokeTokenAs(ctx, directoryID, tokenID, "")
+}
+
+// RevokeTokenAs is RevokeToken recording actor ("operator:alice",
+// "portal:...") on the directory.token.revoked event; "" means "system".
+func (s *Server) RevokeTokenAs(ctx context.Context, directoryID, tokenID, actor string) error {
+	if actor == "" {
+		actor = "system"
+	}
 	d, err := s.st.GetDirectory(ctx, directoryID)
 	if err != nil {
 		return err
@@ -181,7 +212,7 @@ func (s *Server) RevokeToken(ctx context.Context, directoryID, tokenID string) e
 		return err
 	}
 	defer s.forgetDirectory(directoryID)
-	return s.st.RevokeDirectoryToken(ctx, tokenID, s.now().UTC(), s.event(ids, EventTokenRevoked, d.OrgID, d.ID, "system", dirData(d, tokenID)))
+	return s.st.RevokeDirectoryToken(ctx, tokenID, s.now().UTC(), s.event(ids, EventTokenRevoked, d.OrgID, d.ID, actor, dirData(d, tokenID)))
 }
 
 // ListTokens returns the directory's tokens, newest first (digests only).

@@ -192,7 +192,7 @@ func (s *SSO) verifySAML(conn *store.Connection, raw []byte, relayState string, 
 	}
 	v.login = &login{conn: conn, profile: p, email: e, commit: store.LoginCompletion{
 		ConnectionID: conn.ID, ConnectionVersion: conn.Version, RequestID: requestID,
-		AssertionID: res.AssertionID, AssertionExpiresAt: replayExpiry(res, s.cfg.ClockSkew), Now: now,
+		AssertionID: res.AssertionID, AssertionExpiresAt: replayExpiry(res, sp.skew), Now: now,
 	}}
 	return v
 }

@@ -117,7 +117,11 @@
 //     verified, replays included.
 //
 // IdP-initiated SAML logins are off by default; a connection enables them
-// with SAMLConfig.AllowIdPInitiated. They have no request to consume: the
+// through SSO.SetSAMLOptions with InsecureAllowIdPInitiated (or the admin
+// service's SetSecurityOptions, which calls it), which records the change
+// as sso.connection.options_updated and sso.connection.security_weakened
+// events. (Writing store.SAMLConfig.AllowIdPInitiated directly would skip
+// those events.) They have no request to consume: the
 // replay cache, audience, recipient and time checks still apply, a
 // response carrying an InResponseTo is treated as a reply to a request of
 // this browser, and RelayState is sanitized like return_to.

@@ -27,14 +27,15 @@ const (
 	EventConnectionMappingUpdated = "sso.connection.mapping_updated"
 	EventConnectionDeleted        = "sso.connection.deleted"
 	// EventConnectionOptionsUpdated: SetSAMLOptions changed a SAML
-	// connection's SP options. Data: "from" and "to" (the four options by
+	// connection's SP options. Data: "from" and "to" (the five options by
 	// their JSON names) and "weakened" (the options switched on that weaken
 	// security, possibly empty).
 	EventConnectionOptionsUpdated = "sso.connection.options_updated"
 	// EventConnectionSecurityWeakened is written beside
 	// sso.connection.options_updated, in the same Store write, when
 	// SetSAMLOptions switches on an option that weakens security
-	// (InsecureAllowIdPInitiated or InsecureAllowSHA1), so that a host can
+	// (InsecureAllowIdPInitiated, InsecureAllowSHA1, or a wider
+	// InsecureClockSkew), so that a host can
 	// alert on it. Data: "weakened", the JSON names of those options.
 	EventConnectionSecurityWeakened = "sso.connection.security_weakened"
 )
@@ -119,6 +120,11 @@ type NewConnection struct {
 	Provider string
 	// Name is shown to people; "" means the provider's name.
 	Name string
+	// ID is the new connection's id. Default "": a random one. A caller
+	// that retries a creation (an idempotency key, say) passes an id
+	// derived from its key, so that the Store refuses a second connection
+	// (store.ErrAlreadyExists) instead of creating one.
+	ID string
 }
 
 // CreateConnection creates a draft connection for the organization. A SAML
@@ -142,9 +148,12 @@ func (s *SSO) CreateConnection(ctx context.Context, orgID string, nc NewConnecti
 	if err := checkText(nc.Name, 100); err != nil {
 		return nil, configErr("name", err.Error(), nil)
 	}
-	id, err := s.newID("conn")
-	if err != nil {
-		return nil, err
+	id := nc.ID
+	if id == "" {
+		var err error
+		if id, err = s.newID("conn"); err != nil {
+			return nil, err
+		}
 	}
 	now := s.now().UTC()
 	c := &store.Connection{
@@ -175,6 +184,10 @@ func (s *SSO) CreateConnection(ctx context.Context, orgID string, nc NewConnecti
 	}
 	return c, nil
 }
+
+// ClockSkew returns the tolerance applied to every time check of every
+// connection (Config.ClockSkew, 3 minutes by default).
+func (s *SSO) ClockSkew() time.Duration { return s.cfg.ClockSkew }
 
 // SAMLManual is a SAML IdP entered by hand.
 type SAMLManual struct {
@@ -479,7 +492,17 @@ type SAMLOptions struct {
 	// signature over SHA-1 is weaker evidence that the IdP wrote the
 	// assertion. Security-weakening. Default false.
 	InsecureAllowSHA1 bool `json:"allow_sha1"`
+	// InsecureClockSkew widens the tolerance of this connection's time
+	// checks (NotBefore, NotOnOrAfter, IssueInstant) beyond
+	// Config.ClockSkew, for an IdP whose clock drifts; at most
+	// MaxClockSkew. A wider window lets an old or captured assertion be
+	// accepted for longer. Security-weakening when it raises the tolerance.
+	// Default 0: Config.ClockSkew.
+	InsecureClockSkew time.Duration `json:"clock_skew"`
 }
+
+// MaxClockSkew is the widest SAMLOptions.InsecureClockSkew.
+const MaxClockSkew = 15 * time.Minute
 
 // SAMLOptionsOf returns the connection's SAML SP options; the zero value
 // for a connection that is not SAML.
@@ -492,6 +515,7 @@ func SAMLOptionsOf(c *store.Connection) SAMLOptions {
 		RequireEncryptedAssertion: c.SAML.EncryptedAssertion,
 		InsecureAllowIdPInitiated: c.SAML.AllowIdPInitiated,
 		InsecureAllowSHA1:         c.SAML.AllowSHA1,
+		InsecureClockSkew:         c.SAML.ClockSkew,
 	}
 }
 
@@ -505,10 +529,13 @@ func (o SAMLOptions) weakenedBy(from SAMLOptions) []string {
 	if o.InsecureAllowSHA1 && !from.InsecureAllowSHA1 {
 		out = append(out, "allow_sha1")
 	}
+	if o.InsecureClockSkew > from.InsecureClockSkew {
+		out = append(out, "clock_skew")
+	}
 	return out
 }
 
-// SetSAMLOptions replaces all four SP options of a SAML connection of orgID
+// SetSAMLOptions replaces all five SP options of a SAML connection of orgID
 // with o: an option left false in o is switched off, so a weakening option
 // stays on only while every call asks for it. Setting the options a
 // connection already has changes nothing and writes no event.
@@ -527,6 +554,10 @@ func (o SAMLOptions) weakenedBy(from SAMLOptions) []string {
 // RequireEncryptedAssertion is asked of a connection without an SP key
 // pair.
 func (s *SSO) SetSAMLOptions(ctx context.Context, orgID, connectionID string, o SAMLOptions, actor string) (*store.Connection, error) {
+	if o.InsecureClockSkew < 0 || o.InsecureClockSkew > MaxClockSkew {
+		return nil, configErr("clock_skew", fmt.Sprintf("the clock skew must be between 0 and %s", MaxClockSkew), nil)
+	}
+	o.InsecureClockSkew = o.InsecureClockSkew.Truncate(time.Second)
 	var weakened []string
 	c, err := s.update(ctx, orgID, connectionID, func(c *store.Connection) ([]store.Event, error) {
 		if c.Protocol != store.ProtocolSAML || c.SAML == nil {
@@ -543,6 +574,7 @@ func (s *SSO) SetSAMLOptions(ctx context.Context, orgID, connectionID string, o 
 		c.SAML.EncryptedAssertion = o.RequireEncryptedAssertion
 		c.SAML.AllowIdPInitiated = o.InsecureAllowIdPInitiated
 		c.SAML.AllowSHA1 = o.InsecureAllowSHA1
+		c.SAML.ClockSkew = o.InsecureClockSkew
 		c.UpdatedAt = s.now().UTC()
 		weakened = o.weakenedBy(from)
 		a := actorOr(actor)

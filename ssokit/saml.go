@@ -47,6 +47,7 @@ type samlSP struct {
 	allowSHA1         bool
 	requireEncryption bool
 	allowIdPInitiated bool
+	skew              time.Duration // Config.ClockSkew, or the connection's wider one
 
 	key  *rsa.PrivateKey // SP key: request signing, assertion decryption
 	cert *x509.Certificate
@@ -130,6 +131,7 @@ func (s *SSO) buildSAMLSP(conn *store.Connection) (*samlSP, error) {
 		allowSHA1:         c.AllowSHA1,
 		requireEncryption: c.EncryptedAssertion,
 		allowIdPInitiated: c.AllowIdPInitiated,
+		skew:              max(s.cfg.ClockSkew, c.ClockSkew),
 	}
 	seen := map[string]bool{}
 	add := func(crt *x509.Certificate) {

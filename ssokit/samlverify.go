@@ -825,7 +825,7 @@ func readAssertion(a *etree.Element, res *samlResponse) *LoginError {
 // checkSAMLResponse applies the checks that bind a verified response to
 // this connection, this request and this time.
 func (s *SSO) checkSAMLResponse(sp *samlSP, res *samlResponse, requestID string, now time.Time) *LoginError {
-	skew := s.cfg.ClockSkew
+	skew := sp.skew
 	if res.Issuer != sp.idpEntityID {
 		le := refuse(ReasonIssuer, "assertion issuer is not the connection's IdP")
 		le.Issuer, le.ExpectedIssuer = res.Issuer, sp.idpEntityID

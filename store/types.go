@@ -170,6 +170,9 @@ type SAMLConfig struct {
 	SignRequests       bool
 	EncryptedAssertion bool // require encrypted assertions
 	AllowSHA1          bool // accept SHA-1 signatures (legacy IdPs)
+	// ClockSkew widens the time checks' tolerance for this connection
+	// beyond the SSO kit's configured one; zero keeps that one.
+	ClockSkew time.Duration `json:",omitempty"`
 
 	// SP key pair used for signing AuthnRequests and decrypting assertions,
 	// PEM encoded. Generated per connection.

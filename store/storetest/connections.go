@@ -27,6 +27,7 @@ var connectionTests = []subtest{
 		}
 		saml.SAML.MetadataFetchedAt = at(time.Minute).In(elsewhere)
 		saml.SAML.AllowIdPInitiated, saml.SAML.EncryptedAssertion, saml.SAML.AllowSHA1 = true, true, true
+		saml.SAML.ClockSkew = 7 * time.Minute
 		oidc := &store.Connection{
 			ID: "conn_oidc", OrgID: org.ID, Protocol: store.ProtocolOIDC, Provider: "google", Name: "Google",
 			State: store.ConnectionDraft, OIDC: oidcConfig(), CreatedAt: t0, UpdatedAt: t0,
