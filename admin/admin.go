@@ -993,17 +993,22 @@ func scopeSubject(scope string) string {
 
 // ----- Events -----
 
-// EventQuery selects a page of the outbox, in cursor order.
+// EventQuery selects a page of the outbox, in cursor order. Its fields
+// are those of events.PullQuery, under the same names in the management
+// API (after, limit, types, org_id).
 type EventQuery struct {
 	// After is a cursor: events after it. 0 reads from the start; pass the
 	// previous page's NextCursor to go on.
 	After int64
+	// Latest starts from the newest event: the page holds no events, and
+	// its NextCursor is the cursor to poll from.
+	Latest bool
 	// OrgID keeps one organization's events; "" keeps all.
 	OrgID string
-	// Type keeps events whose type is Type or starts with Type followed by
-	// "." (so "portal.link" keeps portal.link.created and
-	// portal.link.revoked); "" keeps all.
-	Type string
+	// Types keeps events whose type is one of Types or starts with one
+	// followed by "." (so "portal.link" keeps portal.link.created and
+	// portal.link.revoked); empty keeps all.
+	Types []string
 	// Limit is the page size: DefaultPageSize when 0, at most MaxPageSize.
 	Limit int
 }
@@ -1018,13 +1023,15 @@ func (a *Admin) ListEvents(ctx context.Context, q EventQuery) (*events.Page, err
 	if q.After < 0 {
 		return nil, invalidInput("after", "after must be a cursor (0 or more)")
 	}
-	pq := events.PullQuery{After: q.After, Limit: limit, OrgID: strings.TrimSpace(q.OrgID)}
-	if t := strings.TrimSpace(q.Type); t != "" {
-		pq.Types = []string{t}
+	pq := events.PullQuery{After: q.After, Latest: q.Latest, Limit: limit, OrgID: strings.TrimSpace(q.OrgID)}
+	for _, t := range q.Types {
+		if t = strings.TrimSpace(t); t != "" {
+			pq.Types = append(pq.Types, t)
+		}
 	}
 	page, err := events.Pull(ctx, a.st, pq)
 	if errors.Is(err, events.ErrBadQuery) {
-		return nil, invalidInput("type", "event type must be dotted lower-case words, such as portal.link")
+		return nil, invalidInput("types", "event types must be dotted lower-case words, such as portal.link")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("admin: listing events: %w", err)

@@ -218,7 +218,7 @@ func TestBrowserDashboard(t *testing.T) {
 
 	// The audit log, filtered to the organization.
 	testkit.Do(t, ctx, "events",
-		chromedp.Navigate(origin+"/dashboard/events?"+url.Values{"org": {orgID}}.Encode()),
+		chromedp.Navigate(origin+"/dashboard/events?"+url.Values{"org_id": {orgID}}.Encode()),
 		chromedp.WaitVisible(chromedp.CSS(testkit.TID("events"))),
 	)
 	types := testkit.Eval[[]string](t, ctx, `Array.from(document.querySelectorAll('[data-testid="event-type"]')).map(e => e.textContent)`)

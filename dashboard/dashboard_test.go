@@ -511,7 +511,7 @@ func TestDashboardEvents(t *testing.T) {
 	h.Link(other.ID, admin.LinkOptions{}, "")
 	h.DashUpload("/branding", map[string]string{"accent_color": "#000000"}, nil)
 
-	doc := testkit.Parse(t, h.DashGet("/events?org="+h.Org.ID+"&type=portal.link"))
+	doc := testkit.Parse(t, h.DashGet("/events?org_id="+h.Org.ID+"&types=portal.link"))
 	rows := testkit.TestID(doc, "event")
 	if rows.Length() != 3 {
 		t.Fatalf("%d rows", rows.Length())
@@ -524,7 +524,7 @@ func TestDashboardEvents(t *testing.T) {
 	if v, _ := testkit.TestID(doc, "filter-org").Attr("value"); v != h.Org.ID {
 		t.Errorf("filter kept %q", v)
 	}
-	doc = testkit.Parse(t, h.DashGet("/events?type=branding"))
+	doc = testkit.Parse(t, h.DashGet("/events?types=branding"))
 	if testkit.TestID(doc, "event").Length() != 1 || testkit.TestID(doc, "event-actor").Text() != "operator:"+surfacetest.Operator {
 		t.Errorf("branding events: %d", testkit.TestID(doc, "event").Length())
 	}
@@ -544,7 +544,7 @@ func TestDashboardEvents(t *testing.T) {
 	if testkit.TestID(doc, "first-page").Length() != 1 {
 		t.Error("no link back to the first page")
 	}
-	for _, q := range []string{"after=x", "after=-3", "type=Bad%20Type"} {
+	for _, q := range []string{"after=x", "after=-3", "types=Bad%20Type"} {
 		if w := h.DashGet("/events?" + q); w.Code != http.StatusBadRequest || testkit.TestID(testkit.Parse(t, w), "error").Length() != 1 {
 			t.Errorf("%s: %d", q, w.Code)
 		}

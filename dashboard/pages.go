@@ -14,6 +14,7 @@ import (
 
 	"github.com/onboardkit/onboardkit/admin"
 	"github.com/onboardkit/onboardkit/domains"
+	"github.com/onboardkit/onboardkit/events"
 	"github.com/onboardkit/onboardkit/internal/web"
 	"github.com/onboardkit/onboardkit/store"
 )
@@ -624,19 +625,19 @@ const maxEventDataShown = 400
 
 func (d *Dashboard) eventsPage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	data := eventsPageData{Action: d.path("/events"), OrgID: q.Get("org"), Type: q.Get("type"), After: q.Get("after")}
+	data := eventsPageData{Action: d.path("/events"), OrgID: q.Get(events.ParamOrgID), Type: q.Get(events.ParamTypes), After: q.Get(events.ParamAfter)}
 	dv := d.newView(w, r, "Audit log", "nav-events")
 	var after int64
-	if data.After != "" {
+	if data.After != "" && data.After != events.AfterLatest {
 		n, err := strconv.ParseInt(data.After, 10, 64)
 		if err != nil || n < 0 {
-			dv.Error = "The cursor must be a whole number (0 or more)."
+			dv.Error = "The cursor must be a whole number (0 or more), or “latest”."
 			d.render(w, r, http.StatusBadRequest, eventsPage(dv, data))
 			return
 		}
 		after = n
 	}
-	page, err := d.a.ListEvents(r.Context(), admin.EventQuery{After: after, OrgID: data.OrgID, Type: data.Type})
+	page, err := d.a.ListEvents(r.Context(), admin.EventQuery{After: after, Latest: data.After == events.AfterLatest, OrgID: data.OrgID, Types: strings.Split(data.Type, ",")})
 	if err != nil {
 		d.listFailed(w, r, err, dv, func(status int) { d.render(w, r, status, eventsPage(dv, data)) })
 		return
@@ -654,20 +655,20 @@ func (d *Dashboard) eventsPage(w http.ResponseWriter, r *http.Request) {
 	data.Empty = len(data.Rows) == 0
 	filters := url.Values{}
 	if data.OrgID != "" {
-		filters.Set("org", data.OrgID)
+		filters.Set(events.ParamOrgID, data.OrgID)
 	}
 	if data.Type != "" {
-		filters.Set("type", data.Type)
+		filters.Set(events.ParamTypes, data.Type)
 	}
 	if page.HasMore {
 		next := url.Values{}
 		for k, v := range filters {
 			next[k] = v
 		}
-		next.Set("after", strconv.FormatInt(page.NextCursor, 10))
+		next.Set(events.ParamAfter, strconv.FormatInt(page.NextCursor, 10))
 		data.NextHref = d.path("/events") + "?" + next.Encode()
 	}
-	if after > 0 {
+	if after > 0 || data.After == events.AfterLatest {
 		data.FirstHref = d.path("/events")
 		if len(filters) > 0 {
 			data.FirstHref += "?" + filters.Encode()

@@ -81,15 +81,17 @@
 //
 // NewPullHandler returns an http.Handler that pages through the outbox:
 //
-//	GET /events?after=0&limit=100&types=directory.user,connection&org=org_123
+//	GET /events?after=0&limit=100&types=directory.user,connection&org_id=org_123
 //
 //	{"events": [{"id": "evt_...", "type": "directory.user.created", "cursor": 1, ...}],
 //	 "next_cursor": 1, "has_more": false}
 //
-// The client keeps next_cursor and passes it as after on its next call. A
+// The client keeps next_cursor and passes it as after on its next call;
+// after=latest starts from now: no events, and the cursor to poll from. The
+// management API's GET /events takes the same parameters. A
 // malformed parameter answers 400 with {"error": "..."}. The handler does no
 // authentication: the outbox holds every organization's directory data, so
-// mount it behind the host's own auth, and fix org from the caller's identity
+// mount it behind the host's own auth, and fix org_id from the caller's identity
 // when a caller may see only its organization:
 //
 //	pull, err := events.NewPullHandler(events.PullConfig{Store: st})

@@ -25,7 +25,22 @@ type PullQuery struct {
 	Types []string
 	// OrgID keeps the events of one organization; empty keeps all.
 	OrgID string
+	// Latest starts from the newest event instead of After: the page holds
+	// no events and its NextCursor is the outbox's last cursor, to poll
+	// from for what happens next. ("after=latest" in URL parameters.)
+	Latest bool
 }
+
+// Query parameters of the pull API, shared by every API that serves the
+// outbox (the pull handler and the management API's /events), so that one
+// vocabulary names the feed everywhere.
+const (
+	ParamAfter  = "after"  // a cursor, or "latest"
+	ParamLimit  = "limit"  // page size
+	ParamTypes  = "types"  // event types or type prefixes, comma-separated or repeated
+	ParamOrgID  = "org_id" // one organization's events
+	AfterLatest = "latest" // the value of after that starts from the newest event
+)
 
 // Page is one page of events, as the pull API returns it:
 //
@@ -72,6 +87,9 @@ func Pull(ctx context.Context, st store.EventStore, q PullQuery) (*Page, error) 
 	if err != nil {
 		return nil, fmt.Errorf("events: reading the last cursor: %w", err)
 	}
+	if q.Latest {
+		return &Page{Events: []Envelope{}, NextCursor: max(last, q.After)}, nil
+	}
 	evs, err := st.ListEvents(ctx, store.EventQuery{After: q.After, OrgID: q.OrgID, Types: q.Types, Limit: q.Limit + 1})
 	if err != nil {
 		return nil, fmt.Errorf("events: listing events: %w", err)
@@ -112,15 +130,16 @@ type PullHandler struct {
 
 // NewPullHandler validates cfg and returns the pull API handler:
 //
-//	GET ?after=<cursor>&limit=<n>&types=<t1,t2>&org=<org id>
+//	GET ?after=<cursor>&limit=<n>&types=<t1,t2>&org_id=<org id>
 //
-// answers 200 with a Page as JSON. after defaults to 0, limit to 100;
-// types may be repeated or comma-separated. A malformed parameter answers 400
+// answers 200 with a Page as JSON. after defaults to 0, and "latest"
+// starts from the newest event (no events, and the cursor to poll from);
+// limit defaults to 100; types may be repeated or comma-separated. A malformed parameter answers 400
 // with {"error": "..."} naming it; other methods answer 405.
 //
 // The handler does not authenticate: events carry every organization's
 // directory changes, so mount it only behind the host's own authentication
-// (for example an operator API key), and pin "org" from the caller's identity
+// (for example an operator API key), and pin "org_id" from the caller's identity
 // when a caller may see only one organization.
 func NewPullHandler(cfg PullConfig) (*PullHandler, error) {
 	if cfg.Store == nil {
@@ -147,22 +166,24 @@ func ParsePullQuery(r *http.Request, maxLimit int) (PullQuery, error) {
 	}
 	v := r.URL.Query()
 	var q PullQuery
-	if s := v.Get("after"); s != "" {
+	if s := v.Get(ParamAfter); s == AfterLatest {
+		q.Latest = true
+	} else if s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || n < 0 {
-			return q, fmt.Errorf("%w: after must be a non-negative integer cursor", ErrBadQuery)
+			return q, fmt.Errorf("%w: after must be a non-negative integer cursor or \"latest\"", ErrBadQuery)
 		}
 		q.After = n
 	}
 	q.Limit = defaultPullLimit
-	if s := v.Get("limit"); s != "" {
+	if s := v.Get(ParamLimit); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > maxLimit {
 			return q, fmt.Errorf("%w: limit must be an integer between 1 and %d", ErrBadQuery, maxLimit)
 		}
 		q.Limit = n
 	}
-	for _, s := range v["types"] {
+	for _, s := range v[ParamTypes] {
 		for _, t := range strings.Split(s, ",") {
 			t = strings.TrimSpace(t)
 			if t == "" {
@@ -177,19 +198,19 @@ func ParsePullQuery(r *http.Request, maxLimit int) (PullQuery, error) {
 	if len(q.Types) > 50 {
 		return q, fmt.Errorf("%w: types: at most 50 types", ErrBadQuery)
 	}
-	if vals := v["org"]; len(vals) > 0 {
+	if vals := v[ParamOrgID]; len(vals) > 0 {
 		if len(vals) > 1 {
-			return q, fmt.Errorf("%w: org may be given once", ErrBadQuery)
+			return q, fmt.Errorf("%w: org_id may be given once", ErrBadQuery)
 		}
 		if vals[0] == "" || len(vals[0]) > 200 {
-			return q, fmt.Errorf("%w: org must be an organization id", ErrBadQuery)
+			return q, fmt.Errorf("%w: org_id must be an organization id", ErrBadQuery)
 		}
 		q.OrgID = vals[0]
 	}
 	return q, nil
 }
 
-// ServeHTTP answers GET ?after=&limit=&types=&org= with a page of events.
+// ServeHTTP answers GET ?after=&limit=&types=&org_id= with a page of events.
 func (h *PullHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {

@@ -90,7 +90,10 @@ func TestPullHandler(t *testing.T) {
 		{"after and limit", "GET", "after=1&limit=2", 200, "", []int64{2, 3}, 3},
 		{"types comma", "GET", "types=directory.group,portal", 200, "", []int64{2, 4}, 4},
 		{"types repeated", "GET", "types=directory.group&types=directory.user", 200, "", []int64{1, 2, 3, 4}, 4},
-		{"org", "GET", "org=org_2", 200, "", nil, 4},
+		{"org", "GET", "org_id=org_2", 200, "", nil, 4},
+		{"latest", "GET", "after=latest", 200, "", nil, 4},
+		{"latest filtered", "GET", "after=latest&types=portal&limit=1", 200, "", nil, 4},
+		{"after Latest", "GET", "after=Latest", 400, "after", nil, 0},
 		{"unknown param ignored", "GET", "foo=bar", 200, "", []int64{1, 2, 3, 4}, 4},
 		{"after not a number", "GET", "after=abc", 400, "after", nil, 0},
 		{"after negative", "GET", "after=-3", 400, "after", nil, 0},
@@ -98,8 +101,8 @@ func TestPullHandler(t *testing.T) {
 		{"limit above max", "GET", "limit=51", 400, "limit", nil, 0},
 		{"limit float", "GET", "limit=1.5", 400, "limit", nil, 0},
 		{"bad type", "GET", "types=Directory%20User", 400, "types", nil, 0},
-		{"empty org", "GET", "org=", 400, "org", nil, 0},
-		{"two orgs", "GET", "org=a&org=b", 400, "org", nil, 0},
+		{"empty org", "GET", "org_id=", 400, "org_id", nil, 0},
+		{"two orgs", "GET", "org_id=a&org_id=b", 400, "org_id", nil, 0},
 		{"post", "POST", "", 405, "method", nil, 0},
 	}
 	for _, tt := range tests {
@@ -197,7 +200,7 @@ func TestEnvelopeShape(t *testing.T) {
 }
 
 func FuzzParsePullQuery(f *testing.F) {
-	for _, s := range []string{"after=1&limit=2", "types=a.b,c&org=x", "after=-1", "limit=99999999999999999999", "types=%00"} {
+	for _, s := range []string{"after=1&limit=2", "types=a.b,c&org_id=x", "after=latest", "after=-1", "limit=99999999999999999999", "types=%00"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, q string) {

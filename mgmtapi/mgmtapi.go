@@ -17,6 +17,7 @@ import (
 
 	"github.com/onboardkit/onboardkit/admin"
 	"github.com/onboardkit/onboardkit/domains"
+	"github.com/onboardkit/onboardkit/events"
 	"github.com/onboardkit/onboardkit/internal/web"
 	"github.com/onboardkit/onboardkit/limits"
 	"github.com/onboardkit/onboardkit/store"
@@ -797,16 +798,11 @@ func (m *API) updateBranding(_ http.ResponseWriter, r *http.Request, actor strin
 }
 
 func (m *API) listEvents(_ http.ResponseWriter, r *http.Request, _ string) (int, any, error) {
-	after, err := queryInt(r, "after")
+	pq, err := events.ParsePullQuery(r, admin.MaxPageSize)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, invalidInput("query", "%s", strings.TrimPrefix(err.Error(), events.ErrBadQuery.Error()+": "))
 	}
-	limit, err := queryInt(r, "limit")
-	if err != nil {
-		return 0, nil, err
-	}
-	q := r.URL.Query()
-	page, err := m.a.ListEvents(r.Context(), admin.EventQuery{After: after, OrgID: q.Get("org_id"), Type: q.Get("type"), Limit: int(limit)})
+	page, err := m.a.ListEvents(r.Context(), admin.EventQuery{After: pq.After, Latest: pq.Latest, OrgID: pq.OrgID, Types: pq.Types, Limit: pq.Limit})
 	if err != nil {
 		return 0, nil, err
 	}
