@@ -62,6 +62,11 @@ type Store interface {
 	store.PolicyStore
 	store.AttributeStore
 	GetDirectoryGroup(ctx context.Context, directoryID, id string) (*store.DirectoryGroup, error)
+	ListDirectoryTokens(ctx context.Context, directoryID string) ([]store.DirectoryToken, error)
+
+	// Test links are single-use login requests marked Test.
+	CreateLoginRequest(ctx context.Context, r *store.LoginRequest) error
+	ConsumeLoginRequest(ctx context.Context, id string, match store.LoginRequestMatch, now time.Time, events ...store.Event) (*store.LoginRequest, error)
 }
 
 var _ Store = store.Store(nil)

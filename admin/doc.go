@@ -8,9 +8,14 @@
 // Its operations: organizations (create with a name and the host's
 // external id, update, list with search and pages, delete with all their
 // data), portal links (generate, list, revoke), domains (add, verify
-// manually, check DNS now, remove), SSO connections and SCIM directories
-// (list, enable, disable), branding (host-wide or per organization), the
-// audit log of outbox events, and management API keys.
+// manually, check DNS now, remove), SSO connections (create; configure by
+// metadata URL, metadata XML, by hand, or OIDC discovery; attribute
+// mapping; security options; test links and their results; enable,
+// disable, delete), directories (create SCIM or Google Workspace
+// directories, create, rotate and revoke their bearer tokens, enable,
+// disable; configure and sync Google ones), branding (host-wide or per
+// organization), the audit log of outbox events (from a cursor, or from the
+// latest event), and management API keys.
 //
 //	svc, err := admin.New(admin.Config{
 //		Store:       st,
@@ -42,6 +47,25 @@
 // Config.Connections and Config.Directories (the kits' rules); domain
 // operations through Config.Domains. Without them those operations return
 // ErrNotConfigured; Capabilities says which are set.
+//
+// # Security options
+//
+// A connection's security options (SecurityOptions: signed AuthnRequests,
+// encrypted assertions, IdP-initiated login, SHA-1, clock skew) are part of
+// every ConnectionInfo, and change only through SetSecurityOptions, whose
+// weakening fields are named Insecure...: the change writes
+// sso.connection.options_updated and, for a weakening,
+// sso.connection.security_weakened, with the actor.
+//
+// # Retries
+//
+// Creations of connections, directories and directory tokens take an
+// idempotency key: a retry with the same key (a double click, a reload, a
+// client's timeout) returns what the first call created, marked Replayed,
+// and creates nothing. The key is hashed with the organization (or
+// directory) into the new resource's id, so the Store's uniqueness of ids
+// decides on every app instance, and no table of keys is kept. A
+// replayed token creation cannot show the token again.
 //
 // # Secrets
 //

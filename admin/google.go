@@ -33,13 +33,17 @@ func (a *Admin) google() (GoogleDirectories, error) {
 }
 
 // CreateGoogleDirectory creates an inactive Google Workspace directory of
-// the organization through Config.Google.
+// the organization through Config.Google: CreateDirectory with provider
+// "google".
 func (a *Admin) CreateGoogleDirectory(ctx context.Context, orgID, name, actor string) (*store.Directory, error) {
-	g, err := a.google()
+	if _, err := a.google(); err != nil {
+		return nil, err
+	}
+	nd, err := a.CreateDirectory(ctx, orgID, DirectoryInput{Provider: gworkspace.Provider, Name: name}, actor)
 	if err != nil {
 		return nil, err
 	}
-	return g.CreateDirectory(ctx, orgID, gworkspace.DirectoryOptions{Name: name, Actor: actor})
+	return &nd.Directory, nil
 }
 
 // ConfigureGoogleDirectory stores the settings of a Google directory.

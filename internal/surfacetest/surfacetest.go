@@ -25,6 +25,8 @@ import (
 	"github.com/onboardkit/onboardkit/internal/web"
 	"github.com/onboardkit/onboardkit/mgmtapi"
 	"github.com/onboardkit/onboardkit/portal"
+	"github.com/onboardkit/onboardkit/scimkit"
+	"github.com/onboardkit/onboardkit/ssokit"
 	"github.com/onboardkit/onboardkit/store"
 	"github.com/onboardkit/onboardkit/store/memstore"
 )
@@ -45,6 +47,15 @@ type Config struct {
 	Portal    portal.Config
 	Dashboard dashboard.Config
 	MgmtAPI   mgmtapi.Config // its Admin is set by New
+	// Kits wires the real SSO and SCIM kits (Env.SSO at /sso, Env.SCIM at
+	// /scim) as the admin service's Connections and Directories, instead
+	// of testkit.Lifecycle. Their time is the Env's clock; the SSO kit
+	// may reach identity providers on 127.0.0.1.
+	Kits bool
+	// Google, with Kits, returns the admin service's Google Workspace
+	// syncer, built on the Env's Store and clock (a test wires it to a
+	// simulator, which this package may not import).
+	Google func(e *Env) admin.GoogleDirectories
 }
 
 // Env is the admin service with the portal mounted at /portal, the
@@ -62,6 +73,8 @@ type Env struct {
 	testkit.Site                     // Get, Post and Do on the handler of every surface
 	Key          string              // a live management API key
 	Org          *store.Organization // "Acme Corp"
+	SSO          *ssokit.SSO         // with Config.Kits
+	SCIM         *scimkit.Server     // with Config.Kits
 }
 
 // New builds an Env; mod, when not nil, changes the Configs first.
@@ -82,6 +95,22 @@ func New(t testing.TB, mod func(*Config)) *Env {
 	}
 	if mod != nil {
 		mod(&c)
+	}
+	if c.Kits {
+		if e.SSO, err = ssokit.New(ssokit.Config{Store: e.Store, BaseURL: Origin + "/sso", Now: e.Clock.Now, Logger: log,
+			InsecureAllowPrivateNetworks: true,
+			OnLogin:                      func(w http.ResponseWriter, r *http.Request, p *ssokit.Profile) { w.WriteHeader(http.StatusNoContent) },
+		}); err != nil {
+			t.Fatalf("ssokit.New: %v", err)
+		}
+		if e.SCIM, err = scimkit.New(scimkit.Config{Store: e.Store, BaseURL: Origin + "/scim", Now: e.Clock.Now, Logger: log}); err != nil {
+			t.Fatalf("scimkit.New: %v", err)
+		}
+		c.Admin.Connections, c.Admin.Directories = e.SSO, e.SCIM
+		c.Portal.SSO, c.Portal.SCIM = e.SSO, e.SCIM
+		if c.Google != nil {
+			c.Admin.Google = c.Google(e)
+		}
 	}
 	if e.Admin, err = admin.New(c.Admin); err != nil {
 		t.Fatalf("admin.New: %v", err)
@@ -104,6 +133,10 @@ func New(t testing.TB, mod func(*Config)) *Env {
 	mux.Handle("/portal/", http.StripPrefix("/portal", p))
 	mux.Handle("/dashboard/", RequireStaff(http.StripPrefix("/dashboard", d)))
 	mux.Handle("/api/", http.StripPrefix("/api", api))
+	if c.Kits {
+		mux.Handle("/sso/", http.StripPrefix("/sso", e.SSO))
+		mux.Handle("/scim/", http.StripPrefix("/scim", e.SCIM))
+	}
 	e.Site = testkit.Site{H: mux, Origin: Origin}
 	k, err := e.Admin.CreateAPIKey(context.Background(), "tests", "operator:setup")
 	if err != nil {

@@ -3,6 +3,8 @@ package web
 import (
 	"time"
 
+	"github.com/onboardkit/onboardkit/admin"
+
 	"github.com/onboardkit/onboardkit/store"
 )
 
@@ -40,22 +42,10 @@ func FormatTime(t time.Time) string {
 
 // ProviderLabel names an identity provider id for people.
 func ProviderLabel(p string) string {
-	switch p {
-	case "okta":
-		return "Okta"
-	case "entra":
-		return "Microsoft Entra ID"
-	case "google":
-		return "Google Workspace"
-	case "onelogin":
-		return "OneLogin"
-	case "jumpcloud":
-		return "JumpCloud"
-	case "ping":
-		return "Ping Identity"
-	case "adfs":
-		return "AD FS"
-	case "generic", "":
+	if n := admin.ProviderName(p); n != "" {
+		return n
+	}
+	if p == "generic" || p == "" {
 		return "Custom"
 	}
 	return p
