@@ -446,7 +446,7 @@ func statusOf(c store.OrganizationSetup) OrganizationStatus {
 type Overview struct {
 	Organization store.Organization // the organization
 	Status       OrganizationStatus // its setup at a glance
-	Connections  []store.Connection // secrets removed
+	Connections  []ConnectionInfo   // secrets removed, with their security options
 	Directories  []DirectoryInfo    // with their user and group counts
 	Domains      []DomainInfo       // with their TXT records
 	Links        []store.PortalLink // newest first, digests removed
@@ -465,7 +465,7 @@ func (a *Admin) Overview(ctx context.Context, id string) (*Overview, error) {
 	if ov.Status, err = a.status(ctx, id); err != nil {
 		return nil, err
 	}
-	if ov.Connections, err = a.listConnections(ctx, id); err != nil {
+	if ov.Connections, err = a.connectionInfos(ctx, id); err != nil {
 		return nil, err
 	}
 	if ov.Directories, err = a.listDirectories(ctx, id); err != nil {
@@ -685,6 +685,28 @@ func redactConnection(c *store.Connection) {
 		s.SPKeyPEM = ""
 		c.SAML = &s
 	}
+}
+
+func (a *Admin) connectionInfos(ctx context.Context, orgID string) ([]ConnectionInfo, error) {
+	conns, err := a.st.ListConnections(ctx, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("admin: listing connections: %w", err)
+	}
+	out := make([]ConnectionInfo, 0, len(conns))
+	for i := range conns {
+		out = append(out, a.ConnectionInfo(&conns[i]))
+	}
+	return out, nil
+}
+
+// ListConnectionInfos returns the organization's SSO connections as
+// ConnectionInfo: without their secrets, with their security options.
+// ErrNotFound for an unknown organization.
+func (a *Admin) ListConnectionInfos(ctx context.Context, orgID string) ([]ConnectionInfo, error) {
+	if _, err := a.GetOrganization(ctx, orgID); err != nil {
+		return nil, err
+	}
+	return a.connectionInfos(ctx, orgID)
 }
 
 func (a *Admin) listConnections(ctx context.Context, orgID string) ([]store.Connection, error) {

@@ -263,7 +263,8 @@ func (d *Dashboard) renderOrg(w http.ResponseWriter, r *http.Request, id string,
 		row.VerifyAction, row.CheckAction, row.RemoveAction = base+"/verify", base+"/check", base+"/remove"
 		data.Domains = append(data.Domains, row)
 	}
-	for _, c := range ov.Connections {
+	for _, ci := range ov.Connections {
+		c := ci.Connection
 		row := connRowD{ID: c.ID, Name: c.Name, Provider: web.ProviderLabel(c.Provider),
 			Status: badge{web.ConnectionStateLabel(c.State), string(c.State)}}
 		row.Protocol, row.Detail = web.ConnectionProtocol(&c)

@@ -18,9 +18,19 @@ type fieldJSON struct {
 	DefaultSCIMPath string `json:"default_scim_path,omitempty"`
 }
 
-// attributesBody is the answer of the attribute endpoints: the declared
+// attributesJSON is the answer of the attribute endpoints: the declared
 // fields and the organization's mappings.
-func (m *API) attributesBody(ms []store.AttributeMapping) map[string]any {
+type attributesJSON struct {
+	Fields   []fieldJSON                   `json:"fields"`
+	Mappings []admin.AttributeMappingInput `json:"mappings"`
+}
+
+// attributesIn is the body of PUT /organizations/{id}/attributes.
+type attributesIn struct {
+	Mappings []admin.AttributeMappingInput `json:"mappings"`
+}
+
+func (m *API) attributesBody(ms []store.AttributeMapping) attributesJSON {
 	declared := m.a.CustomFields()
 	fs := make([]fieldJSON, 0, len(declared))
 	for _, f := range declared {
@@ -30,7 +40,7 @@ func (m *API) attributesBody(ms []store.AttributeMapping) map[string]any {
 	for _, a := range ms {
 		out = append(out, admin.AttributeMappingInput{Field: a.Field, SAMLAttribute: a.SAMLAttribute, OIDCClaim: a.OIDCClaim, SCIMPath: a.SCIMPath})
 	}
-	return map[string]any{"fields": fs, "mappings": out}
+	return attributesJSON{Fields: fs, Mappings: out}
 }
 
 // GET /organizations/{id}/attributes
@@ -45,9 +55,7 @@ func (m *API) getAttributes(_ http.ResponseWriter, r *http.Request, _ string) (i
 // PUT /organizations/{id}/attributes {"mappings": [{"field", "saml_attribute", "oidc_claim", "scim_path"}]}
 // replaces the mappings.
 func (m *API) putAttributes(_ http.ResponseWriter, r *http.Request, actor string) (int, any, error) {
-	var in struct {
-		Mappings []admin.AttributeMappingInput `json:"mappings"`
-	}
+	var in attributesIn
 	if err := decodeBody(r, &in); err != nil {
 		return 0, nil, err
 	}

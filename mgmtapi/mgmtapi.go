@@ -66,6 +66,8 @@ type API struct {
 	limit   *limits.Keyed
 	logged  *limits.Keyed // which refusals to log
 	proxies []netip.Prefix
+	ops     []operation
+	doc     []byte // the OpenAPI document, JSON
 }
 
 type apiKeyCtxKey struct{}
@@ -89,89 +91,26 @@ type apiKeyCtxKey struct{}
 //
 // with code invalid_input (400), unauthorized (401), not_found (404),
 // conflict (409), rate_limited (429, with Retry-After; see Config.Limit),
-// not_configured (501) or internal (500). Times are RFC 3339
-// in UTC; absent times are omitted. Endpoints, relative to the mount point:
+// not_configured (501) or internal (500). Times are RFC 3339 in UTC;
+// absent times are omitted.
 //
-// Organizations
+// The endpoints and their JSON shapes are described by the OpenAPI 3.1
+// document the API serves at GET /openapi.json (no key needed), built from
+// the same table as its routes; docs/management-api.md walks through them.
+// In short: organizations, portal links, sessions, domains, SSO
+// connections (create, configure by metadata URL, metadata XML, by hand or
+// OIDC discovery, attribute mapping, security options, test links and
+// results, enable, disable, delete), directories (create SCIM or Google
+// Workspace, tokens: list, create or rotate, revoke; enable, disable),
+// Google Workspace settings, key, test and sync, branding, roles and the
+// provisioning policy, and GET /events with the pull API's parameters
+// (after, limit, types, org_id; after=latest starts from now).
 //
-//	GET    /organizations?search=acme&after=org_...&limit=50   (or ?external_id=cus_42: the exact match)
-//	       200 {"organizations": [{"id": "org_...", "name": "Acme", "external_id": "cus_42",
-//	            "created_at": "...", "updated_at": "...",
-//	            "status": {"connections": 1, "active_connections": 1, "directories": 0,
-//	                       "active_directories": 0, "domains": 2, "verified_domains": 1,
-//	                       "pending_domains": 1}}],
-//	            "next": "org_..."}          ("next" is the after of the next page; absent on the last)
-//	POST   /organizations  {"name": "Acme", "external_id": "cus_42"}
-//	       201 {"id": "org_...", "name": "Acme", "external_id": "cus_42", ...}
-//	GET    /organizations/{id}
-//	       200 {"organization": {...}, "connections": [...], "directories": [...],
-//	            "domains": [...], "portal_links": [...], "branding": {...}}
-//	PATCH  /organizations/{id}  {"name": "Acme Inc"}   (or "external_id"; "" removes it)
-//	       200 {"id": "org_...", "name": "Acme Inc", ...}
-//	DELETE /organizations/{id}   204, and everything that belongs to it is deleted
-//
-// Portal links
-//
-//	POST   /organizations/{id}/portal-links  {"features": ["sso", "domains"], "embedded": false}
-//	       201 {"id": "plink_...", "location": "https://app.example.com/portal/l/okp_...",
-//	            "expireTime": "2026-03-09T09:00:00Z"}     (the location is shown once)
-//	GET    /organizations/{id}/portal-links
-//	       200 {"portal_links": [{"id": "plink_...", "kind": "shareable", "features": [...],
-//	            "created_by": "api_key:key_...", "created_at": "...", "expires_at": "...",
-//	            "used_at": "...", "revoked_at": "..."}]}
-//	POST   /portal-links/{id}/revoke
-//	       200 {"id": "plink_...", "revoked_at": "...", ...}
-//
-// End-user sessions (package ssokit/session)
-//
-//	POST   /organizations/{id}/sessions/end  {"user_id": "usr_..."}   (omit user_id: everyone)
-//	       200 {"ended": 3}     (every app instance refuses them within its session cache TTL)
-//
-// Domains
-//
-//	GET    /organizations/{id}/domains
-//	       200 {"domains": [{"id": "dom_...", "name": "acme.com", "state": "pending",
-//	            "method": "dns_txt", "record": {"type": "TXT",
-//	            "name": "_onboardkit-verification.acme.com", "value": "..."}, ...}]}
-//	POST   /organizations/{id}/domains  {"name": "acme.com", "method": "dns_txt"}   (or "manual")
-//	       201 {"id": "dom_...", "name": "acme.com", "state": "pending", "record": {...}, ...}
-//	POST   /domains/{id}/verify     manual verification by the key's holder
-//	       200 {"id": "dom_...", "state": "verified", "method": "manual", ...}
-//	POST   /domains/{id}/check      DNS check now
-//	       200 {"domain": {...}, "verified": false,
-//	            "check": {"kind": "no_record", "message": "no TXT record found at _onboardkit-verification.acme.com"}}
-//	DELETE /domains/{id}            204
-//
-// Connections and directories (listing reads the Store; enabling and
-// disabling needs Config.Connections / Config.Directories, else 501)
-//
-//	GET    /organizations/{id}/connections
-//	       200 {"connections": [{"id": "conn_...", "protocol": "saml", "provider": "okta",
-//	            "name": "Okta", "state": "active", "idp_entity_id": "...", ...}]}
-//	POST   /connections/{id}/enable     200 {connection}
-//	POST   /connections/{id}/disable    200 {connection}
-//	GET    /organizations/{id}/directories
-//	       200 {"directories": [{"id": "dir_...", "provider": "okta", "state": "active",
-//	            "users": 120, "groups": 8, ...}]}
-//	POST   /directories/{id}/enable     200 {directory}
-//	POST   /directories/{id}/disable    200 {directory}
-//
-// Branding (host-wide, or one organization's override)
-//
-//	GET    /branding   and   GET /organizations/{id}/branding
-//	       200 {"scope": "", "accent_color": "#0f766e",
-//	            "logo": {"content_type": "image/png", "size": 5120}, "favicon": null}
-//	PATCH  /branding   and   PATCH /organizations/{id}/branding
-//	       {"accent_color": "#0f766e", "logo": "<base64 PNG>", "remove_favicon": true}
-//	       200 {branding}   ("accent_color": "" inherits; images are PNG, JPEG, GIF, WebP or
-//	                         ICO up to 256 KiB, typed from their bytes; SVG is refused)
-//
-// Events (the audit log, in cursor order)
-//
-//	GET    /events?after=0&org_id=org_...&type=portal.link&limit=50
-//	       200 {"events": [{"id": "evt_...", "type": "portal.link.created", "cursor": 7,
-//	            "org_id": "org_...", "subject": "plink_...", "actor": "operator:jane",
-//	            "data": {...}, "created_at": "..."}], "next_cursor": 7, "has_more": false}
+// Creations of connections, directories and tokens take an
+// Idempotency-Key header: a retry with the same key (from the same API
+// key) answers with what the first request created, with
+// Idempotent-Replayed: true, and creates nothing (a replayed token is
+// described without its secret, which was shown once).
 func New(cfg Config) (*API, error) {
 	if cfg.Admin == nil {
 		return nil, errors.New("mgmtapi: Config.Admin is required")
@@ -185,10 +124,11 @@ func New(cfg Config) (*API, error) {
 	if m.log == nil {
 		m.log = slog.Default()
 	}
-	h := func(pattern string, fn func(w http.ResponseWriter, r *http.Request, actor string) (int, any, error)) {
-		m.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+	m.ops = m.operations()
+	for _, op := range m.ops {
+		m.mux.HandleFunc(op.Method+" "+op.Path, func(w http.ResponseWriter, r *http.Request) {
 			k, _ := r.Context().Value(apiKeyCtxKey{}).(*store.APIKey)
-			status, v, err := fn(w, r, "api_key:"+k.ID)
+			status, v, err := op.fn(w, r, "api_key:"+k.ID)
 			if err != nil {
 				m.writeError(w, r, err)
 				return
@@ -196,37 +136,11 @@ func New(cfg Config) (*API, error) {
 			writeJSON(w, status, v)
 		})
 	}
-	h("GET /organizations", m.listOrgs)
-	h("POST /organizations", m.createOrg)
-	h("GET /organizations/{id}", m.getOrg)
-	h("PATCH /organizations/{id}", m.updateOrg)
-	h("DELETE /organizations/{id}", m.deleteOrg)
-	h("GET /organizations/{id}/portal-links", m.listLinks)
-	h("POST /organizations/{id}/portal-links", m.generateLink)
-	h("POST /portal-links/{id}/revoke", m.revokeLink)
-	h("POST /organizations/{id}/sessions/end", m.endSessions)
-	h("GET /organizations/{id}/domains", m.listDomains)
-	h("POST /organizations/{id}/domains", m.addDomain)
-	h("POST /domains/{id}/verify", m.verifyDomain)
-	h("POST /domains/{id}/check", m.checkDomain)
-	h("DELETE /domains/{id}", m.removeDomain)
-	h("GET /organizations/{id}/connections", m.listConnections)
-	h("POST /connections/{id}/enable", switchEndpoint(m.a.EnableConnection, toConnectionJSON))
-	h("POST /connections/{id}/disable", switchEndpoint(m.a.DisableConnection, toConnectionJSON))
-	h("GET /organizations/{id}/directories", m.listDirectories)
-	h("POST /directories/{id}/enable", switchEndpoint(m.a.EnableDirectory, directoryOnly))
-	h("POST /directories/{id}/disable", switchEndpoint(m.a.DisableDirectory, directoryOnly))
-	h("GET /branding", m.getBranding)
-	h("PATCH /branding", m.updateBranding)
-	h("GET /organizations/{id}/branding", m.getBranding)
-	h("PATCH /organizations/{id}/branding", m.updateBranding)
-	h("GET /events", m.listEvents)
-	h("GET /organizations/{id}/roles", m.getRoles)
-	h("PUT /organizations/{id}/roles", m.putRoles)
-	h("GET /organizations/{id}/attributes", m.getAttributes)
-	h("PUT /organizations/{id}/attributes", m.putAttributes)
-	h("GET /organizations/{id}/provisioning-policy", m.getPolicy)
-	h("PATCH /organizations/{id}/provisioning-policy", m.patchPolicy)
+	doc, err := buildDocument(m.ops)
+	if err != nil {
+		return nil, fmt.Errorf("mgmtapi: building the OpenAPI document: %w", err)
+	}
+	m.doc = doc
 	m.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})
@@ -248,6 +162,13 @@ func (m *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeAPIError(w, http.StatusInternalServerError, "internal", "something went wrong; the server log has the cause")
 		}
 	}()
+	if r.URL.Path == "/openapi.json" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		// The document describes the API, not anyone's data: no key needed.
+		h.Set("Content-Type", "application/json")
+		h.Set("Content-Length", strconv.Itoa(len(m.doc)))
+		_, _ = w.Write(m.doc)
+		return
+	}
 	ctx := r.Context()
 	client := limits.ClientKey(r, m.proxies)
 	if wait := m.limit.Allow(client); wait > 0 {
@@ -449,32 +370,6 @@ func toDomainJSON(di *admin.DomainInfo) domainJSON {
 	return out
 }
 
-type connectionJSON struct {
-	ID          string                `json:"id"`
-	OrgID       string                `json:"org_id"`
-	Protocol    store.Protocol        `json:"protocol"`
-	Provider    string                `json:"provider"`
-	Name        string                `json:"name"`
-	State       store.ConnectionState `json:"state"`
-	IdPEntityID string                `json:"idp_entity_id,omitempty"`
-	Issuer      string                `json:"issuer,omitempty"`
-	TestedAt    *time.Time            `json:"tested_at,omitempty"`
-	CreatedAt   *time.Time            `json:"created_at,omitempty"`
-	UpdatedAt   *time.Time            `json:"updated_at,omitempty"`
-}
-
-func toConnectionJSON(c *store.Connection) connectionJSON {
-	out := connectionJSON{ID: c.ID, OrgID: c.OrgID, Protocol: c.Protocol, Provider: c.Provider, Name: c.Name, State: c.State,
-		TestedAt: optTime(c.TestedAt), CreatedAt: optTime(c.CreatedAt), UpdatedAt: optTime(c.UpdatedAt)}
-	if c.SAML != nil {
-		out.IdPEntityID = c.SAML.IdPEntityID
-	}
-	if c.OIDC != nil {
-		out.Issuer = c.OIDC.Issuer
-	}
-	return out
-}
-
 type directoryJSON struct {
 	ID        string               `json:"id"`
 	OrgID     string               `json:"org_id"`
@@ -485,6 +380,9 @@ type directoryJSON struct {
 	Groups    int                  `json:"groups"`
 	CreatedAt *time.Time           `json:"created_at,omitempty"`
 	UpdatedAt *time.Time           `json:"updated_at,omitempty"`
+	// Endpoint and Tokens are in GET /directories/{id} only.
+	Endpoint string      `json:"endpoint,omitempty"`
+	Tokens   []tokenJSON `json:"tokens,omitempty"`
 }
 
 func toDirectoryJSON(di *admin.DirectoryInfo) directoryJSON {
@@ -525,10 +423,7 @@ func (m *API) listOrgs(_ http.ResponseWriter, r *http.Request, _ string) (int, a
 		return 0, nil, err
 	}
 	q := r.URL.Query()
-	out := struct {
-		Organizations []orgJSON `json:"organizations"`
-		Next          string    `json:"next,omitempty"`
-	}{Organizations: []orgJSON{}}
+	out := orgListJSON{Organizations: []orgJSON{}}
 	if ext := q.Get("external_id"); ext != "" {
 		s, err := m.a.GetOrganizationByExternalID(r.Context(), ext)
 		switch {
@@ -553,10 +448,7 @@ func (m *API) listOrgs(_ http.ResponseWriter, r *http.Request, _ string) (int, a
 }
 
 func (m *API) createOrg(_ http.ResponseWriter, r *http.Request, actor string) (int, any, error) {
-	var in struct {
-		Name       string `json:"name"`
-		ExternalID string `json:"external_id"`
-	}
+	var in orgIn
 	if err := decodeBody(r, &in); err != nil {
 		return 0, nil, err
 	}
@@ -572,14 +464,7 @@ func (m *API) getOrg(_ http.ResponseWriter, r *http.Request, _ string) (int, any
 	if err != nil {
 		return 0, nil, err
 	}
-	out := struct {
-		Organization orgJSON          `json:"organization"`
-		Connections  []connectionJSON `json:"connections"`
-		Directories  []directoryJSON  `json:"directories"`
-		Domains      []domainJSON     `json:"domains"`
-		Links        []linkJSON       `json:"portal_links"`
-		Branding     *brandingJSON    `json:"branding"`
-	}{
+	out := overviewJSON{
 		Organization: toOrgJSON(&ov.Organization, &ov.Status),
 		Connections:  make([]connectionJSON, 0, len(ov.Connections)),
 		Directories:  make([]directoryJSON, 0, len(ov.Directories)),
@@ -606,10 +491,7 @@ func (m *API) getOrg(_ http.ResponseWriter, r *http.Request, _ string) (int, any
 }
 
 func (m *API) updateOrg(_ http.ResponseWriter, r *http.Request, actor string) (int, any, error) {
-	var in struct {
-		Name       *string `json:"name"`
-		ExternalID *string `json:"external_id"`
-	}
+	var in orgUpdateIn
 	if err := decodeBody(r, &in); err != nil {
 		return 0, nil, err
 	}
@@ -640,10 +522,7 @@ func (m *API) listLinks(_ http.ResponseWriter, r *http.Request, _ string) (int, 
 }
 
 func (m *API) generateLink(_ http.ResponseWriter, r *http.Request, actor string) (int, any, error) {
-	var in struct {
-		Features []store.Feature `json:"features"`
-		Embedded bool            `json:"embedded"`
-	}
+	var in linkIn
 	if err := decodeBody(r, &in); err != nil {
 		return 0, nil, err
 	}
@@ -663,9 +542,7 @@ func (m *API) revokeLink(_ http.ResponseWriter, r *http.Request, actor string) (
 }
 
 func (m *API) endSessions(_ http.ResponseWriter, r *http.Request, actor string) (int, any, error) {
-	var in struct {
-		UserID string `json:"user_id"`
-	}
+	var in endSessionsIn
 	if err := decodeBody(r, &in); err != nil {
 		return 0, nil, err
 	}
@@ -689,10 +566,7 @@ func (m *API) listDomains(_ http.ResponseWriter, r *http.Request, _ string) (int
 }
 
 func (m *API) addDomain(_ http.ResponseWriter, r *http.Request, actor string) (int, any, error) {
-	var in struct {
-		Name   string             `json:"name"`
-		Method store.DomainMethod `json:"method"`
-	}
+	var in domainIn
 	if err := decodeBody(r, &in); err != nil {
 		return 0, nil, err
 	}
@@ -731,15 +605,15 @@ func (m *API) removeDomain(_ http.ResponseWriter, r *http.Request, actor string)
 }
 
 func (m *API) listConnections(_ http.ResponseWriter, r *http.Request, _ string) (int, any, error) {
-	conns, err := m.a.ListConnections(r.Context(), r.PathValue("id"))
+	conns, err := m.a.ListConnectionInfos(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return 0, nil, err
 	}
-	out := make([]connectionJSON, 0, len(conns))
+	out := connectionListJSON{Connections: make([]connectionJSON, 0, len(conns))}
 	for i := range conns {
-		out = append(out, toConnectionJSON(&conns[i]))
+		out.Connections = append(out.Connections, toConnectionJSON(&conns[i]))
 	}
-	return http.StatusOK, map[string]any{"connections": out}, nil
+	return http.StatusOK, out, nil
 }
 
 // switchEndpoint enables or disables the connection or directory {id}
@@ -780,13 +654,7 @@ func (m *API) getBranding(_ http.ResponseWriter, r *http.Request, _ string) (int
 }
 
 func (m *API) updateBranding(_ http.ResponseWriter, r *http.Request, actor string) (int, any, error) {
-	var in struct {
-		AccentColor   *string `json:"accent_color"`
-		Logo          []byte  `json:"logo"`
-		Favicon       []byte  `json:"favicon"`
-		RemoveLogo    bool    `json:"remove_logo"`
-		RemoveFavicon bool    `json:"remove_favicon"`
-	}
+	var in brandingIn
 	if err := decodeBody(r, &in); err != nil {
 		return 0, nil, err
 	}

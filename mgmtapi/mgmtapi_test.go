@@ -333,7 +333,7 @@ func TestMgmtAPIOperations(t *testing.T) {
 	}
 
 	// Events: filter by organization and type, page by cursor.
-	w, evs := h.API(http.MethodGet, "/events?org_id="+id+"&type=portal.link", nil)
+	w, evs := h.API(http.MethodGet, "/events?org_id="+id+"&types=portal.link", nil)
 	expect(w, http.StatusOK, evs)
 	got := list(evs, "events")
 	if len(got) != 3 { // two created, one revoked
@@ -436,7 +436,7 @@ func TestMgmtAPIBadInput(t *testing.T) {
 		{"bad limit", http.MethodGet, "/organizations?limit=abc", nil, 400, "invalid_input", "limit"},
 		{"limit too large", http.MethodGet, "/organizations?limit=100000", nil, 400, "invalid_input", "between 1 and 200"},
 		{"negative cursor", http.MethodGet, "/events?after=-1", nil, 400, "invalid_input", "cursor"},
-		{"bad event type", http.MethodGet, "/events?type=Portal%20Link", nil, 400, "invalid_input", "dotted lower-case"},
+		{"bad event type", http.MethodGet, "/events?types=Portal%20Link", nil, 400, "invalid_input", "invalid event type"},
 		{"draft connection", http.MethodPost, "/connections/conn_draft/enable", nil, 409, "conflict", "current state (draft)"},
 		{"verify a verified domain", http.MethodPost, "/domains/" + dom.Domain.ID + "/verify", nil, 409, "conflict", "already verified"},
 	}

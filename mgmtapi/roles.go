@@ -46,9 +46,7 @@ func (m *API) getRoles(_ http.ResponseWriter, r *http.Request, _ string) (int, a
 // replaces the mappings; the roles of the directory users it affects are
 // recomputed before it answers.
 func (m *API) putRoles(_ http.ResponseWriter, r *http.Request, actor string) (int, any, error) {
-	var in struct {
-		Mappings []admin.RoleMappingInput `json:"mappings"`
-	}
+	var in rolesIn
 	if err := decodeBody(r, &in); err != nil {
 		return 0, nil, err
 	}
@@ -83,10 +81,7 @@ func (m *API) getPolicy(_ http.ResponseWriter, r *http.Request, _ string) (int, 
 // {"sign_in": "verified_domain" | "directory_only", "outside_domains": "accept" | "mark" | "refuse" | ""};
 // absent fields keep their value.
 func (m *API) patchPolicy(_ http.ResponseWriter, r *http.Request, actor string) (int, any, error) {
-	var in struct {
-		SignIn         *string `json:"sign_in"`
-		OutsideDomains *string `json:"outside_domains"`
-	}
+	var in policyIn
 	if err := decodeBody(r, &in); err != nil {
 		return 0, nil, err
 	}
