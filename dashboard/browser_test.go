@@ -133,6 +133,8 @@ func TestBrowserDashboard(t *testing.T) {
 		chromedp.Click(chromedp.CSS(testkit.TID("back-to-org"))),
 		chromedp.WaitVisible(chromedp.CSS(testkit.TID("revoke-link"))),
 		chromedp.Click(chromedp.CSS(testkit.TID("revoke-link"))),
+		chromedp.WaitVisible(chromedp.CSS(testkit.TID("confirm-button"))),
+		chromedp.Click(chromedp.CSS(testkit.TID("confirm-button"))),
 		chromedp.WaitVisible(chromedp.CSS(testkit.TID("flash"))),
 	)
 	if got := testkit.Text(t, ctx, testkit.TID("link-status")); got != "Revoked" {

@@ -63,12 +63,21 @@ type Config struct {
 //
 // Pages: GET / the organizations with search and their setup at a glance,
 // GET /orgs/{id} one organization (details, portal links, domains,
-// connections, directories, deletion), GET /branding and
-// /orgs/{id}/branding the branding with a live preview, GET /events the
-// audit log, GET /api-keys the management API keys. Every change is a form
-// POST that must come from the dashboard's origin (Sec-Fetch-Site, else
-// Origin) and carry the CSRF token of the page, a double-submit cookie
-// compared in constant time. Responses carry the portal's security headers
+// connections, directories, deletion), GET /orgs/{id}/connections/{conn}
+// one SSO connection (its identity provider by metadata URL, metadata XML,
+// by hand or OIDC discovery, its security options, attribute mapping, test
+// links and their outcome), GET /orgs/{id}/directories/{dir} one directory
+// (SCIM endpoint and tokens, or Google Workspace settings, key, test and
+// sync), GET /branding and /orgs/{id}/branding the branding with a live
+// preview, GET /events the audit log, GET /api-keys the management API
+// keys. Every change is a form POST that must come from the dashboard's
+// origin (Sec-Fetch-Site, else Origin) and carry the CSRF token of the
+// page, a double-submit cookie compared in constant time, and answers with
+// a redirect to a page (a secret shown once travels in a short-lived,
+// path-scoped HttpOnly cookie, never in the URL). Creation forms carry a
+// token used as the idempotency key, so a double click or a re-sent POST
+// creates nothing more; destructive changes go through a confirmation
+// page. Responses carry the portal's security headers
 // with frame-ancestors 'none' and script-src limited to the dashboard's own
 // assets (BaseURL + "/assets/"); pages have no inline script or style.
 type Dashboard struct {
@@ -197,6 +206,7 @@ func (d *Dashboard) routes() {
 	m.Handle("POST /orgs/{id}/branding", d.action(d.updateBranding))
 	m.Handle("POST /api-keys", d.action(d.createAPIKey))
 	m.Handle("POST /api-keys/{key}/revoke", d.action(d.revokeAPIKey))
+	d.controlRoutes()
 
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		d.renderProblem(w, r, http.StatusNotFound, "Page not found", "There is nothing at this address.")
@@ -357,27 +367,39 @@ func (d *Dashboard) newView(w http.ResponseWriter, r *http.Request, title, curre
 // flashMessages are the notices a redirect after a change may ask for with
 // ?done=: a fixed table, so that nothing from the URL is echoed.
 var flashMessages = map[string]string{
-	"org-created":          "Organization created.",
-	"org-updated":          "Organization updated.",
-	"org-deleted":          "Organization deleted with all its data.",
-	"link-revoked":         "Link revoked. Sessions started from it end at their next request.",
-	"sessions-ended":       "Everyone in this organization is signed out of the app, on every instance within a second.",
-	"domain-added":         "Domain added.",
-	"domain-verified":      "Domain verified.",
-	"domain-not-verified":  "The TXT record was not found: the domain is not verified yet. See the domain's last check below.",
-	"domain-removed":       "Domain removed.",
-	"connection-enabled":   "Connection enabled.",
-	"connection-disabled":  "Connection disabled.",
-	"directory-enabled":    "Directory enabled.",
-	"directory-disabled":   "Directory disabled.",
-	"branding-updated":     "Branding saved. The portal shows it from its next page load.",
-	"api-key-revoked":      "API key revoked.",
-	"policy-updated":       "Provisioning policy saved.",
-	"mapping-saved":        "Role mapping saved; the roles of the users it concerns are updated.",
-	"mapping-removed":      "Role mapping removed; the roles of the users it concerned are updated.",
-	"attribute-saved":      "Attribute mapping saved; directory users follow at their next update.",
-	"nothing-changed":      "Nothing to change.",
-	"organization-missing": "That organization no longer exists.",
+	"org-created":           "Organization created.",
+	"org-updated":           "Organization updated.",
+	"org-deleted":           "Organization deleted with all its data.",
+	"link-revoked":          "Link revoked. Sessions started from it end at their next request.",
+	"sessions-ended":        "Everyone in this organization is signed out of the app, on every instance within a second.",
+	"domain-added":          "Domain added.",
+	"domain-verified":       "Domain verified.",
+	"domain-not-verified":   "The TXT record was not found: the domain is not verified yet. See the domain's last check below.",
+	"domain-removed":        "Domain removed.",
+	"connection-enabled":    "Connection enabled.",
+	"connection-disabled":   "Connection disabled.",
+	"directory-enabled":     "Directory enabled.",
+	"directory-disabled":    "Directory disabled.",
+	"branding-updated":      "Branding saved. The portal shows it from its next page load.",
+	"api-key-revoked":       "API key revoked.",
+	"policy-updated":        "Provisioning policy saved.",
+	"mapping-saved":         "Role mapping saved; the roles of the users it concerns are updated.",
+	"mapping-removed":       "Role mapping removed; the roles of the users it concerned are updated.",
+	"attribute-saved":       "Attribute mapping saved; directory users follow at their next update.",
+	"nothing-changed":       "Nothing to change.",
+	"api-key-created":       "API key created. Copy it now: it is shown only once.",
+	"link-shown":            "That link was shown once already; generate a new one if it was not copied.",
+	"connection-created":    "Connection created. Enter the identity provider's settings, test it, then enable it.",
+	"connection-saved":      "Connection saved.",
+	"connection-deleted":    "Connection deleted.",
+	"directory-created":     "Directory created.",
+	"token-created":         "Token created. Copy it now: it is shown only once.",
+	"token-replayed":        "This token was already created by the same form, and shown once; revoke it and create another if it was not copied.",
+	"token-revoked":         "Token revoked.",
+	"google-saved":          "Google Workspace settings saved.",
+	"google-key-saved":      "Service account key saved.",
+	"google-sync-requested": "A sync was requested; it starts within a minute.",
+	"organization-missing":  "That organization no longer exists.",
 }
 
 func flashMessage(code string) string { return flashMessages[code] }

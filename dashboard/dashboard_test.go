@@ -247,11 +247,19 @@ func TestDashboardOrganizations(t *testing.T) {
 func TestDashboardLinks(t *testing.T) {
 	t.Parallel()
 	h := surfacetest.New(t, nil)
-	w := h.DashPost("/orgs/"+h.Org.ID+"/links", url.Values{"feature": {"sso", "domains"}, "kind": {"shareable"}})
-	if w.Code != http.StatusCreated {
+	post := h.DashPost("/orgs/"+h.Org.ID+"/links", url.Values{"feature": {"sso", "domains"}, "kind": {"shareable"}})
+	w := h.Follow(post)
+	if w.Code != http.StatusOK {
 		t.Fatalf("generate: %d %s", w.Code, w.Body)
 	}
 	doc := testkit.Parse(t, w)
+	if strings.Contains(post.Header().Get("Location"), "okp_") {
+		t.Error("the token is in the redirect's URL")
+	}
+	// A reload shows the link no more.
+	if again := h.DashGet("/orgs/" + h.Org.ID + "/links/created"); again.Code != http.StatusSeeOther || strings.Contains(again.Body.String(), "okp_") {
+		t.Errorf("reload: %d", again.Code)
+	}
 	link, _ := testkit.TestID(doc, "link-url").Attr("value")
 	if !strings.HasPrefix(link, surfacetest.PortalURL+"/l/okp_") {
 		t.Fatalf("link %q", link)
@@ -278,7 +286,7 @@ func TestDashboardLinks(t *testing.T) {
 	if strings.Contains(doc.Text(), "okp_") {
 		t.Error("the organization page shows a link token")
 	}
-	revoke, _ := item.Find("form").Attr("action")
+	revoke, _ := item.Find(`[data-testid="revoke-link"]`).Attr("href")
 	w = h.DashPost(strings.TrimPrefix(revoke, "/dashboard"), url.Values{})
 	if w.Code != http.StatusSeeOther {
 		t.Fatalf("revoke: %d", w.Code)
@@ -348,7 +356,10 @@ func TestDashboardDomains(t *testing.T) {
 		t.Fatalf("domains %+v", doms)
 	}
 	doc = testkit.Parse(t, h.DashGet(base))
-	remove, _ := doc.Find(`[data-testid="remove-domain"]`).First().Parent().Attr("action")
+	remove, _ := doc.Find(`[data-testid="remove-domain"]`).First().Attr("href")
+	if c := h.DashGet(strings.TrimPrefix(remove, "/dashboard")); c.Code != http.StatusOK || testkit.TestID(testkit.Parse(t, c), "confirm-form").Length() != 1 {
+		t.Fatalf("the removal is not confirmed first: %d", c.Code)
+	}
 	if w := h.DashPost(strings.TrimPrefix(remove, "/dashboard"), url.Values{}); w.Code != http.StatusSeeOther {
 		t.Fatalf("remove: %d", w.Code)
 	}
@@ -554,8 +565,8 @@ func TestDashboardEvents(t *testing.T) {
 func TestDashboardAPIKeys(t *testing.T) {
 	t.Parallel()
 	h := surfacetest.New(t, nil)
-	w := h.DashPost("/api-keys", url.Values{"name": {"CI"}})
-	if w.Code != http.StatusCreated {
+	w := h.Follow(h.DashPost("/api-keys", url.Values{"name": {"CI"}}))
+	if w.Code != http.StatusOK {
 		t.Fatalf("create: %d", w.Code)
 	}
 	key, _ := testkit.TestID(testkit.Parse(t, w), "new-key-value").Attr("value")
@@ -572,7 +583,7 @@ func TestDashboardAPIKeys(t *testing.T) {
 	var revoke string
 	testkit.TestID(doc, "key").Each(func(_ int, s *goquery.Selection) {
 		if strings.Contains(s.Text(), "CI") {
-			revoke, _ = s.Find("form").Attr("action")
+			revoke, _ = s.Find(`[data-testid="revoke-key"]`).Attr("href")
 		}
 	})
 	if w := h.DashPost(strings.TrimPrefix(revoke, "/dashboard"), url.Values{}); w.Code != http.StatusSeeOther {

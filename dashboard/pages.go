@@ -16,6 +16,7 @@ import (
 	"github.com/onboardkit/onboardkit/domains"
 	"github.com/onboardkit/onboardkit/events"
 	"github.com/onboardkit/onboardkit/internal/web"
+	"github.com/onboardkit/onboardkit/ssokit"
 	"github.com/onboardkit/onboardkit/store"
 )
 
@@ -149,6 +150,10 @@ type orgPageData struct {
 	Directories   []dirRowD
 	DirLifecycle  bool
 
+	ConnAction, DirAction       string
+	Idem                        string // the creation forms' token
+	ConnProviders, DirProviders []featureOption
+
 	Access rolesSection
 }
 
@@ -173,8 +178,10 @@ type domainRowD struct {
 
 type connRowD struct {
 	ID, Name, Protocol, Provider, Detail string
+	Security                             string // the weakening options switched on
 	Status                               badge
 	EnableAction, DisableAction          string // "" when not applicable
+	ManageHref                           string
 }
 
 type dirRowD struct {
@@ -183,6 +190,7 @@ type dirRowD struct {
 	Status             badge
 	EnableAction       string
 	DisableAction      string
+	ManageHref         string
 }
 
 func (d *Dashboard) orgPage(w http.ResponseWriter, r *http.Request) {
@@ -209,7 +217,10 @@ func (d *Dashboard) renderOrg(w http.ResponseWriter, r *http.Request, id string,
 		EndSessionsAction: d.orgPath(o.ID, "/sessions/end"),
 		DomainAction:      d.orgPath(o.ID, "/domains"),
 		BrandingHref:      d.orgPath(o.ID, "/branding"),
-		EventsHref:        d.path("/events") + "?" + url.Values{"org": {o.ID}}.Encode(),
+		EventsHref:        d.path("/events") + "?" + url.Values{events.ParamOrgID: {o.ID}}.Encode(),
+		ConnAction:        d.orgPath(o.ID, "/connections"),
+		DirAction:         d.orgPath(o.ID, "/directories"),
+		Idem:              d.formToken(),
 		SSO:               setupBadge(ov.Status.ActiveConnections, ov.Status.Connections),
 		Directory:         setupBadge(ov.Status.ActiveDirectories, ov.Status.Directories),
 		DomainsBadge:      domainsBadge(ov.Status),
@@ -220,6 +231,12 @@ func (d *Dashboard) renderOrg(w http.ResponseWriter, r *http.Request, id string,
 	}
 	for _, f := range web.Features() {
 		data.Features = append(data.Features, featureOption{Value: string(f.Feature), Label: f.Label})
+	}
+	for _, p := range ssokit.Providers() {
+		data.ConnProviders = append(data.ConnProviders, featureOption{Value: p, Label: cmpOr(admin.ProviderName(p), "Other (any standard provider)")})
+	}
+	for _, p := range admin.DirectoryProviders() {
+		data.DirProviders = append(data.DirProviders, featureOption{Value: p, Label: cmpOr(admin.ProviderName(p), "Other SCIM client")})
 	}
 	now := d.now()
 	for _, l := range ov.Links {
@@ -273,6 +290,7 @@ func (d *Dashboard) renderOrg(w http.ResponseWriter, r *http.Request, id string,
 		}
 		base := d.orgPath(o.ID, "/connections/"+url.PathEscape(c.ID))
 		row.EnableAction, row.DisableAction = toggleActions(base, c.State == store.ConnectionActive)
+		row.ManageHref, row.Security = base, securitySummary(ci)
 		data.Connections = append(data.Connections, row)
 	}
 	for _, di := range ov.Directories {
@@ -284,6 +302,7 @@ func (d *Dashboard) renderOrg(w http.ResponseWriter, r *http.Request, id string,
 		}
 		base := d.orgPath(o.ID, "/directories/"+url.PathEscape(dir.ID))
 		row.EnableAction, row.DisableAction = toggleActions(base, dir.State == store.DirectoryActive)
+		row.ManageHref = base
 		data.Directories = append(data.Directories, row)
 	}
 	d.render(w, r, status, orgPage(dv, data))
@@ -364,24 +383,14 @@ func (d *Dashboard) generateLink(w http.ResponseWriter, r *http.Request, form ur
 		d.fail(w, r, err, d.retryOrg(w, r))
 		return
 	}
-	o, err := d.a.GetOrganization(r.Context(), id)
-	if err != nil {
-		d.fail(w, r, err, nil)
-		return
-	}
 	fs := store.Features(req.Features).Normalize()
 	kind := store.LinkShareable
 	if req.Embedded {
 		kind = store.LinkEmbedded
 	}
-	dv := d.newView(w, r, "Portal link for "+o.Name, "nav-orgs")
-	// The token is in the page: it is shown once, and the response is
-	// no-store like every other.
-	d.render(w, r, http.StatusCreated, linkCreatedPage(dv, linkCreatedData{
-		OrgName: o.Name, OrgHref: d.orgPath(id, ""), URL: l.URL,
-		Expires: web.FormatTime(l.ExpiresAt), ExpiresISO: l.ExpiresAt.UTC().Format(time.RFC3339),
-		Kind: linkKindLabel(kind), Features: featureLabels(fs),
-	}))
+	// The link holds its token: the next page shows it once.
+	d.reveal(w, r, d.orgPath(id, "/links/created"), map[string]string{"url": l.URL, "expires": web.FormatTime(l.ExpiresAt),
+		"expires_iso": l.ExpiresAt.UTC().Format(time.RFC3339), "kind": linkKindLabel(kind), "features": featureLabels(fs)}, "")
 }
 
 // endSessions signs every end-user of the organization out of the host
@@ -706,7 +715,11 @@ type apiKeyRow struct {
 }
 
 func (d *Dashboard) apiKeysPage(w http.ResponseWriter, r *http.Request) {
-	d.renderAPIKeys(w, r, http.StatusOK, "", nil)
+	var created *admin.NewAPIKey
+	if v := d.takeReveal(w, r); v != nil && v["key"] != "" {
+		created = &admin.NewAPIKey{Key: v["key"], APIKey: store.APIKey{Name: v["name"]}}
+	}
+	d.renderAPIKeys(w, r, http.StatusOK, "", created)
 }
 
 func (d *Dashboard) renderAPIKeys(w http.ResponseWriter, r *http.Request, status int, errMsg string, created *admin.NewAPIKey) {
@@ -740,8 +753,8 @@ func (d *Dashboard) createAPIKey(w http.ResponseWriter, r *http.Request, form ur
 		d.fail(w, r, err, func(status int, msg string) { d.renderAPIKeys(w, r, status, msg, nil) })
 		return
 	}
-	// Rendered, not redirected: the key is shown once.
-	d.renderAPIKeys(w, r, http.StatusCreated, "", k)
+	// The next page shows the key, once.
+	d.reveal(w, r, d.path("/api-keys"), map[string]string{"key": k.Key, "name": k.APIKey.Name}, "api-key-created")
 }
 
 func (d *Dashboard) revokeAPIKey(w http.ResponseWriter, r *http.Request, _ url.Values) {
@@ -759,4 +772,23 @@ func toggleActions(base string, active bool) (enable, disable string) {
 		return "", base + "/disable"
 	}
 	return base + "/enable", ""
+}
+
+// securitySummary names the security-weakening options a connection has
+// switched on, for the organization's page ("" when none).
+func securitySummary(ci admin.ConnectionInfo) string {
+	var on []string
+	if ci.Security.InsecureAllowIdPInitiated {
+		on = append(on, "IdP-initiated login")
+	}
+	if ci.Security.InsecureAllowSHA1 {
+		on = append(on, "SHA-1")
+	}
+	if ci.Security.InsecureClockSkew > 0 {
+		on = append(on, "clock skew "+ci.ClockSkew.String())
+	}
+	if len(on) == 0 {
+		return ""
+	}
+	return "insecure: " + strings.Join(on, ", ")
 }

@@ -285,6 +285,22 @@ func (e *Env) DashPost(path string, form url.Values) *httptest.ResponseRecorder 
 	return e.Post("/dashboard"+path, form, c)
 }
 
+// Follow follows the redirect w answered with, as a browser would: a GET
+// of its Location carrying the cookies w set (a dashboard page's reveal).
+func (e *Env) Follow(w *httptest.ResponseRecorder) *httptest.ResponseRecorder {
+	e.T.Helper()
+	if w.Code != http.StatusSeeOther {
+		e.T.Fatalf("status %d, want a 303 redirect: %s", w.Code, w.Body)
+	}
+	var cs []*http.Cookie
+	for _, c := range w.Result().Cookies() {
+		if c.MaxAge >= 0 {
+			cs = append(cs, c)
+		}
+	}
+	return e.Get(w.Header().Get("Location"), cs...)
+}
+
 // DashUpload posts a multipart form with files to the dashboard.
 func (e *Env) DashUpload(path string, fields map[string]string, files map[string][]byte) *httptest.ResponseRecorder {
 	e.T.Helper()
