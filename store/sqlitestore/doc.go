@@ -41,12 +41,15 @@
 // reused; a user creation with its event is one transaction of a few
 // statements.
 //
-// Scale: organization search and SCIM co and ew filters on userName and
-// emails, and co, sw and ew on displayName, take their candidates from
-// FTS5 trigram tables kept by triggers when the searched text has three
-// characters or more, all ASCII; a shorter or non-ASCII search compares
-// every organization, or every user of the directory (its index entries
-// for emails), which is the documented bound: O(n) for those. Directories
+// Scale: organization search and SCIM co and ew filters on userName, and
+// co, sw and ew on displayName, take their candidates from FTS5 trigram
+// tables kept by triggers when the searched text has three characters or
+// more, all ASCII; a shorter or non-ASCII search compares every
+// organization, or every user of the directory, which is the documented
+// bound: O(n) for those. co and ew on emails always compare the folded
+// addresses of the directory's email index (O(n) in the directory's
+// emails): the trigram table holds addresses as sent, and one whose case
+// folding changes its length (ß folds to ss) would be missed. Directories
 // keep their user and group counts in a row updated by triggers in the
 // same writes, so unfiltered SCIM lists do not count the directory, and
 // startIndex pages are found by key.

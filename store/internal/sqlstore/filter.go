@@ -510,18 +510,20 @@ func (w *filterSQL) compare(c store.Compare) error {
 }
 
 // userSearch returns the FTS5 query that finds, through the trigram index
-// of users (Dialect.FTSTrigram), a superset of the users whose userName,
-// displayName or one of whose emails compares with op to v: for co and ew
-// on the three, and sw on displayName; the other comparisons have a btree
+// of users (Dialect.FTSTrigram), a superset of the users whose userName
+// or displayName compares with op to v: for co and ew on the two, and sw
+// on displayName; the other comparisons have a btree
 // index of their own.
 func (w *filterSQL) userSearch(a attrCol, op store.Op, v string) (string, bool) {
 	if w.alias != "u" || !(op == store.OpCo || op == store.OpEw || op == store.OpSw) {
 		return "", false
 	}
+	// Emails are not served here: the index holds the addresses as sent,
+	// and an address whose case folding changes its length (ß folds to
+	// ss) would not be found by its folded key. They are compared on the
+	// email table's folded values instead.
 	col := ""
 	switch {
-	case a.kind == kindEmail && op != store.OpSw:
-		col = "emails"
 	case a.col == "u.user_name_lower" && op != store.OpSw:
 		col = "user_name_lower"
 	case a.col == "u.display_name_lower":

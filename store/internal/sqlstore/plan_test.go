@@ -143,7 +143,8 @@ RETURNING id, org_id, kind, features`, 1, []byte("d"), 1),
 		userPage("filter userName co", store.Compare{Attr: store.AttrUserName, Op: store.OpCo, Value: "smith"}),
 		userPage("filter userName ew", store.Compare{Attr: store.AttrUserName, Op: store.OpEw, Value: "@acme.com"}),
 		userPage("filter displayName sw", store.Compare{Attr: store.AttrDisplayName, Op: store.OpSw, Value: "alice"}),
-		userPage("filter email co", store.Compare{Attr: store.AttrEmail, Op: store.OpCo, Value: "smith@"}),
+		// emails co and ew compare the folded values of the directory's
+		// email table (see userSearch): a documented bound, not a plan.
 		q("events after a cursor", `SELECT `+eventCols+` FROM events WHERE cursor > ? ORDER BY cursor LIMIT ?`, 5, 100),
 		q("events of an organization", `SELECT `+eventCols+` FROM events WHERE cursor > ? AND org_id = ? ORDER BY cursor LIMIT ?`, 5, "org", 100),
 	}
