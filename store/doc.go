@@ -107,6 +107,13 @@
 //	mappings
 //	stale roles           one row per directory user a role mapping change left
 //	                      to recompute, removed by RecomputeRoles and with the user
+//	deprovisioned users   one row per address of a user a directory deleted
+//	                      (Deprovisioned), kept so that the person cannot sign
+//	                      in again by just-in-time provisioning: removed when a
+//	                      directory of the organization provisions an active
+//	                      user with the address again, and with the organization;
+//	                      a few dozen bytes per address, they grow only with the
+//	                      organization's leavers
 //	directory tokens,     kept with their owner, revoked and expired ones included,
 //	API keys              as the record of who had access; they grow only with
 //	                      rotations and new keys

@@ -207,12 +207,26 @@ const (
 	OutsideDomainsRefuse OutsideDomainAction = "refuse"
 )
 
+// DeprovisionAction says what a directory does with a user its identity
+// provider deactivates (SCIM active=false: Okta's deprovisioning, and
+// Entra's first step before its DELETE).
+type DeprovisionAction string
+
+const (
+	// DeprovisionDeactivate keeps the user, deactivated: no role, no
+	// session, refused at sign-in; the default.
+	DeprovisionDeactivate DeprovisionAction = ""
+	// DeprovisionDelete deletes the user, as a SCIM DELETE does.
+	DeprovisionDelete DeprovisionAction = "delete"
+)
+
 // ProvisioningPolicy is an organization's rule of who may sign in and of
 // which users its directories may provision.
 type ProvisioningPolicy struct {
 	OrgID          string
 	SignIn         SignInPolicy
 	OutsideDomains OutsideDomainAction
+	Deprovision    DeprovisionAction
 	UpdatedAt      time.Time
 }
 
@@ -229,7 +243,38 @@ func (p *ProvisioningPolicy) Validate() error {
 	default:
 		return invalid("provisioning policy: unknown outside-domains action %q", p.OutsideDomains)
 	}
+	if p.Deprovision != DeprovisionDeactivate && p.Deprovision != DeprovisionDelete {
+		return invalid("provisioning policy: unknown deprovisioning action %q", p.Deprovision)
+	}
 	return nil
+}
+
+// Deprovisioned is the record (tombstone) a directory leaves of a user it
+// deleted, one per address of the user (its userName and emails, compared
+// by MatchKey): a person the directory removed cannot sign in again by
+// just-in-time provisioning, whatever the sign-in policy. The record lifts
+// only when a directory of the organization provisions an active user
+// with that address again (CreateDirectoryUser, or UpdateDirectoryUser
+// leaving the user active). It is removed with its organization; deleting
+// a directory leaves its users no record (an operator's act, not a
+// deprovisioning).
+type Deprovisioned struct {
+	OrgID       string
+	DirectoryID string
+	UserID      string
+	At          time.Time
+}
+
+// AddressKeys returns the keys, under MatchKey, of the addresses of u: its
+// userName and emails, distinct and sorted. They name the user in
+// Deprovisioned records.
+func AddressKeys(u *DirectoryUser) []string {
+	keys := []string{MatchKey(u.UserName)}
+	for _, e := range u.Emails {
+		keys = append(keys, MatchKey(e.Value))
+	}
+	slices.Sort(keys)
+	return slices.Compact(keys)
 }
 
 // PolicyStore keeps the organizations' provisioning policies.

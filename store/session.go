@@ -25,6 +25,12 @@ type Session struct {
 	// UserID is the directory user the login matched, "" when the user is
 	// not provisioned by a directory.
 	UserID string
+	// UserRoles are the roles the Store computed for the directory user
+	// UserID (DirectoryUser.Roles) when GetSession read the session, so
+	// that a live session follows the user's role changes; nil when
+	// UserID is empty or the user has no role. Not stored with the
+	// session.
+	UserRoles []string
 	// Subject is the IdP's identifier of the person: the SAML NameID or the
 	// OIDC sub. With ConnectionID it names the person across logins.
 	Subject string
@@ -227,7 +233,8 @@ type SessionStore interface {
 	// of a request that carries a session cookie; it is indexed.
 	// ErrNotFound when absent; ErrRevoked when it has ended; ErrExpired when
 	// its idle or absolute expiry is at or before now. With ErrRevoked and
-	// ErrExpired the session is returned too.
+	// ErrExpired the session is returned too. UserRoles holds the current
+	// roles of the session's directory user, read in the same statement.
 	GetSession(ctx context.Context, digest []byte, now time.Time) (*Session, error)
 
 	// TouchSession records that the session id was used at now and moves

@@ -311,7 +311,8 @@ type DirectoryStore interface {
 	// OrgID are set on u too.
 	// ErrNotFound for an unknown directory; ErrAlreadyExists when the id is
 	// taken, or the userName (case-insensitively) or a non-empty externalId
-	// exists in the same directory.
+	// exists in the same directory. An active user lifts the Deprovisioned
+	// records of its addresses in the organization.
 	CreateDirectoryUser(ctx context.Context, u *DirectoryUser, events ...Event) error
 
 	// GetDirectoryUser returns the user id of the directory, or ErrNotFound
@@ -334,14 +335,16 @@ type DirectoryStore interface {
 	// atomically. fn must not change ID, DirectoryID, OrgID or CreatedAt.
 	// ErrNotFound when absent; ErrAlreadyExists on a userName or externalId
 	// collision; an error from fn aborts. A change of Active from true to
-	// false ends the user's sessions (SessionEndedUserDeactivated).
+	// false ends the user's sessions (SessionEndedUserDeactivated). A user
+	// left active lifts the Deprovisioned records of its addresses.
 	UpdateDirectoryUser(ctx context.Context, directoryID, id string, fn func(*DirectoryUser) ([]Event, error)) (*DirectoryUser, error)
 
 	// DeleteDirectoryUser removes the user and its memberships. events is
 	// called inside the write with the user as it was and the ids of the
 	// groups it was a member of, and its events are appended. ErrNotFound
 	// when absent (SCIM answers 404). The user's sessions end
-	// (SessionEndedUserDeleted).
+	// (SessionEndedUserDeleted), and a Deprovisioned record of each of its
+	// addresses is kept, dated by the first event (see RolesCause).
 	DeleteDirectoryUser(ctx context.Context, directoryID, id string, events func(u *DirectoryUser, groupIDs []string) []Event) error
 
 	// CreateDirectoryGroup stores g with Version 1 (OrgID taken from the

@@ -493,6 +493,9 @@ type LoginFacts struct {
 	Request        *LoginRequest   // the consumed request; nil without RequestID
 	Domain         *Domain         // the verified domain EmailDomain; nil when there is none
 	DirectoryUsers []DirectoryUser // the directory users of Email in OrgID
+	// Deprovisioned is the record a directory of OrgID left of a user of
+	// Email it deleted; nil when there is none.
+	Deprovisioned *Deprovisioned
 	// Policy is OrgID's provisioning policy and RoleMappings its mappings
 	// of source RoleFromIdPGroup, when OrgFacts asked for them.
 	Policy       *ProvisioningPolicy

@@ -149,6 +149,9 @@ func (s *Store) CompleteLogin(ctx context.Context, c store.LoginCompletion, acce
 	}
 	if c.Email != "" {
 		facts.DirectoryUsers = s.usersByEmailLocked(c.OrgID, c.Email)
+		if d, ok := s.deprovisioned[c.OrgID][store.MatchKey(c.Email)]; ok {
+			facts.Deprovisioned = &d
+		}
 	}
 	if c.OrgFacts && c.OrgID != "" {
 		facts.Policy = s.policyLocked(c.OrgID)

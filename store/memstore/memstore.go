@@ -55,6 +55,9 @@ type Store struct {
 	attrMaps   map[string][]store.AttributeMapping // org id -> mappings, sorted by field
 	staleRoles map[string]map[staleKey]struct{}    // org id -> users awaiting RecomputeRoles
 	policies   map[string]store.ProvisioningPolicy
+	// deprovisioned: org id -> address key -> the record a directory
+	// left of a user it deleted.
+	deprovisioned map[string]map[string]store.Deprovisioned
 }
 
 type assertionKey struct{ conn, id string }
@@ -96,6 +99,7 @@ func New() *Store {
 		attrMaps:        map[string][]store.AttributeMapping{},
 		staleRoles:      map[string]map[staleKey]struct{}{},
 		policies:        map[string]store.ProvisioningPolicy{},
+		deprovisioned:   map[string]map[string]store.Deprovisioned{},
 	}
 }
 

@@ -227,6 +227,7 @@ func (s *Store) DeleteOrganization(ctx context.Context, id string, events ...sto
 	delete(s.attrMaps, id)
 	delete(s.staleRoles, id)
 	delete(s.policies, id)
+	delete(s.deprovisioned, id)
 	for rid, r := range s.logins {
 		if r.OrgID == id {
 			delete(s.logins, rid)

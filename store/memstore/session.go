@@ -92,6 +92,14 @@ func (s *Store) GetSession(ctx context.Context, digest []byte, now time.Time) (*
 		return nil, notFound("session")
 	}
 	out := cloneUserSession(s.users.byID[id])
+	out.UserRoles = nil
+	if out.UserID != "" {
+		if ds := s.dirs[s.userDir[out.UserID]]; ds != nil {
+			if u := ds.users[out.UserID]; u != nil && u.OrgID == out.OrgID {
+				out.UserRoles = slices.Clone(u.Roles)
+			}
+		}
+	}
 	switch {
 	case !out.EndedAt.IsZero():
 		return &out, store.ErrRevoked

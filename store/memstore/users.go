@@ -60,6 +60,7 @@ func (s *Store) CreateDirectoryUser(ctx context.Context, u *store.DirectoryUser,
 		ds.userByExt[st.ExternalID] = st.ID
 	}
 	s.userDir[st.ID] = ds.dir.ID
+	s.liftDeprovisionedLocked(st)
 	s.appendLocked(events)
 	return nil
 }
@@ -255,6 +256,7 @@ func (s *Store) UpdateDirectoryUser(ctx context.Context, directoryID, id string,
 	if st.Active != old.Active {
 		events = append(slices.Clip(events), s.recomputeForLocked(ds, []string{id}, events)...)
 	}
+	s.liftDeprovisionedLocked(st)
 	s.appendLocked(events)
 	if old.Active && !st.Active {
 		s.endSessionsLocked(func(us *store.Session) bool { return us.OrgID == st.OrgID && us.UserID == id },
@@ -299,6 +301,14 @@ func (s *Store) DeleteDirectoryUser(ctx context.Context, directoryID, id string,
 	}
 	delete(ds.users, id)
 	delete(s.userDir, id)
+	_, at := store.RolesCause(evs)
+	tomb := store.Deprovisioned{OrgID: u.OrgID, DirectoryID: directoryID, UserID: id, At: utc(at)}
+	if s.deprovisioned[u.OrgID] == nil {
+		s.deprovisioned[u.OrgID] = map[string]store.Deprovisioned{}
+	}
+	for _, k := range store.AddressKeys(u) {
+		s.deprovisioned[u.OrgID][k] = tomb
+	}
 	s.appendLocked(evs)
 	s.endSessionsLocked(func(us *store.Session) bool { return us.OrgID == u.OrgID && us.UserID == id },
 		store.CauseEnd(store.SessionEndedUserDeleted, evs, time.Time{}))
@@ -326,4 +336,15 @@ func sortedKeys(m map[string]struct{}) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// liftDeprovisionedLocked removes the records of the addresses of u, an
+// active user the directory provisioned.
+func (s *Store) liftDeprovisionedLocked(u *store.DirectoryUser) {
+	if !u.Active || len(s.deprovisioned[u.OrgID]) == 0 {
+		return
+	}
+	for _, k := range store.AddressKeys(u) {
+		delete(s.deprovisioned[u.OrgID], k)
+	}
 }

@@ -55,6 +55,39 @@ func (f *fixture) recomputeAll(org string, batch int) int {
 }
 
 var roleTests = []subtest{
+	{"SessionRoles", func(f *fixture) {
+		// GetSession reads the current roles of the session's user, so
+		// that a live session follows a membership change.
+		org := f.mkOrg()
+		ses := f.mkUserSession(org.ID, "conn_roles", "usr_live", nil)
+		anon := f.mkUserSession(org.ID, "conn_roles", "", nil)
+		dir := "dir_" + org.ID
+		roles := func(s *store.Session) []string {
+			f.Helper()
+			got, err := f.s.GetSession(f.ctx, s.Digest, at(time.Minute))
+			f.ok(err, "GetSession")
+			return got.UserRoles
+		}
+		if r := roles(ses); len(r) != 0 {
+			f.Fatalf("roles before any mapping: %q", r)
+		}
+		f.ok(f.s.SetRoleMappings(f.ctx, org.ID, []store.RoleMapping{groupMapping(org.ID, "grp_live", "admin")}), "SetRoleMappings")
+		g := &store.DirectoryGroup{ID: "grp_live", DirectoryID: dir, DisplayName: "Live", CreatedAt: t0, UpdatedAt: t0}
+		f.ok(f.s.CreateDirectoryGroup(f.ctx, g, []store.MemberOp{{Kind: store.MembersAdd, IDs: []string{"usr_live"}}}, nil), "CreateDirectoryGroup")
+		if r := roles(ses); !slices.Equal(r, []string{"admin"}) {
+			f.Fatalf("roles after joining the mapped group: %q", r)
+		}
+		if r := roles(anon); r != nil {
+			f.Fatalf("a session without a directory user has roles %q", r)
+		}
+		_, err := f.s.UpdateDirectoryGroup(f.ctx, dir, g.ID, func(*store.DirectoryGroup) ([]store.MemberOp, error) {
+			return []store.MemberOp{{Kind: store.MembersRemove, IDs: []string{"usr_live"}}}, nil
+		}, nil)
+		f.ok(err, "UpdateDirectoryGroup")
+		if r := roles(ses); len(r) != 0 {
+			f.Fatalf("roles after leaving the mapped group: %q", r)
+		}
+	}},
 	{"Mappings", func(f *fixture) {
 		org := f.mkOrg()
 		ms := []store.RoleMapping{
@@ -331,8 +364,80 @@ var policyTests = []subtest{
 		f.ok(f.s.PutProvisioningPolicy(f.ctx, &want), "replacing the policy")
 		p, err = f.s.GetProvisioningPolicy(f.ctx, org.ID)
 		f.ok(err, "GetProvisioningPolicy")
-		if p.SignIn != store.SignInVerifiedDomain || p.OutsideDomains != store.OutsideDomainsAccept {
+		if p.SignIn != store.SignInVerifiedDomain || p.OutsideDomains != store.OutsideDomainsAccept || p.Deprovision != store.DeprovisionDeactivate {
 			f.Fatalf("policy = %+v", p)
+		}
+		f.is(f.s.PutProvisioningPolicy(f.ctx, &store.ProvisioningPolicy{OrgID: org.ID, Deprovision: "archive"}), store.ErrInvalid, "an unknown deprovisioning action")
+		want.Deprovision = store.DeprovisionDelete
+		f.ok(f.s.PutProvisioningPolicy(f.ctx, &want), "the delete deprovisioning action")
+		p, err = f.s.GetProvisioningPolicy(f.ctx, org.ID)
+		f.ok(err, "GetProvisioningPolicy")
+		if p.Deprovision != store.DeprovisionDelete || p.OutsideDomains != store.OutsideDomainsAccept {
+			f.Fatalf("policy = %+v", p)
+		}
+	}},
+	{"Deprovisioned", func(f *fixture) {
+		org, other := f.mkOrg(), f.mkOrg()
+		conn := f.mkConn(org.ID, store.ProtocolSAML)
+		dir, dir2 := f.mkDir(org.ID), f.mkDir(org.ID)
+		u := f.mkUser(dir.ID, "alice@example.com", func(u *store.DirectoryUser) {
+			u.Emails = []store.Email{{Value: "Alice.Work@Example.com", Type: "work", Primary: true}}
+		})
+		facts := func(orgID, email string) *store.Deprovisioned {
+			f.Helper()
+			var got *store.Deprovisioned
+			_, err := f.s.CompleteLogin(f.ctx, store.LoginCompletion{ConnectionID: conn.ID, Now: t0, OrgID: orgID, Email: email}, func(lf *store.LoginFacts) ([]store.Event, error) {
+				got = lf.Deprovisioned
+				return nil, nil
+			})
+			f.ok(err, "CompleteLogin")
+			return got
+		}
+		if d := facts(org.ID, "alice@example.com"); d != nil {
+			f.Fatalf("a provisioned user has a deprovisioned record: %+v", d)
+		}
+		ev := f.ev("directory.user.deleted", org.ID, u.ID)
+		ev.CreatedAt = at(time.Hour)
+		f.ok(f.s.DeleteDirectoryUser(f.ctx, dir.ID, u.ID, func(*store.DirectoryUser, []string) []store.Event { return []store.Event{ev} }), "DeleteDirectoryUser")
+		want := store.Deprovisioned{OrgID: org.ID, DirectoryID: dir.ID, UserID: u.ID, At: ev.CreatedAt}
+		for _, email := range []string{"alice@example.com", "ALICE.WORK@example.COM"} {
+			d := facts(org.ID, email)
+			if d == nil || *d != want || d.At.Location() != time.UTC {
+				f.Fatalf("record of %s = %+v, want %+v", email, d, want)
+			}
+		}
+		if d := facts(other.ID, "alice@example.com"); d != nil {
+			f.Fatalf("another organization sees the record: %+v", d)
+		}
+		// An inactive user with the address does not lift the record; an
+		// active one, of any directory of the organization, does, for
+		// its own addresses only.
+		back := f.mkUser(dir2.ID, "alice@example.com", func(u *store.DirectoryUser) { u.Active = false })
+		if facts(org.ID, "alice@example.com") == nil {
+			f.Fatalf("an inactive user lifted the record")
+		}
+		_, err := f.s.UpdateDirectoryUser(f.ctx, dir2.ID, back.ID, func(u *store.DirectoryUser) ([]store.Event, error) {
+			u.Active = true
+			return nil, nil
+		})
+		f.ok(err, "UpdateDirectoryUser")
+		if d := facts(org.ID, "alice@example.com"); d != nil {
+			f.Fatalf("reactivated user still deprovisioned: %+v", d)
+		}
+		if facts(org.ID, "alice.work@example.com") == nil {
+			f.Fatalf("the record of an address the new user does not have was lifted")
+		}
+		f.mkUser(dir.ID, "bob@example.com", func(u *store.DirectoryUser) {
+			u.Emails = []store.Email{{Value: "alice.work@example.com"}}
+		})
+		if d := facts(org.ID, "alice.work@example.com"); d != nil {
+			f.Fatalf("a new user with the address did not lift the record: %+v", d)
+		}
+		// A delete without events still leaves a record.
+		gone := f.mkUser(dir.ID, "carol@example.com", nil)
+		f.ok(f.s.DeleteDirectoryUser(f.ctx, dir.ID, gone.ID, nil), "DeleteDirectoryUser")
+		if facts(org.ID, "carol@example.com") == nil {
+			f.Fatalf("no record after a delete without events")
 		}
 	}},
 	{"LoginFacts", func(f *fixture) {

@@ -251,6 +251,9 @@ func (s *Store) CompleteLogin(ctx context.Context, c store.LoginCompletion, acce
 			if facts.DirectoryUsers, err = s.usersByEmail(rows, err); err != nil {
 				return err
 			}
+			if facts.Deprovisioned, err = t.deprovisioned(c.OrgID, c.Email); err != nil {
+				return err
+			}
 		}
 		if c.OrgFacts && c.OrgID != "" {
 			p, err := t.policyOf(c.OrgID)

@@ -245,7 +245,7 @@ func (s *Store) GetProvisioningPolicy(ctx context.Context, orgID string) (*store
 		return nil, err
 	}
 	p := store.ProvisioningPolicy{OrgID: orgID}
-	err = r.queryRow(ctx, `SELECT p.sign_in, p.outside_domains, p.updated_at FROM organizations o LEFT JOIN provisioning_policies p ON p.org_id = o.id WHERE o.id = ?`, orgID).Scan(nsc(&p.SignIn), nsc(&p.OutsideDomains), tc(&p.UpdatedAt))
+	err = r.queryRow(ctx, `SELECT p.sign_in, p.outside_domains, p.deprovision, p.updated_at FROM organizations o LEFT JOIN provisioning_policies p ON p.org_id = o.id WHERE o.id = ?`, orgID).Scan(nsc(&p.SignIn), nsc(&p.OutsideDomains), nsc(&p.Deprovision), tc(&p.UpdatedAt))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("organization")
 	}
@@ -267,8 +267,9 @@ func (s *Store) PutProvisioningPolicy(ctx context.Context, p *store.Provisioning
 		if err := t.exists(`SELECT 1 FROM organizations WHERE id = ?`, p.OrgID, "organization"); err != nil {
 			return err
 		}
-		if _, err := t.exec(`INSERT INTO provisioning_policies (org_id, sign_in, outside_domains, updated_at) VALUES (?, ?, ?, ?)
-ON CONFLICT (org_id) DO UPDATE SET sign_in = excluded.sign_in, outside_domains = excluded.outside_domains, updated_at = excluded.updated_at`, p.OrgID, string(p.SignIn), string(p.OutsideDomains), s.nt(p.UpdatedAt)); err != nil {
+		if _, err := t.exec(`INSERT INTO provisioning_policies (org_id, sign_in, outside_domains, deprovision, updated_at) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (org_id) DO UPDATE SET sign_in = excluded.sign_in, outside_domains = excluded.outside_domains, deprovision = excluded.deprovision, updated_at = excluded.updated_at`,
+			p.OrgID, string(p.SignIn), string(p.OutsideDomains), string(p.Deprovision), s.nt(p.UpdatedAt)); err != nil {
 			return s.wrap(err)
 		}
 		_, err := t.appendEvents(events)
@@ -279,7 +280,7 @@ ON CONFLICT (org_id) DO UPDATE SET sign_in = excluded.sign_in, outside_domains =
 // policyOf reads the organization's policy inside a write.
 func (t *tx) policyOf(orgID string) (*store.ProvisioningPolicy, error) {
 	p := store.ProvisioningPolicy{OrgID: orgID}
-	err := t.queryRow(`SELECT sign_in, outside_domains, updated_at FROM provisioning_policies WHERE org_id = ?`, orgID).Scan(&p.SignIn, &p.OutsideDomains, tc(&p.UpdatedAt))
+	err := t.queryRow(`SELECT sign_in, outside_domains, deprovision, updated_at FROM provisioning_policies WHERE org_id = ?`, orgID).Scan(&p.SignIn, &p.OutsideDomains, &p.Deprovision, tc(&p.UpdatedAt))
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, t.s.wrap(err)
 	}
@@ -298,4 +299,46 @@ func (c nullString[T]) Scan(src any) error {
 	}
 	*c.p = T(ns.String)
 	return nil
+}
+
+// deprovision records, for each address of u, that a directory deleted
+// the user at at.
+func (t *tx) deprovision(u *store.DirectoryUser, at time.Time) error {
+	for _, k := range store.AddressKeys(u) {
+		if _, err := t.exec(`INSERT INTO deprovisioned_users (org_id, address_key, directory_id, user_id, deprovisioned_at) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (org_id, address_key) DO UPDATE SET directory_id = excluded.directory_id, user_id = excluded.user_id, deprovisioned_at = excluded.deprovisioned_at`,
+			u.OrgID, k, u.DirectoryID, u.ID, t.s.t(at)); err != nil {
+			return t.s.wrap(err)
+		}
+	}
+	return nil
+}
+
+// liftDeprovisioned removes the records of the addresses of u, an active
+// user a directory provisioned.
+func (t *tx) liftDeprovisioned(u *store.DirectoryUser) error {
+	if !u.Active {
+		return nil
+	}
+	for _, k := range store.AddressKeys(u) {
+		if _, err := t.exec(`DELETE FROM deprovisioned_users WHERE org_id = ? AND address_key = ?`, u.OrgID, k); err != nil {
+			return t.s.wrap(err)
+		}
+	}
+	return nil
+}
+
+// deprovisioned returns the record of the address email in the
+// organization, nil when there is none.
+func (t *tx) deprovisioned(orgID, email string) (*store.Deprovisioned, error) {
+	d := store.Deprovisioned{OrgID: orgID}
+	err := t.queryRow(`SELECT directory_id, user_id, deprovisioned_at FROM deprovisioned_users WHERE org_id = ? AND address_key = ?`,
+		orgID, store.MatchKey(email)).Scan(&d.DirectoryID, &d.UserID, tc(&d.At))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, t.s.wrap(err)
+	}
+	return &d, nil
 }

@@ -94,12 +94,19 @@ func (s *Store) GetSession(ctx context.Context, digest []byte, now time.Time) (*
 	if err != nil {
 		return nil, err
 	}
-	us, err := scanUserSession(r.queryRow(ctx, `SELECT `+userSessionCols+` FROM user_sessions WHERE digest = ?`, digest))
+	// One statement: the session and the current roles of its user.
+	var roles []byte
+	row := r.queryRow(ctx, `SELECT `+userSessionCols+`, (SELECT u.roles FROM directory_users u WHERE u.id = user_sessions.user_id AND u.org_id = user_sessions.org_id)
+FROM user_sessions WHERE digest = ?`, digest)
+	us, err := scanUserSession(scanWith{row, []any{bc(&roles)}})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("session")
 	}
 	if err != nil {
 		return nil, s.wrap(err)
+	}
+	if us.UserRoles, err = decodeRoles(us.UserID, roles); err != nil {
+		return nil, err
 	}
 	switch {
 	case !us.EndedAt.IsZero():
@@ -223,3 +230,12 @@ func (s *Store) ListSessions(ctx context.Context, sel store.SessionSelector) ([]
 	}
 	return out, nil
 }
+
+// scanWith scans a row into the destinations of a scan function followed
+// by extra ones, for a statement that selects more columns than it reads.
+type scanWith struct {
+	r     interface{ Scan(...any) error }
+	extra []any
+}
+
+func (w scanWith) Scan(dest ...any) error { return w.r.Scan(append(dest, w.extra...)...) }

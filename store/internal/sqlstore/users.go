@@ -129,6 +129,11 @@ RETURNING org_id`,
 		if err := t.insertEmails(u); err != nil {
 			return err
 		}
+		created := *u
+		created.OrgID = orgID
+		if err := t.liftDeprovisioned(&created); err != nil {
+			return err
+		}
 		_, err = t.appendEvents(events)
 		return err
 	})
@@ -536,6 +541,9 @@ func (s *Store) UpdateDirectoryUser(ctx context.Context, directoryID, id string,
 			}
 			events = append(slices.Clip(events), evs...)
 		}
+		if err := t.liftDeprovisioned(&u); err != nil {
+			return err
+		}
 		if _, err := t.appendEvents(events); err != nil {
 			return err
 		}
@@ -599,6 +607,10 @@ func (s *Store) DeleteDirectoryUser(ctx context.Context, directoryID, id string,
 			return err
 		}
 		if _, err = t.appendEvents(evs); err != nil {
+			return err
+		}
+		_, at := store.RolesCause(evs)
+		if err := t.deprovision(&u, at); err != nil {
 			return err
 		}
 		_, err = t.endSessions(store.SessionSelector{OrgID: u.OrgID, UserID: id},
