@@ -322,6 +322,21 @@
 // user write; a mapping change applies to each user from its next write.
 // Filters on the host's extension are refused (400 invalidFilter).
 //
+// # Deprovisioning
+//
+// What happens to a user the IdP deactivates (active=false: Okta's
+// deprovisioning, an AIW app's PUT, Entra's first step) is the
+// organization's store.ProvisioningPolicy Deprovision: by default the user
+// is kept, deactivated (no role, sessions ended, still returned by GET
+// with active:false, as Okta expects); with store.DeprovisionDelete it is
+// deleted as by a DELETE, and the PATCH or PUT answers 200 with the user
+// as deactivated, after which GET answers 404 (Entra's later DELETE too).
+// A DELETE always deletes. Every deletion leaves the Store's record of
+// the user's addresses (store.Deprovisioned): the person cannot sign in
+// again by just-in-time provisioning, whatever the sign-in policy, until
+// the directory provisions them again (a POST of an active user with the
+// address, or a reactivation).
+//
 // # SSO
 //
 // Deactivation and deletion are reported at once by events, and

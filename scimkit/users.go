@@ -186,6 +186,21 @@ func (s *Server) updateUser(r *http.Request, d *store.Directory, id string, chan
 		if sameUser(cur, next) {
 			return cur, nil // nothing to write, nothing to report
 		}
+		if cur.Active && !next.Active {
+			del, err := s.deletesDeactivated(ctx, d)
+			if err != nil {
+				return nil, err
+			}
+			if del {
+				// The organization deletes the users its IdP deactivates:
+				// answer with the user as deactivated, gone from now on.
+				if err := s.removeUser(ctx, d, cur); err != nil {
+					return nil, err
+				}
+				next.Version, next.UpdatedAt, next.Roles = cur.Version+1, s.stamp(), nil
+				return next, nil
+			}
+		}
 		if err := s.judgeDomains(ctx, d, next, cur); err != nil {
 			return nil, err
 		}
@@ -219,8 +234,7 @@ func (s *Server) updateUser(r *http.Request, d *store.Directory, id string, chan
 }
 
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, d *store.Directory, id string) {
-	ctx := r.Context()
-	cur, err := s.st.GetDirectoryUser(ctx, d.ID, id)
+	cur, err := s.st.GetDirectoryUser(r.Context(), d.ID, id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -229,16 +243,26 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, d *store.Dir
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.before(ctx, &Change{Kind: UserDelete, Directory: d, PreviousUser: cloneUser(cur)}); err != nil {
+	if err := s.removeUser(r.Context(), d, cur); err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// removeUser deletes cur, the user as last read, with the user.deleted
+// event and one membership.removed event per group it was in, once
+// BeforeChange agrees. The Store keeps a record of the user's addresses,
+// so that it cannot sign in again by just-in-time provisioning.
+func (s *Server) removeUser(ctx context.Context, d *store.Directory, cur *store.DirectoryUser) error {
+	if err := s.before(ctx, &Change{Kind: UserDelete, Directory: d, PreviousUser: cloneUser(cur)}); err != nil {
+		return err
 	}
 	ids, err := s.newEventIDs()
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	err = s.st.DeleteDirectoryUser(ctx, d.ID, id, func(u *store.DirectoryUser, groupIDs []string) []store.Event {
+	return s.st.DeleteDirectoryUser(ctx, d.ID, cur.ID, func(u *store.DirectoryUser, groupIDs []string) []store.Event {
 		evs := []store.Event{s.event(ids, EventUserDeleted, d.OrgID, u.ID, actorOf(d), userData(u))}
 		for _, g := range groupIDs {
 			evs = append(evs, s.event(ids, EventMembershipRemoved, d.OrgID, g, actorOf(d), MembershipData{
@@ -247,11 +271,19 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, d *store.Dir
 		}
 		return evs
 	})
-	if err != nil {
-		s.fail(w, r, err)
-		return
+}
+
+// deletesDeactivated reports whether the organization of d deletes the
+// users its identity provider deactivates (store.DeprovisionDelete).
+func (s *Server) deletesDeactivated(ctx context.Context, d *store.Directory) (bool, error) {
+	p, err := s.st.GetProvisioningPolicy(ctx, d.OrgID)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
 	}
-	w.WriteHeader(http.StatusNoContent)
+	if err != nil {
+		return false, err
+	}
+	return p.Deprovision == store.DeprovisionDelete, nil
 }
 
 // stamp returns the current time as the Stores keep it (UTC, whole
