@@ -90,7 +90,8 @@ const (
 	ReasonInvalidEmail        Reason = "invalid_email"           // an email that is not a plain, valid address (two @, #EXT#, mixed scripts)
 	ReasonEmailOutsideDomains Reason = "email_outside_domains"   // email not in a verified domain of the organization
 	ReasonUserDeactivated     Reason = "directory_user_deactivated"
-	ReasonNotProvisioned      Reason = "not_provisioned" // the organization admits only users its directory provisioned (store.SignInDirectoryOnly)
+	ReasonNotProvisioned      Reason = "not_provisioned"              // the organization admits only users its directory provisioned (store.SignInDirectoryOnly)
+	ReasonUserDeprovisioned   Reason = "directory_user_deprovisioned" // the organization's directory deleted the user (store.Deprovisioned), whatever the sign-in policy
 	ReasonConnectionInactive  Reason = "connection_not_active"
 	ReasonIdPUnreachable      Reason = "idp_unreachable" // token endpoint, discovery or JWKS failed
 )
@@ -136,7 +137,7 @@ type LoginError struct {
 	Algorithm string
 	// ReasonIdPStatus
 	Status string
-	// ReasonEmailOutsideDomains, ReasonUserDeactivated
+	// ReasonEmailOutsideDomains, ReasonUserDeactivated, ReasonUserDeprovisioned
 	Email           string
 	Domain          string
 	DirectoryUserID string

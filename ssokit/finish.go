@@ -296,6 +296,14 @@ func judgeProfile(conn *store.Connection, p *Profile, e *domains.Email, facts *s
 	if len(facts.DirectoryUsers) > 0 {
 		u := facts.DirectoryUsers[0]
 		p.DirectoryUser = &u
+		return nil
+	}
+	if d := facts.Deprovisioned; d != nil {
+		// The directory deleted this person: no just-in-time way back in
+		// until a directory provisions them again.
+		le := refuse(ReasonUserDeprovisioned, "the user was removed from the organization's directory")
+		le.Email, le.DirectoryUserID = p.Email, d.UserID
+		return le
 	}
 	return nil
 }

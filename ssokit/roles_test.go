@@ -79,6 +79,13 @@ func TestSignInPolicyRefuses(t *testing.T) {
 			directoryOnly(t, e)
 			addDirectoryUser(t, e, "jane@example.com", false)
 		}},
+		{name: "verified domain: deleted by the directory", want: ReasonUserDeprovisioned, event: true, setup: func(e *env) {
+			deprovision(t, e, "jane@example.com")
+		}},
+		{name: "directory only: deleted by the directory", want: ReasonUserDeprovisioned, event: true, setup: func(e *env) {
+			directoryOnly(t, e)
+			deprovision(t, e, "jane@example.com")
+		}},
 		{name: "directory only: provisioned in another organization's directory", want: ReasonNotProvisioned, event: true, setup: func(e *env) {
 			directoryOnly(t, e)
 			ctx := context.Background()
@@ -90,6 +97,54 @@ func TestSignInPolicyRefuses(t *testing.T) {
 			}
 		}},
 	})
+}
+
+// deprovision provisions email in the organization's directory, then
+// deletes it, as a SCIM DELETE does.
+func deprovision(t testing.TB, e *env, email string) {
+	t.Helper()
+	u := addDirectoryUser(t, e, email, true)
+	if err := e.st.DeleteDirectoryUser(context.Background(), u.DirectoryID, u.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDeprovisionedUserProvisionedAgain(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	deprovision(t, e, "jane@example.com")
+	login := func() int {
+		b := e.browser()
+		id := b.startSAML(t, "connection="+connSAML)
+		return b.postSAML(connSAML, respSpec{InResponseTo: id}.build(t), id).Code
+	}
+	if code := login(); code != http.StatusForbidden {
+		t.Fatalf("deprovisioned user: status %d, want 403", code)
+	}
+	u := addDirectoryUser(t, e, "jane@example.com", true)
+	if code := login(); code != http.StatusSeeOther {
+		t.Fatalf("provisioned again: status %d\n%s", code, e.logs)
+	}
+	if p := e.logins()[0]; p.DirectoryUser == nil || p.DirectoryUser.ID != u.ID {
+		t.Fatalf("profile = %+v", p)
+	}
+}
+
+func TestUserMessage(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{&LoginError{Reason: ReasonUserDeprovisioned}, "Your access to this application has been removed"},
+		{&LoginError{Reason: ReasonUserDeactivated}, "Your access to this application has been removed"},
+		{&LoginError{Reason: ReasonNotProvisioned}, "Your account has not been set up for this application"},
+		{&LoginError{Reason: ReasonBadSignature}, "Sign-in failed"},
+		{ErrNoSSO, "Single sign-on is not set up for this email domain"},
+	} {
+		if title, advice := UserMessage(tc.err); title != tc.want || advice == "" {
+			t.Errorf("UserMessage(%v) = %q, %q; want %q", tc.err, title, advice, tc.want)
+		}
+	}
 }
 
 func TestSignInPolicyAdmitsProvisioned(t *testing.T) {

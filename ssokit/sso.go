@@ -367,27 +367,45 @@ func (s *SSO) fail(w http.ResponseWriter, r *http.Request, err error) {
 
 var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Sign-in</title></head>
-<body><h1>{{.}}</h1><p>Please try again, or contact your administrator.</p></body></html>
+<body><h1>{{.Title}}</h1><p data-testid="advice">{{.Advice}}</p></body></html>
 `))
+
+// UserMessage returns what to tell the person whose sign-in failed with
+// err: a title and what they can do. It names no internal cause; the
+// refusals that only the person's organization can lift (not provisioned,
+// deactivated or removed by its directory) say so, so that the person asks
+// their IT admin rather than retrying.
+func UserMessage(err error) (title, advice string) {
+	title, advice = "Sign-in failed", "Please try again, or contact your administrator."
+	var le *LoginError
+	switch {
+	case errors.Is(err, ErrNoSSO):
+		title = "Single sign-on is not set up for this email domain"
+	case errors.Is(err, ErrConnectionNotFound):
+		title = "Unknown sign-in connection"
+	case errors.Is(err, ErrInvalidEmail):
+		title = "Invalid email address"
+	case errors.Is(err, ErrTooManyRequests):
+		title, advice = "Too many sign-in attempts", "Wait a moment, then try again."
+	case !errors.As(err, &le):
+	case le.Reason == ReasonNotProvisioned:
+		title = "Your account has not been set up for this application"
+		advice = "Your organization lets in only people its directory has assigned to this application. Ask your IT admin to assign you."
+	case le.Reason == ReasonUserDeactivated, le.Reason == ReasonUserDeprovisioned:
+		title = "Your access to this application has been removed"
+		advice = "Your organization's directory has removed your access. Signing in again will not restore it: ask your IT admin if you think this is a mistake."
+	}
+	return title, advice
+}
 
 func defaultErrorHandler(w http.ResponseWriter, r *http.Request, err error) {
 	code := StatusCode(err)
-	msg := "Sign-in failed"
-	switch {
-	case errors.Is(err, ErrNoSSO):
-		msg = "Single sign-on is not set up for this email domain"
-	case errors.Is(err, ErrConnectionNotFound):
-		msg = "Unknown sign-in connection"
-	case errors.Is(err, ErrInvalidEmail):
-		msg = "Invalid email address"
-	case errors.Is(err, ErrTooManyRequests):
-		msg = "Too many sign-in attempts; wait a moment"
-	}
+	title, advice := UserMessage(err)
 	setNoStore(w)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
 	w.WriteHeader(code)
-	_ = errorPage.Execute(w, msg)
+	_ = errorPage.Execute(w, struct{ Title, Advice string }{title, advice})
 }
 
 func setNoStore(w http.ResponseWriter) {
