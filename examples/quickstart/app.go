@@ -88,9 +88,11 @@ func newApp(cfg appConfig) (*app, error) {
 
 	// End-user sessions: the cookie holds a random id, the Store the
 	// session, so that a directory deactivating a user signs them out at
-	// their next request.
+	// their next request, and a group change gives them their new roles
+	// within a second, without signing in again.
 	a.sessions, err = session.New(session.Config{
 		Store:    cfg.Store,
+		Roles:    appRoles,
 		LoginURL: "/", // the sign-in form
 		// The quickstart serves plain http on loopback: no Secure cookie.
 		InsecureCookies: strings.HasPrefix(cfg.BaseURL, "http://"),

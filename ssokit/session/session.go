@@ -20,6 +20,7 @@ import (
 
 	"github.com/gorilla/sessions"
 
+	"github.com/onboardkit/onboardkit/roles"
 	"github.com/onboardkit/onboardkit/ssokit"
 	"github.com/onboardkit/onboardkit/store"
 )
@@ -69,6 +70,14 @@ type Config struct {
 	// and a revocation is seen by every instance within CacheTTL.
 	// Default: 1 second.
 	CacheTTL time.Duration
+
+	// Roles, when set, is the host's roles configuration (the one given to
+	// ssokit.Config.Roles): the Profile.Roles of a session of a directory
+	// user then follow the roles the Store computes for the user (with the
+	// default role when none is mapped), seen within CacheTTL of a group
+	// membership or mapping change, without a new login. Default: nil,
+	// the roles of the login.
+	Roles *roles.Config
 
 	// LoginURL is where RequireLogin sends a browser without a session,
 	// with return_to (and organization, when the route pins one) added to
@@ -419,6 +428,9 @@ func (m *Manager) lookup(r *http.Request) (e entry, ok, bad bool) {
 	if err := json.Unmarshal(s.Profile, &p); err != nil {
 		m.log.ErrorContext(r.Context(), "session: stored profile does not decode", "session", s.ID, "err", err)
 		return entry{}, false, true
+	}
+	if m.cfg.Roles != nil && s.UserID != "" {
+		p.Roles = m.cfg.Roles.Effective(s.UserRoles)
 	}
 	e = entry{s: s, profile: &p, fetched: now}
 	if c != nil {
