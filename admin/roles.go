@@ -176,7 +176,8 @@ func mappingsData(ms []store.RoleMapping) []RoleMappingInput {
 }
 
 // EventPolicyUpdated records a change of an organization's provisioning
-// policy; its data holds the new sign-in policy.
+// policy; its data holds the new policy ("sign_in", "outside_domains",
+// "deprovision").
 const EventPolicyUpdated = "organization.policy_updated"
 
 // GetProvisioningPolicy returns the organization's provisioning policy.
@@ -204,6 +205,7 @@ func (a *Admin) SetSignInPolicy(ctx context.Context, orgID string, policy store.
 type PolicyUpdate struct {
 	SignIn         *store.SignInPolicy
 	OutsideDomains *store.OutsideDomainAction
+	Deprovision    *store.DeprovisionAction
 }
 
 // UpdateProvisioningPolicy changes the organization's provisioning policy,
@@ -220,6 +222,9 @@ func (a *Admin) UpdateProvisioningPolicy(ctx context.Context, orgID string, u Po
 			return nil, invalidInput("outside_domains", "unknown action %q (accept, mark or refuse)", *u.OutsideDomains)
 		}
 	}
+	if u.Deprovision != nil && *u.Deprovision != store.DeprovisionDeactivate && *u.Deprovision != store.DeprovisionDelete {
+		return nil, invalidInput("deprovision", "unknown deprovisioning action %q (deactivate or delete)", *u.Deprovision)
+	}
 	cur, err := a.GetProvisioningPolicy(ctx, orgID)
 	if err != nil {
 		return nil, err
@@ -231,11 +236,15 @@ func (a *Admin) UpdateProvisioningPolicy(ctx context.Context, orgID string, u Po
 	if u.OutsideDomains != nil {
 		next.OutsideDomains = *u.OutsideDomains
 	}
-	if next.SignIn == cur.SignIn && next.OutsideDomains == cur.OutsideDomains {
+	if u.Deprovision != nil {
+		next.Deprovision = *u.Deprovision
+	}
+	if next.SignIn == cur.SignIn && next.OutsideDomains == cur.OutsideDomains && next.Deprovision == cur.Deprovision {
 		return cur, nil
 	}
 	next.UpdatedAt = a.now().UTC()
-	ev, err := a.event(EventPolicyUpdated, orgID, orgID, actorOr(actor), map[string]any{"sign_in": SignInPolicyName(next.SignIn), "outside_domains": string(next.OutsideDomains)})
+	ev, err := a.event(EventPolicyUpdated, orgID, orgID, actorOr(actor), map[string]any{"sign_in": SignInPolicyName(next.SignIn),
+		"outside_domains": string(next.OutsideDomains), "deprovision": DeprovisionName(next.Deprovision)})
 	if err != nil {
 		return nil, err
 	}
@@ -266,4 +275,52 @@ func ParseSignInPolicy(name string) (store.SignInPolicy, error) {
 		return store.SignInDirectoryOnly, nil
 	}
 	return "", invalidInput("sign_in", "unknown sign-in policy %q (verified_domain or directory_only)", name)
+}
+
+// DeprovisionName is the name of a deprovisioning action in events and the
+// management API: "deactivate" or "delete".
+func DeprovisionName(a store.DeprovisionAction) string {
+	if a == store.DeprovisionDeactivate {
+		return "deactivate"
+	}
+	return string(a)
+}
+
+// ParseDeprovision is the inverse of DeprovisionName.
+func ParseDeprovision(name string) (store.DeprovisionAction, error) {
+	switch name {
+	case "deactivate":
+		return store.DeprovisionDeactivate, nil
+	case string(store.DeprovisionDelete):
+		return store.DeprovisionDelete, nil
+	}
+	return "", invalidInput("deprovision", "unknown deprovisioning action %q (deactivate or delete)", name)
+}
+
+// ParsePolicyUpdate reads a change of provisioning policy from fields
+// named as in the management API: "sign_in" (ParseSignInPolicy),
+// "outside_domains" ("accept", "mark", "refuse" or "") and "deprovision"
+// (ParseDeprovision). field returns a field's value and whether it was
+// given; a field not given is left unchanged.
+func ParsePolicyUpdate(field func(name string) (string, bool)) (PolicyUpdate, error) {
+	var u PolicyUpdate
+	if v, ok := field("sign_in"); ok {
+		p, err := ParseSignInPolicy(v)
+		if err != nil {
+			return u, err
+		}
+		u.SignIn = &p
+	}
+	if v, ok := field("outside_domains"); ok {
+		a := store.OutsideDomainAction(v)
+		u.OutsideDomains = &a
+	}
+	if v, ok := field("deprovision"); ok {
+		a, err := ParseDeprovision(v)
+		if err != nil {
+			return u, err
+		}
+		u.Deprovision = &a
+	}
+	return u, nil
 }

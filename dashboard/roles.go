@@ -13,6 +13,7 @@ type rolesSection struct {
 	PolicyAction, AddAction, RemoveAction string
 	DirectoryOnly                         bool
 	OutsideDomains                        string
+	DeleteDeactivated                     bool
 	Roles                                 []roleOptionD
 	DefaultRole                           string
 	Mappings                              []mappingRowD
@@ -45,6 +46,7 @@ func (d *Dashboard) loadRoles(r *http.Request, id string) rolesSection {
 	}
 	if p, err := d.a.GetProvisioningPolicy(r.Context(), id); err == nil {
 		s.DirectoryOnly, s.OutsideDomains = p.SignIn == store.SignInDirectoryOnly, string(p.OutsideDomains)
+		s.DeleteDeactivated = p.Deprovision == store.DeprovisionDelete
 	}
 	if ms, err := d.a.ListRoleMappings(r.Context(), id); err == nil {
 		for _, m := range ms {
@@ -59,10 +61,9 @@ func (d *Dashboard) loadRoles(r *http.Request, id string) rolesSection {
 }
 
 func (d *Dashboard) updatePolicy(w http.ResponseWriter, r *http.Request, form url.Values) {
-	policy, err := admin.ParseSignInPolicy(form.Get("sign_in"))
+	u, err := admin.ParsePolicyUpdate(func(n string) (string, bool) { return form.Get(n), form.Has(n) })
 	if err == nil {
-		outside := store.OutsideDomainAction(form.Get("outside_domains"))
-		_, err = d.a.UpdateProvisioningPolicy(r.Context(), r.PathValue("id"), admin.PolicyUpdate{SignIn: &policy, OutsideDomains: &outside}, d.actor(r))
+		_, err = d.a.UpdateProvisioningPolicy(r.Context(), r.PathValue("id"), u, d.actor(r))
 	}
 	d.done(w, r, err, "policy-updated")
 }

@@ -30,6 +30,15 @@ func TestDashboardRolesAndPolicy(t *testing.T) {
 	if w := h.DashPost(org+"/policy", url.Values{"sign_in": {"anyone"}}); w.Code != http.StatusBadRequest {
 		t.Fatalf("an unknown policy: %d", w.Code)
 	}
+	if w := h.DashPost(org+"/policy", url.Values{"sign_in": {"directory_only"}, "deprovision": {"archive"}}); w.Code != http.StatusBadRequest {
+		t.Fatalf("an unknown deprovisioning action: %d", w.Code)
+	}
+	if w := h.DashPost(org+"/policy", url.Values{"sign_in": {"directory_only"}, "outside_domains": {"mark"}, "deprovision": {"delete"}}); w.Code != http.StatusSeeOther {
+		t.Fatalf("deprovisioning policy: %d %s", w.Code, w.Body)
+	}
+	if p, err := h.Admin.GetProvisioningPolicy(ctx, h.Org.ID); err != nil || p.Deprovision != store.DeprovisionDelete || p.OutsideDomains != store.OutsideDomainsMark {
+		t.Fatalf("policy %+v, %v", p, err)
+	}
 	form := url.Values{"source": {"idp_group"}, "value": {"Admins"}, "role": {"admin"}}
 	for range 2 { // a double submission keeps one mapping
 		if w := h.DashPost(org+"/roles", form); w.Code != http.StatusSeeOther {
@@ -42,6 +51,9 @@ func TestDashboardRolesAndPolicy(t *testing.T) {
 	}
 	if _, ok := testkit.TestID(doc, "policy-directory-only").Attr("checked"); !ok {
 		t.Error("the page does not show the policy in force")
+	}
+	if _, ok := testkit.TestID(doc, "policy-deprovision-delete").Attr("checked"); !ok {
+		t.Error("the page does not show the deprovisioning action in force")
 	}
 	if evs, _ := h.Store.ListEvents(ctx, store.EventQuery{Types: []string{admin.EventRoleMappingsUpdated}, Limit: 10}); len(evs) != 1 {
 		t.Errorf("%d mapping events, want 1", len(evs))

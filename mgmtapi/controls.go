@@ -51,6 +51,7 @@ type (
 	policyIn struct {
 		SignIn         *string `json:"sign_in,omitempty"`
 		OutsideDomains *string `json:"outside_domains,omitempty"`
+		Deprovision    *string `json:"deprovision,omitempty"`
 	}
 	connectionIn struct {
 		Protocol store.Protocol `json:"protocol"`

@@ -62,10 +62,13 @@ type policyJSON struct {
 	// OutsideDomains is "accept", "mark", "refuse", or "" for the host's
 	// default.
 	OutsideDomains string `json:"outside_domains"`
+	// Deprovision is "deactivate" or "delete": what happens to a user the
+	// IdP deactivates.
+	Deprovision string `json:"deprovision"`
 }
 
 func toPolicyJSON(p *store.ProvisioningPolicy) policyJSON {
-	return policyJSON{SignIn: admin.SignInPolicyName(p.SignIn), OutsideDomains: string(p.OutsideDomains)}
+	return policyJSON{SignIn: admin.SignInPolicyName(p.SignIn), OutsideDomains: string(p.OutsideDomains), Deprovision: admin.DeprovisionName(p.Deprovision)}
 }
 
 // GET /organizations/{id}/provisioning-policy
@@ -78,24 +81,23 @@ func (m *API) getPolicy(_ http.ResponseWriter, r *http.Request, _ string) (int, 
 }
 
 // PATCH /organizations/{id}/provisioning-policy
-// {"sign_in": "verified_domain" | "directory_only", "outside_domains": "accept" | "mark" | "refuse" | ""};
+// {"sign_in": "verified_domain" | "directory_only", "outside_domains": "accept" | "mark" | "refuse" | "",
+// "deprovision": "deactivate" | "delete"};
 // absent fields keep their value.
 func (m *API) patchPolicy(_ http.ResponseWriter, r *http.Request, actor string) (int, any, error) {
 	var in policyIn
 	if err := decodeBody(r, &in); err != nil {
 		return 0, nil, err
 	}
-	var u admin.PolicyUpdate
-	if in.SignIn != nil {
-		policy, err := admin.ParseSignInPolicy(*in.SignIn)
-		if err != nil {
-			return 0, nil, err
+	fields := map[string]*string{"sign_in": in.SignIn, "outside_domains": in.OutsideDomains, "deprovision": in.Deprovision}
+	u, err := admin.ParsePolicyUpdate(func(n string) (string, bool) {
+		if v := fields[n]; v != nil {
+			return *v, true
 		}
-		u.SignIn = &policy
-	}
-	if in.OutsideDomains != nil {
-		a := store.OutsideDomainAction(*in.OutsideDomains)
-		u.OutsideDomains = &a
+		return "", false
+	})
+	if err != nil {
+		return 0, nil, err
 	}
 	p, err := m.a.UpdateProvisioningPolicy(r.Context(), r.PathValue("id"), u, actor)
 	if err != nil {

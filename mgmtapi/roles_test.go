@@ -79,9 +79,23 @@ func TestMgmtAPIRolesAndPolicy(t *testing.T) {
 	if ev := h.LastEvent(admin.EventPolicyUpdated); ev.OrgID != id {
 		t.Errorf("policy event %+v", ev)
 	}
+	if body["deprovision"] != "deactivate" {
+		t.Fatalf("default deprovisioning: %v", body)
+	}
+	w, body = h.API(http.MethodPatch, "/organizations/"+id+"/provisioning-policy", map[string]any{"deprovision": "archive"})
+	if w.Code != http.StatusBadRequest {
+		t.Fatalf("an unknown deprovisioning action: status %d: %v", w.Code, body)
+	}
+	w, body = h.API(http.MethodPatch, "/organizations/"+id+"/provisioning-policy", map[string]any{"deprovision": "delete"})
+	if w.Code != http.StatusOK || body["deprovision"] != "delete" || body["sign_in"] != "directory_only" {
+		t.Fatalf("status %d: %v", w.Code, body)
+	}
 	w, body = h.API(http.MethodGet, "/organizations/"+id+"/provisioning-policy", nil)
-	if w.Code != http.StatusOK || body["sign_in"] != "directory_only" {
+	if w.Code != http.StatusOK || body["sign_in"] != "directory_only" || body["deprovision"] != "delete" {
 		t.Fatalf("GET policy: %d %v", w.Code, body)
+	}
+	if p, err := h.Store.GetProvisioningPolicy(ctx, id); err != nil || p.Deprovision != store.DeprovisionDelete {
+		t.Fatalf("stored policy %+v, %v", p, err)
 	}
 	w, body = h.API(http.MethodGet, "/organizations/org_absent/provisioning-policy", nil)
 	if w.Code != http.StatusNotFound {

@@ -55,14 +55,17 @@ type rolesData struct {
 	Preview        []previewRow
 	DirectoryOnly  bool
 	OutsideDomains string
-	Saved          string
-	Error          string
-	MappingsURL    string
-	RemoveURL      string
-	PolicyURL      string
-	SearchURL      string
-	Attributes     []attrRow
-	AttributesURL  string
+	// DeleteDeactivated: users the IdP deactivates are deleted
+	// (store.DeprovisionDelete).
+	DeleteDeactivated bool
+	Saved             string
+	Error             string
+	MappingsURL       string
+	RemoveURL         string
+	PolicyURL         string
+	SearchURL         string
+	Attributes        []attrRow
+	AttributesURL     string
 }
 
 func (p *Portal) rolesPage(w http.ResponseWriter, r *http.Request, s *session) {
@@ -164,6 +167,7 @@ func (p *Portal) renderRoles(w http.ResponseWriter, r *http.Request, s *session,
 	if pol, err := p.admin.GetProvisioningPolicy(ctx, s.org.ID); err == nil {
 		d.DirectoryOnly = pol.SignIn == store.SignInDirectoryOnly
 		d.OutsideDomains = string(pol.OutsideDomains)
+		d.DeleteDeactivated = pol.Deprovision == store.DeprovisionDelete
 	}
 	p.render(w, r, status, rolesPage(p.sessionView(r, s, "Roles and access", "/roles"), d))
 }
@@ -233,13 +237,8 @@ func (p *Portal) rolesRemove(w http.ResponseWriter, r *http.Request, s *session)
 }
 
 func (p *Portal) rolesPolicy(w http.ResponseWriter, r *http.Request, s *session) {
-	policy, err := admin.ParseSignInPolicy(r.PostFormValue("sign_in"))
+	u, err := admin.ParsePolicyUpdate(func(n string) (string, bool) { return r.PostFormValue(n), r.PostForm.Has(n) })
 	if err == nil {
-		u := admin.PolicyUpdate{SignIn: &policy}
-		if r.PostForm.Has("outside_domains") {
-			a := store.OutsideDomainAction(r.PostFormValue("outside_domains"))
-			u.OutsideDomains = &a
-		}
 		_, err = p.admin.UpdateProvisioningPolicy(r.Context(), s.org.ID, u, s.actor())
 	}
 	if err != nil {

@@ -81,6 +81,20 @@ func TestRolesPage(t *testing.T) {
 	if p, err := h.admin.GetProvisioningPolicy(ctx, h.org.ID); err != nil || p.SignIn != store.SignInDirectoryOnly || p.OutsideDomains != store.OutsideDomainsRefuse {
 		t.Fatalf("policy = %+v, %v", p, err)
 	}
+	w = h.post("/portal/roles/policy", url.Values{web.CSRFField: {csrf}, "sign_in": {"directory_only"}, "deprovision": {"archive"}}, c)
+	if w.Code != http.StatusBadRequest || testID(parse(t, w), "roles-error").Length() != 1 {
+		t.Fatalf("unknown deprovisioning action: status %d", w.Code)
+	}
+	w = h.post("/portal/roles/policy", url.Values{web.CSRFField: {csrf}, "sign_in": {"directory_only"}, "outside_domains": {"refuse"}, "deprovision": {"delete"}}, c)
+	if w.Code != http.StatusSeeOther {
+		t.Fatalf("deprovisioning policy: status %d", w.Code)
+	}
+	if p, err := h.admin.GetProvisioningPolicy(ctx, h.org.ID); err != nil || p.Deprovision != store.DeprovisionDelete || p.OutsideDomains != store.OutsideDomainsRefuse {
+		t.Fatalf("policy = %+v, %v", p, err)
+	}
+	if doc := parse(t, h.get("/portal/roles", c)); testID(doc, "policy-deprovision-delete").AttrOr("checked", "no") == "no" {
+		t.Fatal("the page does not show the delete action chosen")
+	}
 
 	// Removing the mapping gives the member the default role again.
 	form.Set("role", "admin")
