@@ -171,3 +171,28 @@ func (c *Client) DeleteGroup(ctx context.Context, id string) error {
 	_, err := c.do(ctx, request{step: "delete group " + id, method: http.MethodDelete, path: "/Groups/" + url.PathEscape(id)})
 	return err
 }
+
+// SetMembership adds the user userName to the group displayName, creating
+// the group when the server has none of that name (a group push), or,
+// with member false, removes the user from it: what an IT admin does by
+// assigning a person to a group in the provider. It returns the ids of
+// the group and the user on the server; ErrNotFound when the server has no
+// such user, or no such group to remove the user from.
+func (c *Client) SetMembership(ctx context.Context, displayName, userName string, member bool) (groupID, userID string, err error) {
+	u, err := c.FindUser(ctx, userName)
+	if err != nil {
+		return "", "", err
+	}
+	userID = u.ID()
+	if member {
+		if groupID, _, err = c.provisionGroup(ctx, GroupSpec{DisplayName: displayName}); err != nil {
+			return "", userID, err
+		}
+		return groupID, userID, c.AddMembers(ctx, groupID, Member{ID: userID, Display: userName})
+	}
+	g, err := c.FindGroup(ctx, displayName)
+	if err != nil {
+		return "", userID, err
+	}
+	return g.ID(), userID, c.RemoveMembers(ctx, g.ID(), userID)
+}

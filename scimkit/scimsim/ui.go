@@ -144,7 +144,9 @@ type simUI struct {
 // against a base URL and token typed in, in the Okta or Microsoft Entra ID
 // dialect, a connection test, a full sync of a generated directory (at
 // most MaxUIUsers users and MaxUIGroups groups), the creation of one user
-// or the deactivation of one; and a results page per run with its
+// or the deactivation of one, adding a user to a named group (created when
+// missing, as a group push does) or removing it (Client.SetMembership), to
+// try the portal's group-to-role mappings; and a results page per run with its
 // SyncReport and its exchange log (every request and the server's answer,
 // bodies pretty-printed, and the notes on what a real provider would object
 // to).
@@ -348,10 +350,12 @@ const (
 
 // Run actions.
 const (
-	actionTest       = "test"
-	actionSync       = "sync"
-	actionCreate     = "create"
-	actionDeactivate = "deactivate"
+	actionTest         = "test"
+	actionSync         = "sync"
+	actionCreate       = "create"
+	actionDeactivate   = "deactivate"
+	actionAddMember    = "add_member"
+	actionRemoveMember = "remove_member"
 )
 
 // run is one action against one target. The fields below "guarded by
@@ -467,7 +471,8 @@ type runRequest struct {
 	dialect Dialect
 	sync    SyncSpec
 	user    UserSpec
-	ident   string // user to deactivate: userName or id
+	ident   string // user to deactivate (userName or id), or member's userName
+	group   string // group displayName, for a membership change
 }
 
 // execute runs rq in the background under rn; ctx is bounded by
@@ -508,6 +513,18 @@ func (u *simUI) execute(ctx context.Context, rn *run, rq *runRequest, c *Client)
 				result = "Created user " + rq.user.UserName + " with id " + id + "."
 			case err == nil:
 				result = "User " + rq.user.UserName + " already existed (id " + id + "): it was updated instead, as " + dialectName(rq.dialect) + " does."
+			}
+		case actionAddMember, actionRemoveMember:
+			add := rq.action == actionAddMember
+			var gid, uid string
+			gid, uid, err = c.SetMembership(ctx, rq.group, rq.ident, add)
+			switch {
+			case err == nil && add:
+				result = "Added user " + uid + " to group " + rq.group + " (id " + gid + ")."
+			case err == nil:
+				result = "Removed user " + uid + " from group " + rq.group + " (id " + gid + ")."
+			case errors.Is(err, ErrNotFound):
+				err = fmt.Errorf("the server has no such user or group: %w", err)
 			}
 		case actionDeactivate:
 			id := rq.ident

@@ -19,7 +19,7 @@ type formView struct {
 	Users, Groups, Domain, Seed                               string
 	Updates, Deactivations, Removals, Deletions, Concurrency  string
 	UserName, GivenName, FamilyName, Email, Title, Department string
-	Ident                                                     string
+	Ident, Group, Member                                      string
 }
 
 func defaultForm() formView {
@@ -148,7 +148,7 @@ func formFromRequest(r *http.Request) formView {
 		Updates: g("updates"), Deactivations: g("deactivations"), Removals: g("removals"), Deletions: g("deletions"),
 		Concurrency: g("concurrency"),
 		UserName:    g("user_name"), GivenName: g("given_name"), FamilyName: g("family_name"), Email: g("email"),
-		Title: g("title"), Department: g("department"), Ident: g("ident"),
+		Title: g("title"), Department: g("department"), Ident: g("ident"), Group: g("group"), Member: g("member"),
 	}
 }
 
@@ -175,7 +175,7 @@ func (u *simUI) parseRun(ctx context.Context, r *http.Request, f formView) (*run
 	}
 	rq := &runRequest{action: r.PostForm.Get("action"), dialect: Dialect(f.Dialect)}
 	switch rq.action {
-	case actionTest, actionSync, actionCreate, actionDeactivate:
+	case actionTest, actionSync, actionCreate, actionDeactivate, actionAddMember, actionRemoveMember:
 	default:
 		return nil, formError("Choose what to run with one of the buttons.")
 	}
@@ -253,6 +253,11 @@ func (u *simUI) parseRun(ctx context.Context, r *http.Request, f formView) (*run
 			return nil, formError("Enter the userName or the SCIM id of the user to deactivate.")
 		}
 		rq.ident = f.Ident
+	case actionAddMember, actionRemoveMember:
+		if f.Group == "" || f.Member == "" {
+			return nil, formError("Enter the group's name and the userName of the member.")
+		}
+		rq.group, rq.ident = f.Group, f.Member
 	}
 	return rq, nil
 }
@@ -279,6 +284,10 @@ func describeRun(rq *runRequest) string {
 		return d
 	case actionCreate:
 		return "Create user " + rq.user.UserName
+	case actionAddMember:
+		return "Add " + rq.ident + " to group " + rq.group
+	case actionRemoveMember:
+		return "Remove " + rq.ident + " from group " + rq.group
 	default:
 		return "Deactivate user " + rq.ident
 	}

@@ -188,6 +188,17 @@ const uiHomeTmpl = `{{define "content"}}
 <input type="text" id="ident" name="ident" value="{{.Form.Ident}}" autocomplete="off" spellcheck="false">
 <button type="submit" name="action" value="deactivate" data-testid="run-deactivate">Deactivate user</button>
 </fieldset>
+
+<fieldset>
+<legend>Group membership</legend>
+<p class="muted">Assigns a user to a group the way the provider pushes it, creating the group when the server has none of that name (Okta: <code>add</code> with <code>display</code>, removal by <code>members[value eq "id"]</code>; Entra ID: <code>Add</code>, <code>Remove</code> with a value list). Map the group to a role in the portal to see the member's role change.</p>
+<div class="row">
+<div><label for="group">Group name</label><input type="text" id="group" name="group" value="{{.Form.Group}}" autocomplete="off" spellcheck="false"></div>
+<div><label for="member">Member's userName</label><input type="text" id="member" name="member" value="{{.Form.Member}}" autocomplete="off" spellcheck="false"></div>
+</div>
+<button type="submit" name="action" value="add_member" data-testid="run-add-member">Add to group</button>
+<button type="submit" name="action" value="remove_member" data-testid="run-remove-member">Remove from group</button>
+</fieldset>
 </form>
 
 <h2 id="runs">Recent runs</h2>

@@ -616,3 +616,70 @@ func FuzzUIRunForm(f *testing.F) {
 		}
 	})
 }
+
+// TestUIGroupMembership: the UI adds a user to a named group (creating
+// it) and removes it, as each provider does, so that an IT admin can try
+// the portal's group-to-role mappings.
+func TestUIGroupMembership(t *testing.T) {
+	t.Parallel()
+	for _, dialect := range []string{"okta", "entra"} {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+			env := newSCIMEnv(t)
+			base, dirID, token := env.directory(t, dialect)
+			ui := newUI(t, nil)
+			run := func(v url.Values) page {
+				t.Helper()
+				v.Set("base_url", base)
+				v.Set("token", token)
+				v.Set("dialect", dialect)
+				return ui.wait(ui.start(v))
+			}
+			if p := run(url.Values{"action": {"create"}, "user_name": {"ada@example.com"}}); text(p, "run-state") != "succeeded" {
+				t.Fatalf("create: %q", text(p, "run-error"))
+			}
+			members := func() []string {
+				t.Helper()
+				gs, _, err := env.st.ListDirectoryGroups(context.Background(), dirID, store.GroupQuery{Limit: 10})
+				if err != nil || len(gs) != 1 || gs[0].DisplayName != "Admins" {
+					t.Fatalf("groups %+v, %v", gs, err)
+				}
+				ms, err := env.st.ListGroupMembers(context.Background(), dirID, gs[0].ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var out []string
+				for _, m := range ms {
+					out = append(out, m.Display)
+				}
+				return out
+			}
+			p := run(url.Values{"action": {"add_member"}, "group": {"Admins"}, "member": {"ada@example.com"}})
+			if text(p, "run-state") != "succeeded" || !strings.Contains(text(p, "run-result"), "to group Admins") {
+				t.Fatalf("add: %q %q", text(p, "run-state"), text(p, "run-error"))
+			}
+			checkPage(t, p)
+			if m := members(); len(m) != 1 {
+				t.Fatalf("members after add: %q", m)
+			}
+			// Adding again is harmless: the group is found, not created twice.
+			if p := run(url.Values{"action": {"add_member"}, "group": {"Admins"}, "member": {"ada@example.com"}}); text(p, "run-state") != "succeeded" {
+				t.Fatalf("add again: %q", text(p, "run-error"))
+			}
+			p = run(url.Values{"action": {"remove_member"}, "group": {"Admins"}, "member": {"ada@example.com"}})
+			if text(p, "run-state") != "succeeded" || !strings.Contains(text(p, "run-result"), "from group Admins") {
+				t.Fatalf("remove: %q %q", text(p, "run-state"), text(p, "run-error"))
+			}
+			if m := members(); len(m) != 0 {
+				t.Fatalf("members after remove: %q", m)
+			}
+			if p := run(url.Values{"action": {"add_member"}, "group": {"Admins"}, "member": {"nobody@example.com"}}); text(p, "run-state") != "failed" || !strings.Contains(text(p, "run-error"), "no such user") {
+				t.Fatalf("unknown member: %q %q", text(p, "run-state"), text(p, "run-error"))
+			}
+			v := url.Values{"base_url": {base}, "token": {token}, "dialect": {dialect}, "action": {"add_member"}, "member": {"ada@example.com"}, "csrf": {ui.csrf()}}
+			if p := ui.post(ui.base+"runs", v); p.resp.StatusCode != http.StatusBadRequest || !strings.Contains(text(p, "form-error"), "group's name") {
+				t.Fatalf("no group: %d %q", p.resp.StatusCode, text(p, "form-error"))
+			}
+		})
+	}
+}
