@@ -21,6 +21,7 @@ import (
 	"github.com/onboardkit/onboardkit/dashboard"
 	"github.com/onboardkit/onboardkit/domains"
 	"github.com/onboardkit/onboardkit/internal/testkit"
+	"github.com/onboardkit/onboardkit/roles"
 	"github.com/onboardkit/onboardkit/scimkit"
 	"github.com/onboardkit/onboardkit/ssokit"
 	"github.com/onboardkit/onboardkit/store"
@@ -170,6 +171,7 @@ func newA11yEnv(t *testing.T) *a11yEnv {
 	}, func(c *admin.Config) {
 		c.Domains = ds
 		c.Branding = admin.Branding{ProductName: "Widgets Cloud", AccentColor: "#0f766e"}
+		c.Roles = &roles.Config{Roles: []roles.Role{{Key: "admin", Name: "Administrator", Description: "Manages the workspace"}, {Key: "member", Name: "Member"}}, Default: "member"}
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -217,6 +219,12 @@ func newA11yEnv(t *testing.T) *a11yEnv {
 		State: store.ConnectionDraft, CreatedAt: now, UpdatedAt: now, SAML: &store.SAMLConfig{},
 	}))
 	must(t, env.st.CreateDirectory(ctx, &store.Directory{ID: "dir_okta", OrgID: env.org.ID, Provider: "okta", Name: "Okta directory", State: store.DirectoryActive, CreatedAt: now, UpdatedAt: now}))
+	// A group mapped to a role and one to map, for the roles page.
+	must(t, env.st.CreateDirectoryUser(ctx, &store.DirectoryUser{ID: "usr_ann", DirectoryID: "dir_okta", UserName: "ann.longname-with-no-break@megacorp.com", Active: true, CreatedAt: now, UpdatedAt: now}))
+	must(t, env.st.CreateDirectoryGroup(ctx, &store.DirectoryGroup{ID: "grp_admins", DirectoryID: "dir_okta", DisplayName: "Administrators of the whole workspace", CreatedAt: now, UpdatedAt: now},
+		[]store.MemberOp{{Kind: store.MembersAdd, IDs: []string{"usr_ann"}}}, nil))
+	must(t, env.st.CreateDirectoryGroup(ctx, &store.DirectoryGroup{ID: "grp_all", DirectoryID: "dir_okta", DisplayName: "All staff", CreatedAt: now, UpdatedAt: now}, nil, nil))
+	must(t, env.st.SetRoleMappings(ctx, env.org.ID, []store.RoleMapping{{OrgID: env.org.ID, Source: store.RoleFromDirectoryGroup, Value: "grp_admins", Role: "admin"}}))
 	must(t, env.st.CreateDomain(ctx, &store.Domain{ID: "dom_1", OrgID: env.org.ID, Name: "megacorp.com", State: store.DomainVerified, Method: store.DomainManual, VerifiedAt: now, VerifiedBy: "operator", CreatedAt: now, UpdatedAt: now}))
 	must(t, env.st.CreateDomain(ctx, &store.Domain{ID: "dom_2", OrgID: env.org.ID, Name: "megacorp.io", State: store.DomainPending, Method: store.DomainDNSTXT, Challenge: "onboardkit-verification=4f9c2a", CreatedAt: now, UpdatedAt: now}))
 	if _, err := svc.GenerateLink(ctx, env.org.ID, admin.LinkOptions{}, "operator:setup"); err != nil {
@@ -314,6 +322,10 @@ func TestBrowserAccessibility(t *testing.T) {
 			check("SSO active connection", "/portal/sso/conn_okta", testkit.TID("connection-state"), false)
 			check("directory sync", "/portal/directory-sync", testkit.TID("dir-sync-section"), false)
 			check("domains", "/portal/domains", testkit.TID("domains-section"), false)
+			check("roles and access", "/portal/roles?q=a", testkit.TID("roles-policy"), false)
+			if overflow := testkit.Eval[bool](t, ctx, `document.documentElement.scrollWidth > document.documentElement.clientWidth`); overflow {
+				t.Errorf("the roles and access page overflows at %d px", width)
+			}
 
 			old, err := env.past.admin.GenerateLink(context.Background(), env.org.ID, admin.LinkOptions{Embedded: true}, "")
 			if err != nil {
