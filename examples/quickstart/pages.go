@@ -205,7 +205,8 @@ code,pre{font-size:.85em}pre{white-space:pre-wrap;word-break:break-all;backgroun
 {{define "me"}}{{template "top"}}
 <h1>Signed in</h1>
 <p>This is the <code>ssokit.Profile</code> OnLogin received, kept with the session in the Store (the cookie holds only a random id).
-Deactivate this user in the <a href="/dirsim/">directory simulator</a> and reload: you are signed out.</p>
+Deactivate this user in the <a href="/dirsim/">directory simulator</a> and reload: you are signed out.
+Add the user to a group there, map the group to a role on the portal's "Roles and access" page, and reload: the roles follow, without signing in again.</p>
 <table data-testid="profile">
 <tr><th>Profile ID</th><td data-testid="profile-id">{{.ID}}</td></tr>
 <tr><th>Email</th><td data-testid="email">{{.Email}}</td></tr>

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net"
@@ -16,10 +17,15 @@ import (
 	"github.com/onboardkit/onboardkit/store/sqlitestore"
 )
 
-// TestBrowserDeactivationSignsOut: in Chromium, sign in through the IdP
-// simulator, open the protected profile page, deactivate the user from
-// the directory simulator, reload: signed out.
-func TestBrowserDeactivationSignsOut(t *testing.T) {
+// browserQuickstart is the quickstart served on loopback with its demo set
+// up, and a Chromium tab.
+type browserQuickstart struct {
+	ctx  context.Context
+	base string
+	d    *demo
+}
+
+func newBrowserQuickstart(t *testing.T) *browserQuickstart {
 	ctx := bt.New(t)
 	st, err := sqlitestore.Open(t.Context(), filepath.Join(t.TempDir(), "quickstart.db"))
 	if err != nil {
@@ -43,37 +49,51 @@ func TestBrowserDeactivationSignsOut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return &browserQuickstart{ctx: ctx, base: base, d: d}
+}
 
-	// dirsim runs one action of the directory simulator's form and waits
-	// for it to succeed.
-	dirsim := func(button string, fill ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		bt.Do(t, ctx, "open the directory simulator", chromedp.Navigate(base+"/dirsim/"), chromedp.WaitVisible(bt.TID("run-form")))
-		bt.Do(t, ctx, "fill in the form", append([]chromedp.Action[chromedp.Void]{
-			chromedp.SetValue(bt.TID("target-select"), d.OrgName+" (demo directory)"),
-			chromedp.Click(bt.TID("dialect-okta")),
-		}, fill...)...)
-		bt.Do(t, ctx, "press "+button, chromedp.Click(bt.TID(button)))
-		bt.WaitFor(t, ctx, "the run finished", `(function () {
+// dirsim runs one action of the directory simulator's form and waits for
+// it to succeed.
+func (q *browserQuickstart) dirsim(t *testing.T, button string, fill ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	ctx := q.ctx
+	bt.Do(t, ctx, "open the directory simulator", chromedp.Navigate(q.base+"/dirsim/"), chromedp.WaitVisible(bt.TID("run-form")))
+	bt.Do(t, ctx, "fill in the form", append([]chromedp.Action[chromedp.Void]{
+		chromedp.SetValue(bt.TID("target-select"), q.d.OrgName+" (demo directory)"),
+		chromedp.Click(bt.TID("dialect-okta")),
+	}, fill...)...)
+	bt.Do(t, ctx, "press "+button, chromedp.Click(bt.TID(button)))
+	bt.WaitFor(t, ctx, "the run finished", `(function () {
   var s = document.querySelector('[data-testid="run-state"]');
   return s !== null && s.textContent.trim() !== "running";
 })()`)
-		if got := strings.TrimSpace(bt.Eval[string](t, ctx, `document.querySelector('[data-testid="run-state"]').textContent`)); got != "succeeded" {
-			t.Fatalf("%s: run %s\n%s", button, got, bt.Body(t, ctx))
-		}
+	if got := strings.TrimSpace(bt.Eval[string](t, ctx, `document.querySelector('[data-testid="run-state"]').textContent`)); got != "succeeded" {
+		t.Fatalf("%s: run %s\n%s", button, got, bt.Body(t, ctx))
 	}
-	dirsim("run-create", chromedp.SetValue(chromedp.CSS("#user_name"), "bob@example.com"))
+}
 
-	// Sign in as bob through the OIDC connection.
-	bt.Do(t, ctx, "start the login", chromedp.Navigate(base+"/login?connection="+d.OIDCConnectionID), chromedp.WaitVisible(bt.TID("login-form")))
+// signInBob signs bob@example.com in through the OIDC connection and
+// waits for the profile page.
+func (q *browserQuickstart) signInBob(t *testing.T) {
+	t.Helper()
+	ctx := q.ctx
+	bt.Do(t, ctx, "start the login", chromedp.Navigate(q.base+"/login?connection="+q.d.OIDCConnectionID), chromedp.WaitVisible(bt.TID("login-form")))
 	bt.Do(t, ctx, "sign in as bob", chromedp.SetValue(bt.TID("seed"), "1"), chromedp.Click(chromedp.CSS(`[data-testid="login-form"] button[type="submit"]`)))
 	bt.WaitFor(t, ctx, "the profile page", `document.querySelector('[data-testid="email"]') !== null`)
 	if got := strings.TrimSpace(bt.Eval[string](t, ctx, `document.querySelector('[data-testid="email"]').textContent`)); got != "bob@example.com" {
 		t.Fatalf("signed in as %q", got)
 	}
+}
 
-	dirsim("run-deactivate", chromedp.SetValue(chromedp.CSS("#ident"), "bob@example.com"))
-
+// TestBrowserDeactivationSignsOut: in Chromium, sign in through the IdP
+// simulator, open the protected profile page, deactivate the user from
+// the directory simulator, reload: signed out.
+func TestBrowserDeactivationSignsOut(t *testing.T) {
+	q := newBrowserQuickstart(t)
+	ctx, base := q.ctx, q.base
+	q.dirsim(t, "run-create", chromedp.SetValue(chromedp.CSS("#user_name"), "bob@example.com"))
+	q.signInBob(t)
+	q.dirsim(t, "run-deactivate", chromedp.SetValue(chromedp.CSS("#ident"), "bob@example.com"))
 	// Reload the profile page: within the session cache TTL (1 second)
 	// the app sends the browser to the sign-in page.
 	deadline := time.Now().Add(5 * time.Second)
@@ -89,5 +109,56 @@ func TestBrowserDeactivationSignsOut(t *testing.T) {
 	}
 	if bt.Eval[int](t, ctx, `document.querySelectorAll('[data-testid="sso-form"]').length`) != 1 {
 		t.Fatalf("signed out, but not on the sign-in page:\n%s", bt.Body(t, ctx))
+	}
+}
+
+// TestBrowserRolesFromPortal: in Chromium, the directory simulator puts
+// bob in the group Admins, the IT admin maps Admins to the Administrator
+// role on the portal's roles page, bob signs in through the IdP simulator
+// and the host page shows the role; when the simulator takes bob out of
+// the group, a reload shows the default role, without a new login.
+func TestBrowserRolesFromPortal(t *testing.T) {
+	q := newBrowserQuickstart(t)
+	ctx, base := q.ctx, q.base
+	q.dirsim(t, "run-create", chromedp.SetValue(chromedp.CSS("#user_name"), "bob@example.com"))
+	q.dirsim(t, "run-add-member", chromedp.SetValue(chromedp.CSS("#group"), "Admins"), chromedp.SetValue(chromedp.CSS("#member"), "bob@example.com"))
+
+	// The IT admin opens the portal link and maps the group.
+	bt.Do(t, ctx, "open the portal link", chromedp.Navigate(q.d.PortalLink), chromedp.WaitVisible(bt.TID("continue")))
+	bt.Do(t, ctx, "continue", chromedp.Click(bt.TID("continue")))
+	bt.WaitFor(t, ctx, "the portal home", `document.querySelector('[data-testid="home-title"]') !== null`)
+	bt.Do(t, ctx, "open roles and access", chromedp.Navigate(base+"/portal/roles"), chromedp.WaitVisible(bt.TID("group-search")))
+	bt.Do(t, ctx, "search the group", chromedp.SetValue(bt.TID("group-search"), "Adm"), chromedp.Click(bt.TID("group-search-submit")))
+	bt.WaitFor(t, ctx, "the group found", `(function () {
+  var n = document.querySelector('[data-testid="group-choice-name"]');
+  return n !== null && n.textContent.trim() === "Admins";
+})()`)
+	bt.Do(t, ctx, "map it to Administrator",
+		chromedp.SetValue(chromedp.CSS(`[data-testid="group-choice"] [data-testid="role-select"]`), "admin"),
+		chromedp.Click(bt.TID("group-choice-map")))
+	bt.WaitFor(t, ctx, "the mapping saved", `document.querySelectorAll('[data-testid="mapping-row"]').length === 1 && location.search.indexOf("saved=mapping") >= 0`)
+
+	// Bob signs in: the host page shows the role.
+	q.signInBob(t)
+	role := func() string {
+		return strings.TrimSpace(bt.Eval[string](t, ctx, `document.querySelector('[data-testid="roles"]').textContent`))
+	}
+	if got := role(); got != "admin" {
+		t.Fatalf("the host page shows roles %q, want admin\n%s", got, bt.Body(t, ctx))
+	}
+
+	// Out of the group: the next reload after the session cache TTL
+	// shows the default role.
+	q.dirsim(t, "run-remove-member", chromedp.SetValue(chromedp.CSS("#group"), "Admins"), chromedp.SetValue(chromedp.CSS("#member"), "bob@example.com"))
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		bt.Do(t, ctx, "reload the profile page", chromedp.Navigate(base+"/me"), chromedp.WaitVisible(bt.TID("roles")))
+		if role() == "viewer" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the host page still shows %q after the removal", role())
+		}
+		time.Sleep(250 * time.Millisecond)
 	}
 }
