@@ -49,7 +49,11 @@ func (m *RoleMapping) Validate() error {
 // Subject is the user's id and its Data a RolesChange.
 const EventUserRolesChanged = "user.roles_changed"
 
-// RolesChange is the Data of a user.roles_changed event.
+// RolesChange is the Data of a user.roles_changed event. Old and New are
+// the mapped roles the Store keeps: an empty list means no mapping gives
+// the user a role, so that the host's default role (roles.Config.Default,
+// which the Store does not know) applies, as it does in Profile.Roles at
+// sign-in and in live sessions.
 type RolesChange struct {
 	DirectoryID string   `json:"directory_id"`
 	Old         []string `json:"old"`
