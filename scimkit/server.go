@@ -169,7 +169,8 @@ type Server struct {
 	mux      *http.ServeMux
 	touchAge time.Duration
 	auth     *ttlCache[authEntry] // by token digest
-	owners   *ttlCache[string]    // verified domain -> organization id ("" for none)
+	refusals refusals
+	owners   *ttlCache[string] // verified domain -> organization id ("" for none)
 
 	// Limits of Groups requests, which carry up to maxMemb members.
 	maxGroupBody int64
@@ -394,12 +395,14 @@ func (s *Server) authed(h dirHandler) http.HandlerFunc {
 		if q.Has("access_token") || q.Has("token") || q.Has("bearer") {
 			s.log.WarnContext(r.Context(), "scimkit: token in query string refused", "directory", dirID)
 			unauthorized()
+			s.refused(r, dirID, RefusalTokenInQuery, http.StatusUnauthorized, nil)
 			return
 		}
 		tok, ok := bearerToken(r)
 		if !ok || !secret.Valid(tok, TokenPrefix) {
 			s.log.InfoContext(r.Context(), "scimkit: missing or malformed bearer token", "directory", dirID)
 			unauthorized()
+			s.refused(r, dirID, RefusalNoToken, http.StatusUnauthorized, nil)
 			return
 		}
 		now := s.now()
@@ -415,16 +418,19 @@ func (s *Server) authed(h dirHandler) http.HandlerFunc {
 			}
 			s.log.InfoContext(r.Context(), "scimkit: unknown bearer token", "directory", dirID)
 			unauthorized()
+			s.refused(r, dirID, RefusalUnknownToken, http.StatusUnauthorized, nil)
 			return
 		}
 		if !secret.Equal([]byte(t.DirectoryID), []byte(dirID)) || d.ID != t.DirectoryID {
 			s.log.WarnContext(r.Context(), "scimkit: token of another directory", "directory", dirID, "token_directory", t.DirectoryID, "token", t.ID)
 			unauthorized()
+			s.refused(r, dirID, RefusalOtherDirectory, http.StatusUnauthorized, nil)
 			return
 		}
 		if !t.ActiveAt(now) {
 			s.log.InfoContext(r.Context(), "scimkit: revoked or expired token", "directory", dirID, "token", t.ID)
 			unauthorized()
+			s.refused(r, dirID, RefusalRevokedToken, http.StatusUnauthorized, d)
 			return
 		}
 		if wait := s.perDir.Allow(d.ID); wait > 0 {
@@ -437,6 +443,7 @@ func (s *Server) authed(h dirHandler) http.HandlerFunc {
 		if d.State != store.DirectoryActive {
 			s.log.InfoContext(r.Context(), "scimkit: request to an inactive directory", "directory", dirID)
 			s.writeError(w, scimError(http.StatusForbidden, "", "This directory is not active."))
+			s.refused(r, dirID, RefusalDirectoryInactive, http.StatusForbidden, d)
 			return
 		}
 		if now.Sub(t.LastUsedAt) > s.touchAge {

@@ -33,6 +33,8 @@ type Store interface {
 	ListGroupMembers(ctx context.Context, directoryID, groupID string) ([]store.Member, error)
 	GetProvisioningPolicy(ctx context.Context, orgID string) (*store.ProvisioningPolicy, error)
 	ListAttributeMappings(ctx context.Context, orgID string) ([]store.AttributeMapping, error)
+	// AppendEvents records refused requests (EventRequestRefused).
+	AppendEvents(ctx context.Context, events ...store.Event) ([]store.Event, error)
 }
 
 // UserStatusStore is the part of a store.Store that UserStatus uses. Every
