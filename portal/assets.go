@@ -7,10 +7,11 @@ import (
 	"github.com/onboardkit/onboardkit/internal/web"
 )
 
-// ssoAssetFS holds the script and stylesheet of the SSO setup pages; the
+// ssoAssetFS holds the script and stylesheet of the SSO setup pages and
+// the identity providers' signs (simple SVGs drawn for this project); the
 // shared stylesheet and scripts are internal/web's.
 //
-//go:embed assets/sso.js assets/sso.css
+//go:embed assets/sso.js assets/sso.css assets/provider-*.svg
 var ssoAssetFS embed.FS
 
 // serveAsset serves GET /assets/{file}.

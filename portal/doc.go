@@ -156,20 +156,33 @@
 //	sso, err := ssokit.New(ssokit.Config{Store: st, BaseURL: "https://app.example.com/sso", OnLogin: onLogin})
 //	p, err := portal.New(portal.Config{Store: st, Admin: svc, SSO: sso})
 //
-// The admin picks the identity provider (Okta, Microsoft Entra ID, Google
-// Workspace, OneLogin, JumpCloud, Ping Identity, AD FS, or any SAML or
-// OpenID Connect provider) and the protocol; the connection is created as
-// a draft (a SAML one with its own SP key pair). Its page shows the
-// provider's step-by-step guide with the values to paste (ACS URL, SP
-// entity ID, SP metadata URL and the attribute names ssokit reads by
-// default; or the OIDC redirect URI), each with a copy button, then the
-// forms for the IdP side: metadata URL, metadata file (read into the form
-// by the page's script, at most 60 KB; larger documents go by URL), or
-// entity ID, SSO URL and certificate by hand; or the OIDC issuer (checked
-// by discovery), client ID and secret. Refused input is shown on its field
-// with ssokit's precise reason (*ssokit.ConfigError) and nothing is saved.
-// Changing the IdP side sets the connection back to draft (see
-// ssokit.SSO.ConfigureOIDC).
+// The setup is guided, one step per GET page, so that reload, back and
+// forward work and an unfinished setup is found again where it was left
+// (what was saved lives in the connection itself; every POST redirects to
+// the next step, or shows the step again with its errors). The admin
+// picks the identity provider (Okta, Microsoft Entra ID, Google Workspace,
+// OneLogin, JumpCloud, Ping Identity, AD FS, or another SAML or OpenID
+// Connect provider, which they name), each shown with a sign the portal
+// serves itself (GET /assets/provider-{name}.svg), then the protocol; the
+// connection is created as a draft (a SAML one with its own SP key pair).
+// The steps: the provider's step-by-step guide with the values to paste
+// (ACS URL, SP entity ID, SP metadata URL and the attribute names ssokit
+// reads by default; or the OIDC redirect URI), each with a copy button;
+// the IdP side, one input method at a time: metadata URL, metadata file
+// (read into the form by the page's script, at most 60 KB; larger
+// documents go by URL), or entity ID, SSO URL and certificate by hand; or
+// the OIDC issuer (checked by discovery), client ID and secret; the
+// attribute mapping (optional); the test; the activation. Refused input
+// is shown on its field with ssokit's precise reason (*ssokit.ConfigError)
+// and nothing is saved. Changing the IdP side sets the connection back to
+// draft (see ssokit.SSO.ConfigureOIDC).
+//
+// The connection's page (GET /sso/{id}) shows its settings, the IdP
+// signing certificates it trusts with their expiry (the list shows the
+// expiry too), and the renewal: add the new certificate (both are then
+// trusted), switch the IdP to it, remove the old one
+// (ssokit.SSO.AddCertificate and RemoveCertificate, through the service,
+// each with its event).
 //
 // Test connection works on several app instances and in an iframe, with no
 // state kept in the process. The page POSTs (with its CSRF token) for a
@@ -177,7 +190,8 @@
 // Store as a test login request (its id is derived from the ticket's
 // SHA-256), and shows a link that opens GET /sso/test/{ticket} in a popup
 // (the page's script opens it on the click itself, so popup blockers allow
-// it; without script the link opens a new tab). That route needs no portal session (a
+// it; without script the link opens a new tab; the POST redirects to the
+// page holding that link, GET /sso/{id}/test/run). That route needs no portal session (a
 // popup opened from an embedded portal is a top-level window without the
 // iframe's partitioned cookie): it redeems the ticket once and calls
 // ssokit's StartTest. The login ends at ssokit's ACS or callback, which
@@ -192,10 +206,22 @@
 //
 // Activate is refused until a test has passed; activating and
 // deactivating post ORGANIZATION_SSO_ENABLED and ORGANIZATION_SSO_DISABLED
-// to the parent when embedded. Routes (feature sso): GET /sso, POST
-// /sso/connections, GET /sso/{id}, POST /sso/{id}/saml/metadata-url,
-// /saml/metadata-xml, /saml/manual, /oidc, /mapping, /test, /activate,
-// /deactivate, /delete, and GET /sso/{id}/test/status and /test/result.
+// to the parent when embedded. Routes (feature sso): GET /sso, /sso/new,
+// /sso/new/{provider}, POST /sso/connections, GET /sso/{id},
+// /sso/{id}/setup/{guide,idp,mapping,test,activate}, POST
+// /sso/{id}/saml/metadata-url, /saml/metadata-xml, /saml/manual, /oidc,
+// /mapping, /certificates, /certificates/remove, /test, /activate,
+// /deactivate, /delete, and GET /sso/{id}/test/run, /test/status and
+// /test/result.
+//
+// # What went wrong
+//
+// GET /problems lists, for the session's organization, the sign-ins
+// (sso.login.failed) and SCIM requests (scimkit's
+// directory.request_refused) refused in the last 7 days, newest first,
+// each with its reason and the fix. The events carry no secret; SCIM
+// refusals are recorded only for directories that exist, coalesced per
+// directory and reason (see scimkit.EventRequestRefused).
 //
 // # Directory sync
 //

@@ -113,6 +113,9 @@ func (p *Portal) sessionView(r *http.Request, s *session, title, current string)
 	if len(p.admin.Roles()) > 0 || len(p.admin.CustomFields()) > 0 {
 		v.Nav = append(v.Nav, web.NavItem{Label: "Roles and access", Href: p.path("/roles"), TestID: "nav-roles", Current: current == "/roles"})
 	}
+	if s.s.Features.Has(store.FeatureSSO) || s.s.Features.Has(store.FeatureDirSync) {
+		v.Nav = append(v.Nav, web.NavItem{Label: "What went wrong", Href: p.path("/problems"), TestID: "nav-problems", Current: current == "/problems"})
+	}
 	return v
 }
 

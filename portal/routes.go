@@ -26,6 +26,7 @@ func (p *Portal) routes() {
 	p.page("GET /{$}", "", p.home)
 	p.page("POST /logout", "", p.logout)
 	p.page("POST /sessions/end", store.FeatureSSO, p.endSessions)
+	p.page("GET /problems", "", p.problems)
 	p.ssoRoutes()
 	p.directoryAndDomainRoutes()
 	p.rolesRoutes()

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/onboardkit/onboardkit/admin"
 	"github.com/onboardkit/onboardkit/internal/secret"
 	"github.com/onboardkit/onboardkit/internal/web"
 	"github.com/onboardkit/onboardkit/ssokit"
@@ -35,14 +34,20 @@ func (p *Portal) ssoRoutes() {
 	p.mux.HandleFunc("GET /sso/test/{ticket}", p.ssoTestOpen)
 
 	p.page("GET /sso", store.FeatureSSO, p.ssoList)
+	p.page("GET /sso/new", store.FeatureSSO, p.ssoChooseProvider)
+	p.page("GET /sso/new/{provider}", store.FeatureSSO, p.ssoChooseProtocol)
 	p.page("POST /sso/connections", store.FeatureSSO, p.ssoCreate)
 	p.page("GET /sso/{id}", store.FeatureSSO, p.ssoWithConn(p.ssoConnPage))
+	p.page("GET /sso/{id}/setup/{step}", store.FeatureSSO, p.ssoWithConn(p.ssoSetupPage))
 	p.page("POST /sso/{id}/saml/metadata-url", store.FeatureSSO, p.ssoWithConn(p.ssoSAMLMetadataURL))
 	p.page("POST /sso/{id}/saml/metadata-xml", store.FeatureSSO, p.ssoWithConn(p.ssoSAMLMetadataXML))
 	p.page("POST /sso/{id}/saml/manual", store.FeatureSSO, p.ssoWithConn(p.ssoSAMLManual))
 	p.page("POST /sso/{id}/oidc", store.FeatureSSO, p.ssoWithConn(p.ssoOIDC))
 	p.page("POST /sso/{id}/mapping", store.FeatureSSO, p.ssoWithConn(p.ssoMapping))
+	p.page("POST /sso/{id}/certificates", store.FeatureSSO, p.ssoWithConn(p.ssoAddCertificate))
+	p.page("POST /sso/{id}/certificates/remove", store.FeatureSSO, p.ssoWithConn(p.ssoRemoveCertificate))
 	p.page("POST /sso/{id}/test", store.FeatureSSO, p.ssoWithConn(p.ssoTestStart))
+	p.page("GET /sso/{id}/test/run", store.FeatureSSO, p.ssoWithConn(p.ssoTestRun))
 	p.page("GET /sso/{id}/test/status", store.FeatureSSO, p.ssoWithConn(p.ssoTestStatus))
 	p.page("GET /sso/{id}/test/result", store.FeatureSSO, p.ssoWithConn(p.ssoTestResult))
 	p.page("POST /sso/{id}/activate", store.FeatureSSO, p.ssoWithConn(p.ssoActivate))
@@ -92,261 +97,7 @@ func (p *Portal) ssoNotConfigured(w http.ResponseWriter, r *http.Request, s *ses
 	return true
 }
 
-// ---- list and create ----
-
-type ssoListData struct {
-	Conns     []ssoListRow
-	CanCreate bool
-	Action    string
-	Providers []ssoOption
-	Protocols []ssoOption
-	Form      map[string]string
-	Errors    map[string]string
-}
-
-type ssoListRow struct {
-	connRow
-	Href string
-}
-
-type ssoOption struct{ Value, Label string }
-
-func ssoProviderOptions() []ssoOption {
-	var out []ssoOption
-	for _, pr := range ssokit.Providers() {
-		label := web.ProviderLabel(pr)
-		if pr == "generic" {
-			label = "Other SAML or OpenID Connect provider"
-		}
-		out = append(out, ssoOption{pr, label})
-	}
-	return out
-}
-
-func ssoProtocolOptions() []ssoOption {
-	return []ssoOption{{string(store.ProtocolSAML), "SAML 2.0"}, {string(store.ProtocolOIDC), "OpenID Connect"}}
-}
-
-func (p *Portal) ssoList(w http.ResponseWriter, r *http.Request, s *session) {
-	p.renderSSOList(w, r, s, http.StatusOK, map[string]string{"protocol": "saml", "provider": "okta"}, nil)
-}
-
-func (p *Portal) renderSSOList(w http.ResponseWriter, r *http.Request, s *session, status int, form, errs map[string]string) {
-	base, err := p.loadSSO(r.Context(), s.org.ID)
-	if err != nil {
-		p.serverError(w, r, "loading connections", err)
-		return
-	}
-	conns, err := p.st.ListConnections(r.Context(), s.org.ID)
-	if err != nil {
-		p.serverError(w, r, "loading connections", err)
-		return
-	}
-	d := ssoListData{CanCreate: p.cfg.SSO != nil, Action: p.path("/sso/connections"),
-		Providers: ssoProviderOptions(), Protocols: ssoProtocolOptions(), Form: form, Errors: errs}
-	for i, row := range base.Connections {
-		d.Conns = append(d.Conns, ssoListRow{connRow: row, Href: p.path("/sso/" + url.PathEscape(conns[i].ID))})
-	}
-	p.render(w, r, status, ssoListPage(p.sessionView(r, s, "Single sign-on", "/sso"), d))
-}
-
-func (p *Portal) ssoCreate(w http.ResponseWriter, r *http.Request, s *session) {
-	if p.ssoNotConfigured(w, r, s) {
-		return
-	}
-	form := map[string]string{
-		"protocol": r.PostForm.Get("protocol"),
-		"provider": r.PostForm.Get("provider"),
-		"name":     r.PostForm.Get("name"),
-	}
-	c, err := p.cfg.SSO.CreateConnection(r.Context(), s.org.ID, ssokit.NewConnection{
-		Protocol: store.Protocol(form["protocol"]), Provider: form["provider"], Name: form["name"],
-	}, ssoActor(s))
-	var ce *ssokit.ConfigError
-	switch {
-	case errors.As(err, &ce):
-		p.renderSSOList(w, r, s, http.StatusUnprocessableEntity, form, map[string]string{ce.Field: ssoSentence(ce.Problem)})
-		return
-	case err != nil:
-		p.serverError(w, r, "creating connection", err)
-		return
-	}
-	http.Redirect(w, r, p.path("/sso/"+url.PathEscape(c.ID)), http.StatusSeeOther)
-}
-
-// ---- the connection page ----
-
-// ssoConnData is the page of one connection: state, the values to give the
-// IdP, the guide, the IdP settings forms, the mapping, test and activation.
-type ssoConnData struct {
-	ID, Name, Provider, ProviderLabel, ProtocolLabel string
-	SAML                                             bool
-	State, StateLabel, TestedAt                      string
-	Active, CanActivate, CanDeactivate, CanTest      bool
-	Configured                                       bool
-
-	Values []ssoCopyValue
-	Guide  ssoGuide
-
-	// Current IdP settings.
-	IdPEntityID, SSOURL, MetadataURL, Source string
-	// IdPSLOURL is the IdP's Single Logout endpoint in use, from the
-	// metadata or entered by hand; SLOURL the one entered by hand.
-	IdPSLOURL, SLOURL                  string
-	Certificates                       int
-	Issuer, ClientID, Scopes, TenantID string
-	HasSecret                          bool
-
-	Mapping []ssoMappingRow
-
-	// Form state after a refused submission.
-	Form    map[string]string
-	Errors  map[string]string
-	ErrForm string // which form the errors belong to
-	Flash   string
-	Alert   string // an error not tied to a field
-
-	Actions map[string]string
-}
-
-type ssoCopyValue struct {
-	ID, Label, Value, Help string
-}
-
-type ssoMappingRow struct {
-	Field, Label, Value, Defaults string
-}
-
-var ssoFieldLabels = map[string]string{
-	ssokit.FieldEmail: "Email", ssokit.FieldFirstName: "First name", ssokit.FieldLastName: "Last name",
-	ssokit.FieldDisplayName: "Display name", ssokit.FieldGroups: "Groups", ssokit.FieldRoles: "Roles",
-}
-
-var ssoFlashes = map[string]string{
-	"idp":     "Identity provider settings saved. Test the connection to make sure sign-in works.",
-	"mapping": "Attribute mapping saved.",
-}
-
-func (p *Portal) ssoConnPage(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection) {
-	d := p.connData(c)
-	d.Flash = ssoFlashes[r.URL.Query().Get("saved")]
-	p.renderConn(w, r, s, http.StatusOK, d)
-}
-
-func (p *Portal) renderConn(w http.ResponseWriter, r *http.Request, s *session, status int, d ssoConnData, events ...UIEvent) {
-	v := p.sessionView(r, s, d.Name, "/sso")
-	v.Events = append(v.Events, events...)
-	p.render(w, r, status, ssoConnPage(v, d))
-}
-
-func (p *Portal) connData(c *store.Connection) ssoConnData {
-	d := ssoConnData{
-		ID: c.ID, Name: c.Name, Provider: c.Provider, ProviderLabel: web.ProviderLabel(c.Provider),
-		SAML: c.Protocol == store.ProtocolSAML, State: string(c.State), StateLabel: web.ConnectionStateLabel(c.State),
-		TestedAt: web.FormatTime(c.TestedAt), Active: c.State == store.ConnectionActive,
-		Form: map[string]string{}, Errors: map[string]string{},
-		Guide: ssoGuideFor(c.Provider, c.Protocol),
-	}
-	if d.Name == "" {
-		d.Name = d.ProviderLabel
-	}
-	d.CanActivate = c.State == store.ConnectionTested || (c.State == store.ConnectionInactive && !c.TestedAt.IsZero())
-	d.CanDeactivate = d.Active
-	d.CanTest = c.State != store.ConnectionInactive
-	base := p.path("/sso/" + url.PathEscape(c.ID))
-	d.Actions = map[string]string{
-		"metadata_url": base + "/saml/metadata-url", "metadata_xml": base + "/saml/metadata-xml",
-		"manual": base + "/saml/manual", "oidc": base + "/oidc", "mapping": base + "/mapping",
-		"test": base + "/test", "activate": base + "/activate", "deactivate": base + "/deactivate",
-		"delete": base + "/delete", "list": p.path("/sso"),
-	}
-	if d.SAML {
-		d.ProtocolLabel = "SAML 2.0"
-		if sc := c.SAML; sc != nil {
-			d.IdPEntityID, d.SSOURL, d.MetadataURL, d.SLOURL = sc.IdPEntityID, sc.SSOURL, sc.MetadataURL, sc.SLOURL
-			d.Certificates = len(sc.Certificates)
-			switch {
-			case sc.MetadataURL != "":
-				d.Source = "Metadata URL"
-			case sc.MetadataXML != "":
-				d.Source = "Uploaded metadata"
-			case sc.IdPEntityID != "":
-				d.Source = "Entered manually"
-			}
-			d.Configured = sc.IdPEntityID != ""
-		}
-	} else {
-		d.ProtocolLabel = "OpenID Connect"
-		if oc := c.OIDC; oc != nil {
-			d.Issuer, d.ClientID, d.TenantID = oc.Issuer, oc.ClientID, oc.TenantID
-			d.Scopes = strings.Join(oc.Scopes, " ")
-			d.HasSecret = oc.ClientSecret != ""
-			d.Configured = oc.Issuer != "" && oc.ClientID != ""
-		}
-	}
-	d.CanTest = d.CanTest && d.Configured
-	if p.cfg.SSO != nil {
-		if d.SAML {
-			d.Values = []ssoCopyValue{
-				{"v-acs", "ACS URL", p.cfg.SSO.SAMLACSURL(c.ID), "Also called Single sign-on URL, Reply URL or Assertion Consumer Service URL."},
-				{"v-entity", "SP entity ID", p.cfg.SSO.SAMLEntityID(c.ID), "Also called Audience URI or Identifier."},
-				{"v-metadata", "SP metadata URL", p.cfg.SSO.SAMLEntityID(c.ID), "For identity providers that import service provider metadata."},
-				{"v-slo", "Single Logout URL", p.cfg.SSO.SAMLSLOURL(c.ID), "Optional. Also called SLO URL, Logout URL or Single Logout Service URL: lets your identity provider sign people out of this app, and this app sign them out of it."},
-			}
-			if d.Configured {
-				d.IdPSLOURL, _ = p.cfg.SSO.IdPLogoutURL(c)
-			}
-		} else {
-			d.Values = []ssoCopyValue{
-				{"v-redirect", "Redirect URI", p.cfg.SSO.OIDCRedirectURL(c.ID), "Also called Sign-in redirect URI or Callback URL."},
-				{"v-scopes", "Scopes", "openid email profile", ""},
-				{"v-post-logout", "Post-logout redirect URI", p.cfg.SSO.OIDCPostLogoutRedirectURL(c.ID), "Optional. Also called Sign-out redirect URI: where your identity provider sends people back after signing them out."},
-				{"v-backchannel", "Back-channel logout URI", p.cfg.SSO.OIDCBackChannelLogoutURL(c.ID), "Optional. For identity providers that support OpenID Connect Back-Channel Logout: ends people's sessions here when they sign out there."},
-			}
-		}
-	}
-	defaults := ssokit.DefaultAttributeNames(c.Protocol, c.Provider)
-	for _, f := range ssokit.MappingFields() {
-		names := defaults[f]
-		d.Mapping = append(d.Mapping, ssoMappingRow{Field: f, Label: ssoFieldLabels[f], Value: c.AttributeMapping[f], Defaults: strings.Join(names, ", ")})
-	}
-	return d
-}
-
-// ssoFormFields are the inputs of each IdP settings form, where a
-// ConfigError's message is shown; others are shown as an alert.
-var ssoFormFields = map[string][]string{
-	"metadata_url": {"metadata_url"},
-	"metadata_xml": {"metadata_xml"},
-	"manual":       {"entity_id", "sso_url", "certificate", "slo_url"},
-	"oidc":         {"issuer", "client_id", "client_secret", "scopes", "tenant_id"},
-}
-
-// configResult renders the outcome of an IdP settings or mapping form.
-func (p *Portal) configResult(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection, formName string, form map[string]string, flash string, err error) {
-	var ce *ssokit.ConfigError
-	switch {
-	case err == nil:
-		http.Redirect(w, r, p.path("/sso/"+url.PathEscape(c.ID)+"?saved="+flash), http.StatusSeeOther)
-	case errors.As(err, &ce):
-		p.log.InfoContext(r.Context(), "portal: SSO setting refused", "org_id", s.org.ID, "connection_id", c.ID, "field", ce.Field, "error", err)
-		d := p.connData(c)
-		d.ErrForm, d.Form = formName, form
-		d.Errors[ce.Field] = ssoSentence(ce.Problem)
-		if !slices.Contains(ssoFormFields[formName], ce.Field) && !strings.HasPrefix(ce.Field, "map_") ||
-			strings.HasPrefix(ce.Field, "map_") && !slices.Contains(ssokit.MappingFields(), strings.TrimPrefix(ce.Field, "map_")) {
-			d.Alert = ssoSentence(ce.Problem)
-			if f, ok := strings.CutPrefix(ce.Field, "map_"); ok {
-				d.Alert = "“" + f + "” " + ce.Problem + "."
-			}
-		}
-		p.renderConn(w, r, s, http.StatusUnprocessableEntity, d)
-	case errors.Is(err, ssokit.ErrConnectionNotFound):
-		p.renderSessionProblem(w, r, s, http.StatusNotFound, problemNotFound)
-	default:
-		p.serverError(w, r, "saving SSO settings", err)
-	}
-}
+// ---- IdP settings and mapping ----
 
 func (p *Portal) ssoSAMLMetadataURL(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection) {
 	if p.ssoNotConfigured(w, r, s) {
@@ -354,7 +105,7 @@ func (p *Portal) ssoSAMLMetadataURL(w http.ResponseWriter, r *http.Request, s *s
 	}
 	form := map[string]string{"metadata_url": r.PostForm.Get("metadata_url")}
 	_, err := p.cfg.SSO.ConfigureSAMLMetadataURL(r.Context(), s.org.ID, c.ID, form["metadata_url"], ssoActor(s))
-	p.configResult(w, r, s, c, "metadata_url", form, "idp", err)
+	p.configResult(w, r, s, c, "metadata_url", form, err)
 }
 
 func (p *Portal) ssoSAMLMetadataXML(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection) {
@@ -364,7 +115,7 @@ func (p *Portal) ssoSAMLMetadataXML(w http.ResponseWriter, r *http.Request, s *s
 	doc := r.PostForm.Get("metadata_xml")
 	form := map[string]string{"metadata_xml": doc}
 	_, err := p.cfg.SSO.ConfigureSAMLMetadataXML(r.Context(), s.org.ID, c.ID, []byte(doc), ssoActor(s))
-	p.configResult(w, r, s, c, "metadata_xml", form, "idp", err)
+	p.configResult(w, r, s, c, "metadata_xml", form, err)
 }
 
 func (p *Portal) ssoSAMLManual(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection) {
@@ -381,7 +132,7 @@ func (p *Portal) ssoSAMLManual(w http.ResponseWriter, r *http.Request, s *sessio
 		EntityID: form["entity_id"], SSOURL: form["sso_url"], Certificates: ssoSplitPEMs(form["certificate"]),
 		SLOURL: form["slo_url"],
 	}, ssoActor(s))
-	p.configResult(w, r, s, c, "manual", form, "idp", err)
+	p.configResult(w, r, s, c, "manual", form, err)
 }
 
 // ssoSplitPEMs splits pasted text holding one or more PEM certificates.
@@ -413,7 +164,7 @@ func (p *Portal) ssoOIDC(w http.ResponseWriter, r *http.Request, s *session, c *
 		Issuer: form["issuer"], ClientID: form["client_id"], ClientSecret: r.PostForm.Get("client_secret"),
 		Scopes: strings.Fields(strings.ReplaceAll(form["scopes"], ",", " ")), TenantID: form["tenant_id"],
 	}, ssoActor(s))
-	p.configResult(w, r, s, c, "oidc", form, "idp", err)
+	p.configResult(w, r, s, c, "oidc", form, err)
 }
 
 func (p *Portal) ssoMapping(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection) {
@@ -435,51 +186,7 @@ func (p *Portal) ssoMapping(w http.ResponseWriter, r *http.Request, s *session, 
 	if errors.As(err, &ce) {
 		ce.Field = strings.Replace(ce.Field, "mapping.", "map_", 1)
 	}
-	p.configResult(w, r, s, c, "mapping", form, "mapping", err)
-}
-
-// ---- activation ----
-
-func (p *Portal) ssoActivate(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection) {
-	if p.ssoNotConfigured(w, r, s) {
-		return
-	}
-	updated, err := p.setConnection(r.Context(), c.ID, ssoActor(s), true)
-	switch {
-	case errors.Is(err, ssokit.ErrNotTested), errors.Is(err, admin.ErrNotConfigured):
-		d := p.connData(c)
-		d.Alert = "This connection can't be activated yet: run “Test connection” and sign in successfully first."
-		p.renderConn(w, r, s, http.StatusConflict, d)
-		return
-	case err != nil:
-		p.serverError(w, r, "activating connection", err)
-		return
-	}
-	d := p.connData(updated)
-	var evs []UIEvent
-	if c.State != store.ConnectionActive {
-		d.Flash = "Connection activated: people of " + s.org.Name + " now sign in with " + d.ProviderLabel + "."
-		evs = append(evs, UIEvent{Type: UIEventSSOEnabled, Data: map[string]string{"connectionId": c.ID}})
-	}
-	p.renderConn(w, r, s, http.StatusOK, d, evs...)
-}
-
-func (p *Portal) ssoDeactivate(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection) {
-	if p.ssoNotConfigured(w, r, s) {
-		return
-	}
-	updated, err := p.setConnection(r.Context(), c.ID, ssoActor(s), false)
-	if err != nil {
-		p.serverError(w, r, "deactivating connection", err)
-		return
-	}
-	d := p.connData(updated)
-	var evs []UIEvent
-	if c.State == store.ConnectionActive {
-		d.Flash = "Connection deactivated: it no longer signs anyone in."
-		evs = append(evs, UIEvent{Type: UIEventSSODisabled, Data: map[string]string{"connectionId": c.ID}})
-	}
-	p.renderConn(w, r, s, http.StatusOK, d, evs...)
+	p.configResult(w, r, s, c, "mapping", form, err)
 }
 
 // setConnection activates or deactivates a connection through the admin
@@ -496,32 +203,14 @@ func (p *Portal) setConnection(ctx context.Context, id, actor string, on bool) (
 	return p.st.GetConnection(ctx, id)
 }
 
-func (p *Portal) ssoDelete(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection) {
-	if p.ssoNotConfigured(w, r, s) {
-		return
-	}
-	err := p.cfg.SSO.DeleteConnection(r.Context(), s.org.ID, c.ID, ssoActor(s))
-	switch {
-	case errors.Is(err, ssokit.ErrConnectionActive):
-		d := p.connData(c)
-		d.Alert = "Deactivate this connection before deleting it."
-		p.renderConn(w, r, s, http.StatusConflict, d)
-		return
-	case err != nil && !errors.Is(err, ssokit.ErrConnectionNotFound):
-		p.serverError(w, r, "deleting connection", err)
-		return
-	}
-	http.Redirect(w, r, p.path("/sso"), http.StatusSeeOther)
-}
-
 // ---- test connection ----
 
 type ssoTestData struct {
 	Name, OpenURL, StatusURL, ResultURL, BackURL string
 }
 
-// ssoTestStart issues a single-use ticket for a test login and shows the
-// page that opens it. The ticket is a store.LoginRequest marked Test whose
+// ssoTestStart issues a single-use ticket for a test login and redirects
+// to the page that opens it (ssoTestRun). The ticket is a store.LoginRequest marked Test whose
 // id is derived from the ticket's digest: any app instance can redeem it,
 // exactly once, until it expires.
 func (p *Portal) ssoTestStart(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection) {
@@ -549,12 +238,24 @@ func (p *Portal) ssoTestStart(w http.ResponseWriter, r *http.Request, s *session
 		p.serverError(w, r, "storing test ticket", err)
 		return
 	}
-	d := ssoTestData{Name: c.Name, OpenURL: p.path("/sso/test/" + tok), StatusURL: base + "/test/status" + q,
-		ResultURL: base + "/test/result" + q, BackURL: base}
-	if d.Name == "" {
-		d.Name = web.ProviderLabel(c.Provider)
+	http.Redirect(w, r, base+"/test/run"+q+"&ticket="+url.QueryEscape(tok), http.StatusSeeOther)
+}
+
+// ssoTestRun is the page that opens the test login of a ticket in a
+// popup and waits for its result. Reloading it shows the same ticket,
+// which works once: the popup then says to start a new test.
+func (p *Portal) ssoTestRun(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection) {
+	after, ok := ssoAfterParam(r)
+	tok := r.URL.Query().Get("ticket")
+	if !ok || !secret.Valid(tok, testTicketPrefix) {
+		p.renderSessionProblem(w, r, s, http.StatusBadRequest, problemBadRequest)
+		return
 	}
-	p.render(w, r, http.StatusOK, ssoTestPage(p.sessionView(r, s, "Test connection", "/sso"), d))
+	base := p.path("/sso/" + url.PathEscape(c.ID))
+	q := "?after=" + strconv.FormatInt(after, 10)
+	d := ssoTestData{Name: ssoConnName(c), OpenURL: p.path("/sso/test/" + tok), StatusURL: base + "/test/status" + q,
+		ResultURL: base + "/test/result" + q, BackURL: base + "/setup/test"}
+	p.render(w, r, http.StatusOK, ssoTestPage(p.sessionView(r, s, "Test "+d.Name, "/sso"), d))
 }
 
 func ssoTicketID(tok string) string { return testTicketPrefix + hex.EncodeToString(secret.Digest(tok)) }
@@ -687,11 +388,8 @@ func (p *Portal) ssoTestResult(w http.ResponseWriter, r *http.Request, s *sessio
 		return
 	}
 	base := p.path("/sso/" + url.PathEscape(c.ID))
-	d := ssoResultData{Name: c.Name, BackURL: base, RefreshURL: r.URL.RequestURI(),
+	d := ssoResultData{Name: ssoConnName(c), BackURL: base, RefreshURL: r.URL.RequestURI(),
 		ActivateAction: base + "/activate", TestAction: base + "/test"}
-	if d.Name == "" {
-		d.Name = web.ProviderLabel(c.Provider)
-	}
 	if res != nil {
 		d.Done = true
 		if res.Err == nil {

@@ -105,18 +105,30 @@ func inputValue(t *testing.T, ctx context.Context, id string) string {
 // section to an active connection, then an end user's login through it.
 func ssoJourney(t *testing.T, ctx context.Context, env *ssoBrowserEnv, protocol, provider string, fault idpsim.Fault, wantReason string, register func(conn string)) {
 	t.Helper()
-	testkit.Do(t, ctx, "open the SSO section",
+	testkit.Do(t, ctx, "open the SSO section and choose the provider",
 		chromedp.Click(chromedp.CSS(testkit.TID("nav-sso"))),
+		chromedp.WaitVisible(chromedp.CSS(testkit.TID("sso-new"))),
+		chromedp.Click(chromedp.CSS(testkit.TID("sso-new"))),
+		chromedp.WaitVisible(chromedp.CSS(testkit.TID("provider-"+provider))),
+		chromedp.Click(chromedp.CSS(testkit.TID("provider-"+provider))),
 		chromedp.WaitVisible(chromedp.CSS(testkit.TID("sso-create-form"))),
-		chromedp.SetValue(chromedp.CSS(testkit.TID("f-provider")), provider),
 		chromedp.Click(chromedp.CSS(testkit.TID("f-protocol-"+protocol))),
+	)
+	if provider == "generic" {
+		testkit.Do(t, ctx, "name it", chromedp.SendKeys(chromedp.CSS(testkit.TID("f-name")), "Widgets Cloud IdP"))
+	}
+	testkit.Do(t, ctx, "create",
 		chromedp.Click(chromedp.CSS(testkit.TID("sso-create"))),
 		chromedp.WaitVisible(chromedp.CSS(testkit.TID("guide-steps"))),
 	)
+	// The provider's sign is served by the portal and loads.
+	if !testkit.Eval[bool](t, ctx, `(function () { var i = document.querySelector('[data-testid="provider-logo"]'); return !!i && i.complete && i.naturalWidth > 0; })()`) {
+		t.Error("the provider's logo did not load")
+	}
 	loc := testkit.Eval[string](t, ctx, `location.pathname`)
-	conn := strings.TrimPrefix(loc, "/portal/sso/")
-	if conn == loc || conn == "" {
-		t.Fatalf("not on a connection page: %s", loc)
+	conn := strings.TrimSuffix(strings.TrimPrefix(loc, "/portal/sso/"), "/setup/guide")
+	if conn == loc || conn == "" || strings.Contains(conn, "/") {
+		t.Fatalf("not on a connection's first step: %s", loc)
 	}
 	if got := testkit.Text(t, ctx, testkit.TID("connection-state")); got != "Draft" {
 		t.Errorf("new connection state %q", got)
@@ -134,6 +146,11 @@ func ssoJourney(t *testing.T, ctx context.Context, env *ssoBrowserEnv, protocol,
 		t.Errorf("the copy button reported nothing: %v", err)
 	}
 	register(conn)
+	testkit.Do(t, ctx, "skip the mapping",
+		chromedp.WaitVisible(chromedp.CSS(testkit.TID("form-mapping"))),
+		chromedp.Click(chromedp.CSS(testkit.TID("step-next"))),
+		chromedp.WaitVisible(chromedp.CSS(testkit.TID("test-connection"))),
+	)
 
 	// A test the IdP gets wrong shows the precise reason and its fix; then a
 	// good one shows the claims received, in the portal page.
@@ -183,6 +200,12 @@ func ssoJourney(t *testing.T, ctx context.Context, env *ssoBrowserEnv, protocol,
 	if got := testkit.Text(t, ctx, testkit.TID("connection-state")); got != "Active" {
 		t.Errorf("state after activation %q", got)
 	}
+	// A reload after the POST shows the same page and submits nothing.
+	activations := len(ssoEvents(t, env.st, ssokit.EventConnectionActivated))
+	testkit.Do(t, ctx, "reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(testkit.TID("deactivate"))))
+	if n := len(ssoEvents(t, env.st, ssokit.EventConnectionActivated)); n != activations {
+		t.Errorf("the reload wrote %d more activation events", n-activations)
+	}
 
 	// An end user of the organization now signs in through SSO.
 	testkit.Do(t, ctx, "end-user login",
@@ -226,11 +249,20 @@ func TestBrowserSSOSetup(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
+		testkit.Screenshot(t, ctx, "sso-guide", 1024, 1500)
+		testkit.Do(t, ctx, "next: the metadata URL",
+			chromedp.Click(chromedp.CSS(testkit.TID("step-next"))),
+			chromedp.WaitVisible(chromedp.CSS(testkit.TID("f-metadata_url"))),
+		)
 		testkit.Do(t, ctx, "save the metadata URL",
 			chromedp.SendKeys(chromedp.CSS(testkit.TID("f-metadata_url")), env.idp.MetadataURL()),
 			chromedp.Click(chromedp.CSS(testkit.TID("save-metadata-url"))),
 			chromedp.WaitVisible(chromedp.CSS(testkit.TID("flash"))),
+			chromedp.WaitVisible(chromedp.CSS(testkit.TID("form-mapping"))),
 		)
+		// Back shows the details as saved (a page restored from the
+		// back-forward cache is loaded again).
+		testkit.Do(t, ctx, "back to the details", chromedp.Evaluate[chromedp.Void](`history.back()`), chromedp.WaitVisible(chromedp.CSS(testkit.TID("current-entity-id"))))
 		if got := testkit.Text(t, ctx, testkit.TID("current-entity-id")); got != env.idp.EntityID() {
 			t.Errorf("entity id shown %q", got)
 		}
@@ -239,9 +271,10 @@ func TestBrowserSSOSetup(t *testing.T) {
 		if testkit.Eval[bool](t, ctx, `document.documentElement.scrollWidth > document.documentElement.clientWidth`) {
 			t.Errorf("the connection page overflows at 360 px: %s", testkit.Eval[string](t, ctx, `Array.prototype.filter.call(document.querySelectorAll("main *"), function (e) { return e.getBoundingClientRect().right > document.documentElement.clientWidth; }).slice(0, 5).map(function (e) { return e.tagName + "#" + e.id + "." + e.className + " " + Math.round(e.getBoundingClientRect().right); }).join(", ")`))
 		}
-		testkit.Screenshot(t, ctx, "sso-connection-mobile", 360, 1400)
+		testkit.Screenshot(t, ctx, "sso-idp-mobile", 360, 1200)
 		testkit.Do(t, ctx, "wide", chromedp.EmulateViewport(1024, 800))
-		testkit.Screenshot(t, ctx, "sso-connection", 1024, 1600)
+		testkit.Screenshot(t, ctx, "sso-idp", 1024, 1000)
+		testkit.Do(t, ctx, "forward to the mapping", chromedp.Evaluate[chromedp.Void](`history.forward()`), chromedp.WaitVisible(chromedp.CSS(testkit.TID("form-mapping"))))
 	})
 
 	ssoJourney(t, ctx, env, "oidc", "generic", idpsim.FaultWrongNonce, "nonce_mismatch", func(conn string) {
@@ -250,15 +283,22 @@ func TestBrowserSSOSetup(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
+		testkit.Do(t, ctx, "next: the OIDC settings",
+			chromedp.Click(chromedp.CSS(testkit.TID("step-next"))),
+			chromedp.WaitVisible(chromedp.CSS(testkit.TID("f-issuer"))),
+		)
 		testkit.Do(t, ctx, "save the OIDC settings",
 			chromedp.SendKeys(chromedp.CSS(testkit.TID("f-issuer")), env.idp.Issuer()),
 			chromedp.SendKeys(chromedp.CSS(testkit.TID("f-client_id")), "widgets-cloud"),
 			chromedp.SendKeys(chromedp.CSS(testkit.TID("f-client_secret")), "s3cret-value"),
 			chromedp.Click(chromedp.CSS(testkit.TID("save-oidc"))),
 			chromedp.WaitVisible(chromedp.CSS(testkit.TID("flash"))),
+			chromedp.WaitVisible(chromedp.CSS(testkit.TID("form-mapping"))),
 		)
-		if got := testkit.Text(t, ctx, testkit.TID("current-issuer")); got != env.idp.Issuer() {
-			t.Errorf("issuer shown %q", got)
+		// A reload of the next step keeps what was saved.
+		testkit.Do(t, ctx, "reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(testkit.TID("form-mapping"))))
+		if n := len(ssoEvents(t, env.st, ssokit.EventConnectionConfigured)); n != 2 {
+			t.Errorf("%d configured events after a reload, want 2 (one per connection)", n)
 		}
 	})
 	if n := len(ssoEvents(t, env.st, ssokit.EventConnectionActivated)); n != 2 {

@@ -66,7 +66,8 @@ func (h *ssoHarness) createConn(c *http.Cookie, csrf string, protocol, provider 
 	}
 	loc := w.Header().Get("Location")
 	id, ok := strings.CutPrefix(loc, "/portal/sso/")
-	if !ok {
+	id, ok2 := strings.CutSuffix(id, "/setup/guide")
+	if !ok || !ok2 {
 		h.t.Fatalf("create redirected to %q", loc)
 	}
 	return id
@@ -107,17 +108,27 @@ func TestSSOCreateAndGuide(t *testing.T) {
 	if w.Code != http.StatusForbidden {
 		t.Fatalf("no CSRF: %d", w.Code)
 	}
-	// A bad provider is refused with a message on the field.
+	// A provider that is not offered (the form never sends one) is refused.
 	w = h.post("/portal/sso/connections", url.Values{"csrf": {csrf}, "protocol": {"saml"}, "provider": {"auth0"}}, c)
 	if w.Code != http.StatusUnprocessableEntity {
 		t.Fatalf("bad provider: %d", w.Code)
 	}
-	doc := parse(t, w)
-	if msg := testID(doc, "f-provider-error").Text(); !strings.Contains(msg, "Choose one of the listed identity providers") {
-		t.Errorf("provider error %q", msg)
+	if w := h.get("/portal/sso/new/auth0", c); w.Code != http.StatusNotFound {
+		t.Fatalf("GET an unknown provider's page: %d", w.Code)
 	}
-	if ad, _ := doc.Find("#f-provider").Attr("aria-describedby"); ad != "f-provider-error" {
+	// Another provider must be named: the name is what people see.
+	w = h.post("/portal/sso/connections", url.Values{"csrf": {csrf}, "protocol": {"saml"}, "provider": {"generic"}, "name": {" "}}, c)
+	doc := parse(t, w)
+	if msg := testID(doc, "f-name-error").Text(); w.Code != http.StatusUnprocessableEntity || !strings.Contains(msg, "name of your identity provider") {
+		t.Errorf("unnamed generic provider: %d %q", w.Code, msg)
+	}
+	if ad, _ := doc.Find("#f-name").Attr("aria-describedby"); !strings.Contains(ad, "f-name-error") {
 		t.Errorf("aria-describedby %q", ad)
+	}
+	// A bad protocol is refused on its field.
+	w = h.post("/portal/sso/connections", url.Values{"csrf": {csrf}, "protocol": {"ws-fed"}, "provider": {"okta"}}, c)
+	if msg := testID(parse(t, w), "f-protocol-error").Text(); w.Code != http.StatusUnprocessableEntity || msg == "" {
+		t.Errorf("bad protocol: %d %q", w.Code, msg)
 	}
 	if conns, _ := h.st.ListConnections(context.Background(), h.org.ID); len(conns) != 0 {
 		t.Fatalf("refusals created %d connections", len(conns))
@@ -143,13 +154,19 @@ func TestSSOCreateAndGuide(t *testing.T) {
 			if conn.State != store.ConnectionDraft || string(conn.Protocol) != tc.protocol || conn.Provider != tc.provider {
 				t.Fatalf("stored %+v", conn)
 			}
-			w := h.get("/portal/sso/"+id, c)
+			w := h.get("/portal/sso/"+id+"/setup/guide", c)
 			if w.Code != http.StatusOK {
 				t.Fatalf("GET: %d", w.Code)
 			}
 			doc := parse(t, w)
 			if n := doc.Find("h1").Length(); n != 1 {
 				t.Errorf("%d h1", n)
+			}
+			if src, _ := testID(doc, "provider-logo").Attr("src"); src != "/portal/assets/provider-"+tc.provider+".svg" {
+				t.Errorf("provider logo %q", src)
+			}
+			if cur := doc.Find(`[aria-current="step"]`); !strings.Contains(cur.Text(), "Set up the app") {
+				t.Errorf("current step %q", cur.Text())
 			}
 			for vid, suffix := range tc.values {
 				v, _ := testID(doc, vid).Attr("value")
@@ -313,10 +330,13 @@ func TestSSOManualEscapedAndActivation(t *testing.T) {
 	evil := `https://idp.example.com/"><script>alert(1)</script>`
 	w := h.post("/portal/sso/"+id+"/saml/manual", url.Values{"csrf": {csrf}, "entity_id": {evil},
 		"sso_url": {"https://idp.example.com/sso"}, "certificate": {manualCert(t, h.clock.Now())}, "slo_url": {"https://idp.example.com/slo"}}, c)
-	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/portal/sso/"+id+"?saved=idp" {
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/portal/sso/"+id+"/setup/mapping?saved=idp" {
 		t.Fatalf("manual: %d %s %s", w.Code, w.Header().Get("Location"), w.Body)
 	}
-	page := h.get("/portal/sso/"+id+"?saved=idp", c)
+	if !strings.Contains(testID(parse(t, h.get(w.Header().Get("Location"), c)), "flash").Text(), "test the connection") {
+		t.Error("no confirmation on the next step")
+	}
+	page := h.get("/portal/sso/"+id+"/setup/idp", c)
 	body := page.Body.String()
 	if strings.Contains(body, "<script>alert(1)") {
 		t.Fatal("IdP entity id rendered unescaped")
@@ -331,8 +351,8 @@ func TestSSOManualEscapedAndActivation(t *testing.T) {
 	if v, _ := doc.Find("#f-slo_url").Attr("value"); v != "https://idp.example.com/slo" {
 		t.Errorf("SLO URL field holds %q", v)
 	}
-	if !strings.Contains(testID(doc, "flash").Text(), "Test the connection") {
-		t.Errorf("flash %q", testID(doc, "flash").Text())
+	if cur, _ := testID(doc, "method-manual").Attr("aria-current"); cur != "page" || testID(doc, "form-metadata-url").Length() != 0 {
+		t.Error("the idp step does not show the method the connection was set up with, alone")
 	}
 
 	// Activation is refused before a passing test.
@@ -358,10 +378,10 @@ func TestSSOManualEscapedAndActivation(t *testing.T) {
 		t.Fatal(err)
 	}
 	w = h.post("/portal/sso/"+id+"/activate", url.Values{"csrf": {csrf}}, c)
-	if w.Code != http.StatusOK {
-		t.Fatalf("activate: %d", w.Code)
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/portal/sso/"+id+"?saved=activated" {
+		t.Fatalf("activate: %d %s", w.Code, w.Header().Get("Location"))
 	}
-	doc = parse(t, w)
+	doc = parse(t, h.get(w.Header().Get("Location"), c))
 	ev := testID(doc, "portal-event")
 	if typ, _ := ev.Attr("data-portal-event"); typ != UIEventSSOEnabled {
 		t.Errorf("UI event %q", typ)
@@ -373,8 +393,11 @@ func TestSSOManualEscapedAndActivation(t *testing.T) {
 		t.Fatalf("state %s", st)
 	}
 	w = h.post("/portal/sso/"+id+"/deactivate", url.Values{"csrf": {csrf}}, c)
-	if typ, _ := testID(parse(t, w), "portal-event").Attr("data-portal-event"); w.Code != http.StatusOK || typ != UIEventSSODisabled {
-		t.Errorf("deactivate: %d %q", w.Code, typ)
+	if w.Code != http.StatusSeeOther {
+		t.Fatalf("deactivate: %d", w.Code)
+	}
+	if typ, _ := testID(parse(t, h.get(w.Header().Get("Location"), c)), "portal-event").Attr("data-portal-event"); typ != UIEventSSODisabled {
+		t.Errorf("deactivate: %q", typ)
 	}
 
 	// Another organization's session sees nothing of it.
@@ -408,8 +431,15 @@ func TestSSOTestTicketAndResult(t *testing.T) {
 		t.Fatalf("manual: %d %s", w.Code, w.Body)
 	}
 	w = h.post("/portal/sso/"+id+"/test", url.Values{"csrf": {csrf}}, c)
+	if w.Code != http.StatusSeeOther || !strings.HasPrefix(w.Header().Get("Location"), "/portal/sso/"+id+"/test/run?after=") {
+		t.Fatalf("test: %d %s", w.Code, w.Header().Get("Location"))
+	}
+	w = h.get(w.Header().Get("Location"), c)
 	if w.Code != http.StatusOK {
-		t.Fatalf("test: %d %s", w.Code, w.Body)
+		t.Fatalf("test page: %d %s", w.Code, w.Body)
+	}
+	if w := h.get("/portal/sso/"+id+"/test/run?after=0&ticket=nope", c); w.Code != http.StatusBadRequest {
+		t.Errorf("test page with a malformed ticket: %d", w.Code)
 	}
 	doc := parse(t, w)
 	open, _ := testID(doc, "test-open").Attr("href")

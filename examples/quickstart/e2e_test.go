@@ -275,13 +275,16 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("portal sets up, tests and activates a SAML connection", func(t *testing.T) {
 		b := newBrowser(t)
 		overview := openPortal(ctx, t, b, first.line(t, "portal link"))
-		list := getPage(ctx, t, b, resolve(t, overview.URL, "sso"))
-		conn := submitForm(ctx, t, b, list, `form[data-testid="sso-create-form"]`, url.Values{"provider": {"generic"}, "protocol": {"saml"}, "name": {"Set up in the portal"}})
-		connID := conn.URL[strings.LastIndex(conn.URL, "/")+1:]
-		conn = submitForm(ctx, t, b, conn, `form[data-testid="form-metadata-url"]`, url.Values{"metadata_url": {first.url(t, "IdP simulator") + "saml/metadata"}})
-		if msg := conn.Find(`[data-testid="alert"], .field-error`).Text(); msg != "" {
-			t.Fatalf("saving the metadata URL: %s", msg)
+		newConn := getPage(ctx, t, b, resolve(t, overview.URL, "sso/new/generic"))
+		guide := submitForm(ctx, t, b, newConn, `form[data-testid="sso-create-form"]`, url.Values{"protocol": {"saml"}, "name": {"Set up in the portal"}})
+		connID := strings.TrimSuffix(guide.URL, "/setup/guide")
+		connID = connID[strings.LastIndex(connID, "/")+1:]
+		idp := getPage(ctx, t, b, resolve(t, guide.URL, "idp"))
+		mapping := submitForm(ctx, t, b, idp, `form[data-testid="form-metadata-url"]`, url.Values{"metadata_url": {first.url(t, "IdP simulator") + "saml/metadata"}})
+		if msg := mapping.Find(`[data-testid="alert"], .field-error`).Text(); msg != "" || mapping.Find(`[data-testid="form-mapping"]`).Length() != 1 {
+			t.Fatalf("saving the metadata URL: %q on %s", msg, mapping.URL)
 		}
+		conn := getPage(ctx, t, b, resolve(t, mapping.URL, "../../"+connID))
 		testPage := submitForm(ctx, t, b, conn, `form[data-testid="form-test"]`, nil)
 		open, _ := testPage.Find(`a[data-testid="test-open"]`).Attr("href")
 		login := getPage(ctx, t, b, resolve(t, testPage.URL, open))

@@ -19,8 +19,8 @@ func WriteAsset(w http.ResponseWriter, r *http.Request) bool {
 	return WriteAssetFrom(assetFS, w, r)
 }
 
-// WriteAssetFrom writes "assets/" + the {file} path value of fsys, a .css
-// or .js file, and reports whether there is one.
+// WriteAssetFrom writes "assets/" + the {file} path value of fsys, a .css,
+// .js or .svg file, and reports whether there is one.
 func WriteAssetFrom(fsys embed.FS, w http.ResponseWriter, r *http.Request) bool {
 	name := r.PathValue("file")
 	var ctype string
@@ -29,6 +29,8 @@ func WriteAssetFrom(fsys embed.FS, w http.ResponseWriter, r *http.Request) bool 
 		ctype = "text/css; charset=utf-8"
 	case ".js":
 		ctype = "text/javascript; charset=utf-8"
+	case ".svg":
+		ctype = "image/svg+xml"
 	}
 	data, err := fsys.ReadFile("assets/" + name)
 	if ctype == "" || err != nil {

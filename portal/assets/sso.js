@@ -1,6 +1,8 @@
 // onboardkit admin portal: the script of the single sign-on setup pages
 // (portal.js does the rest, copy buttons included).
 //
+//   - back and forward: a page restored from the back-forward cache is
+//     reloaded, so that it shows the settings as saved;
 //   - metadata upload: <input type="file" data-fill="ID"> reads the chosen
 //     file into the textarea with that id (the form stays a plain
 //     url-encoded post carrying the CSRF token);
@@ -9,6 +11,14 @@
 //     recorded, then shows data-result-url.
 (function () {
   "use strict";
+
+  // Back and forward must show what is saved, not the page as it was left:
+  // a page restored from the back-forward cache is loaded again.
+  window.addEventListener("pageshow", function (e) {
+    if (e.persisted) {
+      window.location.reload();
+    }
+  });
 
   Array.prototype.forEach.call(document.querySelectorAll("input[type=file][data-fill]"), function (input) {
     input.addEventListener("change", function () {

@@ -1,0 +1,694 @@
+package portal
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/onboardkit/onboardkit/admin"
+	"github.com/onboardkit/onboardkit/internal/web"
+	"github.com/onboardkit/onboardkit/ssokit"
+	"github.com/onboardkit/onboardkit/store"
+)
+
+// The SSO setup is a guided flow, one step per GET page: choose the
+// provider (/sso/new), the protocol and a name (/sso/new/{provider}),
+// which creates the draft connection; then /sso/{id}/setup/{step} for
+// each step of ssoSteps. Every POST redirects to the next step's GET page,
+// or renders the step again with its errors; what was saved lives in the
+// connection itself, so a reload, back and forward show the setup where it
+// is. /sso/{id} is the connection's overview: state, certificates and
+// their renewal, and the way back into each step.
+
+// ssoSteps are the steps of a connection's setup after its creation.
+var ssoSteps = []struct{ Key, Label string }{
+	{"guide", "Set up the app"},
+	{"idp", "Identity provider details"},
+	{"mapping", "Attributes"},
+	{"test", "Test"},
+	{"activate", "Activate"},
+}
+
+// certWarning is how long before its expiry a trusted IdP certificate is
+// shown as expiring soon.
+const certWarning = 30 * 24 * time.Hour
+
+type ssoStep struct {
+	Number         int
+	Label, Href    string
+	Current, Done  bool
+	NotApplicable  bool
+	CurrentAttrVal string
+}
+
+// ---- list, provider and protocol ----
+
+type ssoListData struct {
+	Conns     []ssoListRow
+	CanCreate bool
+	NewHref   string
+	Flash     string
+}
+
+type ssoListRow struct {
+	connRow
+	Href, Logo         string
+	Continue, CertNote string
+	CertState          string // "", "ok", "soon" or "expired"
+}
+
+type ssoOption struct{ Value, Label string }
+
+type ssoProviderChoice struct {
+	Value, Label, Logo, Href string
+}
+
+type ssoNewData struct {
+	Providers []ssoProviderChoice
+	// The protocol step.
+	Provider, ProviderLabel, Logo string
+	Protocols                     []ssoOption
+	Action, BackHref              string
+	NameRequired                  bool
+	Form, Errors                  map[string]string
+}
+
+func ssoProtocolOptions() []ssoOption {
+	return []ssoOption{{string(store.ProtocolSAML), "SAML 2.0"}, {string(store.ProtocolOIDC), "OpenID Connect"}}
+}
+
+// ssoProviderName is the provider's name for people; "generic" has none.
+func ssoProviderName(provider string) string {
+	if provider == "generic" || provider == "" {
+		return "your identity provider"
+	}
+	return web.ProviderLabel(provider)
+}
+
+// ssoConnName is the name a connection is shown by: its own, or its
+// provider's real name and protocol.
+func ssoConnName(c *store.Connection) string {
+	if c.Name != "" {
+		return c.Name
+	}
+	proto, _ := web.ConnectionProtocol(c)
+	if c.Provider == "generic" || c.Provider == "" {
+		return proto + " identity provider"
+	}
+	return web.ProviderLabel(c.Provider) + " (" + proto + ")"
+}
+
+func (p *Portal) providerLogo(provider string) string {
+	if !slices.Contains(ssokit.Providers(), provider) {
+		provider = "generic"
+	}
+	return p.path("/assets/provider-" + provider + ".svg")
+}
+
+var ssoListFlashes = map[string]string{
+	"deleted": "Connection deleted.",
+}
+
+func (p *Portal) ssoList(w http.ResponseWriter, r *http.Request, s *session) {
+	conns, err := p.st.ListConnections(r.Context(), s.org.ID)
+	if err != nil {
+		p.serverError(w, r, "loading connections", err)
+		return
+	}
+	base, err := p.loadSSO(r.Context(), s.org.ID)
+	if err != nil {
+		p.serverError(w, r, "loading connections", err)
+		return
+	}
+	d := ssoListData{CanCreate: p.cfg.SSO != nil, NewHref: p.path("/sso/new"), Flash: ssoListFlashes[r.URL.Query().Get("saved")]}
+	now := p.now()
+	for i, row := range base.Connections {
+		c := &conns[i]
+		lr := ssoListRow{connRow: row, Href: p.path("/sso/" + url.PathEscape(c.ID)), Logo: p.providerLogo(c.Provider)}
+		lr.Name = ssoConnName(c)
+		if step := ssoNextStep(c); step != "" {
+			lr.Continue = p.path("/sso/" + url.PathEscape(c.ID) + "/setup/" + step)
+		}
+		lr.CertState, lr.CertNote = ssoCertSummary(c, now)
+		d.Conns = append(d.Conns, lr)
+	}
+	p.render(w, r, http.StatusOK, ssoListPage(p.sessionView(r, s, "Single sign-on", "/sso"), d))
+}
+
+func (p *Portal) ssoChooseProvider(w http.ResponseWriter, r *http.Request, s *session) {
+	if p.ssoNotConfigured(w, r, s) {
+		return
+	}
+	var d ssoNewData
+	for _, pr := range ssokit.Providers() {
+		label := web.ProviderLabel(pr)
+		if pr == "generic" {
+			label = "Another SAML or OpenID Connect provider"
+		}
+		d.Providers = append(d.Providers, ssoProviderChoice{Value: pr, Label: label, Logo: p.providerLogo(pr), Href: p.path("/sso/new/" + pr)})
+	}
+	d.BackHref = p.path("/sso")
+	p.render(w, r, http.StatusOK, ssoProviderPage(p.sessionView(r, s, "Choose your identity provider", "/sso"), d))
+}
+
+func (p *Portal) ssoChooseProtocol(w http.ResponseWriter, r *http.Request, s *session) {
+	if p.ssoNotConfigured(w, r, s) {
+		return
+	}
+	provider := r.PathValue("provider")
+	if !slices.Contains(ssokit.Providers(), provider) {
+		p.renderSessionProblem(w, r, s, http.StatusNotFound, problemNotFound)
+		return
+	}
+	p.renderNewConn(w, r, s, http.StatusOK, provider, map[string]string{"protocol": "saml"}, nil)
+}
+
+func (p *Portal) renderNewConn(w http.ResponseWriter, r *http.Request, s *session, status int, provider string, form, errs map[string]string) {
+	d := ssoNewData{Provider: provider, ProviderLabel: ssoProviderName(provider), Logo: p.providerLogo(provider),
+		Protocols: ssoProtocolOptions(), Action: p.path("/sso/connections"), BackHref: p.path("/sso/new"),
+		NameRequired: provider == "generic", Form: form, Errors: errs}
+	if d.Errors == nil {
+		d.Errors = map[string]string{}
+	}
+	title := "Connect " + d.ProviderLabel
+	if provider == "generic" {
+		title = "Connect your identity provider"
+	}
+	p.render(w, r, status, ssoProtocolPage(p.sessionView(r, s, title, "/sso"), d))
+}
+
+func (p *Portal) ssoCreate(w http.ResponseWriter, r *http.Request, s *session) {
+	if p.ssoNotConfigured(w, r, s) {
+		return
+	}
+	form := map[string]string{
+		"protocol": r.PostForm.Get("protocol"),
+		"provider": r.PostForm.Get("provider"),
+		"name":     strings.TrimSpace(r.PostForm.Get("name")),
+	}
+	if !slices.Contains(ssokit.Providers(), form["provider"]) {
+		p.renderSessionProblem(w, r, s, http.StatusUnprocessableEntity, problemBadRequest)
+		return
+	}
+	if form["provider"] == "generic" && form["name"] == "" {
+		p.renderNewConn(w, r, s, http.StatusUnprocessableEntity, form["provider"], form,
+			map[string]string{"name": "Enter the name of your identity provider, such as “Keycloak” or “Auth0”."})
+		return
+	}
+	c, err := p.cfg.SSO.CreateConnection(r.Context(), s.org.ID, ssokit.NewConnection{
+		Protocol: store.Protocol(form["protocol"]), Provider: form["provider"], Name: form["name"],
+	}, ssoActor(s))
+	var ce *ssokit.ConfigError
+	switch {
+	case errors.As(err, &ce):
+		p.renderNewConn(w, r, s, http.StatusUnprocessableEntity, form["provider"], form, map[string]string{ce.Field: ssoSentence(ce.Problem)})
+		return
+	case err != nil:
+		p.serverError(w, r, "creating connection", err)
+		return
+	}
+	http.Redirect(w, r, p.path("/sso/"+url.PathEscape(c.ID)+"/setup/guide"), http.StatusSeeOther)
+}
+
+// ---- the connection's data ----
+
+// ssoConnData is one connection: its state, the values to give the IdP,
+// the guide, the IdP settings, the mapping, its certificates, and the
+// step of the setup being shown.
+type ssoConnData struct {
+	ID, Name, Provider, ProviderLabel, ProtocolLabel, Logo string
+	SAML                                                   bool
+	State, StateLabel, TestedAt                            string
+	Active, CanActivate, CanDeactivate, CanTest            bool
+	Configured                                             bool
+
+	Values []ssoCopyValue
+	Guide  ssoGuide
+
+	// Current IdP settings.
+	IdPEntityID, SSOURL, MetadataURL, Source string
+	// IdPSLOURL is the IdP's Single Logout endpoint in use, from the
+	// metadata or entered by hand; SLOURL the one entered by hand.
+	IdPSLOURL, SLOURL                  string
+	Issuer, ClientID, Scopes, TenantID string
+	HasSecret                          bool
+
+	Mapping []ssoMappingRow
+	Certs   []ssoCertRow
+	// CertsUnreadable is set when a stored certificate could not be read.
+	CertsUnreadable bool
+
+	// The setup.
+	Steps        []ssoStep
+	Step         string // the step shown; "" on the overview
+	Method       string // the SAML input method shown: url, xml or manual
+	Methods      []ssoMethodLink
+	NextHref     string // the step after this one
+	ContinueHref string // the first unfinished step, "" when done
+	PrevHref     string
+
+	// Form state after a refused submission.
+	Form    map[string]string
+	Errors  map[string]string
+	ErrForm string // which form the errors belong to
+	Flash   string
+	Alert   string // an error not tied to a field
+
+	Actions map[string]string
+}
+
+type ssoMethodLink struct {
+	Key, Label, Href string
+	Current          bool
+}
+
+type ssoCertRow struct {
+	Thumbprint, Short, Subject, NotAfter, Left string
+	State                                      string // ok, soon or expired
+	FromMetadata, Removable                    bool
+}
+
+type ssoCopyValue struct {
+	ID, Label, Value, Help string
+}
+
+type ssoMappingRow struct {
+	Field, Label, Value, Defaults string
+}
+
+var ssoFieldLabels = map[string]string{
+	ssokit.FieldEmail: "Email", ssokit.FieldFirstName: "First name", ssokit.FieldLastName: "Last name",
+	ssokit.FieldDisplayName: "Display name", ssokit.FieldGroups: "Groups", ssokit.FieldRoles: "Roles",
+}
+
+// ssoFlashes are the confirmations shown after a redirect, by the code in
+// the saved query parameter (never text from the request).
+var ssoFlashes = map[string]string{
+	"idp":          "Identity provider settings saved. Check the attributes, then test the connection.",
+	"mapping":      "Attribute mapping saved.",
+	"activated":    "Connection activated: it now signs people in.",
+	"deactivated":  "Connection deactivated: it no longer signs anyone in.",
+	"cert_added":   "Certificate added. Both certificates are trusted: switch your identity provider to the new one, then remove the old one here.",
+	"cert_removed": "Certificate removed: responses signed with it are refused from now on.",
+}
+
+func (p *Portal) connData(c *store.Connection) ssoConnData {
+	d := ssoConnData{
+		ID: c.ID, Name: ssoConnName(c), Provider: c.Provider, ProviderLabel: ssoProviderName(c.Provider),
+		Logo: p.providerLogo(c.Provider),
+		SAML: c.Protocol == store.ProtocolSAML, State: string(c.State), StateLabel: web.ConnectionStateLabel(c.State),
+		TestedAt: web.FormatTime(c.TestedAt), Active: c.State == store.ConnectionActive,
+		Form: map[string]string{}, Errors: map[string]string{},
+		Guide: ssoGuideFor(c.Provider, c.Protocol),
+	}
+	d.CanActivate = c.State == store.ConnectionTested || (c.State == store.ConnectionInactive && !c.TestedAt.IsZero())
+	d.CanDeactivate = d.Active
+	d.CanTest = c.State != store.ConnectionInactive
+	base := p.path("/sso/" + url.PathEscape(c.ID))
+	d.Actions = map[string]string{
+		"metadata_url": base + "/saml/metadata-url", "metadata_xml": base + "/saml/metadata-xml",
+		"manual": base + "/saml/manual", "oidc": base + "/oidc", "mapping": base + "/mapping",
+		"test": base + "/test", "activate": base + "/activate", "deactivate": base + "/deactivate",
+		"delete": base + "/delete", "list": p.path("/sso"), "overview": base,
+		"cert_add": base + "/certificates", "cert_remove": base + "/certificates/remove",
+	}
+	if d.SAML {
+		d.ProtocolLabel = "SAML 2.0"
+		if sc := c.SAML; sc != nil {
+			d.IdPEntityID, d.SSOURL, d.MetadataURL, d.SLOURL = sc.IdPEntityID, sc.SSOURL, sc.MetadataURL, sc.SLOURL
+			switch {
+			case sc.MetadataURL != "":
+				d.Source = "Metadata URL"
+			case sc.MetadataXML != "":
+				d.Source = "Uploaded metadata"
+			case sc.IdPEntityID != "":
+				d.Source = "Entered manually"
+			}
+			d.Configured = sc.IdPEntityID != ""
+		}
+		d.Certs, d.CertsUnreadable = p.certRows(c)
+	} else {
+		d.ProtocolLabel = "OpenID Connect"
+		if oc := c.OIDC; oc != nil {
+			d.Issuer, d.ClientID, d.TenantID = oc.Issuer, oc.ClientID, oc.TenantID
+			d.Scopes = strings.Join(oc.Scopes, " ")
+			d.HasSecret = oc.ClientSecret != ""
+			d.Configured = oc.Issuer != "" && oc.ClientID != ""
+		}
+	}
+	d.CanTest = d.CanTest && d.Configured
+	if p.cfg.SSO != nil {
+		if d.SAML {
+			d.Values = []ssoCopyValue{
+				{"v-acs", "ACS URL", p.cfg.SSO.SAMLACSURL(c.ID), "Also called Single sign-on URL, Reply URL or Assertion Consumer Service URL."},
+				{"v-entity", "SP entity ID", p.cfg.SSO.SAMLEntityID(c.ID), "Also called Audience URI or Identifier."},
+				{"v-metadata", "SP metadata URL", p.cfg.SSO.SAMLEntityID(c.ID), "For identity providers that import service provider metadata."},
+				{"v-slo", "Single Logout URL", p.cfg.SSO.SAMLSLOURL(c.ID), "Optional. Also called SLO URL, Logout URL or Single Logout Service URL: lets your identity provider sign people out of this app, and this app sign them out of it."},
+			}
+			if d.Configured {
+				d.IdPSLOURL, _ = p.cfg.SSO.IdPLogoutURL(c)
+			}
+		} else {
+			d.Values = []ssoCopyValue{
+				{"v-redirect", "Redirect URI", p.cfg.SSO.OIDCRedirectURL(c.ID), "Also called Sign-in redirect URI or Callback URL."},
+				{"v-scopes", "Scopes", "openid email profile", ""},
+				{"v-post-logout", "Post-logout redirect URI", p.cfg.SSO.OIDCPostLogoutRedirectURL(c.ID), "Optional. Also called Sign-out redirect URI: where your identity provider sends people back after signing them out."},
+				{"v-backchannel", "Back-channel logout URI", p.cfg.SSO.OIDCBackChannelLogoutURL(c.ID), "Optional. For identity providers that support OpenID Connect Back-Channel Logout: ends people's sessions here when they sign out there."},
+			}
+		}
+	}
+	defaults := ssokit.DefaultAttributeNames(c.Protocol, c.Provider)
+	for _, f := range ssokit.MappingFields() {
+		names := defaults[f]
+		d.Mapping = append(d.Mapping, ssoMappingRow{Field: f, Label: ssoFieldLabels[f], Value: c.AttributeMapping[f], Defaults: strings.Join(names, ", ")})
+	}
+	if next := ssoNextStep(c); next != "" {
+		d.ContinueHref = base + "/setup/" + next
+	}
+	return d
+}
+
+// certRows lists the certificates a SAML connection trusts, those added by
+// hand first, and reports a stored certificate it could not read.
+func (p *Portal) certRows(c *store.Connection) ([]ssoCertRow, bool) {
+	certs, err := ssokit.ConnectionCertificates(c)
+	now := p.now()
+	var rows []ssoCertRow
+	for _, ci := range certs {
+		row := ssoCertRow{Thumbprint: ci.Thumbprint, Short: ssoShortThumb(ci.Thumbprint), Subject: ci.Subject,
+			NotAfter: ssoDate(ci.NotAfter), FromMetadata: ci.FromMetadata,
+			Removable: !ci.FromMetadata && len(certs) > 1}
+		row.State, row.Left = ssoCertState(ci.NotAfter, now)
+		rows = append(rows, row)
+	}
+	return rows, err != nil
+}
+
+// ssoCertState says how close to its expiry a certificate is.
+func ssoCertState(notAfter, now time.Time) (state, left string) {
+	d := notAfter.Sub(now)
+	days := int(d.Hours() / 24)
+	switch {
+	case d <= 0:
+		return "expired", "expired"
+	case d <= 24*time.Hour:
+		return "soon", "expires within a day"
+	case d <= certWarning:
+		return "soon", "expires in " + pluralDays(days)
+	}
+	return "ok", "valid for " + pluralDays(days)
+}
+
+func pluralDays(n int) string {
+	if n == 1 {
+		return "1 day"
+	}
+	return strconv.Itoa(n) + " days"
+}
+
+// ssoCertSummary is the certificate note of a connection in the list: the
+// expiry of the certificate that expires last (the one a renewal leaves).
+func ssoCertSummary(c *store.Connection, now time.Time) (state, note string) {
+	certs, _ := ssokit.ConnectionCertificates(c)
+	if len(certs) == 0 {
+		return "", ""
+	}
+	last := certs[0]
+	for _, ci := range certs[1:] {
+		if ci.NotAfter.After(last.NotAfter) {
+			last = ci
+		}
+	}
+	state, left := ssoCertState(last.NotAfter, now)
+	if state == "expired" {
+		return state, "Certificate expired on " + ssoDate(last.NotAfter)
+	}
+	return state, "Certificate expires on " + ssoDate(last.NotAfter) + " (" + left + ")"
+}
+
+func ssoDate(t time.Time) string { return t.UTC().Format("2 Jan 2006") }
+
+func ssoShortThumb(tp string) string {
+	if len(tp) <= 16 {
+		return tp
+	}
+	var b strings.Builder
+	for i := 0; i < 16; i += 2 {
+		if i > 0 {
+			b.WriteByte(':')
+		}
+		b.WriteString(strings.ToUpper(tp[i : i+2]))
+	}
+	return b.String() + "…"
+}
+
+// ssoNextStep is the first unfinished step of a connection's setup, ""
+// when it is active or was activated before.
+func ssoNextStep(c *store.Connection) string {
+	configured := false
+	switch {
+	case c.SAML != nil:
+		configured = c.SAML.IdPEntityID != ""
+	case c.OIDC != nil:
+		configured = c.OIDC.Issuer != "" && c.OIDC.ClientID != ""
+	}
+	switch {
+	case c.State == store.ConnectionActive || c.State == store.ConnectionInactive && !c.TestedAt.IsZero():
+		return ""
+	case !configured:
+		if c.Version <= 1 {
+			return "guide"
+		}
+		return "idp"
+	case c.State == store.ConnectionTested:
+		return "activate"
+	}
+	return "test"
+}
+
+// setupData is connData for one step of the setup.
+func (p *Portal) setupData(c *store.Connection, step, method string) ssoConnData {
+	d := p.connData(c)
+	d.Step = step
+	base := p.path("/sso/" + url.PathEscape(c.ID))
+	done := map[string]bool{
+		"guide": d.Configured, "idp": d.Configured, "mapping": d.Configured,
+		"test": !c.TestedAt.IsZero(), "activate": d.Active,
+	}
+	for i, st := range ssoSteps {
+		label := st.Label
+		if st.Key == "guide" {
+			label = "Set up the app in " + d.ProviderLabel
+			if c.Provider == "generic" {
+				label = "Set up the app"
+			}
+		}
+		s := ssoStep{Number: i + 2, Label: label, Href: base + "/setup/" + st.Key, Current: st.Key == step, Done: done[st.Key]}
+		if s.Current {
+			s.CurrentAttrVal = "step"
+			if i+1 < len(ssoSteps) {
+				d.NextHref = base + "/setup/" + ssoSteps[i+1].Key
+			}
+			if i > 0 {
+				d.PrevHref = base + "/setup/" + ssoSteps[i-1].Key
+			}
+		}
+		d.Steps = append(d.Steps, s)
+	}
+	if d.SAML {
+		if method == "" {
+			method = "url"
+			switch d.Source {
+			case "Uploaded metadata":
+				method = "xml"
+			case "Entered manually":
+				method = "manual"
+			}
+		}
+		d.Method = method
+		for _, m := range []ssoOption{{"url", "Metadata URL"}, {"xml", "Metadata file"}, {"manual", "Enter by hand"}} {
+			d.Methods = append(d.Methods, ssoMethodLink{Key: m.Value, Label: m.Label, Href: base + "/setup/idp?method=" + m.Value, Current: m.Value == method})
+		}
+	}
+	return d
+}
+
+// ssoMethods are the SAML input methods of the idp step, by the form that
+// posts each.
+var ssoMethodOfForm = map[string]string{"metadata_url": "url", "metadata_xml": "xml", "manual": "manual"}
+
+func (p *Portal) ssoSetupPage(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection) {
+	step := r.PathValue("step")
+	if !slices.ContainsFunc(ssoSteps, func(st struct{ Key, Label string }) bool { return st.Key == step }) {
+		p.renderSessionProblem(w, r, s, http.StatusNotFound, problemNotFound)
+		return
+	}
+	method := r.URL.Query().Get("method")
+	if !slices.Contains([]string{"", "url", "xml", "manual"}, method) {
+		method = ""
+	}
+	d := p.setupData(c, step, method)
+	d.Flash = ssoFlashes[r.URL.Query().Get("saved")]
+	p.renderSetup(w, r, s, http.StatusOK, d)
+}
+
+func (p *Portal) renderSetup(w http.ResponseWriter, r *http.Request, s *session, status int, d ssoConnData) {
+	title := d.Name
+	for _, st := range d.Steps {
+		if st.Current {
+			title = st.Label + " · " + d.Name
+		}
+	}
+	p.render(w, r, status, ssoSetupPage(p.sessionView(r, s, title, "/sso"), d))
+}
+
+// ssoFormFields are the inputs of each IdP settings form, where a
+// ConfigError's message is shown; others are shown as an alert.
+var ssoFormFields = map[string][]string{
+	"metadata_url": {"metadata_url"},
+	"metadata_xml": {"metadata_xml"},
+	"manual":       {"entity_id", "sso_url", "certificate", "slo_url"},
+	"oidc":         {"issuer", "client_id", "client_secret", "scopes", "tenant_id"},
+}
+
+// configResult answers an IdP settings or mapping form: a redirect to the
+// next step, or the step again with the errors.
+func (p *Portal) configResult(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection, formName string, form map[string]string, err error) {
+	var ce *ssokit.ConfigError
+	base := p.path("/sso/" + url.PathEscape(c.ID))
+	step, next, flash := "idp", "/setup/mapping", "idp"
+	if formName == "mapping" {
+		step, next, flash = "mapping", "/setup/test", "mapping"
+	}
+	switch {
+	case err == nil:
+		http.Redirect(w, r, base+next+"?saved="+flash, http.StatusSeeOther)
+	case errors.As(err, &ce):
+		p.log.InfoContext(r.Context(), "portal: SSO setting refused", "org_id", s.org.ID, "connection_id", c.ID, "field", ce.Field, "error", err)
+		d := p.setupData(c, step, ssoMethodOfForm[formName])
+		d.ErrForm, d.Form = formName, form
+		d.Errors[ce.Field] = ssoSentence(ce.Problem)
+		if !slices.Contains(ssoFormFields[formName], ce.Field) && !strings.HasPrefix(ce.Field, "map_") ||
+			strings.HasPrefix(ce.Field, "map_") && !slices.Contains(ssokit.MappingFields(), strings.TrimPrefix(ce.Field, "map_")) {
+			d.Alert = ssoSentence(ce.Problem)
+			if f, ok := strings.CutPrefix(ce.Field, "map_"); ok {
+				d.Alert = "“" + f + "” " + ce.Problem + "."
+			}
+		}
+		p.renderSetup(w, r, s, http.StatusUnprocessableEntity, d)
+	case errors.Is(err, ssokit.ErrConnectionNotFound):
+		p.renderSessionProblem(w, r, s, http.StatusNotFound, problemNotFound)
+	default:
+		p.serverError(w, r, "saving SSO settings", err)
+	}
+}
+
+// ---- the overview, activation and removal ----
+
+func (p *Portal) ssoConnPage(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection) {
+	d := p.connData(c)
+	saved := r.URL.Query().Get("saved")
+	d.Flash = ssoFlashes[saved]
+	var evs []UIEvent
+	switch {
+	case saved == "activated" && d.Active:
+		evs = append(evs, UIEvent{Type: UIEventSSOEnabled, Data: map[string]string{"connectionId": c.ID}})
+	case saved == "deactivated" && !d.Active:
+		evs = append(evs, UIEvent{Type: UIEventSSODisabled, Data: map[string]string{"connectionId": c.ID}})
+	}
+	p.renderConn(w, r, s, http.StatusOK, d, evs...)
+}
+
+func (p *Portal) renderConn(w http.ResponseWriter, r *http.Request, s *session, status int, d ssoConnData, events ...UIEvent) {
+	v := p.sessionView(r, s, d.Name, "/sso")
+	v.Events = append(v.Events, events...)
+	p.render(w, r, status, ssoConnPage(v, d))
+}
+
+func (p *Portal) ssoActivate(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection) {
+	if p.ssoNotConfigured(w, r, s) {
+		return
+	}
+	_, err := p.setConnection(r.Context(), c.ID, ssoActor(s), true)
+	switch {
+	case errors.Is(err, ssokit.ErrNotTested), errors.Is(err, admin.ErrNotConfigured), errors.Is(err, admin.ErrConflict):
+		d := p.setupData(c, "activate", "")
+		d.Alert = "This connection can't be activated yet: run “Test connection” and sign in successfully first."
+		p.renderSetup(w, r, s, http.StatusConflict, d)
+		return
+	case err != nil:
+		p.serverError(w, r, "activating connection", err)
+		return
+	}
+	http.Redirect(w, r, p.path("/sso/"+url.PathEscape(c.ID)+"?saved=activated"), http.StatusSeeOther)
+}
+
+func (p *Portal) ssoDeactivate(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection) {
+	if p.ssoNotConfigured(w, r, s) {
+		return
+	}
+	if _, err := p.setConnection(r.Context(), c.ID, ssoActor(s), false); err != nil {
+		p.serverError(w, r, "deactivating connection", err)
+		return
+	}
+	http.Redirect(w, r, p.path("/sso/"+url.PathEscape(c.ID)+"?saved=deactivated"), http.StatusSeeOther)
+}
+
+func (p *Portal) ssoDelete(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection) {
+	if p.ssoNotConfigured(w, r, s) {
+		return
+	}
+	err := p.cfg.SSO.DeleteConnection(r.Context(), s.org.ID, c.ID, ssoActor(s))
+	switch {
+	case errors.Is(err, ssokit.ErrConnectionActive):
+		d := p.connData(c)
+		d.Alert = "Deactivate this connection before deleting it."
+		p.renderConn(w, r, s, http.StatusConflict, d)
+		return
+	case err != nil && !errors.Is(err, ssokit.ErrConnectionNotFound):
+		p.serverError(w, r, "deleting connection", err)
+		return
+	}
+	http.Redirect(w, r, p.path("/sso?saved=deleted"), http.StatusSeeOther)
+}
+
+// ---- certificate renewal ----
+
+func (p *Portal) ssoAddCertificate(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection) {
+	pemText := r.PostForm.Get("certificate")
+	_, err := p.admin.AddConnectionCertificate(r.Context(), c.ID, pemText, ssoActor(s))
+	p.certResult(w, r, s, c, "cert_added", map[string]string{"certificate": pemText}, err)
+}
+
+func (p *Portal) ssoRemoveCertificate(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection) {
+	_, err := p.admin.RemoveConnectionCertificate(r.Context(), c.ID, r.PostForm.Get("thumbprint"), ssoActor(s))
+	p.certResult(w, r, s, c, "cert_removed", nil, err)
+}
+
+func (p *Portal) certResult(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection, flash string, form map[string]string, err error) {
+	var ae *admin.AdminError
+	switch {
+	case err == nil:
+		http.Redirect(w, r, p.path("/sso/"+url.PathEscape(c.ID)+"?saved="+flash+"#certificates"), http.StatusSeeOther)
+	case errors.As(err, &ae) && ae.Kind == admin.ErrInvalidInput:
+		d := p.connData(c)
+		d.ErrForm, d.Form = "cert", form
+		if form == nil {
+			d.Alert = ssoSentence(ae.Message)
+		} else {
+			d.Errors["certificate"] = ssoSentence(ae.Message)
+		}
+		p.renderConn(w, r, s, http.StatusUnprocessableEntity, d)
+	case errors.Is(err, admin.ErrNotConfigured):
+		p.ssoNotConfigured(w, r, s)
+		if p.cfg.SSO != nil {
+			p.serverError(w, r, "renewing a certificate", err)
+		}
+	default:
+		p.serverError(w, r, "renewing a certificate", err)
+	}
+}
