@@ -119,13 +119,25 @@ func TestEndToEnd(t *testing.T) {
 		dashboardPost := func(button string) {
 			t.Helper()
 			org := getPage(ctx, t, b, first.url(t, "dashboard")+"orgs/"+orgID)
-			form := org.Find(`li[data-connection-id="` + oidcID + `"] form:has(button[data-testid="` + button + `"])`)
+			page, form := org, org.Find(`li[data-connection-id="`+oidcID+`"] form:has(button[data-testid="`+button+`"])`)
+			if link := org.Find(`li[data-connection-id="` + oidcID + `"] a[data-testid="` + button + `"]`); link.Length() == 1 {
+				// A destructive change asks first: its confirmation page
+				// holds the form.
+				href, _ := link.Attr("href")
+				page = getPage(ctx, t, b, resolve(t, org.URL, href))
+				form = page.Find(`form[data-testid="confirm-form"]`)
+			}
 			if form.Length() != 1 {
 				t.Fatalf("no %s form for the OIDC connection on the dashboard", button)
 			}
-			csrf, _ := form.Find(`input[name="csrf"]`).Attr("value")
+			fields := url.Values{}
+			form.Find(`input[type="hidden"]`).Each(func(_ int, in *goquery.Selection) {
+				name, _ := in.Attr("name")
+				value, _ := in.Attr("value")
+				fields.Add(name, value)
+			})
 			action, _ := form.Attr("action")
-			req, err := http.NewRequestWithContext(ctx, http.MethodPost, resolve(t, org.URL, action), strings.NewReader(url.Values{"csrf": {csrf}}.Encode()))
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, resolve(t, page.URL, action), strings.NewReader(fields.Encode()))
 			if err != nil {
 				t.Fatal(err)
 			}
