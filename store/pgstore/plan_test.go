@@ -62,12 +62,12 @@ func TestScalePlans(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	// Statistics of a directory of 50,000 users among 2,000 organizations,
+	// Statistics of a directory of 50,000 users among 50,000 organizations,
 	// written directly, then sequential scans off for the tables that stay
 	// small.
 	for _, st := range []string{
 		`INSERT INTO organizations (id, id_lower, name, name_lower, created_at, updated_at)
-SELECT 'org_' || i, 'org_' || i, 'Company ' || i, 'company ' || i, now(), now() FROM generate_series(1, 2000) i`,
+SELECT 'org_' || i, 'org_' || i, 'Company ' || i, 'company ' || i, now(), now() FROM generate_series(1, 50000) i`,
 		`INSERT INTO directories (id, org_id, state, created_at, updated_at) VALUES ('dir', 'org_1', 'active', now(), now())`,
 		`INSERT INTO directory_users (id, directory_id, org_id, user_name, user_name_lower, active, display_name, display_name_lower, version, created_at, updated_at)
 SELECT 'usr_' || i, 'dir', 'org_1', 'user' || i || '@example.com', 'user' || i || '@example.com', true, 'Person ' || i, 'person ' || i, 1, now(), now() FROM generate_series(1, 50000) i`,
