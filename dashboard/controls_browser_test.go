@@ -2,7 +2,6 @@ package dashboard_test
 
 import (
 	"context"
-	"crypto/rand"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -56,11 +55,7 @@ func TestBrowserDashboardControls(t *testing.T) {
 	key, err := sim.NewServiceAccountKey()
 	testkit.Must(t, err)
 	sim.Delegate(key.ClientID, gworkspace.Scopes...)
-	hostKey := make([]byte, 32)
-	_, _ = rand.Read(hostKey)
-	sealer, err := gworkspace.NewAESGCMSealer(hostKey)
-	testkit.Must(t, err)
-	gws, err := gworkspace.New(gworkspace.Config{Store: st, Sealer: sealer, Endpoint: gsrv.URL, TokenURL: gsrv.URL + "/token", HTTPClient: gsrv.Client(), Logger: logger})
+	gws, err := gworkspace.New(gworkspace.Config{Store: st, Endpoint: gsrv.URL, TokenURL: gsrv.URL + "/token", HTTPClient: gsrv.Client(), Logger: logger})
 	testkit.Must(t, err)
 	a, err := admin.New(admin.Config{Store: st, PortalURL: origin + "/portal", Connections: sso, Directories: scim, Google: gws, Logger: logger})
 	testkit.Must(t, err)

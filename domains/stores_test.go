@@ -10,8 +10,13 @@ import (
 	"github.com/onboardkit/onboardkit/store"
 	"github.com/onboardkit/onboardkit/store/memstore"
 	"github.com/onboardkit/onboardkit/store/pgstore"
+	"github.com/onboardkit/onboardkit/store/seal"
 	"github.com/onboardkit/onboardkit/store/sqlitestore"
 )
+
+// testKeyring seals the secrets of every Store a test of this package
+// opens, so that two instances or a reopened file open each other's.
+var testKeyring = seal.NewEphemeralKeyring()
 
 // storeCase opens two handles on one fresh database, as two app instances
 // would (for memstore, the same Store twice).
@@ -42,7 +47,7 @@ func openSQLite(t *testing.T, path string) store.Store {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	st, err := sqlitestore.Open(ctx, path)
+	st, err := sqlitestore.Open(ctx, path, sqlitestore.Options{Keyring: testKeyring})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +59,7 @@ func openPG(t *testing.T, dsn string) store.Store {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	st, err := pgstore.Open(ctx, dsn)
+	st, err := pgstore.Open(ctx, dsn, pgstore.Options{Keyring: testKeyring})
 	if err != nil {
 		t.Fatal(err)
 	}

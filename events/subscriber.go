@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/onboardkit/onboardkit/health"
 	"github.com/onboardkit/onboardkit/internal/secret"
 	"github.com/onboardkit/onboardkit/store"
 )
@@ -156,6 +157,7 @@ type Subscriber struct {
 	leaseName string
 	notify    chan struct{}
 	running   atomic.Bool
+	beat      health.Beat
 	// registered is set once the consumer's cursor is known to be stored,
 	// so that the Store's retention (Store.DeleteEvents) keeps the events
 	// this consumer has not processed, even before its first delivery.
@@ -330,6 +332,8 @@ func (s *Subscriber) Run(ctx context.Context) error {
 		return ErrRunning
 	}
 	defer s.running.Store(false)
+	s.beat.Start(s.cfg.Now())
+	defer s.beat.Stop()
 
 	storeFailures := 0
 	for {
@@ -337,6 +341,7 @@ func (s *Subscriber) Run(ctx context.Context) error {
 			return err
 		}
 		now := s.cfg.Now()
+		s.beat.Tick(now)
 		held, err := s.cfg.Store.AcquireLease(ctx, s.leaseName, s.cfg.Holder, now, now.Add(s.cfg.LeaseDuration))
 		if err != nil {
 			if ctx.Err() != nil {
@@ -363,6 +368,11 @@ func (s *Subscriber) Run(ctx context.Context) error {
 		}
 	}
 }
+
+// Heartbeat reports whether Run runs and when its loop last went round,
+// for a readiness check (package health). An instance on standby (another
+// holds the delivery lease) beats too.
+func (s *Subscriber) Heartbeat() (running bool, last time.Time) { return s.beat.Heartbeat() }
 
 func (s *Subscriber) release() {
 	s.update(func(st *Status) { st.Holding = false })
@@ -395,6 +405,7 @@ func (s *Subscriber) holdAndDeliver(ctx context.Context, until time.Time) error 
 	}
 	storeFailures := 0
 	for {
+		s.beat.Tick(s.cfg.Now())
 		if !held() {
 			if err := ctx.Err(); err != nil {
 				return err

@@ -310,6 +310,10 @@ func NewWebhookSender(cfg WebhookConfig) (*WebhookSender, error) {
 // Run delivers until ctx ends; see Subscriber.Run.
 func (w *WebhookSender) Run(ctx context.Context) error { return w.sub.Run(ctx) }
 
+// Heartbeat reports whether Run runs and when it last went round (see
+// Subscriber.Heartbeat).
+func (w *WebhookSender) Heartbeat() (running bool, last time.Time) { return w.sub.Heartbeat() }
+
 // Notify wakes the sender early; see Subscriber.Notify.
 func (w *WebhookSender) Notify() { w.sub.Notify() }
 

@@ -17,8 +17,7 @@
 // service account's client id exactly the read-only Scopes. They then give
 // onboardkit the key and the email of an administrator to impersonate:
 //
-//	sealer, err := gworkspace.NewAESGCMSealer(hostKey) // 32 bytes kept outside the Store
-//	gws, err := gworkspace.New(gworkspace.Config{Store: st, Sealer: sealer})
+//	gws, err := gworkspace.New(gworkspace.Config{Store: st})
 //	err = gws.Configure(ctx, dirID, gworkspace.Settings{AdminEmail: "admin@example.com"})
 //	_, err = gws.PutKey(ctx, dirID, keyJSON)
 //	_, err = gws.Test(ctx, dirID) // lists one user, or names the precise failure
@@ -59,11 +58,10 @@
 //
 // The service-account key can act as any user of the customer's domain
 // within the delegated scopes, so it is a secret that must be read back:
-// PutKey parses it, seals it with Config.Sealer (AES-256-GCM under a host
-// key with NewAESGCMSealer, or the host's own KMS) with the directory id as
-// associated data, and stores only the sealed bytes; no method returns it,
-// and Status names only the service account. A Syncer without a Sealer
-// refuses to start unless Config.InsecureStoreKeysUnsealed is set. The
+// PutKey parses it and stores it, and the Store seals it at rest like every
+// secret it keeps (AES-256-GCM under a data key wrapped by the host's
+// keyring, the directory id as associated data; see store/seal); no method
+// of this package returns it, and Status names only the service account. The
 // scopes are read-only; onboardkit never writes to the customer's
 // directory.
 //

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/onboardkit/onboardkit/health"
 	"github.com/onboardkit/onboardkit/internal/secret"
 	"github.com/onboardkit/onboardkit/store"
 )
@@ -64,15 +65,6 @@ type Config struct {
 	// the sync writes. Required.
 	Store Store
 
-	// Sealer seals service-account keys before they are stored. Required
-	// unless InsecureStoreKeysUnsealed is set.
-	Sealer Sealer
-
-	// InsecureStoreKeysUnsealed lets a Syncer without a Sealer store
-	// service-account keys in the clear. For tests and local development
-	// only: anyone who reads the Store can then act as the service account.
-	InsecureStoreKeysUnsealed bool
-
 	// HTTPClient makes the calls to Google's token endpoint and Directory
 	// API. Default: a client with a 30-second timeout.
 	HTTPClient *http.Client
@@ -127,9 +119,9 @@ type Config struct {
 
 // A Syncer syncs Google Workspace directories into the Store.
 type Syncer struct {
+	beat   health.Beat
 	cfg    Config
 	st     Store
-	sealer Sealer
 	holder string
 	now    func() time.Time
 	log    *slog.Logger
@@ -140,13 +132,6 @@ type Syncer struct {
 func New(cfg Config) (*Syncer, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("gworkspace: Config.Store is required")
-	}
-	sealer := cfg.Sealer
-	if sealer == nil {
-		if !cfg.InsecureStoreKeysUnsealed {
-			return nil, errors.New("gworkspace: Config.Sealer is required (or InsecureStoreKeysUnsealed)")
-		}
-		sealer = plainSealer{}
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}
@@ -196,7 +181,7 @@ func New(cfg Config) (*Syncer, error) {
 		return nil, err
 	}
 	return &Syncer{
-		cfg: cfg, st: cfg.Store, sealer: sealer, holder: holder, now: cfg.Now, log: cfg.Logger,
+		cfg: cfg, st: cfg.Store, holder: holder, now: cfg.Now, log: cfg.Logger,
 		sleep: sleepCtx,
 	}, nil
 }

@@ -2,7 +2,6 @@ package gworkspace
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -19,14 +18,19 @@ import (
 	"github.com/onboardkit/onboardkit/store"
 	"github.com/onboardkit/onboardkit/store/memstore"
 	"github.com/onboardkit/onboardkit/store/pgstore"
+	"github.com/onboardkit/onboardkit/store/seal"
 	"github.com/onboardkit/onboardkit/store/sqlitestore"
 )
+
+// testKeyring seals the secrets of every Store a test of this package
+// opens, so that two instances or a reopened file open each other's.
+var testKeyring = seal.NewEphemeralKeyring()
 
 func testStores() map[string]func(tb testing.TB) store.Store {
 	m := map[string]func(tb testing.TB) store.Store{
 		"memstore": func(testing.TB) store.Store { return memstore.New() },
 		"sqlite": func(tb testing.TB) store.Store {
-			st, err := sqlitestore.Open(context.Background(), filepath.Join(tb.TempDir(), "gws.db"))
+			st, err := sqlitestore.Open(context.Background(), filepath.Join(tb.TempDir(), "gws.db"), sqlitestore.Options{Keyring: testKeyring})
 			if err != nil {
 				tb.Fatalf("sqlitestore.Open: %v", err)
 			}
@@ -36,7 +40,7 @@ func testStores() map[string]func(tb testing.TB) store.Store {
 	}
 	if pgtest.Enabled() {
 		m["postgres"] = func(tb testing.TB) store.Store {
-			st, err := pgstore.Open(context.Background(), pgtest.Schema(tb, pgtest.DSN(tb), "gworkspace"))
+			st, err := pgstore.Open(context.Background(), pgtest.Schema(tb, pgtest.DSN(tb), "gworkspace"), pgstore.Options{Keyring: testKeyring})
 			if err != nil {
 				tb.Fatalf("pgstore.Open: %v", err)
 			}
@@ -89,17 +93,12 @@ func newEnv(t testing.TB, st store.Store, mod func(*Config)) *env {
 	if err := st.CreateDirectory(ctx, e.dir); err != nil {
 		t.Fatal(err)
 	}
-	hostKey := make([]byte, 32)
-	rand.Read(hostKey)
-	sealer, err := NewAESGCMSealer(hostKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := Config{Store: st, Sealer: sealer, Endpoint: e.srv.URL, TokenURL: e.srv.URL + "/token", HTTPClient: e.srv.Client(),
+	cfg := Config{Store: st, Endpoint: e.srv.URL, TokenURL: e.srv.URL + "/token", HTTPClient: e.srv.Client(),
 		Logger: slog.New(slog.DiscardHandler)}
 	if mod != nil {
 		mod(&cfg)
 	}
+	var err error
 	e.s, err = New(cfg)
 	if err != nil {
 		t.Fatal(err)

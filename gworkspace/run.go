@@ -23,7 +23,10 @@ import (
 func (s *Syncer) Run(ctx context.Context) error {
 	t := time.NewTicker(s.cfg.PollInterval)
 	defer t.Stop()
+	s.beat.Start(s.now())
+	defer s.beat.Stop()
 	for {
+		s.beat.Tick(s.now())
 		s.RunDue(ctx)
 		select {
 		case <-ctx.Done():
@@ -32,6 +35,10 @@ func (s *Syncer) Run(ctx context.Context) error {
 		}
 	}
 }
+
+// Heartbeat reports whether Run runs and when it last made progress (a
+// poll, or a page of a sync), for a readiness check (package health).
+func (s *Syncer) Heartbeat() (running bool, last time.Time) { return s.beat.Heartbeat() }
 
 // RunDue syncs the directories that are due now, as one poll of Run does.
 // It returns how many syncs it ran (successful or not).
@@ -65,7 +72,7 @@ func (s *Syncer) RunDue(ctx context.Context) int {
 }
 
 func (s *Syncer) due(g *store.GoogleDirectory) bool {
-	if len(g.SealedKey) == 0 || g.AdminEmail == "" {
+	if len(g.Key) == 0 || g.AdminEmail == "" {
 		return false
 	}
 	now := s.now()

@@ -116,9 +116,9 @@ func (s *Syncer) requireGoogle(ctx context.Context, directoryID string) error {
 	return nil
 }
 
-// PutKey parses the service-account key file data (see ParseKey), seals it
-// with Config.Sealer under the directory's id and stores it, replacing any
-// earlier key. The key is never returned; Status names its service account.
+// PutKey parses the service-account key file data (see ParseKey) and stores
+// it, replacing any earlier key; the Store seals it at rest (see
+// store/seal). The key is never returned; Status names its service account.
 func (s *Syncer) PutKey(ctx context.Context, directoryID string, data []byte) (*ServiceAccountKey, error) {
 	key, err := ParseKey(data)
 	if err != nil {
@@ -127,13 +127,9 @@ func (s *Syncer) PutKey(ctx context.Context, directoryID string, data []byte) (*
 	if err := s.requireGoogle(ctx, directoryID); err != nil {
 		return nil, err
 	}
-	sealed, err := s.sealer.Seal(key.raw, keyAAD(directoryID))
-	if err != nil {
-		return nil, fmt.Errorf("gworkspace: sealing the key: %w", err)
-	}
 	now := s.now().UTC()
 	_, err = s.st.UpdateGoogleDirectory(ctx, directoryID, func(g *store.GoogleDirectory) ([]store.Event, error) {
-		g.SealedKey, g.ClientEmail, g.ClientID, g.UpdatedAt = sealed, key.ClientEmail, key.ClientID, now
+		g.Key, g.ClientEmail, g.ClientID, g.UpdatedAt = key.raw, key.ClientEmail, key.ClientID, now
 		return nil, nil
 	})
 	if err != nil {
@@ -165,7 +161,7 @@ func (s *Syncer) Status(ctx context.Context, directoryID string) (*Status, error
 	}
 	st := &Status{
 		Customer: g.Customer, Domain: g.Domain, AdminEmail: g.AdminEmail, ClientEmail: g.ClientEmail, ClientID: g.ClientID,
-		HasKey: len(g.SealedKey) > 0, SyncInterval: s.interval(g), SyncRequested: !g.SyncRequestedAt.IsZero(),
+		HasKey: len(g.Key) > 0, SyncInterval: s.interval(g), SyncRequested: !g.SyncRequestedAt.IsZero(),
 		Syncing: len(g.Checkpoint) > 0, LastSyncAt: g.LastSyncAt, LastSuccessAt: g.LastSuccessAt, LastError: g.LastError,
 	}
 	if len(g.LastStats) > 0 {

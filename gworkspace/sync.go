@@ -228,16 +228,12 @@ func (s *Syncer) prepare(ctx context.Context, directoryID string) (*run, error) 
 	return r, nil
 }
 
-// openKey unseals and parses the directory's key.
+// openKey parses the directory's key.
 func (s *Syncer) openKey(g *store.GoogleDirectory) (*ServiceAccountKey, error) {
-	if len(g.SealedKey) == 0 || g.AdminEmail == "" {
+	if len(g.Key) == 0 || g.AdminEmail == "" {
 		return nil, ErrNotConfigured
 	}
-	raw, err := s.sealer.Open(g.SealedKey, keyAAD(g.DirectoryID))
-	if err != nil {
-		return nil, fmt.Errorf("gworkspace: opening the directory's key: %w", err)
-	}
-	return ParseKey(raw)
+	return ParseKey(g.Key)
 }
 
 const loadPage = 1000
@@ -313,6 +309,7 @@ func (r *run) sync(ctx context.Context) error {
 // something, or every checkpointEvery pages.
 func (r *run) save(ctx context.Context, force bool) error {
 	now := r.s.now()
+	r.s.beat.Tick(now)
 	ok, err := r.s.st.AcquireLease(ctx, r.lease, r.s.holder, now, now.Add(r.s.cfg.LeaseDuration))
 	if err != nil {
 		return err

@@ -273,11 +273,7 @@ func TestOpenAPIEveryOperation(t *testing.T) {
 			testkit.Must(t, err)
 			sim.Delegate(key.ClientID, gworkspace.Scopes...)
 			googleKey = key.JSON
-			hostKey := make([]byte, 32)
-			_, _ = rand.Read(hostKey)
-			sealer, err := gworkspace.NewAESGCMSealer(hostKey)
-			testkit.Must(t, err)
-			g, err := gworkspace.New(gworkspace.Config{Store: e.Store, Sealer: sealer, Endpoint: srv.URL, TokenURL: srv.URL + "/token",
+			g, err := gworkspace.New(gworkspace.Config{Store: e.Store, Endpoint: srv.URL, TokenURL: srv.URL + "/token",
 				HTTPClient: srv.Client(), Now: e.Clock.Now, Logger: slog.New(slog.DiscardHandler)})
 			testkit.Must(t, err)
 			return g

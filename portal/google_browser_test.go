@@ -2,7 +2,6 @@ package portal
 
 import (
 	"context"
-	"crypto/rand"
 	"log/slog"
 	"net/http"
 	"os"
@@ -35,12 +34,8 @@ func TestBrowserGoogleDirectory(t *testing.T) {
 	var err error
 	env.scim, err = scimkit.New(scimkit.Config{Store: env.st, BaseURL: env.portalOrigin + "/scim", Logger: logger})
 	must(t, err)
-	hostKey := make([]byte, 32)
-	rand.Read(hostKey)
-	sealer, err := gworkspace.NewAESGCMSealer(hostKey)
-	must(t, err)
 	syncer, err := gworkspace.New(gworkspace.Config{
-		Store: env.st, Sealer: sealer, Endpoint: g.srv.URL, TokenURL: g.srv.URL + "/token",
+		Store: env.st, Endpoint: g.srv.URL, TokenURL: g.srv.URL + "/token",
 		HTTPClient: g.srv.Client(), Logger: logger, PollInterval: 100 * time.Millisecond,
 	})
 	must(t, err)

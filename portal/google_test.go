@@ -3,7 +3,6 @@ package portal
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"log/slog"
 	"mime/multipart"
 	"net/http"
@@ -48,14 +47,9 @@ func withGoogle(t testing.TB, g *googleSim) func(*Config, *admin.Config) {
 	scim := withSCIM(t)
 	return func(c *Config, ac *admin.Config) {
 		scim(c, ac)
-		hostKey := make([]byte, 32)
-		rand.Read(hostKey)
-		sealer, err := gworkspace.NewAESGCMSealer(hostKey)
-		if err != nil {
-			t.Fatal(err)
-		}
+		var err error
 		g.syncer, err = gworkspace.New(gworkspace.Config{
-			Store: storeOf(c).(gworkspace.Store), Sealer: sealer, Endpoint: g.srv.URL, TokenURL: g.srv.URL + "/token",
+			Store: storeOf(c).(gworkspace.Store), Endpoint: g.srv.URL, TokenURL: g.srv.URL + "/token",
 			HTTPClient: g.srv.Client(), Logger: slog.New(slog.DiscardHandler),
 		})
 		if err != nil {

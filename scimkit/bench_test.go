@@ -15,8 +15,13 @@ import (
 
 	"github.com/onboardkit/onboardkit/limits"
 	"github.com/onboardkit/onboardkit/store"
+	"github.com/onboardkit/onboardkit/store/seal"
 	"github.com/onboardkit/onboardkit/store/sqlitestore"
 )
+
+// testKeyring seals the secrets of every Store a test of this package
+// opens, so that two instances or a reopened file open each other's.
+var testKeyring = seal.NewEphemeralKeyring()
 
 type benchEnv struct {
 	srv    *Server
@@ -99,7 +104,7 @@ func userBody(i int) string {
 func BenchmarkCreateUser(b *testing.B) {
 	stores := testStores()
 	stores["sqlite-normal"] = func(tb testing.TB) store.Store {
-		st, err := sqlitestore.OpenOptions(context.Background(), filepath.Join(tb.TempDir(), "scim.db"), sqlitestore.Options{SynchronousNormal: true})
+		st, err := sqlitestore.Open(context.Background(), filepath.Join(tb.TempDir(), "scim.db"), sqlitestore.Options{Keyring: testKeyring, SynchronousNormal: true})
 		if err != nil {
 			tb.Fatalf("sqlitestore.OpenOptions: %v", err)
 		}

@@ -22,7 +22,7 @@ func testStores() map[string]func(tb testing.TB) store.Store {
 	m := map[string]func(tb testing.TB) store.Store{
 		"memstore": func(testing.TB) store.Store { return memstore.New() },
 		"sqlite": func(tb testing.TB) store.Store {
-			st, err := sqlitestore.Open(context.Background(), filepath.Join(tb.TempDir(), "scim.db"))
+			st, err := sqlitestore.Open(context.Background(), filepath.Join(tb.TempDir(), "scim.db"), sqlitestore.Options{Keyring: testKeyring})
 			if err != nil {
 				tb.Fatalf("sqlitestore.Open: %v", err)
 			}
@@ -32,7 +32,7 @@ func testStores() map[string]func(tb testing.TB) store.Store {
 	}
 	if pgtest.Enabled() {
 		m["postgres"] = func(tb testing.TB) store.Store {
-			st, err := pgstore.Open(context.Background(), pgtest.Schema(tb, pgtest.DSN(tb), "scimkit"))
+			st, err := pgstore.Open(context.Background(), pgtest.Schema(tb, pgtest.DSN(tb), "scimkit"), pgstore.Options{Keyring: testKeyring})
 			if err != nil {
 				tb.Fatalf("pgstore.Open: %v", err)
 			}

@@ -19,8 +19,13 @@ import (
 	"github.com/onboardkit/onboardkit/internal/secret"
 	"github.com/onboardkit/onboardkit/store"
 	"github.com/onboardkit/onboardkit/store/memstore"
+	"github.com/onboardkit/onboardkit/store/seal"
 	"github.com/onboardkit/onboardkit/store/sqlitestore"
 )
+
+// testKeyring seals the secrets of every Store a test of this package
+// opens, so that two instances or a reopened file open each other's.
+var testKeyring = seal.NewEphemeralKeyring()
 
 // benchAttrs make an Okta-shaped response of about 6 KB.
 var benchAttrs = []attr{
@@ -48,7 +53,7 @@ var benchAttrs = []attr{
 func BenchmarkACS(b *testing.B) {
 	b.Run("memstore", func(b *testing.B) { benchmarkACS(b, memstore.New()) })
 	b.Run("sqlitestore", func(b *testing.B) {
-		st, err := sqlitestore.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"))
+		st, err := sqlitestore.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"), sqlitestore.Options{Keyring: testKeyring})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -58,7 +63,7 @@ func BenchmarkACS(b *testing.B) {
 	// SQLite with synchronous=NORMAL rather than the default FULL, for
 	// comparison.
 	b.Run("sqlitestore-normal", func(b *testing.B) {
-		st, err := sqlitestore.OpenOptions(context.Background(), filepath.Join(b.TempDir(), "bench.db"), sqlitestore.Options{SynchronousNormal: true})
+		st, err := sqlitestore.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"), sqlitestore.Options{Keyring: testKeyring, SynchronousNormal: true})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/onboardkit/onboardkit/store"
 	"github.com/onboardkit/onboardkit/store/memstore"
 	"github.com/onboardkit/onboardkit/store/pgstore"
+	"github.com/onboardkit/onboardkit/store/seal"
 	"github.com/onboardkit/onboardkit/store/sqlitestore"
 )
 
@@ -29,7 +30,7 @@ func customStores(t *testing.T) map[string]func(t *testing.T) store.Store {
 	m := map[string]func(t *testing.T) store.Store{
 		"memstore": func(*testing.T) store.Store { return memstore.New() },
 		"sqlite": func(t *testing.T) store.Store {
-			st, err := sqlitestore.Open(context.Background(), filepath.Join(t.TempDir(), "sso.db"))
+			st, err := sqlitestore.Open(context.Background(), filepath.Join(t.TempDir(), "sso.db"), sqlitestore.Options{Keyring: seal.NewEphemeralKeyring()})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -39,7 +40,7 @@ func customStores(t *testing.T) map[string]func(t *testing.T) store.Store {
 	}
 	if pgtest.Enabled() {
 		m["postgres"] = func(t *testing.T) store.Store {
-			st, err := pgstore.Open(context.Background(), pgtest.Schema(t, pgtest.DSN(t), "ssokit"))
+			st, err := pgstore.Open(context.Background(), pgtest.Schema(t, pgtest.DSN(t), "ssokit"), pgstore.Options{Keyring: seal.NewEphemeralKeyring()})
 			if err != nil {
 				t.Fatal(err)
 			}

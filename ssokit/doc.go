@@ -5,7 +5,7 @@
 //
 // # Mounting
 //
-//	st, err := sqlitestore.Open(ctx, "onboardkit.db")
+//	st, err := sqlitestore.Open(ctx, "onboardkit.db", sqlitestore.Options{Keyring: keyring}) // see store/seal
 //	if err != nil {
 //		return err
 //	}

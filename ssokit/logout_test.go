@@ -595,7 +595,7 @@ func logoutStores(t *testing.T) map[string]func(t *testing.T) store.Store {
 	return map[string]func(t *testing.T) store.Store{
 		"memstore": func(t *testing.T) store.Store { return memstore.New() },
 		"sqlite": func(t *testing.T) store.Store {
-			st, err := sqlitestore.Open(context.Background(), filepath.Join(t.TempDir(), "logout.db"))
+			st, err := sqlitestore.Open(context.Background(), filepath.Join(t.TempDir(), "logout.db"), sqlitestore.Options{Keyring: testKeyring})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -603,7 +603,7 @@ func logoutStores(t *testing.T) map[string]func(t *testing.T) store.Store {
 			return st
 		},
 		"postgres": func(t *testing.T) store.Store {
-			st, err := pgstore.Open(context.Background(), pgtest.Schema(t, pgtest.DSN(t), "ssologout"))
+			st, err := pgstore.Open(context.Background(), pgtest.Schema(t, pgtest.DSN(t), "ssologout"), pgstore.Options{Keyring: testKeyring})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -55,7 +55,9 @@ type Profile struct {
 	SID string `json:",omitempty"`
 	// IDToken is the raw OIDC ID token, kept by a session layer to send as
 	// id_token_hint at logout (StartLogout). It is a credential of the
-	// user at this application: never log it or show it.
+	// user at this application: never log it or show it. ssokit/session
+	// keeps it in store.Session.IDToken, which the Store seals at rest, and
+	// not in the stored profile, so ProfileFromContext's profile lacks it.
 	IDToken string `json:",omitempty"`
 
 	// Attributes are the raw SAML attributes or OIDC claims, as received.

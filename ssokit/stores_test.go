@@ -14,7 +14,7 @@ import (
 
 func TestSQLiteStore(t *testing.T) {
 	t.Parallel()
-	st, err := sqlitestore.Open(context.Background(), filepath.Join(t.TempDir(), "sso.db"))
+	st, err := sqlitestore.Open(context.Background(), filepath.Join(t.TempDir(), "sso.db"), sqlitestore.Options{Keyring: testKeyring})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func TestTwoInstancesPostgres(t *testing.T) {
 	dsn := pgtest.Schema(t, pgtest.DSN(t), "ssokit")
 	ctx := context.Background()
 	open := func() store.Store {
-		st, err := pgstore.Open(ctx, dsn)
+		st, err := pgstore.Open(ctx, dsn, pgstore.Options{Keyring: testKeyring})
 		if err != nil {
 			t.Fatal(err)
 		}

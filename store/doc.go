@@ -48,6 +48,10 @@
 //
 // Secrets (portal link tokens, portal session ids, SCIM bearer tokens, API
 // keys) are never stored: only their SHA-256 digests, looked up by digest.
+// Secrets that must be read back (connection SP keys and OIDC client
+// secrets, session ID tokens, Google service-account keys) are sealed at
+// rest by every Store under the host's keyring and returned opened; see
+// store/seal and SecretStore.
 //
 // Time is always an argument: expiry is judged against the now the caller
 // passes, so hosts and tests control the clock.

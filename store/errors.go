@@ -20,6 +20,10 @@ var (
 	// a state transition that is not allowed.
 	ErrConflict = errors.New("store: conflict")
 
+	// ErrMigrationsPending: the database lacks a migration this program
+	// knows (see HealthChecker).
+	ErrMigrationsPending = errors.New("store: migrations pending")
+
 	// ErrInvalid: the argument is malformed (empty id, unknown enum value, zero
 	// time where one is required, text a Store does not hold, reported as a
 	// *TextError). Nothing is written.

@@ -20,9 +20,9 @@ type GoogleDirectory struct {
 	// ClientEmail and ClientID name the service account of the key.
 	ClientEmail string
 	ClientID    string
-	// SealedKey is the service-account key, sealed by the kit that wrote it.
-	// The Store keeps it as opaque bytes.
-	SealedKey []byte
+	// Key is the service-account key (its JSON). The Store seals it at
+	// rest under the host's keyring (see store/seal) and returns it opened.
+	Key []byte
 	// SyncInterval is the time between periodic syncs; 0 = the kit's default.
 	SyncInterval time.Duration
 	// SyncRequestedAt is when a sync was last asked for ("sync now"); a sync

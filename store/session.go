@@ -41,6 +41,10 @@ type Session struct {
 	NameID       string // SAML NameID, for Single Logout
 	SessionIndex string // SAML SessionIndex, for Single Logout
 	SID          string // OIDC sid claim, for back-channel logout
+	// IDToken is the raw OIDC ID token of the login, sent back to the
+	// provider as id_token_hint at logout. The Store seals it at rest under
+	// the host's keyring (see store/seal) and returns it opened.
+	IDToken string
 	// Profile is the verified profile as JSON, opaque to the Store.
 	Profile       json.RawMessage
 	CreatedAt     time.Time
@@ -151,7 +155,7 @@ func (s *Session) Validate() error {
 		return err
 	}
 	if err := lines("session", "id", s.ID, "organization", s.OrgID, "connection", s.ConnectionID, "user", s.UserID,
-		"subject", s.Subject, "email domain", s.EmailDomain, "NameID", s.NameID, "SessionIndex", s.SessionIndex, "sid", s.SID); err != nil {
+		"subject", s.Subject, "email domain", s.EmailDomain, "NameID", s.NameID, "SessionIndex", s.SessionIndex, "sid", s.SID, "id token", s.IDToken); err != nil {
 		return err
 	}
 	if len(s.Digest) != 32 {

@@ -66,6 +66,7 @@ type Store interface {
 	PolicyStore
 	AttributeStore
 	RateStore
+	SecretStore
 
 	// DeleteExpired removes login requests, consumed assertion ids, portal
 	// sessions and embedded portal links whose expiry is at or before now,
@@ -81,6 +82,32 @@ type Store interface {
 
 	// Close releases the Store's resources.
 	Close() error
+}
+
+// SecretStore moves the secrets a Store keeps sealed (the SP private key
+// and OIDC client secret of connections, the ID token of end-user
+// sessions, the Google service-account key; see store/seal) to the host's
+// current key.
+type SecretStore interface {
+	// ResealSecrets seals again, under the keyring's primary key, every
+	// stored secret sealed under another key or not sealed at all (written
+	// before sealing existed). Each record is its own short write that
+	// changes nothing else: no Version, UpdatedAt or event. It returns how
+	// many records it resealed. A record whose secret does not open (its
+	// key was dropped from the keyring) is left as it is and the error,
+	// returned after the other records are done, names it. When ctx ends
+	// it returns the count so far with ctx's error. Without a keyring it
+	// does nothing. Safe to run from several instances at once.
+	ResealSecrets(ctx context.Context) (int, error)
+}
+
+// HealthChecker is an optional capability of a Store, found by type
+// assertion (package health uses it): CheckHealth reports whether the
+// Store can serve now: its database answers a read, and every migration
+// this program knows is applied (else an error wrapping
+// ErrMigrationsPending).
+type HealthChecker interface {
+	CheckHealth(ctx context.Context) error
 }
 
 // OrganizationStore keeps organizations.

@@ -14,8 +14,13 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/onboardkit/onboardkit/store"
+	"github.com/onboardkit/onboardkit/store/seal"
 	"github.com/onboardkit/onboardkit/store/sqlitestore"
 )
+
+// testKeyring seals the secrets of every Store a test of this package
+// opens, so that two instances or a reopened file open each other's.
+var testKeyring = seal.NewEphemeralKeyring()
 
 // TestSignupWritesTheHostTable signs a customer up through the app and
 // checks that the organization is a row of the host's own table, that
@@ -26,7 +31,7 @@ func TestSignupWritesTheHostTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inner, err := sqlitestore.Open(t.Context(), filepath.Join(dir, "onboardkit.db"))
+	inner, err := sqlitestore.Open(t.Context(), filepath.Join(dir, "onboardkit.db"), sqlitestore.Options{Keyring: testKeyring})
 	if err != nil {
 		t.Fatal(err)
 	}

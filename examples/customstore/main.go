@@ -36,7 +36,12 @@ func run(ctx context.Context, args []string, out, logOut io.Writer) error {
 	if err != nil {
 		return err
 	}
-	inner, err := sqlitestore.Open(ctx, *okDB)
+	keys, err := startup.Keyring(*okDB+".keys", logger)
+	if err != nil {
+		db.Close()
+		return err
+	}
+	inner, err := sqlitestore.Open(ctx, *okDB, sqlitestore.Options{Keyring: keys})
 	if err != nil {
 		db.Close()
 		return err
@@ -57,5 +62,5 @@ func run(ctx context.Context, args []string, out, logOut io.Writer) error {
 
 	// No SSO kit here: the portal's sessions and links are cleaned up by
 	// store.Cleanup on its own.
-	return startup.Serve(ctx, ln, h.routes(), startup.Background{Store: st, Logger: logger}, nil)
+	return startup.Serve(ctx, ln, h.routes(), startup.Background{Store: st, Reseal: startup.Resealer(st, logger), Logger: logger}, nil)
 }

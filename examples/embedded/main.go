@@ -31,7 +31,11 @@ func run(ctx context.Context, args []string, out, logOut io.Writer) error {
 	defer ln.Close()
 	origin := "http://" + ln.Addr().String()
 
-	st, err := sqlitestore.Open(ctx, *dbPath)
+	keys, err := startup.Keyring(*dbPath+".keys", logger)
+	if err != nil {
+		return err
+	}
+	st, err := sqlitestore.Open(ctx, *dbPath, sqlitestore.Options{Keyring: keys})
 	if err != nil {
 		return fmt.Errorf("opening the store: %w", err)
 	}
@@ -43,5 +47,5 @@ func run(ctx context.Context, args []string, out, logOut io.Writer) error {
 	}
 	fmt.Fprintf(out, "embedded portal example\n  settings page: %s/settings\n", origin)
 
-	return startup.Serve(ctx, ln, h.routes(), startup.Background{SSO: h.sso, Domains: h.domains, Logger: logger}, nil)
+	return startup.Serve(ctx, ln, h.routes(), startup.Background{SSO: h.sso, Domains: h.domains, Reseal: startup.Resealer(st, logger), Logger: logger}, nil)
 }

@@ -23,6 +23,7 @@ func run(ctx context.Context, args []string, out, logOut io.Writer) error {
 	fs.SetOutput(logOut)
 	addr := fs.String("addr", "127.0.0.1:8090", "address of the reverse proxy")
 	dsn := fs.String("dsn", os.Getenv("DATABASE_URL"), "PostgreSQL connection string (default $DATABASE_URL)")
+	keysFile := fs.String("dev-keys", "multiinstance.keys", "file of the development key sealing the store's secrets, made if absent (unless $"+startup.KeysEnv+" is set)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -56,8 +57,13 @@ func run(ctx context.Context, args []string, out, logOut io.Writer) error {
 
 	var servers []*http.Server
 	var instances []*instance
+	// Every instance needs the keys that open what the others seal.
+	keys, err := startup.Keyring(*keysFile, logger)
+	if err != nil {
+		return err
+	}
 	for _, name := range []string{"a", "b"} {
-		st, err := pgstore.Open(ctx, *dsn)
+		st, err := pgstore.Open(ctx, *dsn, pgstore.Options{Keyring: keys})
 		if err != nil {
 			return fmt.Errorf("instance %s: opening the store: %w", name, err)
 		}
@@ -88,7 +94,7 @@ func run(ctx context.Context, args []string, out, logOut io.Writer) error {
 	// Each instance runs its background work; the Store's leases let one
 	// at a time do each job.
 	for _, inst := range instances {
-		stopBackground := startup.Background{SSO: inst.sso, Domains: inst.domains, Logger: inst.logger}.Start(ctx)
+		stopBackground := startup.Background{SSO: inst.sso, Domains: inst.domains, Reseal: startup.Resealer(inst.store, inst.logger), Logger: inst.logger}.Start(ctx)
 		defer stopBackground()
 	}
 	proxy, err := newRoundRobinProxy(backends, logger)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"html/template"
@@ -16,8 +15,10 @@ import (
 	"github.com/onboardkit/onboardkit/dashboard"
 	"github.com/onboardkit/onboardkit/domains"
 	"github.com/onboardkit/onboardkit/events"
+	"github.com/onboardkit/onboardkit/examples/internal/startup"
 	"github.com/onboardkit/onboardkit/gworkspace"
 	"github.com/onboardkit/onboardkit/gworkspace/gwsim"
+	"github.com/onboardkit/onboardkit/health"
 	"github.com/onboardkit/onboardkit/mgmtapi"
 	"github.com/onboardkit/onboardkit/portal"
 	"github.com/onboardkit/onboardkit/portal/simsync"
@@ -28,6 +29,7 @@ import (
 	"github.com/onboardkit/onboardkit/ssokit/idpsim"
 	"github.com/onboardkit/onboardkit/ssokit/session"
 	"github.com/onboardkit/onboardkit/store"
+	"github.com/onboardkit/onboardkit/store/seal"
 )
 
 // appConfig is what the quickstart app is built from.
@@ -59,6 +61,8 @@ type app struct {
 	gkey    *gwsim.Key
 	google  *gworkspace.Syncer
 	pull    *events.PullHandler
+	reseal  *seal.Resealer
+	health  *health.Checker
 
 	sessions *session.Manager
 	pages    *template.Template
@@ -220,6 +224,17 @@ func newApp(cfg appConfig) (*app, error) {
 	if err != nil {
 		return nil, fmt.Errorf("events: %w", err)
 	}
+	// Readiness: the Store answers and is migrated, and the background
+	// workers run (startup.Background runs them; a Google sync beats per
+	// page, the re-seal once an hour).
+	a.reseal = startup.Resealer(cfg.Store, cfg.Logger)
+	a.health, err = health.New(health.Config{Store: cfg.Store, Logger: cfg.Logger, Workers: []health.Worker{
+		{Name: "gworkspace", Source: a.google, StaleAfter: time.Hour},
+		{Name: "reseal", Source: a.reseal, StaleAfter: 2 * time.Hour},
+	}})
+	if err != nil {
+		return nil, fmt.Errorf("health: %w", err)
+	}
 	return a, nil
 }
 
@@ -238,6 +253,9 @@ func (a *app) routes() http.Handler {
 	mux.HandleFunc("GET /events", a.eventsPage)
 
 	// onboardkit.
+	// Liveness and readiness for an orchestrator (see package health).
+	mux.Handle("GET /healthz", a.health.Live())
+	mux.Handle("GET /readyz", a.health.Ready())
 	mux.Handle("/sso/", http.StripPrefix("/sso", a.sso))
 	mux.Handle("/scim/", http.StripPrefix("/scim", a.scim))
 	mux.Handle("/portal/", http.StripPrefix("/portal", a.portal))
@@ -279,22 +297,10 @@ func (a *app) setUpGoogle(cfg appConfig) error {
 	a.gkey = key
 	a.gsim.Delegate(key.ClientID, gworkspace.Scopes...)
 	a.logger.Info("quickstart: Google simulator ready", "admin_to_impersonate", admin)
-	// The key that seals service-account keys. A real host keeps 32 random
-	// bytes outside the Store (a secrets manager) and passes the same key
-	// on every start; the demo makes one per run, so a key uploaded in an
-	// earlier run must be uploaded again (the simulator's service account
-	// is new on each run anyway).
-	hostKey := make([]byte, 32)
-	if _, err := rand.Read(hostKey); err != nil {
-		return err
-	}
-	sealer, err := gworkspace.NewAESGCMSealer(hostKey)
-	if err != nil {
-		return err
-	}
+	// The Store seals the service-account key uploaded here under the
+	// host's keyring, like every secret it keeps.
 	a.google, err = gworkspace.New(gworkspace.Config{
 		Store:        cfg.Store,
-		Sealer:       sealer,
 		Endpoint:     cfg.BaseURL + "/gwsim/",
 		TokenURL:     cfg.BaseURL + "/gwsim/token",
 		PollInterval: 2 * time.Second,

@@ -57,6 +57,27 @@ func TestEndToEnd(t *testing.T) {
 	app := first.url(t, "app")
 	t.Logf("first start:\n%s", first.header)
 
+	t.Run("Health and development key", func(t *testing.T) {
+		if !strings.Contains(first.stderr.String(), "generated a development key") {
+			t.Errorf("the first start does not say it generated a development key:\n%s", first.stderr.String())
+		}
+		if code, body := httpGet(ctx, t, app+"/healthz"); code != http.StatusOK || !strings.Contains(body, `"alive"`) {
+			t.Fatalf("/healthz: %d %s", code, body)
+		}
+		// The background workers start with the server: wait for them.
+		for {
+			code, body := httpGet(ctx, t, app+"/readyz")
+			if code == http.StatusOK && strings.Contains(body, `"status":"ready"`) && strings.Contains(body, `"worker:reseal"`) {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				t.Fatalf("/readyz never ready: %d %s", code, body)
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	})
+
 	home := getPage(ctx, t, newBrowser(t), app)
 	samlHref, _ := home.Find(`a[data-testid="saml"]`).Attr("href")
 	oidcHref, _ := home.Find(`a[data-testid="oidc"]`).Attr("href")
@@ -815,4 +836,20 @@ func signOut(ctx context.Context, t *testing.T, b *browser, me *page, app string
 		t.Error("still signed in after logout")
 	}
 	return hops
+}
+
+// httpGet returns the status and body of a GET of target.
+func httpGet(ctx context.Context, t *testing.T, target string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }

@@ -34,7 +34,11 @@ func run(ctx context.Context, args []string, out, logOut io.Writer) error {
 	defer ln.Close()
 	baseURL := "http://" + ln.Addr().String()
 
-	st, err := sqlitestore.Open(ctx, *dbPath)
+	keys, err := startup.Keyring(*dbPath+".keys", logger)
+	if err != nil {
+		return err
+	}
+	st, err := sqlitestore.Open(ctx, *dbPath, sqlitestore.Options{Keyring: keys})
 	if err != nil {
 		return fmt.Errorf("opening the store %s: %w", *dbPath, err)
 	}
@@ -56,7 +60,7 @@ func run(ctx context.Context, args []string, out, logOut io.Writer) error {
 		printURLs(out, baseURL, *dbPath, secrets, demo)
 		return nil
 	}
-	return startup.Serve(ctx, ln, a.routes(), startup.Background{SSO: a.sso, Domains: a.domains, Google: a.google, Logger: logger}, ready)
+	return startup.Serve(ctx, ln, a.routes(), startup.Background{SSO: a.sso, Domains: a.domains, Google: a.google, Reseal: a.reseal, Logger: logger}, ready)
 }
 
 // listenLoopback listens on addr, which must name a loopback address: the

@@ -14,8 +14,13 @@ import (
 	"github.com/chromedp/chromedp"
 
 	bt "github.com/onboardkit/onboardkit/internal/browsertest"
+	"github.com/onboardkit/onboardkit/store/seal"
 	"github.com/onboardkit/onboardkit/store/sqlitestore"
 )
+
+// testKeyring seals the secrets of every Store a test of this package
+// opens, so that two instances or a reopened file open each other's.
+var testKeyring = seal.NewEphemeralKeyring()
 
 // browserQuickstart is the quickstart served on loopback with its demo set
 // up, and a Chromium tab.
@@ -27,7 +32,7 @@ type browserQuickstart struct {
 
 func newBrowserQuickstart(t *testing.T) *browserQuickstart {
 	ctx := bt.New(t)
-	st, err := sqlitestore.Open(t.Context(), filepath.Join(t.TempDir(), "quickstart.db"))
+	st, err := sqlitestore.Open(t.Context(), filepath.Join(t.TempDir(), "quickstart.db"), sqlitestore.Options{Keyring: testKeyring})
 	if err != nil {
 		t.Fatal(err)
 	}

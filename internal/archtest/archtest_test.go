@@ -50,6 +50,7 @@ var layerOf = map[string]int{
 	"internal/surfacetest": layerExample,
 	"internal/browsertest": layerExample,
 	"internal/archtest":    layerBase,
+	"health":               layerBase,
 }
 
 // products are the surfaces a host mounts or skips: none imports another.

@@ -7,7 +7,7 @@
 // CI must run them.
 //
 //	dsn := pgtest.Schema(t, pgtest.DSN(t), "mypkg")
-//	st, err := pgstore.Open(ctx, dsn) // works in a fresh, empty schema
+//	st, err := pgstore.Open(ctx, dsn, pgstore.Options{Keyring: keyring}) // works in a fresh, empty schema
 //
 // Each schema is named after the caller's prefix and a random suffix, so
 // tests can run in parallel, and several packages at once, on one database;

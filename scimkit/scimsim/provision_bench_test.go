@@ -18,8 +18,13 @@ import (
 	"github.com/onboardkit/onboardkit/store"
 	"github.com/onboardkit/onboardkit/store/memstore"
 	"github.com/onboardkit/onboardkit/store/pgstore"
+	"github.com/onboardkit/onboardkit/store/seal"
 	"github.com/onboardkit/onboardkit/store/sqlitestore"
 )
+
+// testKeyring seals the secrets of every Store a test of this package
+// opens, so that two instances or a reopened file open each other's.
+var testKeyring = seal.NewEphemeralKeyring()
 
 // provisionStores are the Stores BenchmarkProvision10k runs on, in order.
 // open returns a fresh, empty Store closed when the benchmark ends; a Store
@@ -31,7 +36,7 @@ var provisionStores = []struct {
 }{
 	{"memstore", false, func(*testing.B) store.Store { return memstore.New() }},
 	{"sqlite", false, func(b *testing.B) store.Store {
-		st, err := sqlitestore.Open(context.Background(), filepath.Join(b.TempDir(), "scim.db"))
+		st, err := sqlitestore.Open(context.Background(), filepath.Join(b.TempDir(), "scim.db"), sqlitestore.Options{Keyring: testKeyring})
 		if err != nil {
 			b.Fatalf("sqlitestore.Open: %v", err)
 		}
@@ -39,7 +44,7 @@ var provisionStores = []struct {
 		return st
 	}},
 	{"postgres", true, func(b *testing.B) store.Store {
-		st, err := pgstore.Open(context.Background(), pgtest.Schema(b, pgtest.DSN(b), "scimbench"))
+		st, err := pgstore.Open(context.Background(), pgtest.Schema(b, pgtest.DSN(b), "scimbench"), pgstore.Options{Keyring: testKeyring})
 		if err != nil {
 			b.Fatalf("pgstore.Open: %v", err)
 		}

@@ -17,10 +17,19 @@ import (
 	"github.com/onboardkit/onboardkit/store"
 	"github.com/onboardkit/onboardkit/store/memstore"
 	"github.com/onboardkit/onboardkit/store/pgstore"
+	"github.com/onboardkit/onboardkit/store/seal"
 	"github.com/onboardkit/onboardkit/store/sqlitestore"
 )
 
+// testKeyring seals the secrets of every Store a test of this package
+// opens, so that two instances or a reopened file open each other's.
+var testKeyring = seal.NewEphemeralKeyring()
+
 var t0 = time.Date(2030, 1, 1, 9, 0, 0, 0, time.UTC)
+
+// annIDToken is the ID token of ann's login, a credential that only the
+// sealed Session.IDToken may hold.
+const annIDToken = "eyJhbGciOiJSUzI1NiJ9.ann-id-token-credential.sig"
 
 // clock is a test clock shared by the instances of a test.
 type clock struct {
@@ -43,7 +52,7 @@ var backends = []struct {
 }{
 	{"memstore", func(t testing.TB) store.Store { return memstore.New() }},
 	{"sqlite", func(t testing.TB) store.Store {
-		st, err := sqlitestore.Open(t.Context(), filepath.Join(t.TempDir(), "okit.db"))
+		st, err := sqlitestore.Open(t.Context(), filepath.Join(t.TempDir(), "okit.db"), sqlitestore.Options{Keyring: testKeyring})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -51,7 +60,7 @@ var backends = []struct {
 		return st
 	}},
 	{"postgres", func(t testing.TB) store.Store {
-		st, err := pgstore.Open(t.Context(), pgtest.Schema(t, pgtest.DSN(t), "oks"))
+		st, err := pgstore.Open(t.Context(), pgtest.Schema(t, pgtest.DSN(t), "oks"), pgstore.Options{Keyring: testKeyring})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -113,6 +122,7 @@ func (w *world) profile() *ssokit.Profile {
 		ID: ssokit.ProfileID(w.conn.ID, "ann-sub"), Subject: "ann-sub", Email: w.ann.UserName, EmailVerified: true,
 		OrgID: w.org.ID, ConnectionID: w.conn.ID, Protocol: store.ProtocolOIDC, Provider: "okta",
 		ReturnTo: "/app/home", DirectoryUser: w.ann, Attributes: map[string][]string{"sid": {"sid-1"}},
+		IDToken: annIDToken,
 	}
 }
 

@@ -282,8 +282,11 @@ func (m *Manager) Start(w http.ResponseWriter, r *http.Request, p *ssokit.Profil
 	if _, err := io.ReadFull(m.rand, rowID[:]); err != nil {
 		return nil, fmt.Errorf("session: reading randomness: %w", err)
 	}
+	// The ID token, a credential, is kept apart from the profile: the
+	// Store seals it at rest (store/seal), and ProfileFromContext does not
+	// carry it.
 	stored := *p
-	stored.DirectoryUser = nil
+	stored.DirectoryUser, stored.IDToken = nil, ""
 	profile, err := json.Marshal(&stored)
 	if err != nil {
 		return nil, fmt.Errorf("session: encoding profile: %w", err)
@@ -296,6 +299,7 @@ func (m *Manager) Start(w http.ResponseWriter, r *http.Request, p *ssokit.Profil
 		ConnectionID: p.ConnectionID,
 		Subject:      p.Subject,
 		Profile:      profile,
+		IDToken:      p.IDToken,
 		CreatedAt:    now, LastSeenAt: now,
 		IdleExpiresAt: now.Add(m.cfg.IdleTimeout),
 		ExpiresAt:     now.Add(m.cfg.AbsoluteTimeout),
@@ -609,10 +613,10 @@ func (m *Manager) Logout() http.Handler {
 
 // idpLogoutOptions names the IdP session of s for ssokit.StartLogout.
 func idpLogoutOptions(s *store.Session, returnTo string) ssokit.LogoutOptions {
-	o := ssokit.LogoutOptions{ConnectionID: s.ConnectionID, NameID: s.NameID, SessionIndex: s.SessionIndex, ReturnTo: returnTo}
+	o := ssokit.LogoutOptions{ConnectionID: s.ConnectionID, NameID: s.NameID, SessionIndex: s.SessionIndex, ReturnTo: returnTo, IDToken: s.IDToken}
 	var p ssokit.Profile
 	if json.Unmarshal(s.Profile, &p) == nil {
-		o.NameIDFormat, o.IDToken = p.SubjectFormat, p.IDToken
+		o.NameIDFormat = p.SubjectFormat
 	}
 	return o
 }

@@ -3,6 +3,7 @@ package session_test
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -15,6 +16,7 @@ import (
 	"github.com/onboardkit/onboardkit/ssokit"
 	"github.com/onboardkit/onboardkit/ssokit/session"
 	"github.com/onboardkit/onboardkit/store"
+	"github.com/onboardkit/onboardkit/store/memstore"
 )
 
 // signedIn logs the browser in on a and checks the protected page.
@@ -428,5 +430,41 @@ func TestLoginRacesDeactivation(t *testing.T) {
 	rec := b.do(t, a, "GET", "/test/login", "", nil) // the profile still holds ann as active
 	if rec.Code != http.StatusForbidden || len(b.jar) != 0 {
 		t.Fatalf("login of a user deactivated meanwhile: %d, cookies %v", rec.Code, b.jar)
+	}
+}
+
+// TestIDTokenKeptApart: the login's ID token goes to Session.IDToken,
+// which the Store seals (storetest.RunSealing checks the raw rows), and
+// nowhere else: not the stored profile, not the events, not the logs.
+func TestIDTokenKeptApart(t *testing.T) {
+	st := memstore.New()
+	clk := &clock{t: t0}
+	w := newWorld(t, st, "org_a")
+	var logs strings.Builder
+	a := newApp(t, st, clk, w, func(c *session.Config) {
+		c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	b := newBrowser()
+	signedIn(t, a, b)
+	sessions, err := st.ListSessions(t.Context(), store.SessionSelector{OrgID: w.org.ID})
+	must(t, err)
+	if len(sessions) != 1 || sessions[0].IDToken != annIDToken {
+		t.Fatalf("sessions %+v, want one holding the ID token", sessions)
+	}
+	if strings.Contains(string(sessions[0].Profile), annIDToken) {
+		t.Fatal("the stored profile holds the ID token")
+	}
+	rec := b.do(t, a, "GET", "/app/home", "", nil)
+	csrf := strings.TrimPrefix(rec.Body.String()[strings.Index(rec.Body.String(), "csrf="):], "csrf=")
+	b.do(t, a, "POST", "/logout", "csrf="+url.QueryEscape(csrf), map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
+	evs, err := st.ListEvents(t.Context(), store.EventQuery{Limit: 1000})
+	must(t, err)
+	for _, e := range evs {
+		if strings.Contains(string(e.Data), annIDToken) || strings.Contains(e.Subject, annIDToken) {
+			t.Fatalf("event %s holds the ID token", e.Type)
+		}
+	}
+	if len(evs) == 0 || strings.Contains(logs.String(), annIDToken) {
+		t.Fatalf("%d events; logs:\n%s", len(evs), logs.String())
 	}
 }

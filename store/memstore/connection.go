@@ -20,6 +20,10 @@ func (s *Store) CreateConnection(ctx context.Context, c *store.Connection, event
 	if err := checkEvents(events); err != nil {
 		return err
 	}
+	stored := storeConn(c)
+	if err := s.sealer.Load().SealConnection(ctx, stored, nil); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.orgs[c.OrgID]; !ok {
@@ -28,7 +32,6 @@ func (s *Store) CreateConnection(ctx context.Context, c *store.Connection, event
 	if _, ok := s.conns[c.ID]; ok {
 		return exists("connection %q", c.ID)
 	}
-	stored := storeConn(c)
 	stored.Version = 1
 	s.conns[c.ID] = stored
 	c.Version = 1
@@ -50,8 +53,34 @@ func (s *Store) GetConnection(ctx context.Context, id string) (*store.Connection
 	if !ok {
 		return nil, notFound("connection %q", id)
 	}
+	return s.openConn(ctx, c)
+}
+
+// openConn returns a copy of the stored connection c with its secrets
+// opened.
+func (s *Store) openConn(ctx context.Context, c *store.Connection) (*store.Connection, error) {
 	out := cloneConn(c)
+	if err := s.sealer.Load().OpenConnection(ctx, &out); err != nil {
+		return nil, err
+	}
 	return &out, nil
+}
+
+// openConns returns opened copies of the stored connections that keep
+// returns true for, ordered by cmp.
+func (s *Store) openConns(ctx context.Context, keep func(*store.Connection) bool, cmp func(a, b store.Connection) int) ([]store.Connection, error) {
+	var out []store.Connection
+	for _, c := range s.conns {
+		if keep(c) {
+			o, err := s.openConn(ctx, c)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, *o)
+		}
+	}
+	slices.SortFunc(out, cmp)
+	return out, nil
 }
 
 func connCmp(a, b store.Connection) int {
@@ -72,14 +101,7 @@ func (s *Store) ListConnections(ctx context.Context, orgID string) ([]store.Conn
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []store.Connection
-	for _, c := range s.conns {
-		if c.OrgID == orgID {
-			out = append(out, cloneConn(c))
-		}
-	}
-	slices.SortFunc(out, connCmp)
-	return out, nil
+	return s.openConns(ctx, func(c *store.Connection) bool { return c.OrgID == orgID }, connCmp)
 }
 
 // ListConnectionsByProtocol returns every connection of protocol p ordered by
@@ -93,14 +115,8 @@ func (s *Store) ListConnectionsByProtocol(ctx context.Context, p store.Protocol)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []store.Connection
-	for _, c := range s.conns {
-		if c.Protocol == p {
-			out = append(out, cloneConn(c))
-		}
-	}
-	slices.SortFunc(out, func(a, b store.Connection) int { return strings.Compare(a.ID, b.ID) })
-	return out, nil
+	return s.openConns(ctx, func(c *store.Connection) bool { return c.Protocol == p },
+		func(a, b store.Connection) int { return strings.Compare(a.ID, b.ID) })
 }
 
 // UpdateConnection applies fn to a copy of the connection and stores the
@@ -121,7 +137,11 @@ func (s *Store) UpdateConnection(ctx context.Context, id string, fn func(*store.
 	if !ok {
 		return nil, notFound("connection %q", id)
 	}
-	c := cloneConn(old)
+	cur, err := s.openConn(ctx, old)
+	if err != nil {
+		return nil, err
+	}
+	c := *cur
 	events, err := fn(&c)
 	if err != nil {
 		return nil, err
@@ -136,6 +156,9 @@ func (s *Store) UpdateConnection(ctx context.Context, id string, fn func(*store.
 		return nil, err
 	}
 	stored := storeConn(&c)
+	if err := s.sealer.Load().SealConnection(ctx, stored, old); err != nil {
+		return nil, err
+	}
 	stored.Version = old.Version + 1
 	s.conns[id] = stored
 	s.appendLocked(events)
@@ -143,8 +166,7 @@ func (s *Store) UpdateConnection(ctx context.Context, id string, fn func(*store.
 		s.endSessionsLocked(func(us *store.Session) bool { return us.ConnectionID == id },
 			store.CauseEnd(store.SessionEndedConnectionDeactivated, events, stored.UpdatedAt))
 	}
-	out := cloneConn(stored)
-	return &out, nil
+	return s.openConn(ctx, stored)
 }
 
 // DeleteConnection removes the connection; its events are appended only when

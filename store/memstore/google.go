@@ -10,7 +10,7 @@ import (
 
 func cloneGoogle(g *store.GoogleDirectory) store.GoogleDirectory {
 	c := *g
-	c.SealedKey = cloneBytes(g.SealedKey)
+	c.Key = cloneBytes(g.Key)
 	c.LastStats = cloneBytes(g.LastStats)
 	c.Checkpoint = cloneBytes(g.Checkpoint)
 	return c
@@ -30,7 +30,15 @@ func (s *Store) GetGoogleDirectory(ctx context.Context, directoryID string) (*st
 	if !ok || ds.google == nil {
 		return nil, notFound("google directory %q", directoryID)
 	}
-	out := cloneGoogle(ds.google)
+	return s.openGoogle(ctx, ds.google)
+}
+
+// openGoogle returns a copy of the stored g with its key opened.
+func (s *Store) openGoogle(ctx context.Context, g *store.GoogleDirectory) (*store.GoogleDirectory, error) {
+	out := cloneGoogle(g)
+	if err := s.sealer.Load().OpenGoogle(ctx, &out); err != nil {
+		return nil, err
+	}
 	return &out, nil
 }
 
@@ -54,7 +62,11 @@ func (s *Store) UpdateGoogleDirectory(ctx context.Context, directoryID string, f
 	}
 	g := store.GoogleDirectory{DirectoryID: directoryID}
 	if ds.google != nil {
-		g = cloneGoogle(ds.google)
+		cur, err := s.openGoogle(ctx, ds.google)
+		if err != nil {
+			return nil, err
+		}
+		g = *cur
 	}
 	events, err := fn(&g)
 	if err != nil {
@@ -73,10 +85,12 @@ func (s *Store) UpdateGoogleDirectory(ctx context.Context, directoryID string, f
 	for _, t := range []*time.Time{&c.SyncRequestedAt, &c.LastSyncAt, &c.LastSuccessAt, &c.UpdatedAt} {
 		*t = utc(*t)
 	}
+	if err := s.sealer.Load().SealGoogle(ctx, &c, ds.google); err != nil {
+		return nil, err
+	}
 	ds.google = &c
 	s.appendLocked(events)
-	out := cloneGoogle(&c)
-	return &out, nil
+	return s.openGoogle(ctx, &c)
 }
 
 // ListGoogleDirectories returns every Google configuration ordered by
@@ -90,7 +104,11 @@ func (s *Store) ListGoogleDirectories(ctx context.Context) ([]store.GoogleDirect
 	out := []store.GoogleDirectory{}
 	for _, ds := range s.dirs {
 		if ds.google != nil {
-			out = append(out, cloneGoogle(ds.google))
+			g, err := s.openGoogle(ctx, ds.google)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, *g)
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].DirectoryID < out[j].DirectoryID })

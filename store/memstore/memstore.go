@@ -3,17 +3,23 @@ package memstore
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/onboardkit/onboardkit/store"
+	"github.com/onboardkit/onboardkit/store/seal"
 )
 
 // Store is an in-memory store.Store. The zero value is not usable; call New.
 type Store struct {
 	mu sync.Mutex
+
+	// sealer seals secrets in the records below (see store/seal).
+	sealer atomic.Pointer[seal.Sealer]
 
 	orgs     map[string]*store.Organization
 	orgByExt map[string]string // external id -> org id
@@ -69,9 +75,29 @@ type lease struct {
 
 var _ store.Store = (*Store)(nil)
 
-// New returns an empty Store.
+// Options configure a Store made by NewOptions.
+type Options struct {
+	// Keyring seals the secrets the Store keeps (see store/seal). Required
+	// unless InsecureUnsealed is set.
+	Keyring seal.Keyring
+	// InsecureUnsealed keeps secrets unsealed in memory when Keyring is
+	// nil.
+	InsecureUnsealed bool
+}
+
+// New returns an empty Store that seals secrets under a random key of its
+// own, made here and never written anywhere: the records and the key live
+// and die together in this process's memory. Use NewOptions to choose the
+// keyring (a test of key rotation does).
 func New() *Store {
-	return &Store{
+	st, _ := NewOptions(Options{Keyring: seal.NewEphemeralKeyring()})
+	return st
+}
+
+// NewOptions returns an empty Store with opts. It fails without a Keyring
+// unless InsecureUnsealed is set.
+func NewOptions(opts Options) (*Store, error) {
+	s := &Store{
 		orgs:            map[string]*store.Organization{},
 		orgByExt:        map[string]string{},
 		domains:         map[string]*store.Domain{},
@@ -101,6 +127,23 @@ func New() *Store {
 		policies:        map[string]store.ProvisioningPolicy{},
 		deprovisioned:   map[string]map[string]store.Deprovisioned{},
 	}
+	if err := s.Reconfigure(opts); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Reconfigure replaces the Store's keyring by opts's, as restarting a
+// database-backed Store with a new configuration would: values sealed
+// before open only if the new keyring holds their key, and nothing opened
+// before stays cached. An in-memory Store has no restart, so this is how
+// a test rotates its key (see storetest.RunSealing).
+func (s *Store) Reconfigure(opts Options) error {
+	if opts.Keyring == nil && !opts.InsecureUnsealed {
+		return errors.New("memstore: Options.Keyring is required (or InsecureUnsealed)")
+	}
+	s.sealer.Store(seal.New(opts.Keyring))
+	return nil
 }
 
 // Close releases nothing; the Store stays usable.

@@ -60,6 +60,9 @@ func (s *Store) CreateSession(ctx context.Context, us *store.Session, events ...
 		}
 	}
 	c := cloneUserSession(us)
+	if err := s.sealer.Load().SealSession(ctx, &c); err != nil {
+		return err
+	}
 	c.CreatedAt, c.LastSeenAt = utc(c.CreatedAt), utc(c.LastSeenAt)
 	c.IdleExpiresAt, c.ExpiresAt = utc(c.IdleExpiresAt), utc(c.ExpiresAt)
 	if c.IdleExpiresAt.After(c.ExpiresAt) {
@@ -99,6 +102,9 @@ func (s *Store) GetSession(ctx context.Context, digest []byte, now time.Time) (*
 				out.UserRoles = slices.Clone(u.Roles)
 			}
 		}
+	}
+	if err := s.sealer.Load().OpenSession(ctx, &out); err != nil {
+		return nil, err
 	}
 	switch {
 	case !out.EndedAt.IsZero():
@@ -191,7 +197,11 @@ func (s *Store) ListSessions(ctx context.Context, sel store.SessionSelector) ([]
 	var out []store.Session
 	for _, us := range s.users.byID {
 		if us.EndedAt.IsZero() && sel.Match(us) {
-			out = append(out, cloneUserSession(us))
+			c := cloneUserSession(us)
+			if err := s.sealer.Load().OpenSession(ctx, &c); err != nil {
+				return nil, err
+			}
+			out = append(out, c)
 		}
 	}
 	slices.SortFunc(out, func(a, b store.Session) int {

@@ -36,7 +36,7 @@ func BenchmarkScale(b *testing.B) {
 	dsns := map[store.Store]string{}
 	storetest.BenchScale(b, func(b *testing.B) store.Store {
 		dsn := freshSchema(b)
-		s, err := pgstore.Open(b.Context(), dsn+"&synchronous_commit=off")
+		s, err := pgstore.Open(b.Context(), dsn+"&synchronous_commit=off", pgstore.Options{Keyring: testKeyring})
 		if err != nil {
 			b.Fatal(err)
 		}

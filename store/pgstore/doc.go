@@ -1,7 +1,7 @@
 // Package pgstore is the onboardkit store for several application instances
 // sharing one PostgreSQL database, through jackc/pgx/v5.
 //
-//	st, err := pgstore.Open(ctx, "postgres://app@db.internal:5432/app?sslmode=verify-full")
+//	st, err := pgstore.Open(ctx, "postgres://app@db.internal:5432/app?sslmode=verify-full", pgstore.Options{Keyring: keyring})
 //	if err != nil {
 //		return err
 //	}

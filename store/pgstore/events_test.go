@@ -14,7 +14,7 @@ import (
 // ListEvents, after the events numbered before.
 func TestLeftoverEventsNumbered(t *testing.T) {
 	dsn := freshSchema(t)
-	s, err := pgstore.Open(t.Context(), dsn)
+	s, err := pgstore.Open(t.Context(), dsn, pgstore.Options{Keyring: testKeyring})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,3 +20,8 @@ func MigrateTo(ctx context.Context, db *sql.DB, version int) error {
 	_, err = sqlstore.Migrate(ctx, db, dialect, ms[:n])
 	return err
 }
+
+// Raw returns every value the Store's schema keeps, as text.
+func Raw(ctx context.Context, s *Store) (string, error) {
+	return sqlstore.Dump(ctx, s.Store, `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`)
+}

@@ -31,7 +31,7 @@ func BenchmarkInstances(b *testing.B) {
 			dsn := freshSchema(b) + "&application_name=" + app
 			stores := make([]*pgstore.Store, n)
 			for i := range stores {
-				s, err := pgstore.Open(b.Context(), dsn)
+				s, err := pgstore.Open(b.Context(), dsn, pgstore.Options{Keyring: testKeyring})
 				if err != nil {
 					b.Fatal(err)
 				}

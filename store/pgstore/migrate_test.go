@@ -10,7 +10,12 @@ import (
 
 	"github.com/onboardkit/onboardkit/store/internal/sqlstore/migratetest"
 	"github.com/onboardkit/onboardkit/store/pgstore"
+	"github.com/onboardkit/onboardkit/store/seal"
 )
+
+// testKeyring seals the secrets of every Store a test of this package
+// opens, so that two instances or a reopened file open each other's.
+var testKeyring = seal.NewEphemeralKeyring()
 
 // TestMigrateMatchKeys writes rows as the first schema did and checks that
 // opening the database gives them store.MatchKey keys.
@@ -41,7 +46,7 @@ func TestMigrateMatchKeys(t *testing.T) {
 		},
 		Time: func(t time.Time) any { return t },
 	})
-	s, err := pgstore.Open(t.Context(), dsn)
+	s, err := pgstore.Open(t.Context(), dsn, pgstore.Options{Keyring: testKeyring})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,7 @@ func TestOpenBadDSN(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := pgstore.Open(t.Context(), tt.dsn)
+			s, err := pgstore.Open(t.Context(), tt.dsn, pgstore.Options{Keyring: testKeyring})
 			if err == nil {
 				s.Close()
 				t.Fatal("Open succeeded")
@@ -43,7 +43,9 @@ func TestConcurrentOpen(t *testing.T) {
 	stores := make([]*pgstore.Store, n)
 	errs := make([]error, n)
 	for i := range n {
-		wg.Go(func() { stores[i], errs[i] = pgstore.Open(t.Context(), dsn) })
+		wg.Go(func() {
+			stores[i], errs[i] = pgstore.Open(t.Context(), dsn, pgstore.Options{Keyring: testKeyring})
+		})
 	}
 	wg.Wait()
 	for i, err := range errs {
@@ -87,7 +89,7 @@ func TestConcurrentOpen(t *testing.T) {
 func TestReopen(t *testing.T) {
 	dsn := freshSchema(t)
 	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	s, err := pgstore.Open(t.Context(), dsn)
+	s, err := pgstore.Open(t.Context(), dsn, pgstore.Options{Keyring: testKeyring})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +97,7 @@ func TestReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	s, err = pgstore.Open(t.Context(), dsn)
+	s, err = pgstore.Open(t.Context(), dsn, pgstore.Options{Keyring: testKeyring})
 	if err != nil {
 		t.Fatalf("reopen: %v", err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/onboardkit/onboardkit/store"
 	"github.com/onboardkit/onboardkit/store/internal/sqlstore"
+	"github.com/onboardkit/onboardkit/store/seal"
 )
 
 //go:embed migrations/*.sql
@@ -53,13 +54,34 @@ RETURNING e.seq, e.cursor`,
 	MigrationLock: `SELECT pg_advisory_xact_lock(hashtextextended('onboardkit.migrate.' || current_schema(), 0))`,
 }
 
+// Options configure a Store opened with Open. A Keyring is required
+// unless InsecureUnsealed is set.
+type Options struct {
+	// Keyring seals the secrets the Store keeps (connection keys and
+	// secrets, session ID tokens, service-account keys) under the host's
+	// key; see store/seal. Every instance sharing the database needs the
+	// keys that opens what the others seal. Required unless
+	// InsecureUnsealed is set.
+	Keyring seal.Keyring
+
+	// InsecureUnsealed lets a Store without a Keyring start, keeping
+	// secrets as they are: a dump or backup of the database then reveals
+	// them. Values sealed before do not open.
+	InsecureUnsealed bool
+}
+
 // Open connects to the PostgreSQL database dsn names (a URL such as
 // postgres://user:pass@host:5432/db?sslmode=verify-full, or key=value
 // pairs, as pgx accepts), applies the migrations it lacks under an advisory
 // lock and returns the Store. Tables go to the first schema of the
 // connection's search_path, which the dsn may set
-// (&search_path=onboardkit).
-func Open(ctx context.Context, dsn string) (*Store, error) {
+// (&search_path=onboardkit). Without opts.Keyring it refuses to start,
+// unless opts.InsecureUnsealed is set.
+func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
+	sealer, err := sqlstore.NewSealer("pgstore", opts.Keyring, opts.InsecureUnsealed)
+	if err != nil {
+		return nil, err
+	}
 	if dsn == "" {
 		return nil, errors.New("pgstore: a DSN is required")
 	}
@@ -82,7 +104,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("pgstore: %w", err)
 	}
-	s, err := sqlstore.New(sqlstore.Config{Dialect: dialect, DB: db})
+	s, err := sqlstore.New(sqlstore.Config{Dialect: dialect, DB: db, Sealer: sealer, SchemaVersion: sqlstore.Latest(ms)})
 	if err != nil {
 		db.Close()
 		return nil, err

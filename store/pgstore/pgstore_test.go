@@ -24,7 +24,7 @@ func freshSchema(tb testing.TB) string {
 }
 
 func newStore(tb testing.TB) store.Store {
-	s, err := pgstore.Open(tb.Context(), freshSchema(tb))
+	s, err := pgstore.Open(tb.Context(), freshSchema(tb), pgstore.Options{Keyring: testKeyring})
 	if err != nil {
 		tb.Fatal(err)
 	}

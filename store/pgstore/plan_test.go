@@ -6,6 +6,7 @@ import (
 
 	"github.com/onboardkit/onboardkit/internal/pgtest"
 	"github.com/onboardkit/onboardkit/store/internal/sqlstore"
+	"github.com/onboardkit/onboardkit/store/seal"
 )
 
 // TestPlanCacheMode: every connection plans each execution with its
@@ -47,7 +48,7 @@ func TestPlanCacheMode(t *testing.T) {
 // index-only scan, and a page after a known key by a range of the index.
 func TestScalePlans(t *testing.T) {
 	dsn := pgtest.Schema(t, pgtest.DSN(t), "okt")
-	s, err := Open(t.Context(), dsn)
+	s, err := Open(t.Context(), dsn, Options{Keyring: seal.NewEphemeralKeyring()})
 	if err != nil {
 		t.Fatal(err)
 	}

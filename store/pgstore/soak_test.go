@@ -18,7 +18,7 @@ import (
 // reusable, as SQLite's free list does.
 func TestSoakCleanup(t *testing.T) {
 	dsn := freshSchema(t)
-	st, err := pgstore.Open(t.Context(), dsn)
+	st, err := pgstore.Open(t.Context(), dsn, pgstore.Options{Keyring: testKeyring})
 	if err != nil {
 		t.Fatal(err)
 	}

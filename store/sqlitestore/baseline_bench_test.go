@@ -9,8 +9,13 @@ import (
 	"time"
 
 	"github.com/onboardkit/onboardkit/store"
+	"github.com/onboardkit/onboardkit/store/seal"
 	"github.com/onboardkit/onboardkit/store/sqlitestore"
 )
+
+// testKeyring seals the secrets of every Store a test of this package
+// opens, so that two instances or a reopened file open each other's.
+var testKeyring = seal.NewEphemeralKeyring()
 
 // BenchmarkBaselineInsert is the floor the store's writes are measured
 // against: one transaction inserting one small row, on a connection set up
@@ -55,7 +60,7 @@ func BenchmarkBaselineInsert(b *testing.B) {
 func BenchmarkBaselineUserWrite(b *testing.B) {
 	ctx := b.Context()
 	path := filepath.Join(b.TempDir(), "x.db")
-	st, err := sqlitestore.Open(ctx, path)
+	st, err := sqlitestore.Open(ctx, path, sqlitestore.Options{Keyring: testKeyring})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -26,7 +26,7 @@ func BenchmarkRoles(b *testing.B) {
 // changes nothing for the reads measured.
 func BenchmarkScale(b *testing.B) {
 	storetest.BenchScale(b, func(b *testing.B) store.Store {
-		s, err := sqlitestore.OpenOptions(b.Context(), filepath.Join(b.TempDir(), "onboardkit.db"), sqlitestore.Options{SynchronousNormal: true})
+		s, err := sqlitestore.Open(b.Context(), filepath.Join(b.TempDir(), "onboardkit.db"), sqlitestore.Options{SynchronousNormal: true, Keyring: testKeyring})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -21,7 +21,7 @@ func TestWritersNeverBusy(t *testing.T) {
 	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	var stores [2]*sqlitestore.Store
 	for i := range stores {
-		s, err := sqlitestore.Open(ctx, path)
+		s, err := sqlitestore.Open(ctx, path, sqlitestore.Options{Keyring: testKeyring})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -16,7 +16,7 @@ import (
 // gives up at its deadline, and writes nothing.
 func TestDeadlineBoundsTheWriterQueue(t *testing.T) {
 	ctx := t.Context()
-	st, err := sqlitestore.Open(ctx, filepath.Join(t.TempDir(), "x.db"))
+	st, err := sqlitestore.Open(ctx, filepath.Join(t.TempDir(), "x.db"), sqlitestore.Options{Keyring: testKeyring})
 	if err != nil {
 		t.Fatal(err)
 	}

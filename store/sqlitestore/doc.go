@@ -2,7 +2,7 @@
 // store.Store on a SQLite database file, through modernc.org/sqlite (pure
 // Go, no cgo).
 //
-//	st, err := sqlitestore.Open(ctx, "onboardkit.db")
+//	st, err := sqlitestore.Open(ctx, "onboardkit.db", sqlitestore.Options{Keyring: keyring}) // see store/seal
 //	if err != nil {
 //		return err
 //	}

@@ -12,7 +12,7 @@ import (
 // promises.
 func TestPragmas(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "onboardkit.db")
-	s, err := sqlitestore.Open(t.Context(), path)
+	s, err := sqlitestore.Open(t.Context(), path, sqlitestore.Options{Keyring: testKeyring})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,12 +60,14 @@ func TestSynchronous(t *testing.T) {
 		open func(path string) (*sqlitestore.Store, error)
 		want string
 	}{
-		{"Open", func(p string) (*sqlitestore.Store, error) { return sqlitestore.Open(t.Context(), p) }, "2"},
+		{"Open", func(p string) (*sqlitestore.Store, error) {
+			return sqlitestore.Open(t.Context(), p, sqlitestore.Options{Keyring: testKeyring})
+		}, "2"},
 		{"zero Options", func(p string) (*sqlitestore.Store, error) {
-			return sqlitestore.OpenOptions(t.Context(), p, sqlitestore.Options{})
+			return sqlitestore.Open(t.Context(), p, sqlitestore.Options{Keyring: testKeyring})
 		}, "2"},
 		{"SynchronousNormal", func(p string) (*sqlitestore.Store, error) {
-			return sqlitestore.OpenOptions(t.Context(), p, sqlitestore.Options{SynchronousNormal: true})
+			return sqlitestore.Open(t.Context(), p, sqlitestore.Options{Keyring: testKeyring, SynchronousNormal: true})
 		}, "1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

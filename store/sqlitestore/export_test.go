@@ -39,3 +39,8 @@ func MigrateTo(ctx context.Context, db *sql.DB, version int) error {
 	_, err = sqlstore.Migrate(ctx, db, dialect, ms[:n])
 	return err
 }
+
+// Raw returns every value the database file keeps, as text.
+func Raw(ctx context.Context, s *Store) (string, error) {
+	return sqlstore.Dump(ctx, s.Store, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`)
+}

@@ -30,7 +30,7 @@ func TestMigrateMatchKeys(t *testing.T) {
 		Time: sqlstore.Micros,
 	})
 	db.Close()
-	s, err := sqlitestore.Open(t.Context(), path)
+	s, err := sqlitestore.Open(t.Context(), path, sqlitestore.Options{Keyring: testKeyring})
 	if err != nil {
 		t.Fatal(err)
 	}

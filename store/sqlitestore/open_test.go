@@ -35,7 +35,7 @@ func TestOpenErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := sqlitestore.Open(t.Context(), tt.path)
+			s, err := sqlitestore.Open(t.Context(), tt.path, sqlitestore.Options{Keyring: testKeyring})
 			if err == nil {
 				s.Close()
 				t.Fatalf("Open(%q) succeeded", tt.path)
@@ -54,7 +54,7 @@ func TestReopenKeepsDataAndSchema(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "onboardkit.db")
 	ctx := t.Context()
 	now := time.Date(2030, 1, 2, 3, 4, 5, 123456789, time.UTC)
-	s, err := sqlitestore.Open(ctx, path)
+	s, err := sqlitestore.Open(ctx, path, sqlitestore.Options{Keyring: testKeyring})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestReopenKeepsDataAndSchema(t *testing.T) {
 	}
 
 	for i := range 2 {
-		s, err = sqlitestore.Open(ctx, path)
+		s, err = sqlitestore.Open(ctx, path, sqlitestore.Options{Keyring: testKeyring})
 		if err != nil {
 			t.Fatalf("reopening: %v", err)
 		}
@@ -118,7 +118,7 @@ func TestConcurrentOpen(t *testing.T) {
 	stores := make(chan *sqlitestore.Store, 4)
 	for range 4 {
 		go func() {
-			s, err := sqlitestore.Open(t.Context(), path)
+			s, err := sqlitestore.Open(t.Context(), path, sqlitestore.Options{Keyring: testKeyring})
 			if err == nil {
 				stores <- s
 			}
@@ -141,7 +141,7 @@ func TestConcurrentOpen(t *testing.T) {
 
 func TestOpenRefusesNewerSchema(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "onboardkit.db")
-	s, err := sqlitestore.Open(t.Context(), path)
+	s, err := sqlitestore.Open(t.Context(), path, sqlitestore.Options{Keyring: testKeyring})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +154,7 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	s, err = sqlitestore.Open(t.Context(), path)
+	s, err = sqlitestore.Open(t.Context(), path, sqlitestore.Options{Keyring: testKeyring})
 	if err == nil {
 		s.Close()
 		t.Fatal("Open accepted a database from a newer version")

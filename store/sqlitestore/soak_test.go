@@ -20,7 +20,7 @@ import (
 // stays at its high-water mark while the pages in use go back down.
 func TestSoakCleanup(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "onboardkit.db")
-	st, err := sqlitestore.Open(t.Context(), path)
+	st, err := sqlitestore.Open(t.Context(), path, sqlitestore.Options{Keyring: testKeyring})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/onboardkit/onboardkit/store"
 	"github.com/onboardkit/onboardkit/store/internal/sqlstore"
+	"github.com/onboardkit/onboardkit/store/seal"
 )
 
 //go:embed migrations/*.sql
@@ -57,9 +58,19 @@ SELECT COALESCE(MAX(cursor), 0) + 1, ?, ?, ?, ?, ?, ?, ? FROM events RETURNING c
 	ForUpdate: "",
 }
 
-// Options adjust a Store opened with OpenOptions. The zero Options are
-// Open's settings.
+// Options configure a Store opened with Open. A Keyring is required
+// unless InsecureUnsealed is set.
 type Options struct {
+	// Keyring seals the secrets the Store keeps (connection keys and
+	// secrets, session ID tokens, service-account keys) under the host's
+	// key; see store/seal. Required unless InsecureUnsealed is set.
+	Keyring seal.Keyring
+
+	// InsecureUnsealed lets a Store without a Keyring start, keeping
+	// secrets as they are: a copy of the database file then reveals them.
+	// Values sealed before do not open.
+	InsecureUnsealed bool
+
 	// SynchronousNormal runs the database with synchronous=NORMAL instead
 	// of FULL. Under NORMAL a commit returns once its pages are in the
 	// write-ahead log, and the log is synced to disk only at checkpoints:
@@ -75,7 +86,8 @@ type Options struct {
 
 // Open opens (creating it if needed) the SQLite database at path, applies
 // the migrations it lacks and returns the Store. The directory of path must
-// exist. It is OpenOptions with the zero Options.
+// exist. Without opts.Keyring it refuses to start, unless
+// opts.InsecureUnsealed is set.
 //
 // The database runs in WAL mode with synchronous=FULL and foreign keys on:
 // a commit returns only once the write-ahead log is synced to disk, so an
@@ -84,12 +96,11 @@ type Options struct {
 // process instead of failing with SQLITE_BUSY or deadlocking on a lock
 // upgrade; reads use a separate pool of read-only connections that WAL
 // lets run beside the writer.
-func Open(ctx context.Context, path string) (*Store, error) {
-	return OpenOptions(ctx, path, Options{})
-}
-
-// OpenOptions is Open with the settings of opts.
-func OpenOptions(ctx context.Context, path string, opts Options) (*Store, error) {
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	sealer, err := sqlstore.NewSealer("sqlitestore", opts.Keyring, opts.InsecureUnsealed)
+	if err != nil {
+		return nil, err
+	}
 	if path == "" {
 		return nil, errors.New("sqlitestore: a database path is required")
 	}
@@ -151,7 +162,7 @@ func OpenOptions(ctx context.Context, path string, opts Options) (*Store, error)
 		w.Close()
 		return nil, fmt.Errorf("sqlitestore: %w", err)
 	}
-	s, err := sqlstore.New(sqlstore.Config{Dialect: dialect, DB: w, ReadDB: r, Closers: []func() error{stop}})
+	s, err := sqlstore.New(sqlstore.Config{Dialect: dialect, DB: w, ReadDB: r, Closers: []func() error{stop}, Sealer: sealer, SchemaVersion: sqlstore.Latest(ms)})
 	if err != nil {
 		stop()
 		r.Close()

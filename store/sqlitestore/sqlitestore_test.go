@@ -10,7 +10,7 @@ import (
 )
 
 func newStore(tb testing.TB) store.Store {
-	s, err := sqlitestore.Open(tb.Context(), filepath.Join(tb.TempDir(), "onboardkit.db"))
+	s, err := sqlitestore.Open(tb.Context(), filepath.Join(tb.TempDir(), "onboardkit.db"), sqlitestore.Options{Keyring: testKeyring})
 	if err != nil {
 		tb.Fatal(err)
 	}

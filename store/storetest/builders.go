@@ -59,6 +59,12 @@ func oidcConfig() *store.OIDCConfig {
 
 func (f *fixture) mkConn(org string, p store.Protocol) *store.Connection {
 	f.Helper()
+	return f.mkConnWith(org, p, nil)
+}
+
+// mkConnWith stores a draft connection of org after applying mod.
+func (f *fixture) mkConnWith(org string, p store.Protocol, mod func(*store.Connection)) *store.Connection {
+	f.Helper()
 	now := f.tick()
 	c := &store.Connection{
 		ID: f.id("conn"), OrgID: org, Protocol: p, Provider: "okta", Name: "Okta",
@@ -69,6 +75,9 @@ func (f *fixture) mkConn(org string, p store.Protocol) *store.Connection {
 		c.SAML = samlConfig()
 	} else {
 		c.OIDC = oidcConfig()
+	}
+	if mod != nil {
+		mod(c)
 	}
 	f.ok(f.s.CreateConnection(f.ctx, c), "CreateConnection")
 	return c

@@ -18,18 +18,18 @@ var googleDirectoryTests = []subtest{
 
 		want := &store.GoogleDirectory{
 			DirectoryID: dir.ID, Customer: "C01abc", Domain: "example.com", AdminEmail: "admin@example.com",
-			ClientEmail: "sync@p.iam.gserviceaccount.com", ClientID: "1234567890", SealedKey: []byte{1, 2, 3},
+			ClientEmail: "sync@p.iam.gserviceaccount.com", ClientID: "1234567890", Key: []byte{1, 2, 3},
 			SyncInterval: 15 * time.Minute, SyncRequestedAt: at(time.Minute), LastSyncAt: at(2 * time.Minute),
 			LastSuccessAt: at(2 * time.Minute), LastError: "", LastStats: []byte(`{"users":1}`),
 			Checkpoint: []byte(`{"phase":"users"}`), UpdatedAt: at(3 * time.Minute),
 		}
 		c := f.lastCursor()
 		got, err := f.s.UpdateGoogleDirectory(f.ctx, dir.ID, func(g *store.GoogleDirectory) ([]store.Event, error) {
-			if g.DirectoryID != dir.ID || g.AdminEmail != "" || g.SealedKey != nil {
+			if g.DirectoryID != dir.ID || g.AdminEmail != "" || g.Key != nil {
 				return nil, errors.New("first update did not start from an empty configuration")
 			}
 			*g = *want
-			g.SealedKey = []byte{1, 2, 3}
+			g.Key = []byte{1, 2, 3}
 			g.UpdatedAt = want.UpdatedAt.In(elsewhere)
 			return []store.Event{f.ev("directory.google.updated", org.ID, dir.ID)}, nil
 		})
@@ -40,7 +40,7 @@ var googleDirectoryTests = []subtest{
 		f.ok(err, "GetGoogleDirectory")
 		f.utcOnly("GetGoogleDirectory", got)
 		f.equal("GetGoogleDirectory", got, want)
-		got.SealedKey[0] = 9
+		got.Key[0] = 9
 		again, err := f.s.GetGoogleDirectory(f.ctx, dir.ID)
 		f.ok(err, "GetGoogleDirectory")
 		f.equal("configuration after mutating a copy", again, want)

@@ -19,7 +19,7 @@ func (f *fixture) mkUserSession(org, conn, user string, mod func(*store.Session)
 	s := &store.Session{
 		ID: id, Digest: digest(id), OrgID: org, ConnectionID: conn, UserID: user,
 		Subject: "subject-" + user, NameID: "nameid-" + user,
-		SessionIndex: "idx-" + id, SID: "sid-" + id,
+		SessionIndex: "idx-" + id, SID: "sid-" + id, IDToken: "idtoken-" + id,
 		Profile:   json.RawMessage(`{"email":"` + user + `@example.com"}`),
 		CreatedAt: t0, LastSeenAt: t0, IdleExpiresAt: at(time.Hour), ExpiresAt: at(24 * time.Hour),
 	}

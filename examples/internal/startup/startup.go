@@ -24,6 +24,7 @@ import (
 	"github.com/onboardkit/onboardkit/internal/secret"
 	"github.com/onboardkit/onboardkit/ssokit"
 	"github.com/onboardkit/onboardkit/store"
+	"github.com/onboardkit/onboardkit/store/seal"
 )
 
 // Timeouts are an http.Server's limits on slow and idle clients.
@@ -160,8 +161,20 @@ type Background struct {
 	// Store, when SSO is nil, is cleaned up by store.Cleanup every hour
 	// instead, with the default event retention.
 	Store store.CleanupStore
+	// Reseal, when set, runs: the Store's secrets move to the primary key
+	// of its keyring after a key rotation.
+	Reseal *seal.Resealer
 	// Logger receives failures. Default slog.Default().
 	Logger *slog.Logger
+}
+
+// Resealer returns the seal.Resealer of st, logging to logger.
+func Resealer(st store.SecretStore, logger *slog.Logger) *seal.Resealer {
+	rs, err := seal.NewResealer(seal.ResealerConfig{Store: st, Logger: logger})
+	if err != nil {
+		panic(err) // st is not nil
+	}
+	return rs
 }
 
 // Start runs the background work in goroutines until ctx is done or stop
@@ -190,6 +203,9 @@ func (b Background) Start(ctx context.Context) (stop func()) {
 	}
 	if b.Google != nil {
 		run("gworkspace", b.Google.Run)
+	}
+	if b.Reseal != nil {
+		run("reseal", b.Reseal.Run)
 	}
 	return func() {
 		cancel()

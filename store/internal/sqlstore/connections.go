@@ -52,6 +52,15 @@ func scanConn(r interface{ Scan(...any) error }) (store.Connection, error) {
 
 func scanConnRows(r *sql.Rows) (store.Connection, error) { return scanConn(r) }
 
+// clonePtr returns a pointer to a copy of *p, nil for nil.
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	c := *p
+	return &c
+}
+
 // CreateConnection stores c and its events.
 func (s *Store) CreateConnection(ctx context.Context, c *store.Connection, events ...Event) error {
 	if err := c.Validate(); err != nil {
@@ -60,7 +69,11 @@ func (s *Store) CreateConnection(ctx context.Context, c *store.Connection, event
 	if err := store.ValidateEvents(events); err != nil {
 		return err
 	}
-	cfg, err := encodeConnConfig(c)
+	sealed := *c
+	if err := s.sealer.SealConnection(ctx, &sealed, nil); err != nil {
+		return err
+	}
+	cfg, err := encodeConnConfig(&sealed)
 	if err != nil {
 		return err
 	}
@@ -96,6 +109,9 @@ func (s *Store) GetConnection(ctx context.Context, id string) (*store.Connection
 	if err != nil {
 		return nil, s.wrap(err)
 	}
+	if err := s.sealer.OpenConnection(ctx, &c); err != nil {
+		return nil, err
+	}
 	return &c, nil
 }
 
@@ -108,6 +124,11 @@ func (s *Store) listConns(ctx context.Context, q string, arg string) ([]store.Co
 	out, err := collectRows(rows, err, scanConnRows)
 	if err != nil {
 		return nil, s.wrap(err)
+	}
+	for i := range out {
+		if err := s.sealer.OpenConnection(ctx, &out[i]); err != nil {
+			return nil, err
+		}
 	}
 	if out == nil {
 		out = []store.Connection{}
@@ -148,6 +169,11 @@ func (s *Store) UpdateConnection(ctx context.Context, id string, fn func(*store.
 		if err != nil {
 			return s.wrap(err)
 		}
+		raw := cur
+		raw.SAML, raw.OIDC = clonePtr(cur.SAML), clonePtr(cur.OIDC)
+		if err := s.sealer.OpenConnection(ctx, &cur); err != nil {
+			return err
+		}
 		c := cur
 		events, err := fn(&c)
 		if err != nil {
@@ -162,7 +188,11 @@ func (s *Store) UpdateConnection(ctx context.Context, id string, fn func(*store.
 		if err := store.ValidateEvents(events); err != nil {
 			return err
 		}
-		cfg, err := encodeConnConfig(&c)
+		sealed := c
+		if err := s.sealer.SealConnection(ctx, &sealed, &raw); err != nil {
+			return err
+		}
+		cfg, err := encodeConnConfig(&sealed)
 		if err != nil {
 			return err
 		}
@@ -184,6 +214,9 @@ func (s *Store) UpdateConnection(ctx context.Context, id string, fn func(*store.
 		got, err := scanConn(t.queryRow(`SELECT `+connCols+` FROM connections WHERE id = ?`, id))
 		if err != nil {
 			return s.wrap(err)
+		}
+		if err := s.sealer.OpenConnection(ctx, &got); err != nil {
+			return err
 		}
 		out = &got
 		return nil

@@ -15,7 +15,7 @@ const googleCols = `directory_id, customer, domain, admin_email, client_email, c
 func scanGoogle(r interface{ Scan(...any) error }) (store.GoogleDirectory, error) {
 	var g store.GoogleDirectory
 	var us int64
-	err := r.Scan(&g.DirectoryID, &g.Customer, &g.Domain, &g.AdminEmail, &g.ClientEmail, &g.ClientID, bc(&g.SealedKey), &us,
+	err := r.Scan(&g.DirectoryID, &g.Customer, &g.Domain, &g.AdminEmail, &g.ClientEmail, &g.ClientID, bc(&g.Key), &us,
 		tc(&g.SyncRequestedAt), tc(&g.LastSyncAt), tc(&g.LastSuccessAt), &g.LastError, bc(&g.LastStats), bc(&g.Checkpoint), tc(&g.UpdatedAt))
 	g.SyncInterval = time.Duration(us) * time.Microsecond
 	return g, err
@@ -38,6 +38,9 @@ func (s *Store) GetGoogleDirectory(ctx context.Context, directoryID string) (*st
 	}
 	if err != nil {
 		return nil, s.wrap(err)
+	}
+	if err := s.sealer.OpenGoogle(ctx, &g); err != nil {
+		return nil, err
 	}
 	return &g, nil
 }
@@ -70,6 +73,10 @@ func (s *Store) UpdateGoogleDirectory(ctx context.Context, directoryID string, f
 		if err != nil {
 			return s.wrap(err)
 		}
+		raw := cur
+		if err := s.sealer.OpenGoogle(ctx, &cur); err != nil {
+			return err
+		}
 		g := cur
 		events, err := fn(&g)
 		if err != nil {
@@ -84,13 +91,17 @@ func (s *Store) UpdateGoogleDirectory(ctx context.Context, directoryID string, f
 		if err := store.ValidateEvents(events); err != nil {
 			return err
 		}
+		sealed := g
+		if err := s.sealer.SealGoogle(ctx, &sealed, &raw); err != nil {
+			return err
+		}
 		if _, err := t.exec(`INSERT INTO google_directories (`+googleCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (directory_id) DO UPDATE SET customer = excluded.customer, domain = excluded.domain, admin_email = excluded.admin_email,
  client_email = excluded.client_email, client_id = excluded.client_id, sealed_key = excluded.sealed_key,
  sync_interval_us = excluded.sync_interval_us, sync_requested_at = excluded.sync_requested_at, last_sync_at = excluded.last_sync_at,
  last_success_at = excluded.last_success_at, last_error = excluded.last_error, last_stats = excluded.last_stats,
  checkpoint = excluded.checkpoint, updated_at = excluded.updated_at`,
-			g.DirectoryID, g.Customer, g.Domain, g.AdminEmail, g.ClientEmail, g.ClientID, nb(g.SealedKey), int64(g.SyncInterval/time.Microsecond),
+			g.DirectoryID, g.Customer, g.Domain, g.AdminEmail, g.ClientEmail, g.ClientID, nb(sealed.Key), int64(g.SyncInterval/time.Microsecond),
 			s.nt(g.SyncRequestedAt), s.nt(g.LastSyncAt), s.nt(g.LastSuccessAt), g.LastError, nb(g.LastStats), nb(g.Checkpoint), s.t(g.UpdatedAt)); err != nil {
 			return s.wrap(err)
 		}
@@ -120,6 +131,11 @@ func (s *Store) ListGoogleDirectories(ctx context.Context) ([]store.GoogleDirect
 	out, err := collectRows(rows, err, scanGoogleRows)
 	if err != nil {
 		return nil, s.wrap(err)
+	}
+	for i := range out {
+		if err := s.sealer.OpenGoogle(ctx, &out[i]); err != nil {
+			return nil, err
+		}
 	}
 	if out == nil {
 		out = []store.GoogleDirectory{}

@@ -19,8 +19,9 @@ import (
 // way as Go: neither SQLite nor PostgreSQL has Unicode normalization and
 // full case folding that match golang.org/x/text.
 var goSteps = map[string]func(ctx context.Context, tx *sql.Tx, d *Dialect) error{
-	"match_keys.sql":  recomputeMatchKeys,
-	"scale_reads.sql": trigramIndexes,
+	"match_keys.sql":     recomputeMatchKeys,
+	"scale_reads.sql":    trigramIndexes,
+	"sealed_secrets.sql": moveIDTokens,
 }
 
 // goStep returns the Go step of the migration file name, or nil.

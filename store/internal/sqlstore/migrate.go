@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/onboardkit/onboardkit/store"
 )
 
 // Migration is one versioned schema change.
@@ -147,4 +149,30 @@ func Migrate(ctx context.Context, db *sql.DB, d Dialect, ms []Migration) ([]int,
 		return nil, fmt.Errorf("sqlstore: migrate: %w", err)
 	}
 	return done, nil
+}
+
+// Latest returns the version of the last of ms, 0 for none.
+func Latest(ms []Migration) int {
+	if len(ms) == 0 {
+		return 0
+	}
+	return ms[len(ms)-1].Version
+}
+
+// CheckHealth reads the applied migrations through the read pool: the
+// database answers, and its schema is at the version this program knows
+// (or a later one another instance applied).
+func (s *Store) CheckHealth(ctx context.Context) error {
+	r, err := s.read(ctx)
+	if err != nil {
+		return err
+	}
+	var v int
+	if err := r.queryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v); err != nil {
+		return fmt.Errorf("sqlstore: reading the schema version: %w", err)
+	}
+	if v < s.schema {
+		return fmt.Errorf("%w: the schema is at version %d, this program needs %d", store.ErrMigrationsPending, v, s.schema)
+	}
+	return nil
 }

@@ -12,13 +12,13 @@ import (
 	"github.com/onboardkit/onboardkit/store"
 )
 
-const userSessionCols = `id, digest, org_id, connection_id, user_id, subject, email_domain, name_id, session_index, sid, profile, created_at, last_seen_at, idle_expires_at, expires_at, ended_at, end_reason`
+const userSessionCols = `id, digest, org_id, connection_id, user_id, subject, email_domain, name_id, session_index, sid, profile, created_at, last_seen_at, idle_expires_at, expires_at, ended_at, end_reason, id_token`
 
 func scanUserSession(sc interface{ Scan(...any) error }) (store.Session, error) {
 	var us store.Session
 	err := sc.Scan(&us.ID, bc(&us.Digest), &us.OrgID, &us.ConnectionID, &us.UserID, &us.Subject, &us.EmailDomain,
 		&us.NameID, &us.SessionIndex, &us.SID, bc((*[]byte)(&us.Profile)),
-		tc(&us.CreatedAt), tc(&us.LastSeenAt), tc(&us.IdleExpiresAt), tc(&us.ExpiresAt), tc(&us.EndedAt), &us.EndReason)
+		tc(&us.CreatedAt), tc(&us.LastSeenAt), tc(&us.IdleExpiresAt), tc(&us.ExpiresAt), tc(&us.EndedAt), &us.EndReason, &us.IDToken)
 	return us, err
 }
 
@@ -38,10 +38,14 @@ func (s *Store) CreateSession(ctx context.Context, us *store.Session, events ...
 	if len(us.Profile) > 0 {
 		profile = us.Profile
 	}
+	sealed := *us
+	if err := s.sealer.SealSession(ctx, &sealed); err != nil {
+		return err
+	}
 	return s.write(ctx, func(t *tx) error {
-		if _, err := t.exec(`INSERT INTO user_sessions (`+userSessionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		if _, err := t.exec(`INSERT INTO user_sessions (`+userSessionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			us.ID, us.Digest, us.OrgID, us.ConnectionID, us.UserID, us.Subject, us.EmailDomain, us.NameID, us.SessionIndex, us.SID,
-			nb(profile), s.t(us.CreatedAt), s.nt(us.LastSeenAt), s.t(idle), s.t(us.ExpiresAt), nil, ""); err != nil {
+			nb(profile), s.t(us.CreatedAt), s.nt(us.LastSeenAt), s.t(idle), s.t(us.ExpiresAt), nil, "", sealed.IDToken); err != nil {
 			return s.wrap(err)
 		}
 		// The connection, the user and the domain are read after the insert (whose foreign
@@ -106,6 +110,9 @@ FROM user_sessions WHERE digest = ?`, digest)
 		return nil, s.wrap(err)
 	}
 	if us.UserRoles, err = decodeRoles(us.UserID, roles); err != nil {
+		return nil, err
+	}
+	if err := s.sealer.OpenSession(ctx, &us); err != nil {
 		return nil, err
 	}
 	switch {
@@ -227,6 +234,11 @@ func (s *Store) ListSessions(ctx context.Context, sel store.SessionSelector) ([]
 	out, err := collectRows(rows, err, func(r *sql.Rows) (store.Session, error) { return scanUserSession(r) })
 	if err != nil {
 		return nil, s.wrap(err)
+	}
+	for i := range out {
+		if err := s.sealer.OpenSession(ctx, &out[i]); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }

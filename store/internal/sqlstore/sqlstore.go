@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/onboardkit/onboardkit/store"
+	"github.com/onboardkit/onboardkit/store/seal"
 )
 
 // ErrorKind classifies a driver error.
@@ -142,6 +143,14 @@ type Config struct {
 	// Closers are called, in order, by Close before it closes the pools:
 	// they stop background work. Optional.
 	Closers []func() error
+
+	// Sealer seals the secrets of records as they are written and opens
+	// them as they are read. Required: seal.New(nil) keeps them unsealed.
+	Sealer *seal.Sealer
+
+	// SchemaVersion is the latest migration this program knows, which
+	// CheckHealth wants applied.
+	SchemaVersion int
 }
 
 // Store implements store.Store on database/sql.
@@ -152,6 +161,8 @@ type Store struct {
 	closers []func() error
 	closed  sync.Once
 	cerr    error
+	sealer  *seal.Sealer
+	schema  int
 
 	// touched remembers, per token or API key, the last use time written,
 	// so that Touch calls within touchGranularity of it skip the write.
@@ -219,11 +230,14 @@ func New(cfg Config) (*Store, error) {
 	if cfg.DB == nil {
 		return nil, errors.New("sqlstore: DB is required")
 	}
+	if cfg.Sealer == nil {
+		return nil, errors.New("sqlstore: Sealer is required")
+	}
 	numbered := cfg.Dialect.NumberEvents != "" && cfg.Dialect.NumberLock != "" && cfg.Dialect.PendingEvents != ""
 	if cfg.Dialect.Classify == nil || cfg.Dialect.Time == nil || (!numbered && (cfg.Dialect.InsertEvent == "" || cfg.Dialect.ReserveCursors == "")) {
 		return nil, errors.New("sqlstore: incomplete dialect")
 	}
-	s := &Store{d: cfg.Dialect, closers: cfg.Closers}
+	s := &Store{d: cfg.Dialect, closers: cfg.Closers, sealer: cfg.Sealer, schema: cfg.SchemaVersion}
 	s.num.waiters = map[int64]*Event{}
 	s.num.wake = make(chan struct{})
 	if cfg.Dialect.Local {
