@@ -161,6 +161,12 @@ func TestCSRF(t *testing.T) {
 		}
 		return r
 	}
+	// The first character changed (the last one's low bits may be
+	// padding, which a lenient decoder ignores).
+	tampered := "A" + tok[1:]
+	if tok[0] == 'A' {
+		tampered = "B" + tok[1:]
+	}
 	tests := []struct {
 		name string
 		r    *http.Request
@@ -171,7 +177,7 @@ func TestCSRF(t *testing.T) {
 		{"missing token", post("", true, nil), false},
 		{"no cookie", post(tok, false, nil), false},
 		{"token of another key", post(otherTok, true, nil), false},
-		{"tampered token", post(tok[:len(tok)-1]+"A", true, nil), false},
+		{"tampered token", post(tampered, true, nil), false},
 		{"cross-site", post(tok, true, map[string]string{"Sec-Fetch-Site": "cross-site"}), false},
 		{"same-site subdomain", post(tok, true, map[string]string{"Sec-Fetch-Site": "same-site"}), false},
 		{"other origin", post(tok, true, map[string]string{"Origin": "http://evil.example"}), false},
