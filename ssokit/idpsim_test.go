@@ -88,9 +88,14 @@ func (a *app) logins() []*Profile {
 	return append([]*Profile(nil), a.login...)
 }
 
+// newClient is a browser of its own: its own cookies, and its own
+// transport, since closing any httptest.Server closes the idle connections
+// of http.DefaultTransport, which fails a request of a parallel test that
+// is just reusing one.
 func newClient() *http.Client {
 	jar, _ := cookiejar.New(nil)
-	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return &http.Client{Jar: jar, Transport: http.DefaultTransport.(*http.Transport).Clone(),
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
 func fetch(t testing.TB, c *http.Client, req *http.Request) (*http.Response, []byte) {
