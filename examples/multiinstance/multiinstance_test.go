@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -59,7 +60,7 @@ func TestFlowsSpanBothInstances(t *testing.T) {
 	outR, outW := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		err := run(runCtx, []string{"-addr", "127.0.0.1:0", "-dsn", dsn}, outW, io.Discard)
+		err := run(runCtx, []string{"-addr", "127.0.0.1:0", "-dsn", dsn, "-dev-keys", filepath.Join(t.TempDir(), "multiinstance.keys")}, outW, io.Discard)
 		outW.Close()
 		done <- err
 	}()
