@@ -209,6 +209,7 @@ type connPageData struct {
 	EffectiveSkew                string
 	Mapping                      []mappingRow
 	MetadataURL, EntityID        string
+	MetadataXML, Certificate     string // as submitted, when a form is refused
 	SSOURL, SLOURL               string
 	Issuer, ClientID, Scopes     string
 	TenantID                     string
@@ -315,11 +316,24 @@ func (d *Dashboard) renderConn(w http.ResponseWriter, r *http.Request, status in
 		data.Mapping = append(data.Mapping, mappingRow{Field: f, Label: strings.ReplaceAll(f, "_", " "), Value: c.AttributeMapping[f], Placeholder: strings.Join(defaults[f], ", ")})
 	}
 	if form != nil {
-		data.MetadataURL = cmpOr(form.Get("metadata_url"), data.MetadataURL)
-		data.Issuer = cmpOr(form.Get("issuer"), data.Issuer)
-		data.ClientID = cmpOr(form.Get("client_id"), data.ClientID)
-		data.EntityID = cmpOr(form.Get("entity_id"), data.EntityID)
-		data.SSOURL = cmpOr(form.Get("sso_url"), data.SSOURL)
+		// A refused form shows what was submitted, not what is stored.
+		for key, field := range map[string]*string{"metadata_url": &data.MetadataURL, "metadata_xml": &data.MetadataXML,
+			"entity_id": &data.EntityID, "sso_url": &data.SSOURL, "slo_url": &data.SLOURL, "certificate": &data.Certificate,
+			"issuer": &data.Issuer, "client_id": &data.ClientID, "scopes": &data.Scopes, "tenant_id": &data.TenantID,
+			"clock_skew_seconds": &data.SkewSeconds} {
+			if v, ok := form[key]; ok && len(v) > 0 {
+				*field = v[0]
+			}
+		}
+		for i, m := range data.Mapping {
+			if v, ok := form["map_"+m.Field]; ok && len(v) > 0 {
+				data.Mapping[i].Value = v[0]
+			}
+		}
+		if _, ok := form["clock_skew_seconds"]; ok { // the security form: its checkboxes as ticked
+			data.Sec.SignRequests, data.Sec.RequireEncryptedAssertion = form.Get("sign_requests") == "on", form.Get("require_encrypted_assertion") == "on"
+			data.Sec.InsecureAllowIdPInitiated, data.Sec.InsecureAllowSHA1 = form.Get("insecure_allow_idp_initiated") == "on", form.Get("insecure_allow_sha1") == "on"
+		}
 	}
 	if v := d.takeReveal(w, r); v != nil {
 		data.TestLink = v["test_link"]
@@ -434,7 +448,12 @@ func (d *Dashboard) googleAction(w http.ResponseWriter, r *http.Request, form ur
 	done := ""
 	switch r.PathValue("op") {
 	case "settings":
-		mins, _ := strconv.Atoi(cmpOr(form.Get("sync_interval_minutes"), "0"))
+		retry = func(status int, msg string) { d.renderDirForm(w, r, status, msg, form) }
+		mins, perr := strconv.Atoi(cmpOr(form.Get("sync_interval_minutes"), "0"))
+		if perr != nil || mins < 0 {
+			retry(http.StatusBadRequest, "The sync interval must be a whole number of minutes.")
+			return
+		}
 		err = d.a.ConfigureGoogleDirectory(ctx, id, gworkspace.Settings{AdminEmail: form.Get("admin_email"), Customer: form.Get("customer"),
 			Domain: form.Get("domain"), SyncInterval: time.Duration(mins) * time.Minute})
 		done = "google-saved"
@@ -512,6 +531,12 @@ func (d *Dashboard) dirPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (d *Dashboard) renderDir(w http.ResponseWriter, r *http.Request, status int, errMsg string) {
+	d.renderDirForm(w, r, status, errMsg, nil)
+}
+
+// renderDirForm renders the directory page; a refused Google settings
+// form shows the values submitted.
+func (d *Dashboard) renderDirForm(w http.ResponseWriter, r *http.Request, status int, errMsg string, form url.Values) {
 	dd, ok := d.withDirectory(w, r)
 	if !ok {
 		return
@@ -560,6 +585,9 @@ func (d *Dashboard) renderDir(w http.ResponseWriter, r *http.Request, status int
 			if st.SyncInterval > 0 {
 				gv.Interval = strconv.Itoa(int(st.SyncInterval / time.Minute))
 			}
+		}
+		if form != nil {
+			gv.AdminEmail, gv.Customer, gv.Domain, gv.Interval = form.Get("admin_email"), form.Get("customer"), form.Get("domain"), form.Get("sync_interval_minutes")
 		}
 		data.Google = gv
 	}
