@@ -314,9 +314,12 @@
 //     connection's matching sessions; 400 {"error":"invalid_request"}
 //     refuses.
 //
-// Every refusal is logged with its reason and recorded as an
-// sso.logout.failed event; nothing of another connection or organization
-// is ever ended, since the connection comes from the URL.
+// Every refusal is logged with its reason. It is also recorded as an
+// sso.logout.failed event within Config.Limits.RefusalEvents per
+// connection (anyone can post junk to a logout URL; past that rate the log
+// line, marked event_recorded=false, is the only trace). Nothing of another
+// connection or organization is ever ended, since the connection comes
+// from the URL.
 //
 // # Connection lifecycle
 //
