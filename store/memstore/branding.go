@@ -23,13 +23,7 @@ func (s *Store) GetBranding(ctx context.Context, scope string) (*store.Branding,
 
 // PutBranding creates or replaces the branding of b.Scope.
 func (s *Store) PutBranding(ctx context.Context, b *store.Branding, events ...store.Event) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := b.Validate(); err != nil {
-		return err
-	}
-	if err := checkEvents(events); err != nil {
+	if err := check(ctx, b.Validate(), checkEvents(events)); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -91,10 +85,7 @@ func (s *Store) UpdateBranding(ctx context.Context, scope string, fn func(*store
 // DeleteBranding removes the branding of scope; its events are appended only
 // when it existed.
 func (s *Store) DeleteBranding(ctx context.Context, scope string, events ...store.Event) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := checkEvents(events); err != nil {
+	if err := check(ctx, checkEvents(events)); err != nil {
 		return err
 	}
 	s.mu.Lock()

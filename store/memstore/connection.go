@@ -11,13 +11,7 @@ import (
 
 // CreateConnection stores c with its events.
 func (s *Store) CreateConnection(ctx context.Context, c *store.Connection, events ...store.Event) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := c.Validate(); err != nil {
-		return err
-	}
-	if err := checkEvents(events); err != nil {
+	if err := check(ctx, c.Validate(), checkEvents(events)); err != nil {
 		return err
 	}
 	stored := storeConn(c)
@@ -41,10 +35,7 @@ func (s *Store) CreateConnection(ctx context.Context, c *store.Connection, event
 
 // GetConnection returns the connection with id.
 func (s *Store) GetConnection(ctx context.Context, id string) (*store.Connection, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := requireIDs("connection id", id); err != nil {
+	if err := check(ctx, requireIDs("connection id", id)); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
@@ -93,10 +84,7 @@ func connCmp(a, b store.Connection) int {
 // ListConnections returns the organization's connections ordered by
 // (CreatedAt, ID).
 func (s *Store) ListConnections(ctx context.Context, orgID string) ([]store.Connection, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := requireIDs("organization id", orgID); err != nil {
+	if err := check(ctx, requireIDs("organization id", orgID)); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
@@ -122,10 +110,7 @@ func (s *Store) ListConnectionsByProtocol(ctx context.Context, p store.Protocol)
 // UpdateConnection applies fn to a copy of the connection and stores the
 // result with fn's events.
 func (s *Store) UpdateConnection(ctx context.Context, id string, fn func(*store.Connection) ([]store.Event, error)) (*store.Connection, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := requireIDs("connection id", id); err != nil {
+	if err := check(ctx, requireIDs("connection id", id)); err != nil {
 		return nil, err
 	}
 	if fn == nil {
@@ -172,13 +157,7 @@ func (s *Store) UpdateConnection(ctx context.Context, id string, fn func(*store.
 // DeleteConnection removes the connection; its events are appended only when
 // it existed.
 func (s *Store) DeleteConnection(ctx context.Context, id string, events ...store.Event) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := requireIDs("connection id", id); err != nil {
-		return err
-	}
-	if err := checkEvents(events); err != nil {
+	if err := check(ctx, requireIDs("connection id", id), checkEvents(events)); err != nil {
 		return err
 	}
 	s.mu.Lock()

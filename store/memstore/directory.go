@@ -2,8 +2,6 @@ package memstore
 
 import (
 	"context"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/onboardkit/onboardkit/store"
@@ -44,13 +42,7 @@ func newDirState(d store.Directory) *dirState {
 
 // CreateDirectory stores d with its events.
 func (s *Store) CreateDirectory(ctx context.Context, d *store.Directory, events ...store.Event) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := d.Validate(); err != nil {
-		return err
-	}
-	if err := checkEvents(events); err != nil {
+	if err := check(ctx, d.Validate(), checkEvents(events)); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -68,10 +60,7 @@ func (s *Store) CreateDirectory(ctx context.Context, d *store.Directory, events 
 
 // GetDirectory returns the directory with id.
 func (s *Store) GetDirectory(ctx context.Context, id string) (*store.Directory, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := requireIDs("directory id", id); err != nil {
+	if err := check(ctx, requireIDs("directory id", id)); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
@@ -87,36 +76,19 @@ func (s *Store) GetDirectory(ctx context.Context, id string) (*store.Directory, 
 // ListDirectories returns the organization's directories ordered by
 // (CreatedAt, ID).
 func (s *Store) ListDirectories(ctx context.Context, orgID string) ([]store.Directory, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := requireIDs("organization id", orgID); err != nil {
+	if err := check(ctx, requireIDs("organization id", orgID)); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []store.Directory
-	for _, ds := range s.dirs {
-		if ds.dir.OrgID == orgID {
-			out = append(out, cloneDirectory(&ds.dir))
-		}
-	}
-	slices.SortFunc(out, func(a, b store.Directory) int {
-		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
-	return out, nil
+	return rows(s.dirs, func(ds *dirState) bool { return ds.dir.OrgID == orgID }, func(ds *dirState) store.Directory { return cloneDirectory(&ds.dir) },
+		oldestFirst(func(d *store.Directory) (time.Time, string) { return d.CreatedAt, d.ID })), nil
 }
 
 // UpdateDirectory applies fn to a copy of the directory and stores the result
 // with fn's events.
 func (s *Store) UpdateDirectory(ctx context.Context, id string, fn func(*store.Directory) ([]store.Event, error)) (*store.Directory, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := requireIDs("directory id", id); err != nil {
+	if err := check(ctx, requireIDs("directory id", id)); err != nil {
 		return nil, err
 	}
 	if fn == nil {
@@ -151,13 +123,7 @@ func (s *Store) UpdateDirectory(ctx context.Context, id string, fn func(*store.D
 // DeleteDirectory removes the directory with its tokens, users, groups and
 // memberships. Its events are appended only when it existed.
 func (s *Store) DeleteDirectory(ctx context.Context, id string, events ...store.Event) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := requireIDs("directory id", id); err != nil {
-		return err
-	}
-	if err := checkEvents(events); err != nil {
+	if err := check(ctx, requireIDs("directory id", id), checkEvents(events)); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -197,13 +163,7 @@ func (s *Store) deleteDirectoryLocked(id string) {
 
 // CreateDirectoryToken stores t with its events.
 func (s *Store) CreateDirectoryToken(ctx context.Context, t *store.DirectoryToken, events ...store.Event) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := t.Validate(); err != nil {
-		return err
-	}
-	if err := checkEvents(events); err != nil {
+	if err := check(ctx, t.Validate(), checkEvents(events)); err != nil {
 		return err
 	}
 	st := storeToken(t)
@@ -235,20 +195,12 @@ func (s *Store) CreateDirectoryToken(ctx context.Context, t *store.DirectoryToke
 
 // GetDirectoryTokenByDigest returns the token with digest, whatever its state.
 func (s *Store) GetDirectoryTokenByDigest(ctx context.Context, digest []byte) (*store.DirectoryToken, error) {
-	if err := ctx.Err(); err != nil {
+	if err := check(ctx, requireDigest(digest)); err != nil {
 		return nil, err
-	}
-	if len(digest) == 0 {
-		return nil, invalid("digest is required")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	id, ok := s.tokenByDigest[string(digest)]
-	if !ok {
-		return nil, notFound("directory token")
-	}
-	out := cloneToken(s.tokens[id])
-	return &out, nil
+	return byDigestLocked(s.tokens, s.tokenByDigest, digest, cloneToken, "directory token")
 }
 
 // AuthenticateDirectoryToken returns the token with digest, whatever its
@@ -277,79 +229,41 @@ func (s *Store) AuthenticateDirectoryToken(ctx context.Context, digest []byte) (
 
 // ListDirectoryTokens returns the directory's tokens, newest first.
 func (s *Store) ListDirectoryTokens(ctx context.Context, directoryID string) ([]store.DirectoryToken, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := requireIDs("directory id", directoryID); err != nil {
+	if err := check(ctx, requireIDs("directory id", directoryID)); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []store.DirectoryToken
-	for _, t := range s.tokens {
-		if t.DirectoryID == directoryID {
-			out = append(out, cloneToken(t))
-		}
-	}
-	slices.SortFunc(out, func(a, b store.DirectoryToken) int {
-		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
-			return c
-		}
-		return strings.Compare(b.ID, a.ID)
-	})
-	return out, nil
+	return rows(s.tokens, func(t *store.DirectoryToken) bool { return t.DirectoryID == directoryID }, cloneToken,
+		newestFirst(func(t *store.DirectoryToken) (time.Time, string) { return t.CreatedAt, t.ID })), nil
 }
 
 // RevokeDirectoryToken marks the token revoked at now, keeping an earlier
 // revocation. Its events are appended only when the revocation time changed.
 func (s *Store) RevokeDirectoryToken(ctx context.Context, id string, now time.Time, events ...store.Event) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := requireIDs("directory token id", id); err != nil {
-		return err
-	}
-	if err := requireTime("now", now); err != nil {
-		return err
-	}
-	if err := checkEvents(events); err != nil {
+	if err := check(ctx, requireIDs("directory token id", id), requireTime("now", now), checkEvents(events)); err != nil {
 		return err
 	}
 	now = utc(now)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t, ok := s.tokens[id]
-	if !ok {
+	switch found, changed := revokeLocked(s.tokens, id, now, cloneToken, func(t *store.DirectoryToken) *time.Time { return &t.RevokedAt }); {
+	case !found:
 		return notFound("directory token %q", id)
+	case changed:
+		s.appendLocked(events)
 	}
-	if !t.RevokedAt.IsZero() && !t.RevokedAt.After(now) {
-		return nil
-	}
-	c := cloneToken(t)
-	c.RevokedAt = now
-	s.tokens[id] = &c
-	s.appendLocked(events)
 	return nil
 }
 
 // TouchDirectoryToken records that the token was used at now.
 func (s *Store) TouchDirectoryToken(ctx context.Context, id string, now time.Time) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := requireIDs("directory token id", id); err != nil {
-		return err
-	}
-	if err := requireTime("now", now); err != nil {
+	if err := check(ctx, requireIDs("directory token id", id), requireTime("now", now)); err != nil {
 		return err
 	}
 	now = utc(now)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if t, ok := s.tokens[id]; ok && now.After(t.LastUsedAt) {
-		c := cloneToken(t)
-		c.LastUsedAt = now
-		s.tokens[id] = &c
-	}
+	touchLocked(s.tokens, id, now, cloneToken, func(t *store.DirectoryToken) *time.Time { return &t.LastUsedAt })
 	return nil
 }

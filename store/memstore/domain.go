@@ -2,7 +2,6 @@ package memstore
 
 import (
 	"context"
-	"slices"
 	"strings"
 	"time"
 
@@ -11,13 +10,7 @@ import (
 
 // CreateDomain stores d with its events.
 func (s *Store) CreateDomain(ctx context.Context, d *store.Domain, events ...store.Event) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := d.Validate(); err != nil {
-		return err
-	}
-	if err := checkEvents(events); err != nil {
+	if err := check(ctx, d.Validate(), checkEvents(events)); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -46,10 +39,7 @@ func (s *Store) CreateDomain(ctx context.Context, d *store.Domain, events ...sto
 
 // GetDomain returns the domain with id.
 func (s *Store) GetDomain(ctx context.Context, id string) (*store.Domain, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := requireIDs("domain id", id); err != nil {
+	if err := check(ctx, requireIDs("domain id", id)); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
@@ -64,10 +54,7 @@ func (s *Store) GetDomain(ctx context.Context, id string) (*store.Domain, error)
 
 // GetVerifiedDomain returns the verified domain with this exact name.
 func (s *Store) GetVerifiedDomain(ctx context.Context, name string) (*store.Domain, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := requireIDs("domain name", name); err != nil {
+	if err := check(ctx, requireIDs("domain name", name)); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
@@ -82,57 +69,31 @@ func (s *Store) GetVerifiedDomain(ctx context.Context, name string) (*store.Doma
 
 // ListDomains returns the organization's domains ordered by name.
 func (s *Store) ListDomains(ctx context.Context, orgID string) ([]store.Domain, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := requireIDs("organization id", orgID); err != nil {
+	if err := check(ctx, requireIDs("organization id", orgID)); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []store.Domain
-	for _, d := range s.domains {
-		if d.OrgID == orgID {
-			out = append(out, cloneDomain(d))
-		}
-	}
-	slices.SortFunc(out, func(a, b store.Domain) int { return strings.Compare(a.Name, b.Name) })
-	return out, nil
+	return rows(s.domains, func(d *store.Domain) bool { return d.OrgID == orgID }, cloneDomain,
+		func(a, b store.Domain) int { return strings.Compare(a.Name, b.Name) }), nil
 }
 
 // ListDomainsByName returns every organization's claim on name, ordered by
 // CreatedAt (then id).
 func (s *Store) ListDomainsByName(ctx context.Context, name string) ([]store.Domain, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := requireIDs("domain name", name); err != nil {
+	if err := check(ctx, requireIDs("domain name", name)); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []store.Domain
-	for _, d := range s.domains {
-		if d.Name == name {
-			out = append(out, cloneDomain(d))
-		}
-	}
-	slices.SortFunc(out, func(a, b store.Domain) int {
-		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
-	return out, nil
+	return rows(s.domains, func(d *store.Domain) bool { return d.Name == name }, cloneDomain,
+		oldestFirst(func(d *store.Domain) (time.Time, string) { return d.CreatedAt, d.ID })), nil
 }
 
 // ListDomainsDue returns up to limit domains whose NextCheckAt is set and at
 // or before now, oldest first. A limit <= 0 means 100.
 func (s *Store) ListDomainsDue(ctx context.Context, now time.Time, limit int) ([]store.Domain, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := requireTime("now", now); err != nil {
+	if err := check(ctx, requireTime("now", now)); err != nil {
 		return nil, err
 	}
 	if limit <= 0 {
@@ -141,18 +102,8 @@ func (s *Store) ListDomainsDue(ctx context.Context, now time.Time, limit int) ([
 	now = utc(now)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []store.Domain
-	for _, d := range s.domains {
-		if !d.NextCheckAt.IsZero() && !d.NextCheckAt.After(now) {
-			out = append(out, cloneDomain(d))
-		}
-	}
-	slices.SortFunc(out, func(a, b store.Domain) int {
-		if c := a.NextCheckAt.Compare(b.NextCheckAt); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
+	out := rows(s.domains, func(d *store.Domain) bool { return !d.NextCheckAt.IsZero() && !d.NextCheckAt.After(now) }, cloneDomain,
+		oldestFirst(func(d *store.Domain) (time.Time, string) { return d.NextCheckAt, d.ID }))
 	if len(out) > limit {
 		out = out[:limit]
 	}
@@ -162,10 +113,7 @@ func (s *Store) ListDomainsDue(ctx context.Context, now time.Time, limit int) ([
 // UpdateDomain applies fn to a copy of the domain and stores the result with
 // fn's events.
 func (s *Store) UpdateDomain(ctx context.Context, id string, fn func(*store.Domain) ([]store.Event, error)) (*store.Domain, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := requireIDs("domain id", id); err != nil {
+	if err := check(ctx, requireIDs("domain id", id)); err != nil {
 		return nil, err
 	}
 	if fn == nil {
@@ -212,13 +160,7 @@ func (s *Store) UpdateDomain(ctx context.Context, id string, fn func(*store.Doma
 // DeleteDomain removes the domain; its events are appended only when it
 // existed.
 func (s *Store) DeleteDomain(ctx context.Context, id string, events ...store.Event) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := requireIDs("domain id", id); err != nil {
-		return err
-	}
-	if err := checkEvents(events); err != nil {
+	if err := check(ctx, requireIDs("domain id", id), checkEvents(events)); err != nil {
 		return err
 	}
 	s.mu.Lock()

@@ -10,10 +10,7 @@ import (
 // AppendEvents appends events, assigning cursors, and returns them with
 // Cursor set.
 func (s *Store) AppendEvents(ctx context.Context, events ...store.Event) ([]store.Event, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := checkEvents(events); err != nil {
+	if err := check(ctx, checkEvents(events)); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
@@ -66,10 +63,7 @@ func (s *Store) LastEventCursor(ctx context.Context) (int64, error) {
 
 // GetConsumerCursor returns the cursor consumer has processed up to.
 func (s *Store) GetConsumerCursor(ctx context.Context, consumer string) (int64, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, err
-	}
-	if err := requireIDs("consumer", consumer); err != nil {
+	if err := check(ctx, requireIDs("consumer", consumer)); err != nil {
 		return 0, err
 	}
 	s.mu.Lock()
@@ -80,10 +74,7 @@ func (s *Store) GetConsumerCursor(ctx context.Context, consumer string) (int64, 
 // SetConsumerCursor moves consumer's cursor forward to cursor; a lower value
 // is ignored.
 func (s *Store) SetConsumerCursor(ctx context.Context, consumer string, cursor int64) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := requireIDs("consumer", consumer); err != nil {
+	if err := check(ctx, requireIDs("consumer", consumer)); err != nil {
 		return err
 	}
 	if cursor < 0 {
@@ -100,10 +91,7 @@ func (s *Store) SetConsumerCursor(ctx context.Context, consumer string, cursor i
 // DeleteEvents removes the events created before before that every
 // consumer has processed, oldest first, keeping the newest event.
 func (s *Store) DeleteEvents(ctx context.Context, before time.Time) (int, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, err
-	}
-	if err := requireTime("before", before); err != nil {
+	if err := check(ctx, requireTime("before", before)); err != nil {
 		return 0, err
 	}
 	before = utc(before)
@@ -127,10 +115,7 @@ func (s *Store) DeleteEvents(ctx context.Context, before time.Time) (int, error)
 
 // DeleteConsumerCursor forgets consumer's cursor.
 func (s *Store) DeleteConsumerCursor(ctx context.Context, consumer string) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := requireIDs("consumer", consumer); err != nil {
+	if err := check(ctx, requireIDs("consumer", consumer)); err != nil {
 		return err
 	}
 	s.mu.Lock()

@@ -18,10 +18,7 @@ func cloneGoogle(g *store.GoogleDirectory) store.GoogleDirectory {
 
 // GetGoogleDirectory returns the Google configuration of the directory.
 func (s *Store) GetGoogleDirectory(ctx context.Context, directoryID string) (*store.GoogleDirectory, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := requireIDs("directory id", directoryID); err != nil {
+	if err := check(ctx, requireIDs("directory id", directoryID)); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
@@ -45,10 +42,7 @@ func (s *Store) openGoogle(ctx context.Context, g *store.GoogleDirectory) (*stor
 // UpdateGoogleDirectory applies fn to a copy of the directory's Google
 // configuration, or to an empty one, and stores the result with fn's events.
 func (s *Store) UpdateGoogleDirectory(ctx context.Context, directoryID string, fn func(*store.GoogleDirectory) ([]store.Event, error)) (*store.GoogleDirectory, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := requireIDs("directory id", directoryID); err != nil {
+	if err := check(ctx, requireIDs("directory id", directoryID)); err != nil {
 		return nil, err
 	}
 	if fn == nil {

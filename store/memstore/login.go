@@ -11,10 +11,7 @@ import (
 
 // CreateLoginRequest stores r.
 func (s *Store) CreateLoginRequest(ctx context.Context, r *store.LoginRequest) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := r.Validate(); err != nil {
+	if err := check(ctx, r.Validate()); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -31,16 +28,7 @@ func (s *Store) CreateLoginRequest(ctx context.Context, r *store.LoginRequest) e
 // ConsumeLoginRequest removes and returns the request id if it matches;
 // ErrExpired when it expired at or before now (it is removed all the same).
 func (s *Store) ConsumeLoginRequest(ctx context.Context, id string, match store.LoginRequestMatch, now time.Time, events ...store.Event) (*store.LoginRequest, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := requireIDs("login request id", id); err != nil {
-		return nil, err
-	}
-	if err := requireTime("now", now); err != nil {
-		return nil, err
-	}
-	if err := checkEvents(events); err != nil {
+	if err := check(ctx, requireIDs("login request id", id), requireTime("now", now), checkEvents(events)); err != nil {
 		return nil, err
 	}
 	now = utc(now)
@@ -66,19 +54,7 @@ func (s *Store) ConsumeLoginRequest(ctx context.Context, id string, match store.
 // ConsumeAssertionID records the assertion id of the connection until
 // expiresAt; ErrAlreadyExists when it is recorded and not expired at now.
 func (s *Store) ConsumeAssertionID(ctx context.Context, connectionID, assertionID string, expiresAt, now time.Time, events ...store.Event) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := requireIDs("connection id", connectionID, "assertion id", assertionID); err != nil {
-		return err
-	}
-	if err := requireTime("expiry", expiresAt); err != nil {
-		return err
-	}
-	if err := requireTime("now", now); err != nil {
-		return err
-	}
-	if err := checkEvents(events); err != nil {
+	if err := check(ctx, requireIDs("connection id", connectionID, "assertion id", assertionID), requireTime("expiry", expiresAt), requireTime("now", now), checkEvents(events)); err != nil {
 		return err
 	}
 	now = utc(now)
@@ -97,10 +73,7 @@ func (s *Store) ConsumeAssertionID(ctx context.Context, connectionID, assertionI
 // records the assertion id and appends accept's events, all or nothing.
 // accept runs under the Store's lock and must not call the Store.
 func (s *Store) CompleteLogin(ctx context.Context, c store.LoginCompletion, accept func(*store.LoginFacts) ([]store.Event, error)) (*store.LoginRequest, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := c.Validate(); err != nil {
+	if err := check(ctx, c.Validate()); err != nil {
 		return nil, err
 	}
 	if accept == nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -174,6 +175,100 @@ func conflict(format string, args ...any) error {
 }
 
 // requireIDs fails with ErrInvalid when one of the named values is empty.
+// check is the start of every call: the context's error, else the first
+// of checks that failed. The checks are plain validations of the
+// arguments, evaluated before the call takes the lock.
+func check(ctx context.Context, checks ...error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for _, err := range checks {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rows returns copies (by clone) of the values of m that keep accepts,
+// ordered by order.
+func rows[V, T any](m map[string]*V, keep func(*V) bool, clone func(*V) T, order func(a, b T) int) []T {
+	var out []T
+	for _, v := range m {
+		if keep(v) {
+			out = append(out, clone(v))
+		}
+	}
+	slices.SortFunc(out, order)
+	return out
+}
+
+// oldestFirst orders rows by the time key gives, oldest first, then by
+// the id it gives.
+func oldestFirst[T any](key func(*T) (time.Time, string)) func(a, b T) int {
+	return func(a, b T) int {
+		at, aid := key(&a)
+		bt, bid := key(&b)
+		if c := at.Compare(bt); c != 0 {
+			return c
+		}
+		return strings.Compare(aid, bid)
+	}
+}
+
+// newestFirst is the reverse of oldestFirst: the order of lists of keys,
+// tokens and links.
+func newestFirst[T any](key func(*T) (time.Time, string)) func(a, b T) int {
+	asc := oldestFirst(key)
+	return func(a, b T) int { return asc(b, a) }
+}
+
+// byDigestLocked returns a copy of the row of m that index names for a
+// secret's digest (API keys, directory tokens, portal links).
+func byDigestLocked[T any](m map[string]*T, index map[string]string, digest []byte, clone func(*T) T, what string) (*T, error) {
+	id, ok := index[string(digest)]
+	if !ok {
+		return nil, notFound("%s", what)
+	}
+	out := clone(m[id])
+	return &out, nil
+}
+
+// requireDigest refuses an empty digest.
+func requireDigest(digest []byte) error {
+	if len(digest) == 0 {
+		return invalid("digest is required")
+	}
+	return nil
+}
+
+// revokeLocked sets the revocation time (the field at points to) of the
+// row id of m to now, on a copy, keeping an earlier revocation; it reports
+// whether the row exists and whether it changed.
+func revokeLocked[T any](m map[string]*T, id string, now time.Time, clone func(*T) T, at func(*T) *time.Time) (found, changed bool) {
+	v, ok := m[id]
+	if !ok {
+		return false, false
+	}
+	if t := *at(v); !t.IsZero() && !t.After(now) {
+		return true, false
+	}
+	c := clone(v)
+	*at(&c) = now
+	m[id] = &c
+	return true, true
+}
+
+// touchLocked moves the last-use time (the field at points to) of the row
+// id of m, if any, forward to now, on a copy.
+func touchLocked[T any](m map[string]*T, id string, now time.Time, clone func(*T) T, at func(*T) *time.Time) {
+	if v, ok := m[id]; ok && now.After(*at(v)) {
+		c := clone(v)
+		*at(&c) = now
+		m[id] = &c
+	}
+}
+
 func requireIDs(pairs ...string) error {
 	for i := 0; i+1 < len(pairs); i += 2 {
 		if strings.TrimSpace(pairs[i+1]) == "" {

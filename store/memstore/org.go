@@ -11,13 +11,7 @@ import (
 
 // CreateOrganization stores o with its events.
 func (s *Store) CreateOrganization(ctx context.Context, o *store.Organization, events ...store.Event) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := o.Validate(); err != nil {
-		return err
-	}
-	if err := checkEvents(events); err != nil {
+	if err := check(ctx, o.Validate(), checkEvents(events)); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -38,10 +32,7 @@ func (s *Store) CreateOrganization(ctx context.Context, o *store.Organization, e
 
 // GetOrganization returns the organization with id.
 func (s *Store) GetOrganization(ctx context.Context, id string) (*store.Organization, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := requireIDs("organization id", id); err != nil {
+	if err := check(ctx, requireIDs("organization id", id)); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
@@ -56,10 +47,7 @@ func (s *Store) GetOrganization(ctx context.Context, id string) (*store.Organiza
 
 // GetOrganizationByExternalID returns the organization with this external id.
 func (s *Store) GetOrganizationByExternalID(ctx context.Context, externalID string) (*store.Organization, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := requireIDs("external id", externalID); err != nil {
+	if err := check(ctx, requireIDs("external id", externalID)); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
@@ -75,10 +63,7 @@ func (s *Store) GetOrganizationByExternalID(ctx context.Context, externalID stri
 // UpdateOrganization applies fn to a copy of the organization and stores the
 // result with fn's events.
 func (s *Store) UpdateOrganization(ctx context.Context, id string, fn func(*store.Organization) ([]store.Event, error)) (*store.Organization, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := requireIDs("organization id", id); err != nil {
+	if err := check(ctx, requireIDs("organization id", id)); err != nil {
 		return nil, err
 	}
 	if fn == nil {
@@ -176,13 +161,7 @@ func orgCmp(a, b *store.Organization) int {
 // DeleteOrganization removes the organization and everything that belongs to
 // it. Its events are appended only when the organization existed.
 func (s *Store) DeleteOrganization(ctx context.Context, id string, events ...store.Event) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := requireIDs("organization id", id); err != nil {
-		return err
-	}
-	if err := checkEvents(events); err != nil {
+	if err := check(ctx, requireIDs("organization id", id), checkEvents(events)); err != nil {
 		return err
 	}
 	s.mu.Lock()

@@ -3,7 +3,6 @@ package memstore
 import (
 	"context"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/onboardkit/onboardkit/store"
@@ -11,13 +10,7 @@ import (
 
 // CreatePortalLink stores l with its events.
 func (s *Store) CreatePortalLink(ctx context.Context, l *store.PortalLink, events ...store.Event) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := l.Validate(); err != nil {
-		return err
-	}
-	if err := checkEvents(events); err != nil {
+	if err := check(ctx, l.Validate(), checkEvents(events)); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -39,10 +32,7 @@ func (s *Store) CreatePortalLink(ctx context.Context, l *store.PortalLink, event
 
 // GetPortalLink returns the link with id.
 func (s *Store) GetPortalLink(ctx context.Context, id string) (*store.PortalLink, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := requireIDs("portal link id", id); err != nil {
+	if err := check(ctx, requireIDs("portal link id", id)); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
@@ -57,60 +47,29 @@ func (s *Store) GetPortalLink(ctx context.Context, id string) (*store.PortalLink
 
 // GetPortalLinkByDigest returns the link with this token digest.
 func (s *Store) GetPortalLinkByDigest(ctx context.Context, digest []byte) (*store.PortalLink, error) {
-	if err := ctx.Err(); err != nil {
+	if err := check(ctx, requireDigest(digest)); err != nil {
 		return nil, err
-	}
-	if len(digest) == 0 {
-		return nil, invalid("digest is required")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	id, ok := s.linkByDigest[string(digest)]
-	if !ok {
-		return nil, notFound("portal link")
-	}
-	out := cloneLink(s.links[id])
-	return &out, nil
+	return byDigestLocked(s.links, s.linkByDigest, digest, cloneLink, "portal link")
 }
 
 // ListPortalLinks returns the organization's links, newest first.
 func (s *Store) ListPortalLinks(ctx context.Context, orgID string) ([]store.PortalLink, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := requireIDs("organization id", orgID); err != nil {
+	if err := check(ctx, requireIDs("organization id", orgID)); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []store.PortalLink
-	for _, l := range s.links {
-		if l.OrgID == orgID {
-			out = append(out, cloneLink(l))
-		}
-	}
-	slices.SortFunc(out, func(a, b store.PortalLink) int {
-		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
-			return c
-		}
-		return strings.Compare(b.ID, a.ID)
-	})
-	return out, nil
+	return rows(s.links, func(l *store.PortalLink) bool { return l.OrgID == orgID }, cloneLink,
+		newestFirst(func(l *store.PortalLink) (time.Time, string) { return l.CreatedAt, l.ID })), nil
 }
 
 // RevokePortalLink marks the link revoked at now, keeping an earlier
 // revocation. Its events are appended only when the link was not revoked.
 func (s *Store) RevokePortalLink(ctx context.Context, id string, now time.Time, events ...store.Event) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := requireIDs("portal link id", id); err != nil {
-		return err
-	}
-	if err := requireTime("now", now); err != nil {
-		return err
-	}
-	if err := checkEvents(events); err != nil {
+	if err := check(ctx, requireIDs("portal link id", id), requireTime("now", now), checkEvents(events)); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -220,13 +179,7 @@ func (s *Store) GetPortalSession(ctx context.Context, digest []byte, now time.Ti
 // DeletePortalSession removes the session with id; its events are appended
 // only when the session existed.
 func (s *Store) DeletePortalSession(ctx context.Context, id string, events ...store.Event) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := requireIDs("portal session id", id); err != nil {
-		return err
-	}
-	if err := checkEvents(events); err != nil {
+	if err := check(ctx, requireIDs("portal session id", id), checkEvents(events)); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -242,13 +195,7 @@ func (s *Store) DeletePortalSession(ctx context.Context, id string, events ...st
 // DeletePortalSessions removes every session of the organization and
 // appends events.
 func (s *Store) DeletePortalSessions(ctx context.Context, orgID string, events ...store.Event) (int, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, err
-	}
-	if err := requireIDs("organization id", orgID); err != nil {
-		return 0, err
-	}
-	if err := checkEvents(events); err != nil {
+	if err := check(ctx, requireIDs("organization id", orgID), checkEvents(events)); err != nil {
 		return 0, err
 	}
 	s.mu.Lock()

@@ -24,13 +24,7 @@ func cloneUserSession(s *store.Session) store.Session {
 
 // CreateSession stores the end-user session us with its events.
 func (s *Store) CreateSession(ctx context.Context, us *store.Session, events ...store.Event) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := us.Validate(); err != nil {
-		return err
-	}
-	if err := checkEvents(events); err != nil {
+	if err := check(ctx, us.Validate(), checkEvents(events)); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -117,16 +111,7 @@ func (s *Store) GetSession(ctx context.Context, digest []byte, now time.Time) (*
 
 // TouchSession records a use of the session and moves its idle expiry.
 func (s *Store) TouchSession(ctx context.Context, id string, now, idleExpiresAt time.Time) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := requireIDs("session id", id); err != nil {
-		return err
-	}
-	if err := requireTime("now", now); err != nil {
-		return err
-	}
-	if err := requireTime("idle expiry", idleExpiresAt); err != nil {
+	if err := check(ctx, requireIDs("session id", id), requireTime("now", now), requireTime("idle expiry", idleExpiresAt)); err != nil {
 		return err
 	}
 	now, idleExpiresAt = utc(now), utc(idleExpiresAt)
@@ -150,13 +135,7 @@ func (s *Store) TouchSession(ctx context.Context, id string, now, idleExpiresAt 
 
 // EndSessions ends the active sessions sel selects.
 func (s *Store) EndSessions(ctx context.Context, sel store.SessionSelector, end store.SessionEnd) (int, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, err
-	}
-	if err := sel.Validate(); err != nil {
-		return 0, err
-	}
-	if err := end.Validate(); err != nil {
+	if err := check(ctx, sel.Validate(), end.Validate()); err != nil {
 		return 0, err
 	}
 	s.mu.Lock()
@@ -186,10 +165,7 @@ func (s *Store) endSessionsLocked(match func(*store.Session) bool, end store.Ses
 
 // ListSessions returns the sessions sel selects that have not ended.
 func (s *Store) ListSessions(ctx context.Context, sel store.SessionSelector) ([]store.Session, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := sel.Validate(); err != nil {
+	if err := check(ctx, sel.Validate()); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
