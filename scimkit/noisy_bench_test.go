@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -28,12 +29,15 @@ import (
 //   - alone: nobody floods;
 //   - flood: the flood, with the default limits (the flooder gets 429
 //     past 50 requests per second);
+//   - flood-backoff: the flood with the default limits from a client that
+//     waits as long as a 429's Retry-After says before its next request,
+//     as a well-behaved SCIM client does;
 //   - flood-unlimited: the flood with the limits off, to show what they
 //     prevent.
 //
 // Run with a fixed count, e.g. -bench NoisyNeighbour -benchtime 400x.
 func BenchmarkNoisyNeighbour(b *testing.B) {
-	for _, mode := range []string{"alone", "flood", "flood-unlimited"} {
+	for _, mode := range []string{"alone", "flood", "flood-backoff", "flood-unlimited"} {
 		b.Run(mode, func(b *testing.B) {
 			e := newBenchEnvConfig(b, testStores()["sqlite"](b), func(c *Config) {
 				if mode == "flood-unlimited" {
@@ -55,7 +59,7 @@ func BenchmarkNoisyNeighbour(b *testing.B) {
 			if mode != "alone" {
 				for g := range 4 {
 					wg.Go(func() {
-						flood(b, e, g, &stop, &created, &refused)
+						flood(b, e, g, mode == "flood-backoff", &stop, &created, &refused)
 					})
 				}
 			}
@@ -91,8 +95,8 @@ func BenchmarkNoisyNeighbour(b *testing.B) {
 // flood sends user creates to e's directory over one raw keep-alive
 // connection as fast as the answers come back, until stop: a client that
 // costs this process little beyond the server's own work, as a flooder on
-// another machine would.
-func flood(b *testing.B, e *benchEnv, g int, stop *atomic.Bool, created, refused *atomic.Int64) {
+// another machine would. With backoff it waits out a 429's Retry-After.
+func flood(b *testing.B, e *benchEnv, g int, backoff bool, stop *atomic.Bool, created, refused *atomic.Int64) {
 	conn, err := net.Dial("tcp", strings.TrimPrefix(e.hs.URL, "http://"))
 	if err != nil {
 		b.Error(err)
@@ -119,6 +123,11 @@ func flood(b *testing.B, e *benchEnv, g int, stop *atomic.Bool, created, refused
 			created.Add(1)
 		case http.StatusTooManyRequests:
 			refused.Add(1)
+			if secs, err := strconv.Atoi(res.Header.Get("Retry-After")); backoff && err == nil {
+				for end := time.Now().Add(time.Duration(secs) * time.Second); time.Now().Before(end) && !stop.Load(); {
+					time.Sleep(10 * time.Millisecond)
+				}
+			}
 		}
 	}
 }
