@@ -19,8 +19,8 @@ func TestAdminEndSessions(t *testing.T) {
 	h := surfacetest.New(t, nil)
 	ctx := context.Background()
 	now := time.Now().UTC()
-	addConn(t, h.Store, h.Org.ID)
-	addUsers(t, h.Store, h.Org.ID, "usr_ann", "usr_bob")
+	h.AddConnection()
+	h.AddUsers("usr_ann", "usr_bob")
 	mk := func(id, user string) {
 		d := make([]byte, 32)
 		copy(d, id)
@@ -53,32 +53,5 @@ func TestAdminEndSessions(t *testing.T) {
 	}
 	if _, err := h.Admin.EndSessions(ctx, "org_nope", "", "operator:jane"); !errors.Is(err, admin.ErrNotFound) {
 		t.Fatalf("unknown organization: %v", err)
-	}
-}
-
-// addUsers makes ids active directory users of org, in a new directory.
-func addUsers(t *testing.T, st store.Store, org string, ids ...string) {
-	t.Helper()
-	ctx := context.Background()
-	now := time.Now().UTC()
-	dir := &store.Directory{ID: "dir_" + org, OrgID: org, Provider: "okta", Name: "Okta", State: store.DirectoryActive, CreatedAt: now, UpdatedAt: now}
-	if err := st.CreateDirectory(ctx, dir); err != nil {
-		t.Fatal(err)
-	}
-	for _, id := range ids {
-		if err := st.CreateDirectoryUser(ctx, &store.DirectoryUser{ID: id, DirectoryID: dir.ID, UserName: id + "@example.com", Active: true, CreatedAt: now, UpdatedAt: now}); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-// addConn makes conn_x an active connection of org.
-func addConn(t *testing.T, st store.Store, org string) {
-	t.Helper()
-	now := time.Now().UTC()
-	if err := st.CreateConnection(context.Background(), &store.Connection{ID: "conn_x", OrgID: org, Protocol: store.ProtocolOIDC, Provider: "okta", Name: "Okta",
-		State: store.ConnectionActive, OIDC: &store.OIDCConfig{Issuer: "https://idp.example.com", ClientID: "c", Scopes: []string{"openid"}},
-		CreatedAt: now, UpdatedAt: now}); err != nil {
-		t.Fatal(err)
 	}
 }

@@ -21,7 +21,7 @@ func TestDashboardSignEveryoneOut(t *testing.T) {
 	h := surfacetest.New(t, nil)
 	ctx := context.Background()
 	now := time.Now().UTC()
-	addConn(t, h.Store, h.Org.ID)
+	h.AddConnection()
 	mk := func(id, org string) []byte {
 		conn := "conn_x"
 		if org != h.Org.ID {
@@ -64,16 +64,5 @@ func TestDashboardSignEveryoneOut(t *testing.T) {
 	}
 	if ev := h.LastEvent(store.SessionEventEnded); ev.Actor != "operator:"+surfacetest.Operator || ev.Subject != "ses_1" {
 		t.Errorf("session.ended event %+v", ev)
-	}
-}
-
-// addConn makes conn_x an active connection of org.
-func addConn(t *testing.T, st store.Store, org string) {
-	t.Helper()
-	now := time.Now().UTC()
-	if err := st.CreateConnection(context.Background(), &store.Connection{ID: "conn_x", OrgID: org, Protocol: store.ProtocolOIDC, Provider: "okta", Name: "Okta",
-		State: store.ConnectionActive, OIDC: &store.OIDCConfig{Issuer: "https://idp.example.com", ClientID: "c", Scopes: []string{"openid"}},
-		CreatedAt: now, UpdatedAt: now}); err != nil {
-		t.Fatal(err)
 	}
 }

@@ -17,8 +17,8 @@ func TestAPIEndSessions(t *testing.T) {
 	h := surfacetest.New(t, nil)
 	ctx := context.Background()
 	now := time.Now().UTC()
-	addConn(t, h.Store, h.Org.ID)
-	addUsers(t, h.Store, h.Org.ID, "usr_ann", "usr_bob")
+	h.AddConnection()
+	h.AddUsers("usr_ann", "usr_bob")
 	for i, user := range []string{"usr_ann", "usr_ann", "usr_bob"} {
 		d := make([]byte, 32)
 		d[0] = byte(i + 1)
@@ -40,32 +40,5 @@ func TestAPIEndSessions(t *testing.T) {
 	}
 	if w, _ := h.API(http.MethodPost, "/organizations/org_nope/sessions/end", nil); w.Code != http.StatusNotFound {
 		t.Errorf("unknown organization: %d", w.Code)
-	}
-}
-
-// addUsers makes ids active directory users of org, in a new directory.
-func addUsers(t *testing.T, st store.Store, org string, ids ...string) {
-	t.Helper()
-	ctx := context.Background()
-	now := time.Now().UTC()
-	dir := &store.Directory{ID: "dir_" + org, OrgID: org, Provider: "okta", Name: "Okta", State: store.DirectoryActive, CreatedAt: now, UpdatedAt: now}
-	if err := st.CreateDirectory(ctx, dir); err != nil {
-		t.Fatal(err)
-	}
-	for _, id := range ids {
-		if err := st.CreateDirectoryUser(ctx, &store.DirectoryUser{ID: id, DirectoryID: dir.ID, UserName: id + "@example.com", Active: true, CreatedAt: now, UpdatedAt: now}); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-// addConn makes conn_x an active connection of org.
-func addConn(t *testing.T, st store.Store, org string) {
-	t.Helper()
-	now := time.Now().UTC()
-	if err := st.CreateConnection(context.Background(), &store.Connection{ID: "conn_x", OrgID: org, Protocol: store.ProtocolOIDC, Provider: "okta", Name: "Okta",
-		State: store.ConnectionActive, OIDC: &store.OIDCConfig{Issuer: "https://idp.example.com", ClientID: "c", Scopes: []string{"openid"}},
-		CreatedAt: now, UpdatedAt: now}); err != nil {
-		t.Fatal(err)
 	}
 }

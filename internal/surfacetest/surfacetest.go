@@ -168,6 +168,37 @@ func (e *Env) CreateOrg(id, name string) *store.Organization {
 	return testkit.CreateOrg(e.T, e.Store, e.Clock.Now(), id, name)
 }
 
+// AddConnection makes conn_x an active OIDC connection of the organization
+// Org, written straight to the Store.
+func (e *Env) AddConnection() {
+	e.T.Helper()
+	now := time.Now().UTC()
+	if err := e.Store.CreateConnection(context.Background(), &store.Connection{ID: "conn_x", OrgID: e.Org.ID, Protocol: store.ProtocolOIDC,
+		Provider: "okta", Name: "Okta", State: store.ConnectionActive,
+		OIDC:      &store.OIDCConfig{Issuer: "https://idp.example.com", ClientID: "c", Scopes: []string{"openid"}},
+		CreatedAt: now, UpdatedAt: now}); err != nil {
+		e.T.Fatal(err)
+	}
+}
+
+// AddUsers makes ids active directory users of the organization Org, in a
+// new directory, written straight to the Store.
+func (e *Env) AddUsers(ids ...string) {
+	e.T.Helper()
+	ctx := context.Background()
+	now := time.Now().UTC()
+	dir := &store.Directory{ID: "dir_" + e.Org.ID, OrgID: e.Org.ID, Provider: "okta", Name: "Okta", State: store.DirectoryActive, CreatedAt: now, UpdatedAt: now}
+	if err := e.Store.CreateDirectory(ctx, dir); err != nil {
+		e.T.Fatal(err)
+	}
+	for _, id := range ids {
+		if err := e.Store.CreateDirectoryUser(ctx, &store.DirectoryUser{ID: id, DirectoryID: dir.ID, UserName: id + "@example.com", Active: true,
+			CreatedAt: now, UpdatedAt: now}); err != nil {
+			e.T.Fatal(err)
+		}
+	}
+}
+
 // Link generates a link for the organization orgID by actor and returns
 // its token.
 func (e *Env) Link(orgID string, opts admin.LinkOptions, actor string) string {
