@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"sort"
 	"sync"
@@ -14,42 +13,16 @@ import (
 	"time"
 
 	"github.com/onboardkit/onboardkit/gworkspace/gwsim"
-	"github.com/onboardkit/onboardkit/internal/pgtest"
+	"github.com/onboardkit/onboardkit/internal/teststores"
 	"github.com/onboardkit/onboardkit/store"
-	"github.com/onboardkit/onboardkit/store/memstore"
-	"github.com/onboardkit/onboardkit/store/pgstore"
 	"github.com/onboardkit/onboardkit/store/seal"
-	"github.com/onboardkit/onboardkit/store/sqlitestore"
 )
 
 // testKeyring seals the secrets of every Store a test of this package
 // opens, so that two instances or a reopened file open each other's.
 var testKeyring = seal.NewEphemeralKeyring()
 
-func testStores() map[string]func(tb testing.TB) store.Store {
-	m := map[string]func(tb testing.TB) store.Store{
-		"memstore": func(testing.TB) store.Store { return memstore.New() },
-		"sqlite": func(tb testing.TB) store.Store {
-			st, err := sqlitestore.Open(context.Background(), filepath.Join(tb.TempDir(), "gws.db"), sqlitestore.Options{Keyring: testKeyring})
-			if err != nil {
-				tb.Fatalf("sqlitestore.Open: %v", err)
-			}
-			tb.Cleanup(func() { st.Close() })
-			return st
-		},
-	}
-	if pgtest.Enabled() {
-		m["postgres"] = func(tb testing.TB) store.Store {
-			st, err := pgstore.Open(context.Background(), pgtest.Schema(tb, pgtest.DSN(tb), "gworkspace"), pgstore.Options{Keyring: testKeyring})
-			if err != nil {
-				tb.Fatalf("pgstore.Open: %v", err)
-			}
-			tb.Cleanup(func() { st.Close() })
-			return st
-		}
-	}
-	return m
-}
+func testStores() map[string]teststores.Opener { return teststores.All(testKeyring, "gworkspace") }
 
 func forEachStore(t *testing.T, test func(t *testing.T, st store.Store)) {
 	names := []string{}

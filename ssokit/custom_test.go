@@ -4,18 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/onboardkit/onboardkit/internal/pgtest"
+	"github.com/onboardkit/onboardkit/internal/teststores"
 	"github.com/onboardkit/onboardkit/roles"
 	"github.com/onboardkit/onboardkit/ssokit/idpsim"
 	"github.com/onboardkit/onboardkit/store"
 	"github.com/onboardkit/onboardkit/store/memstore"
-	"github.com/onboardkit/onboardkit/store/pgstore"
-	"github.com/onboardkit/onboardkit/store/seal"
-	"github.com/onboardkit/onboardkit/store/sqlitestore"
 )
 
 var customFields = &roles.Config{Fields: []roles.Field{
@@ -26,30 +22,7 @@ var customFields = &roles.Config{Fields: []roles.Field{
 }}
 
 // customStores are the Stores the custom attribute flows run on.
-func customStores(t *testing.T) map[string]func(t *testing.T) store.Store {
-	m := map[string]func(t *testing.T) store.Store{
-		"memstore": func(*testing.T) store.Store { return memstore.New() },
-		"sqlite": func(t *testing.T) store.Store {
-			st, err := sqlitestore.Open(context.Background(), filepath.Join(t.TempDir(), "sso.db"), sqlitestore.Options{Keyring: seal.NewEphemeralKeyring()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { st.Close() })
-			return st
-		},
-	}
-	if pgtest.Enabled() {
-		m["postgres"] = func(t *testing.T) store.Store {
-			st, err := pgstore.Open(context.Background(), pgtest.Schema(t, pgtest.DSN(t), "ssokit"), pgstore.Options{Keyring: seal.NewEphemeralKeyring()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { st.Close() })
-			return st
-		}
-	}
-	return m
-}
+func customStores() map[string]teststores.Opener { return teststores.All(testKeyring, "ssokit") }
 
 // loginCustom returns the custom values and refusals on the last
 // sso.login.succeeded event.
@@ -75,7 +48,7 @@ func loginCustom(t *testing.T, st store.Store) (store.CustomValues, []roles.Valu
 // value of the wrong type is left out and recorded; a directory user's
 // values come first.
 func TestCustomAttributesAtLogin(t *testing.T) {
-	for name, open := range customStores(t) {
+	for name, open := range customStores() {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			st := open(t)

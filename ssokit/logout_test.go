@@ -7,17 +7,14 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/onboardkit/onboardkit/internal/pgtest"
+	"github.com/onboardkit/onboardkit/internal/teststores"
 	"github.com/onboardkit/onboardkit/ssokit/idpsim"
 	"github.com/onboardkit/onboardkit/store"
 	"github.com/onboardkit/onboardkit/store/memstore"
-	"github.com/onboardkit/onboardkit/store/pgstore"
-	"github.com/onboardkit/onboardkit/store/sqlitestore"
 )
 
 const (
@@ -547,7 +544,7 @@ func TestBackChannelLogoutRefused(t *testing.T) {
 // replayed token ends nothing (a session started after the logout lives).
 func TestBackChannelLogoutStores(t *testing.T) {
 	t.Parallel()
-	for name, open := range logoutStores(t) {
+	for name, open := range logoutStores() {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			e := newLogoutEnv(t, open(t))
@@ -591,27 +588,8 @@ func TestBackChannelLogoutStores(t *testing.T) {
 	}
 }
 
-func logoutStores(t *testing.T) map[string]func(t *testing.T) store.Store {
-	return map[string]func(t *testing.T) store.Store{
-		"memstore": func(t *testing.T) store.Store { return memstore.New() },
-		"sqlite": func(t *testing.T) store.Store {
-			st, err := sqlitestore.Open(context.Background(), filepath.Join(t.TempDir(), "logout.db"), sqlitestore.Options{Keyring: testKeyring})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { st.Close() })
-			return st
-		},
-		"postgres": func(t *testing.T) store.Store {
-			st, err := pgstore.Open(context.Background(), pgtest.Schema(t, pgtest.DSN(t), "ssologout"), pgstore.Options{Keyring: testKeyring})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { st.Close() })
-			return st
-		},
-	}
-}
+// logoutStores are the Stores the logout flows run on.
+func logoutStores() map[string]teststores.Opener { return teststores.All(testKeyring, "ssologout") }
 
 // TestOIDCRPInitiatedLogout: a login through the simulator gives the
 // Profile its sid and ID token; StartLogout sends id_token_hint, client_id,

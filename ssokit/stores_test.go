@@ -3,23 +3,17 @@ package ssokit
 import (
 	"context"
 	"net/http"
-	"path/filepath"
 	"testing"
 
 	"github.com/onboardkit/onboardkit/internal/pgtest"
+	"github.com/onboardkit/onboardkit/internal/teststores"
 	"github.com/onboardkit/onboardkit/store"
 	"github.com/onboardkit/onboardkit/store/pgstore"
-	"github.com/onboardkit/onboardkit/store/sqlitestore"
 )
 
 func TestSQLiteStore(t *testing.T) {
 	t.Parallel()
-	st, err := sqlitestore.Open(context.Background(), filepath.Join(t.TempDir(), "sso.db"), sqlitestore.Options{Keyring: testKeyring})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	e := newEnvWithStore(t, st, true, nil)
+	e := newEnvWithStore(t, teststores.SQLite(t, testKeyring), true, nil)
 	e.updateConn(connSAML, func(c *store.Connection) { c.SAML.AllowIdPInitiated = true })
 	b := e.browser()
 	id := b.startSAML(t, "connection="+connSAML)

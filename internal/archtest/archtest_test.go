@@ -35,6 +35,7 @@ var layerOf = map[string]int{
 	"internal/outbox":      layerBase,
 	"internal/devui":       layerBase,
 	"internal/pgtest":      layerBase,
+	"internal/teststores":  layerBase,
 	"ssokit":               layerKit,
 	"scimkit":              layerKit,
 	"domains":              layerKit,
@@ -64,7 +65,7 @@ var (
 )
 
 // testOnly packages are imported by tests only (and by each other).
-var testOnly = []string{"internal/testkit", "internal/surfacetest", "internal/browsertest"}
+var testOnly = []string{"internal/testkit", "internal/surfacetest", "internal/browsertest", "internal/teststores"}
 
 // under reports whether pkg is root or a package below it.
 func under(pkg, root string) bool { return pkg == root || strings.HasPrefix(pkg, root+"/") }

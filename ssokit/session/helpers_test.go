@@ -4,21 +4,18 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/onboardkit/onboardkit/internal/pgtest"
+	"github.com/onboardkit/onboardkit/internal/teststores"
 	"github.com/onboardkit/onboardkit/ssokit"
 	"github.com/onboardkit/onboardkit/ssokit/session"
 	"github.com/onboardkit/onboardkit/store"
 	"github.com/onboardkit/onboardkit/store/memstore"
-	"github.com/onboardkit/onboardkit/store/pgstore"
 	"github.com/onboardkit/onboardkit/store/seal"
-	"github.com/onboardkit/onboardkit/store/sqlitestore"
 )
 
 // testKeyring seals the secrets of every Store a test of this package
@@ -51,22 +48,8 @@ var backends = []struct {
 	open func(t testing.TB) store.Store
 }{
 	{"memstore", func(t testing.TB) store.Store { return memstore.New() }},
-	{"sqlite", func(t testing.TB) store.Store {
-		st, err := sqlitestore.Open(t.Context(), filepath.Join(t.TempDir(), "okit.db"), sqlitestore.Options{Keyring: testKeyring})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		return st
-	}},
-	{"postgres", func(t testing.TB) store.Store {
-		st, err := pgstore.Open(t.Context(), pgtest.Schema(t, pgtest.DSN(t), "oks"), pgstore.Options{Keyring: testKeyring})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		return st
-	}},
+	{"sqlite", func(t testing.TB) store.Store { return teststores.SQLite(t, testKeyring) }},
+	{"postgres", func(t testing.TB) store.Store { return teststores.Postgres(t, testKeyring, "oks") }},
 }
 
 // counting wraps a Store and counts session reads and writes.
