@@ -1,41 +1,37 @@
 package dashboard
 
 import (
-	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
+
+	"github.com/onboardkit/onboardkit/internal/web"
 )
 
 // A page that shows something once (a new API key, portal link, SCIM token
 // or test link) follows its POST with a redirect like every other change:
-// the POST hands what to show to the GET in a reveal cookie, which the GET
-// reads and deletes. The cookie is HttpOnly, SameSite=Strict, Secure over
-// https, scoped to the page's path, and lives two minutes at most: the
-// secret is never in a URL, and a reload of the page shows it no more.
+// the POST hands what to show to the GET in a flash cookie (web.Flash),
+// sealed under the browser's CSRF cookie, scoped to the page's path, and
+// read and deleted by the GET: the secret is never in a URL nor readable
+// in a cookie, and a reload of the page shows it no more.
 
-// revealMaxAge bounds how long a reveal waits for its page, in seconds.
-const revealMaxAge = 120
-
-func (d *Dashboard) revealCookieName() string {
+func (d *Dashboard) revealFlash() web.Flash {
+	name := "onboardkit_dashboard_reveal"
 	if d.secure {
-		return "__Secure-onboardkit_dashboard_reveal"
+		name = "__Secure-" + name
 	}
-	return "onboardkit_dashboard_reveal"
+	return web.Flash{Name: name, Secure: d.secure, SameSite: http.SameSiteStrictMode}
 }
 
 // reveal hands v to the next GET of page (a path under the mount) and
 // redirects there with the notice done.
 func (d *Dashboard) reveal(w http.ResponseWriter, r *http.Request, page string, v map[string]string, done string) {
-	raw, err := json.Marshal(v)
-	if err == nil {
-		u, _ := url.Parse(page)
-		http.SetCookie(w, &http.Cookie{
-			Name: d.revealCookieName(), Value: base64.RawURLEncoding.EncodeToString(raw), Path: u.Path,
-			MaxAge: revealMaxAge, HttpOnly: true, Secure: d.secure, SameSite: http.SameSiteStrictMode,
-		})
+	u, _ := url.Parse(page)
+	if c, err := r.Cookie(d.csrfCookieName()); err == nil {
+		if err := d.revealFlash().Put(w, d.rand, []byte(c.Value), u.Path, d.now(), v); err != nil {
+			d.log.ErrorContext(r.Context(), "dashboard: sealing a reveal", "error", err)
+		}
 	}
 	d.redirect(w, r, page, done)
 }
@@ -43,19 +39,14 @@ func (d *Dashboard) reveal(w http.ResponseWriter, r *http.Request, page string, 
 // takeReveal returns what the POST before the request handed to it (nil
 // when nothing), and deletes it.
 func (d *Dashboard) takeReveal(w http.ResponseWriter, r *http.Request) map[string]string {
-	c, err := r.Cookie(d.revealCookieName())
+	c, err := r.Cookie(d.csrfCookieName())
 	if err != nil {
 		return nil
 	}
 	// The dashboard is mounted with http.StripPrefix: the cookie's path is
 	// the page's full path.
-	http.SetCookie(w, &http.Cookie{Name: c.Name, Value: "", Path: d.path(r.URL.Path), MaxAge: -1, HttpOnly: true, Secure: d.secure, SameSite: http.SameSiteStrictMode})
-	raw, err := base64.RawURLEncoding.DecodeString(c.Value)
-	if err != nil {
-		return nil
-	}
 	var v map[string]string
-	if json.Unmarshal(raw, &v) != nil {
+	if !d.revealFlash().Take(w, r, []byte(c.Value), d.path(r.URL.Path), d.now(), &v) {
 		return nil
 	}
 	return v

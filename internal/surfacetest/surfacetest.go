@@ -15,6 +15,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -75,6 +76,11 @@ type Env struct {
 	Org          *store.Organization // "Acme Corp"
 	SSO          *ssokit.SSO         // with Config.Kits
 	SCIM         *scimkit.Server     // with Config.Kits
+
+	// dashCSRF is the CSRF cookie of the dashboard posts, which a browser
+	// keeps and sends again on each redirect's GET.
+	dashMu   sync.Mutex
+	dashCSRF *http.Cookie
 }
 
 // New builds an Env; mod, when not nil, changes the Configs first.
@@ -308,16 +314,29 @@ func (e *Env) DashCSRF() (*http.Cookie, string) {
 	return nil, ""
 }
 
+// dashCookie returns the CSRF cookie the dashboard posts share, and its
+// token.
+func (e *Env) dashCookie() (*http.Cookie, string) {
+	e.T.Helper()
+	e.dashMu.Lock()
+	defer e.dashMu.Unlock()
+	if e.dashCSRF == nil {
+		e.dashCSRF, _ = e.DashCSRF()
+	}
+	return e.dashCSRF, e.dashCSRF.Value
+}
+
 // DashPost posts a form to the dashboard as a same-origin browser would.
 func (e *Env) DashPost(path string, form url.Values) *httptest.ResponseRecorder {
 	e.T.Helper()
-	c, tok := e.DashCSRF()
+	c, tok := e.dashCookie()
 	form.Set(web.CSRFField, tok)
 	return e.Post("/dashboard"+path, form, c)
 }
 
 // Follow follows the redirect w answered with, as a browser would: a GET
-// of its Location carrying the cookies w set (a dashboard page's reveal).
+// of its Location carrying the cookies w set (a dashboard page's reveal)
+// and the dashboard's CSRF cookie.
 func (e *Env) Follow(w *httptest.ResponseRecorder) *httptest.ResponseRecorder {
 	e.T.Helper()
 	if w.Code != http.StatusSeeOther {
@@ -329,13 +348,18 @@ func (e *Env) Follow(w *httptest.ResponseRecorder) *httptest.ResponseRecorder {
 			cs = append(cs, c)
 		}
 	}
+	e.dashMu.Lock()
+	if e.dashCSRF != nil {
+		cs = append(cs, e.dashCSRF)
+	}
+	e.dashMu.Unlock()
 	return e.Get(w.Header().Get("Location"), cs...)
 }
 
 // DashUpload posts a multipart form with files to the dashboard.
 func (e *Env) DashUpload(path string, fields map[string]string, files map[string][]byte) *httptest.ResponseRecorder {
 	e.T.Helper()
-	c, tok := e.DashCSRF()
+	c, tok := e.dashCookie()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	_ = mw.WriteField(web.CSRFField, tok)
