@@ -89,12 +89,12 @@ func TestBrowserCustomAttributes(t *testing.T) {
 		return chromedp.Do(ctx,
 			chromedp.SetValue(chromedp.CSS(`#attr-department `+testkit.TID("attribute-scim")), "meta.created"),
 			chromedp.Click(chromedp.CSS(`#attr-department `+testkit.TID("attribute-save"))),
-			chromedp.WaitVisible(chromedp.CSS(testkit.TID("roles-error"))),
+			chromedp.WaitVisible(chromedp.CSS(testkit.TID("error-summary"))),
 		)
 	}); err != nil {
 		t.Fatal(err)
 	}
-	msg, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(testkit.TID("roles-error"))))
+	msg, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(testkit.TID("error-summary"))))
 	if !strings.Contains(msg, "meta.created") {
 		t.Fatalf("error %q", msg)
 	}

@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -34,8 +35,10 @@ func (p *Portal) directoryRoutes() {
 	p.page("POST /directory-sync", f, p.directoryCreate)
 	p.page("GET /directory-sync/{dir}", f, p.withDirectory(p.directoryDetail))
 	p.page("POST /directory-sync/{dir}/tokens", f, p.withDirectory(p.directoryRotateToken))
+	p.page("GET /directory-sync/{dir}/tokens/{token}/revoke", f, p.withDirectory(p.directoryRevokeConfirm))
 	p.page("POST /directory-sync/{dir}/tokens/{token}/revoke", f, p.withDirectory(p.directoryRevokeToken))
 	p.page("POST /directory-sync/{dir}/activate", f, p.withDirectory(p.directorySetState(true)))
+	p.page("GET /directory-sync/{dir}/deactivate", f, p.withDirectory(p.directoryDeactivateConfirm))
 	p.page("POST /directory-sync/{dir}/deactivate", f, p.withDirectory(p.directorySetState(false)))
 	p.page("POST /directory-sync/{dir}/simulate", f, p.withDirectory(p.directorySimulate))
 	p.page("POST /directory-sync/{dir}/google/settings", f, p.withDirectory(p.googleSettings))
@@ -94,8 +97,9 @@ type dirIndexData struct {
 	CanCreate   bool     // Config.SCIM is set
 	Action      string
 	Providers   []providerOption
-	Error       string
+	Error       string // the name field's problem
 	Name        string
+	FormToken   string
 }
 
 type providerOption struct {
@@ -120,10 +124,7 @@ func directoryProviderLabel(id string) string {
 }
 
 func (p *Portal) directoryIndex(w http.ResponseWriter, r *http.Request, s *session) {
-	p.renderDirectoryIndex(w, r, s, http.StatusOK, "", "", "")
-}
-
-func (p *Portal) renderDirectoryIndex(w http.ResponseWriter, r *http.Request, s *session, status int, provider, name, msg string) {
+	f := p.takeFlash(w, r, s)
 	list, err := p.loadDirectories(r.Context(), s.org.ID)
 	if err != nil {
 		p.serverError(w, r, "loading directories", err)
@@ -138,14 +139,17 @@ func (p *Portal) renderDirectoryIndex(w http.ResponseWriter, r *http.Request, s 
 		Directories: list.Directories,
 		CanCreate:   p.cfg.SCIM != nil,
 		Action:      p.path("/directory-sync"),
-		Providers:   p.providerOptions(provider),
-		Error:       msg,
-		Name:        name,
+		Providers:   p.providerOptions(f.Form["provider"]),
+		Error:       f.Errors["name"],
+		Name:        f.Form["name"],
+		FormToken:   p.formToken(),
 	}
 	for _, dir := range dirs {
 		d.Links = append(d.Links, p.dirPath(dir.ID, ""))
 	}
-	p.render(w, r, status, directoryIndexPage(p.sessionView(r, s, "Directory sync", "/directory-sync"), d))
+	v := p.sessionView(r, s, "Directory sync", "/directory-sync")
+	v.Errors = f.summary([]string{"provider", "name"}, func(n string) string { return "dir-" + n })
+	p.render(w, r, http.StatusOK, directoryIndexPage(v, d))
 }
 
 // dirPath is the path of a directory's page, or of a page under it.
@@ -156,32 +160,32 @@ func (p *Portal) dirPath(id, rel string) string {
 // directoryCreate creates a directory for the chosen provider and its first
 // token, and shows the directory's page with the token, once.
 func (p *Portal) directoryCreate(w http.ResponseWriter, r *http.Request, s *session) {
+	index := p.path("/directory-sync")
 	if p.cfg.SCIM == nil {
-		p.renderDirectoryIndex(w, r, s, http.StatusConflict, "", "", "Directory sync isn't available here yet. Ask your provider to turn it on.")
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		p.renderSessionProblem(w, r, s, http.StatusBadRequest, problemBadRequest)
+		p.redirect(w, r, s, index, &flash{Alert: "Directory sync isn't available here yet. Ask your provider to turn it on."})
 		return
 	}
 	provider := r.PostForm.Get("provider")
 	name := strings.TrimSpace(r.PostForm.Get("name"))
+	fail := func(field, msg string, keep map[string]string) {
+		p.redirect(w, r, s, index, &flash{ErrForm: "create", Errors: map[string]string{field: msg}, Form: keep})
+	}
 	valid := false
 	for _, id := range directoryProviderIDs {
 		valid = valid || id == provider
 	}
 	switch {
 	case !valid:
-		p.renderDirectoryIndex(w, r, s, http.StatusUnprocessableEntity, "", name, "Choose your directory provider.")
+		fail("provider", "Choose your directory provider.", map[string]string{"name": name})
 		return
 	case len(name) > 100:
-		p.renderDirectoryIndex(w, r, s, http.StatusUnprocessableEntity, provider, "", "The name can be at most 100 characters long.")
+		fail("name", "The name can be at most 100 characters long.", map[string]string{"provider": provider})
 		return
 	}
 	var te *store.TextError
 	if errors.As(store.ValidateLine("name", name), &te) {
 		// The Stores' rule for text; the name is not shown back.
-		p.renderDirectoryIndex(w, r, s, http.StatusUnprocessableEntity, provider, "", "The name "+te.Reason+".")
+		fail("name", "The name "+te.Reason+".", map[string]string{"provider": provider})
 		return
 	}
 	if name == "" {
@@ -192,18 +196,14 @@ func (p *Portal) directoryCreate(w http.ResponseWriter, r *http.Request, s *sess
 		p.googleCreate(w, r, s, name)
 		return
 	}
-	d, err := p.cfg.SCIM.CreateDirectory(ctx, s.org.ID, scimkit.DirectoryOptions{Provider: provider, Name: name})
+	nd, err := p.admin.CreateDirectory(ctx, s.org.ID, admin.DirectoryInput{Provider: provider, Name: name, IdempotencyKey: idempotencyKey(r, s)}, s.actor())
 	if err != nil {
 		p.serverError(w, r, "creating directory", err)
 		return
 	}
-	tok, _, err := p.cfg.SCIM.CreateToken(ctx, d.ID, scimkit.TokenOptions{Actor: s.actor()})
-	if err != nil {
-		p.serverError(w, r, "creating directory token", err)
-		return
-	}
-	p.log.InfoContext(ctx, "portal: directory created", "session_id", s.s.ID, "org_id", s.org.ID, "directory_id", d.ID, "provider", provider)
-	p.renderDirectoryDetail(w, r, s, d, http.StatusCreated, dirNotice{NewToken: tok, Created: true})
+	d := nd.Directory
+	p.log.InfoContext(ctx, "portal: directory created", "session_id", s.s.ID, "org_id", s.org.ID, "directory_id", d.ID, "provider", provider, "replayed", nd.Replayed)
+	p.redirect(w, r, s, p.dirPath(d.ID, ""), &flash{Token: nd.Token, Created: true, Replayed: nd.Replayed})
 }
 
 // ----- Detail -----
@@ -213,6 +213,9 @@ func (p *Portal) directoryCreate(w http.ResponseWriter, r *http.Request, s *sess
 type dirNotice struct {
 	NewToken string // shown once, just created
 	Created  bool
+	// Replayed: the form was posted again, and its first post created the
+	// directory or token (whose secret that post's page showed).
+	Replayed bool
 	Message  string
 	Error    string
 	Events   []UIEvent
@@ -237,6 +240,7 @@ type dirDetailData struct {
 	UsersURL    string
 	GroupsURL   string
 	Activity    dirActivity
+	FormToken   string // the token creation form's idempotency key
 	SimulateURL string // "" unless Config.SimulatedSync
 	BackURL     string
 	Google      *googleView // a Google Workspace directory synced by Config.Google
@@ -279,13 +283,9 @@ type activityRow struct {
 }
 
 func (p *Portal) directoryDetail(w http.ResponseWriter, r *http.Request, s *session, d *store.Directory) {
-	var n dirNotice
-	switch r.URL.Query().Get("done") {
-	case "revoked":
-		n.Message = "The token was revoked. Requests made with it are refused from now on."
-	default:
-		n = p.googleNotice(r, n)
-	}
+	f := p.takeFlash(w, r, s)
+	n := dirNotice{Message: f.Notice, Error: f.Alert, NewToken: f.Token, Created: f.Created, Replayed: f.Replayed, Events: f.Events, Sim: f.Sim}
+	n = p.googleNotice(r, n)
 	p.renderDirectoryDetail(w, r, s, d, http.StatusOK, n)
 }
 
@@ -296,8 +296,12 @@ func (p *Portal) renderDirectoryDetail(w http.ResponseWriter, r *http.Request, s
 		p.serverError(w, r, "loading directory", err)
 		return
 	}
+	dd.FormToken = p.formToken()
 	v := p.sessionView(r, s, dd.Dir.Name, "/directory-sync")
 	v.Events = append(v.Events, n.Events...)
+	if n.Error != "" {
+		v.Errors = []web.FieldError{{Message: n.Error}}
+	}
 	p.render(w, r, status, directoryDetailPage(v, dd))
 }
 
@@ -502,27 +506,53 @@ func eventLabel(t string) string {
 // directoryRotateToken creates another token while the current one stays
 // valid (two may be active), and shows it once.
 func (p *Portal) directoryRotateToken(w http.ResponseWriter, r *http.Request, s *session, d *store.Directory) {
+	page := p.dirPath(d.ID, "")
 	if p.cfg.SCIM == nil {
-		p.renderDirectoryDetail(w, r, s, d, http.StatusConflict, dirNotice{Error: "Tokens can't be managed here."})
+		p.redirect(w, r, s, page, &flash{Alert: "Tokens can't be managed here."})
 		return
 	}
-	tok, t, err := p.cfg.SCIM.RotateToken(r.Context(), d.ID, scimkit.TokenOptions{Actor: s.actor()})
-	if errors.Is(err, scimkit.ErrTooManyTokens) {
+	nt, err := p.admin.CreateDirectoryToken(r.Context(), d.ID, admin.TokenInput{IdempotencyKey: idempotencyKey(r, s)}, s.actor())
+	if errors.Is(err, admin.ErrConflict) {
 		p.log.InfoContext(r.Context(), "portal: token rotation refused: two tokens active", "session_id", s.s.ID, "directory_id", d.ID)
-		p.renderDirectoryDetail(w, r, s, d, http.StatusConflict, dirNotice{Error: "This directory already has two active tokens. Revoke the one your provider no longer uses, then create a new one."})
+		p.redirect(w, r, s, page, &flash{Alert: "This directory already has two active tokens. Revoke the one your provider no longer uses, then create a new one."})
 		return
 	}
 	if err != nil {
 		p.serverError(w, r, "creating directory token", err)
 		return
 	}
-	p.log.InfoContext(r.Context(), "portal: directory token created", "session_id", s.s.ID, "directory_id", d.ID, "token_id", t.ID)
-	p.renderDirectoryDetail(w, r, s, d, http.StatusCreated, dirNotice{NewToken: tok})
+	p.log.InfoContext(r.Context(), "portal: directory token created", "session_id", s.s.ID, "directory_id", d.ID, "token_id", nt.TokenInfo.ID, "replayed", nt.Replayed)
+	p.redirect(w, r, s, page+"#new-token", &flash{Token: nt.Token, Replayed: nt.Replayed})
+}
+
+// directoryRevokeConfirm asks before revoking a token.
+func (p *Portal) directoryRevokeConfirm(w http.ResponseWriter, r *http.Request, s *session, d *store.Directory) {
+	id := r.PathValue("token")
+	toks, err := p.st.ListDirectoryTokens(r.Context(), d.ID)
+	if err != nil {
+		p.serverError(w, r, "listing tokens", err)
+		return
+	}
+	for _, t := range toks {
+		if t.ID != id {
+			continue
+		}
+		p.confirm(w, r, s, "/directory-sync", confirmData{
+			Title:   "Revoke the token ending …" + t.Hint + "?",
+			Message: "Your identity provider's requests made with this token are refused at once. Switch your provider to your other token first.",
+			Facts:   []ssoKV{{"Directory", dirName(d)}, {"Token", "…" + t.Hint}, {"Created", web.FormatTime(t.CreatedAt)}, {"Last used", cmp.Or(web.FormatTime(t.LastUsedAt), "Never used")}},
+			Action:  p.dirPath(d.ID, "/tokens/"+url.PathEscape(t.ID)+"/revoke"), Button: "Revoke the token",
+			CancelURL: p.dirPath(d.ID, ""),
+		})
+		return
+	}
+	p.renderSessionProblem(w, r, s, http.StatusNotFound, problemNotFound)
 }
 
 func (p *Portal) directoryRevokeToken(w http.ResponseWriter, r *http.Request, s *session, d *store.Directory) {
+	page := p.dirPath(d.ID, "")
 	if p.cfg.SCIM == nil {
-		p.renderDirectoryDetail(w, r, s, d, http.StatusConflict, dirNotice{Error: "Tokens can't be managed here."})
+		p.redirect(w, r, s, page, &flash{Alert: "Tokens can't be managed here."})
 		return
 	}
 	id := r.PathValue("token")
@@ -537,15 +567,27 @@ func (p *Portal) directoryRevokeToken(w http.ResponseWriter, r *http.Request, s 
 		return
 	}
 	p.log.InfoContext(r.Context(), "portal: directory token revoked", "session_id", s.s.ID, "directory_id", d.ID, "token_id", id)
-	http.Redirect(w, r, p.dirPath(d.ID, "?done=revoked"), http.StatusSeeOther)
+	p.redirect(w, r, s, page, &flash{Notice: "The token was revoked. Requests made with it are refused from now on."})
 }
 
 // ----- Activation -----
+
+// directoryDeactivateConfirm asks before turning directory sync off.
+func (p *Portal) directoryDeactivateConfirm(w http.ResponseWriter, r *http.Request, s *session, d *store.Directory) {
+	p.confirm(w, r, s, "/directory-sync", confirmData{
+		Title:   "Turn off " + dirName(d) + "?",
+		Message: "Your provider's requests are refused until you turn it on again: people added or removed there meanwhile are not added or removed here. Users and groups already provisioned are kept.",
+		Facts:   []ssoKV{{"Directory", dirName(d)}, {"Provider", web.ProviderLabel(d.Provider)}},
+		Action:  p.dirPath(d.ID, "/deactivate"), Button: "Turn off directory sync",
+		CancelURL: p.dirPath(d.ID, ""),
+	})
+}
 
 // directorySetState activates or deactivates the directory, and tells the
 // parent window with ORGANIZATION_DIRECTORY_ENABLED or _DISABLED.
 func (p *Portal) directorySetState(on bool) dirHandler {
 	return func(w http.ResponseWriter, r *http.Request, s *session, d *store.Directory) {
+		page := p.dirPath(d.ID, "")
 		change := p.admin.DisableDirectory
 		if on {
 			change = p.admin.EnableDirectory
@@ -553,26 +595,26 @@ func (p *Portal) directorySetState(on bool) dirHandler {
 		nd, err := change(r.Context(), d.ID, s.actor())
 		switch {
 		case errors.Is(err, admin.ErrNotConfigured):
-			p.renderDirectoryDetail(w, r, s, d, http.StatusConflict, dirNotice{Error: "This directory can't be switched on or off here."})
+			p.redirect(w, r, s, page, &flash{Alert: "This directory can't be switched on or off here."})
 			return
 		case errors.Is(err, admin.ErrConflict):
 			p.log.InfoContext(r.Context(), "portal: directory state change refused", "session_id", s.s.ID, "directory_id", d.ID, "activate", on, "error", err)
-			p.renderDirectoryDetail(w, r, s, d, http.StatusConflict, dirNotice{Error: "The directory can't change state now."})
+			p.redirect(w, r, s, page, &flash{Alert: "The directory can't change state now."})
 			return
 		case err != nil:
 			p.serverError(w, r, "changing directory state", err)
 			return
 		}
-		n := dirNotice{}
+		f := &flash{}
 		if on {
-			n.Message = "Directory sync is on: the provider's requests are accepted."
-			n.Events = []UIEvent{{Type: UIEventDirectoryEnabled, Data: map[string]string{"directoryId": d.ID}}}
+			f.Notice = "Directory sync is on: the provider's requests are accepted."
+			f.Events = []UIEvent{{Type: UIEventDirectoryEnabled, Data: map[string]string{"directoryId": d.ID}}}
 		} else {
-			n.Message = "Directory sync is off: the provider's requests are refused. Users and groups already provisioned are kept."
-			n.Events = []UIEvent{{Type: UIEventDirectoryDisabled, Data: map[string]string{"directoryId": d.ID}}}
+			f.Notice = "Directory sync is off: the provider's requests are refused. Users and groups already provisioned are kept."
+			f.Events = []UIEvent{{Type: UIEventDirectoryDisabled, Data: map[string]string{"directoryId": d.ID}}}
 		}
 		p.log.InfoContext(r.Context(), "portal: directory state changed", "session_id", s.s.ID, "directory_id", d.ID, "state", nd.State)
-		p.renderDirectoryDetail(w, r, s, nd, http.StatusOK, n)
+		p.redirect(w, r, s, page, f)
 	}
 }
 

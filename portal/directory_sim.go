@@ -74,12 +74,12 @@ func (p *Portal) directorySimulate(w http.ResponseWriter, r *http.Request, s *se
 		return
 	}
 	if d.State != store.DirectoryActive {
-		p.renderDirectoryDetail(w, r, s, d, http.StatusConflict, dirNotice{Error: "Turn directory sync on before running a simulated sync: an inactive directory refuses every request."})
+		p.redirect(w, r, s, p.dirPath(d.ID, ""), &flash{Alert: "Turn directory sync on before running a simulated sync: an inactive directory refuses every request."})
 		return
 	}
 	tok, t, err := p.cfg.SCIM.CreateToken(ctx, d.ID, scimkit.TokenOptions{ExpiresAt: p.now().Add(simTokenTTL), Actor: s.actor()})
 	if errors.Is(err, scimkit.ErrTooManyTokens) {
-		p.renderDirectoryDetail(w, r, s, d, http.StatusConflict, dirNotice{Error: "The simulated sync needs a temporary token, and this directory already has two active tokens. Revoke one first."})
+		p.redirect(w, r, s, p.dirPath(d.ID, ""), &flash{Alert: "The simulated sync needs a temporary token, and this directory already has two active tokens. Revoke one first."})
 		return
 	}
 	if err != nil {
@@ -112,10 +112,5 @@ func (p *Portal) directorySimulate(w http.ResponseWriter, r *http.Request, s *se
 		res.Failed = "The simulated sync stopped early; the requests below show where."
 	}
 	p.log.InfoContext(ctx, "portal: simulated sync run", "session_id", s.s.ID, "directory_id", d.ID, "requests", len(res.Requests))
-	nd, err := p.st.GetDirectory(ctx, d.ID)
-	if err != nil {
-		p.serverError(w, r, "loading directory", err)
-		return
-	}
-	p.renderDirectoryDetail(w, r, s, nd, http.StatusOK, dirNotice{Sim: res})
+	p.redirect(w, r, s, p.dirPath(d.ID, "")+"#sim-result", &flash{Sim: res})
 }

@@ -69,8 +69,8 @@ func parseJSONField(body, field string) string {
 // directory's id and the token it showed.
 func (h *harness) createDirectory(c *http.Cookie, csrf, provider string) (*httptest.ResponseRecorder, string, string) {
 	h.t.Helper()
-	w := h.post("/portal/directory-sync", url.Values{web.CSRFField: {csrf}, "provider": {provider}, "name": {"Employees"}}, c)
-	if w.Code != http.StatusCreated {
+	w := h.follow(h.post("/portal/directory-sync", url.Values{web.CSRFField: {csrf}, "provider": {provider}, "name": {"Employees"}}, c), c)
+	if w.Code != http.StatusOK {
 		h.t.Fatalf("create directory: %d %s", w.Code, w.Body)
 	}
 	dirs, err := h.st.ListDirectories(context.Background(), h.org.ID)
@@ -122,7 +122,7 @@ func TestDirectorySetup(t *testing.T) {
 	}
 
 	// Activation posts ORGANIZATION_DIRECTORY_ENABLED to the parent.
-	w = h.post("/portal/directory-sync/"+dirID+"/activate", url.Values{web.CSRFField: {csrf}}, c)
+	w = h.follow(h.post("/portal/directory-sync/"+dirID+"/activate", url.Values{web.CSRFField: {csrf}}, c), c)
 	ev := testID(parse(t, w), "portal-event")
 	if w.Code != http.StatusOK || ev.AttrOr("data-portal-event", "") != UIEventDirectoryEnabled || !strings.Contains(ev.AttrOr("data-portal-event-data", ""), dirID) {
 		t.Fatalf("activate: %d, event %q %q", w.Code, ev.AttrOr("data-portal-event", ""), ev.AttrOr("data-portal-event-data", ""))
@@ -184,9 +184,9 @@ func TestDirectorySetup(t *testing.T) {
 	}
 
 	// Rotation: a second token, both active; a third is refused.
-	w = h.post("/portal/directory-sync/"+dirID+"/tokens", url.Values{web.CSRFField: {csrf}}, c)
+	w = h.follow(h.post("/portal/directory-sync/"+dirID+"/tokens", url.Values{web.CSRFField: {csrf}}, c), c)
 	tok2, _ := testID(parse(t, w), "token-value").Attr("value")
-	if w.Code != http.StatusCreated || !secret.Valid(tok2, scimkit.TokenPrefix) || tok2 == tok {
+	if w.Code != http.StatusOK || !secret.Valid(tok2, scimkit.TokenPrefix) || tok2 == tok {
 		t.Fatalf("rotate: %d", w.Code)
 	}
 	doc = parse(t, w)
@@ -196,7 +196,7 @@ func TestDirectorySetup(t *testing.T) {
 	if testID(doc, "token-rotate").Length() != 0 {
 		t.Error("rotation offered with two active tokens")
 	}
-	if w := h.post("/portal/directory-sync/"+dirID+"/tokens", url.Values{web.CSRFField: {csrf}}, c); w.Code != http.StatusConflict || testID(parse(t, w), "dir-error").Length() != 1 {
+	if w := h.follow(h.post("/portal/directory-sync/"+dirID+"/tokens", url.Values{web.CSRFField: {csrf}}, c), c); testID(parse(t, w), "error-summary").Length() != 1 {
 		t.Errorf("third token: %d", w.Code)
 	}
 	// Revoke the first: it stops working at once, the second works.
@@ -207,8 +207,16 @@ func TestDirectorySetup(t *testing.T) {
 			oldID = tk.ID
 		}
 	}
-	w = h.post("/portal/directory-sync/"+dirID+"/tokens/"+oldID+"/revoke", url.Values{web.CSRFField: {csrf}}, c)
-	if w.Code != http.StatusSeeOther {
+	// Revoking asks first, on a page of its own that changes nothing.
+	confirm := parse(t, h.get("/portal/directory-sync/"+dirID+"/tokens/"+oldID+"/revoke", c))
+	if action, _ := testID(confirm, "confirm-form").Attr("action"); action != "/portal/directory-sync/"+dirID+"/tokens/"+oldID+"/revoke" {
+		t.Fatalf("revoke confirmation posts to %q", action)
+	}
+	if n := h.countEvents(scimkit.EventTokenRevoked); n != 0 {
+		t.Fatalf("the confirmation page revoked: %d events", n)
+	}
+	w = h.follow(h.post("/portal/directory-sync/"+dirID+"/tokens/"+oldID+"/revoke", url.Values{web.CSRFField: {csrf}}, c), c)
+	if !strings.Contains(testID(parse(t, w), "dir-message").Text(), "revoked") {
 		t.Fatalf("revoke: %d %s", w.Code, w.Body)
 	}
 	if w := h.scimDo(http.MethodGet, "/"+dirID+"/Users", tok, ""); w.Code != http.StatusUnauthorized {
@@ -222,7 +230,10 @@ func TestDirectorySetup(t *testing.T) {
 	}
 
 	// Deactivation posts ORGANIZATION_DIRECTORY_DISABLED; SCIM is refused.
-	w = h.post("/portal/directory-sync/"+dirID+"/deactivate", url.Values{web.CSRFField: {csrf}}, c)
+	if testID(parse(t, h.get("/portal/directory-sync/"+dirID+"/deactivate", c)), "confirm-submit").Length() != 1 {
+		t.Error("no deactivation confirmation")
+	}
+	w = h.follow(h.post("/portal/directory-sync/"+dirID+"/deactivate", url.Values{web.CSRFField: {csrf}}, c), c)
 	if ev := testID(parse(t, w), "portal-event"); ev.AttrOr("data-portal-event", "") != UIEventDirectoryDisabled {
 		t.Errorf("deactivate event %q", ev.AttrOr("data-portal-event", ""))
 	}
@@ -274,18 +285,19 @@ func TestDirectoryCreateValidation(t *testing.T) {
 			c := h.signIn(admin.LinkOptions{})
 			tt.form.Set(web.CSRFField, csrfOf(t, h.get("/portal/", c)))
 			w := h.post("/portal/directory-sync", tt.form, c)
-			if w.Code != tt.status {
-				t.Fatalf("status %d, want %d: %s", w.Code, tt.status, w.Body)
+			if w.Code != http.StatusSeeOther {
+				t.Fatalf("status %d, want 303: %s", w.Code, w.Body)
 			}
+			w = h.follow(w, c)
 			dirs, _ := h.st.ListDirectories(context.Background(), h.org.ID)
 			if len(dirs) != tt.wantDirs {
 				t.Errorf("%d directories stored, want %d", len(dirs), tt.wantDirs)
 			}
-			if tt.status != http.StatusCreated && testID(parse(t, w), "dir-error").Length() != 1 {
+			if tt.status != http.StatusCreated && testID(parse(t, w), "error-summary").Length() != 1 {
 				t.Error("no error message")
 			}
-			if strings.HasPrefix(tt.name, "name") && !strings.Contains(testID(parse(t, w), "dir-error").Text(), "name") {
-				t.Errorf("error %q does not name the field", testID(parse(t, w), "dir-error").Text())
+			if strings.HasPrefix(tt.name, "name") && !strings.Contains(testID(parse(t, w), "dir-name-error").Text(), "name") {
+				t.Errorf("error %q does not name the field", testID(parse(t, w), "dir-name-error").Text())
 			}
 		})
 	}

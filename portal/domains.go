@@ -20,6 +20,7 @@ func (p *Portal) domainsRoutes() {
 	p.page("GET /domains", f, p.domainsIndex)
 	p.page("POST /domains", f, p.domainAdd)
 	p.page("POST /domains/{domain}/verify", f, p.withDomain(p.domainVerify))
+	p.page("GET /domains/{domain}/remove", f, p.withDomain(p.domainRemoveConfirm))
 	p.page("POST /domains/{domain}/remove", f, p.withDomain(p.domainRemove))
 }
 
@@ -29,6 +30,7 @@ const maxDomainInput = 300
 type domainsPageData struct {
 	CanManage bool // Config.Domains is set
 	AddAction string
+	FormToken string // the add form's idempotency key
 	Name      string // the add form's value after an error
 	Error     string
 	Message   string
@@ -48,7 +50,7 @@ type domainView struct {
 	RecordName  string // the TXT record to publish, while not verified by DNS
 	RecordValue string
 	VerifyURL   string // "" when "verify now" does not apply
-	RemoveURL   string
+	RemoveURL   string // the confirmation page of the removal
 	// The last diagnosis: what DNS showed and how to fix it.
 	FailureKind string
 	Failure     string
@@ -82,16 +84,22 @@ func (p *Portal) withDomain(h domainHandler) sessionHandler {
 }
 
 func (p *Portal) domainsIndex(w http.ResponseWriter, r *http.Request, s *session) {
-	data := domainsPageData{}
-	if r.URL.Query().Get("done") == "removed" {
-		data.Message = "The domain was removed."
+	f := p.takeFlash(w, r, s)
+	data := domainsPageData{Message: f.Notice, Name: f.Form["domain"]}
+	var ce *domains.CheckError
+	if f.CheckKind != "" {
+		ce = &domains.CheckError{Kind: domains.CheckKind(f.CheckKind)}
 	}
-	p.renderDomains(w, r, s, http.StatusOK, data, "", nil)
+	v := p.sessionView(r, s, "Domains", "/domains")
+	v.Errors = f.summary([]string{"domain"}, func(string) string { return "domain-name" })
+	data.Error = f.Errors["domain"]
+	p.renderDomains(w, r, s, v, data, f.Checked, ce, f.CheckMsg)
 }
 
 // renderDomains renders the section; checked is the id of a domain just
-// checked, with its DNS diagnosis ce (nil when the record was found).
-func (p *Portal) renderDomains(w http.ResponseWriter, r *http.Request, s *session, status int, data domainsPageData, checked string, ce *domains.CheckError) {
+// checked, with its DNS diagnosis ce and its text (nil when the record was
+// found).
+func (p *Portal) renderDomains(w http.ResponseWriter, r *http.Request, s *session, v *view, data domainsPageData, checked string, ce *domains.CheckError, failure string) {
 	doms, err := p.admin.ListDomains(r.Context(), s.org.ID)
 	if err != nil {
 		p.serverError(w, r, "loading domains", err)
@@ -99,6 +107,7 @@ func (p *Portal) renderDomains(w http.ResponseWriter, r *http.Request, s *sessio
 	}
 	data.CanManage = p.admin.Capabilities().Domains
 	data.AddAction = p.path("/domains")
+	data.FormToken = p.formToken()
 	for i := range doms {
 		dv := p.domainView(&doms[i])
 		if d := doms[i].Domain; d.ID == checked {
@@ -106,13 +115,13 @@ func (p *Portal) renderDomains(w http.ResponseWriter, r *http.Request, s *sessio
 			dv.Verified = ce == nil && d.State == store.DomainVerified
 			if ce != nil {
 				dv.FailureKind = string(ce.Kind)
-				dv.Failure = ce.Error()
+				dv.Failure = failure
 				dv.Fix = fixFor(ce.Kind, dv.RecordName, dv.RecordValue, d.Name)
 			}
 		}
 		data.Domains = append(data.Domains, dv)
 	}
-	p.render(w, r, status, domainsSectionPage(p.sessionView(r, s, "Domains", "/domains"), data))
+	p.render(w, r, http.StatusOK, domainsSectionPage(v, data))
 }
 
 func (p *Portal) domainView(di *admin.DomainInfo) domainView {
@@ -170,33 +179,37 @@ func fixFor(kind domains.CheckKind, record, value, domain string) string {
 }
 
 // domainAdd claims a domain for the organization, to be verified by DNS.
+// Posted twice with its form token (a double click, a re-sent POST), it
+// shows the domain the first post added rather than an error.
 func (p *Portal) domainAdd(w http.ResponseWriter, r *http.Request, s *session) {
-	if err := r.ParseForm(); err != nil {
-		p.renderSessionProblem(w, r, s, http.StatusBadRequest, problemBadRequest)
-		return
-	}
 	name := strings.TrimSpace(r.PostForm.Get("domain"))
-	fail := func(status int, msg string) {
+	fail := func(msg string) {
 		if len(name) > maxDomainInput {
 			name = ""
 		}
-		p.renderDomains(w, r, s, status, domainsPageData{Name: name, Error: msg}, "", nil)
+		p.redirect(w, r, s, p.path("/domains"), &flash{ErrForm: "add", Errors: map[string]string{"domain": msg}, Form: map[string]string{"domain": name}})
 	}
 	if !p.admin.Capabilities().Domains {
-		fail(http.StatusConflict, "Domains can't be added here yet. Ask your provider to turn domain verification on.")
+		p.redirect(w, r, s, p.path("/domains"), &flash{Alert: "Domains can't be added here yet. Ask your provider to turn domain verification on."})
 		return
 	}
 	if name == "" || len(name) > maxDomainInput {
-		fail(http.StatusUnprocessableEntity, "Enter a domain name, such as example.com.")
+		fail("Enter a domain name, such as example.com.")
 		return
 	}
 	di, err := p.admin.AddDomain(r.Context(), s.org.ID, name, store.DomainDNSTXT, s.actor())
+	if errors.Is(err, domains.ErrAlreadyAdded) && validFormToken(r.PostForm.Get("idem")) {
+		di = p.replayedDomain(r, s, name)
+		if di != nil {
+			err = nil
+		}
+	}
 	var msg string
 	switch {
 	case err == nil:
 		d := di.Domain
 		p.log.InfoContext(r.Context(), "portal: domain added", "session_id", s.s.ID, "org_id", s.org.ID, "domain_id", d.ID, "domain", d.Name)
-		http.Redirect(w, r, p.path("/domains")+"#domain-"+url.PathEscape(d.ID), http.StatusSeeOther)
+		p.redirect(w, r, s, p.path("/domains")+"#domain-"+url.PathEscape(d.ID), &flash{Notice: d.Name + " was added. Publish its TXT record, then verify it."})
 		return
 	case errors.Is(err, domains.ErrInvalidDomain):
 		msg = "That isn't a valid domain name. Enter a name such as example.com, without http:// or a path."
@@ -211,30 +224,48 @@ func (p *Portal) domainAdd(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	p.log.InfoContext(r.Context(), "portal: domain refused", "session_id", s.s.ID, "org_id", s.org.ID, "reason", err)
-	status := http.StatusUnprocessableEntity
-	if errors.Is(err, domains.ErrAlreadyAdded) || errors.Is(err, domains.ErrDomainTaken) {
-		status = http.StatusConflict
+	fail(msg)
+}
+
+// replayedDomain returns the organization's domain name when it was added
+// within the last flash lifetime: the first post of the same form, whose
+// second post is answered with the same result. Nil otherwise.
+func (p *Portal) replayedDomain(r *http.Request, s *session, name string) *admin.DomainInfo {
+	doms, err := p.admin.ListDomains(r.Context(), s.org.ID)
+	if err != nil {
+		return nil
 	}
-	fail(status, msg)
+	n, err := domains.Normalize(name)
+	if err != nil {
+		return nil
+	}
+	for i := range doms {
+		d := doms[i].Domain
+		if d.Name == n && p.now().Sub(d.CreatedAt) <= web.FlashMaxAge {
+			return &doms[i]
+		}
+	}
+	return nil
 }
 
 // domainVerify looks the TXT record up now and shows the precise result.
 func (p *Portal) domainVerify(w http.ResponseWriter, r *http.Request, s *session, d *store.Domain) {
+	back := p.path("/domains") + "#domain-" + url.PathEscape(d.ID)
 	if !p.admin.Capabilities().Domains {
-		p.renderDomains(w, r, s, http.StatusConflict, domainsPageData{Error: "Domains can't be verified here yet."}, "", nil)
+		p.redirect(w, r, s, back, &flash{Alert: "Domains can't be verified here yet."})
 		return
 	}
 	_, ce, err := p.admin.CheckDomain(r.Context(), d.ID)
 	switch {
 	case err == nil && ce == nil:
 		p.log.InfoContext(r.Context(), "portal: domain checked", "session_id", s.s.ID, "domain_id", d.ID, "domain", d.Name)
-		p.renderDomains(w, r, s, http.StatusOK, domainsPageData{}, d.ID, nil)
+		p.redirect(w, r, s, back, &flash{Checked: d.ID})
 	case err == nil:
 		p.log.InfoContext(r.Context(), "portal: domain check did not find the record", "session_id", s.s.ID, "domain_id", d.ID, "domain", d.Name, "kind", ce.Kind, "error", err)
-		p.renderDomains(w, r, s, http.StatusOK, domainsPageData{}, d.ID, ce)
+		p.redirect(w, r, s, back, &flash{Checked: d.ID, CheckKind: string(ce.Kind), CheckMsg: ce.Error()})
 	case errors.Is(err, domains.ErrDomainTaken):
 		p.log.InfoContext(r.Context(), "portal: domain taken by another organization", "session_id", s.s.ID, "domain_id", d.ID, "domain", d.Name)
-		p.renderDomains(w, r, s, http.StatusConflict, domainsPageData{Error: "Another organization verified " + d.Name + " first. Contact your provider if it is yours."}, "", nil)
+		p.redirect(w, r, s, back, &flash{Alert: "Another organization verified " + d.Name + " first. Contact your provider if it is yours."})
 	case errors.Is(err, store.ErrNotFound):
 		p.renderSessionProblem(w, r, s, http.StatusNotFound, problemNotFound)
 	default:
@@ -242,9 +273,19 @@ func (p *Portal) domainVerify(w http.ResponseWriter, r *http.Request, s *session
 	}
 }
 
+func (p *Portal) domainRemoveConfirm(w http.ResponseWriter, r *http.Request, s *session, d *store.Domain) {
+	p.confirm(w, r, s, "/domains", confirmData{
+		Title:   "Remove " + d.Name + "?",
+		Message: "People with an address in this domain will no longer be recognised as your organization's, and its verification is lost: adding it again means publishing a new TXT record.",
+		Facts:   []ssoKV{{"Domain", d.Name}, {"State", web.DomainStateLabel(d.State)}},
+		Action:  p.path("/domains/" + url.PathEscape(d.ID) + "/remove"), Button: "Remove the domain",
+		CancelURL: p.path("/domains") + "#domain-" + url.PathEscape(d.ID),
+	})
+}
+
 func (p *Portal) domainRemove(w http.ResponseWriter, r *http.Request, s *session, d *store.Domain) {
 	if !p.admin.Capabilities().Domains {
-		p.renderDomains(w, r, s, http.StatusConflict, domainsPageData{Error: "Domains can't be removed here."}, "", nil)
+		p.redirect(w, r, s, p.path("/domains"), &flash{Alert: "Domains can't be removed here."})
 		return
 	}
 	if err := p.admin.RemoveDomain(r.Context(), d.ID, s.actor()); err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -252,5 +293,5 @@ func (p *Portal) domainRemove(w http.ResponseWriter, r *http.Request, s *session
 		return
 	}
 	p.log.InfoContext(r.Context(), "portal: domain removed", "session_id", s.s.ID, "org_id", s.org.ID, "domain_id", d.ID, "domain", d.Name)
-	http.Redirect(w, r, p.path("/domains?done=removed"), http.StatusSeeOther)
+	p.redirect(w, r, s, p.path("/domains"), &flash{Notice: d.Name + " was removed."})
 }

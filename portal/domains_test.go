@@ -70,7 +70,7 @@ func TestDomainsSection(t *testing.T) {
 
 	verify := func() (*httptest.ResponseRecorder, string, string, string) {
 		t.Helper()
-		w := h.post("/portal/domains/"+dom.ID+"/verify", url.Values{web.CSRFField: {csrf}}, c)
+		w := h.follow(h.post("/portal/domains/"+dom.ID+"/verify", url.Values{web.CSRFField: {csrf}}, c), c)
 		if w.Code != http.StatusOK {
 			t.Fatalf("verify: %d %s", w.Code, w.Body)
 		}
@@ -124,8 +124,8 @@ func TestDomainsSection(t *testing.T) {
 		{"empty", "  ", http.StatusUnprocessableEntity, "Enter a domain"},
 	}
 	for _, tt := range tests {
-		w := h.post("/portal/domains", url.Values{web.CSRFField: {csrf}, "domain": {tt.input}}, c)
-		if w.Code != tt.status || !strings.Contains(testID(parse(t, w), "domains-error").Text(), tt.msg) {
+		w := h.follow(h.post("/portal/domains", url.Values{web.CSRFField: {csrf}, "domain": {tt.input}}, c), c)
+		if !strings.Contains(testID(parse(t, w), "domains-error").Text(), tt.msg) || !strings.Contains(testID(parse(t, w), "error-summary").Text(), tt.msg) {
 			t.Errorf("%s: status %d, message %q", tt.name, w.Code, testID(parse(t, w), "domains-error").Text())
 		}
 	}
@@ -161,7 +161,7 @@ func TestDomainCheckTimeout(t *testing.T) {
 	srv.SetHang(name, true)
 	c := h.signIn(admin.LinkOptions{Features: []store.Feature{store.FeatureDomains}})
 	csrf := csrfOf(t, h.get("/portal/domains", c))
-	w := h.post("/portal/domains/"+d.ID+"/verify", url.Values{web.CSRFField: {csrf}}, c)
+	w := h.follow(h.post("/portal/domains/"+d.ID+"/verify", url.Values{web.CSRFField: {csrf}}, c), c)
 	doc := parse(t, w)
 	if kind := testID(doc, "domain-failure").AttrOr("data-kind", ""); kind != string(domains.KindTimeout) || !strings.Contains(testID(doc, "domain-fix").Text(), "try again") {
 		t.Errorf("timeout: status %d kind %q fix %q", w.Code, kind, testID(doc, "domain-fix").Text())
@@ -176,8 +176,8 @@ func TestDomainsWithoutService(t *testing.T) {
 	if testID(doc, "domain-add-form").Length() != 0 {
 		t.Error("add form shown without a domains service")
 	}
-	w := h.post("/portal/domains", url.Values{web.CSRFField: {csrfOf(t, h.get("/portal/", c))}, "domain": {"acme.example"}}, c)
-	if w.Code != http.StatusConflict {
+	w := h.follow(h.post("/portal/domains", url.Values{web.CSRFField: {csrfOf(t, h.get("/portal/", c))}, "domain": {"acme.example"}}, c), c)
+	if w.Code != http.StatusOK || testID(parse(t, w), "error-summary").Length() != 1 {
 		t.Errorf("add without service: %d", w.Code)
 	}
 }

@@ -154,7 +154,7 @@ func (p *Portal) googleSettings(w http.ResponseWriter, r *http.Request, s *sessi
 	}
 	mins, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue("interval")))
 	if err != nil || mins < 1 || mins > 24*60 {
-		p.renderDirectoryDetail(w, r, s, d, http.StatusUnprocessableEntity, dirNotice{Error: "The sync interval is a number of minutes from 1 to 1440."})
+		p.redirect(w, r, s, p.dirPath(d.ID, ""), &flash{Alert: "The sync interval is a number of minutes from 1 to 1440."})
 		return
 	}
 	set := gworkspace.Settings{
@@ -164,7 +164,7 @@ func (p *Portal) googleSettings(w http.ResponseWriter, r *http.Request, s *sessi
 	err = p.admin.ConfigureGoogleDirectory(r.Context(), d.ID, set)
 	if errors.Is(err, gworkspace.ErrInvalidSettings) {
 		msg := "Check the settings: the admin email must be an email address, the customer id and domain a single word."
-		p.renderDirectoryDetail(w, r, s, d, http.StatusUnprocessableEntity, dirNotice{Error: msg})
+		p.redirect(w, r, s, p.dirPath(d.ID, ""), &flash{Alert: msg})
 		return
 	}
 	if err != nil {
@@ -180,13 +180,13 @@ func (p *Portal) googleKey(w http.ResponseWriter, r *http.Request, s *session, d
 	}
 	f, _, err := r.FormFile("key")
 	if err != nil {
-		p.renderDirectoryDetail(w, r, s, d, http.StatusUnprocessableEntity, dirNotice{Error: "Choose the JSON key file of the service account."})
+		p.redirect(w, r, s, p.dirPath(d.ID, ""), &flash{Alert: "Choose the JSON key file of the service account."})
 		return
 	}
 	defer f.Close()
 	_, err = p.admin.PutGoogleKey(r.Context(), d.ID, f)
 	if errors.Is(err, gworkspace.ErrBadKey) {
-		p.renderDirectoryDetail(w, r, s, d, http.StatusUnprocessableEntity, dirNotice{Error: "This file is not a service-account key: download a JSON key of the service account (Keys > Add key > Create new key > JSON)."})
+		p.redirect(w, r, s, p.dirPath(d.ID, ""), &flash{Alert: "This file is not a service-account key: download a JSON key of the service account (Keys > Add key > Create new key > JSON)."})
 		return
 	}
 	if err != nil {

@@ -108,8 +108,8 @@ func TestGoogleDirectorySetup(t *testing.T) {
 	}
 
 	// A file that is not a key is refused with the reason in view.
-	w := h.postFile(base+"/google/key", csrf, "key", "key.json", []byte(`{"type":"authorized_user"}`), c)
-	if w.Code != http.StatusUnprocessableEntity || testID(parse(t, w), "dir-error").Length() != 1 {
+	w := h.follow(h.postFile(base+"/google/key", csrf, "key", "key.json", []byte(`{"type":"authorized_user"}`), c), c)
+	if w.Code != http.StatusOK || !strings.Contains(testID(parse(t, w), "error-summary").Text(), "not a service-account key") {
 		t.Fatalf("bad key: %d", w.Code)
 	}
 	w = h.postFile(base+"/google/key", csrf, "key", "key.json", g.key.JSON, c)
@@ -141,7 +141,7 @@ func TestGoogleDirectorySetup(t *testing.T) {
 	}
 
 	// Turn on: the next poll syncs and the page shows the users.
-	w = h.post(base+"/activate", url.Values{web.CSRFField: {csrf}}, c)
+	w = h.follow(h.post(base+"/activate", url.Values{web.CSRFField: {csrf}}, c), c)
 	if w.Code != http.StatusOK {
 		t.Fatalf("activate: %d", w.Code)
 	}

@@ -213,3 +213,20 @@ func newPortal(cfg Config, mods ...func(*admin.Config)) (*Portal, error) {
 	cfg.Admin = a
 	return New(cfg)
 }
+
+// follow answers the redirect w as a browser does: a GET of its Location
+// with cookies and the cookies w set (a flash).
+func (h *harness) follow(w *httptest.ResponseRecorder, cookies ...*http.Cookie) *httptest.ResponseRecorder {
+	h.t.Helper()
+	if w.Code != http.StatusSeeOther {
+		h.t.Fatalf("status %d, want a 303 redirect: %s", w.Code, w.Body)
+	}
+	cs := append([]*http.Cookie(nil), cookies...)
+	for _, c := range w.Result().Cookies() {
+		if c.MaxAge >= 0 && c.Value != "" {
+			cs = append(cs, c)
+		}
+	}
+	loc, _, _ := strings.Cut(w.Header().Get("Location"), "#")
+	return h.get(loc, cs...)
+}

@@ -67,11 +67,13 @@ type domainRow struct {
 
 // home serves the overview of the session's organization.
 func (p *Portal) home(w http.ResponseWriter, r *http.Request, s *session) {
+	f := p.takeFlash(w, r, s)
 	d, err := p.loadHome(r.Context(), s)
 	if err != nil {
 		p.serverError(w, r, "loading overview", err)
 		return
 	}
+	d.Flash = f.Notice
 	p.render(w, r, http.StatusOK, homePage(p.sessionView(r, s, "Overview", ""), d))
 }
 
@@ -181,11 +183,5 @@ func (p *Portal) endSessions(w http.ResponseWriter, r *http.Request, s *session)
 		p.serverError(w, r, "ending sessions", err)
 		return
 	}
-	d, err := p.loadHome(r.Context(), s)
-	if err != nil {
-		p.serverError(w, r, "loading overview", err)
-		return
-	}
-	d.Flash = fmt.Sprintf("Everyone is signed out: %d session(s) ended.", n)
-	p.render(w, r, http.StatusOK, homePage(p.sessionView(r, s, "Overview", ""), d))
+	p.redirect(w, r, s, p.path("/"), &flash{Notice: fmt.Sprintf("Everyone is signed out: %d session(s) ended.", n)})
 }

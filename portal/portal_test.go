@@ -647,7 +647,7 @@ func TestCSRF(t *testing.T) {
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		r.Header.Set("Origin", "null")
 		r.AddCookie(c)
-		if w := h.do(r); w.Code != http.StatusOK || h.sessionLive(c) {
+		if w := h.do(r); w.Code != http.StatusSeeOther || h.sessionLive(c) {
 			t.Fatalf("status %d", w.Code)
 		}
 	})
@@ -663,7 +663,7 @@ func TestCSRF(t *testing.T) {
 	t.Run("right token logs out", func(t *testing.T) {
 		ended := h.countEvents(EventSessionEnded)
 		w := h.post("/portal/logout", url.Values{web.CSRFField: {token}}, c)
-		if w.Code != http.StatusOK {
+		if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/portal/signed-out" {
 			t.Fatalf("status %d: %s", w.Code, w.Body)
 		}
 		if h.sessionLive(c) {

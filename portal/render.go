@@ -24,6 +24,9 @@ type view struct {
 	CSRF         string
 	LogoutAction string
 	Nav          []web.NavItem
+	// Errors are the problems of a refused form, summarised at the top of
+	// the page.
+	Errors []web.FieldError
 
 	// Read by portal.js (data attributes of <body>).
 	ParentOrigins string // space-separated FrameAncestors

@@ -16,6 +16,7 @@ import (
 func (p *Portal) rolesRoutes() {
 	p.page("GET /roles", "", p.rolesPage)
 	p.page("POST /roles/mappings", "", p.rolesAdd)
+	p.page("GET /roles/mappings/remove", "", p.rolesRemoveConfirm)
 	p.page("POST /roles/mappings/remove", "", p.rolesRemove)
 	p.page("POST /roles/policy", "", p.rolesPolicy)
 	p.page("POST /roles/attributes", "", p.rolesAttribute)
@@ -28,6 +29,7 @@ type roleOption struct{ Key, Name string }
 
 type mappingRow struct {
 	Source, SourceLabel, Value, Display, Role, RoleName string
+	RemoveURL                                           string // the removal's confirmation page
 }
 
 type groupChoice struct{ ID, Name, DirName string }
@@ -69,17 +71,14 @@ type rolesData struct {
 }
 
 func (p *Portal) rolesPage(w http.ResponseWriter, r *http.Request, s *session) {
-	p.renderRoles(w, r, s, http.StatusOK, "")
-}
-
-func (p *Portal) renderRoles(w http.ResponseWriter, r *http.Request, s *session, status int, errMsg string) {
 	ctx := r.Context()
+	f := p.takeFlash(w, r, s)
 	d := rolesData{
-		DefaultRole: p.admin.DefaultRole(), Error: errMsg,
+		DefaultRole: p.admin.DefaultRole(), Error: f.Alert,
 		MappingsURL: p.path("/roles/mappings"), RemoveURL: p.path("/roles/mappings/remove"),
 		PolicyURL: p.path("/roles/policy"), SearchURL: p.path("/roles"), AttributesURL: p.path("/roles/attributes"),
 	}
-	if status == http.StatusOK {
+	if !f.failed() {
 		d.Saved = savedMessage(r.URL.Query().Get("saved"))
 	}
 	names := map[string]string{}
@@ -107,7 +106,8 @@ func (p *Portal) renderRoles(w http.ResponseWriter, r *http.Request, s *session,
 		return
 	}
 	for _, m := range ms {
-		row := mappingRow{Source: string(m.Source), Value: m.Value, Display: m.Value, Role: m.Role, RoleName: names[m.Role]}
+		row := mappingRow{Source: string(m.Source), Value: m.Value, Display: m.Value, Role: m.Role, RoleName: names[m.Role],
+			RemoveURL: p.path("/roles/mappings/remove?" + url.Values{"source": {string(m.Source)}, "value": {m.Value}, "role": {m.Role}}.Encode())}
 		if row.RoleName == "" {
 			row.RoleName = m.Role
 		}
@@ -169,7 +169,9 @@ func (p *Portal) renderRoles(w http.ResponseWriter, r *http.Request, s *session,
 		d.OutsideDomains = string(pol.OutsideDomains)
 		d.DeleteDeactivated = pol.Deprovision == store.DeprovisionDelete
 	}
-	p.render(w, r, status, rolesPage(p.sessionView(r, s, "Roles and access", "/roles"), d))
+	v := p.sessionView(r, s, "Roles and access", "/roles")
+	v.Errors = f.summary(nil, nil)
+	p.render(w, r, http.StatusOK, rolesPage(v, d))
 }
 
 func roleName(names map[string]string, key string) string {
@@ -209,18 +211,68 @@ func (p *Portal) setMappings(w http.ResponseWriter, r *http.Request, s *session,
 	if _, err := p.admin.SetRoleMappings(ctx, s.org.ID, change(in), s.actor()); err != nil {
 		var ae *admin.AdminError
 		if errors.As(err, &ae) && errors.Is(err, admin.ErrInvalidInput) {
-			p.renderRoles(w, r, s, http.StatusBadRequest, ae.Message)
+			p.redirect(w, r, s, p.path("/roles"), &flash{Alert: ssoSentence(ae.Message)})
 			return
 		}
 		p.serverError(w, r, "setting role mappings", err)
 		return
 	}
-	http.Redirect(w, r, p.path("/roles?saved="+url.QueryEscape(saved)), http.StatusSeeOther)
+	p.redirect(w, r, s, p.path("/roles?saved="+url.QueryEscape(saved)), nil)
 }
 
 func (p *Portal) rolesAdd(w http.ResponseWriter, r *http.Request, s *session) {
 	m := admin.RoleMappingInput{Source: store.RoleSource(r.PostFormValue("source")), Value: r.PostFormValue("value"), Role: r.PostFormValue("role")}
 	p.setMappings(w, r, s, "mapping", func(in []admin.RoleMappingInput) []admin.RoleMappingInput { return append(in, m) })
+}
+
+// rolesRemoveConfirm asks before removing a mapping.
+func (p *Portal) rolesRemoveConfirm(w http.ResponseWriter, r *http.Request, s *session) {
+	q := r.URL.Query()
+	ms, err := p.admin.ListRoleMappings(r.Context(), s.org.ID)
+	if err != nil {
+		p.serverError(w, r, "listing role mappings", err)
+		return
+	}
+	for _, m := range ms {
+		if string(m.Source) != q.Get("source") || m.Value != q.Get("value") || m.Role != q.Get("role") {
+			continue
+		}
+		group := m.Value
+		for _, ro := range p.admin.Roles() {
+			if ro.Key == m.Role {
+				m.Role = ro.Name
+			}
+		}
+		if m.Source == store.RoleFromDirectoryGroup {
+			group = p.groupName(r, s, m.Value)
+		}
+		p.confirm(w, r, s, "/roles", confirmData{
+			Title:   "Remove the mapping of " + group + "?",
+			Message: "Its members lose the role at their next sign-in or directory update, unless another mapping gives it to them.",
+			Facts:   []ssoKV{{"Group", group}, {"Role", m.Role}},
+			Action:  p.path("/roles/mappings/remove"), Button: "Remove the mapping",
+			Fields:    []ssoKV{{"source", q.Get("source")}, {"value", q.Get("value")}, {"role", q.Get("role")}},
+			CancelURL: p.path("/roles"),
+		})
+		return
+	}
+	// Removed already (a second tab, Back after the removal).
+	http.Redirect(w, r, p.path("/roles"), http.StatusSeeOther)
+}
+
+// groupName is the display name of a directory group of the organization,
+// its id when none is found.
+func (p *Portal) groupName(r *http.Request, s *session, id string) string {
+	dirs, err := p.st.ListDirectories(r.Context(), s.org.ID)
+	if err != nil {
+		return id
+	}
+	for _, dir := range dirs {
+		if g, err := p.st.GetDirectoryGroup(r.Context(), dir.ID, id); err == nil {
+			return g.DisplayName
+		}
+	}
+	return id
 }
 
 func (p *Portal) rolesRemove(w http.ResponseWriter, r *http.Request, s *session) {
@@ -244,13 +296,13 @@ func (p *Portal) rolesPolicy(w http.ResponseWriter, r *http.Request, s *session)
 	if err != nil {
 		var ae *admin.AdminError
 		if errors.As(err, &ae) {
-			p.renderRoles(w, r, s, http.StatusBadRequest, ae.Message)
+			p.redirect(w, r, s, p.path("/roles"), &flash{Alert: ssoSentence(ae.Message)})
 			return
 		}
 		p.serverError(w, r, "setting the sign-in policy", err)
 		return
 	}
-	http.Redirect(w, r, p.path("/roles?saved=policy"), http.StatusSeeOther)
+	p.redirect(w, r, s, p.path("/roles?saved=policy"), nil)
 }
 
 // customText renders a user's custom values in the order of the declared
@@ -277,11 +329,11 @@ func (p *Portal) rolesAttribute(w http.ResponseWriter, r *http.Request, s *sessi
 	if _, err := p.admin.SetAttributeMapping(r.Context(), s.org.ID, in, s.actor()); err != nil {
 		var ae *admin.AdminError
 		if errors.As(err, &ae) && errors.Is(err, admin.ErrInvalidInput) {
-			p.renderRoles(w, r, s, http.StatusBadRequest, ae.Message)
+			p.redirect(w, r, s, p.path("/roles")+"#attr-"+url.PathEscape(in.Field), &flash{Alert: ssoSentence(ae.Message)})
 			return
 		}
 		p.serverError(w, r, "setting an attribute mapping", err)
 		return
 	}
-	http.Redirect(w, r, p.path("/roles?saved=attribute#attr-"+url.PathEscape(in.Field)), http.StatusSeeOther)
+	p.redirect(w, r, s, p.path("/roles?saved=attribute#attr-"+url.PathEscape(in.Field)), nil)
 }

@@ -68,8 +68,8 @@ func TestRolesPage(t *testing.T) {
 
 	// An unknown role is refused in the page.
 	form.Set("role", "owner")
-	w = h.post("/portal/roles/mappings", form, c)
-	if w.Code != http.StatusBadRequest || testID(parse(t, w), "roles-error").Length() != 1 {
+	w = h.follow(h.post("/portal/roles/mappings", form, c), c)
+	if w.Code != http.StatusOK || testID(parse(t, w), "error-summary").Length() != 1 {
 		t.Fatalf("unknown role: status %d", w.Code)
 	}
 
@@ -81,8 +81,8 @@ func TestRolesPage(t *testing.T) {
 	if p, err := h.admin.GetProvisioningPolicy(ctx, h.org.ID); err != nil || p.SignIn != store.SignInDirectoryOnly || p.OutsideDomains != store.OutsideDomainsRefuse {
 		t.Fatalf("policy = %+v, %v", p, err)
 	}
-	w = h.post("/portal/roles/policy", url.Values{web.CSRFField: {csrf}, "sign_in": {"directory_only"}, "deprovision": {"archive"}}, c)
-	if w.Code != http.StatusBadRequest || testID(parse(t, w), "roles-error").Length() != 1 {
+	w = h.follow(h.post("/portal/roles/policy", url.Values{web.CSRFField: {csrf}, "sign_in": {"directory_only"}, "deprovision": {"archive"}}, c), c)
+	if w.Code != http.StatusOK || testID(parse(t, w), "error-summary").Length() != 1 {
 		t.Fatalf("unknown deprovisioning action: status %d", w.Code)
 	}
 	w = h.post("/portal/roles/policy", url.Values{web.CSRFField: {csrf}, "sign_in": {"directory_only"}, "outside_domains": {"refuse"}, "deprovision": {"delete"}}, c)

@@ -24,6 +24,9 @@ type session struct {
 	s     *store.PortalSession
 	org   *store.Organization
 	brand admin.Branding
+	// token is the session secret of the request's cookie: the key of the
+	// session's flashes (see flash.go).
+	token string
 }
 
 type sessionKey struct{}
@@ -116,37 +119,45 @@ var errAmbiguousSession = errors.New("portal: several live session cookies")
 // several are live: the visitor is then treated as signed out rather than
 // signed into whichever cookie came first.
 func (p *Portal) liveSession(ctx context.Context, r *http.Request) (*store.PortalSession, error) {
+	s, _, err := p.liveSessionToken(ctx, r)
+	return s, err
+}
+
+// liveSessionToken is liveSession, with the secret of the live session's
+// cookie.
+func (p *Portal) liveSessionToken(ctx context.Context, r *http.Request) (*store.PortalSession, string, error) {
 	toks := p.readSessionTokens(r)
 	if len(toks) == 0 {
-		return nil, store.ErrNotFound
+		return nil, "", store.ErrNotFound
 	}
 	if len(toks) > maxSessionCookies {
-		return nil, errAmbiguousSession
+		return nil, "", errAmbiguousSession
 	}
 	var live *store.PortalSession
+	var liveTok string
 	expired := false
 	for _, tok := range toks {
 		s, err := p.st.GetPortalSession(ctx, secret.Digest(tok), p.now().UTC())
 		switch {
 		case err == nil:
 			if live != nil && live.ID != s.ID {
-				return nil, errAmbiguousSession
+				return nil, "", errAmbiguousSession
 			}
-			live = s
+			live, liveTok = s, tok
 		case errors.Is(err, store.ErrExpired):
 			expired = true
 		case errors.Is(err, store.ErrNotFound):
 		default:
-			return nil, err
+			return nil, "", err
 		}
 	}
 	switch {
 	case live != nil:
-		return live, nil
+		return live, liveTok, nil
 	case expired:
-		return nil, store.ErrExpired
+		return nil, "", store.ErrExpired
 	}
-	return nil, store.ErrNotFound
+	return nil, "", store.ErrNotFound
 }
 
 // loadSession returns the live session of the request. It returns
@@ -155,7 +166,7 @@ func (p *Portal) liveSession(ctx context.Context, r *http.Request) (*store.Porta
 // store.ErrExpired when it has expired, and errAmbiguousSession when the
 // cookies carry several live sessions.
 func (p *Portal) loadSession(ctx context.Context, r *http.Request) (*session, error) {
-	s, err := p.liveSession(ctx, r)
+	s, tok, err := p.liveSessionToken(ctx, r)
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +178,7 @@ func (p *Portal) loadSession(ctx context.Context, r *http.Request) (*session, er
 	if err != nil {
 		return nil, err
 	}
-	return &session{s: s, org: org, brand: brand}, nil
+	return &session{s: s, org: org, brand: brand, token: tok}, nil
 }
 
 // sessionHandler is a page handler run under a live session.
@@ -260,5 +271,10 @@ func (p *Portal) logout(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	p.log.InfoContext(r.Context(), "portal: signed out", "session_id", s.s.ID, "org_id", s.s.OrgID)
 	http.SetCookie(w, p.sessionCookie("", s.s.Embedded, time.Time{}))
+	http.Redirect(w, r, p.path("/signed-out"), http.StatusSeeOther)
+}
+
+// signedOut is the page a sign-out redirects to.
+func (p *Portal) signedOut(w http.ResponseWriter, r *http.Request) {
 	p.renderProblem(w, r, http.StatusOK, problemSignedOut)
 }

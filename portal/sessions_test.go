@@ -46,7 +46,7 @@ func TestSignEveryoneOut(t *testing.T) {
 	if testID(parse(t, home), "end-sessions-form").Length() != 1 {
 		t.Fatal("no sign-everyone-out form on the overview")
 	}
-	w := h.post("/portal/sessions/end", url.Values{"csrf": {csrfOf(t, home)}}, c)
+	w := h.follow(h.post("/portal/sessions/end", url.Values{"csrf": {csrfOf(t, home)}}, c), c)
 	if w.Code != http.StatusOK || !strings.Contains(testID(parse(t, w), "flash").Text(), "1 session(s) ended") {
 		t.Fatalf("sign everyone out: %d\n%s", w.Code, w.Body)
 	}

@@ -51,7 +51,9 @@ func (p *Portal) ssoRoutes() {
 	p.page("GET /sso/{id}/test/status", store.FeatureSSO, p.ssoWithConn(p.ssoTestStatus))
 	p.page("GET /sso/{id}/test/result", store.FeatureSSO, p.ssoWithConn(p.ssoTestResult))
 	p.page("POST /sso/{id}/activate", store.FeatureSSO, p.ssoWithConn(p.ssoActivate))
+	p.page("GET /sso/{id}/deactivate/confirm", store.FeatureSSO, p.ssoWithConn(p.ssoDeactivateConfirm))
 	p.page("POST /sso/{id}/deactivate", store.FeatureSSO, p.ssoWithConn(p.ssoDeactivate))
+	p.page("GET /sso/{id}/delete/confirm", store.FeatureSSO, p.ssoWithConn(p.ssoDeleteConfirm))
 	p.page("POST /sso/{id}/delete", store.FeatureSSO, p.ssoWithConn(p.ssoDelete))
 }
 

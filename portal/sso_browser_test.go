@@ -221,6 +221,8 @@ func ssoJourney(t *testing.T, ctx context.Context, env *ssoBrowserEnv, protocol,
 		chromedp.Navigate(env.origin+"/portal/sso/"+conn),
 		chromedp.WaitVisible(chromedp.CSS(testkit.TID("deactivate"))),
 		chromedp.Click(chromedp.CSS(testkit.TID("deactivate"))),
+		chromedp.WaitVisible(chromedp.CSS(testkit.TID("confirm-submit"))),
+		chromedp.Click(chromedp.CSS(testkit.TID("confirm-submit"))),
 		chromedp.WaitVisible(chromedp.CSS(testkit.TID("delete"))),
 	)
 }
@@ -364,6 +366,8 @@ func TestBrowserSSOEmbedded(t *testing.T) {
 	testkit.Do(t, fctx, "deactivate in the frame",
 		chromedp.WaitVisible(chromedp.CSS(testkit.TID("deactivate"))),
 		chromedp.Click(chromedp.CSS(testkit.TID("deactivate"))),
+		chromedp.WaitVisible(chromedp.CSS(testkit.TID("confirm-submit"))),
+		chromedp.Click(chromedp.CSS(testkit.TID("confirm-submit"))),
 	)
 	if _, err := waitMessage(ctx, UIEventSSODisabled); err != nil {
 		t.Fatal(err)

@@ -1,7 +1,9 @@
 package portal
 
 import (
+	"cmp"
 	"errors"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -75,6 +77,7 @@ type ssoNewData struct {
 	Action, BackHref              string
 	NameRequired                  bool
 	Form, Errors                  map[string]string
+	FormToken                     string
 }
 
 func ssoProtocolOptions() []ssoOption {
@@ -124,7 +127,8 @@ func (p *Portal) ssoList(w http.ResponseWriter, r *http.Request, s *session) {
 		p.serverError(w, r, "loading connections", err)
 		return
 	}
-	d := ssoListData{CanCreate: p.cfg.SSO != nil, NewHref: p.path("/sso/new"), Flash: ssoListFlashes[r.URL.Query().Get("saved")]}
+	f := p.takeFlash(w, r, s)
+	d := ssoListData{CanCreate: p.cfg.SSO != nil, NewHref: p.path("/sso/new"), Flash: cmp.Or(f.Notice, ssoListFlashes[r.URL.Query().Get("saved")])}
 	now := p.now()
 	for i, row := range base.Connections {
 		c := &conns[i]
@@ -164,13 +168,14 @@ func (p *Portal) ssoChooseProtocol(w http.ResponseWriter, r *http.Request, s *se
 		p.renderSessionProblem(w, r, s, http.StatusNotFound, problemNotFound)
 		return
 	}
-	p.renderNewConn(w, r, s, http.StatusOK, provider, map[string]string{"protocol": "saml"}, nil)
-}
-
-func (p *Portal) renderNewConn(w http.ResponseWriter, r *http.Request, s *session, status int, provider string, form, errs map[string]string) {
+	f := p.takeFlash(w, r, s)
+	form := f.Form
+	if form == nil {
+		form = map[string]string{"protocol": "saml"}
+	}
 	d := ssoNewData{Provider: provider, ProviderLabel: ssoProviderName(provider), Logo: p.providerLogo(provider),
 		Protocols: ssoProtocolOptions(), Action: p.path("/sso/connections"), BackHref: p.path("/sso/new"),
-		NameRequired: provider == "generic", Form: form, Errors: errs}
+		NameRequired: provider == "generic", Form: form, Errors: f.Errors, FormToken: p.formToken()}
 	if d.Errors == nil {
 		d.Errors = map[string]string{}
 	}
@@ -178,9 +183,14 @@ func (p *Portal) renderNewConn(w http.ResponseWriter, r *http.Request, s *sessio
 	if provider == "generic" {
 		title = "Connect your identity provider"
 	}
-	p.render(w, r, status, ssoProtocolPage(p.sessionView(r, s, title, "/sso"), d))
+	v := p.sessionView(r, s, title, "/sso")
+	v.Errors = f.summary([]string{"protocol", "name"}, func(n string) string { return "f-" + n })
+	p.render(w, r, http.StatusOK, ssoProtocolPage(v, d))
 }
 
+// ssoCreate creates the draft connection. Posted twice with its form
+// token (a double click, a re-sent POST), it goes on with the connection
+// the first post created.
 func (p *Portal) ssoCreate(w http.ResponseWriter, r *http.Request, s *session) {
 	if p.ssoNotConfigured(w, r, s) {
 		return
@@ -194,24 +204,29 @@ func (p *Portal) ssoCreate(w http.ResponseWriter, r *http.Request, s *session) {
 		p.renderSessionProblem(w, r, s, http.StatusUnprocessableEntity, problemBadRequest)
 		return
 	}
+	back := p.path("/sso/new/" + form["provider"])
 	if form["provider"] == "generic" && form["name"] == "" {
-		p.renderNewConn(w, r, s, http.StatusUnprocessableEntity, form["provider"], form,
-			map[string]string{"name": "Enter the name of your identity provider, such as “Keycloak” or “Auth0”."})
+		p.redirect(w, r, s, back, &flash{ErrForm: "create", Form: form,
+			Errors: map[string]string{"name": "Enter the name of your identity provider, such as “Keycloak” or “Auth0”."}})
 		return
 	}
-	c, err := p.cfg.SSO.CreateConnection(r.Context(), s.org.ID, ssokit.NewConnection{
-		Protocol: store.Protocol(form["protocol"]), Provider: form["provider"], Name: form["name"],
+	info, err := p.admin.CreateConnection(r.Context(), s.org.ID, admin.ConnectionInput{
+		Protocol: store.Protocol(form["protocol"]), Provider: form["provider"], Name: form["name"], IdempotencyKey: idempotencyKey(r, s),
 	}, ssoActor(s))
-	var ce *ssokit.ConfigError
+	var ae *admin.AdminError
 	switch {
-	case errors.As(err, &ce):
-		p.renderNewConn(w, r, s, http.StatusUnprocessableEntity, form["provider"], form, map[string]string{ce.Field: ssoSentence(ce.Problem)})
+	case errors.As(err, &ae) && ae.Kind == admin.ErrInvalidInput:
+		field := ae.Field
+		if field != "protocol" && field != "name" {
+			field = "name"
+		}
+		p.redirect(w, r, s, back, &flash{ErrForm: "create", Form: form, Errors: map[string]string{field: ssoSentence(ae.Message)}})
 		return
 	case err != nil:
 		p.serverError(w, r, "creating connection", err)
 		return
 	}
-	http.Redirect(w, r, p.path("/sso/"+url.PathEscape(c.ID)+"/setup/guide"), http.StatusSeeOther)
+	p.redirect(w, r, s, p.path("/sso/"+url.PathEscape(info.Connection.ID)+"/setup/guide"), nil)
 }
 
 // ---- the connection's data ----
@@ -531,19 +546,55 @@ func (p *Portal) ssoSetupPage(w http.ResponseWriter, r *http.Request, s *session
 	if !slices.Contains([]string{"", "url", "xml", "manual"}, method) {
 		method = ""
 	}
+	f := p.takeFlash(w, r, s)
+	if method == "" {
+		method = ssoMethodOfForm[f.ErrForm]
+	}
 	d := p.setupData(c, step, method)
 	d.Flash = ssoFlashes[r.URL.Query().Get("saved")]
-	p.renderSetup(w, r, s, http.StatusOK, d)
-}
-
-func (p *Portal) renderSetup(w http.ResponseWriter, r *http.Request, s *session, status int, d ssoConnData) {
+	p.applyFlash(&d, f)
 	title := d.Name
 	for _, st := range d.Steps {
 		if st.Current {
 			title = st.Label + " · " + d.Name
 		}
 	}
-	p.render(w, r, status, ssoSetupPage(p.sessionView(r, s, title, "/sso"), d))
+	v := p.sessionView(r, s, title, "/sso")
+	v.Errors = ssoSummary(f)
+	p.render(w, r, http.StatusOK, ssoSetupPage(v, d))
+}
+
+// applyFlash puts what a refused form handed back into the page's data.
+func (p *Portal) applyFlash(d *ssoConnData, f flash) {
+	if f.Notice != "" {
+		d.Flash = f.Notice
+	}
+	if !f.failed() {
+		return
+	}
+	d.Flash = ""
+	d.ErrForm, d.Form, d.Alert = f.ErrForm, f.Form, f.Alert
+	if d.Form == nil {
+		d.Form = map[string]string{}
+	}
+	maps.Copy(d.Errors, f.Errors)
+}
+
+// ssoSummary is the error summary of a refused SSO form: each field's
+// input is "f-" and its name, the new certificate's "f-new-certificate".
+func ssoSummary(f flash) []web.FieldError {
+	var fields []string
+	fields = append(fields, ssoFormFields[f.ErrForm]...)
+	for _, m := range ssokit.MappingFields() {
+		fields = append(fields, "map_"+m)
+	}
+	fields = append(fields, "certificate")
+	return f.summary(fields, func(n string) string {
+		if f.ErrForm == "cert" && n == "certificate" {
+			return "f-new-certificate"
+		}
+		return "f-" + n
+	})
 }
 
 // ssoFormFields are the inputs of each IdP settings form, where a
@@ -560,26 +611,29 @@ var ssoFormFields = map[string][]string{
 func (p *Portal) configResult(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection, formName string, form map[string]string, err error) {
 	var ce *ssokit.ConfigError
 	base := p.path("/sso/" + url.PathEscape(c.ID))
-	step, next, flash := "idp", "/setup/mapping", "idp"
+	step, next, saved := "idp", "/setup/mapping", "idp"
 	if formName == "mapping" {
-		step, next, flash = "mapping", "/setup/test", "mapping"
+		step, next, saved = "mapping", "/setup/test", "mapping"
 	}
 	switch {
 	case err == nil:
-		http.Redirect(w, r, base+next+"?saved="+flash, http.StatusSeeOther)
+		p.redirect(w, r, s, base+next+"?saved="+saved, nil)
 	case errors.As(err, &ce):
 		p.log.InfoContext(r.Context(), "portal: SSO setting refused", "org_id", s.org.ID, "connection_id", c.ID, "field", ce.Field, "error", err)
-		d := p.setupData(c, step, ssoMethodOfForm[formName])
-		d.ErrForm, d.Form = formName, form
-		d.Errors[ce.Field] = ssoSentence(ce.Problem)
+		f := &flash{ErrForm: formName, Form: form, Errors: map[string]string{ce.Field: ssoSentence(ce.Problem)}}
 		if !slices.Contains(ssoFormFields[formName], ce.Field) && !strings.HasPrefix(ce.Field, "map_") ||
 			strings.HasPrefix(ce.Field, "map_") && !slices.Contains(ssokit.MappingFields(), strings.TrimPrefix(ce.Field, "map_")) {
-			d.Alert = ssoSentence(ce.Problem)
-			if f, ok := strings.CutPrefix(ce.Field, "map_"); ok {
-				d.Alert = "“" + f + "” " + ce.Problem + "."
+			f.Errors = nil
+			f.Alert = ssoSentence(ce.Problem)
+			if fl, ok := strings.CutPrefix(ce.Field, "map_"); ok {
+				f.Alert = "“" + fl + "” " + ce.Problem + "."
 			}
 		}
-		p.renderSetup(w, r, s, http.StatusUnprocessableEntity, d)
+		target := base + "/setup/" + step
+		if m := ssoMethodOfForm[formName]; m != "" {
+			target += "?method=" + m
+		}
+		p.redirect(w, r, s, target+"#form-"+formName, f)
 	case errors.Is(err, ssokit.ErrConnectionNotFound):
 		p.renderSessionProblem(w, r, s, http.StatusNotFound, problemNotFound)
 	default:
@@ -590,9 +644,11 @@ func (p *Portal) configResult(w http.ResponseWriter, r *http.Request, s *session
 // ---- the overview, activation and removal ----
 
 func (p *Portal) ssoConnPage(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection) {
+	f := p.takeFlash(w, r, s)
 	d := p.connData(c)
 	saved := r.URL.Query().Get("saved")
 	d.Flash = ssoFlashes[saved]
+	p.applyFlash(&d, f)
 	var evs []UIEvent
 	switch {
 	case saved == "activated" && d.Active:
@@ -600,13 +656,10 @@ func (p *Portal) ssoConnPage(w http.ResponseWriter, r *http.Request, s *session,
 	case saved == "deactivated" && !d.Active:
 		evs = append(evs, UIEvent{Type: UIEventSSODisabled, Data: map[string]string{"connectionId": c.ID}})
 	}
-	p.renderConn(w, r, s, http.StatusOK, d, evs...)
-}
-
-func (p *Portal) renderConn(w http.ResponseWriter, r *http.Request, s *session, status int, d ssoConnData, events ...UIEvent) {
 	v := p.sessionView(r, s, d.Name, "/sso")
-	v.Events = append(v.Events, events...)
-	p.render(w, r, status, ssoConnPage(v, d))
+	v.Events = append(v.Events, evs...)
+	v.Errors = ssoSummary(f)
+	p.render(w, r, http.StatusOK, ssoConnPage(v, d))
 }
 
 func (p *Portal) ssoActivate(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection) {
@@ -616,15 +669,44 @@ func (p *Portal) ssoActivate(w http.ResponseWriter, r *http.Request, s *session,
 	_, err := p.setConnection(r.Context(), c.ID, ssoActor(s), true)
 	switch {
 	case errors.Is(err, ssokit.ErrNotTested), errors.Is(err, admin.ErrNotConfigured), errors.Is(err, admin.ErrConflict):
-		d := p.setupData(c, "activate", "")
-		d.Alert = "This connection can't be activated yet: run “Test connection” and sign in successfully first."
-		p.renderSetup(w, r, s, http.StatusConflict, d)
+		p.redirect(w, r, s, p.path("/sso/"+url.PathEscape(c.ID)+"/setup/activate"),
+			&flash{Alert: "This connection can't be activated yet: run “Test connection” and sign in successfully first."})
 		return
 	case err != nil:
 		p.serverError(w, r, "activating connection", err)
 		return
 	}
-	http.Redirect(w, r, p.path("/sso/"+url.PathEscape(c.ID)+"?saved=activated"), http.StatusSeeOther)
+	p.redirect(w, r, s, p.path("/sso/"+url.PathEscape(c.ID)+"?saved=activated"), nil)
+}
+
+// ssoDeactivateConfirm asks before deactivating a connection.
+func (p *Portal) ssoDeactivateConfirm(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection) {
+	name := ssoConnName(c)
+	p.confirm(w, r, s, "/sso", confirmData{
+		Title:   "Deactivate " + name + "?",
+		Message: "Nobody can sign in through this connection until it is activated again (after a new successful test). Sessions already open are not ended.",
+		Facts:   p.connFacts(c),
+		Action:  p.path("/sso/" + url.PathEscape(c.ID) + "/deactivate"), Button: "Deactivate the connection",
+		CancelURL: p.path("/sso/" + url.PathEscape(c.ID)),
+	})
+}
+
+// ssoDeleteConfirm asks before deleting a connection.
+func (p *Portal) ssoDeleteConfirm(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection) {
+	name := ssoConnName(c)
+	p.confirm(w, r, s, "/sso", confirmData{
+		Title:   "Delete " + name + "?",
+		Message: "Its settings, certificates and attribute mapping are deleted; setting it up again means starting over, in the portal and in your identity provider.",
+		Facts:   p.connFacts(c),
+		Action:  p.path("/sso/" + url.PathEscape(c.ID) + "/delete"), Button: "Delete the connection",
+		CancelURL: p.path("/sso/" + url.PathEscape(c.ID)),
+	})
+}
+
+// connFacts name a connection on a confirmation page.
+func (p *Portal) connFacts(c *store.Connection) []ssoKV {
+	proto, _ := web.ConnectionProtocol(c)
+	return []ssoKV{{"Connection", ssoConnName(c)}, {"Identity provider", ssoProviderName(c.Provider)}, {"Protocol", proto}}
 }
 
 func (p *Portal) ssoDeactivate(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection) {
@@ -635,7 +717,7 @@ func (p *Portal) ssoDeactivate(w http.ResponseWriter, r *http.Request, s *sessio
 		p.serverError(w, r, "deactivating connection", err)
 		return
 	}
-	http.Redirect(w, r, p.path("/sso/"+url.PathEscape(c.ID)+"?saved=deactivated"), http.StatusSeeOther)
+	p.redirect(w, r, s, p.path("/sso/"+url.PathEscape(c.ID)+"?saved=deactivated"), nil)
 }
 
 func (p *Portal) ssoDelete(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection) {
@@ -645,15 +727,13 @@ func (p *Portal) ssoDelete(w http.ResponseWriter, r *http.Request, s *session, c
 	err := p.cfg.SSO.DeleteConnection(r.Context(), s.org.ID, c.ID, ssoActor(s))
 	switch {
 	case errors.Is(err, ssokit.ErrConnectionActive):
-		d := p.connData(c)
-		d.Alert = "Deactivate this connection before deleting it."
-		p.renderConn(w, r, s, http.StatusConflict, d)
+		p.redirect(w, r, s, p.path("/sso/"+url.PathEscape(c.ID)), &flash{Alert: "Deactivate this connection before deleting it."})
 		return
 	case err != nil && !errors.Is(err, ssokit.ErrConnectionNotFound):
 		p.serverError(w, r, "deleting connection", err)
 		return
 	}
-	http.Redirect(w, r, p.path("/sso?saved=deleted"), http.StatusSeeOther)
+	p.redirect(w, r, s, p.path("/sso"), &flash{Notice: ssoConnName(c) + " was deleted."})
 }
 
 // ---- certificate renewal ----
@@ -669,20 +749,19 @@ func (p *Portal) ssoRemoveCertificate(w http.ResponseWriter, r *http.Request, s 
 	p.certResult(w, r, s, c, "cert_removed", nil, err)
 }
 
-func (p *Portal) certResult(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection, flash string, form map[string]string, err error) {
+func (p *Portal) certResult(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection, saved string, form map[string]string, err error) {
 	var ae *admin.AdminError
 	switch {
 	case err == nil:
-		http.Redirect(w, r, p.path("/sso/"+url.PathEscape(c.ID)+"?saved="+flash+"#certificates"), http.StatusSeeOther)
+		p.redirect(w, r, s, p.path("/sso/"+url.PathEscape(c.ID)+"?saved="+saved+"#certificates"), nil)
 	case errors.As(err, &ae) && ae.Kind == admin.ErrInvalidInput:
-		d := p.connData(c)
-		d.ErrForm, d.Form = "cert", form
+		f := &flash{ErrForm: "cert", Form: form}
 		if form == nil {
-			d.Alert = ssoSentence(ae.Message)
+			f.Alert = ssoSentence(ae.Message)
 		} else {
-			d.Errors["certificate"] = ssoSentence(ae.Message)
+			f.Errors = map[string]string{"certificate": ssoSentence(ae.Message)}
 		}
-		p.renderConn(w, r, s, http.StatusUnprocessableEntity, d)
+		p.redirect(w, r, s, p.path("/sso/"+url.PathEscape(c.ID))+"#certificates", f)
 	case errors.Is(err, admin.ErrNotConfigured):
 		p.ssoNotConfigured(w, r, s)
 		if p.cfg.SSO != nil {
