@@ -196,7 +196,7 @@ func unwrapKey(key *rsa.PrivateKey, ek *etree.Element, keySize int) ([]byte, err
 		return nil, fmt.Errorf("%w: key transport %q is not allowed (RSA-OAEP only)", errKeyRefused, truncate(alg, 100))
 	}
 	digest, mgf := "", ""
-	for _, c := range m.ChildElements() {
+	for c := range m.ChildElementsSeq() {
 		switch {
 		case c.Tag == "DigestMethod" && c.NamespaceURI() == nsDSig:
 			digest = c.SelectAttrValue("Algorithm", "")

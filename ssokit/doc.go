@@ -166,19 +166,23 @@
 // that came through a started flow or carry a valid signature) an
 // sso.login.failed event, when they are: larger than MaxResponseSize; not
 // UTF-8; carrying a DOCTYPE, entity, comment or processing instruction;
-// unstable under an encoding/xml round trip (xml-roundtrip-validator);
+// with a name whose reading depends on the parser, the cause of the
+// encoding/xml round-trip instabilities (CVE-2020-29509/10/11): a colon in
+// a local name, an undeclared or reserved prefix, an empty or misbound
+// namespace declaration, an xml: attribute, an attribute given twice;
 // nested deeper than 40 levels; with more than 800 elements, more than 64
 // attributes or 16 namespace declarations on one element, or more than 32
 // namespace declarations in scope (all checked before any signature work:
-// goxmldsig's cost grows with them, and it refuses to traverse more than
-// 1,000 elements); more than 500 attribute values; not a samlp:Response with exactly one
+// canonicalization's cost grows with them); more than 500 attribute values; not a samlp:Response with exactly one
 // assertion (plain or encrypted) as a direct child and signatures only
 // directly on the Response or that assertion (this excludes XSW1-8 and the
 // two-assertion attacks); unsigned (an encrypted assertion counts as
 // unsigned unless it or the response is signed); signed with a
 // certificate the connection does not list (a certificate in KeyInfo is
 // only used to pick among the configured ones); signed with a reference
-// other than "#" + the ID of the element carrying the signature; using an
+// other than "#" + the ID of the element carrying the signature, or with
+// that ID on more than one element; without exactly the
+// enveloped-signature transform and one canonicalization transform; using an
 // algorithm outside the allowlist (RSA/ECDSA with SHA-256/384/512, SHA-1
 // only with SAMLConfig.AllowSHA1, exclusive or inclusive c14n without
 // comments, no XPath or XSLT transforms); non-success status; a Subject
@@ -194,6 +198,18 @@
 // OneTimeUse is met by the replay cache); outside NotBefore / NotOnOrAfter /
 // IssueInstant (at most 5 minutes old) with ClockSkew (default 3 minutes)
 // of tolerance; or already used.
+//
+// The response is read once: one parse into a tree (etree), on which the
+// hygiene, name and shape checks above run; what that parse accepts,
+// xml-roundtrip-validator accepts too (a differential fuzz test), so no
+// separate round-trip pass is made. The signature is verified on that
+// tree: the signed element (Response or Assertion) is copied once with
+// the namespaces in scope, its Signature removed (the enveloped-signature
+// transform), canonicalized in place with goxmldsig's canonicalizers and
+// digested (compared in constant time); SignedInfo is canonicalized the
+// same way and verified with the connection's certificates. The reference
+// and the identity are then read only from those canonicalized copies,
+// the trees whose serializations the digest and the signature cover.
 //
 // # Encrypted assertions
 //
@@ -266,9 +282,10 @@
 // ServiceProvider.ParseXMLResponse: it reads the package-level saml.TimeNow
 // clock (wrong for a pinned or per-tenant clock and racy in parallel
 // tests), accepts a missing audience, returns the first of several
-// assertions and reads NameID from any namespace. ssokit verifies with
-// goxmldsig directly, with a per-request dsig clock from Config.Now, and
-// does every time check itself from the verified assertion. The package
+// assertions and reads NameID from any namespace. ssokit verifies the
+// signature itself on its parsed tree with goxmldsig's canonicalizers,
+// checks certificate validity at Config.Now, and does every time check
+// itself from the verified assertion. The package
 // globals saml.TimeNow, saml.Clock, saml.MaxIssueDelay and
 // saml.MaxClockSkew are never written and play no part in validation; the
 // one value ssokit takes from a crewjam function that reads saml.TimeNow,

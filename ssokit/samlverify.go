@@ -2,17 +2,15 @@ package ssokit
 
 import (
 	"bytes"
-	"crypto/x509"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/beevik/etree"
-	xrv "github.com/mattermost/xml-roundtrip-validator"
 	dsig "github.com/russellhaering/goxmldsig"
-	"github.com/russellhaering/goxmldsig/etreeutils"
 )
 
 const (
@@ -157,21 +155,36 @@ func parseSAMLResponse(raw []byte) (*parsedResponse, *LoginError) {
 }
 
 // readSAMLDocument reads raw (decoded) SAML protocol message XML whose root
-// must be samlp:<tag>, and checks its hygiene: valid UTF-8, round-trip
-// stable, no DOCTYPE, entity, comment or processing instruction, and the
-// element, attribute and namespace limits. The ACS and the Single Logout
+// must be samlp:<tag> (see readXML). The ACS and the Single Logout
 // endpoint both read messages through it.
 func readSAMLDocument(raw []byte, tag string) (*etree.Element, *LoginError) {
+	root, le := readXML(raw)
+	if le != nil {
+		return nil, le
+	}
+	if root.Tag != tag || root.NamespaceURI() != nsProtocol {
+		return nil, refuse(ReasonMalformed, "root element is not a samlp:%s", tag)
+	}
+	return root, nil
+}
+
+// readXML parses raw XML once and checks its hygiene: valid UTF-8, no
+// DOCTYPE, entity, comment or processing instruction, a root element, the
+// element, attribute and namespace limits, and names that read the same
+// to every XML parser (checkXMLNames). It replaces a separate round-trip
+// validation pass: what it accepts, xml-roundtrip-validator accepts too
+// (FuzzXMLRoundTrip), and the signature is verified on this very tree.
+func readXML(raw []byte) (*etree.Element, *LoginError) {
 	if !utf8.Valid(raw) {
 		return nil, refuse(ReasonMalformed, "response is not valid UTF-8")
 	}
 	if le := refuseMarkup(raw); le != nil {
 		return nil, le
 	}
-	if err := xrv.Validate(bytes.NewReader(raw)); err != nil {
-		return nil, &LoginError{Reason: ReasonMalformed, Detail: "XML round-trip validation failed", Err: err}
-	}
 	doc := etree.NewDocument()
+	// Duplicate attributes are kept, so that checkXMLNames refuses them
+	// rather than etree silently keeping the last one.
+	doc.ReadSettings.PreserveDuplicateAttrs = true
 	if err := doc.ReadFromBytes(raw); err != nil {
 		return nil, &LoginError{Reason: ReasonMalformed, Detail: "cannot parse XML", Err: err}
 	}
@@ -188,8 +201,8 @@ func readSAMLDocument(raw []byte, tag string) (*etree.Element, *LoginError) {
 		}
 	}
 	root := doc.Root()
-	if root == nil || root.Tag != tag || root.NamespaceURI() != nsProtocol {
-		return nil, refuse(ReasonMalformed, "root element is not a samlp:%s", tag)
+	if root == nil {
+		return nil, refuse(ReasonMalformed, "no root element")
 	}
 	if le := checkXMLLimits(root); le != nil {
 		return nil, le
@@ -236,7 +249,8 @@ func walkXML(root *etree.Element, fn func(*etree.Element, int) *LoginError) *Log
 		el    *etree.Element
 		depth int
 	}
-	stack := []frame{{root, 1}}
+	stack := make([]frame, 1, 32)
+	stack[0] = frame{root, 1}
 	for len(stack) > 0 {
 		f := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
@@ -269,9 +283,11 @@ func checkXMLLimits(root *etree.Element) *LoginError {
 	type frame struct {
 		el      *etree.Element
 		inScope int
+		prefix  []nsDecl // the prefixes declared in scope, innermost last
 	}
 	elements := 0
-	stack := []frame{{root, 0}}
+	stack := make([]frame, 1, 32)
+	stack[0] = frame{root, 0, nil}
 	for len(stack) > 0 {
 		f := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
@@ -284,7 +300,14 @@ func checkXMLLimits(root *etree.Element) *LoginError {
 			return refuse(ReasonMalformed, "more than %d attributes on <%s>", maxAttrsPerElement, truncate(el.Tag, 60))
 		}
 		n := 0
+		prefix := f.prefix
 		for _, a := range el.Attr {
+			if a.Space == "xmlns" {
+				if len(prefix) == len(f.prefix) {
+					prefix = slices.Clip(prefix) // siblings share the parent's
+				}
+				prefix = append(prefix, nsDecl{a.Key, a.Value})
+			}
 			if a.Space == "xmlns" || (a.Space == "" && a.Key == "xmlns") {
 				n++
 			}
@@ -296,9 +319,92 @@ func checkXMLLimits(root *etree.Element) *LoginError {
 		if inScope > maxNSInScope {
 			return refuse(ReasonMalformed, "more than %d namespace declarations in scope at <%s>", maxNSInScope, truncate(el.Tag, 60))
 		}
+		if le := checkXMLNames(el, prefix); le != nil {
+			return le
+		}
 		for _, tok := range el.Child {
 			if c, ok := tok.(*etree.Element); ok {
-				stack = append(stack, frame{c, inScope})
+				stack = append(stack, frame{c, inScope, prefix})
+			}
+		}
+	}
+	return nil
+}
+
+// nsDecl is a prefix declaration: xmlns:prefix="uri".
+type nsDecl struct{ prefix, uri string }
+
+// lookupPrefix returns the namespace prefix is bound to in scope ("" when
+// it is not declared), as etree's NamespaceURI resolves it.
+func lookupPrefix(scope []nsDecl, prefix string) string {
+	for i := len(scope) - 1; i >= 0; i-- {
+		if scope[i].prefix == prefix {
+			return scope[i].uri
+		}
+	}
+	return ""
+}
+
+const (
+	nsXML   = "http://www.w3.org/XML/1998/namespace"
+	nsXMLNS = "http://www.w3.org/2000/xmlns/"
+)
+
+// checkXMLNames refuses the names whose reading depends on the parser,
+// which is what made encoding/xml round trips unstable (CVE-2020-29509,
+// 29510, 29511): a local name with a colon (":a", "a:", "a::b"), the
+// reserved xmlns prefix on an element, an undeclared prefix, an empty,
+// reserved or misbound namespace declaration, and an attribute given
+// twice (by name, or by namespace and local name).
+func checkXMLNames(el *etree.Element, scope []nsDecl) *LoginError {
+	bad := func(what, name string) *LoginError {
+		return refuse(ReasonMalformed, "%s %q on <%s>", what, truncate(name, 60), truncate(el.Tag, 60))
+	}
+	if el.Tag == "" || strings.IndexByte(el.Tag, ':') >= 0 {
+		return bad("element name", el.FullTag())
+	}
+	switch el.Space {
+	case "":
+	case "xml", "xmlns":
+		return bad("reserved element prefix", el.FullTag())
+	default:
+		if lookupPrefix(scope, el.Space) == "" {
+			return bad("undeclared element prefix", el.FullTag())
+		}
+	}
+	for i := range el.Attr {
+		a := &el.Attr[i]
+		if a.Key == "" || strings.IndexByte(a.Key, ':') >= 0 || (a.Key == "xmlns" && a.Space != "") {
+			return bad("attribute name", a.FullKey())
+		}
+		switch {
+		case a.Space == "xmlns":
+			// Declaring the xml prefix, even correctly, is refused with
+			// the rest of it (below).
+			if a.Key == "xml" || a.Value == "" || a.Value == nsXML || a.Value == nsXMLNS {
+				return bad("namespace declaration", a.FullKey())
+			}
+		case a.Space == "" && a.Key == "xmlns":
+			if a.Value == nsXML || a.Value == nsXMLNS {
+				return bad("namespace declaration", a.FullKey())
+			}
+		case a.Space == "":
+		case a.Space == "xml":
+			// encoding/xml does not round-trip xml:lang and the like
+			// (it writes them back under a made-up prefix); no SAML
+			// message needs them.
+			return bad("xml: attribute", a.FullKey())
+		default:
+			if lookupPrefix(scope, a.Space) == "" {
+				return bad("undeclared attribute prefix", a.FullKey())
+			}
+		}
+		for _, b := range el.Attr[:i] {
+			if b.Key != a.Key {
+				continue
+			}
+			if b.Space == a.Space || (a.Space != "" && b.Space != "" && a.Space != "xmlns" && b.Space != "xmlns" && lookupPrefix(scope, a.Space) == lookupPrefix(scope, b.Space)) {
+				return bad("duplicate attribute", a.FullKey())
 			}
 		}
 	}
@@ -307,7 +413,7 @@ func checkXMLLimits(root *etree.Element) *LoginError {
 
 func childrenNS(el *etree.Element, ns, tag string) []*etree.Element {
 	var out []*etree.Element
-	for _, c := range el.ChildElements() {
+	for c := range el.ChildElementsSeq() {
 		if c.Tag == tag && c.NamespaceURI() == ns {
 			out = append(out, c)
 		}
@@ -319,7 +425,7 @@ func childrenNS(el *etree.Element, ns, tag string) []*etree.Element {
 // an error when there are several.
 func oneChild(el *etree.Element, ns, tag string) (*etree.Element, error) {
 	var found *etree.Element
-	for _, c := range el.ChildElements() {
+	for c := range el.ChildElementsSeq() {
 		if c.Tag != tag {
 			continue
 		}
@@ -412,7 +518,7 @@ func (s *SSO) verifySAMLResponse(sp *samlSP, pr *parsedResponse, now time.Time) 
 
 	// The assertion, from the verified copy when the Response was signed.
 	var a *etree.Element
-	for _, c := range src.ChildElements() {
+	for c := range src.ChildElementsSeq() {
 		if (c.Tag == "Assertion" || c.Tag == "EncryptedAssertion") && c.NamespaceURI() == nsAssertion {
 			a = c
 		}
@@ -474,31 +580,12 @@ func decryptAssertion(sp *samlSP, enc *etree.Element, signedResponse bool) (*etr
 }
 
 func readDecryptedAssertion(plain []byte) (*etree.Element, error) {
-	if !utf8.Valid(plain) {
-		return nil, errors.New("decrypted assertion is not valid UTF-8")
-	}
-	if le := refuseMarkup(plain); le != nil {
+	root, le := readXML(plain)
+	if le != nil {
 		return nil, le
 	}
-	if err := xrv.Validate(bytes.NewReader(plain)); err != nil {
-		return nil, fmt.Errorf("decrypted assertion fails XML round-trip validation: %w", err)
-	}
-	doc := etree.NewDocument()
-	if err := doc.ReadFromBytes(plain); err != nil {
-		return nil, fmt.Errorf("cannot parse the decrypted assertion: %w", err)
-	}
-	for _, tok := range doc.Child {
-		switch tok.(type) {
-		case *etree.Directive, *etree.Comment:
-			return nil, errors.New("DOCTYPE or comment in the decrypted assertion")
-		}
-	}
-	root := doc.Root()
-	if root == nil || root.Tag != "Assertion" || root.NamespaceURI() != nsAssertion {
+	if root.Tag != "Assertion" || root.NamespaceURI() != nsAssertion {
 		return nil, errors.New("decrypted content is not a saml:Assertion")
-	}
-	if le := checkXMLLimits(root); le != nil {
-		return nil, le
 	}
 	if le := walkXML(root, func(el *etree.Element, _ int) *LoginError {
 		switch el.Tag {
@@ -516,164 +603,6 @@ func readDecryptedAssertion(plain []byte) (*etree.Element, error) {
 		return nil, le
 	}
 	return root, nil
-}
-
-// verifyEnveloped verifies the enveloped signature sig of el with one of
-// sp's certificates and returns the element re-read from the canonical
-// bytes the signature covers.
-func verifyEnveloped(sp *samlSP, el, sig *etree.Element, now time.Time) (*etree.Element, *LoginError) {
-	id := el.SelectAttrValue("ID", "")
-	if id == "" {
-		return nil, refuse(ReasonBadSignature, "signed <%s> has no ID", el.Tag)
-	}
-	if le := checkSignatureAlgorithms(sig, id, sp.allowSHA1); le != nil {
-		return nil, le
-	}
-	// Pick candidate certificates: the one in KeyInfo when it is trusted;
-	// every trusted one when KeyInfo has no certificate.
-	candidates := sp.certs
-	keyInfo := sig.FindElement("./KeyInfo")
-	if xc := sig.FindElement("./KeyInfo/X509Data/X509Certificate"); xc != nil {
-		c, err := parseBase64Cert(xc.Text())
-		if err != nil {
-			return nil, &LoginError{Reason: ReasonBadSignature, Detail: "unreadable certificate in KeyInfo", Err: err, TrustedThumbprints: sp.thumbs}
-		}
-		tp := thumbprint(c)
-		var match *x509.Certificate
-		for i, t := range sp.thumbs {
-			if t == tp {
-				match = sp.certs[i]
-			}
-		}
-		if match == nil {
-			le := refuse(ReasonUnknownCertificate, "signed with a certificate the connection does not trust")
-			le.CertificateThumbprints = []string{tp}
-			le.TrustedThumbprints = sp.thumbs
-			return nil, le
-		}
-		candidates = []*x509.Certificate{match}
-	}
-
-	ctx, err := etreeutils.NSBuildParentContext(el)
-	if err == nil {
-		ctx, err = ctx.SubContext(el)
-	}
-	var detached *etree.Element
-	if err == nil {
-		detached, err = etreeutils.NSDetatch(ctx, el)
-	}
-	if err != nil {
-		return nil, &LoginError{Reason: ReasonMalformed, Detail: "namespace resolution failed", Err: err}
-	}
-	if keyInfo != nil && sig.FindElement("./KeyInfo/X509Data/X509Certificate") == nil {
-		// KeyInfo without a certificate (a bare KeyValue) names no trusted
-		// key; drop it so that only configured certificates are tried.
-		if ds := detached.FindElement("./Signature"); ds != nil {
-			if ki := ds.FindElement("./KeyInfo"); ki != nil {
-				ds.RemoveChild(ki)
-			}
-		}
-	}
-
-	var lastErr error
-	var expired []string
-	for _, c := range candidates {
-		if now.Before(c.NotBefore) || now.After(c.NotAfter) {
-			expired = append(expired, thumbprint(c))
-			continue
-		}
-		vc := dsig.NewDefaultValidationContext(&dsig.MemoryX509CertificateStore{Roots: []*x509.Certificate{c}})
-		vc.IdAttribute = "ID"
-		vc.Clock = dsig.NewFakeClockAt(now)
-		out, err := vc.Validate(detached)
-		if err != nil {
-			lastErr = err
-			continue
-		}
-		if out.Tag != el.Tag || out.SelectAttrValue("ID", "") != id || out.NamespaceURI() != el.NamespaceURI() {
-			return nil, refuse(ReasonBadSignature, "signed content is not the element carrying the signature")
-		}
-		return out, nil
-	}
-	if lastErr == nil && len(expired) > 0 {
-		le := refuse(ReasonCertificateExpired, "the signing certificate is outside its validity period")
-		le.CertificateThumbprints = expired
-		le.TrustedThumbprints = sp.thumbs
-		le.Now = now
-		return nil, le
-	}
-	le := &LoginError{Reason: ReasonBadSignature, Detail: fmt.Sprintf("signature on <%s> does not verify with the connection's certificates", el.Tag), Err: lastErr}
-	if keyInfo == nil || sig.FindElement("./KeyInfo/X509Data/X509Certificate") == nil {
-		le.Reason = ReasonUnknownCertificate
-		le.Detail = "signature does not verify with any certificate the connection trusts (no certificate in KeyInfo)"
-	}
-	le.TrustedThumbprints = sp.thumbs
-	return nil, le
-}
-
-// checkSignatureAlgorithms enforces the algorithm allowlist and that the
-// signature has exactly one reference, to the element that carries it.
-func checkSignatureAlgorithms(sig *etree.Element, id string, allowSHA1 bool) *LoginError {
-	si, err := oneChild(sig, nsDSig, "SignedInfo")
-	if err != nil || si == nil {
-		return refuse(ReasonBadSignature, "signature without exactly one SignedInfo")
-	}
-	alg := func(parent *etree.Element, tag string) (string, *LoginError) {
-		e, err := oneChild(parent, nsDSig, tag)
-		if err != nil || e == nil {
-			return "", refuse(ReasonBadSignature, "signature without exactly one %s", tag)
-		}
-		return e.SelectAttrValue("Algorithm", ""), nil
-	}
-	bad := func(what, a string) *LoginError {
-		le := refuse(ReasonAlgorithm, "%s algorithm %q is not allowed", what, truncate(a, 100))
-		le.Algorithm = a
-		return le
-	}
-	c14n, le := alg(si, "CanonicalizationMethod")
-	if le != nil {
-		return le
-	}
-	if !allowedC14N[c14n] {
-		return bad("canonicalization", c14n)
-	}
-	sm, le := alg(si, "SignatureMethod")
-	if le != nil {
-		return le
-	}
-	if !allowedSigMethods[sm] && !(allowSHA1 && sha1SigMethods[sm]) {
-		return bad("signature", sm)
-	}
-	refs := childrenNS(si, nsDSig, "Reference")
-	if len(refs) != 1 {
-		return refuse(ReasonBadSignature, "signature must have exactly one Reference, has %d", len(refs))
-	}
-	ref := refs[0]
-	if uri := ref.SelectAttrValue("URI", ""); uri != "#"+id {
-		return refuse(ReasonBadSignature, "signature reference %q is not the signed element's ID", truncate(uri, 100))
-	}
-	if tr, err := oneChild(ref, nsDSig, "Transforms"); err != nil {
-		return refuse(ReasonBadSignature, "%v", err)
-	} else if tr != nil {
-		ts := tr.ChildElements()
-		if len(ts) > 2 {
-			return refuse(ReasonBadSignature, "too many transforms")
-		}
-		for _, t := range ts {
-			a := t.SelectAttrValue("Algorithm", "")
-			if t.Tag != "Transform" || !allowedTransforms[a] {
-				return bad("transform", a)
-			}
-		}
-	}
-	dm, le := alg(ref, "DigestMethod")
-	if le != nil {
-		return le
-	}
-	if !allowedDigests[dm] && !(allowSHA1 && dm == digestSHA1) {
-		return bad("digest", dm)
-	}
-	return nil
 }
 
 // readAssertion reads the verified assertion a into res, checking that
@@ -707,7 +636,7 @@ func readAssertion(a *etree.Element, res *samlResponse) *LoginError {
 	if subj == nil {
 		return refuse(ReasonSubject, "assertion has no Subject")
 	}
-	for _, c := range subj.ChildElements() {
+	for c := range subj.ChildElementsSeq() {
 		switch {
 		case c.NamespaceURI() != nsAssertion:
 			return refuse(ReasonSubject, "element <%s> of foreign namespace %q in Subject", c.Tag, truncate(c.NamespaceURI(), 100))
@@ -762,7 +691,7 @@ func readAssertion(a *etree.Element, res *samlResponse) *LoginError {
 		if res.NotOnOrAfter, err = parseXSDateTime(cond, "NotOnOrAfter"); err != nil {
 			return refuse(ReasonMalformed, "Conditions: %v", err)
 		}
-		for _, c := range cond.ChildElements() {
+		for c := range cond.ChildElementsSeq() {
 			switch {
 			case c.NamespaceURI() != nsAssertion:
 				return refuse(ReasonCondition, "condition <%s> of foreign namespace %q", truncate(c.Tag, 60), truncate(c.NamespaceURI(), 100))
