@@ -151,6 +151,13 @@ func parseSAMLResponse(raw []byte) (*parsedResponse, *LoginError) {
 	if n := len(childrenNS(root, nsDSig, "Signature")); n > 1 {
 		return nil, refuse(ReasonStructure, "several signatures on the Response")
 	}
+	// The IDs a signature may reference name one element each in the
+	// whole document, the Signatures included.
+	for _, el := range []*etree.Element{root, pr.assertion} {
+		if id := el.SelectAttrValue("ID", ""); id != "" && countID(root, id) != 1 {
+			return nil, refuse(ReasonStructure, "the ID of <%s> is on several elements", el.Tag)
+		}
+	}
 	return pr, nil
 }
 

@@ -44,6 +44,12 @@ func TestSAMLSignatureOnTree(t *testing.T) {
 				findAssertion(d).FindElement("./Subject/NameID").CreateAttr("ID", d.Root().SelectAttrValue("ID", ""))
 			}
 		}},
+		{name: "assertion ID inside the Response's Signature", want: ReasonStructure, spec: func(s *respSpec) {
+			s.SignResponse, s.SignAssertion = true, true
+			s.MutateDoc = func(d *etree.Document) {
+				d.Root().SelectElement("Signature").SelectElement("KeyInfo").CreateAttr("ID", findAssertion(d).SelectAttrValue("ID", ""))
+			}
+		}},
 		{name: "ID attribute given twice", want: ReasonMalformed, raw: func(t *testing.T, e *env, id string) []byte {
 			raw := respSpec{InResponseTo: id}.build(t)
 			return bytes.Replace(raw, []byte("<saml:Assertion "), []byte(`<saml:Assertion ID="_evil" `), 1)
