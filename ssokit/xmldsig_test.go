@@ -349,3 +349,44 @@ func TestXMLPrefixScope(t *testing.T) {
 		}
 	}
 }
+
+// FuzzVerifySAMLResponse mutates signed responses and runs the XML checks
+// and the signature verification on them: whatever verifies must read the
+// identity that was signed, never another.
+func FuzzVerifySAMLResponse(f *testing.F) {
+	keys(f)
+	e := newEnv(f, nil)
+	conn, err := e.st.GetConnection(f.Context(), connSAML)
+	if err != nil {
+		f.Fatal(err)
+	}
+	sp, err := e.sso.samlSPFor(conn)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(respSpec{}.build(f))
+	f.Add(respSpec{SignResponse: true}.build(f))
+	f.Add(respSpec{SignResponse: true, SignAssertion: true, NoKeyInfo: true}.build(f))
+	want := respSpec{}.withDefaults()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		pr, le := parseSAMLResponse(data)
+		if le != nil {
+			return
+		}
+		res, le := e.sso.verifySAMLResponse(sp, pr, testNow)
+		if le != nil {
+			return
+		}
+		if res.NameID != want.NameID || res.Issuer != want.Issuer || len(res.Audiences) != 1 || res.Audiences[0][0] != want.Audience {
+			t.Fatalf("verified a forged identity: %+v", res)
+		}
+		for _, a := range want.Attrs {
+			if got := res.Attributes[a.Name]; strings.Join(got, "\x00") != strings.Join(a.Values, "\x00") {
+				t.Fatalf("verified forged attribute %s: %q", a.Name, got)
+			}
+		}
+		if len(res.Attributes) != len(want.Attrs) {
+			t.Fatalf("verified forged attributes: %v", res.Attributes)
+		}
+	})
+}
