@@ -34,12 +34,28 @@
 // acknowledged writes. All writes go through one connection whose transactions begin
 // IMMEDIATE: writers of the process queue for it rather than contend inside
 // SQLite, so they never fail with SQLITE_BUSY or deadlock upgrading a read
-// lock, and the single writer orders event cursors. Reads go to a pool of
-// read-only connections that WAL runs beside the writer, through a memory
-// map. A background goroutine checkpoints the WAL into the database file so
-// that commits never wait for a checkpoint. Statements are prepared once and
-// reused; a user creation with its event is one transaction of a few
-// statements.
+// lock, and the single writer orders event cursors.
+//
+// Writes that arrive together share one transaction and one sync (group
+// commit): one of the waiting writers runs the queued writes one after
+// another, each but the first inside a SAVEPOINT of its own, so that a
+// write that fails is undone alone and the others go on; it commits once
+// and only then answers each of them. A write is still all-or-nothing, is
+// acknowledged only once durable, and sees every write acknowledged
+// before it began; if the COMMIT fails, every write of the batch gets the
+// error. A batch takes at most 64 writes, and stops taking more once the
+// statements of its writes carried 1 MiB of text and byte arguments (a
+// larger write runs alone), so that no write waits long for others. A
+// writer whose context ends while it waits in the queue leaves it with the
+// context's error; once its write runs, the write completes. Several SCIM
+// clients or directories writing at once thus share the cost of a sync
+// instead of queueing for one each.
+//
+// Reads go to a pool of read-only connections that WAL runs beside the
+// writer, through a memory map. A background goroutine checkpoints the WAL
+// into the database file so that commits never wait for a checkpoint.
+// Statements are prepared once and reused; a user creation with its event
+// is a few statements.
 //
 // Scale: organization search and SCIM co and ew filters on userName, and
 // co, sw and ew on displayName, take their candidates from FTS5 trigram
@@ -55,8 +71,11 @@
 // startIndex pages are found by key.
 //
 // The function given to an Update method runs inside the write
-// transaction, on the write connection: it must not call the Store's write
-// methods, which would wait for that connection forever.
+// transaction, on the write connection, possibly on the goroutine of
+// another writer of its batch: it must not call the Store's write methods,
+// which would wait for that connection forever, and the writes queued
+// behind it wait for it to return. A panic in it is undone like an error
+// and raised again in its caller.
 //
 // SQLite suits one application instance. Several instances sharing state
 // need store/pgstore.

@@ -44,3 +44,14 @@ func MigrateTo(ctx context.Context, db *sql.DB, version int) error {
 func Raw(ctx context.Context, s *Store) (string, error) {
 	return sqlstore.Dump(ctx, s.Store, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`)
 }
+
+// Exec runs stmts in order as one write.
+func Exec(ctx context.Context, s *Store, stmts ...string) error {
+	return sqlstore.Exec(ctx, s.Store, stmts...)
+}
+
+// GroupStats reports the writes waiting for the write connection, and the
+// batches and writes committed so far.
+func GroupStats(s *Store) (waiting int, batches, writes int64) {
+	return sqlstore.GroupStats(s.Store)
+}

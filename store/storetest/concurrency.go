@@ -470,7 +470,7 @@ func testEventCursorsManyOrgs(f *fixture) {
 // must behave as if run one after another. Run includes it.
 func RunConcurrency(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Helper()
-	for _, st := range append(append(append(concurrencyTests[:len(concurrencyTests):len(concurrencyTests)], contractConcurrencyTests...), sessionConcurrencyTests...), roleConcurrencyTest) {
+	for _, st := range append(append(append(append(concurrencyTests[:len(concurrencyTests):len(concurrencyTests)], contractConcurrencyTests...), sessionConcurrencyTests...), batchTests...), roleConcurrencyTest) {
 		t.Run(st.name, func(t *testing.T) {
 			st.fn(newFixture(t, newStore(t)))
 		})

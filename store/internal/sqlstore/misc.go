@@ -58,7 +58,7 @@ func (s *Store) ConsumeLoginRequest(ctx context.Context, id string, match store.
 		return nil
 	}
 	if len(events) == 0 && match.ConnectionID == "" {
-		if err := scan(s.writeOneRow(ctx, q, args...)); err != nil {
+		if err := s.writeOneRow(ctx, scan, q, args...); err != nil {
 			return nil, err
 		}
 		return &r, nil
@@ -592,12 +592,12 @@ func (s *Store) CountAttempt(ctx context.Context, key string, start, end time.Ti
 		return 0, err
 	}
 	var n int64
-	err := s.writeOneRow(ctx, `INSERT INTO attempt_counters (key, window_start, window_end, count) VALUES (?, ?, ?, 1)
+	err := s.writeOneRow(ctx, func(r *row) error { return r.Scan(&n) }, `INSERT INTO attempt_counters (key, window_start, window_end, count) VALUES (?, ?, ?, 1)
 ON CONFLICT (key) DO UPDATE SET
 	count = CASE WHEN excluded.window_start > attempt_counters.window_start THEN 1 ELSE attempt_counters.count + 1 END,
 	window_end = CASE WHEN excluded.window_start > attempt_counters.window_start THEN excluded.window_end ELSE attempt_counters.window_end END,
 	window_start = CASE WHEN excluded.window_start > attempt_counters.window_start THEN excluded.window_start ELSE attempt_counters.window_start END
-RETURNING count`, key, s.t(start), s.t(end)).Scan(&n)
+RETURNING count`, key, s.t(start), s.t(end))
 	return n, err
 }
 

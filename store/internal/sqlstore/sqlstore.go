@@ -120,7 +120,9 @@ type Dialect struct {
 	// starts. That spares database/sql and the driver the goroutine each
 	// would start per statement to watch a cancellable context, a cost that
 	// shows on every request. Writers wait for the write connection with
-	// the caller's context, so a deadline still bounds the queue.
+	// the caller's context, so a deadline still bounds the queue. Writes
+	// that arrive together share one transaction and one commit (group
+	// commit, see group.go).
 	Local bool
 
 	// MigrationLock, if not empty, is executed first in the transaction that
@@ -168,34 +170,15 @@ type Store struct {
 	// so that Touch calls within touchGranularity of it skip the write.
 	touched sync.Map // string -> time.Time
 
-	// writer is held by the write in progress on a Local database (see
-	// holdWriter); nil otherwise.
-	writer chan struct{}
+	// group queues the writes of a Local database, which share
+	// transactions (see group.go).
+	group group
 
 	// num coalesces the rounds that number events (Dialect.NumberEvents).
 	num numbering
 
 	// pages remembers where pages of SCIM walks ended (see keyedPage).
 	pages pageBounds
-}
-
-// holdWriter waits, within ctx, for the write connection of a Local
-// database, whose statements then ignore ctx; release lets the next writer
-// in. Elsewhere it returns at once: database/sql's pool waits with ctx.
-func (s *Store) holdWriter(ctx context.Context) (release func(), err error) {
-	if s.writer == nil {
-		return func() {}, ctx.Err()
-	}
-	select {
-	case s.writer <- struct{}{}:
-		if err := ctx.Err(); err != nil {
-			<-s.writer
-			return nil, err
-		}
-		return func() { <-s.writer }, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
 }
 
 // touchGranularity is how precisely LastUsedAt of tokens and API keys
@@ -237,12 +220,13 @@ func New(cfg Config) (*Store, error) {
 	if cfg.Dialect.Classify == nil || cfg.Dialect.Time == nil || (!numbered && (cfg.Dialect.InsertEvent == "" || cfg.Dialect.ReserveCursors == "")) {
 		return nil, errors.New("sqlstore: incomplete dialect")
 	}
+	if cfg.Dialect.Local && numbered {
+		// Group commit answers writes before any numbering round.
+		return nil, errors.New("sqlstore: a Local dialect numbers events in the write (InsertEvent)")
+	}
 	s := &Store{d: cfg.Dialect, closers: cfg.Closers, sealer: cfg.Sealer, schema: cfg.SchemaVersion}
 	s.num.waiters = map[int64]*Event{}
 	s.num.wake = make(chan struct{})
-	if cfg.Dialect.Local {
-		s.writer = make(chan struct{}, 1)
-	}
 	s.w = &stmtCache{db: cfg.DB, d: &s.d, m: map[string]*sql.Stmt{}}
 	s.r = s.w
 	if cfg.ReadDB != nil && cfg.ReadDB != cfg.DB {
@@ -394,14 +378,10 @@ func rebind(d *Dialect, q string) string {
 type row struct {
 	rows *sql.Rows
 	err  error
-	tx   *tx    // records errors for the retry decision, when in a transaction
-	done func() // called once scanned (writeOneRow's release of the writer)
+	tx   *tx // records errors for the retry decision, when in a transaction
 }
 
 func (r *row) Scan(dest ...any) error {
-	if r.done != nil {
-		defer r.done()
-	}
 	err := r.scan(dest...)
 	if err != nil && r.tx != nil && !errors.Is(err, sql.ErrNoRows) {
 		r.tx.lastErr = err
@@ -444,6 +424,21 @@ type tx struct {
 	// inside it could wait forever for the connection the transaction
 	// holds (SQLite has a single write connection).
 	missed []string
+	// bytes counts the string and byte arguments of the statements run,
+	// which bound a batch of group commit (maxBatchBytes).
+	bytes int
+}
+
+// count adds the string and byte arguments of a statement to t.bytes.
+func (t *tx) count(args []any) {
+	for _, a := range args {
+		switch v := a.(type) {
+		case string:
+			t.bytes += len(v)
+		case []byte:
+			t.bytes += len(v)
+		}
+	}
 }
 
 func (t *tx) stmt(q string) *sql.Stmt {
@@ -458,6 +453,7 @@ func (t *tx) stmt(q string) *sql.Stmt {
 }
 
 func (t *tx) exec(q string, args ...any) (res sql.Result, err error) {
+	t.count(args)
 	if st := t.stmt(q); st != nil {
 		res, err = st.ExecContext(t.ctx, args...)
 	} else {
@@ -479,6 +475,7 @@ func (t *tx) execN(q string, args ...any) (int64, error) {
 }
 
 func (t *tx) query(q string, args ...any) (rows *sql.Rows, err error) {
+	t.count(args)
 	if st := t.stmt(q); st != nil {
 		rows, err = st.QueryContext(t.ctx, args...)
 	} else {
@@ -496,7 +493,13 @@ func (t *tx) queryRow(q string, args ...any) *row {
 }
 
 // write runs fn in a write transaction and commits it when fn returns nil.
+// On a Local database the transaction may be shared with other writes
+// (group commit, see group.go), fn's changes being undone alone when it
+// fails; either way write returns once they are committed.
 func (s *Store) write(ctx context.Context, fn func(t *tx) error) error {
+	if s.d.Local {
+		return s.groupWrite(ctx, fn)
+	}
 	for attempt := 1; ; attempt++ {
 		err, raw := s.writeOnce(ctx, fn)
 		if raw == nil || attempt == maxAttempts {
@@ -514,13 +517,7 @@ func (s *Store) write(ctx context.Context, fn func(t *tx) error) error {
 // writeOnce runs fn in one transaction. raw is the driver error that
 // aborted it, if any, for write to classify; err is what the caller gets.
 func (s *Store) writeOnce(ctx context.Context, fn func(t *tx) error) (err, raw error) {
-	release, err := s.holdWriter(ctx)
-	if err != nil {
-		return err, nil
-	}
-	defer release()
-	ctx, err = s.d.detach(ctx)
-	if err != nil {
+	if err := ctx.Err(); err != nil {
 		return err, nil
 	}
 	sqlTx, err := s.w.db.BeginTx(ctx, nil)
@@ -549,15 +546,19 @@ func (s *Store) writeOnce(ctx context.Context, fn func(t *tx) error) (err, raw e
 
 // writeOne runs a single-statement write outside an explicit transaction:
 // the statement is atomic on its own, and skipping BEGIN and COMMIT saves
-// two round trips on a networked database.
+// two round trips on a networked database. On a Local database it is one
+// write of a group commit.
 func (s *Store) writeOne(ctx context.Context, q string, args ...any) (int64, error) {
-	release, err := s.holdWriter(ctx)
-	if err != nil {
-		return 0, err
+	if s.d.Local {
+		var n int64
+		err := s.groupWrite(ctx, func(t *tx) error {
+			var err error
+			n, err = t.execN(q, args...)
+			return s.wrap(err)
+		})
+		return n, err
 	}
-	defer release()
-	ctx, err = s.d.detach(ctx)
-	if err != nil {
+	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
 	st, err := s.w.stmt(ctx, q)
@@ -577,16 +578,33 @@ func (s *Store) writeOne(ctx context.Context, q string, args ...any) (int64, err
 	return n, s.wrap(err)
 }
 
-// writeOneRow runs a single-statement write that returns one row (UPDATE,
-// DELETE or INSERT ... RETURNING) outside an explicit transaction. The row
-// must be scanned: that lets the next writer in.
-func (s *Store) writeOneRow(ctx context.Context, q string, args ...any) *row {
-	release, err := s.holdWriter(ctx)
-	if err != nil {
-		return &row{err: err}
+// writeOneRow runs a single-statement write that returns at most one row
+// (UPDATE, DELETE or INSERT ... RETURNING) outside an explicit
+// transaction, and returns what scan, given the row, returns. As for any
+// statement on its own, what it changed is kept whatever scan makes of the
+// row (a consumed secret found expired stays consumed), unless the
+// statement itself failed. On a Local database it is one write of a group
+// commit, and scan runs inside it.
+func (s *Store) writeOneRow(ctx context.Context, scan func(*row) error, q string, args ...any) error {
+	if !s.d.Local {
+		rows, err := s.w.query(ctx, q, args...)
+		return scan(&row{rows: rows, err: err})
 	}
-	rows, err := s.w.query(ctx, q, args...)
-	return &row{rows: rows, err: err, done: release}
+	var serr error
+	err := s.groupWrite(ctx, func(t *tx) error {
+		t.lastErr = nil
+		serr = scan(t.queryRow(q, args...))
+		if t.lastErr != nil {
+			// The statement failed (or its row could not be read):
+			// nothing is kept.
+			return serr
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return serr
 }
 
 // read returns the pool reads outside a transaction go to, after checking
