@@ -159,7 +159,7 @@ func (s *SSO) verifySAML(conn *store.Connection, raw []byte, relayState string, 
 	if le != nil {
 		return &samlVerdict{refused: le}
 	}
-	requestID := pr.root.SelectAttrValue("InResponseTo", "")
+	requestID := attrValue(pr.root, "InResponseTo")
 	if requestID == "" {
 		requestID = unsignedSubjectInResponseTo(pr)
 	}
@@ -224,5 +224,5 @@ func unsignedSubjectInResponseTo(pr *parsedResponse) string {
 	if d == nil {
 		return ""
 	}
-	return d.SelectAttrValue("InResponseTo", "")
+	return attrValue(d, "InResponseTo")
 }

@@ -160,7 +160,7 @@ func encryptionAlgorithm(el *etree.Element) (string, error) {
 	if err != nil || m == nil {
 		return "", fmt.Errorf("<%s> without exactly one EncryptionMethod", el.Tag)
 	}
-	return m.SelectAttrValue("Algorithm", ""), nil
+	return attrValue(m, "Algorithm"), nil
 }
 
 func cipherValue(el *etree.Element) ([]byte, error) {
@@ -191,7 +191,7 @@ func unwrapKey(key *rsa.PrivateKey, ek *etree.Element, keySize int) ([]byte, err
 	if err != nil || m == nil {
 		return nil, fmt.Errorf("%w: EncryptedKey without exactly one EncryptionMethod", errKeyRefused)
 	}
-	alg := m.SelectAttrValue("Algorithm", "")
+	alg := attrValue(m, "Algorithm")
 	if alg != encRSAOAEPMGF1P && alg != encRSAOAEP11 {
 		return nil, fmt.Errorf("%w: key transport %q is not allowed (RSA-OAEP only)", errKeyRefused, truncate(alg, 100))
 	}
@@ -199,9 +199,9 @@ func unwrapKey(key *rsa.PrivateKey, ek *etree.Element, keySize int) ([]byte, err
 	for c := range m.ChildElementsSeq() {
 		switch {
 		case c.Tag == "DigestMethod" && c.NamespaceURI() == nsDSig:
-			digest = c.SelectAttrValue("Algorithm", "")
+			digest = attrValue(c, "Algorithm")
 		case c.Tag == "MGF" && c.NamespaceURI() == nsXMLEnc11 && alg == encRSAOAEP11:
-			mgf = c.SelectAttrValue("Algorithm", "")
+			mgf = attrValue(c, "Algorithm")
 		case c.Tag == "OAEPparams":
 			return nil, fmt.Errorf("%w: OAEP parameters are not supported", errKeyRefused)
 		}

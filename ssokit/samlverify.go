@@ -154,7 +154,7 @@ func parseSAMLResponse(raw []byte) (*parsedResponse, *LoginError) {
 	// The IDs a signature may reference name one element each in the
 	// whole document, the Signatures included.
 	for _, el := range []*etree.Element{root, pr.assertion} {
-		if id := el.SelectAttrValue("ID", ""); id != "" && countID(root, id) != 1 {
+		if id := attrValue(el, "ID"); id != "" && countID(root, id) != 1 {
 			return nil, refuse(ReasonStructure, "the ID of <%s> is on several elements", el.Tag)
 		}
 	}
@@ -379,6 +379,11 @@ func checkXMLNames(el *etree.Element, scope []nsDecl) *LoginError {
 			return bad("undeclared element prefix", el.FullTag())
 		}
 	}
+	// The namespace each attribute is in, resolved once: the duplicate
+	// check below compares these, not prefixes looked up pair by pair
+	// (which cost O(attributes² × declarations) per element).
+	var buf [16]string
+	uris := buf[:0]
 	for i := range el.Attr {
 		a := &el.Attr[i]
 		if a.Key == "" || strings.IndexByte(a.Key, ':') >= 0 || (a.Key == "xmlns" && a.Space != "") {
@@ -401,19 +406,25 @@ func checkXMLNames(el *etree.Element, scope []nsDecl) *LoginError {
 			// (it writes them back under a made-up prefix); no SAML
 			// message needs them.
 			return bad("xml: attribute", a.FullKey())
+		}
+		// An unprefixed attribute is in no namespace; a declaration is
+		// told apart by its prefix ("xmlns:" + name).
+		uri := ""
+		switch a.Space {
+		case "":
+		case "xmlns":
+			uri = "xmlns:"
 		default:
-			if lookupPrefix(scope, a.Space) == "" {
+			if uri = lookupPrefix(scope, a.Space); uri == "" {
 				return bad("undeclared attribute prefix", a.FullKey())
 			}
 		}
-		for _, b := range el.Attr[:i] {
-			if b.Key != a.Key {
-				continue
-			}
-			if b.Space == a.Space || (a.Space != "" && b.Space != "" && a.Space != "xmlns" && b.Space != "xmlns" && lookupPrefix(scope, a.Space) == lookupPrefix(scope, b.Space)) {
+		for j, b := range el.Attr[:i] {
+			if b.Key == a.Key && uris[j] == uri {
 				return bad("duplicate attribute", a.FullKey())
 			}
 		}
+		uris = append(uris, uri)
 	}
 	return nil
 }
@@ -456,7 +467,7 @@ func statusCode(resp *etree.Element) string {
 	if sc == nil {
 		return ""
 	}
-	return sc.SelectAttrValue("Value", "")
+	return attrValue(sc, "Value")
 }
 
 // text returns the character data of el, refusing elements with child
@@ -477,7 +488,7 @@ func text(el *etree.Element) (string, error) {
 }
 
 func parseXSDateTime(el *etree.Element, attr string) (time.Time, error) {
-	v := el.SelectAttrValue(attr, "")
+	v := attrValue(el, attr)
 	if v == "" {
 		return time.Time{}, nil
 	}
@@ -509,9 +520,9 @@ func (s *SSO) verifySAMLResponse(sp *samlSP, pr *parsedResponse, now time.Time) 
 		le.Status = st
 		return nil, le
 	}
-	res.ResponseID = src.SelectAttrValue("ID", "")
-	res.Destination = src.SelectAttrValue("Destination", "")
-	res.InResponseTo = src.SelectAttrValue("InResponseTo", "")
+	res.ResponseID = attrValue(src, "ID")
+	res.Destination = attrValue(src, "Destination")
+	res.InResponseTo = attrValue(src, "InResponseTo")
 	if iss, err := oneChild(src, nsAssertion, "Issuer"); err != nil {
 		return nil, refuse(ReasonMalformed, "response issuer: %v", err)
 	} else if iss != nil {
@@ -619,7 +630,7 @@ func readAssertion(a *etree.Element, res *samlResponse) *LoginError {
 	if a.Tag != "Assertion" || a.NamespaceURI() != nsAssertion {
 		return refuse(ReasonStructure, "not a saml:Assertion")
 	}
-	res.AssertionID = a.SelectAttrValue("ID", "")
+	res.AssertionID = attrValue(a, "ID")
 	if res.AssertionID == "" {
 		return refuse(ReasonMalformed, "assertion has no ID")
 	}
@@ -659,19 +670,19 @@ func readAssertion(a *etree.Element, res *samlResponse) *LoginError {
 				return refuse(ReasonSubject, "empty NameID")
 			}
 			res.NameID = v
-			res.NameIDFormat = c.SelectAttrValue("Format", "")
+			res.NameIDFormat = attrValue(c, "Format")
 		case c.Tag == "EncryptedID" || c.Tag == "BaseID":
 			return refuse(ReasonSubject, "<%s> subjects are not supported", c.Tag)
 		case c.Tag == "SubjectConfirmation":
-			sc := subjectConfirmation{Method: c.SelectAttrValue("Method", "")}
+			sc := subjectConfirmation{Method: attrValue(c, "Method")}
 			d, err := oneChild(c, nsAssertion, "SubjectConfirmationData")
 			if err != nil {
 				return refuse(ReasonMalformed, "SubjectConfirmation: %v", err)
 			}
 			if d != nil {
 				sc.HasData = true
-				sc.Recipient = d.SelectAttrValue("Recipient", "")
-				sc.InResponseTo = d.SelectAttrValue("InResponseTo", "")
+				sc.Recipient = attrValue(d, "Recipient")
+				sc.InResponseTo = attrValue(d, "InResponseTo")
 				if sc.NotBefore, err = parseXSDateTime(d, "NotBefore"); err != nil {
 					return refuse(ReasonMalformed, "SubjectConfirmationData: %v", err)
 				}
@@ -726,18 +737,18 @@ func readAssertion(a *etree.Element, res *samlResponse) *LoginError {
 	}
 
 	if as, _ := oneChild(a, nsAssertion, "AuthnStatement"); as != nil {
-		res.SessionIndex = as.SelectAttrValue("SessionIndex", "")
+		res.SessionIndex = attrValue(as, "SessionIndex")
 	}
 	res.Attributes = map[string][]string{}
 	res.FriendlyNames = map[string]string{}
 	n := 0
 	for _, st := range childrenNS(a, nsAssertion, "AttributeStatement") {
 		for _, at := range childrenNS(st, nsAssertion, "Attribute") {
-			name := at.SelectAttrValue("Name", "")
+			name := attrValue(at, "Name")
 			if name == "" {
 				continue
 			}
-			if fn := at.SelectAttrValue("FriendlyName", ""); fn != "" {
+			if fn := attrValue(at, "FriendlyName"); fn != "" {
 				res.FriendlyNames[fn] = name
 			}
 			for _, v := range childrenNS(at, nsAssertion, "AttributeValue") {
@@ -878,4 +889,17 @@ func replayExpiry(res *samlResponse, skew time.Duration) time.Time {
 		}
 	}
 	return t.Add(skew)
+}
+
+// attrValue is the value of el's attribute key in no namespace, "" when it
+// has none. etree's SelectAttrValue matches key under any prefix (x:ID as
+// well as ID, whichever comes first); a SAML or XML-DSig attribute is
+// never prefixed, so a prefixed one is never read in its place.
+func attrValue(el *etree.Element, key string) string {
+	for _, a := range el.Attr {
+		if a.Space == "" && a.Key == key {
+			return a.Value
+		}
+	}
+	return ""
 }

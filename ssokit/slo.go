@@ -440,7 +440,7 @@ type logoutRequestMsg struct {
 // readLogoutRequest reads a verified samlp:LogoutRequest. Only a plain
 // NameID in the assertion namespace identifies the subject.
 func readLogoutRequest(root *etree.Element) (*logoutRequestMsg, *LoginError) {
-	lr := &logoutRequestMsg{ID: root.SelectAttrValue("ID", ""), Destination: root.SelectAttrValue("Destination", "")}
+	lr := &logoutRequestMsg{ID: attrValue(root, "ID"), Destination: attrValue(root, "Destination")}
 	if lr.ID == "" || len(lr.ID) > 256 {
 		return nil, refuse(ReasonMalformed, "LogoutRequest ID missing or too long")
 	}
@@ -468,7 +468,7 @@ func readLogoutRequest(root *etree.Element) (*logoutRequestMsg, *LoginError) {
 			if lr.NameID, err = text(c); err != nil {
 				return nil, refuse(ReasonSubject, "NameID: %v", err)
 			}
-			lr.NameIDFormat = c.SelectAttrValue("Format", "")
+			lr.NameIDFormat = attrValue(c, "Format")
 		case ns == nsProtocol && c.Tag == "SessionIndex":
 			v, err := text(c)
 			if err != nil || v == "" || len(lr.SessionIndexes) >= 32 {
@@ -500,9 +500,9 @@ type logoutResponseMsg struct {
 
 func readLogoutResponse(root *etree.Element) (*logoutResponseMsg, *LoginError) {
 	lr := &logoutResponseMsg{
-		ID:           root.SelectAttrValue("ID", ""),
-		InResponseTo: root.SelectAttrValue("InResponseTo", ""),
-		Destination:  root.SelectAttrValue("Destination", ""),
+		ID:           attrValue(root, "ID"),
+		InResponseTo: attrValue(root, "InResponseTo"),
+		Destination:  attrValue(root, "Destination"),
 		Status:       statusCode(root),
 	}
 	if lr.ID == "" || len(lr.ID) > 256 || len(lr.InResponseTo) > 256 {

@@ -48,7 +48,7 @@ type signedInfo struct {
 // without sig, canonicalized in place. Everything the caller reads from
 // the message after this comes from that copy.
 func verifyEnveloped(sp *samlSP, el, sig *etree.Element, now time.Time) (*etree.Element, *LoginError) {
-	id := el.SelectAttrValue("ID", "")
+	id := attrValue(el, "ID")
 	if id == "" {
 		return nil, refuse(ReasonBadSignature, "signed <%s> has no ID", el.Tag)
 	}
@@ -245,7 +245,7 @@ func readSignedInfo(si *etree.Element, id string, allowSHA1 bool) (*signedInfo, 
 		if err != nil || e == nil {
 			return "", refuse(ReasonBadSignature, "signature without exactly one %s", tag)
 		}
-		return e.SelectAttrValue("Algorithm", ""), nil
+		return attrValue(e, "Algorithm"), nil
 	}
 	bad := func(what, a string) *LoginError {
 		le := refuse(ReasonAlgorithm, "%s algorithm %q is not allowed", what, truncate(a, 100))
@@ -281,7 +281,7 @@ func readSignedInfo(si *etree.Element, id string, allowSHA1 bool) (*signedInfo, 
 		return nil, refuse(ReasonBadSignature, "unexpected elements in SignedInfo")
 	}
 	ref := refs[0]
-	if uri := ref.SelectAttrValue("URI", ""); uri != "#"+id {
+	if uri := attrValue(ref, "URI"); uri != "#"+id {
 		return nil, refuse(ReasonBadSignature, "signature reference %q is not the signed element's ID", truncate(uri, 100))
 	}
 	tr, err := oneChild(ref, nsDSig, "Transforms")
@@ -297,7 +297,7 @@ func readSignedInfo(si *etree.Element, id string, allowSHA1 bool) (*signedInfo, 
 	}
 	enveloped := 0
 	for _, t := range ts {
-		a := t.SelectAttrValue("Algorithm", "")
+		a := attrValue(t, "Algorithm")
 		if t.Tag != "Transform" || t.NamespaceURI() != nsDSig || !allowedTransforms[a] {
 			return nil, bad("transform", a)
 		}
@@ -309,7 +309,7 @@ func readSignedInfo(si *etree.Element, id string, allowSHA1 bool) (*signedInfo, 
 		if a == string(dsig.CanonicalXML10ExclusiveAlgorithmId) {
 			for c := range t.ChildElementsSeq() {
 				if c.Tag == "InclusiveNamespaces" && c.NamespaceURI() == string(dsig.CanonicalXML10ExclusiveAlgorithmId) {
-					out.prefixList = c.SelectAttrValue("PrefixList", "")
+					out.prefixList = attrValue(c, "PrefixList")
 				}
 			}
 		}
