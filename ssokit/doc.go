@@ -205,11 +205,12 @@
 // separate round-trip pass is made. The signature is verified on that
 // tree: the signed element (Response or Assertion) is copied once with
 // the namespaces in scope, its Signature removed (the enveloped-signature
-// transform), canonicalized in place with goxmldsig's canonicalizers and
-// digested (compared in constant time); SignedInfo is canonicalized the
-// same way and verified with the connection's certificates. The reference
-// and the identity are then read only from those canonicalized copies,
-// the trees whose serializations the digest and the signature cover.
+// transform), canonicalized with goxmldsig's canonicalizers (exclusive
+// c14n in place) and digested (compared in constant time); SignedInfo is
+// canonicalized the same way and verified with the connection's
+// certificates. The reference and the identity are then read only from
+// those copies, the trees whose canonical serializations the digest and
+// the signature cover.
 //
 // # Encrypted assertions
 //

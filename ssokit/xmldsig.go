@@ -18,8 +18,13 @@ import (
 // read into, once: no re-parse of the document, no encoding/xml pass over
 // the Signature, one copy of the signed element. The canonicalizers are
 // goxmldsig's (etreeutils.TransformExcC14n and its inclusive ones); what
-// is read after verification comes from that canonicalized copy, the tree
-// whose serialization the digest covered.
+// is read after verification comes from the signed element's copy: with
+// exclusive c14n (what IdPs use) the very tree the digested bytes encode,
+// canonicalized in place; with inclusive c14n the detached copy whose
+// canonical form was digested, which differs from it only in attribute
+// order and namespace declarations that repeat one in scope (comments,
+// processing instructions and xml: attributes, which canonicalization
+// would change, are refused before).
 
 var digestHashes = map[string]crypto.Hash{
 	digestSHA1:   crypto.SHA1,
@@ -45,8 +50,9 @@ type signedInfo struct {
 // verifyEnveloped verifies the enveloped signature sig, a direct child of
 // el, with one of sp's certificates, and returns the verified copy of el:
 // detached from its ancestors (their namespace declarations made its own),
-// without sig, canonicalized in place. Everything the caller reads from
-// the message after this comes from that copy.
+// without sig, canonicalized in place under exclusive c14n (see the file
+// comment for inclusive c14n). Everything the caller reads from the
+// message after this comes from that copy.
 func verifyEnveloped(sp *samlSP, el, sig *etree.Element, now time.Time) (*etree.Element, *LoginError) {
 	id := attrValue(el, "ID")
 	if id == "" {
