@@ -116,10 +116,16 @@ func TestGroupCommit(t *testing.T) {
 			[]store.MemberOp{{Kind: store.MembersAdd, IDs: []string{"usr_1"}}}, groupEvents("grp_2"))
 	})
 	// A group that adds usr_1 and then fails on a missing member: its
-	// row, its membership and its events are undone alone.
+	// row, its membership and its events are undone alone. It is answered
+	// once the batch committed: a caller retrying after a failure finds
+	// the writes before it.
 	w3 := r.start(func() error {
-		return s.CreateDirectoryGroup(ctx, &store.DirectoryGroup{ID: "grp_3", DirectoryID: "dir", DisplayName: "Three", CreatedAt: now, UpdatedAt: now},
+		err := s.CreateDirectoryGroup(ctx, &store.DirectoryGroup{ID: "grp_3", DirectoryID: "dir", DisplayName: "Three", CreatedAt: now, UpdatedAt: now},
 			[]store.MemberOp{{Kind: store.MembersAdd, IDs: []string{"usr_1"}}, {Kind: store.MembersAdd, IDs: []string{"usr_missing"}}}, groupEvents("grp_3"))
+		if _, gerr := s.GetDirectoryGroup(ctx, "dir", "grp_2"); gerr != nil {
+			return fmt.Errorf("answered before the batch committed: grp_2: %v", gerr)
+		}
+		return err
 	})
 	// A caller that gives up while queued.
 	cctx, cancel := context.WithCancel(ctx)

@@ -229,7 +229,7 @@ var errPanicked = errors.New("sqlstore: write function panicked")
 
 // runBatch runs one batch: it takes writes from the queue into one
 // transaction, commits it and answers them. A write whose function fails
-// is answered at once: nothing of it is kept.
+// is undone at once and answered with the others.
 func (s *Store) runBatch() {
 	first := s.take()
 	if first == nil {
@@ -250,6 +250,15 @@ func (s *Store) runBatch() {
 		return
 	}
 	ok := []*member{m}
+	// The writes that failed are answered once the transaction ended, as
+	// the others: a caller that retries after a conflict must find the
+	// writes that caused it committed.
+	var failed []*member
+	defer func() {
+		for _, m := range failed {
+			m.w.done <- m.o
+		}
+	}()
 	bytes := m.t.bytes
 	for len(ok) < maxBatchWrites && bytes < maxBatchBytes {
 		w := s.take()
@@ -272,7 +281,7 @@ func (s *Store) runBatch() {
 			continue
 		}
 		// Nothing of m is kept, whatever happens to the batch.
-		m.w.done <- m.o
+		failed = append(failed, m)
 		_, err := sqlTx.ExecContext(bg, `ROLLBACK TO w`)
 		if err == nil {
 			_, err = sqlTx.ExecContext(bg, `RELEASE w`)
