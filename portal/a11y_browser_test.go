@@ -3,24 +3,19 @@ package portal
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	cdplog "github.com/chromedp/cdproto/log"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/onboardkit/onboardkit/admin"
 	"github.com/onboardkit/onboardkit/dashboard"
 	"github.com/onboardkit/onboardkit/domains"
+	bt "github.com/onboardkit/onboardkit/internal/browsertest"
 	"github.com/onboardkit/onboardkit/internal/testkit"
 	"github.com/onboardkit/onboardkit/roles"
 	"github.com/onboardkit/onboardkit/scimkit"
@@ -28,102 +23,6 @@ import (
 	"github.com/onboardkit/onboardkit/store"
 	"github.com/onboardkit/onboardkit/store/memstore"
 )
-
-// axeScript is the path of the axe-core build the accessibility tests
-// inject into each page (see testdata/axe/README.md).
-var axeScript = filepath.Join("testdata", "axe", "axe.min.js")
-
-// axeRun runs axe-core on the whole document and keeps, for each
-// violation, its rule, impact, help text and the targets of its nodes.
-const axeRun = `axe.run(document, {resultTypes: ['violations']}).then(function (r) {
-  return r.violations.map(function (v) {
-    return {
-      id: v.id, impact: v.impact || "", help: v.help,
-      nodes: v.nodes.map(function (n) {
-        return {target: [].concat(n.target).map(function (s) { return [].concat(s).join(" >>> "); }).join(" "), summary: n.failureSummary || ""};
-      })
-    };
-  });
-})`
-
-type axeNode struct {
-	Target  string `json:"target"`
-	Summary string `json:"summary"`
-}
-
-type axeViolation struct {
-	ID     string    `json:"id"`
-	Impact string    `json:"impact"`
-	Help   string    `json:"help"`
-	Nodes  []axeNode `json:"nodes"`
-}
-
-// consoleRecorder keeps the console errors, uncaught exceptions and
-// browser log errors of a tab. Its event method runs on the tab's reading
-// goroutine, so it only appends under the lock.
-type consoleRecorder struct {
-	mu   sync.Mutex
-	errs []consoleError
-}
-
-// consoleError is one recorded error; url is the resource of a network
-// error.
-type consoleError struct {
-	msg, url string
-}
-
-func (c *consoleRecorder) event(ev any) {
-	var msg, resource string
-	switch ev := ev.(type) {
-	case *runtime.EventConsoleAPICalled:
-		if ev.Type != runtime.ConsoleAPICalledTypeError {
-			return
-		}
-		var parts []string
-		for _, a := range ev.Args {
-			if a.Value != nil {
-				parts = append(parts, string(a.Value))
-			} else {
-				parts = append(parts, a.Description)
-			}
-		}
-		msg = "console.error: " + strings.Join(parts, " ")
-	case *runtime.EventExceptionThrown:
-		d := ev.ExceptionDetails
-		msg = "uncaught exception: " + d.Text
-		if d.Exception != nil && d.Exception.Description != "" {
-			msg += " " + d.Exception.Description
-		}
-		if d.URL != "" {
-			msg += fmt.Sprintf(" (%s:%d)", d.URL, d.LineNumber)
-		}
-	case *cdplog.EventEntryAdded:
-		if ev.Entry.Level != cdplog.EntryLevelError {
-			return
-		}
-		msg = fmt.Sprintf("log %s error: %s", ev.Entry.Source, ev.Entry.Text)
-		if ev.Entry.URL != "" {
-			msg += " (" + ev.Entry.URL + ")"
-		}
-		if ev.Entry.Source == cdplog.EntrySourceNetwork {
-			resource = ev.Entry.URL
-		}
-	default:
-		return
-	}
-	c.mu.Lock()
-	c.errs = append(c.errs, consoleError{msg: msg, url: resource})
-	c.mu.Unlock()
-}
-
-// take returns the errors recorded since the last call and forgets them.
-func (c *consoleRecorder) take() []consoleError {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	errs := c.errs
-	c.errs = nil
-	return errs
-}
 
 // a11yEnv serves the portal (with SSO, SCIM and domain verification, so every
 // section renders) and the operator dashboard, on an organization having a
@@ -239,22 +138,15 @@ func newA11yEnv(t *testing.T) *a11yEnv {
 }
 
 // TestBrowserAccessibility loads each main page of the portal and of the
-// dashboard in Chromium at 1024 and 360 px (and with a light and a dark
+// dashboard in Chromium at 1280 and 360 px (and with a light and a dark
 // accent colour, and a mid one), runs axe-core on it and fails
 // on any critical or serious violation (colour contrast included), and on
 // any console error, uncaught exception or browser log error while the
 // page loads.
 func TestBrowserAccessibility(t *testing.T) {
-	axeSrc, err := os.ReadFile(axeScript)
-	if err != nil {
-		t.Fatalf("reading axe-core: %v", err)
-	}
 	ctx := testkit.NewBrowser(t)
 	env := newA11yEnv(t)
-	rec := &consoleRecorder{}
-	if err := chromedp.Listen(ctx, rec.event); err != nil {
-		t.Fatal(err)
-	}
+	console := bt.RecordConsole(t, ctx)
 
 	// Both widths with the configured accent, then accents at both ends
 	// of the range, saved as the operator would: the colours derived from
@@ -264,11 +156,11 @@ func TestBrowserAccessibility(t *testing.T) {
 		width  int64
 		accent string
 	}{
-		{"1024px", 1024, ""},
+		{"1280px", 1280, ""},
 		{"360px", 360, ""},
-		{"1024px-light-accent", 1024, "#fde047"},
+		{"1280px-light-accent", 1280, "#fde047"},
 		{"360px-dark-accent", 360, "#111111"},
-		{"1024px-mid-accent", 1024, "#ef4444"},
+		{"1280px-mid-accent", 1280, "#ef4444"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			width := tc.width
@@ -283,8 +175,8 @@ func TestBrowserAccessibility(t *testing.T) {
 			prev := "start"
 			leftovers := func() {
 				t.Helper()
-				for _, e := range rec.take() {
-					t.Errorf("%s (after the audit): %s", prev, e.msg)
+				for _, e := range console.Take() {
+					t.Errorf("%s (after the audit): %s", prev, e)
 				}
 			}
 
@@ -314,7 +206,11 @@ func TestBrowserAccessibility(t *testing.T) {
 				case problem:
 					expected = env.origin + path
 				}
-				auditPage(t, ctx, name, axeSrc, rec, expected)
+				var docs []string
+				if expected != "" {
+					docs = append(docs, expected)
+				}
+				bt.Audit(t, ctx, name, console, docs...)
 			}
 
 			// The link's landing page, then the portal after Continue.
@@ -375,87 +271,5 @@ func TestBrowserAccessibility(t *testing.T) {
 			check("dashboard events", "/dashboard/events", testkit.TID("events"), false)
 			leftovers()
 		})
-	}
-}
-
-// auditPage injects axe-core into the loaded page through DevTools (not
-// subject to the page's CSP), runs it, and reports the critical and
-// serious violations and the console errors recorded since the load, but
-// for the error status of the document at expectedDocError (if not "").
-func auditPage(t *testing.T, ctx context.Context, name string, axeSrc []byte, rec *consoleRecorder, expectedDocError string) {
-	t.Helper()
-	for _, v := range runAxe(t, ctx, name, axeSrc) {
-		var targets []string
-		for i, n := range v.Nodes {
-			if i == 3 {
-				targets = append(targets, fmt.Sprintf("… %d more", len(v.Nodes)-3))
-				break
-			}
-			targets = append(targets, n.Target)
-		}
-		line := fmt.Sprintf("%s: axe %s (%s): %s; %d node(s): %s", name, v.ID, v.Impact, v.Help, len(v.Nodes), strings.Join(targets, ", "))
-		switch v.Impact {
-		case "critical", "serious":
-			if len(v.Nodes) > 0 && v.Nodes[0].Summary != "" {
-				line += "\n\t" + strings.ReplaceAll(v.Nodes[0].Summary, "\n", "\n\t")
-			}
-			t.Error(line)
-		default:
-			t.Log(line)
-		}
-	}
-	for _, e := range rec.take() {
-		if expectedDocError != "" && e.url == expectedDocError {
-			t.Logf("%s: expected: %s", name, e.msg)
-			continue
-		}
-		t.Errorf("%s: %s", name, e.msg)
-	}
-}
-
-// runAxe injects axe-core into the page and returns its violations.
-func runAxe(t *testing.T, ctx context.Context, name string, axeSrc []byte) []axeViolation {
-	t.Helper()
-	var violations []axeViolation
-	err := testkit.Within(ctx, func(ctx context.Context) error {
-		if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](string(axeSrc))); err != nil {
-			return fmt.Errorf("injecting axe-core: %w", err)
-		}
-		var err error
-		violations, err = chromedp.Run(ctx, chromedp.Evaluate[[]axeViolation](axeRun, chromedp.EvalAwaitPromise))
-		return err
-	})
-	if err != nil {
-		t.Fatalf("%s: running axe-core: %v", name, err)
-	}
-	return violations
-}
-
-// TestBrowserAxeFindsViolations checks the audit itself: on a page with
-// known faults, axe-core reports the low contrast and the missing
-// alternative text, with the impacts the accessibility test fails on.
-func TestBrowserAxeFindsViolations(t *testing.T) {
-	axeSrc, err := os.ReadFile(axeScript)
-	if err != nil {
-		t.Fatalf("reading axe-core: %v", err)
-	}
-	ctx := testkit.NewBrowser(t)
-	_, port := testkit.Listen(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprint(w, `<!doctype html><html lang="en"><head><title>Faults</title></head><body><main>
-<h1>Faults</h1>
-<p style="color:#bbbbbb;background:#ffffff">Light grey text on white.</p>
-<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">
-</main></body></html>`)
-	}))
-	testkit.Do(t, ctx, "faulty page", chromedp.Navigate("http://127.0.0.1:"+port+"/"))
-	got := map[string]string{}
-	for _, v := range runAxe(t, ctx, "faulty page", axeSrc) {
-		got[v.ID] = v.Impact
-	}
-	for id, impact := range map[string]string{"color-contrast": "serious", "image-alt": "critical"} {
-		if got[id] != impact {
-			t.Errorf("axe-core reported %s as %q, want %q (all: %v)", id, got[id], impact, got)
-		}
 	}
 }

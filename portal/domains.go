@@ -21,7 +21,10 @@ func (p *Portal) domainsRoutes() {
 	p.page("POST /domains", f, p.domainAdd)
 	p.page("POST /domains/{domain}/verify", f, p.withDomain(p.domainVerify))
 	p.page("GET /domains/{domain}/remove", f, p.withDomain(p.domainRemoveConfirm))
-	p.page("POST /domains/{domain}/remove", f, p.withDomain(p.domainRemove))
+	p.page("POST /domains/{domain}/remove", f, p.goneOr(p.withDomain(p.domainRemove), func(r *http.Request, s *session) bool {
+		_, err := p.st.GetDomain(r.Context(), r.PathValue("domain"))
+		return errors.Is(err, store.ErrNotFound)
+	}, "/domains", "The domain was removed."))
 }
 
 // maxDomainInput bounds the domain name field.

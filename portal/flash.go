@@ -157,3 +157,17 @@ func (v *view) errorOf(id string) string {
 	}
 	return ""
 }
+
+// goneOr wraps the handler of a removal: when gone reports that what it
+// removes no longer exists (the same form posted twice: the first post
+// removed it), the answer is the first post's, a redirect to page with
+// done, instead of "not found".
+func (p *Portal) goneOr(h sessionHandler, gone func(*http.Request, *session) bool, page, done string) sessionHandler {
+	return func(w http.ResponseWriter, r *http.Request, s *session) {
+		if gone(r, s) {
+			p.redirect(w, r, s, p.path(page), &flash{Notice: done})
+			return
+		}
+		h(w, r, s)
+	}
+}

@@ -54,7 +54,10 @@ func (p *Portal) ssoRoutes() {
 	p.page("GET /sso/{id}/deactivate/confirm", store.FeatureSSO, p.ssoWithConn(p.ssoDeactivateConfirm))
 	p.page("POST /sso/{id}/deactivate", store.FeatureSSO, p.ssoWithConn(p.ssoDeactivate))
 	p.page("GET /sso/{id}/delete/confirm", store.FeatureSSO, p.ssoWithConn(p.ssoDeleteConfirm))
-	p.page("POST /sso/{id}/delete", store.FeatureSSO, p.ssoWithConn(p.ssoDelete))
+	p.page("POST /sso/{id}/delete", store.FeatureSSO, p.goneOr(p.ssoWithConn(p.ssoDelete), func(r *http.Request, s *session) bool {
+		_, err := p.st.GetConnection(r.Context(), r.PathValue("id"))
+		return errors.Is(err, store.ErrNotFound)
+	}, "/sso", "The connection was deleted."))
 }
 
 // ssoConnHandler is a page about one connection of the session's

@@ -633,7 +633,7 @@ func (p *Portal) configResult(w http.ResponseWriter, r *http.Request, s *session
 		if m := ssoMethodOfForm[formName]; m != "" {
 			target += "?method=" + m
 		}
-		p.redirect(w, r, s, target+"#form-"+formName, f)
+		p.redirect(w, r, s, target, f)
 	case errors.Is(err, ssokit.ErrConnectionNotFound):
 		p.renderSessionProblem(w, r, s, http.StatusNotFound, problemNotFound)
 	default:
@@ -761,7 +761,7 @@ func (p *Portal) certResult(w http.ResponseWriter, r *http.Request, s *session, 
 		} else {
 			f.Errors = map[string]string{"certificate": ssoSentence(ae.Message)}
 		}
-		p.redirect(w, r, s, p.path("/sso/"+url.PathEscape(c.ID))+"#certificates", f)
+		p.redirect(w, r, s, p.path("/sso/"+url.PathEscape(c.ID)), f)
 	case errors.Is(err, admin.ErrNotConfigured):
 		p.ssoNotConfigured(w, r, s)
 		if p.cfg.SSO != nil {

@@ -109,16 +109,7 @@ type axeViolation struct {
 // browser's report of that status is expected.
 func Audit(t testing.TB, ctx context.Context, name string, console *Console, expectedDocument ...string) {
 	t.Helper()
-	tctx, cancel := context.WithTimeout(ctx, Wait)
-	defer cancel()
-	if err := chromedp.Do(tctx, chromedp.Evaluate[chromedp.Void](axeSource(t))); err != nil {
-		t.Fatalf("%s: injecting axe-core: %v", name, err)
-	}
-	vs, err := chromedp.Run(tctx, chromedp.Evaluate[[]axeViolation](axeRun, chromedp.EvalAwaitPromise))
-	if err != nil {
-		t.Fatalf("%s: running axe-core: %v", name, err)
-	}
-	for _, v := range vs {
+	for _, v := range violations(t, ctx, name) {
 		line := fmt.Sprintf("%s: axe %s (%s): %s: %s", name, v.ID, v.Impact, v.Help, strings.Join(v.Targets, ", "))
 		if v.Impact == "critical" || v.Impact == "serious" {
 			t.Error(line)
@@ -138,4 +129,20 @@ func Audit(t testing.TB, ctx context.Context, name string, console *Console, exp
 			t.Errorf("%s: %s", name, e)
 		}
 	}
+}
+
+// violations injects axe-core into the loaded page and returns what it
+// finds.
+func violations(t testing.TB, ctx context.Context, name string) []axeViolation {
+	t.Helper()
+	tctx, cancel := context.WithTimeout(ctx, Wait)
+	defer cancel()
+	if err := chromedp.Do(tctx, chromedp.Evaluate[chromedp.Void](axeSource(t))); err != nil {
+		t.Fatalf("%s: injecting axe-core: %v", name, err)
+	}
+	vs, err := chromedp.Run(tctx, chromedp.Evaluate[[]axeViolation](axeRun, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("%s: running axe-core: %v", name, err)
+	}
+	return vs
 }
