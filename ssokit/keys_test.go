@@ -70,6 +70,24 @@ func loadTestKey(t testing.TB, name string) *testKey {
 	return &testKey{Key: key, Cert: crt, KeyPEM: string(kb), CertPEM: string(cb)}
 }
 
+// loadRSAKey reads the checked-in private key testdata/<name>-key.pem.
+func loadRSAKey(t testing.TB, name string) *rsa.PrivateKey {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name+"-key.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil {
+		t.Fatalf("testdata/%s-key.pem is not PEM", name)
+	}
+	key, err := x509.ParsePKCS1PrivateKey(blk.Bytes)
+	if err != nil {
+		t.Fatalf("testdata/%s-key.pem: %v", name, err)
+	}
+	return key
+}
+
 var (
 	keysOnce                 sync.Once
 	idpKey, idp2Key, evilKey *testKey
@@ -83,11 +101,14 @@ func keys(t testing.TB) {
 	keysOnce.Do(func() {
 		idpKey = loadTestKey(t, "idp")
 		nb, na := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2040, 1, 1, 0, 0, 0, 0, time.UTC)
-		idp2Key = newTestKey(t, "idp rotated", nb, na)
-		evilKey = newTestKey(t, "attacker", nb, na)
-		idpB = newTestKey(t, "tenant B idp", nb, na)
-		spKey = newTestKey(t, "sp", nb, na)
-		expiredKey = newTestKey(t, "expired idp", nb, time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+		// The other keys are checked in too (generating five RSA keys took
+		// minutes in each worker of an instrumented fuzz binary); their
+		// certificates are made here, with the validity each test needs.
+		idp2Key = certFor(t, loadRSAKey(t, "idp-rotated"), "idp rotated", nb, na)
+		evilKey = certFor(t, loadRSAKey(t, "attacker"), "attacker", nb, na)
+		idpB = certFor(t, loadRSAKey(t, "tenant-b-idp"), "tenant B idp", nb, na)
+		spKey = certFor(t, loadRSAKey(t, "sp"), "sp", nb, na)
+		expiredKey = certFor(t, loadRSAKey(t, "expired-idp"), "expired idp", nb, time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 	})
 }
 
