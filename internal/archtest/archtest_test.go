@@ -36,6 +36,7 @@ var layerOf = map[string]int{
 	"internal/devui":       layerBase,
 	"internal/pgtest":      layerBase,
 	"internal/teststores":  layerBase,
+	"internal/telemetry":   layerBase,
 	"ssokit":               layerKit,
 	"scimkit":              layerKit,
 	"domains":              layerKit,
@@ -65,7 +66,7 @@ var (
 )
 
 // testOnly packages are imported by tests only (and by each other).
-var testOnly = []string{"internal/testkit", "internal/surfacetest", "internal/browsertest", "internal/teststores"}
+var testOnly = []string{"internal/testkit", "internal/surfacetest", "internal/browsertest", "internal/teststores", "internal/telemetry/telemetrytest"}
 
 // under reports whether pkg is root or a package below it.
 func under(pkg, root string) bool { return pkg == root || strings.HasPrefix(pkg, root+"/") }
@@ -288,4 +289,24 @@ func isGenerated(f *ast.File) bool {
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
+}
+
+// TestOpenTelemetryAPIOnly: the library uses the OpenTelemetry API only;
+// the SDK and exporters are the host's choice, imported by examples and
+// test helpers alone.
+func TestOpenTelemetryAPIOnly(t *testing.T) {
+	_, files := modulePackages(t, moduleRoot(t))
+	for pkg, fs := range files {
+		if under(pkg, "examples") || underAny(pkg, testOnly) {
+			continue
+		}
+		for _, f := range fs {
+			for _, is := range f.Imports {
+				p := strings.Trim(is.Path.Value, `"`)
+				if under(p, "go.opentelemetry.io/otel/sdk") || under(p, "go.opentelemetry.io/otel/exporters") {
+					t.Errorf("%s imports %s: only examples and test helpers may import the OpenTelemetry SDK", pkg, p)
+				}
+			}
+		}
+	}
 }
