@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/onboardkit/onboardkit/internal/telemetry"
 	"github.com/onboardkit/onboardkit/store"
 )
 
@@ -31,31 +32,35 @@ func (s *SSO) handleACSGet(w http.ResponseWriter, r *http.Request) {
 // is known to be the same. When the row changed, the response is accepted
 // once more with the stored row; the first attempt wrote nothing.
 func (s *SSO) handleACS(w http.ResponseWriter, r *http.Request) {
+	s.traceLogin(w, r, telemetry.SpanSSOACS, store.ProtocolSAML, s.acs)
+}
+
+// acs serves the ACS (see handleACS) and returns what it answered: nil
+// for a login, else the refusal or error.
+func (s *SSO) acs(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("connection")
 	conn, cached, err := s.cachedConnection(r.Context(), id)
 	if err == nil && conn.Protocol != store.ProtocolSAML {
 		err = ErrConnectionNotFound
 	}
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return s.fail(w, r, err)
 	}
+	traceConnection(r.Context(), conn)
 	if s.overLimit(w, r, "login", conn) {
 		s.cfg.ErrorHandler(w, r, ErrTooManyRequests)
-		return
+		return ErrTooManyRequests
 	}
 	raw, relayState, err := s.readSAMLPost(w, r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return s.fail(w, r, err)
 	}
 	now := s.now().UTC()
 	v := s.acceptSAML(r, conn, raw, relayState, now)
 	if stale := errors.Is(v.err, store.ErrConflict); stale || cached && v.committed == nil {
 		fresh, changed, err := s.storedConnection(r.Context(), conn)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return s.fail(w, r, err)
 		}
 		if stale || changed {
 			conn = fresh
@@ -64,20 +69,22 @@ func (s *SSO) handleACS(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case errors.Is(v.err, store.ErrConflict):
-		s.fail(w, r, fmt.Errorf("ssokit: connection %s changed twice during one login; try again", id))
+		return s.fail(w, r, fmt.Errorf("ssokit: connection %s changed twice during one login; try again", id))
 	case v.err != nil:
-		s.fail(w, r, v.err)
+		return s.fail(w, r, v.err)
 	case v.refused != nil:
-		s.refuseSAML(w, r, conn, v)
+		return s.refuseSAML(w, r, conn, v)
 	default:
-		s.loggedIn(w, r, conn, v.committed)
+		return s.loggedIn(w, r, conn, v.committed)
 	}
 }
 
 // acceptSAML verifies a SAML response posted to conn's ACS (verifySAML)
 // and, when it passes, commits the login (commitLogin).
 func (s *SSO) acceptSAML(r *http.Request, conn *store.Connection, raw []byte, relayState string, now time.Time) *samlVerdict {
+	_, sp := s.tel.Tracer.Start(r.Context(), telemetry.SpanSSOVerify)
 	v := s.verifySAML(conn, raw, relayState, now)
+	endVerify(sp, v.refused, v.err)
 	if v.login == nil {
 		return v
 	}
@@ -201,16 +208,15 @@ func (s *SSO) verifySAML(conn *store.Connection, raw []byte, relayState string, 
 // is consumed first (when it is this connection's and this browser's), so
 // that a test flow gets its diagnosis; a request of another connection or
 // browser is left alone, and that is the refusal reported.
-func (s *SSO) refuseSAML(w http.ResponseWriter, r *http.Request, conn *store.Connection, v *samlVerdict) {
+func (s *SSO) refuseSAML(w http.ResponseWriter, r *http.Request, conn *store.Connection, v *samlVerdict) error {
 	var lr *store.LoginRequest
 	if v.requestID != "" {
 		var le *LoginError
 		if lr, le = s.consumeRequest(r, conn, v.requestID); le != nil {
-			s.refused(w, r, conn, nil, le, false)
-			return
+			return s.refused(w, r, conn, nil, le, false)
 		}
 	}
-	s.refused(w, r, conn, lr, v.refused, v.record)
+	return s.refused(w, r, conn, lr, v.refused, v.record)
 }
 
 // unsignedSubjectInResponseTo returns the InResponseTo of the assertion's

@@ -10,6 +10,7 @@ import (
 	"slices"
 
 	"github.com/onboardkit/onboardkit/domains"
+	"github.com/onboardkit/onboardkit/internal/telemetry"
 	"github.com/onboardkit/onboardkit/roles"
 	"github.com/onboardkit/onboardkit/store"
 )
@@ -98,7 +99,15 @@ type committed struct {
 // success event. A refusal is returned in the committed value, a changed
 // connection as an error wrapping store.ErrConflict; either way nothing
 // was written.
-func (s *SSO) commitLogin(r *http.Request, l *login) (*committed, error) {
+func (s *SSO) commitLogin(r *http.Request, l *login) (res *committed, err error) {
+	ctx, sp := s.tel.Tracer.Start(r.Context(), telemetry.SpanSSOCommit)
+	defer func() {
+		if res != nil {
+			endVerify(sp, res.refused, err)
+		} else {
+			endVerify(sp, nil, err)
+		}
+	}()
 	conn := l.conn
 	lc := l.commit
 	if lc.RequestID != "" {
@@ -109,7 +118,7 @@ func (s *SSO) commitLogin(r *http.Request, l *login) (*committed, error) {
 	}
 	lc.OrgID, lc.OrgFacts = conn.OrgID, true
 	var c committed
-	got, err := s.st.CompleteLogin(r.Context(), lc, func(facts *store.LoginFacts) ([]store.Event, error) {
+	got, err := s.st.CompleteLogin(ctx, lc, func(facts *store.LoginFacts) ([]store.Event, error) {
 		p := *l.profile // the write may run this more than once
 		c = committed{lr: l.lr, profile: &p}
 		if facts.Request != nil {
@@ -172,12 +181,15 @@ func (s *SSO) commitLogin(r *http.Request, l *login) (*committed, error) {
 	if got != nil {
 		c.lr = got
 	}
+	if c.lr == nil || !c.lr.Test {
+		s.tel.Produced.Add(ctx, EventLoginSucceeded, 1)
+	}
 	return &c, nil
 }
 
 // loggedIn hands a committed login to OnLogin, or to OnTestResult for a
-// test flow.
-func (s *SSO) loggedIn(w http.ResponseWriter, r *http.Request, conn *store.Connection, c *committed) {
+// test flow. It returns nil, or the error recording a test ended with.
+func (s *SSO) loggedIn(w http.ResponseWriter, r *http.Request, conn *store.Connection, c *committed) error {
 	p := c.profile
 	if c.lr != nil {
 		p.ReturnTo = c.lr.ReturnTo
@@ -186,8 +198,7 @@ func (s *SSO) loggedIn(w http.ResponseWriter, r *http.Request, conn *store.Conne
 		p.ReturnTo = "/"
 	}
 	if c.lr != nil && c.lr.Test {
-		s.recordTest(w, r, conn, p)
-		return
+		return s.recordTest(w, r, conn, p)
 	}
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "ssokit: login", slog.String("connection", conn.ID),
 		slog.String("org", conn.OrgID), slog.String("profile", p.ID), slog.Bool("idp_initiated", p.IdPInitiated))
@@ -197,11 +208,12 @@ func (s *SSO) loggedIn(w http.ResponseWriter, r *http.Request, conn *store.Conne
 	}
 	setNoStore(w)
 	s.cfg.OnLogin(w, r, p)
+	return nil
 }
 
 // recordTest marks conn tested after a successful test flow and reports
 // the result.
-func (s *SSO) recordTest(w http.ResponseWriter, r *http.Request, conn *store.Connection, p *Profile) {
+func (s *SSO) recordTest(w http.ResponseWriter, r *http.Request, conn *store.Connection, p *Profile) error {
 	now := s.now().UTC()
 	updated, err := s.st.UpdateConnection(r.Context(), conn.ID, func(c *store.Connection) ([]store.Event, error) {
 		from := c.State
@@ -220,11 +232,12 @@ func (s *SSO) recordTest(w http.ResponseWriter, r *http.Request, conn *store.Con
 		return []store.Event{ev}, nil
 	})
 	if err != nil {
-		s.fail(w, r, fmt.Errorf("ssokit: recording test result: %w", err))
-		return
+		return s.fail(w, r, fmt.Errorf("ssokit: recording test result: %w", err))
 	}
+	s.tel.Produced.Add(r.Context(), EventConnectionTested, 1)
 	s.forgetConnection(conn.ID)
 	s.cfg.OnTestResult(w, r, &TestResult{ConnectionID: conn.ID, OrgID: conn.OrgID, Profile: p, State: updated.State})
+	return nil
 }
 
 // profileEmail parses the profile's email for the checks against the
@@ -312,8 +325,8 @@ func judgeProfile(conn *store.Connection, p *Profile, e *domains.Email, facts *s
 // ErrorHandler; always to the log, and as an event when the message is
 // worth recording (it came through a flow this browser started, or its
 // signature verified), so that garbage posted by anyone cannot flood the
-// outbox.
-func (s *SSO) refused(w http.ResponseWriter, r *http.Request, conn *store.Connection, lr *store.LoginRequest, le *LoginError, record bool) {
+// outbox. It returns le.
+func (s *SSO) refused(w http.ResponseWriter, r *http.Request, conn *store.Connection, lr *store.LoginRequest, le *LoginError, record bool) error {
 	le.ConnectionID, le.OrgID, le.Protocol = conn.ID, conn.OrgID, conn.Protocol
 	ctx := r.Context()
 	if lr != nil || record {
@@ -327,15 +340,17 @@ func (s *SSO) refused(w http.ResponseWriter, r *http.Request, conn *store.Connec
 		}
 		if err != nil {
 			s.log.LogAttrs(ctx, slog.LevelError, "ssokit: recording failed login", slog.Any("err", err))
+		} else {
+			s.tel.Produced.Add(ctx, typ, 1)
 		}
 	}
 	if lr != nil && lr.Test && le.Reason != ReasonBrowserMismatch {
 		s.log.LogAttrs(ctx, slog.LevelWarn, "ssokit: connection test failed", slog.String("reason", string(le.Reason)),
 			slog.String("connection", conn.ID), slog.String("detail", le.Detail), slog.Any("err", le.Err))
 		s.cfg.OnTestResult(w, r, &TestResult{ConnectionID: conn.ID, OrgID: conn.OrgID, Err: le, State: conn.State})
-		return
+		return le
 	}
-	s.fail(w, r, le)
+	return s.fail(w, r, le)
 }
 
 // event builds an event; data is marshalled to JSON.

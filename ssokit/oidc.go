@@ -20,6 +20,7 @@ import (
 
 	"github.com/onboardkit/onboardkit/domains"
 	"github.com/onboardkit/onboardkit/internal/secret"
+	"github.com/onboardkit/onboardkit/internal/telemetry"
 	"github.com/onboardkit/onboardkit/store"
 )
 
@@ -210,41 +211,45 @@ func (s *SSO) startOIDC(w http.ResponseWriter, r *http.Request, conn *store.Conn
 // the authorization response and ID token without the Store, then accepts
 // the login with one Store write (commitLogin), then answers.
 func (s *SSO) handleOIDCCallback(w http.ResponseWriter, r *http.Request) {
+	s.traceLogin(w, r, telemetry.SpanSSOCallback, store.ProtocolOIDC, s.oidcCallback)
+}
+
+// oidcCallback serves the redirect URI (see handleOIDCCallback) and
+// returns what it answered: nil for a login, else the refusal or error.
+func (s *SSO) oidcCallback(w http.ResponseWriter, r *http.Request) error {
 	conn, err := s.getConnection(r.Context(), r.PathValue("connection"))
 	if err == nil && conn.Protocol != store.ProtocolOIDC {
 		err = ErrConnectionNotFound
 	}
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return s.fail(w, r, err)
 	}
+	traceConnection(r.Context(), conn)
 	if s.overLimit(w, r, "login", conn) {
 		s.cfg.ErrorHandler(w, r, ErrTooManyRequests)
-		return
+		return ErrTooManyRequests
 	}
 	q := r.URL.Query()
 	state := q.Get("state")
 	if state == "" || len(state) > 200 {
-		s.refused(w, r, conn, nil, refuse(ReasonRequestUnknown, "missing state"), false)
-		return
+		return s.refused(w, r, conn, nil, refuse(ReasonRequestUnknown, "missing state"), false)
 	}
 	lr, le := s.consumeRequest(r, conn, state)
 	if le != nil {
-		s.refused(w, r, conn, nil, le, false)
-		return
+		return s.refused(w, r, conn, nil, le, false)
 	}
 	if !usable(conn, lr.Test) {
-		s.refused(w, r, conn, lr, refuse(ReasonConnectionInactive, "the connection is %s", conn.State), false)
-		return
+		return s.refused(w, r, conn, lr, refuse(ReasonConnectionInactive, "the connection is %s", conn.State), false)
 	}
-	p, le := s.finishOIDC(r, conn, lr, q)
+	vr, sp := telemetry.StartRequest(s.tel.Tracer, r, telemetry.SpanSSOVerify)
+	p, le := s.finishOIDC(vr, conn, lr, q)
 	var e *domains.Email
 	if le == nil {
 		e, le = profileEmail(conn, p)
 	}
+	endVerify(sp, le, nil)
 	if le != nil {
-		s.refused(w, r, conn, lr, le, true)
-		return
+		return s.refused(w, r, conn, lr, le, true)
 	}
 	// The connection was read before the token exchange; the write checks
 	// it did not change meanwhile. The code is spent, so a changed
@@ -254,13 +259,13 @@ func (s *SSO) handleOIDCCallback(w http.ResponseWriter, r *http.Request) {
 		commit: store.LoginCompletion{ConnectionID: conn.ID, ConnectionVersion: conn.Version, Now: s.now().UTC()}})
 	switch {
 	case errors.Is(err, store.ErrConflict):
-		s.fail(w, r, fmt.Errorf("ssokit: connection %s changed during the login; start again", conn.ID))
+		return s.fail(w, r, fmt.Errorf("ssokit: connection %s changed during the login; start again", conn.ID))
 	case err != nil:
-		s.fail(w, r, err)
+		return s.fail(w, r, err)
 	case c.refused != nil:
-		s.refused(w, r, conn, lr, c.refused, true)
+		return s.refused(w, r, conn, lr, c.refused, true)
 	default:
-		s.loggedIn(w, r, conn, c)
+		return s.loggedIn(w, r, conn, c)
 	}
 }
 

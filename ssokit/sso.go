@@ -14,8 +14,12 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/onboardkit/onboardkit/internal/netutil"
 	"github.com/onboardkit/onboardkit/internal/secret"
+	"github.com/onboardkit/onboardkit/internal/telemetry"
 	"github.com/onboardkit/onboardkit/limits"
 	"github.com/onboardkit/onboardkit/roles"
 	"github.com/onboardkit/onboardkit/store"
@@ -121,6 +125,19 @@ type Config struct {
 	// are the identity provider's role values as received. Its Fields
 	// give Profile.Custom (see "Custom attributes" in the package doc).
 	Roles *roles.Config
+
+	// TracerProvider receives the spans of logins: onboardkit.sso.start
+	// (with onboardkit.sso.idp_redirect), onboardkit.sso.acs and
+	// onboardkit.sso.oidc_callback (with onboardkit.sso.verify and
+	// onboardkit.sso.commit); see "Telemetry" in docs/operations.md.
+	// Default: otel.GetTracerProvider(), a no-op unless the host set one.
+	TracerProvider trace.TracerProvider
+
+	// MeterProvider receives the login metrics (onboardkit.sso.logins by
+	// protocol, result and reason; onboardkit.sso.login.duration) and
+	// onboardkit.events.produced. Default: otel.GetMeterProvider(), a no-op
+	// unless the host set one.
+	MeterProvider metric.MeterProvider
 }
 
 // Limits are the rates of Config.Limits, local to each app instance:
@@ -171,6 +188,7 @@ type SSO struct {
 	perConn  *limits.Keyed // "login:" or "logout:" + connection id
 	refusals *limits.Keyed // connection id
 	logged   *limits.Keyed // which refusals over a limit to log
+	tel      *telemetry.Logins
 
 	mu   sync.Mutex
 	saml map[string]*samlSP
@@ -251,8 +269,13 @@ func New(cfg Config) (*SSO, error) {
 		allow[strings.ToLower(u.Scheme+"://"+u.Host)] = true
 	}
 	allow[strings.ToLower(base.Scheme+"://"+base.Host)] = true
+	tel, err := telemetry.NewLogins(cfg.TracerProvider, cfg.MeterProvider)
+	if err != nil {
+		return nil, fmt.Errorf("ssokit: telemetry: %w", err)
+	}
 
 	s := &SSO{
+		tel:   tel,
 		cfg:   cfg,
 		base:  base,
 		st:    cfg.Store,
@@ -345,8 +368,9 @@ func (s *SSO) overLimit(w http.ResponseWriter, r *http.Request, kind string, con
 	return true
 }
 
-// fail logs err for operators and renders it through ErrorHandler.
-func (s *SSO) fail(w http.ResponseWriter, r *http.Request, err error) {
+// fail logs err for operators and renders it through ErrorHandler. It
+// returns err, what the request ended with (see traceLogin).
+func (s *SSO) fail(w http.ResponseWriter, r *http.Request, err error) error {
 	var le *LoginError
 	if errors.As(err, &le) {
 		s.log.LogAttrs(r.Context(), slog.LevelWarn, "ssokit: login refused",
@@ -363,6 +387,7 @@ func (s *SSO) fail(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.LogAttrs(r.Context(), lvl, "ssokit: request failed", slog.String("path", r.URL.Path), slog.Any("err", err))
 	}
 	s.cfg.ErrorHandler(w, r, err)
+	return err
 }
 
 var errorPage = template.Must(template.New("error").Parse(`<!doctype html>

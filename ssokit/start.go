@@ -10,6 +10,7 @@ import (
 
 	"github.com/onboardkit/onboardkit/domains"
 	"github.com/onboardkit/onboardkit/internal/secret"
+	"github.com/onboardkit/onboardkit/internal/telemetry"
 	"github.com/onboardkit/onboardkit/store"
 )
 
@@ -40,11 +41,23 @@ type StartOptions struct {
 // ErrChooseConnection (a *ChooseConnectionError, which carries the
 // connections to offer), ErrConnectionNotFound, ErrConnectionNotActive, or
 // a configuration error.
-func (s *SSO) StartLogin(w http.ResponseWriter, r *http.Request, opts StartOptions) error {
+func (s *SSO) StartLogin(w http.ResponseWriter, r *http.Request, opts StartOptions) (err error) {
+	r, sp := telemetry.StartRequest(s.tel.Tracer, r, telemetry.SpanSSOStart, telemetry.LoginTest.Bool(opts.Test))
+	defer func() {
+		if err != nil && !errors.Is(err, ErrChooseConnection) {
+			reason := refusalReason(err)
+			if reason == "" {
+				reason = "internal"
+			}
+			telemetry.Fail(sp, reason)
+		}
+		sp.End()
+	}()
 	conn, err := s.resolveStart(r.Context(), opts)
 	if err != nil {
 		return err
 	}
+	traceConnection(r.Context(), conn)
 	return s.startWith(w, r, conn, sanitizeReturnTo(opts.ReturnTo, s.allow), opts.Test)
 }
 
@@ -136,6 +149,8 @@ func (s *SSO) startWith(w http.ResponseWriter, r *http.Request, conn *store.Conn
 	if !usable(conn, test) {
 		return ErrConnectionNotActive
 	}
+	r, sp := telemetry.StartRequest(s.tel.Tracer, r, telemetry.SpanSSOIdPRedirect)
+	defer sp.End()
 	switch conn.Protocol {
 	case store.ProtocolSAML:
 		return s.startSAML(w, r, conn, returnTo, test)
