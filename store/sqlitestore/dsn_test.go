@@ -18,9 +18,9 @@ func TestPragmas(t *testing.T) {
 	}
 	defer s.Close()
 	for _, readOnly := range []bool{false, true} {
-		role := sqlitestore.RoleWriter
+		role, cache := sqlitestore.RoleWriter, "-8192"
 		if readOnly {
-			role = sqlitestore.RoleReader
+			role, cache = sqlitestore.RoleReader, "-1024"
 		}
 		db, err := sql.Open("sqlite", sqlitestore.DSN(path, role, sqlitestore.Options{}))
 		if err != nil {
@@ -31,6 +31,10 @@ func TestPragmas(t *testing.T) {
 			{"synchronous", "2"}, // FULL
 			{"foreign_keys", "1"},
 			{"busy_timeout", "10000"},
+			// Bounded page caches and no memory map: see TestMemory in
+			// examples/quickstart.
+			{"mmap_size", "0"},
+			{"cache_size", cache},
 		} {
 			var got string
 			if err := db.QueryRow("PRAGMA " + p.pragma).Scan(&got); err != nil {
