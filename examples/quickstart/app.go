@@ -39,6 +39,8 @@ type appConfig struct {
 	Logger  *slog.Logger
 	// SecretsPath is the demo secrets file (see demoSecrets).
 	SecretsPath string
+	// SCIMLimits are scimkit's request limits; zero: its defaults.
+	SCIMLimits scimkit.Limits
 }
 
 // app is the host application: its own pages and sessions, with the
@@ -128,7 +130,7 @@ func newApp(cfg appConfig) (*app, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ssokit: %w", err)
 	}
-	a.scim, err = scimkit.New(scimkit.Config{Store: cfg.Store, BaseURL: cfg.BaseURL + "/scim", Logger: cfg.Logger, Roles: appRoles})
+	a.scim, err = scimkit.New(scimkit.Config{Store: cfg.Store, BaseURL: cfg.BaseURL + "/scim", Logger: cfg.Logger, Roles: appRoles, Limits: cfg.SCIMLimits})
 	if err != nil {
 		return nil, fmt.Errorf("scimkit: %w", err)
 	}

@@ -5,8 +5,10 @@
 //
 //	go run ./examples/quickstart
 //
-// and open the printed URLs. Flags: -addr (default 127.0.0.1:8080) and -db
-// (default onboardkit-quickstart.db, an SQLite file created on first start).
+// and open the printed URLs. Flags: -addr (default 127.0.0.1:8080), -db
+// (default onboardkit-quickstart.db, an SQLite file created on first start)
+// and -scim-unlimited (lifts SCIM's per-directory rate limit, for a load
+// test such as TestMemory).
 //
 // On first start it creates a demo organization, "Example Corp", with the
 // verified domain example.com (verified manually, as an operator would), a

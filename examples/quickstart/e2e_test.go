@@ -42,15 +42,7 @@ func TestEndToEnd(t *testing.T) {
 	defer cancel()
 
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "quickstart")
-	args := []string{"build", "-o", bin}
-	if raceBuild {
-		args = append(args, "-race")
-	}
-	build := exec.CommandContext(ctx, "go", append(args, ".")...)
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildQuickstart(ctx, t, dir)
 	db := filepath.Join(dir, "quickstart.db")
 
 	first := startQuickstart(ctx, t, bin, db, "127.0.0.1:0")
@@ -64,18 +56,7 @@ func TestEndToEnd(t *testing.T) {
 		if code, body := httpGet(ctx, t, app+"/healthz"); code != http.StatusOK || !strings.Contains(body, `"alive"`) {
 			t.Fatalf("/healthz: %d %s", code, body)
 		}
-		// The background workers start with the server: wait for them.
-		for {
-			code, body := httpGet(ctx, t, app+"/readyz")
-			if code == http.StatusOK && strings.Contains(body, `"status":"ready"`) && strings.Contains(body, `"worker:reseal"`) {
-				break
-			}
-			select {
-			case <-ctx.Done():
-				t.Fatalf("/readyz never ready: %d %s", code, body)
-			case <-time.After(50 * time.Millisecond):
-			}
-		}
+		waitReady(ctx, t, app)
 	})
 
 	home := getPage(ctx, t, newBrowser(t), app)
@@ -574,9 +555,44 @@ type quickstart struct {
 	stderr  *testkit.LogBuffer
 }
 
-func startQuickstart(ctx context.Context, t *testing.T, bin, db, addr string) *quickstart {
+// buildQuickstart builds the quickstart binary into dir (with the race
+// detector when the tests run with it) and returns its path.
+func buildQuickstart(ctx context.Context, t *testing.T, dir string) string {
 	t.Helper()
-	cmd := exec.CommandContext(ctx, bin, "-addr", addr, "-db", db)
+	bin := filepath.Join(dir, "quickstart")
+	args := []string{"build", "-o", bin}
+	if raceBuild {
+		args = append(args, "-race")
+	}
+	build := exec.CommandContext(ctx, "go", append(args, ".")...)
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// waitReady waits until the quickstart at app (its URL, ending in "/")
+// is ready, its background workers started.
+func waitReady(ctx context.Context, t *testing.T, app string) {
+	t.Helper()
+	for {
+		code, body := httpGet(ctx, t, app+"/readyz")
+		if code == http.StatusOK && strings.Contains(body, `"status":"ready"`) && strings.Contains(body, `"worker:reseal"`) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("/readyz never ready: %d %s", code, body)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// startQuickstart starts bin on db, listening on addr, with the extra
+// flags, and returns once it printed its URLs.
+func startQuickstart(ctx context.Context, t *testing.T, bin, db, addr string, flags ...string) *quickstart {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, bin, append([]string{"-addr", addr, "-db", db}, flags...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

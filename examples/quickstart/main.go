@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/onboardkit/onboardkit/examples/internal/startup"
+	"github.com/onboardkit/onboardkit/limits"
 	"github.com/onboardkit/onboardkit/store/sqlitestore"
 )
 
@@ -22,6 +23,7 @@ func run(ctx context.Context, args []string, out, logOut io.Writer) error {
 	fs.SetOutput(logOut)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (loopback only)")
 	dbPath := fs.String("db", "onboardkit-quickstart.db", "SQLite database file")
+	scimUnlimited := fs.Bool("scim-unlimited", false, "lift the SCIM per-directory request rate limit (for load tests)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -45,7 +47,11 @@ func run(ctx context.Context, args []string, out, logOut io.Writer) error {
 	defer st.Close()
 
 	secrets := secretsPath(*dbPath)
-	a, err := newApp(appConfig{Store: st, BaseURL: baseURL, Logger: logger, SecretsPath: secrets})
+	cfg := appConfig{Store: st, BaseURL: baseURL, Logger: logger, SecretsPath: secrets}
+	if *scimUnlimited {
+		cfg.SCIMLimits.PerDirectory = limits.Rate{Unlimited: true}
+	}
+	a, err := newApp(cfg)
 	if err != nil {
 		return err
 	}
