@@ -51,7 +51,8 @@ func (a *Admin) DefaultRole() string {
 }
 
 // ListRoleMappings returns the organization's role mappings ordered by
-// (Source, Value, Role). ErrNotFound for an unknown organization.
+// (Source, Value, Role), without the default role the Store keeps beside
+// them (see SetRoleMappings). ErrNotFound for an unknown organization.
 func (a *Admin) ListRoleMappings(ctx context.Context, orgID string) ([]store.RoleMapping, error) {
 	if _, err := a.GetOrganization(ctx, orgID); err != nil {
 		return nil, err
@@ -60,7 +61,7 @@ func (a *Admin) ListRoleMappings(ctx context.Context, orgID string) ([]store.Rol
 	if err != nil {
 		return nil, fmt.Errorf("admin: listing role mappings: %w", err)
 	}
-	return ms, nil
+	return withoutDefault(ms), nil
 }
 
 // SetRoleMappings replaces the organization's role mappings with in, with
@@ -70,6 +71,12 @@ func (a *Admin) ListRoleMappings(ctx context.Context, orgID string) ([]store.Rol
 // role must be one the host declared; a directory group must be a group of
 // one of the organization's directories. Setting the mappings already in
 // force writes nothing.
+//
+// The host's default role (Config.Roles.Default) is written with the
+// mappings (a store.RoleDefault mapping), so that the user.roles_changed
+// events the Store appends carry the roles a user has at sign-in; a
+// change of the host's default reaches the events at the organization's
+// next mapping change.
 func (a *Admin) SetRoleMappings(ctx context.Context, orgID string, in []RoleMappingInput, actor string) ([]store.RoleMapping, error) {
 	if _, err := a.GetOrganization(ctx, orgID); err != nil {
 		return nil, err
@@ -105,6 +112,9 @@ func (a *Admin) SetRoleMappings(ctx context.Context, orgID string, in []RoleMapp
 		}
 		next = append(next, store.RoleMapping{OrgID: orgID, Source: m.Source, Value: value, Role: m.Role})
 	}
+	if d := a.cfg.Roles.Default; d != "" {
+		next = append(next, store.RoleMapping{OrgID: orgID, Source: store.RoleDefault, Role: d})
+	}
 	sortMappings(next)
 	next = slices.Compact(next)
 	cur, err := a.st.ListRoleMappings(ctx, orgID)
@@ -112,9 +122,9 @@ func (a *Admin) SetRoleMappings(ctx context.Context, orgID string, in []RoleMapp
 		return nil, fmt.Errorf("admin: listing role mappings: %w", err)
 	}
 	if slices.Equal(cur, next) {
-		return next, nil
+		return withoutDefault(next), nil
 	}
-	ev, err := a.event(EventRoleMappingsUpdated, orgID, orgID, actorOr(actor), map[string]any{"mappings": mappingsData(next)})
+	ev, err := a.event(EventRoleMappingsUpdated, orgID, orgID, actorOr(actor), map[string]any{"mappings": mappingsData(withoutDefault(next))})
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +137,12 @@ func (a *Admin) SetRoleMappings(ctx context.Context, orgID string, in []RoleMapp
 	if err := a.RecomputeRoles(ctx, orgID, actor); err != nil {
 		return nil, err
 	}
-	return next, nil
+	return withoutDefault(next), nil
+}
+
+// withoutDefault returns ms without its store.RoleDefault mapping.
+func withoutDefault(ms []store.RoleMapping) []store.RoleMapping {
+	return slices.DeleteFunc(slices.Clone(ms), func(m store.RoleMapping) bool { return m.Source == store.RoleDefault })
 }
 
 // RecomputeRoles recomputes the roles of the organization's directory

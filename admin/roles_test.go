@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -72,6 +73,12 @@ func TestSetRoleMappings(t *testing.T) {
 		if e.Type != store.EventUserRolesChanged || e.Actor != "operator:test" {
 			t.Fatalf("event %+v", e)
 		}
+		// The events carry the roles a user has at sign-in: the host's
+		// default role before the mapping.
+		var rc store.RolesChange
+		if err := json.Unmarshal(e.Data, &rc); err != nil || !slices.Equal(rc.Old, []string{"member"}) || !slices.Equal(rc.New, []string{"admin"}) {
+			t.Fatalf("roles change %s: %+v, %v", e.Data, rc, err)
+		}
 	}
 	u, err := st.GetDirectoryUser(ctx, "dir_1", ids[n-1])
 	if err != nil || !slices.Equal(u.Roles, []string{"admin"}) {
@@ -88,6 +95,17 @@ func TestSetRoleMappings(t *testing.T) {
 	ms, err := a.ListRoleMappings(ctx, o.ID)
 	if err != nil || len(ms) != 2 {
 		t.Fatalf("ListRoleMappings = %+v, %v", ms, err)
+	}
+	// Without the group's mapping its members fall back to the default
+	// role, and the events say so.
+	last, _ = st.LastEventCursor(ctx)
+	if _, err := a.SetRoleMappings(ctx, o.ID, in[1:], "operator:test"); err != nil {
+		t.Fatal(err)
+	}
+	evs, _ = st.ListEvents(ctx, store.EventQuery{After: last, Limit: 10000})
+	var rc store.RolesChange
+	if len(evs) != n+1 || json.Unmarshal(evs[n].Data, &rc) != nil || !slices.Equal(rc.Old, []string{"admin"}) || !slices.Equal(rc.New, []string{"member"}) {
+		t.Fatalf("%d events, the last %s", len(evs), evs[len(evs)-1].Data)
 	}
 }
 

@@ -22,6 +22,12 @@ const (
 	// exactly) to a role. The Store only keeps these mappings; they are
 	// applied at sign-in.
 	RoleFromIdPGroup RoleSource = "idp_group"
+	// RoleDefault names the organization's default role (Value is empty):
+	// the role of an active directory user no directory-group mapping
+	// gives a role, which the Store reports in user.roles_changed events
+	// (see EffectiveRoles). An organization has at most one. The Admin
+	// writes it with the mappings, from the host's roles.Config.Default.
+	RoleDefault RoleSource = "default"
 )
 
 // RoleMapping gives the role Role to the members of a directory group or to
@@ -33,13 +39,73 @@ type RoleMapping struct {
 	Role   string
 }
 
-// Validate reports ErrInvalid when a field is missing or Source is unknown.
+// Validate reports ErrInvalid when a field is missing, Source is unknown,
+// or a RoleDefault mapping has a Value.
 func (m *RoleMapping) Validate() error {
+	if m.Source == RoleDefault {
+		if m.OrgID == "" || m.Role == "" || m.Value != "" {
+			return invalid("role mapping: a default role needs OrgID and Role, and no Value")
+		}
+		return nil
+	}
 	if m.OrgID == "" || m.Value == "" || m.Role == "" {
 		return invalid("role mapping: OrgID, Value and Role are required")
 	}
 	if m.Source != RoleFromDirectoryGroup && m.Source != RoleFromIdPGroup {
 		return invalid("role mapping: unknown source %q", m.Source)
+	}
+	return nil
+}
+
+// ValidateRoleMappings checks the mappings ms of the organization orgID
+// before SetRoleMappings writes them: each valid and of orgID, and at most
+// one RoleDefault.
+func ValidateRoleMappings(orgID string, ms []RoleMapping) error {
+	if orgID == "" {
+		return invalid("organization id is required")
+	}
+	defaults := 0
+	for i := range ms {
+		if err := ms[i].Validate(); err != nil {
+			return err
+		}
+		if ms[i].OrgID != orgID {
+			return invalid("role mapping of organization %q given for %q", ms[i].OrgID, orgID)
+		}
+		if ms[i].Source == RoleDefault {
+			defaults++
+		}
+	}
+	if defaults > 1 {
+		return invalid("role mapping: %d default roles, at most one", defaults)
+	}
+	return nil
+}
+
+// DefaultRole returns the role of the RoleDefault mapping among ms, ""
+// when there is none.
+func DefaultRole(ms []RoleMapping) string {
+	for _, m := range ms {
+		if m.Source == RoleDefault {
+			return m.Role
+		}
+	}
+	return ""
+}
+
+// EffectiveRoles returns the roles a directory user has for the host, as
+// Profile.Roles gives them at sign-in: none when the user is not active;
+// else mapped, the roles the directory-group mappings give it (see
+// ComputeRoles); else the organization's default role def, when there is
+// one.
+func EffectiveRoles(active bool, mapped []string, def string) []string {
+	switch {
+	case !active:
+		return nil
+	case len(mapped) > 0:
+		return mapped
+	case def != "":
+		return []string{def}
 	}
 	return nil
 }
@@ -50,10 +116,12 @@ func (m *RoleMapping) Validate() error {
 const EventUserRolesChanged = "user.roles_changed"
 
 // RolesChange is the Data of a user.roles_changed event. Old and New are
-// the mapped roles the Store keeps: an empty list means no mapping gives
-// the user a role, so that the host's default role (roles.Config.Default,
-// which the Store does not know) applies, as it does in Profile.Roles at
-// sign-in and in live sessions.
+// the user's effective roles before and after the write (see
+// EffectiveRoles): the mapped roles, else the organization's default role
+// (its RoleDefault mapping), as Profile.Roles gives them at sign-in; an
+// empty list for a user that is not active, or that no mapping gives a
+// role in an organization without a default role. The Store appends the
+// event only when the effective roles change.
 type RolesChange struct {
 	DirectoryID string   `json:"directory_id"`
 	Old         []string `json:"old"`
@@ -79,13 +147,13 @@ func ComputeRoles(active bool, groupIDs []string, mappings []RoleMapping) []stri
 	return slices.Compact(out)
 }
 
-// RolesChangedEvent returns the user.roles_changed event of u, whose roles
-// were old and are now u.Roles. actor and at are those of the write that
-// changed them.
-func RolesChangedEvent(u *DirectoryUser, old []string, actor string, at time.Time) Event {
+// RolesChangedEvent returns the user.roles_changed event of u, whose
+// effective roles (see EffectiveRoles) were old and are now new. actor and
+// at are those of the write that changed them.
+func RolesChangedEvent(u *DirectoryUser, old, new []string, actor string, at time.Time) Event {
 	var b [16]byte
 	rand.Read(b[:])
-	data, _ := json.Marshal(RolesChange{DirectoryID: u.DirectoryID, Old: nonNil(old), New: nonNil(u.Roles)})
+	data, _ := json.Marshal(RolesChange{DirectoryID: u.DirectoryID, Old: nonNil(old), New: nonNil(new)})
 	if actor == "" {
 		actor = "system"
 	}
@@ -145,12 +213,16 @@ func AffectedGroups(old, new []RoleMapping) []string {
 // users (DirectoryUser.Roles) are computed by the Store with ComputeRoles
 // from the directory-group mappings, in the same write as any change that
 // affects them: a membership added or removed, a group deleted, a user
-// activated or deactivated. Each change appends a user.roles_changed event
-// (see RolesChangedEvent) taking its actor and time from the write's first
-// event (see RolesCause).
+// activated or deactivated. Each change of a user's effective roles (see
+// EffectiveRoles) appends a user.roles_changed event (see
+// RolesChangedEvent) taking its actor and time from the write's first
+// event (see RolesCause). Changing only the RoleDefault mapping marks no
+// user stale and appends no user event: the host's default role already
+// applied at sign-in.
 type RoleStore interface {
 	// SetRoleMappings replaces the organization's mappings with m, sorted
-	// by (Source, Value, Role), and marks stale the directory users of the
+	// by (Source, Value, Role) and checked by ValidateRoleMappings, and
+	// marks stale the directory users of the
 	// organization whose roles may change (the members of the groups
 	// AffectedGroups names), appending events, in one write. Their roles
 	// are then recomputed by RecomputeRoles, in bounded batches. Every
@@ -169,8 +241,8 @@ type RoleStore interface {
 	RecomputeRoles(ctx context.Context, orgID string, limit int, actor string, at time.Time) (remaining int, err error)
 }
 
-// RolesFromEvent returns the new roles of a user.roles_changed event, nil
-// for another event.
+// RolesFromEvent returns the new effective roles of a user.roles_changed
+// event, nil for another event.
 func RolesFromEvent(e Event) []string {
 	if e.Type != EventUserRolesChanged {
 		return nil

@@ -169,7 +169,7 @@ func (s *Store) CreateDirectoryGroup(ctx context.Context, g *store.DirectoryGrou
 	}
 	s.groupDir[st.ID] = ds.dir.ID
 	ds.setMembers(st.ID, next)
-	evs = append(evs, s.recomputeForLocked(ds, added, evs)...)
+	evs = append(evs, s.recomputeForLocked(ds, added, false, evs)...)
 	s.appendLocked(evs)
 	return nil
 }
@@ -333,7 +333,7 @@ func (s *Store) UpdateDirectoryGroup(ctx context.Context, directoryID, id string
 		ds.groupByExt[st.ExternalID] = id
 	}
 	ds.setMembers(id, next)
-	evs = append(evs, s.recomputeForLocked(ds, append(added, removed...), evs)...)
+	evs = append(evs, s.recomputeForLocked(ds, append(added, removed...), false, evs)...)
 	s.appendLocked(evs)
 	out := cloneGroup(st)
 	return &out, nil
@@ -371,7 +371,7 @@ func (s *Store) DeleteDirectoryGroup(ctx context.Context, directoryID, id string
 	}
 	delete(ds.groups, id)
 	delete(s.groupDir, id)
-	evs = append(evs, s.recomputeForLocked(ds, members, evs)...)
+	evs = append(evs, s.recomputeForLocked(ds, members, false, evs)...)
 	s.appendLocked(evs)
 	return nil
 }

@@ -28,15 +28,10 @@ func (s *Store) SetRoleMappings(ctx context.Context, orgID string, m []store.Rol
 	if err := requireIDs("organization id", orgID); err != nil {
 		return err
 	}
-	next := slices.Clone(m)
-	for i := range next {
-		if err := next[i].Validate(); err != nil {
-			return err
-		}
-		if next[i].OrgID != orgID {
-			return invalid("role mapping of organization %q given for %q", next[i].OrgID, orgID)
-		}
+	if err := store.ValidateRoleMappings(orgID, m); err != nil {
+		return err
 	}
+	next := slices.Clone(m)
 	sortMappings(next)
 	next = slices.Compact(next)
 	if err := store.ValidateEvents(events); err != nil {
@@ -106,7 +101,7 @@ func (s *Store) RecomputeRoles(ctx context.Context, orgID string, limit int, act
 	var evs []store.Event
 	for _, k := range keys {
 		if ds, ok := s.dirs[k.dir]; ok {
-			evs = append(evs, s.recomputeLocked(ds, []string{k.user}, actor, at)...)
+			evs = append(evs, s.recomputeLocked(ds, []string{k.user}, false, actor, at)...)
 		}
 		delete(stale, k)
 	}
@@ -116,9 +111,11 @@ func (s *Store) RecomputeRoles(ctx context.Context, orgID string, limit int, act
 
 // recomputeLocked recomputes the roles of the users among ids (other ids
 // are skipped), clears their stale mark and returns the events of those
-// whose roles changed.
-func (s *Store) recomputeLocked(ds *dirState, ids []string, actor string, at time.Time) []store.Event {
+// whose effective roles changed. toggled says the write being made
+// activated or deactivated them: they were active if they are not now.
+func (s *Store) recomputeLocked(ds *dirState, ids []string, toggled bool, actor string, at time.Time) []store.Event {
 	maps := s.roleMaps[ds.dir.OrgID]
+	def := store.DefaultRole(maps)
 	var evs []store.Event
 	for _, id := range ids {
 		u, ok := ds.users[id]
@@ -131,21 +128,21 @@ func (s *Store) recomputeLocked(ds *dirState, ids []string, actor string, at tim
 			groups = append(groups, gid)
 		}
 		roles := store.ComputeRoles(u.Active, groups, maps)
-		if slices.Equal(roles, u.Roles) {
-			continue
-		}
 		old := u.Roles
 		u.Roles = roles
-		evs = append(evs, store.RolesChangedEvent(u, old, actor, at))
+		before := store.EffectiveRoles(u.Active != toggled, old, def)
+		if after := store.EffectiveRoles(u.Active, roles, def); !slices.Equal(before, after) {
+			evs = append(evs, store.RolesChangedEvent(u, before, after, actor, at))
+		}
 	}
 	return evs
 }
 
 // recomputeForLocked is recomputeLocked with the actor and time taken from
 // the write's events.
-func (s *Store) recomputeForLocked(ds *dirState, ids []string, events []store.Event) []store.Event {
+func (s *Store) recomputeForLocked(ds *dirState, ids []string, toggled bool, events []store.Event) []store.Event {
 	actor, at := store.RolesCause(events)
-	return s.recomputeLocked(ds, ids, actor, at)
+	return s.recomputeLocked(ds, ids, toggled, actor, at)
 }
 
 // GetProvisioningPolicy returns the organization's policy, the zero one

@@ -254,7 +254,7 @@ func (s *Store) UpdateDirectoryUser(ctx context.Context, directoryID, id string,
 		ds.userByExt[st.ExternalID] = id
 	}
 	if st.Active != old.Active {
-		events = append(slices.Clip(events), s.recomputeForLocked(ds, []string{id}, events)...)
+		events = append(slices.Clip(events), s.recomputeForLocked(ds, []string{id}, true, events)...)
 	}
 	s.liftDeprovisionedLocked(st)
 	s.appendLocked(events)

@@ -222,6 +222,85 @@ var roleTests = []subtest{
 			f.Fatalf("an update that does not touch roles changed them: %+v", rc)
 		}
 	}},
+	{"DefaultRoleInEvents", func(f *fixture) {
+		// With a default role among the mappings, the events carry the
+		// effective roles (as Profile.Roles at sign-in): the default for a
+		// user no mapping gives a role, none for an inactive user. The
+		// stored roles stay the mapped ones.
+		org := f.mkOrg()
+		dir := f.mkDir(org.ID)
+		u := f.mkUser(dir.ID, "erin@example.com", nil)
+		def := store.RoleMapping{OrgID: org.ID, Source: store.RoleDefault, Role: "member"}
+		f.is(f.s.SetRoleMappings(f.ctx, org.ID, []store.RoleMapping{def, {OrgID: org.ID, Source: store.RoleDefault, Role: "viewer"}}), store.ErrInvalid, "two default roles")
+		f.is(f.s.SetRoleMappings(f.ctx, org.ID, []store.RoleMapping{{OrgID: org.ID, Source: store.RoleDefault, Value: "x", Role: "member"}}), store.ErrInvalid, "a default role with a value")
+		g := f.mkGroup(dir.ID, "Admins")
+		c := f.lastCursor()
+		f.ok(f.s.SetRoleMappings(f.ctx, org.ID, []store.RoleMapping{groupMapping(org.ID, g.ID, "admin"), def}), "SetRoleMappings")
+		if n := f.recomputeAll(org.ID, 10); n != 1 || len(f.rolesChanges(c)) != 0 {
+			f.Fatalf("setting a default role and an empty group's mapping changed roles: %+v", f.rolesChanges(c))
+		}
+		ms, err := f.s.ListRoleMappings(f.ctx, org.ID)
+		f.ok(err, "ListRoleMappings")
+		if store.DefaultRole(ms) != "member" || len(ms) != 2 {
+			f.Fatalf("mappings: %+v", ms)
+		}
+		want := func(c int64, old, new []string) {
+			f.Helper()
+			rc := f.rolesChanges(c)[u.ID]
+			if len(rc) != 1 || !slices.Equal(rc[0].Old, old) || !slices.Equal(rc[0].New, new) {
+				f.Fatalf("roles changes %+v, want one from %q to %q", rc, old, new)
+			}
+		}
+		members := func(kind store.MemberOpKind) {
+			f.Helper()
+			_, err := f.s.UpdateDirectoryGroup(f.ctx, dir.ID, g.ID, func(*store.DirectoryGroup) ([]store.MemberOp, error) {
+				return []store.MemberOp{{Kind: kind, IDs: []string{u.ID}}}, nil
+			}, nil)
+			f.ok(err, "UpdateDirectoryGroup")
+		}
+		active := func(on bool) {
+			f.Helper()
+			_, err := f.s.UpdateDirectoryUser(f.ctx, dir.ID, u.ID, func(u *store.DirectoryUser) ([]store.Event, error) {
+				u.Active = on
+				return nil, nil
+			})
+			f.ok(err, "UpdateDirectoryUser")
+		}
+		c = f.lastCursor()
+		members(store.MembersAdd)
+		want(c, []string{"member"}, []string{"admin"})
+		f.wantRoles(dir.ID, u.ID, "admin")
+		c = f.lastCursor()
+		members(store.MembersRemove)
+		want(c, []string{"admin"}, []string{"member"})
+		f.wantRoles(dir.ID, u.ID)
+		c = f.lastCursor()
+		active(false)
+		want(c, []string{"member"}, []string{})
+		c = f.lastCursor()
+		active(true)
+		want(c, []string{}, []string{"member"})
+		f.wantRoles(dir.ID, u.ID)
+		// A mapping change through RecomputeRoles: the group's role goes,
+		// its member falls back to the default role.
+		members(store.MembersAdd)
+		f.ok(f.s.SetRoleMappings(f.ctx, org.ID, []store.RoleMapping{def}), "SetRoleMappings")
+		c = f.lastCursor()
+		f.recomputeAll(org.ID, 10)
+		want(c, []string{"admin"}, []string{"member"})
+		// A user mapped to the default role itself changes no effective
+		// role when the mapping goes.
+		f.ok(f.s.SetRoleMappings(f.ctx, org.ID, []store.RoleMapping{groupMapping(org.ID, g.ID, "member"), def}), "SetRoleMappings")
+		f.recomputeAll(org.ID, 10)
+		f.wantRoles(dir.ID, u.ID, "member")
+		f.ok(f.s.SetRoleMappings(f.ctx, org.ID, []store.RoleMapping{def}), "SetRoleMappings")
+		c = f.lastCursor()
+		f.recomputeAll(org.ID, 10)
+		f.wantRoles(dir.ID, u.ID)
+		if rc := f.rolesChanges(c); len(rc) != 0 {
+			f.Fatalf("the effective roles did not change, yet: %+v", rc)
+		}
+	}},
 	{"MappingChangeInBatches", func(f *fixture) {
 		org := f.mkOrg()
 		dir := f.mkDir(org.ID)

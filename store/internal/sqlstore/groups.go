@@ -242,7 +242,7 @@ RETURNING org_id`,
 		if err != nil {
 			return err
 		}
-		rolesEvs, err := t.recomputeFor(stored.OrgID, added, evs)
+		rolesEvs, err := t.recomputeFor(stored.OrgID, added, false, evs)
 		if err != nil {
 			return err
 		}
@@ -364,7 +364,7 @@ func (s *Store) UpdateDirectoryGroup(ctx context.Context, directoryID, id string
 		if err != nil {
 			return err
 		}
-		rolesEvs, err := t.recomputeFor(g.OrgID, append(slices.Clip(added), removed...), evs)
+		rolesEvs, err := t.recomputeFor(g.OrgID, append(slices.Clip(added), removed...), false, evs)
 		if err != nil {
 			return err
 		}
@@ -410,7 +410,7 @@ func (s *Store) DeleteDirectoryGroup(ctx context.Context, directoryID, id string
 		if err != nil {
 			return err
 		}
-		rolesEvs, err := t.recomputeFor(g.OrgID, members, evs)
+		rolesEvs, err := t.recomputeFor(g.OrgID, members, false, evs)
 		if err != nil {
 			return err
 		}

@@ -36,16 +36,8 @@ func encodeRoles(roles []string) string {
 // SetRoleMappings replaces the organization's mappings and marks stale the
 // members of the groups whose mapped roles change.
 func (s *Store) SetRoleMappings(ctx context.Context, orgID string, m []store.RoleMapping, events ...Event) error {
-	if orgID == "" {
-		return invalid("organization id is required")
-	}
-	for i := range m {
-		if err := m[i].Validate(); err != nil {
-			return err
-		}
-		if m[i].OrgID != orgID {
-			return invalid("role mapping of organization %q given for %q", m[i].OrgID, orgID)
-		}
+	if err := store.ValidateRoleMappings(orgID, m); err != nil {
+		return err
 	}
 	if err := store.ValidateEvents(events); err != nil {
 		return err
@@ -124,7 +116,7 @@ func (s *Store) RecomputeRoles(ctx context.Context, orgID string, limit int, act
 		if err != nil {
 			return s.wrap(err)
 		}
-		evs, err := t.recomputeRoles(orgID, ids, actor, at)
+		evs, err := t.recomputeRoles(orgID, ids, false, actor, at)
 		if err != nil {
 			return err
 		}
@@ -138,18 +130,20 @@ func (s *Store) RecomputeRoles(ctx context.Context, orgID string, limit int, act
 
 // recomputeFor is recomputeRoles with the actor and time taken from the
 // write's events.
-func (t *tx) recomputeFor(orgID string, ids []string, events []Event) ([]Event, error) {
+func (t *tx) recomputeFor(orgID string, ids []string, toggled bool, events []Event) ([]Event, error) {
 	actor, at := store.RolesCause(events)
-	return t.recomputeRoles(orgID, ids, actor, at)
+	return t.recomputeRoles(orgID, ids, toggled, actor, at)
 }
 
 // recomputeRoles recomputes the roles of the users of the organization
-// orgID among ids (other ids
-// are skipped), a chunk at a time, clears their stale mark, and returns the
-// events of those whose roles changed. The users' rows are locked first, in
-// id order, so that concurrent writes changing one user's memberships
-// recompute one after the other, each seeing the other's memberships.
-func (t *tx) recomputeRoles(orgID string, ids []string, actor string, at time.Time) ([]Event, error) {
+// orgID among ids (other ids are skipped), a chunk at a time, clears their
+// stale mark, and returns the events of those whose effective roles
+// changed. toggled says the write being made activated or deactivated the
+// users: they were active if they are not now. The users' rows are locked
+// first, in id order, so that concurrent writes changing one user's
+// memberships recompute one after the other, each seeing the other's
+// memberships.
+func (t *tx) recomputeRoles(orgID string, ids []string, toggled bool, actor string, at time.Time) ([]Event, error) {
 	ids = slices.Sorted(slices.Values(ids))
 	ids = slices.Compact(ids)
 	if len(ids) == 0 {
@@ -160,6 +154,11 @@ func (t *tx) recomputeRoles(orgID string, ids []string, actor string, at time.Ti
 	// other to commit and neither misses the other's rows.
 	var one int
 	err := t.queryRow(`SELECT 1 FROM organizations WHERE id = ?`+t.s.d.ForShare, orgID).Scan(&one)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, t.s.wrap(err)
+	}
+	var def string
+	err = t.queryRow(`SELECT role FROM role_mappings WHERE org_id = ? AND source = ?`, orgID, string(store.RoleDefault)).Scan(&def)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, t.s.wrap(err)
 	}
@@ -208,17 +207,19 @@ WHERE m.member_id IN (`+in+`) AND m.member_type = 'User'`, chunk...)
 				roles = slices.Sorted(slices.Values(mapped[u.ID]))
 				roles = slices.Compact(roles)
 			}
+			before := store.EffectiveRoles(u.Active != toggled, u.Roles, def)
+			if after := store.EffectiveRoles(u.Active, roles, def); !slices.Equal(before, after) {
+				evs = append(evs, store.RolesChangedEvent(u, before, after, actor, at))
+			}
 			if slices.Equal(roles, u.Roles) {
 				continue
 			}
-			old := u.Roles
 			u.Roles = roles
 			enc := encodeRoles(roles)
 			if _, ok := changed[enc]; !ok {
 				order = append(order, enc)
 			}
 			changed[enc] = append(changed[enc], u.ID)
-			evs = append(evs, store.RolesChangedEvent(u, old, actor, at))
 		}
 		for _, enc := range order {
 			for ids := range memberChunks(changed[enc]) {

@@ -532,12 +532,16 @@ func (s *Store) UpdateDirectoryUser(ctx context.Context, directoryID, id string,
 		}
 		u.Roles = cur.Roles
 		if u.Active != cur.Active {
-			evs, err := t.recomputeFor(u.OrgID, []string{u.ID}, events)
+			evs, err := t.recomputeFor(u.OrgID, []string{u.ID}, true, events)
 			if err != nil {
 				return err
 			}
-			if len(evs) > 0 {
-				u.Roles = store.RolesFromEvent(evs[0])
+			var roles []byte
+			if err := t.queryRow(`SELECT roles FROM directory_users WHERE id = ?`, u.ID).Scan(bc(&roles)); err != nil {
+				return s.wrap(err)
+			}
+			if u.Roles, err = decodeRoles(u.ID, roles); err != nil {
+				return err
 			}
 			events = append(slices.Clip(events), evs...)
 		}
