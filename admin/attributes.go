@@ -2,7 +2,6 @@ package admin
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -96,8 +95,10 @@ func (a *Admin) ListAttributeMappings(ctx context.Context, orgID string) ([]stor
 // must be declared and given once; names are trimmed, SCIM paths must be
 // ones the SCIM server reads (scimkit.CheckAttributePath) and are kept in
 // their canonical case. A mapping with no name at all is dropped. Setting
-// the mappings in force writes nothing. Values already stored on directory
-// users change with each user's next SCIM write.
+// the mappings in force writes nothing. When a field's SCIM path changes,
+// the values of the users already provisioned are read again from the
+// SCIM resources the Store keeps (see ReadCustomValues) before it
+// returns.
 func (a *Admin) SetAttributeMappings(ctx context.Context, orgID string, in []AttributeMappingInput, actor string) ([]store.AttributeMapping, error) {
 	if _, err := a.GetOrganization(ctx, orgID); err != nil {
 		return nil, err
@@ -139,24 +140,87 @@ func (a *Admin) SetAttributeMappings(ctx context.Context, orgID string, in []Att
 		next = append(next, sm)
 	}
 	slices.SortFunc(next, func(x, y store.AttributeMapping) int { return strings.Compare(x.Field, y.Field) })
-	cur, err := a.st.ListAttributeMappings(ctx, orgID)
-	if err != nil {
-		return nil, fmt.Errorf("admin: listing attribute mappings: %w", err)
-	}
-	if slices.Equal(cur, next) {
-		return next, nil
-	}
-	ev, err := a.event(EventAttributeMappingsUpdated, orgID, orgID, actorOr(actor), map[string]any{"mappings": attributeMappingsData(next)})
+	w := mappingWrite[store.AttributeMapping]{what: "attribute mappings", event: EventAttributeMappingsUpdated, list: a.st.ListAttributeMappings, set: a.st.SetAttributeMappings,
+		data: func(next []store.AttributeMapping) any {
+			return map[string]any{"mappings": attributeMappingsData(next)}
+		}}
+	cur, changed, err := w.replace(ctx, a, orgID, next, actor)
 	if err != nil {
 		return nil, err
 	}
-	if err := a.st.SetAttributeMappings(ctx, orgID, next, ev); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, notFound("organization", orgID)
-		}
-		return nil, fmt.Errorf("admin: setting attribute mappings: %w", err)
+	if !changed || !a.scimPathsDiffer(cur, next) {
+		return next, nil
+	}
+	if err := a.ReadCustomValues(ctx, orgID, actor); err != nil {
+		return nil, err
 	}
 	return next, nil
+}
+
+// scimPathsDiffer reports whether some declared field is read from
+// another SCIM path under the mappings next than under cur.
+func (a *Admin) scimPathsDiffer(cur, next []store.AttributeMapping) bool {
+	of := func(ms []store.AttributeMapping, key string) *store.AttributeMapping {
+		if i := slices.IndexFunc(ms, func(m store.AttributeMapping) bool { return m.Field == key }); i >= 0 {
+			return &ms[i]
+		}
+		return nil
+	}
+	for _, f := range a.cfg.Roles.Fields {
+		if a.SCIMPathOf(f.Key, of(cur, f.Key)) != a.SCIMPathOf(f.Key, of(next, f.Key)) {
+			return true
+		}
+	}
+	return false
+}
+
+// ReadCustomValues reads again the custom values of every user of the
+// organization's directories from the SCIM resource the Store keeps of
+// it, through the organization's attribute mappings
+// (scimkit.StoredCustomValues), RecomputeBatch users per Store write; each
+// user whose values change is written with a directory.user.updated event.
+// SetAttributeMappings calls it when a field's SCIM path changes; a host
+// calls it again when it was interrupted.
+func (a *Admin) ReadCustomValues(ctx context.Context, orgID, actor string) error {
+	ms, err := a.ListAttributeMappings(ctx, orgID)
+	if err != nil {
+		return err
+	}
+	dirs, err := a.st.ListDirectories(ctx, orgID)
+	if err != nil {
+		return fmt.Errorf("admin: listing directories: %w", err)
+	}
+	now := a.now().UTC()
+	update := func(u *store.DirectoryUser) ([]store.Event, error) {
+		vals, err := scimkit.StoredCustomValues(a.cfg.Roles, ms, u)
+		if err != nil {
+			a.log.WarnContext(ctx, "admin: a directory user's SCIM resource does not decode; its custom values stay", "user", u.ID, "err", err)
+			return nil, nil
+		}
+		if vals.Equal(u.Custom) {
+			return nil, nil
+		}
+		u.Custom, u.UpdatedAt = vals, now
+		ev, err := a.event(scimkit.EventUserUpdated, u.OrgID, u.ID, actorOr(actor), scimkit.UserDataOf(u))
+		if err != nil {
+			return nil, err
+		}
+		return []store.Event{ev}, nil
+	}
+	for _, d := range dirs {
+		var after store.UserKey
+		for {
+			last, n, err := a.st.UpdateCustomValues(ctx, d.ID, after, RecomputeBatch, update)
+			if err != nil {
+				return fmt.Errorf("admin: reading custom values again: %w", err)
+			}
+			if n < RecomputeBatch {
+				break
+			}
+			after = last
+		}
+	}
+	return nil
 }
 
 // SetAttributeMapping sets the mapping of one custom attribute, keeping

@@ -117,22 +117,16 @@ func (a *Admin) SetRoleMappings(ctx context.Context, orgID string, in []RoleMapp
 	}
 	sortMappings(next)
 	next = slices.Compact(next)
-	cur, err := a.st.ListRoleMappings(ctx, orgID)
-	if err != nil {
-		return nil, fmt.Errorf("admin: listing role mappings: %w", err)
-	}
-	if slices.Equal(cur, next) {
-		return withoutDefault(next), nil
-	}
-	ev, err := a.event(EventRoleMappingsUpdated, orgID, orgID, actorOr(actor), map[string]any{"mappings": mappingsData(withoutDefault(next))})
+	w := mappingWrite[store.RoleMapping]{what: "role mappings", event: EventRoleMappingsUpdated, list: a.st.ListRoleMappings, set: a.st.SetRoleMappings,
+		data: func(next []store.RoleMapping) any {
+			return map[string]any{"mappings": mappingsData(withoutDefault(next))}
+		}}
+	_, changed, err := w.replace(ctx, a, orgID, next, actor)
 	if err != nil {
 		return nil, err
 	}
-	if err := a.st.SetRoleMappings(ctx, orgID, next, ev); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, notFound("organization", orgID)
-		}
-		return nil, fmt.Errorf("admin: setting role mappings: %w", err)
+	if !changed {
+		return withoutDefault(next), nil
 	}
 	if err := a.RecomputeRoles(ctx, orgID, actor); err != nil {
 		return nil, err

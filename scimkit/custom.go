@@ -1,7 +1,9 @@
 package scimkit
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -240,39 +242,93 @@ func (s *Server) customMappings(ctx context.Context, d *store.Directory) ([]stor
 }
 
 // customValues reads the custom values of res, a validated User, through
-// the mappings ms: for each declared field, the value at its SCIM path,
-// converted to its type. A mapping whose path this server no longer knows
-// is skipped and logged; a value of the wrong type is refused with 400
-// invalidValue naming the attribute.
+// the mappings ms (see readCustom). A mapping whose path this server no
+// longer knows is skipped and logged; a value of the wrong type is
+// refused with 400 invalidValue naming the attribute.
 func (s *Server) customValues(ctx context.Context, ms []store.AttributeMapping, res map[string]any) (store.CustomValues, error) {
-	rc := s.users.custom
-	if rc == nil || len(rc.Fields) == 0 {
+	out, err := s.users.readCustom(ms, res, func(f roles.Field, path string, err error) {
+		s.log.WarnContext(ctx, "scimkit: an attribute mapping names a path this server does not serve", "field", f.Key, "path", path, "err", err)
+	})
+	if err != nil {
+		return nil, valueError(err)
+	}
+	return out, nil
+}
+
+// readCustom reads the custom values of res through the mappings ms: for
+// each declared field, the value at its SCIM path, converted to its type
+// (see readField). A value of the wrong type is a *roles.ValueError.
+func (rs *resourceSchema) readCustom(ms []store.AttributeMapping, res map[string]any, skip func(f roles.Field, path string, err error)) (store.CustomValues, error) {
+	if rs.custom == nil {
 		return nil, nil
 	}
 	var out store.CustomValues
-	for _, f := range rc.Fields {
-		var m *store.AttributeMapping
-		for i := range ms {
-			if ms[i].Field == f.Key {
-				m = &ms[i]
+	for _, f := range rs.custom.Fields {
+		v, err := rs.readField(f, ms, res, skip)
+		if err != nil {
+			return nil, err
+		}
+		if v != nil {
+			if out == nil {
+				out = store.CustomValues{}
 			}
+			out[f.Key] = v
 		}
-		path := rc.SCIMPath(f.Key, m)
-		if path == "" {
+	}
+	return out, nil
+}
+
+// readField returns the value of the field f in res, read at the field's
+// SCIM path under the mappings ms and converted to its type: nil when
+// there is none. A path the schema does not know is reported to skip and
+// not read; a value of the wrong type is a *roles.ValueError.
+func (rs *resourceSchema) readField(f roles.Field, ms []store.AttributeMapping, res map[string]any, skip func(f roles.Field, path string, err error)) (any, error) {
+	var m *store.AttributeMapping
+	for i := range ms {
+		if ms[i].Field == f.Key {
+			m = &ms[i]
+		}
+	}
+	path := rs.custom.SCIMPath(f.Key, m)
+	if path == "" {
+		return nil, nil
+	}
+	p, err := rs.parseAttrPath(path)
+	if err != nil {
+		skip(f, path, err)
+		return nil, nil
+	}
+	raw := p.get(res)
+	if raw == nil {
+		return nil, nil
+	}
+	return f.FromJSON(p.String(), raw)
+}
+
+// StoredCustomValues reads again the custom values of u, a directory user
+// as the Store keeps it, from its SCIM resource (u.Attributes) through the
+// attribute mappings ms of its organization, as a Server configured with
+// rc reads them on each write. A value of the wrong type for its field,
+// which a write would have refused, is left out, as is a field whose path
+// this server does not serve. It serves a mapping change: the values of
+// the users already provisioned follow the new paths without waiting for
+// each user's next write.
+func StoredCustomValues(rc *roles.Config, ms []store.AttributeMapping, u *store.DirectoryUser) (store.CustomValues, error) {
+	if rc == nil || len(rc.Fields) == 0 || len(u.Attributes) == 0 {
+		return nil, nil
+	}
+	d := json.NewDecoder(bytes.NewReader(u.Attributes))
+	d.UseNumber()
+	var res map[string]any
+	if err := d.Decode(&res); err != nil {
+		return nil, fmt.Errorf("scimkit: user %s: decoding its SCIM resource: %w", u.ID, err)
+	}
+	rs := newUserSchema(rc)
+	var out store.CustomValues
+	for _, f := range rc.Fields {
+		v, err := rs.readField(f, ms, res, func(roles.Field, string, error) {})
+		if err != nil || v == nil {
 			continue
-		}
-		p, err := s.users.parseAttrPath(path)
-		if err != nil {
-			s.log.WarnContext(ctx, "scimkit: an attribute mapping names a path this server does not serve", "field", f.Key, "path", path, "err", err)
-			continue
-		}
-		raw := p.get(res)
-		if raw == nil {
-			continue
-		}
-		v, err := f.FromJSON(p.String(), raw)
-		if err != nil {
-			return nil, valueError(err)
 		}
 		if out == nil {
 			out = store.CustomValues{}

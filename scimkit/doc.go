@@ -319,7 +319,11 @@
 // names the attribute and the field ("The value of urn:...:User:level
 // (custom attribute level) must be an integer."), and nothing is written.
 // Removing the attribute removes the value. The mappings are read once per
-// user write; a mapping change applies to each user from its next write.
+// user write. When an organization's mapping of a field moves to another
+// SCIM path, the Admin reads the values of the users already provisioned
+// again from the resources the Store keeps (see StoredCustomValues and
+// admin.Admin.ReadCustomValues), with a directory.user.updated event for
+// each user whose values change.
 // Filters on the host's extension are refused (400 invalidFilter).
 //
 // # Deprovisioning

@@ -187,3 +187,6 @@ func (s *Server) membershipEvents(ids *eventIDs, d *store.Directory, g *store.Di
 	}
 	return evs
 }
+
+// UserDataOf returns the Data of a directory.user.* event about u.
+func UserDataOf(u *store.DirectoryUser) UserData { return userData(u) }

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 )
 
 // CustomValues are the values of a user's custom attributes (the fields a
@@ -226,6 +227,38 @@ type AttributeStore interface {
 	// ListAttributeMappings returns the organization's mappings ordered by
 	// Field; none for an unknown organization.
 	ListAttributeMappings(ctx context.Context, orgID string) ([]AttributeMapping, error)
+
+	// UpdateCustomValues visits, in one write, up to limit users of the
+	// directory that come after the key after in creation order (the
+	// zero UserKey: from the first), calling fn with each, Version already
+	// incremented. fn sets the user's Custom and UpdatedAt and returns the
+	// events of the change; the Store writes Custom, UpdatedAt and Version
+	// of a user whose Custom fn changed, with those events, and leaves the
+	// others as they were (fn returns no event for them). An error of fn
+	// aborts the write. It returns the key of the last user visited and
+	// how many it visited: fewer than limit when the directory has no
+	// more. ErrNotFound for an unknown directory. A change of an
+	// organization's SCIM paths reads the values of its users again this
+	// way (see scimkit.StoredCustomValues), a bounded batch per write.
+	UpdateCustomValues(ctx context.Context, directoryID string, after UserKey, limit int, fn func(u *DirectoryUser) ([]Event, error)) (last UserKey, n int, err error)
+}
+
+// UserKey is the place of a directory user in the order of creation:
+// CreatedAt, then ID.
+type UserKey struct {
+	CreatedAt time.Time
+	ID        string
+}
+
+// KeyOf returns the key of u.
+func KeyOf(u *DirectoryUser) UserKey { return UserKey{CreatedAt: u.CreatedAt, ID: u.ID} }
+
+// After reports whether k comes after o.
+func (k UserKey) After(o UserKey) bool {
+	if c := k.CreatedAt.Compare(o.CreatedAt); c != 0 {
+		return c > 0
+	}
+	return k.ID > o.ID
 }
 
 // CustomString renders v, a custom value, for people: a list joined by

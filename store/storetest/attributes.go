@@ -1,8 +1,11 @@
 package storetest
 
 import (
+	"errors"
+	"fmt"
 	"math"
 	"slices"
+	"time"
 
 	"github.com/onboardkit/onboardkit/store"
 )
@@ -158,6 +161,89 @@ var attributeTests = []subtest{
 		f.ok(err, "CompleteLogin")
 		if got.AttributeMappings != nil {
 			f.Fatalf("facts not asked for: %+v", got.AttributeMappings)
+		}
+	}},
+	{"UpdateCustomValues", func(f *fixture) {
+		// A mapping change reads the users' values again, a bounded batch
+		// per write, in creation order, with the events fn gives for the
+		// users it changes.
+		org := f.mkOrg()
+		dir := f.mkDir(org.ID)
+		other := f.mkDir(org.ID)
+		var users []*store.DirectoryUser
+		for i := range 5 {
+			users = append(users, f.mkUser(dir.ID, fmt.Sprintf("c%d@example.com", i), func(u *store.DirectoryUser) {
+				u.Custom = store.CustomValues{"department": "old"}
+			}))
+		}
+		outsider := f.mkUser(other.ID, "o@example.com", nil)
+		_, _, err := f.s.UpdateCustomValues(f.ctx, "dir_absent", store.UserKey{}, 2, nil)
+		f.is(err, store.ErrNotFound, "an unknown directory")
+		_, _, err = f.s.UpdateCustomValues(f.ctx, dir.ID, store.UserKey{}, 0, nil)
+		f.is(err, store.ErrInvalid, "a limit of 0")
+		// An error of fn writes nothing.
+		boom := errors.New("boom")
+		_, _, err = f.s.UpdateCustomValues(f.ctx, dir.ID, store.UserKey{}, 5, func(u *store.DirectoryUser) ([]store.Event, error) {
+			if u.ID == users[1].ID {
+				return nil, boom
+			}
+			u.Custom = store.CustomValues{"department": "lost"}
+			return nil, nil
+		})
+		f.is(err, boom, "an error of fn")
+		if got := f.getUser(dir.ID, users[0].ID); got.Custom["department"] != "old" || got.Version != users[0].Version {
+			f.Fatalf("an aborted batch wrote %+v", got)
+		}
+		c := f.lastCursor()
+		var key store.UserKey
+		var seen []string
+		for batch := 0; ; batch++ {
+			if batch > 5 {
+				f.Fatalf("UpdateCustomValues never ends")
+			}
+			last, n, err := f.s.UpdateCustomValues(f.ctx, dir.ID, key, 2, func(u *store.DirectoryUser) ([]store.Event, error) {
+				seen = append(seen, u.ID)
+				if u.ID == users[3].ID {
+					return nil, nil // unchanged
+				}
+				u.Custom = store.CustomValues{"department": "new", "level": int64(len(seen))}
+				u.UpdatedAt = at(time.Hour)
+				return []store.Event{f.ev("directory.user.updated", org.ID, u.ID)}, nil
+			})
+			f.ok(err, "UpdateCustomValues")
+			if n == 0 {
+				break
+			}
+			if n > 2 || last == key {
+				f.Fatalf("batch %d visited %d users, ending at %+v", batch, n, last)
+			}
+			key = last
+		}
+		want := []string{users[0].ID, users[1].ID, users[2].ID, users[3].ID, users[4].ID}
+		if !slices.Equal(seen, want) {
+			f.Fatalf("visited %q, want %q (creation order, each once)", seen, want)
+		}
+		for i, u := range users {
+			got := f.getUser(dir.ID, u.ID)
+			if i == 3 {
+				if got.Custom["department"] != "old" || got.Version != u.Version {
+					f.Fatalf("a user fn left alone was written: %+v", got)
+				}
+				continue
+			}
+			if got.Custom["department"] != "new" || got.Custom["level"] != int64(i+1) || got.Version != u.Version+1 || !got.UpdatedAt.Equal(at(time.Hour)) {
+				f.Fatalf("user %d after the update: %+v", i, got)
+			}
+		}
+		var subjects []string
+		for _, e := range f.eventsAfter(c) {
+			subjects = append(subjects, e.Subject)
+		}
+		if wantEv := []string{users[0].ID, users[1].ID, users[2].ID, users[4].ID}; !slices.Equal(subjects, wantEv) {
+			f.Fatalf("events about %q, want %q", subjects, wantEv)
+		}
+		if got := f.getUser(other.ID, outsider.ID); got.Version != outsider.Version {
+			f.Fatalf("a user of another directory was written: %+v", got)
 		}
 	}},
 }

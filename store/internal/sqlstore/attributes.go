@@ -63,3 +63,62 @@ func (s *Store) ListAttributeMappings(ctx context.Context, orgID string) ([]stor
 	}
 	return out, nil
 }
+
+// UpdateCustomValues visits up to limit users of the directory after the
+// key after, in creation order (the directory_users_created index), and
+// writes the custom values fn changes.
+func (s *Store) UpdateCustomValues(ctx context.Context, directoryID string, after store.UserKey, limit int, fn func(u *store.DirectoryUser) ([]Event, error)) (store.UserKey, int, error) {
+	if directoryID == "" {
+		return store.UserKey{}, 0, invalid("directory id is required")
+	}
+	if limit <= 0 {
+		return store.UserKey{}, 0, invalid("limit must be positive")
+	}
+	var last store.UserKey
+	var n int
+	err := s.write(ctx, func(t *tx) error {
+		last, n = store.UserKey{}, 0
+		if err := t.exists(`SELECT 1 FROM directories WHERE id = ?`, directoryID, "directory"); err != nil {
+			return err
+		}
+		rows, err := t.query(`SELECT `+userCols+` FROM directory_users WHERE directory_id = ? AND (created_at, id) > (?, ?)
+ORDER BY created_at, id LIMIT ?`+s.d.ForUpdate, directoryID, s.t(after.CreatedAt), after.ID, limit)
+		users, err := collectRows(rows, err, scanUserRows)
+		if err != nil {
+			return s.wrap(err)
+		}
+		var evs []Event
+		for i := range users {
+			u := users[i]
+			u.Version++
+			e, err := fn(&u)
+			if err != nil {
+				return err
+			}
+			if u.Custom.Equal(users[i].Custom) {
+				continue
+			}
+			custom, err := store.EncodeCustomValues(u.Custom)
+			if err != nil {
+				return err
+			}
+			if err := store.ValidateEvents(e); err != nil {
+				return err
+			}
+			if _, err := t.exec(`UPDATE directory_users SET custom = ?, version = ?, updated_at = ? WHERE id = ?`,
+				string(custom), u.Version, s.t(u.UpdatedAt), u.ID); err != nil {
+				return s.wrap(err)
+			}
+			evs = append(evs, e...)
+		}
+		if len(users) > 0 {
+			last, n = store.KeyOf(&users[len(users)-1]), len(users)
+		}
+		_, err = t.appendEvents(evs)
+		return err
+	})
+	if err != nil {
+		return store.UserKey{}, 0, err
+	}
+	return last, n, nil
+}
