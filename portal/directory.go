@@ -348,6 +348,9 @@ func (p *Portal) loadDirectoryDetail(ctx context.Context, d *store.Directory, n 
 	}
 	var lastUsed time.Time
 	for _, t := range toks {
+		if strings.HasPrefix(t.ID, simTokenPrefix) {
+			continue
+		}
 		row := tokenRow{
 			Hint:     t.Hint,
 			Created:  web.FormatTime(t.CreatedAt),

@@ -2,7 +2,9 @@ package portal
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -77,7 +79,12 @@ func (p *Portal) directorySimulate(w http.ResponseWriter, r *http.Request, s *se
 		p.redirect(w, r, s, p.dirPath(d.ID, ""), &flash{Alert: "Turn directory sync on before running a simulated sync: an inactive directory refuses every request."})
 		return
 	}
-	tok, t, err := p.cfg.SCIM.CreateToken(ctx, d.ID, scimkit.TokenOptions{ExpiresAt: p.now().Add(simTokenTTL), Actor: s.actor()})
+	id, err := simTokenID(p.rand)
+	if err != nil {
+		p.serverError(w, r, "creating simulation token", err)
+		return
+	}
+	tok, t, err := p.cfg.SCIM.CreateToken(ctx, d.ID, scimkit.TokenOptions{ID: id, ExpiresAt: p.now().Add(simTokenTTL), Actor: s.actor()})
 	if errors.Is(err, scimkit.ErrTooManyTokens) {
 		p.redirect(w, r, s, p.dirPath(d.ID, ""), &flash{Alert: "The simulated sync needs a temporary token, and this directory already has two active tokens. Revoke one first."})
 		return
@@ -113,4 +120,18 @@ func (p *Portal) directorySimulate(w http.ResponseWriter, r *http.Request, s *se
 	}
 	p.log.InfoContext(ctx, "portal: simulated sync run", "session_id", s.s.ID, "directory_id", d.ID, "requests", len(res.Requests))
 	p.redirect(w, r, s, p.dirPath(d.ID, "")+"#sim-result", &flash{Sim: res})
+}
+
+// simTokenPrefix starts the id of a simulated sync's temporary token: it
+// is the portal's, not the customer's, and their token list leaves it out.
+const simTokenPrefix = "dtok_sim"
+
+// simTokenID is a new id for a temporary token: the prefix and 18 random
+// hex characters, the length of the others.
+func simTokenID(rnd io.Reader) (string, error) {
+	var b [9]byte
+	if _, err := io.ReadFull(rnd, b[:]); err != nil {
+		return "", err
+	}
+	return simTokenPrefix + hex.EncodeToString(b[:]), nil
 }

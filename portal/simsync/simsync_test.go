@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/onboardkit/onboardkit/admin"
@@ -40,7 +41,22 @@ func TestDirectorySimulatedSync(t *testing.T) {
 		ctx := context.Background()
 		c := h.SignIn(admin.LinkOptions{Features: []store.Feature{store.FeatureDirSync}})
 		csrf, _ := testkit.Parse(t, h.Get("/portal/", c)).Find(`[data-testid="logout-form"] input[name="csrf"]`).Attr("value")
-		if w := h.Post("/portal/directory-sync", url.Values{web.CSRFField: {csrf}, "provider": {"entra"}, "name": {"Employees"}}, c); w.Code != http.StatusCreated {
+		// follow answers a redirect as the browser does, with the flash.
+		follow := func(w *httptest.ResponseRecorder) *httptest.ResponseRecorder {
+			t.Helper()
+			if w.Code != http.StatusSeeOther {
+				t.Fatalf("status %d, want 303: %s", w.Code, w.Body)
+			}
+			cs := []*http.Cookie{c}
+			for _, ck := range w.Result().Cookies() {
+				if ck.MaxAge >= 0 {
+					cs = append(cs, ck)
+				}
+			}
+			loc, _, _ := strings.Cut(w.Header().Get("Location"), "#")
+			return h.Get(loc, cs...)
+		}
+		if w := h.Post("/portal/directory-sync", url.Values{web.CSRFField: {csrf}, "provider": {"entra"}, "name": {"Employees"}}, c); w.Code != http.StatusSeeOther {
 			t.Fatalf("create directory: %d %s", w.Code, w.Body)
 		}
 		dirs, err := h.Store.ListDirectories(ctx, h.Org.ID)
@@ -59,11 +75,11 @@ func TestDirectorySimulatedSync(t *testing.T) {
 			}
 			continue
 		}
-		if w.Code != http.StatusConflict {
-			t.Errorf("inactive directory: status %d, want 409", w.Code)
+		if testkit.TestID(testkit.Parse(t, follow(w)), "error-summary").Length() != 1 {
+			t.Errorf("inactive directory: no error shown")
 		}
 		h.Post("/portal/directory-sync/"+dirID+"/activate", url.Values{web.CSRFField: {csrf}}, c)
-		w = h.Post("/portal/directory-sync/"+dirID+"/simulate", url.Values{web.CSRFField: {csrf}}, c)
+		w = follow(h.Post("/portal/directory-sync/"+dirID+"/simulate", url.Values{web.CSRFField: {csrf}}, c))
 		doc := testkit.Parse(t, w)
 		if w.Code != http.StatusOK || testkit.TestID(doc, "sim-result").Length() != 1 {
 			t.Fatalf("simulate: %d %s\n%s", w.Code, w.Body, h.Logs)
@@ -86,6 +102,11 @@ func TestDirectorySimulatedSync(t *testing.T) {
 		}
 		if len(toks) != 2 || active != 1 {
 			t.Errorf("%d tokens, %d active after the simulated sync; want the temporary one revoked", len(toks), active)
+		}
+		// The temporary token is not the customer's: their list shows
+		// only the directory's own.
+		if n := testkit.TestID(doc, "token").Length(); n != 1 {
+			t.Errorf("%d tokens listed after the simulated sync, want 1", n)
 		}
 	}
 }
