@@ -85,6 +85,7 @@ func (s *Server) CreateDirectory(ctx context.Context, orgID string, opts Directo
 	if err := s.st.CreateDirectory(ctx, d, evs...); err != nil {
 		return nil, err
 	}
+	s.countEvents(ctx, evs...)
 	return d, nil
 }
 
@@ -118,14 +119,18 @@ func (s *Server) setDirectoryState(ctx context.Context, id string, state store.D
 	}
 	now := s.now().UTC()
 	defer s.forgetDirectory(id)
-	return s.st.UpdateDirectory(ctx, id, func(d *store.Directory) ([]store.Event, error) {
+	d, err := s.st.UpdateDirectory(ctx, id, func(d *store.Directory) ([]store.Event, error) {
 		if d.State == state {
-			return nil, nil
+			return ids.keep(nil), nil
 		}
 		d.State = state
 		d.UpdatedAt = now
-		return []store.Event{s.event(ids, typ, d.OrgID, d.ID, actor, dirData(d, ""))}, nil
+		return ids.keep([]store.Event{s.event(ids, typ, d.OrgID, d.ID, actor, dirData(d, ""))}), nil
 	})
+	if err == nil {
+		s.countEvents(ctx, ids.kept...)
+	}
+	return d, err
 }
 
 // CreateToken creates a bearer token for the directory. The plaintext is
@@ -166,6 +171,7 @@ func (s *Server) CreateToken(ctx context.Context, directoryID string, opts Token
 		}
 		return "", nil, err
 	}
+	s.countEvents(ctx, ev)
 	return plain, t, nil
 }
 
@@ -212,7 +218,12 @@ func (s *Server) RevokeTokenAs(ctx context.Context, directoryID, tokenID, actor 
 		return err
 	}
 	defer s.forgetDirectory(directoryID)
-	return s.st.RevokeDirectoryToken(ctx, tokenID, s.now().UTC(), s.event(ids, EventTokenRevoked, d.OrgID, d.ID, actor, dirData(d, tokenID)))
+	ev := s.event(ids, EventTokenRevoked, d.OrgID, d.ID, actor, dirData(d, tokenID))
+	if err := s.st.RevokeDirectoryToken(ctx, tokenID, s.now().UTC(), ev); err != nil {
+		return err
+	}
+	s.countEvents(ctx, ev)
+	return nil
 }
 
 // ListTokens returns the directory's tokens, newest first (digests only).

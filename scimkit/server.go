@@ -15,8 +15,11 @@ import (
 	"time"
 
 	scimerrors "github.com/elimity-com/scim/errors"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/onboardkit/onboardkit/internal/secret"
+	"github.com/onboardkit/onboardkit/internal/telemetry"
 	"github.com/onboardkit/onboardkit/limits"
 	"github.com/onboardkit/onboardkit/roles"
 	"github.com/onboardkit/onboardkit/store"
@@ -123,6 +126,18 @@ type Config struct {
 	Rand io.Reader
 	// Logger receives operator-facing diagnoses. Default slog.Default().
 	Logger *slog.Logger
+
+	// TracerProvider receives a span per SCIM request
+	// (onboardkit.scim.request: operation, resource type, directory,
+	// status); see "Telemetry" in docs/operations.md. Default:
+	// otel.GetTracerProvider(), a no-op unless the host set one.
+	TracerProvider trace.TracerProvider
+
+	// MeterProvider receives onboardkit.scim.requests and
+	// onboardkit.scim.request.duration by operation, resource type and
+	// status, and onboardkit.events.produced. Default:
+	// otel.GetMeterProvider(), a no-op unless the host set one.
+	MeterProvider metric.MeterProvider
 }
 
 // Limits are the rates of Config.Limits. The limits are local to each
@@ -180,6 +195,9 @@ type Server struct {
 	junk    *limits.Keyed // by client address, of failed authentications
 	logged  *limits.Keyed // which refusals to log
 	proxies []netip.Prefix
+
+	tel      *telemetry.Requests
+	produced *telemetry.Produced
 }
 
 // New validates cfg and returns a Server.
@@ -258,6 +276,13 @@ func New(cfg Config) (*Server, error) {
 	}
 	if s.log == nil {
 		s.log = slog.Default()
+	}
+	if s.tel, err = telemetry.NewRequests(cfg.TracerProvider, cfg.MeterProvider, telemetry.SpanSCIMRequest,
+		telemetry.MetricSCIMRequests, telemetry.MetricSCIMDuration, "SCIM"); err != nil {
+		return nil, fmt.Errorf("scimkit: telemetry: %w", err)
+	}
+	if s.produced, err = telemetry.NewProduced(cfg.MeterProvider); err != nil {
+		return nil, fmt.Errorf("scimkit: telemetry: %w", err)
 	}
 	s.routes()
 	return s, nil
@@ -346,9 +371,10 @@ func (s *Server) routes() {
 	s.mux = m
 }
 
-// ServeHTTP serves the SCIM endpoints of every directory.
+// ServeHTTP serves the SCIM endpoints of every directory, each request
+// under an onboardkit.scim.request span.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mux.ServeHTTP(w, r)
+	s.tel.Serve(w, r, s.mux, describeRequest)
 }
 
 // EndpointURL returns the SCIM base URL of a directory, the URL an IT
@@ -454,6 +480,7 @@ func (s *Server) authed(h dirHandler) http.HandlerFunc {
 				s.log.WarnContext(r.Context(), "scimkit: recording token use failed", "err", err)
 			}
 		}
+		traceDirectory(r.Context(), d)
 		h(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, d)), d)
 	}
 }

@@ -92,6 +92,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, d *store.Dir
 		s.fail(w, r, err)
 		return
 	}
+	s.countEvents(r.Context(), ev)
 	s.respondUser(w, r, d, u, http.StatusCreated)
 }
 
@@ -223,10 +224,13 @@ func (s *Server) updateUser(r *http.Request, d *store.Directory, id string, chan
 			u.UpdatedAt = now
 			after := cloneUser(u)
 			after.Version = u.Version + 1
-			return []store.Event{s.event(ids, userChangeType(cur, after), d.OrgID, u.ID, actorOf(d), userData(after))}, nil
+			return ids.keep([]store.Event{s.event(ids, userChangeType(cur, after), d.OrgID, u.ID, actorOf(d), userData(after))}), nil
 		})
 		if errors.Is(err, errStale) {
 			continue
+		}
+		if err == nil {
+			s.countEvents(ctx, ids.kept...)
 		}
 		return res, err
 	}
@@ -262,15 +266,19 @@ func (s *Server) removeUser(ctx context.Context, d *store.Directory, cur *store.
 	if err != nil {
 		return err
 	}
-	return s.st.DeleteDirectoryUser(ctx, d.ID, cur.ID, func(u *store.DirectoryUser, groupIDs []string) []store.Event {
+	err = s.st.DeleteDirectoryUser(ctx, d.ID, cur.ID, func(u *store.DirectoryUser, groupIDs []string) []store.Event {
 		evs := []store.Event{s.event(ids, EventUserDeleted, d.OrgID, u.ID, actorOf(d), userData(u))}
 		for _, g := range groupIDs {
 			evs = append(evs, s.event(ids, EventMembershipRemoved, d.OrgID, g, actorOf(d), MembershipData{
 				DirectoryID: d.ID, OrganizationID: d.OrgID, GroupID: g, MemberID: u.ID, MemberType: string(store.MemberUser),
 			}))
 		}
-		return evs
+		return ids.keep(evs)
 	})
+	if err == nil {
+		s.countEvents(ctx, ids.kept...)
+	}
+	return err
 }
 
 // deletesDeactivated reports whether the organization of d deletes the
