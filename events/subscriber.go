@@ -15,8 +15,11 @@ import (
 	"time"
 	"unicode"
 
+	"go.opentelemetry.io/otel/metric"
+
 	"github.com/onboardkit/onboardkit/health"
 	"github.com/onboardkit/onboardkit/internal/secret"
+	"github.com/onboardkit/onboardkit/internal/telemetry"
 	"github.com/onboardkit/onboardkit/store"
 )
 
@@ -137,6 +140,14 @@ type SubscriberConfig struct {
 	// Logger receives failures and lease changes. Event payloads are never
 	// logged. Default slog.Default().
 	Logger *slog.Logger
+
+	// MeterProvider receives onboardkit.events.delivered,
+	// onboardkit.events.delivery_failures and
+	// onboardkit.events.delivery.lag (from an event's CreatedAt to its
+	// delivery, by Now), each by consumer Name; see "Telemetry" in
+	// docs/operations.md. Default: otel.GetMeterProvider(), a no-op unless
+	// the host set one.
+	MeterProvider metric.MeterProvider
 }
 
 // Sentinel errors.
@@ -165,6 +176,8 @@ type Subscriber struct {
 
 	mu     sync.Mutex
 	status Status
+
+	tel *telemetry.Deliveries
 }
 
 // Status is a snapshot of a Subscriber's progress, for health checks and
@@ -237,10 +250,15 @@ func NewSubscriber(cfg SubscriberConfig) (*Subscriber, error) {
 	}
 	cfg.Types = append([]string(nil), cfg.Types...)
 	cfg.Logger = cfg.Logger.With("consumer", cfg.Name)
+	tel, err := telemetry.NewDeliveries(nil, cfg.MeterProvider)
+	if err != nil {
+		return nil, fmt.Errorf("events: telemetry: %w", err)
+	}
 	return &Subscriber{
 		cfg:       cfg,
 		leaseName: "events:" + cfg.Name,
 		notify:    make(chan struct{}, 1),
+		tel:       tel,
 	}, nil
 }
 
@@ -550,6 +568,7 @@ func (s *Subscriber) deliver(ctx context.Context, e store.Event, held func() boo
 	for attempt := 1; ; attempt++ {
 		err := s.call(ctx, e)
 		if err == nil {
+			s.tel.Delivered(ctx, s.cfg.Name, e.Type, e.CreatedAt, s.cfg.Now())
 			s.update(func(st *Status) {
 				st.Delivered++
 				st.Retrying = 0
@@ -560,6 +579,7 @@ func (s *Subscriber) deliver(ctx context.Context, e store.Event, held func() boo
 			return ctx.Err()
 		}
 		delay := s.cfg.Backoff.Delay(attempt, s.cfg.Rand)
+		s.tel.Failed(ctx, s.cfg.Name, e.Type, errorType(err))
 		s.recordError(err)
 		s.update(func(st *Status) {
 			st.Failures++

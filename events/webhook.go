@@ -20,6 +20,10 @@ import (
 	"syscall"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/onboardkit/onboardkit/internal/telemetry"
 	"github.com/onboardkit/onboardkit/store"
 )
 
@@ -208,6 +212,18 @@ type WebhookConfig struct {
 	// Logger receives delivery failures (status code or network error,
 	// never the secret or the body). Default slog.Default().
 	Logger *slog.Logger
+
+	// TracerProvider receives a span per delivery attempt
+	// (onboardkit.webhook.deliver: consumer, event type and id,
+	// organization, server.address, status code); see "Telemetry" in
+	// docs/operations.md. Default: otel.GetTracerProvider(), a no-op unless
+	// the host set one.
+	TracerProvider trace.TracerProvider
+
+	// MeterProvider receives onboardkit.webhook.duration and the delivery
+	// metrics of SubscriberConfig.MeterProvider. Default:
+	// otel.GetMeterProvider(), a no-op unless the host set one.
+	MeterProvider metric.MeterProvider
 }
 
 // WebhookSender posts every event to a URL, signed per Standard Webhooks,
@@ -221,6 +237,9 @@ type WebhookSender struct {
 	agent   string
 	now     func() time.Time
 	logger  *slog.Logger
+	name    string
+	host    string // the URL's host, for server.address
+	tel     *telemetry.Deliveries
 }
 
 // DeliveryError is a failed webhook attempt: the receiver answered StatusCode
@@ -277,7 +296,14 @@ func NewWebhookSender(cfg WebhookConfig) (*WebhookSender, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	tel, err := telemetry.NewDeliveries(cfg.TracerProvider, cfg.MeterProvider)
+	if err != nil {
+		return nil, fmt.Errorf("events: telemetry: %w", err)
+	}
 	w := &WebhookSender{
+		name:    cfg.Name,
+		host:    u.Hostname(),
+		tel:     tel,
 		url:     u.String(),
 		key:     key,
 		client:  webhookClient(cfg.HTTPClient, cfg.InsecureAllowPrivateTargets),
@@ -300,6 +326,7 @@ func NewWebhookSender(cfg WebhookConfig) (*WebhookSender, error) {
 		Now:           cfg.Now,
 		Rand:          cfg.Rand,
 		Logger:        cfg.Logger,
+		MeterProvider: cfg.MeterProvider,
 	})
 	if err != nil {
 		return nil, err
@@ -320,11 +347,40 @@ func (w *WebhookSender) Notify() { w.sub.Notify() }
 // Status reports progress; see Subscriber.Status.
 func (w *WebhookSender) Status() Status { return w.sub.Status() }
 
-// send makes one delivery attempt.
-func (w *WebhookSender) send(ctx context.Context, e store.Event) error {
+// send makes one delivery attempt (deliver) under an
+// onboardkit.webhook.deliver span.
+func (w *WebhookSender) send(ctx context.Context, e store.Event) (err error) {
+	start := time.Now()
+	ctx, sp := w.tel.Tracer.Start(ctx, telemetry.SpanWebhookDeliver, trace.WithSpanKind(trace.SpanKindClient))
+	var status int
+	defer func() {
+		errType := ""
+		if err != nil {
+			errType = errorType(err)
+		}
+		if sp.IsRecording() {
+			sp.SetAttributes(telemetry.Consumer.String(w.name), telemetry.EventType.String(e.Type), telemetry.EventID.String(e.ID),
+				telemetry.OrgID.String(e.OrgID), telemetry.HTTPRequestMethod.String(http.MethodPost), telemetry.ServerAddress.String(w.host))
+			if status != 0 {
+				sp.SetAttributes(telemetry.HTTPResponseStatusCode.Int(status))
+			}
+			if errType != "" {
+				telemetry.Fail(sp, errType)
+			}
+		}
+		sp.End()
+		w.tel.WebhookAttempt(ctx, start, w.name, status, errType)
+	}()
+	status, err = w.deliver(ctx, e)
+	return err
+}
+
+// deliver posts e once and returns the status code received (0 for
+// none).
+func (w *WebhookSender) deliver(ctx context.Context, e store.Event) (int, error) {
 	body, err := MarshalEvent(e)
 	if err != nil {
-		return fmt.Errorf("events: encoding event %s: %w", e.ID, err)
+		return 0, fmt.Errorf("events: encoding event %s: %w", e.ID, err)
 	}
 	ts := w.now().Unix()
 	sig := "v1," + base64.StdEncoding.EncodeToString(signature(w.key, e.ID, ts, body))
@@ -333,7 +389,7 @@ func (w *WebhookSender) send(ctx context.Context, e store.Event) error {
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.url, bytes.NewReader(body))
 	if err != nil {
-		return &DeliveryError{Err: err}
+		return 0, &DeliveryError{Err: err}
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", w.agent)
@@ -346,14 +402,31 @@ func (w *WebhookSender) send(ctx context.Context, e store.Event) error {
 		if errors.As(err, &ue) {
 			err = ue.Err // the URL may carry credentials; the logger names the redacted URL
 		}
-		return &DeliveryError{Err: err}
+		return 0, &DeliveryError{Err: err}
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return &DeliveryError{StatusCode: resp.StatusCode}
+		return resp.StatusCode, &DeliveryError{StatusCode: resp.StatusCode}
 	}
-	return nil
+	return resp.StatusCode, nil
+}
+
+// errorType classes a failed delivery for error.type: the status code the
+// receiver answered, "timeout", "transport" for another request failure,
+// "handler" for an error of a Subscriber's Handler.
+func errorType(err error) string {
+	var de *DeliveryError
+	var ne net.Error
+	switch {
+	case errors.As(err, &de) && de.StatusCode != 0:
+		return strconv.Itoa(de.StatusCode)
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return "timeout"
+	case de != nil:
+		return "transport"
+	}
+	return "handler"
 }
 
 // errPrivateTarget is returned when a webhook URL resolves to an internal
