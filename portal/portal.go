@@ -15,10 +15,13 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/net/publicsuffix"
 
 	"github.com/onboardkit/onboardkit/admin"
 	"github.com/onboardkit/onboardkit/internal/netutil"
+	"github.com/onboardkit/onboardkit/internal/telemetry"
 	"github.com/onboardkit/onboardkit/internal/web"
 	"github.com/onboardkit/onboardkit/limits"
 	"github.com/onboardkit/onboardkit/scimkit"
@@ -118,6 +121,17 @@ type Config struct {
 	// and the endpoint URL must be reachable from the server. Default nil:
 	// no button.
 	SimulatedSync SimulatedSync
+
+	// TracerProvider receives a span per portal request
+	// (onboardkit.portal.request: route, method, status, organization);
+	// see "Telemetry" in docs/operations.md. Default:
+	// otel.GetTracerProvider(), a no-op unless the host set one.
+	TracerProvider trace.TracerProvider
+
+	// MeterProvider receives onboardkit.portal.requests and
+	// onboardkit.portal.request.duration by route, method and status.
+	// Default: otel.GetMeterProvider(), a no-op unless the host set one.
+	MeterProvider metric.MeterProvider
 }
 
 // DefaultLinkAttempts is the limit of a zero Config.LinkAttempts: 60 link
@@ -143,6 +157,7 @@ type Portal struct {
 	mux       *http.ServeMux
 	admin     *admin.Admin
 	attempts  *limits.Shared
+	tel       *telemetry.Requests
 }
 
 // New validates cfg and returns a Portal.
@@ -223,13 +238,23 @@ func New(cfg Config) (*Portal, error) {
 		}
 	}
 	p.csp = web.ContentSecurityPolicy(p.origin, p.mount, p.ancestors)
+	if p.tel, err = telemetry.NewRequests(cfg.TracerProvider, cfg.MeterProvider, telemetry.SpanPortalRequest,
+		telemetry.MetricPortalRequests, telemetry.MetricPortalDuration, "portal"); err != nil {
+		return nil, fmt.Errorf("portal: telemetry: %w", err)
+	}
 	p.routes()
 	return p, nil
 }
 
 // ServeHTTP serves the portal. Mount it with http.StripPrefix so that the
-// request paths it sees are relative to BaseURL's path.
+// request paths it sees are relative to BaseURL's path. Each request runs
+// under an onboardkit.portal.request span (see describeRequest).
 func (p *Portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p.tel.Serve(w, r, http.HandlerFunc(p.serve), describeRequest)
+}
+
+// serve serves one request of ServeHTTP.
+func (p *Portal) serve(w http.ResponseWriter, r *http.Request) {
 	p.secureHeaders(w)
 	defer p.recoverPanic(w, r)
 	p.mux.ServeHTTP(w, r)

@@ -210,6 +210,7 @@ func (p *Portal) requireSession(feature store.Feature, h sessionHandler) http.Ha
 			p.serverError(w, r, "loading session", err)
 			return
 		}
+		traceOrganization(ctx, s.s.OrgID)
 		if feature != "" && !s.s.Features.Has(feature) {
 			p.log.InfoContext(ctx, "portal: feature not granted to session", "session_id", s.s.ID, "org_id", s.s.OrgID, "feature", feature, "path", logPath(r))
 			p.renderSessionProblem(w, r, s, http.StatusForbidden, problemForbidden)
