@@ -7,7 +7,10 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"time"
+
+	"go.opentelemetry.io/otel"
 
 	"github.com/onboardkit/onboardkit/examples/internal/startup"
 	"github.com/onboardkit/onboardkit/limits"
@@ -28,6 +31,14 @@ func run(ctx context.Context, args []string, out, logOut io.Writer) error {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(logOut, nil))
+	tp, err := newTracerProvider(os.Getenv(telemetryEnv), logOut)
+	if err != nil {
+		return err
+	}
+	if tp != nil {
+		otel.SetTracerProvider(tp) // every kit's default TracerProvider
+		defer tp.Shutdown(context.WithoutCancel(ctx))
+	}
 
 	ln, err := listenLoopback(*addr)
 	if err != nil {
