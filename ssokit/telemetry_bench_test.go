@@ -15,6 +15,7 @@ import (
 
 	"github.com/onboardkit/onboardkit/internal/secret"
 	"github.com/onboardkit/onboardkit/internal/telemetry/telemetrytest"
+	"github.com/onboardkit/onboardkit/limits"
 	"github.com/onboardkit/onboardkit/store"
 	"github.com/onboardkit/onboardkit/store/memstore"
 )
@@ -49,6 +50,7 @@ func BenchmarkACSTelemetry(b *testing.B) {
 				http.Redirect(w, r, p.ReturnTo, http.StatusSeeOther)
 			},
 			Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+			Limits:         Limits{PerConnection: limits.Rate{Unlimited: true}}, // a benchmark posts faster than a connection may
 			TracerProvider: set.TracerProvider, MeterProvider: set.MeterProvider,
 		})
 		if err != nil {
