@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -270,7 +271,8 @@ func TestCustomAttributeDiscovery(t *testing.T) {
 	if n := list.get("totalResults"); n != float64(4) {
 		t.Fatalf("/Schemas lists %v schemas: %s", n, list.raw)
 	}
-	// Filters on the host's extension are refused, not failed open.
+	// A comparison of a number of the host's extension is refused, not
+	// failed open (see TestCustomAttributeFilters).
 	e.scimErr(e.do("GET", "/Users?filter="+url.QueryEscape(acmeURN+`:level eq 1`), e.token, nil), 400, "invalidFilter")
 	// Without an extension, nothing more is advertised.
 	plain := newTestEnv(t, nil)
@@ -322,4 +324,75 @@ func TestNewRefusesBadRoles(t *testing.T) {
 			t.Errorf("New accepts %+v", rc)
 		}
 	}
+}
+
+// TestCustomAttributeFilters: filters on the enterprise extension (as
+// Entra sends them) and on the host's extension select the users whose
+// stored resource matches, on every store; what a Field cannot compare is
+// refused with invalidFilter.
+func TestCustomAttributeFilters(t *testing.T) {
+	forEachStore(t, func(t *testing.T, mk envMaker) {
+		e := customEnv(t, mk)
+		names := map[string]string{}
+		for _, body := range []string{
+			`"userName":"ada@example.com","` + enterpriseURN + `":{"department":"Sales","employeeNumber":"7"},"` + acmeURN + `":{"remote":true,"projects":["apollo","gemini"],"level":7}`,
+			`"userName":"bob@example.com","` + enterpriseURN + `":{"department":"Research"},"` + acmeURN + `":{"remote":"False","projects":"Mercury"}`,
+			`"userName":"cy@example.com"`,
+		} {
+			r := e.must(201, e.do("POST", "/Users", e.token, `{"schemas":["`+userURN+`","`+enterpriseURN+`","`+acmeURN+`"],`+body+`}`))
+			names[r.str("id")] = r.str("userName")
+		}
+		list := func(filter string) []string {
+			t.Helper()
+			r := e.must(200, e.do("GET", "/Users?filter="+url.QueryEscape(filter), e.token, nil))
+			var got []string
+			res, _ := r.get("Resources").([]any)
+			for _, x := range res {
+				got = append(got, names[x.(map[string]any)["id"].(string)])
+			}
+			if n, _ := r.get("totalResults").(float64); int(n) != len(got) {
+				t.Errorf("%s: totalResults %v, %d resources", filter, r.get("totalResults"), len(got))
+			}
+			slices.Sort(got)
+			return got
+		}
+		a, b, c := "ada@example.com", "bob@example.com", "cy@example.com"
+		for _, tc := range []struct {
+			filter string
+			want   []string
+		}{
+			// Entra's and Okta's shapes: the URN-prefixed attribute, alone
+			// or with userName.
+			{enterpriseURN + `:department eq "Sales"`, []string{a}},
+			{enterpriseURN + `:department eq "sales"`, []string{a}},
+			{`userName eq "bob@example.com" and ` + enterpriseURN + `:department eq "Research"`, []string{b}},
+			{enterpriseURN + `:department pr`, []string{a, b}},
+			{enterpriseURN + `:department sw "Re"`, []string{b}},
+			{enterpriseURN + `:employeeNumber eq "7"`, []string{a}},
+			// The host's extension: strings (a list matches by any of its
+			// values), booleans, and presence of any type.
+			{acmeURN + `:projects eq "gemini"`, []string{a}},
+			{acmeURN + `:projects co "cur"`, []string{b}},
+			{acmeURN + `:projects ew "O"`, []string{a}},
+			{acmeURN + `:remote eq true`, []string{a}},
+			// A missing boolean compares as false, as a missing active does.
+			{acmeURN + `:remote eq false`, []string{b, c}},
+			{acmeURN + `:level pr`, []string{a}},
+			{`not (` + acmeURN + `:projects pr)`, []string{c}},
+			{strings.ToUpper(acmeURN) + `:PROJECTS eq "apollo"`, []string{a}},
+		} {
+			if got := list(tc.filter); !slices.Equal(got, tc.want) {
+				t.Errorf("%s: %q, want %q", tc.filter, got, tc.want)
+			}
+		}
+		for _, bad := range []string{
+			acmeURN + `:level eq 7`,
+			acmeURN + `:level gt 1`,
+			acmeURN + `:remote co "t"`,
+			acmeURN + `:salary eq "x"`,
+			`urn:ietf:params:scim:schemas:extension:other:2.0:User:department eq "x"`,
+		} {
+			e.scimErr(e.do("GET", "/Users?filter="+url.QueryEscape(bad), e.token, nil), 400, "invalidFilter")
+		}
+	})
 }

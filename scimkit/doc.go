@@ -324,7 +324,13 @@
 // again from the resources the Store keeps (see StoredCustomValues and
 // admin.Admin.ReadCustomValues), with a directory.user.updated event for
 // each user whose values change.
-// Filters on the host's extension are refused (400 invalidFilter).
+// Filters on the attributes of the enterprise extension and of the host's
+// extension compare the resource as the Store keeps it (the values a GET
+// returns, under the path the directory sent them to): strings take every
+// operator (a string list matches by any of its values), booleans eq and
+// ne (a missing boolean is false), integers pr only; any other comparison
+// of them, and an attribute no schema declares, is 400 invalidFilter. The
+// Store compares them in one pass over the directory's users.
 //
 // # Deprovisioning
 //

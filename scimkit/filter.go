@@ -37,8 +37,20 @@ func filterErr(f, format string, args ...any) error {
 // store.Filter. Anything that cannot be translated faithfully is refused
 // with a *FilterError: scimkit never drops a condition it does not
 // understand.
+//
+// Attributes of the enterprise extension are filtered on the document
+// the Store keeps; the attributes of a host's own extension are known
+// only to a Server configured with it (see Server's filtering).
 func ParseUserFilter(f string) (store.Filter, error) {
 	return parseAndTranslate(f, userLeaf, userValuePath)
+}
+
+// parseUserFilterIn is ParseUserFilter with the User schema rs, which may
+// declare the host's extension: its string attributes take every string
+// operator, its booleans eq and ne, its integers pr only.
+func parseUserFilterIn(f string, rs *resourceSchema) (store.Filter, error) {
+	schema := func() *resourceSchema { return rs }
+	return parseAndTranslate(f, userLeafIn(schema), userValuePathIn(schema))
 }
 
 // ParseGroupFilter is ParseUserFilter for Groups.
@@ -385,8 +397,19 @@ func attrName(f string, p filter.AttributePath, coreURN string) (string, string,
 	return strings.ToLower(p.AttributeName), strings.ToLower(p.SubAttributeName()), nil
 }
 
-func userLeaf(f string, e *filter.AttributeExpression) (store.Filter, error) {
-	return coreLeaf(f, e, UserSchemaURI, userSchema, func(name, sub, op string) (store.Filter, bool, error) {
+var (
+	userLeaf      = userLeafIn(userSchema)
+	userValuePath = userValuePathIn(userSchema)
+)
+
+// userLeafIn returns the translation of comparisons of Users whose schema
+// is schema.
+func userLeafIn(schema func() *resourceSchema) leafFunc {
+	return func(f string, e *filter.AttributeExpression) (store.Filter, error) { return userLeafOf(schema, f, e) }
+}
+
+func userLeafOf(schema func() *resourceSchema, f string, e *filter.AttributeExpression) (store.Filter, error) {
+	return coreLeaf(f, e, UserSchemaURI, schema, func(name, sub, op string) (store.Filter, bool, error) {
 		switch {
 		case name == "username" && sub == "":
 			return found(stringCompare(f, store.AttrUserName, op, e.CompareValue))
@@ -460,9 +483,13 @@ func found(sf store.Filter, err error) (store.Filter, bool, error) { return sf, 
 // userValuePath translates emails[...] filters. OR inside the brackets
 // distributes over "some element matches"; AND only in the form
 // type eq T and value op V, which the Store expresses with EmailType.
-func userValuePath(f string, vp *filter.ValuePath) (store.Filter, error) {
+func userValuePathIn(schema func() *resourceSchema) valuePathFunc {
+	return func(f string, vp *filter.ValuePath) (store.Filter, error) { return userValuePathOf(schema, f, vp) }
+}
+
+func userValuePathOf(schema func() *resourceSchema, f string, vp *filter.ValuePath) (store.Filter, error) {
 	if !coreURI(vp.AttributePath, UserSchemaURI) {
-		return someFilter(f, userSchema(), vp)
+		return someFilter(f, schema(), vp)
 	}
 	name, sub, err := attrName(f, vp.AttributePath, UserSchemaURI)
 	if err != nil {
@@ -478,7 +505,7 @@ func userValuePath(f string, vp *filter.ValuePath) (store.Filter, error) {
 			return ef, nil
 		}
 	}
-	return someFilter(f, userSchema(), vp)
+	return someFilter(f, schema(), vp)
 }
 
 func emailValueFilter(f string, e filter.Expression, depth int) (store.Filter, error) {

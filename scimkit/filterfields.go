@@ -104,6 +104,13 @@ func fieldCompare(f string, path []string, def *attrDef, op string, v any, name 
 		if op != "pr" {
 			return nil, filterErr(f, "attribute %q supports pr only", name)
 		}
+	case "integer", "decimal":
+		// The document keeps a number, which a Field does not compare:
+		// presence only.
+		if op != "pr" {
+			return nil, filterErr(f, "attribute %q is a number: only pr is supported", name)
+		}
+		fl.Type = store.FieldString
 	default:
 		return nil, filterErr(f, "attribute %q of type %s is not filterable", name, def.typ)
 	}

@@ -198,7 +198,7 @@ func (s *Server) userQuery(lp listParams) (store.UserQuery, int, error) {
 	}
 	q.Offset, q.Limit = off, lim
 	if strings.TrimSpace(lp.filter) != "" {
-		if q.Filter, err = ParseUserFilter(lp.filter); err != nil {
+		if q.Filter, err = parseUserFilterIn(lp.filter, s.users); err != nil {
 			return q, 0, err
 		}
 	}
