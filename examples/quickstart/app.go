@@ -217,7 +217,10 @@ func newApp(cfg appConfig) (*app, error) {
 			return []scimsim.Target{{Name: d.OrgName + " (demo directory)", BaseURL: d.SCIMBaseURL, Token: d.SCIMToken}}, nil
 		},
 		Branding: scimsim.Branding{Name: "Example Corp directory (simulator)", AccentColor: "#7c3aed"},
-		Logger:   cfg.Logger,
+		// A field per attribute of the app's SCIM extension in "Create a
+		// user": its value reaches Profile.Custom.
+		ExtensionAttributes: scimsim.ExtensionAttributesOf(appRoles),
+		Logger:              cfg.Logger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("scimsim: %w", err)

@@ -167,3 +167,31 @@ func TestBrowserRolesFromPortal(t *testing.T) {
 		time.Sleep(250 * time.Millisecond)
 	}
 }
+
+// TestBrowserCustomFromDirectorySimulator: in Chromium, the directory
+// simulator creates bob with a department (the enterprise extension) and
+// an employee number (a field of the app's own SCIM extension); bob signs
+// in and the host page shows the directory's values, not the identity
+// provider's.
+func TestBrowserCustomFromDirectorySimulator(t *testing.T) {
+	q := newBrowserQuickstart(t)
+	ctx := q.ctx
+	bt.Do(t, ctx, "open the directory simulator", chromedp.Navigate(q.base+"/dirsim/"), chromedp.WaitVisible(bt.TID("run-form")))
+	label := strings.TrimSpace(bt.Eval[string](t, ctx, `(function () {
+  var l = document.querySelector('label[for="ext_1"]');
+  var f = document.querySelector('#ext_1[data-testid="ext-field"]');
+  return l === null || f === null ? "" : l.textContent + " " + f.getAttribute("data-schema");
+})()`))
+	if !strings.Contains(label, "Employee number") || !strings.Contains(label, appRoles.SCIMExtension) {
+		t.Fatalf("no field for the extension's employee number (%q)\n%s", label, bt.Body(t, ctx))
+	}
+	q.dirsim(t, "run-create", chromedp.SetValue(chromedp.CSS("#user_name"), "bob@example.com"),
+		chromedp.SetValue(chromedp.CSS("#department"), "Finance"), chromedp.SetValue(chromedp.CSS("#ext_1"), "4242"))
+	q.signInBob(t)
+	got := func(key string) string {
+		return strings.TrimSpace(bt.Eval[string](t, ctx, `document.querySelector('[data-testid="custom-`+key+`"]').textContent`))
+	}
+	if d, n := got("department"), got("employee_number"); d != "Finance" || n != "4242" {
+		t.Fatalf("the host page shows department %q, employee number %q; want the directory's Finance and 4242\n%s", d, n, bt.Body(t, ctx))
+	}
+}

@@ -117,6 +117,12 @@ type UIConfig struct {
 	// Default crypto/rand.
 	Rand io.Reader
 
+	// ExtensionAttributes are the attributes of schema extensions the
+	// "Create a user" form offers a field for, in order, such as those of
+	// the application's own extension (see ExtensionAttributesOf).
+	// Default none.
+	ExtensionAttributes []ExtensionAttribute
+
 	// Logger receives one line per run started and finished, and refused
 	// requests. Tokens and bodies are never logged. Default slog.Default().
 	Logger *slog.Logger
@@ -144,7 +150,8 @@ type simUI struct {
 // against a base URL and token typed in, in the Okta or Microsoft Entra ID
 // dialect, a connection test, a full sync of a generated directory (at
 // most MaxUIUsers users and MaxUIGroups groups), the creation of one user
-// or the deactivation of one, adding a user to a named group (created when
+// (with the attributes of schema extensions UIConfig.ExtensionAttributes
+// lists, such as the application's own) or the deactivation of one, adding a user to a named group (created when
 // missing, as a group push does) or removing it (Client.SetMembership), to
 // try the portal's group-to-role mappings; and a results page per run with its
 // SyncReport and its exchange log (every request and the server's answer,
@@ -227,6 +234,11 @@ func NewUI(cfg UIConfig) (http.Handler, error) {
 	u.theme = theme
 	if u.csrf, err = devui.NewCSRF(u.rand, "onboardkit_scimsim_csrf"); err != nil {
 		return nil, fmt.Errorf("scimsim: %w", err)
+	}
+	for i, a := range cfg.ExtensionAttributes {
+		if err := checkExtensionAttribute(a); err != nil {
+			return nil, fmt.Errorf("scimsim: UIConfig.ExtensionAttributes[%d]: %w", i, err)
+		}
 	}
 	seen := map[string]bool{}
 	for i, t := range cfg.Targets {

@@ -20,6 +20,7 @@ type formView struct {
 	Updates, Deactivations, Removals, Deletions, Concurrency  string
 	UserName, GivenName, FamilyName, Email, Title, Department string
 	Ident, Group, Member                                      string
+	Ext                                                       []extFieldView
 }
 
 func defaultForm() formView {
@@ -57,7 +58,9 @@ func (u *simUI) fail(w http.ResponseWriter, r *http.Request, status int, public 
 }
 
 func (u *simUI) handleHome(w http.ResponseWriter, r *http.Request) {
-	u.showHome(w, r, http.StatusOK, defaultForm(), "")
+	f := defaultForm()
+	f.Ext = u.extFields(nil)
+	u.showHome(w, r, http.StatusOK, f, "")
 }
 
 func (u *simUI) showHome(w http.ResponseWriter, r *http.Request, status int, f formView, formErr string) {
@@ -95,6 +98,7 @@ func (u *simUI) handleStart(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := formFromRequest(r)
+	f.Ext = u.extFields(func(id string) string { return strings.TrimSpace(r.PostForm.Get(id)) })
 	rq, err := u.parseRun(r.Context(), r, f)
 	if err != nil {
 		var fe formError
@@ -248,6 +252,9 @@ func (u *simUI) parseRun(ctx context.Context, r *http.Request, f formView) (*run
 		}
 		rq.user = UserSpec{UserName: f.UserName, GivenName: f.GivenName, FamilyName: f.FamilyName, Email: f.Email,
 			Title: f.Title, Department: f.Department}
+		if rq.user.Extensions, err = u.extensionValues(f); err != nil {
+			return nil, err
+		}
 	case actionDeactivate:
 		if f.Ident == "" || strings.ContainsAny(f.Ident, "/?#") {
 			return nil, formError("Enter the userName or the SCIM id of the user to deactivate.")

@@ -18,6 +18,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/onboardkit/onboardkit/internal/testkit"
+	"github.com/onboardkit/onboardkit/roles"
 	"github.com/onboardkit/onboardkit/scimkit"
 	"github.com/onboardkit/onboardkit/scimkit/scimsim"
 	"github.com/onboardkit/onboardkit/store"
@@ -34,6 +35,13 @@ type scimEnv struct {
 
 func newSCIMEnv(t *testing.T) *scimEnv {
 	t.Helper()
+	return newSCIMEnvRoles(t, nil)
+}
+
+// newSCIMEnvRoles is newSCIMEnv with the host's roles and custom
+// attributes rc.
+func newSCIMEnvRoles(t *testing.T, rc *roles.Config) *scimEnv {
+	t.Helper()
 	ctx := context.Background()
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	st := memstore.New()
@@ -42,7 +50,7 @@ func newSCIMEnv(t *testing.T) *scimEnv {
 		t.Fatal(err)
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv, err := scimkit.New(scimkit.Config{Store: st, BaseURL: "https://app.example.com/scim", Logger: quiet})
+	srv, err := scimkit.New(scimkit.Config{Store: st, BaseURL: "https://app.example.com/scim", Logger: quiet, Roles: rc})
 	if err != nil {
 		t.Fatal(err)
 	}

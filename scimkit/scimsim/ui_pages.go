@@ -178,6 +178,10 @@ const uiHomeTmpl = `{{define "content"}}
 <div><label for="title">Title</label><input type="text" id="title" name="title" value="{{.Form.Title}}" autocomplete="off"></div>
 <div><label for="department">Department</label><input type="text" id="department" name="department" value="{{.Form.Department}}" autocomplete="off"></div>
 </div>
+{{if .Form.Ext}}<p class="muted">Attributes of schema extensions, sent under their schema's URN (empty ones are not sent):</p>
+<div class="row">{{range .Form.Ext}}
+<div><label for="{{.ID}}">{{.Label}} <span class="muted">({{.Type}})</span></label>{{if eq .Type "boolean"}}<select id="{{.ID}}" name="{{.ID}}" data-testid="ext-field" data-schema="{{.Schema}}"><option value=""{{if eq .Value ""}} selected{{end}}>(not sent)</option><option value="true"{{if eq .Value "true"}} selected{{end}}>true</option><option value="false"{{if eq .Value "false"}} selected{{end}}>false</option></select>{{else}}<input type="{{if eq .Type "integer"}}number{{else}}text{{end}}" id="{{.ID}}" name="{{.ID}}" value="{{.Value}}" autocomplete="off" data-testid="ext-field" data-schema="{{.Schema}}"{{if eq .Type "string_list"}} placeholder="comma, separated"{{end}}>{{end}}</div>{{end}}
+</div>{{end}}
 <button type="submit" name="action" value="create" data-testid="run-create">Create user</button>
 </fieldset>
 
