@@ -195,13 +195,9 @@ func (f Field) FromJSON(source string, v any) (any, error) {
 		case string:
 			return []string{x}, nil
 		case []any:
-			out := make([]string, 0, len(x))
-			for _, e := range x {
-				s, ok := e.(string)
-				if !ok {
-					return nil, f.refuse(source, "must be a list of strings")
-				}
-				out = append(out, s)
+			out, ok := store.StringList(x)
+			if !ok {
+				return nil, f.refuse(source, "must be a list of strings")
 			}
 			return out, nil
 		}

@@ -123,13 +123,9 @@ func DecodeCustomValues(b []byte) (CustomValues, error) {
 			}
 			out[k] = n
 		case []any:
-			l := make([]string, len(x))
-			for i, e := range x {
-				s, ok := e.(string)
-				if !ok {
-					return nil, invalid("custom attribute %s: a list holds a value that is not a string", k)
-				}
-				l[i] = s
+			l, ok := StringList(x)
+			if !ok {
+				return nil, invalid("custom attribute %s: a list holds a value that is not a string", k)
 			}
 			out[k] = l
 		case nil:
@@ -138,6 +134,21 @@ func DecodeCustomValues(b []byte) (CustomValues, error) {
 		}
 	}
 	return out, nil
+}
+
+// StringList returns the strings of l, a JSON array decoded with
+// encoding/json, as a custom string-list value; false when an element is
+// not a string.
+func StringList(l []any) ([]string, bool) {
+	out := make([]string, len(l))
+	for i, e := range l {
+		s, ok := e.(string)
+		if !ok {
+			return nil, false
+		}
+		out[i] = s
+	}
+	return out, true
 }
 
 // EncodeCustomValues returns the JSON encoding of c, nil when c is empty.
