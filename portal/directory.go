@@ -280,6 +280,7 @@ type activityRow struct {
 	Type    string
 	Label   string
 	Subject string
+	data    eventData
 }
 
 func (p *Portal) directoryDetail(w http.ResponseWriter, r *http.Request, s *session, d *store.Directory) {
@@ -435,12 +436,25 @@ func (p *Portal) loadActivity(ctx context.Context, d *store.Directory) (dirActiv
 			}
 			counts[e.Type]++
 			if len(a.Recent) < activityRecent {
-				a.Recent = append(a.Recent, activityRow{At: web.FormatTime(e.CreatedAt), Type: e.Type, Label: eventLabel(e.Type), Subject: data.subject()})
+				a.Recent = append(a.Recent, activityRow{At: web.FormatTime(e.CreatedAt), Type: e.Type, Label: eventLabel(e.Type), data: data})
 			}
 		}
 		if lo > 0 && a.Scanned >= activityMaxScan {
 			a.ScanTruncated = true
 		}
+	}
+	// A membership event names its member by id: the rows show the
+	// member's userName (or group name), read once per member.
+	names := map[string]string{}
+	for i := range a.Recent {
+		r := &a.Recent[i]
+		if id := r.data.MemberID; id != "" {
+			if _, ok := names[id]; !ok {
+				names[id] = p.memberName(ctx, d.ID, id)
+			}
+			r.data.MemberName = names[id]
+		}
+		r.Subject = r.data.subject()
 	}
 	for _, t := range []string{
 		scimkit.EventUserCreated, scimkit.EventUserUpdated, scimkit.EventUserDeactivated, scimkit.EventUserReactivated, scimkit.EventUserDeleted,
@@ -462,6 +476,19 @@ type eventData struct {
 	GroupName   string `json:"group_display_name"`
 	GroupID     string `json:"group_id"`
 	MemberID    string `json:"member_id"`
+	MemberName  string `json:"-"` // the member's userName or group name, when it still exists
+}
+
+// memberName is the userName of the directory's user id, else the name of
+// its group id, else "" (deleted since, or never there).
+func (p *Portal) memberName(ctx context.Context, dirID, id string) string {
+	if u, err := p.st.GetDirectoryUser(ctx, dirID, id); err == nil {
+		return u.UserName
+	}
+	if g, err := p.st.GetDirectoryGroup(ctx, dirID, id); err == nil {
+		return g.DisplayName
+	}
+	return ""
 }
 
 func (e eventData) subject() string {
@@ -473,7 +500,11 @@ func (e eventData) subject() string {
 		if g == "" {
 			g = e.GroupID
 		}
-		return e.MemberID + " in " + g
+		m := e.MemberName
+		if m == "" {
+			m = e.MemberID
+		}
+		return m + " in " + g
 	}
 	return e.DisplayName
 }

@@ -156,6 +156,9 @@ func TestDirectorySetup(t *testing.T) {
 	}
 	if first := testID(doc, "activity-event").First(); first.AttrOr("data-type", "") != scimkit.EventMembershipAdded {
 		t.Errorf("newest event first: got %q", first.AttrOr("data-type", ""))
+	} else if who := strings.TrimSpace(first.Find("td").Last().Text()); who != "ada@acme.example in Engineering" {
+		// The member by its userName, not its id.
+		t.Errorf("membership row names %q", who)
 	}
 	if got := testID(doc, "activity-last-used").Text(); strings.Contains(got, "None") {
 		t.Errorf("last used = %q after requests", got)

@@ -34,6 +34,7 @@ type Store interface {
 	ListDirectoryTokens(ctx context.Context, directoryID string) ([]store.DirectoryToken, error)
 	ListDirectoryUsers(ctx context.Context, directoryID string, q store.UserQuery) ([]store.DirectoryUser, int, error)
 	ListDirectoryGroups(ctx context.Context, directoryID string, q store.GroupQuery) ([]store.DirectoryGroup, int, error)
+	GetDirectoryUser(ctx context.Context, directoryID, id string) (*store.DirectoryUser, error)
 	GetDirectoryGroup(ctx context.Context, directoryID, id string) (*store.DirectoryGroup, error)
 	ListGroupMembers(ctx context.Context, directoryID, groupID string) ([]store.Member, error)
 
