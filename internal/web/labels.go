@@ -46,7 +46,7 @@ func ProviderLabel(p string) string {
 		return n
 	}
 	if p == "generic" || p == "" {
-		return "Custom"
+		return "Other identity provider"
 	}
 	return p
 }
