@@ -2,14 +2,11 @@ package ssokit
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"strings"
 	"testing"
 	"time"
 
@@ -77,22 +74,7 @@ func BenchmarkACSTelemetry(b *testing.B) {
 		return id, raw
 	}
 	post := func(sso *SSO, id string, raw []byte) time.Duration {
-		body := url.Values{"SAMLResponse": {base64.StdEncoding.EncodeToString(raw)}, "RelayState": {id}}.Encode()
-		req, _ := http.NewRequest(http.MethodPost, sso.SAMLACSURL(connSAML), strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.AddCookie(&http.Cookie{Name: bindingCookie, Value: cookie})
-		t0 := time.Now()
-		resp, err := client.Do(req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		d := time.Since(t0)
-		if resp.StatusCode != http.StatusSeeOther {
-			b.Fatalf("ACS status %d", resp.StatusCode)
-		}
-		return d
+		return postACS(b, client, sso.SAMLACSURL(connSAML), cookie, id, raw)
 	}
 	for w := 0; w < 3; w++ {
 		for _, sso := range handlers {
