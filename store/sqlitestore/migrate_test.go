@@ -17,21 +17,7 @@ import (
 // TestMigrateMatchKeys writes rows as the first schema did and checks that
 // opening the database gives them store.MatchKey keys.
 func TestMigrateMatchKeys(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "onboardkit.db")
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sqlitestore.MigrateTo(t.Context(), db, 1); err != nil {
-		t.Fatal(err)
-	}
-	migratetest.WriteLegacyRows(t, migratetest.DB{
-		Exec: func(ctx context.Context, q string, args ...any) error {
-			_, err := db.ExecContext(ctx, q, args...)
-			return err
-		},
-		Time: sqlstore.Micros,
-	})
+	path, db := legacyDatabase(t)
 	db.Close()
 	s, err := sqlitestore.Open(t.Context(), path, sqlitestore.Options{Keyring: testKeyring})
 	if err != nil {
@@ -45,21 +31,7 @@ func TestMigrateMatchKeys(t *testing.T) {
 // index's unused emails column rebuilds the index of the users already
 // there, and its triggers keep it up to date afterwards.
 func TestMigrateUsersSearchColumns(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "onboardkit.db")
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sqlitestore.MigrateTo(t.Context(), db, 1); err != nil {
-		t.Fatal(err)
-	}
-	migratetest.WriteLegacyRows(t, migratetest.DB{
-		Exec: func(ctx context.Context, q string, args ...any) error {
-			_, err := db.ExecContext(ctx, q, args...)
-			return err
-		},
-		Time: sqlstore.Micros,
-	})
+	path, db := legacyDatabase(t)
 	if err := sqlitestore.MigrateTo(t.Context(), db, 13); err != nil {
 		t.Fatal(err)
 	}
@@ -136,4 +108,26 @@ func TestMigrateUsersSearchColumns(t *testing.T) {
 	}
 	check("dir", "renamed-zq")
 	check("dir", "xample")
+}
+
+// legacyDatabase makes a database at the first schema version, in a new
+// file, with the rows migratetest writes as that schema did.
+func legacyDatabase(t *testing.T) (string, *sql.DB) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "onboardkit.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sqlitestore.MigrateTo(t.Context(), db, 1); err != nil {
+		t.Fatal(err)
+	}
+	migratetest.WriteLegacyRows(t, migratetest.DB{
+		Exec: func(ctx context.Context, q string, args ...any) error {
+			_, err := db.ExecContext(ctx, q, args...)
+			return err
+		},
+		Time: sqlstore.Micros,
+	})
+	return path, db
 }
