@@ -520,12 +520,20 @@ func (s *Store) writeOnce(ctx context.Context, fn func(t *tx) error) (err, raw e
 	if err := ctx.Err(); err != nil {
 		return err, nil
 	}
-	sqlTx, err := s.w.db.BeginTx(ctx, nil)
+	// The transaction is not bound to ctx, its statements are: a context
+	// that ends while a statement runs stops it and the write fails; one
+	// that ends after fn returned either stops the write before COMMIT or
+	// lets the COMMIT finish. A COMMIT cut off on the wire would leave the
+	// caller told "failed" of a write the database may have kept.
+	sqlTx, err := s.w.db.BeginTx(context.WithoutCancel(ctx), nil)
 	if err != nil {
 		return s.wrap(err), err
 	}
 	t := &tx{s: s, ctx: ctx, tx: sqlTx}
 	err = fn(t)
+	if err == nil {
+		err = ctx.Err()
+	}
 	if err != nil {
 		_ = sqlTx.Rollback()
 		raw = t.lastErr
