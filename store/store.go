@@ -11,7 +11,10 @@ import (
 //
 // Common contract, for every method:
 //   - ctx is first; a cancelled ctx makes the call fail with ctx.Err()
-//     (possibly wrapped) and write nothing.
+//     (possibly wrapped) and write nothing. A ctx that ends while a write
+//     runs either stops it (ctx.Err(), nothing written) or does not (nil,
+//     all written): the answer always says what was kept, so a write is
+//     never cut off in its commit.
 //   - Empty ids and malformed arguments fail with ErrInvalid before anything
 //     is written.
 //   - Get methods return ErrNotFound when nothing matches.
