@@ -88,6 +88,14 @@ func (rs *refusals) due(k refusalKey, now time.Time) (int, bool) {
 	return n, true
 }
 
+// forget drops k: a path naming no directory must not hold a slot that
+// real directories' refusals need.
+func (rs *refusals) forget(k refusalKey) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	delete(rs.entries, k)
+}
+
 func (rs *refusals) size() int {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
@@ -101,7 +109,8 @@ func (s *Server) refused(r *http.Request, dirID, reason string, status int, d *s
 		return
 	}
 	now := s.now()
-	n, ok := s.refusals.due(refusalKey{dirID, reason}, now)
+	key := refusalKey{dirID, reason}
+	n, ok := s.refusals.due(key, now)
 	if !ok {
 		return
 	}
@@ -109,7 +118,9 @@ func (s *Server) refused(r *http.Request, dirID, reason string, status int, d *s
 	if d == nil || d.ID != dirID {
 		var err error
 		if d, err = s.st.GetDirectory(ctx, dirID); err != nil {
-			if !errors.Is(err, store.ErrNotFound) {
+			if errors.Is(err, store.ErrNotFound) {
+				s.refusals.forget(key)
+			} else {
 				s.log.WarnContext(ctx, "scimkit: reading the directory of a refused request", "directory", dirID, "err", err)
 			}
 			return

@@ -87,7 +87,9 @@ func TestRefusedRequestsRecorded(t *testing.T) {
 	if n := len(refusalEvents(t, e)); n != before {
 		t.Errorf("junk recorded %d events", n-before)
 	}
-	if n := e.srv.refusals.size(); n > maxRefusalKeys {
-		t.Errorf("%d refusal keys tracked, more than %d", n, maxRefusalKeys)
+	// Junk keeps no slot: a flood of made-up directory ids cannot take the
+	// slots real directories' refusals need.
+	if n := e.srv.refusals.size(); n > 10 {
+		t.Errorf("%d refusal keys tracked after junk, want only the real directory's few reasons", n)
 	}
 }
