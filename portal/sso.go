@@ -134,25 +134,10 @@ func (p *Portal) ssoSAMLManual(w http.ResponseWriter, r *http.Request, s *sessio
 		"slo_url":     r.PostForm.Get("slo_url"),
 	}
 	_, err := p.cfg.SSO.ConfigureSAMLManual(r.Context(), s.org.ID, c.ID, ssokit.SAMLManual{
-		EntityID: form["entity_id"], SSOURL: form["sso_url"], Certificates: ssoSplitPEMs(form["certificate"]),
+		EntityID: form["entity_id"], SSOURL: form["sso_url"], Certificates: []string{form["certificate"]},
 		SLOURL: form["slo_url"],
 	}, ssoActor(s))
 	p.configResult(w, r, s, c, "manual", form, err)
-}
-
-// ssoSplitPEMs splits pasted text holding one or more PEM certificates.
-func ssoSplitPEMs(s string) []string {
-	const begin = "-----BEGIN"
-	if strings.Count(s, begin) <= 1 {
-		return []string{s}
-	}
-	var out []string
-	for part := range strings.SplitSeq(s, begin) {
-		if strings.TrimSpace(part) != "" {
-			out = append(out, begin+part)
-		}
-	}
-	return out
 }
 
 func (p *Portal) ssoOIDC(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection) {

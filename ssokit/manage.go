@@ -276,7 +276,7 @@ func (s *SSO) ConfigureSAMLManual(ctx context.Context, orgID, connectionID strin
 	}
 	var pems []string
 	now := s.now()
-	for i, raw := range m.Certificates {
+	for i, raw := range splitPEMs(m.Certificates) {
 		raw = strings.TrimSpace(raw)
 		if raw == "" {
 			continue
@@ -794,4 +794,23 @@ func discoveryProblem(issuer string, err error) string {
 
 func certPEM(c *x509.Certificate) string {
 	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw}))
+}
+
+// splitPEMs returns the certificates of entries, an entry holding several
+// PEM blocks (text pasted from an IdP's download) giving one each.
+func splitPEMs(entries []string) []string {
+	const begin = "-----BEGIN"
+	var out []string
+	for _, e := range entries {
+		if strings.Count(e, begin) <= 1 {
+			out = append(out, e)
+			continue
+		}
+		for part := range strings.SplitSeq(e, begin) {
+			if strings.TrimSpace(part) != "" {
+				out = append(out, begin+part)
+			}
+		}
+	}
+	return out
 }

@@ -165,6 +165,14 @@ func TestConfigureSAMLAndReset(t *testing.T) {
 	if m.SAML.MetadataXML != "" || len(m.SAML.Certificates) != 1 || m.SAML.SSOURL != "https://idp.example.com/sso" {
 		t.Fatalf("manual %+v", m.SAML)
 	}
+	// Two certificates pasted into one field (an IdP's download during a
+	// rotation) are both trusted, whoever calls: portal, dashboard, API.
+	keys(t)
+	two := certPEMText + "\n" + idp2Key.CertPEM
+	m, err = s.ConfigureSAMLManual(ctx, "org_a", c.ID, SAMLManual{EntityID: "https://idp.example.com", SSOURL: "https://idp.example.com/sso", Certificates: []string{two}}, "")
+	if err != nil || len(m.SAML.Certificates) != 2 {
+		t.Fatalf("two pasted certificates: %v, %d stored", err, len(m.SAML.Certificates))
+	}
 }
 
 func TestConfigureSAMLRefusals(t *testing.T) {
