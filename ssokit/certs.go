@@ -51,13 +51,17 @@ func ConnectionCertificates(c *store.Connection) ([]CertificateInfo, error) {
 		return nil, nil
 	}
 	var out []CertificateInfo
-	seen := map[string]bool{}
+	seen := map[string]int{} // thumbprint -> index in out
 	add := func(crt *x509.Certificate, fromMetadata bool) {
 		tp := thumbprint(crt)
-		if seen[tp] {
+		if i, ok := seen[tp]; ok {
+			// Added by hand and in the metadata too: the metadata keeps
+			// it trusted whatever is removed by hand, so it shows as the
+			// metadata's.
+			out[i].FromMetadata = out[i].FromMetadata || fromMetadata
 			return
 		}
-		seen[tp] = true
+		seen[tp] = len(out)
 		out = append(out, CertificateInfo{Thumbprint: tp, Subject: crt.Subject.String(),
 			NotBefore: crt.NotBefore.UTC(), NotAfter: crt.NotAfter.UTC(), FromMetadata: fromMetadata})
 	}

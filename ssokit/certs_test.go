@@ -137,6 +137,16 @@ func TestCertificateFromMetadata(t *testing.T) {
 	if _, err := e.sso.RemoveCertificate(context.Background(), testOrg, connSAML, thumbOf(t, idpKey), ""); !errors.Is(err, ErrInvalidConfig) {
 		t.Fatalf("removing a metadata certificate: %v", err)
 	}
+	// Added by hand as well as in the metadata: still the metadata's, so
+	// removing it by hand is refused (the metadata would keep trusting it).
+	e.updateConn(connSAML, func(c *store.Connection) { c.SAML.Certificates = []string{idpKey.CertPEM, idp2Key.CertPEM} })
+	c, _ = e.st.GetConnection(context.Background(), connSAML)
+	if certs, _ := ConnectionCertificates(c); len(certs) != 2 || !certs[0].FromMetadata || certs[1].FromMetadata {
+		t.Fatalf("certificates added by hand, one also in the metadata: %+v", certs)
+	}
+	if _, err := e.sso.RemoveCertificate(context.Background(), testOrg, connSAML, thumbOf(t, idpKey), ""); !errors.Is(err, ErrInvalidConfig) {
+		t.Fatalf("removing by hand a certificate the metadata also holds: %v", err)
+	}
 }
 
 func thumbOf(t testing.TB, k *testKey) string {
