@@ -174,7 +174,6 @@ func conflict(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{store.ErrConflict}, args...)...)
 }
 
-// requireIDs fails with ErrInvalid when one of the named values is empty.
 // check is the start of every call: the context's error, else the first
 // of checks that failed. The checks are plain validations of the
 // arguments, evaluated before the call takes the lock.
@@ -269,6 +268,7 @@ func touchLocked[T any](m map[string]*T, id string, now time.Time, clone func(*T
 	}
 }
 
+// requireIDs fails with ErrInvalid when one of the named values is empty.
 func requireIDs(pairs ...string) error {
 	for i := 0; i+1 < len(pairs); i += 2 {
 		if strings.TrimSpace(pairs[i+1]) == "" {
