@@ -57,7 +57,6 @@ const (
 	EventType        = attribute.Key("onboardkit.event.type")
 	EventID          = attribute.Key("onboardkit.event.id")
 	Consumer         = attribute.Key("onboardkit.events.consumer")
-	Attempt          = attribute.Key("onboardkit.events.attempt")
 )
 
 // Login results (LoginResult).
@@ -141,24 +140,13 @@ func Fail(sp trace.Span, errType string) {
 	sp.SetStatus(codes.Error, errType)
 }
 
-// Annotate adds attributes to the span of ctx when it records; the
-// variadic slice is only built by the caller, so guard costly values with
-// Recording.
-func Annotate(ctx context.Context, kv ...attribute.KeyValue) {
-	if sp := trace.SpanFromContext(ctx); sp.IsRecording() {
-		sp.SetAttributes(kv...)
-	}
-}
-
-// Recording reports whether the span of ctx records.
-func Recording(ctx context.Context) bool { return trace.SpanFromContext(ctx).IsRecording() }
-
 // StartRequest starts span name as a child of r's context. The returned
-// request carries the span only when it records, so that a no-op tracer
-// costs no request copy.
+// request carries the span, and the span its attributes kv, only when it
+// records, so that a no-op tracer costs no request copy and no option.
 func StartRequest(tr trace.Tracer, r *http.Request, name string, kv ...attribute.KeyValue) (*http.Request, trace.Span) {
-	ctx, sp := tr.Start(r.Context(), name, trace.WithAttributes(kv...))
+	ctx, sp := tr.Start(r.Context(), name)
 	if sp.IsRecording() {
+		sp.SetAttributes(kv...)
 		r = r.WithContext(ctx)
 	}
 	return r, sp
