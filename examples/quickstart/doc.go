@@ -1,7 +1,8 @@
 // Command quickstart is a small SaaS app with onboardkit mounted: enterprise
-// SSO (ssokit), SCIM provisioning (scimkit), the admin portal and the
-// operator dashboard (portal), plus the development simulators of an
-// identity provider (idpsim) and of a directory (scimsim). Run it with
+// SSO (ssokit), SCIM provisioning (scimkit), the admin portal (portal), the
+// operator dashboard (dashboard) and the management API (mgmtapi), plus the
+// development simulators of an identity provider (idpsim) and of a directory
+// (scimsim). Run it with
 //
 //	go run ./examples/quickstart
 //
