@@ -590,8 +590,8 @@ func (p *Portal) directoryRevokeToken(w http.ResponseWriter, r *http.Request, s 
 		return
 	}
 	id := r.PathValue("token")
-	err := p.cfg.SCIM.RevokeToken(r.Context(), d.ID, id)
-	if errors.Is(err, store.ErrNotFound) {
+	err := p.admin.RevokeDirectoryToken(r.Context(), d.ID, id, s.actor())
+	if errors.Is(err, admin.ErrNotFound) {
 		p.log.WarnContext(r.Context(), "portal: revocation of an unknown token refused", "session_id", s.s.ID, "directory_id", d.ID, "token_id", id)
 		p.renderSessionProblem(w, r, s, http.StatusNotFound, problemNotFound)
 		return

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/onboardkit/onboardkit/admin"
 	"github.com/onboardkit/onboardkit/internal/secret"
 	"github.com/onboardkit/onboardkit/internal/web"
 	"github.com/onboardkit/onboardkit/ssokit"
@@ -109,7 +110,7 @@ func (p *Portal) ssoSAMLMetadataURL(w http.ResponseWriter, r *http.Request, s *s
 		return
 	}
 	form := map[string]string{"metadata_url": r.PostForm.Get("metadata_url")}
-	_, err := p.cfg.SSO.ConfigureSAMLMetadataURL(r.Context(), s.org.ID, c.ID, form["metadata_url"], ssoActor(s))
+	_, err := p.admin.ConfigureSAMLMetadataURL(r.Context(), c.ID, form["metadata_url"], ssoActor(s))
 	p.configResult(w, r, s, c, "metadata_url", form, err)
 }
 
@@ -119,7 +120,7 @@ func (p *Portal) ssoSAMLMetadataXML(w http.ResponseWriter, r *http.Request, s *s
 	}
 	doc := r.PostForm.Get("metadata_xml")
 	form := map[string]string{"metadata_xml": doc}
-	_, err := p.cfg.SSO.ConfigureSAMLMetadataXML(r.Context(), s.org.ID, c.ID, []byte(doc), ssoActor(s))
+	_, err := p.admin.ConfigureSAMLMetadataXML(r.Context(), c.ID, []byte(doc), ssoActor(s))
 	p.configResult(w, r, s, c, "metadata_xml", form, err)
 }
 
@@ -133,7 +134,7 @@ func (p *Portal) ssoSAMLManual(w http.ResponseWriter, r *http.Request, s *sessio
 		"certificate": r.PostForm.Get("certificate"),
 		"slo_url":     r.PostForm.Get("slo_url"),
 	}
-	_, err := p.cfg.SSO.ConfigureSAMLManual(r.Context(), s.org.ID, c.ID, ssokit.SAMLManual{
+	_, err := p.admin.ConfigureSAMLManual(r.Context(), c.ID, ssokit.SAMLManual{
 		EntityID: form["entity_id"], SSOURL: form["sso_url"], Certificates: []string{form["certificate"]},
 		SLOURL: form["slo_url"],
 	}, ssoActor(s))
@@ -150,7 +151,7 @@ func (p *Portal) ssoOIDC(w http.ResponseWriter, r *http.Request, s *session, c *
 		"scopes":    r.PostForm.Get("scopes"),
 		"tenant_id": r.PostForm.Get("tenant_id"),
 	}
-	_, err := p.cfg.SSO.ConfigureOIDC(r.Context(), s.org.ID, c.ID, ssokit.OIDCSettings{
+	_, err := p.admin.ConfigureOIDC(r.Context(), c.ID, ssokit.OIDCSettings{
 		Issuer: form["issuer"], ClientID: form["client_id"], ClientSecret: r.PostForm.Get("client_secret"),
 		Scopes: strings.Fields(strings.ReplaceAll(form["scopes"], ",", " ")), TenantID: form["tenant_id"],
 	}, ssoActor(s))
@@ -171,10 +172,10 @@ func (p *Portal) ssoMapping(w http.ResponseWriter, r *http.Request, s *session, 
 		m[name] = vs[0]
 		form[k] = vs[0]
 	}
-	_, err := p.cfg.SSO.SetAttributeMapping(r.Context(), s.org.ID, c.ID, m, ssoActor(s))
-	var ce *ssokit.ConfigError
-	if errors.As(err, &ce) {
-		ce.Field = strings.Replace(ce.Field, "mapping.", "map_", 1)
+	_, err := p.admin.SetConnectionMapping(r.Context(), c.ID, m, ssoActor(s))
+	var ae *admin.AdminError
+	if errors.As(err, &ae) {
+		ae.Field = strings.Replace(ae.Field, "mapping.", "map_", 1)
 	}
 	p.configResult(w, r, s, c, "mapping", form, err)
 }

@@ -609,7 +609,7 @@ var ssoFormFields = map[string][]string{
 // configResult answers an IdP settings or mapping form: a redirect to the
 // next step, or the step again with the errors.
 func (p *Portal) configResult(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection, formName string, form map[string]string, err error) {
-	var ce *ssokit.ConfigError
+	var ae *admin.AdminError
 	base := p.path("/sso/" + url.PathEscape(c.ID))
 	step, next, saved := "idp", "/setup/mapping", "idp"
 	if formName == "mapping" {
@@ -618,15 +618,15 @@ func (p *Portal) configResult(w http.ResponseWriter, r *http.Request, s *session
 	switch {
 	case err == nil:
 		p.redirect(w, r, s, base+next+"?saved="+saved, nil)
-	case errors.As(err, &ce):
-		p.log.InfoContext(r.Context(), "portal: SSO setting refused", "org_id", s.org.ID, "connection_id", c.ID, "field", ce.Field, "error", err)
-		f := &flash{ErrForm: formName, Form: form, Errors: map[string]string{ce.Field: ssoSentence(ce.Problem)}}
-		if !slices.Contains(ssoFormFields[formName], ce.Field) && !strings.HasPrefix(ce.Field, "map_") ||
-			strings.HasPrefix(ce.Field, "map_") && !slices.Contains(ssokit.MappingFields(), strings.TrimPrefix(ce.Field, "map_")) {
+	case errors.As(err, &ae) && errors.Is(err, admin.ErrInvalidInput):
+		p.log.InfoContext(r.Context(), "portal: SSO setting refused", "org_id", s.org.ID, "connection_id", c.ID, "field", ae.Field, "error", err)
+		f := &flash{ErrForm: formName, Form: form, Errors: map[string]string{ae.Field: ssoSentence(ae.Message)}}
+		if !slices.Contains(ssoFormFields[formName], ae.Field) && !strings.HasPrefix(ae.Field, "map_") ||
+			strings.HasPrefix(ae.Field, "map_") && !slices.Contains(ssokit.MappingFields(), strings.TrimPrefix(ae.Field, "map_")) {
 			f.Errors = nil
-			f.Alert = ssoSentence(ce.Problem)
-			if fl, ok := strings.CutPrefix(ce.Field, "map_"); ok {
-				f.Alert = "“" + fl + "” " + ce.Problem + "."
+			f.Alert = ssoSentence(ae.Message)
+			if fl, ok := strings.CutPrefix(ae.Field, "map_"); ok {
+				f.Alert = "“" + fl + "” " + ae.Message + "."
 			}
 		}
 		target := base + "/setup/" + step
@@ -634,7 +634,7 @@ func (p *Portal) configResult(w http.ResponseWriter, r *http.Request, s *session
 			target += "?method=" + m
 		}
 		p.redirect(w, r, s, target, f)
-	case errors.Is(err, ssokit.ErrConnectionNotFound):
+	case errors.Is(err, admin.ErrNotFound):
 		p.renderSessionProblem(w, r, s, http.StatusNotFound, problemNotFound)
 	default:
 		p.serverError(w, r, "saving SSO settings", err)
@@ -724,12 +724,12 @@ func (p *Portal) ssoDelete(w http.ResponseWriter, r *http.Request, s *session, c
 	if p.ssoNotConfigured(w, r, s) {
 		return
 	}
-	err := p.cfg.SSO.DeleteConnection(r.Context(), s.org.ID, c.ID, ssoActor(s))
+	err := p.admin.DeleteConnection(r.Context(), c.ID, ssoActor(s))
 	switch {
 	case errors.Is(err, ssokit.ErrConnectionActive):
 		p.redirect(w, r, s, p.path("/sso/"+url.PathEscape(c.ID)), &flash{Alert: "Deactivate this connection before deleting it."})
 		return
-	case err != nil && !errors.Is(err, ssokit.ErrConnectionNotFound):
+	case err != nil && !errors.Is(err, admin.ErrNotFound):
 		p.serverError(w, r, "deleting connection", err)
 		return
 	}
