@@ -12,13 +12,11 @@ import (
 type dirState struct {
 	dir store.Directory
 
-	users      map[string]*store.DirectoryUser
-	userByName map[string]string // lower-cased userName -> id
-	userByExt  map[string]string // externalId -> id
+	users    map[string]*store.DirectoryUser
+	userKeys uniqueKeys // store.MatchKey(userName), externalId
 
-	groups      map[string]*store.DirectoryGroup
-	groupByName map[string]string // lower-cased displayName -> id
-	groupByExt  map[string]string // externalId -> id
+	groups    map[string]*store.DirectoryGroup
+	groupKeys uniqueKeys // lower-cased displayName, externalId
 
 	members  map[string]map[string]struct{} // group id -> member ids
 	memberOf map[string]map[string]struct{} // member id -> group ids
@@ -28,15 +26,55 @@ type dirState struct {
 
 func newDirState(d store.Directory) *dirState {
 	return &dirState{
-		dir:         d,
-		users:       map[string]*store.DirectoryUser{},
-		userByName:  map[string]string{},
-		userByExt:   map[string]string{},
-		groups:      map[string]*store.DirectoryGroup{},
-		groupByName: map[string]string{},
-		groupByExt:  map[string]string{},
-		members:     map[string]map[string]struct{}{},
-		memberOf:    map[string]map[string]struct{}{},
+		dir:       d,
+		users:     map[string]*store.DirectoryUser{},
+		userKeys:  newUniqueKeys("userName", "externalId"),
+		groups:    map[string]*store.DirectoryGroup{},
+		groupKeys: newUniqueKeys("group displayName", "group externalId"),
+		members:   map[string]map[string]struct{}{},
+		memberOf:  map[string]map[string]struct{}{},
+	}
+}
+
+// uniqueKeys indexes a directory's users or its groups by the two values
+// that must be unique among them: the folded name and the externalId.
+type uniqueKeys struct {
+	what, extWhat string            // the two values' names, for errors
+	name          map[string]string // folded name -> id
+	ext           map[string]string // externalId -> id
+}
+
+func newUniqueKeys(what, extWhat string) uniqueKeys {
+	return uniqueKeys{what: what, extWhat: extWhat, name: map[string]string{}, ext: map[string]string{}}
+}
+
+// free refuses a folded name (key, shown as name) or an externalId that an
+// entity other than id holds; a new entity passes id "".
+func (k uniqueKeys) free(dirID, id, key, name, ext string) error {
+	if other, taken := k.name[key]; taken && other != id {
+		return exists("%s %q in directory %q", k.what, name, dirID)
+	}
+	if other, taken := k.ext[ext]; ext != "" && taken && other != id {
+		return exists("%s %q in directory %q", k.extWhat, ext, dirID)
+	}
+	return nil
+}
+
+// move indexes id under key and ext instead of oldKey and oldExt (both
+// empty for a new entity).
+func (k uniqueKeys) move(id, oldKey, oldExt, key, ext string) {
+	k.drop(oldKey, oldExt)
+	k.name[key] = id
+	if ext != "" {
+		k.ext[ext] = id
+	}
+}
+
+// drop removes an entity's keys.
+func (k uniqueKeys) drop(key, ext string) {
+	delete(k.name, key)
+	if ext != "" {
+		delete(k.ext, ext)
 	}
 }
 

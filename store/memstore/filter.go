@@ -456,9 +456,9 @@ func (ds *dirState) userLookup(c store.Compare) ([]string, bool) {
 		_, ok := ds.users[v]
 		return one(v, ok)
 	case store.AttrUserName:
-		return one(mapGet(ds.userByName, store.MatchKey(v)))
+		return one(mapGet(ds.userKeys.name, store.MatchKey(v)))
 	case store.AttrExternalID:
-		return one(mapGet(ds.userByExt, v))
+		return one(mapGet(ds.userKeys.ext, v))
 	case store.AttrGroup:
 		ids := make([]string, 0, len(ds.members[v]))
 		for id := range ds.members[v] {
@@ -479,9 +479,9 @@ func (ds *dirState) groupLookup(c store.Compare) ([]string, bool) {
 		_, ok := ds.groups[v]
 		return one(v, ok)
 	case store.AttrDisplayName:
-		return one(mapGet(ds.groupByName, strings.ToLower(v)))
+		return one(mapGet(ds.groupKeys.name, strings.ToLower(v)))
 	case store.AttrExternalID:
-		return one(mapGet(ds.groupByExt, v))
+		return one(mapGet(ds.groupKeys.ext, v))
 	case store.AttrMember:
 		ids := make([]string, 0, len(ds.memberOf[v]))
 		for gid := range ds.memberOf[v] {

@@ -141,13 +141,8 @@ func (s *Store) CreateDirectoryGroup(ctx context.Context, g *store.DirectoryGrou
 		return exists("directory group %q", g.ID)
 	}
 	name := strings.ToLower(g.DisplayName)
-	if _, ok := ds.groupByName[name]; ok {
-		return exists("group displayName %q in directory %q", g.DisplayName, g.DirectoryID)
-	}
-	if g.ExternalID != "" {
-		if _, ok := ds.groupByExt[g.ExternalID]; ok {
-			return exists("group externalId %q in directory %q", g.ExternalID, g.DirectoryID)
-		}
+	if err := ds.groupKeys.free(g.DirectoryID, "", name, g.DisplayName, g.ExternalID); err != nil {
+		return err
 	}
 	st := storeGroup(g)
 	st.OrgID = ds.dir.OrgID
@@ -163,10 +158,7 @@ func (s *Store) CreateDirectoryGroup(ctx context.Context, g *store.DirectoryGrou
 	}
 	g.OrgID, g.Version = st.OrgID, 1
 	ds.groups[st.ID] = st
-	ds.groupByName[name] = st.ID
-	if st.ExternalID != "" {
-		ds.groupByExt[st.ExternalID] = st.ID
-	}
+	ds.groupKeys.move(st.ID, "", "", name, st.ExternalID)
 	s.groupDir[st.ID] = ds.dir.ID
 	ds.setMembers(st.ID, next)
 	evs = append(evs, s.recomputeForLocked(ds, added, false, evs)...)
@@ -302,14 +294,9 @@ func (s *Store) UpdateDirectoryGroup(ctx context.Context, directoryID, id string
 	if err := checkOps(ops); err != nil {
 		return nil, err
 	}
-	oldName, name := strings.ToLower(old.DisplayName), strings.ToLower(g.DisplayName)
-	if other, taken := ds.groupByName[name]; taken && other != id {
-		return nil, exists("group displayName %q in directory %q", g.DisplayName, directoryID)
-	}
-	if g.ExternalID != "" {
-		if other, taken := ds.groupByExt[g.ExternalID]; taken && other != id {
-			return nil, exists("group externalId %q in directory %q", g.ExternalID, directoryID)
-		}
+	name := strings.ToLower(g.DisplayName)
+	if err := ds.groupKeys.free(directoryID, id, name, g.DisplayName, g.ExternalID); err != nil {
+		return nil, err
 	}
 	cur := ds.members[id]
 	next, err := ds.applyOps(id, cur, ops)
@@ -323,15 +310,8 @@ func (s *Store) UpdateDirectoryGroup(ctx context.Context, directoryID, id string
 	if err != nil {
 		return nil, err
 	}
-	delete(ds.groupByName, oldName)
-	if old.ExternalID != "" {
-		delete(ds.groupByExt, old.ExternalID)
-	}
 	ds.groups[id] = st
-	ds.groupByName[name] = id
-	if st.ExternalID != "" {
-		ds.groupByExt[st.ExternalID] = id
-	}
+	ds.groupKeys.move(id, strings.ToLower(old.DisplayName), old.ExternalID, name, st.ExternalID)
 	ds.setMembers(id, next)
 	evs = append(evs, s.recomputeForLocked(ds, append(added, removed...), false, evs)...)
 	s.appendLocked(evs)
@@ -365,10 +345,7 @@ func (s *Store) DeleteDirectoryGroup(ctx context.Context, directoryID, id string
 	}
 	ds.setMembers(id, nil)
 	ds.removeMember(id)
-	delete(ds.groupByName, strings.ToLower(g.DisplayName))
-	if g.ExternalID != "" {
-		delete(ds.groupByExt, g.ExternalID)
-	}
+	ds.groupKeys.drop(strings.ToLower(g.DisplayName), g.ExternalID)
 	delete(ds.groups, id)
 	delete(s.groupDir, id)
 	evs = append(evs, s.recomputeForLocked(ds, members, false, evs)...)

@@ -41,13 +41,8 @@ func (s *Store) CreateDirectoryUser(ctx context.Context, u *store.DirectoryUser,
 		return exists("directory user %q", u.ID)
 	}
 	name := store.MatchKey(u.UserName)
-	if _, ok := ds.userByName[name]; ok {
-		return exists("userName %q in directory %q", u.UserName, u.DirectoryID)
-	}
-	if u.ExternalID != "" {
-		if _, ok := ds.userByExt[u.ExternalID]; ok {
-			return exists("externalId %q in directory %q", u.ExternalID, u.DirectoryID)
-		}
+	if err := ds.userKeys.free(u.DirectoryID, "", name, u.UserName, u.ExternalID); err != nil {
+		return err
 	}
 	st := storeUser(u)
 	st.OrgID = ds.dir.OrgID
@@ -55,10 +50,7 @@ func (s *Store) CreateDirectoryUser(ctx context.Context, u *store.DirectoryUser,
 	st.Roles = nil // a new user is in no group yet
 	u.OrgID, u.Version, u.Roles = st.OrgID, 1, nil
 	ds.users[st.ID] = st
-	ds.userByName[name] = st.ID
-	if st.ExternalID != "" {
-		ds.userByExt[st.ExternalID] = st.ID
-	}
+	ds.userKeys.move(st.ID, "", "", name, st.ExternalID)
 	s.userDir[st.ID] = ds.dir.ID
 	s.liftDeprovisionedLocked(st)
 	s.appendLocked(events)
@@ -232,27 +224,15 @@ func (s *Store) UpdateDirectoryUser(ctx context.Context, directoryID, id string,
 	if err := checkEvents(events); err != nil {
 		return nil, err
 	}
-	oldName, name := store.MatchKey(old.UserName), store.MatchKey(u.UserName)
-	if other, taken := ds.userByName[name]; taken && other != id {
-		return nil, exists("userName %q in directory %q", u.UserName, directoryID)
-	}
-	if u.ExternalID != "" {
-		if other, taken := ds.userByExt[u.ExternalID]; taken && other != id {
-			return nil, exists("externalId %q in directory %q", u.ExternalID, directoryID)
-		}
-	}
-	delete(ds.userByName, oldName)
-	if old.ExternalID != "" {
-		delete(ds.userByExt, old.ExternalID)
+	name := store.MatchKey(u.UserName)
+	if err := ds.userKeys.free(directoryID, id, name, u.UserName, u.ExternalID); err != nil {
+		return nil, err
 	}
 	st := storeUser(&u)
 	st.Version = old.Version + 1
 	st.Roles = old.Roles
 	ds.users[id] = st
-	ds.userByName[name] = id
-	if st.ExternalID != "" {
-		ds.userByExt[st.ExternalID] = id
-	}
+	ds.userKeys.move(id, store.MatchKey(old.UserName), old.ExternalID, name, st.ExternalID)
 	if st.Active != old.Active {
 		events = append(slices.Clip(events), s.recomputeForLocked(ds, []string{id}, true, events)...)
 	}
@@ -295,10 +275,7 @@ func (s *Store) DeleteDirectoryUser(ctx context.Context, directoryID, id string,
 		}
 	}
 	ds.removeMember(id)
-	delete(ds.userByName, store.MatchKey(u.UserName))
-	if u.ExternalID != "" {
-		delete(ds.userByExt, u.ExternalID)
-	}
+	ds.userKeys.drop(store.MatchKey(u.UserName), u.ExternalID)
 	delete(ds.users, id)
 	delete(s.userDir, id)
 	_, at := store.RolesCause(evs)
