@@ -13,37 +13,27 @@ import (
 func deref(f store.Filter) store.Filter {
 	switch v := f.(type) {
 	case *store.And:
-		if v == nil {
-			return nil
-		}
-		return *v
+		return value(v)
 	case *store.Or:
-		if v == nil {
-			return nil
-		}
-		return *v
+		return value(v)
 	case *store.Not:
-		if v == nil {
-			return nil
-		}
-		return *v
+		return value(v)
 	case *store.Compare:
-		if v == nil {
-			return nil
-		}
-		return *v
+		return value(v)
 	case *store.Field:
-		if v == nil {
-			return nil
-		}
-		return *v
+		return value(v)
 	case *store.Some:
-		if v == nil {
-			return nil
-		}
-		return *v
+		return value(v)
 	}
 	return f
+}
+
+// value is *p as a filter, or nil (no filter) for a nil pointer.
+func value[T store.Filter](p *T) store.Filter {
+	if p == nil {
+		return nil
+	}
+	return *p
 }
 
 // docCache returns the decoded raw document of a row, decoding each row's
