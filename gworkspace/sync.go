@@ -373,19 +373,33 @@ func (r *run) customer() string {
 	return "my_customer"
 }
 
+// listCall is a Directory API list call (users, groups): the methods that
+// scope it and page through it.
+type listCall[C any] interface {
+	Domain(string) C
+	Customer(string) C
+	PageToken(string) C
+}
+
+// listPage scopes call to the sync's domain (or else its whole customer)
+// and to the page after token ("" for the first).
+func listPage[C listCall[C]](r *run, call C, token string) C {
+	if r.g.Domain != "" {
+		call = call.Domain(r.g.Domain)
+	} else {
+		call = call.Customer(r.customer())
+	}
+	if token != "" {
+		call = call.PageToken(token)
+	}
+	return call
+}
+
 func (r *run) listUsers(ctx context.Context) error {
 	return r.walkPages(ctx, func(token string) (string, error) {
 		call := r.c.svc.Users.List().MaxResults(int64(r.s.cfg.PageSize)).OrderBy("email").Projection("basic").
 			Fields("nextPageToken", "users(id,primaryEmail,name,suspended,archived,isAdmin,orgUnitPath,etag)").Context(ctx)
-		if r.g.Domain != "" {
-			call = call.Domain(r.g.Domain)
-		} else {
-			call = call.Customer(r.customer())
-		}
-		if token != "" {
-			call = call.PageToken(token)
-		}
-		page, err := call.Do()
+		page, err := listPage(r, call, token).Do()
 		if err != nil {
 			return "", err
 		}
@@ -405,15 +419,7 @@ func (r *run) listUsers(ctx context.Context) error {
 func (r *run) listGroups(ctx context.Context) error {
 	return r.walkPages(ctx, func(token string) (string, error) {
 		call := r.c.svc.Groups.List().MaxResults(MaxGroupPage).Fields("nextPageToken", "groups(id,email,name,description,etag)").Context(ctx)
-		if r.g.Domain != "" {
-			call = call.Domain(r.g.Domain)
-		} else {
-			call = call.Customer(r.customer())
-		}
-		if token != "" {
-			call = call.PageToken(token)
-		}
-		page, err := call.Do()
+		page, err := listPage(r, call, token).Do()
 		if err != nil {
 			return "", err
 		}
