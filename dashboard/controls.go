@@ -550,7 +550,7 @@ func (d *Dashboard) renderDirForm(w http.ResponseWriter, r *http.Request, status
 	base := d.dirPath(o.ID, dir.ID, "")
 	data := dirPageData{OrgName: o.Name, OrgHref: d.orgPath(o.ID, ""), ID: dir.ID, Name: dir.Name, Provider: web.ProviderLabel(dir.Provider),
 		Status: badge{web.DirectoryStateLabel(dir.State), string(dir.State)}, Users: dd.Users, Groups: dd.Groups, Endpoint: dd.Endpoint,
-		Base: base, Idem: d.formToken()}
+		Base: base, Idem: web.NewFormToken(d.rand)}
 	if dir.State == store.DirectoryActive {
 		data.DisableHref = base + "/disable"
 	} else {

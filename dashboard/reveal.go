@@ -1,8 +1,6 @@
 package dashboard
 
 import (
-	"encoding/hex"
-	"io"
 	"net/http"
 	"net/url"
 
@@ -52,23 +50,7 @@ func (d *Dashboard) takeReveal(w http.ResponseWriter, r *http.Request) map[strin
 	return v
 }
 
-// formToken is a fresh per-form token: a form that creates something
-// carries it as "idem", and the service takes it as the creation's
-// idempotency key, so a double click or a re-sent POST creates nothing
-// more.
-func (d *Dashboard) formToken() string {
-	var b [16]byte
-	if _, err := io.ReadFull(d.rand, b[:]); err != nil {
-		return ""
-	}
-	return hex.EncodeToString(b[:])
-}
-
-// idempotencyKey is the creation key of a form: "" without its token.
+// idempotencyKey is the creation key of a form: "" without a valid token.
 func idempotencyKey(form url.Values) string {
-	t := form.Get("idem")
-	if t == "" || len(t) > 64 {
-		return ""
-	}
-	return "dashboard:" + t
+	return web.FormIdempotencyKey("dashboard", form)
 }

@@ -142,7 +142,7 @@ func (p *Portal) directoryIndex(w http.ResponseWriter, r *http.Request, s *sessi
 		Providers:   p.providerOptions(f.Form["provider"]),
 		Error:       f.Errors["name"],
 		Name:        f.Form["name"],
-		FormToken:   p.formToken(),
+		FormToken:   web.NewFormToken(p.rand),
 	}
 	for _, dir := range dirs {
 		d.Links = append(d.Links, p.dirPath(dir.ID, ""))
@@ -297,7 +297,7 @@ func (p *Portal) renderDirectoryDetail(w http.ResponseWriter, r *http.Request, s
 		p.serverError(w, r, "loading directory", err)
 		return
 	}
-	dd.FormToken = p.formToken()
+	dd.FormToken = web.NewFormToken(p.rand)
 	v := p.sessionView(r, s, dd.Dir.Name, "/directory-sync")
 	v.Events = append(v.Events, n.Events...)
 	if n.Error != "" {

@@ -110,7 +110,7 @@ func (p *Portal) renderDomains(w http.ResponseWriter, r *http.Request, s *sessio
 	}
 	data.CanManage = p.admin.Capabilities().Domains
 	data.AddAction = p.path("/domains")
-	data.FormToken = p.formToken()
+	data.FormToken = web.NewFormToken(p.rand)
 	for i := range doms {
 		dv := p.domainView(&doms[i])
 		if d := doms[i].Domain; d.ID == checked {
@@ -201,7 +201,7 @@ func (p *Portal) domainAdd(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	di, err := p.admin.AddDomain(r.Context(), s.org.ID, name, store.DomainDNSTXT, s.actor())
-	if errors.Is(err, domains.ErrAlreadyAdded) && validFormToken(r.PostForm.Get("idem")) {
+	if errors.Is(err, domains.ErrAlreadyAdded) && web.ValidFormToken(r.PostForm.Get(web.FormTokenField)) {
 		di = p.replayedDomain(r, s, name)
 		if di != nil {
 			err = nil

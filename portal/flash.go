@@ -1,9 +1,7 @@
 package portal
 
 import (
-	"encoding/hex"
 	"errors"
-	"io"
 	"net/http"
 	"net/url"
 
@@ -117,35 +115,11 @@ func (p *Portal) confirm(w http.ResponseWriter, r *http.Request, s *session, cur
 	p.render(w, r, http.StatusOK, confirmPage(p.sessionView(r, s, d.Title, current), d))
 }
 
-// formToken is a fresh one-time token for a form that creates something:
-// posted as "idem", it is the creation's idempotency key, so that a double
-// click or a re-sent POST creates nothing more.
-func (p *Portal) formToken() string {
-	var b [16]byte
-	if _, err := io.ReadFull(p.rand, b[:]); err != nil {
-		return ""
-	}
-	return hex.EncodeToString(b[:])
-}
-
-// validFormToken reports whether t has the shape formToken gives.
-func validFormToken(t string) bool {
-	if len(t) != 32 {
-		return false
-	}
-	_, err := hex.DecodeString(t)
-	return err == nil
-}
-
 // idempotencyKey is the creation key of the request's form: "" without a
 // valid token. The session is part of it: a token copied into another
 // session's form creates there.
 func idempotencyKey(r *http.Request, s *session) string {
-	t := r.PostForm.Get("idem")
-	if !validFormToken(t) {
-		return ""
-	}
-	return "portal:" + s.s.ID + ":" + t
+	return web.FormIdempotencyKey("portal:"+s.s.ID, r.PostForm)
 }
 
 // errorOf is the error summary's message for the input id, "" when none.

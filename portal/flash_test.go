@@ -17,7 +17,7 @@ import (
 func formTokenOf(t *testing.T, h *harness, page, form string, c *http.Cookie) string {
 	t.Helper()
 	v, _ := testID(parse(t, h.get(page, c)), form).Find(`input[name="idem"]`).Attr("value")
-	if !validFormToken(v) {
+	if !web.ValidFormToken(v) {
 		t.Fatalf("%s on %s: form token %q", form, page, v)
 	}
 	return v

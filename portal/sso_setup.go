@@ -175,7 +175,7 @@ func (p *Portal) ssoChooseProtocol(w http.ResponseWriter, r *http.Request, s *se
 	}
 	d := ssoNewData{Provider: provider, ProviderLabel: ssoProviderName(provider), Logo: p.providerLogo(provider),
 		Protocols: ssoProtocolOptions(), Action: p.path("/sso/connections"), BackHref: p.path("/sso/new"),
-		NameRequired: provider == "generic", Form: form, Errors: f.Errors, FormToken: p.formToken()}
+		NameRequired: provider == "generic", Form: form, Errors: f.Errors, FormToken: web.NewFormToken(p.rand)}
 	if d.Errors == nil {
 		d.Errors = map[string]string{}
 	}
