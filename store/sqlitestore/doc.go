@@ -30,8 +30,11 @@
 // The database runs in WAL mode with synchronous=FULL and foreign keys
 // on: a write is durable (it survives a power loss) once the method that
 // made it returns. OpenOptions with Options.SynchronousNormal trades that
-// for one fsync fewer per write: a power loss may then roll back the last
-// acknowledged writes. All writes go through one connection whose transactions begin
+// for one sync fewer per write: a power loss may then roll back the last
+// acknowledged writes. The sync is fdatasync(2) where the system has it, as
+// in SQLite's own builds for Linux and the BSDs (the driver's default is
+// fsync(2), which also writes the file's timestamps and on ext4 takes
+// about twice as long); Options.Fsync keeps fsync, process-wide. All writes go through one connection whose transactions begin
 // IMMEDIATE: writers of the process queue for it rather than contend inside
 // SQLite, so they never fail with SQLITE_BUSY or deadlock upgrading a read
 // lock, and the single writer orders event cursors.

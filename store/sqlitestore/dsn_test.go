@@ -2,9 +2,15 @@ package sqlitestore_test
 
 import (
 	"database/sql"
+	"errors"
 	"path/filepath"
+	"runtime"
 	"testing"
+	"time"
 
+	"modernc.org/sqlite"
+
+	"github.com/onboardkit/onboardkit/store"
 	"github.com/onboardkit/onboardkit/store/sqlitestore"
 )
 
@@ -90,5 +96,29 @@ func TestSynchronous(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestFdatasync checks that Open makes SQLite sync with fdatasync where
+// the system has it, and that Options.Fsync keeps fsync.
+func TestFdatasync(t *testing.T) {
+	if _, err := sqlite.Fdatasync(sqlite.FdatasyncEnabled()); errors.Is(err, sqlite.ErrFdatasyncUnavailable) {
+		t.Skipf("%s has no fdatasync", runtime.GOOS)
+	}
+	t.Cleanup(func() { sqlite.Fdatasync(true) })
+	for _, fsync := range []bool{true, false, true} {
+		s, err := sqlitestore.Open(t.Context(), filepath.Join(t.TempDir(), "onboardkit.db"), sqlitestore.Options{Keyring: testKeyring, Fsync: fsync})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := sqlite.FdatasyncEnabled(); got == fsync {
+			t.Errorf("Open with Fsync %v: fdatasync enabled = %v", fsync, got)
+		}
+		// A commit with the sync chosen succeeds.
+		now := time.Now()
+		if err := s.CreateOrganization(t.Context(), &store.Organization{ID: "org_sync", Name: "Sync", CreatedAt: now, UpdatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
 	}
 }
