@@ -9,19 +9,20 @@ import (
 
 	"github.com/onboardkit/onboardkit/admin"
 	"github.com/onboardkit/onboardkit/portal"
+	"github.com/onboardkit/onboardkit/store/sqlitestore"
 )
 
 // hostApp is the application: a customer list on its own table, with
 // onboardkit's portal mounted.
 type hostApp struct {
-	store  *customerStore
+	store  *sqlitestore.Store
 	admin  *admin.Admin
 	portal *portal.Portal
 	logger *slog.Logger
 	page   *template.Template
 }
 
-func newHostApp(st *customerStore, baseURL string, logger *slog.Logger) (*hostApp, error) {
+func newHostApp(st *sqlitestore.Store, baseURL string, logger *slog.Logger) (*hostApp, error) {
 	svc, err := admin.New(admin.Config{Store: st, PortalURL: baseURL + "/portal", Logger: logger})
 	if err != nil {
 		return nil, err
@@ -47,8 +48,8 @@ func (h *hostApp) routes() http.Handler {
 	return mux
 }
 
-// customer is a row of the host's table, read with the host's own query:
-// the host keeps using its table as before.
+// customer is a row of the host's table with its organization's name, read
+// with the host's own query.
 type customer struct {
 	ID    int64
 	OrgID string
@@ -57,7 +58,8 @@ type customer struct {
 }
 
 func (h *hostApp) customers(w http.ResponseWriter, r *http.Request) {
-	rows, err := h.store.db.QueryContext(r.Context(), `SELECT id, org_id, name, plan FROM customers ORDER BY id`)
+	rows, err := h.store.ReadDB().QueryContext(r.Context(),
+		`SELECT c.id, c.org_id, o.name, c.plan FROM customers c JOIN organizations o ON o.id = c.org_id ORDER BY c.id`)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -83,25 +85,21 @@ func (h *hostApp) customers(w http.ResponseWriter, r *http.Request) {
 }
 
 // createCustomer signs up a customer: onboardkit's admin API creates the
-// organization, which the custom Store writes as a customers row; the host
-// then sets its own column on that row.
+// organization, and the Store's hook writes its customers row, with the
+// plan the request's context carries, in the same transaction.
 func (h *hostApp) createCustomer(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimSpace(r.FormValue("name"))
 	plan := r.FormValue("plan")
 	if plan != "team" && plan != "enterprise" {
 		plan = "trial"
 	}
-	org, err := h.admin.CreateOrganization(r.Context(), admin.OrganizationInput{Name: name}, "host:signup")
+	_, err := h.admin.CreateOrganization(withPlan(r.Context(), plan), admin.OrganizationInput{Name: name}, "host:signup")
 	if err != nil {
 		var ae *admin.AdminError
 		if errors.As(err, &ae) {
 			http.Error(w, ae.Message, http.StatusBadRequest)
 			return
 		}
-		h.fail(w, r, err)
-		return
-	}
-	if _, err := h.store.db.ExecContext(r.Context(), `UPDATE customers SET plan = ? WHERE org_id = ?`, plan, org.ID); err != nil {
 		h.fail(w, r, err)
 		return
 	}

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/onboardkit/onboardkit/store"
 	"github.com/onboardkit/onboardkit/store/seal"
-	"github.com/onboardkit/onboardkit/store/sqlitestore"
 )
 
 // testKeyring seals the secrets of every Store a test of this package
@@ -23,23 +21,11 @@ import (
 var testKeyring = seal.NewEphemeralKeyring()
 
 // TestSignupWritesTheHostTable signs a customer up through the app and
-// checks that the organization is a row of the host's own table, that
-// onboardkit finds it, and that its portal link works.
+// checks that the organization has its row in the host's own table, with
+// the plan chosen, that onboardkit finds it, and that its portal link
+// works.
 func TestSignupWritesTheHostTable(t *testing.T) {
-	dir := t.TempDir()
-	db, err := openCustomersDB(t.Context(), filepath.Join(dir, "app.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	inner, err := sqlitestore.Open(t.Context(), filepath.Join(dir, "onboardkit.db"), sqlitestore.Options{Keyring: testKeyring})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := newCustomerStore(t.Context(), db, inner)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := newTestStore(t)
 
 	var handler http.Handler
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
@@ -66,12 +52,8 @@ func TestSignupWritesTheHostTable(t *testing.T) {
 	}
 	orgID, _ := row.Attr("data-org")
 
-	var name, plan string
-	if err := db.QueryRowContext(t.Context(), `SELECT name, plan FROM customers WHERE org_id = ?`, orgID).Scan(&name, &plan); err != nil {
-		t.Fatal(err)
-	}
-	if name != "Initech" || plan != "enterprise" {
-		t.Errorf("customers row: %q %q", name, plan)
+	if plan := customerPlan(t, st, orgID); plan != "enterprise" {
+		t.Errorf("customers row: plan %q", plan)
 	}
 	org, err := st.GetOrganization(t.Context(), orgID)
 	if err != nil || org.Name != "Initech" {

@@ -9,7 +9,6 @@ import (
 	"net"
 
 	"github.com/onboardkit/onboardkit/examples/internal/startup"
-	"github.com/onboardkit/onboardkit/store/sqlitestore"
 )
 
 func main() { startup.Main("customstore", run) }
@@ -18,8 +17,7 @@ func run(ctx context.Context, args []string, out, logOut io.Writer) error {
 	fs := flag.NewFlagSet("customstore", flag.ContinueOnError)
 	fs.SetOutput(logOut)
 	addr := fs.String("addr", "127.0.0.1:8082", "address to listen on")
-	appDB := fs.String("app-db", "customstore-app.db", "the application's own SQLite database (customers)")
-	okDB := fs.String("onboardkit-db", "customstore-onboardkit.db", "SQLite database for the rest of onboardkit's data")
+	dbPath := fs.String("db", "customstore.db", "the SQLite database: onboardkit's tables and the application's customers")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -32,24 +30,12 @@ func run(ctx context.Context, args []string, out, logOut io.Writer) error {
 	defer ln.Close()
 	baseURL := "http://" + ln.Addr().String()
 
-	db, err := openCustomersDB(ctx, *appDB)
+	keys, err := startup.Keyring(*dbPath+".keys", logger)
 	if err != nil {
 		return err
 	}
-	keys, err := startup.Keyring(*okDB+".keys", logger)
+	st, err := openStore(ctx, *dbPath, keys)
 	if err != nil {
-		db.Close()
-		return err
-	}
-	inner, err := sqlitestore.Open(ctx, *okDB, sqlitestore.Options{Keyring: keys})
-	if err != nil {
-		db.Close()
-		return err
-	}
-	st, err := newCustomerStore(ctx, db, inner)
-	if err != nil {
-		inner.Close()
-		db.Close()
 		return err
 	}
 	defer st.Close()

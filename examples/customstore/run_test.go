@@ -11,5 +11,5 @@ import (
 // loads the customer list and stops it by cancelling its context.
 func TestRun(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "app.db")
-	runtest.Twice(t, run, []string{"-addr", "127.0.0.1:0", "-app-db", db, "-onboardkit-db", db + ".onboardkit"}, "app: ", "New customer")
+	runtest.Twice(t, run, []string{"-addr", "127.0.0.1:0", "-db", db}, "app: ", "New customer")
 }

@@ -53,6 +53,13 @@
 // so unfiltered SCIM lists do not count the directory; startIndex pages
 // are found by key (see store/internal/sqlstore's keyedPage).
 //
+// A host's own data about each organization can live in a table of its own
+// in the same database, written in the same transaction as onboardkit's
+// organization row: Options.OrganizationHook is given the write
+// transaction of every organization create, update and delete, and its
+// error undoes the write. Store.Write runs any other write of the host's
+// as one of the Store's, and Store.ReadDB returns the pool.
+//
 // Open keeps up to 32 connections. Text columns use the "C" collation, so
 // sorting and range filters compare bytes exactly as Go does.
 package pgstore

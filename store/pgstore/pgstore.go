@@ -68,7 +68,25 @@ type Options struct {
 	// secrets as they are: a dump or backup of the database then reveals
 	// them. Values sealed before do not open.
 	InsecureUnsealed bool
+
+	// OrganizationHook, if set, runs inside the write transaction of every
+	// organization create, update and delete: see OrganizationHook.
+	OrganizationHook OrganizationHook
 }
+
+// OrganizationHook keeps a host's own per-organization rows in the Store's
+// database, written in the same transaction as onboardkit's organization
+// row: a table of the host's keyed by the organization id (it may
+// reference organizations(id)).
+//
+// before is the organization as it was (nil for a create), after as it is
+// written (nil for a delete). The hook runs after the organization's row is
+// inserted or updated and before it is deleted, and only when a row
+// changes. Its error undoes the whole write, the organization's row and
+// events included, and is the error the caller gets. It must use tx and
+// ctx only; if PostgreSQL aborts the transaction for a deadlock, the write
+// runs again, hook included.
+type OrganizationHook func(ctx context.Context, tx *sql.Tx, before, after *store.Organization) error
 
 // Open connects to the PostgreSQL database dsn names (a URL such as
 // postgres://user:pass@host:5432/db?sslmode=verify-full, or key=value
@@ -104,7 +122,8 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("pgstore: %w", err)
 	}
-	s, err := sqlstore.New(sqlstore.Config{Dialect: dialect, DB: db, Sealer: sealer, SchemaVersion: sqlstore.Latest(ms)})
+	s, err := sqlstore.New(sqlstore.Config{Dialect: dialect, DB: db, Sealer: sealer, SchemaVersion: sqlstore.Latest(ms),
+		OrganizationHook: sqlstore.OrganizationHook(opts.OrganizationHook)})
 	if err != nil {
 		db.Close()
 		return nil, err

@@ -83,6 +83,15 @@
 // behind it wait for it to return. A panic in it is undone like an error
 // and raised again in its caller.
 //
+// A host's own data about each organization (a plan, its own key) can live
+// in a table of its own in the same database file, written in the same
+// transaction as onboardkit's organization row: Options.OrganizationHook
+// is given the write transaction of every organization create, update and
+// delete, and its error undoes that write alone. Store.Write runs any
+// other write of the host's (its schema, say) through the same write
+// connection and group commit, and Store.ReadDB is the read-only pool for
+// the host's queries. examples/customstore keeps its customers that way.
+//
 // SQLite suits one application instance. Several instances sharing state
 // need store/pgstore.
 package sqlitestore

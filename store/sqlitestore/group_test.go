@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/onboardkit/onboardkit/store"
+	"github.com/onboardkit/onboardkit/store/internal/sqlstore/hooktest"
 	"github.com/onboardkit/onboardkit/store/sqlitestore"
 )
 
@@ -263,5 +264,42 @@ func TestGroupCommitFails(t *testing.T) {
 	}
 	if err := s.CreateOrganization(ctx, &store.Organization{ID: "org_2", Name: "Two", CreatedAt: now, UpdatedAt: now}); err != nil {
 		t.Errorf("write after the failed batch: %v", err)
+	}
+}
+
+// TestGroupCommitHook queues organization writes whose hook fails between
+// ones whose hook succeeds, in one batch: each failing write is undone
+// alone, its organization and the host's row with it.
+func TestGroupCommitHook(t *testing.T) {
+	var calls int
+	s := openHooked(t, hooktest.HostHook(&calls))
+	ctx := t.Context()
+	hooktest.CreateSchema(t, s)
+	_, batches0, writes0 := sqlitestore.GroupStats(s)
+	r := hold(t, s)
+	var ws []<-chan error
+	for _, name := range []string{"one", "fail create", "two", "fail create", "three"} {
+		id := fmt.Sprintf("org_%d", len(ws))
+		ws = append(ws, r.start(func() error { return s.CreateOrganization(ctx, hooktest.Org(id, name)) }))
+	}
+	if err := r.run(); err != nil {
+		t.Fatal(err)
+	}
+	for i, w := range ws {
+		if err := <-w; (err != nil) != (i%2 == 1) {
+			t.Errorf("write %d: %v", i, err)
+		}
+	}
+	if got, want := hooktest.HostRows(t, s), "org_0=one org_2=two org_4=three org_hold=Held"; got != want {
+		t.Errorf("host rows %q, want %q", got, want)
+	}
+	for _, id := range []string{"org_1", "org_3"} {
+		if _, err := s.GetOrganization(ctx, id); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("organization %s refused by the hook: %v, want ErrNotFound", id, err)
+		}
+	}
+	// org_hold's creation, then the held update and the three creates.
+	if _, batches, writes := sqlitestore.GroupStats(s); batches-batches0 != 2 || writes-writes0 != 5 {
+		t.Errorf("%d batches of %d writes, want 2 of 5", batches-batches0, writes-writes0)
 	}
 }

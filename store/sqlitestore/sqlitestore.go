@@ -90,7 +90,27 @@ type Options struct {
 	// only where fdatasync is not allowed (a seccomp allowlist without
 	// it), which would fail every commit with a disk I/O error.
 	Fsync bool
+
+	// OrganizationHook, if set, runs inside the write transaction of every
+	// organization create, update and delete: see OrganizationHook.
+	OrganizationHook OrganizationHook
 }
+
+// OrganizationHook keeps a host's own per-organization rows in the Store's
+// database file, written in the same transaction as onboardkit's
+// organization row: a table of the host's, created with Store.Write, keyed
+// by the organization id (it may reference organizations(id)).
+//
+// before is the organization as it was (nil for a create), after as it is
+// written (nil for a delete). The hook runs after the organization's row is
+// inserted or updated and before it is deleted, and only when a row
+// changes: deleting an absent organization runs nothing. Its error undoes
+// that write alone, the organization's row and events included (the other
+// writes sharing its group commit are kept), and is the error the caller
+// gets. It must use tx and ctx only: a call back into the Store waits for
+// itself. ctx carries the values of the caller's context, not its
+// cancellation (see Store.Write).
+type OrganizationHook func(ctx context.Context, tx *sql.Tx, before, after *store.Organization) error
 
 // Open opens (creating it if needed) the SQLite database at path, applies
 // the migrations it lacks and returns the Store. The directory of path must
@@ -178,7 +198,8 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("sqlitestore: %w", err)
 	}
-	s, err := sqlstore.New(sqlstore.Config{Dialect: dialect, DB: w, ReadDB: r, Closers: []func() error{stop}, Sealer: sealer, SchemaVersion: sqlstore.Latest(ms)})
+	s, err := sqlstore.New(sqlstore.Config{Dialect: dialect, DB: w, ReadDB: r, Closers: []func() error{stop}, Sealer: sealer,
+		SchemaVersion: sqlstore.Latest(ms), OrganizationHook: sqlstore.OrganizationHook(opts.OrganizationHook)})
 	if err != nil {
 		stop()
 		r.Close()

@@ -34,9 +34,33 @@ func (s *Store) CreateOrganization(ctx context.Context, o *store.Organization, e
 			o.ID, strings.ToLower(o.ID), o.Name, strings.ToLower(o.Name), o.ExternalID, strings.ToLower(o.ExternalID), s.t(o.CreatedAt), s.t(o.UpdatedAt)); err != nil {
 			return s.wrap(err)
 		}
+		if err := t.orgHook(nil, o); err != nil {
+			return err
+		}
 		_, err := t.appendEvents(events)
 		return err
 	})
+}
+
+// orgHook runs the Store's OrganizationHook, if any, on copies of before
+// and after.
+func (t *tx) orgHook(before, after *store.Organization) error {
+	if t.s.orgHook == nil {
+		return nil
+	}
+	b, a := clone(before), clone(after)
+	if a != nil {
+		a.CreatedAt, a.UpdatedAt = norm(a.CreatedAt), norm(a.UpdatedAt)
+	}
+	return t.host(t.s.orgHook(t.ctx, t.tx, b, a))
+}
+
+func clone[T any](v *T) *T {
+	if v == nil {
+		return nil
+	}
+	c := *v
+	return &c
 }
 
 func (s *Store) getOrg(ctx context.Context, q string, arg string) (*store.Organization, error) {
@@ -105,13 +129,14 @@ func (s *Store) UpdateOrganization(ctx context.Context, id string, fn func(*stor
 			o.Name, strings.ToLower(o.Name), o.ExternalID, strings.ToLower(o.ExternalID), s.t(o.UpdatedAt), id); err != nil {
 			return s.wrap(err)
 		}
-		if _, err := t.appendEvents(events); err != nil {
-			return err
-		}
 		out = o
 		out.CreatedAt = cur.CreatedAt
 		out.UpdatedAt = norm(o.UpdatedAt)
-		return nil
+		if err := t.orgHook(&cur, &out); err != nil {
+			return err
+		}
+		_, err = t.appendEvents(events)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -154,6 +179,18 @@ func (s *Store) DeleteOrganization(ctx context.Context, id string, events ...Eve
 		return err
 	}
 	return s.write(ctx, func(t *tx) error {
+		if s.orgHook != nil {
+			cur, err := scanOrg(t.queryRow(`SELECT `+orgCols+` FROM organizations WHERE id = ?`+s.d.ForUpdate, id))
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil // absent: nothing changes, the hook does not run
+			}
+			if err != nil {
+				return s.wrap(err)
+			}
+			if err := t.orgHook(&cur, nil); err != nil {
+				return err
+			}
+		}
 		// Every end-user session ends with its event before the rows go.
 		if _, err := t.endSessions(store.SessionSelector{OrgID: id},
 			store.CauseEnd(store.SessionEndedOrganizationDeleted, events, time.Time{})); err != nil {

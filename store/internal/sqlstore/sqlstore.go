@@ -153,7 +153,25 @@ type Config struct {
 	// SchemaVersion is the latest migration this program knows, which
 	// CheckHealth wants applied.
 	SchemaVersion int
+
+	// OrganizationHook, if set, runs inside the write transaction of every
+	// organization create, update and delete (see OrganizationHook).
+	OrganizationHook OrganizationHook
 }
+
+// OrganizationHook lets a host keep its own per-organization rows in the
+// Store's database, written in the same transaction as the organization:
+// before is the organization as it was (nil for a create), after as it is
+// written (nil for a delete). It runs after the organization's row is
+// inserted or updated and before it is deleted, so a host table may hold a
+// foreign key to organizations(id), and only when a row changes (deleting
+// an absent organization runs nothing). An error it returns undoes the
+// whole write, the organization's row and events included, and is what
+// the caller gets; on a Local database that is that write alone, not the
+// other writes of its group commit. It must use tx and ctx only: a call
+// back into the Store from it waits for itself. Where the database aborts
+// a transaction for a deadlock, the write and the hook run again.
+type OrganizationHook func(ctx context.Context, tx *sql.Tx, before, after *store.Organization) error
 
 // Store implements store.Store on database/sql.
 type Store struct {
@@ -179,6 +197,8 @@ type Store struct {
 
 	// pages remembers where pages of SCIM walks ended (see keyedPage).
 	pages pageBounds
+
+	orgHook OrganizationHook
 }
 
 // touchGranularity is how precisely LastUsedAt of tokens and API keys
@@ -224,7 +244,7 @@ func New(cfg Config) (*Store, error) {
 		// Group commit answers writes before any numbering round.
 		return nil, errors.New("sqlstore: a Local dialect numbers events in the write (InsertEvent)")
 	}
-	s := &Store{d: cfg.Dialect, closers: cfg.Closers, sealer: cfg.Sealer, schema: cfg.SchemaVersion}
+	s := &Store{d: cfg.Dialect, closers: cfg.Closers, sealer: cfg.Sealer, schema: cfg.SchemaVersion, orgHook: cfg.OrganizationHook}
 	s.num.waiters = map[int64]*Event{}
 	s.num.wake = make(chan struct{})
 	s.w = &stmtCache{db: cfg.DB, d: &s.d, m: map[string]*sql.Stmt{}}
@@ -513,6 +533,33 @@ func (s *Store) write(ctx context.Context, fn func(t *tx) error) error {
 		// orders): nothing was written, so run it again.
 	}
 }
+
+// Write runs fn as one write of the Store, in the transaction the Store's
+// own writes use: everything fn does commits, or nothing does. On a Local
+// database it is one write of a group commit (fn's changes are undone
+// alone when it fails), and it is the way to write to the database
+// without waiting for the Store's write connection outside it. fn must
+// use tx and ctx only (a call back into the Store waits for itself), and
+// runs again if the database aborts the transaction for a deadlock.
+func (s *Store) Write(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	if fn == nil {
+		return invalid("write function is required")
+	}
+	return s.write(ctx, func(t *tx) error { return t.host(fn(t.ctx, t.tx)) })
+}
+
+// host returns err, the error of the host's code run in t, remembering it
+// as t's last error: a deadlock there is retried as one of the Store's own
+// statements is.
+func (t *tx) host(err error) error {
+	if err != nil {
+		t.lastErr = err
+	}
+	return err
+}
+
+// ReadDB returns the pool reads outside a write transaction go to.
+func (s *Store) ReadDB() *sql.DB { return s.r.db }
 
 // writeOnce runs fn in one transaction. raw is the driver error that
 // aborted it, if any, for write to classify; err is what the caller gets.
