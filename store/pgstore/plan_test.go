@@ -65,14 +65,19 @@ func TestScalePlans(t *testing.T) {
 	defer conn.Close()
 	// Statistics of a directory of 50,000 users among 50,000 organizations,
 	// written directly, then sequential scans off for the tables that stay
-	// small.
+	// small. The list buckets' trigger is off for the one statement that
+	// writes the users (it would try to split the first bucket, in vain,
+	// once per 1,024 rows: see migration 0015); their counts are not
+	// planned with.
 	for _, st := range []string{
+		`ALTER TABLE directory_users DISABLE TRIGGER directory_users_list_buckets`,
 		`INSERT INTO organizations (id, id_lower, name, name_lower, created_at, updated_at)
 SELECT 'org_' || i, 'org_' || i, 'Company ' || i, 'company ' || i, now(), now() FROM generate_series(1, 50000) i`,
 		`INSERT INTO directories (id, org_id, state, created_at, updated_at) VALUES ('dir', 'org_1', 'active', now(), now())`,
 		`INSERT INTO directory_users (id, directory_id, org_id, user_name, user_name_lower, active, display_name, display_name_lower, version, created_at, updated_at)
 SELECT 'usr_' || i, 'dir', 'org_1', 'user' || i || '@example.com', 'user' || i || '@example.com', true, 'Person ' || i, 'person ' || i, 1, now(), now() FROM generate_series(1, 50000) i`,
 		`INSERT INTO directory_user_emails (directory_id, value_lower, user_id) SELECT 'dir', 'u' || i || 'x@mail.example', 'usr_' || i FROM generate_series(1, 50000) i`,
+		`ALTER TABLE directory_users ENABLE TRIGGER directory_users_list_buckets`,
 		`ANALYZE`,
 		`SET enable_seqscan = off`,
 	} {
@@ -107,6 +112,11 @@ SELECT 'usr_' || i, 'dir', 'org_1', 'user' || i || '@example.com', 'user' || i |
 		case strings.Contains(q.Name, "at an offset"):
 			if !strings.Contains(all, "Index Only Scan using directory_users_created") {
 				t.Errorf("%s does not walk the offset in the index alone:\n%s", q.Name, all)
+			}
+			// From the bucket holding the offset, found by the buckets'
+			// primary key.
+			if !strings.Contains(all, "directory_list_buckets_pkey") || !strings.Contains(all, "bucket_at") {
+				t.Errorf("%s does not start at the offset's bucket:\n%s", q.Name, all)
 			}
 		case strings.Contains(q.Name, "known key"):
 			if !strings.Contains(all, "Index Cond: ((directory_id = ") || !strings.Contains(all, "ROW(created_at, id) >") {

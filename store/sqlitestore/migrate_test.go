@@ -112,6 +112,35 @@ func TestMigrateUsersSearchColumns(t *testing.T) {
 
 // legacyDatabase makes a database at the first schema version, in a new
 // file, with the rows migratetest writes as that schema did.
+// TestMigrateListBuckets: migration 0015 counts the users and groups of
+// the directories already there, so that jumps into them give the
+// LIMIT/OFFSET page, and the triggers take over from its buckets.
+func TestMigrateListBuckets(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "onboardkit.db")
+	// Without a sync per row written.
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=synchronous(0)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sqlitestore.MigrateTo(t.Context(), db, 14); err != nil {
+		t.Fatal(err)
+	}
+	migratetest.WriteListRows(t, migratetest.DB{
+		Exec: func(ctx context.Context, q string, args ...any) error {
+			_, err := db.ExecContext(ctx, q, args...)
+			return err
+		},
+		Time: sqlstore.Micros,
+	})
+	db.Close()
+	s, err := sqlitestore.Open(t.Context(), path, sqlitestore.Options{Keyring: testKeyring})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	migratetest.CheckListJumps(t, s)
+}
+
 func legacyDatabase(t *testing.T) (string, *sql.DB) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "onboardkit.db")

@@ -2,7 +2,10 @@ package storetest
 
 import (
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/onboardkit/onboardkit/store"
@@ -135,6 +138,7 @@ var scaleTests = []subtest{
 		}(), store.ErrInvalid, "too many ids")
 	}},
 	{"DirectoryCountsAndPages", testDirectoryCountsAndPages},
+	{"StartIndexJumps", testStartIndexJumps},
 	{"UserSearchIndex", testUserSearchIndex},
 }
 
@@ -249,6 +253,136 @@ func testDirectoryCountsAndPages(f *fixture) {
 	outcomes(f.T, "DeleteDirectoryUser", errs)
 	if _, total := page(store.UserQuery{}); total != 1+writers/2 {
 		f.Fatalf("after concurrent writes: total %d, want %d", total, 1+writers/2)
+	}
+}
+
+// testStartIndexJumps: a page at any offset of an unfiltered list (a
+// startIndex jump, not after an earlier page) holds the rows LIMIT/OFFSET
+// gives in the (created_at, id) order, through thousands of concurrent
+// inserts in the middle of the order and with equal times, deletes that
+// empty whole ranges, and for groups. Thousands of rows: the SQL stores
+// count positions by buckets of up to 1,024 rows, which must split and
+// go.
+func testStartIndexJumps(f *fixture) {
+	org := f.mkOrg()
+	d := f.mkDir(org.ID)
+	type key struct {
+		created time.Time
+		id      string
+	}
+	var (
+		mu   sync.Mutex
+		keys = map[string]key{}
+	)
+	// The i-th insert's time: spread over the order (7919 is prime to
+	// 2,600), every tenth equal to t0, the id order unlike the insert order.
+	mkKey := func(i int) key {
+		created := at(time.Duration(i*7919%2600) * time.Millisecond)
+		if i%10 == 0 {
+			created = t0
+		}
+		return key{created, fmt.Sprintf("usr_j%04d", (i*37)%2600)}
+	}
+	add := func(from, to int) {
+		f.Helper()
+		f.ok(parallel(to-from, func(j int) error {
+			k := mkKey(from + j)
+			err := f.s.CreateDirectoryUser(f.ctx, &store.DirectoryUser{ID: k.id, DirectoryID: d.ID, UserName: k.id, Active: true, CreatedAt: k.created, UpdatedAt: k.created})
+			if err == nil {
+				mu.Lock()
+				keys[k.id] = k
+				mu.Unlock()
+			}
+			return err
+		}), "CreateDirectoryUser")
+	}
+	remove := func(ids []string) {
+		f.Helper()
+		f.ok(parallel(len(ids), func(j int) error { return f.s.DeleteDirectoryUser(f.ctx, d.ID, ids[j], nil) }), "DeleteDirectoryUser")
+		for _, id := range ids {
+			delete(keys, id)
+		}
+	}
+	order := func() []string {
+		ks := slices.Collect(maps.Values(keys))
+		slices.SortFunc(ks, func(a, b key) int {
+			if c := a.created.Compare(b.created); c != 0 {
+				return c
+			}
+			return strings.Compare(a.id, b.id)
+		})
+		ids := make([]string, len(ks))
+		for i, k := range ks {
+			ids[i] = k.id
+		}
+		return ids
+	}
+	check := func(what string) {
+		f.Helper()
+		all := order()
+		for _, off := range []int{1, 3, 511, 512, 513, 777, 1023, 1024, 1025, 1299, 1537, 2047, 2049, 2501, len(all) - 5, len(all) - 1} {
+			if off < 1 {
+				continue
+			}
+			got, total, err := f.s.ListDirectoryUsers(f.ctx, d.ID, store.UserQuery{Offset: off, Limit: 7})
+			f.ok(err, "ListDirectoryUsers at %d", off)
+			ids := []string{}
+			for _, u := range got {
+				ids = append(ids, u.ID)
+			}
+			want := []string{}
+			if off < len(all) {
+				want = all[off:min(off+7, len(all))]
+			}
+			if total != len(all) || !slices.Equal(ids, want) {
+				f.Fatalf("%s: page at %d: %v (total %d), want %v (total %d)", what, off, ids, total, want, len(all))
+			}
+		}
+	}
+	add(0, 2200)
+	check("after 2,200 inserts")
+	// Every other user of the first half, then a whole range of the order.
+	all := order()
+	var gone []string
+	for i := 0; i < 1100; i += 2 {
+		gone = append(gone, all[i])
+	}
+	gone = append(gone, all[1400:1900]...)
+	remove(gone)
+	check("after deletes")
+	// More inserts, in the ranges emptied and before every key.
+	add(2200, 2600)
+	f.ok(f.s.CreateDirectoryUser(f.ctx, &store.DirectoryUser{ID: "usr_first", DirectoryID: d.ID, UserName: "first", Active: true, CreatedAt: at(-time.Hour), UpdatedAt: t0}), "CreateDirectoryUser")
+	keys["usr_first"] = key{at(-time.Hour), "usr_first"}
+	check("after more inserts")
+	remove(order())
+	check("with every user gone")
+
+	// Groups list and jump the same way.
+	var gids []string
+	f.ok(parallel(1100, func(i int) error {
+		created := at(time.Duration(i*7919%1100) * time.Millisecond)
+		return f.s.CreateDirectoryGroup(f.ctx, &store.DirectoryGroup{ID: fmt.Sprintf("grp_j%04d", i), DirectoryID: d.ID, DisplayName: fmt.Sprintf("Group %d", i), CreatedAt: created, UpdatedAt: created}, nil, nil)
+	}), "CreateDirectoryGroup")
+	for i := range 1100 {
+		gids = append(gids, fmt.Sprintf("grp_j%04d", i))
+	}
+	slices.SortFunc(gids, func(a, b string) int {
+		var i, j int
+		fmt.Sscanf(a, "grp_j%d", &i)
+		fmt.Sscanf(b, "grp_j%d", &j)
+		return (i*7919%1100 - j*7919%1100)
+	})
+	for _, off := range []int{1, 549, 550, 551, 1024, 1099} {
+		got, total, err := f.s.ListDirectoryGroups(f.ctx, d.ID, store.GroupQuery{Offset: off, Limit: 3})
+		f.ok(err, "ListDirectoryGroups at %d", off)
+		ids := []string{}
+		for _, g := range got {
+			ids = append(ids, g.ID)
+		}
+		if want := gids[off:min(off+3, len(gids))]; total != 1100 || !slices.Equal(ids, want) {
+			f.Fatalf("groups at %d: %v (total %d), want %v", off, ids, total, want)
+		}
 	}
 }
 

@@ -322,10 +322,12 @@ type plainList[T any] struct {
 //     O(page) a request. The keys are remembered by the Store (pageBounds),
 //     so any instance serves the next page of its own walk; another
 //     instance, or a write in between, falls back to the next case;
-//   - any other offset: the key of the offset-th row, found by walking
-//     that many entries of the index alone (an index-only scan on
-//     PostgreSQL, a covering index on SQLite), then a range from it. O(offset)
-//     in index entries, but no table row is read and nothing is sorted.
+//   - any other offset: the key of the offset-th row, found from the
+//     directory's list buckets (migration 0015): their counts, read in
+//     order, name the bucket holding the row, and a walk of at most one
+//     bucket's index entries (1,024; an index-only scan on PostgreSQL, a
+//     covering index on SQLite) inside it finds the key, then a range from
+//     it. O(n/512 + 1,024) small rows, no table row skipped, nothing sorted.
 //
 // The answer is the same in the three cases: the key of the row at an
 // offset changes only when a row is inserted or deleted.
@@ -361,12 +363,30 @@ func (s *Store) keyedPageSQL(table, a, cols, order, dir string, offset, limit in
 		q += ` AND (` + a + `.created_at, ` + a + `.id) > (?, ?)`
 		args = append(args, s.t(bound.created), bound.id)
 	case offset > 0:
-		q += ` AND (` + a + `.created_at, ` + a + `.id) >= (SELECT k.created_at, k.id FROM ` + table +
-			` k WHERE k.directory_id = ? ORDER BY k.created_at, k.id LIMIT 1 OFFSET ?)`
-		args = append(args, dir, offset)
+		q = bucketSQL + q + ` AND (` + a + `.created_at, ` + a + `.id) >= (SELECT k.created_at, k.id FROM ` + table +
+			` k WHERE k.directory_id = ? AND (k.created_at, k.id) >= (SELECT lo_created, lo_id FROM bucket_at)` +
+			` ORDER BY k.created_at, k.id LIMIT 1 OFFSET (SELECT ? - before FROM bucket_at))`
+		list := "g"
+		if table == "directory_users" {
+			list = "u"
+		}
+		args = append([]any{dir, list, offset, offset}, append(args, dir, offset)...)
 	}
 	return q + order + ` LIMIT ?`, append(args, limit)
 }
+
+// bucketSQL names bucket_at, the list bucket (directory_id, list) holding
+// the row at an offset: its lower bound (lo_created, lo_id) and the rows
+// before it, from the counts read in the order of the buckets' primary
+// key (bucket_counts). A bucket's count is the sum of its rows
+// (PostgreSQL spreads it over shards); an empty bucket holds no offset. No
+// row when the offset is past the end. Arguments: directory, list,
+// offset, offset.
+const bucketSQL = `WITH bucket_counts AS (SELECT lo_created, lo_id, CAST(SUM(n) AS BIGINT) AS n,
+ CAST(SUM(SUM(n)) OVER (ORDER BY lo_created, lo_id) - SUM(n) AS BIGINT) AS before
+ FROM directory_list_buckets WHERE directory_id = ? AND list = ? GROUP BY lo_created, lo_id),
+bucket_at AS (SELECT lo_created, lo_id, before FROM bucket_counts WHERE before <= ? AND before + n > ?)
+`
 
 // directoryCountsSQL reads a directory's total of users or groups (col)
 // and its count of inserts and deletes.
