@@ -1,6 +1,7 @@
 package scimkit
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -136,6 +137,15 @@ type eventIDs struct {
 func (e *eventIDs) keep(evs []store.Event) []store.Event {
 	e.kept = evs
 	return evs
+}
+
+// prepare asks BeforeChange about c, then returns the ids for the events
+// of the write that makes it.
+func (s *Server) prepare(ctx context.Context, c *Change) (*eventIDs, error) {
+	if err := s.before(ctx, c); err != nil {
+		return nil, err
+	}
+	return s.newEventIDs()
 }
 
 func (s *Server) newEventIDs() (*eventIDs, error) {

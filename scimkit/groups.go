@@ -28,30 +28,16 @@ func (s *Server) respondGroup(w http.ResponseWriter, r *http.Request, d *store.D
 			return
 		}
 	}
-	var b bytes.Buffer
-	if err := s.writeGroup(&b, d, g, members, withMembers, p); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	w.Header().Set("ETag", etag(g.Version))
-	if status == http.StatusCreated {
-		w.Header().Set("Location", s.groupLocation(d, g.ID))
-	}
-	s.writeJSON(w, status, b.Bytes())
+	s.respond(w, r, status, g.Version, s.groupLocation(d, g.ID), func(b *bytes.Buffer) error {
+		return s.writeGroup(b, d, g, members, withMembers, p)
+	})
 }
 
 func (s *Server) getGroup(w http.ResponseWriter, r *http.Request, d *store.Directory, id string) {
 	g, err := s.st.GetDirectoryGroup(r.Context(), d.ID, id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
+	if s.fresh(w, r, err, func() int64 { return g.Version }) {
+		s.respondGroup(w, r, d, g, http.StatusOK)
 	}
-	if inm := r.Header.Get("If-None-Match"); inm != "" && inm == etag(g.Version) {
-		w.Header().Set("ETag", etag(g.Version))
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	s.respondGroup(w, r, d, g, http.StatusOK)
 }
 
 var errSelfMember = &scimerrors.ScimError{Status: http.StatusBadRequest, ScimType: scimerrors.ScimTypeInvalidValue,
@@ -68,18 +54,8 @@ func (s *Server) tooManyMembers(n int) error {
 }
 
 func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, d *store.Directory) {
-	body, ok := s.readBodyMax(w, r, s.maxGroupBody)
+	_, attrs, ok := s.readResource(w, r, s.groups, s.maxGroupBody)
 	if !ok {
-		return
-	}
-	m, err := decodeObject(body)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	attrs, err := s.groups.validate(m)
-	if err != nil {
-		s.fail(w, r, err)
 		return
 	}
 	now := s.stamp()
@@ -104,11 +80,7 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, d *store.Di
 	if len(ids) > 0 {
 		ops = []store.MemberOp{{Kind: store.MembersAdd, IDs: ids}}
 	}
-	if err := s.before(r.Context(), &Change{Kind: GroupCreate, Directory: d, Group: cloneGroup(g), MemberOps: ops}); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	evIDs, err := s.newEventIDs()
+	evIDs, err := s.prepare(r.Context(), &Change{Kind: GroupCreate, Directory: d, Group: cloneGroup(g), MemberOps: ops})
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -129,26 +101,15 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, d *store.Di
 }
 
 func (s *Server) replaceGroup(w http.ResponseWriter, r *http.Request, d *store.Directory, id string) {
-	body, ok := s.readBodyMax(w, r, s.maxGroupBody)
+	m, attrs, ok := s.readResource(w, r, s.groups, s.maxGroupBody)
 	if !ok {
 		return
 	}
-	m, err := decodeObject(body)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	// members:[] empties the group but validation drops empty lists, so
-	// look for the attribute first; null counts as absent.
-	listsMembers := false
-	if k := groupKey(m, "members"); k != "" && m[k] != nil {
-		listsMembers = true
-	}
-	attrs, err := s.groups.validate(m)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+	// look for the attribute in the body as sent (normalised, which drops
+	// a null: null counts as absent).
+	k := groupKey(m, "members")
+	listsMembers := k != "" && m[k] != nil
 	g, err := s.updateGroup(r, d, id, func(cur *store.DirectoryGroup) ([]store.MemberOp, error) {
 		ids, _, err := applyGroupAttrs(cloneMap(attrs), cur)
 		if err != nil {
@@ -230,11 +191,8 @@ func (s *Server) patchGroup(w http.ResponseWriter, r *http.Request, d *store.Dir
 func (s *Server) updateGroup(r *http.Request, d *store.Directory, id string, change func(*store.DirectoryGroup) ([]store.MemberOp, error)) (*store.DirectoryGroup, error) {
 	ctx := r.Context()
 	for range maxUpdateAttempts {
-		cur, err := s.st.GetDirectoryGroup(ctx, d.ID, id)
+		cur, err := matching(r, s.st.GetDirectoryGroup, d, id, groupVersion)
 		if err != nil {
-			return nil, err
-		}
-		if err := checkIfMatch(r, cur.Version); err != nil {
 			return nil, err
 		}
 		next := cloneGroup(cur)
@@ -252,10 +210,7 @@ func (s *Server) updateGroup(r *http.Request, d *store.Directory, id string, cha
 				return cur, nil // nothing to write, nothing to report
 			}
 		}
-		if err := s.before(ctx, &Change{Kind: GroupUpdate, Directory: d, Group: cloneGroup(next), PreviousGroup: cloneGroup(cur), MemberOps: ops}); err != nil {
-			return nil, err
-		}
-		evIDs, err := s.newEventIDs()
+		evIDs, err := s.prepare(ctx, &Change{Kind: GroupUpdate, Directory: d, Group: cloneGroup(next), PreviousGroup: cloneGroup(cur), MemberOps: ops})
 		if err != nil {
 			return nil, err
 		}
@@ -298,20 +253,11 @@ func (s *Server) updateGroup(r *http.Request, d *store.Directory, id string, cha
 
 func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request, d *store.Directory, id string) {
 	ctx := r.Context()
-	cur, err := s.st.GetDirectoryGroup(ctx, d.ID, id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
+	cur, err := matching(r, s.st.GetDirectoryGroup, d, id, groupVersion)
+	var evIDs *eventIDs
+	if err == nil {
+		evIDs, err = s.prepare(ctx, &Change{Kind: GroupDelete, Directory: d, PreviousGroup: cloneGroup(cur)})
 	}
-	if err := checkIfMatch(r, cur.Version); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if err := s.before(ctx, &Change{Kind: GroupDelete, Directory: d, PreviousGroup: cloneGroup(cur)}); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	evIDs, err := s.newEventIDs()
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -327,6 +273,8 @@ func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request, d *store.Di
 	s.countEvents(ctx, evIDs.kept...)
 	w.WriteHeader(http.StatusNoContent)
 }
+
+func groupVersion(g *store.DirectoryGroup) int64 { return g.Version }
 
 func cloneGroup(g *store.DirectoryGroup) *store.DirectoryGroup {
 	if g == nil {

@@ -2,6 +2,7 @@ package scimkit
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"mime"
 	"net/http"
@@ -21,6 +22,57 @@ import (
 func jsonMediaType(ct string) bool {
 	mt, _, err := mime.ParseMediaType(ct)
 	return err == nil && (mt == "application/scim+json" || mt == "application/json")
+}
+
+// readResource reads the body of a POST or PUT of a resource of rs, at
+// most limit bytes, and validates it: it returns the decoded object (as
+// rs.validate normalised it) and the validated resource. On failure it
+// has answered.
+func (s *Server) readResource(w http.ResponseWriter, r *http.Request, rs *resourceSchema, limit int64) (m, attrs map[string]any, ok bool) {
+	body, ok := s.readBodyMax(w, r, limit)
+	if !ok {
+		return nil, nil, false
+	}
+	m, err := decodeObject(body)
+	if err == nil {
+		attrs, err = rs.validate(m)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return nil, nil, false
+	}
+	return m, attrs, true
+}
+
+// respond answers with a resource that write encodes, its version as the
+// ETag and, for 201 Created, loc as its Location.
+func (s *Server) respond(w http.ResponseWriter, r *http.Request, status int, version int64, loc string, write func(*bytes.Buffer) error) {
+	var b bytes.Buffer
+	if err := write(&b); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", etag(version))
+	if status == http.StatusCreated {
+		w.Header().Set("Location", loc)
+	}
+	s.writeJSON(w, status, b.Bytes())
+}
+
+// fresh answers a GET of one resource read with err: the error, or 304
+// Not Modified when If-None-Match names its version. It reports whether
+// the resource is still to be sent.
+func (s *Server) fresh(w http.ResponseWriter, r *http.Request, err error, version func() int64) bool {
+	if err != nil {
+		s.fail(w, r, err)
+		return false
+	}
+	if inm := r.Header.Get("If-None-Match"); inm != "" && inm == etag(version()) {
+		w.Header().Set("ETag", etag(version()))
+		w.WriteHeader(http.StatusNotModified)
+		return false
+	}
+	return true
 }
 
 // decodeObject decodes a JSON object body.
@@ -428,32 +480,48 @@ func (s *Server) groupLocation(d *store.Directory, id string) string {
 	return s.dirBase(d) + "/Groups/" + url.PathEscape(id)
 }
 
-// writeUser renders u as a SCIM resource into b.
-func (s *Server) writeUser(b *bytes.Buffer, d *store.Directory, u *store.DirectoryUser, p *projection) error {
-	attrs := bytes.TrimSpace(u.Attributes)
+// stored is a resource as the Store keeps it, for writeResource.
+type stored struct {
+	rs                *resourceSchema
+	typ, schema       string // resourceType, and the core schema URN
+	id, loc           string
+	created, modified time.Time
+	version           int64
+	attrs             []byte // the resource as provisioned
+}
+
+// writeResource renders r into b with its id and meta. Without a
+// projection the stored JSON is copied, after what raw writes (members
+// ending with a comma); with one it is decoded, set adds to it what raw
+// would have written, and p selects the attributes.
+func (s *Server) writeResource(b *bytes.Buffer, r stored, p *projection, raw func(*bytes.Buffer) error, set func(map[string]any)) error {
+	attrs := bytes.TrimSpace(r.attrs)
 	if p == nil && len(attrs) >= 2 && attrs[0] == '{' && bytes.Contains(attrs, []byte(`"schemas"`)) {
 		b.WriteString(`{"id":`)
-		writeString(b, u.ID)
+		writeString(b, r.id)
 		b.WriteByte(',')
-		writeMeta(b, "User", u.CreatedAt, u.UpdatedAt, s.userLocation(d, u.ID), u.Version)
-		if rest := bytes.TrimSpace(attrs[1:]); len(rest) > 0 && rest[0] != '}' {
-			b.WriteByte(',')
+		writeMeta(b, r.typ, r.created, r.modified, r.loc, r.version)
+		b.WriteByte(',')
+		if err := raw(b); err != nil {
+			return err
+		}
+		if rest := bytes.TrimSpace(attrs[1:]); len(rest) == 0 || rest[0] == '}' {
+			b.Truncate(b.Len() - 1) // the last member's comma
 		}
 		b.Write(attrs[1:])
 		return nil
 	}
-	m, err := decodeAttrs(u.Attributes)
+	m, err := decodeAttrs(r.attrs)
 	if err != nil {
 		return err
 	}
 	if _, ok := m["schemas"]; !ok {
-		m["schemas"] = []any{UserSchemaURI}
+		m["schemas"] = []any{r.schema}
 	}
-	delete(m, "password")
-	m["id"] = u.ID
-	m["active"] = u.Active
-	m["meta"] = metaMap("User", u.CreatedAt, u.UpdatedAt, s.userLocation(d, u.ID), u.Version)
-	p.apply(s.users, m)
+	m["id"] = r.id
+	m["meta"] = metaMap(r.typ, r.created, r.modified, r.loc, r.version)
+	set(m)
+	p.apply(r.rs, m)
 	out, err := json.Marshal(m)
 	if err != nil {
 		return err
@@ -462,52 +530,41 @@ func (s *Server) writeUser(b *bytes.Buffer, d *store.Directory, u *store.Directo
 	return nil
 }
 
+// writeUser renders u as a SCIM resource into b.
+func (s *Server) writeUser(b *bytes.Buffer, d *store.Directory, u *store.DirectoryUser, p *projection) error {
+	r := stored{s.users, "User", UserSchemaURI, u.ID, s.userLocation(d, u.ID), u.CreatedAt, u.UpdatedAt, u.Version, u.Attributes}
+	return s.writeResource(b, r, p, func(*bytes.Buffer) error { return nil }, func(m map[string]any) {
+		delete(m, "password")
+		m["active"] = u.Active
+	})
+}
+
 // writeGroup renders g with its members (nil members are omitted).
 func (s *Server) writeGroup(b *bytes.Buffer, d *store.Directory, g *store.DirectoryGroup, members []store.Member, withMembers bool, p *projection) error {
-	attrs := bytes.TrimSpace(g.Attributes)
-	if p == nil && len(attrs) >= 2 && attrs[0] == '{' && bytes.Contains(attrs, []byte(`"schemas"`)) {
-		b.WriteString(`{"id":`)
-		writeString(b, g.ID)
+	r := stored{s.groups, "Group", GroupSchemaURI, g.ID, s.groupLocation(d, g.ID), g.CreatedAt, g.UpdatedAt, g.Version, g.Attributes}
+	return s.writeResource(b, r, p, func(b *bytes.Buffer) error {
+		if !withMembers {
+			return nil
+		}
+		b.WriteString(`"members":`)
+		mb, err := json.Marshal(s.memberList(d, members))
+		if err != nil {
+			return err
+		}
+		b.Write(mb)
 		b.WriteByte(',')
-		writeMeta(b, "Group", g.CreatedAt, g.UpdatedAt, s.groupLocation(d, g.ID), g.Version)
-		if withMembers {
-			b.WriteString(`,"members":`)
-			mb, err := json.Marshal(s.memberList(d, members))
-			if err != nil {
-				return err
-			}
-			b.Write(mb)
-		}
-		if rest := bytes.TrimSpace(attrs[1:]); len(rest) > 0 && rest[0] != '}' {
-			b.WriteByte(',')
-		}
-		b.Write(attrs[1:])
 		return nil
-	}
-	m, err := decodeAttrs(g.Attributes)
-	if err != nil {
-		return err
-	}
-	if _, ok := m["schemas"]; !ok {
-		m["schemas"] = []any{GroupSchemaURI}
-	}
-	m["id"] = g.ID
-	m["meta"] = metaMap("Group", g.CreatedAt, g.UpdatedAt, s.groupLocation(d, g.ID), g.Version)
-	if withMembers {
+	}, func(m map[string]any) {
+		if !withMembers {
+			return
+		}
 		list := s.memberList(d, members)
 		ml := make([]any, len(list))
 		for i := range list {
 			ml[i] = map[string]any{"value": list[i].Value, "display": list[i].Display, "type": list[i].Type, "$ref": list[i].Ref}
 		}
 		m["members"] = ml
-	}
-	p.apply(s.groups, m)
-	out, err := json.Marshal(m)
-	if err != nil {
-		return err
-	}
-	b.Write(out)
-	return nil
+	})
 }
 
 type memberJSON struct {
@@ -533,6 +590,19 @@ func (s *Server) memberList(d *store.Directory, members []store.Member) []member
 }
 
 // checkIfMatch compares an If-Match header with the resource version.
+// matching reads resource id of d with get and checks the request's
+// If-Match against its version.
+func matching[T any](r *http.Request, get func(ctx context.Context, directoryID, id string) (*T, error), d *store.Directory, id string, version func(*T) int64) (*T, error) {
+	cur, err := get(r.Context(), d.ID, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkIfMatch(r, version(cur)); err != nil {
+		return nil, err
+	}
+	return cur, nil
+}
+
 func checkIfMatch(r *http.Request, version int64) error {
 	im := strings.TrimSpace(r.Header.Get("If-Match"))
 	if im == "" || im == "*" {

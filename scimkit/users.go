@@ -17,51 +17,36 @@ import (
 const maxUpdateAttempts = 10
 
 func (s *Server) respondUser(w http.ResponseWriter, r *http.Request, d *store.Directory, u *store.DirectoryUser, status int) {
-	var b bytes.Buffer
 	p := parseProjection(s.users, r.URL.Query().Get("attributes"), r.URL.Query().Get("excludedAttributes"))
-	if err := s.writeUser(&b, d, u, p); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	w.Header().Set("ETag", etag(u.Version))
-	if status == http.StatusCreated {
-		w.Header().Set("Location", s.userLocation(d, u.ID))
-	}
-	s.writeJSON(w, status, b.Bytes())
+	s.respond(w, r, status, u.Version, s.userLocation(d, u.ID), func(b *bytes.Buffer) error { return s.writeUser(b, d, u, p) })
 }
 
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request, d *store.Directory, id string) {
 	u, err := s.st.GetDirectoryUser(r.Context(), d.ID, id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
+	if s.fresh(w, r, err, func() int64 { return u.Version }) {
+		s.respondUser(w, r, d, u, http.StatusOK)
 	}
-	if inm := r.Header.Get("If-None-Match"); inm != "" && inm == etag(u.Version) {
-		w.Header().Set("ETag", etag(u.Version))
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	s.respondUser(w, r, d, u, http.StatusOK)
 }
 
-func (s *Server) createUser(w http.ResponseWriter, r *http.Request, d *store.Directory) {
-	body, ok := s.readBody(w, r)
+// readUser reads the User resource of a POST or PUT (see readResource)
+// and the custom attribute mappings of d's organization; on failure it
+// has answered.
+func (s *Server) readUser(w http.ResponseWriter, r *http.Request, d *store.Directory) (map[string]any, []store.AttributeMapping, bool) {
+	_, attrs, ok := s.readResource(w, r, s.users, s.maxBody)
 	if !ok {
-		return
-	}
-	m, err := decodeObject(body)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	attrs, err := s.users.validate(m)
-	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, nil, false
 	}
 	ms, err := s.customMappings(r.Context(), d)
 	if err != nil {
 		s.fail(w, r, err)
+		return nil, nil, false
+	}
+	return attrs, ms, true
+}
+
+func (s *Server) createUser(w http.ResponseWriter, r *http.Request, d *store.Directory) {
+	attrs, ms, ok := s.readUser(w, r, d)
+	if !ok {
 		return
 	}
 	now := s.stamp()
@@ -70,6 +55,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, d *store.Dir
 		s.fail(w, r, err)
 		return
 	}
+	var err error
 	if u.ID, err = s.newID("usr"); err != nil {
 		s.fail(w, r, err)
 		return
@@ -78,11 +64,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, d *store.Dir
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.before(r.Context(), &Change{Kind: UserCreate, Directory: d, User: cloneUser(u)}); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	ids, err := s.newEventIDs()
+	ids, err := s.prepare(r.Context(), &Change{Kind: UserCreate, Directory: d, User: cloneUser(u)})
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -97,23 +79,8 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, d *store.Dir
 }
 
 func (s *Server) replaceUser(w http.ResponseWriter, r *http.Request, d *store.Directory, id string) {
-	body, ok := s.readBody(w, r)
+	attrs, ms, ok := s.readUser(w, r, d)
 	if !ok {
-		return
-	}
-	m, err := decodeObject(body)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	attrs, err := s.users.validate(m)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	ms, err := s.customMappings(r.Context(), d)
-	if err != nil {
-		s.fail(w, r, err)
 		return
 	}
 	u, err := s.updateUser(r, d, id, func(cur *store.DirectoryUser) error {
@@ -173,11 +140,8 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request, d *store.Dire
 func (s *Server) updateUser(r *http.Request, d *store.Directory, id string, change func(*store.DirectoryUser) error) (*store.DirectoryUser, error) {
 	ctx := r.Context()
 	for range maxUpdateAttempts {
-		cur, err := s.st.GetDirectoryUser(ctx, d.ID, id)
+		cur, err := matching(r, s.st.GetDirectoryUser, d, id, userVersion)
 		if err != nil {
-			return nil, err
-		}
-		if err := checkIfMatch(r, cur.Version); err != nil {
 			return nil, err
 		}
 		next := cloneUser(cur)
@@ -205,10 +169,7 @@ func (s *Server) updateUser(r *http.Request, d *store.Directory, id string, chan
 		if err := s.judgeDomains(ctx, d, next, cur); err != nil {
 			return nil, err
 		}
-		if err := s.before(ctx, &Change{Kind: UserUpdate, Directory: d, User: cloneUser(next), PreviousUser: cloneUser(cur)}); err != nil {
-			return nil, err
-		}
-		ids, err := s.newEventIDs()
+		ids, err := s.prepare(ctx, &Change{Kind: UserUpdate, Directory: d, User: cloneUser(next), PreviousUser: cloneUser(cur)})
 		if err != nil {
 			return nil, err
 		}
@@ -238,16 +199,11 @@ func (s *Server) updateUser(r *http.Request, d *store.Directory, id string, chan
 }
 
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, d *store.Directory, id string) {
-	cur, err := s.st.GetDirectoryUser(r.Context(), d.ID, id)
+	cur, err := matching(r, s.st.GetDirectoryUser, d, id, userVersion)
+	if err == nil {
+		err = s.removeUser(r.Context(), d, cur)
+	}
 	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if err := checkIfMatch(r, cur.Version); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if err := s.removeUser(r.Context(), d, cur); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -259,10 +215,7 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, d *store.Dir
 // BeforeChange agrees. The Store keeps a record of the user's addresses,
 // so that it cannot sign in again by just-in-time provisioning.
 func (s *Server) removeUser(ctx context.Context, d *store.Directory, cur *store.DirectoryUser) error {
-	if err := s.before(ctx, &Change{Kind: UserDelete, Directory: d, PreviousUser: cloneUser(cur)}); err != nil {
-		return err
-	}
-	ids, err := s.newEventIDs()
+	ids, err := s.prepare(ctx, &Change{Kind: UserDelete, Directory: d, PreviousUser: cloneUser(cur)})
 	if err != nil {
 		return err
 	}
@@ -300,6 +253,8 @@ func (s *Server) deletesDeactivated(ctx context.Context, d *store.Directory) (bo
 func (s *Server) stamp() time.Time {
 	return s.now().UTC().Truncate(time.Microsecond)
 }
+
+func userVersion(u *store.DirectoryUser) int64 { return u.Version }
 
 func cloneUser(u *store.DirectoryUser) *store.DirectoryUser {
 	if u == nil {
