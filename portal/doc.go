@@ -35,6 +35,7 @@
 //
 // Routes, relative to the mount point. Without a session: GET /l/{token}
 // (also /l?token=) the link landing page, POST /l the redemption, GET
+// /link-refused/{reason} the page of a refused redemption, GET
 // /sso/test/{ticket} the test-connection popup (see below), and the assets:
 // GET /assets/{file} (portal.css, portal.js, sso.css, sso.js),
 // /brand/style.css, /brand/logo and /brand/favicon. Under a session: GET /
@@ -97,7 +98,10 @@
 //     (store.RedeemPortalLink: of concurrent redemptions of an embedded link
 //     exactly one wins), creates a session with a fresh random id, sets the
 //     session cookie and redirects with 303 to the overview, a URL without
-//     the token.
+//     the token. A refused redemption (unknown, expired, used or revoked
+//     link, too many attempts) redirects with 303 too, to GET
+//     /link-refused/{reason}, a page that names the reason only: reloading
+//     it posts nothing, consumes nothing and counts no attempt.
 //  4. Every page under the session reads the organization from the session
 //     only (URLs never carry an organization id), checks that the session
 //     has the page's feature (403 otherwise), and that the link it came from

@@ -122,6 +122,24 @@ func (h *harness) redeem(token string, cookies ...*http.Cookie) (*httptest.Respo
 	return w, sessionCookieOf(w)
 }
 
+// refusedPage checks that w, the answer to a refused redemption of token,
+// is a 303 to the page of the refusal that names no secret and sets no
+// cookie, and returns that page (the GET a browser follows with).
+func (h *harness) refusedPage(w *httptest.ResponseRecorder, token string) *httptest.ResponseRecorder {
+	h.t.Helper()
+	loc := w.Header().Get("Location")
+	if w.Code != http.StatusSeeOther || !strings.HasPrefix(loc, "/portal/link-refused/") {
+		h.t.Fatalf("refused redemption: status %d, Location %q, want 303 to the refusal's page: %s", w.Code, loc, w.Body)
+	}
+	if token != "" && strings.Contains(loc, token[len(admin.LinkTokenPrefix):]) {
+		h.t.Fatalf("the Location of a refused redemption holds the token: %q", loc)
+	}
+	if c := sessionCookieOf(w); c != nil {
+		h.t.Fatal("a refused redemption set a session cookie")
+	}
+	return h.get(loc)
+}
+
 // signIn redeems a fresh link with opts and returns the session cookie.
 func (h *harness) signIn(opts admin.LinkOptions) *http.Cookie {
 	h.t.Helper()

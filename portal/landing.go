@@ -19,7 +19,7 @@ import (
 // replace a live session of another organization, it waits for the click.
 func (p *Portal) landing(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if !p.linkAttempt(w, r) {
+	if !p.linkAttempt(w, r, p.renderProblem) {
 		return
 	}
 	tok := r.PathValue("token")
@@ -87,8 +87,8 @@ func (p *Portal) landing(w http.ResponseWriter, r *http.Request) {
 
 // linkAttempt counts one link opening or redemption of the request's
 // client address (Config.LinkAttempts) and reports whether it may go on;
-// when not, it has answered 429 with Retry-After.
-func (p *Portal) linkAttempt(w http.ResponseWriter, r *http.Request) bool {
+// when not, it has set Retry-After and answered with refuse.
+func (p *Portal) linkAttempt(w http.ResponseWriter, r *http.Request, refuse refuser) bool {
 	client := limits.ClientKey(r, p.cfg.TrustedProxies)
 	wait, err := p.attempts.Allow(r.Context(), "portal.link:"+client)
 	if err != nil {
@@ -98,7 +98,7 @@ func (p *Portal) linkAttempt(w http.ResponseWriter, r *http.Request) bool {
 	if wait > 0 {
 		p.log.WarnContext(r.Context(), "portal: link attempts over the limit", "client", client)
 		limits.SetRetryAfter(w, wait)
-		p.renderProblem(w, r, http.StatusTooManyRequests, problemTooMany)
+		refuse(w, r, http.StatusTooManyRequests, problemTooMany)
 		return false
 	}
 	return true
@@ -120,7 +120,11 @@ func (p *Portal) judgeLink(l *store.PortalLink) problemKind {
 
 // redeem serves POST /l: it consumes the link whose token is in the form body
 // and starts a session with a fresh random id, then redirects with 303 to the
-// portal's home, a URL without the token.
+// portal's home, a URL without the token. A refused redemption redirects
+// too, to the page that says why (linkRefused), so that a reload does not
+// post the link again. Only a post from another site (refused before
+// anything is read) and a server error (where a reload is the retry) are
+// answered at this URL.
 func (p *Portal) redeem(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if !p.sameOrigin(r, false) {
@@ -128,17 +132,17 @@ func (p *Portal) redeem(w http.ResponseWriter, r *http.Request) {
 		p.renderProblem(w, r, http.StatusForbidden, problemCSRF)
 		return
 	}
-	if !p.linkAttempt(w, r) {
+	if !p.linkAttempt(w, r, p.refuseRedemption) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, web.MaxFormBytes)
 	if err := r.ParseForm(); err != nil {
-		p.renderProblem(w, r, http.StatusBadRequest, problemBadRequest)
+		p.refuseRedemption(w, r, http.StatusBadRequest, problemBadRequest)
 		return
 	}
 	tok := r.PostForm.Get("token")
 	if !secret.Valid(tok, admin.LinkTokenPrefix) {
-		p.renderProblem(w, r, http.StatusNotFound, problemLinkInvalid)
+		p.refuseRedemption(w, r, http.StatusNotFound, problemLinkInvalid)
 		return
 	}
 	digest := secret.Digest(tok)
@@ -148,7 +152,7 @@ func (p *Portal) redeem(w http.ResponseWriter, r *http.Request) {
 	l, err := p.st.GetPortalLinkByDigest(ctx, digest)
 	if errors.Is(err, store.ErrNotFound) {
 		p.log.InfoContext(ctx, "portal: redemption of an unknown link refused")
-		p.renderProblem(w, r, http.StatusNotFound, problemLinkInvalid)
+		p.refuseRedemption(w, r, http.StatusNotFound, problemLinkInvalid)
 		return
 	}
 	if err != nil {
@@ -196,11 +200,10 @@ func (p *Portal) redeem(w http.ResponseWriter, r *http.Request) {
 		ExpiresAt: now.Add(ttl),
 	}, ev)
 	if err != nil {
-		pk := problemNone
-		status := http.StatusGone
+		var pk problemKind
 		switch {
 		case errors.Is(err, store.ErrNotFound):
-			pk, status = problemLinkInvalid, http.StatusNotFound
+			pk = problemLinkInvalid
 		case errors.Is(err, store.ErrRevoked):
 			pk = problemLinkRevoked
 		case errors.Is(err, store.ErrExpired):
@@ -212,7 +215,7 @@ func (p *Portal) redeem(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		p.log.InfoContext(ctx, "portal: link redemption refused", "link_id", l.ID, "org_id", l.OrgID, "reason", pk.reason())
-		p.renderProblem(w, r, status, pk)
+		p.refuseRedemption(w, r, redemptionRefusals[pk], pk)
 		return
 	}
 	// Sessions the browser already had are replaced, never reused.
@@ -229,4 +232,39 @@ func (p *Portal) redeem(w http.ResponseWriter, r *http.Request) {
 	p.log.InfoContext(ctx, "portal: link redeemed", "link_id", l.ID, "org_id", s.OrgID, "session_id", s.ID, "kind", l.Kind)
 	http.SetCookie(w, p.sessionCookie(sessTok, embedded, s.ExpiresAt))
 	http.Redirect(w, r, p.path("/"), http.StatusSeeOther)
+}
+
+// refuser answers a request for a link that cannot be used now with the
+// problem pk, whose page has the status given.
+type refuser func(w http.ResponseWriter, r *http.Request, status int, pk problemKind)
+
+// refuseRedemption answers a refused POST /l with a 303 to the page that
+// shows the problem: its URL names only the reason, never the token.
+func (p *Portal) refuseRedemption(w http.ResponseWriter, r *http.Request, _ int, pk problemKind) {
+	http.Redirect(w, r, p.path("/link-refused/"+pk.reason()), http.StatusSeeOther)
+}
+
+// redemptionRefusals are the problems a redemption can be refused with,
+// with the status of their page.
+var redemptionRefusals = map[problemKind]int{
+	problemTooMany:     http.StatusTooManyRequests,
+	problemBadRequest:  http.StatusBadRequest,
+	problemLinkInvalid: http.StatusNotFound,
+	problemLinkExpired: http.StatusGone,
+	problemLinkUsed:    http.StatusGone,
+	problemLinkRevoked: http.StatusGone,
+}
+
+// linkRefused serves GET /link-refused/{reason}, the page a refused
+// redemption redirects to. It reads nothing and counts no attempt: it
+// only says what the reason means, so reloading it changes nothing.
+func (p *Portal) linkRefused(w http.ResponseWriter, r *http.Request) {
+	reason := r.PathValue("reason")
+	for pk, status := range redemptionRefusals {
+		if pk.reason() == reason {
+			p.renderProblem(w, r, status, pk)
+			return
+		}
+	}
+	p.renderProblem(w, r, http.StatusNotFound, problemNotFound)
 }

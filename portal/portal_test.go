@@ -225,9 +225,9 @@ func TestRevokeAndListLinks(t *testing.T) {
 	if n := h.countEvents(admin.EventLinkRevoked); n != 1 {
 		t.Errorf("%d revoke events, want 1", n)
 	}
-	w, c := h.redeem(tok2)
-	if w.Code != http.StatusGone || c != nil {
-		t.Fatalf("revoked link: status %d cookie %v", w.Code, c)
+	w, _ := h.redeem(tok2)
+	if w = h.refusedPage(w, tok2); w.Code != http.StatusGone {
+		t.Fatalf("revoked link: status %d", w.Code)
 	}
 	if got := testID(parse(t, w), "problem-link-revoked").Length(); got != 1 {
 		t.Errorf("revoked page not shown: %s", w.Body)
@@ -344,6 +344,9 @@ func TestParallelRedemptionOfEmbeddedLink(t *testing.T) {
 			mu.Lock()
 			defer mu.Unlock()
 			codes[w.Code]++
+			if w.Header().Get("Location") == "/portal/link-refused/link_used" {
+				codes[http.StatusGone]++
+			}
 			if c != nil {
 				cookies = append(cookies, c)
 			}
@@ -351,8 +354,8 @@ func TestParallelRedemptionOfEmbeddedLink(t *testing.T) {
 	}
 	close(start)
 	wg.Wait()
-	if codes[http.StatusSeeOther] != 1 || codes[http.StatusGone] != n-1 || len(cookies) != 1 {
-		t.Fatalf("status counts %v, %d cookies; want one 303 and %d 410", codes, len(cookies), n-1)
+	if codes[http.StatusSeeOther] != n || codes[http.StatusGone] != n-1 || len(cookies) != 1 {
+		t.Fatalf("status counts %v, %d cookies; want %d 303, of which %d (counted as 410) to the link-used page", codes, len(cookies), n, n-1)
 	}
 	if got := h.countEvents(EventSessionCreated); got != 1 {
 		t.Fatalf("%d sessions created, want 1", got)
@@ -411,13 +414,15 @@ func TestLinkLifetimes(t *testing.T) {
 			}
 			sessionsBefore := h.countEvents(EventSessionCreated)
 			w, c := h.redeem(tok)
+			if tt.status != http.StatusSeeOther {
+				// A refusal redirects to a GET of its page, so that a
+				// reload does not post the link again.
+				w = h.refusedPage(w, tok)
+			}
 			if w.Code != tt.status {
 				t.Fatalf("status %d, want %d: %s", w.Code, tt.status, w.Body)
 			}
 			if tt.status != http.StatusSeeOther {
-				if c != nil {
-					t.Error("a refused redemption set a session cookie")
-				}
 				// Nothing written: no session (its event is written in the
 				// same Store write), and the link unchanged.
 				if n := h.countEvents(EventSessionCreated); n != sessionsBefore {
@@ -633,7 +638,7 @@ func TestCSRF(t *testing.T) {
 			}
 			w := h.do(r)
 			used := !h.storedLink(l.ID).UsedAt.IsZero()
-			if tt.ok != (w.Code == http.StatusSeeOther) || tt.ok != used {
+			if tt.ok != (w.Code == http.StatusSeeOther && sessionCookieOf(w) != nil) || tt.ok != used {
 				t.Fatalf("status %d, link used %v; want accepted=%v", w.Code, used, tt.ok)
 			}
 		})
@@ -654,7 +659,7 @@ func TestCSRF(t *testing.T) {
 
 	t.Run("token in query string is ignored", func(t *testing.T) {
 		l, tok := h.link(admin.LinkOptions{Embedded: true})
-		w := h.post("/portal/l?token="+url.QueryEscape(tok), url.Values{})
+		w := h.refusedPage(h.post("/portal/l?token="+url.QueryEscape(tok), url.Values{}), tok)
 		if w.Code != http.StatusNotFound || !h.storedLink(l.ID).UsedAt.IsZero() {
 			t.Fatalf("status %d; a token in the URL of a POST must not be consumed", w.Code)
 		}
@@ -1072,5 +1077,43 @@ func TestForcedSignInRefused(t *testing.T) {
 	stale := &http.Cookie{Name: mine.Name, Value: sessionTokenPrefix + strings.Repeat("A", 43)}
 	if w := h.get("/portal/", stale, mine); w.Code != http.StatusOK {
 		t.Errorf("a stale cookie beside the live one: status %d", w.Code)
+	}
+}
+
+// TestRefusedRedemptionPage: a refused POST /l answers with a 303 to a GET
+// page that names the reason only; that page reads nothing, so loading it
+// again consumes nothing, counts no attempt and logs nothing new, and a
+// reason it does not know is a plain 404.
+func TestRefusedRedemptionPage(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	l, tok := h.link(admin.LinkOptions{Embedded: true})
+	if w, c := h.redeem(tok); w.Code != http.StatusSeeOther || c == nil {
+		t.Fatalf("first redemption: %d", w.Code)
+	}
+	refused, _ := h.redeem(tok)
+	if loc := refused.Header().Get("Location"); loc != "/portal/link-refused/link_used" {
+		t.Fatalf("Location %q", loc)
+	}
+	logs := h.logs.String()
+	for range 3 {
+		w := h.refusedPage(refused, tok)
+		if w.Code != http.StatusGone || testID(parse(t, w), "problem-link-used").Length() != 1 {
+			t.Fatalf("refusal page: %d %s", w.Code, w.Body)
+		}
+	}
+	if h.logs.String() != logs {
+		t.Errorf("loading the refusal's page logged: %s", strings.TrimPrefix(h.logs.String(), logs))
+	}
+	if n := h.countEvents(EventSessionCreated); n != 1 {
+		t.Errorf("%d sessions", n)
+	}
+	if got := h.storedLink(l.ID); got.UsedAt.IsZero() {
+		t.Error("the link is no longer used")
+	}
+	for _, reason := range []string{"nope", "csrf", "server_error", "%3Cscript%3E"} {
+		if w := h.get("/portal/link-refused/" + reason); w.Code != http.StatusNotFound || testID(parse(t, w), "problem-not-found").Length() != 1 {
+			t.Errorf("reason %q: %d", reason, w.Code)
+		}
 	}
 }

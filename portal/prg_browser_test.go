@@ -83,12 +83,7 @@ func TestBrowserPostRedirectGet(t *testing.T) {
 				t.Helper()
 				bt.WaitFor(t, ctx, name, `document.readyState === "complete"`)
 				bt.Audit(t, ctx, name, console)
-				if bt.Eval[bool](t, ctx, `document.documentElement.scrollWidth > document.documentElement.clientWidth`) {
-					wide := bt.Eval[[]string](t, ctx, `Array.prototype.filter.call(document.querySelectorAll("body *"), function (e) {
-  return e.getBoundingClientRect().right > document.documentElement.clientWidth + 1;
-}).slice(0, 5).map(function (e) { return e.tagName + "." + e.className + "#" + e.id + " " + Math.round(e.getBoundingClientRect().right); })`)
-					t.Errorf("%s overflows at %d px: %v", name, width, wide)
-				}
+				checkOverflow(t, ctx, name, width)
 			}
 			// submit double-submits the form sel, waits for ready on the
 			// page after it, reloads, and checks that the reload posted
@@ -248,6 +243,18 @@ func TestBrowserPostRedirectGet(t *testing.T) {
 			audit("dashboard branding")
 			submit("save the branding", tid("branding-form"), tid("accent-input"))
 		})
+	}
+}
+
+// checkOverflow fails t when the page is wider than the viewport (width
+// px), naming the first elements that stick out.
+func checkOverflow(t *testing.T, ctx context.Context, name string, width int64) {
+	t.Helper()
+	if bt.Eval[bool](t, ctx, `document.documentElement.scrollWidth > document.documentElement.clientWidth`) {
+		wide := bt.Eval[[]string](t, ctx, `Array.prototype.filter.call(document.querySelectorAll("body *"), function (e) {
+  return e.getBoundingClientRect().right > document.documentElement.clientWidth + 1;
+}).slice(0, 5).map(function (e) { return e.tagName + "." + e.className + "#" + e.id + " " + Math.round(e.getBoundingClientRect().right); })`)
+		t.Errorf("%s overflows at %d px: %v", name, width, wide)
 	}
 }
 

@@ -21,6 +21,7 @@ func (p *Portal) routes() {
 	mux.HandleFunc("GET /l/{token}", p.landing)
 	mux.HandleFunc("GET /l", p.landing)
 	mux.HandleFunc("POST /l", p.redeem)
+	mux.HandleFunc("GET /link-refused/{reason}", p.linkRefused)
 	mux.HandleFunc("GET /signed-out", p.signedOut)
 
 	// Under a session. The organization always comes from the session.

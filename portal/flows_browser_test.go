@@ -1,0 +1,99 @@
+package portal
+
+import (
+	"context"
+	"strconv"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/onboardkit/onboardkit/admin"
+	bt "github.com/onboardkit/onboardkit/internal/browsertest"
+)
+
+// browserFlow is a Chromium tab on the portal of newA11yEnv at one width,
+// counting the POSTs it sends.
+type browserFlow struct {
+	t       *testing.T
+	env     *a11yEnv
+	ctx     context.Context
+	console *bt.Console
+	posts   *postCounter
+	width   int64
+}
+
+// eachWidth runs f in a fresh environment and tab at 1280 and 360 px.
+func eachWidth(t *testing.T, f func(b *browserFlow)) {
+	for _, width := range []int64{1280, 360} {
+		t.Run(strconv.FormatInt(width, 10)+"px", func(t *testing.T) {
+			b := &browserFlow{t: t, env: newA11yEnv(t), ctx: bt.New(t), posts: &postCounter{}, width: width}
+			b.console = bt.RecordConsole(t, b.ctx)
+			if err := chromedp.Listen(b.ctx, b.posts.event); err != nil {
+				t.Fatal(err)
+			}
+			bt.Do(t, b.ctx, "viewport", chromedp.EmulateViewport(width, 800))
+			f(b)
+		})
+	}
+}
+
+// check waits for the page to load, then runs the axe and console audit
+// and the overflow check on it. A page that answers an error status on
+// purpose passes expectError.
+func (b *browserFlow) check(name string, expectError ...bool) {
+	b.t.Helper()
+	bt.WaitFor(b.t, b.ctx, name, `document.readyState === "complete"`)
+	var expected []string
+	if len(expectError) > 0 && expectError[0] {
+		expected = append(expected, bt.Eval[string](b.t, b.ctx, `location.href`))
+	}
+	bt.Audit(b.t, b.ctx, name, b.console, expected...)
+	checkOverflow(b.t, b.ctx, name, b.width)
+}
+
+// reload reloads the page, checks that it sent no POST and that ready (a
+// CSS selector) is on the page again, and audits it.
+func (b *browserFlow) reload(name, ready string, expectError ...bool) {
+	b.t.Helper()
+	before := b.posts.count()
+	bt.Do(b.t, b.ctx, name+": reload", chromedp.Reload())
+	bt.WaitFor(b.t, b.ctx, name+": reloaded", `document.readyState === "complete" && document.querySelector(`+strconv.Quote(ready)+`) !== null`)
+	if n := b.posts.count() - before; n != 0 {
+		b.t.Errorf("%s: the reload sent %d POST(s)", name, n)
+	}
+	b.check(name+" (reloaded)", expectError...)
+}
+
+// signIn opens a shareable link of the organization and continues.
+func (b *browserFlow) signIn() {
+	b.t.Helper()
+	link, err := b.env.p.admin.GenerateLink(context.Background(), b.env.org.ID, admin.LinkOptions{}, "")
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	bt.Do(b.t, b.ctx, "sign in", chromedp.Navigate(link.URL), chromedp.WaitVisible(bt.TID("continue")),
+		chromedp.Click(bt.TID("continue")), chromedp.WaitVisible(bt.TID("home-title")))
+}
+
+// TestBrowserRefusedLink: a link revoked while its landing page is open
+// is refused on Continue with a page at a GET URL naming the reason, not
+// the token; reloading it posts nothing.
+func TestBrowserRefusedLink(t *testing.T) {
+	eachWidth(t, func(b *browserFlow) {
+		bg := context.Background()
+		link, err := b.env.p.admin.GenerateLink(bg, b.env.org.ID, admin.LinkOptions{}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		bt.Do(t, b.ctx, "landing", chromedp.Navigate(link.URL), chromedp.WaitVisible(bt.TID("continue")))
+		if _, err := b.env.p.admin.RevokeLink(bg, link.ID, "operator:test"); err != nil {
+			t.Fatal(err)
+		}
+		bt.Do(t, b.ctx, "continue", chromedp.Click(bt.TID("continue")), chromedp.WaitVisible(bt.TID("problem-link-revoked")))
+		if loc := bt.Eval[string](t, b.ctx, `location.pathname`); loc != "/portal/link-refused/link_revoked" {
+			t.Errorf("the refusal is at %q", loc)
+		}
+		b.check("refused link", true)
+		b.reload("refused link", `[data-testid="problem-link-revoked"]`, true)
+	})
+}
