@@ -190,15 +190,16 @@
 //
 // Test connection works on several app instances and in an iframe, with no
 // state kept in the process. The page POSTs (with its CSRF token) for a
-// single-use ticket, a 256-bit secret valid 5 minutes and stored in the
-// Store as a test login request (its id is derived from the ticket's
-// SHA-256), and shows a link that opens GET /sso/test/{ticket} in a popup
+// test link (admin's CreateTestLink, the same the dashboard and the
+// management API hand out): a single-use ticket, a 256-bit secret valid 5
+// minutes and stored in the Store as a test login request (its id is
+// derived from the ticket's SHA-256), and shows a link that opens GET /sso/test/{ticket} in a popup
 // (the page's script opens it on the click itself, so popup blockers allow
 // it; without script the link opens a new tab; the POST redirects to the
 // page holding that link, GET /sso/{id}/test/run). That route needs no portal session (a
 // popup opened from an embedded portal is a top-level window without the
-// iframe's partitioned cookie): it redeems the ticket once and calls
-// ssokit's StartTest. The login ends at ssokit's ACS or callback, which
+// iframe's partitioned cookie): it redeems the ticket once (admin's
+// RedeemTestLink) and calls ssokit's StartTest. The login ends at ssokit's ACS or callback, which
 // records an sso.connection.tested or sso.connection.test_failed event
 // and shows its OnTestResult page in the popup. Meanwhile the portal page
 // polls GET /sso/{id}/test/status and then shows GET /sso/{id}/test/result:

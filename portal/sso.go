@@ -2,7 +2,6 @@ package portal
 
 import (
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -10,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/onboardkit/onboardkit/admin"
 	"github.com/onboardkit/onboardkit/internal/secret"
@@ -18,14 +16,6 @@ import (
 	"github.com/onboardkit/onboardkit/ssokit"
 	"github.com/onboardkit/onboardkit/store"
 )
-
-// testTicketTTL is how long the link that opens a test login in a popup
-// stays usable.
-const testTicketTTL = 5 * time.Minute
-
-// testTicketPrefix prefixes test tickets; their Store ids are this prefix
-// followed by the hex SHA-256 of the ticket.
-const testTicketPrefix = "ptt_"
 
 // ssoRoutes registers the SSO setup pages. They need the sso feature; the
 // test-login opener is public and authorized by its single-use ticket (a
@@ -200,36 +190,28 @@ type ssoTestData struct {
 	Name, OpenURL, StatusURL, ResultURL, BackURL string
 }
 
-// ssoTestStart issues a single-use ticket for a test login and redirects
-// to the page that opens it (ssoTestRun). The ticket is a store.LoginRequest marked Test whose
-// id is derived from the ticket's digest: any app instance can redeem it,
-// exactly once, until it expires.
+// ssoTestStart creates a test link of the connection (admin's
+// CreateTestLink: a single-use ticket any app instance redeems, once,
+// until it expires) and redirects to the page that opens it (ssoTestRun).
 func (p *Portal) ssoTestStart(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection) {
 	if p.ssoNotConfigured(w, r, s) {
 		return
 	}
-	ctx := r.Context()
-	after, err := p.st.LastEventCursor(ctx)
-	if err != nil {
-		p.serverError(w, r, "reading event cursor", err)
+	l, err := p.admin.CreateTestLink(r.Context(), c.ID, admin.TestLinkOptions{})
+	switch {
+	case errors.Is(err, admin.ErrConflict):
+		p.redirect(w, r, s, p.path("/sso/"+url.PathEscape(c.ID)),
+			&flash{Alert: "Inactive connections can't be tested. Activate it again, or change its settings, then test."})
+		return
+	case err != nil:
+		p.serverError(w, r, "creating a test link", err)
 		return
 	}
-	tok, err := secret.New(p.rand, testTicketPrefix)
-	if err != nil {
-		p.serverError(w, r, "creating test ticket", err)
-		return
-	}
-	base := p.path("/sso/" + url.PathEscape(c.ID))
-	q := "?after=" + strconv.FormatInt(after, 10)
-	now := p.now().UTC()
-	if err := p.st.CreateLoginRequest(ctx, &store.LoginRequest{
-		ID: ssoTicketID(tok), ConnectionID: c.ID, OrgID: c.OrgID, Protocol: c.Protocol, Test: true,
-		ReturnTo: base + "/test/result" + q, CreatedAt: now, ExpiresAt: now.Add(testTicketTTL),
-	}); err != nil {
-		p.serverError(w, r, "storing test ticket", err)
-		return
-	}
-	http.Redirect(w, r, base+"/test/run"+q+"&ticket="+url.QueryEscape(tok), http.StatusSeeOther)
+	// The ticket is the link's last path segment; the run page opens the
+	// link at the portal's own path of it.
+	tok := l.URL[strings.LastIndex(l.URL, "/")+1:]
+	q := "?after=" + strconv.FormatInt(l.After, 10) + "&ticket=" + url.QueryEscape(tok)
+	http.Redirect(w, r, p.path("/sso/"+url.PathEscape(c.ID)+"/test/run"+q), http.StatusSeeOther)
 }
 
 // ssoTestRun is the page that opens the test login of a ticket in a
@@ -238,7 +220,7 @@ func (p *Portal) ssoTestStart(w http.ResponseWriter, r *http.Request, s *session
 func (p *Portal) ssoTestRun(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection) {
 	after, ok := ssoAfterParam(r)
 	tok := r.URL.Query().Get("ticket")
-	if !ok || !secret.Valid(tok, testTicketPrefix) {
+	if !ok || !secret.Valid(tok, admin.TestTicketPrefix) {
 		p.renderSessionProblem(w, r, s, http.StatusBadRequest, problemBadRequest)
 		return
 	}
@@ -249,10 +231,8 @@ func (p *Portal) ssoTestRun(w http.ResponseWriter, r *http.Request, s *session, 
 	p.render(w, r, http.StatusOK, ssoTestPage(p.sessionView(r, s, "Test "+d.Name, "/sso"), d))
 }
 
-func ssoTicketID(tok string) string { return testTicketPrefix + hex.EncodeToString(secret.Digest(tok)) }
-
-// ssoTestOpen redeems a test ticket and starts the test login through
-// ssokit.StartTest. It runs in the popup, which may have no portal session.
+// ssoTestOpen redeems a test ticket (admin's RedeemTestLink) and starts
+// the test login through ssokit.StartTest. It runs in the popup, which may have no portal session.
 func (p *Portal) ssoTestOpen(w http.ResponseWriter, r *http.Request) {
 	tok := r.PathValue("ticket")
 	if r.Method == http.MethodHead {
@@ -260,23 +240,19 @@ func (p *Portal) ssoTestOpen(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	if p.cfg.SSO == nil || !secret.Valid(tok, testTicketPrefix) {
+	if p.cfg.SSO == nil || !secret.Valid(tok, admin.TestTicketPrefix) {
 		p.renderProblem(w, r, http.StatusNotFound, problemNotFound)
 		return
 	}
 	ctx := r.Context()
-	lr, err := p.st.ConsumeLoginRequest(ctx, ssoTicketID(tok), store.LoginRequestMatch{}, p.now().UTC())
+	lr, err := p.admin.RedeemTestLink(ctx, tok)
 	switch {
-	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrExpired):
+	case errors.Is(err, admin.ErrNotFound):
 		p.renderTestStartProblem(w, r, http.StatusGone, "This test link has expired or was already used",
 			"Go back to the portal and click “Test connection” again.")
 		return
 	case err != nil:
 		p.serverError(w, r, "redeeming test ticket", err)
-		return
-	}
-	if !lr.Test {
-		p.renderProblem(w, r, http.StatusNotFound, problemNotFound)
 		return
 	}
 	err = p.cfg.SSO.StartTest(w, r, lr.ConnectionID, lr.ReturnTo)
@@ -309,28 +285,6 @@ func (p *Portal) renderTestStartProblem(w http.ResponseWriter, r *http.Request, 
 	p.render(w, r, status, problemPage(v, problem{Title: title, Message: msg, TestID: "problem-test-start"}))
 }
 
-// testOutcome finds the first test result of connection c recorded after
-// the cursor, reading the outbox page by page.
-func (p *Portal) testOutcome(ctx context.Context, c *store.Connection, after int64) (*ssokit.TestResult, error) {
-	for range 50 {
-		evs, err := p.st.ListEvents(ctx, store.EventQuery{After: after, OrgID: c.OrgID,
-			Types: []string{ssokit.EventConnectionTested, ssokit.EventConnectionTestFailed}, Limit: 100})
-		if err != nil {
-			return nil, err
-		}
-		for _, ev := range evs {
-			if ev.Subject == c.ID && (ev.Type == ssokit.EventConnectionTested || ev.Type == ssokit.EventConnectionTestFailed) {
-				return ssokit.TestResultFromEvent(ev)
-			}
-		}
-		if len(evs) < 100 {
-			return nil, nil
-		}
-		after = evs[len(evs)-1].Cursor
-	}
-	return nil, nil
-}
-
 func ssoAfterParam(r *http.Request) (int64, bool) {
 	n, err := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
 	return n, err == nil && n >= 0
@@ -342,7 +296,7 @@ func (p *Portal) ssoTestStatus(w http.ResponseWriter, r *http.Request, s *sessio
 		http.Error(w, `{"error":"bad_request"}`, http.StatusBadRequest)
 		return
 	}
-	res, err := p.testOutcome(r.Context(), c, after)
+	res, err := p.admin.TestResult(r.Context(), c.ID, after)
 	if err != nil {
 		p.log.ErrorContext(r.Context(), "portal: reading test result", "error", err)
 		http.Error(w, `{"error":"server_error"}`, http.StatusInternalServerError)
@@ -373,7 +327,7 @@ func (p *Portal) ssoTestResult(w http.ResponseWriter, r *http.Request, s *sessio
 		p.renderSessionProblem(w, r, s, http.StatusBadRequest, problemBadRequest)
 		return
 	}
-	res, err := p.testOutcome(r.Context(), c, after)
+	res, err := p.admin.TestResult(r.Context(), c.ID, after)
 	if err != nil {
 		p.serverError(w, r, "reading test result", err)
 		return

@@ -405,6 +405,15 @@ func TestSSOManualEscapedAndActivation(t *testing.T) {
 	if typ, _ := testID(parse(t, h.get(w.Header().Get("Location"), c)), "portal-event").Attr("data-portal-event"); typ != UIEventSSODisabled {
 		t.Errorf("deactivate: %q", typ)
 	}
+	// An inactive connection can't be tested (a stale page's button): the
+	// connection's page says why.
+	w = h.post("/portal/sso/"+id+"/test", url.Values{"csrf": {csrf}}, c)
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/portal/sso/"+id {
+		t.Fatalf("test of an inactive connection: %d %s", w.Code, w.Header().Get("Location"))
+	}
+	if got := testID(parse(t, h.follow(w, c)), "error-summary").Text(); !strings.Contains(got, "Inactive connections can't be tested") {
+		t.Errorf("test of an inactive connection: summary %q", got)
+	}
 
 	// Another organization's session sees nothing of it.
 	other := h.createOrg("org_other", "Other")
