@@ -365,7 +365,7 @@ func (s *Store) keyedPageSQL(table, a, cols, order, dir string, offset, limit in
 	case offset > 0:
 		q = bucketSQL + q + ` AND (` + a + `.created_at, ` + a + `.id) >= (SELECT k.created_at, k.id FROM ` + table +
 			` k WHERE k.directory_id = ? AND (k.created_at, k.id) >= (SELECT lo_created, lo_id FROM bucket_at)` +
-			` ORDER BY k.created_at, k.id LIMIT 1 OFFSET (SELECT ? - before FROM bucket_at))`
+			` ORDER BY k.created_at, k.id LIMIT 1 OFFSET COALESCE((SELECT ? - before FROM bucket_at), 0))`
 		list := "g"
 		if table == "directory_users" {
 			list = "u"
