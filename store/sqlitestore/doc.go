@@ -72,9 +72,10 @@
 // keep their user and group counts in a row updated by triggers in the
 // same writes, so unfiltered SCIM lists do not count the directory, and
 // startIndex pages are found by key: the page after one this Store served
-// in O(page), any other startIndex by walking that many entries of the
-// covering index (O(startIndex), no table row read), which is the bound
-// of a cold jump deep into a large directory (see docs/operations.md).
+// in O(page), any other startIndex through the directory's list buckets
+// (counts of ranges of at most 1,024 rows, kept by triggers): the counts
+// are summed to the range holding the row, and at most that range of the
+// covering index is walked (see docs/operations.md).
 //
 // The function given to an Update method runs inside the write
 // transaction, on the write connection, possibly on the goroutine of

@@ -27,6 +27,12 @@
 -- index entries inside it (see keyedPageSQL in store/internal/sqlstore).
 -- The rows go with their directory (trigger on directories); the deletes
 -- a directory's removal cascades to are not counted.
+-- Instances still running the previous version keep writing while this
+-- runs: their creates and deletes of directories, users and groups wait
+-- for it (a row committed between the backfill and the triggers would be
+-- counted by neither, and a directory created then would have no bucket).
+LOCK TABLE directories, directory_users, directory_groups IN SHARE ROW EXCLUSIVE MODE;
+
 CREATE TABLE directory_list_buckets (
 	directory_id TEXT COLLATE "C" NOT NULL,
 	list TEXT COLLATE "C" NOT NULL,
