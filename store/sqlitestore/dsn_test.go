@@ -100,25 +100,46 @@ func TestSynchronous(t *testing.T) {
 }
 
 // TestFdatasync checks that Open makes SQLite sync with fdatasync where
-// the system has it, and that Options.Fsync keeps fsync.
+// the system has it, that Options.Fsync keeps fsync while its Store is
+// open, whatever is opened meanwhile, and that a commit succeeds with
+// either.
 func TestFdatasync(t *testing.T) {
 	if _, err := sqlite.Fdatasync(sqlite.FdatasyncEnabled()); errors.Is(err, sqlite.ErrFdatasyncUnavailable) {
 		t.Skipf("%s has no fdatasync", runtime.GOOS)
 	}
 	t.Cleanup(func() { sqlite.Fdatasync(true) })
-	for _, fsync := range []bool{true, false, true} {
+	n := 0
+	open := func(fsync, want bool) *sqlitestore.Store {
+		t.Helper()
+		n++
 		s, err := sqlitestore.Open(t.Context(), filepath.Join(t.TempDir(), "onboardkit.db"), sqlitestore.Options{Keyring: testKeyring, Fsync: fsync})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := sqlite.FdatasyncEnabled(); got == fsync {
-			t.Errorf("Open with Fsync %v: fdatasync enabled = %v", fsync, got)
+		if got := sqlite.FdatasyncEnabled(); got != want {
+			t.Errorf("open %d (Fsync %v): fdatasync enabled = %v, want %v", n, fsync, got, want)
 		}
-		// A commit with the sync chosen succeeds.
 		now := time.Now()
 		if err := s.CreateOrganization(t.Context(), &store.Organization{ID: "org_sync", Name: "Sync", CreatedAt: now, UpdatedAt: now}); err != nil {
 			t.Fatal(err)
 		}
-		s.Close()
+		return s
 	}
+	open(false, true).Close()
+	a := open(true, false)
+	b := open(false, false) // a still wants fsync
+	a.Close()
+	if !sqlite.FdatasyncEnabled() {
+		t.Error("fdatasync still off after the Store that chose fsync closed")
+	}
+	a.Close() // twice: releases once
+	c := open(true, false)
+	d := open(true, false)
+	c.Close()
+	if sqlite.FdatasyncEnabled() {
+		t.Error("fdatasync on while a Store that chose fsync is open")
+	}
+	d.Close()
+	b.Close()
+	open(false, true).Close()
 }

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite"
@@ -85,8 +87,9 @@ type Options struct {
 
 	// Fsync makes SQLite sync with fsync(2) rather than fdatasync(2),
 	// which Open otherwise turns on; see Open. The switch belongs to the
-	// driver and holds for the whole process: a Store opened with Fsync
-	// turns fdatasync off for every SQLite database of the process. Set it
+	// driver and holds for the whole process: while a Store opened with
+	// Fsync is open, every SQLite database of the process syncs with
+	// fsync, whatever other Stores are opened meanwhile. Set it
 	// only where fdatasync is not allowed (a seccomp allowlist without
 	// it), which would fail every commit with a disk I/O error.
 	Fsync bool
@@ -157,8 +160,13 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if fi, err := os.Stat(abs); err == nil && fi.IsDir() {
 		return nil, fmt.Errorf("sqlitestore: %s is a directory, not a database file", path)
 	}
-	// ErrFdatasyncUnavailable (macOS, Windows) leaves SQLite's own sync.
-	_, _ = sqlite.Fdatasync(!opts.Fsync)
+	releaseSync := chooseSync(opts.Fsync)
+	opened := false
+	defer func() {
+		if !opened {
+			releaseSync()
+		}
+	}()
 	ms, err := sqlstore.LoadMigrations(migrationFiles, "migrations")
 	if err != nil {
 		return nil, err
@@ -198,7 +206,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("sqlitestore: %w", err)
 	}
-	s, err := sqlstore.New(sqlstore.Config{Dialect: dialect, DB: w, ReadDB: r, Closers: []func() error{stop}, Sealer: sealer,
+	s, err := sqlstore.New(sqlstore.Config{Dialect: dialect, DB: w, ReadDB: r, Closers: []func() error{stop, func() error { releaseSync(); return nil }}, Sealer: sealer,
 		SchemaVersion: sqlstore.Latest(ms), OrganizationHook: sqlstore.OrganizationHook(opts.OrganizationHook)})
 	if err != nil {
 		stop()
@@ -206,6 +214,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		w.Close()
 		return nil, err
 	}
+	opened = true
 	return &Store{Store: s, w: w, r: r}, nil
 }
 
@@ -357,4 +366,31 @@ func classify(err error) (sqlstore.ErrorKind, string) {
 		return sqlstore.ForeignKeyViolation, "foreign key"
 	}
 	return sqlstore.OtherError, ""
+}
+
+// fsyncStores counts the open Stores of the process that were opened with
+// Options.Fsync: the driver's sync switch is process-wide, and while one of
+// them is open no other Open turns fdatasync back on under it.
+var fsyncStores atomic.Int64
+
+// chooseSync sets the driver's sync for a Store being opened (fsync or
+// not) and returns what undoes it when that Store closes.
+// ErrFdatasyncUnavailable (macOS, Windows) leaves SQLite's own sync.
+func chooseSync(fsync bool) (release func()) {
+	if !fsync {
+		if fsyncStores.Load() == 0 {
+			_, _ = sqlite.Fdatasync(true)
+		}
+		return func() {}
+	}
+	fsyncStores.Add(1)
+	_, _ = sqlite.Fdatasync(false)
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			if fsyncStores.Add(-1) == 0 {
+				_, _ = sqlite.Fdatasync(true)
+			}
+		})
+	}
 }
