@@ -296,7 +296,7 @@ func primaryKey(em map[string]any) string {
 			c[strings.ToLower(k)] = v
 		}
 	}
-	b, _ := json.Marshal(c)
+	b, _ := marshalValue(c)
 	return string(b)
 }
 
@@ -369,7 +369,7 @@ func applyUserAttrs(attrs map[string]any, u *store.DirectoryUser, create bool) e
 		p, _ := m["primary"].(bool)
 		u.Emails = append(u.Emails, store.Email{Value: str(m["value"]), Type: str(m["type"]), Primary: p})
 	}
-	b, err := json.Marshal(attrs)
+	b, err := marshalValue(attrs)
 	if err != nil {
 		return err
 	}
@@ -391,7 +391,7 @@ func applyGroupAttrs(attrs map[string]any, g *store.DirectoryGroup) ([]string, b
 	if err != nil {
 		return nil, false, err
 	}
-	b, err := json.Marshal(attrs)
+	b, err := marshalValue(attrs)
 	if err != nil {
 		return nil, false, err
 	}
@@ -522,7 +522,7 @@ func (s *Server) writeResource(b *bytes.Buffer, r stored, p *projection, raw fun
 	m["meta"] = metaMap(r.typ, r.created, r.modified, r.loc, r.version)
 	set(m)
 	p.apply(r.rs, m)
-	out, err := json.Marshal(m)
+	out, err := marshalValue(m)
 	if err != nil {
 		return err
 	}

@@ -36,6 +36,16 @@ var lineAttrs = map[string]bool{
 // linePath reports whether the value at path (as store.ValidateJSONValue
 // writes it) is single-line text.
 func linePath(path string) bool {
+	if ascii(path) {
+		// Without allocating: most string values of a resource are not
+		// single-line ones, and every one of them is asked about.
+		for a := range lineAttrs {
+			if pathIs(path, a) {
+				return true
+			}
+		}
+		return false
+	}
 	if !strings.Contains(path, "[") {
 		return lineAttrs[strings.ToLower(path)]
 	}
@@ -52,6 +62,41 @@ func linePath(path string) bool {
 		}
 	}
 	return lineAttrs[strings.ToLower(b.String())]
+}
+
+func ascii(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// pathIs reports whether the ASCII path, without its indexes ("[0]") and
+// in any case, is attr, a lower-case attribute path.
+func pathIs(path, attr string) bool {
+	j, index := 0, false
+	for i := 0; i < len(path); i++ {
+		c := path[i]
+		switch {
+		case c == '[':
+			index = true
+			continue
+		case c == ']':
+			index = false
+			continue
+		case index:
+			continue
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		if j == len(attr) || c != attr[j] {
+			return false
+		}
+		j++
+	}
+	return j == len(attr)
 }
 
 // checkResourceText checks every string of a validated resource.

@@ -320,17 +320,26 @@ func (s *Server) judgeDomains(ctx context.Context, d *store.Directory, u, prev *
 		u.OutsideDomains = prev.OutsideDomains
 		return nil
 	}
+	// Each address is parsed once: the userName, when it is one, is
+	// judged first, and an email that repeats it (as most IdPs send it)
+	// has nothing more to tell.
+	name, nameErr := domains.ParseEmail(u.UserName)
 	addrs := make([]string, 0, len(u.Emails)+1)
-	if _, err := domains.ParseEmail(u.UserName); err == nil {
+	if nameErr == nil {
 		addrs = append(addrs, u.UserName)
 	}
 	for _, e := range u.Emails {
-		addrs = append(addrs, e.Value)
+		if nameErr != nil || e.Value != u.UserName {
+			addrs = append(addrs, e.Value)
+		}
 	}
 	outside := false
 	seen := map[string]bool{}
-	for _, a := range addrs {
-		e, err := domains.ParseEmail(a)
+	for i, a := range addrs {
+		e, err := name, nameErr
+		if i > 0 || nameErr != nil {
+			e, err = domains.ParseEmail(a)
+		}
 		if err != nil {
 			// An email attribute that is not an address cannot be in a
 			// verified domain.
