@@ -236,9 +236,12 @@ func New(cfg Config) (*Store, error) {
 	if cfg.Sealer == nil {
 		return nil, errors.New("sqlstore: Sealer is required")
 	}
-	numbered := cfg.Dialect.NumberEvents != "" && cfg.Dialect.NumberLock != "" && cfg.Dialect.PendingEvents != ""
-	if cfg.Dialect.Classify == nil || cfg.Dialect.Time == nil || (!numbered && (cfg.Dialect.InsertEvent == "" || cfg.Dialect.ReserveCursors == "")) {
-		return nil, errors.New("sqlstore: incomplete dialect")
+	if cfg.Dialect.Classify == nil || cfg.Dialect.Time == nil {
+		return nil, errors.New("sqlstore: incomplete dialect: Classify and Time are required")
+	}
+	numbered, err := cfg.Dialect.eventNumbering()
+	if err != nil {
+		return nil, err
 	}
 	if cfg.Dialect.Local && numbered {
 		// Group commit answers writes before any numbering round.
@@ -253,6 +256,39 @@ func New(cfg Config) (*Store, error) {
 		s.r = &stmtCache{db: cfg.ReadDB, d: &s.d, m: map[string]*sql.Stmt{}}
 	}
 	return s, nil
+}
+
+// eventNumbering checks that d numbers events one way, with every
+// statement of it: NumberEvents, NumberLock and PendingEvents after the
+// commit (numbered), or InsertEvent and ReserveCursors in the write.
+func (d *Dialect) eventNumbering() (numbered bool, err error) {
+	after, afterMissing := partition("NumberEvents", d.NumberEvents, "NumberLock", d.NumberLock, "PendingEvents", d.PendingEvents)
+	inWrite, inWriteMissing := partition("InsertEvent", d.InsertEvent, "ReserveCursors", d.ReserveCursors)
+	switch {
+	case after != "" && inWrite != "":
+		return false, fmt.Errorf("sqlstore: dialect %s numbers events both after the commit (%s) and in the write (%s): set one way", d.Name, after, inWrite)
+	case after != "" && afterMissing != "":
+		return false, fmt.Errorf("sqlstore: dialect %s numbers events after the commit (%s) without %s", d.Name, after, afterMissing)
+	case after != "":
+		return true, nil
+	case inWriteMissing != "":
+		return false, fmt.Errorf("sqlstore: dialect %s numbers events in the write without %s (or set NumberEvents, NumberLock and PendingEvents)", d.Name, inWriteMissing)
+	}
+	return false, nil
+}
+
+// partition lists the names of the (name, statement) pairs whose statement
+// is set, and those whose is not.
+func partition(pairs ...string) (set, unset string) {
+	var s, u []string
+	for i := 0; i < len(pairs); i += 2 {
+		if pairs[i+1] != "" {
+			s = append(s, pairs[i])
+		} else {
+			u = append(u, pairs[i])
+		}
+	}
+	return strings.Join(s, ", "), strings.Join(u, ", ")
 }
 
 // Close closes the statements and pools.

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"database/sql"
 	"errors"
 	"slices"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/onboardkit/onboardkit/store"
+	"github.com/onboardkit/onboardkit/store/seal"
 )
 
 func testStore(numbered bool) *Store {
@@ -254,5 +256,46 @@ DROP TABLE b;
 	}
 	if !strings.HasSuffix(got[1], "$$;") || !strings.HasSuffix(got[3], "END;") {
 		t.Errorf("bodies cut: %q", got)
+	}
+}
+
+// TestNewRefusesPartialEventNumbering checks that New takes a dialect only
+// with every statement of one way of numbering events, and names what is
+// missing or mixed.
+func TestNewRefusesPartialEventNumbering(t *testing.T) {
+	base := Dialect{Name: "test", Classify: func(error) (ErrorKind, string) { return OtherError, "" }, Time: Micros}
+	const q = "SELECT 1"
+	cases := []struct {
+		name string
+		edit func(*Dialect)
+		want string // "" when New accepts it
+	}{
+		{"in the write", func(d *Dialect) { d.InsertEvent, d.ReserveCursors = q, q }, ""},
+		{"after the commit", func(d *Dialect) { d.NumberEvents, d.NumberLock, d.PendingEvents = q, q, q }, ""},
+		{"none", func(*Dialect) {}, "numbers events in the write without InsertEvent, ReserveCursors"},
+		{"InsertEvent alone", func(d *Dialect) { d.InsertEvent = q }, "in the write without ReserveCursors"},
+		{"NumberEvents alone", func(d *Dialect) { d.NumberEvents = q }, "after the commit (NumberEvents) without NumberLock, PendingEvents"},
+		{"no PendingEvents", func(d *Dialect) { d.NumberEvents, d.NumberLock = q, q }, "after the commit (NumberEvents, NumberLock) without PendingEvents"},
+		{"both ways", func(d *Dialect) { d.NumberEvents, d.NumberLock, d.PendingEvents, d.InsertEvent = q, q, q, q }, "both after the commit (NumberEvents, NumberLock, PendingEvents) and in the write (InsertEvent)"},
+	}
+	for _, c := range cases {
+		d := base
+		c.edit(&d)
+		db, err := sql.Open("sqlite", ":memory:")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := New(Config{Dialect: d, DB: db, Sealer: seal.New(nil)})
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%s: %v, want an error with %q", c.name, err, c.want)
+		}
+		if s != nil {
+			s.Close()
+		} else {
+			db.Close()
+		}
 	}
 }
