@@ -203,7 +203,11 @@ type Status struct {
 const maxBatch = 1000
 
 // NewSubscriber validates cfg and returns a Subscriber. Call Run to start it.
-func NewSubscriber(cfg SubscriberConfig) (*Subscriber, error) {
+func NewSubscriber(cfg SubscriberConfig) (*Subscriber, error) { return newSubscriber(cfg, nil) }
+
+// newSubscriber is NewSubscriber recording its deliveries with tel, or
+// with instruments of cfg.MeterProvider when tel is nil.
+func newSubscriber(cfg SubscriberConfig, tel *telemetry.Deliveries) (*Subscriber, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("events: SubscriberConfig.Store is required")
 	}
@@ -250,9 +254,11 @@ func NewSubscriber(cfg SubscriberConfig) (*Subscriber, error) {
 	}
 	cfg.Types = append([]string(nil), cfg.Types...)
 	cfg.Logger = cfg.Logger.With("consumer", cfg.Name)
-	tel, err := telemetry.NewDeliveries(nil, cfg.MeterProvider)
-	if err != nil {
-		return nil, fmt.Errorf("events: telemetry: %w", err)
+	if tel == nil {
+		var err error
+		if tel, err = telemetry.NewDeliveries(nil, cfg.MeterProvider); err != nil {
+			return nil, fmt.Errorf("events: telemetry: %w", err)
+		}
 	}
 	return &Subscriber{
 		cfg:       cfg,

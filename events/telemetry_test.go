@@ -3,10 +3,13 @@ package events
 import (
 	"context"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/noop"
 
 	"github.com/onboardkit/onboardkit/internal/telemetry"
 	"github.com/onboardkit/onboardkit/internal/telemetry/telemetrytest"
@@ -107,4 +110,59 @@ func TestTelemetryWebhookTransportFailure(t *testing.T) {
 		telemetrytest.Attr(sp, telemetry.HTTPResponseStatusCode) != "" {
 		t.Errorf("span: status %v, attributes %v", sp.Status(), sp.Attributes())
 	}
+}
+
+// TestWebhookInstrumentsOnce checks that a webhook and its subscriber
+// share one set of delivery instruments: each is created once.
+func TestWebhookInstrumentsOnce(t *testing.T) {
+	mp := &countingMeters{made: map[string]int{}}
+	secret, _ := NewWebhookSecret(nil)
+	_, err := NewWebhookSender(WebhookConfig{
+		Store: memstore.New(), Name: "webhook:crm", URL: "https://crm.example.com/hooks", Secret: secret,
+		Logger: quietLogger(), MeterProvider: mp,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(mp.made) == 0 {
+		t.Fatal("no instrument created")
+	}
+	for name, n := range mp.made {
+		if n != 1 {
+			t.Errorf("instrument %s created %d times, want once", name, n)
+		}
+	}
+}
+
+// countingMeters is a no-op MeterProvider that counts the instruments
+// created by name.
+type countingMeters struct {
+	noop.MeterProvider
+	mu   sync.Mutex
+	made map[string]int
+}
+
+func (p *countingMeters) Meter(string, ...metric.MeterOption) metric.Meter {
+	return countingMeter{p: p}
+}
+
+func (p *countingMeters) count(name string) {
+	p.mu.Lock()
+	p.made[name]++
+	p.mu.Unlock()
+}
+
+type countingMeter struct {
+	noop.Meter
+	p *countingMeters
+}
+
+func (m countingMeter) Int64Counter(name string, opts ...metric.Int64CounterOption) (metric.Int64Counter, error) {
+	m.p.count(name)
+	return m.Meter.Int64Counter(name, opts...)
+}
+
+func (m countingMeter) Float64Histogram(name string, opts ...metric.Float64HistogramOption) (metric.Float64Histogram, error) {
+	m.p.count(name)
+	return m.Meter.Float64Histogram(name, opts...)
 }

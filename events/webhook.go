@@ -312,7 +312,9 @@ func NewWebhookSender(cfg WebhookConfig) (*WebhookSender, error) {
 		now:     cfg.Now,
 		logger:  cfg.Logger.With("webhook", u.Redacted()),
 	}
-	w.sub, err = NewSubscriber(SubscriberConfig{
+	// The subscriber records its deliveries with the webhook's
+	// instruments.
+	w.sub, err = newSubscriber(SubscriberConfig{
 		Store:         cfg.Store,
 		Name:          cfg.Name,
 		Handler:       w.send,
@@ -327,7 +329,7 @@ func NewWebhookSender(cfg WebhookConfig) (*WebhookSender, error) {
 		Rand:          cfg.Rand,
 		Logger:        cfg.Logger,
 		MeterProvider: cfg.MeterProvider,
-	})
+	}, tel)
 	if err != nil {
 		return nil, err
 	}
