@@ -16,6 +16,7 @@ func (s *Store) ResealSecrets(ctx context.Context) (int, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	sealer := s.sealer.Load()
 	n := 0
 	var errs []error
 	note := func(kind, id string, changed bool, err error) {
@@ -28,7 +29,7 @@ func (s *Store) ResealSecrets(ctx context.Context) (int, error) {
 	}
 	for id, c := range s.conns {
 		o := cloneConn(c)
-		ch, err := s.sealer.Load().ResealConnection(ctx, &o)
+		ch, err := sealer.ResealConnection(ctx, &o)
 		if ch && err == nil {
 			s.conns[id] = &o
 		}
@@ -36,7 +37,7 @@ func (s *Store) ResealSecrets(ctx context.Context) (int, error) {
 	}
 	for id, us := range s.users.byID {
 		o := cloneUserSession(us)
-		ch, err := s.sealer.Load().ResealSession(ctx, &o)
+		ch, err := sealer.ResealSession(ctx, &o)
 		if ch && err == nil {
 			s.users.byID[id] = &o
 		}
@@ -47,7 +48,7 @@ func (s *Store) ResealSecrets(ctx context.Context) (int, error) {
 			continue
 		}
 		o := cloneGoogle(ds.google)
-		ch, err := s.sealer.Load().ResealGoogle(ctx, &o)
+		ch, err := sealer.ResealGoogle(ctx, &o)
 		if ch && err == nil {
 			ds.google = &o
 		}

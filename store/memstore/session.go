@@ -170,11 +170,12 @@ func (s *Store) ListSessions(ctx context.Context, sel store.SessionSelector) ([]
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	sealer := s.sealer.Load()
 	var out []store.Session
 	for _, us := range s.users.byID {
 		if us.EndedAt.IsZero() && sel.Match(us) {
 			c := cloneUserSession(us)
-			if err := s.sealer.Load().OpenSession(ctx, &c); err != nil {
+			if err := sealer.OpenSession(ctx, &c); err != nil {
 				return nil, err
 			}
 			out = append(out, c)
