@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -302,4 +303,128 @@ func TestGroupCommitHook(t *testing.T) {
 	if _, batches, writes := sqlitestore.GroupStats(s); batches-batches0 != 2 || writes-writes0 != 5 {
 		t.Errorf("%d batches of %d writes, want 2 of 5", batches-batches0, writes-writes0)
 	}
+}
+
+// queueCreates queues behind r one organization create per name, org_000,
+// org_001..., each with an event carrying data, and returns where their
+// errors will be. A create whose caller is told it succeeded checks at
+// once, through the read pool (other connections, which see only
+// committed data), that its organization and event are there.
+func queueCreates(r *batchRig, names []string, data []byte) []<-chan error {
+	ctx := r.ctx
+	var ws []<-chan error
+	for i, name := range names {
+		id := fmt.Sprintf("org_%03d", i)
+		ws = append(ws, r.start(func() error {
+			ev := store.Event{ID: "evt_" + id, Type: "test.batch", OrgID: id, Data: data, CreatedAt: now}
+			if err := r.s.CreateOrganization(ctx, hooktest.Org(id, name), ev); err != nil {
+				return err
+			}
+			if _, err := r.s.GetOrganization(ctx, id); err != nil {
+				return fmt.Errorf("told of %s before it was committed: %v", id, err)
+			}
+			evs, err := r.s.ListEvents(ctx, store.EventQuery{OrgID: id})
+			if err != nil || len(evs) != 1 {
+				return fmt.Errorf("told of %s before its event was committed: %v, %v", id, evs, err)
+			}
+			return nil
+		}))
+	}
+	for i, w := range ws {
+		select {
+		case err := <-w:
+			r.t.Fatalf("write %d answered while the held write runs: %v", i, err)
+		default:
+		}
+	}
+	return ws
+}
+
+// checkBatches runs the held write and its queue, then checks that the
+// writes named "fail create" (which the hook refuses after its own row)
+// left nothing while the others committed, with gap-free events, in
+// batches more batches of writes more writes.
+func checkBatches(r *batchRig, names []string, ws []<-chan error, batches, writes int64) {
+	t, s, ctx := r.t, r.s, r.ctx
+	base, err := s.LastEventCursor(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, batches0, writes0 := sqlitestore.GroupStats(s)
+	if err := r.run(); err != nil {
+		t.Fatal(err)
+	}
+	var host []string
+	for i, w := range ws {
+		id := fmt.Sprintf("org_%03d", i)
+		err := <-w
+		if names[i] != "fail create" {
+			if err != nil {
+				t.Errorf("write %d: %v", i, err)
+			}
+			host = append(host, id+"="+names[i])
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), "host refuses") {
+			t.Errorf("write %d: %v, want the hook's refusal", i, err)
+		}
+		if _, err := s.GetOrganization(ctx, id); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("organization %s of a failed write: %v, want ErrNotFound", id, err)
+		}
+	}
+	if got, want := hooktest.HostRows(t, s), strings.Join(append(host, "org_hold=Held"), " "); got != want {
+		t.Errorf("host rows %q, want %q", got, want)
+	}
+	evs, err := s.ListEvents(ctx, store.EventQuery{After: base, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != len(host)+1 {
+		t.Errorf("%d events, want %d: the held write's and one per committed write", len(evs), len(host)+1)
+	}
+	for i, e := range evs {
+		if e.Cursor != base+int64(i)+1 {
+			t.Errorf("event %s has cursor %d, want %d", e.ID, e.Cursor, base+int64(i)+1)
+		}
+	}
+	if _, b, w := sqlitestore.GroupStats(s); b-batches0 != batches || w-writes0 != writes {
+		t.Errorf("%d batches of %d writes committed, want %d of %d", b-batches0, w-writes0, batches, writes)
+	}
+}
+
+// TestGroupCommitWriteBound queues 100 creates, every tenth refused by
+// the hook, behind a held write: a batch holds at most 64 committed
+// writes, so the held one and the first 63 that succeed share one
+// commit (the seven failures among them undone alone), and the other 27
+// the next.
+func TestGroupCommitWriteBound(t *testing.T) {
+	var calls int
+	s := openHooked(t, hooktest.HostHook(&calls))
+	hooktest.CreateSchema(t, s)
+	r := hold(t, s)
+	names := make([]string, 100)
+	for i := range names {
+		names[i] = fmt.Sprintf("Org %d", i)
+		if i%10 == 0 {
+			names[i] = "fail create"
+		}
+	}
+	ws := queueCreates(r, names, nil)
+	checkBatches(r, names, ws, 2, 1+63+27)
+}
+
+// TestGroupCommitByteBound queues creates whose events carry 300 KiB
+// each behind a held write: a batch stops taking writes once the ones it
+// committed carried 1 MiB, so the held write and four creates share one
+// commit, the refused one among them undone alone, and the other two the
+// next.
+func TestGroupCommitByteBound(t *testing.T) {
+	var calls int
+	s := openHooked(t, hooktest.HostHook(&calls))
+	hooktest.CreateSchema(t, s)
+	data := []byte(`"` + strings.Repeat("x", 300<<10) + `"`)
+	names := []string{"A", "B", "fail create", "C", "D", "E", "F"}
+	r := hold(t, s)
+	ws := queueCreates(r, names, data)
+	checkBatches(r, names, ws, 2, 1+4+2)
 }
