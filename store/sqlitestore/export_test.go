@@ -28,16 +28,7 @@ func Pragma(ctx context.Context, s *Store, read bool, name string) (string, erro
 
 // MigrateTo applies the migrations up to version to db.
 func MigrateTo(ctx context.Context, db *sql.DB, version int) error {
-	ms, err := sqlstore.LoadMigrations(migrationFiles, "migrations")
-	if err != nil {
-		return err
-	}
-	n := 0
-	for n < len(ms) && ms[n].Version <= version {
-		n++
-	}
-	_, err = sqlstore.Migrate(ctx, db, dialect, ms[:n])
-	return err
+	return sqlstore.MigrateTo(ctx, db, dialect, migrationFiles, "migrations", version)
 }
 
 // Raw returns every value the database file keeps, as text.

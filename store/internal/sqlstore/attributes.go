@@ -20,13 +20,7 @@ func (s *Store) SetAttributeMappings(ctx context.Context, orgID string, m []stor
 	if err != nil {
 		return err
 	}
-	if err := store.ValidateEvents(events); err != nil {
-		return err
-	}
-	return s.write(ctx, func(t *tx) error {
-		if err := t.exists(`SELECT 1 FROM organizations WHERE id = ?`+s.d.ForUpdate, orgID, "organization"); err != nil {
-			return err
-		}
+	return s.orgWrite(ctx, orgID, events, func(t *tx) error {
 		if _, err := t.exec(`DELETE FROM attribute_mappings WHERE org_id = ?`, orgID); err != nil {
 			return s.wrap(err)
 		}
@@ -35,6 +29,24 @@ func (s *Store) SetAttributeMappings(ctx context.Context, orgID string, m []stor
 				orgID, a.Field, a.SAMLAttribute, a.OIDCClaim, a.SCIMPath); err != nil {
 				return s.wrap(err)
 			}
+		}
+		return nil
+	})
+}
+
+// orgWrite validates events, then runs fn in a write that first locks the
+// organization orgID (ErrNotFound when it is absent) and appends events
+// after fn.
+func (s *Store) orgWrite(ctx context.Context, orgID string, events []Event, fn func(t *tx) error) error {
+	if err := store.ValidateEvents(events); err != nil {
+		return err
+	}
+	return s.write(ctx, func(t *tx) error {
+		if err := t.exists(`SELECT 1 FROM organizations WHERE id = ?`+s.d.ForUpdate, orgID, "organization"); err != nil {
+			return err
+		}
+		if err := fn(t); err != nil {
+			return err
 		}
 		_, err := t.appendEvents(events)
 		return err

@@ -154,38 +154,24 @@ func (s *Store) ListConnectionsByProtocol(ctx context.Context, p store.Protocol)
 
 // UpdateConnection changes the connection id with fn.
 func (s *Store) UpdateConnection(ctx context.Context, id string, fn func(*store.Connection) ([]Event, error)) (*store.Connection, error) {
-	if id == "" {
-		return nil, invalid("connection id is required")
-	}
-	if fn == nil {
-		return nil, invalid("update function is required")
+	if err := updateArgs("connection", id, fn); err != nil {
+		return nil, err
 	}
 	var out *store.Connection
 	err := s.write(ctx, func(t *tx) error {
-		cur, err := scanConn(t.queryRow(`SELECT `+connCols+` FROM connections WHERE id = ?`+s.d.ForUpdate, id))
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("connection")
-		}
+		cur, err := lockRow(t, "connection", `SELECT `+connCols+` FROM connections WHERE id = ?`, id, scanConn)
 		if err != nil {
-			return s.wrap(err)
+			return err
 		}
 		raw := cur
 		raw.SAML, raw.OIDC = clonePtr(cur.SAML), clonePtr(cur.OIDC)
 		if err := s.sealer.OpenConnection(ctx, &cur); err != nil {
 			return err
 		}
-		c := cur
-		events, err := fn(&c)
+		c, events, err := edit(cur, fn, func(cur, c *store.Connection) bool {
+			return c.ID == cur.ID && c.OrgID == cur.OrgID && c.CreatedAt.Equal(cur.CreatedAt) && c.Version == cur.Version
+		}, "connection: ID, OrgID, CreatedAt and Version cannot change")
 		if err != nil {
-			return err
-		}
-		if c.ID != cur.ID || c.OrgID != cur.OrgID || !c.CreatedAt.Equal(cur.CreatedAt) || c.Version != cur.Version {
-			return invalid("connection: ID, OrgID, CreatedAt and Version cannot change")
-		}
-		if err := c.Validate(); err != nil {
-			return err
-		}
-		if err := store.ValidateEvents(events); err != nil {
 			return err
 		}
 		sealed := c

@@ -79,33 +79,19 @@ func (s *Store) ListDirectories(ctx context.Context, orgID string) ([]store.Dire
 
 // UpdateDirectory changes the directory id with fn.
 func (s *Store) UpdateDirectory(ctx context.Context, id string, fn func(*store.Directory) ([]Event, error)) (*store.Directory, error) {
-	if id == "" {
-		return nil, invalid("directory id is required")
-	}
-	if fn == nil {
-		return nil, invalid("update function is required")
+	if err := updateArgs("directory", id, fn); err != nil {
+		return nil, err
 	}
 	var out store.Directory
 	err := s.write(ctx, func(t *tx) error {
-		cur, err := scanDir(t.queryRow(`SELECT `+dirCols+` FROM directories WHERE id = ?`+s.d.ForUpdate, id))
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("directory")
-		}
-		if err != nil {
-			return s.wrap(err)
-		}
-		d := cur
-		events, err := fn(&d)
+		cur, err := lockRow(t, "directory", `SELECT `+dirCols+` FROM directories WHERE id = ?`, id, scanDir)
 		if err != nil {
 			return err
 		}
-		if d.ID != cur.ID || d.OrgID != cur.OrgID || !d.CreatedAt.Equal(cur.CreatedAt) {
-			return invalid("directory: ID, OrgID and CreatedAt cannot change")
-		}
-		if err := d.Validate(); err != nil {
-			return err
-		}
-		if err := store.ValidateEvents(events); err != nil {
+		d, events, err := edit(cur, fn, func(cur, d *store.Directory) bool {
+			return d.ID == cur.ID && d.OrgID == cur.OrgID && d.CreatedAt.Equal(cur.CreatedAt)
+		}, "directory: ID, OrgID and CreatedAt cannot change")
+		if err != nil {
 			return err
 		}
 		if _, err := t.exec(`UPDATE directories SET provider = ?, name = ?, state = ?, updated_at = ? WHERE id = ?`,
@@ -267,38 +253,11 @@ func (s *Store) ListDirectoryTokens(ctx context.Context, directoryID string) ([]
 
 // RevokeDirectoryToken marks the token revoked, keeping an earlier time.
 func (s *Store) RevokeDirectoryToken(ctx context.Context, id string, now time.Time, events ...Event) error {
-	if id == "" {
-		return invalid("directory token id is required")
-	}
-	if now.IsZero() {
-		return invalid("now is required")
-	}
-	if err := store.ValidateEvents(events); err != nil {
-		return err
-	}
-	return s.write(ctx, func(t *tx) error {
-		n, err := t.execN(`UPDATE directory_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, s.t(now), id)
-		if err != nil {
-			return s.wrap(err)
-		}
-		if n == 0 {
-			// Absent, or already revoked: then the first revocation
-			// stands and nothing new happened.
-			return t.exists(`SELECT 1 FROM directory_tokens WHERE id = ?`, id, "directory token")
-		}
-		_, err = t.appendEvents(events)
-		return err
-	})
+	return s.revoke(ctx, "directory_tokens", "directory token", id, now, events)
 }
 
 // TouchDirectoryToken records that the token was used at now. Uses less
 // than a minute after the last one recorded by this Store are not written.
 func (s *Store) TouchDirectoryToken(ctx context.Context, id string, now time.Time) error {
-	if id == "" {
-		return invalid("directory token id is required")
-	}
-	if now.IsZero() {
-		return invalid("now is required")
-	}
-	return s.touch(ctx, "token:"+id, `UPDATE directory_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`, id, now)
+	return s.touchUse(ctx, "directory_tokens", "directory token", "token:", id, now)
 }

@@ -168,33 +168,19 @@ func (s *Store) ListDomainsDue(ctx context.Context, now time.Time, limit int) ([
 
 // UpdateDomain changes the domain id with fn.
 func (s *Store) UpdateDomain(ctx context.Context, id string, fn func(*store.Domain) ([]Event, error)) (*store.Domain, error) {
-	if id == "" {
-		return nil, invalid("domain id is required")
-	}
-	if fn == nil {
-		return nil, invalid("update function is required")
+	if err := updateArgs("domain", id, fn); err != nil {
+		return nil, err
 	}
 	var out store.Domain
 	err := s.write(ctx, func(t *tx) error {
-		cur, err := scanDomain(t.queryRow(`SELECT `+domainCols+` FROM domains WHERE id = ?`+s.d.ForUpdate, id))
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("domain")
-		}
-		if err != nil {
-			return s.wrap(err)
-		}
-		d := cur
-		events, err := fn(&d)
+		cur, err := lockRow(t, "domain", `SELECT `+domainCols+` FROM domains WHERE id = ?`, id, scanDomain)
 		if err != nil {
 			return err
 		}
-		if d.ID != cur.ID || d.OrgID != cur.OrgID || d.Name != cur.Name || !d.CreatedAt.Equal(cur.CreatedAt) {
-			return invalid("domain: ID, OrgID, Name and CreatedAt cannot change")
-		}
-		if err := d.Validate(); err != nil {
-			return err
-		}
-		if err := store.ValidateEvents(events); err != nil {
+		d, events, err := edit(cur, fn, func(cur, d *store.Domain) bool {
+			return d.ID == cur.ID && d.OrgID == cur.OrgID && d.Name == cur.Name && d.CreatedAt.Equal(cur.CreatedAt)
+		}, "domain: ID, OrgID, Name and CreatedAt cannot change")
+		if err != nil {
 			return err
 		}
 		if d.State == store.DomainVerified && cur.State != store.DomainVerified {

@@ -236,7 +236,7 @@ func (s *Store) runBatch() {
 		return
 	}
 	b := &batch{s: s}
-	defer b.prepareMissed()
+	defer func() { s.prepareMissed(b.missed) }()
 	bg := context.Background()
 	sqlTx, err := s.w.db.BeginTx(bg, nil)
 	if err != nil {
@@ -308,9 +308,8 @@ func (s *Store) runBatch() {
 // batch is what runBatch keeps of the writes it ran.
 type batch struct {
 	s *Store
-	// missed are the queries the writes ran unprepared. They are prepared
-	// once the transaction ended: preparing on the write pool inside it
-	// would wait forever for the connection the transaction holds.
+	// missed are the queries the writes ran unprepared (see
+	// prepareMissed).
 	missed []string
 }
 
@@ -335,13 +334,6 @@ func (b *batch) abort(sqlTx *sql.Tx, ok []*member, err error) {
 	err = fmt.Errorf("%s store: write batch aborted: %w", b.s.d.Name, err)
 	for _, m := range ok {
 		m.w.done <- outcome{err: err}
-	}
-}
-
-func (b *batch) prepareMissed() {
-	for _, q := range b.missed {
-		// A failure only means the query stays unprepared for now.
-		_, _ = b.s.w.stmt(context.Background(), q)
 	}
 }
 

@@ -176,3 +176,18 @@ func (s *Store) CheckHealth(ctx context.Context) error {
 	}
 	return nil
 }
+
+// MigrateTo applies to db the migrations of dir in fsys up to version, for
+// tests that need a database of an older schema.
+func MigrateTo(ctx context.Context, db *sql.DB, d Dialect, fsys fs.FS, dir string, version int) error {
+	ms, err := LoadMigrations(fsys, dir)
+	if err != nil {
+		return err
+	}
+	n := 0
+	for n < len(ms) && ms[n].Version <= version {
+		n++
+	}
+	_, err = Migrate(ctx, db, d, ms[:n])
+	return err
+}

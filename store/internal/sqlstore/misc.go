@@ -525,40 +525,58 @@ func (s *Store) ListAPIKeys(ctx context.Context) ([]store.APIKey, error) {
 
 // RevokeAPIKey marks the key revoked, keeping an earlier time.
 func (s *Store) RevokeAPIKey(ctx context.Context, id string, now time.Time, events ...Event) error {
-	if id == "" {
-		return invalid("API key id is required")
-	}
-	if now.IsZero() {
-		return invalid("now is required")
+	return s.revoke(ctx, "api_keys", "API key", id, now, events)
+}
+
+// TouchAPIKey records that the key was used at now. Uses less than a
+// minute after the last one recorded by this Store are not written.
+func (s *Store) TouchAPIKey(ctx context.Context, id string, now time.Time) error {
+	return s.touchUse(ctx, "api_keys", "API key", "apikey:", id, now)
+}
+
+// revoke marks the row id of table (directory tokens or API keys, each a
+// what) revoked at now and appends events, or, when it was revoked
+// before, keeps that revocation and appends nothing.
+func (s *Store) revoke(ctx context.Context, table, what, id string, now time.Time, events []Event) error {
+	if err := idAt(what, id, now); err != nil {
+		return err
 	}
 	if err := store.ValidateEvents(events); err != nil {
 		return err
 	}
 	return s.write(ctx, func(t *tx) error {
-		n, err := t.execN(`UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, s.t(now), id)
+		n, err := t.execN(`UPDATE `+table+` SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, s.t(now), id)
 		if err != nil {
 			return s.wrap(err)
 		}
 		if n == 0 {
 			// Absent, or already revoked: then the first revocation
 			// stands and nothing new happened.
-			return t.exists(`SELECT 1 FROM api_keys WHERE id = ?`, id, "API key")
+			return t.exists(`SELECT 1 FROM `+table+` WHERE id = ?`, id, what)
 		}
 		_, err = t.appendEvents(events)
 		return err
 	})
 }
 
-// TouchAPIKey records that the key was used at now. Uses less than a
-// minute after the last one recorded by this Store are not written.
-func (s *Store) TouchAPIKey(ctx context.Context, id string, now time.Time) error {
+// touchUse records that the row id of table (a what) was used at now; key
+// prefixes id in the Store's memory of recent uses (see touch).
+func (s *Store) touchUse(ctx context.Context, table, what, key, id string, now time.Time) error {
+	if err := idAt(what, id, now); err != nil {
+		return err
+	}
+	return s.touch(ctx, key+id, `UPDATE `+table+` SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`, id, now)
+}
+
+// idAt checks the id of what and the time of an operation on it.
+func idAt(what, id string, now time.Time) error {
 	if id == "" {
-		return invalid("API key id is required")
+		return invalid("%s id is required", what)
 	}
 	if now.IsZero() {
 		return invalid("now is required")
 	}
-	return s.touch(ctx, "apikey:"+id, `UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`, id, now)
+	return nil
 }
 
 // AcquireLease takes or renews the lease name for holder.

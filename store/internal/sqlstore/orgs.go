@@ -96,33 +96,19 @@ func (s *Store) GetOrganizationByExternalID(ctx context.Context, externalID stri
 
 // UpdateOrganization changes the organization id with fn.
 func (s *Store) UpdateOrganization(ctx context.Context, id string, fn func(*store.Organization) ([]Event, error)) (*store.Organization, error) {
-	if id == "" {
-		return nil, invalid("organization id is required")
-	}
-	if fn == nil {
-		return nil, invalid("update function is required")
+	if err := updateArgs("organization", id, fn); err != nil {
+		return nil, err
 	}
 	var out store.Organization
 	err := s.write(ctx, func(t *tx) error {
-		cur, err := scanOrg(t.queryRow(`SELECT `+orgCols+` FROM organizations WHERE id = ?`+s.d.ForUpdate, id))
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("organization")
-		}
-		if err != nil {
-			return s.wrap(err)
-		}
-		o := cur
-		events, err := fn(&o)
+		cur, err := lockRow(t, "organization", `SELECT `+orgCols+` FROM organizations WHERE id = ?`, id, scanOrg)
 		if err != nil {
 			return err
 		}
-		if o.ID != cur.ID || !o.CreatedAt.Equal(cur.CreatedAt) {
-			return invalid("organization: ID and CreatedAt cannot change")
-		}
-		if err := o.Validate(); err != nil {
-			return err
-		}
-		if err := store.ValidateEvents(events); err != nil {
+		o, events, err := edit(cur, fn, func(cur, o *store.Organization) bool {
+			return o.ID == cur.ID && o.CreatedAt.Equal(cur.CreatedAt)
+		}, "organization: ID and CreatedAt cannot change")
+		if err != nil {
 			return err
 		}
 		if _, err := t.exec(`UPDATE organizations SET name = ?, name_lower = ?, external_id = ?, external_id_lower = ?, updated_at = ? WHERE id = ?`,
@@ -180,12 +166,12 @@ func (s *Store) DeleteOrganization(ctx context.Context, id string, events ...Eve
 	}
 	return s.write(ctx, func(t *tx) error {
 		if s.orgHook != nil {
-			cur, err := scanOrg(t.queryRow(`SELECT `+orgCols+` FROM organizations WHERE id = ?`+s.d.ForUpdate, id))
-			if errors.Is(err, sql.ErrNoRows) {
+			cur, err := lockRow(t, "organization", `SELECT `+orgCols+` FROM organizations WHERE id = ?`, id, scanOrg)
+			if errors.Is(err, store.ErrNotFound) {
 				return nil // absent: nothing changes, the hook does not run
 			}
 			if err != nil {
-				return s.wrap(err)
+				return err
 			}
 			if err := t.orgHook(&cur, nil); err != nil {
 				return err

@@ -234,13 +234,7 @@ const sessionCols = `id, org_id, link_id, features, embedded, digest, csrf, crea
 
 // GetPortalSession returns the session whose digest is digest.
 func (s *Store) GetPortalSession(ctx context.Context, digest []byte, now time.Time) (*store.PortalSession, error) {
-	if len(digest) == 0 {
-		return nil, invalid("digest is required")
-	}
-	if now.IsZero() {
-		return nil, invalid("now is required")
-	}
-	r, err := s.read(ctx)
+	r, err := s.readByDigest(ctx, digest, now)
 	if err != nil {
 		return nil, err
 	}

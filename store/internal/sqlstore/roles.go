@@ -39,13 +39,7 @@ func (s *Store) SetRoleMappings(ctx context.Context, orgID string, m []store.Rol
 	if err := store.ValidateRoleMappings(orgID, m); err != nil {
 		return err
 	}
-	if err := store.ValidateEvents(events); err != nil {
-		return err
-	}
-	return s.write(ctx, func(t *tx) error {
-		if err := t.exists(`SELECT 1 FROM organizations WHERE id = ?`+s.d.ForUpdate, orgID, "organization"); err != nil {
-			return err
-		}
+	return s.orgWrite(ctx, orgID, events, func(t *tx) error {
 		old, err := t.roleMappings(orgID)
 		if err != nil {
 			return err
@@ -67,8 +61,7 @@ ON CONFLICT DO NOTHING`, orgID, gid, orgID); err != nil {
 				return s.wrap(err)
 			}
 		}
-		_, err = t.appendEvents(events)
-		return err
+		return nil
 	})
 }
 

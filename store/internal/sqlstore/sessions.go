@@ -86,15 +86,21 @@ func (s *Store) CreateSession(ctx context.Context, us *store.Session, events ...
 	})
 }
 
-// GetSession returns the end-user session with this digest.
-func (s *Store) GetSession(ctx context.Context, digest []byte, now time.Time) (*store.Session, error) {
+// readByDigest checks the arguments of a lookup by a secret's digest at
+// now and returns the pool to read from.
+func (s *Store) readByDigest(ctx context.Context, digest []byte, now time.Time) (*stmtCache, error) {
 	if len(digest) == 0 {
 		return nil, invalid("digest is required")
 	}
 	if now.IsZero() {
 		return nil, invalid("now is required")
 	}
-	r, err := s.read(ctx)
+	return s.read(ctx)
+}
+
+// GetSession returns the end-user session with this digest.
+func (s *Store) GetSession(ctx context.Context, digest []byte, now time.Time) (*store.Session, error) {
+	r, err := s.readByDigest(ctx, digest, now)
 	if err != nil {
 		return nil, err
 	}

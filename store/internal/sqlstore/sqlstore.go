@@ -475,10 +475,8 @@ type tx struct {
 	// numberNow makes the write number its events right after its
 	// commit, for a caller that wants their cursors (AppendEvents).
 	numberNow bool
-	// missed are the queries run unprepared because the cache lacked them.
-	// They are prepared after the transaction: preparing on the pool
-	// inside it could wait forever for the connection the transaction
-	// holds (SQLite has a single write connection).
+	// missed are the queries run unprepared because the cache lacked them
+	// (see prepareMissed).
 	missed []string
 	// bytes counts the string and byte arguments of the statements run,
 	// which bound a batch of group commit (maxBatchBytes).
@@ -628,11 +626,19 @@ func (s *Store) writeOnce(ctx context.Context, fn func(t *tx) error) (err, raw e
 		// numberEvents).
 		_ = s.numberEvents(ctx, t.pending)
 	}
-	for _, q := range t.missed {
-		// A failure only means the query stays unprepared for now.
-		_, _ = s.w.stmt(ctx, q)
-	}
+	s.prepareMissed(t.missed)
 	return err, raw
+}
+
+// prepareMissed prepares the queries a write ran unprepared because the
+// cache lacked them, once its transaction ended: preparing on the write
+// pool inside it could wait forever for the connection the transaction
+// holds (SQLite has a single write connection).
+func (s *Store) prepareMissed(missed []string) {
+	for _, q := range missed {
+		// A failure only means the query stays unprepared for now.
+		_, _ = s.w.stmt(context.Background(), q)
+	}
 }
 
 // writeOne runs a single-statement write outside an explicit transaction:
