@@ -183,6 +183,11 @@ type OrganizationInput struct {
 	// ExternalID is the host's own id for this customer. Optional; unique
 	// when set.
 	ExternalID string
+	// IdempotencyKey, when set, makes the creation safe to retry: a second
+	// call with the same key returns the organization the first one
+	// created and creates nothing. At most MaxIdempotencyKeyLength
+	// printable ASCII characters.
+	IdempotencyKey string
 }
 
 // OrganizationUpdate changes an organization: nil fields stay as they are.
@@ -239,9 +244,20 @@ func (a *Admin) CreateOrganization(ctx context.Context, in OrganizationInput, ac
 	if err != nil {
 		return nil, err
 	}
-	id, err := secret.NewID(a.rand, "org")
+	id, err := idempotentID("org", "", in.IdempotencyKey)
 	if err != nil {
-		return nil, fmt.Errorf("admin: %w", err)
+		return nil, err
+	}
+	replay := func() (*store.Organization, error) {
+		return replayed(ctx, "organization", id, "", a.st.GetOrganization, func(*store.Organization) string { return "" })
+	}
+	if o, err := replay(); o != nil || err != nil {
+		return o, err
+	}
+	if id == "" {
+		if id, err = secret.NewID(a.rand, "org"); err != nil {
+			return nil, fmt.Errorf("admin: %w", err)
+		}
 	}
 	now := a.now().UTC()
 	o := &store.Organization{ID: id, Name: name, ExternalID: ext, CreatedAt: now, UpdatedAt: now}
@@ -250,6 +266,12 @@ func (a *Admin) CreateOrganization(ctx context.Context, in OrganizationInput, ac
 		return nil, err
 	}
 	if err := a.st.CreateOrganization(ctx, o, ev); err != nil {
+		if in.IdempotencyKey != "" && errors.Is(err, store.ErrAlreadyExists) {
+			// A concurrent call with the same key won.
+			if o, err := replay(); o != nil || err != nil {
+				return o, err
+			}
+		}
 		if errors.Is(err, store.ErrAlreadyExists) && ext != "" {
 			return nil, conflict(err, "external id %q is already used by another organization", ext)
 		}
@@ -1068,23 +1090,58 @@ func (a *Admin) ListEvents(ctx context.Context, q EventQuery) (*events.Page, err
 type NewAPIKey struct {
 	Key    string       // the plaintext key, "okm_..."; shown once
 	APIKey store.APIKey // without its digest
+	// Replayed is set when an earlier call with the same idempotency key
+	// created the key: Key is then empty (it was shown once).
+	Replayed bool
 }
 
-// CreateAPIKey creates a management API key named name, with an
-// api_key.created event. The key is 256 random bits; only its SHA-256
-// digest is stored.
-func (a *Admin) CreateAPIKey(ctx context.Context, name, actor string) (*NewAPIKey, error) {
-	name, err := checkName("name", name, true)
+// APIKeyInput is a new management API key.
+type APIKeyInput struct {
+	// Name tells the key apart. Required, at most MaxNameLength characters.
+	Name string
+	// IdempotencyKey, when set, makes the creation safe to retry: a second
+	// call with the same key returns the first one's key, without its
+	// secret (NewAPIKey.Replayed), and creates nothing.
+	IdempotencyKey string
+}
+
+// CreateAPIKey creates a management API key, with an api_key.created
+// event. The key is 256 random bits; only its SHA-256 digest is stored.
+func (a *Admin) CreateAPIKey(ctx context.Context, in APIKeyInput, actor string) (*NewAPIKey, error) {
+	name, err := checkName("name", in.Name, true)
 	if err != nil {
 		return nil, err
+	}
+	id, err := idempotentID("key", "", in.IdempotencyKey)
+	if err != nil {
+		return nil, err
+	}
+	replay := func() (*NewAPIKey, error) {
+		if id == "" {
+			return nil, nil
+		}
+		keys, err := a.ListAPIKeys(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range keys {
+			if k.ID == id {
+				return &NewAPIKey{APIKey: k, Replayed: true}, nil
+			}
+		}
+		return nil, nil
+	}
+	if k, err := replay(); k != nil || err != nil {
+		return k, err
 	}
 	key, err := secret.New(a.rand, APIKeyPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("admin: %w", err)
 	}
-	id, err := secret.NewID(a.rand, "key")
-	if err != nil {
-		return nil, fmt.Errorf("admin: %w", err)
+	if id == "" {
+		if id, err = secret.NewID(a.rand, "key"); err != nil {
+			return nil, fmt.Errorf("admin: %w", err)
+		}
 	}
 	k := store.APIKey{ID: id, Name: name, Digest: secret.Digest(key), Hint: secret.Hint(key), CreatedAt: a.now().UTC()}
 	ev, err := a.event(EventAPIKeyCreated, "", id, actorOr(actor), map[string]any{"key_id": id, "name": name})
@@ -1092,6 +1149,11 @@ func (a *Admin) CreateAPIKey(ctx context.Context, name, actor string) (*NewAPIKe
 		return nil, err
 	}
 	if err := a.st.CreateAPIKey(ctx, &k, ev); err != nil {
+		if in.IdempotencyKey != "" && errors.Is(err, store.ErrAlreadyExists) {
+			if k, err := replay(); k != nil || err != nil {
+				return k, err
+			}
+		}
 		return nil, fmt.Errorf("admin: storing API key: %w", err)
 	}
 	k.Digest = nil

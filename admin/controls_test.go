@@ -278,3 +278,75 @@ func TestAdminListEventsLatest(t *testing.T) {
 		t.Errorf("after latest: %+v", next.Events)
 	}
 }
+
+// TestAdminIdempotentOrgLinkKey: an organization, a portal link or an API
+// key created twice (or concurrently) with one idempotency key is created
+// once; the replay carries no secret.
+func TestAdminIdempotentOrgLinkKey(t *testing.T) {
+	t.Parallel()
+	h := surfacetest.New(t, withKits)
+	ctx := context.Background()
+	a := h.Admin
+
+	var wg sync.WaitGroup
+	orgs := make([]*store.Organization, 6)
+	for i := range orgs {
+		wg.Go(func() {
+			o, err := a.CreateOrganization(ctx, admin.OrganizationInput{Name: "Globex", ExternalID: "gx", IdempotencyKey: "o1"}, "")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			orgs[i] = o
+		})
+	}
+	wg.Wait()
+	page, err := a.ListOrganizations(ctx, admin.OrganizationQuery{Search: "Globex"})
+	testkit.Must(t, err)
+	if len(page.Organizations) != 1 {
+		t.Fatalf("%d organizations after 6 calls with one key", len(page.Organizations))
+	}
+	for _, o := range orgs {
+		if o != nil && o.ID != page.Organizations[0].Organization.ID {
+			t.Errorf("call returned %s, not %s", o.ID, page.Organizations[0].Organization.ID)
+		}
+	}
+	// Without a key, the taken external id is still a conflict.
+	if _, err := a.CreateOrganization(ctx, admin.OrganizationInput{Name: "Globex", ExternalID: "gx"}, ""); !errors.Is(err, admin.ErrConflict) {
+		t.Errorf("second organization with the external id: %v", err)
+	}
+
+	l1, err := a.GenerateLink(ctx, h.Org.ID, admin.LinkOptions{IdempotencyKey: "l1"}, "")
+	testkit.Must(t, err)
+	l2, err := a.GenerateLink(ctx, h.Org.ID, admin.LinkOptions{IdempotencyKey: "l1"}, "")
+	testkit.Must(t, err)
+	if l1.URL == "" || l1.Replayed || !l2.Replayed || l2.URL != "" || l2.ID != l1.ID || !l2.ExpiresAt.Equal(l1.ExpiresAt) {
+		t.Fatalf("link replay: %+v %+v", l1, l2)
+	}
+	// The same key in another organization is another link.
+	other := h.CreateOrg("org_other", "Other")
+	l3, err := a.GenerateLink(ctx, other.ID, admin.LinkOptions{IdempotencyKey: "l1"}, "")
+	testkit.Must(t, err)
+	if l3.Replayed || l3.ID == l1.ID {
+		t.Fatalf("other organization's link %+v", l3)
+	}
+
+	k1, err := a.CreateAPIKey(ctx, admin.APIKeyInput{Name: "ci", IdempotencyKey: "k1"}, "")
+	testkit.Must(t, err)
+	k2, err := a.CreateAPIKey(ctx, admin.APIKeyInput{Name: "ci", IdempotencyKey: "k1"}, "")
+	testkit.Must(t, err)
+	if k1.Key == "" || k1.Replayed || !k2.Replayed || k2.Key != "" || k2.APIKey.ID != k1.APIKey.ID || k2.APIKey.Digest != nil {
+		t.Fatalf("key replay: %+v %+v", k1, k2)
+	}
+	keys, err := a.ListAPIKeys(ctx)
+	testkit.Must(t, err)
+	n := 0
+	for _, k := range keys {
+		if k.Name == "ci" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d keys named ci", n)
+	}
+}

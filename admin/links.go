@@ -41,6 +41,10 @@ type LinkOptions struct {
 	// generated on every page load. Default false: a shareable link, reusable
 	// until Config.ShareableLinkTTL (7 days by default) and revocable.
 	Embedded bool
+	// IdempotencyKey, when set, makes the generation safe to retry: a
+	// second call with the same key returns the first one's link without
+	// its URL (Link.Replayed: the token was shown once) and creates nothing.
+	IdempotencyKey string
 }
 
 // Link is a newly generated portal link. URL holds the token: it is shown
@@ -50,6 +54,9 @@ type Link struct {
 	ID        string    `json:"id"`         // the link's id, for RevokeLink
 	URL       string    `json:"location"`   // the link to open, holding the token
 	ExpiresAt time.Time `json:"expireTime"` // when it can no longer be redeemed
+	// Replayed is set when an earlier call with the same idempotency key
+	// generated the link: URL is then empty.
+	Replayed bool `json:"-"`
 }
 
 // GenerateLink issues a portal link for the organization, recording actor
@@ -77,13 +84,28 @@ func (a *Admin) GenerateLink(ctx context.Context, orgID string, opts LinkOptions
 	if opts.Embedded {
 		kind, ttl = store.LinkEmbedded, a.cfg.EmbeddedLinkTTL
 	}
+	id, err := idempotentID(linkIDPrefix, orgID, opts.IdempotencyKey)
+	if err != nil {
+		return nil, err
+	}
+	replay := func() (*Link, error) {
+		l, err := replayed(ctx, "portal link", id, orgID, a.st.GetPortalLink, func(l *store.PortalLink) string { return l.OrgID })
+		if l == nil || err != nil {
+			return nil, err
+		}
+		return &Link{ID: l.ID, ExpiresAt: l.ExpiresAt, Replayed: true}, nil
+	}
+	if l, err := replay(); l != nil || err != nil {
+		return l, err
+	}
 	token, err := secret.New(a.rand, LinkTokenPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("admin: generating link: %w", err)
 	}
-	id, err := secret.NewID(a.rand, linkIDPrefix)
-	if err != nil {
-		return nil, fmt.Errorf("admin: generating link: %w", err)
+	if id == "" {
+		if id, err = secret.NewID(a.rand, linkIDPrefix); err != nil {
+			return nil, fmt.Errorf("admin: generating link: %w", err)
+		}
 	}
 	now := a.now().UTC()
 	l := &store.PortalLink{
@@ -106,6 +128,11 @@ func (a *Admin) GenerateLink(ctx context.Context, orgID string, opts LinkOptions
 		return nil, err
 	}
 	if err := a.st.CreatePortalLink(ctx, l, ev); err != nil {
+		if opts.IdempotencyKey != "" && errors.Is(err, store.ErrAlreadyExists) {
+			if l, err := replay(); l != nil || err != nil {
+				return l, err
+			}
+		}
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, notFound("organization", orgID)
 		}

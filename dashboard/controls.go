@@ -99,7 +99,7 @@ func (d *Dashboard) confirm(title, body, button string) http.HandlerFunc {
 		cancel := d.path("/api-keys")
 		if id := r.PathValue("id"); id != "" {
 			if _, err := d.a.GetOrganization(r.Context(), id); err != nil {
-				d.fail(w, r, err, nil)
+				d.fail(w, r, err)
 				return
 			}
 			cancel = d.orgPath(id, "")
@@ -126,7 +126,7 @@ func (d *Dashboard) createConnection(w http.ResponseWriter, r *http.Request, for
 	info, err := d.a.CreateConnection(r.Context(), id, admin.ConnectionInput{Protocol: store.Protocol(form.Get("protocol")), Provider: form.Get("provider"),
 		Name: form.Get("name"), IdempotencyKey: idempotencyKey(form)}, d.actor(r))
 	if err != nil {
-		d.fail(w, r, err, d.retryOrg(w, r))
+		d.refuseErr(w, r, err, d.orgPath(id, ""), form)
 		return
 	}
 	d.redirect(w, r, d.connPath(id, info.Connection.ID, ""), "connection-created")
@@ -140,7 +140,7 @@ func (d *Dashboard) withConnection(w http.ResponseWriter, r *http.Request) (*adm
 		err = &admin.AdminError{Kind: admin.ErrNotFound, Message: "connection not found", Err: store.ErrNotFound}
 	}
 	if err != nil {
-		d.fail(w, r, err, nil)
+		d.fail(w, r, err)
 		return nil, false
 	}
 	return info, true
@@ -153,20 +153,20 @@ func (d *Dashboard) configureConnection(fn func(r *http.Request, id string, form
 			return
 		}
 		if _, err := fn(r, info.Connection.ID, form); err != nil {
-			d.fail(w, r, err, func(status int, msg string) { d.renderConn(w, r, status, msg, form) })
+			d.refuseErr(w, r, err, d.connPath(info.Connection.OrgID, info.Connection.ID, ""), form)
 			return
 		}
 		d.redirect(w, r, d.connPath(info.Connection.OrgID, info.Connection.ID, ""), "connection-saved")
 	}
 }
 
-func (d *Dashboard) deleteConnection(w http.ResponseWriter, r *http.Request, _ url.Values) {
+func (d *Dashboard) deleteConnection(w http.ResponseWriter, r *http.Request, form url.Values) {
 	info, ok := d.withConnection(w, r)
 	if !ok {
 		return
 	}
 	if err := d.a.DeleteConnection(r.Context(), info.Connection.ID, d.actor(r)); err != nil {
-		d.fail(w, r, err, func(status int, msg string) { d.renderConn(w, r, status, msg, nil) })
+		d.refuseErr(w, r, err, d.connPath(info.Connection.OrgID, info.Connection.ID, ""), form)
 		return
 	}
 	d.redirect(w, r, d.orgPath(info.Connection.OrgID, ""), "connection-deleted")
@@ -174,7 +174,7 @@ func (d *Dashboard) deleteConnection(w http.ResponseWriter, r *http.Request, _ u
 
 // testConnection creates a test link and shows it once on the connection's
 // page, which then reports the outcome of tests after it.
-func (d *Dashboard) testConnection(w http.ResponseWriter, r *http.Request, _ url.Values) {
+func (d *Dashboard) testConnection(w http.ResponseWriter, r *http.Request, form url.Values) {
 	info, ok := d.withConnection(w, r)
 	if !ok {
 		return
@@ -190,7 +190,7 @@ func (d *Dashboard) testConnection(w http.ResponseWriter, r *http.Request, _ url
 		l, err = d.a.CreateTestLink(r.Context(), c.ID, admin.TestLinkOptions{ReturnTo: page})
 	}
 	if err != nil {
-		d.fail(w, r, err, func(status int, msg string) { d.renderConn(w, r, status, msg, nil) })
+		d.refuseErr(w, r, err, d.connPath(c.OrgID, c.ID, ""), form)
 		return
 	}
 	d.reveal(w, r, page, map[string]string{"test_link": l.URL}, "")
@@ -232,10 +232,6 @@ type testView struct {
 	State, Message, Email, Subject string
 }
 
-func (d *Dashboard) connPage(w http.ResponseWriter, r *http.Request) {
-	d.renderConn(w, r, http.StatusOK, "", nil)
-}
-
 func onOff(on bool, insecure bool) (string, bool) {
 	switch {
 	case on && insecure:
@@ -246,14 +242,18 @@ func onOff(on bool, insecure bool) (string, bool) {
 	return "Off", false
 }
 
-func (d *Dashboard) renderConn(w http.ResponseWriter, r *http.Request, status int, errMsg string, form url.Values) {
+// connPage renders the page of a connection, with the problem and the
+// values of a refused form.
+func (d *Dashboard) connPage(w http.ResponseWriter, r *http.Request) {
 	info, ok := d.withConnection(w, r)
 	if !ok {
 		return
 	}
+	f := d.takeFlash(w, r)
+	form := f.Values
 	o, err := d.a.GetOrganization(r.Context(), info.Connection.OrgID)
 	if err != nil {
-		d.fail(w, r, err, nil)
+		d.fail(w, r, err)
 		return
 	}
 	c := info.Connection
@@ -335,17 +335,15 @@ func (d *Dashboard) renderConn(w http.ResponseWriter, r *http.Request, status in
 			data.Sec.InsecureAllowIdPInitiated, data.Sec.InsecureAllowSHA1 = form.Get("insecure_allow_idp_initiated") == "on", form.Get("insecure_allow_sha1") == "on"
 		}
 	}
-	if v := d.takeReveal(w, r); v != nil {
-		data.TestLink = v["test_link"]
-	}
+	data.TestLink = f.Reveal["test_link"]
 	if s := r.URL.Query().Get("test_after"); s != "" {
 		if after, err := strconv.ParseInt(s, 10, 64); err == nil && after >= 0 {
 			data.Test = d.testOutcome(r, c.ID, after)
 		}
 	}
 	dv := d.newView(w, r, data.Name, "nav-orgs")
-	dv.Error = errMsg
-	d.render(w, r, status, connectionPage(dv, data))
+	dv.refused(f)
+	d.render(w, r, http.StatusOK, connectionPage(dv, data))
 }
 
 func (d *Dashboard) testOutcome(r *http.Request, connID string, after int64) *testView {
@@ -382,7 +380,7 @@ func (d *Dashboard) createDirectory(w http.ResponseWriter, r *http.Request, form
 	nd, err := d.a.CreateDirectory(r.Context(), id, admin.DirectoryInput{Provider: form.Get("provider"), Name: form.Get("name"),
 		IdempotencyKey: idempotencyKey(form)}, d.actor(r))
 	if err != nil {
-		d.fail(w, r, err, d.retryOrg(w, r))
+		d.refuseErr(w, r, err, d.orgPath(id, ""), form)
 		return
 	}
 	page := d.dirPath(id, nd.Directory.ID, "")
@@ -399,7 +397,7 @@ func (d *Dashboard) withDirectory(w http.ResponseWriter, r *http.Request) (*admi
 		err = &admin.AdminError{Kind: admin.ErrNotFound, Message: "directory not found", Err: store.ErrNotFound}
 	}
 	if err != nil {
-		d.fail(w, r, err, nil)
+		d.fail(w, r, err)
 		return nil, false
 	}
 	return dd, true
@@ -414,7 +412,7 @@ func (d *Dashboard) createToken(w http.ResponseWriter, r *http.Request, form url
 	nt, err := d.a.CreateDirectoryToken(r.Context(), dd.Directory.ID, admin.TokenInput{IdempotencyKey: idempotencyKey(form)}, d.actor(r))
 	switch {
 	case err != nil:
-		d.fail(w, r, err, func(status int, msg string) { d.renderDir(w, r, status, msg) })
+		d.refuseErr(w, r, err, page, form)
 	case nt.Replayed:
 		d.redirect(w, r, page, "token-replayed")
 	default:
@@ -422,13 +420,13 @@ func (d *Dashboard) createToken(w http.ResponseWriter, r *http.Request, form url
 	}
 }
 
-func (d *Dashboard) revokeToken(w http.ResponseWriter, r *http.Request, _ url.Values) {
+func (d *Dashboard) revokeToken(w http.ResponseWriter, r *http.Request, form url.Values) {
 	dd, ok := d.withDirectory(w, r)
 	if !ok {
 		return
 	}
 	if err := d.a.RevokeDirectoryToken(r.Context(), dd.Directory.ID, r.PathValue("token"), d.actor(r)); err != nil {
-		d.fail(w, r, err, func(status int, msg string) { d.renderDir(w, r, status, msg) })
+		d.refuseErr(w, r, err, d.dirPath(dd.Directory.OrgID, dd.Directory.ID, ""), form)
 		return
 	}
 	d.redirect(w, r, d.dirPath(dd.Directory.OrgID, dd.Directory.ID, ""), "token-revoked")
@@ -443,15 +441,13 @@ func (d *Dashboard) googleAction(w http.ResponseWriter, r *http.Request, form ur
 	}
 	ctx, id := r.Context(), dd.Directory.ID
 	page := d.dirPath(dd.Directory.OrgID, id, "")
-	retry := func(status int, msg string) { d.renderDir(w, r, status, msg) }
 	var err error
 	done := ""
 	switch r.PathValue("op") {
 	case "settings":
-		retry = func(status int, msg string) { d.renderDirForm(w, r, status, msg, form) }
 		mins, perr := strconv.Atoi(cmpOr(form.Get("sync_interval_minutes"), "0"))
 		if perr != nil || mins < 0 {
-			retry(http.StatusBadRequest, "The sync interval must be a whole number of minutes.")
+			d.refuse(w, r, page, form, "sync_interval_minutes", "The sync interval must be a whole number of minutes.")
 			return
 		}
 		err = d.a.ConfigureGoogleDirectory(ctx, id, gworkspace.Settings{AdminEmail: form.Get("admin_email"), Customer: form.Get("customer"),
@@ -461,7 +457,7 @@ func (d *Dashboard) googleAction(w http.ResponseWriter, r *http.Request, form ur
 		var key []byte
 		if key, err = formFile(r, "key_file"); err == nil {
 			if len(key) == 0 {
-				d.renderDir(w, r, http.StatusBadRequest, "Choose the service account's JSON key file.")
+				d.refuse(w, r, page, form, "key_file", "Choose the service account's JSON key file.")
 				return
 			}
 			_, err = d.a.PutGoogleKey(ctx, id, strings.NewReader(string(key)))
@@ -489,9 +485,9 @@ func (d *Dashboard) googleAction(w http.ResponseWriter, r *http.Request, form ur
 	}
 	switch {
 	case errors.Is(err, gworkspace.ErrInvalidSettings), errors.Is(err, gworkspace.ErrBadKey):
-		retry(http.StatusBadRequest, strings.TrimPrefix(strings.TrimPrefix(err.Error(), "gworkspace: "), "invalid settings: ")+".")
+		d.refuse(w, r, page, form, "", strings.TrimPrefix(strings.TrimPrefix(err.Error(), "gworkspace: "), "invalid settings: ")+".")
 	case err != nil:
-		d.fail(w, r, err, retry)
+		d.refuseErr(w, r, err, page, form)
 	default:
 		d.redirect(w, r, page, done)
 	}
@@ -526,24 +522,17 @@ type googleView struct {
 	Syncing                                bool
 }
 
+// dirPage renders the directory page, with the problem of a refused form;
+// a refused Google settings form shows the values submitted.
 func (d *Dashboard) dirPage(w http.ResponseWriter, r *http.Request) {
-	d.renderDir(w, r, http.StatusOK, "")
-}
-
-func (d *Dashboard) renderDir(w http.ResponseWriter, r *http.Request, status int, errMsg string) {
-	d.renderDirForm(w, r, status, errMsg, nil)
-}
-
-// renderDirForm renders the directory page; a refused Google settings
-// form shows the values submitted.
-func (d *Dashboard) renderDirForm(w http.ResponseWriter, r *http.Request, status int, errMsg string, form url.Values) {
 	dd, ok := d.withDirectory(w, r)
 	if !ok {
 		return
 	}
+	f := d.takeFlash(w, r)
 	o, err := d.a.GetOrganization(r.Context(), dd.Directory.OrgID)
 	if err != nil {
-		d.fail(w, r, err, nil)
+		d.fail(w, r, err)
 		return
 	}
 	dir := dd.Directory
@@ -577,7 +566,7 @@ func (d *Dashboard) renderDirForm(w http.ResponseWriter, r *http.Request, status
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 		case err != nil:
-			d.fail(w, r, err, nil)
+			d.fail(w, r, err)
 			return
 		default:
 			gv = &googleView{AdminEmail: st.AdminEmail, Customer: st.Customer, Domain: st.Domain, ServiceAccount: st.ClientEmail, ClientID: st.ClientID,
@@ -586,18 +575,16 @@ func (d *Dashboard) renderDirForm(w http.ResponseWriter, r *http.Request, status
 				gv.Interval = strconv.Itoa(int(st.SyncInterval / time.Minute))
 			}
 		}
-		if form != nil {
+		if form := f.Values; f.Form == "google-settings-form" && form != nil {
 			gv.AdminEmail, gv.Customer, gv.Domain, gv.Interval = form.Get("admin_email"), form.Get("customer"), form.Get("domain"), form.Get("sync_interval_minutes")
 		}
 		data.Google = gv
 	}
-	if v := d.takeReveal(w, r); v != nil {
-		data.NewToken = v["token"]
-		data.GoogleTest, data.GoogleTestResult = v["google_test"], v["message"]
-	}
+	data.NewToken = f.Reveal["token"]
+	data.GoogleTest, data.GoogleTestResult = f.Reveal["google_test"], f.Reveal["message"]
 	dv := d.newView(w, r, data.Name, "nav-orgs")
-	dv.Error = errMsg
-	d.render(w, r, status, directoryPage(dv, data))
+	dv.refused(f)
+	d.render(w, r, http.StatusOK, directoryPage(dv, data))
 }
 
 // ----- Portal links -----
@@ -607,11 +594,11 @@ func (d *Dashboard) linkCreated(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	o, err := d.a.GetOrganization(r.Context(), id)
 	if err != nil {
-		d.fail(w, r, err, nil)
+		d.fail(w, r, err)
 		return
 	}
-	v := d.takeReveal(w, r)
-	if v == nil || v["url"] == "" {
+	v := d.takeFlash(w, r).Reveal
+	if v["url"] == "" {
 		d.redirect(w, r, d.orgPath(id, ""), "link-shown")
 		return
 	}

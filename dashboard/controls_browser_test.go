@@ -107,7 +107,7 @@ func TestBrowserDashboardControls(t *testing.T) {
 		browsertest.Do(t, ctx, at("bad metadata URL"),
 			chromedp.SetValue(browsertest.TID("metadata-url-input"), "https://127.0.0.1:1/none"),
 			chromedp.Click(browsertest.TID("save-metadata-url")),
-			chromedp.WaitVisible(browsertest.TID("error")),
+			chromedp.WaitVisible(browsertest.TID("error-summary")),
 		)
 		audit(at("connection error state"), browsertest.Eval[string](t, ctx, `location.href`))
 		browsertest.Do(t, ctx, at("metadata URL"),

@@ -73,11 +73,13 @@ type Config struct {
 // keys. Every change is a form POST that must come from the dashboard's
 // origin (Sec-Fetch-Site, else Origin) and carry the CSRF token of the
 // page, a double-submit cookie compared in constant time, and answers with
-// a redirect to a page (a secret shown once travels in a short-lived,
-// path-scoped HttpOnly cookie, never in the URL). Creation forms carry a
-// token used as the idempotency key, so a double click or a re-sent POST
-// creates nothing more; destructive changes go through a confirmation
-// page. Responses carry the portal's security headers
+// a redirect to a page, refusals included: a secret shown once, or the
+// problem of a refused form (an error summary linking to the field) with
+// the values entered (never a secret), travels in a short-lived, sealed,
+// path-scoped HttpOnly cookie, never in the URL, so a reload sends nothing
+// again. Creation forms carry a token used as the idempotency key, so a
+// double click or a re-sent POST creates nothing more; destructive changes
+// go through a confirmation page. Responses carry the portal's security headers
 // with frame-ancestors 'none' and script-src limited to the dashboard's own
 // assets (BaseURL + "/assets/"); pages have no inline script or style.
 type Dashboard struct {
@@ -319,7 +321,10 @@ type dashView struct {
 	Nav      []web.NavItem
 	Operator string
 	Flash    string // a success notice
-	Error    string // an error notice
+	Error    string // an error notice of the page itself (a bad search)
+	// Errors is the error summary of a refused form, whose flash form is.
+	Errors []web.FieldError
+	form   *flash
 }
 
 // newView builds the layout data of a dashboard page; current is the
@@ -382,6 +387,7 @@ var flashMessages = map[string]string{
 	"directory-disabled":    "Directory disabled.",
 	"branding-updated":      "Branding saved. The portal shows it from its next page load.",
 	"api-key-revoked":       "API key revoked.",
+	"api-key-replayed":      "This key was already created by the same form, and shown once; revoke it and create another if it was not copied.",
 	"policy-updated":        "Provisioning policy saved.",
 	"mapping-saved":         "Role mapping saved; the roles of the users it concerns are updated.",
 	"mapping-removed":       "Role mapping removed; the roles of the users it concerned are updated.",
@@ -419,11 +425,10 @@ func (d *Dashboard) renderProblem(w http.ResponseWriter, r *http.Request, status
 	d.render(w, r, status, dashProblemPage(dv, title, msg))
 }
 
-// fail answers a refused or failed change. A refused one (an *admin.AdminError)
-// gets its message; anything else is logged and gets a generic page.
-// retry, when not nil, re-renders the page the form was on with the error
-// notice and the status.
-func (d *Dashboard) fail(w http.ResponseWriter, r *http.Request, err error, retry func(status int, msg string)) {
+// fail answers a change that could not be made, at the POST's URL: a
+// refused one (an *admin.AdminError) with its message, anything else
+// logged and with a generic page. Forms whose page exists use refuseErr.
+func (d *Dashboard) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status, _, msg, ok := web.DescribeError(err)
 	if !ok {
 		if context.Cause(r.Context()) != nil {
@@ -434,18 +439,26 @@ func (d *Dashboard) fail(w http.ResponseWriter, r *http.Request, err error, retr
 		d.renderProblem(w, r, http.StatusInternalServerError, "Something went wrong", "The server log has the cause.")
 		return
 	}
-	if retry == nil {
-		title := "This change was refused"
-		switch status {
-		case http.StatusNotFound:
-			title = "Not found"
-		case http.StatusNotImplemented:
-			title = "Not configured"
-		}
-		d.renderProblem(w, r, status, title, msg)
+	title := "This change was refused"
+	switch status {
+	case http.StatusNotFound:
+		title = "Not found"
+	case http.StatusNotImplemented:
+		title = "Not configured"
+	}
+	d.renderProblem(w, r, status, title, msg)
+}
+
+// refuseErr answers a form the service refused with a redirect to page,
+// the page the form is on, which shows why and the values entered
+// (refuse); anything else is a failure (fail).
+func (d *Dashboard) refuseErr(w http.ResponseWriter, r *http.Request, err error, page string, form url.Values) {
+	var ae *admin.AdminError
+	if _, _, msg, ok := web.DescribeError(err); ok && errors.As(err, &ae) {
+		d.refuse(w, r, page, form, ae.Field, msg)
 		return
 	}
-	retry(status, msg)
+	d.fail(w, r, err)
 }
 
 // ----- Branding assets -----
@@ -453,7 +466,7 @@ func (d *Dashboard) fail(w http.ResponseWriter, r *http.Request, err error, retr
 func (d *Dashboard) brandCSS(w http.ResponseWriter, r *http.Request) {
 	b, err := d.a.ResolveBranding(r.Context(), "")
 	if err != nil {
-		d.fail(w, r, err, nil)
+		d.fail(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "text/css; charset=utf-8")
@@ -471,7 +484,7 @@ func (d *Dashboard) brandAsset(w http.ResponseWriter, r *http.Request) {
 	}
 	b, err := d.a.GetBranding(r.Context(), scope)
 	if err != nil {
-		d.fail(w, r, err, nil)
+		d.fail(w, r, err)
 		return
 	}
 	var a *store.Asset

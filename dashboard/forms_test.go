@@ -4,15 +4,32 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/PuerkitoBio/goquery"
 
 	"github.com/onboardkit/onboardkit/admin"
 	"github.com/onboardkit/onboardkit/gworkspace"
 	"github.com/onboardkit/onboardkit/internal/surfacetest"
 	"github.com/onboardkit/onboardkit/internal/testkit"
 )
+
+// refusedPage follows the redirect that a refused form answers with and
+// returns the page it leads to, whose error summary must say msg.
+func refusedPage(t *testing.T, h *surfacetest.Env, w *httptest.ResponseRecorder, msg string) *goquery.Document {
+	t.Helper()
+	if w.Code != http.StatusSeeOther {
+		t.Fatalf("a refused form answered %d, want a redirect: %s", w.Code, w.Body)
+	}
+	doc := testkit.Parse(t, h.Follow(w))
+	if s := testkit.TestID(doc, "error-summary"); s.Length() != 1 || !strings.Contains(s.Text(), msg) {
+		t.Fatalf("error summary %q, want %q", s.Text(), msg)
+	}
+	return doc
+}
 
 // TestDashboardRefusedFormsKeepValues: a refused form comes back with the
 // error and with what was typed into it, not with the stored values, so
@@ -44,10 +61,10 @@ func TestDashboardRefusedFormsKeepValues(t *testing.T) {
 	manual := url.Values{"entity_id": {"http://www.okta.com/exk-typed"}, "sso_url": {"https://acme.okta.com/app/sso/typed"},
 		"slo_url": {"https://acme.okta.com/app/slo/typed"}, "certificate": {"-----BEGIN CERTIFICATE-----\nnot a certificate\n-----END CERTIFICATE-----"}}
 	w = h.DashPost(conn+"/manual", manual)
-	if w.Code != http.StatusBadRequest {
-		t.Fatalf("a bad certificate: %d", w.Code)
+	doc := refusedPage(t, h, w, "")
+	if href, _ := doc.Find(`[data-testid="error-summary-item"] a`).Attr("href"); href != "#certificate" {
+		t.Errorf("the summary links to %q, not the certificate", href)
 	}
-	doc := testkit.Parse(t, w)
 	for id, want := range map[string]string{"entity-id": manual.Get("entity_id"), "sso-url": manual.Get("sso_url"), "slo-url": manual.Get("slo_url")} {
 		if got, _ := doc.Find("#" + id).Attr("value"); got != want {
 			t.Errorf("%s after a refusal = %q, want %q", id, got, want)
@@ -58,10 +75,7 @@ func TestDashboardRefusedFormsKeepValues(t *testing.T) {
 	}
 
 	w = h.DashPost(conn+"/security", url.Values{"sign_requests": {"on"}, "insecure_allow_sha1": {"on"}, "clock_skew_seconds": {"ninety"}})
-	if w.Code != http.StatusBadRequest {
-		t.Fatalf("a bad clock skew: %d", w.Code)
-	}
-	doc = testkit.Parse(t, w)
+	doc = refusedPage(t, h, w, "whole number of seconds")
 	if v, _ := doc.Find("#clock-skew").Attr("value"); v != "ninety" {
 		t.Errorf("clock skew after a refusal = %q", v)
 	}
@@ -81,15 +95,115 @@ func TestDashboardRefusedFormsKeepValues(t *testing.T) {
 	dir, _, _ = strings.Cut(dir, "?")
 	for _, interval := range []string{"hourly", "-5", "1.5"} {
 		w = h.DashPost(dir+"/google/settings", url.Values{"admin_email": {"admin@acme.example"}, "domain": {"acme.example"}, "sync_interval_minutes": {interval}})
-		if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "whole number of minutes") {
-			t.Fatalf("interval %q: %d", interval, w.Code)
-		}
-		doc = testkit.Parse(t, w)
+		doc = refusedPage(t, h, w, "whole number of minutes")
 		if v, _ := doc.Find("#g-interval").Attr("value"); v != interval {
 			t.Errorf("interval after a refusal = %q, want %q", v, interval)
 		}
 		if v, _ := doc.Find("#g-admin").Attr("value"); v != "admin@acme.example" {
 			t.Errorf("admin email after a refusal = %q", v)
 		}
+	}
+}
+
+// TestDashboardCreateOnceOrgKeyLink: the organization, API key and portal
+// link forms carry a token: posted twice, they create one; the second
+// answer says the secret was shown once instead of showing another.
+func TestDashboardCreateOnceOrgKeyLink(t *testing.T) {
+	t.Parallel()
+	h := surfacetest.New(t, nil)
+	ctx := context.Background()
+	tokenOf := func(page, form string) string {
+		t.Helper()
+		v, _ := testkit.Parse(t, h.DashGet(page)).Find(`[data-testid="` + form + `"] input[name="idem"]`).Attr("value")
+		if len(v) != 32 {
+			t.Fatalf("%s on %s: token %q", form, page, v)
+		}
+		return v
+	}
+
+	form := url.Values{"name": {"Globex"}, "idem": {tokenOf("/", "create-org-form")}}
+	first, second := h.DashPost("/orgs", form), h.DashPost("/orgs", form)
+	if first.Code != http.StatusSeeOther || first.Header().Get("Location") != second.Header().Get("Location") {
+		t.Fatalf("%d %q / %d %q", first.Code, first.Header().Get("Location"), second.Code, second.Header().Get("Location"))
+	}
+	page, err := h.Admin.ListOrganizations(ctx, admin.OrganizationQuery{Search: "Globex"})
+	testkit.Must(t, err)
+	if len(page.Organizations) != 1 {
+		t.Fatalf("%d organizations after a double submission", len(page.Organizations))
+	}
+
+	form = url.Values{"name": {"ci"}, "idem": {tokenOf("/api-keys", "create-key-form")}}
+	first, second = h.DashPost("/api-keys", form), h.DashPost("/api-keys", form)
+	if key, _ := testkit.TestID(testkit.Parse(t, h.Follow(first)), "new-key-value").Attr("value"); !strings.HasPrefix(key, admin.APIKeyPrefix) {
+		t.Fatalf("the first answer shows key %q", key)
+	}
+	again := testkit.Parse(t, h.Follow(second))
+	if testkit.TestID(again, "new-key").Length() != 0 || !strings.Contains(testkit.TestID(again, "flash").Text(), "already created") {
+		t.Errorf("the second answer: %q", testkit.TestID(again, "flash").Text())
+	}
+	keys, _ := h.Admin.ListAPIKeys(ctx)
+	n := 0
+	for _, k := range keys {
+		if k.Name == "ci" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d keys after a double submission", n)
+	}
+
+	org := "/orgs/" + h.Org.ID
+	links := func() int {
+		ov, err := h.Admin.Overview(ctx, h.Org.ID)
+		testkit.Must(t, err)
+		return len(ov.Links)
+	}
+	before := links()
+	form = url.Values{"feature": {"sso"}, "kind": {"shareable"}, "idem": {tokenOf(org, "generate-link-form")}}
+	first, second = h.DashPost(org+"/links", form), h.DashPost(org+"/links", form)
+	if u, _ := testkit.TestID(testkit.Parse(t, h.Follow(first)), "link-url").Attr("value"); !strings.Contains(u, "/l/") {
+		t.Fatalf("the first answer shows link %q", u)
+	}
+	if loc := second.Header().Get("Location"); second.Code != http.StatusSeeOther || !strings.Contains(loc, "done=link-shown") {
+		t.Errorf("the second answer: %d %q", second.Code, loc)
+	}
+	if n := links(); n != before+1 {
+		t.Fatalf("%d links after a double submission, want %d", n, before+1)
+	}
+}
+
+// TestDashboardRefusalKeepsNoSecret: a refused OIDC form comes back with
+// what was typed, but the client secret empty, with a note, and not in the
+// flash cookie.
+func TestDashboardRefusalKeepsNoSecret(t *testing.T) {
+	t.Parallel()
+	h := surfacetest.New(t, func(c *surfacetest.Config) { c.Kits = true })
+	ctx := context.Background()
+	info, err := h.Admin.CreateConnection(ctx, h.Org.ID, admin.ConnectionInput{Protocol: "oidc", Provider: "okta"}, "")
+	testkit.Must(t, err)
+	conn := "/orgs/" + h.Org.ID + "/connections/" + info.Connection.ID
+	const secret = "s3cret-client-value"
+	w := h.DashPost(conn+"/oidc", url.Values{"issuer": {"not a url"}, "client_id": {"cid-typed"}, "client_secret": {secret}})
+	for _, c := range w.Result().Cookies() {
+		if strings.Contains(c.Value, secret) {
+			t.Fatal("the secret is readable in a cookie")
+		}
+	}
+	doc := refusedPage(t, h, w, "")
+	if v, _ := doc.Find("#client-id").Attr("value"); v != "cid-typed" {
+		t.Errorf("client id after a refusal = %q", v)
+	}
+	if v, _ := doc.Find("#client-secret").Attr("value"); v != "" {
+		t.Errorf("client secret after a refusal = %q", v)
+	}
+	if testkit.TestID(doc, "client-secret-note").Length() != 1 {
+		t.Error("no note says the secret was not kept")
+	}
+	if strings.Contains(doc.Text(), secret) {
+		t.Error("the secret is on the page")
+	}
+	// A reload shows the page without the refusal.
+	if testkit.TestID(testkit.Parse(t, h.DashGet(conn)), "error-summary").Length() != 0 {
+		t.Error("the refusal is shown again")
 	}
 }

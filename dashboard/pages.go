@@ -35,8 +35,7 @@ type orgListData struct {
 	ListHref     string // the list's own path, for the search form
 	Search       string
 	CreateAction string
-	Name         string // the create form's values, kept after an error
-	ExternalID   string
+	Idem         string // the create form's token
 	Rows         []orgRow
 	NextHref     string
 	FirstHref    string // set when not on the first page
@@ -79,19 +78,16 @@ func domainsBadge(s admin.OrganizationStatus) badge {
 	return badge{"None", "none"}
 }
 
+// orgList renders the organization list, with the create form's problem
+// and values after a refused creation.
 func (d *Dashboard) orgList(w http.ResponseWriter, r *http.Request) {
-	d.renderOrgList(w, r, http.StatusOK, "", nil)
-}
-
-// renderOrgList renders the organization list, with an error notice and
-// the create form's values after a refused creation.
-func (d *Dashboard) renderOrgList(w http.ResponseWriter, r *http.Request, status int, errMsg string, form url.Values) {
 	q := r.URL.Query()
 	search := q.Get("q")
 	after := q.Get("after")
+	f := d.takeFlash(w, r)
 	dv := d.newView(w, r, "Organizations", "nav-orgs")
-	dv.Error = errMsg
-	data := orgListData{ListHref: d.path("/"), Search: search, CreateAction: d.path("/orgs"), Name: form.Get("name"), ExternalID: form.Get("external_id")}
+	dv.refused(f)
+	data := orgListData{ListHref: d.path("/"), Search: search, CreateAction: d.path("/orgs"), Idem: web.NewFormToken(d.rand)}
 	page, err := d.a.ListOrganizations(r.Context(), admin.OrganizationQuery{Search: search, After: after})
 	if err != nil {
 		d.listFailed(w, r, err, dv, func(status int) { d.render(w, r, status, orgListPage(dv, data)) })
@@ -115,13 +111,14 @@ func (d *Dashboard) renderOrgList(w http.ResponseWriter, r *http.Request, status
 	if after != "" {
 		data.FirstHref = d.path("/") + "?" + url.Values{"q": {search}}.Encode()
 	}
-	d.render(w, r, status, orgListPage(dv, data))
+	d.render(w, r, http.StatusOK, orgListPage(dv, data))
 }
 
 func (d *Dashboard) createOrg(w http.ResponseWriter, r *http.Request, form url.Values) {
-	o, err := d.a.CreateOrganization(r.Context(), admin.OrganizationInput{Name: form.Get("name"), ExternalID: form.Get("external_id")}, d.actor(r))
+	o, err := d.a.CreateOrganization(r.Context(), admin.OrganizationInput{Name: form.Get("name"), ExternalID: form.Get("external_id"),
+		IdempotencyKey: idempotencyKey(form)}, d.actor(r))
 	if err != nil {
-		d.fail(w, r, err, func(status int, msg string) { d.renderOrgList(w, r, status, msg, form) })
+		d.refuseErr(w, r, err, d.path("/"), form)
 		return
 	}
 	d.redirect(w, r, d.orgPath(o.ID, ""), "org-created")
@@ -193,22 +190,19 @@ type dirRowD struct {
 	ManageHref         string
 }
 
+// orgPage renders the page of an organization, with the problem and the
+// values of a refused form.
 func (d *Dashboard) orgPage(w http.ResponseWriter, r *http.Request) {
-	d.renderOrg(w, r, r.PathValue("id"), http.StatusOK, "")
-}
-
-// renderOrg renders the page of organization id, with an error notice
-// after a refused change.
-func (d *Dashboard) renderOrg(w http.ResponseWriter, r *http.Request, id string, status int, errMsg string) {
-	ov, err := d.a.Overview(r.Context(), id)
+	ov, err := d.a.Overview(r.Context(), r.PathValue("id"))
 	if err != nil {
-		d.fail(w, r, err, nil)
+		d.fail(w, r, err)
 		return
 	}
 	caps := d.a.Capabilities()
 	o := ov.Organization
+	f := d.takeFlash(w, r)
 	dv := d.newView(w, r, o.Name, "nav-orgs")
-	dv.Error = errMsg
+	dv.refused(f)
 	data := orgPageData{
 		ID: o.ID, Name: o.Name, ExternalID: o.ExternalID, Created: web.FormatTime(o.CreatedAt),
 		UpdateAction:      d.orgPath(o.ID, ""),
@@ -305,7 +299,7 @@ func (d *Dashboard) renderOrg(w http.ResponseWriter, r *http.Request, id string,
 		row.ManageHref = base
 		data.Directories = append(data.Directories, row)
 	}
-	d.render(w, r, status, orgPage(dv, data))
+	d.render(w, r, http.StatusOK, orgPage(dv, data))
 }
 
 func linkKindLabel(k store.LinkKind) string {
@@ -325,33 +319,28 @@ func featureLabels(fs store.Features) string {
 	return strings.Join(out, ", ")
 }
 
-// retryOrg re-renders the organization's page with an error notice.
-func (d *Dashboard) retryOrg(w http.ResponseWriter, r *http.Request) func(int, string) {
-	return func(status int, msg string) { d.renderOrg(w, r, r.PathValue("id"), status, msg) }
-}
-
 func (d *Dashboard) updateOrg(w http.ResponseWriter, r *http.Request, form url.Values) {
 	id := r.PathValue("id")
 	name, ext := form.Get("name"), form.Get("external_id")
 	_, err := d.a.UpdateOrganization(r.Context(), id, admin.OrganizationUpdate{Name: &name, ExternalID: &ext}, d.actor(r))
-	d.done(w, r, err, "org-updated")
+	d.done(w, r, form, err, "org-updated")
 }
 
 func (d *Dashboard) deleteOrg(w http.ResponseWriter, r *http.Request, form url.Values) {
 	id := r.PathValue("id")
 	o, err := d.a.GetOrganization(r.Context(), id)
 	if err != nil {
-		d.fail(w, r, err, nil)
+		d.fail(w, r, err)
 		return
 	}
 	// A typed confirmation: deleting removes every connection, directory
 	// and user of the customer.
 	if strings.TrimSpace(form.Get("confirm")) != o.Name {
-		d.renderOrg(w, r, id, http.StatusBadRequest, "To delete the organization, type its name exactly in the confirmation field.")
+		d.refuse(w, r, d.orgPath(id, ""), form, "confirm", "To delete the organization, type its name exactly in the confirmation field.")
 		return
 	}
 	if err := d.a.DeleteOrganization(r.Context(), id, d.actor(r)); err != nil {
-		d.fail(w, r, err, d.retryOrg(w, r))
+		d.refuseErr(w, r, err, d.orgPath(id, ""), form)
 		return
 	}
 	d.redirect(w, r, d.path("/"), "org-deleted")
@@ -370,17 +359,22 @@ type linkCreatedData struct {
 
 func (d *Dashboard) generateLink(w http.ResponseWriter, r *http.Request, form url.Values) {
 	id := r.PathValue("id")
-	req := admin.LinkOptions{Embedded: form.Get("kind") == string(store.LinkEmbedded)}
+	req := admin.LinkOptions{Embedded: form.Get("kind") == string(store.LinkEmbedded), IdempotencyKey: idempotencyKey(form)}
 	for _, f := range form["feature"] {
 		req.Features = append(req.Features, store.Feature(f))
 	}
 	if len(req.Features) == 0 {
-		d.renderOrg(w, r, id, http.StatusBadRequest, "Choose at least one section for the link to open.")
+		d.refuse(w, r, d.orgPath(id, ""), form, "features", "Choose at least one section for the link to open.")
 		return
 	}
 	l, err := d.a.GenerateLink(r.Context(), id, req, d.actor(r))
 	if err != nil {
-		d.fail(w, r, err, d.retryOrg(w, r))
+		d.refuseErr(w, r, err, d.orgPath(id, ""), form)
+		return
+	}
+	if l.Replayed {
+		// The same form posted twice: the first post showed the link.
+		d.redirect(w, r, d.orgPath(id, ""), "link-shown")
 		return
 	}
 	fs := store.Features(req.Features).Normalize()
@@ -396,14 +390,14 @@ func (d *Dashboard) generateLink(w http.ResponseWriter, r *http.Request, form ur
 // endSessions signs every end-user of the organization out of the host
 // app (package ssokit/session): every instance refuses their sessions at
 // the next request after its session cache TTL.
-func (d *Dashboard) endSessions(w http.ResponseWriter, r *http.Request, _ url.Values) {
+func (d *Dashboard) endSessions(w http.ResponseWriter, r *http.Request, form url.Values) {
 	_, err := d.a.EndSessions(r.Context(), r.PathValue("id"), "", d.actor(r))
-	d.done(w, r, err, "sessions-ended")
+	d.done(w, r, form, err, "sessions-ended")
 }
 
-func (d *Dashboard) revokeLink(w http.ResponseWriter, r *http.Request, _ url.Values) {
+func (d *Dashboard) revokeLink(w http.ResponseWriter, r *http.Request, form url.Values) {
 	_, err := d.a.RevokeLink(r.Context(), r.PathValue("link"), d.actor(r))
-	d.done(w, r, err, "link-revoked")
+	d.done(w, r, form, err, "link-revoked")
 }
 
 // ----- Domains -----
@@ -411,30 +405,29 @@ func (d *Dashboard) revokeLink(w http.ResponseWriter, r *http.Request, _ url.Val
 func (d *Dashboard) addDomain(w http.ResponseWriter, r *http.Request, form url.Values) {
 	id := r.PathValue("id")
 	_, err := d.a.AddDomain(r.Context(), id, form.Get("name"), store.DomainMethod(form.Get("method")), d.actor(r))
-	d.done(w, r, err, "domain-added")
+	d.done(w, r, form, err, "domain-added")
 }
 
-func (d *Dashboard) verifyDomain(w http.ResponseWriter, r *http.Request, _ url.Values) {
+func (d *Dashboard) verifyDomain(w http.ResponseWriter, r *http.Request, form url.Values) {
 	_, err := d.a.VerifyDomain(r.Context(), r.PathValue("domain"), d.actor(r))
-	d.done(w, r, err, "domain-verified")
+	d.done(w, r, form, err, "domain-verified")
 }
 
-func (d *Dashboard) checkDomain(w http.ResponseWriter, r *http.Request, _ url.Values) {
+func (d *Dashboard) checkDomain(w http.ResponseWriter, r *http.Request, form url.Values) {
 	di, ce, err := d.a.CheckDomain(r.Context(), r.PathValue("domain"))
-	if err != nil {
-		d.fail(w, r, err, d.retryOrg(w, r))
-		return
+	switch {
+	case err != nil:
+		d.done(w, r, form, err, "")
+	case ce != nil || di.Domain.State != store.DomainVerified:
+		d.done(w, r, form, nil, "domain-not-verified")
+	default:
+		d.done(w, r, form, nil, "domain-verified")
 	}
-	if ce != nil || di.Domain.State != store.DomainVerified {
-		d.done(w, r, nil, "domain-not-verified")
-		return
-	}
-	d.done(w, r, nil, "domain-verified")
 }
 
-func (d *Dashboard) removeDomain(w http.ResponseWriter, r *http.Request, _ url.Values) {
+func (d *Dashboard) removeDomain(w http.ResponseWriter, r *http.Request, form url.Values) {
 	err := d.a.RemoveDomain(r.Context(), r.PathValue("domain"), d.actor(r))
-	d.done(w, r, err, "domain-removed")
+	d.done(w, r, form, err, "domain-removed")
 }
 
 // ----- Connections and directories -----
@@ -445,7 +438,7 @@ func (d *Dashboard) removeDomain(w http.ResponseWriter, r *http.Request, _ url.V
 func (d *Dashboard) listFailed(w http.ResponseWriter, r *http.Request, err error, dv *dashView, page func(status int)) {
 	status, _, msg, ok := web.DescribeError(err)
 	if !ok {
-		d.fail(w, r, err, nil)
+		d.fail(w, r, err)
 		return
 	}
 	dv.Error = msg
@@ -453,10 +446,10 @@ func (d *Dashboard) listFailed(w http.ResponseWriter, r *http.Request, err error
 }
 
 // done answers a change to an organization: its page with the notice
-// done, or what went wrong.
-func (d *Dashboard) done(w http.ResponseWriter, r *http.Request, err error, done string) {
+// done, or with why form was refused.
+func (d *Dashboard) done(w http.ResponseWriter, r *http.Request, form url.Values, err error, done string) {
 	if err != nil {
-		d.fail(w, r, err, d.retryOrg(w, r))
+		d.refuseErr(w, r, err, d.orgPath(r.PathValue("id"), ""), form)
 		return
 	}
 	d.redirect(w, r, d.orgPath(r.PathValue("id"), ""), done)
@@ -466,7 +459,7 @@ func (d *Dashboard) done(w http.ResponseWriter, r *http.Request, err error, done
 // (kind) whose id is the path value param, then goes back to the
 // organization's page.
 func switchHandler[T any](d *Dashboard, kind, param string, enable, disable func(ctx context.Context, id, actor string) (*T, error)) actionHandler {
-	return func(w http.ResponseWriter, r *http.Request, _ url.Values) {
+	return func(w http.ResponseWriter, r *http.Request, form url.Values) {
 		op := r.PathValue("op")
 		change := disable
 		switch op {
@@ -478,7 +471,7 @@ func switchHandler[T any](d *Dashboard, kind, param string, enable, disable func
 			return
 		}
 		_, err := change(r.Context(), r.PathValue(param), d.actor(r))
-		d.done(w, r, err, kind+"-"+op+"d")
+		d.done(w, r, form, err, kind+"-"+op+"d")
 	}
 }
 
@@ -496,24 +489,20 @@ type brandingPageData struct {
 	ProductName   string
 }
 
+// brandingPage renders the branding page of the request's scope (the {id}
+// path value, or host-wide), keeping the submitted colour after a refused
+// change.
 func (d *Dashboard) brandingPage(w http.ResponseWriter, r *http.Request) {
-	d.renderBranding(w, r, http.StatusOK, "", nil)
-}
-
-// renderBranding renders the branding page of the request's scope (the
-// {id} path value, or host-wide), keeping the submitted colour after a
-// refused change.
-func (d *Dashboard) renderBranding(w http.ResponseWriter, r *http.Request, status int, errMsg string, form url.Values) {
 	ctx := r.Context()
 	scope := r.PathValue("id")
 	b, err := d.a.GetBranding(ctx, scope)
 	if err != nil {
-		d.fail(w, r, err, nil)
+		d.fail(w, r, err)
 		return
 	}
 	resolved, err := d.a.ResolveBranding(ctx, scope)
 	if err != nil {
-		d.fail(w, r, err, nil)
+		d.fail(w, r, err)
 		return
 	}
 	data := brandingPageData{
@@ -527,7 +516,7 @@ func (d *Dashboard) renderBranding(w http.ResponseWriter, r *http.Request, statu
 	if scope != "" {
 		o, err := d.a.GetOrganization(ctx, scope)
 		if err != nil {
-			d.fail(w, r, err, nil)
+			d.fail(w, r, err)
 			return
 		}
 		data.ScopeLabel = o.Name
@@ -535,8 +524,9 @@ func (d *Dashboard) renderBranding(w http.ResponseWriter, r *http.Request, statu
 		data.Action = d.orgPath(scope, "/branding")
 		assetBase = data.Action
 	}
-	if form != nil {
-		data.AccentColor = form.Get("accent_color")
+	f := d.takeFlash(w, r)
+	if f.Form == "branding-form" && f.Values != nil {
+		data.AccentColor = f.Values.Get("accent_color")
 	}
 	data.PickerValue = data.PreviewAccent
 	if store.ValidColor(data.AccentColor) {
@@ -553,8 +543,8 @@ func (d *Dashboard) renderBranding(w http.ResponseWriter, r *http.Request, statu
 		title = "Branding of " + data.ScopeLabel
 	}
 	dv := d.newView(w, r, title, "nav-branding")
-	dv.Error = errMsg
-	d.render(w, r, status, brandingPage(dv, data))
+	dv.refused(f)
+	d.render(w, r, http.StatusOK, brandingPage(dv, data))
 }
 
 // formFile reads the uploaded file field, nil when none was chosen. It
@@ -578,7 +568,10 @@ func formFile(r *http.Request, field string) ([]byte, error) {
 
 func (d *Dashboard) updateBranding(w http.ResponseWriter, r *http.Request, form url.Values) {
 	scope := r.PathValue("id")
-	retry := func(status int, msg string) { d.renderBranding(w, r, status, msg, form) }
+	dest := d.path("/branding")
+	if scope != "" {
+		dest = d.orgPath(scope, "/branding")
+	}
 	var u admin.BrandingUpdate
 	if _, ok := form["accent_color"]; ok {
 		c := form.Get("accent_color")
@@ -586,22 +579,18 @@ func (d *Dashboard) updateBranding(w http.ResponseWriter, r *http.Request, form 
 	}
 	var err error
 	if u.Logo, err = formFile(r, "logo"); err != nil {
-		retry(http.StatusBadRequest, "The logo could not be read.")
+		d.refuse(w, r, dest, form, "logo", "The logo could not be read.")
 		return
 	}
 	if u.Favicon, err = formFile(r, "favicon"); err != nil {
-		retry(http.StatusBadRequest, "The favicon could not be read.")
+		d.refuse(w, r, dest, form, "favicon", "The favicon could not be read.")
 		return
 	}
 	u.RemoveLogo = form.Get("remove_logo") != ""
 	u.RemoveFavicon = form.Get("remove_favicon") != ""
 	if _, err := d.a.UpdateBranding(r.Context(), scope, u, d.actor(r)); err != nil {
-		d.fail(w, r, err, retry)
+		d.refuseErr(w, r, err, dest, form)
 		return
-	}
-	dest := d.path("/branding")
-	if scope != "" {
-		dest = d.orgPath(scope, "/branding")
 	}
 	d.redirect(w, r, dest, "branding-updated")
 }
@@ -703,6 +692,7 @@ func compactJSON(raw json.RawMessage) string {
 
 type apiKeysPageData struct {
 	CreateAction string
+	Idem         string // the create form's token
 	NewKey       string // shown once, right after creation
 	NewKeyName   string
 	Keys         []apiKeyRow
@@ -714,24 +704,17 @@ type apiKeyRow struct {
 	RevokeAction                      string
 }
 
+// apiKeysPage lists the keys, with a new key once after its creation, or
+// the problem of a refused form.
 func (d *Dashboard) apiKeysPage(w http.ResponseWriter, r *http.Request) {
-	var created *admin.NewAPIKey
-	if v := d.takeReveal(w, r); v != nil && v["key"] != "" {
-		created = &admin.NewAPIKey{Key: v["key"], APIKey: store.APIKey{Name: v["name"]}}
-	}
-	d.renderAPIKeys(w, r, http.StatusOK, "", created)
-}
-
-func (d *Dashboard) renderAPIKeys(w http.ResponseWriter, r *http.Request, status int, errMsg string, created *admin.NewAPIKey) {
 	keys, err := d.a.ListAPIKeys(r.Context())
 	if err != nil {
-		d.fail(w, r, err, nil)
+		d.fail(w, r, err)
 		return
 	}
-	data := apiKeysPageData{CreateAction: d.path("/api-keys")}
-	if created != nil {
-		data.NewKey, data.NewKeyName = created.Key, created.APIKey.Name
-	}
+	f := d.takeFlash(w, r)
+	data := apiKeysPageData{CreateAction: d.path("/api-keys"), Idem: web.NewFormToken(d.rand)}
+	data.NewKey, data.NewKeyName = f.Reveal["key"], f.Reveal["name"]
 	for _, k := range keys {
 		row := apiKeyRow{ID: k.ID, Name: k.Name, Hint: k.Hint, Created: web.FormatTime(k.CreatedAt), LastUsed: web.FormatTime(k.LastUsedAt)}
 		if k.RevokedAt.IsZero() {
@@ -743,23 +726,27 @@ func (d *Dashboard) renderAPIKeys(w http.ResponseWriter, r *http.Request, status
 		data.Keys = append(data.Keys, row)
 	}
 	dv := d.newView(w, r, "API keys", "nav-api-keys")
-	dv.Error = errMsg
-	d.render(w, r, status, apiKeysPage(dv, data))
+	dv.refused(f)
+	d.render(w, r, http.StatusOK, apiKeysPage(dv, data))
 }
 
 func (d *Dashboard) createAPIKey(w http.ResponseWriter, r *http.Request, form url.Values) {
-	k, err := d.a.CreateAPIKey(r.Context(), form.Get("name"), d.actor(r))
+	k, err := d.a.CreateAPIKey(r.Context(), admin.APIKeyInput{Name: form.Get("name"), IdempotencyKey: idempotencyKey(form)}, d.actor(r))
 	if err != nil {
-		d.fail(w, r, err, func(status int, msg string) { d.renderAPIKeys(w, r, status, msg, nil) })
+		d.refuseErr(w, r, err, d.path("/api-keys"), form)
+		return
+	}
+	if k.Replayed {
+		d.redirect(w, r, d.path("/api-keys"), "api-key-replayed")
 		return
 	}
 	// The next page shows the key, once.
 	d.reveal(w, r, d.path("/api-keys"), map[string]string{"key": k.Key, "name": k.APIKey.Name}, "api-key-created")
 }
 
-func (d *Dashboard) revokeAPIKey(w http.ResponseWriter, r *http.Request, _ url.Values) {
+func (d *Dashboard) revokeAPIKey(w http.ResponseWriter, r *http.Request, form url.Values) {
 	if err := d.a.RevokeAPIKey(r.Context(), r.PathValue("key"), d.actor(r)); err != nil {
-		d.fail(w, r, err, func(status int, msg string) { d.renderAPIKeys(w, r, status, msg, nil) })
+		d.refuseErr(w, r, err, d.path("/api-keys"), form)
 		return
 	}
 	d.redirect(w, r, d.path("/api-keys"), "api-key-revoked")

@@ -65,15 +65,15 @@ func (d *Dashboard) updatePolicy(w http.ResponseWriter, r *http.Request, form ur
 	if err == nil {
 		_, err = d.a.UpdateProvisioningPolicy(r.Context(), r.PathValue("id"), u, d.actor(r))
 	}
-	d.done(w, r, err, "policy-updated")
+	d.done(w, r, form, err, "policy-updated")
 }
 
 // changeMappings applies change to the organization's mappings.
-func (d *Dashboard) changeMappings(w http.ResponseWriter, r *http.Request, done string, change func([]admin.RoleMappingInput) []admin.RoleMappingInput) {
+func (d *Dashboard) changeMappings(w http.ResponseWriter, r *http.Request, form url.Values, done string, change func([]admin.RoleMappingInput) []admin.RoleMappingInput) {
 	id := r.PathValue("id")
 	cur, err := d.a.ListRoleMappings(r.Context(), id)
 	if err != nil {
-		d.fail(w, r, err, nil)
+		d.fail(w, r, err)
 		return
 	}
 	in := make([]admin.RoleMappingInput, 0, len(cur)+1)
@@ -81,7 +81,7 @@ func (d *Dashboard) changeMappings(w http.ResponseWriter, r *http.Request, done 
 		in = append(in, admin.RoleMappingInput{Source: m.Source, Value: m.Value, Role: m.Role})
 	}
 	_, err = d.a.SetRoleMappings(r.Context(), id, change(in), d.actor(r))
-	d.done(w, r, err, done)
+	d.done(w, r, form, err, done)
 }
 
 func mappingOf(form url.Values) admin.RoleMappingInput {
@@ -90,12 +90,12 @@ func mappingOf(form url.Values) admin.RoleMappingInput {
 
 func (d *Dashboard) addMapping(w http.ResponseWriter, r *http.Request, form url.Values) {
 	m := mappingOf(form)
-	d.changeMappings(w, r, "mapping-saved", func(in []admin.RoleMappingInput) []admin.RoleMappingInput { return append(in, m) })
+	d.changeMappings(w, r, form, "mapping-saved", func(in []admin.RoleMappingInput) []admin.RoleMappingInput { return append(in, m) })
 }
 
 func (d *Dashboard) removeMapping(w http.ResponseWriter, r *http.Request, form url.Values) {
 	m := mappingOf(form)
-	d.changeMappings(w, r, "mapping-removed", func(in []admin.RoleMappingInput) []admin.RoleMappingInput {
+	d.changeMappings(w, r, form, "mapping-removed", func(in []admin.RoleMappingInput) []admin.RoleMappingInput {
 		out := in[:0]
 		for _, x := range in {
 			if x != m {
@@ -110,5 +110,5 @@ func (d *Dashboard) setAttribute(w http.ResponseWriter, r *http.Request, form ur
 	in := admin.AttributeMappingInput{Field: form.Get("field"), SAMLAttribute: form.Get("saml_attribute"),
 		OIDCClaim: form.Get("oidc_claim"), SCIMPath: form.Get("scim_path")}
 	_, err := d.a.SetAttributeMapping(r.Context(), r.PathValue("id"), in, d.actor(r))
-	d.done(w, r, err, "attribute-saved")
+	d.done(w, r, form, err, "attribute-saved")
 }

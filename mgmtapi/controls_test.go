@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/onboardkit/onboardkit/admin"
 	"github.com/onboardkit/onboardkit/internal/surfacetest"
 	"github.com/onboardkit/onboardkit/internal/testkit"
 )
@@ -19,7 +20,7 @@ import (
 func TestMgmtAPIIdempotency(t *testing.T) {
 	t.Parallel()
 	h := surfacetest.New(t, func(c *surfacetest.Config) { c.Kits = true })
-	other, err := h.Admin.CreateAPIKey(context.Background(), "other", "")
+	other, err := h.Admin.CreateAPIKey(context.Background(), admin.APIKeyInput{Name: "other"}, "")
 	testkit.Must(t, err)
 	post := func(key, path, idem string, body any) *httptest.ResponseRecorder {
 		raw, _ := json.Marshal(body)

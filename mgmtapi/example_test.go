@@ -27,7 +27,7 @@ func ExampleNew() {
 	mux := http.NewServeMux()
 	mux.Handle("/api/onboardkit/", http.StripPrefix("/api/onboardkit", api))
 
-	key, err := svc.CreateAPIKey(context.Background(), "back office", "operator:jane")
+	key, err := svc.CreateAPIKey(context.Background(), admin.APIKeyInput{Name: "back office"}, "operator:jane")
 	if err != nil {
 		log.Fatal(err)
 	}

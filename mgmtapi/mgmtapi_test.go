@@ -24,7 +24,7 @@ func TestMgmtAPIAuthentication(t *testing.T) {
 	t.Parallel()
 	h := surfacetest.New(t, nil)
 	ctx := context.Background()
-	revoked, err := h.Admin.CreateAPIKey(ctx, "old", "operator:setup")
+	revoked, err := h.Admin.CreateAPIKey(ctx, admin.APIKeyInput{Name: "old"}, "operator:setup")
 	testkit.Must(t, err)
 	testkit.Must(t, h.Admin.RevokeAPIKey(ctx, revoked.APIKey.ID, "operator:setup"))
 	unknown, err := secret.New(nil, admin.APIKeyPrefix)
@@ -496,7 +496,7 @@ func TestAPIKeysStoredAsDigests(t *testing.T) {
 	t.Parallel()
 	h := surfacetest.New(t, nil)
 	ctx := context.Background()
-	k, err := h.Admin.CreateAPIKey(ctx, "ci", "operator:jane")
+	k, err := h.Admin.CreateAPIKey(ctx, admin.APIKeyInput{Name: "ci"}, "operator:jane")
 	testkit.Must(t, err)
 	if !secret.Valid(k.Key, admin.APIKeyPrefix) || k.APIKey.Digest != nil || k.APIKey.Hint != secret.Hint(k.Key) {
 		t.Fatalf("new key %+v", k)
@@ -513,7 +513,7 @@ func TestAPIKeysStoredAsDigests(t *testing.T) {
 			t.Error("listing exposes digests")
 		}
 	}
-	if _, err := h.Admin.CreateAPIKey(ctx, " ", ""); err == nil {
+	if _, err := h.Admin.CreateAPIKey(ctx, admin.APIKeyInput{Name: " "}, ""); err == nil {
 		t.Error("a key without a name was created")
 	}
 	if err := h.Admin.RevokeAPIKey(ctx, "key_nope", ""); err == nil {

@@ -144,7 +144,7 @@ func New(t testing.TB, mod func(*Config)) *Env {
 		mux.Handle("/scim/", http.StripPrefix("/scim", e.SCIM))
 	}
 	e.Site = testkit.Site{H: mux, Origin: Origin}
-	k, err := e.Admin.CreateAPIKey(context.Background(), "tests", "operator:setup")
+	k, err := e.Admin.CreateAPIKey(context.Background(), admin.APIKeyInput{Name: "tests"}, "operator:setup")
 	if err != nil {
 		t.Fatal(err)
 	}

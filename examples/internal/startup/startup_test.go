@@ -72,7 +72,7 @@ func TestSlowBodyCutOff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, err := svc.CreateAPIKey(ctx, "test", "system")
+	key, err := svc.CreateAPIKey(ctx, admin.APIKeyInput{Name: "test"}, "system")
 	if err != nil {
 		t.Fatal(err)
 	}

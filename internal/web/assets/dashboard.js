@@ -1,9 +1,11 @@
 // onboardkit operator dashboard: the only script of the dashboard's pages.
 //
-// It does two things, both optional (every page works without it):
+// It does three things, all optional (every page works without it):
 //   - copy buttons: <button data-copy="ID"> copies the value of the input
-//     with that id to the clipboard and reports it in
-//     [data-copy-status="ID"];
+//     with that id (or the text of another element, such as an id in the
+//     audit log) to the clipboard and reports it in [data-copy-status="ID"];
+//   - the error summary of a refused form takes the focus, and its links
+//     move the focus to their field;
 //   - the branding preview: as the accent colour input changes, the preview
 //     takes the colour, with a readable text colour computed as the
 //     server's brand stylesheet does (WCAG contrast of at least 4.5:1).
@@ -25,9 +27,18 @@
       if (!input) {
         return;
       }
+      var isInput = typeof input.select === "function";
+      var value = isInput ? input.value : input.textContent;
       var fallback = function () {
-        input.focus();
-        input.select();
+        if (isInput) {
+          input.focus();
+          input.select();
+        } else {
+          var range = document.createRange();
+          range.selectNodeContents(input);
+          window.getSelection().removeAllRanges();
+          window.getSelection().addRange(range);
+        }
         var ok = false;
         try {
           ok = document.execCommand("copy");
@@ -37,7 +48,7 @@
         status(id, ok ? "Copied." : "Select the text and copy it.");
       };
       if (navigator.clipboard && navigator.clipboard.writeText) {
-        navigator.clipboard.writeText(input.value).then(function () {
+        navigator.clipboard.writeText(value).then(function () {
           status(id, "Copied.");
         }, fallback);
       } else {
@@ -45,6 +56,24 @@
       }
     });
   });
+
+  // ----- Error summary -----
+  // The error summary of a refused form takes the focus, so that a screen
+  // reader reads it and the keyboard starts there.
+  var summary = document.querySelector("[data-error-summary]");
+  if (summary) {
+    summary.focus();
+    Array.prototype.forEach.call(summary.querySelectorAll("a[data-focus]"), function (a) {
+      a.addEventListener("click", function (event) {
+        var field = document.getElementById(a.getAttribute("data-focus"));
+        if (field) {
+          event.preventDefault();
+          field.scrollIntoView({ block: "center" });
+          field.focus();
+        }
+      });
+    });
+  }
 
   // ----- Branding preview -----
   var preview = document.querySelector("[data-testid='brand-preview']");
