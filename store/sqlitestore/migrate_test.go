@@ -141,6 +141,35 @@ func TestMigrateListBuckets(t *testing.T) {
 	migratetest.CheckListJumps(t, s)
 }
 
+// TestMigrateEmailSearch: migration 0016 indexes the folded email values
+// already stored, so that co and ew find them through the index.
+func TestMigrateEmailSearch(t *testing.T) {
+	path, db := legacyDatabase(t)
+	if err := sqlitestore.MigrateTo(t.Context(), db, 15); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s, err := sqlitestore.Open(t.Context(), path, sqlitestore.Options{Keyring: testKeyring})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, tc := range []struct {
+		op   store.Op
+		v    string
+		want int
+	}{
+		{store.OpCo, "RASSE@EXAM", 1}, // Straße@Example.com, folded
+		{store.OpEw, "ÖRG.MÜLLER@EXAMPLE.COM", 1},
+		{store.OpCo, "nobody", 0},
+	} {
+		got, total, err := s.ListDirectoryUsers(t.Context(), "dir", store.UserQuery{Limit: 10, Filter: store.Compare{Attr: store.AttrEmail, Op: tc.op, Value: tc.v}})
+		if err != nil || total != tc.want || len(got) != tc.want || (tc.want == 1 && got[0].ID != "u4") {
+			t.Fatalf("emails %s %q: %d users (total %d, %v), want %d (u4)", tc.op, tc.v, len(got), total, err, tc.want)
+		}
+	}
+}
+
 func legacyDatabase(t *testing.T) (string, *sql.DB) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "onboardkit.db")

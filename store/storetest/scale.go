@@ -139,6 +139,7 @@ var scaleTests = []subtest{
 	}},
 	{"DirectoryCountsAndPages", testDirectoryCountsAndPages},
 	{"StartIndexJumps", testStartIndexJumps},
+	{"FoldedSubstrings", testFoldedSubstrings},
 	{"UserSearchIndex", testUserSearchIndex},
 }
 
@@ -383,6 +384,94 @@ func testStartIndexJumps(f *fixture) {
 		if want := gids[off:min(off+3, len(gids))]; total != 1100 || !slices.Equal(ids, want) {
 			f.Fatalf("groups at %d: %v (total %d), want %v", off, ids, total, want)
 		}
+	}
+}
+
+// testFoldedSubstrings: co, ew and sw on emails compare folded values
+// with the folded needle (store.MatchKey), whose length may differ from
+// the text's (ß folds to ss, İ to i and a combining dot, a decomposed ö
+// composes), as a scan would, through an index or not (needles under three
+// characters), and follow email changes and deletes. sw on displayName
+// compares lower-cased values.
+func testFoldedSubstrings(f *fixture) {
+	org := f.mkOrg()
+	d := f.mkDir(org.ID)
+	mk := func(name, display string, emails ...store.Email) string {
+		return f.mkUser(d.ID, name, func(u *store.DirectoryUser) {
+			u.DisplayName, u.Emails = display, emails
+		}).ID
+	}
+	work := func(v string) store.Email { return store.Email{Value: v, Type: "work"} }
+	strasse := mk("strasse", "Ökonomie Straße", work("Straße@Example.DE"))
+	ilker := mk("ilker", "İlker", work("İlker@Firma.com.tr"), store.Email{Value: "ilker@home.example", Type: "home"})
+	ilgin := mk("ilgin", "Ilgın", work("ılgın@firma.com.tr"))
+	jorg := mk("jorg", "Jörg", work("Jo\u0308rg@Example.com"))
+	find := func(f2 store.Filter) []string {
+		f.Helper()
+		got, total, err := f.s.ListDirectoryUsers(f.ctx, d.ID, store.UserQuery{Filter: f2, Limit: 100})
+		f.ok(err, "ListDirectoryUsers %v", f2)
+		ids := []string{}
+		for _, u := range got {
+			ids = append(ids, u.ID)
+		}
+		if total != len(ids) {
+			f.Fatalf("%v: total %d for %d users", f2, total, len(ids))
+		}
+		slices.Sort(ids)
+		return ids
+	}
+	sorted := func(ids ...string) []string { slices.Sort(ids); return append([]string{}, ids...) }
+	email := func(op store.Op, v string) store.Filter {
+		return store.Compare{Attr: store.AttrEmail, Op: op, Value: v}
+	}
+	for _, tc := range []struct {
+		f    store.Filter
+		want []string
+	}{
+		{email(store.OpCo, "SSE@EX"), sorted(strasse)},
+		{email(store.OpCo, "aße@"), sorted(strasse)}, // folds to asse@
+		{email(store.OpCo, "ß"), sorted(strasse)},    // ss: two characters, no index
+		{email(store.OpCo, "strasse@"), sorted(strasse)},
+		{email(store.OpEw, "SSE@EXAMPLE.DE"), sorted(strasse)},
+		{email(store.OpEw, "Example.de"), sorted(strasse)},
+		{email(store.OpCo, "İLKER"), sorted(ilker)}, // i and a combining dot
+		{email(store.OpCo, "lker@firma"), sorted(ilker)},
+		{email(store.OpCo, "ilker@firma"), sorted()}, // a plain i is not İ
+		{email(store.OpCo, "ılgın"), sorted(ilgin)},  // ı does not fold to i
+		{email(store.OpCo, "ILGIN"), sorted()},
+		{email(store.OpEw, "FIRMA.COM.TR"), sorted(ilker, ilgin)},
+		{email(store.OpCo, "JÖRG@"), sorted(jorg)},     // composed, the stored value decomposed
+		{email(store.OpCo, "o\u0308rg"), sorted(jorg)}, // decomposed
+		{email(store.OpCo, "org@"), sorted()},          // ö is not o
+		{email(store.OpSw, "STRASSE@"), sorted(strasse)},
+		{store.Compare{Attr: store.AttrEmail, Op: store.OpCo, Value: "home.example", EmailType: "work"}, sorted()},
+		{store.Compare{Attr: store.AttrEmail, Op: store.OpCo, Value: "home.example", EmailType: "home"}, sorted(ilker)},
+		{store.Compare{Attr: store.AttrDisplayName, Op: store.OpSw, Value: "ÖKONOMIE STR"}, sorted(strasse)},
+		{store.Compare{Attr: store.AttrDisplayName, Op: store.OpSw, Value: "ök"}, sorted(strasse)},
+		{store.Compare{Attr: store.AttrDisplayName, Op: store.OpSw, Value: "straße"}, sorted()},         // not a prefix
+		{store.Compare{Attr: store.AttrDisplayName, Op: store.OpSw, Value: "İl"}, sorted(ilker, ilgin)}, // lower-cased a character at a time: İ to i
+		{store.Compare{Attr: store.AttrDisplayName, Op: store.OpSw, Value: "ilg"}, sorted(ilgin)},
+	} {
+		if got := find(tc.f); !slices.Equal(got, tc.want) {
+			f.Fatalf("%v: %v, want %v", tc.f, got, tc.want)
+		}
+	}
+	// A changed email leaves the results, its successor enters them; a
+	// deleted user leaves them.
+	_, err := f.s.UpdateDirectoryUser(f.ctx, d.ID, strasse, func(u *store.DirectoryUser) ([]store.Event, error) {
+		u.Emails = []store.Email{work("Grüße@Example.DE")}
+		return nil, nil
+	})
+	f.ok(err, "UpdateDirectoryUser")
+	if got := find(email(store.OpCo, "strasse@")); len(got) != 0 {
+		f.Fatalf("old email still found: %v", got)
+	}
+	if got := find(email(store.OpCo, "GRÜSSE")); !slices.Equal(got, sorted(strasse)) {
+		f.Fatalf("new email: %v, want [%s]", got, strasse)
+	}
+	f.ok(f.s.DeleteDirectoryUser(f.ctx, d.ID, ilker, nil), "DeleteDirectoryUser")
+	if got := find(email(store.OpEw, "firma.com.tr")); !slices.Equal(got, sorted(ilgin)) {
+		f.Fatalf("after a delete: %v, want [%s]", got, ilgin)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/onboardkit/onboardkit/store"
 )
@@ -498,6 +499,18 @@ func (w *filterSQL) compare(c store.Compare) error {
 			w.b.WriteString(")")
 			return nil
 		}
+		if m, ok := w.emailSearch(c.Op, v); ok {
+			// The candidates come from the trigram index of the folded
+			// values; the condition keeps exactly the matches. The
+			// directory condition must not lead the planner to walk the
+			// directory's emails (Dialect.Unindexed).
+			w.b.WriteString("u.id IN (SELECT e.user_id FROM directory_user_emails_search_ids e WHERE e.n IN (SELECT rowid FROM directory_user_emails_search WHERE directory_user_emails_search MATCH ?) AND " + w.s.d.Unindexed + "e.directory_id = ?")
+			w.args = append(w.args, m, w.dir)
+			w.emailType(c.EmailType)
+			w.b.WriteString(" AND e.value_lower" + cond + ")")
+			w.args = append(w.args, arg)
+			return nil
+		}
 		// Other comparisons test every email of the directory, once.
 		w.emailsOfDirectory()
 		w.emailType(c.EmailType)
@@ -518,13 +531,13 @@ func (w *filterSQL) userSearch(a attrCol, op store.Op, v string) (string, bool) 
 	if w.alias != "u" || !(op == store.OpCo || op == store.OpEw || op == store.OpSw) {
 		return "", false
 	}
-	// Emails are not served here: the index holds the addresses as sent,
-	// and an address whose case folding changes its length (ß folds to
-	// ss) would not be found by its folded key. They are compared on the
-	// email table's folded values instead.
+	// Emails are served by emailSearch; sw on userName and displayName by
+	// a range of their btree indexes.
 	col := ""
 	switch {
-	case a.col == "u.user_name_lower" && op != store.OpSw:
+	case op == store.OpSw:
+		return "", false
+	case a.col == "u.user_name_lower":
 		col = "user_name_lower"
 	case a.col == "u.display_name_lower":
 		col = "display_name_lower"
@@ -536,6 +549,21 @@ func (w *filterSQL) userSearch(a attrCol, op store.Op, v string) (string, bool) 
 		return "", false
 	}
 	return col + " : " + m, true
+}
+
+// emailSearch returns the FTS5 query that finds, through the trigram index
+// of the directory's folded email values (Dialect.FTSTrigram, migration
+// 0016), a superset of the email rows whose value contains (co) or ends
+// with (ew) v, itself folded (store.AttrEmail's CompareKey). Unlike
+// trigramMatch, v may be any text of three characters or more: both the
+// values and v are folded by the Store, and the index's own case folding
+// maps each character to one character, the same for both, so a substring
+// stays a substring. Shorter needles compare every email of the directory.
+func (w *filterSQL) emailSearch(op store.Op, v string) (string, bool) {
+	if !w.s.d.FTSTrigram || w.alias != "u" || !(op == store.OpCo || op == store.OpEw) || utf8.RuneCountInString(v) < 3 {
+		return "", false
+	}
+	return `"` + strings.ReplaceAll(v, `"`, `""`) + `"`, true
 }
 
 // searchLookup reports whether f, alone or as a conjunct of an And, takes
@@ -554,8 +582,11 @@ func (w *filterSQL) searchLookup(f store.Filter) bool {
 		if !ok || !known {
 			return false
 		}
-		_, ok = w.userSearch(a, n.Op, n.Attr.CompareKey(v))
-		return ok
+		if _, ok := w.userSearch(a, n.Op, n.Attr.CompareKey(v)); ok {
+			return true
+		}
+		_, ok = w.emailSearch(n.Op, n.Attr.CompareKey(v))
+		return ok && a.kind == kindEmail
 	}
 	return false
 }

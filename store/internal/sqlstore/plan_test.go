@@ -143,8 +143,9 @@ RETURNING id, org_id, kind, features`, 1, []byte("d"), 1),
 		userPage("filter userName co", store.Compare{Attr: store.AttrUserName, Op: store.OpCo, Value: "smith"}),
 		userPage("filter userName ew", store.Compare{Attr: store.AttrUserName, Op: store.OpEw, Value: "@acme.com"}),
 		userPage("filter displayName sw", store.Compare{Attr: store.AttrDisplayName, Op: store.OpSw, Value: "alice"}),
-		// emails co and ew compare the folded values of the directory's
-		// email table (see userSearch): a documented bound, not a plan.
+		userPage("filter displayName co", store.Compare{Attr: store.AttrDisplayName, Op: store.OpCo, Value: "alice"}),
+		userPage("filter email co", store.Compare{Attr: store.AttrEmail, Op: store.OpCo, Value: "smith@"}),
+		userPage("filter email ew", store.Compare{Attr: store.AttrEmail, Op: store.OpEw, Value: "Straße.de", EmailType: "work"}),
 		q("events after a cursor", `SELECT `+eventCols+` FROM events WHERE cursor > ? ORDER BY cursor LIMIT ?`, 5, 100),
 		q("events of an organization", `SELECT `+eventCols+` FROM events WHERE cursor > ? AND org_id = ? ORDER BY cursor LIMIT ?`, 5, "org", 100),
 	}
@@ -172,11 +173,24 @@ RETURNING id, org_id, kind, features`, 1, []byte("d"), 1),
 				}
 			}
 		}
-		if strings.HasSuffix(qq.name, " co") || strings.HasSuffix(qq.name, " ew") || strings.HasSuffix(qq.name, "displayName sw") || strings.Contains(qq.name, "organization search") {
+		if strings.HasSuffix(qq.name, " co") || strings.HasSuffix(qq.name, " ew") || strings.Contains(qq.name, "organization search") {
 			// Substring matches take their candidates from a trigram
 			// table.
 			if !slices.ContainsFunc(plan, func(step string) bool { return strings.Contains(step, "_search VIRTUAL TABLE INDEX") }) {
 				t.Errorf("%s does not search a trigram index: %q", qq.name, plan)
+			}
+		}
+		if strings.HasPrefix(qq.name, "filter email ") && (strings.HasSuffix(qq.name, " co") || strings.HasSuffix(qq.name, " ew")) &&
+			!slices.Contains(plan, "SEARCH e USING INTEGER PRIMARY KEY (rowid=?)") {
+			// The trigram index's candidates lead, not the directory's
+			// emails.
+			t.Errorf("%s does not read the email rows by the index's candidates: %q", qq.name, plan)
+		}
+		if strings.HasSuffix(qq.name, " sw") && !strings.Contains(qq.name, "email") {
+			// Prefix matches are ranges of a btree index of the folded
+			// value.
+			if !slices.ContainsFunc(plan, func(step string) bool { return strings.Contains(step, "_lower>? AND") }) {
+				t.Errorf("%s does not search a range of an index: %q", qq.name, plan)
 			}
 		}
 		if strings.Contains(qq.name, "offset") || strings.Contains(qq.name, "known key") {
