@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"github.com/onboardkit/onboardkit/store"
@@ -36,7 +35,7 @@ func openStore(ctx context.Context, path string, keys seal.Keyring) (*sqlitestor
 	if err != nil {
 		return nil, err
 	}
-	err = st.Write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err = st.Write(ctx, func(ctx context.Context, tx sqlitestore.Tx) error {
 		_, err := tx.ExecContext(ctx, customersSchema)
 		return err
 	})
@@ -52,7 +51,7 @@ func openStore(ctx context.Context, path string, keys seal.Keyring) (*sqlitestor
 // caller put in its context (withPlan); an organization created elsewhere
 // (the admin API, the portal) starts on the trial plan. A rename changes
 // nothing of the host's: the name is onboardkit's column.
-func customersHook(ctx context.Context, tx *sql.Tx, before, after *store.Organization) error {
+func customersHook(ctx context.Context, tx sqlitestore.Tx, before, after *store.Organization) error {
 	switch {
 	case before == nil:
 		_, err := tx.ExecContext(ctx, `INSERT INTO customers (org_id, plan) VALUES (?, ?)`, after.ID, planOf(ctx))

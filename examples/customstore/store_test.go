@@ -88,7 +88,7 @@ func TestCustomerAtomic(t *testing.T) {
 
 	// The Store fails after the hook wrote the customers row (a trigger of
 	// the test refuses the event): the customers row is undone too.
-	err := st.Write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := st.Write(ctx, func(ctx context.Context, tx sqlitestore.Tx) error {
 		_, err := tx.ExecContext(ctx, `CREATE TRIGGER refuse_event BEFORE INSERT ON events WHEN NEW.type = 'test.refused'
 BEGIN SELECT RAISE(ABORT, 'event refused'); END`)
 		return err

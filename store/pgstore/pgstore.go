@@ -84,9 +84,20 @@ type Options struct {
 // inserted or updated and before it is deleted, and only when a row
 // changes. Its error undoes the whole write, the organization's row and
 // events included, and is the error the caller gets. It must use tx and
-// ctx only; if PostgreSQL aborts the transaction for a deadlock, the write
-// runs again, hook included.
-type OrganizationHook func(ctx context.Context, tx *sql.Tx, before, after *store.Organization) error
+// ctx only (a Store write made with ctx fails with ErrReentered); if
+// PostgreSQL aborts the transaction for a deadlock, the write runs again,
+// hook included.
+type OrganizationHook func(ctx context.Context, tx Tx, before, after *store.Organization) error
+
+// Tx is what an OrganizationHook or a Write function is given of the
+// Store's write transaction: it runs statements, and the Store commits or
+// rolls back. It is meant for the host's own tables; writing onboardkit's
+// tables through it bypasses the Store's checks and counts.
+type Tx = sqlstore.Tx
+
+// ErrReentered is the error of a Store write made, with the context it
+// was given, from inside an OrganizationHook or a Write function.
+var ErrReentered = sqlstore.ErrReentered
 
 // Open connects to the PostgreSQL database dsn names (a URL such as
 // postgres://user:pass@host:5432/db?sslmode=verify-full, or key=value

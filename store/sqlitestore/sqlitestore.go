@@ -110,10 +110,21 @@ type Options struct {
 // changes: deleting an absent organization runs nothing. Its error undoes
 // that write alone, the organization's row and events included (the other
 // writes sharing its group commit are kept), and is the error the caller
-// gets. It must use tx and ctx only: a call back into the Store waits for
-// itself. ctx carries the values of the caller's context, not its
-// cancellation (see Store.Write).
-type OrganizationHook func(ctx context.Context, tx *sql.Tx, before, after *store.Organization) error
+// gets. It must use tx and ctx only: a Store write made with ctx fails with
+// ErrReentered (one made with another context would wait for itself). ctx
+// carries the values of the caller's context, not its cancellation (see
+// Store.Write).
+type OrganizationHook func(ctx context.Context, tx Tx, before, after *store.Organization) error
+
+// Tx is what an OrganizationHook or a Write function is given of the
+// Store's write transaction: it runs statements, and the Store commits or
+// rolls back. It is meant for the host's own tables; writing onboardkit's
+// tables through it bypasses the Store's checks and counts.
+type Tx = sqlstore.Tx
+
+// ErrReentered is the error of a Store write made, with the context it
+// was given, from inside an OrganizationHook or a Write function.
+var ErrReentered = sqlstore.ErrReentered
 
 // Open opens (creating it if needed) the SQLite database at path, applies
 // the migrations it lacks and returns the Store. The directory of path must

@@ -52,7 +52,7 @@ func (t *tx) orgHook(before, after *store.Organization) error {
 	if a != nil {
 		a.CreatedAt, a.UpdatedAt = norm(a.CreatedAt), norm(a.UpdatedAt)
 	}
-	return t.host(t.s.orgHook(t.ctx, t.tx, b, a))
+	return t.host(func(ctx context.Context, tx Tx) error { return t.s.orgHook(ctx, tx, b, a) })
 }
 
 func clone[T any](v *T) *T {

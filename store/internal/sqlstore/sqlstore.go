@@ -168,10 +168,46 @@ type Config struct {
 // an absent organization runs nothing). An error it returns undoes the
 // whole write, the organization's row and events included, and is what
 // the caller gets; on a Local database that is that write alone, not the
-// other writes of its group commit. It must use tx and ctx only: a call
-// back into the Store from it waits for itself. Where the database aborts
-// a transaction for a deadlock, the write and the hook run again.
-type OrganizationHook func(ctx context.Context, tx *sql.Tx, before, after *store.Organization) error
+// other writes of its group commit. It must use tx and ctx only: a Store
+// write made with ctx from it is refused (ErrReentered), one made with
+// another context would wait for itself. Where the database aborts a
+// transaction for a deadlock, the write and the hook run again.
+type OrganizationHook func(ctx context.Context, tx Tx, before, after *store.Organization) error
+
+// Tx is what a host's code is given of the Store's write transaction: it
+// runs statements, and the Store commits or rolls back. It is meant for the
+// host's own tables; writing onboardkit's tables through it bypasses the
+// Store's checks and counts.
+type Tx interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// hostTx is the Tx given to a host: the statements of the transaction, and
+// no way (a type assertion included) to commit or roll it back.
+type hostTx struct{ tx *sql.Tx }
+
+func (h hostTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return h.tx.ExecContext(ctx, query, args...)
+}
+
+func (h hostTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return h.tx.QueryContext(ctx, query, args...)
+}
+
+func (h hostTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return h.tx.QueryRowContext(ctx, query, args...)
+}
+
+// ErrReentered is the error of a Store write made from a host's code that
+// runs inside one of the Store's writes (an OrganizationHook, a Write
+// function) with the context it was given: that write would wait for the
+// one it is part of.
+var ErrReentered = errors.New("a Store write was called from inside a Store write (an OrganizationHook or Write function must use the transaction it is given)")
+
+// inHostKey marks the context given to a host's code inside a write.
+type inHostKey struct{}
 
 // Store implements store.Store on database/sql.
 type Store struct {
@@ -551,6 +587,9 @@ func (t *tx) queryRow(q string, args ...any) *row {
 // (group commit, see group.go), fn's changes being undone alone when it
 // fails; either way write returns once they are committed.
 func (s *Store) write(ctx context.Context, fn func(t *tx) error) error {
+	if ctx.Value(inHostKey{}) == s {
+		return ErrReentered
+	}
 	if s.d.Local {
 		return s.groupWrite(ctx, fn)
 	}
@@ -575,17 +614,18 @@ func (s *Store) write(ctx context.Context, fn func(t *tx) error) error {
 // without waiting for the Store's write connection outside it. fn must
 // use tx and ctx only (a call back into the Store waits for itself), and
 // runs again if the database aborts the transaction for a deadlock.
-func (s *Store) Write(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+func (s *Store) Write(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error {
 	if fn == nil {
 		return invalid("write function is required")
 	}
-	return s.write(ctx, func(t *tx) error { return t.host(fn(t.ctx, t.tx)) })
+	return s.write(ctx, func(t *tx) error { return t.host(fn) })
 }
 
-// host returns err, the error of the host's code run in t, remembering it
-// as t's last error: a deadlock there is retried as one of the Store's own
-// statements is.
-func (t *tx) host(err error) error {
+// host runs fn, the host's code, in t with a context marked as inside a
+// write, and returns its error, remembering it as t's last error: a
+// deadlock there is retried as one of the Store's own statements is.
+func (t *tx) host(fn func(ctx context.Context, tx Tx) error) error {
+	err := fn(context.WithValue(t.ctx, inHostKey{}, t.s), hostTx{t.tx})
 	if err != nil {
 		t.lastErr = err
 	}

@@ -13,17 +13,18 @@ import (
 	"time"
 
 	"github.com/onboardkit/onboardkit/store"
+	"github.com/onboardkit/onboardkit/store/internal/sqlstore"
 )
 
 // Store is a backend's Store as the host sees it.
 type Store interface {
 	store.Store
-	Write(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error
+	Write(ctx context.Context, fn func(ctx context.Context, tx sqlstore.Tx) error) error
 	ReadDB() *sql.DB
 }
 
 // Hook is the backend's OrganizationHook, as a plain function.
-type Hook = func(ctx context.Context, tx *sql.Tx, before, after *store.Organization) error
+type Hook = func(ctx context.Context, tx sqlstore.Tx, before, after *store.Organization) error
 
 // Open opens an empty Store with hook.
 type Open func(t *testing.T, hook Hook) Store
@@ -39,7 +40,7 @@ const Schema = `CREATE TABLE host_orgs (org_id TEXT PRIMARY KEY REFERENCES organ
 // organization is named "fail create" (created), "fail rename" (renamed
 // to) or "fail delete" (deleted). calls counts its runs.
 func HostHook(calls *int) Hook {
-	return func(ctx context.Context, tx *sql.Tx, before, after *store.Organization) error {
+	return func(ctx context.Context, tx sqlstore.Tx, before, after *store.Organization) error {
 		*calls++
 		var err error
 		o, op := after, "rename"
@@ -88,7 +89,7 @@ func HostRows(t *testing.T, s Store) string {
 // CreateSchema creates the host's table with Write.
 func CreateSchema(t *testing.T, s Store) {
 	t.Helper()
-	err := s.Write(t.Context(), func(ctx context.Context, tx *sql.Tx) error {
+	err := s.Write(t.Context(), func(ctx context.Context, tx sqlstore.Tx) error {
 		_, err := tx.ExecContext(ctx, Schema)
 		return err
 	})
@@ -187,7 +188,7 @@ func Run(t *testing.T, open Open) {
 	want("org_b=fail delete", 3)
 
 	// Write: the host's statements commit together, or none does.
-	err := s.Write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.Write(ctx, func(ctx context.Context, tx sqlstore.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE host_orgs SET name = 'B2' WHERE org_id = 'org_b'`); err != nil {
 			return err
 		}
@@ -196,7 +197,7 @@ func Run(t *testing.T, open Open) {
 	if err == nil || err.Error() != "host gives up" {
 		t.Errorf("Write: %v, want the function's error", err)
 	}
-	err = s.Write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err = s.Write(ctx, func(ctx context.Context, tx sqlstore.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE host_orgs SET name = 'B3' WHERE org_id = 'org_b'`)
 		return err
 	})
@@ -207,4 +208,23 @@ func Run(t *testing.T, open Open) {
 	if err := s.Write(ctx, nil); !errors.Is(err, store.ErrInvalid) {
 		t.Errorf("Write(nil): %v, want ErrInvalid", err)
 	}
+
+	// The host's code cannot end the Store's transaction, nor write
+	// through the Store from inside it (that write would wait for itself).
+	err = s.Write(ctx, func(ctx context.Context, tx sqlstore.Tx) error {
+		if _, ok := tx.(interface{ Commit() error }); ok {
+			t.Error("the Tx given to Write can be committed by the host")
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE host_orgs SET name = 'B4' WHERE org_id = 'org_b'`); err != nil {
+			return err
+		}
+		return s.CreateOrganization(ctx, Org("org_c", "C"))
+	})
+	if !errors.Is(err, sqlstore.ErrReentered) {
+		t.Errorf("a Store write from inside Write: %v, want ErrReentered", err)
+	}
+	if _, err := s.GetOrganization(ctx, "org_c"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("organization created from inside Write: %v, want ErrNotFound", err)
+	}
+	want("org_b=B3", 3)
 }
