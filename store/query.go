@@ -147,8 +147,16 @@ type OrganizationQuery struct {
 
 // EventQuery selects events.
 type EventQuery struct {
-	After int64  // cursor: events with Cursor > After
-	OrgID string // optional
+	After int64 // cursor: events with Cursor > After
+	// Before, when above 0, keeps events with Cursor < Before: with
+	// Descending, the page just older than a page whose oldest event is
+	// Before.
+	Before int64
+	// Descending lists the newest events first (highest cursor first)
+	// instead of the oldest: with neither After nor Before, the newest
+	// Limit events.
+	Descending bool
+	OrgID      string // optional
 	// Types keeps events whose type equals one of these or starts with one of
 	// these followed by "." (so "directory.user" matches
 	// "directory.user.created"). Empty keeps all.

@@ -427,10 +427,13 @@ type EventStore interface {
 	// Cursor set.
 	AppendEvents(ctx context.Context, events ...Event) ([]Event, error)
 
-	// ListEvents returns up to q.Limit events with Cursor > q.After matching
-	// q, in cursor order. Cursors as seen by readers are gap-free and strictly
-	// increasing: once a reader has seen cursor n, every event appended later
-	// has a cursor > n.
+	// ListEvents returns up to q.Limit events with Cursor > q.After (and
+	// < q.Before when set) matching q, in cursor order, or newest first
+	// with q.Descending. Cursors as seen by readers are gap-free and
+	// strictly increasing: once a reader has seen cursor n, every event
+	// appended later has a cursor > n, so paging by cursor in either
+	// direction neither skips nor repeats an event while events are
+	// appended. ErrInvalid for a negative After or Before.
 	ListEvents(ctx context.Context, q EventQuery) ([]Event, error)
 
 	// LastEventCursor returns the highest cursor, 0 when the outbox is empty.

@@ -24,8 +24,8 @@ func (s *Store) ListEvents(ctx context.Context, q store.EventQuery) ([]store.Eve
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if q.After < 0 {
-		return nil, invalid("negative cursor %d", q.After)
+	if q.After < 0 || q.Before < 0 {
+		return nil, invalid("negative cursor %d", min(q.After, q.Before))
 	}
 	limit := q.Limit
 	if limit <= 0 {
@@ -34,11 +34,20 @@ func (s *Store) ListEvents(ctx context.Context, q store.EventQuery) ([]store.Eve
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []store.Event
-	start := len(s.events)
-	if after := q.After - s.eventBase; after < int64(len(s.events)) {
-		start = int(max(after, 0))
+	// s.events[i] has the cursor s.eventBase+i+1: [start, end) are the
+	// events after q.After and before q.Before.
+	start, end := int64(len(s.events)), int64(len(s.events))
+	if after := q.After - s.eventBase; after < end {
+		start = max(after, 0)
 	}
-	for i := start; i < len(s.events) && len(out) < limit; i++ {
+	if q.Before > 0 {
+		end = min(end, max(q.Before-s.eventBase-1, 0))
+	}
+	for n := int64(0); n < end-start && len(out) < limit; n++ {
+		i := start + n
+		if q.Descending {
+			i = end - 1 - n
+		}
 		e := &s.events[i]
 		if q.OrgID != "" && e.OrgID != q.OrgID {
 			continue

@@ -151,6 +151,99 @@ var eventTests = []subtest{
 			f.Fatalf("ListEvents with a negative limit: %d events", len(got))
 		}
 	}},
+	{"QueryNewestFirst", func(f *fixture) {
+		var batch []store.Event
+		types := []string{"directory.user.created", "directory.users.synced", "directory.userx", "directory.user", "directory.group.created", "connection.activated"}
+		for i := range 12 {
+			batch = append(batch, f.ev(types[i%len(types)], fmt.Sprintf("org_%d", i%2), "s"))
+		}
+		_, err := f.s.AppendEvents(f.ctx, batch...)
+		f.ok(err, "AppendEvents")
+		cursors := func(q store.EventQuery) []int64 {
+			evs, err := f.s.ListEvents(f.ctx, q)
+			f.ok(err, "ListEvents %+v", q)
+			var cs []int64
+			for _, e := range evs {
+				cs = append(cs, e.Cursor)
+			}
+			return cs
+		}
+		for _, tc := range []struct {
+			q    store.EventQuery
+			want []int64
+		}{
+			{store.EventQuery{Descending: true, Limit: 3}, []int64{12, 11, 10}},
+			{store.EventQuery{Descending: true}, []int64{12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1}},
+			{store.EventQuery{Descending: true, Before: 4}, []int64{3, 2, 1}},
+			{store.EventQuery{Descending: true, Before: 1}, nil},
+			{store.EventQuery{Descending: true, Before: 100, Limit: 2}, []int64{12, 11}},
+			{store.EventQuery{Descending: true, After: 5, Before: 10}, []int64{9, 8, 7, 6}},
+			{store.EventQuery{Descending: true, After: 9, Limit: 2}, []int64{12, 11}},
+			{store.EventQuery{Descending: true, After: 12}, nil},
+			{store.EventQuery{Descending: true, OrgID: "org_1", Before: 8, Limit: 2}, []int64{6, 4}},
+			{store.EventQuery{Descending: true, Types: []string{"directory.user"}}, []int64{10, 7, 4, 1}},
+			{store.EventQuery{Descending: true, Types: []string{"connection"}, OrgID: "org_1", Before: 12}, []int64{6}},
+			{store.EventQuery{Before: 4}, []int64{1, 2, 3}},
+			{store.EventQuery{After: 3, Before: 6}, []int64{4, 5}},
+			{store.EventQuery{After: 5, Before: 5}, nil},
+		} {
+			if got := cursors(tc.q); !slices.Equal(got, tc.want) {
+				f.Errorf("ListEvents %+v = %v, want %v", tc.q, got, tc.want)
+			}
+		}
+		_, err = f.s.ListEvents(f.ctx, store.EventQuery{Descending: true, Before: -1})
+		f.is(err, store.ErrInvalid, "ListEvents before a negative cursor")
+
+		// Paging older by Before while events are appended between pages
+		// reads every event up to the first page's newest once, in order.
+		write := func(n int) {
+			var more []store.Event
+			for range n {
+				more = append(more, f.ev("bulk", "org_0", ""))
+			}
+			_, err := f.s.AppendEvents(f.ctx, more...)
+			f.ok(err, "AppendEvents")
+		}
+		var older []int64
+		before := int64(0)
+		for {
+			page := cursors(store.EventQuery{Descending: true, Before: before, Limit: 5})
+			write(3)
+			if len(page) == 0 {
+				break
+			}
+			older = append(older, page...)
+			before = page[len(page)-1]
+		}
+		for i, c := range older {
+			if c != older[0]-int64(i) || older[len(older)-1] != 1 {
+				f.Fatalf("paging older: %v", older)
+			}
+		}
+		// Paging newer by After from the oldest, while events are
+		// appended, reads every event once, in order, up to the last.
+		var newer []int64
+		after := int64(0)
+		for {
+			page := cursors(store.EventQuery{After: after, Limit: 7})
+			if len(page) == 0 {
+				break
+			}
+			if len(newer) < 40 {
+				write(2)
+			}
+			newer = append(newer, page...)
+			after = page[len(page)-1]
+		}
+		for i, c := range newer {
+			if c != int64(i)+1 {
+				f.Fatalf("paging newer: %v", newer)
+			}
+		}
+		if last := f.lastCursor(); int64(len(newer)) != last {
+			f.Fatalf("paging newer read %d events of %d", len(newer), last)
+		}
+	}},
 	{"GapFree", func(f *fixture) {
 		// Events appended by entity writes share the outbox's sequence.
 		org := f.mkOrg()

@@ -351,12 +351,28 @@ func (s *Store) ListEvents(ctx context.Context, q store.EventQuery) ([]Event, er
 	if err != nil {
 		return nil, err
 	}
-	if q.After < 0 {
+	if q.After < 0 || q.Before < 0 {
 		return nil, invalid("event query: negative cursor")
 	}
 	if err := s.numberLeftovers(ctx, r); err != nil {
 		return nil, err
 	}
+	query, args := eventListSQL(q)
+	rows, err := r.query(ctx, query, args...)
+	out, err := collectRows(rows, err, scanEvent)
+	if err != nil {
+		return nil, s.wrap(err)
+	}
+	if out == nil {
+		out = []Event{}
+	}
+	return out, nil
+}
+
+// eventListSQL is the query of ListEvents: a range of the cursor (the
+// primary key in SQLite, a unique index in PostgreSQL), walked forwards
+// or, with q.Descending, backwards.
+func eventListSQL(q store.EventQuery) (string, []any) {
 	limit := q.Limit
 	if limit <= 0 {
 		limit = 100
@@ -364,6 +380,10 @@ func (s *Store) ListEvents(ctx context.Context, q store.EventQuery) ([]Event, er
 	var b strings.Builder
 	args := []any{q.After}
 	b.WriteString(`SELECT ` + eventCols + ` FROM events WHERE cursor > ?`)
+	if q.Before > 0 {
+		b.WriteString(` AND cursor < ?`)
+		args = append(args, q.Before)
+	}
 	if q.OrgID != "" {
 		b.WriteString(` AND org_id = ?`)
 		args = append(args, q.OrgID)
@@ -379,17 +399,12 @@ func (s *Store) ListEvents(ctx context.Context, q store.EventQuery) ([]Event, er
 		}
 		b.WriteString(`)`)
 	}
-	b.WriteString(` ORDER BY cursor LIMIT ?`)
-	args = append(args, limit)
-	rows, err := r.query(ctx, b.String(), args...)
-	out, err := collectRows(rows, err, scanEvent)
-	if err != nil {
-		return nil, s.wrap(err)
+	if q.Descending {
+		b.WriteString(` ORDER BY cursor DESC LIMIT ?`)
+	} else {
+		b.WriteString(` ORDER BY cursor LIMIT ?`)
 	}
-	if out == nil {
-		out = []Event{}
-	}
-	return out, nil
+	return b.String(), append(args, limit)
 }
 
 // numberLeftovers numbers the committed events still without a cursor,
