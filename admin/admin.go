@@ -1047,6 +1047,14 @@ type EventQuery struct {
 	// Latest starts from the newest event: the page holds no events, and
 	// its NextCursor is the cursor to poll from.
 	Latest bool
+	// NewestFirst lists the newest events first (an audit log), down to
+	// After: the page's NextCursor is its oldest event's cursor, to pass
+	// as Before for the next (older) page, and HasMore says whether there
+	// is one.
+	NewestFirst bool
+	// Before, with NewestFirst, keeps events older than this cursor; 0
+	// starts from the newest event.
+	Before int64
 	// OrgID keeps one organization's events; "" keeps all.
 	OrgID string
 	// Types keeps events whose type is one of Types or starts with one
@@ -1067,6 +1075,12 @@ func (a *Admin) ListEvents(ctx context.Context, q EventQuery) (*events.Page, err
 	if q.After < 0 {
 		return nil, invalidInput("after", "after must be a cursor (0 or more)")
 	}
+	if q.Before < 0 {
+		return nil, invalidInput("before", "before must be a cursor (0 or more)")
+	}
+	if q.NewestFirst {
+		return a.eventsNewestFirst(ctx, q, limit)
+	}
 	pq := events.PullQuery{After: q.After, Latest: q.Latest, Limit: limit, OrgID: strings.TrimSpace(q.OrgID)}
 	for _, t := range q.Types {
 		if t = strings.TrimSpace(t); t != "" {
@@ -1079,6 +1093,33 @@ func (a *Admin) ListEvents(ctx context.Context, q EventQuery) (*events.Page, err
 	}
 	if err != nil {
 		return nil, fmt.Errorf("admin: listing events: %w", err)
+	}
+	return page, nil
+}
+
+// eventsNewestFirst is ListEvents with q.NewestFirst.
+func (a *Admin) eventsNewestFirst(ctx context.Context, q EventQuery, limit int) (*events.Page, error) {
+	sq := store.EventQuery{Descending: true, After: q.After, Before: q.Before, OrgID: strings.TrimSpace(q.OrgID), Limit: limit + 1}
+	for _, t := range q.Types {
+		if t = strings.TrimSpace(t); t == "" {
+			continue
+		}
+		if !events.ValidType(t) {
+			return nil, invalidInput("types", "event types must be dotted lower-case words, such as portal.link")
+		}
+		sq.Types = append(sq.Types, t)
+	}
+	evs, err := a.st.ListEvents(ctx, sq)
+	if err != nil {
+		return nil, fmt.Errorf("admin: listing events: %w", err)
+	}
+	page := &events.Page{Events: make([]events.Envelope, 0, min(len(evs), limit)), NextCursor: q.Before}
+	if len(evs) > limit {
+		evs, page.HasMore = evs[:limit], true
+	}
+	for _, e := range evs {
+		page.Events = append(page.Events, events.NewEnvelope(e))
+		page.NextCursor = e.Cursor
 	}
 	return page, nil
 }

@@ -350,3 +350,44 @@ func TestAdminIdempotentOrgLinkKey(t *testing.T) {
 		t.Fatalf("%d keys named ci", n)
 	}
 }
+
+// TestAdminEventsNewestFirst: NewestFirst pages go from the newest event
+// down, each page's NextCursor the Before of the next, filters applied.
+func TestAdminEventsNewestFirst(t *testing.T) {
+	t.Parallel()
+	h := surfacetest.New(t, nil)
+	ctx := context.Background()
+	a := h.Admin
+	for range 5 {
+		h.Link(h.Org.ID, admin.LinkOptions{}, "")
+	}
+	last, err := h.Store.LastEventCursor(ctx)
+	testkit.Must(t, err)
+	var got []int64
+	before := int64(0)
+	for {
+		page, err := a.ListEvents(ctx, admin.EventQuery{NewestFirst: true, Before: before, Types: []string{"portal.link"}, OrgID: h.Org.ID, Limit: 2})
+		testkit.Must(t, err)
+		for _, e := range page.Events {
+			got = append(got, e.Cursor)
+		}
+		if !page.HasMore {
+			break
+		}
+		before = page.NextCursor
+	}
+	if len(got) != 5 || got[0] != last {
+		t.Fatalf("newest first %v, newest %d", got, last)
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i] >= got[i-1] {
+			t.Fatalf("not newest first: %v", got)
+		}
+	}
+	if _, err := a.ListEvents(ctx, admin.EventQuery{NewestFirst: true, Types: []string{"Bad Type"}}); !errors.Is(err, admin.ErrInvalidInput) {
+		t.Errorf("a bad type: %v", err)
+	}
+	if _, err := a.ListEvents(ctx, admin.EventQuery{NewestFirst: true, Before: -1}); !errors.Is(err, admin.ErrInvalidInput) {
+		t.Errorf("a negative cursor: %v", err)
+	}
+}

@@ -509,16 +509,18 @@ type dirPageData struct {
 }
 
 type tokenRowD struct {
-	ID, Hint, Created, LastUsed, Expires string
-	Status                               badge
-	RevokeHref                           string
+	ID, Hint                   string
+	Created, LastUsed, Expires stamp
+	Status                     badge
+	RevokeHref                 string
 }
 
 type googleView struct {
 	AdminEmail, Customer, Domain, Interval string
 	ServiceAccount, ClientID               string
 	HasKey                                 bool
-	LastSync, LastSuccess, LastError       string
+	LastSync, LastSuccess                  stamp
+	LastError                              string
 	Syncing                                bool
 }
 
@@ -547,8 +549,7 @@ func (d *Dashboard) dirPage(w http.ResponseWriter, r *http.Request) {
 	}
 	now := d.now()
 	for _, t := range dd.Tokens {
-		row := tokenRowD{ID: t.ID, Hint: t.Hint, Created: web.FormatTime(t.CreatedAt), LastUsed: cmpOr(web.FormatTime(t.LastUsedAt), "never"),
-			Expires: web.FormatTime(t.ExpiresAt)}
+		row := tokenRowD{ID: t.ID, Hint: t.Hint, Created: stampOf(t.CreatedAt), LastUsed: stampOf(t.LastUsedAt), Expires: stampOf(t.ExpiresAt)}
 		switch {
 		case !t.RevokedAt.IsZero():
 			row.Status = badge{"Revoked", "failed"}
@@ -570,7 +571,7 @@ func (d *Dashboard) dirPage(w http.ResponseWriter, r *http.Request) {
 			return
 		default:
 			gv = &googleView{AdminEmail: st.AdminEmail, Customer: st.Customer, Domain: st.Domain, ServiceAccount: st.ClientEmail, ClientID: st.ClientID,
-				HasKey: st.HasKey, LastSync: web.FormatTime(st.LastSyncAt), LastSuccess: web.FormatTime(st.LastSuccessAt), LastError: st.LastError, Syncing: st.Syncing}
+				HasKey: st.HasKey, LastSync: stampOf(st.LastSyncAt), LastSuccess: stampOf(st.LastSuccessAt), LastError: st.LastError, Syncing: st.Syncing}
 			if st.SyncInterval > 0 {
 				gv.Interval = strconv.Itoa(int(st.SyncInterval / time.Minute))
 			}

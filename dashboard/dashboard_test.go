@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -529,23 +531,69 @@ func TestDashboardEvents(t *testing.T) {
 	if testkit.TestID(doc, "event").Length() != 1 || testkit.TestID(doc, "event-actor").Text() != "operator:"+surfacetest.Operator {
 		t.Errorf("branding events: %d", testkit.TestID(doc, "event").Length())
 	}
-	// Pages: more events than a page hold.
-	for i := 0; i < admin.DefaultPageSize; i++ {
+	// Pages, newest first: more events than two pages hold, paged older
+	// to the oldest, then newer to the newest, while events are written;
+	// full ids and labelled dates.
+	for i := 0; i < 2*admin.DefaultPageSize; i++ {
 		h.Link(h.Org.ID, admin.LinkOptions{}, "")
 	}
-	doc = testkit.Parse(t, h.DashGet("/events"))
-	next, ok := testkit.TestID(doc, "next-page").Attr("href")
-	if !ok || testkit.TestID(doc, "event").Length() != admin.DefaultPageSize {
-		t.Fatalf("first page: %d rows, next %q", testkit.TestID(doc, "event").Length(), next)
+	cursorsOf := func(doc *goquery.Document) []int64 {
+		var cs []int64
+		testkit.TestID(doc, "event").Each(func(_ int, s *goquery.Selection) {
+			c, _ := strconv.ParseInt(s.AttrOr("data-cursor", ""), 10, 64)
+			cs = append(cs, c)
+		})
+		return cs
 	}
-	doc = testkit.Parse(t, h.DashGet(strings.TrimPrefix(next, "/dashboard")))
-	if n := testkit.TestID(doc, "event").Length(); n == 0 || n == admin.DefaultPageSize && testkit.TestID(doc, "next-page").Length() == 0 {
-		t.Errorf("second page: %d rows", n)
+	doc = testkit.Parse(t, h.DashGet("/events"))
+	first := cursorsOf(doc)
+	if last, _ := h.Store.LastEventCursor(context.Background()); len(first) != admin.DefaultPageSize || first[0] != last {
+		t.Fatalf("first page %v, newest event %d", first, last)
+	}
+	if testkit.TestID(doc, "newer-page").Length() != 0 || testkit.TestID(doc, "first-page").Length() != 0 {
+		t.Error("the newest page links to newer ones")
+	}
+	row := testkit.TestID(doc, "event").First()
+	if id := row.Find(`[data-testid="event-id"]`).Text(); !strings.HasPrefix(id, "evt_") || row.Find(`button[data-copy]`).Length() == 0 {
+		t.Errorf("event id %q without a copy button", id)
+	}
+	if dt, _ := row.Find("time").Attr("datetime"); !strings.HasSuffix(dt, "Z") || !strings.Contains(row.Find("dt").First().Text(), "Occurred") {
+		t.Errorf("the date is not labelled: %q", dt)
+	}
+	seen := slices.Clone(first)
+	for {
+		older, ok := testkit.TestID(doc, "older-page").Attr("href")
+		if !ok {
+			break
+		}
+		h.Link(h.Org.ID, admin.LinkOptions{}, "") // written while paging
+		doc = testkit.Parse(t, h.DashGet(strings.TrimPrefix(older, "/dashboard")))
+		seen = append(seen, cursorsOf(doc)...)
+	}
+	for i, c := range seen {
+		if c != first[0]-int64(i) || seen[len(seen)-1] != 1 {
+			t.Fatalf("paging older read %v", seen)
+		}
 	}
 	if testkit.TestID(doc, "first-page").Length() != 1 {
-		t.Error("no link back to the first page")
+		t.Error("no link back to the newest events")
 	}
-	for _, q := range []string{"after=x", "after=-3", "types=Bad%20Type"} {
+	var back []int64
+	for {
+		newer, ok := testkit.TestID(doc, "newer-page").Attr("href")
+		if !ok {
+			break
+		}
+		doc = testkit.Parse(t, h.DashGet(strings.TrimPrefix(newer, "/dashboard")))
+		back = append(cursorsOf(doc), back...)
+	}
+	last, _ := h.Store.LastEventCursor(context.Background())
+	for i, c := range back {
+		if c != last-int64(i) {
+			t.Fatalf("paging newer read %v up to %d", back, last)
+		}
+	}
+	for _, q := range []string{"after=x", "after=-3", "before=y", "types=Bad%20Type"} {
 		if w := h.DashGet("/events?" + q); w.Code != http.StatusBadRequest || testkit.TestID(testkit.Parse(t, w), "error").Length() != 1 {
 			t.Errorf("%s: %d", q, w.Code)
 		}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -205,5 +206,35 @@ func TestDashboardRefusalKeepsNoSecret(t *testing.T) {
 	// A reload shows the page without the refusal.
 	if testkit.TestID(testkit.Parse(t, h.DashGet(conn)), "error-summary").Length() != 0 {
 		t.Error("the refusal is shown again")
+	}
+}
+
+// TestDashboardDatesLabelled: every time a page prints is in a <time
+// datetime> element (RFC 3339), after a word that says what it is.
+func TestDashboardDatesLabelled(t *testing.T) {
+	t.Parallel()
+	h := surfacetest.New(t, func(c *surfacetest.Config) { c.Kits = true })
+	ctx := context.Background()
+	h.Link(h.Org.ID, admin.LinkOptions{}, "operator:x")
+	_, err := h.Admin.CreateAPIKey(ctx, admin.APIKeyInput{Name: "ci"}, "")
+	testkit.Must(t, err)
+	nd, err := h.Admin.CreateDirectory(ctx, h.Org.ID, admin.DirectoryInput{Provider: "okta"}, "")
+	testkit.Must(t, err)
+	printed := regexp.MustCompile(`\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2} UTC`)
+	for _, page := range []string{"/", "/orgs/" + h.Org.ID, "/api-keys", "/events", "/orgs/" + h.Org.ID + "/directories/" + nd.Directory.ID} {
+		doc := testkit.Parse(t, h.DashGet(page))
+		times := doc.Find("time")
+		if times.Length() == 0 {
+			t.Errorf("%s prints no time", page)
+		}
+		times.Each(func(_ int, s *goquery.Selection) {
+			if dt, ok := s.Attr("datetime"); !ok || !strings.HasSuffix(dt, "Z") || !printed.MatchString(s.Text()) {
+				t.Errorf("%s: <time datetime=%q>%s</time>", page, dt, s.Text())
+			}
+		})
+		times.Remove()
+		if m := printed.FindString(doc.Find("main").Text()); m != "" {
+			t.Errorf("%s prints %q outside a <time> element", page, m)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -46,7 +47,7 @@ type orgRow struct {
 	Name       string
 	ExternalID string
 	Href       string
-	Created    string
+	Created    stamp
 	SSO        badge
 	Directory  badge
 	Domains    badge
@@ -99,7 +100,7 @@ func (d *Dashboard) orgList(w http.ResponseWriter, r *http.Request) {
 			Name:       s.Organization.Name,
 			ExternalID: s.Organization.ExternalID,
 			Href:       d.orgPath(s.Organization.ID, ""),
-			Created:    web.FormatTime(s.Organization.CreatedAt),
+			Created:    stampOf(s.Organization.CreatedAt),
 			SSO:        setupBadge(s.Status.ActiveConnections, s.Status.Connections),
 			Directory:  setupBadge(s.Status.ActiveDirectories, s.Status.Directories),
 			Domains:    domainsBadge(s.Status),
@@ -127,7 +128,8 @@ func (d *Dashboard) createOrg(w http.ResponseWriter, r *http.Request, form url.V
 // ----- One organization -----
 
 type orgPageData struct {
-	ID, Name, ExternalID, Created string
+	ID, Name, ExternalID string
+	Created              stamp
 
 	UpdateAction, DeleteAction, LinkAction, DomainAction string
 	// EndSessionsAction signs every end-user of the organization out.
@@ -160,17 +162,19 @@ type featureOption struct {
 }
 
 type linkRow struct {
-	ID, Kind, Features, CreatedBy, Created, Expires string
-	Status                                          badge
-	RevokeAction                                    string // "" when it cannot be revoked
+	ID, Kind, Features, CreatedBy string
+	Created, Expires              stamp
+	Status                        badge
+	RevokeAction                  string // "" when it cannot be revoked
 }
 
 type domainRowD struct {
-	ID, Name, Method, VerifiedAt, VerifiedBy, Failure string
-	Status                                            badge
-	RecordName, RecordValue                           string // while not verified by DNS
-	VerifyAction, CheckAction, RemoveAction           string
-	CanVerify                                         bool
+	ID, Name, Method, VerifiedBy, Failure   string
+	VerifiedAt                              stamp
+	Status                                  badge
+	RecordName, RecordValue                 string // while not verified by DNS
+	VerifyAction, CheckAction, RemoveAction string
+	CanVerify                               bool
 }
 
 type connRowD struct {
@@ -204,7 +208,7 @@ func (d *Dashboard) orgPage(w http.ResponseWriter, r *http.Request) {
 	dv := d.newView(w, r, o.Name, "nav-orgs")
 	dv.refused(f)
 	data := orgPageData{
-		ID: o.ID, Name: o.Name, ExternalID: o.ExternalID, Created: web.FormatTime(o.CreatedAt),
+		ID: o.ID, Name: o.Name, ExternalID: o.ExternalID, Created: stampOf(o.CreatedAt),
 		UpdateAction:      d.orgPath(o.ID, ""),
 		DeleteAction:      d.orgPath(o.ID, "/delete"),
 		LinkAction:        d.orgPath(o.ID, "/links"),
@@ -236,7 +240,7 @@ func (d *Dashboard) orgPage(w http.ResponseWriter, r *http.Request) {
 	for _, l := range ov.Links {
 		row := linkRow{
 			ID: l.ID, Kind: linkKindLabel(l.Kind), Features: featureLabels(l.Features), CreatedBy: l.CreatedBy,
-			Created: web.FormatTime(l.CreatedAt), Expires: web.FormatTime(l.ExpiresAt),
+			Created: stampOf(l.CreatedAt), Expires: stampOf(l.ExpiresAt),
 		}
 		switch {
 		case !l.RevokedAt.IsZero():
@@ -254,7 +258,7 @@ func (d *Dashboard) orgPage(w http.ResponseWriter, r *http.Request) {
 	for _, di := range ov.Domains {
 		dom := di.Domain
 		row := domainRowD{
-			ID: dom.ID, Name: dom.Name, VerifiedAt: web.FormatTime(dom.VerifiedAt), VerifiedBy: dom.VerifiedBy,
+			ID: dom.ID, Name: dom.Name, VerifiedAt: stampOf(dom.VerifiedAt), VerifiedBy: dom.VerifiedBy,
 			Status: badge{web.DomainStateLabel(dom.State), string(dom.State)},
 		}
 		if _, msg := domains.FailureOf(&dom); msg != "" {
@@ -597,20 +601,30 @@ func (d *Dashboard) updateBranding(w http.ResponseWriter, r *http.Request, form 
 
 // ----- Events -----
 
+// The audit log lists events newest first, in pages of eventPageSize,
+// with the event feed's filters (org_id, types, after: events after a
+// cursor) and its paging: before=<cursor> is the page of events just
+// older than that cursor, after=<cursor> the page just newer (read in
+// cursor order, shown newest first).
+
+const eventPageSize = 50
+
 type eventsPageData struct {
 	Action    string
 	OrgID     string
 	Type      string
 	After     string
 	Rows      []eventRow
-	NextHref  string
-	FirstHref string
+	OlderHref string
+	NewerHref string
+	FirstHref string // the newest events, when not shown
 	Empty     bool
 }
 
 type eventRow struct {
 	Cursor  string
-	Time    string
+	ID      string
+	Time    stamp
 	Type    string
 	OrgID   string
 	OrgHref string
@@ -626,24 +640,37 @@ func (d *Dashboard) eventsPage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	data := eventsPageData{Action: d.path("/events"), OrgID: q.Get(events.ParamOrgID), Type: q.Get(events.ParamTypes), After: q.Get(events.ParamAfter)}
 	dv := d.newView(w, r, "Audit log", "nav-events")
-	var after int64
-	if data.After != "" && data.After != events.AfterLatest {
-		n, err := strconv.ParseInt(data.After, 10, 64)
-		if err != nil || n < 0 {
-			dv.Error = "The cursor must be a whole number (0 or more), or “latest”."
-			d.render(w, r, http.StatusBadRequest, eventsPage(dv, data))
-			return
+	cursor := func(name string) (int64, bool) {
+		s := q.Get(name)
+		if s == "" || (name == events.ParamAfter && s == events.AfterLatest) {
+			return 0, true
 		}
-		after = n
+		n, err := strconv.ParseInt(s, 10, 64)
+		return n, err == nil && n >= 0
 	}
-	page, err := d.a.ListEvents(r.Context(), admin.EventQuery{After: after, Latest: data.After == events.AfterLatest, OrgID: data.OrgID, Types: strings.Split(data.Type, ",")})
+	after, okAfter := cursor(events.ParamAfter)
+	before, okBefore := cursor(paramBefore)
+	if !okAfter || !okBefore {
+		dv.Error = "A cursor must be a whole number (0 or more); “after” may also be “latest”."
+		d.render(w, r, http.StatusBadRequest, eventsPage(dv, data))
+		return
+	}
+	// A page of events after a cursor is read in cursor order (the
+	// feed's), then shown newest first; every other page newest first.
+	newer := after > 0 && before == 0
+	eq := admin.EventQuery{After: after, Before: before, NewestFirst: !newer, OrgID: data.OrgID, Types: strings.Split(data.Type, ","), Limit: eventPageSize}
+	page, err := d.a.ListEvents(r.Context(), eq)
 	if err != nil {
 		d.listFailed(w, r, err, dv, func(status int) { d.render(w, r, status, eventsPage(dv, data)) })
 		return
 	}
-	for _, e := range page.Events {
+	evs := page.Events
+	if newer {
+		slices.Reverse(evs)
+	}
+	for _, e := range evs {
 		row := eventRow{
-			Cursor: strconv.FormatInt(e.Cursor, 10), Time: web.FormatTime(e.CreatedAt), Type: e.Type,
+			Cursor: strconv.FormatInt(e.Cursor, 10), ID: e.ID, Time: stampOf(e.CreatedAt), Type: e.Type,
 			OrgID: e.OrgID, Subject: e.Subject, Actor: e.Actor, Data: compactJSON(e.Data),
 		}
 		if e.OrgID != "" {
@@ -659,15 +686,24 @@ func (d *Dashboard) eventsPage(w http.ResponseWriter, r *http.Request) {
 	if data.Type != "" {
 		filters.Set(events.ParamTypes, data.Type)
 	}
-	if page.HasMore {
-		next := url.Values{}
-		for k, v := range filters {
-			next[k] = v
+	link := func(name string, c int64) string {
+		v := url.Values{}
+		for k, x := range filters {
+			v[k] = x
 		}
-		next.Set(events.ParamAfter, strconv.FormatInt(page.NextCursor, 10))
-		data.NextHref = d.path("/events") + "?" + next.Encode()
+		v.Set(name, strconv.FormatInt(c, 10))
+		return d.path("/events") + "?" + v.Encode()
 	}
-	if after > 0 || data.After == events.AfterLatest {
+	if n := len(evs); n > 0 {
+		top, bottom := evs[0].Cursor, evs[n-1].Cursor
+		if (newer && bottom > 1) || (!newer && page.HasMore) {
+			data.OlderHref = link(paramBefore, bottom)
+		}
+		if (newer && page.HasMore) || (!newer && before > 0) {
+			data.NewerHref = link(events.ParamAfter, top)
+		}
+	}
+	if before > 0 || newer {
 		data.FirstHref = d.path("/events")
 		if len(filters) > 0 {
 			data.FirstHref += "?" + filters.Encode()
@@ -675,6 +711,10 @@ func (d *Dashboard) eventsPage(w http.ResponseWriter, r *http.Request) {
 	}
 	d.render(w, r, http.StatusOK, eventsPage(dv, data))
 }
+
+// paramBefore is the audit log's cursor of its older pages: the events
+// before it.
+const paramBefore = "before"
 
 func compactJSON(raw json.RawMessage) string {
 	if len(raw) == 0 || string(raw) == "null" {
@@ -699,9 +739,10 @@ type apiKeysPageData struct {
 }
 
 type apiKeyRow struct {
-	ID, Name, Hint, Created, LastUsed string
-	Status                            badge
-	RevokeAction                      string
+	ID, Name, Hint    string
+	Created, LastUsed stamp
+	Status            badge
+	RevokeAction      string
 }
 
 // apiKeysPage lists the keys, with a new key once after its creation, or
@@ -716,7 +757,7 @@ func (d *Dashboard) apiKeysPage(w http.ResponseWriter, r *http.Request) {
 	data := apiKeysPageData{CreateAction: d.path("/api-keys"), Idem: web.NewFormToken(d.rand)}
 	data.NewKey, data.NewKeyName = f.Reveal["key"], f.Reveal["name"]
 	for _, k := range keys {
-		row := apiKeyRow{ID: k.ID, Name: k.Name, Hint: k.Hint, Created: web.FormatTime(k.CreatedAt), LastUsed: web.FormatTime(k.LastUsedAt)}
+		row := apiKeyRow{ID: k.ID, Name: k.Name, Hint: k.Hint, Created: stampOf(k.CreatedAt), LastUsed: stampOf(k.LastUsedAt)}
 		if k.RevokedAt.IsZero() {
 			row.Status = badge{"Active", "active"}
 			row.RevokeAction = d.path("/api-keys/" + url.PathEscape(k.ID) + "/revoke")

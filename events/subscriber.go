@@ -290,6 +290,10 @@ func validTypes(types []string) error {
 	return nil
 }
 
+// ValidType reports whether t is a valid event type filter: dotted words
+// of lower-case letters, digits, '_' and '-'.
+func ValidType(t string) bool { return validType(t) }
+
 // validType accepts dotted words of lower-case letters, digits, '_' and '-'.
 func validType(t string) bool {
 	if t == "" || len(t) > 200 {

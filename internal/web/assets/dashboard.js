@@ -14,7 +14,8 @@
 
   // ----- Copy buttons -----
   function status(id, text) {
-    var el = document.querySelector('[data-copy-status="' + id + '"]');
+    var el = document.querySelector('[data-copy-status="' + id + '"]') ||
+      document.querySelector('[data-copy-status="page"]');
     if (el) {
       el.textContent = text;
     }
