@@ -24,6 +24,32 @@ import (
 	"github.com/onboardkit/onboardkit/store/memstore"
 )
 
+// kitHost is a host of the SSO and SCIM kits over a memstore, listening
+// on the loopback at origin, for the dashboard's browser tests.
+type kitHost struct {
+	st     *memstore.Store
+	mux    *http.ServeMux
+	origin string
+	logger *slog.Logger
+	sso    *ssokit.SSO
+	scim   *scimkit.Server
+}
+
+func newKitHost(t *testing.T) *kitHost {
+	h := &kitHost{st: memstore.New(), mux: http.NewServeMux(), logger: slog.New(slog.NewTextHandler(testkit.TestWriter{T: t}, nil))}
+	_, port := testkit.Listen(t, h.mux)
+	h.origin = "http://localhost:" + port
+	var err error
+	h.sso, err = ssokit.New(ssokit.Config{Store: h.st, BaseURL: h.origin + "/sso", Logger: h.logger, InsecureAllowPrivateNetworks: true,
+		OnLogin: func(w http.ResponseWriter, r *http.Request, p *ssokit.Profile) {
+			http.Redirect(w, r, "/", http.StatusSeeOther)
+		}})
+	testkit.Must(t, err)
+	h.scim, err = scimkit.New(scimkit.Config{Store: h.st, BaseURL: h.origin + "/scim", Logger: h.logger})
+	testkit.Must(t, err)
+	return h
+}
+
 // TestBrowserDashboardControls drives, in Chromium at 1280 and 360 px,
 // every control the dashboard has beside the portal's: an SSO connection
 // created, configured from an IdP's metadata URL, refused a bad URL, given
@@ -36,18 +62,8 @@ import (
 func TestBrowserDashboardControls(t *testing.T) {
 	ctx := browsertest.New(t)
 	console := browsertest.RecordConsole(t, ctx)
-	st := memstore.New()
-	mux := http.NewServeMux()
-	_, port := testkit.Listen(t, mux)
-	origin := "http://localhost:" + port
-	logger := slog.New(slog.NewTextHandler(testkit.TestWriter{T: t}, nil))
-	sso, err := ssokit.New(ssokit.Config{Store: st, BaseURL: origin + "/sso", Logger: logger, InsecureAllowPrivateNetworks: true,
-		OnLogin: func(w http.ResponseWriter, r *http.Request, p *ssokit.Profile) {
-			http.Redirect(w, r, "/", http.StatusSeeOther)
-		}})
-	testkit.Must(t, err)
-	scim, err := scimkit.New(scimkit.Config{Store: st, BaseURL: origin + "/scim", Logger: logger})
-	testkit.Must(t, err)
+	kh := newKitHost(t)
+	st, mux, origin, logger, sso, scim := kh.st, kh.mux, kh.origin, kh.logger, kh.sso, kh.scim
 	sim := gwsim.New("globex.example")
 	gsrv := httptest.NewServer(sim)
 	t.Cleanup(gsrv.Close)

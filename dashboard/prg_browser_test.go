@@ -2,7 +2,6 @@ package dashboard_test
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -14,9 +13,6 @@ import (
 	"github.com/onboardkit/onboardkit/dashboard"
 	"github.com/onboardkit/onboardkit/internal/browsertest"
 	"github.com/onboardkit/onboardkit/internal/testkit"
-	"github.com/onboardkit/onboardkit/scimkit"
-	"github.com/onboardkit/onboardkit/ssokit"
-	"github.com/onboardkit/onboardkit/store/memstore"
 )
 
 // TestBrowserDashboardPostRedirectGet drives, in Chromium, each creation
@@ -29,19 +25,9 @@ import (
 func TestBrowserDashboardPostRedirectGet(t *testing.T) {
 	ctx := browsertest.New(t)
 	console := browsertest.RecordConsole(t, ctx)
-	st := memstore.New()
-	mux := http.NewServeMux()
-	_, port := testkit.Listen(t, mux)
-	origin := "http://localhost:" + port
-	logger := slog.New(slog.NewTextHandler(testkit.TestWriter{T: t}, nil))
-	sso, err := ssokit.New(ssokit.Config{Store: st, BaseURL: origin + "/sso", Logger: logger,
-		OnLogin: func(w http.ResponseWriter, r *http.Request, p *ssokit.Profile) {
-			http.Redirect(w, r, "/", http.StatusSeeOther)
-		}})
-	testkit.Must(t, err)
-	scim, err := scimkit.New(scimkit.Config{Store: st, BaseURL: origin + "/scim", Logger: logger})
-	testkit.Must(t, err)
-	a, err := admin.New(admin.Config{Store: st, PortalURL: origin + "/portal", Connections: sso, Directories: scim, Logger: logger})
+	kh := newKitHost(t)
+	st, mux, origin, logger := kh.st, kh.mux, kh.origin, kh.logger
+	a, err := admin.New(admin.Config{Store: st, PortalURL: origin + "/portal", Connections: kh.sso, Directories: kh.scim, Logger: logger})
 	testkit.Must(t, err)
 	d, err := dashboard.New(dashboard.Config{Admin: a, BaseURL: origin + "/dashboard", Logger: logger})
 	testkit.Must(t, err)
