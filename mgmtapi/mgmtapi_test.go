@@ -206,8 +206,8 @@ func TestMgmtAPIOperations(t *testing.T) {
 		t.Fatalf("revoked %v", rev)
 	}
 	tok := str(link, "location")[strings.LastIndex(str(link, "location"), "/")+1:]
-	if w, _ := h.Redeem(tok); w.Code != http.StatusGone {
-		t.Errorf("revoked link redeemed: %d", w.Code)
+	if w, c := h.Redeem(tok); w.Code != http.StatusSeeOther || !strings.HasSuffix(w.Header().Get("Location"), "/link-refused/link_revoked") || c != nil {
+		t.Errorf("revoked link redeemed: %d to %q, session cookie %v", w.Code, w.Header().Get("Location"), c)
 	}
 
 	// Domains: add by DNS, check before and after the record is published,
