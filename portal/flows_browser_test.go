@@ -4,11 +4,14 @@ import (
 	"context"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/onboardkit/onboardkit/admin"
 	bt "github.com/onboardkit/onboardkit/internal/browsertest"
+	"github.com/onboardkit/onboardkit/ssokit"
+	"github.com/onboardkit/onboardkit/store"
 )
 
 // browserFlow is a Chromium tab on the portal of newA11yEnv at one width,
@@ -95,5 +98,47 @@ func TestBrowserRefusedLink(t *testing.T) {
 		}
 		b.check("refused link", true)
 		b.reload("refused link", `[data-testid="problem-link-revoked"]`, true)
+	})
+}
+
+// TestBrowserCertificateRemoval: the renewal in Chromium. The new
+// certificate is added (both trusted), the old one's Remove opens a
+// confirmation, and its double-clicked confirmation removes the old
+// certificate once; every page reloads without a POST.
+func TestBrowserCertificateRemoval(t *testing.T) {
+	eachWidth(t, func(b *browserFlow) {
+		bg := context.Background()
+		b.signIn()
+		before, _ := b.env.st.GetConnection(bg, "conn_okta")
+		old, _ := ssokit.ConnectionCertificates(before)
+		if len(old) != 1 {
+			t.Fatalf("%d certificates to start with", len(old))
+		}
+		bt.Do(t, b.ctx, "connection", chromedp.Navigate(b.env.origin+"/portal/sso/conn_okta"), chromedp.WaitVisible(bt.TID("cert-renew")),
+			chromedp.Click(chromedp.CSS(`[data-testid="cert-renew"] summary`)),
+			chromedp.SetValue(chromedp.CSS("#f-new-certificate"), manualCert(t, time.Now().Add(24*time.Hour))),
+			chromedp.Click(bt.TID("cert-add")), chromedp.WaitVisible(chromedp.CSS(`[data-testid="cert-remove"][href$="`+old[0].Thumbprint+`"]`)))
+		b.check("certificate added")
+		b.reload("certificate added", `[data-testid="cert-remove"]`)
+
+		bt.Do(t, b.ctx, "remove: the confirmation", chromedp.Click(chromedp.CSS(`[data-testid="cert-remove"][href$="`+old[0].Thumbprint+`"]`)),
+			chromedp.WaitVisible(bt.TID("confirm-form")))
+		b.check("certificate removal confirmation")
+		if c, _ := b.env.st.GetConnection(bg, "conn_okta"); len(c.SAML.Certificates) != 2 {
+			t.Fatalf("%d certificates before the confirmation", len(c.SAML.Certificates))
+		}
+		runDoubleSubmit(t, b.ctx, `[data-testid="confirm-form"]`, true)
+		bt.WaitFor(t, b.ctx, "certificate removed", `document.querySelector('[data-testid="flash"]') !== null && document.readyState === "complete"`)
+		b.check("certificate removed")
+		b.reload("certificate removed", `[data-testid="certificates"]`)
+		after, _ := b.env.st.GetConnection(bg, "conn_okta")
+		got, _ := ssokit.ConnectionCertificates(after)
+		if len(got) != 1 || got[0].Thumbprint == old[0].Thumbprint {
+			t.Errorf("certificates after the removal: %+v", got)
+		}
+		evs, _ := b.env.st.ListEvents(bg, store.EventQuery{Types: []string{ssokit.EventCertificateRemoved}, Limit: 10})
+		if len(evs) != 1 {
+			t.Errorf("%d removal events", len(evs))
+		}
 	})
 }

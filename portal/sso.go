@@ -36,6 +36,7 @@ func (p *Portal) ssoRoutes() {
 	p.page("POST /sso/{id}/oidc", store.FeatureSSO, p.ssoWithConn(p.ssoOIDC))
 	p.page("POST /sso/{id}/mapping", store.FeatureSSO, p.ssoWithConn(p.ssoMapping))
 	p.page("POST /sso/{id}/certificates", store.FeatureSSO, p.ssoWithConn(p.ssoAddCertificate))
+	p.page("GET /sso/{id}/certificates/remove", store.FeatureSSO, p.ssoWithConn(p.ssoRemoveCertificateConfirm))
 	p.page("POST /sso/{id}/certificates/remove", store.FeatureSSO, p.ssoWithConn(p.ssoRemoveCertificate))
 	p.page("POST /sso/{id}/test", store.FeatureSSO, p.ssoWithConn(p.ssoTestStart))
 	p.page("GET /sso/{id}/test/run", store.FeatureSSO, p.ssoWithConn(p.ssoTestRun))

@@ -284,7 +284,10 @@ type ssoMethodLink struct {
 type ssoCertRow struct {
 	Thumbprint, Short, Subject, NotAfter, Left string
 	State                                      string // ok, soon or expired
-	FromMetadata, Removable                    bool
+	FromMetadata                               bool
+	// RemoveHref is the confirmation page of its removal, "" when it
+	// cannot be removed by hand.
+	RemoveHref string
 }
 
 type ssoCopyValue struct {
@@ -329,7 +332,7 @@ func (p *Portal) connData(c *store.Connection) ssoConnData {
 		"manual": base + "/saml/manual", "oidc": base + "/oidc", "mapping": base + "/mapping",
 		"test": base + "/test", "activate": base + "/activate", "deactivate": base + "/deactivate",
 		"delete": base + "/delete", "list": p.path("/sso"), "overview": base,
-		"cert_add": base + "/certificates", "cert_remove": base + "/certificates/remove",
+		"cert_add": base + "/certificates",
 	}
 	if d.SAML {
 		d.ProtocolLabel = "SAML 2.0"
@@ -395,8 +398,10 @@ func (p *Portal) certRows(c *store.Connection) ([]ssoCertRow, bool) {
 	var rows []ssoCertRow
 	for _, ci := range certs {
 		row := ssoCertRow{Thumbprint: ci.Thumbprint, Short: ssoShortThumb(ci.Thumbprint), Subject: ci.Subject,
-			NotAfter: ssoDate(ci.NotAfter), FromMetadata: ci.FromMetadata,
-			Removable: !ci.FromMetadata && len(certs) > 1}
+			NotAfter: ssoDate(ci.NotAfter), FromMetadata: ci.FromMetadata}
+		if !ci.FromMetadata && len(certs) > 1 {
+			row.RemoveHref = p.certRemovePath(c.ID, ci.Thumbprint)
+		}
 		row.State, row.Left = ssoCertState(ci.NotAfter, now)
 		rows = append(rows, row)
 	}
@@ -744,8 +749,65 @@ func (p *Portal) ssoAddCertificate(w http.ResponseWriter, r *http.Request, s *se
 	p.certResult(w, r, s, c, "cert_added", map[string]string{"certificate": pemText}, err)
 }
 
+// certRemovePath is the confirmation page of the removal of the
+// certificate thumbprint from connection id, which its form posts to.
+func (p *Portal) certRemovePath(id, thumbprint string) string {
+	return p.path("/sso/"+url.PathEscape(id)+"/certificates/remove") + "?thumbprint=" + url.QueryEscape(thumbprint)
+}
+
+// trustedCert returns the certificate of c with the thumbprint, or false.
+func trustedCert(c *store.Connection, thumbprint string) (ssokit.CertificateInfo, bool) {
+	certs, _ := ssokit.ConnectionCertificates(c)
+	i := slices.IndexFunc(certs, func(ci ssokit.CertificateInfo) bool { return ci.Thumbprint == thumbprint })
+	if i < 0 {
+		return ssokit.CertificateInfo{}, false
+	}
+	return certs[i], true
+}
+
+// ssoRemoveCertificateConfirm asks before the connection stops trusting a
+// certificate: the last step of a renewal, which refuses every response
+// still signed with it.
+func (p *Portal) ssoRemoveCertificateConfirm(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection) {
+	thumb := r.URL.Query().Get("thumbprint")
+	ci, ok := trustedCert(c, thumb)
+	if !ok {
+		p.renderSessionProblem(w, r, s, http.StatusNotFound, problemNotFound)
+		return
+	}
+	name := ssoConnName(c)
+	short := ssoShortThumb(ci.Thumbprint)
+	facts := []ssoKV{{"Connection", name}, {"Certificate (SHA-256)", short}}
+	if ci.Subject != "" {
+		facts = append(facts, ssoKV{"Subject", ci.Subject})
+	}
+	facts = append(facts, ssoKV{"Expires", ssoDate(ci.NotAfter)})
+	p.confirm(w, r, s, "/sso", confirmData{
+		Title: "Remove the certificate " + short + "?",
+		Message: name + " stops trusting it: sign-ins signed with it are refused from now on. Remove it only once " +
+			ssoProviderName(c.Provider) + " signs with the new certificate.",
+		Facts:  facts,
+		Action: p.path("/sso/" + url.PathEscape(c.ID) + "/certificates/remove"), Button: "Remove the certificate",
+		Fields:    []ssoKV{{"thumbprint", ci.Thumbprint}, {"confirmed", "yes"}},
+		CancelURL: p.path("/sso/"+url.PathEscape(c.ID)) + "#certificates",
+	})
+}
+
+// ssoRemoveCertificate removes a certificate once its confirmation page
+// was posted. A post without that step (an older page's form) is sent to
+// the confirmation; a second post of the confirmation (a double click)
+// finds the certificate gone and answers as the first did.
 func (p *Portal) ssoRemoveCertificate(w http.ResponseWriter, r *http.Request, s *session, c *store.Connection) {
-	_, err := p.admin.RemoveConnectionCertificate(r.Context(), c.ID, r.PostForm.Get("thumbprint"), ssoActor(s))
+	thumb := r.PostForm.Get("thumbprint")
+	if r.PostForm.Get("confirmed") != "yes" {
+		http.Redirect(w, r, p.certRemovePath(c.ID, thumb), http.StatusSeeOther)
+		return
+	}
+	if _, ok := trustedCert(c, thumb); !ok {
+		p.redirect(w, r, s, p.path("/sso/"+url.PathEscape(c.ID)+"?saved=cert_removed#certificates"), nil)
+		return
+	}
+	_, err := p.admin.RemoveConnectionCertificate(r.Context(), c.ID, thumb, ssoActor(s))
 	p.certResult(w, r, s, c, "cert_removed", nil, err)
 }
 

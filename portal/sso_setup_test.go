@@ -127,17 +127,48 @@ func TestSSOCertificateRenewal(t *testing.T) {
 	if w := h.follow(h.post("/portal/sso/"+id+"/certificates", url.Values{"csrf": {csrf}, "certificate": {newPEM}}, c), c); testID(parse(t, w), "error-summary").Length() != 1 {
 		t.Errorf("the same certificate again: %d", w.Code)
 	}
-	// Remove the old one.
+	// Remove the old one: its Remove is a link to a confirmation page,
+	// which changes nothing and posts the removal.
+	confirmURL := "/portal/sso/" + id + "/certificates/remove?thumbprint=" + oldTP
+	if href, _ := doc.Find(`[data-testid="cert-remove"][href$="` + oldTP + `"]`).Attr("href"); href != confirmURL {
+		t.Fatalf("the old certificate's Remove leads to %q, want %q", href, confirmURL)
+	}
+	confirm := parse(t, h.get(confirmURL, c))
+	form := testID(confirm, "confirm-form")
+	if action, _ := form.Attr("action"); action != "/portal/sso/"+id+"/certificates/remove" {
+		t.Fatalf("the confirmation posts to %q", action)
+	}
+	if tp, _ := form.Find(`input[name="thumbprint"]`).Attr("value"); tp != oldTP {
+		t.Fatalf("the confirmation removes %q", tp)
+	}
+	if got := testID(confirm, "confirm-facts").Text(); !strings.Contains(got, wantExpiry) || !strings.Contains(got, ssoShortThumb(oldTP)) {
+		t.Errorf("the confirmation does not name the certificate: %q", got)
+	}
+	if w := h.get("/portal/sso/"+id+"/certificates/remove?thumbprint=ab12", c); w.Code != http.StatusNotFound {
+		t.Errorf("confirmation of an unknown certificate: %d", w.Code)
+	}
+	// A post without the confirmation step (an older page's form) removes
+	// nothing: it leads to the confirmation.
 	w = h.post("/portal/sso/"+id+"/certificates/remove", url.Values{"csrf": {csrf}, "thumbprint": {oldTP}}, c)
-	if w.Code != http.StatusSeeOther {
-		t.Fatalf("remove: %d %s", w.Code, w.Body)
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != confirmURL {
+		t.Fatalf("remove without confirmation: %d %s", w.Code, w.Header().Get("Location"))
+	}
+	if got, _ := ssokit.ConnectionCertificates(h.conn(id)); len(got) != 2 || h.countEvents(ssokit.EventCertificateRemoved) != 0 {
+		t.Fatalf("a post without confirmation removed a certificate: %+v", got)
+	}
+	confirmed := url.Values{"csrf": {csrf}, "thumbprint": {oldTP}, "confirmed": {"yes"}}
+	for range 2 { // the second post is a double click: answered as the first
+		w = h.post("/portal/sso/"+id+"/certificates/remove", confirmed, c)
+		if w.Code != http.StatusSeeOther || !strings.HasSuffix(w.Header().Get("Location"), "?saved=cert_removed#certificates") {
+			t.Fatalf("remove: %d %s %s", w.Code, w.Header().Get("Location"), w.Body)
+		}
 	}
 	got, _ := ssokit.ConnectionCertificates(h.conn(id))
 	if len(got) != 1 || got[0].Thumbprint == oldTP {
 		t.Fatalf("certificates after removal: %+v", got)
 	}
-	// Removing it again, or the last one, is refused with an alert.
-	w = h.follow(h.post("/portal/sso/"+id+"/certificates/remove", url.Values{"csrf": {csrf}, "thumbprint": {got[0].Thumbprint}}, c), c)
+	// Removing the last one is refused with an alert.
+	w = h.follow(h.post("/portal/sso/"+id+"/certificates/remove", url.Values{"csrf": {csrf}, "thumbprint": {got[0].Thumbprint}, "confirmed": {"yes"}}, c), c)
 	if w.Code != http.StatusOK || !strings.Contains(testID(parse(t, w), "error-summary").Text(), "only certificate") {
 		t.Errorf("removing the last certificate: %d", w.Code)
 	}
