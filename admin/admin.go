@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -574,12 +575,25 @@ func domainError(err error, name string) error {
 	return err
 }
 
-// AddDomain claims the domain name for the organization as pending, to be
-// verified by method: store.DomainDNSTXT (the customer publishes the TXT
-// record of the result) or store.DomainManual (an operator vouches for it
-// with VerifyDomain). ErrInvalidInput for a malformed or consumer domain;
-// ErrConflict when the organization has it or another has it verified.
-func (a *Admin) AddDomain(ctx context.Context, orgID, name string, method store.DomainMethod, actor string) (*DomainInfo, error) {
+// DomainInput is a domain to add to an organization.
+type DomainInput struct {
+	Name string
+	// Method verifies it: store.DomainDNSTXT (the default: the customer
+	// publishes the TXT record of the result) or store.DomainManual (an
+	// operator vouches for it with VerifyDomain).
+	Method store.DomainMethod
+	// IdempotencyKey, when set, makes the creation safe to retry: a second
+	// AddDomain of the organization with the same key returns the domain
+	// the first added and adds nothing. At most MaxIdempotencyKeyLength
+	// printable ASCII characters.
+	IdempotencyKey string
+}
+
+// AddDomain claims the domain in.Name for the organization as pending, to
+// be verified by in.Method. ErrInvalidInput for a malformed or consumer
+// domain; ErrConflict when the organization has it (added without this
+// idempotency key) or another has it verified.
+func (a *Admin) AddDomain(ctx context.Context, orgID string, in DomainInput, actor string) (*DomainInfo, error) {
 	svc, err := a.domainService()
 	if err != nil {
 		return nil, err
@@ -587,20 +601,34 @@ func (a *Admin) AddDomain(ctx context.Context, orgID, name string, method store.
 	if _, err := a.GetOrganization(ctx, orgID); err != nil {
 		return nil, err
 	}
-	if method == "" {
-		method = store.DomainDNSTXT
-	}
+	method := cmp.Or(in.Method, store.DomainDNSTXT)
 	if !method.Valid() {
 		return nil, invalidInput("method", "unknown verification method %q: use dns_txt or manual", method)
 	}
-	name = strings.TrimSpace(name)
+	name := strings.TrimSpace(in.Name)
 	if name == "" {
 		return nil, invalidInput("name", "domain name is required")
 	}
 	if n, err := domains.Normalize(name); err == nil {
 		name = n
 	}
-	d, err := svc.Add(ctx, orgID, name, method, actorOr(actor))
+	id, err := idempotentID("dom", orgID, in.IdempotencyKey)
+	if err != nil {
+		return nil, err
+	}
+	get := func() (*store.Domain, error) {
+		return replayed(ctx, "domain", id, orgID, a.st.GetDomain, func(d *store.Domain) string { return d.OrgID })
+	}
+	d, err := get()
+	if err == nil && d == nil {
+		d, err = svc.AddWithID(ctx, id, orgID, name, method, actorOr(actor))
+		if id != "" && errors.Is(err, domains.ErrAlreadyAdded) {
+			// A concurrent retry added it first.
+			if first, gerr := get(); gerr == nil && first != nil {
+				d, err = first, nil
+			}
+		}
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, notFound("organization", orgID)
 	}

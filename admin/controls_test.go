@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/onboardkit/onboardkit/admin"
+	"github.com/onboardkit/onboardkit/domains"
 	"github.com/onboardkit/onboardkit/internal/surfacetest"
 	"github.com/onboardkit/onboardkit/internal/testkit"
 	"github.com/onboardkit/onboardkit/scimkit"
@@ -384,5 +385,50 @@ func TestAdminEventsNewestFirst(t *testing.T) {
 	}
 	if _, err := a.ListEvents(ctx, admin.EventQuery{NewestFirst: true, Before: -1}); !errors.Is(err, admin.ErrInvalidInput) {
 		t.Errorf("a negative cursor: %v", err)
+	}
+}
+
+// TestAdminIdempotentDomainAdd: concurrent adds with one key add one
+// domain; another key is a second add, refused while the domain is there
+// and accepted at once after its removal.
+func TestAdminIdempotentDomainAdd(t *testing.T) {
+	t.Parallel()
+	h := surfacetest.New(t, nil)
+	ctx := context.Background()
+	a := h.Admin
+	ids := make([]string, 8)
+	var wg sync.WaitGroup
+	for i := range ids {
+		wg.Go(func() {
+			di, err := a.AddDomain(ctx, h.Org.ID, admin.DomainInput{Name: "Acme.example", IdempotencyKey: "k1"}, "")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			ids[i] = di.Domain.ID
+		})
+	}
+	wg.Wait()
+	doms, err := a.ListDomains(ctx, h.Org.ID)
+	testkit.Must(t, err)
+	if len(doms) != 1 {
+		t.Fatalf("%d domains after 8 adds with one key", len(doms))
+	}
+	for _, id := range ids {
+		if id != doms[0].Domain.ID {
+			t.Errorf("an add returned %q, not %q", id, doms[0].Domain.ID)
+		}
+	}
+	if _, err := a.AddDomain(ctx, h.Org.ID, admin.DomainInput{Name: "acme.example", IdempotencyKey: "k2"}, ""); !errors.Is(err, admin.ErrConflict) || !errors.Is(err, domains.ErrAlreadyAdded) {
+		t.Fatalf("a second add under another key: %v", err)
+	}
+	testkit.Must(t, a.RemoveDomain(ctx, doms[0].Domain.ID, ""))
+	again, err := a.AddDomain(ctx, h.Org.ID, admin.DomainInput{Name: "acme.example", IdempotencyKey: "k3"}, "")
+	testkit.Must(t, err)
+	if again.Domain.ID == doms[0].Domain.ID || again.Domain.State != store.DomainPending {
+		t.Errorf("re-added domain %+v", again.Domain)
+	}
+	if _, err := a.AddDomain(ctx, h.Org.ID, admin.DomainInput{Name: "b.example", IdempotencyKey: "bad\nkey"}, ""); !errors.Is(err, admin.ErrInvalidInput) {
+		t.Errorf("control character in key: %v", err)
 	}
 }

@@ -59,10 +59,10 @@
 //
 // # Retries
 //
-// Creations of connections, directories and directory tokens take an
-// idempotency key: a retry with the same key (a double click, a reload, a
-// client's timeout) returns what the first call created, marked Replayed,
-// and creates nothing. The key is hashed with the organization (or
+// Creations of connections, directories, directory tokens and domains take
+// an idempotency key: a retry with the same key (a double click, a reload, a
+// client's timeout) returns what the first call created (marked Replayed,
+// where the result has that field) and creates nothing. The key is hashed with the organization (or
 // directory) into the new resource's id, so the Store's uniqueness of ids
 // decides on every app instance, and no table of keys is kept. A
 // replayed token creation cannot show the token again.

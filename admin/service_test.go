@@ -28,7 +28,7 @@ func TestAdminErrors(t *testing.T) {
 	if status, code, msg, ok := web.DescribeError(err); !ok || status != http.StatusNotFound || code != "not_found" || !strings.Contains(msg, "org_nope") {
 		t.Errorf("describe: %d %s %q %v", status, code, msg, ok)
 	}
-	_, err = a.AddDomain(ctx, h.Org.ID, "yahoo.com", store.DomainDNSTXT, "")
+	_, err = a.AddDomain(ctx, h.Org.ID, admin.DomainInput{Name: "yahoo.com"}, "")
 	if !errors.Is(err, admin.ErrInvalidInput) || !errors.Is(err, domains.ErrConsumerDomain) {
 		t.Errorf("consumer domain: %v", err)
 	}

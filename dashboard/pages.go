@@ -408,7 +408,7 @@ func (d *Dashboard) revokeLink(w http.ResponseWriter, r *http.Request, form url.
 
 func (d *Dashboard) addDomain(w http.ResponseWriter, r *http.Request, form url.Values) {
 	id := r.PathValue("id")
-	_, err := d.a.AddDomain(r.Context(), id, form.Get("name"), store.DomainMethod(form.Get("method")), d.actor(r))
+	_, err := d.a.AddDomain(r.Context(), id, admin.DomainInput{Name: form.Get("name"), Method: store.DomainMethod(form.Get("method"))}, d.actor(r))
 	d.done(w, r, form, err, "domain-added")
 }
 

@@ -246,6 +246,14 @@ func (s *Service) event(typ string, d *store.Domain, actor string, now time.Time
 // Another organization's pending claim on the same name does not prevent
 // this one: the first to verify wins.
 func (s *Service) Add(ctx context.Context, orgID, name string, method store.DomainMethod, actor string) (*store.Domain, error) {
+	return s.AddWithID(ctx, "", orgID, name, method, actor)
+}
+
+// AddWithID is Add with the new domain's id chosen by the caller ("" for
+// a random one, as Add does): an id derived from an idempotency key makes
+// a retried creation fail with ErrAlreadyAdded, on every app instance,
+// instead of adding the domain twice.
+func (s *Service) AddWithID(ctx context.Context, id, orgID, name string, method store.DomainMethod, actor string) (*store.Domain, error) {
 	if orgID == "" {
 		return nil, fmt.Errorf("domains: organization id is required: %w", store.ErrInvalid)
 	}
@@ -274,9 +282,10 @@ func (s *Service) Add(ctx context.Context, orgID, name string, method store.Doma
 	if err != nil {
 		return nil, err
 	}
-	id, err := secret.NewID(s.cfg.Rand, "dom")
-	if err != nil {
-		return nil, err
+	if id == "" {
+		if id, err = secret.NewID(s.cfg.Rand, "dom"); err != nil {
+			return nil, err
+		}
 	}
 	now := s.now()
 	d := &store.Domain{

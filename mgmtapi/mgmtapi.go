@@ -570,7 +570,7 @@ func (m *API) addDomain(_ http.ResponseWriter, r *http.Request, actor string) (i
 	if err := decodeBody(r, &in); err != nil {
 		return 0, nil, err
 	}
-	d, err := m.a.AddDomain(r.Context(), r.PathValue("id"), in.Name, in.Method, actor)
+	d, err := m.a.AddDomain(r.Context(), r.PathValue("id"), admin.DomainInput{Name: in.Name, Method: in.Method}, actor)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -387,7 +387,7 @@ func TestMgmtAPIBadInput(t *testing.T) {
 	other := h.CreateOrg("org_other", "Other")
 	_, err := h.Admin.CreateOrganization(ctx, admin.OrganizationInput{Name: "Taken", ExternalID: "cus_taken"}, "")
 	testkit.Must(t, err)
-	dom, err := h.Admin.AddDomain(ctx, other.ID, "claimed.example", store.DomainManual, "")
+	dom, err := h.Admin.AddDomain(ctx, other.ID, admin.DomainInput{Name: "claimed.example", Method: store.DomainManual}, "")
 	testkit.Must(t, err)
 	_, err = h.Admin.VerifyDomain(ctx, dom.Domain.ID, "operator:x")
 	testkit.Must(t, err)

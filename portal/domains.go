@@ -182,8 +182,10 @@ func fixFor(kind domains.CheckKind, record, value, domain string) string {
 }
 
 // domainAdd claims a domain for the organization, to be verified by DNS.
-// Posted twice with its form token (a double click, a re-sent POST), it
-// shows the domain the first post added rather than an error.
+// The form's one-time token is the creation's idempotency key: posted
+// twice (a double click, a re-sent POST), it shows the domain the first
+// post added rather than an error, and a domain removed can be added again
+// at once from a fresh form.
 func (p *Portal) domainAdd(w http.ResponseWriter, r *http.Request, s *session) {
 	name := strings.TrimSpace(r.PostForm.Get("domain"))
 	fail := func(msg string) {
@@ -200,13 +202,7 @@ func (p *Portal) domainAdd(w http.ResponseWriter, r *http.Request, s *session) {
 		fail("Enter a domain name, such as example.com.")
 		return
 	}
-	di, err := p.admin.AddDomain(r.Context(), s.org.ID, name, store.DomainDNSTXT, s.actor())
-	if errors.Is(err, domains.ErrAlreadyAdded) && web.ValidFormToken(r.PostForm.Get(web.FormTokenField)) {
-		di = p.replayedDomain(r, s, name)
-		if di != nil {
-			err = nil
-		}
-	}
+	di, err := p.admin.AddDomain(r.Context(), s.org.ID, admin.DomainInput{Name: name, IdempotencyKey: idempotencyKey(r, s)}, s.actor())
 	var msg string
 	switch {
 	case err == nil:
@@ -228,27 +224,6 @@ func (p *Portal) domainAdd(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	p.log.InfoContext(r.Context(), "portal: domain refused", "session_id", s.s.ID, "org_id", s.org.ID, "reason", err)
 	fail(msg)
-}
-
-// replayedDomain returns the organization's domain name when it was added
-// within the last flash lifetime: the first post of the same form, whose
-// second post is answered with the same result. Nil otherwise.
-func (p *Portal) replayedDomain(r *http.Request, s *session, name string) *admin.DomainInfo {
-	doms, err := p.admin.ListDomains(r.Context(), s.org.ID)
-	if err != nil {
-		return nil
-	}
-	n, err := domains.Normalize(name)
-	if err != nil {
-		return nil
-	}
-	for i := range doms {
-		d := doms[i].Domain
-		if d.Name == n && p.now().Sub(d.CreatedAt) <= web.FlashMaxAge {
-			return &doms[i]
-		}
-	}
-	return nil
 }
 
 // domainVerify looks the TXT record up now and shows the precise result.

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/onboardkit/onboardkit/admin"
 	"github.com/onboardkit/onboardkit/internal/web"
@@ -125,6 +126,30 @@ func TestDomainPostedTwice(t *testing.T) {
 	}
 	if msg := testID(parse(t, h.follow(second, c)), "domains-message").Text(); !strings.Contains(msg, "acme.example was added") {
 		t.Errorf("second post's page says %q", msg)
+	}
+	// The same form re-sent much later (a restored tab) is still the
+	// first add: the key, not the time, tells.
+	h.clock.Add(time.Hour)
+	if late := h.post("/portal/domains", form, c); late.Header().Get("Location") != first.Header().Get("Location") {
+		t.Errorf("the form re-sent an hour later: %q", late.Header().Get("Location"))
+	}
+	// Another form (another token) adding the same name is a second add:
+	// refused while the domain is there.
+	other := url.Values{web.CSRFField: {csrf}, "domain": {"acme.example"}, "idem": {formTokenOf(t, h, "/portal/domains", "domain-add-form", c)}}
+	if got := testID(parse(t, h.follow(h.post("/portal/domains", other, c), c)), "error-summary").Text(); !strings.Contains(got, "already been added") {
+		t.Errorf("a second add of the same name: %q", got)
+	}
+	// Removed, it can be added again at once from a fresh form.
+	doms, _ := h.st.ListDomains(context.Background(), h.org.ID)
+	if w := h.post("/portal/domains/"+doms[0].ID+"/remove", url.Values{web.CSRFField: {csrf}}, c); w.Code != http.StatusSeeOther {
+		t.Fatalf("remove: %d", w.Code)
+	}
+	readd := url.Values{web.CSRFField: {csrf}, "domain": {"acme.example"}, "idem": {formTokenOf(t, h, "/portal/domains", "domain-add-form", c)}}
+	if msg := testID(parse(t, h.follow(h.post("/portal/domains", readd, c), c)), "domains-message").Text(); !strings.Contains(msg, "acme.example was added") {
+		t.Errorf("re-adding after the removal: %q", msg)
+	}
+	if doms, _ := h.st.ListDomains(context.Background(), h.org.ID); len(doms) != 1 || doms[0].Name != "acme.example" {
+		t.Errorf("domains after the re-add: %+v", doms)
 	}
 }
 
