@@ -1,7 +1,6 @@
 package portal
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -248,9 +247,9 @@ type dirDetailData struct {
 
 type tokenRow struct {
 	Hint      string
-	Created   string
-	LastUsed  string // "Never used" when zero
-	Expires   string
+	Added     stamp
+	LastUsed  stamp  // unset when never used
+	Expires   stamp  // unset when it does not expire
 	State     string // active, revoked, expired
 	Label     string
 	RevokeURL string
@@ -262,7 +261,7 @@ type dirActivity struct {
 	Users         int
 	ActiveUsers   int
 	Groups        int
-	LastUsed      string // the most recent use of any token, "" if never
+	LastUsed      stamp // the most recent use of any token, unset if never
 	Counts        []eventCount
 	Recent        []activityRow
 	Scanned       int  // how many of the organization's latest events were looked at
@@ -276,7 +275,7 @@ type eventCount struct {
 }
 
 type activityRow struct {
-	At      string
+	At      stamp
 	Type    string
 	Label   string
 	Subject string
@@ -354,12 +353,12 @@ func (p *Portal) loadDirectoryDetail(ctx context.Context, d *store.Directory, n 
 		}
 		row := tokenRow{
 			Hint:     t.Hint,
-			Created:  web.FormatTime(t.CreatedAt),
-			LastUsed: web.FormatTime(t.LastUsedAt),
-			Expires:  web.FormatTime(t.ExpiresAt),
+			Added:    dayStamp("Added", t.CreatedAt),
+			LastUsed: timeStamp("Last used", t.LastUsedAt),
+			Expires:  dayStamp("Expires", t.ExpiresAt),
 		}
-		if row.LastUsed == "" {
-			row.LastUsed = "Never used"
+		if !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt) {
+			row.Expires.Label = "Expired"
 		}
 		if t.LastUsedAt.After(lastUsed) {
 			lastUsed = t.LastUsedAt
@@ -381,7 +380,7 @@ func (p *Portal) loadDirectoryDetail(ctx context.Context, d *store.Directory, n 
 	if err != nil {
 		return dd, err
 	}
-	dd.Activity.LastUsed = web.FormatTime(lastUsed)
+	dd.Activity.LastUsed = timeStamp("", lastUsed)
 	dd.Dir.Users, dd.Dir.Groups = dd.Activity.Users, dd.Activity.Groups
 	return dd, nil
 }
@@ -436,7 +435,7 @@ func (p *Portal) loadActivity(ctx context.Context, d *store.Directory) (dirActiv
 			}
 			counts[e.Type]++
 			if len(a.Recent) < activityRecent {
-				a.Recent = append(a.Recent, activityRow{At: web.FormatTime(e.CreatedAt), Type: e.Type, Label: eventLabel(e.Type), data: data})
+				a.Recent = append(a.Recent, activityRow{At: timeStamp("", e.CreatedAt), Type: e.Type, Label: eventLabel(e.Type), data: data})
 			}
 		}
 		if lo > 0 && a.Scanned >= activityMaxScan {
@@ -574,7 +573,8 @@ func (p *Portal) directoryRevokeConfirm(w http.ResponseWriter, r *http.Request, 
 		p.confirm(w, r, s, "/directory-sync", confirmData{
 			Title:   "Revoke the token ending …" + t.Hint + "?",
 			Message: "Your identity provider's requests made with this token are refused at once. Switch your provider to your other token first.",
-			Facts:   []ssoKV{{"Directory", dirName(d)}, {"Token", "…" + t.Hint}, {"Created", web.FormatTime(t.CreatedAt)}, {"Last used", cmp.Or(web.FormatTime(t.LastUsedAt), "Never used")}},
+			Facts:   []ssoKV{{"Directory", dirName(d)}, {"Token", "…" + t.Hint}},
+			Dates:   []stamp{dayStamp("Added", t.CreatedAt), timeStamp("Last used", t.LastUsedAt)},
 			Action:  p.dirPath(d.ID, "/tokens/"+url.PathEscape(t.ID)+"/revoke"), Button: "Revoke the token",
 			CancelURL: p.dirPath(d.ID, ""),
 		})

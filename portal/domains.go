@@ -48,8 +48,9 @@ type domainView struct {
 	State       string
 	Label       string
 	Method      string
-	VerifiedAt  string
-	CheckedAt   string
+	Added       stamp
+	VerifiedAt  stamp
+	CheckedAt   stamp
 	RecordName  string // the TXT record to publish, while not verified by DNS
 	RecordValue string
 	VerifyURL   string // "" when "verify now" does not apply
@@ -135,8 +136,9 @@ func (p *Portal) domainView(di *admin.DomainInfo) domainView {
 		Name:       d.Name,
 		State:      string(d.State),
 		Label:      web.DomainStateLabel(d.State),
-		VerifiedAt: web.FormatTime(d.VerifiedAt),
-		CheckedAt:  web.FormatTime(d.CheckedAt),
+		Added:      dayStamp("Added", d.CreatedAt),
+		VerifiedAt: dayStamp("Verified", d.VerifiedAt),
+		CheckedAt:  timeStamp("Last checked", d.CheckedAt),
 	}
 	switch d.Method {
 	case store.DomainDNSTXT:

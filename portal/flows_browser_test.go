@@ -3,6 +3,7 @@ package portal
 import (
 	"context"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,6 +53,43 @@ func (b *browserFlow) check(name string, expectError ...bool) {
 	}
 	bt.Audit(b.t, b.ctx, name, b.console, expected...)
 	checkOverflow(b.t, b.ctx, name, b.width)
+	checkDates(b.t, b.ctx, name)
+}
+
+// checkDates fails t for each date on the page that is not a <time>
+// element with a valid datetime, in one of the portal's two formats ("3
+// Dec 2026", "3 Dec 2026, 14:05 UTC"), after a label (the text before it,
+// its <dt> or its table column).
+func checkDates(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	bad := bt.Eval[[]string](t, ctx, `(function () {
+  var date = /\b\d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4}\b/;
+  var format = /^\d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4}(, \d{2}:\d{2} UTC)?$/;
+  var bad = [];
+  var w = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (w.nextNode()) {
+    var n = w.currentNode;
+    if (date.test(n.nodeValue) && !n.parentElement.closest("time")) bad.push("not a <time>: " + n.nodeValue.trim());
+  }
+  document.querySelectorAll("time").forEach(function (t) {
+    if (isNaN(Date.parse(t.getAttribute("datetime") || ""))) bad.push("datetime: " + t.outerHTML);
+    if (!format.test(t.textContent.trim())) bad.push("format: " + t.textContent.trim());
+    var label = "", dd = t.closest("dd"), td = t.closest("td");
+    if (dd) {
+      label = dd.previousElementSibling ? dd.previousElementSibling.textContent : "";
+    } else if (td) {
+      var th = td.closest("table").querySelectorAll("thead th")[td.cellIndex];
+      label = th ? th.textContent : "";
+    } else {
+      label = t.previousSibling ? t.previousSibling.textContent : "";
+    }
+    if (!/[A-Za-z]/.test(label)) bad.push("no label: " + t.parentElement.textContent.trim());
+  });
+  return bad;
+})()`)
+	for _, b := range bad {
+		t.Errorf("%s: %s", name, b)
+	}
 }
 
 // reload reloads the page, checks that it sent no POST and that ready (a
@@ -139,6 +177,50 @@ func TestBrowserCertificateRemoval(t *testing.T) {
 		evs, _ := b.env.st.ListEvents(bg, store.EventQuery{Types: []string{ssokit.EventCertificateRemoved}, Limit: 10})
 		if len(evs) != 1 {
 			t.Errorf("%d removal events", len(evs))
+		}
+	})
+}
+
+// TestBrowserLabelledDates: every page of the portal that shows a date
+// shows it labelled, in a <time datetime> element, in one format (see
+// checkDates): the overview, connections, a connection's certificates and
+// the confirmation of a removal, domains, a directory's tokens and the
+// confirmation of a revocation, and what went wrong.
+func TestBrowserLabelledDates(t *testing.T) {
+	eachWidth(t, func(b *browserFlow) {
+		bg := context.Background()
+		a := b.env.p.admin
+		_, err := a.AddConnectionCertificate(bg, "conn_okta", manualCert(t, time.Now().Add(48*time.Hour)), "operator:test")
+		must(t, err)
+		nt, err := a.CreateDirectoryToken(bg, "dir_okta", admin.TokenInput{}, "operator:test")
+		must(t, err)
+		c, _ := b.env.st.GetConnection(bg, "conn_okta")
+		certs, _ := ssokit.ConnectionCertificates(c)
+		b.signIn()
+		for _, pg := range []struct {
+			name, path, ready string
+			labels            []string // some labels the page shows
+		}{
+			{"overview", "/portal/", "home-title", []string{"Verified ", "Last tested "}},
+			{"connections", "/portal/sso", "sso-section", []string{"Last tested ", "Certificate expires "}},
+			{"connection", "/portal/sso/conn_okta", "certificates", []string{"Last tested ", "Expires "}},
+			{"certificate removal", "/portal/sso/conn_okta/certificates/remove?thumbprint=" + certs[0].Thumbprint, "confirm-form", []string{"Expires"}},
+			{"domains", "/portal/domains", "domains-section", []string{"Added ", "Verified "}},
+			{"directory", "/portal/directory-sync/dir_okta", "dir-activity", []string{"Added ", "Never used"}},
+			{"token revocation", "/portal/directory-sync/dir_okta/tokens/" + nt.TokenInfo.ID + "/revoke", "confirm-form", []string{"Added", "Last used"}},
+			{"what went wrong", "/portal/problems", "refused-logins", []string{"Refused "}},
+		} {
+			bt.Do(t, b.ctx, pg.name, chromedp.Navigate(b.env.origin+pg.path), chromedp.WaitVisible(bt.TID(pg.ready)))
+			if bt.Eval[int](t, b.ctx, `document.querySelectorAll("time").length`) == 0 {
+				t.Errorf("%s: no date shown", pg.name)
+			}
+			b.check(pg.name)
+			text := bt.Eval[string](t, b.ctx, `document.querySelector("main").innerText`)
+			for _, want := range pg.labels {
+				if !strings.Contains(text, want) {
+					t.Errorf("%s does not say %q", pg.name, want)
+				}
+			}
 		}
 	})
 }

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/onboardkit/onboardkit/gworkspace"
-	"github.com/onboardkit/onboardkit/internal/web"
 	"github.com/onboardkit/onboardkit/store"
 )
 
@@ -30,8 +29,8 @@ type googleView struct {
 	KeyURL        string
 	TestURL       string
 	SyncURL       string
-	LastSync      string // "" when never
-	LastSuccess   string
+	LastSync      stamp // unset when never
+	LastSuccess   stamp
 	LastError     string
 	Stats         string // summary of the last sync
 	SyncRequested bool
@@ -86,7 +85,7 @@ func (p *Portal) loadGoogle(ctx context.Context, d *store.Directory) (*googleVie
 	g.ClientID, g.ClientEmail, g.HasKey = st.ClientID, st.ClientEmail, st.HasKey
 	g.AdminEmail, g.Customer, g.Domain = st.AdminEmail, st.Customer, st.Domain
 	g.IntervalMin = int(st.SyncInterval / time.Minute)
-	g.LastSync, g.LastSuccess, g.LastError = web.FormatTime(st.LastSyncAt), web.FormatTime(st.LastSuccessAt), st.LastError
+	g.LastSync, g.LastSuccess, g.LastError = timeStamp("", st.LastSyncAt), timeStamp("", st.LastSuccessAt), st.LastError
 	g.SyncRequested = st.SyncRequested
 	g.Ready = st.HasKey && st.AdminEmail != ""
 	if ls := st.LastStats; ls != nil {

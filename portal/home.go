@@ -33,7 +33,7 @@ type connRow struct {
 	State    string // the store state, for the badge class
 	Label    string // the state for people
 	Detail   string // IdP entity id or OIDC issuer
-	TestedAt string // "" when never tested
+	TestedAt stamp  // unset when never tested
 }
 
 type dirData struct {
@@ -60,7 +60,7 @@ type domainRow struct {
 	State      string
 	Label      string
 	Method     string
-	VerifiedAt string
+	VerifiedAt stamp
 	Failure    string
 	Challenge  string // the TXT value to publish, while pending
 }
@@ -111,7 +111,7 @@ func (p *Portal) loadSSO(ctx context.Context, orgID string) (*ssoData, error) {
 			Provider: web.ProviderLabel(c.Provider),
 			State:    string(c.State),
 			Label:    web.ConnectionStateLabel(c.State),
-			TestedAt: web.FormatTime(c.TestedAt),
+			TestedAt: timeStamp("Last tested", c.TestedAt),
 		}
 		row.Protocol, row.Detail = web.ConnectionProtocol(&c)
 		if row.Name == "" {
@@ -158,7 +158,7 @@ func (p *Portal) loadDomains(ctx context.Context, orgID string) (*domainsData, e
 			Name:       dom.Name,
 			State:      string(dom.State),
 			Label:      web.DomainStateLabel(dom.State),
-			VerifiedAt: web.FormatTime(dom.VerifiedAt),
+			VerifiedAt: dayStamp("Verified", dom.VerifiedAt),
 			Failure:    dom.Failure,
 		}
 		switch dom.Method {

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/onboardkit/onboardkit/internal/web"
 	"github.com/onboardkit/onboardkit/scimkit"
 	"github.com/onboardkit/onboardkit/ssokit"
 	"github.com/onboardkit/onboardkit/store"
@@ -21,15 +20,16 @@ const problemsLimit = 100
 type problemsData struct {
 	ShowSSO, ShowSCIM bool
 	Logins, Requests  []problemRow
-	Since             string
+	Since             stamp
 }
 
 // problemRow is one refused sign-in or SCIM request: its reason in words,
 // and the fix. It carries nothing secret: the events it comes from never
 // hold tokens, assertions or secrets.
 type problemRow struct {
-	When, Source, Title, Fix, Reason, Detail, Email string
-	Count                                           int
+	When                                      stamp
+	Source, Title, Fix, Reason, Detail, Email string
+	Count                                     int
 }
 
 // scimRefusalHelp is the headline and the fix of a refused SCIM request,
@@ -53,7 +53,7 @@ func (p *Portal) problems(w http.ResponseWriter, r *http.Request, s *session) {
 	ctx := r.Context()
 	now := p.now()
 	since := now.Add(-problemsWindow)
-	d := problemsData{ShowSSO: s.s.Features.Has(store.FeatureSSO), ShowSCIM: s.s.Features.Has(store.FeatureDirSync), Since: web.FormatTime(since)}
+	d := problemsData{ShowSSO: s.s.Features.Has(store.FeatureSSO), ShowSCIM: s.s.Features.Has(store.FeatureDirSync), Since: timeStamp("", since)}
 	names := map[string]string{}
 	if d.ShowSSO {
 		conns, err := p.st.ListConnections(ctx, s.org.ID)
@@ -74,7 +74,7 @@ func (p *Portal) problems(w http.ResponseWriter, r *http.Request, s *session) {
 			if ev.Type != ssokit.EventLoginFailed || json.Unmarshal(ev.Data, le) != nil {
 				continue
 			}
-			row := problemRow{When: web.FormatTime(ev.CreatedAt), Source: ssoSourceName(names, ev.Subject), Reason: string(le.Reason), Detail: le.Detail, Email: le.Email}
+			row := problemRow{When: timeStamp("Refused", ev.CreatedAt), Source: ssoSourceName(names, ev.Subject), Reason: string(le.Reason), Detail: le.Detail, Email: le.Email}
 			row.Title, row.Fix = ssoDiagnosis(le.Reason)
 			d.Logins = append(d.Logins, row)
 		}
@@ -107,7 +107,7 @@ func (p *Portal) problems(w http.ResponseWriter, r *http.Request, s *session) {
 			if !ok {
 				help = [2]string{"The request was refused", "Check the SCIM endpoint URL and token in your identity provider."}
 			}
-			d.Requests = append(d.Requests, problemRow{When: web.FormatTime(ev.CreatedAt), Source: ssoSourceName(names, ev.Subject),
+			d.Requests = append(d.Requests, problemRow{When: timeStamp("Refused", ev.CreatedAt), Source: ssoSourceName(names, ev.Subject),
 				Title: help[0], Fix: help[1], Reason: data.Reason, Detail: data.Method + " " + data.Path, Count: max(data.Count, 1)})
 		}
 	}

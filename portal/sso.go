@@ -12,7 +12,6 @@ import (
 
 	"github.com/onboardkit/onboardkit/admin"
 	"github.com/onboardkit/onboardkit/internal/secret"
-	"github.com/onboardkit/onboardkit/internal/web"
 	"github.com/onboardkit/onboardkit/ssokit"
 	"github.com/onboardkit/onboardkit/store"
 )
@@ -315,6 +314,7 @@ type ssoResultData struct {
 	Attributes                  []ssoKV
 	Reason, Title, Detail, Hint string
 	Facts                       []ssoKV
+	Times                       []stamp // the diagnosis' instants
 	CanActivate                 bool
 	ActivateAction, TestAction  string
 	BackURL, RefreshURL         string
@@ -354,7 +354,7 @@ func (p *Portal) ssoTestResult(w http.ResponseWriter, r *http.Request, s *sessio
 			d.Reason = string(res.Err.Reason)
 			d.Title, d.Hint = ssoDiagnosis(res.Err.Reason)
 			d.Detail = res.Err.Detail
-			d.Facts = ssoFacts(res.Err)
+			d.Facts, d.Times = ssoFacts(res.Err)
 		}
 	}
 	title := "Test result"
@@ -420,8 +420,8 @@ func ssoDiagnosis(r ssokit.Reason) (title, hint string) {
 	return "The test sign-in failed", "Check the identity provider settings and try again."
 }
 
-// ssoFacts lists the fields of a diagnosis that are set.
-func ssoFacts(e *ssokit.LoginError) []ssoKV {
+// ssoFacts lists the fields of a diagnosis that are set, and its instants.
+func ssoFacts(e *ssokit.LoginError) ([]ssoKV, []stamp) {
 	var out []ssoKV
 	add := func(k, v string) {
 		if v != "" {
@@ -436,9 +436,6 @@ func ssoFacts(e *ssokit.LoginError) []ssoKV {
 	add("Destination received", e.Destination)
 	add("Certificate received (SHA-256)", strings.Join(e.CertificateThumbprints, ", "))
 	add("Trusted certificates (SHA-256)", strings.Join(e.TrustedThumbprints, ", "))
-	add("Not before", web.FormatTime(e.NotBefore))
-	add("Not on or after", web.FormatTime(e.NotOnOrAfter))
-	add("Checked at", web.FormatTime(e.Now))
 	if e.Skew > 0 {
 		add("Allowed clock skew", e.Skew.String())
 	}
@@ -448,7 +445,13 @@ func ssoFacts(e *ssokit.LoginError) []ssoKV {
 	add("Domain", e.Domain)
 	add("In response to", e.InResponseTo)
 	add("Assertion ID", e.AssertionID)
-	return out
+	var times []stamp
+	for _, t := range []stamp{timeStamp("Not before", e.NotBefore), timeStamp("Not on or after", e.NotOnOrAfter), timeStamp("Checked at", e.Now)} {
+		if t.Set() {
+			times = append(times, t)
+		}
+	}
+	return out, times
 }
 
 // ssoSentence capitalises a problem for display and ends it with a full stop.

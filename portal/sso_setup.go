@@ -58,9 +58,13 @@ type ssoListData struct {
 
 type ssoListRow struct {
 	connRow
-	Href, Logo         string
-	Continue, CertNote string
-	CertState          string // "", "ok", "soon" or "expired"
+	Href, Logo string
+	Continue   string
+	// The certificate that expires last: its expiry, how long it has
+	// left, and its state ("", "ok", "soon" or "expired").
+	CertExpiry stamp
+	CertLeft   string
+	CertState  string
 }
 
 type ssoOption struct{ Value, Label string }
@@ -137,7 +141,7 @@ func (p *Portal) ssoList(w http.ResponseWriter, r *http.Request, s *session) {
 		if step := ssoNextStep(c); step != "" {
 			lr.Continue = p.path("/sso/" + url.PathEscape(c.ID) + "/setup/" + step)
 		}
-		lr.CertState, lr.CertNote = ssoCertSummary(c, now)
+		lr.CertState, lr.CertExpiry, lr.CertLeft = ssoCertSummary(c, now)
 		d.Conns = append(d.Conns, lr)
 	}
 	p.render(w, r, http.StatusOK, ssoListPage(p.sessionView(r, s, "Single sign-on", "/sso"), d))
@@ -237,7 +241,8 @@ func (p *Portal) ssoCreate(w http.ResponseWriter, r *http.Request, s *session) {
 type ssoConnData struct {
 	ID, Name, Provider, ProviderLabel, ProtocolLabel, Logo string
 	SAML                                                   bool
-	State, StateLabel, TestedAt                            string
+	State, StateLabel                                      string
+	TestedAt                                               stamp
 	Active, CanActivate, CanDeactivate, CanTest            bool
 	Configured                                             bool
 
@@ -282,9 +287,10 @@ type ssoMethodLink struct {
 }
 
 type ssoCertRow struct {
-	Thumbprint, Short, Subject, NotAfter, Left string
-	State                                      string // ok, soon or expired
-	FromMetadata                               bool
+	Thumbprint, Short, Subject, Left string
+	Expiry                           stamp
+	State                            string // ok, soon or expired
+	FromMetadata                     bool
 	// RemoveHref is the confirmation page of its removal, "" when it
 	// cannot be removed by hand.
 	RemoveHref string
@@ -319,7 +325,7 @@ func (p *Portal) connData(c *store.Connection) ssoConnData {
 		ID: c.ID, Name: ssoConnName(c), Provider: c.Provider, ProviderLabel: ssoProviderName(c.Provider),
 		Logo: p.providerLogo(c.Provider),
 		SAML: c.Protocol == store.ProtocolSAML, State: string(c.State), StateLabel: web.ConnectionStateLabel(c.State),
-		TestedAt: web.FormatTime(c.TestedAt), Active: c.State == store.ConnectionActive,
+		TestedAt: timeStamp("Last tested", c.TestedAt), Active: c.State == store.ConnectionActive,
 		Form: map[string]string{}, Errors: map[string]string{},
 		Guide: ssoGuideFor(c.Provider, c.Protocol),
 	}
@@ -398,7 +404,8 @@ func (p *Portal) certRows(c *store.Connection) ([]ssoCertRow, bool) {
 	var rows []ssoCertRow
 	for _, ci := range certs {
 		row := ssoCertRow{Thumbprint: ci.Thumbprint, Short: ssoShortThumb(ci.Thumbprint), Subject: ci.Subject,
-			NotAfter: ssoDate(ci.NotAfter), FromMetadata: ci.FromMetadata}
+			Expiry: certExpiry(ci.NotAfter, now), FromMetadata: ci.FromMetadata}
+		row.Expiry.TestID = "cert-expiry"
 		if !ci.FromMetadata && len(certs) > 1 {
 			row.RemoveHref = p.certRemovePath(c.ID, ci.Thumbprint)
 		}
@@ -430,12 +437,21 @@ func pluralDays(n int) string {
 	return strconv.Itoa(n) + " days"
 }
 
+// certExpiry is the labelled expiry of a certificate.
+func certExpiry(notAfter, now time.Time) stamp {
+	if !now.Before(notAfter) {
+		return dayStamp("Expired", notAfter)
+	}
+	return dayStamp("Expires", notAfter)
+}
+
 // ssoCertSummary is the certificate note of a connection in the list: the
-// expiry of the certificate that expires last (the one a renewal leaves).
-func ssoCertSummary(c *store.Connection, now time.Time) (state, note string) {
+// expiry of the certificate that expires last (the one a renewal leaves),
+// and how long it has left ("" once expired).
+func ssoCertSummary(c *store.Connection, now time.Time) (state string, expiry stamp, left string) {
 	certs, _ := ssokit.ConnectionCertificates(c)
 	if len(certs) == 0 {
-		return "", ""
+		return "", stamp{}, ""
 	}
 	last := certs[0]
 	for _, ci := range certs[1:] {
@@ -443,11 +459,13 @@ func ssoCertSummary(c *store.Connection, now time.Time) (state, note string) {
 			last = ci
 		}
 	}
-	state, left := ssoCertState(last.NotAfter, now)
+	state, left = ssoCertState(last.NotAfter, now)
+	expiry = certExpiry(last.NotAfter, now)
+	expiry.Label = "Certificate " + strings.ToLower(expiry.Label)
 	if state == "expired" {
-		return state, "Certificate expired on " + ssoDate(last.NotAfter)
+		left = ""
 	}
-	return state, "Certificate expires on " + ssoDate(last.NotAfter) + " (" + left + ")"
+	return state, expiry, left
 }
 
 func ssoDate(t time.Time) string { return t.UTC().Format("2 Jan 2006") }
@@ -781,12 +799,12 @@ func (p *Portal) ssoRemoveCertificateConfirm(w http.ResponseWriter, r *http.Requ
 	if ci.Subject != "" {
 		facts = append(facts, ssoKV{"Subject", ci.Subject})
 	}
-	facts = append(facts, ssoKV{"Expires", ssoDate(ci.NotAfter)})
 	p.confirm(w, r, s, "/sso", confirmData{
 		Title: "Remove the certificate " + short + "?",
 		Message: name + " stops trusting it: sign-ins signed with it are refused from now on. Remove it only once " +
 			ssoProviderName(c.Provider) + " signs with the new certificate.",
 		Facts:  facts,
+		Dates:  []stamp{certExpiry(ci.NotAfter, p.now())},
 		Action: p.path("/sso/" + url.PathEscape(c.ID) + "/certificates/remove"), Button: "Remove the certificate",
 		Fields:    []ssoKV{{"thumbprint", ci.Thumbprint}, {"confirmed", "yes"}},
 		CancelURL: p.path("/sso/"+url.PathEscape(c.ID)) + "#certificates",

@@ -337,12 +337,12 @@ func BenchmarkRenderHome(b *testing.B) {
 	d := homeData{
 		OrgName: "Acme Corp",
 		SSO: &ssoData{Href: "/portal/sso", Connections: []connRow{
-			{Name: "Okta", Protocol: "SAML", Provider: "Okta", State: "active", Label: "Active", Detail: "http://www.okta.com/exk1", TestedAt: "2 Mar 2026, 09:00 UTC"},
+			{Name: "Okta", Protocol: "SAML", Provider: "Okta", State: "active", Label: "Active", Detail: "http://www.okta.com/exk1", TestedAt: timeStamp("Last tested", time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))},
 			{Name: "Entra", Protocol: "OpenID Connect", Provider: "Microsoft Entra ID", State: "draft", Label: "Draft"},
 		}},
 		Dir: &dirData{Href: "/portal/directory-sync", Directories: []dirRow{{Name: "Okta SCIM", Provider: "Okta", State: "active", Label: "Active", Users: 1200, Groups: 40}}},
 		Domains: &domainsData{Href: "/portal/domains", Domains: []domainRow{
-			{Name: "acme.example", State: "verified", Label: "Verified", Method: "DNS TXT record", VerifiedAt: "2 Mar 2026, 09:00 UTC"},
+			{Name: "acme.example", State: "verified", Label: "Verified", Method: "DNS TXT record", VerifiedAt: dayStamp("Verified", time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))},
 			{Name: "acme.test", State: "pending", Label: "Pending verification", Method: "DNS TXT record", Challenge: "onboardkit-verify=abc"},
 		}},
 	}
