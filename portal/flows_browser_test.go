@@ -224,3 +224,42 @@ func TestBrowserLabelledDates(t *testing.T) {
 		}
 	})
 }
+
+// TestBrowserDomainAddedOnce: the add form double-clicked (after a first
+// post whose answer was lost) adds the domain once; reloading posts
+// nothing; removed, the domain is added again at once.
+func TestBrowserDomainAddedOnce(t *testing.T) {
+	eachWidth(t, func(b *browserFlow) {
+		bg := context.Background()
+		count := func() int {
+			doms, _ := b.env.st.ListDomains(bg, b.env.org.ID)
+			return countIf(doms, func(d store.Domain) bool { return d.Name == "again.example" })
+		}
+		add := func(name string, replay bool) {
+			t.Helper()
+			bt.Do(t, b.ctx, name, chromedp.Navigate(b.env.origin+"/portal/domains"), chromedp.WaitVisible(bt.TID("domain-add-form")),
+				chromedp.SetValue(bt.TID("domain-input"), "again.example"))
+			runDoubleSubmit(t, b.ctx, `[data-testid="domain-add-form"]`, replay)
+			bt.WaitFor(t, b.ctx, name, `document.querySelector('[data-testid="domains-message"]') !== null && document.readyState === "complete"`)
+			if msg := bt.Eval[string](t, b.ctx, `document.querySelector('[data-testid="domains-message"]').textContent`); !strings.Contains(msg, "again.example was added") {
+				t.Errorf("%s: %q", name, msg)
+			}
+			b.check(name)
+			b.reload(name, `[data-testid="domain"][data-domain="again.example"]`)
+			if n := count(); n != 1 {
+				t.Errorf("%s: %d domains again.example", name, n)
+			}
+		}
+		b.signIn()
+		add("add a domain", true)
+		bt.Do(t, b.ctx, "remove: the confirmation", chromedp.Click(chromedp.CSS(`[data-domain="again.example"] [data-testid="domain-remove"]`)),
+			chromedp.WaitVisible(bt.TID("confirm-form")))
+		b.check("domain removal confirmation")
+		runDoubleSubmit(t, b.ctx, `[data-testid="confirm-form"]`, false)
+		bt.WaitFor(t, b.ctx, "removed", `document.querySelector('[data-testid="domains-message"]') !== null && document.readyState === "complete"`)
+		if n := count(); n != 0 {
+			t.Fatalf("%d domains again.example after the removal", n)
+		}
+		add("add it again at once", false)
+	})
+}
