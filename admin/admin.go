@@ -612,12 +612,9 @@ func (a *Admin) AddDomain(ctx context.Context, orgID string, in DomainInput, act
 	if n, err := domains.Normalize(name); err == nil {
 		name = n
 	}
-	id, err := idempotentID("dom", orgID, in.IdempotencyKey)
+	id, get, err := idempotentCreate(ctx, "dom", "domain", orgID, in.IdempotencyKey, a.st.GetDomain, func(d *store.Domain) string { return d.OrgID })
 	if err != nil {
 		return nil, err
-	}
-	get := func() (*store.Domain, error) {
-		return replayed(ctx, "domain", id, orgID, a.st.GetDomain, func(d *store.Domain) string { return d.OrgID })
 	}
 	d, err := get()
 	if err == nil && d == nil {

@@ -181,12 +181,9 @@ func (a *Admin) CreateDirectory(ctx context.Context, orgID string, in DirectoryI
 	if _, err := a.GetOrganization(ctx, orgID); err != nil {
 		return nil, err
 	}
-	id, err := idempotentID("dir", orgID, in.IdempotencyKey)
+	id, get, err := idempotentCreate(ctx, "dir", "directory", orgID, in.IdempotencyKey, a.st.GetDirectory, func(d *store.Directory) string { return d.OrgID })
 	if err != nil {
 		return nil, err
-	}
-	get := func() (*store.Directory, error) {
-		return replayed(ctx, "directory", id, orgID, a.st.GetDirectory, func(d *store.Directory) string { return d.OrgID })
 	}
 	d, err := get()
 	if err != nil {

@@ -35,6 +35,17 @@ func idempotentID(prefix, parent, key string) (string, error) {
 	return prefix + "_" + hex.EncodeToString(sum[:13]), nil
 }
 
+// idempotentCreate returns the id that a creation with key gets under
+// parent (idempotentID) and a function that returns what an earlier
+// creation with that key made, nil when none (replayed).
+func idempotentCreate[T any](ctx context.Context, prefix, what, parent, key string, get func(context.Context, string) (*T, error), owner func(*T) string) (string, func() (*T, error), error) {
+	id, err := idempotentID(prefix, parent, key)
+	if err != nil {
+		return "", nil, err
+	}
+	return id, func() (*T, error) { return replayed(ctx, what, id, parent, get, owner) }, nil
+}
+
 // replayed returns the resource an earlier creation with the same
 // idempotency key made (id, "" when there was no key), or nil when there
 // is none yet. owner returns the organization or directory the resource
