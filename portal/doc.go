@@ -184,9 +184,9 @@
 // The connection's page (GET /sso/{id}) shows its settings, the IdP
 // signing certificates it trusts with their expiry (the list shows the
 // expiry too), and the renewal: add the new certificate (both are then
-// trusted), switch the IdP to it, remove the old one
-// (ssokit.SSO.AddCertificate and RemoveCertificate, through the service,
-// each with its event).
+// trusted), switch the IdP to it, remove the old one after a confirmation
+// page (GET /sso/{id}/certificates/remove?thumbprint=) (ssokit.SSO.AddCertificate
+// and RemoveCertificate, through the service, each with its event).
 //
 // Test connection works on several app instances and in an iframe, with no
 // state kept in the process. The page POSTs (with its CSRF token) for a
