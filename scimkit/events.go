@@ -127,16 +127,6 @@ type eventIDs struct {
 	rand io.Reader
 	seed [16]byte
 	n    uint64
-	// kept are the events the last run of a Store callback returned
-	// (keep): those written when the write succeeds.
-	kept []store.Event
-}
-
-// keep remembers evs as the events of the write, to count them once it
-// succeeded (Server.countEvents), and returns them.
-func (e *eventIDs) keep(evs []store.Event) []store.Event {
-	e.kept = evs
-	return evs
 }
 
 // prepare asks BeforeChange about c, then returns the ids for the events

@@ -87,7 +87,7 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, d *store.Di
 	}
 	err = s.st.CreateDirectoryGroup(r.Context(), g, ops, func(sg *store.DirectoryGroup, added, _ []string) []store.Event {
 		evs := []store.Event{s.event(evIDs, EventGroupCreated, d.OrgID, sg.ID, actorOf(d), groupData(sg))}
-		return evIDs.keep(append(evs, s.membershipEvents(evIDs, d, sg, added, nil)...))
+		return append(evs, s.membershipEvents(evIDs, d, sg, added, nil)...)
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		err = errUnknownMember
@@ -96,7 +96,6 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, d *store.Di
 		s.fail(w, r, err)
 		return
 	}
-	s.countEvents(r.Context(), evIDs.kept...)
 	s.respondGroup(w, r, d, g, http.StatusCreated)
 }
 
@@ -234,7 +233,7 @@ func (s *Server) updateGroup(r *http.Request, d *store.Directory, id string, cha
 			if attrChanged {
 				evs = append(evs, s.event(evIDs, EventGroupUpdated, d.OrgID, g.ID, actorOf(d), groupData(g)))
 			}
-			return evIDs.keep(append(evs, s.membershipEvents(evIDs, d, g, added, removed)...))
+			return append(evs, s.membershipEvents(evIDs, d, g, added, removed)...)
 		})
 		switch {
 		case errors.Is(err, errStale):
@@ -243,8 +242,6 @@ func (s *Server) updateGroup(r *http.Request, d *store.Directory, id string, cha
 			if _, gerr := s.st.GetDirectoryGroup(ctx, d.ID, id); gerr == nil {
 				return nil, errUnknownMember
 			}
-		case err == nil:
-			s.countEvents(ctx, evIDs.kept...)
 		}
 		return res, err
 	}
@@ -264,13 +261,12 @@ func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request, d *store.Di
 	}
 	err = s.st.DeleteDirectoryGroup(ctx, d.ID, id, func(g *store.DirectoryGroup, _, removed []string) []store.Event {
 		evs := []store.Event{s.event(evIDs, EventGroupDeleted, d.OrgID, g.ID, actorOf(d), groupData(g))}
-		return evIDs.keep(append(evs, s.membershipEvents(evIDs, d, g, nil, removed)...))
+		return append(evs, s.membershipEvents(evIDs, d, g, nil, removed)...)
 	})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.countEvents(ctx, evIDs.kept...)
 	w.WriteHeader(http.StatusNoContent)
 }
 

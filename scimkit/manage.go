@@ -85,7 +85,6 @@ func (s *Server) CreateDirectory(ctx context.Context, orgID string, opts Directo
 	if err := s.st.CreateDirectory(ctx, d, evs...); err != nil {
 		return nil, err
 	}
-	s.countEvents(ctx, evs...)
 	return d, nil
 }
 
@@ -121,15 +120,12 @@ func (s *Server) setDirectoryState(ctx context.Context, id string, state store.D
 	defer s.forgetDirectory(id)
 	d, err := s.st.UpdateDirectory(ctx, id, func(d *store.Directory) ([]store.Event, error) {
 		if d.State == state {
-			return ids.keep(nil), nil
+			return nil, nil
 		}
 		d.State = state
 		d.UpdatedAt = now
-		return ids.keep([]store.Event{s.event(ids, typ, d.OrgID, d.ID, actor, dirData(d, ""))}), nil
+		return []store.Event{s.event(ids, typ, d.OrgID, d.ID, actor, dirData(d, ""))}, nil
 	})
-	if err == nil {
-		s.countEvents(ctx, ids.kept...)
-	}
 	return d, err
 }
 
@@ -171,7 +167,6 @@ func (s *Server) CreateToken(ctx context.Context, directoryID string, opts Token
 		}
 		return "", nil, err
 	}
-	s.countEvents(ctx, ev)
 	return plain, t, nil
 }
 
@@ -222,7 +217,6 @@ func (s *Server) RevokeTokenAs(ctx context.Context, directoryID, tokenID, actor 
 	if err := s.st.RevokeDirectoryToken(ctx, tokenID, s.now().UTC(), ev); err != nil {
 		return err
 	}
-	s.countEvents(ctx, ev)
 	return nil
 }
 

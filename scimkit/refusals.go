@@ -139,7 +139,5 @@ func (s *Server) refused(r *http.Request, dirID, reason string, status int, d *s
 	})
 	if _, err := s.st.AppendEvents(ctx, ev); err != nil {
 		s.log.WarnContext(ctx, "scimkit: recording a refused request", "directory", dirID, "err", err)
-	} else {
-		s.countEvents(ctx, ev)
 	}
 }

@@ -135,7 +135,7 @@ type Config struct {
 
 	// MeterProvider receives onboardkit.scim.requests and
 	// onboardkit.scim.request.duration by operation, resource type and
-	// status, and onboardkit.events.produced. Default:
+	// status (the Store counts onboardkit.events.produced). Default:
 	// otel.GetMeterProvider(), a no-op unless the host set one.
 	MeterProvider metric.MeterProvider
 }
@@ -196,8 +196,7 @@ type Server struct {
 	logged  *limits.Keyed // which refusals to log
 	proxies []netip.Prefix
 
-	tel      *telemetry.Requests
-	produced *telemetry.Produced
+	tel *telemetry.Requests
 }
 
 // New validates cfg and returns a Server.
@@ -279,9 +278,6 @@ func New(cfg Config) (*Server, error) {
 	}
 	if s.tel, err = telemetry.NewRequests(cfg.TracerProvider, cfg.MeterProvider, telemetry.SpanSCIMRequest,
 		telemetry.MetricSCIMRequests, telemetry.MetricSCIMDuration, "SCIM"); err != nil {
-		return nil, fmt.Errorf("scimkit: telemetry: %w", err)
-	}
-	if s.produced, err = telemetry.NewProduced(cfg.MeterProvider); err != nil {
 		return nil, fmt.Errorf("scimkit: telemetry: %w", err)
 	}
 	s.routes()

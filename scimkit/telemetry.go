@@ -74,15 +74,3 @@ func traceDirectory(ctx context.Context, d *store.Directory) {
 		sp.SetAttributes(telemetry.DirectoryID.String(d.ID), telemetry.OrgID.String(d.OrgID))
 	}
 }
-
-// countEvents counts the events a successful write put in the outbox.
-func (s *Server) countEvents(ctx context.Context, evs ...store.Event) {
-	for i := 0; i < len(evs); {
-		j := i + 1
-		for j < len(evs) && evs[j].Type == evs[i].Type {
-			j++
-		}
-		s.produced.Add(ctx, evs[i].Type, j-i)
-		i = j
-	}
-}

@@ -9,12 +9,19 @@ import (
 
 	"github.com/onboardkit/onboardkit/internal/telemetry"
 	"github.com/onboardkit/onboardkit/internal/telemetry/telemetrytest"
+	"github.com/onboardkit/onboardkit/store/memstore"
+	"github.com/onboardkit/onboardkit/store/seal"
 )
 
 func TestTelemetrySCIM(t *testing.T) {
 	t.Parallel()
 	rec := telemetrytest.New(t)
-	e := newTestEnv(t, func(c *Config) { c.TracerProvider, c.MeterProvider = rec.TracerProvider, rec.MeterProvider })
+	// The Store counts the events (onboardkit.events.produced).
+	st, err := memstore.NewOptions(memstore.Options{Keyring: seal.NewEphemeralKeyring(), MeterProvider: rec.MeterProvider})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newTestEnvStore(t, st, func(c *Config) { c.TracerProvider, c.MeterProvider = rec.TracerProvider, rec.MeterProvider })
 	// The directory and its token were created through the Server.
 	if n := rec.Sum(t, telemetry.MetricEventsProduced, telemetry.EventType.String(EventTokenCreated)); n != 1 {
 		t.Errorf("token events produced = %d", n)

@@ -74,7 +74,6 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, d *store.Dir
 		s.fail(w, r, err)
 		return
 	}
-	s.countEvents(r.Context(), ev)
 	s.respondUser(w, r, d, u, http.StatusCreated)
 }
 
@@ -185,13 +184,10 @@ func (s *Server) updateUser(r *http.Request, d *store.Directory, id string, chan
 			u.UpdatedAt = now
 			after := cloneUser(u)
 			after.Version = u.Version + 1
-			return ids.keep([]store.Event{s.event(ids, userChangeType(cur, after), d.OrgID, u.ID, actorOf(d), userData(after))}), nil
+			return []store.Event{s.event(ids, userChangeType(cur, after), d.OrgID, u.ID, actorOf(d), userData(after))}, nil
 		})
 		if errors.Is(err, errStale) {
 			continue
-		}
-		if err == nil {
-			s.countEvents(ctx, ids.kept...)
 		}
 		return res, err
 	}
@@ -226,11 +222,8 @@ func (s *Server) removeUser(ctx context.Context, d *store.Directory, cur *store.
 				DirectoryID: d.ID, OrganizationID: d.OrgID, GroupID: g, MemberID: u.ID, MemberType: string(store.MemberUser),
 			}))
 		}
-		return ids.keep(evs)
+		return evs
 	})
-	if err == nil {
-		s.countEvents(ctx, ids.kept...)
-	}
 	return err
 }
 

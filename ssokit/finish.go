@@ -181,9 +181,6 @@ func (s *SSO) commitLogin(r *http.Request, l *login) (res *committed, err error)
 	if got != nil {
 		c.lr = got
 	}
-	if c.lr == nil || !c.lr.Test {
-		s.tel.Produced.Add(ctx, EventLoginSucceeded, 1)
-	}
 	return &c, nil
 }
 
@@ -234,7 +231,6 @@ func (s *SSO) recordTest(w http.ResponseWriter, r *http.Request, conn *store.Con
 	if err != nil {
 		return s.fail(w, r, fmt.Errorf("ssokit: recording test result: %w", err))
 	}
-	s.tel.Produced.Add(r.Context(), EventConnectionTested, 1)
 	s.forgetConnection(conn.ID)
 	s.cfg.OnTestResult(w, r, &TestResult{ConnectionID: conn.ID, OrgID: conn.OrgID, Profile: p, State: updated.State})
 	return nil
@@ -340,8 +336,6 @@ func (s *SSO) refused(w http.ResponseWriter, r *http.Request, conn *store.Connec
 		}
 		if err != nil {
 			s.log.LogAttrs(ctx, slog.LevelError, "ssokit: recording failed login", slog.Any("err", err))
-		} else {
-			s.tel.Produced.Add(ctx, typ, 1)
 		}
 	}
 	if lr != nil && lr.Test && le.Reason != ReasonBrowserMismatch {

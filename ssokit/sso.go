@@ -134,9 +134,9 @@ type Config struct {
 	TracerProvider trace.TracerProvider
 
 	// MeterProvider receives the login metrics (onboardkit.sso.logins by
-	// protocol, result and reason; onboardkit.sso.login.duration) and
-	// onboardkit.events.produced. Default: otel.GetMeterProvider(), a no-op
-	// unless the host set one.
+	// protocol, result and reason; onboardkit.sso.login.duration); the
+	// Store counts onboardkit.events.produced. Default:
+	// otel.GetMeterProvider(), a no-op unless the host set one.
 	MeterProvider metric.MeterProvider
 }
 

@@ -157,7 +157,6 @@ type Logins struct {
 	Tracer   trace.Tracer
 	count    metric.Int64Counter
 	duration metric.Float64Histogram
-	Produced *Produced
 }
 
 // NewLogins builds the login instruments of tp and mp (the globals when
@@ -172,9 +171,6 @@ func NewLogins(tp trace.TracerProvider, mp metric.MeterProvider) (*Logins, error
 	}
 	if l.duration, err = m.Float64Histogram(MetricLoginDuration, metric.WithUnit(unitSeconds),
 		metric.WithDescription(descriptionLoginDuration), metric.WithExplicitBucketBoundaries(requestBuckets...)); err != nil {
-		return nil, err
-	}
-	if l.Produced, err = NewProduced(mp); err != nil {
 		return nil, err
 	}
 	return l, nil
@@ -195,7 +191,10 @@ func (l *Logins) Record(ctx context.Context, start time.Time, protocol, result, 
 	l.duration.Record(ctx, Seconds(start), opt)
 }
 
-// Produced counts the events a kit wrote to the outbox.
+// Produced counts the events written to the outbox. The stores count
+// them, once the write that holds them is committed: every event of every
+// kit (and those a store writes itself, such as a role change that a
+// mapping implies) passes there exactly once.
 type Produced struct{ count metric.Int64Counter }
 
 // NewProduced builds the events-produced counter of mp (the global when
@@ -209,11 +208,24 @@ func NewProduced(mp metric.MeterProvider) (*Produced, error) {
 	return &Produced{c}, nil
 }
 
-// Add counts n events of type typ, once the write that holds them
-// succeeded.
-func (p *Produced) Add(ctx context.Context, typ string, n int) {
-	if n > 0 && p.count.Enabled(ctx) {
-		p.count.Add(ctx, int64(n), metric.WithAttributes(EventType.String(typ)))
+// Enabled reports whether counting does anything, so that a store keeps
+// nothing for it otherwise.
+func (p *Produced) Enabled(ctx context.Context) bool { return p != nil && p.count.Enabled(ctx) }
+
+// Add counts n events whose types typ gives (typ(i) for i in [0, n)),
+// with one Add per run of one type: a group change of a thousand members
+// is one data point update, not a thousand.
+func (p *Produced) Add(ctx context.Context, n int, typ func(i int) string) {
+	if n == 0 || !p.Enabled(ctx) {
+		return
+	}
+	for i := 0; i < n; {
+		t, j := typ(i), i+1
+		for j < n && typ(j) == t {
+			j++
+		}
+		p.count.Add(ctx, int64(j-i), metric.WithAttributes(EventType.String(t)))
+		i = j
 	}
 }
 

@@ -11,6 +11,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/onboardkit/onboardkit/internal/telemetry"
 	"github.com/onboardkit/onboardkit/store"
 	"github.com/onboardkit/onboardkit/store/seal"
 )
@@ -44,6 +47,7 @@ type Store struct {
 	events    []store.Event // events[i].Cursor == eventBase+i+1
 	eventBase int64         // the cursor of the last event removed by DeleteEvents
 	consumers map[string]int64
+	produced  *telemetry.Produced // counts the events appended
 
 	logins     map[string]*store.LoginRequest
 	assertions map[assertionKey]time.Time // -> expiry
@@ -84,6 +88,10 @@ type Options struct {
 	// InsecureUnsealed keeps secrets unsealed in memory when Keyring is
 	// nil.
 	InsecureUnsealed bool
+	// MeterProvider counts the events the Store writes
+	// (onboardkit.events.produced, by onboardkit.event.type). Nil: the
+	// otel global, a no-op unless the host set one.
+	MeterProvider metric.MeterProvider
 }
 
 // New returns an empty Store that seals secrets under a random key of its
@@ -129,6 +137,10 @@ func NewOptions(opts Options) (*Store, error) {
 		deprovisioned:   map[string]map[string]store.Deprovisioned{},
 	}
 	if err := s.Reconfigure(opts); err != nil {
+		return nil, err
+	}
+	var err error
+	if s.produced, err = telemetry.NewProduced(opts.MeterProvider); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -306,11 +318,13 @@ func checkEvents(events []store.Event) error {
 }
 
 // appendLocked appends validated events, assigning cursors, and returns the
-// stored copies.
+// stored copies. A write calls it once nothing can fail any more: the
+// events are counted as produced here.
 func (s *Store) appendLocked(events []store.Event) []store.Event {
 	if len(events) == 0 {
 		return nil
 	}
+	s.produced.Add(context.Background(), len(events), func(i int) string { return events[i].Type })
 	out := make([]store.Event, len(events))
 	for i := range events {
 		e := cloneEvent(&events[i])

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
+	"go.opentelemetry.io/otel/metric"
 
 	"github.com/onboardkit/onboardkit/store"
 	"github.com/onboardkit/onboardkit/store/internal/sqlstore"
@@ -72,6 +73,11 @@ type Options struct {
 	// OrganizationHook, if set, runs inside the write transaction of every
 	// organization create, update and delete: see OrganizationHook.
 	OrganizationHook OrganizationHook
+
+	// MeterProvider counts the events the Store writes
+	// (onboardkit.events.produced, by onboardkit.event.type), once
+	// committed. Nil: the otel global, a no-op unless the host set one.
+	MeterProvider metric.MeterProvider
 }
 
 // OrganizationHook keeps a host's own per-organization rows in the Store's
@@ -134,7 +140,8 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("pgstore: %w", err)
 	}
 	s, err := sqlstore.New(sqlstore.Config{Dialect: dialect, DB: db, Sealer: sealer, SchemaVersion: sqlstore.Latest(ms),
-		OrganizationHook: sqlstore.OrganizationHook(opts.OrganizationHook)})
+		OrganizationHook: sqlstore.OrganizationHook(opts.OrganizationHook),
+		MeterProvider:    opts.MeterProvider})
 	if err != nil {
 		db.Close()
 		return nil, err

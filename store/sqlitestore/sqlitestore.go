@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
@@ -72,6 +73,11 @@ type Options struct {
 	// secrets as they are: a copy of the database file then reveals them.
 	// Values sealed before do not open.
 	InsecureUnsealed bool
+
+	// MeterProvider counts the events the Store writes
+	// (onboardkit.events.produced, by onboardkit.event.type), once
+	// committed. Nil: the otel global, a no-op unless the host set one.
+	MeterProvider metric.MeterProvider
 
 	// SynchronousNormal runs the database with synchronous=NORMAL instead
 	// of FULL. Under NORMAL a commit returns once its pages are in the
@@ -218,7 +224,8 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("sqlitestore: %w", err)
 	}
 	s, err := sqlstore.New(sqlstore.Config{Dialect: dialect, DB: w, ReadDB: r, Closers: []func() error{stop, func() error { releaseSync(); return nil }}, Sealer: sealer,
-		SchemaVersion: sqlstore.Latest(ms), OrganizationHook: sqlstore.OrganizationHook(opts.OrganizationHook)})
+		SchemaVersion: sqlstore.Latest(ms), OrganizationHook: sqlstore.OrganizationHook(opts.OrganizationHook),
+		MeterProvider: opts.MeterProvider})
 	if err != nil {
 		stop()
 		r.Close()

@@ -19,6 +19,8 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/onboardkit/onboardkit/internal/telemetry"
 )
 
 // Recorder holds a TracerProvider and a MeterProvider of the SDK whose
@@ -130,6 +132,16 @@ func (r *Recorder) Sum(t testing.TB, name string, want ...attribute.KeyValue) in
 		}
 	}
 	return n
+}
+
+// Produced returns the count of events of type typ produced
+// (onboardkit.events.produced), of every type for "".
+func (r *Recorder) Produced(t testing.TB, typ string) int64 {
+	t.Helper()
+	if typ == "" {
+		return r.Sum(t, telemetry.MetricEventsProduced)
+	}
+	return r.Sum(t, telemetry.MetricEventsProduced, telemetry.EventType.String(typ))
 }
 
 // Observations returns how many values histogram name recorded over the

@@ -47,6 +47,9 @@ func (t *tx) appendEvents(events []Event) ([]Event, error) {
 		e.Data = cloneBytes(e.Data)
 		out[i] = e
 	}
+	if t.s.produced.Enabled(t.ctx) {
+		t.appended = append(t.appended, out)
+	}
 	if t.s.d.NumberEvents != "" {
 		return out, t.insertPending(out)
 	}

@@ -11,6 +11,9 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/onboardkit/onboardkit/internal/telemetry"
 	"github.com/onboardkit/onboardkit/store"
 	"github.com/onboardkit/onboardkit/store/seal"
 )
@@ -157,6 +160,10 @@ type Config struct {
 	// OrganizationHook, if set, runs inside the write transaction of every
 	// organization create, update and delete (see OrganizationHook).
 	OrganizationHook OrganizationHook
+
+	// MeterProvider counts the events written (onboardkit.events.produced).
+	// Nil: the otel global.
+	MeterProvider metric.MeterProvider
 }
 
 // OrganizationHook lets a host keep its own per-organization rows in the
@@ -219,6 +226,8 @@ type Store struct {
 	cerr    error
 	sealer  *seal.Sealer
 	schema  int
+	// produced counts the events of committed writes.
+	produced *telemetry.Produced
 
 	// touched remembers, per token or API key, the last use time written,
 	// so that Touch calls within touchGranularity of it skip the write.
@@ -283,7 +292,12 @@ func New(cfg Config) (*Store, error) {
 		// Group commit answers writes before any numbering round.
 		return nil, errors.New("sqlstore: a Local dialect numbers events in the write (InsertEvent)")
 	}
-	s := &Store{d: cfg.Dialect, closers: cfg.Closers, sealer: cfg.Sealer, schema: cfg.SchemaVersion, orgHook: cfg.OrganizationHook}
+	produced, err := telemetry.NewProduced(cfg.MeterProvider)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{d: cfg.Dialect, closers: cfg.Closers, sealer: cfg.Sealer, schema: cfg.SchemaVersion, orgHook: cfg.OrganizationHook,
+		produced: produced}
 	s.num.waiters = map[int64]*Event{}
 	s.num.wake = make(chan struct{})
 	s.w = &stmtCache{db: cfg.DB, d: &s.d, m: map[string]*sql.Stmt{}}
@@ -517,6 +531,9 @@ type tx struct {
 	// bytes counts the string and byte arguments of the statements run,
 	// which bound a batch of group commit (maxBatchBytes).
 	bytes int
+	// appended are the events written, to count once committed; kept
+	// only when the count is enabled.
+	appended [][]Event
 }
 
 // count adds the string and byte arguments of a statement to t.bytes.
@@ -586,10 +603,29 @@ func (t *tx) queryRow(q string, args ...any) *row {
 // On a Local database the transaction may be shared with other writes
 // (group commit, see group.go), fn's changes being undone alone when it
 // fails; either way write returns once they are committed.
+//
+// The events of the write are counted once it is committed: those of the
+// last run of fn, the runs before having been undone.
 func (s *Store) write(ctx context.Context, fn func(t *tx) error) error {
 	if ctx.Value(inHostKey{}) == s {
 		return ErrReentered
 	}
+	if s.produced.Enabled(ctx) {
+		var last *tx
+		err := s.writeRuns(ctx, func(t *tx) error { last = t; return fn(t) })
+		if err == nil && last != nil {
+			for _, evs := range last.appended {
+				s.produced.Add(ctx, len(evs), func(i int) string { return evs[i].Type })
+			}
+		}
+		return err
+	}
+	return s.writeRuns(ctx, fn)
+}
+
+// writeRuns runs fn in a write transaction, again when the database chose
+// it as a deadlock's victim (see write).
+func (s *Store) writeRuns(ctx context.Context, fn func(t *tx) error) error {
 	if s.d.Local {
 		return s.groupWrite(ctx, fn)
 	}
