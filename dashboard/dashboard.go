@@ -14,9 +14,13 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/onboardkit/onboardkit/admin"
 	"github.com/onboardkit/onboardkit/internal/netutil"
 	"github.com/onboardkit/onboardkit/internal/secret"
+	"github.com/onboardkit/onboardkit/internal/telemetry"
 	"github.com/onboardkit/onboardkit/internal/web"
 	"github.com/onboardkit/onboardkit/store"
 )
@@ -48,6 +52,17 @@ type Config struct {
 	Rand io.Reader
 	// Logger receives operator diagnostics. Default slog.Default().
 	Logger *slog.Logger
+
+	// TracerProvider receives a span per request, each page and action
+	// (onboardkit.dashboard.request: route, method, status,
+	// organization); see "Telemetry" in docs/operations.md. Default:
+	// otel.GetTracerProvider(), a no-op unless the host set one.
+	TracerProvider trace.TracerProvider
+
+	// MeterProvider receives onboardkit.dashboard.requests and
+	// onboardkit.dashboard.request.duration by route, method and status.
+	// Default: otel.GetMeterProvider(), a no-op unless the host set one.
+	MeterProvider metric.MeterProvider
 }
 
 // Dashboard is the operator dashboard, an http.Handler for the host's
@@ -93,6 +108,7 @@ type Dashboard struct {
 	secure bool
 	csp    string
 	mux    *http.ServeMux
+	tel    *telemetry.Requests
 }
 
 // maxUploadBytes bounds a branding form: a logo, a favicon and the fields.
@@ -140,11 +156,19 @@ func New(cfg Config) (*Dashboard, error) {
 	// the dashboard's pages.
 	d.csp = web.ContentSecurityPolicy(d.origin, d.mount, nil)
 	d.routes()
+	if d.tel, err = telemetry.NewRequests(cfg.TracerProvider, cfg.MeterProvider, telemetry.SpanDashboardRequest,
+		telemetry.MetricDashboardRequests, telemetry.MetricDashboardDuration, "dashboard"); err != nil {
+		return nil, fmt.Errorf("dashboard: telemetry: %w", err)
+	}
 	return d, nil
 }
 
 // ServeHTTP serves the dashboard. Mount it with http.StripPrefix.
 func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	d.tel.Serve(w, r, http.HandlerFunc(d.serve), describeRequest)
+}
+
+func (d *Dashboard) serve(w http.ResponseWriter, r *http.Request) {
 	web.SetSecureHeaders(w.Header(), d.csp, true)
 	defer func() {
 		if v := recover(); v != nil {

@@ -15,9 +15,13 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/onboardkit/onboardkit/admin"
 	"github.com/onboardkit/onboardkit/domains"
 	"github.com/onboardkit/onboardkit/events"
+	"github.com/onboardkit/onboardkit/internal/telemetry"
 	"github.com/onboardkit/onboardkit/internal/web"
 	"github.com/onboardkit/onboardkit/limits"
 	"github.com/onboardkit/onboardkit/store"
@@ -50,6 +54,17 @@ type Config struct {
 
 	// Now is the clock of the rate limit. Default time.Now.
 	Now func() time.Time
+
+	// TracerProvider receives a span per request
+	// (onboardkit.mgmtapi.request: route, method, status, operation, API
+	// key id, organization); see "Telemetry" in docs/operations.md.
+	// Default: otel.GetTracerProvider(), a no-op unless the host set one.
+	TracerProvider trace.TracerProvider
+
+	// MeterProvider receives onboardkit.mgmtapi.requests and
+	// onboardkit.mgmtapi.request.duration by route, method and status.
+	// Default: otel.GetMeterProvider(), a no-op unless the host set one.
+	MeterProvider metric.MeterProvider
 }
 
 // DefaultLimit is the rate of a zero Config.Limit: 20 requests per second
@@ -68,6 +83,7 @@ type API struct {
 	proxies []netip.Prefix
 	ops     []operation
 	doc     []byte // the OpenAPI document, JSON
+	tel     *telemetry.Requests
 }
 
 type apiKeyCtxKey struct{}
@@ -128,6 +144,7 @@ func New(cfg Config) (*API, error) {
 	for _, op := range m.ops {
 		m.mux.HandleFunc(op.Method+" "+op.Path, func(w http.ResponseWriter, r *http.Request) {
 			k, _ := r.Context().Value(apiKeyCtxKey{}).(*store.APIKey)
+			traceOperation(r, &op, k.ID)
 			status, v, err := op.fn(w, r, "api_key:"+k.ID)
 			if err != nil {
 				m.writeError(w, r, err)
@@ -144,11 +161,20 @@ func New(cfg Config) (*API, error) {
 	m.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})
+	if m.tel, err = telemetry.NewRequests(cfg.TracerProvider, cfg.MeterProvider, telemetry.SpanMgmtAPIRequest,
+		telemetry.MetricMgmtAPIRequests, telemetry.MetricMgmtAPIDuration, "management API"); err != nil {
+		return nil, fmt.Errorf("mgmtapi: telemetry: %w", err)
+	}
 	return m, nil
 }
 
-// ServeHTTP authenticates the request's API key, then serves the endpoint.
+// ServeHTTP serves a request under its span (see Config.TracerProvider).
 func (m *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	m.tel.Serve(w, r, http.HandlerFunc(m.serve), m.describeRequest)
+}
+
+// serve authenticates the request's API key, then serves the endpoint.
+func (m *API) serve(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")

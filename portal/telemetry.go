@@ -3,7 +3,6 @@ package portal
 import (
 	"context"
 	"net/http"
-	"strings"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
@@ -15,14 +14,7 @@ import (
 // the path of the pattern it matched (GET /l/{token} gives /l/{token},
 // never the token), or "unmatched".
 func describeRequest(r *http.Request, kv []attribute.KeyValue) []attribute.KeyValue {
-	route := "unmatched"
-	if r.Pattern != "" && r.Pattern != "/" {
-		route = r.Pattern
-		if _, path, ok := strings.Cut(route, " "); ok {
-			route = path
-		}
-	}
-	return append(kv, telemetry.HTTPRoute.String(route))
+	return append(kv, telemetry.Route(r.Pattern))
 }
 
 // traceOrganization names the organization of the request's portal

@@ -42,7 +42,7 @@ func TestTelemetryPortal(t *testing.T) {
 	want := []struct{ route, method, status, org string }{
 		{"/l/{token}", "GET", "200", ""},
 		{"/l", "POST", "303", ""},
-		{"/{$}", "GET", "200", h.org.ID},
+		{"/", "GET", "200", h.org.ID},
 		{"/logout", "POST", "403", h.org.ID},
 	}
 	for i, sp := range spans {

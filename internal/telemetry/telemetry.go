@@ -22,6 +22,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -57,6 +58,8 @@ const (
 	EventType        = attribute.Key("onboardkit.event.type")
 	EventID          = attribute.Key("onboardkit.event.id")
 	Consumer         = attribute.Key("onboardkit.events.consumer")
+	APIKeyID         = attribute.Key("onboardkit.api_key.id")
+	MgmtAPIOperation = attribute.Key("onboardkit.mgmtapi.operation")
 )
 
 // Login results (LoginResult).
@@ -68,15 +71,17 @@ const (
 
 // Span names.
 const (
-	SpanSSOStart       = "onboardkit.sso.start"
-	SpanSSOIdPRedirect = "onboardkit.sso.idp_redirect"
-	SpanSSOACS         = "onboardkit.sso.acs"
-	SpanSSOCallback    = "onboardkit.sso.oidc_callback"
-	SpanSSOVerify      = "onboardkit.sso.verify"
-	SpanSSOCommit      = "onboardkit.sso.commit"
-	SpanSCIMRequest    = "onboardkit.scim.request"
-	SpanPortalRequest  = "onboardkit.portal.request"
-	SpanWebhookDeliver = "onboardkit.webhook.deliver"
+	SpanSSOStart         = "onboardkit.sso.start"
+	SpanSSOIdPRedirect   = "onboardkit.sso.idp_redirect"
+	SpanSSOACS           = "onboardkit.sso.acs"
+	SpanSSOCallback      = "onboardkit.sso.oidc_callback"
+	SpanSSOVerify        = "onboardkit.sso.verify"
+	SpanSSOCommit        = "onboardkit.sso.commit"
+	SpanSCIMRequest      = "onboardkit.scim.request"
+	SpanPortalRequest    = "onboardkit.portal.request"
+	SpanDashboardRequest = "onboardkit.dashboard.request"
+	SpanMgmtAPIRequest   = "onboardkit.mgmtapi.request"
+	SpanWebhookDeliver   = "onboardkit.webhook.deliver"
 )
 
 // Metric names.
@@ -87,6 +92,10 @@ const (
 	MetricSCIMDuration       = "onboardkit.scim.request.duration"
 	MetricPortalRequests     = "onboardkit.portal.requests"
 	MetricPortalDuration     = "onboardkit.portal.request.duration"
+	MetricDashboardRequests  = "onboardkit.dashboard.requests"
+	MetricDashboardDuration  = "onboardkit.dashboard.request.duration"
+	MetricMgmtAPIRequests    = "onboardkit.mgmtapi.requests"
+	MetricMgmtAPIDuration    = "onboardkit.mgmtapi.request.duration"
 	MetricEventsProduced     = "onboardkit.events.produced"
 	MetricEventsDelivered    = "onboardkit.events.delivered"
 	MetricEventsFailed       = "onboardkit.events.delivery_failures"
@@ -129,6 +138,19 @@ func Meter(mp metric.MeterProvider) metric.Meter {
 // Seconds returns the time since start in seconds, for a duration
 // histogram.
 func Seconds(start time.Time) float64 { return time.Since(start).Seconds() }
+
+// Route is the http.route of a request that matched the ServeMux pattern
+// pattern: its path (GET /l/{token} gives /l/{token}, never the token;
+// GET /{$} gives /), or "unmatched" for none or the catch-all "/".
+func Route(pattern string) attribute.KeyValue {
+	if pattern == "" || pattern == "/" {
+		return HTTPRoute.String("unmatched")
+	}
+	if _, path, ok := strings.Cut(pattern, " "); ok {
+		pattern = path
+	}
+	return HTTPRoute.String(strings.TrimSuffix(pattern, "{$}"))
+}
 
 // Fail marks sp as failed with errType (a low-cardinality class: a reason,
 // a status code), in its status and its error.type attribute.
