@@ -277,6 +277,22 @@ func TestConfigureOIDC(t *testing.T) {
 	if err != nil || got.OIDC.ClientSecret != "s3cret" || got.OIDC.ClientID != "app2" {
 		t.Fatalf("%v %+v", err, got)
 	}
+	// No event carries a connection's secrets: the client secret, or the
+	// SP private key a SAML connection gets.
+	saml, err := s.CreateConnection(ctx, "org_a", NewConnection{Protocol: store.ProtocolSAML}, "")
+	if err != nil || !strings.Contains(saml.SAML.SPKeyPEM, "PRIVATE KEY") {
+		t.Fatalf("SAML connection: %v", err)
+	}
+	all, err := st.ListEvents(ctx, store.EventQuery{Limit: 1000})
+	if err != nil || len(all) == 0 {
+		t.Fatalf("%d events, %v", len(all), err)
+	}
+	for _, e := range all {
+		if strings.Contains(string(e.Data), "s3cret") || strings.Contains(string(e.Data), "PRIVATE KEY") ||
+			strings.Contains(string(e.Data), saml.SAML.SPKeyPEM[40:80]) {
+			t.Errorf("%s event carries a secret: %s", e.Type, e.Data)
+		}
+	}
 	dead := httptest.NewServer(http.NotFoundHandler())
 	dead.Close()
 	n := len(mgEvents(t, st, EventConnectionConfigured))
