@@ -365,6 +365,7 @@ func (d *Dashboard) newView(w http.ResponseWriter, r *http.Request, title, curre
 			ProductName: b.ProductName,
 			CSSURL:      d.path("/assets/portal.css"),
 			JSURL:       d.path("/assets/dashboard.js"),
+			FormsJSURL:  d.path("/assets/forms.js"),
 			BrandCSSURL: d.path("/brand/style.css"),
 		},
 		CSRF: d.csrfToken(w, r),

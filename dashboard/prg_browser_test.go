@@ -56,8 +56,13 @@ func TestBrowserDashboardPostRedirectGet(t *testing.T) {
 		t.Helper()
 		browsertest.Do(t, ctx, name, chromedp.Navigate(page), chromedp.WaitVisible(browsertest.TID(form)))
 		noOverflow(name + " (form)")
+		sent := posts.Load()
 		browsertest.Do(t, ctx, name+": submit twice", chromedp.Evaluate[chromedp.Void](`(function(){var f=document.querySelector('[data-testid="`+form+`"]');`+fill+`;window.__before=true;f.requestSubmit();f.requestSubmit();})()`))
 		browsertest.WaitFor(t, ctx, name+": the page after the redirect", `!window.__before && document.readyState === "complete"`)
+		// forms.js cancels the second submit: one POST reaches the server.
+		if n := posts.Load() - sent; n != 1 {
+			t.Errorf("%s: two submits sent %d POSTs, want 1", name, n)
+		}
 		before := posts.Load()
 		browsertest.Do(t, ctx, name+": reload", chromedp.Reload())
 		browsertest.WaitFor(t, ctx, name+": reloaded", `document.readyState === "complete"`)
@@ -77,6 +82,16 @@ func TestBrowserDashboardPostRedirectGet(t *testing.T) {
 		return `f.querySelector('` + sel + `').value=` + "`" + v + "`"
 	}
 	browsertest.Do(t, ctx, "viewport", chromedp.EmulateViewport(360, 800))
+
+	// A form submits once: its first submit marks it busy and disables its
+	// button, which says so; a second submit is cancelled. (A listener on
+	// window, after forms.js's on document, keeps the page from leaving.)
+	browsertest.Do(t, ctx, "busy form", chromedp.Navigate(origin+"/dashboard/"), chromedp.WaitVisible(browsertest.TID("create-org-form")))
+	browsertest.Do(t, ctx, "busy form: submit", chromedp.Evaluate[chromedp.Void](`(function(){window.__cancelled=[];window.addEventListener('submit',function(e){window.__cancelled.push(e.defaultPrevented);e.preventDefault()});var f=document.querySelector('[data-testid="create-org-form"]');f.querySelector('[name="name"]').value='Busy';f.requestSubmit();setTimeout(function(){f.requestSubmit();window.__done=true},50)})()`))
+	browsertest.WaitFor(t, ctx, "busy form: both submits", `window.__done === true`)
+	if got := browsertest.Eval[string](t, ctx, `(function(){var f=document.querySelector('[data-testid="create-org-form"]');var b=f.querySelector('button[type=submit], button:not([type])');return f.getAttribute('aria-busy')+' '+b.disabled+' '+b.textContent.trim()+' '+JSON.stringify(window.__cancelled)})()`); got != "true true Working… [false,true]" {
+		t.Errorf("busy form: aria-busy, disabled, label, submits prevented = %q, want %q", got, "true true Working… [false,true]")
+	}
 
 	submitTwice("create organization", origin+"/dashboard/", "create-org-form", set(`[name="name"]`, "Initech"))
 	page, err := a.ListOrganizations(bg, admin.OrganizationQuery{Search: "Initech"})

@@ -83,6 +83,7 @@ func (p *Portal) baseView(_ *http.Request, b admin.Branding, title string) *view
 			ProductName: b.ProductName,
 			CSSURL:      p.path("/assets/portal.css"),
 			JSURL:       p.path("/assets/portal.js"),
+			FormsJSURL:  p.path("/assets/forms.js"),
 			BrandCSSURL: p.path("/brand/style.css"),
 		},
 		ParentOrigins: strings.Join(p.ancestors, " "),

@@ -53,8 +53,8 @@ func TestIdPStringsEscaped(t *testing.T) {
 			t.Errorf("%s: unescaped markup in page", path)
 		}
 		doc := parse(t, w)
-		if n := doc.Find("script").Length(); n != 1 {
-			t.Errorf("%s: %d script elements, want only portal.js", path, n)
+		if n := doc.Find("script").Length(); n != 2 {
+			t.Errorf("%s: %d script elements, want only forms.js and portal.js", path, n)
 		}
 		if doc.Find("img:not(.provider-logo)").Length() != 0 {
 			t.Errorf("%s: an injected img element", path)

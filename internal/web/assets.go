@@ -10,7 +10,7 @@ import (
 // assetFS holds the stylesheet and the scripts of the portal and the
 // dashboard, served from the library: no third-party host, no CDN.
 //
-//go:embed assets/portal.css assets/portal.js assets/dashboard.js
+//go:embed assets/portal.css assets/forms.js assets/portal.js assets/dashboard.js
 var assetFS embed.FS
 
 // WriteAsset writes the embedded asset named by the {file} path value and

@@ -1,11 +1,10 @@
-// onboardkit operator dashboard: the only script of the dashboard's pages.
+// onboardkit operator dashboard: the dashboard's own script.
 //
-// It does three things, all optional (every page works without it):
+// It does two things, all optional (every page works without it); forms.js,
+// loaded before it, makes forms submit once and focuses the error summary:
 //   - copy buttons: <button data-copy="ID"> copies the value of the input
 //     with that id (or the text of another element, such as an id in the
 //     audit log) to the clipboard and reports it in [data-copy-status="ID"];
-//   - the error summary of a refused form takes the focus, and its links
-//     move the focus to their field;
 //   - the branding preview: as the accent colour input changes, the preview
 //     takes the colour, with a readable text colour computed as the
 //     server's brand stylesheet does (WCAG contrast of at least 4.5:1).
@@ -57,24 +56,6 @@
       }
     });
   });
-
-  // ----- Error summary -----
-  // The error summary of a refused form takes the focus, so that a screen
-  // reader reads it and the keyboard starts there.
-  var summary = document.querySelector("[data-error-summary]");
-  if (summary) {
-    summary.focus();
-    Array.prototype.forEach.call(summary.querySelectorAll("a[data-focus]"), function (a) {
-      a.addEventListener("click", function (event) {
-        var field = document.getElementById(a.getAttribute("data-focus"));
-        if (field) {
-          event.preventDefault();
-          field.scrollIntoView({ block: "center" });
-          field.focus();
-        }
-      });
-    });
-  }
 
   // ----- Branding preview -----
   var preview = document.querySelector("[data-testid='brand-preview']");

@@ -1,4 +1,4 @@
-// onboardkit admin portal: the only script of the portal's pages.
+// onboardkit admin portal: the portal's own script.
 //
 // It reads its inputs from data attributes of <body> (rendered by the
 // server) and does four things:
@@ -8,9 +8,9 @@
 //     with targetOrigin set to each configured host origin, never a wildcard;
 //   - warns before the session expires and reports the expiry;
 //   - turns [data-portal-event] elements into UI events;
-//   - copy buttons ([data-copy]) for values shown in read-only inputs;
-//   - forms submit once: the first submit disables their buttons and
-//     shows progress; the error summary of a refused form is focused.
+//   - copy buttons ([data-copy]) for values shown in read-only inputs.
+// forms.js, loaded before it, makes forms submit once and focuses the
+// error summary of a refused form.
 (function () {
   "use strict";
 
@@ -129,63 +129,6 @@
       }
     });
   });
-
-  // Forms submit once. The first submit marks the form busy and, once the
-  // browser has taken the submission (a button disabled before would not
-  // send its name), disables its buttons and says so; later submits of the
-  // same form (a double click, Enter pressed twice) are cancelled. A page
-  // shown again from the back/forward cache gets its forms back.
-  document.addEventListener("submit", function (event) {
-    var form = event.target;
-    if (event.defaultPrevented || !form || form.nodeName !== "FORM" ||
-        (form.target && form.target !== "_self")) {
-      return;
-    }
-    if (form.getAttribute("aria-busy") === "true") {
-      event.preventDefault();
-      return;
-    }
-    form.setAttribute("aria-busy", "true");
-    var buttons = form.querySelectorAll("button[type=submit], button:not([type])");
-    window.setTimeout(function () {
-      Array.prototype.forEach.call(buttons, function (b) {
-        b.setAttribute("data-label", b.textContent);
-        b.textContent = b.getAttribute("data-busy") || "Working…";
-        b.disabled = true;
-      });
-    }, 0);
-  });
-  window.addEventListener("pageshow", function (event) {
-    if (!event.persisted) {
-      return;
-    }
-    Array.prototype.forEach.call(document.querySelectorAll("form[aria-busy=true]"), function (form) {
-      form.removeAttribute("aria-busy");
-      Array.prototype.forEach.call(form.querySelectorAll("button[data-label]"), function (b) {
-        b.textContent = b.getAttribute("data-label");
-        b.removeAttribute("data-label");
-        b.disabled = false;
-      });
-    });
-  });
-
-  // The error summary of a refused form takes the focus, so that a screen
-  // reader reads it and the keyboard starts there; its links move the
-  // focus to their field.
-  var summary = document.querySelector("[data-error-summary]");
-  if (summary) {
-    summary.focus();
-    Array.prototype.forEach.call(summary.querySelectorAll("a[data-focus]"), function (a) {
-      a.addEventListener("click", function (event) {
-        var field = document.getElementById(a.getAttribute("data-focus"));
-        if (field) {
-          event.preventDefault();
-          field.scrollIntoView({ block: "center" });
-          field.focus();
-        }
-      });
-    });
-  }
 
   // Load events.
   var features = (ds.features || "").split(/\s+/).filter(Boolean);
